@@ -1,0 +1,155 @@
+/**
+ * Parsing one schedule file into raw schedule entries. Pure (bytes in, entries or an
+ * error out), so every format rule is unit-testable without touching the disk.
+ *
+ * A file holds one schedule, a list of schedules, or a top-level `schedules` list (or
+ * a table keyed by id). A top-level `$schema` key is allowed, for editors.
+ */
+import TOML from '@iarna/toml';
+import YAML from 'yaml';
+import { JsonSyntaxError, parseJson } from '../../src/canonical-json.js';
+
+export const SCHEDULE_EXTENSIONS = ['.json', '.toml', '.yaml', '.yml'] as const;
+
+/** One schedule as written, with its position in the file (`schedules[2]`, `[0]` or ''). */
+export interface RawEntry {
+  raw: unknown;
+  locator: string;
+}
+
+export type ParseResult = { ok: true; entries: RawEntry[] } | { ok: false; message: string };
+
+/** Is this a file the source reads? Hidden files and editor temporaries are not. */
+export function isScheduleFile(name: string): boolean {
+  if (name.startsWith('.') || name.endsWith('~') || name.startsWith('#') || /\.(swp|swx|swo|tmp|bak|orig|part)$/i.test(name)) return false;
+  const lower = name.toLowerCase();
+  return SCHEDULE_EXTENSIONS.some((ext) => lower.endsWith(ext));
+}
+
+function formatOf(name: string): 'json' | 'toml' | 'yaml' {
+  const lower = name.toLowerCase();
+  if (lower.endsWith('.json')) return 'json';
+  if (lower.endsWith('.toml')) return 'toml';
+  return 'yaml';
+}
+
+/** Decodes bytes as strict UTF-8 (a stray Latin-1 byte is an error, not a mojibake schedule). */
+export function decodeUtf8(bytes: Uint8Array): string | { message: string } {
+  try {
+    const text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  } catch {
+    let i = 0;
+    // Find the first offending byte for the message.
+    for (; i < bytes.length; i++) {
+      try {
+        new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(0, i + 1), { stream: true });
+      } catch {
+        break;
+      }
+    }
+    return { message: `not valid UTF-8 (first bad byte at offset ${i})` };
+  }
+}
+
+// TOML integers are 64-bit; @iarna/toml silently wraps larger ones, so refuse them first.
+const TOML_BIG_INT = /^\s*[A-Za-z0-9_."'-]+\s*=\s*[+-]?\d[\d_]{18,}\s*(#.*)?$/m;
+const INT64_MAX = 9223372036854775807n;
+
+function parseText(text: string, format: 'json' | 'toml' | 'yaml'): unknown {
+  switch (format) {
+    case 'json':
+      return parseJson(text);
+    case 'toml': {
+      const m = TOML_BIG_INT.exec(text);
+      if (m) {
+        const digits = /[+-]?\d[\d_]*/.exec(m[0].split('=')[1]!)![0].replace(/_/g, '');
+        const v = BigInt(digits);
+        if (v > INT64_MAX || v < -INT64_MAX - 1n) throw new Error(`integer ${digits} does not fit TOML's 64-bit integers; use a string`);
+      }
+      return TOML.parse(text);
+    }
+    case 'yaml': {
+      // maxAliasCount defends against "billion laughs"; unique keys catch copy-paste slips.
+      const docs = YAML.parseAllDocuments(text, { intAsBigInt: true, uniqueKeys: true, prettyErrors: false });
+      const list = Array.isArray(docs) ? docs : [docs];
+      if (list.length > 1) throw new Error('more than one YAML document in the file; put the schedules in one list');
+      const doc = list[0];
+      if (!doc) return null;
+      if (doc.errors.length > 0) throw doc.errors[0]!;
+      return fromYamlBigInts(doc.toJS({ maxAliasCount: 100 }));
+    }
+  }
+}
+
+// YAML is parsed with every integer as a bigint (so nothing beyond 2^53 is rounded);
+// give back plain numbers wherever they are exact.
+function fromYamlBigInts(v: unknown): unknown {
+  if (typeof v === 'bigint') return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
+  if (Array.isArray(v)) return v.map(fromYamlBigInts);
+  if (v !== null && typeof v === 'object' && !(v instanceof Date)) {
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v)) out[k] = fromYamlBigInts(x);
+    return out;
+  }
+  return v;
+}
+
+function describeError(e: unknown, format: string): string {
+  if (e instanceof JsonSyntaxError) return `invalid JSON: ${e.message}`;
+  const err = e as { message?: string; line?: number; col?: number; linePos?: { line: number; col: number }[] };
+  let msg = String(err.message ?? e).split('\n')[0]!.trim();
+  if (format === 'toml' && typeof err.line === 'number') msg = `line ${err.line + 1}, column ${(err.col ?? 0) + 1}: ${msg.replace(/ at row \d+, col \d+, pos \d+:?$/, '')}`;
+  // @iarna/toml implements TOML 0.5, where an array holds one type; say how to get round it.
+  if (format === 'toml' && /Inline lists must be a single type/.test(msg)) msg += ' (TOML arrays must hold values of one type here; pass mixed values as kwargs, or use JSON or YAML)';
+  if (format === 'yaml' && err.linePos?.[0] && !/line \d+/.test(msg)) msg = `line ${err.linePos[0].line}, column ${err.linePos[0].col}: ${msg}`;
+  return `invalid ${format.toUpperCase()}: ${msg}`;
+}
+
+/** Splits a parsed document into schedule entries. */
+function entriesOf(doc: unknown): ParseResult {
+  if (Array.isArray(doc)) return { ok: true, entries: doc.map((raw, i) => ({ raw, locator: `[${i}]` })) };
+  if (doc === null || typeof doc !== 'object') return { ok: false, message: 'expected a schedule, a list of schedules, or a "schedules" list' };
+  const obj = { ...(doc as Record<string, unknown>) };
+  delete obj.$schema;
+  if ('schedules' in obj) {
+    const { schedules, ...rest } = obj;
+    const extra = Object.keys(rest);
+    if (extra.length > 0) return { ok: false, message: `unknown top-level field ${JSON.stringify(extra[0])} beside "schedules"` };
+    if (Array.isArray(schedules)) return { ok: true, entries: schedules.map((raw, i) => ({ raw, locator: `schedules[${i}]` })) };
+    if (schedules !== null && typeof schedules === 'object' && !(schedules instanceof Date)) {
+      // A table keyed by id: [schedules.nightly-report] in TOML, a mapping in YAML.
+      const entries: RawEntry[] = [];
+      for (const [key, value] of Object.entries(schedules)) {
+        const locator = `schedules.${key}`;
+        if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+          entries.push({ raw: value, locator });
+          continue;
+        }
+        const v = value as Record<string, unknown>;
+        if (v.id !== undefined && v.id !== key) return { ok: false, message: `${locator}: id ${JSON.stringify(v.id)} differs from its key ${JSON.stringify(key)}` };
+        entries.push({ raw: { id: key, ...v }, locator });
+      }
+      return { ok: true, entries };
+    }
+    return { ok: false, message: '"schedules" must be a list or a table of schedules' };
+  }
+  return { ok: true, entries: [{ raw: obj, locator: '' }] };
+}
+
+/** Parses one file's bytes. `name` decides the format (by extension). */
+export function parseScheduleFile(name: string, bytes: Uint8Array): ParseResult {
+  const text = decodeUtf8(bytes);
+  if (typeof text !== 'string') return { ok: false, message: text.message };
+  const format = formatOf(name);
+  // An empty file is what an in-place save looks like between truncate and write. Treat
+  // it as broken (its schedules are kept); deleting the file is how schedules are removed.
+  if (text.trim() === '') return { ok: false, message: 'file is empty (a save in progress?); its applied schedules are kept until it holds schedules or is deleted' };
+  let doc: unknown;
+  try {
+    doc = parseText(text, format);
+  } catch (e) {
+    return { ok: false, message: describeError(e, format) };
+  }
+  return entriesOf(doc);
+}

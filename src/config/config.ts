@@ -1,0 +1,67 @@
+/**
+ * The resolved configuration: every setting with its final value. Built by
+ * `loadConfig` from flags > environment > config file > defaults.
+ */
+import type { CatchupPolicy, OverlapPolicy } from '../model/schedule-schema.js';
+
+export interface RedisConfig {
+  url: string;
+  prefix: string;
+  sentinels?: { host: string; port: number }[];
+  name?: string;
+  password?: string;
+}
+
+export interface MysqlConfig {
+  url?: string;
+  host?: string;
+  port?: number;
+  user?: string;
+  database?: string;
+  /** Resolved from passwordEnv / passwordFile / the URL. Never logged. */
+  password?: string;
+  mode: 'btu' | 'query';
+  query?: string;
+  pollIntervalMs: number;
+  site?: string;
+}
+
+export interface Config {
+  /** The file the settings were read from, if any. */
+  configFile?: string;
+  timezone: string;
+  allow?: string[];
+  redis: RedisConfig;
+  files?: { dir: string; maxFileBytes?: number };
+  mysql?: MysqlConfig;
+  frappe: { site?: string; benchId?: string; user: string };
+  dispatch: {
+    catchup: CatchupPolicy;
+    startingDeadline?: number;
+    overlap: OverlapPolicy;
+    historyLength: number;
+    batchSize: number;
+  };
+  daemon: { socket: string; socketMode: number; socketGroup?: string; resyncIntervalMs: number; leaseTtlMs: number };
+  log: { level: string; file?: string; pretty: boolean };
+}
+
+export const DEFAULTS = {
+  redisUrl: 'redis://127.0.0.1:6379/0',
+  prefix: 'pyrq:',
+  timezone: 'UTC',
+  historyLength: 50,
+  batchSize: 1000,
+  resyncIntervalMs: 15 * 60_000,
+  leaseTtlMs: 10_000,
+  mysqlPollMs: 5_000,
+  socketMode: 0o660,
+  logLevel: 'info',
+} as const;
+
+/** `/run/pyrq/pyrq.sock` for root (systemd's RuntimeDirectory); a per-user path otherwise. */
+export function defaultSocketPath(env: NodeJS.ProcessEnv = process.env, uid = process.getuid?.() ?? 0): string {
+  if (uid === 0) return '/run/pyrq/pyrq.sock';
+  if (env.XDG_RUNTIME_DIR) return `${env.XDG_RUNTIME_DIR}/pyrq/pyrq.sock`;
+  return `/tmp/pyrq-${uid}/pyrq.sock`;
+}

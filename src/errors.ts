@@ -1,0 +1,49 @@
+/**
+ * The error catalogue (fastify's lib/errors.js): every error pyrq reports on purpose has
+ * a stable code, a message that names the file, field or id and says what to do, and an
+ * exit code. `--json` output carries the code, so scripts never parse messages.
+ */
+
+export const ERROR_CODES = {
+  CONFIG_INVALID: { exit: 1, summary: 'the configuration file or a setting is invalid' },
+  CONFIG_NOT_FOUND: { exit: 1, summary: 'the configuration file does not exist' },
+  NO_SOURCES: { exit: 1, summary: 'no source is configured (use --dir, --mysql-url or a config file)' },
+  REDIS_UNAVAILABLE: { exit: 1, summary: 'Redis could not be reached' },
+  SOURCE_ERRORS: { exit: 1, summary: 'some schedules could not be read or validated (the rest were handled)' },
+  VALIDATION_FAILED: { exit: 1, summary: 'files did not validate' },
+  NOT_FOUND: { exit: 1, summary: 'no such schedule' },
+  DAEMON_UNAVAILABLE: { exit: 1, summary: 'no daemon answered on the socket' },
+  DAEMON_ERROR: { exit: 1, summary: 'the daemon refused the request' },
+  STALE_PLAN: { exit: 1, summary: 'the registry changed while the plan was applied' },
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export class PyrqError extends Error {
+  readonly exitCode: number;
+
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details?: unknown,
+  ) {
+    super(message);
+    this.name = 'PyrqError';
+    this.exitCode = ERROR_CODES[code].exit;
+  }
+}
+
+/** Removes passwords from URLs (`redis://:secret@host` -> `redis://:***@host`). */
+export function redactUrl(url: string): string {
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)([^@/?#]*)@/i, (_m, scheme: string, auth: string) => {
+    const colon = auth.indexOf(':');
+    return colon === -1 ? `${scheme}${auth}@` : `${scheme}${auth.slice(0, colon)}:***@`;
+  });
+}
+
+/** Replaces every occurrence of known secrets in free text (error messages from drivers). */
+export function redactText(text: string, secrets: readonly (string | undefined)[]): string {
+  let out = text;
+  for (const s of secrets) if (s && s.length >= 3) out = out.split(s).join('***');
+  return out.replace(/([a-z][a-z0-9+.-]*:\/\/[^@\s/?#]*@)/gi, (m) => redactUrl(m));
+}

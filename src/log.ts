@@ -1,0 +1,59 @@
+/**
+ * Logging: pino JSON lines on stdout by default, `--pretty` for people, `--log-file` for
+ * a file that logrotate can rotate (the destination is reopened on SIGUSR2). Secrets in
+ * URLs are redacted by a serializer, whatever field they appear in.
+ */
+import { pino, type Logger } from 'pino';
+import { redactUrl } from './errors.js';
+
+export type { Logger } from 'pino';
+
+export interface LogOptions {
+  level?: string;
+  pretty?: boolean;
+  file?: string;
+  /** Write synchronously (tests and short commands, so nothing is lost at exit). */
+  sync?: boolean;
+  /** Extra strings never to print (passwords from config). */
+  secrets?: readonly string[];
+}
+
+function scrub(value: unknown, secrets: readonly string[]): unknown {
+  if (typeof value === 'string') {
+    let out = value.includes('://') ? value.replace(/[a-z][a-z0-9+.-]*:\/\/[^\s"']+/gi, (u) => redactUrl(u)) : value;
+    for (const s of secrets) if (s.length >= 3 && out.includes(s)) out = out.split(s).join('***');
+    return out;
+  }
+  if (Array.isArray(value)) return value.map((v) => scrub(v, secrets));
+  if (value !== null && typeof value === 'object' && !(value instanceof Date)) {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = /password|secret|token/i.test(k) ? '***' : scrub(v, secrets);
+    return out;
+  }
+  return value;
+}
+
+export function createLogger(opts: LogOptions = {}): Logger {
+  const secrets = (opts.secrets ?? []).filter((s) => s.length >= 3);
+  const options = {
+    level: opts.level ?? 'info',
+    base: { pid: process.pid },
+    timestamp: pino.stdTimeFunctions.isoTime,
+    formatters: { log: (obj: Record<string, unknown>) => scrub(obj, secrets) as Record<string, unknown> },
+    hooks: {
+      logMethod(this: Logger, args: unknown[], method: (...a: unknown[]) => void) {
+        method.apply(this, args.map((a) => (typeof a === 'string' ? scrub(a, secrets) : a)));
+      },
+    },
+    serializers: { err: (e: Error) => scrub(pino.stdSerializers.err(e), secrets) as ReturnType<typeof pino.stdSerializers.err> },
+  };
+  if (opts.pretty) {
+    return pino(options, pino.transport({ target: 'pino-pretty', options: { destination: opts.file ?? 1, translateTime: 'SYS:standard', ignore: 'pid,hostname' } }));
+  }
+  const dest = pino.destination({ dest: opts.file ?? 1, sync: opts.sync ?? opts.file === undefined, mkdir: opts.file !== undefined });
+  if (opts.file !== undefined) {
+    // logrotate: `postrotate kill -USR2 $MAINPID`, or copytruncate.
+    process.on('SIGUSR2', () => dest.reopen());
+  }
+  return pino(options, dest);
+}

@@ -1,0 +1,82 @@
+/**
+ * Cron expressions, evaluated by croner. Validation turns croner's messages into ones
+ * that say which field is wrong; construction is memoised because a registry of
+ * 100,000 schedules shares a few hundred distinct expressions.
+ */
+import { Cron } from 'croner';
+
+/** Options every cron in pyrq is built with. Vixie-cron DST semantics: see README "Timezones and DST". */
+function cronOptions(timezone: string) {
+  return {
+    timezone,
+    paused: true,
+    // Schedules are 5 fields (minute-level) or 6 (with seconds first); a year field is not allowed.
+    mode: '5-or-6-parts' as const,
+    // Like Vixie cron: a job without a wildcard or step in its time fields is a fixed-time
+    // job (it runs once on a repeated hour, and after the gap on a skipped one).
+    fixedTimeRule: 'no-wildcard' as const,
+  };
+}
+
+const FIELD_NAMES_6 = ['second', 'minute', 'hour', 'day-of-month', 'month', 'day-of-week'];
+
+const cache = new Map<string, Cron>();
+const CACHE_MAX = 10_000;
+
+/** A (memoised) paused croner instance for `expr` in `timezone`. Throws on an invalid expression. */
+export function cronFor(expr: string, timezone: string): Cron {
+  const key = `${timezone}\u0000${expr}`;
+  let c = cache.get(key);
+  if (c === undefined) {
+    c = new Cron(expr, cronOptions(timezone));
+    if (cache.size >= CACHE_MAX) cache.clear();
+    cache.set(key, c);
+  }
+  return c;
+}
+
+/** Normalises whitespace so `0  3 * * *` and `0 3 * * *` hash the same. */
+export function normalizeCron(expr: string): string {
+  return expr.trim().split(/\s+/).join(' ');
+}
+
+/** Validates a cron expression; returns a reason (without the expression) or null. */
+export function cronProblem(expr: string, timezone: string): string | null {
+  const parts = expr.split(' ');
+  if (expr.startsWith('@')) {
+    if (!/^@(yearly|annually|monthly|weekly|daily|midnight|hourly)$/i.test(expr)) {
+      return expr.toLowerCase() === '@reboot'
+        ? '@reboot is not supported (pyrq is not tied to a machine boot)'
+        : 'unknown nickname (use @yearly, @annually, @monthly, @weekly, @daily, @midnight or @hourly)';
+    }
+  } else if (parts.length !== 5 && parts.length !== 6) {
+    return `expected 5 fields (minute hour day-of-month month day-of-week) or 6 (with seconds first), got ${parts.length}`;
+  }
+  let c: Cron;
+  try {
+    c = cronFor(expr, timezone);
+  } catch (e) {
+    return explainCronError(String((e as Error).message));
+  }
+  // A pattern that can never match (e.g. "0 0 31 2 *") would silently never fire. The
+  // answer does not depend on the reference time for 5/6-field patterns (no year field).
+  if (c.nextRun(new Date(Date.UTC(2000, 0, 1))) === null) return 'never matches any date (impossible day/month combination)';
+  return null;
+}
+
+function explainCronError(message: string): string {
+  const msg = message.replace(/^CronPattern:\s*/, '');
+  // croner reports values as internal indexes (a day-of-month of 32 says "31"), so
+  // name the field and leave the value to the expression quoted beside the message.
+  let m = /Invalid value for (\w+)/i.exec(msg);
+  if (m) return `${humanField(m[1]!)} out of range`;
+  // croner numbers fields as if a seconds field were always present.
+  m = /configuration entry (\d+) \((.*)\) contains illegal characters/i.exec(msg);
+  if (m) return `${FIELD_NAMES_6[Number(m[1])] ?? `field ${m[1]}`}: illegal characters in "${m[2]}"`;
+  return msg.replace(/\.$/, '');
+}
+
+function humanField(f: string): string {
+  const map: Record<string, string> = { day: 'day-of-month', dayOfMonth: 'day-of-month', days: 'day-of-month', dayOfWeek: 'day-of-week', daysOfWeek: 'day-of-week', months: 'month', hours: 'hour', minutes: 'minute', seconds: 'second' };
+  return map[f] ?? f.toLowerCase();
+}

@@ -1,0 +1,97 @@
+/**
+ * Validation issues: where (a field path inside one schedule) and why. Formatting into
+ * the full "file: schedules[2] (id "x"): field: reason" line happens in `source-error.ts`.
+ */
+import type { z } from 'zod';
+import { describeType } from './duration.js';
+
+/** One problem with one field of one schedule. `path` is "" for the schedule as a whole. */
+export interface FieldIssue {
+  path: string;
+  message: string;
+}
+
+export function formatPath(parts: readonly PropertyKey[]): string {
+  let out = '';
+  for (const p of parts) {
+    if (typeof p === 'number') out += `[${p}]`;
+    else if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(String(p))) out += out === '' ? String(p) : `.${String(p)}`;
+    else out += `[${JSON.stringify(String(p))}]`;
+  }
+  return out;
+}
+
+export function issueText(i: FieldIssue): string {
+  return i.path === '' ? i.message : `${i.path}: ${i.message}`;
+}
+
+/** Levenshtein distance, for "did you mean" on unknown fields. */
+function distance(a: string, b: string): number {
+  const dp = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = dp[0]!;
+    dp[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const tmp = dp[j]!;
+      dp[j] = Math.min(dp[j]! + 1, dp[j - 1]! + 1, prev + (a[i - 1]!.toLowerCase() === b[j - 1]!.toLowerCase() ? 0 : 1));
+      prev = tmp;
+    }
+  }
+  return dp[b.length]!;
+}
+
+export function suggest(word: string, known: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestD = Infinity;
+  for (const k of known) {
+    const d = distance(word, k);
+    if (d < bestD) {
+      best = k;
+      bestD = d;
+    }
+  }
+  return bestD <= Math.max(1, Math.floor(word.length / 3)) ? best : undefined;
+}
+
+const EXPECTED: Record<string, string> = {
+  string: 'a string',
+  number: 'a number',
+  int: 'an integer',
+  boolean: 'a boolean',
+  array: 'an array',
+  object: 'an object',
+  record: 'an object',
+  date: 'a timestamp',
+};
+
+/** Turns zod's issues into ours, with messages that say what was expected and what came. */
+export function fromZodIssues(issues: readonly z.core.$ZodIssue[], knownFields: readonly string[]): FieldIssue[] {
+  const out: FieldIssue[] = [];
+  for (const iss of issues) {
+    const path = formatPath(iss.path);
+    const input = (iss as { input?: unknown }).input;
+    switch (iss.code) {
+      case 'unrecognized_keys':
+        for (const key of iss.keys) {
+          const hint = suggest(key, knownFields);
+          out.push({ path: formatPath([...iss.path, key]), message: `unknown field${hint ? ` (did you mean "${hint}"?)` : ''}` });
+        }
+        break;
+      case 'invalid_type':
+        out.push({ path, message: input === undefined ? 'required' : `expected ${EXPECTED[iss.expected] ?? iss.expected}, got ${describeType(input)}` });
+        break;
+      case 'invalid_union': {
+        // Our unions are "string or date" (timestamps) and "string or number" (durations).
+        const timestamp = ['at', 'startAt', 'endAt'].includes(String(iss.path[iss.path.length - 1]));
+        out.push({ path, message: `expected ${timestamp ? 'an ISO 8601 timestamp string' : 'a duration string or a number of seconds'}, got ${describeType(input)}` });
+        break;
+      }
+      case 'invalid_value':
+        out.push({ path, message: `must be one of ${iss.values.map((v) => JSON.stringify(v)).join(', ')}, got ${JSON.stringify(input)}` });
+        break;
+      default:
+        out.push({ path, message: iss.message });
+    }
+  }
+  return out;
+}

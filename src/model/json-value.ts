@@ -1,0 +1,34 @@
+/**
+ * Checks that args/kwargs/meta hold only JSON-compatible values (plus big integers, which
+ * TOML and YAML can express and Python ints can hold). These values are pickled for RQ
+ * and hashed, so anything else (dates, NaN, class instances) is refused up front.
+ */
+import { describeType } from './duration.js';
+
+export const MAX_VALUE_DEPTH = 64;
+
+/** Returns the first problem as [path suffix, reason], or null when the value is fine. */
+export function jsonValueProblem(value: unknown, path: string, depth = 0): [string, string] | null {
+  if (value === undefined && depth === 0) return null; // field absent
+  if (depth > MAX_VALUE_DEPTH) return [path, `nested deeper than ${MAX_VALUE_DEPTH} levels`];
+  if (value === null || typeof value === 'string' || typeof value === 'boolean' || typeof value === 'bigint') return null;
+  if (typeof value === 'number') return Number.isFinite(value) ? null : [path, `${value} is not a JSON number`];
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const p = jsonValueProblem(value[i], `${path}[${i}]`, depth + 1);
+      if (p) return p;
+    }
+    return null;
+  }
+  if (value instanceof Date) return [path, 'a date is not a JSON value; write it as a string'];
+  if (typeof value === 'object') {
+    const proto = Object.getPrototypeOf(value);
+    if (proto !== Object.prototype && proto !== null) return [path, `${describeType(value)} is not a JSON value`];
+    for (const [k, v] of Object.entries(value)) {
+      const p = jsonValueProblem(v, /^[A-Za-z_][A-Za-z0-9_]*$/.test(k) ? `${path}.${k}` : `${path}[${JSON.stringify(k)}]`, depth + 1);
+      if (p) return p;
+    }
+    return null;
+  }
+  return [path, `${describeType(value)} is not a JSON value`];
+}

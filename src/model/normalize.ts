@@ -1,0 +1,184 @@
+/**
+ * Validation and normalisation of one schedule: unknown input in, either a normalised
+ * `Schedule` or every problem found. Pure (the clock is not consulted: "at in the past"
+ * is decided by the plan, which knows what is already applied).
+ */
+import { cronProblem, normalizeCron } from './cron.js';
+import { formatTimestamp, parseTimestamp } from './datetime.js';
+import { describeType, parseDuration } from './duration.js';
+import { type FieldIssue, fromZodIssues } from './issues.js';
+import { jsonValueProblem } from './json-value.js';
+import {
+  type CatchupPolicy,
+  FUNCTION_RE,
+  ID_RE,
+  type OverlapPolicy,
+  QUEUE_RE,
+  SCHEDULE_FIELDS,
+  type Schedule,
+  scheduleInputSchema,
+} from './schedule-schema.js';
+import { isValidTimezone } from './timezone.js';
+
+/** Defaults that come from configuration rather than from the schedule itself. */
+export interface NormalizeContext {
+  timezone: string;
+  catchup: CatchupPolicy;
+  overlap: OverlapPolicy;
+  startingDeadline?: number;
+  frappeSite?: string;
+  frappeUser: string;
+  /** When set, only functions it accepts may be scheduled (config `allow`). */
+  allowFunction?: (fn: string) => boolean;
+  /** Shown in the allowlist error, e.g. `btu.*, myapp.tasks.*`. */
+  allowDescription?: string;
+}
+
+export const DEFAULT_CONTEXT: NormalizeContext = { timezone: 'UTC', catchup: 'latest', overlap: 'allow', frappeUser: 'Administrator' };
+
+export const RQ_DEFAULT_TIMEOUT = 180;
+/** Frappe's own defaults (frappe/utils/background_jobs.py): short and default 300 s, long 1500 s. */
+export const FRAPPE_TIMEOUTS: Record<string, number> = { short: 300, default: 300, long: 1500 };
+
+const PY_KEYWORDS = new Set(
+  'False None True and as assert async await break class continue def del elif else except finally for from global if import in is lambda nonlocal not or pass raise return try while with yield'.split(' '),
+);
+const SITE_RE = /^[A-Za-z0-9_.-]{1,255}$/;
+const MAX_DESCRIPTION = 2000;
+
+export type NormalizeResult = { ok: true; schedule: Schedule } | { ok: false; issues: FieldIssue[]; id?: string };
+
+/** Validates `raw` and returns its normalised form, or all the issues found. */
+export function normalizeSchedule(raw: unknown, ctx: NormalizeContext = DEFAULT_CONTEXT): NormalizeResult {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    return { ok: false, issues: [{ path: '', message: `expected a schedule object, got ${describeType(raw)}` }] };
+  }
+  const rawId = (raw as { id?: unknown }).id;
+  const id = typeof rawId === 'string' ? rawId : undefined;
+  const parsed = scheduleInputSchema.safeParse(raw, { reportInput: true });
+  if (!parsed.success) return { ok: false, issues: fromZodIssues(parsed.error.issues, SCHEDULE_FIELDS), id };
+  const s = parsed.data;
+  const issues: FieldIssue[] = [];
+  const bad = (path: string, message: string) => issues.push({ path, message });
+
+  if (!ID_RE.test(s.id)) {
+    bad('id', `${JSON.stringify(s.id.length > 60 ? `${s.id.slice(0, 60)}…` : s.id)} is not a valid id: use 1 to 200 characters from A-Z a-z 0-9 _ . - (got ${s.id.length} characters)`);
+  }
+  if (!FUNCTION_RE.test(s.function)) {
+    bad('function', `${JSON.stringify(s.function)} is not a dotted Python path such as "myapp.tasks.send_report"`);
+  } else {
+    const kw = s.function.split('.').find((part) => PY_KEYWORDS.has(part));
+    if (kw) bad('function', `${JSON.stringify(s.function)}: "${kw}" is a Python keyword, not an identifier`);
+    else if (ctx.allowFunction && !ctx.allowFunction(s.function)) {
+      bad('function', `${JSON.stringify(s.function)} is not in the function allowlist (${ctx.allowDescription ?? 'config allow'})`);
+    }
+  }
+  const queue = s.queue ?? 'default';
+  if (!QUEUE_RE.test(queue)) bad('queue', `${JSON.stringify(queue)} is not a valid queue name: use 1 to 100 characters from A-Z a-z 0-9 _ . : -`);
+  if (s.description !== undefined && s.description.length > MAX_DESCRIPTION) bad('description', `longer than ${MAX_DESCRIPTION} characters`);
+
+  const timezone = s.timezone ?? ctx.timezone;
+  const tzOk = isValidTimezone(timezone);
+  if (!tzOk) bad('timezone', `unknown timezone ${JSON.stringify(timezone)} (use an IANA name such as "Europe/Berlin" or "UTC")`);
+
+  // Exactly one trigger.
+  const triggers = (['cron', 'every', 'at'] as const).filter((k) => s[k] !== undefined);
+  if (triggers.length === 0) bad('', 'needs exactly one trigger: cron, every or at');
+  if (triggers.length > 1) bad(triggers.join(', '), 'only one trigger is allowed: choose cron, every or at');
+
+  let cron: string | undefined;
+  if (s.cron !== undefined) {
+    cron = normalizeCron(s.cron);
+    const problem = tzOk ? cronProblem(cron, timezone) : cronProblem(cron, 'UTC');
+    if (problem) bad('cron', `${JSON.stringify(s.cron)}: ${problem}`);
+  }
+  let every: number | undefined;
+  if (s.every !== undefined) {
+    const d = parseDuration(s.every);
+    if (typeof d === 'number') every = d;
+    else bad('every', `${JSON.stringify(s.every)}: ${d.reason}`);
+  }
+  const stamp = (field: 'at' | 'startAt' | 'endAt'): number | undefined => {
+    const v = s[field];
+    if (v === undefined) return undefined;
+    const t = parseTimestamp(v, tzOk ? timezone : 'UTC');
+    if (typeof t === 'number') return t;
+    bad(field, t.reason);
+    return undefined;
+  };
+  const at = stamp('at');
+  const startAt = stamp('startAt');
+  const endAt = stamp('endAt');
+  if (s.at !== undefined && (s.startAt !== undefined || s.endAt !== undefined)) {
+    bad(s.startAt !== undefined ? 'startAt' : 'endAt', 'only applies to cron and every schedules (at already names the one instant)');
+  }
+  if (startAt !== undefined && endAt !== undefined && endAt <= startAt) bad('endAt', `must be after startAt (${formatTimestamp(startAt)})`);
+
+  for (const field of ['args', 'kwargs', 'meta'] as const) {
+    const p = jsonValueProblem(s[field], field);
+    if (p) bad(p[0], p[1]);
+  }
+  if (s.meta && Object.hasOwn(s.meta, 'pyrq')) bad('meta.pyrq', 'is reserved: pyrq records the schedule id and occurrence there');
+
+  const target = s.target ?? 'rq';
+  let timeout = target === 'frappe' ? (FRAPPE_TIMEOUTS[queue] ?? FRAPPE_TIMEOUTS.default!) : RQ_DEFAULT_TIMEOUT;
+  if (s.timeout !== undefined) {
+    const d = parseDuration(s.timeout);
+    if (typeof d === 'number') timeout = d;
+    else bad('timeout', `${JSON.stringify(s.timeout)}: ${d.reason}`);
+  }
+  if (s.resultTtl !== undefined && s.resultTtl < -1) bad('resultTtl', 'must be -1 (keep forever), 0 (do not keep) or a number of seconds');
+  if (s.failureTtl !== undefined && s.failureTtl < -1) bad('failureTtl', 'must be -1 (keep forever) or a number of seconds');
+  if (s.ttl !== undefined && s.ttl < 1) bad('ttl', 'must be a positive number of seconds');
+
+  let site: string | undefined;
+  let user: string | undefined;
+  if (target === 'frappe') {
+    site = s.site ?? ctx.frappeSite;
+    user = s.user ?? ctx.frappeUser;
+    if (site === undefined) bad('site', 'required for target "frappe" (or set frappe.site in the config)');
+    else if (!SITE_RE.test(site)) bad('site', `${JSON.stringify(site)} is not a valid site name`);
+    if (!/^[^\s]{1,140}$/.test(user)) bad('user', `${JSON.stringify(user)} is not a valid Frappe user`);
+  } else {
+    if (s.site !== undefined) bad('site', 'only valid with target "frappe"');
+    if (s.user !== undefined) bad('user', 'only valid with target "frappe"');
+  }
+  let startingDeadline = ctx.startingDeadline;
+  if (s.startingDeadline !== undefined) {
+    const d = parseDuration(s.startingDeadline);
+    if (typeof d === 'number') startingDeadline = d;
+    else bad('startingDeadline', `${JSON.stringify(s.startingDeadline)}: ${d.reason}`);
+  }
+
+  if (issues.length > 0) return { ok: false, issues, id: s.id };
+
+  // Keys in sorted order; optional fields left out when absent so they do not affect the hash.
+  const out: Record<string, unknown> = {
+    args: s.args ?? [],
+    at: at === undefined ? undefined : formatTimestamp(at),
+    catchup: s.catchup ?? ctx.catchup,
+    cron,
+    description: s.description,
+    enabled: s.enabled ?? true,
+    endAt: endAt === undefined ? undefined : formatTimestamp(endAt),
+    every,
+    failureTtl: s.failureTtl,
+    function: s.function,
+    id: s.id,
+    kwargs: s.kwargs ?? {},
+    meta: s.meta ?? {},
+    overlap: s.overlap ?? ctx.overlap,
+    queue,
+    resultTtl: s.resultTtl,
+    site,
+    startAt: startAt === undefined ? undefined : formatTimestamp(startAt),
+    startingDeadline,
+    target,
+    timeout,
+    timezone,
+    ttl: s.ttl,
+    user,
+  };
+  for (const k of Object.keys(out)) if (out[k] === undefined) delete out[k];
+  return { ok: true, schedule: out as Schedule };
+}

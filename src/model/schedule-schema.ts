@@ -1,0 +1,102 @@
+/**
+ * The schedule model: the one schema that file, MySQL and socket input is checked
+ * against. TypeScript types are derived from it (`ScheduleInput`, `Schedule`) and the
+ * JSON Schema shipped in `schema/schedule.schema.json` is generated from it
+ * (`write-json-schema.ts`), so the three can never drift apart.
+ *
+ * Two shapes:
+ * - `scheduleInputSchema`: what a person writes. Shapes and types only; the semantic
+ *   checks (cron syntax, timezone names, one trigger, durations) live in `normalize.ts`
+ *   because they need the config's defaults and produce better messages there.
+ * - `scheduleSchema`: the normalised form stored in the registry and hashed. Defaults
+ *   filled in, durations in seconds, timestamps in canonical UTC.
+ */
+import { z } from 'zod';
+
+/** Schedule ids: also used in Redis keys and (escaped) in RQ job ids. */
+export const ID_RE = /^[A-Za-z0-9_.-]{1,200}$/;
+/** A dotted Python path to a module-level callable: `package.module.function`. */
+export const PY_IDENT = '[A-Za-z_][A-Za-z0-9_]*';
+export const FUNCTION_RE = new RegExp(`^${PY_IDENT}(\\.${PY_IDENT})+$`);
+/** RQ queue names become Redis keys (`rq:queue:<name>`); keep them to a safe alphabet. */
+export const QUEUE_RE = /^[A-Za-z0-9_.:-]{1,100}$/;
+
+export const TARGETS = ['rq', 'frappe'] as const;
+export const CATCHUP_POLICIES = ['skip', 'latest', 'all'] as const;
+export const OVERLAP_POLICIES = ['allow', 'forbid'] as const;
+
+const timestampInput = z.union([z.string(), z.date()]);
+const durationInput = z.union([z.string(), z.number().int()]);
+const jsonObject = z.record(z.string(), z.unknown());
+
+/** Every field a schedule may have, with its documentation. Unknown fields are errors. */
+export const scheduleInputSchema = z
+  .strictObject({
+    id: z.string().meta({ description: 'Unique id, [A-Za-z0-9_.-]{1,200}.' }),
+    function: z.string().meta({ description: 'Dotted path of the Python callable, e.g. "myapp.tasks.send_report".' }),
+    args: z.array(z.unknown()).optional().meta({ description: 'Positional arguments (JSON array). Default [].' }),
+    kwargs: jsonObject.optional().meta({ description: 'Keyword arguments (JSON object). Default {}.' }),
+    queue: z.string().optional().meta({ description: 'RQ queue name. Default "default".' }),
+    enabled: z.boolean().optional().meta({ description: 'A disabled schedule stays in the registry but never fires. Default true.' }),
+    description: z.string().optional().meta({ description: 'Free text; becomes the RQ job description.' }),
+    cron: z.string().optional().meta({ description: 'Cron expression: 5 fields, or 6 with seconds first; L, W, #, @hourly etc.' }),
+    every: durationInput.optional().meta({ description: 'Fixed period: "90s", "15m", "1h30m", "2d", or seconds. Anchored at startAt, else the Unix epoch.' }),
+    at: timestampInput.optional().meta({ description: 'One-shot ISO 8601 timestamp; without an offset it is wall time in `timezone`.' }),
+    timezone: z.string().optional().meta({ description: 'IANA timezone for cron and offset-less timestamps. Default from config (UTC).' }),
+    startAt: timestampInput.optional().meta({ description: 'No occurrence before this instant.' }),
+    endAt: timestampInput.optional().meta({ description: 'No occurrence at or after this instant.' }),
+    timeout: durationInput.optional().meta({ description: 'RQ job timeout in seconds (or a duration). Default 180; Frappe target 300, 1500 on "long".' }),
+    resultTtl: z.number().int().optional().meta({ description: 'RQ result_ttl in seconds; -1 keeps results forever.' }),
+    failureTtl: z.number().int().optional().meta({ description: 'RQ failure_ttl in seconds; -1 keeps failed jobs forever.' }),
+    ttl: z.number().int().optional().meta({ description: 'RQ ttl: seconds a queued job may wait before it is discarded.' }),
+    meta: jsonObject.optional().meta({ description: 'Extra RQ job meta (JSON object); pyrq adds its own keys under "pyrq".' }),
+    target: z.enum(TARGETS).optional().meta({ description: '"rq" calls function(*args, **kwargs); "frappe" runs it through Frappe\'s execute_job.' }),
+    site: z.string().optional().meta({ description: 'Frappe site (target frappe only). Default from config frappe.site.' }),
+    user: z.string().optional().meta({ description: 'Frappe user (target frappe only). Default "Administrator".' }),
+    catchup: z.enum(CATCHUP_POLICIES).optional().meta({ description: 'Missed occurrences after downtime: skip, latest (default) or all (at most 100).' }),
+    startingDeadline: durationInput.optional().meta({ description: 'A missed occurrence older than this many seconds is skipped, whatever the catch-up policy.' }),
+    overlap: z.enum(OVERLAP_POLICIES).optional().meta({ description: '"forbid" skips an occurrence while the previous job is queued or started. Default allow.' }),
+  })
+  .meta({ title: 'pyrq schedule', description: 'One recurring or one-shot job for Python RQ.' });
+
+/** What a person writes: every field as it may appear in a file. */
+export type ScheduleInput = z.input<typeof scheduleInputSchema>;
+/** Field names in their documented order (used for unknown-field suggestions and rendering). */
+export const SCHEDULE_FIELDS = Object.keys(scheduleInputSchema.shape) as (keyof ScheduleInput)[];
+
+/** The normalised, stored form. Built only by `normalizeSchedule`; read back from Redis with this schema. */
+export const scheduleSchema = z.strictObject({
+  id: z.string().regex(ID_RE),
+  function: z.string().regex(FUNCTION_RE),
+  args: z.array(z.unknown()),
+  kwargs: jsonObject,
+  queue: z.string().regex(QUEUE_RE),
+  enabled: z.boolean(),
+  description: z.string().optional(),
+  cron: z.string().optional(),
+  every: z.number().int().positive().optional(),
+  at: z.string().optional(),
+  timezone: z.string(),
+  startAt: z.string().optional(),
+  endAt: z.string().optional(),
+  timeout: z.number().int().positive(),
+  resultTtl: z.number().int().optional(),
+  failureTtl: z.number().int().optional(),
+  ttl: z.number().int().positive().optional(),
+  meta: jsonObject,
+  target: z.enum(TARGETS),
+  site: z.string().optional(),
+  user: z.string().optional(),
+  catchup: z.enum(CATCHUP_POLICIES),
+  startingDeadline: z.number().int().positive().optional(),
+  overlap: z.enum(OVERLAP_POLICIES),
+});
+
+/** A normalised schedule: defaults filled, durations in seconds, timestamps canonical UTC. */
+export type Schedule = z.output<typeof scheduleSchema>;
+export type Target = (typeof TARGETS)[number];
+export type CatchupPolicy = (typeof CATCHUP_POLICIES)[number];
+export type OverlapPolicy = (typeof OVERLAP_POLICIES)[number];
+
+/** Fields that decide when a schedule fires: changing any of them recomputes the next fire time. */
+export const TRIGGER_FIELDS = ['cron', 'every', 'at', 'timezone', 'startAt', 'endAt', 'enabled'] as const satisfies readonly (keyof Schedule)[];

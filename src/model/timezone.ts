@@ -1,0 +1,80 @@
+/**
+ * IANA timezone checks and wall-clock <-> instant conversion, on the runtime's ICU
+ * data (Intl). Pure apart from a small memo of formatters, which are expensive to build.
+ */
+
+const formatters = new Map<string, Intl.DateTimeFormat | null>();
+
+function formatter(tz: string): Intl.DateTimeFormat | null {
+  let f = formatters.get(tz);
+  if (f === undefined) {
+    try {
+      f = new Intl.DateTimeFormat('en-US', {
+        timeZone: tz,
+        hourCycle: 'h23',
+        year: 'numeric',
+        month: 'numeric',
+        day: 'numeric',
+        hour: 'numeric',
+        minute: 'numeric',
+        second: 'numeric',
+      });
+    } catch {
+      f = null;
+    }
+    formatters.set(tz, f);
+  }
+  return f;
+}
+
+/** True when `tz` is a timezone name the runtime knows (IANA names, plus `UTC`). */
+export function isValidTimezone(tz: string): boolean {
+  // Intl accepts offsets like "+01:00" in newer runtimes; schedules must name a zone.
+  if (!/^[A-Za-z][A-Za-z0-9_+\-/]*$/.test(tz)) return false;
+  return formatter(tz) !== null;
+}
+
+/** Offset of `tz` from UTC at instant `ms`, in milliseconds (positive east of Greenwich). */
+export function tzOffsetMs(tz: string, ms: number): number {
+  const f = formatter(tz);
+  if (!f) throw new RangeError(`unknown timezone "${tz}"`);
+  const p: Record<string, number> = {};
+  for (const part of f.formatToParts(new Date(ms))) {
+    if (part.type !== 'literal') p[part.type] = Number(part.value);
+  }
+  const asUtc = Date.UTC(p.year!, p.month! - 1, p.day!, p.hour!, p.minute!, p.second!);
+  return asUtc - (ms - (ms % 1000));
+}
+
+/**
+ * The instant at which the wall clock in `tz` shows the given local time. A local time
+ * that does not exist (spring-forward gap) maps to the instant just after the gap, the
+ * same rule cron uses for fixed-time jobs; an ambiguous one (fall-back) maps to its
+ * first occurrence.
+ */
+export function zonedTimeToUtc(tz: string, y: number, mo: number, d: number, h: number, mi: number, s: number, ms = 0): number {
+  const wall = Date.UTC(y, mo - 1, d, h, mi, s, ms);
+  // Try the offsets in force a day either side of the guess; a valid candidate is one
+  // whose offset maps back to the same wall time.
+  const offsets = new Set([tzOffsetMs(tz, wall - 86_400_000), tzOffsetMs(tz, wall), tzOffsetMs(tz, wall + 86_400_000)]);
+  const candidates: number[] = [];
+  for (const off of offsets) {
+    const instant = wall - off;
+    if (tzOffsetMs(tz, instant) === off) candidates.push(instant);
+  }
+  if (candidates.length > 0) return Math.min(...candidates);
+  // In a gap: the wall time never appears. Use the offset before the gap, which lands
+  // after the transition, then snap to the transition itself.
+  const before = Math.min(...offsets);
+  const after = Math.max(...offsets);
+  const guess = wall - after; // wall interpreted with the later (larger) offset: before the jump
+  const end = wall - before; // with the earlier offset: after the jump
+  let lo = guess;
+  let hi = end;
+  while (hi - lo > 1000) {
+    const mid = Math.floor((lo + hi) / 2000) * 1000;
+    if (tzOffsetMs(tz, mid) === after) hi = mid;
+    else lo = mid;
+  }
+  return hi;
+}

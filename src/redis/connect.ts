@@ -1,0 +1,54 @@
+/**
+ * Opening Redis connections. ioredis does the work (URLs incl. `rediss://` TLS and ACL
+ * users, Sentinel); this decides the retry behaviour. One-shot commands fail fast with
+ * a clear error; the daemon retries forever with capped backoff.
+ */
+import { Redis, type RedisOptions } from 'ioredis';
+import type { RedisConfig } from '../config/config.js';
+import { PyrqError, redactUrl } from '../errors.js';
+
+export interface ConnectOptions {
+  /** Daemon mode: never give up, queue commands while reconnecting. */
+  persistent?: boolean;
+  connectionName?: string;
+}
+
+function baseOptions(cfg: RedisConfig, opts: ConnectOptions): RedisOptions {
+  const common: RedisOptions = {
+    connectionName: opts.connectionName ?? 'pyrq',
+    lazyConnect: true,
+    enableAutoPipelining: false,
+  };
+  if (cfg.password !== undefined) common.password = cfg.password;
+  if (opts.persistent) {
+    return { ...common, maxRetriesPerRequest: null, retryStrategy: (n) => Math.min(100 * 2 ** Math.min(n, 6), 5_000) };
+  }
+  return { ...common, connectTimeout: 5_000, maxRetriesPerRequest: 1, retryStrategy: (n) => (n > 2 ? null : 200 * n) };
+}
+
+export function createRedis(cfg: RedisConfig, opts: ConnectOptions = {}): Redis {
+  const base = baseOptions(cfg, opts);
+  if (cfg.sentinels && cfg.sentinels.length > 0) {
+    return new Redis({ ...base, sentinels: cfg.sentinels, name: cfg.name ?? 'mymaster' });
+  }
+  return new Redis(cfg.url, base);
+}
+
+/** Connects (and pings) or throws REDIS_UNAVAILABLE naming the redacted URL. */
+export async function connectRedis(cfg: RedisConfig, opts: ConnectOptions = {}): Promise<Redis> {
+  const redis = createRedis(cfg, opts);
+  let lastError: Error | undefined;
+  redis.on('error', (e: Error) => {
+    lastError = e;
+  });
+  try {
+    await redis.connect();
+    await redis.ping();
+    return redis;
+  } catch (e) {
+    redis.disconnect();
+    const where = cfg.sentinels?.length ? `sentinel master "${cfg.name ?? 'mymaster'}"` : redactUrl(cfg.url);
+    const why = (lastError ?? (e as Error)).message;
+    throw new PyrqError('REDIS_UNAVAILABLE', `cannot connect to Redis at ${where}: ${why.replace(cfg.password ?? '\u0000', '***')} (set --redis-url, PYRQ_REDIS_URL or redis.url)`);
+  }
+}

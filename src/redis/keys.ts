@@ -1,0 +1,52 @@
+/**
+ * Every Redis key pyrq reads or writes, its own and RQ's, is built here and nowhere
+ * else (BullMQ's QueueKeys pattern). Lua scripts receive their keys as KEYS from these
+ * builders; they never assemble key names themselves. The layout is a contract
+ * (README "Redis layout"): change it only on purpose.
+ */
+
+/** pyrq's own keys, all under one configurable prefix (default `pyrq:`). */
+export class Keys {
+  /** HASH id -> "<spec hash>\t<source>\t<origin>": one HGETALL answers "what is applied?". */
+  readonly index: string;
+  /** ZSET id -> next fire time (epoch ms). Absent: disabled, finished or never fires again. */
+  readonly next: string;
+  /** Pub/sub channel: "the registry changed", so a sleeping dispatcher wakes early. */
+  readonly events: string;
+  /** STRING with TTL: the leader lease (value: holder id). */
+  readonly leader: string;
+  /** HASH id -> schedule JSON as pushed over the socket: the socket source's own store. */
+  readonly socketStore: string;
+  /** HASH source name -> JSON health (stale, error, counts), written by the daemon for `status`. */
+  readonly sourceHealth: string;
+  /** HASH field -> value: facts about the running daemon(s) (leader, last reconcile). */
+  readonly daemon: string;
+
+  constructor(readonly prefix = 'pyrq:') {
+    this.index = `${prefix}index`;
+    this.next = `${prefix}next`;
+    this.events = `${prefix}events`;
+    this.leader = `${prefix}leader`;
+    this.socketStore = `${prefix}source:socket`;
+    this.sourceHealth = `${prefix}sources`;
+    this.daemon = `${prefix}daemon`;
+  }
+
+  /** HASH: spec, hash, source, origin, createdAt, updatedAt and the dispatcher's state. */
+  schedule(id: string): string {
+    return `${this.prefix}schedule:${id}`;
+  }
+
+  /** LIST of run records (JSON), newest first, trimmed to the history length. */
+  runs(id: string): string {
+    return `${this.prefix}runs:${id}`;
+  }
+}
+
+/** RQ's keys, as RQ 1.x and 2.x name them (rq/job.py, rq/queue.py). Not prefixed: RQ owns them. */
+export const RqKeys = {
+  /** SET of queue keys that workers and `rq info` discover queues from. */
+  queues: 'rq:queues',
+  queue: (name: string): string => `rq:queue:${name}`,
+  job: (id: string): string => `rq:job:${id}`,
+} as const;

@@ -1,0 +1,75 @@
+--[[
+  Applies a batch of planned changes to the registry, each one compare-and-set on the
+  spec hash the plan observed, so a stale plan can never overwrite a newer change.
+
+  KEYS[1]  index HASH   (id -> "hash\tsource\torigin")
+  KEYS[2]  next ZSET    (id -> next fire ms)
+  KEYS[3+2i], KEYS[4+2i]  schedule HASH and runs LIST of entry i (i from 0)
+
+  ARGV[1]  now (epoch ms, recorded as createdAt/updatedAt)
+  ARGV[2]  events channel ('' = do not publish)
+  then 8 values per entry i, starting at ARGV[3+8i]:
+    op        'put' | 'del' | 'fix' (fix = put, even when the index already holds this
+              hash: repairs an entry whose hash or next time was altered outside pyrq)
+    id
+    expected  hash the plan saw: '' = the plan saw no entry
+    hash      new spec hash (put only)
+    source    owning source (put only)
+    origin    file, table or client within the source (put only)
+    spec      normalised schedule JSON (put only)
+    next      '' keep the stored next fire time, '-' remove it, else the new time (ms)
+
+  Returns one code per entry:
+     1  applied
+     0  nothing to do: already in the wanted state (applied twice, or deleted already)
+    -1  conflict: the entry changed since the plan was made (stale plan); left alone
+]]
+local now = ARGV[1]
+local channel = ARGV[2]
+local n = (#ARGV - 2) / 8
+local out = {}
+local changed = false
+for i = 0, n - 1 do
+  local a = 3 + 8 * i
+  local op, id, expected, hash = ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3]
+  local source, origin, spec, nextAt = ARGV[a + 4], ARGV[a + 5], ARGV[a + 6], ARGV[a + 7]
+  local skey, rkey = KEYS[3 + 2 * i], KEYS[4 + 2 * i]
+  local current = redis.call('HGET', KEYS[1], id)
+  local curHash = ''
+  if current then curHash = string.match(current, '^([^\t]*)') end
+  if op == 'del' then
+    if not current then
+      out[#out + 1] = 0
+    elseif curHash ~= expected then
+      out[#out + 1] = -1
+    else
+      redis.call('HDEL', KEYS[1], id)
+      redis.call('ZREM', KEYS[2], id)
+      redis.call('DEL', skey, rkey)
+      out[#out + 1] = 1
+      changed = true
+    end
+  else
+    local value = hash .. '\t' .. source .. '\t' .. origin
+    if current == value and op ~= 'fix' then
+      out[#out + 1] = 0
+    elseif curHash ~= expected and curHash ~= hash then
+      out[#out + 1] = -1
+    else
+      redis.call('HSET', KEYS[1], id, value)
+      redis.call('HSET', skey, 'spec', spec, 'hash', hash, 'source', source, 'origin', origin, 'updatedAt', now)
+      redis.call('HSETNX', skey, 'createdAt', now)
+      if nextAt == '-' then
+        redis.call('ZREM', KEYS[2], id)
+      elseif nextAt ~= '' then
+        redis.call('ZADD', KEYS[2], nextAt, id)
+        -- a new trigger starts a new life: a finished one-shot may fire again
+        redis.call('HDEL', skey, 'done')
+      end
+      out[#out + 1] = 1
+      changed = true
+    end
+  end
+end
+if changed and channel ~= '' then redis.call('PUBLISH', channel, 'changed') end
+return out

@@ -1,0 +1,78 @@
+/**
+ * The source port. A source produces the *desired* schedules of one system of record
+ * (a directory, a MySQL table, the socket) and owns the ids it produces: the registry
+ * records each entry's source, and only that source can update or delete it.
+ *
+ * Sources never write to Redis and never decide deletions: they report a snapshot and
+ * the plan works out the rest. A source that cannot read its system of record reports
+ * itself `stale`: nothing it owns is deleted until it recovers.
+ */
+import type { Schedule } from './model/schedule-schema.js';
+
+/** One desired schedule, with where it came from. */
+export interface DesiredSchedule {
+  spec: Schedule;
+  /** Stable hash of the normalised spec (`specHash`). */
+  hash: string;
+  /** Where inside the source it came from: a file path relative to the directory, a table, a client. */
+  origin: string;
+}
+
+/** A problem a source found. `origin`/`locator`/`id`/`path` say where, as precisely as known. */
+export interface SourceError {
+  source: string;
+  /** File path (relative), table, or client. */
+  origin?: string;
+  /** Position inside the origin, e.g. `schedules[2]`. */
+  locator?: string;
+  id?: string;
+  /** Field path inside the schedule, e.g. `cron` or `kwargs.days`. */
+  path?: string;
+  message: string;
+}
+
+/**
+ * What a source says the world should look like, at one moment.
+ * - `stale`: the source as a whole could not be read (the last good schedules are
+ *   reported if it has them); nothing it owns may be deleted.
+ * - `heldOrigins` / `heldIds`: parts that failed (a broken file, a row that does not
+ *   parse, an id claimed twice). Their applied entries are kept exactly as they are.
+ */
+export interface SourceSnapshot {
+  source: string;
+  schedules: DesiredSchedule[];
+  errors: SourceError[];
+  stale: boolean;
+  heldOrigins: string[];
+  heldIds: string[];
+}
+
+/** "Something changed": optionally which origins or ids, so a reconcile can be scoped. */
+export interface SourceChange {
+  source: string;
+  origins?: string[];
+  ids?: string[];
+}
+
+/** A system of record. `snapshot` is level-triggered: it always returns the whole desired state. */
+export interface Source {
+  readonly name: string;
+  /**
+   * Reads the desired state. `fresh` asks the source to bypass any cache (the periodic
+   * full re-sync); otherwise it may reuse work for parts it knows did not change.
+   */
+  snapshot(opts?: { fresh?: boolean }): Promise<SourceSnapshot>;
+  /** Starts watching; `onChange` is called (debounced by the source) when the desired state may have changed. */
+  watch?(onChange: (change: SourceChange) => void): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** "schedules/billing.toml: schedules[2] (id "nightly"): cron: "61 * * * *": minute out of range". */
+export function formatSourceError(e: SourceError): string {
+  const parts: string[] = [];
+  if (e.origin !== undefined) parts.push(e.origin);
+  const where = [e.locator, e.id !== undefined ? `(id ${JSON.stringify(e.id)})` : undefined].filter(Boolean).join(' ');
+  if (where) parts.push(where);
+  parts.push(e.path ? `${e.path}: ${e.message}` : e.message);
+  return parts.join(': ');
+}

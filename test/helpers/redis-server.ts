@@ -1,0 +1,82 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { Redis } from 'ioredis';
+import { freePort } from './free-port.js';
+
+/**
+ * A private, throwaway redis-server on a free loopback port. Tests never touch the
+ * machine's shared Redis: RQ's own keys (`rq:queue:*`, `rq:job:*`) have no prefix, so
+ * isolation has to be a separate server. If redis-server cannot start, this throws:
+ * a test that needs Redis fails loudly, it never skips.
+ */
+export interface PrivateRedis {
+  port: number;
+  url: string;
+  client(): Redis;
+  /** Stops the server (SIGKILL when `hard`), keeping the port so it can be restarted. */
+  stop(hard?: boolean): Promise<void>;
+  /** Starts it again on the same port (its data is gone: no persistence). */
+  restart(): Promise<void>;
+  close(): Promise<void>;
+}
+
+const REDIS_SERVER = process.env.PYRQ_TEST_REDIS_SERVER ?? 'redis-server';
+
+async function waitReady(port: number, proc: ChildProcess, log: () => string): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    if (proc.exitCode !== null) throw new Error(`redis-server exited with ${proc.exitCode}: ${log()}`);
+    const c = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    c.on('error', () => {});
+    try {
+      await c.connect();
+      await c.ping();
+      c.disconnect();
+      return;
+    } catch {
+      c.disconnect();
+      if (Date.now() > deadline) throw new Error(`redis-server on port ${port} did not answer within 10 s: ${log()}`);
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  }
+}
+
+export async function startRedis(): Promise<PrivateRedis> {
+  const port = await freePort();
+  let proc: ChildProcess | undefined;
+  let out = '';
+  const clients: Redis[] = [];
+  const launch = async (): Promise<void> => {
+    out = '';
+    proc = spawn(REDIS_SERVER, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    proc.stdout?.on('data', (d) => (out += String(d)));
+    proc.stderr?.on('data', (d) => (out += String(d)));
+    proc.on('error', (e) => (out += `spawn error: ${e.message}`));
+    await waitReady(port, proc, () => out);
+  };
+  await launch();
+  const stop = async (hard = false): Promise<void> => {
+    const p = proc;
+    if (!p || p.exitCode !== null) return;
+    await new Promise<void>((resolve) => {
+      p.once('exit', () => resolve());
+      p.kill(hard ? 'SIGKILL' : 'SIGTERM');
+    });
+  };
+  return {
+    port,
+    url: `redis://127.0.0.1:${port}`,
+    client() {
+      const c = new Redis({ port, host: '127.0.0.1' });
+      clients.push(c);
+      return c;
+    },
+    stop,
+    restart: launch,
+    async close() {
+      for (const c of clients) c.disconnect();
+      await stop(true);
+    },
+  };
+}

@@ -1,0 +1,14 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    // Integration tests start their own redis-server processes and RQ workers; the
+    // machine has two cores, so keep parallelism modest and timeouts generous.
+    maxWorkers: 2,
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+    // Any test that needs a service it cannot reach must fail, never skip.
+    passWithNoTests: false,
+  },
+});
