@@ -16,14 +16,15 @@ import { toJsonText } from './json-output.js';
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>;
 
 export abstract class BaseCommand<T extends typeof Command> extends Command {
-  static override enableJsonFlag = true;
-
   static override baseFlags = {
     config: Flags.string({ char: 'c', summary: 'Config file (TOML or YAML).', env: 'PYRQ_CONFIG', helpGroup: 'GLOBAL' }),
     'redis-url': Flags.string({ summary: 'Redis URL, e.g. redis://127.0.0.1:6379/0 (rediss:// for TLS).', helpGroup: 'GLOBAL' }),
     prefix: Flags.string({ summary: 'Key prefix of the pyrq registry in Redis. Default "pyrq:".', helpGroup: 'GLOBAL' }),
     'log-level': Flags.string({ summary: 'Log level: trace, debug, info, warn, error, silent.', helpGroup: 'GLOBAL' }),
   };
+
+  // After baseFlags: oclif adds --json to baseFlags when this is set.
+  static override enableJsonFlag = true;
 
   protected flags!: BaseFlags<T>;
   protected settings!: Config;
@@ -32,7 +33,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 
   public override async init(): Promise<void> {
     await super.init();
-    const { flags } = await this.parse({ flags: this.ctor.flags, baseFlags: (this.ctor as typeof BaseCommand).baseFlags, args: this.ctor.args, strict: this.ctor.strict });
+    const { flags } = await this.parse(this.ctor as typeof BaseCommand);
     this.flags = flags as BaseFlags<T>;
   }
 
@@ -56,7 +57,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       // One-shot commands print their result (errors included) on stdout; logs go to
       // stderr and stay quiet unless --log-level asks for them.
       const level = ((this.flags as Record<string, unknown>)['log-level'] as string | undefined) ?? 'error';
-      this.logger = createLogger({ level, file: '/dev/stderr', sync: true, secrets: [s?.redis.password, s?.mysql?.password].filter((x): x is string => !!x) });
+      this.logger = createLogger({ level, file: 2, sync: true, secrets: [s?.redis.password, s?.mysql?.password].filter((x): x is string => !!x) });
     }
     return this.logger;
   }

@@ -11,7 +11,8 @@ export type { Logger } from 'pino';
 export interface LogOptions {
   level?: string;
   pretty?: boolean;
-  file?: string;
+  /** A path, or a file descriptor (2 = stderr). Default stdout. */
+  file?: string | number;
   /** Write synchronously (tests and short commands, so nothing is lost at exit). */
   sync?: boolean;
   /** Extra strings never to print (passwords from config). */
@@ -50,8 +51,8 @@ export function createLogger(opts: LogOptions = {}): Logger {
   if (opts.pretty) {
     return pino(options, pino.transport({ target: 'pino-pretty', options: { destination: opts.file ?? 1, translateTime: 'SYS:standard', ignore: 'pid,hostname' } }));
   }
-  const dest = pino.destination({ dest: opts.file ?? 1, sync: opts.sync ?? opts.file === undefined, mkdir: opts.file !== undefined });
-  if (opts.file !== undefined) {
+  const dest = pino.destination({ dest: opts.file ?? 1, sync: opts.sync ?? opts.file === undefined, mkdir: typeof opts.file === 'string' });
+  if (typeof opts.file === 'string') {
     // logrotate: `postrotate kill -USR2 $MAINPID`, or copytruncate.
     process.on('SIGUSR2', () => dest.reopen());
   }

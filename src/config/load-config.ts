@@ -8,7 +8,7 @@ import { dirname, resolve } from 'node:path';
 import TOML from '@iarna/toml';
 import YAML from 'yaml';
 import { PyrqError } from '../errors.js';
-import { fromZodIssues, issueText } from '../model/issues.js';
+import { fromZodIssues, issueText, knownKeysAt } from '../model/issues.js';
 import { isValidTimezone } from '../model/timezone.js';
 import { type Config, DEFAULTS, defaultSocketPath } from './config.js';
 import { type ConfigFile, configFileSchema } from './config-schema.js';
@@ -63,8 +63,8 @@ function readConfigFile(path: string): ConfigFile {
   }
   const r = configFileSchema.safeParse(raw ?? {}, { reportInput: true });
   if (!r.success) {
-    const keys = Object.keys(configFileSchema.shape);
-    throw new PyrqError('CONFIG_INVALID', `${path}: ${fromZodIssues(r.error.issues, keys).map(issueText).join('; ')}`);
+    const issues = fromZodIssues(r.error.issues, (p) => knownKeysAt(configFileSchema, p));
+    throw new PyrqError('CONFIG_INVALID', `${path}: ${issues.map(issueText).join('; ')}`);
   }
   return r.data;
 }

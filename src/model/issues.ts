@@ -64,8 +64,24 @@ const EXPECTED: Record<string, string> = {
   date: 'a timestamp',
 };
 
+/** The field names of the (possibly nested, possibly optional) object schema at `path`. */
+export function knownKeysAt(schema: z.ZodType, path: readonly PropertyKey[]): string[] {
+  let cur: unknown = schema;
+  const unwrap = (t: unknown): unknown => {
+    let x = t as { _zod?: { def?: { type?: string; innerType?: unknown } } };
+    while (x?._zod?.def?.type === 'optional' || x?._zod?.def?.type === 'default') x = x._zod.def.innerType as typeof x;
+    return x;
+  };
+  for (const p of path) {
+    const shape = (unwrap(cur) as { shape?: Record<string, unknown> }).shape;
+    if (!shape || typeof p !== 'string') return [];
+    cur = shape[p];
+  }
+  return Object.keys((unwrap(cur) as { shape?: Record<string, unknown> }).shape ?? {});
+}
+
 /** Turns zod's issues into ours, with messages that say what was expected and what came. */
-export function fromZodIssues(issues: readonly z.core.$ZodIssue[], knownFields: readonly string[]): FieldIssue[] {
+export function fromZodIssues(issues: readonly z.core.$ZodIssue[], knownFields: readonly string[] | ((path: readonly PropertyKey[]) => readonly string[])): FieldIssue[] {
   const out: FieldIssue[] = [];
   for (const iss of issues) {
     const path = formatPath(iss.path);
@@ -73,7 +89,7 @@ export function fromZodIssues(issues: readonly z.core.$ZodIssue[], knownFields: 
     switch (iss.code) {
       case 'unrecognized_keys':
         for (const key of iss.keys) {
-          const hint = suggest(key, knownFields);
+          const hint = suggest(key, typeof knownFields === 'function' ? knownFields(iss.path) : knownFields);
           out.push({ path: formatPath([...iss.path, key]), message: `unknown field${hint ? ` (did you mean "${hint}"?)` : ''}` });
         }
         break;
