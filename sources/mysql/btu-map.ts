@@ -1,0 +1,139 @@
+/**
+ * BTU rows -> desired schedules. Pure: rows in, `RowEntry`s out (no database here).
+ *
+ * One row is a `tabBTU Task Schedule` row joined with its `tabBTU Task` and the
+ * `BTU Configuration` single's `cron_time_zone`. The mapping follows what BTU itself
+ * does when a schedule fires (btu `task_runner.TaskRunner`, btu_scheduler `sql.py`):
+ *
+ * | schedule field | from                                                                   |
+ * |----------------|------------------------------------------------------------------------|
+ * | id             | schedule `name` (TS-000001)                                            |
+ * | enabled        | schedule `enabled` (int(1); NULL = 0, Frappe's default)                |
+ * | target, site   | `frappe`, the configured site                                          |
+ * | function       | task `function_string`                                                 |
+ * | kwargs         | task `arguments`, overlaid key by key by schedule `argument_overrides` |
+ * | queue          | schedule `queue_name`, else task `queue_name`, else `default`          |
+ * | timeout        | task `max_task_duration` seconds; 0/NULL -> 3600 (BTU's `or 3600`)     |
+ * | cron           | schedule `cron_string` (see btu-cron.ts)                               |
+ * | timezone       | see `btuTimezone`                                                      |
+ * | description    | schedule `task_description`, else task `desc_short`                    |
+ */
+import type { NormalizeContext } from '../../src/model/normalize.js';
+import { mergeArguments, parseBtuArguments } from './btu-arguments.js';
+import { btuCronToPyrq } from './btu-cron.js';
+import type { RowEntry } from './row-entry.js';
+import { type ColumnIssue, rowToEntry } from './row-to-entry.js';
+
+export const BTU_ORIGIN = 'tabBTU Task Schedule';
+/** BTU's fallback when a task has no max_task_duration (`timeout=doc_task.max_task_duration or 3600`). */
+export const BTU_DEFAULT_TIMEOUT = 3600;
+
+/** One joined row, as the BTU query returns it. Optional columns exist only in newer BTU versions. */
+export interface BtuRow {
+  name: string;
+  task: string | null;
+  enabled: number | string | null;
+  queue_name: string | null;
+  argument_overrides: string | null;
+  cron_string: string | null;
+  run_frequency: string | null;
+  task_description: string | null;
+  /** Per-schedule timezone (BTU 2026+); absent in older schemas. */
+  cron_timezone?: string | null;
+  /** `tabBTU Task`.name: null when the linked task does not exist. */
+  task_name: string | null;
+  function_string: string | null;
+  arguments: string | null;
+  max_task_duration: number | string | null;
+  desc_short: string | null;
+  /** `tabBTU Task`.queue_name (newer BTU); absent in older schemas. */
+  task_queue_name?: string | null;
+  /** `tabSingles` BTU Configuration / cron_time_zone. */
+  config_timezone: string | null;
+}
+
+export interface BtuMapOptions {
+  ctx: NormalizeContext;
+  site: string;
+}
+
+const text = (v: string | null | undefined): string | undefined => {
+  const t = v?.trim();
+  return t ? t : undefined;
+};
+
+/**
+ * The timezone BTU evaluates a row's cron string in. For "Cron Style" rows (and rows
+ * without a run_frequency) the string is local time: the schedule's own `cron_timezone`,
+ * else the BTU Configuration `cron_time_zone`, else UTC. For Hourly/Daily/Weekly/
+ * Monthly/Yearly rows BTU has already converted the entered time to UTC when it wrote
+ * `cron_string` (`schedule_to_cron_string`), and its scheduler reads them as UTC.
+ */
+export function btuTimezone(row: Pick<BtuRow, 'run_frequency' | 'cron_timezone' | 'config_timezone'>): { timezone: string; column: string } {
+  const freq = text(row.run_frequency);
+  if (freq !== undefined && freq !== 'Cron Style') return { timezone: 'UTC', column: 'run_frequency' };
+  const own = text(row.cron_timezone);
+  if (own !== undefined) return { timezone: own, column: 'cron_timezone' };
+  const single = text(row.config_timezone);
+  if (single !== undefined) return { timezone: single, column: 'BTU Configuration.cron_time_zone' };
+  return { timezone: 'UTC', column: 'timezone' };
+}
+
+export function isEnabled(v: number | string | null): boolean {
+  return v !== null && Number(v) !== 0;
+}
+
+export function mapBtuRow(row: BtuRow, opts: BtuMapOptions): RowEntry {
+  const pre: ColumnIssue[] = [];
+  const taskName = text(row.task);
+  if (row.task_name === null) {
+    pre.push({ column: 'task', message: taskName ? `BTU Task ${JSON.stringify(taskName)} does not exist` : 'is empty: the schedule names no BTU Task' });
+  }
+  const taskArgs = parseBtuArguments(row.arguments);
+  if (!taskArgs.ok) pre.push({ column: `arguments (BTU Task ${taskName ?? '?'})`, message: taskArgs.message });
+  const overrides = parseBtuArguments(row.argument_overrides);
+  if (!overrides.ok) pre.push({ column: 'argument_overrides', message: overrides.message });
+  const cron = btuCronToPyrq(row.cron_string);
+  if (!cron.ok) pre.push({ column: 'cron_string', message: cron.message });
+
+  const tz = btuTimezone(row);
+  const duration = row.max_task_duration === null ? 0 : Number(row.max_task_duration);
+  const raw: Record<string, unknown> = {
+    id: row.name,
+    enabled: isEnabled(row.enabled),
+    target: 'frappe',
+    site: opts.site,
+    function: text(row.function_string) ?? '',
+    queue: text(row.queue_name) ?? text(row.task_queue_name) ?? 'default',
+    timeout: Number.isFinite(duration) && duration !== 0 ? duration : BTU_DEFAULT_TIMEOUT,
+    timezone: tz.timezone,
+  };
+  // When a column failed to parse, `pre` is not empty and the row is never normalised.
+  if (taskArgs.ok && overrides.ok) raw.kwargs = mergeArguments(taskArgs.value, overrides.value);
+  if (cron.ok) raw.cron = cron.cron;
+  const description = text(row.task_description) ?? text(row.desc_short);
+  if (description !== undefined) raw.description = description;
+
+  const columns: Record<string, string> = {
+    id: 'name',
+    function: `function_string (BTU Task ${taskName ?? '?'})`,
+    queue: 'queue_name',
+    timeout: `max_task_duration (BTU Task ${taskName ?? '?'})`,
+    cron: 'cron_string',
+    timezone: tz.column,
+    description: 'task_description',
+    site: 'site (mysql.site / frappe.site in the config)',
+  };
+  const columnOf = (field: string): string => {
+    const top = field.split(/[.[]/)[0]!;
+    if (top === 'kwargs') return `arguments/argument_overrides${field.slice('kwargs'.length)}`;
+    return columns[top] ?? field;
+  };
+  return rowToEntry(raw, pre, { id: row.name, origin: BTU_ORIGIN, enabled: isEnabled(row.enabled), columnOf }, opts.ctx);
+}
+
+export function mapBtuRows(rows: readonly BtuRow[], opts: BtuMapOptions): Map<string, RowEntry> {
+  const out = new Map<string, RowEntry>();
+  for (const row of rows) out.set(row.name, mapBtuRow(row, opts));
+  return out;
+}
