@@ -1,0 +1,166 @@
+/**
+ * RQ job encoding: the Redis hash a stock `rq worker` loads and runs. Pure (no Redis).
+ *
+ * Checked against RQ 1.13's `Job.to_dict()` / `Job.restore()` / `Queue.enqueue_job()`
+ * (Debian's python3-rq, rq/job.py and rq/queue.py):
+ * - `data`: zlib-compressed pickle of `(func_name, instance, args, kwargs)`; `restore`
+ *   tries `zlib.decompress` and falls back to raw bytes, then `pickle.loads` unpacks
+ *   exactly four items. `func_name` is a dotted path resolved by `import_attribute`.
+ * - `created_at`, `enqueued_at`: `%Y-%m-%dT%H:%M:%S.%fZ` (utcformat/utcparse).
+ * - `status` `queued`, `origin` the queue name (not the key), `description` free text.
+ * - `timeout`, `result_ttl`, `failure_ttl`, `ttl`: integers as text; absent means RQ's
+ *   default (180 s timeout is always written, as `enqueue_job` does; result_ttl 500 s,
+ *   failure_ttl 1 year). `ttl` is also applied as EXPIRE on the job key
+ *   (`Job.cleanup(ttl)`), which is what makes a queued job vanish when it waited too long.
+ * - `meta`: the serializer's dump of a dict, not compressed.
+ * RQ 2.x reads the same fields the same way (every field through `obj.get`, `data`
+ * through zlib then the serializer); fields it added (group_id, repeats_left, ...) are
+ * optional. A job needs nothing else: started_at, ended_at, worker_name etc. are written
+ * by the worker.
+ */
+import { deflateSync } from 'node:zlib';
+import type { Schedule } from '../model/schedule-schema.js';
+import { RqKeys } from '../redis/keys.js';
+import { FRAPPE_EXECUTE_JOB, FRAPPE_FAILURE_TTL, FRAPPE_RESULT_TTL, frappeKwargs, frappeQueueName } from './frappe-target.js';
+import { encodePickle, PyTuple, type PyValue } from './pickle.js';
+
+export interface EncodeOptions {
+  /** Frappe bench id (`config.frappe.benchId`): queue names become `<benchId>:<queue>`. */
+  frappeBenchId?: string;
+  frappeSite?: string;
+  frappeUser?: string;
+}
+
+/**
+ * Everything about a schedule's jobs that is the same for every occurrence, computed
+ * once per spec version (the dispatcher caches it by id + spec hash).
+ */
+export interface EncodedSchedule {
+  id: string;
+  hash: string;
+  /** RQ queue name (`origin`), e.g. `default` or `my-bench:long`. */
+  queueName: string;
+  queueKey: string;
+  funcName: string;
+  /** Job hash fields and values shared by every occurrence (data, status, origin, ...). */
+  fixedFields: (string | Buffer)[];
+  /** EXPIRE on the job key, seconds. */
+  ttl?: number;
+  /** The schedule's own meta; pyrq adds its trace under `pyrq`. */
+  userMeta: { [k: string]: PyValue };
+  overlapForbid: boolean;
+}
+
+/** What a job's `meta.pyrq` says: enough to trace any job back to its schedule. */
+export interface PyrqJobMeta {
+  schedule: string;
+  /** The occurrence, ISO 8601 UTC (for a manual run: the time it was triggered). */
+  occurrence: string;
+  trigger: 'schedule' | 'manual';
+  /** The spec hash the job was encoded from. */
+  hash: string;
+}
+
+/** RQ's timestamp format, `2026-03-01T02:00:00.000000Z` (microseconds; ms precision here). */
+export function rqTimestamp(ms: number): string {
+  return `${new Date(ms).toISOString().slice(0, 23)}000Z`;
+}
+
+// Identical payloads (many schedules calling one function with the same arguments) share
+// one compressed buffer: deflateSync costs ~30 µs a call, mostly setup, which is most of
+// the cost of encoding a schedule. Bounded; cleared wholesale when full.
+const compressed = new Map<string, Buffer>();
+const COMPRESSED_MAX = 20_000;
+
+function compress(pickle: Buffer): Buffer {
+  const key = pickle.toString('latin1');
+  let out = compressed.get(key);
+  if (out === undefined) {
+    out = deflateSync(pickle);
+    if (compressed.size >= COMPRESSED_MAX) compressed.clear();
+    compressed.set(key, out);
+  }
+  return out;
+}
+
+/** The pickled (uncompressed) job tuple `(func_name, None, args, kwargs)`. */
+export function jobTuplePickle(funcName: string, args: readonly PyValue[], kwargs: { [k: string]: PyValue }): Buffer {
+  return encodePickle(new PyTuple([funcName, null, new PyTuple(args), kwargs]), 'job');
+}
+
+/**
+ * Encodes the occurrence-independent part of a schedule's jobs.
+ * @throws Error when the schedule cannot become a job (a value Python cannot hold, or a
+ *   Frappe schedule with positional args); the message names the schedule.
+ */
+export function encodeSchedule(spec: Schedule, hash: string, opts: EncodeOptions = {}): EncodedSchedule {
+  const frappe = spec.target === 'frappe';
+  const funcName = frappe ? FRAPPE_EXECUTE_JOB : spec.function;
+  const args = (frappe ? [] : spec.args) as PyValue[];
+  const kwargs = frappe ? frappeKwargs(spec, opts.frappeSite, opts.frappeUser) : (spec.kwargs as { [k: string]: PyValue });
+  let pickle: Buffer;
+  try {
+    pickle = jobTuplePickle(funcName, args, kwargs);
+  } catch (e) {
+    throw new Error(`schedule "${spec.id}": ${(e as Error).message}`);
+  }
+  const queueName = frappe ? frappeQueueName(spec.queue, opts.frappeBenchId) : spec.queue;
+  const resultTtl = spec.resultTtl ?? (frappe ? FRAPPE_RESULT_TTL : undefined);
+  const failureTtl = spec.failureTtl ?? (frappe ? FRAPPE_FAILURE_TTL : undefined);
+  const description = spec.description ?? callString(frappe ? spec.function : funcName, args, frappe ? (spec.kwargs as { [k: string]: PyValue }) : kwargs);
+  const fixedFields: (string | Buffer)[] = [
+    'data', compress(pickle),
+    'status', 'queued',
+    'origin', queueName,
+    'description', description,
+    'timeout', String(spec.timeout),
+  ];
+  if (resultTtl !== undefined) fixedFields.push('result_ttl', String(resultTtl));
+  if (failureTtl !== undefined) fixedFields.push('failure_ttl', String(failureTtl));
+  if (spec.ttl !== undefined) fixedFields.push('ttl', String(spec.ttl));
+  return {
+    id: spec.id,
+    hash,
+    queueName,
+    queueKey: RqKeys.queue(queueName),
+    funcName,
+    fixedFields,
+    ttl: spec.ttl,
+    userMeta: spec.meta as { [k: string]: PyValue },
+    overlapForbid: spec.overlap === 'forbid',
+  };
+}
+
+/** The job hash fields that differ per occurrence: timestamps and meta. */
+export function occurrenceFields(enc: EncodedSchedule, occurrenceMs: number, nowMs: number, trigger: 'schedule' | 'manual'): (string | Buffer)[] {
+  const now = rqTimestamp(nowMs);
+  const trace: PyrqJobMeta = { schedule: enc.id, occurrence: new Date(occurrenceMs).toISOString(), trigger, hash: enc.hash };
+  const meta = encodePickle({ ...enc.userMeta, pyrq: trace as unknown as { [k: string]: PyValue } }, 'meta');
+  return ['created_at', now, 'enqueued_at', now, 'meta', meta];
+}
+
+/** Every field of one job hash, as alternating names and values (for HSET). */
+export function jobHashFields(enc: EncodedSchedule, occurrenceMs: number, nowMs: number, trigger: 'schedule' | 'manual'): (string | Buffer)[] {
+  return [...enc.fixedFields, ...occurrenceFields(enc, occurrenceMs, nowMs, trigger)];
+}
+
+const MAX_DESCRIPTION = 1000;
+
+/** `pkg.mod.func(1, 'a', x=True)`: RQ's default description (`Job.get_call_string`). */
+export function callString(funcName: string, args: readonly PyValue[], kwargs: { [k: string]: PyValue }): string {
+  const parts = [...args.map(pyRepr), ...Object.entries(kwargs).map(([k, v]) => `${k}=${pyRepr(v)}`)];
+  const s = `${funcName}(${parts.join(', ')})`;
+  return s.length > MAX_DESCRIPTION ? `${s.slice(0, MAX_DESCRIPTION - 4)}...)` : s;
+}
+
+/** Python's repr of a JSON-like value (close enough for a description; not parsed back). */
+export function pyRepr(v: PyValue): string {
+  if (v === null) return 'None';
+  if (typeof v === 'boolean') return v ? 'True' : 'False';
+  if (typeof v === 'bigint') return v.toString();
+  if (typeof v === 'number') return Number.isSafeInteger(v) ? String(v) : Number.isFinite(v) ? String(v) : Number.isNaN(v) ? 'nan' : v > 0 ? 'inf' : '-inf';
+  if (typeof v === 'string') return `'${v.replace(/\\/g, '\\\\').replace(/'/g, "\\'").replace(/\n/g, '\\n')}'`;
+  if (Array.isArray(v)) return `[${v.map(pyRepr).join(', ')}]`;
+  if (v instanceof PyTuple) return v.items.length === 1 ? `(${pyRepr(v.items[0]!)},)` : `(${v.items.map(pyRepr).join(', ')})`;
+  return `{${Object.entries(v).map(([k, x]) => `${pyRepr(k)}: ${pyRepr(x)}`).join(', ')}}`;
+}
