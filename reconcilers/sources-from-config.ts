@@ -5,15 +5,24 @@ import { PyrqError } from '../src/errors.js';
 import type { Logger } from '../src/log.js';
 import type { Source } from '../src/source.js';
 import { FileSource } from '../sources/files/file-source.js';
+import { MysqlSource } from '../sources/mysql/mysql-source.js';
 
 export interface SourceWiring {
   logger?: Logger;
 }
 
-export function sourcesFromConfig(config: Config, _wiring: SourceWiring = {}): Source[] {
+export function sourcesFromConfig(config: Config, wiring: SourceWiring = {}): Source[] {
   const ctx = normalizeContext(config);
   const sources: Source[] = [];
   if (config.files) sources.push(new FileSource({ dir: config.files.dir, ctx, maxFileBytes: config.files.maxFileBytes }));
+  if (config.mysql) {
+    // BTU rows carry no site: every one runs on the configured Frappe site.
+    const site = config.mysql.site ?? config.frappe.site;
+    if (config.mysql.mode === 'btu' && site === undefined) {
+      throw new PyrqError('CONFIG_INVALID', 'mysql: BTU mode needs the Frappe site its schedules run on: set mysql.site (or frappe.site, or PYRQ_FRAPPE_SITE)');
+    }
+    sources.push(new MysqlSource({ config: config.mysql, ctx, site, logger: wiring.logger }));
+  }
   if (sources.length === 0) throw new PyrqError('NO_SOURCES', 'no source is configured: pass --dir PATH (or --mysql-url URL), or set files.dir / mysql.url in the config file');
   return sources;
 }
