@@ -8,9 +8,13 @@
  *
  * Each read is one statement, so the schedule rows, their tasks and the timezone single
  * come from one consistent moment.
+ *
+ * Mapping a row (normalisation, cron and literal parsing) costs ~0.2 ms while fetching it
+ * costs ~0.007 ms, so the mapping of each row is remembered with the row's exact column
+ * values: a re-read after one edit maps one row, not ten thousand.
  */
 import type { ModeReader } from './mode-reader.js';
-import { type BtuMapOptions, type BtuRow, BTU_ORIGIN, mapBtuRow, mapBtuRows } from './btu-map.js';
+import { type BtuMapOptions, type BtuRow, BTU_ORIGIN, mapBtuRow } from './btu-map.js';
 import type { MysqlReader } from './mysql-reader.js';
 import type { ReadResult, RowEntry } from './row-entry.js';
 
@@ -54,13 +58,19 @@ export class BtuReader implements ModeReader {
   readonly origin = BTU_ORIGIN;
   readonly canReadIds = true;
   private schema?: Schema;
+  /** id -> the row's column values (as JSON) and what they mapped to. */
+  private memo = new Map<string, { key: string; entry: RowEntry }>();
 
   constructor(
     private readonly db: MysqlReader,
     private readonly opts: BtuMapOptions,
   ) {}
 
-  /** Forget the detected columns (after an error, or for a full re-sync: BTU may have been migrated). */
+  /**
+   * Forget the detected columns (after an error, or for a full re-sync: BTU may have been
+   * migrated). Remembered row mappings stay: they are keyed by every column value, so a
+   * remembered mapping is exactly what mapping the row again would give.
+   */
   resetSchema(): void {
     this.schema = undefined;
   }
@@ -76,7 +86,15 @@ export class BtuReader implements ModeReader {
     // edit committed in between makes the next poll reload once more, never miss a change.
     const token = await this.token();
     const { rows } = await this.db.read<BtuRow>(sql, SINGLE);
-    return { entries: mapBtuRows(rows, this.opts), errors: [], token };
+    const entries = new Map<string, RowEntry>();
+    const memo = new Map<string, { key: string; entry: RowEntry }>();
+    for (const row of rows) {
+      const m = this.map(row);
+      entries.set(row.name, m.entry);
+      memo.set(row.name, m);
+    }
+    this.memo = memo; // rows that are gone are forgotten
+    return { entries, errors: [], token };
   }
 
   async readIds(ids: readonly string[]): Promise<Map<string, RowEntry | undefined>> {
@@ -85,9 +103,20 @@ export class BtuReader implements ModeReader {
       const chunk = ids.slice(i, i + IDS_PER_STATEMENT);
       const sql = await this.selectSql(`WHERE s.\`name\` IN (${chunk.map(() => '?').join(', ')})`);
       const { rows } = await this.db.read<BtuRow>(sql, [...SINGLE, ...chunk]);
-      for (const row of rows) out.set(row.name, mapBtuRow(row, this.opts));
+      for (const row of rows) {
+        const m = this.map(row);
+        this.memo.set(row.name, m);
+        out.set(row.name, m.entry);
+      }
     }
     return out;
+  }
+
+  private map(row: BtuRow): { key: string; entry: RowEntry } {
+    const key = JSON.stringify(Object.values(row));
+    const known = this.memo.get(row.name);
+    if (known && known.key === key) return known;
+    return { key, entry: mapBtuRow(row, this.opts) };
   }
 
   private async selectSql(where: string): Promise<string> {
