@@ -20,9 +20,12 @@ import { parseKwargsLiteral } from './py-literal.js';
 export type ArgumentsResult = { ok: true; value: Record<string, unknown> } | { ok: false; message: string };
 
 const BLANK = /^\s*$/;
+/** Longest text parsed (UTF-16 units): arguments are a few hundred bytes; a `longtext` column could hold gigabytes. */
+export const MAX_ARGUMENTS_LENGTH = 1024 * 1024;
 
 export function parseBtuArguments(text: string | null | undefined): ArgumentsResult {
   if (text === null || text === undefined || BLANK.test(text)) return { ok: true, value: {} };
+  if (text.length > MAX_ARGUMENTS_LENGTH) return { ok: false, message: `is ${text.length} characters long, over the limit of ${MAX_ARGUMENTS_LENGTH}; refused without parsing` };
   let jsonProblem: string;
   try {
     const v = parseJson(text);

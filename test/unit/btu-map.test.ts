@@ -195,6 +195,16 @@ describe('parseBtuArguments', () => {
     expect(r.ok).toBe(false);
   });
 
+  it('refuses hostile input cheaply: deep nesting, huge text, huge numbers', () => {
+    expect(parseBtuArguments(`{"a": ${'['.repeat(100_000)}`).ok).toBe(false);
+    const deep = parseBtuArguments(`{'a': ${'['.repeat(1000)}${']'.repeat(1000)}}`);
+    expect(deep.ok).toBe(false);
+    if (!deep.ok) expect(deep.message).toMatch(/nesting deeper than 64 levels/);
+    expect(parseBtuArguments(`{"a": "${'x'.repeat(2_000_000)}"}`)).toEqual({ ok: false, message: 'is 2000009 characters long, over the limit of 1048576; refused without parsing' });
+    const big = parseBtuArguments(`{'n': ${'9'.repeat(5000)}}`);
+    expect(big.ok).toBe(false);
+  });
+
   it('rejects non-dicts', () => {
     expect(parseBtuArguments('"text"')).toEqual({ ok: false, message: 'expected a dict of keyword arguments, got string' });
     expect(parseBtuArguments("('a', 1)").ok).toBe(false);
