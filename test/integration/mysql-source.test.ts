@@ -215,6 +215,20 @@ describe('failure is stale, not empty', () => {
   });
 });
 
+describe('connections that die', () => {
+  it('a pooled connection killed by the server (restart, wait_timeout) costs a reconnect, not a stale read', async () => {
+    const user = await db.createUser(BTU_TABLES);
+    const s = source({ url: user.url });
+    expect((await s.snapshot()).stale).toBe(false);
+    const threads = (await db.exec('SELECT ID AS id FROM information_schema.PROCESSLIST WHERE USER = ?', [user.name])) as { id: number }[];
+    expect(threads.length).toBeGreaterThan(0);
+    for (const t of threads) await db.exec(`KILL CONNECTION ${Number(t.id)}`);
+    const snap = await s.snapshot();
+    expect(snap.stale).toBe(false);
+    expect(ids(snap)).toEqual(VALID);
+  });
+});
+
 describe('mode: query', () => {
   const QUERY = 'SELECT job_key AS id, handler AS `function`, cron_expr AS cron, tz AS timezone, active AS enabled, params AS kwargs FROM jobs ORDER BY job_key';
 
