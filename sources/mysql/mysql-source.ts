@@ -89,6 +89,7 @@ export class MysqlSource implements Source {
 
   async watch(onChange: (change: SourceChange) => void): Promise<void> {
     this.onChange = onChange;
+    if (this.timer) clearTimeout(this.timer); // watching again replaces the callback, not adds a poll
     this.schedule(this.pollMs);
   }
 
