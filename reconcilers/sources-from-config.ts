@@ -14,7 +14,7 @@ export interface SourceWiring {
 export function sourcesFromConfig(config: Config, wiring: SourceWiring = {}): Source[] {
   const ctx = normalizeContext(config);
   const sources: Source[] = [];
-  if (config.files) sources.push(new FileSource({ dir: config.files.dir, ctx, maxFileBytes: config.files.maxFileBytes }));
+  if (config.files) sources.push(new FileSource({ dir: config.files.dir, ctx, maxFileBytes: config.files.maxFileBytes, logger: wiring.logger }));
   if (config.mysql) {
     // BTU rows carry no site: every one runs on the configured Frappe site.
     const site = config.mysql.site ?? config.frappe.site;

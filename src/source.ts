@@ -64,6 +64,8 @@ export interface Source {
   snapshot(opts?: { fresh?: boolean }): Promise<SourceSnapshot>;
   /** Starts watching; `onChange` is called (debounced by the source) when the desired state may have changed. */
   watch?(onChange: (change: SourceChange) => void): Promise<void>;
+  /** Re-reads these ids from the system of record now (BTU's create/cancel messages). */
+  reloadIds?(ids: readonly string[]): Promise<void>;
   close(): Promise<void>;
 }
 

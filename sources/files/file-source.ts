@@ -14,8 +14,10 @@ import { readFile, readdir, stat } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { type NormalizeContext, normalizeSchedule } from '../../src/model/normalize.js';
 import { specHash } from '../../src/model/spec-hash.js';
+import type { Logger } from '../../src/log.js';
 import type { DesiredSchedule, Source, SourceChange, SourceError, SourceSnapshot } from '../../src/source.js';
 import { isScheduleFile, parseScheduleFile } from './parse-file.js';
+import { DirectoryWatcher } from './watch-files.js';
 
 /** Files larger than this are refused without being read (a schedule file is kilobytes). */
 export const DEFAULT_MAX_FILE_BYTES = 8 * 1024 * 1024;
@@ -24,6 +26,7 @@ export interface FileSourceOptions {
   dir: string;
   ctx: NormalizeContext;
   maxFileBytes?: number;
+  logger?: Logger;
 }
 
 type FileResult = { schedules: DesiredSchedule[]; errors: SourceError[] };
@@ -41,7 +44,6 @@ export class FileSource implements Source {
   readonly name = FILE_SOURCE;
   private readonly cache = new Map<string, CacheEntry>();
   private readonly maxBytes: number;
-  protected onChange?: (change: SourceChange) => void;
 
   constructor(readonly opts: FileSourceOptions) {
     this.maxBytes = opts.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
@@ -105,7 +107,16 @@ export class FileSource implements Source {
     return (await this.listFiles()).length;
   }
 
+  private watcher?: DirectoryWatcher;
+
+  /** Watches the directory; `onChange` gets the changed files (debounced, atomic-save safe). */
+  async watch(onChange: (change: SourceChange) => void): Promise<void> {
+    this.watcher = new DirectoryWatcher({ dir: this.opts.dir, logger: this.opts.logger, onChange: (origins) => onChange({ source: this.name, origins }) });
+    await this.watcher.start();
+  }
+
   async close(): Promise<void> {
+    await this.watcher?.close();
     this.cache.clear();
   }
 

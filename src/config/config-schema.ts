@@ -54,6 +54,7 @@ export const configFileSchema = z.strictObject({
       socketGroup: z.string().optional(),
       resyncInterval: duration.optional(),
       leaseTtl: duration.optional(),
+      clientTimeout: duration.optional().meta({ description: 'A control-socket client that leaves a message unfinished this long is disconnected. Default 10s.' }),
     })
     .optional(),
   log: z.strictObject({ level: z.string().optional(), file: z.string().optional(), pretty: z.boolean().optional() }).optional(),

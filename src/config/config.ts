@@ -42,7 +42,7 @@ export interface Config {
     historyLength: number;
     batchSize: number;
   };
-  daemon: { socket: string; socketMode: number; socketGroup?: string; resyncIntervalMs: number; leaseTtlMs: number };
+  daemon: { socket: string; socketMode: number; socketGroup?: string; resyncIntervalMs: number; leaseTtlMs: number; clientTimeoutMs: number };
   log: { level: string; file?: string; pretty: boolean };
 }
 

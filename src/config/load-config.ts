@@ -152,6 +152,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
       socketGroup: dm.socketGroup,
       resyncIntervalMs: dm.resyncInterval !== undefined ? parseConfigDuration(dm.resyncInterval, `${where}: daemon.resyncInterval`) : DEFAULTS.resyncIntervalMs,
       leaseTtlMs: dm.leaseTtl !== undefined ? parseConfigDuration(dm.leaseTtl, `${where}: daemon.leaseTtl`) : DEFAULTS.leaseTtlMs,
+      clientTimeoutMs: dm.clientTimeout !== undefined ? parseConfigDuration(dm.clientTimeout, `${where}: daemon.clientTimeout`) : 10_000,
     },
     log: {
       level: flags.logLevel ?? env.PYRQ_LOG_LEVEL ?? f.log?.level ?? DEFAULTS.logLevel,

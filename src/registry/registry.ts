@@ -78,6 +78,18 @@ export class Registry {
     return out;
   }
 
+  /** Index entries of just these ids (one HMGET). */
+  async readIndexIds(ids: readonly string[]): Promise<Map<string, ObservedEntry>> {
+    const out = new Map<string, ObservedEntry>();
+    if (ids.length === 0) return out;
+    const values = await this.redis.hmget(this.keys.index, ...ids);
+    ids.forEach((id, i) => {
+      const v = values[i];
+      if (v) out.set(id, parseIndexValue(v));
+    });
+    return out;
+  }
+
   /** The stored specs of `ids` (pipelined); ids whose spec is missing or invalid are absent. */
   async readSpecs(ids: readonly string[]): Promise<Map<string, Schedule>> {
     const out = new Map<string, Schedule>();

@@ -1,0 +1,137 @@
+/**
+ * The daemon's reconcile loop (controller-runtime's reconcileHandler): one runner that
+ * every trigger goes through (a source event, a socket request, the periodic re-sync).
+ *
+ * - Single-flight with a dirty bit: a request while a run is in flight schedules exactly
+ *   one more run after it (requests merge; a deep request wins over a shallow one).
+ * - Errors are retried with capped exponential backoff; the loop never exits on its own.
+ * - Every run gets a run id and a child logger (in `reconcileOnce`).
+ */
+import type { Logger } from '../src/log.js';
+import { type ReconcileDeps, type ReconcileResult, reconcileOnce } from './reconcile-once.js';
+
+export interface ReconcileRequest {
+  /** Full re-sync: re-read sources from scratch and check every entry for drift. */
+  deep?: boolean;
+  /** Why (logged): "files changed", "resync", "socket upsert". */
+  reason?: string;
+  /**
+   * Only these sources take part (a change in one source reconciles that source's ids).
+   * Undefined: all sources. Entries of sources that do not take part are left alone.
+   */
+  sources?: string[];
+}
+
+export interface LoopOptions {
+  /** Backoff after a failed run: min, max (ms). */
+  backoffMs?: [number, number];
+  /** Called after every successful run (health reporting). */
+  onResult?: (r: ReconcileResult, req: ReconcileRequest) => void | Promise<void>;
+  logger?: Logger;
+}
+
+export class ReconcileLoop {
+  private running: Promise<void> | null = null;
+  private pending: ReconcileRequest | null = null;
+  private waiters: ((r: ReconcileResult | Error) => void)[] = [];
+  private failures = 0;
+  private retryTimer: NodeJS.Timeout | null = null;
+  private stopped = false;
+  lastResult?: ReconcileResult;
+  lastError?: { at: number; message: string };
+  lastRunAt?: number;
+
+  constructor(
+    private readonly deps: () => ReconcileDeps,
+    private readonly opts: LoopOptions = {},
+  ) {}
+
+  /** Asks for a reconcile; resolves with the result of the run that covers this request. */
+  request(req: ReconcileRequest = {}): Promise<ReconcileResult> {
+    if (this.stopped) return Promise.reject(new Error('reconcile loop is stopped'));
+    this.pending = merge(this.pending, req);
+    const p = new Promise<ReconcileResult>((resolve, reject) => {
+      this.waiters.push((r) => (r instanceof Error ? reject(r) : resolve(r)));
+    });
+    p.catch(() => {}); // callers that do not wait must not cause unhandled rejections
+    if (!this.running) this.kick();
+    return p;
+  }
+
+  private kick(): void {
+    if (this.running || !this.pending || this.stopped) return;
+    if (this.retryTimer) {
+      clearTimeout(this.retryTimer);
+      this.retryTimer = null;
+    }
+    const req = this.pending;
+    const waiters = this.waiters;
+    this.pending = null;
+    this.waiters = [];
+    this.running = this.runOne(req, waiters).finally(() => {
+      this.running = null;
+      if (this.pending && !this.retryTimer) this.kick();
+    });
+  }
+
+  private async runOne(req: ReconcileRequest, waiters: ((r: ReconcileResult | Error) => void)[]): Promise<void> {
+    const log = this.opts.logger;
+    try {
+      const deps = this.deps();
+      const scope = req.sources;
+      const sources = scope ? deps.sources.filter((s) => scope.includes(s.name)) : deps.sources;
+      const result = await reconcileOnce({ ...deps, sources }, { deep: req.deep });
+      this.failures = 0;
+      this.lastResult = result;
+      this.lastRunAt = Date.now();
+      this.lastError = undefined;
+      await this.opts.onResult?.(result, req);
+      for (const w of waiters) w(result);
+    } catch (e) {
+      const err = e as Error;
+      this.failures++;
+      this.lastError = { at: Date.now(), message: err.message };
+      const [min, max] = this.opts.backoffMs ?? [250, 30_000];
+      const delay = Math.min(max, min * 2 ** Math.min(this.failures - 1, 16));
+      log?.error({ err, reason: req.reason, attempt: this.failures, retryInMs: delay }, 'reconcile failed; retrying');
+      for (const w of waiters) w(err);
+      // Retry the same request (merged with anything that arrived meanwhile) after the backoff.
+      this.pending = merge(this.pending, req);
+      if (!this.stopped) {
+        this.retryTimer = setTimeout(() => {
+          this.retryTimer = null;
+          this.kick();
+        }, delay);
+        this.retryTimer.unref();
+      }
+    }
+  }
+
+  /** True while a run is in flight. */
+  get busy(): boolean {
+    return this.running !== null;
+  }
+
+  /** Stops accepting requests and waits for the run in flight. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.pending = null;
+    for (const w of this.waiters) w(new Error('reconcile loop stopped'));
+    this.waiters = [];
+    await this.running;
+  }
+}
+
+/** Two requests as one: deep if either is; all sources if either wants all, else the union. */
+function merge(a: ReconcileRequest | null, b: ReconcileRequest): ReconcileRequest {
+  if (!a) return { ...b };
+  const sources = a.sources === undefined || b.sources === undefined ? undefined : [...new Set([...a.sources, ...b.sources])];
+  return { deep: a.deep === true || b.deep === true, reason: mergeReason(a.reason, b.reason), sources };
+}
+
+function mergeReason(a: string | undefined, b: string | undefined): string | undefined {
+  if (!a) return b;
+  if (!b || a.includes(b)) return a;
+  return `${a}, ${b}`;
+}

@@ -1,0 +1,126 @@
+/**
+ * Live watching of the schedules directory with chokidar. Events are debounced: an
+ * editor's atomic save (write a temporary file, rename it over the original) arrives as
+ * unlink+add or several changes within milliseconds, and must produce one reconcile that
+ * sees the finished file, never a delete followed by a create.
+ *
+ * If the directory itself disappears (or is replaced: a new inode), the watcher is
+ * dropped and the directory polled until it is back (the source is stale meanwhile, so
+ * nothing is deleted). chokidar does not report the removal of its root, so a cheap
+ * once-a-second stat of the root notices it.
+ */
+import { existsSync, statSync } from 'node:fs';
+import { basename, relative, sep } from 'node:path';
+import { type FSWatcher, watch } from 'chokidar';
+import type { Logger } from '../../src/log.js';
+import { isScheduleFile } from './parse-file.js';
+
+export interface WatchOptions {
+  dir: string;
+  /** Quiet period after the last event before reporting (ms). */
+  debounceMs?: number;
+  /** Report at the latest this long after the first event of a burst (ms). */
+  maxWaitMs?: number;
+  logger?: Logger;
+  onChange(origins: string[]): void;
+}
+
+export class DirectoryWatcher {
+  private watcher: FSWatcher | null = null;
+  private pending = new Set<string>();
+  private quiet: NodeJS.Timeout | null = null;
+  private deadline: NodeJS.Timeout | null = null;
+  private poll: NodeJS.Timeout | null = null;
+  private liveness: NodeJS.Timeout | null = null;
+  private rootIno = -1;
+  private closed = false;
+
+  constructor(private readonly opts: WatchOptions) {}
+
+  async start(): Promise<void> {
+    if (!existsSync(this.opts.dir)) {
+      this.waitForDir();
+      return;
+    }
+    const w = watch(this.opts.dir, {
+      ignoreInitial: true,
+      // Ignore hidden entries below the root (the root itself may be hidden, e.g. ~/.config/pyrq).
+      ignored: (path: string) => path !== this.opts.dir && basename(path).startsWith('.'),
+      atomic: true,
+      persistent: true,
+    });
+    this.watcher = w;
+    w.on('all', (event, path) => this.onEvent(event, path));
+    w.on('error', (err) => this.opts.logger?.warn({ err }, 'file watcher error'));
+    await new Promise<void>((resolve) => w.once('ready', () => resolve()));
+    this.rootIno = statSync(this.opts.dir).ino;
+    if (!this.liveness) {
+      this.liveness = setInterval(() => this.checkRoot(), 1000);
+      this.liveness.unref();
+    }
+  }
+
+  private checkRoot(): void {
+    if (this.closed || this.poll) return;
+    let ino = -1;
+    try {
+      ino = statSync(this.opts.dir).ino;
+    } catch {
+      // gone
+    }
+    if (ino === this.rootIno) return;
+    this.opts.logger?.warn({ dir: this.opts.dir }, ino === -1 ? 'schedules directory removed; waiting for it to return' : 'schedules directory replaced; watching the new one');
+    void this.watcher?.close();
+    this.watcher = null;
+    this.note('.');
+    if (ino === -1) this.waitForDir();
+    else void this.start();
+  }
+
+  private onEvent(event: string, path: string): void {
+    if (event === 'addDir' || event === 'unlinkDir') {
+      this.note(relative(this.opts.dir, path).split(sep).join('/') || '.');
+      return;
+    }
+    if (!isScheduleFile(basename(path))) return;
+    this.note(relative(this.opts.dir, path).split(sep).join('/'));
+  }
+
+  private note(origin: string): void {
+    this.pending.add(origin);
+    const debounce = this.opts.debounceMs ?? 100;
+    if (this.quiet) clearTimeout(this.quiet);
+    this.quiet = setTimeout(() => this.flush(), debounce);
+    if (!this.deadline) this.deadline = setTimeout(() => this.flush(), this.opts.maxWaitMs ?? 500);
+  }
+
+  private flush(): void {
+    if (this.quiet) clearTimeout(this.quiet);
+    if (this.deadline) clearTimeout(this.deadline);
+    this.quiet = this.deadline = null;
+    if (this.pending.size === 0 || this.closed) return;
+    const origins = [...this.pending].sort();
+    this.pending.clear();
+    this.opts.onChange(origins);
+  }
+
+  private waitForDir(): void {
+    if (this.closed || this.poll) return;
+    this.poll = setInterval(() => {
+      if (!existsSync(this.opts.dir)) return;
+      clearInterval(this.poll!);
+      this.poll = null;
+      this.opts.logger?.info({ dir: this.opts.dir }, 'schedules directory is back');
+      void this.start().then(() => this.note('.'));
+    }, 1000);
+    this.poll.unref();
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const t of [this.quiet, this.deadline]) if (t) clearTimeout(t);
+    if (this.poll) clearInterval(this.poll);
+    if (this.liveness) clearInterval(this.liveness);
+    await this.watcher?.close();
+  }
+}

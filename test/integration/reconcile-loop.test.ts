@@ -1,0 +1,99 @@
+import type { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_CONTEXT, normalizeSchedule } from '../../src/model/normalize.js';
+import { specHash } from '../../src/model/spec-hash.js';
+import { Registry } from '../../src/registry/registry.js';
+import type { Source, SourceSnapshot } from '../../src/source.js';
+import { ReconcileLoop } from '../../reconcilers/reconcile-loop.js';
+import { type PrivateRedis, startRedis } from '../helpers/redis-server.js';
+
+let server: PrivateRedis;
+let redis: Redis;
+let registry: Registry;
+
+beforeAll(async () => {
+  server = await startRedis();
+  redis = server.client();
+  registry = new Registry(redis, 'loop:');
+});
+afterAll(async () => server.close());
+
+/** A source that counts its reads, can be slowed down, and can fail on demand. */
+class CountingSource implements Source {
+  reads = 0;
+  fresh = 0;
+  failNext = 0;
+  delayMs = 0;
+  ids = ['a'];
+  constructor(readonly name = 'files') {}
+  async snapshot(opts: { fresh?: boolean } = {}): Promise<SourceSnapshot> {
+    this.reads++;
+    if (opts.fresh) this.fresh++;
+    if (this.delayMs) await new Promise((r) => setTimeout(r, this.delayMs));
+    if (this.failNext > 0) {
+      this.failNext--;
+      throw new Error('source exploded');
+    }
+    const schedules = this.ids.map((id) => {
+      const r = normalizeSchedule({ id, function: 'a.b', every: 60 }, DEFAULT_CONTEXT);
+      if (!r.ok) throw new Error('bad');
+      return { spec: r.schedule, hash: specHash(r.schedule), origin: 'x' };
+    });
+    return { source: this.name, schedules, errors: [], stale: false, heldOrigins: [], heldIds: [] };
+  }
+  async close(): Promise<void> {}
+}
+
+describe('reconcile loop', () => {
+  it('single-flight with a dirty bit: requests during a run cause exactly one more run', async () => {
+    const src = new CountingSource();
+    src.delayMs = 100;
+    const loop = new ReconcileLoop(() => ({ sources: [src], registry }));
+    const first = loop.request({ reason: 'one' });
+    await new Promise((r) => setTimeout(r, 20)); // first run in flight
+    const more = [loop.request({ reason: 'two' }), loop.request({ reason: 'three', deep: true }), loop.request({ reason: 'four' })];
+    await first;
+    const results = await Promise.all(more);
+    expect(src.reads).toBe(2);
+    expect(src.fresh).toBe(1); // the merged second run is deep because one request was
+    expect(new Set(results.map((r) => r.runId)).size).toBe(1);
+    await loop.stop();
+  });
+
+  it('scopes a run to the sources asked for', async () => {
+    const files = new CountingSource('files');
+    const mysql = new CountingSource('mysql');
+    mysql.ids = ['m'];
+    const loop = new ReconcileLoop(() => ({ sources: [files, mysql], registry }));
+    await loop.request({ sources: ['mysql'] });
+    expect([files.reads, mysql.reads]).toEqual([0, 1]);
+    await loop.request({});
+    expect([files.reads, mysql.reads]).toEqual([1, 2]);
+    await loop.stop();
+  });
+
+  it('retries a failed run with backoff, and the waiters of the failed run get the error', async () => {
+    const src = new CountingSource();
+    src.failNext = 2;
+    const results: string[] = [];
+    const loop = new ReconcileLoop(() => ({ sources: [src], registry }), { backoffMs: [20, 100], onResult: (r) => void results.push(r.runId) });
+    await expect(loop.request({ reason: 'x' })).rejects.toThrow('source exploded');
+    const deadline = Date.now() + 3000;
+    while (results.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    expect(src.reads).toBe(3); // two failures, then success, without anyone asking again
+    expect(results).toHaveLength(1);
+    expect(loop.lastError).toBeUndefined();
+    await loop.stop();
+  });
+
+  it('stop waits for the run in flight and refuses new requests', async () => {
+    const src = new CountingSource();
+    src.delayMs = 150;
+    const loop = new ReconcileLoop(() => ({ sources: [src], registry }));
+    const p = loop.request({});
+    await new Promise((r) => setTimeout(r, 20));
+    await loop.stop();
+    await expect(p).resolves.toBeTruthy();
+    await expect(loop.request({})).rejects.toThrow(/stopped/);
+  });
+});
