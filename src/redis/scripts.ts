@@ -9,7 +9,7 @@ import type { Redis } from 'ioredis';
 import { PACKAGE_ROOT } from '../paths.js';
 
 // Scripts are added here as they are written; each name is a file in src/redis/lua/.
-export const SCRIPT_NAMES = ['apply-changes'] as const;
+export const SCRIPT_NAMES = ['apply-changes', 'fire-batch', 'lease'] as const;
 export type ScriptName = (typeof SCRIPT_NAMES)[number];
 
 const sources = new Map<string, string>();

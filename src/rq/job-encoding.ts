@@ -33,7 +33,8 @@ export interface EncodeOptions {
 
 /**
  * Everything about a schedule's jobs that is the same for every occurrence, computed
- * once per spec version (the dispatcher caches it by id + spec hash).
+ * once per spec version (the dispatcher caches it by id + spec hash). Values are kept
+ * as the strings and bytes stored in the job hash; `jobHashFields` lays them out.
  */
 export interface EncodedSchedule {
   id: string;
@@ -42,12 +43,20 @@ export interface EncodedSchedule {
   queueName: string;
   queueKey: string;
   funcName: string;
-  /** Job hash fields and values shared by every occurrence (data, status, origin, ...). */
-  fixedFields: (string | Buffer)[];
-  /** EXPIRE on the job key, seconds. */
+  /** zlib-compressed pickle of the job tuple. */
+  data: Buffer;
+  description: string;
+  timeout: string;
+  resultTtl?: string;
+  failureTtl?: string;
+  /** RQ `ttl` and EXPIRE on the job key, seconds. */
   ttl?: number;
   /** The schedule's own meta; pyrq adds its trace under `pyrq`. */
   userMeta: { [k: string]: PyValue };
+  /** The pickled meta of a scheduled occurrence with a placeholder occurrence (see jobMeta). */
+  metaTemplate: Buffer;
+  /** Byte offset of the 24-byte placeholder in `metaTemplate`; -1: no template. */
+  metaOffset: number;
   overlapForbid: boolean;
 }
 
@@ -108,40 +117,62 @@ export function encodeSchedule(spec: Schedule, hash: string, opts: EncodeOptions
   const resultTtl = spec.resultTtl ?? (frappe ? FRAPPE_RESULT_TTL : undefined);
   const failureTtl = spec.failureTtl ?? (frappe ? FRAPPE_FAILURE_TTL : undefined);
   const description = spec.description ?? callString(frappe ? spec.function : funcName, args, frappe ? (spec.kwargs as { [k: string]: PyValue }) : kwargs);
-  const fixedFields: (string | Buffer)[] = [
-    'data', compress(pickle),
-    'status', 'queued',
-    'origin', queueName,
-    'description', description,
-    'timeout', String(spec.timeout),
-  ];
-  if (resultTtl !== undefined) fixedFields.push('result_ttl', String(resultTtl));
-  if (failureTtl !== undefined) fixedFields.push('failure_ttl', String(failureTtl));
-  if (spec.ttl !== undefined) fixedFields.push('ttl', String(spec.ttl));
+  const userMeta = spec.meta as { [k: string]: PyValue };
+  const metaTemplate = encodeMeta(spec.id, hash, userMeta, OCCURRENCE_PLACEHOLDER, 'schedule');
+  const metaOffset = metaTemplate.lastIndexOf(OCCURRENCE_PLACEHOLDER, undefined, 'latin1');
   return {
     id: spec.id,
     hash,
     queueName,
     queueKey: RqKeys.queue(queueName),
     funcName,
-    fixedFields,
+    data: compress(pickle),
+    description,
+    timeout: String(spec.timeout),
+    resultTtl: resultTtl === undefined ? undefined : String(resultTtl),
+    failureTtl: failureTtl === undefined ? undefined : String(failureTtl),
     ttl: spec.ttl,
-    userMeta: spec.meta as { [k: string]: PyValue },
+    userMeta,
+    metaTemplate,
+    metaOffset,
     overlapForbid: spec.overlap === 'forbid',
   };
 }
 
-/** The job hash fields that differ per occurrence: timestamps and meta. */
-export function occurrenceFields(enc: EncodedSchedule, occurrenceMs: number, nowMs: number, trigger: 'schedule' | 'manual'): (string | Buffer)[] {
-  const now = rqTimestamp(nowMs);
-  const trace: PyrqJobMeta = { schedule: enc.id, occurrence: new Date(occurrenceMs).toISOString(), trigger, hash: enc.hash };
-  const meta = encodePickle({ ...enc.userMeta, pyrq: trace as unknown as { [k: string]: PyValue } }, 'meta');
-  return ['created_at', now, 'enqueued_at', now, 'meta', meta];
+// An ISO timestamp is 24 ASCII characters (years 0000-9999), so it pickles to the same
+// opcode and length as this placeholder: a scheduled occurrence's meta is the template
+// with the timestamp copied over the placeholder, not a fresh pickle per job.
+const OCCURRENCE_PLACEHOLDER = '<<pyrq:occurrence:here>>';
+
+function encodeMeta(id: string, hash: string, userMeta: { [k: string]: PyValue }, occurrence: string, trigger: 'schedule' | 'manual'): Buffer {
+  const trace: PyrqJobMeta = { schedule: id, occurrence, trigger, hash };
+  return encodePickle({ ...userMeta, pyrq: trace as unknown as { [k: string]: PyValue } }, 'meta');
 }
 
-/** Every field of one job hash, as alternating names and values (for HSET). */
+/** The pickled `meta` of one job: the schedule's meta plus pyrq's trace. */
+export function jobMeta(enc: EncodedSchedule, occurrenceMs: number, trigger: 'schedule' | 'manual'): Buffer {
+  const occurrence = new Date(occurrenceMs).toISOString();
+  if (trigger === 'schedule' && enc.metaOffset >= 0 && occurrence.length === OCCURRENCE_PLACEHOLDER.length) {
+    const out = Buffer.from(enc.metaTemplate);
+    out.write(occurrence, enc.metaOffset, 'latin1');
+    return out;
+  }
+  return encodeMeta(enc.id, enc.hash, enc.userMeta, occurrence, trigger);
+}
+
+/**
+ * Every field of one job hash, as alternating names and values (for HSET), in the order
+ * fire-batch.lua writes them. The script assembles the same hash from the parts; this
+ * is its reference layout (tests compare the two).
+ */
 export function jobHashFields(enc: EncodedSchedule, occurrenceMs: number, nowMs: number, trigger: 'schedule' | 'manual'): (string | Buffer)[] {
-  return [...enc.fixedFields, ...occurrenceFields(enc, occurrenceMs, nowMs, trigger)];
+  const now = rqTimestamp(nowMs);
+  const f: (string | Buffer)[] = ['data', enc.data, 'status', 'queued', 'origin', enc.queueName, 'description', enc.description, 'timeout', enc.timeout];
+  if (enc.resultTtl !== undefined) f.push('result_ttl', enc.resultTtl);
+  if (enc.failureTtl !== undefined) f.push('failure_ttl', enc.failureTtl);
+  if (enc.ttl !== undefined) f.push('ttl', String(enc.ttl));
+  f.push('created_at', now, 'enqueued_at', now, 'meta', jobMeta(enc, occurrenceMs, trigger));
+  return f;
 }
 
 const MAX_DESCRIPTION = 1000;

@@ -39,9 +39,17 @@ function compactTime(ms: number, withMillis: boolean): string {
   return withMillis ? `${base}${iso.slice(20, 23)}Z` : `${base}Z`;
 }
 
+// Thousands of schedules share an occurrence; format it once.
+let lastOccurrence = NaN;
+let lastCompact = '';
+
 /** The job id of one scheduled occurrence (deterministic). */
 export function scheduledJobId(scheduleId: string, occurrenceMs: number): string {
-  return `${PREFIX}${escapeScheduleId(scheduleId)}_${compactTime(occurrenceMs, false)}`;
+  if (occurrenceMs !== lastOccurrence) {
+    lastCompact = compactTime(occurrenceMs, false);
+    lastOccurrence = occurrenceMs;
+  }
+  return `${PREFIX}${escapeScheduleId(scheduleId)}_${lastCompact}`;
 }
 
 /** The job id of a manual run: the time plus randomness, so two triggers in one millisecond differ. */

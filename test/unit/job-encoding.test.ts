@@ -85,9 +85,9 @@ describe('RQ job encoding', () => {
 
   it('leaves result_ttl, failure_ttl and ttl to RQ when the schedule does not set them', () => {
     const s = spec({ description: 'Nightly' });
-    const names = encodeSchedule(s, specHash(s)).fixedFields.filter((_, i) => i % 2 === 0);
-    expect(names).toEqual(['data', 'status', 'origin', 'description', 'timeout']);
-    expect(encodeSchedule(s, specHash(s)).fixedFields[7]).toBe('Nightly');
+    const fields = jobHashFields(encodeSchedule(s, specHash(s)), OCC, NOW, 'schedule');
+    expect(fields.filter((_, i) => i % 2 === 0)).toEqual(['data', 'status', 'origin', 'description', 'timeout', 'created_at', 'enqueued_at', 'meta']);
+    expect(fields[7]).toBe('Nightly');
   });
 
   it('frappe target: execute_job(site, user, method, event, job_name, is_async, kwargs), args=()', async () => {

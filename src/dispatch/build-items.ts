@@ -1,0 +1,33 @@
+/**
+ * From "schedule X is due, its stored next fire time is T" to a fire item: which
+ * occurrences to enqueue or record as skipped (the catch-up policy), their job ids and
+ * meta, and the next fire time. Pure.
+ */
+import { jobMeta } from '../rq/job-encoding.js';
+import { scheduledJobId } from '../rq/job-id.js';
+import { nextFireAfter } from '../schedule/next-fire.js';
+import { planDue } from './catchup.js';
+import type { FireItem, FireOp } from './fire.js';
+import type { CachedSchedule } from './schedule-cache.js';
+
+/**
+ * The fire item for one due schedule: `expected` is the stored next fire time (the
+ * compare-and-set value), `now` decides what is due.
+ */
+export function buildDueItem(id: string, c: CachedSchedule, expected: number, now: number, graceMs?: number): FireItem {
+  const { spec, enc } = c;
+  const base = { id, expected, hash: c.hash, forbid: enc.overlapForbid, prevJobId: c.lastJobId ?? '', job: enc };
+  // A disabled schedule should not be in the fire set at all (apply removes it); if it
+  // is, take it out without firing.
+  if (!spec.enabled) return { ...base, next: 'ended', ops: [] };
+  const next = nextFireAfter(spec, now);
+  const plan = planDue(spec, expected, now, next, { catchup: spec.catchup, startingDeadline: spec.startingDeadline, graceMs });
+  const ops: FireOp[] = [];
+  for (const s of plan.skipped) ops.push({ kind: 'skip', occurrence: s.occurrence, outcome: s.reason, until: s.until, count: s.count });
+  for (const t of plan.fire) ops.push({ kind: 'enqueue', occurrence: t, jobId: scheduledJobId(id, t), meta: jobMeta(enc, t, 'schedule') });
+  // Oldest first, so the newest occurrence ends up at the head of the history and in
+  // the last-run state.
+  if (plan.skipped.length > 0 && plan.fire.length > 0) ops.sort((x, y) => x.occurrence - y.occurrence);
+  const nextState: FireItem['next'] = plan.next !== null ? { set: plan.next } : spec.at !== undefined ? 'done' : 'ended';
+  return { ...base, next: nextState, ops };
+}

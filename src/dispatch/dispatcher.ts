@@ -1,0 +1,343 @@
+/**
+ * The dispatcher: fires due schedules as RQ jobs. `tickOnce(now)` fires everything due
+ * at `now` (used by `pyrq tick`, and by tests with a ManualClock); `start()` runs the
+ * loop the daemon uses while it holds the leader lease: sleep until the earliest next
+ * fire time (never longer than `maxSleepMs`, so a clock jump is noticed), wake early
+ * when `pyrq:events` says the registry changed, fire, repeat.
+ *
+ * Exactly once: every item is a compare-and-set on the stored next fire time inside
+ * one Lua call (fire-batch.lua), and job ids are derived from the occurrence, so two
+ * dispatchers racing on one Redis produce one job per occurrence.
+ *
+ * Hot path per tick: one ZRANGEBYSCORE, then all items in pipelined script batches; the
+ * specs and encoded payloads come from memory (ScheduleCache), read only when missing or
+ * stale. Shortly before a fire time the loop wakes to load what is about to be due, so
+ * the fire itself does not wait for reads, parsing or compression.
+ */
+import type { Redis } from 'ioredis';
+import type { Clock } from '../clock.js';
+import type { Config } from '../config/config.js';
+import type { Logger } from '../log.js';
+import type { Keys } from '../redis/keys.js';
+import { buildDueItem } from './build-items.js';
+import { DEFAULT_GRACE_MS } from './catchup.js';
+import { FIRE_NOT_DUE, FIRE_STALE_OVERLAP, FIRE_STALE_SPEC, type FireItem, type PreparedBatch, prepareBatch, sendBatch, yieldToIo } from './fire.js';
+import { type LoadProblem, ScheduleCache } from './schedule-cache.js';
+import { WakeableSleep } from './wakeable-sleep.js';
+
+export interface DispatcherDeps {
+  redis: Redis;
+  keys: Keys;
+  clock: Clock;
+  logger?: Logger;
+  config: Pick<Config, 'dispatch' | 'frappe'>;
+}
+
+export interface DispatcherOptions {
+  /** How late an occurrence may be and still count as on time (catch-up policy). */
+  graceMs?: number;
+  /** Longest sleep between ticks, so clock jumps and lost events are caught. */
+  maxSleepMs?: number;
+  /** Wake this long before a fire time to load what is about to be due. */
+  prepareLeadMs?: number;
+  /** How long a schedule that cannot be loaded is left alone (or until the registry changes). */
+  quarantineMs?: number;
+  /** In idle time, load schedules due within this window ahead (after a start or a registry change). */
+  warmWindowMs?: number;
+}
+
+/** What one tick did for one schedule. */
+export interface FiredSchedule {
+  id: string;
+  /** `fired`: applied (jobs enqueued and/or skips recorded); `not-due`: another dispatcher or an apply got there first. */
+  result: 'fired' | 'not-due';
+  enqueued: number;
+  /** Job ids of the occurrences that were to be enqueued (overlap/duplicate checks may have skipped some). */
+  jobIds: string[];
+  skipped: number;
+}
+
+export interface TickResult {
+  now: number;
+  enqueued: number;
+  skipped: number;
+  schedules: FiredSchedule[];
+  problems: LoadProblem[];
+  durationMs: number;
+}
+
+/** Script rounds per tick: a stale item is re-read and retried, but never forever. */
+const MAX_ROUNDS = 5;
+/** Schedules loaded per step of the idle-time warm-up, and the time kept free before a fire. */
+const WARM_CHUNK = 500;
+const WARM_MARGIN_MS = 50;
+
+export class Dispatcher {
+  private readonly cache: ScheduleCache;
+  private readonly sleeper = new WakeableSleep();
+  private readonly quarantine = new Map<string, number>();
+  private readonly graceMs: number;
+  private readonly maxSleepMs: number;
+  private readonly prepareLeadMs: number;
+  private readonly quarantineMs: number;
+  private readonly warmWindowMs: number;
+  private warmDirty = true;
+  private chain: Promise<unknown> = Promise.resolve();
+  private running = false;
+  private loop?: Promise<void>;
+  private sub?: Redis;
+  private prepared?: { at: number; batches: PreparedBatch[] };
+
+  constructor(
+    private readonly deps: DispatcherDeps,
+    opts: DispatcherOptions = {},
+  ) {
+    const f = deps.config.frappe;
+    this.cache = new ScheduleCache(deps.redis, deps.keys, { frappeBenchId: f.benchId, frappeSite: f.site, frappeUser: f.user });
+    this.graceMs = opts.graceMs ?? DEFAULT_GRACE_MS;
+    this.maxSleepMs = opts.maxSleepMs ?? 60_000;
+    this.prepareLeadMs = opts.prepareLeadMs ?? 500;
+    this.quarantineMs = opts.quarantineMs ?? 60_000;
+    this.warmWindowMs = opts.warmWindowMs ?? 10 * 60_000;
+  }
+
+  /** Fires everything due at `now` (default: the clock). Ticks never overlap. */
+  tickOnce(now?: number): Promise<TickResult> {
+    const run = this.chain.then(() => this.tick(now ?? this.deps.clock.now()));
+    this.chain = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Starts the loop (the daemon calls this while it holds the leader lease). */
+  async start(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    const sub = this.deps.redis.duplicate();
+    sub.on('error', (e: Error) => this.deps.logger?.warn({ err: e }, 'dispatcher event connection error'));
+    sub.on('message', () => {
+      // Something changed: retry quarantined schedules, load new ones, re-plan the sleep.
+      this.quarantine.clear();
+      this.warmDirty = true;
+      this.sleeper.wake();
+    });
+    await sub.subscribe(this.deps.keys.events);
+    this.sub = sub;
+    this.loop = this.run();
+  }
+
+  /** Stops the loop after the tick in flight (if any) has finished. */
+  async stop(): Promise<void> {
+    if (!this.running) return;
+    this.running = false;
+    this.sleeper.wake();
+    await this.loop;
+    this.loop = undefined;
+    this.sub?.disconnect();
+    this.sub = undefined;
+  }
+
+  private async run(): Promise<void> {
+    let failures = 0;
+    while (this.running) {
+      try {
+        await this.tickOnce();
+        failures = 0;
+        let earliest = await this.earliest();
+        if (this.warmDirty && (earliest === null || earliest - this.deps.clock.now() > this.prepareLeadMs + WARM_MARGIN_MS)) {
+          await this.warm(earliest === null ? Infinity : earliest - this.prepareLeadMs - WARM_MARGIN_MS);
+          earliest = await this.earliest();
+        }
+        if (!this.running) break;
+        const delay = earliest === null ? this.maxSleepMs : Math.min(Math.max(earliest - this.deps.clock.now(), 0), this.maxSleepMs);
+        if (earliest !== null && delay > 0 && delay < this.maxSleepMs) {
+          // Sleep until shortly before the fire time, prepare it, sleep the rest.
+          if (delay > this.prepareLeadMs && (await this.sleeper.sleep(delay - this.prepareLeadMs))) continue;
+          await this.prepare(earliest);
+          await this.sleeper.sleep(Math.max(earliest - this.deps.clock.now(), 0));
+        } else if (delay > 0) {
+          await this.sleeper.sleep(delay);
+        }
+      } catch (err) {
+        failures++;
+        this.deps.logger?.error({ err, failures }, 'dispatcher tick failed; retrying');
+        await this.sleeper.sleep(Math.min(100 * 2 ** Math.min(failures, 6), 5_000));
+      }
+    }
+  }
+
+  /** The earliest stored next fire time, ignoring quarantined schedules. */
+  private async earliest(): Promise<number | null> {
+    const now = this.deps.clock.now();
+    for (const [id, until] of this.quarantine) if (until <= now) this.quarantine.delete(id);
+    const raw = await this.deps.redis.zrange(this.deps.keys.next, 0, this.quarantine.size, 'WITHSCORES');
+    for (let i = 0; i < raw.length; i += 2) if (!this.quarantine.has(raw[i]!)) return Number(raw[i + 1]);
+    return null;
+  }
+
+  /**
+   * Uses idle time before `deadline` to load the schedules due within the warm window,
+   * a chunk at a time: after a start or an apply of many schedules, their first fire
+   * then finds them in memory (loading, parsing and compressing ten thousand payloads
+   * takes about a second, far more than the time a fire may take).
+   */
+  private async warm(deadline: number): Promise<void> {
+    const { redis, keys, clock } = this.deps;
+    const ids = await redis.zrangebyscore(keys.next, '-inf', clock.now() + this.warmWindowMs);
+    const missing = ids.filter((id) => !this.cache.isFresh(id) && !this.quarantine.has(id));
+    for (let i = 0; i < missing.length; i += WARM_CHUNK) {
+      if (!this.running || clock.now() >= deadline) return; // still dirty: continue in the next idle time
+      await this.load(missing.slice(i, i + WARM_CHUNK).map((id): [string, number] => [id, 0]), []);
+      await yieldToIo();
+    }
+    this.warmDirty = false;
+  }
+
+  /**
+   * Shortly before `at`, does everything for the tick at `at` that does not need the
+   * instant itself: loads what will be due and builds its script batches. The tick at
+   * `at` sends them as they are (the script re-checks every item; anything that changed
+   * meanwhile is refused and picked up by the tick's normal round).
+   */
+  private async prepare(at: number): Promise<void> {
+    this.prepared = undefined;
+    const due = await this.dueAt(at);
+    await this.load(due, []);
+    this.prepared = { at, batches: this.buildBatches(due, at) };
+  }
+
+  /** The prepared batches, when they were made for the second of `now`. */
+  private takePrepared(now: number): PreparedBatch[] | undefined {
+    const p = this.prepared;
+    this.prepared = undefined;
+    return p && now >= p.at && Math.floor(now / 1000) === Math.floor(p.at / 1000) ? p.batches : undefined;
+  }
+
+  /** Due (id, stored next fire time) pairs at `now`, without quarantined schedules. */
+  private async dueAt(now: number): Promise<[string, number][]> {
+    const raw = await this.deps.redis.zrangebyscore(this.deps.keys.next, '-inf', now, 'WITHSCORES');
+    const due: [string, number][] = [];
+    for (let i = 0; i < raw.length; i += 2) if (!this.quarantine.has(raw[i]!)) due.push([raw[i]!, Number(raw[i + 1])]);
+    return due;
+  }
+
+  /** Loads what the cache lacks; schedules that cannot be loaded are quarantined. */
+  private async load(due: readonly [string, number][], problems: LoadProblem[]): Promise<void> {
+    const missing = due.filter(([id]) => !this.cache.isFresh(id)).map(([id]) => id);
+    if (missing.length === 0) return;
+    for (const p of await this.cache.load(missing)) {
+      this.quarantine.set(p.id, this.deps.clock.now() + this.quarantineMs);
+      problems.push(p);
+      this.deps.logger?.error({ schedule: p.id }, `cannot fire schedule: ${p.message}`);
+    }
+  }
+
+  private buildBatches(due: readonly [string, number][], now: number): PreparedBatch[] {
+    const { keys, config } = this.deps;
+    const opts = { historyLength: config.dispatch.historyLength, trigger: 'schedule' as const };
+    const batches: PreparedBatch[] = [];
+    let items: FireItem[] = [];
+    for (const [id, expected] of due) {
+      const c = this.cache.get(id);
+      if (!c) continue;
+      items.push(buildDueItem(id, c, expected, now, this.graceMs));
+      if (items.length >= config.dispatch.batchSize) {
+        batches.push(prepareBatch(keys, items, opts));
+        items = [];
+      }
+    }
+    if (items.length > 0) batches.push(prepareBatch(keys, items, opts));
+    return batches;
+  }
+
+  /**
+   * Sends batches one after the other without waiting for the replies, so building batch
+   * n+1 overlaps Redis running batch n. Each is stamped with the time it is sent (never
+   * before `now`). Lazily built batches are built one at a time between sends.
+   */
+  private async send(batches: Iterable<PreparedBatch>, now: number): Promise<{ items: FireItem[]; codes: number[] }> {
+    const items: FireItem[] = [];
+    const pending: Promise<number[]>[] = [];
+    for (const b of batches) {
+      pending.push(sendBatch(this.deps.redis, b, Math.max(now, this.deps.clock.now())));
+      items.push(...b.items);
+      await yieldToIo();
+    }
+    return { items, codes: (await Promise.all(pending)).flat() };
+  }
+
+  /** Like buildBatches, one batch at a time (built while the previous one runs in Redis). */
+  private *lazyBatches(due: readonly [string, number][], now: number): Generator<PreparedBatch> {
+    const size = this.deps.config.dispatch.batchSize;
+    for (let i = 0; i < due.length; i += size) yield* this.buildBatches(due.slice(i, i + size), now);
+  }
+
+  private async tick(now: number): Promise<TickResult> {
+    const started = performance.now();
+    const result: TickResult = { now, enqueued: 0, skipped: 0, schedules: [], problems: [], durationMs: 0 };
+    const byId = new Map<string, FiredSchedule>();
+    let prepared = this.takePrepared(now);
+    for (let round = 0; round < MAX_ROUNDS; round++) {
+      const fromPrepared = prepared !== undefined;
+      let batches: Iterable<PreparedBatch>;
+      if (prepared) {
+        batches = prepared;
+        prepared = undefined;
+      } else {
+        const due = await this.dueAt(now);
+        if (due.length === 0) break;
+        await this.load(due, result.problems);
+        batches = this.lazyBatches(due, now);
+      }
+      const { items, codes } = await this.send(batches, now);
+      const retry = this.absorb(items, codes, result, byId);
+      // A prepared round is always followed by a normal one: it picks up anything the
+      // preparation did not see (normally nothing is due any more: one cheap read).
+      if (!retry && !fromPrepared) break;
+    }
+    result.schedules = [...byId.values()];
+    result.durationMs = Math.round((performance.now() - started) * 10) / 10;
+    if (result.schedules.length > 0) {
+      this.deps.logger?.info({ now: new Date(now).toISOString(), enqueued: result.enqueued, skipped: result.skipped, schedules: result.schedules.length, durationMs: result.durationMs }, 'fired');
+    }
+    return result;
+  }
+
+  /** Takes the script's codes into the result and the cache; true when some items must be retried. */
+  private absorb(items: readonly FireItem[], codes: readonly number[], result: TickResult, byId: Map<string, FiredSchedule>): boolean {
+    let retry = false;
+    items.forEach((item, i) => {
+      const code = codes[i]!;
+      if (code === FIRE_STALE_SPEC) {
+        this.cache.invalidate(item.id);
+        retry = true;
+        return;
+      }
+      if (code === FIRE_STALE_OVERLAP) {
+        this.cache.forgetLastJob(item.id);
+        retry = true;
+        return;
+      }
+      const jobIds: string[] = [];
+      let skipped = 0;
+      for (const op of item.ops) {
+        if (op.kind === 'enqueue') jobIds.push(op.jobId);
+        else skipped++;
+      }
+      if (code === FIRE_NOT_DUE) {
+        if (!byId.has(item.id)) byId.set(item.id, { id: item.id, result: 'not-due', enqueued: 0, jobIds, skipped: 0 });
+        return;
+      }
+      // Overlap and duplicate checks happen in the script: when not every planned job
+      // was enqueued, which one is now the last job is not known here.
+      if (item.forbid) {
+        if (code === jobIds.length && jobIds.length > 0) this.cache.setLastJob(item.id, jobIds[jobIds.length - 1]!);
+        else if (code !== jobIds.length) this.cache.forgetLastJob(item.id);
+      }
+      skipped += jobIds.length - code;
+      result.enqueued += code;
+      result.skipped += skipped;
+      byId.set(item.id, { id: item.id, result: 'fired', enqueued: code, jobIds, skipped });
+    });
+    return retry;
+  }
+}

@@ -1,0 +1,107 @@
+/**
+ * The dispatcher's memory of schedules: parsed spec and encoded job payload per id,
+ * valid for one spec hash. A due schedule whose entry is cached costs no read and no
+ * encoding; the fire script checks the hash, and a stale entry (`-2`) is dropped and
+ * re-read. Reads are pipelined, one HMGET per missing id, all in one round trip.
+ */
+import type { Redis } from 'ioredis';
+import type { Schedule } from '../model/schedule-schema.js';
+import type { Keys } from '../redis/keys.js';
+import { parseStoredSpec } from '../registry/registry.js';
+import { type EncodedSchedule, type EncodeOptions, encodeSchedule } from '../rq/job-encoding.js';
+
+export interface CachedSchedule {
+  spec: Schedule;
+  hash: string;
+  enc: EncodedSchedule;
+  /** The schedule's lastJobId as last read or written; undefined: unknown, read it. */
+  lastJobId: string | undefined;
+}
+
+/** Why a schedule could not be loaded (it stays in `next`, but is not fired). */
+export interface LoadProblem {
+  id: string;
+  message: string;
+}
+
+const READ_BATCH = 2000;
+
+export class ScheduleCache {
+  private readonly entries = new Map<string, CachedSchedule>();
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: Keys,
+    private readonly encodeOptions: EncodeOptions,
+  ) {}
+
+  get(id: string): CachedSchedule | undefined {
+    return this.entries.get(id);
+  }
+
+  /** True when the entry can be fired from memory (for overlap forbid: lastJobId known). */
+  isFresh(id: string): boolean {
+    const e = this.entries.get(id);
+    return e !== undefined && (e.lastJobId !== undefined || !e.enc.overlapForbid);
+  }
+
+  invalidate(id: string): void {
+    this.entries.delete(id);
+  }
+
+  /** The fire script said lastJobId changed (a manual run, or another dispatcher). */
+  forgetLastJob(id: string): void {
+    const e = this.entries.get(id);
+    if (e) e.lastJobId = undefined;
+  }
+
+  setLastJob(id: string, jobId: string): void {
+    const e = this.entries.get(id);
+    if (e) e.lastJobId = jobId;
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  /**
+   * Reads `ids` from Redis and (re)builds their entries. An entry whose hash is
+   * unchanged keeps its parsed spec and payload and only refreshes lastJobId.
+   * Returns the ids that could not be loaded, with the reason.
+   */
+  async load(ids: readonly string[]): Promise<LoadProblem[]> {
+    const problems: LoadProblem[] = [];
+    for (let i = 0; i < ids.length; i += READ_BATCH) {
+      const batch = ids.slice(i, i + READ_BATCH);
+      const p = this.redis.pipeline();
+      for (const id of batch) p.hmget(this.keys.schedule(id), 'hash', 'lastJobId', 'spec');
+      const res = (await p.exec()) ?? [];
+      batch.forEach((id, j) => {
+        const [err, row] = res[j] ?? [];
+        if (err) throw err;
+        const [hash, lastJobId, specJson] = (row as (string | null)[]) ?? [];
+        const problem = this.put(id, hash ?? null, lastJobId ?? '', specJson ?? null);
+        if (problem) problems.push(problem);
+      });
+    }
+    return problems;
+  }
+
+  private put(id: string, hash: string | null, lastJobId: string, specJson: string | null): LoadProblem | undefined {
+    const cur = this.entries.get(id);
+    if (cur && hash !== null && cur.hash === hash) {
+      cur.lastJobId = lastJobId;
+      return undefined;
+    }
+    this.entries.delete(id);
+    if (hash === null || specJson === null) return { id, message: 'the schedule is in the fire set but its registry entry is missing (run apply --deep to repair)' };
+    const spec = parseStoredSpec(specJson);
+    if (!spec) return { id, message: 'the stored spec is not a valid schedule (run apply --deep to repair)' };
+    try {
+      this.entries.set(id, { spec, hash, enc: encodeSchedule(spec, hash, this.encodeOptions), lastJobId });
+      return undefined;
+    } catch (e) {
+      return { id, message: (e as Error).message };
+    }
+  }
+}
