@@ -1,0 +1,73 @@
+import { join } from 'node:path';
+import type { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ManualClock } from '../../src/clock.js';
+import { Dispatcher } from '../../src/dispatch/dispatcher.js';
+import { DEFAULT_CONTEXT } from '../../src/model/normalize.js';
+import { Keys } from '../../src/redis/keys.js';
+import { Registry } from '../../src/registry/registry.js';
+import { MysqlSource } from '../../sources/mysql/mysql-source.js';
+import { reconcileOnce } from '../../reconcilers/reconcile-once.js';
+import { ROOT } from '../helpers/cli.js';
+import { createThrowawayDb, type ThrowawayDb } from '../helpers/mysql.js';
+import { type PrivateRedis, startRedis } from '../helpers/redis-server.js';
+import { burstWorker, taskCalls } from '../helpers/rq-worker.js';
+import { dispatchConfig } from '../helpers/schedules.js';
+import { tmpDir } from '../helpers/tmp-dir.js';
+
+// End to end: a BTU row in MariaDB -> the MySQL source -> the registry -> the dispatcher
+// enqueues it on the Frappe queue -> a real `rq worker` runs the fake Frappe execute_job
+// (fixtures/python/frappe), which calls the task's function with the merged kwargs.
+let server: PrivateRedis;
+let redis: Redis;
+let db: ThrowawayDb;
+let out: ReturnType<typeof tmpDir>;
+const SITE = 'erp.example.com';
+const BENCH = 'frappe-bench';
+
+beforeAll(async () => {
+  server = await startRedis();
+  redis = server.client();
+  db = await createThrowawayDb({ sqlFile: join(ROOT, 'fixtures', 'btu.sql') });
+  out = tmpDir();
+});
+afterAll(async () => {
+  await server?.close();
+  await db?.drop();
+  out?.cleanup();
+});
+
+describe('a BTU schedule row, end to end', () => {
+  it('fires into the Frappe queue and a real rq worker runs execute_job with the function path and merged kwargs', async () => {
+    // Monday 2026-06-01 15:00 UTC (17:00 in Berlin): TS-000002 ("30 */4 * * 1-5", Europe/Berlin)
+    // is next due at 20:30 Berlin, 18:30 UTC; nothing else is due before then.
+    const clock = new ManualClock(Date.parse('2026-06-01T15:00:00Z'));
+    const source = new MysqlSource({ config: { url: db.url, mode: 'btu', pollIntervalMs: 5000 }, ctx: DEFAULT_CONTEXT, site: SITE });
+    try {
+      const registry = new Registry(redis);
+      const r = await reconcileOnce({ sources: [source], registry, clock });
+      expect(r.applied?.created).toEqual(['TS-000001', 'TS-000002', 'TS-000003', 'TS-000004', 'TS-000005', 'TS-000008']);
+    } finally {
+      await source.close();
+    }
+    const [entry] = await new Registry(redis).readEntries(['TS-000002']);
+    expect(new Date(entry!.next!).toISOString()).toBe('2026-06-01T18:30:00.000Z');
+
+    const dispatcher = new Dispatcher({ redis, keys: new Keys(), clock, config: dispatchConfig({ benchId: BENCH, site: SITE }) });
+    clock.set(Date.parse('2026-06-01T18:30:00.020Z'));
+    const tick = await dispatcher.tickOnce();
+    expect(tick.schedules.map((s) => [s.id, s.enqueued])).toEqual([['TS-000002', 1]]);
+    const queue = `${BENCH}:default`;
+    expect(await redis.llen(`rq:queue:${queue}`)).toBe(1);
+    expect(await redis.hget(`rq:job:${tick.schedules[0]!.jobIds[0]}`, 'timeout')).toBe('900');
+
+    const run = await burstWorker(server.url, [queue], out.path);
+    expect(run.code, run.output).toBe(0);
+    const calls = taskCalls(out.path);
+    const kwargs = { company: 'ACME', warehouse: 'Finished Goods - AC', days: 1, dry_run: false };
+    expect(calls.map((c) => c.task)).toEqual(['frappe_execute_job', 'btu_sync_stock']);
+    expect(calls[0]!.kwargs).toMatchObject({ site: SITE, method: 'pyrq_fixtures.btu_tasks.sync_stock', kwargs, user: 'Administrator', is_async: true });
+    expect(calls[1]!.kwargs).toEqual(kwargs);
+    expect(calls[1]!.job_id).toBe(tick.schedules[0]!.jobIds[0]);
+  });
+});
