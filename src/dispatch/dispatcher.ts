@@ -54,6 +54,7 @@ export interface FiredSchedule {
   enqueued: number;
   /** Job ids of the occurrences that were to be enqueued (overlap/duplicate checks may have skipped some). */
   jobIds: string[];
+  /** Occurrences recorded as skipped (an aggregate of missed cron occurrences, whose number is not counted, as one). */
   skipped: number;
 }
 
@@ -321,7 +322,7 @@ export class Dispatcher {
       let skipped = 0;
       for (const op of item.ops) {
         if (op.kind === 'enqueue') jobIds.push(op.jobId);
-        else skipped++;
+        else skipped += op.count ?? 1; // an aggregate of missed cron occurrences counts once
       }
       if (code === FIRE_NOT_DUE) {
         if (!byId.has(item.id)) byId.set(item.id, { id: item.id, result: 'not-due', enqueued: 0, jobIds, skipped: 0 });

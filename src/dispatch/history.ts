@@ -5,7 +5,7 @@
  */
 import type { Redis } from 'ioredis';
 import { type Keys, RqKeys } from '../redis/keys.js';
-import { renderTable } from '../status/status-view.js';
+import { formatLateness, renderTable } from '../status/status-view.js';
 import { parseRunRecord, type RunRecord } from './run-record.js';
 
 /** One run as `pyrq history --json` shows it (times ISO 8601 UTC). */
@@ -65,7 +65,7 @@ export function renderHistory(id: string, rows: readonly HistoryRow[]): string[]
     rows.map((r) => [
     r.until ? `${r.occurrence} .. ${r.until}${r.count !== undefined ? ` (${r.count})` : ''}` : r.occurrence,
     r.at,
-    `${r.latenessMs}ms`,
+    formatLateness(r.latenessMs),
     r.trigger,
     r.outcome,
     r.jobId ?? (r.previousJobId ? `(running: ${r.previousJobId})` : '-'),

@@ -73,10 +73,10 @@ export function renderTable(header: readonly string[], rows: readonly (readonly 
   return [line(header), ...rows.map(line)];
 }
 
-export function renderStatus(rows: readonly StatusRow[]): string[] {
+export function renderStatus(rows: readonly StatusRow[], now = Date.now()): string[] {
   if (rows.length === 0) return ['No schedules in the registry.'];
   return renderTable(
-    ['ID', 'TRIGGER', 'QUEUE', 'ENABLED', 'NEXT', '', 'LAST', 'SOURCE'],
+    ['ID', 'TRIGGER', 'QUEUE', 'ENABLED', 'NEXT', '', 'LAST RUN', 'LAST OUTCOME', 'SOURCE'],
     rows.map((r) => [
       r.id,
       r.trigger,
@@ -84,8 +84,22 @@ export function renderStatus(rows: readonly StatusRow[]): string[] {
       r.enabled ? 'yes' : 'no',
       r.next ?? '-',
       r.nextRelative,
-      r.lastOutcome ? `${r.lastOutcome}${r.lastLatenessMs !== null ? ` (+${r.lastLatenessMs}ms)` : ''}` : '-',
+      r.lastRun ? `${r.lastRun} (${relativeAgo(now - Date.parse(r.lastRun))})` : '-',
+      r.lastOutcome ? `${r.lastOutcome}${r.lastLatenessMs !== null ? ` (+${formatLateness(r.lastLatenessMs)})` : ''}` : '-',
       `${r.source}:${r.origin}`,
     ]),
   );
+}
+
+/** Lateness for people: `12ms`, `4.2s`, `16m 0s`. */
+export function formatLateness(ms: number): string {
+  if (Math.abs(ms) < 1000) return `${ms}ms`;
+  if (Math.abs(ms) < 60_000) return `${(ms / 1000).toFixed(1)}s`;
+  return relativeTime(Math.abs(ms)).slice('in '.length);
+}
+
+/** "3m 12s ago" (or "in ..." for a time ahead, when the clocks disagree). */
+function relativeAgo(ms: number): string {
+  const text = relativeTime(Math.abs(ms)).slice('in '.length);
+  return ms >= 0 ? `${text} ago` : `in ${text}`;
 }

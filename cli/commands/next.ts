@@ -1,0 +1,87 @@
+import { Args, Flags } from '@oclif/core';
+import { PyrqError } from '../../src/errors.js';
+import { parseTimestamp } from '../../src/model/datetime.js';
+import { cronProblem, normalizeCron } from '../../src/model/cron.js';
+import { isValidTimezone } from '../../src/model/timezone.js';
+import { describeTrigger } from '../../src/plan/render.js';
+import type { TriggerSpec } from '../../src/schedule/next-fire.js';
+import { type FireTime, fireTimes } from '../../src/schedule/next-times.js';
+import { BaseCommand } from '../base-command.js';
+
+interface NextResult {
+  id?: string;
+  trigger: string;
+  timezone: string;
+  /** The registry's stored next fire time (ID only): what the dispatcher will fire next. */
+  stored?: string | null;
+  times: FireTime[];
+  note?: string;
+}
+
+export default class Next extends BaseCommand<typeof Next> {
+  static override summary = 'Show the next fire times of a schedule, or of a cron expression.';
+  static override description = `With a schedule id, reads its trigger from the registry; with --cron, evaluates an expression without touching anything (Redis is not needed). Times are shown in UTC and as wall time in the timezone, so DST changes are visible: a fixed time inside a spring-forward gap fires at the first valid instant, one inside a repeated fall-back hour fires once.`;
+
+  static override examples = [
+    { description: 'The next 5 runs of a schedule', command: '<%= config.bin %> next nightly-invoices' },
+    { description: 'Try an expression across a DST change', command: '<%= config.bin %> next --cron "30 2 * * *" --tz America/New_York --from 2026-03-06T00:00:00Z -n 4' },
+    { description: 'As JSON', command: '<%= config.bin %> next weekly-report -n 10 --json' },
+  ];
+
+  static override args = { id: Args.string({ description: 'Schedule id (or use --cron).' }) };
+  static override flags = {
+    cron: Flags.string({ summary: 'A cron expression to evaluate instead of a schedule.' }),
+    tz: Flags.string({ summary: 'Timezone for --cron (default: the configured timezone, UTC).' }),
+    count: Flags.integer({ char: 'n', summary: 'How many fire times.', default: 5, min: 1, max: 1000 }),
+    from: Flags.string({ summary: 'Start from this time (ISO 8601) instead of now.' }),
+  };
+
+  async run(): Promise<NextResult> {
+    const cfg = this.loadSettings();
+    const { args } = await this.parse(Next);
+    let from = Date.now();
+    if (this.flags.from !== undefined) {
+      const t = parseTimestamp(this.flags.from, cfg.timezone);
+      if (typeof t !== 'number') throw new PyrqError('CONFIG_INVALID', `--from: ${t.reason}`);
+      from = t;
+    }
+    let result: NextResult;
+    if (this.flags.cron !== undefined && args.id !== undefined) throw new PyrqError('CONFIG_INVALID', 'give either a schedule id or --cron, not both');
+    if (this.flags.cron !== undefined) {
+      const timezone = this.flags.tz ?? cfg.timezone;
+      if (!isValidTimezone(timezone)) throw new PyrqError('CONFIG_INVALID', `--tz: unknown timezone ${JSON.stringify(timezone)} (use an IANA name such as "Europe/Berlin")`);
+      const cron = normalizeCron(this.flags.cron);
+      const problem = cronProblem(cron, timezone);
+      if (problem) throw new PyrqError('CONFIG_INVALID', `--cron ${JSON.stringify(this.flags.cron)}: ${problem}`);
+      const spec: TriggerSpec = { cron, timezone, enabled: true };
+      result = { trigger: describeTrigger(spec), timezone, times: fireTimes(spec, from, this.flags.count) };
+    } else {
+      if (args.id === undefined) throw new PyrqError('CONFIG_INVALID', 'give a schedule id, or --cron EXPR');
+      const registry = await this.openRegistry();
+      const [entry] = await registry.readEntries([args.id]);
+      if (!entry) throw new PyrqError('NOT_FOUND', `no schedule "${args.id}" in the registry (see pyrq status)`);
+      if (!entry.spec) throw new PyrqError('NOT_FOUND', `schedule "${args.id}" has an unreadable spec (run apply --deep to repair)`);
+      const s = entry.spec;
+      const note = !s.enabled ? 'disabled: it never fires' : entry.state.done === '1' ? 'done: the one-shot has fired' : undefined;
+      result = {
+        id: args.id,
+        trigger: describeTrigger(s),
+        timezone: s.timezone,
+        stored: entry.next === null ? null : new Date(entry.next).toISOString().replace('.000Z', 'Z'),
+        times: note ? [] : fireTimes(s, from, this.flags.count),
+      };
+      if (note) result.note = note;
+    }
+    if (!this.jsonEnabled()) this.log(render(result).join('\n'));
+    return result;
+  }
+}
+
+function render(r: NextResult): string[] {
+  const lines = [`${r.id ? `${r.id}: ` : ''}${r.trigger}`];
+  if (r.note) lines.push(`  (${r.note})`);
+  if (r.stored !== undefined) lines.push(`  stored next fire time: ${r.stored ?? 'none'}`);
+  if (r.times.length === 0 && !r.note) lines.push('  no further fire times');
+  for (const t of r.times) lines.push(`  ${t.utc}  ${t.local}`);
+  return lines;
+}

@@ -1,0 +1,115 @@
+import { cpSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ROOT, pyrq } from '../helpers/cli.js';
+import { type PrivateRedis, startRedis } from '../helpers/redis-server.js';
+import { tmpDir } from '../helpers/tmp-dir.js';
+
+// tick, trigger, history, next and status through the built CLI, on the shipped fixtures.
+let server: PrivateRedis;
+let redis: Redis;
+let dir: ReturnType<typeof tmpDir>;
+let env: Record<string, string | undefined>;
+
+beforeAll(async () => {
+  server = await startRedis();
+  redis = server.client();
+  dir = tmpDir();
+  cpSync(join(ROOT, 'fixtures', 'schedules'), dir.path, { recursive: true });
+  env = { PYRQ_REDIS_URL: server.url, PYRQ_DIR: dir.path, PYRQ_CONFIG: undefined, PYRQ_SOCKET: join(dir.path, 'no-daemon.sock') };
+  const applied = await pyrq(['apply'], { env });
+  expect(applied.code, applied.stderr).toBe(0);
+});
+afterAll(async () => {
+  await server.close();
+  dir.cleanup();
+});
+
+describe('pyrq tick / trigger / history / next / status', () => {
+  const at = new Date(Math.ceil(Date.now() / 5000) * 5000 + 3_600_000).toISOString(); // a heartbeat occurrence, an hour ahead
+
+  it('tick --at fires what is due as of that time, once', async () => {
+    const r = await pyrq(['tick', '--at', at, '--json'], { env });
+    expect(r.code, r.stderr).toBe(0);
+    const out = r.json();
+    expect(out.now).toBe(at);
+    const hb = out.schedules.find((s: { id: string }) => s.id === 'heartbeat');
+    // catchup "skip": the hour of missed heartbeats is skipped; the on-time ones fire.
+    expect(hb.enqueued).toBeGreaterThanOrEqual(1);
+    expect(hb.skipped).toBeGreaterThan(600);
+    expect(hb.jobIds.at(-1)).toBe(`pyrq_heartbeat_${at.replace(/[-:]/g, '').replace('.000', '')}`);
+    expect(await redis.lrange('rq:queue:default', 0, -1)).toEqual(expect.arrayContaining(hb.jobIds));
+
+    const again = await pyrq(['tick', '--at', at], { env });
+    expect(again.code).toBe(0);
+    expect(again.stdout).toMatch(/^Nothing due at /m);
+  });
+
+  it('trigger enqueues one manual run; history shows it with its RQ status', async () => {
+    const t = await pyrq(['trigger', 'weekly-report', '--json'], { env });
+    expect(t.code, t.stderr).toBe(0);
+    const job = t.json();
+    expect(job).toMatchObject({ id: 'weekly-report', queue: 'reports', function: 'pyrq_fixtures.tasks.build_report' });
+    expect(await redis.lrange('rq:queue:reports', 0, -1)).toContain(job.jobId);
+
+    const h = await pyrq(['history', 'weekly-report', '--json'], { env });
+    expect(h.code, h.stderr).toBe(0);
+    expect(h.json().runs[0]).toMatchObject({ trigger: 'manual', outcome: 'enqueued', jobId: job.jobId, jobStatus: 'queued', latenessMs: 0 });
+    const text = await pyrq(['history', 'weekly-report'], { env });
+    expect(text.stdout).toMatch(/OCCURRENCE\s+HANDLED\s+LATENESS\s+TRIGGER\s+OUTCOME\s+JOB\s+STATUS/);
+    expect(text.stdout).toContain(job.jobId);
+  });
+
+  it('history of an unknown schedule is a NOT_FOUND error; trigger too', async () => {
+    for (const cmd of [['history', 'nope', '--json'], ['trigger', 'nope', '--json']]) {
+      const r = await pyrq(cmd, { env });
+      expect(r.code).toBe(1);
+      expect(r.json().error.code).toBe('NOT_FOUND');
+    }
+  });
+
+  it('next lists fire times of a schedule, in UTC and local time', async () => {
+    const r = await pyrq(['next', 'nightly-invoices', '-n', '3', '--from', '2026-03-28T12:00:00Z', '--json'], { env });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.json()).toMatchObject({
+      id: 'nightly-invoices',
+      timezone: 'Europe/Berlin',
+      times: [
+        { utc: '2026-03-29T01:00:00Z', local: '2026-03-29 03:00:00 GMT+2' }, // 02:00 does not exist that night
+        { utc: '2026-03-30T00:00:00Z', local: '2026-03-30 02:00:00 GMT+2' },
+        { utc: '2026-03-31T00:00:00Z', local: '2026-03-31 02:00:00 GMT+2' },
+      ],
+    });
+    const off = await pyrq(['next', 'legacy-export', '--json'], { env });
+    expect(off.json()).toMatchObject({ times: [], note: 'disabled: it never fires', stored: null });
+  });
+
+  it('next --cron needs no registry, and explains a bad expression', async () => {
+    const r = await pyrq(['next', '--cron', '30 1 * * *', '--tz', 'America/New_York', '--from', '2026-10-31T12:00:00Z', '-n', '2'], { env: { ...env, PYRQ_REDIS_URL: 'redis://127.0.0.1:1' } });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('2026-11-01T05:30:00Z  2026-11-01 01:30:00 EDT');
+    expect(r.stdout).toContain('2026-11-02T06:30:00Z  2026-11-02 01:30:00 EST');
+    const bad = await pyrq(['next', '--cron', '61 * * * *', '--json'], { env });
+    expect(bad.code).toBe(1);
+    expect(bad.json().error.message).toMatch(/minute out of range/);
+  });
+
+  it('status shows last run, outcome and lateness', async () => {
+    const r = await pyrq(['status', 'heartbeat', 'weekly-report', '--no-daemon', '--json'], { env });
+    expect(r.code, r.stderr).toBe(0);
+    const rows = r.json().schedules;
+    expect(rows.find((x: { id: string }) => x.id === 'heartbeat')).toMatchObject({ lastRun: at, lastOutcome: 'enqueued' });
+    expect(rows.find((x: { id: string }) => x.id === 'weekly-report')).toMatchObject({ lastOutcome: 'enqueued', lastLatenessMs: 0 });
+    const text = await pyrq(['status', '--no-daemon'], { env });
+    expect(text.stdout).toMatch(/LAST RUN\s+LAST OUTCOME/);
+  });
+
+  it('every new command has --help with examples', async () => {
+    for (const cmd of ['tick', 'trigger', 'history', 'next']) {
+      const r = await pyrq([cmd, '--help']);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toMatch(/EXAMPLES/);
+    }
+  });
+});
