@@ -176,14 +176,15 @@ export class Dispatcher {
   }
 
   /**
-   * Uses idle time before `deadline` to load the schedules due within the warm window,
-   * a chunk at a time: after a start or an apply of many schedules, their first fire
-   * then finds them in memory (loading, parsing and compressing ten thousand payloads
+   * Uses idle time before `deadline` to load the schedules due within the warm window
+   * (and reload those whose spec changed), a chunk at a time: after a start or an apply
+   * of many schedules, their first fire then finds them in memory (loading, parsing and compressing ten thousand payloads
    * takes about a second, far more than the time a fire may take).
    */
   private async warm(deadline: number): Promise<void> {
     const { redis, keys, clock } = this.deps;
     const ids = await redis.zrangebyscore(keys.next, '-inf', clock.now() + this.warmWindowMs);
+    await this.cache.dropStale(ids);
     const missing = ids.filter((id) => !this.cache.isFresh(id) && !this.quarantine.has(id));
     for (let i = 0; i < missing.length; i += WARM_CHUNK) {
       if (!this.running || clock.now() >= deadline) return; // still dirty: continue in the next idle time

@@ -65,6 +65,26 @@ export class ScheduleCache {
   }
 
   /**
+   * Drops the entries among `ids` whose stored spec hash is no longer the cached one (one
+   * pipelined HGET each), so a registry change is reloaded ahead of the fire instead of
+   * being refused by the fire script at the fire time.
+   */
+  async dropStale(ids: readonly string[]): Promise<void> {
+    const cached = ids.filter((id) => this.entries.has(id));
+    for (let i = 0; i < cached.length; i += READ_BATCH) {
+      const batch = cached.slice(i, i + READ_BATCH);
+      const p = this.redis.pipeline();
+      for (const id of batch) p.hget(this.keys.schedule(id), 'hash');
+      const res = (await p.exec()) ?? [];
+      batch.forEach((id, j) => {
+        const [err, hash] = res[j] ?? [];
+        if (err) throw err;
+        if (hash !== this.entries.get(id)?.hash) this.entries.delete(id);
+      });
+    }
+  }
+
+  /**
    * Reads `ids` from Redis and (re)builds their entries. An entry whose hash is
    * unchanged keeps its parsed spec and payload and only refreshes lastJobId.
    * Returns the ids that could not be loaded, with the reason.
