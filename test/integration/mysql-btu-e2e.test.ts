@@ -8,7 +8,7 @@ import { Keys } from '../../src/redis/keys.js';
 import { Registry } from '../../src/registry/registry.js';
 import { MysqlSource } from '../../sources/mysql/mysql-source.js';
 import { reconcileOnce } from '../../reconcilers/reconcile-once.js';
-import { ROOT } from '../helpers/cli.js';
+import { ROOT, pyrq } from '../helpers/cli.js';
 import { createThrowawayDb, type ThrowawayDb } from '../helpers/mysql.js';
 import { type PrivateRedis, startRedis } from '../helpers/redis-server.js';
 import { burstWorker, taskCalls } from '../helpers/rq-worker.js';
@@ -69,5 +69,30 @@ describe('a BTU schedule row, end to end', () => {
     expect(calls[0]!.kwargs).toMatchObject({ site: SITE, method: 'pyrq_fixtures.btu_tasks.sync_stock', kwargs, user: 'Administrator', is_async: true });
     expect(calls[1]!.kwargs).toEqual(kwargs);
     expect(calls[1]!.job_id).toBe(tick.schedules[0]!.jobIds[0]);
+  });
+
+  it('the same through the built CLI: pyrq apply --mysql-url, pyrq tick --at, rq worker', async () => {
+    await redis.flushall();
+    const outDir = tmpDir();
+    try {
+      const env = { PYRQ_REDIS_URL: server.url, PYRQ_FRAPPE_SITE: SITE, PYRQ_FRAPPE_BENCH_ID: BENCH, PYRQ_CONFIG: undefined, PYRQ_DIR: undefined, PYRQ_MYSQL_URL: undefined };
+      expect((await pyrq(['apply', '--mysql-url', db.url], { env })).stdout).toMatch(/6 created/);
+      const row = (await pyrq(['status', 'TS-000001', '--no-daemon', '--json'], { env })).json().schedules[0];
+      expect(row).toMatchObject({ id: 'TS-000001', cron: '0 2 * * *', timezone: 'America/New_York', queue: 'long', source: 'mysql', origin: 'tabBTU Task Schedule' });
+      const tick = (await pyrq(['tick', '--at', row.next, '--json'], { env })).json();
+      const fired = (tick.schedules as { id: string; jobIds: string[] }[]).find((s) => s.id === 'TS-000001')!;
+      expect(fired.jobIds).toHaveLength(1);
+      expect(await redis.lrange(`rq:queue:${BENCH}:long`, 0, -1)).toContain(fired.jobIds[0]);
+
+      const run = await burstWorker(server.url, [`${BENCH}:long`], outDir.path);
+      expect(run.code, run.output).toBe(0);
+      const mine = taskCalls(outDir.path).filter((c) => c.job_id === fired.jobIds[0]);
+      const kwargs = { company: 'ACME', warehouse: 'Stores - AC', days: 7, dry_run: false };
+      expect(mine.map((c) => c.task)).toEqual(['frappe_execute_job', 'btu_sync_stock']);
+      expect(mine[0]!.kwargs).toMatchObject({ site: SITE, method: 'pyrq_fixtures.btu_tasks.sync_stock', kwargs });
+      expect(mine[1]!.kwargs).toEqual(kwargs);
+    } finally {
+      outDir.cleanup();
+    }
   });
 });
