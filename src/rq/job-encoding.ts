@@ -13,10 +13,12 @@
  *   failure_ttl 1 year). `ttl` is also applied as EXPIRE on the job key
  *   (`Job.cleanup(ttl)`), which is what makes a queued job vanish when it waited too long.
  * - `meta`: the serializer's dump of a dict, not compressed.
- * RQ 2.x reads the same fields the same way (every field through `obj.get`, `data`
- * through zlib then the serializer); fields it added (group_id, repeats_left, ...) are
- * optional. A job needs nothing else: started_at, ended_at, worker_name etc. are written
- * by the worker.
+ * RQ 2.x (read, not run: only 1.13 is installed here): a recent 2.x `Job.restore` (after
+ * 2.4.1) reads every field through `obj.get`, `data` through zlib then the serializer,
+ * `meta` through the serializer, and `status` into its JobStatus enum (`queued` is a
+ * member); the fields 2.x added (group_id, repeats_left, rate_limit_key, webhooks, ...)
+ * are optional. A job needs nothing else: started_at, ended_at, worker_name etc. are
+ * written by the worker.
  */
 import { deflateSync } from 'node:zlib';
 import type { Schedule } from '../model/schedule-schema.js';

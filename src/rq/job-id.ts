@@ -4,10 +4,11 @@
  * the job it would create already there, and two occurrences never share an id
  * (rq-scheduler reuses one job id per schedule and loses runs that way).
  *
- * Alphabet: `[A-Za-z0-9_-]` only. RQ 2.1 rejects `:` in job ids and later 2.x versions
- * validate ids against `[A-Za-z0-9_-]+` ("Job ID must only contain letters, numbers,
- * underscores and dashes"); RQ 1.x accepts anything, but a worker that cannot load a job
- * id can die on it, so the safe alphabet is used for every version.
+ * Alphabet: `[A-Za-z0-9_-]` only. RQ 2.1 rejects `:` in job ids (its changelog; `:`
+ * separates a job id from an execution id there) and recent 2.x validates every id with
+ * `JOB_ID_PATTERN = [A-Za-z0-9_-]+` (fullmatch) in `Job.__init__`, so even `Job.fetch`
+ * of a bad id raises, in the worker. RQ 1.x accepts anything; the safe alphabet is used
+ * for every version.
  *
  * Layout:
  * - scheduled: `pyrq_<escaped id>_<YYYYMMDDTHHMMSSZ>` (the occurrence, UTC, whole seconds)
