@@ -40,7 +40,7 @@ export async function triggerRun(deps: TriggerDeps, id: string): Promise<Trigger
   for (let attempt = 0; attempt < 3; attempt++) {
     if (!(await redis.hexists(keys.index, id))) throw new PyrqError('NOT_FOUND', `no schedule "${id}" in the registry (see pyrq status)`);
     const [problem] = await cache.load([id]);
-    if (problem) throw new PyrqError('NOT_FOUND', `schedule "${id}" cannot be run: ${problem.message}`);
+    if (problem) throw new PyrqError('VALIDATION_FAILED', `schedule "${id}" cannot be run: ${problem.message}`);
     const c = cache.get(id)!;
     const now = clock.now();
     const jobId = manualJobId(id, now, randomBytes(4).toString('hex'));
