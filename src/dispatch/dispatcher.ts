@@ -9,10 +9,10 @@
  * one Lua call (fire-batch.lua), and job ids are derived from the occurrence, so two
  * dispatchers racing on one Redis produce one job per occurrence.
  *
- * Hot path per tick: one ZRANGEBYSCORE, then all items in pipelined script batches; the
- * specs and encoded payloads come from memory (ScheduleCache), read only when missing or
- * stale. Shortly before a fire time the loop wakes to load what is about to be due, so
- * the fire itself does not wait for reads, parsing or compression.
+ * Hot path per tick: one ZRANGEBYSCORE, then script batches sent back to back; specs and
+ * encoded payloads come from memory (ScheduleCache), read only when missing or stale.
+ * Shortly before a fire time the loop wakes to load what is about to be due and build
+ * its batches, so the fire itself does not wait for reads, parsing or compression.
  */
 import type { Redis } from 'ioredis';
 import type { Clock } from '../clock.js';
@@ -21,8 +21,9 @@ import type { Logger } from '../log.js';
 import type { Keys } from '../redis/keys.js';
 import { buildDueItem } from './build-items.js';
 import { DEFAULT_GRACE_MS } from './catchup.js';
-import { FIRE_NOT_DUE, FIRE_STALE_OVERLAP, FIRE_STALE_SPEC, type FireItem, type PreparedBatch, prepareBatch, sendBatch, yieldToIo } from './fire.js';
+import { type FireItem, type PreparedBatch, prepareBatch, sendBatch, yieldToIo } from './fire.js';
 import { type LoadProblem, ScheduleCache } from './schedule-cache.js';
+import { absorbCodes, type FiredSchedule, type TickResult } from './tick-result.js';
 import { WakeableSleep } from './wakeable-sleep.js';
 
 export interface DispatcherDeps {
@@ -46,32 +47,13 @@ export interface DispatcherOptions {
   warmWindowMs?: number;
 }
 
-/** What one tick did for one schedule. */
-export interface FiredSchedule {
-  id: string;
-  /** `fired`: applied (jobs enqueued and/or skips recorded); `not-due`: another dispatcher or an apply got there first. */
-  result: 'fired' | 'not-due';
-  enqueued: number;
-  /** Job ids of the occurrences that were to be enqueued (overlap/duplicate checks may have skipped some). */
-  jobIds: string[];
-  /** Occurrences recorded as skipped (an aggregate of missed cron occurrences, whose number is not counted, as one). */
-  skipped: number;
-}
-
-export interface TickResult {
-  now: number;
-  enqueued: number;
-  skipped: number;
-  schedules: FiredSchedule[];
-  problems: LoadProblem[];
-  durationMs: number;
-}
-
 /** Script rounds per tick: a stale item is re-read and retried, but never forever. */
 const MAX_ROUNDS = 5;
 /** Schedules loaded per step of the idle-time warm-up, and the time kept free before a fire. */
 const WARM_CHUNK = 500;
 const WARM_MARGIN_MS = 50;
+
+export type { FiredSchedule, TickResult } from './tick-result.js';
 
 export class Dispatcher {
   private readonly cache: ScheduleCache;
@@ -291,7 +273,7 @@ export class Dispatcher {
         batches = this.lazyBatches(due, now);
       }
       const { items, codes } = await this.send(batches, now);
-      const retry = this.absorb(items, codes, result, byId);
+      const retry = absorbCodes(items, codes, result, byId, this.cache);
       // A prepared round is always followed by a normal one: it picks up anything the
       // preparation did not see (normally nothing is due any more: one cheap read).
       if (!retry && !fromPrepared) break;
@@ -302,44 +284,5 @@ export class Dispatcher {
       this.deps.logger?.info({ now: new Date(now).toISOString(), enqueued: result.enqueued, skipped: result.skipped, schedules: result.schedules.length, durationMs: result.durationMs }, 'fired');
     }
     return result;
-  }
-
-  /** Takes the script's codes into the result and the cache; true when some items must be retried. */
-  private absorb(items: readonly FireItem[], codes: readonly number[], result: TickResult, byId: Map<string, FiredSchedule>): boolean {
-    let retry = false;
-    items.forEach((item, i) => {
-      const code = codes[i]!;
-      if (code === FIRE_STALE_SPEC) {
-        this.cache.invalidate(item.id);
-        retry = true;
-        return;
-      }
-      if (code === FIRE_STALE_OVERLAP) {
-        this.cache.forgetLastJob(item.id);
-        retry = true;
-        return;
-      }
-      const jobIds: string[] = [];
-      let skipped = 0;
-      for (const op of item.ops) {
-        if (op.kind === 'enqueue') jobIds.push(op.jobId);
-        else skipped += op.count ?? 1; // an aggregate of missed cron occurrences counts once
-      }
-      if (code === FIRE_NOT_DUE) {
-        if (!byId.has(item.id)) byId.set(item.id, { id: item.id, result: 'not-due', enqueued: 0, jobIds, skipped: 0 });
-        return;
-      }
-      // Overlap and duplicate checks happen in the script: when not every planned job
-      // was enqueued, which one is now the last job is not known here.
-      if (item.forbid) {
-        if (code === jobIds.length && jobIds.length > 0) this.cache.setLastJob(item.id, jobIds[jobIds.length - 1]!);
-        else if (code !== jobIds.length) this.cache.forgetLastJob(item.id);
-      }
-      skipped += jobIds.length - code;
-      result.enqueued += code;
-      result.skipped += skipped;
-      byId.set(item.id, { id: item.id, result: 'fired', enqueued: code, jobIds, skipped });
-    });
-    return retry;
   }
 }
