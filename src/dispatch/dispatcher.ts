@@ -52,6 +52,8 @@ const MAX_ROUNDS = 5;
 /** Schedules loaded per step of the idle-time warm-up, and the time kept free before a fire. */
 const WARM_CHUNK = 500;
 const WARM_MARGIN_MS = 50;
+/** How often idle time is used to forget cached schedules that left the fire set. */
+const SWEEP_INTERVAL_MS = 10 * 60_000;
 
 export type { FiredSchedule, TickResult } from './tick-result.js';
 
@@ -65,6 +67,7 @@ export class Dispatcher {
   private readonly quarantineMs: number;
   private readonly warmWindowMs: number;
   private warmDirty = true;
+  private lastSweep = 0;
   private chain: Promise<unknown> = Promise.resolve();
   private running = false;
   private loop?: Promise<void>;
@@ -126,9 +129,14 @@ export class Dispatcher {
         await this.tickOnce();
         failures = 0;
         let earliest = await this.earliest();
-        if (this.warmDirty && (earliest === null || earliest - this.deps.clock.now() > this.prepareLeadMs + WARM_MARGIN_MS)) {
+        const idle = () => earliest === null || earliest - this.deps.clock.now() > this.prepareLeadMs + WARM_MARGIN_MS;
+        if (this.warmDirty && idle()) {
           await this.warm(earliest === null ? Infinity : earliest - this.prepareLeadMs - WARM_MARGIN_MS);
           earliest = await this.earliest();
+        }
+        if (this.deps.clock.now() - this.lastSweep > SWEEP_INTERVAL_MS && idle()) {
+          const swept = await this.cache.dropUnscheduled(() => !this.running || !idle());
+          if (swept !== null) this.lastSweep = this.deps.clock.now();
         }
         if (!this.running) break;
         const delay = earliest === null ? this.maxSleepMs : Math.min(Math.max(earliest - this.deps.clock.now(), 0), this.maxSleepMs);

@@ -85,6 +85,32 @@ export class ScheduleCache {
   }
 
   /**
+   * Forgets schedules that are no longer in the fire set (deleted, disabled, ended, done),
+   * so memory follows the registry when schedules come and go. One pipelined ZSCORE per
+   * cached id; returns how many were dropped, or null when `stop()` said to stop early.
+   */
+  async dropUnscheduled(stop: () => boolean = () => false): Promise<number | null> {
+    const ids = [...this.entries.keys()];
+    let dropped = 0;
+    for (let i = 0; i < ids.length; i += READ_BATCH) {
+      if (stop()) return null;
+      const batch = ids.slice(i, i + READ_BATCH);
+      const p = this.redis.pipeline();
+      for (const id of batch) p.zscore(this.keys.next, id);
+      const res = (await p.exec()) ?? [];
+      batch.forEach((id, j) => {
+        const [err, score] = res[j] ?? [];
+        if (err) throw err;
+        if (score === null) {
+          this.entries.delete(id);
+          dropped++;
+        }
+      });
+    }
+    return dropped;
+  }
+
+  /**
    * Reads `ids` from Redis and (re)builds their entries. An entry whose hash is
    * unchanged keeps its parsed spec and payload and only refreshes lastJobId.
    * Returns the ids that could not be loaded, with the reason.

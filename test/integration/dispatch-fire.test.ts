@@ -3,6 +3,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.js';
 import { Dispatcher } from '../../src/dispatch/dispatcher.js';
 import { readHistory } from '../../src/dispatch/history.js';
+import { ScheduleCache } from '../../src/dispatch/schedule-cache.js';
 import { triggerRun } from '../../src/dispatch/trigger.js';
 import { specHash } from '../../src/model/spec-hash.js';
 import { Keys } from '../../src/redis/keys.js';
@@ -168,6 +169,21 @@ describe('dispatcher: firing due schedules', () => {
     const [h] = await readHistory(redis, keys, 'report', 1);
     expect(h).toMatchObject({ trigger: 'manual', outcome: 'enqueued', jobId: r.jobId, jobStatus: 'queued' });
     await expect(triggerRun({ redis, keys, clock, config: dispatchConfig() }, 'nope')).rejects.toThrow(/no schedule "nope"/);
+  });
+});
+
+describe('schedule cache', () => {
+  it('forgets schedules that left the fire set, and reloads ones whose spec changed', async () => {
+    await applySpecs(redis, [makeSpec({ id: 'keep', every: 60 }), makeSpec({ id: 'gone', every: 60 })], clock);
+    const cache = new ScheduleCache(redis, keys, {});
+    expect(await cache.load(['keep', 'gone'])).toEqual([]);
+    await applySpecs(redis, [makeSpec({ id: 'keep', every: 60, kwargs: { v: 2 } })], clock);
+    expect(await cache.dropUnscheduled()).toBe(1);
+    expect(cache.get('gone')).toBeUndefined();
+    await cache.dropStale(['keep']);
+    expect(cache.get('keep')).toBeUndefined();
+    await cache.load(['keep']);
+    expect(cache.get('keep')!.spec.kwargs).toEqual({ v: 2 });
   });
 });
 
