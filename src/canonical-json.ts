@@ -136,17 +136,20 @@ const LONG_DIGIT_RUN = /\d{16}/;
  * JSON.parse; the rest, and every invalid text, go through a recursive-descent parser
  * limited to 512 levels of nesting.
  *
+ * `uniqueKeys` makes a key that appears twice in one object an error (JSON.parse keeps
+ * the last one silently); it always takes the recursive-descent parser.
+ *
  * @throws JsonSyntaxError with line and column.
  */
-export function parseJson(text: string): unknown {
-  if (!LONG_DIGIT_RUN.test(text)) {
+export function parseJson(text: string, opts: { uniqueKeys?: boolean } = {}): unknown {
+  if (!opts.uniqueKeys && !LONG_DIGIT_RUN.test(text)) {
     try {
       return JSON.parse(text);
     } catch {
       // Native messages carry no line/column; re-parse below to report one.
     }
   }
-  const p = new Parser(text);
+  const p = new Parser(text, opts.uniqueKeys === true);
   p.skipSpace();
   const value = p.value(0);
   p.skipSpace();
@@ -160,7 +163,10 @@ const ESCAPES: Record<string, string> = { '"': '"', '\\': '\\', '/': '/', b: '\b
 
 class Parser {
   pos = 0;
-  constructor(readonly text: string) {}
+  constructor(
+    readonly text: string,
+    readonly uniqueKeys = false,
+  ) {}
 
   fail(reason: string, at = this.pos): never {
     let line = 1;
@@ -218,7 +224,9 @@ class Parser {
     }
     for (;;) {
       if (this.text[this.pos] !== '"') this.expected('a string key');
+      const keyAt = this.pos;
       const key = this.string();
+      if (this.uniqueKeys && Object.hasOwn(obj, key)) this.fail(`duplicate key ${JSON.stringify(key)}`, keyAt);
       this.skipSpace();
       if (this.text[this.pos] !== ':') this.expected("':'");
       this.pos++;

@@ -76,7 +76,9 @@ const INT64_MAX = 9223372036854775807n;
 function parseText(text: string, format: 'json' | 'toml' | 'yaml'): unknown {
   switch (format) {
     case 'json':
-      return parseJson(text);
+      // Unique keys, as in YAML and TOML: JSON.parse would silently keep the last of two
+      // "every" keys, so a copy-paste slip would change a schedule without a word.
+      return parseJson(text, { uniqueKeys: true });
     case 'toml': {
       const m = TOML_BIG_INT.exec(text);
       if (m) {
