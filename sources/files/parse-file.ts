@@ -84,18 +84,27 @@ function parseText(text: string, format: 'json' | 'toml' | 'yaml'): unknown {
       if (m) {
         const digits = /[+-]?\d[\d_]*/.exec(m[0].split('=')[1]!)![0].replace(/_/g, '');
         const v = BigInt(digits);
-        if (v > INT64_MAX || v < -INT64_MAX - 1n) throw new Error(`integer ${digits} does not fit TOML's 64-bit integers; use a string`);
+        const line = text.slice(0, m.index + m[0].search(/\S/)).split('\n').length;
+        if (v > INT64_MAX || v < -INT64_MAX - 1n) throw new Error(`line ${line}: integer ${digits} does not fit TOML's 64-bit integers; use a string`);
       }
       return TOML.parse(text);
     }
     case 'yaml': {
       // maxAliasCount defends against "billion laughs"; unique keys catch copy-paste slips.
-      const docs = YAML.parseAllDocuments(text, { intAsBigInt: true, uniqueKeys: true, prettyErrors: false });
+      // The line counter gives errors a line and column (prettyErrors would add a code excerpt too).
+      const lineCounter = new YAML.LineCounter();
+      const docs = YAML.parseAllDocuments(text, { intAsBigInt: true, uniqueKeys: true, prettyErrors: false, lineCounter });
       const list = Array.isArray(docs) ? docs : [docs];
       if (list.length > 1) throw new Error('more than one YAML document in the file; put the schedules in one list');
       const doc = list[0];
       if (!doc) return null;
-      if (doc.errors.length > 0) throw doc.errors[0]!;
+      if (doc.errors.length > 0) {
+        const err = doc.errors[0]!;
+        const at = lineCounter.linePos(err.pos[0]);
+        // yaml reports its own stack overflow on absurd nesting as a parse error.
+        const why = err.message.split('\n')[0]!.replace(/^Maximum call stack size exceeded$/, 'nested too deeply');
+        throw new Error(`line ${at.line}, column ${at.col}: ${why}`);
+      }
       return fromYamlBigInts(doc.toJS({ maxAliasCount: 100 }));
     }
   }
@@ -116,12 +125,12 @@ function fromYamlBigInts(v: unknown): unknown {
 
 function describeError(e: unknown, format: string): string {
   if (e instanceof JsonSyntaxError) return `invalid JSON: ${e.message}`;
-  const err = e as { message?: string; line?: number; col?: number; linePos?: { line: number; col: number }[] };
+  if (e instanceof RangeError && /call stack/i.test(e.message)) return `invalid ${format.toUpperCase()}: nested too deeply`;
+  const err = e as { message?: string; line?: number; col?: number };
   let msg = String(err.message ?? e).split('\n')[0]!.trim();
   if (format === 'toml' && typeof err.line === 'number') msg = `line ${err.line + 1}, column ${(err.col ?? 0) + 1}: ${msg.replace(/ at row \d+, col \d+, pos \d+:?$/, '')}`;
   // @iarna/toml implements TOML 0.5, where an array holds one type; say how to get round it.
   if (format === 'toml' && /Inline lists must be a single type/.test(msg)) msg += ' (TOML arrays must hold values of one type here; pass mixed values as kwargs, or use JSON or YAML)';
-  if (format === 'yaml' && err.linePos?.[0] && !/line \d+/.test(msg)) msg = `line ${err.linePos[0].line}, column ${err.linePos[0].col}: ${msg}`;
   return `invalid ${format.toUpperCase()}: ${msg}`;
 }
 
