@@ -3,7 +3,7 @@
  * the full "file: schedules[2] (id "x"): field: reason" line happens in `source-error.ts`.
  */
 import type { z } from 'zod';
-import { describeType } from './duration.js';
+import { describeType, parseDuration } from './duration.js';
 
 /** One problem with one field of one schedule. `path` is "" for the schedule as a whole. */
 export interface FieldIssue {
@@ -80,6 +80,17 @@ export function knownKeysAt(schema: z.ZodType, path: readonly PropertyKey[]): st
   return Object.keys((unwrap(cur) as { shape?: Record<string, unknown> }).shape ?? {});
 }
 
+/**
+ * "a string", "an array"; a fraction or a big integer is shown as itself, because
+ * "expected an integer, got a number" says neither that 1.5 was the problem nor that
+ * 2^64 is too large.
+ */
+function describeInput(v: unknown): string {
+  if (typeof v === 'bigint') return `${v}, which is too large`;
+  if (typeof v === 'number' && !Number.isInteger(v)) return String(v);
+  return describeType(v);
+}
+
 /** Turns zod's issues into ours, with messages that say what was expected and what came. */
 export function fromZodIssues(issues: readonly z.core.$ZodIssue[], knownFields: readonly string[] | ((path: readonly PropertyKey[]) => readonly string[])): FieldIssue[] {
   const out: FieldIssue[] = [];
@@ -94,12 +105,20 @@ export function fromZodIssues(issues: readonly z.core.$ZodIssue[], knownFields: 
         }
         break;
       case 'invalid_type':
-        out.push({ path, message: input === undefined ? 'required' : `expected ${EXPECTED[iss.expected] ?? iss.expected}, got ${describeType(input)}` });
+        out.push({ path, message: input === undefined ? 'required' : `expected ${EXPECTED[iss.expected] ?? iss.expected}, got ${describeInput(input)}` });
         break;
       case 'invalid_union': {
         // Our unions are "string or date" (timestamps) and "string or number" (durations).
         const timestamp = ['at', 'startAt', 'endAt'].includes(String(iss.path[iss.path.length - 1]));
-        out.push({ path, message: `expected ${timestamp ? 'an ISO 8601 timestamp string' : 'a duration string or a number of seconds'}, got ${describeType(input)}` });
+        if (!timestamp && (typeof input === 'number' || typeof input === 'bigint')) {
+          // A fraction or an integer beyond 2^53: say what is wrong with the number itself.
+          const d = parseDuration(input);
+          if (typeof d !== 'number') {
+            out.push({ path, message: `${String(input)}: ${d.reason}` });
+            break;
+          }
+        }
+        out.push({ path, message: `expected ${timestamp ? 'an ISO 8601 timestamp string' : 'a duration string or a number of seconds'}, got ${describeInput(input)}` });
         break;
       }
       case 'invalid_value':

@@ -208,7 +208,7 @@ describe('fields', () => {
     expect(bad({ ...base, resultTtl: -2 })[0]).toMatch(/^resultTtl: must be -1/);
     expect(bad({ ...base, failureTtl: -5 })[0]).toMatch(/^failureTtl: must be -1/);
     expect(bad({ ...base, ttl: 0 })).toEqual(['ttl: must be a positive number of seconds']);
-    expect(bad({ ...base, resultTtl: 1.5 })).toEqual(['resultTtl: expected an integer, got a number']);
+    expect(bad({ ...base, resultTtl: 1.5 })).toEqual(['resultTtl: expected an integer, got 1.5']);
     expect(bad({ ...base, catchup: 'some' })).toEqual(['catchup: must be one of "skip", "latest", "all", got "some"']);
     expect(bad({ ...base, overlap: true })[0]).toMatch(/^overlap: must be one of "allow", "forbid"/);
   });
