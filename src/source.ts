@@ -73,7 +73,9 @@ export interface Source {
 export function formatSourceError(e: SourceError): string {
   const parts: string[] = [];
   if (e.origin !== undefined) parts.push(e.origin);
-  const where = [e.locator, e.id !== undefined ? `(id ${JSON.stringify(e.id)})` : undefined].filter(Boolean).join(' ');
+  // An id longer than any valid one (200) is shortened: its own error quotes the start of it.
+  const id = e.id !== undefined && e.id.length > 200 ? `${e.id.slice(0, 60)}…` : e.id;
+  const where = [e.locator, id !== undefined ? `(id ${JSON.stringify(id)})` : undefined].filter(Boolean).join(' ');
   if (where) parts.push(where);
   parts.push(e.path ? `${e.path}: ${e.message}` : e.message);
   return parts.join(': ');

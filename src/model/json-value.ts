@@ -10,7 +10,8 @@ export const MAX_VALUE_DEPTH = 64;
 /** Returns the first problem as [path suffix, reason], or null when the value is fine. */
 export function jsonValueProblem(value: unknown, path: string, depth = 0): [string, string] | null {
   if (value === undefined && depth === 0) return null; // field absent
-  if (depth > MAX_VALUE_DEPTH) return [path, `nested deeper than ${MAX_VALUE_DEPTH} levels`];
+  // The path of the 65th level is 65 segments long; name the start of it, not all of it.
+  if (depth > MAX_VALUE_DEPTH) return [path.replace(/^([^[.]*(?:[[.][^[.]*){3}).*$/, '$1…'), `nested deeper than ${MAX_VALUE_DEPTH} levels`];
   if (value === null || typeof value === 'string' || typeof value === 'boolean' || typeof value === 'bigint') return null;
   if (typeof value === 'number') return Number.isFinite(value) ? null : [path, `${value} is not a JSON number`];
   if (Array.isArray(value)) {
