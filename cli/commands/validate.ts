@@ -57,7 +57,7 @@ export default class Validate extends BaseCommand<typeof Validate> {
         }
         seen.set(d.spec.id, where);
         if (d.spec.at !== undefined && Date.parse(d.spec.at) <= now) {
-          const err: SourceError = { source: 'files', origin: where, id: d.spec.id, path: 'at', message: `${d.spec.at} is in the past` };
+          const err: SourceError = { source: 'files', origin: where, id: d.spec.id, path: 'at', message: `${d.spec.at} is in the past; a one-shot schedule must be in the future when it is first applied` };
           result.errors.push({ ...err, text: formatSourceError(err) });
         }
         result.schedules++;

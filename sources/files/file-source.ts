@@ -153,7 +153,7 @@ export class FileSource implements Source {
     if (cached && cached.size === st.size && cached.mtimeMs === st.mtimeMs && cached.ino === st.ino) return cached.result;
     let result: FileResult;
     if (st.size > this.maxBytes) {
-      result = fail(`file is ${st.size} bytes, over the limit of ${this.maxBytes}; refused without reading it`);
+      result = fail(`file is ${st.size} bytes, over the limit of ${this.maxBytes} (files.maxFileBytes); refused without reading it`);
     } else {
       try {
         const bytes = await readFile(full);

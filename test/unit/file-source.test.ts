@@ -75,7 +75,7 @@ describe('file source', () => {
     write('big.json', `[${'0,'.repeat(3000)}0]`);
     const snap = await source(1024).snapshot();
     expect(snap.heldOrigins).toEqual(['big.json']);
-    expect(snap.errors[0]!.message).toMatch(/^file is 6003 bytes, over the limit of 1024; refused without reading it$/);
+    expect(snap.errors[0]!.message).toMatch(/^file is 6003 bytes, over the limit of 1024 \(files\.maxFileBytes\); refused without reading it$/);
   });
 
   it('re-reads a file when it changes, and forgets deleted files', async () => {
