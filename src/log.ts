@@ -20,6 +20,11 @@ export interface LogOptions {
 }
 
 function scrub(value: unknown, secrets: readonly string[]): unknown {
+  // Errors reach the formatter before pino's serializer: keep what matters of them.
+  if (value instanceof Error) {
+    const e = value as Error & { code?: unknown };
+    return scrub({ type: e.name, message: e.message, ...(e.code !== undefined ? { code: e.code } : {}), stack: e.stack }, secrets);
+  }
   if (typeof value === 'string') {
     let out = value.includes('://') ? value.replace(/[a-z][a-z0-9+.-]*:\/\/[^\s"']+/gi, (u) => redactUrl(u)) : value;
     for (const s of secrets) if (s.length >= 3 && out.includes(s)) out = out.split(s).join('***');

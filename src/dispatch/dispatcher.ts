@@ -98,7 +98,10 @@ export class Dispatcher {
   async start(): Promise<void> {
     if (this.running) return;
     this.running = true;
-    const sub = this.deps.redis.duplicate();
+    // The subscriber queues its SUBSCRIBE until connected (the daemon's main connection
+    // refuses commands while disconnected; a subscription should simply wait), and
+    // ioredis re-subscribes by itself after every reconnect.
+    const sub = this.deps.redis.duplicate({ enableOfflineQueue: true, lazyConnect: false });
     sub.on('error', (e: Error) => this.deps.logger?.warn({ err: e }, 'dispatcher event connection error'));
     sub.on('message', () => {
       // Something changed: retry quarantined schedules, load new ones, re-plan the sleep.

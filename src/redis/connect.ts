@@ -21,7 +21,21 @@ function baseOptions(cfg: RedisConfig, opts: ConnectOptions): RedisOptions {
   };
   if (cfg.password !== undefined) common.password = cfg.password;
   if (opts.persistent) {
-    return { ...common, maxRetriesPerRequest: null, retryStrategy: (n) => Math.min(100 * 2 ** Math.min(n, 6), 5_000) };
+    return {
+      ...common,
+      maxRetriesPerRequest: null,
+      retryStrategy: (n) => Math.min(100 * 2 ** Math.min(n, 6), 5_000),
+      // While disconnected, commands fail at once instead of queueing: every caller
+      // retries at a higher level (the reconcile loop, the dispatcher, the lease), and
+      // every write is a compare-and-set. Queued pipelines were seen to hang forever
+      // across a Redis restart (their promise never settled, stopping the reconcile
+      // loop for good). Commands in flight at a disconnect are resent by ioredis (its
+      // default; turning that off drops them without settling their promises).
+      enableOfflineQueue: false,
+      // The backstop: no command waits forever, whatever happens to the connection. A
+      // reply to the largest batch pyrq sends comes within a few seconds.
+      commandTimeout: 15_000,
+    };
   }
   return { ...common, connectTimeout: 5_000, maxRetriesPerRequest: 1, retryStrategy: (n) => (n > 2 ? null : 200 * n) };
 }

@@ -1,0 +1,63 @@
+import { Flags } from '@oclif/core';
+import { loadConfig } from '../../src/config/load-config.js';
+import { createLogger } from '../../src/log.js';
+import { Daemon } from '../../reconcilers/daemon.js';
+import { BaseCommand } from '../base-command.js';
+
+export default class DaemonCommand extends BaseCommand<typeof DaemonCommand> {
+  static override summary = 'Run pyrq as a service: watch the sources, reconcile, fire on time, serve the control socket.';
+  static override description = `Starts the configured sources (a watched directory, a polled MySQL table, schedules pushed over the socket), reconciles the registry on every change and every resyncInterval (default 15 m, a deep re-sync that repairs drift), and, while it holds the leader lease, fires due schedules as RQ jobs. Several daemons may run against one Redis: one leads, the others stand by and take over within one lease TTL.
+
+Signals: SIGTERM/SIGINT stop gracefully (finish the reconcile or fire in flight, release the lease, remove the socket) and exit 0; SIGHUP reloads the config file; SIGUSR2 reopens --log-file (for logrotate).
+
+Logs are pino JSON lines on stdout (or --log-file); --pretty for people.`;
+
+  static override examples = [
+    { description: 'Watch a directory, using a local Redis', command: '<%= config.bin %> daemon --dir /etc/pyrq/schedules' },
+    { description: 'Everything from a config file, human-readable logs', command: '<%= config.bin %> daemon --config /etc/pyrq/pyrq.toml --pretty' },
+    { description: 'BTU: schedules from the Frappe database', command: 'PYRQ_MYSQL_PASSWORD=secret <%= config.bin %> daemon --mysql-url mysql://pyrq@127.0.0.1/erpnext --socket /run/pyrq/pyrq.sock' },
+  ];
+
+  static override flags = {
+    dir: Flags.string({ char: 'd', summary: 'Directory of schedule files to watch.', env: 'PYRQ_DIR' }),
+    'mysql-url': Flags.string({ summary: 'MySQL/MariaDB source URL (password via PYRQ_MYSQL_PASSWORD).' }),
+    socket: Flags.string({ summary: 'Control socket path. Default /run/pyrq/pyrq.sock as root, else $XDG_RUNTIME_DIR/pyrq/pyrq.sock.' }),
+    'log-file': Flags.string({ summary: 'Write logs to this file (reopened on SIGUSR2).' }),
+    pretty: Flags.boolean({ summary: 'Human-readable logs instead of JSON.' }),
+  };
+
+  async run(): Promise<void> {
+    const flags = {
+      dir: this.flags.dir,
+      mysqlUrl: this.flags['mysql-url'],
+      socket: this.flags.socket,
+      logFile: this.flags['log-file'],
+      pretty: this.flags.pretty || undefined,
+    };
+    const cfg = this.loadSettings(flags);
+    const logger = createLogger({ level: cfg.log.level, pretty: cfg.log.pretty, file: cfg.log.file, secrets: [cfg.redis.password, cfg.mysql?.password].filter((x): x is string => !!x) });
+    const daemon = new Daemon({ config: cfg, logger });
+    await daemon.start();
+    await new Promise<void>((resolve) => {
+      const stop = (signal: string) => {
+        logger.info({ signal }, 'stopping');
+        const force = setTimeout(() => {
+          logger.error('graceful stop took longer than 10 s; exiting');
+          process.exit(1);
+        }, 10_000);
+        force.unref();
+        void daemon.stop().then(resolve);
+      };
+      process.once('SIGTERM', () => stop('SIGTERM'));
+      process.once('SIGINT', () => stop('SIGINT'));
+      process.on('SIGHUP', () => {
+        try {
+          const next = loadConfig({ ...flags, config: cfg.configFile, redisUrl: this.flags['redis-url'], prefix: this.flags.prefix, logLevel: this.flags['log-level'] });
+          void daemon.reload(next).catch((err: Error) => logger.error({ err }, 'reload failed'));
+        } catch (err) {
+          logger.error({ err }, 'config reload failed; keeping the running configuration');
+        }
+      });
+    });
+  }
+}

@@ -1,0 +1,202 @@
+/**
+ * `pyrq daemon`: one long-lived process that keeps Redis in step with its sources and
+ * fires on time. It composes the parts; each part owns its own behaviour:
+ *
+ * - sources (+ their watchers) -> ReconcileLoop (single-flight, dirty bit, backoff)
+ * - a periodic deep re-sync (`daemon.resyncInterval`) that repairs drift
+ * - the Dispatcher, run only while this daemon holds the leader lease
+ * - the control socket (every daemon serves it, leader or not)
+ *
+ * Redis outages: the connection retries forever with capped backoff; reconciles and
+ * ticks fail, are logged, and are retried; the daemon never exits because Redis is gone.
+ */
+import type { Redis } from 'ioredis';
+import { type Clock, systemClock } from '../src/clock.js';
+import type { Config } from '../src/config/config.js';
+import { normalizeContext } from '../src/config/normalize-context.js';
+import { ControlServer } from '../src/control/server.js';
+import { Dispatcher } from '../src/dispatch/dispatcher.js';
+import { redactText } from '../src/errors.js';
+import type { Logger } from '../src/log.js';
+import { createRedis } from '../src/redis/connect.js';
+import { Keys } from '../src/redis/keys.js';
+import { Registry } from '../src/registry/registry.js';
+import { type Source, formatSourceError } from '../src/source.js';
+import { SocketSource } from '../sources/socket/socket-source.js';
+import { DaemonHandlers } from './daemon-handlers.js';
+import { LeaderLease } from './leader-lease.js';
+import type { ReconcileResult } from './reconcile-once.js';
+import { type ReconcileRequest, ReconcileLoop } from './reconcile-loop.js';
+import { sourcesFromConfig } from './sources-from-config.js';
+
+export interface SourceHealth {
+  source: string;
+  stale: boolean;
+  schedules: number;
+  held: number;
+  errors: string[];
+  /** When this health was recorded (epoch ms). */
+  at: number;
+}
+
+export interface DaemonOptions {
+  config: Config;
+  logger: Logger;
+  clock?: Clock;
+}
+
+export class Daemon {
+  readonly startedAt = Date.now();
+  readonly clock: Clock;
+  redis!: Redis;
+  keys!: Keys;
+  registry!: Registry;
+  sources: Source[] = [];
+  socketSource!: SocketSource;
+  loop!: ReconcileLoop;
+  dispatcher!: Dispatcher;
+  lease!: LeaderLease;
+  server!: ControlServer;
+  readonly health = new Map<string, SourceHealth>();
+  private resyncTimer: NodeJS.Timeout | null = null;
+  private stopping = false;
+
+  constructor(private opts: DaemonOptions) {
+    this.clock = opts.clock ?? systemClock;
+  }
+
+  get config(): Config {
+    return this.opts.config;
+  }
+
+  get logger(): Logger {
+    return this.opts.logger;
+  }
+
+  async start(): Promise<void> {
+    const { config, logger } = this.opts;
+    this.redis = createRedis(config.redis, { persistent: true, connectionName: 'pyrq-daemon' });
+    this.redis.on('error', (e: Error) => logger.warn({ err: { message: redactText(e.message, [config.redis.password]) } }, 'redis connection error'));
+    this.redis.connect().catch(() => {}); // keeps retrying in the background; commands queue meanwhile
+    let everReady = false;
+    this.redis.on('ready', () => {
+      // After an outage the registry may be gone (Redis without persistence) or behind:
+      // a deep re-sync restores it; the dispatcher's catch-up policy covers missed fires.
+      if (everReady) {
+        logger.info('redis connection restored');
+        if (this.lease?.isLeader) void this.reconcile({ deep: true, reason: 'redis reconnected' });
+      }
+      everReady = true;
+    });
+    this.keys = new Keys(config.redis.prefix);
+    this.registry = new Registry(this.redis, config.redis.prefix);
+    this.buildSources();
+    this.loop = new ReconcileLoop(() => ({ sources: this.sources, registry: this.registry, clock: this.clock, logger }), {
+      logger,
+      onResult: (r) => this.recordHealth(r),
+    });
+    this.dispatcher = new Dispatcher({ redis: this.redis, keys: this.keys, clock: this.clock, logger, config });
+    this.server = new ControlServer({
+      path: config.daemon.socket,
+      mode: config.daemon.socketMode,
+      group: config.daemon.socketGroup,
+      slowClientMs: config.daemon.clientTimeoutMs,
+      logger,
+      handle: (req) => new DaemonHandlers(this).handle(req),
+    });
+    await this.server.start();
+    logger.info({ socket: config.daemon.socket, sources: this.sources.map((s) => s.name), redis: config.redis.url }, 'pyrq daemon started');
+    for (const s of this.sources) {
+      await s.watch?.((change) => {
+        if (!this.lease.isLeader) return;
+        void this.reconcile({ sources: [change.source], reason: `${change.source} changed${change.origins ? `: ${change.origins.slice(0, 5).join(', ')}` : ''}` });
+      });
+    }
+    this.lease = new LeaderLease(this.redis, this.keys.leader, config.daemon.leaseTtlMs, {
+      onAcquire: async () => {
+        void this.redis.hset(this.keys.daemon, 'leader', this.lease.holderId, 'leaderSince', String(Date.now())).catch(() => {});
+        void this.reconcile({ deep: true, reason: 'became leader' });
+        await this.dispatcher.start();
+      },
+      onLose: async () => {
+        await this.dispatcher.stop();
+      },
+    }, logger);
+    this.lease.start();
+    this.resyncTimer = setInterval(() => {
+      if (this.lease.isLeader) void this.reconcile({ deep: true, reason: 'periodic re-sync' });
+    }, config.daemon.resyncIntervalMs);
+  }
+
+  private buildSources(): void {
+    const { config, logger } = this.opts;
+    this.socketSource = new SocketSource(this.redis, this.keys, normalizeContext(config));
+    let configured: Source[] = [];
+    try {
+      configured = sourcesFromConfig(config, { logger });
+    } catch (e) {
+      // A daemon may run with the socket as its only source.
+      if ((e as { code?: string }).code !== 'NO_SOURCES') throw e;
+    }
+    this.sources = [...configured, this.socketSource];
+  }
+
+  /** Requests a reconcile through the loop; failures are logged by the loop and retried. */
+  reconcile(req: ReconcileRequest): Promise<ReconcileResult> {
+    const p = this.loop.request(req);
+    p.catch(() => {});
+    return p;
+  }
+
+  private async recordHealth(r: ReconcileResult): Promise<void> {
+    const at = Date.now();
+    const fields: string[] = [];
+    for (const s of r.plan.sources) {
+      const h: SourceHealth = {
+        source: s.source,
+        stale: s.stale,
+        schedules: s.schedules,
+        held: s.held,
+        errors: r.plan.errors.filter((e) => e.source === s.source).slice(0, 50).map(formatSourceError),
+        at,
+      };
+      const prev = this.health.get(s.source);
+      if (prev && prev.stale !== h.stale) this.logger.warn({ source: s.source, stale: h.stale }, h.stale ? 'source is stale: nothing it owns will be deleted' : 'source recovered');
+      this.health.set(s.source, h);
+      fields.push(s.source, JSON.stringify(h));
+    }
+    const summary = { at, runId: r.runId, durationMs: r.durationMs, ...(r.applied ? { created: r.applied.created.length, updated: r.applied.updated.length, deleted: r.applied.deleted.length, conflicts: r.applied.conflicts.length } : {}), unchanged: r.plan.unchanged, errors: r.plan.errors.length };
+    if (fields.length > 0) await this.redis.hset(this.keys.sourceHealth, ...fields);
+    await this.redis.hset(this.keys.daemon, 'lastReconcile', JSON.stringify(summary));
+  }
+
+  /** SIGHUP: re-read the config file and rebuild the sources (Redis and the socket stay). */
+  async reload(config: Config): Promise<void> {
+    this.logger.info({ file: config.configFile }, 'reloading configuration');
+    for (const s of this.sources) await s.close();
+    this.opts = { ...this.opts, config };
+    this.buildSources();
+    for (const s of this.sources) {
+      await s.watch?.((change) => {
+        if (this.lease.isLeader) void this.reconcile({ sources: [change.source], reason: `${change.source} changed` });
+      });
+    }
+    if (this.lease.isLeader) await this.reconcile({ deep: true, reason: 'configuration reloaded' });
+  }
+
+  /**
+   * Graceful stop: stop accepting on the socket, finish the reconcile or fire in flight,
+   * release the lease, remove the socket file.
+   */
+  async stop(): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    if (this.resyncTimer) clearInterval(this.resyncTimer);
+    await this.server?.close();
+    await this.loop?.stop();
+    await this.lease?.stop(); // stops the dispatcher (after its tick in flight) and releases the lease
+    for (const s of this.sources) await s.close().catch(() => {});
+    this.redis?.disconnect();
+    this.logger.info('pyrq daemon stopped');
+  }
+}

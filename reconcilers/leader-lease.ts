@@ -1,0 +1,102 @@
+/**
+ * Leader election by lease: several daemons may run against one Redis for availability;
+ * the one holding `pyrq:leader` reconciles and fires, the others stand by and take over
+ * within one TTL when it dies. The dispatcher's compare-and-set still guarantees one job
+ * per occurrence during a hand-over, so a brief overlap is harmless.
+ *
+ * Safety against split brain: a leader that cannot renew (Redis unreachable) steps down
+ * when its own lease would have expired, measured on its own monotonic clock, before any
+ * other daemon can have acquired it.
+ */
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import type { Logger } from '../src/log.js';
+import { runScript } from '../src/redis/scripts.js';
+
+export interface LeaseEvents {
+  onAcquire(): void | Promise<void>;
+  onLose(reason: string): void | Promise<void>;
+}
+
+export class LeaderLease {
+  readonly holderId = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+  private timer: NodeJS.Timeout | null = null;
+  private leader = false;
+  /** performance.now() after which our lease may have expired. */
+  private validUntil = 0;
+  private stopped = false;
+  currentHolder: string | null = null;
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly key: string,
+    private readonly ttlMs: number,
+    private readonly events: LeaseEvents,
+    private readonly logger?: Logger,
+  ) {}
+
+  get isLeader(): boolean {
+    return this.leader;
+  }
+
+  start(): void {
+    void this.tick();
+  }
+
+  private schedule(ms: number): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => void this.tick(), ms);
+  }
+
+  private async tick(): Promise<void> {
+    if (this.stopped) return;
+    // The leader renews at a third of the TTL (two renewals can fail before the lease
+    // lapses); a standby checks ten times per TTL, so it takes over within TTL + TTL/10.
+    const interval = Math.max(50, Math.floor(this.ttlMs / (this.leader ? 3 : 10)));
+    const started = performance.now();
+    try {
+      const [code, holder] = await runScript<[number, string, number]>(this.redis, 'lease', [this.key], [this.leader ? 'renew' : 'acquire', this.holderId, this.ttlMs]);
+      this.currentHolder = holder || null;
+      if (code === 1) {
+        this.validUntil = started + this.ttlMs;
+        if (!this.leader) {
+          this.leader = true;
+          this.logger?.info({ holder: this.holderId, ttlMs: this.ttlMs }, 'became leader');
+          await this.events.onAcquire();
+        }
+      } else if (this.leader) {
+        await this.stepDown(holder ? `lease taken by ${holder}` : 'lease lost (Redis restarted or the key was deleted)');
+      }
+    } catch (e) {
+      if (this.leader && performance.now() >= this.validUntil - interval) {
+        await this.stepDown(`cannot renew the lease: ${(e as Error).message}`);
+      } else {
+        this.logger?.warn({ err: e }, 'lease check failed; retrying');
+      }
+    }
+    this.schedule(interval);
+  }
+
+  private async stepDown(reason: string): Promise<void> {
+    if (!this.leader) return;
+    this.leader = false;
+    this.logger?.warn({ reason }, 'no longer leader');
+    await this.events.onLose(reason);
+  }
+
+  /** Stops campaigning; releases the lease if held (best effort). */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    if (this.leader) {
+      this.leader = false;
+      await this.events.onLose('shutting down');
+      try {
+        await runScript(this.redis, 'lease', [this.key], ['release', this.holderId, 0]);
+      } catch {
+        // Redis gone: the lease expires by itself.
+      }
+    }
+  }
+}

@@ -1,0 +1,166 @@
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Redis } from 'ioredis';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { type DaemonProcess, eventually, startDaemon } from '../helpers/daemon.js';
+import { type PrivateRedis, startRedis } from '../helpers/redis-server.js';
+import { tmpDir } from '../helpers/tmp-dir.js';
+
+// Faults with real processes: kill -9, two daemons and a dead leader, Redis outages, signals.
+let server: PrivateRedis;
+let redis: Redis;
+let dir: ReturnType<typeof tmpDir>;
+let schedules: string;
+const daemons: DaemonProcess[] = [];
+
+beforeEach(async () => {
+  server = await startRedis();
+  redis = server.client();
+  dir = tmpDir();
+  schedules = join(dir.path, 'schedules');
+  mkdirSync(schedules);
+});
+
+afterEach(async () => {
+  for (const d of daemons.splice(0)) await d.stop('SIGKILL');
+  await server.close();
+  dir.cleanup();
+});
+
+function config(name: string, extra = ''): string {
+  const path = join(dir.path, `${name}.toml`);
+  writeFileSync(path, `${extra}[redis]\nurl = "${server.url}"\n[files]\ndir = "schedules"\n[daemon]\nsocket = "${join(dir.path, `${name}.sock`)}"\nleaseTtl = "2s"\n`);
+  return path;
+}
+
+async function daemon(name: string, extra = ''): Promise<DaemonProcess> {
+  const cfg = config(name, extra);
+  const d = await startDaemon(['--config', cfg], { socket: join(dir.path, `${name}.sock`) });
+  daemons.push(d);
+  return d;
+}
+
+/**
+ * Occurrence times (ms) of a schedule's jobs that are in the queue, oldest first. The
+ * occurrence of each job comes from the run history (which names the job id), and only
+ * jobs actually in the queue count, so a duplicate enqueue would show as two entries.
+ */
+async function occurrencesInQueue(queue: string, scheduleId: string): Promise<number[]> {
+  const ids = await redis.lrange(`rq:queue:${queue}`, 0, -1);
+  const out: number[] = [];
+  const runs = (await redis.lrange(`pyrq:runs:${scheduleId}`, 0, -1)).map((r) => JSON.parse(r) as { occurrence: number | string; outcome: string; jobId?: string });
+  for (const r of runs) if (r.outcome === 'enqueued' && r.jobId && ids.includes(r.jobId)) out.push(typeof r.occurrence === 'number' ? r.occurrence : Date.parse(r.occurrence));
+  return out.sort((a, b) => a - b);
+}
+
+describe('kill -9 during a large apply', () => {
+  it('a restarted daemon converges: every schedule applied once, no duplicate jobs', async () => {
+    const many = Array.from({ length: 4000 }, (_, i) => ({ id: `s${i}`, function: 'app.tasks.run', cron: `${i % 60} * * * *` }));
+    many.push({ id: 'fast', function: 'app.tasks.run', every: 1 } as never);
+    writeFileSync(join(schedules, 'many.json'), JSON.stringify(many));
+    for (let round = 0; round < 3; round++) {
+      const d = await daemon(`k${round}`);
+      await new Promise((r) => setTimeout(r, 30 + round * 70));
+      await d.stop('SIGKILL');
+    }
+    await daemon('final');
+    await eventually(async () => (await redis.hlen('pyrq:index')) === 4001, 'all 4001 schedules applied', 20_000);
+    await new Promise((r) => setTimeout(r, 2500));
+    const jobs = await redis.lrange('rq:queue:default', 0, -1);
+    expect(new Set(jobs).size).toBe(jobs.length);
+    expect(jobs.length).toBeGreaterThan(0);
+    expect(await redis.zcard('pyrq:next')).toBe(4001);
+  });
+});
+
+describe('two daemons against one Redis', () => {
+  it('one leads; when it is killed the standby takes over; one job per occurrence, no gap', async () => {
+    writeFileSync(join(schedules, 'tick.json'), JSON.stringify({ id: 'tick', function: 'app.tasks.run', every: 1, catchup: 'all' }));
+    const a = await daemon('a');
+    await a.waitForLog((l) => l.msg === 'became leader');
+    const b = await daemon('b');
+    await new Promise((r) => setTimeout(r, 8000));
+    expect(b.logs.some((l) => l.msg === 'became leader')).toBe(false);
+    const st = await b.ask({ op: 'status' });
+    expect((st.result as { daemon: { leader: boolean; currentLeader: string } }).daemon).toMatchObject({ leader: false });
+    const killedAt = Date.now();
+    await a.stop('SIGKILL');
+    const took = await b.waitForLog((l) => l.msg === 'became leader', 10_000);
+    const takeoverMs = Date.parse(String(took.time)) - killedAt;
+    expect(takeoverMs).toBeLessThan(2 * 2000 + 1000); // within the 2 s lease TTL plus polling (generous for a loaded CI box)
+    await new Promise((r) => setTimeout(r, 8000));
+    await b.stop();
+    const occ = await occurrencesInQueue('default', 'tick');
+    const queued = await redis.lrange('rq:queue:default', 0, -1);
+    expect(new Set(queued).size).toBe(queued.length); // no job id twice
+    expect(queued.length).toBe(occ.length); // every queued job is an enqueued occurrence
+    expect(occ.length).toBeGreaterThanOrEqual(14);
+    expect(new Set(occ).size).toBe(occ.length); // no occurrence twice
+    for (let i = 1; i < occ.length; i++) expect(occ[i]! - occ[i - 1]!, `gap before ${new Date(occ[i]!).toISOString()}`).toBe(1000); // none lost
+  }, 60_000);
+});
+
+describe('Redis outages', () => {
+  it('Redis frozen for a few seconds (SIGSTOP): the daemon rides it out and catches up by policy', async () => {
+    writeFileSync(join(schedules, 'tick.json'), JSON.stringify({ id: 'tick', function: 'app.tasks.run', every: 1, catchup: 'all' }));
+    const d = await daemon('a');
+    await eventually(async () => (await redis.llen('rq:queue:default')) >= 2, 'firing');
+    server_signal('SIGSTOP');
+    await new Promise((r) => setTimeout(r, 3000));
+    server_signal('SIGCONT');
+    await new Promise((r) => setTimeout(r, 3000));
+    expect(d.proc.exitCode).toBeNull();
+    const occ = await occurrencesInQueue('default', 'tick');
+    for (let i = 1; i < occ.length; i++) expect(occ[i]! - occ[i - 1]!).toBe(1000);
+    expect((await d.ask({ op: 'ping' })).ok).toBe(true);
+  }, 30_000);
+
+  it('Redis restarted (data lost): the daemon reconnects and restores the registry without restarting', async () => {
+    writeFileSync(join(schedules, 'a.json'), JSON.stringify({ id: 'a', function: 'app.tasks.run', every: 60 }));
+    const d = await daemon('a');
+    await eventually(async () => (await redis.hexists('pyrq:index', 'a')) === 1, 'applied');
+    await server.stop(true);
+    await new Promise((r) => setTimeout(r, 3000));
+    await server.restart();
+    await eventually(async () => (await redis.hexists('pyrq:index', 'a')) === 1, 'registry restored', 25_000).catch((e: Error) => {
+      throw new Error(`${e.message}; daemon log: ${JSON.stringify(d.logs.filter((l) => !String(l.msg).includes('connection error')).slice(-12))}`);
+    });
+    expect(d.proc.exitCode).toBeNull();
+    expect(d.logs.some((l) => l.msg === 'redis connection restored')).toBe(true);
+    expect((await d.ask({ op: 'status' })).ok).toBe(true);
+  }, 40_000);
+});
+
+describe('signals and logs', () => {
+  it('SIGHUP reloads the config file', async () => {
+    writeFileSync(join(schedules, 'a.json'), JSON.stringify({ id: 'a', function: 'app.tasks.run', cron: '0 9 * * *' }));
+    const d = await daemon('a', 'timezone = "UTC"\n');
+    await eventually(async () => JSON.parse((await redis.hget('pyrq:schedule:a', 'spec')) ?? '{}').timezone === 'UTC', 'applied in UTC');
+    writeFileSync(join(dir.path, 'a.toml'), readFileSync(join(dir.path, 'a.toml'), 'utf8').replace('timezone = "UTC"', 'timezone = "Europe/Berlin"'));
+    d.proc.kill('SIGHUP');
+    await eventually(async () => JSON.parse((await redis.hget('pyrq:schedule:a', 'spec')) ?? '{}').timezone === 'Europe/Berlin', 'new default timezone applied');
+  });
+
+  it('--log-file is reopened on SIGUSR2 (logrotate)', async () => {
+    const log = join(dir.path, 'pyrq.log');
+    const sock = join(dir.path, 'l.sock');
+    const d = await startDaemon(['--config', config('l'), '--log-file', log], { socket: sock, waitReady: false });
+    daemons.push(d);
+    await eventually(async () => existsSync(log) && readFileSync(log, 'utf8').includes('pyrq daemon started'), 'log file written');
+    renameSync(log, `${log}.1`);
+    d.proc.kill('SIGUSR2');
+    await eventually(async () => existsSync(log), 'log file reopened');
+    await d.ask({ op: 'reconcile' });
+    await eventually(async () => readFileSync(log, 'utf8').includes('"msg":"reconcile"'), 'new lines in the new file');
+  });
+});
+
+function server_signal(sig: NodeJS.Signals): void {
+  // The private server's pid: ask it.
+  const pid = serverPid;
+  process.kill(pid, sig);
+}
+let serverPid = 0;
+beforeEach(async () => {
+  serverPid = Number(/process_id:(\d+)/.exec(await redis.info('server'))![1]);
+});

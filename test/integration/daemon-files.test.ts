@@ -1,0 +1,120 @@
+import { renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type DaemonProcess, eventually, startDaemon } from '../helpers/daemon.js';
+import { type PrivateRedis, startRedis } from '../helpers/redis-server.js';
+import { tmpDir } from '../helpers/tmp-dir.js';
+
+// The daemon as a child process, following a watched directory.
+let server: PrivateRedis;
+let redis: Redis;
+let dir: ReturnType<typeof tmpDir>;
+let daemon: DaemonProcess;
+let schedules: string;
+
+const sched = (id: string, every: number) => JSON.stringify({ id, function: 'app.tasks.run', every });
+const spec = async (id: string) => {
+  const s = await redis.hget(`pyrq:schedule:${id}`, 'spec');
+  return s ? JSON.parse(s) : null;
+};
+
+beforeAll(async () => {
+  server = await startRedis();
+  redis = server.client();
+  dir = tmpDir();
+  schedules = join(dir.path, 'schedules');
+  rmSync(schedules, { recursive: true, force: true });
+  require('node:fs').mkdirSync(schedules);
+  writeFileSync(join(schedules, 'a.json'), sched('a', 60));
+  daemon = await startDaemon(['--dir', schedules, '--redis-url', server.url], { socket: join(dir.path, 'pyrq.sock') });
+  await eventually(async () => (await spec('a'))?.every === 60, 'initial reconcile');
+});
+
+afterAll(async () => {
+  await daemon?.stop();
+  await server.close();
+  dir.cleanup();
+});
+
+describe('pyrq daemon with a watched directory', () => {
+  it('a new file is applied', async () => {
+    writeFileSync(join(schedules, 'b.yaml'), 'id: b\nfunction: app.tasks.run\ncron: "0 * * * *"\n');
+    await eventually(async () => (await spec('b'))?.cron === '0 * * * *', 'b created');
+  });
+
+  it('an edit is applied', async () => {
+    writeFileSync(join(schedules, 'a.json'), sched('a', 120));
+    await eventually(async () => (await spec('a'))?.every === 120, 'a updated');
+  });
+
+  it('an editor-style atomic save (temp file renamed over the original) is one update, never a delete and re-create', async () => {
+    const created = await redis.hget('pyrq:schedule:a', 'createdAt');
+    const deletesBefore = daemon.logs.filter((l) => l.msg === 'reconcile' && Number(l.deleted) > 0).length;
+    writeFileSync(join(schedules, '.a.json.swp'), 'junk');
+    writeFileSync(join(schedules, 'a.json.tmp'), sched('a', 180));
+    renameSync(join(schedules, 'a.json.tmp'), join(schedules, 'a.json'));
+    rmSync(join(schedules, '.a.json.swp'));
+    await eventually(async () => (await spec('a'))?.every === 180, 'a updated by rename');
+    expect(await redis.hget('pyrq:schedule:a', 'createdAt')).toBe(created);
+    expect(daemon.logs.filter((l) => l.msg === 'reconcile' && Number(l.deleted) > 0).length).toBe(deletesBefore);
+  });
+
+  it('a renamed file moves its schedules without losing them', async () => {
+    const created = await redis.hget('pyrq:schedule:b', 'createdAt');
+    renameSync(join(schedules, 'b.yaml'), join(schedules, 'renamed.yaml'));
+    await eventually(async () => (await redis.hget('pyrq:schedule:b', 'origin')) === 'renamed.yaml', 'b moved');
+    expect(await redis.hget('pyrq:schedule:b', 'createdAt')).toBe(created);
+  });
+
+  it('a broken file keeps its last good schedules, and its error shows in status until fixed', async () => {
+    writeFileSync(join(schedules, 'a.json'), '{"id": "a", "function": ');
+    const status = await eventually(async () => {
+      const r = await daemon.ask({ op: 'status' });
+      const files = (r.result as { sources: { source: string; errors: string[] }[] }).sources.find((s) => s.source === 'files');
+      return files && files.errors.length > 0 ? files : null;
+    }, 'error visible in status');
+    expect(status.errors[0]).toMatch(/^a\.json: invalid JSON/);
+    expect((await spec('a'))?.every).toBe(180);
+    expect(daemon.logs.some((l) => l.level === 40 && l.origin === 'a.json')).toBe(true);
+    writeFileSync(join(schedules, 'a.json'), sched('a', 240));
+    await eventually(async () => (await spec('a'))?.every === 240, 'a fixed');
+    await eventually(async () => {
+      const r = await daemon.ask({ op: 'status' });
+      return (r.result as { sources: { source: string; errors: string[] }[] }).sources.find((s) => s.source === 'files')!.errors.length === 0;
+    }, 'error cleared');
+  });
+
+  it('a deleted file deletes its schedules', async () => {
+    rmSync(join(schedules, 'renamed.yaml'));
+    await eventually(async () => (await redis.hexists('pyrq:index', 'b')) === 0, 'b deleted');
+    expect(await redis.hexists('pyrq:index', 'a')).toBe(1);
+  });
+
+  it('a removed directory deletes nothing; when it returns, changes made meanwhile apply', async () => {
+    rmSync(schedules, { recursive: true });
+    await eventually(async () => daemon.logs.some((l) => String(l.msg).includes('schedules directory removed')), 'removal noticed');
+    await new Promise((r) => setTimeout(r, 500));
+    expect(await redis.hexists('pyrq:index', 'a')).toBe(1);
+    require('node:fs').mkdirSync(schedules);
+    writeFileSync(join(schedules, 'c.json'), sched('c', 30));
+    await eventually(async () => (await spec('c'))?.every === 30, 'c created after the directory returned', 8000);
+    await eventually(async () => (await redis.hexists('pyrq:index', 'a')) === 0, 'a deleted (its file is gone)', 8000);
+  });
+
+  it('a deep re-sync repairs drift made by hand', async () => {
+    await redis.del('pyrq:schedule:c');
+    await redis.zrem('pyrq:next', 'c');
+    const r = await daemon.ask({ op: 'reconcile' });
+    expect(r.ok).toBe(true);
+    expect((await spec('c'))?.every).toBe(30);
+    expect(await redis.zscore('pyrq:next', 'c')).not.toBeNull();
+  });
+
+  it('SIGTERM stops it gracefully: exit 0, socket removed, lease released', async () => {
+    const code = await daemon.stop('SIGTERM');
+    expect(code).toBe(0);
+    expect(require('node:fs').existsSync(daemon.socket)).toBe(false);
+    expect(await redis.get('pyrq:leader')).toBeNull();
+  });
+});
