@@ -3,6 +3,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // The long crash/fault loops run separately: npm run test:chaos.
+    exclude: ['test/chaos/**', 'node_modules/**'],
     // Integration tests start their own redis-server processes and RQ workers; the
     // machine has two cores, so keep parallelism modest and timeouts generous.
     maxWorkers: 2,

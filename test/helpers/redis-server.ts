@@ -1,4 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { freePort } from './free-port.js';
 
@@ -40,14 +43,20 @@ async function waitReady(port: number, proc: ChildProcess, log: () => string): P
   }
 }
 
-export async function startRedis(): Promise<PrivateRedis> {
+/**
+ * `persistent`: an append-only file fsynced on every write, in a temp directory, so a
+ * restart keeps the data (for tests of what survives a Redis restart).
+ */
+export async function startRedis(opts: { persistent?: boolean } = {}): Promise<PrivateRedis> {
   const port = await freePort();
+  const dataDir = opts.persistent ? mkdtempSync(join(tmpdir(), 'pyrq-redis-')) : undefined;
+  const persistence = dataDir ? ['--appendonly', 'yes', '--appendfsync', 'always', '--dir', dataDir] : ['--appendonly', 'no'];
   let proc: ChildProcess | undefined;
   let out = '';
   const clients: Redis[] = [];
   const launch = async (): Promise<void> => {
     out = '';
-    proc = spawn(REDIS_SERVER, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+    proc = spawn(REDIS_SERVER, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...persistence], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     proc.stdout?.on('data', (d) => (out += String(d)));
@@ -78,6 +87,7 @@ export async function startRedis(): Promise<PrivateRedis> {
     async close() {
       for (const c of clients) c.disconnect();
       await stop(true);
+      if (dataDir) rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }

@@ -1,0 +1,160 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { join } from 'node:path';
+import type { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type DaemonProcess, eventually, startDaemon } from '../helpers/daemon.js';
+import { type PrivateRedis, startRedis } from '../helpers/redis-server.js';
+import { tmpDir } from '../helpers/tmp-dir.js';
+
+// Thousands of hostile messages from many concurrent connections; afterwards the daemon
+// must still answer ping promptly and the registry must be exactly as before.
+let server: PrivateRedis;
+let redis: Redis;
+let dir: ReturnType<typeof tmpDir>;
+let daemon: DaemonProcess;
+let socket: string;
+
+/** A small seeded PRNG (mulberry32) so a failing run can be replayed. */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const SEED = Number(process.env.PYRQ_FUZZ_SEED ?? 20261127);
+const rand = rng(SEED);
+const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
+const int = (n: number) => Math.floor(rand() * n);
+
+function randomBytes(n: number): Buffer {
+  const b = Buffer.alloc(n);
+  for (let i = 0; i < n; i++) b[i] = int(256);
+  return b;
+}
+
+/** One hostile message (never a valid upsert or delete: the registry must not change). */
+function hostile(): Buffer | string {
+  switch (int(10)) {
+    case 0:
+      return randomBytes(1 + int(4000));
+    case 1: {
+      const valid = JSON.stringify({ op: 'upsert', schedule: { id: 'fz', function: 'a.b', every: 5 } });
+      return valid.slice(0, int(valid.length - 1)); // truncated: never completed
+    }
+    case 2:
+      return `${'['.repeat(1000 + int(200_000))}\n`; // deep nesting
+    case 3:
+      return `{"op":"upsert","schedule":{"id":"deep","function":"a.b","every":5,"kwargs":{"x":${'['.repeat(500)}1${']'.repeat(500)}}}}\n`;
+    case 4:
+      return `${JSON.stringify({ op: pick(['nuke', 'PING', '', 'upsert ', '__proto__']), id: 'x' })}\n`;
+    case 5:
+      return `${JSON.stringify({ op: 'upsert', schedule: { id: pick(['bad id', 'a:b', 'x'.repeat(300)]), function: pick(['os.system', 'nodots', '']), cron: pick(['61 * * * *', '0 0 31 2 *', 'x']) } })}\n`;
+    case 6:
+      return `${JSON.stringify({ request_type: pick(['nope', 'create_task_schedule', 'cancel_task_schedule']), request_content: pick([null, 'TS-1', 'x'.repeat(5000)]) })}`;
+    case 7:
+      return `{"op":"ping","reqId":${'9'.repeat(1 + int(50))}}\n{"op":"status"}\n{"op": "delete"}\n`;
+    case 8:
+      return `${JSON.stringify({ op: 'upsert', schedule: { id: 'fz', function: 'a.b', every: 5, unknown: true } })}\n`;
+    default:
+      return `{"__proto__": {"polluted": true}, "op": "ping"}\n\u0000\u00ff\uffff\n`;
+  }
+}
+
+function send(data: Buffer | string, dripMs = 0): Promise<void> {
+  return new Promise((resolve) => {
+    const s = net.createConnection(socket);
+    const done = () => {
+      clearTimeout(guard);
+      s.destroy();
+      resolve();
+    };
+    const guard = setTimeout(done, 4000);
+    s.on('error', done);
+    s.on('close', done);
+    s.on('data', () => {});
+    s.on('connect', async () => {
+      if (dripMs === 0) {
+        s.write(data);
+        setTimeout(done, 50 + int(200));
+        return;
+      }
+      const buf = Buffer.from(data);
+      for (let i = 0; i < Math.min(buf.length, 40) && !s.destroyed; i++) {
+        s.write(buf.subarray(i, i + 1));
+        await new Promise((r) => setTimeout(r, dripMs));
+      }
+    });
+  });
+}
+
+async function registrySnapshot(): Promise<string> {
+  const keys = (await redis.keys('pyrq:*')).filter((k) => k !== 'pyrq:leader' && k !== 'pyrq:daemon' && k !== 'pyrq:sources').sort();
+  const out: string[] = [];
+  for (const k of keys) {
+    const type = await redis.type(k);
+    const value = type === 'hash' ? await redis.hgetall(k) : type === 'zset' ? await redis.zrange(k, 0, -1, 'WITHSCORES') : type === 'list' ? await redis.lrange(k, 0, -1) : await redis.get(k);
+    out.push(`${k} ${type} ${JSON.stringify(value)}`);
+  }
+  return out.join('\n');
+}
+
+beforeAll(async () => {
+  server = await startRedis();
+  redis = server.client();
+  dir = tmpDir();
+  socket = join(dir.path, 'pyrq.sock');
+  mkdirSync(join(dir.path, 'schedules'));
+  writeFileSync(join(dir.path, 'schedules', 'a.json'), JSON.stringify([{ id: 'a', function: 'app.tasks.run', cron: '0 3 * * *' }, { id: 'b', function: 'app.tasks.run', every: 3600 }]));
+  const cfg = join(dir.path, 'pyrq.toml');
+  writeFileSync(cfg, `[redis]\nurl = "${server.url}"\n[files]\ndir = "schedules"\n[daemon]\nsocket = "${socket}"\nclientTimeout = "1s"\n`);
+  daemon = await startDaemon(['--config', cfg], { socket });
+  await eventually(async () => (await redis.hlen('pyrq:index')) === 2, 'initial apply');
+  await daemon.ask({ op: 'upsert', schedule: { id: 'pushed', function: 'app.tasks.run', every: 600 } });
+});
+
+afterAll(async () => {
+  await daemon?.stop();
+  await server.close();
+  dir.cleanup();
+});
+
+describe('socket fuzzing', () => {
+  it(`survives thousands of hostile messages (seed ${SEED}) and leaves the registry unchanged`, async () => {
+    const before = await registrySnapshot();
+    const CONNECTIONS = 40;
+    const PER_CONNECTION = 60;
+    let sent = 0;
+    await Promise.all(
+      Array.from({ length: CONNECTIONS }, async (_, c) => {
+        for (let i = 0; i < PER_CONNECTION; i++) {
+          // A few slow-drip clients among them; the rest write everything at once.
+          await send(hostile(), c < 3 && i < 3 ? 150 : 0);
+          sent++;
+        }
+      }),
+    );
+    // Oversized messages, with and without a newline, several at once.
+    await Promise.all([send(`{"op":"ping","x":"${'x'.repeat(1_200_000)}"}\n`), send('y'.repeat(2_000_000)), send(randomBytes(1_500_000))]);
+    expect(sent).toBe(CONNECTIONS * PER_CONNECTION);
+
+    // Still serving: median ping latency of five, against a bound ~50x a normal ping.
+    const times: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const t = performance.now();
+      const r = await daemon.ask({ op: 'ping' }, 2000);
+      expect(r.ok).toBe(true);
+      times.push(performance.now() - t);
+    }
+    times.sort((a, b) => a - b);
+    expect(times[2]).toBeLessThan(100);
+    expect(daemon.proc.exitCode).toBeNull();
+    expect(await registrySnapshot()).toBe(before);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  }, 120_000);
+});
