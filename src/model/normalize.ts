@@ -139,6 +139,8 @@ export function normalizeSchedule(raw: unknown, ctx: NormalizeContext = DEFAULT_
     if (site === undefined) bad('site', 'required for target "frappe" (or set frappe.site in the config)');
     else if (!SITE_RE.test(site)) bad('site', `${JSON.stringify(site)} is not a valid site name`);
     if (!/^[^\s]{1,140}$/.test(user)) bad('user', `${JSON.stringify(user)} is not a valid Frappe user`);
+    // frappe.utils.background_jobs.execute_job calls method(**kwargs): there is no place for positional args.
+    if (s.args !== undefined && s.args.length > 0) bad('args', 'not supported with target "frappe" (Frappe\'s execute_job passes keyword arguments only); use kwargs');
   } else {
     if (s.site !== undefined) bad('site', 'only valid with target "frappe"');
     if (s.user !== undefined) bad('user', 'only valid with target "frappe"');

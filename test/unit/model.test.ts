@@ -243,6 +243,8 @@ describe('targets', () => {
     expect(bad({ ...base, site: 'erp' })).toEqual(['site: only valid with target "frappe"']);
     expect(bad({ ...base, user: 'x' })).toEqual(['user: only valid with target "frappe"']);
     expect(bad({ ...base, target: 'celery' })[0]).toMatch(/^target: must be one of "rq", "frappe"/);
+    expect(bad({ ...frappe, site: 's1', args: [1] })).toEqual(['args: not supported with target "frappe" (Frappe\'s execute_job passes keyword arguments only); use kwargs']);
+    expect(ok({ ...frappe, site: 's1', args: [] }).args).toEqual([]);
   });
 
   it('reports every problem at once', () => {
