@@ -35,7 +35,8 @@ Logs are pino JSON lines on stdout (or --log-file); --pretty for people.`;
       pretty: this.flags.pretty || undefined,
     };
     const cfg = this.loadSettings(flags);
-    const logger = createLogger({ level: cfg.log.level, pretty: cfg.log.pretty, file: cfg.log.file, secrets: [cfg.redis.password, cfg.mysql?.password].filter((x): x is string => !!x) });
+    // Asynchronous writes: a burst of fire log lines must not hold up the next fire.
+    const logger = createLogger({ level: cfg.log.level, pretty: cfg.log.pretty, file: cfg.log.file, sync: false, secrets: [cfg.redis.password, cfg.mysql?.password].filter((x): x is string => !!x) });
     const daemon = new Daemon({ config: cfg, logger });
     await daemon.start();
     await new Promise<void>((resolve) => {

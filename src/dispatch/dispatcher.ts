@@ -249,15 +249,18 @@ export class Dispatcher {
    * n+1 overlaps Redis running batch n. Each is stamped with the time it is sent (never
    * before `now`). Lazily built batches are built one at a time between sends.
    */
-  private async send(batches: Iterable<PreparedBatch>, now: number): Promise<{ items: FireItem[]; codes: number[] }> {
+  private async send(batches: Iterable<PreparedBatch>, now: number): Promise<{ items: FireItem[]; codes: number[]; sentAt: number[] }> {
     const items: FireItem[] = [];
+    const sentAt: number[] = [];
     const pending: Promise<number[]>[] = [];
     for (const b of batches) {
-      pending.push(sendBatch(this.deps.redis, b, Math.max(now, this.deps.clock.now())));
+      const at = Math.max(now, this.deps.clock.now());
+      pending.push(sendBatch(this.deps.redis, b, at));
       items.push(...b.items);
+      for (let i = 0; i < b.items.length; i++) sentAt.push(at);
       await yieldToIo();
     }
-    return { items, codes: (await Promise.all(pending)).flat() };
+    return { items, codes: (await Promise.all(pending)).flat(), sentAt };
   }
 
   /** Like buildBatches, one batch at a time (built while the previous one runs in Redis). */
@@ -283,8 +286,9 @@ export class Dispatcher {
         await this.load(due, result.problems);
         batches = this.lazyBatches(due, now);
       }
-      const { items, codes } = await this.send(batches, now);
+      const { items, codes, sentAt } = await this.send(batches, now);
       const retry = absorbCodes(items, codes, result, byId, this.cache);
+      this.logFires(items, codes, sentAt);
       // A prepared round is always followed by a normal one: it picks up anything the
       // preparation did not see (normally nothing is due any more: one cheap read).
       if (!retry && !fromPrepared) break;
@@ -295,5 +299,23 @@ export class Dispatcher {
       this.deps.logger?.info({ now: new Date(now).toISOString(), enqueued: result.enqueued, skipped: result.skipped, schedules: result.schedules.length, durationMs: result.durationMs }, 'fired');
     }
     return result;
+  }
+
+  /**
+   * One log line per enqueued job: schedule id, job id, lateness (the job's enqueued_at
+   * minus its occurrence, as in the run record). Written after the batches went out, so
+   * logging never delays a fire.
+   */
+  private logFires(items: readonly FireItem[], codes: readonly number[], sentAt: readonly number[]): void {
+    const log = this.deps.logger;
+    if (!log || !log.isLevelEnabled('info')) return;
+    items.forEach((item, i) => {
+      const code = codes[i]!;
+      if (code <= 0) return;
+      const enqueues = item.ops.filter((op) => op.kind === 'enqueue');
+      // When the script skipped some (overlap, duplicate), which ones is not known here.
+      if (code !== enqueues.length) return void log.info({ schedule: item.id, enqueued: code, planned: enqueues.length }, 'jobs enqueued');
+      for (const op of enqueues) log.info({ schedule: item.id, jobId: op.jobId, occurrence: new Date(op.occurrence).toISOString(), latenessMs: sentAt[i]! - op.occurrence }, 'job enqueued');
+    });
   }
 }

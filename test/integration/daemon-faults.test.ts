@@ -90,6 +90,9 @@ describe('two daemons against one Redis', () => {
     expect(takeoverMs).toBeLessThan(2 * 2000 + 1000); // within the 2 s lease TTL plus polling (generous for a loaded CI box)
     await new Promise((r) => setTimeout(r, 8000));
     await b.stop();
+    // Every fire is logged with the schedule id, the job id and the lateness.
+    const fired = b.logs.find((l) => l.msg === 'job enqueued');
+    expect(fired).toMatchObject({ schedule: 'tick', jobId: expect.stringMatching(/^pyrq_tick_\d{8}T\d{6}Z$/), latenessMs: expect.any(Number) });
     const occ = await occurrencesInQueue('default', 'tick');
     const queued = await redis.lrange('rq:queue:default', 0, -1);
     expect(new Set(queued).size).toBe(queued.length); // no job id twice
