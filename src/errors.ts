@@ -33,9 +33,13 @@ export class PyrqError extends Error {
   }
 }
 
-/** Removes passwords from URLs (`redis://:secret@host` -> `redis://:***@host`). */
+/**
+ * Removes passwords from URLs (`redis://:secret@host` -> `redis://:***@host`). The
+ * credentials end at the *last* `@`, as ioredis and WHATWG URLs read them: a password
+ * such as `p@ss` may be written unencoded, and stopping at its first `@` printed `ss`.
+ */
 export function redactUrl(url: string): string {
-  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)([^@/?#]*)@/i, (_m, scheme: string, auth: string) => {
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)(\S*)@/i, (_m, scheme: string, auth: string) => {
     const colon = auth.indexOf(':');
     return colon === -1 ? `${scheme}${auth}@` : `${scheme}${auth.slice(0, colon)}:***@`;
   });
@@ -45,5 +49,5 @@ export function redactUrl(url: string): string {
 export function redactText(text: string, secrets: readonly (string | undefined)[]): string {
   let out = text;
   for (const s of secrets) if (s && s.length >= 3) out = out.split(s).join('***');
-  return out.replace(/([a-z][a-z0-9+.-]*:\/\/[^@\s/?#]*@)/gi, (m) => redactUrl(m));
+  return out.replace(/([a-z][a-z0-9+.-]*:\/\/[^\s"']*@)/gi, (m) => redactUrl(m));
 }
