@@ -99,6 +99,11 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       else process.stderr.write(`Error: ${this.redact(err.message)}\n`);
       return undefined;
     }
+    // oclif exits 2 on a usage error (an unknown flag); for pyrq, 2 means "changes
+    // pending", so a script branching on `pyrq diff`'s 2 would take a typo for a plan.
+    const oclif = (err as { oclif?: { exit?: number } }).oclif;
+    if (oclif?.exit === 2) oclif.exit = 1;
+    if ((err as { exitCode?: number }).exitCode === 2) (err as { exitCode?: number }).exitCode = 1;
     return super.catch(err);
   }
 
