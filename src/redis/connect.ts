@@ -37,7 +37,10 @@ function baseOptions(cfg: RedisConfig, opts: ConnectOptions): RedisOptions {
       commandTimeout: 15_000,
     };
   }
-  return { ...common, connectTimeout: 5_000, maxRetriesPerRequest: 1, retryStrategy: (n) => (n > 2 ? null : 200 * n) };
+  // sentinelRetryStrategy too: ioredis's default asks the sentinels forever, so a master
+  // name no sentinel knows hung a one-shot command instead of failing it.
+  const giveUp = (n: number) => (n > 2 ? null : 200 * n);
+  return { ...common, connectTimeout: 5_000, maxRetriesPerRequest: 1, retryStrategy: giveUp, sentinelRetryStrategy: giveUp };
 }
 
 export function createRedis(cfg: RedisConfig, opts: ConnectOptions = {}): Redis {
@@ -61,8 +64,9 @@ export async function connectRedis(cfg: RedisConfig, opts: ConnectOptions = {}):
     return redis;
   } catch (e) {
     redis.disconnect();
-    const where = cfg.sentinels?.length ? `sentinel master "${cfg.name ?? 'mymaster'}"` : redactUrl(cfg.url);
+    const sentinel = cfg.sentinels?.length ? `sentinel master "${cfg.name ?? 'mymaster'}"` : undefined;
     const why = (lastError ?? (e as Error)).message;
-    throw new PyrqError('REDIS_UNAVAILABLE', `cannot connect to Redis at ${where}: ${why.replace(cfg.password ?? '\u0000', '***')} (set --redis-url, PYRQ_REDIS_URL or redis.url)`);
+    const hint = sentinel ? 'check redis.sentinels and redis.name' : 'set --redis-url, PYRQ_REDIS_URL or redis.url';
+    throw new PyrqError('REDIS_UNAVAILABLE', `cannot connect to Redis at ${sentinel ?? redactUrl(cfg.url)}: ${why.replace(cfg.password ?? '\u0000', '***')} (${hint})`);
   }
 }
