@@ -19,6 +19,14 @@ export const configFileSchema = z.strictObject({
       name: z.string().optional().meta({ description: 'Sentinel master name.' }),
       password: z.string().optional(),
       passwordFile: z.string().optional(),
+      tls: z
+        .strictObject({
+          ca: z.string().optional().meta({ description: 'PEM file of the CA that signed the server certificate (else the system CAs and NODE_EXTRA_CA_CERTS).' }),
+          cert: z.string().optional().meta({ description: 'PEM client certificate, for a server with tls-auth-clients yes (its default).' }),
+          key: z.string().optional().meta({ description: 'PEM private key of the client certificate.' }),
+        })
+        .optional()
+        .meta({ description: 'TLS for a rediss:// URL. Paths are relative to the config file.' }),
     })
     .optional(),
   files: z.strictObject({ dir: z.string().optional(), maxFileBytes: z.number().int().positive().optional() }).optional(),

@@ -10,6 +10,8 @@ export interface RedisConfig {
   sentinels?: { host: string; port: number }[];
   name?: string;
   password?: string;
+  /** TLS files (absolute paths) for a `rediss://` URL; read when connecting, never logged. */
+  tls?: { ca?: string; cert?: string; key?: string };
 }
 
 export interface MysqlConfig {

@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import TOML from '@iarna/toml';
 import YAML from 'yaml';
-import { PyrqError } from '../errors.js';
+import { PyrqError, redactUrl } from '../errors.js';
 import { fromZodIssues, issueText, knownKeysAt } from '../model/issues.js';
 import { isValidTimezone } from '../model/timezone.js';
 import { type Config, DEFAULTS, defaultSocketPath } from './config.js';
@@ -120,17 +120,27 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     if (socketMode & 0o002) throw new PyrqError('CONFIG_INVALID', `${where}: daemon.socketMode: ${dm.socketMode} would make the socket world-writable; use 0660 or stricter`);
   }
   const redisPassword = f.redis?.passwordFile ? readSecretFile(fromFile(f.redis.passwordFile)!, `${where}: redis.passwordFile`) : f.redis?.password;
+  const redisUrl = flags.redisUrl ?? env.PYRQ_REDIS_URL ?? f.redis?.url ?? DEFAULTS.redisUrl;
+  const t = f.redis?.tls;
+  const tls = t ? { ca: fromFile(t.ca), cert: fromFile(t.cert), key: fromFile(t.key) } : undefined;
+  if (t) {
+    // Say so rather than connect in plain text, or half-configure a client certificate.
+    if (f.redis?.sentinels?.length) throw new PyrqError('CONFIG_INVALID', `${where}: redis.tls: TLS through Sentinel is not supported; use redis.url with rediss://`);
+    if (!/^rediss:\/\//i.test(redisUrl)) throw new PyrqError('CONFIG_INVALID', `${where}: redis.tls is set but the Redis URL ${JSON.stringify(redactUrl(redisUrl))} is not rediss://`);
+    if ((t.cert === undefined) !== (t.key === undefined)) throw new PyrqError('CONFIG_INVALID', `${where}: redis.tls: cert and key go together (a client certificate needs its key)`);
+  }
 
   return {
     configFile,
     timezone,
     allow: f.allow,
     redis: {
-      url: flags.redisUrl ?? env.PYRQ_REDIS_URL ?? f.redis?.url ?? DEFAULTS.redisUrl,
+      url: redisUrl,
       prefix: flags.prefix ?? env.PYRQ_PREFIX ?? f.redis?.prefix ?? DEFAULTS.prefix,
       sentinels: f.redis?.sentinels,
       name: f.redis?.name,
       password: redisPassword,
+      tls,
     },
     files: dir !== undefined ? { dir, maxFileBytes: f.files?.maxFileBytes } : undefined,
     mysql,

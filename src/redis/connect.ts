@@ -6,6 +6,7 @@
 import { Redis, type RedisOptions } from 'ioredis';
 import type { RedisConfig } from '../config/config.js';
 import { PyrqError, redactUrl } from '../errors.js';
+import { tlsOptions } from './tls.js';
 
 export interface ConnectOptions {
   /** Daemon mode: never give up, queue commands while reconnecting. */
@@ -20,6 +21,8 @@ function baseOptions(cfg: RedisConfig, opts: ConnectOptions): RedisOptions {
     enableAutoPipelining: false,
   };
   if (cfg.password !== undefined) common.password = cfg.password;
+  const tls = tlsOptions(cfg);
+  if (tls) common.tls = tls;
   if (opts.persistent) {
     return {
       ...common,
