@@ -7,7 +7,7 @@ import { BaseCommand } from '../base-command.js';
 
 export default class Status extends BaseCommand<typeof Status> {
   static override summary = 'Show the schedules, their next and last runs, source health and the leader.';
-  static override description = `Asks the running daemon over its socket when one answers (daemon, leader, source health, last reconcile and its errors, every schedule), and otherwise reads the same from Redis (source health as the daemon last recorded it).
+  static override description = `Asks the running daemon over its socket when one answers (daemon, leader, source health, last reconcile and its errors, every schedule), and otherwise reads the same from Redis (source health as the daemon, or the last pyrq apply, recorded it).
 
 Per schedule: id, trigger, timezone, queue, enabled, next fire time (absolute and relative), last run and its outcome and lateness, and the source that owns it.`;
 
@@ -43,9 +43,9 @@ Per schedule: id, trigger, timezone, queue, enabled, next fire time (absolute an
 
 function renderReport(r: StatusReport): string[] {
   const out: string[] = [];
-  out.push(r.via === 'daemon' ? `Daemon: pid ${String(r.daemon?.pid)}, ${r.daemon?.leader ? 'leader' : 'standby'}; leader: ${r.leader ?? 'none'}` : `No daemon answered; from Redis. Leader: ${r.leader ?? 'none'}`);
+  out.push(r.via === 'daemon' ? `Daemon: pid ${String(r.daemon?.pid)}, ${r.daemon?.leader ? 'leader' : 'standby'}; leader: ${r.leader ?? 'none'}` : `No daemon answered; from Redis (source health as last recorded). Leader: ${r.leader ?? 'none'}`);
   for (const s of r.sources) {
-    out.push(`Source ${s.source}: ${s.stale ? 'STALE' : 'ok'}, ${s.schedules} schedules${s.held ? `, ${s.held} held` : ''}${s.errors.length ? `, ${s.errors.length} error(s)` : ''} (as of ${new Date(s.at).toISOString()})`);
+    out.push(`Source ${s.source}: ${s.stale ? 'STALE' : 'ok'}, ${s.schedules} schedules${s.held ? `, ${s.held} held` : ''}${s.errors.length ? `, ${s.errors.length} error(s)` : ''} (as of ${new Date(s.at).toISOString()}${s.by ? `, recorded by ${s.by}` : ''})`);
     for (const e of s.errors.slice(0, 10)) out.push(`  ! ${e}`);
   }
   if (r.lastReconcile) out.push(`Last reconcile: ${JSON.stringify(r.lastReconcile)}`);

@@ -1,6 +1,6 @@
 /**
  * The status as Redis alone knows it (no daemon answering): schedules, the source
- * health the daemon last recorded, the last reconcile and the current lease holder.
+ * health the daemon or `pyrq apply` last recorded, the last reconcile and the current lease holder.
  */
 import type { Redis } from 'ioredis';
 import type { Registry } from '../registry/registry.js';
@@ -10,7 +10,8 @@ export interface StatusReport {
   via: 'daemon' | 'redis';
   daemon?: Record<string, unknown>;
   leader: string | null;
-  sources: { source: string; stale: boolean; schedules: number; held: number; errors: string[]; at: number }[];
+  /** `by`: who recorded it when not the daemon (`pyrq apply`). */
+  sources: { source: string; stale: boolean; schedules: number; held: number; errors: string[]; at: number; by?: string }[];
   lastReconcile: Record<string, unknown> | null;
   schedules: StatusRow[];
 }

@@ -74,9 +74,13 @@ function loadCases(corpus: string): Case[] {
   return cases.sort((a, b) => a.name.localeCompare(b.name));
 }
 
-/** DUMP of every key under the prefix: equal snapshots mean a byte-identical registry. */
+/**
+ * DUMP of every key under the prefix: equal snapshots mean a byte-identical registry.
+ * Except `<prefix>sources`: that is not the registry but the source health that apply
+ * records for `pyrq status` (its errors are checked against the printed ones instead).
+ */
 async function snapshot(redis: Redis, prefix: string): Promise<Record<string, string>> {
-  const keys = (await redis.keys(`${prefix}*`)).sort();
+  const keys = (await redis.keys(`${prefix}*`)).filter((k) => k !== `${prefix}sources`).sort();
   const out: Record<string, string> = {};
   for (const k of keys) out[k] = (await redis.dumpBuffer(k))!.toString('base64');
   return out;
@@ -145,6 +149,9 @@ describe('the bad-input corpus', () => {
             expect(r.code, `${c.name}: exit code\n${r.stdout}\n${r.stderr}`).toBe(1);
             expectLines(errorLines(r.stdout), c.expected, c.name);
             expect(await snapshot(redis, lane.prefix), `${c.name}: registry changed`).toEqual(before);
+            // What `pyrq status` will show without a daemon: the same lines.
+            const health = JSON.parse((await redis.hget(`${lane.prefix}sources`, 'files')) ?? '{}') as { errors?: string[] };
+            expectLines(health.errors ?? [], c.expected, `${c.name}: recorded source health`);
           } catch (e) {
             failures.push(`${c.name}: ${(e as Error).message}`);
           }
