@@ -308,7 +308,7 @@ export class Dispatcher {
    */
   private logFires(items: readonly FireItem[], codes: readonly number[], sentAt: readonly number[]): void {
     const log = this.deps.logger;
-    if (!log || !log.isLevelEnabled('info')) return;
+    if (!log || log.isLevelEnabled?.('info') === false) return;
     items.forEach((item, i) => {
       const code = codes[i]!;
       if (code <= 0) return;
