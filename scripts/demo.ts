@@ -131,7 +131,7 @@ async function main(): Promise<void> {
 
     console.log(`Dispatching for ${SECONDS} s (what pyrq daemon does while it is the leader):`);
     const config: Pick<Config, 'dispatch' | 'frappe'> = {
-      dispatch: { catchup: 'latest', overlap: 'allow', historyLength: 50, batchSize: 1000 },
+      dispatch: { catchup: 'latest', overlap: 'allow', historyLength: 50, batchSize: 1000, graceMs: 5_000 },
       frappe: { benchId: BENCH, user: 'Administrator' },
     };
     const t0 = Date.now();

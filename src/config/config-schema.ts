@@ -53,6 +53,7 @@ export const configFileSchema = z.strictObject({
       overlap: z.enum(OVERLAP_POLICIES).optional(),
       historyLength: z.number().int().positive().optional(),
       batchSize: z.number().int().positive().optional(),
+      grace: duration.optional().meta({ description: 'An occurrence at most this late counts as on time and fires under every catch-up policy. Default 5s.' }),
     })
     .optional(),
   daemon: z

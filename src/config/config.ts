@@ -43,6 +43,8 @@ export interface Config {
     overlap: OverlapPolicy;
     historyLength: number;
     batchSize: number;
+    /** An occurrence at most this late is on time, not missed (ms). */
+    graceMs: number;
   };
   daemon: { socket: string; socketMode: number; socketGroup?: string; resyncIntervalMs: number; leaseTtlMs: number; clientTimeoutMs: number };
   log: { level: string; file?: string; pretty: boolean };

@@ -155,6 +155,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
       overlap: d.overlap ?? 'allow',
       historyLength: d.historyLength ?? DEFAULTS.historyLength,
       batchSize: d.batchSize ?? DEFAULTS.batchSize,
+      graceMs: d.grace !== undefined ? parseConfigDuration(d.grace, `${where}: dispatch.grace`) : 5_000,
     },
     daemon: {
       socket: flags.socket ?? env.PYRQ_SOCKET ?? fromFile(dm.socket) ?? defaultSocketPath(env),

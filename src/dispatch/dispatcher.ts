@@ -80,7 +80,7 @@ export class Dispatcher {
   ) {
     const f = deps.config.frappe;
     this.cache = new ScheduleCache(deps.redis, deps.keys, { frappeBenchId: f.benchId, frappeSite: f.site, frappeUser: f.user });
-    this.graceMs = opts.graceMs ?? DEFAULT_GRACE_MS;
+    this.graceMs = opts.graceMs ?? deps.config.dispatch.graceMs ?? DEFAULT_GRACE_MS;
     this.maxSleepMs = opts.maxSleepMs ?? 60_000;
     this.prepareLeadMs = opts.prepareLeadMs ?? 500;
     this.quarantineMs = opts.quarantineMs ?? 60_000;

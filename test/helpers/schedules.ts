@@ -35,9 +35,9 @@ export async function applySpecs(redis: Redis, specs: Schedule[], clock: Clock, 
 }
 
 /** The settings the dispatcher reads, with test defaults. */
-export function dispatchConfig(over: { historyLength?: number; batchSize?: number; benchId?: string; site?: string } = {}): Pick<Config, 'dispatch' | 'frappe'> {
+export function dispatchConfig(over: { historyLength?: number; batchSize?: number; benchId?: string; site?: string; graceMs?: number } = {}): Pick<Config, 'dispatch' | 'frappe'> {
   return {
-    dispatch: { catchup: 'latest', overlap: 'allow', historyLength: over.historyLength ?? 50, batchSize: over.batchSize ?? 500 },
+    dispatch: { catchup: 'latest', overlap: 'allow', historyLength: over.historyLength ?? 50, batchSize: over.batchSize ?? 500, graceMs: over.graceMs ?? 5_000 },
     frappe: { benchId: over.benchId, site: over.site, user: 'Administrator' },
   };
 }

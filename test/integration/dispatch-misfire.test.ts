@@ -26,10 +26,10 @@ beforeEach(async () => {
 });
 
 /** Applies one every-minute schedule at T, then ticks once after `downMs` of downtime. */
-async function afterDowntime(fields: Record<string, unknown>, downMs: number, historyLength = 50) {
+async function afterDowntime(fields: Record<string, unknown>, downMs: number, historyLength = 50, graceMs?: number) {
   await applySpecs(redis, [makeSpec({ id: 'm', every: 60, ...fields })], clock);
   clock.set(T + downMs);
-  const tick = await new Dispatcher({ redis, keys, clock, config: dispatchConfig({ historyLength }) }).tickOnce();
+  const tick = await new Dispatcher({ redis, keys, clock, config: dispatchConfig({ historyLength, graceMs }) }).tickOnce();
   const history = (await readHistory(redis, keys, 'm', historyLength)).reverse();
   return {
     tick,
@@ -96,3 +96,16 @@ async function afterDowntimeAgain(fields: Record<string, unknown>) {
   clock.set(T);
   return afterDowntime(fields, 5 * M + 30_000);
 }
+
+describe('grace (dispatch.grace)', () => {
+  it('an occurrence 8 s late is missed with the default 5 s grace, on time with a 10 s grace', async () => {
+    const late = 60_000 + 8_000;
+    const strict = await afterDowntime({ catchup: 'skip' }, late);
+    expect(strict.outcomes).toEqual(['12:01 skipped:missed']);
+    await redis.flushall();
+    clock.set(T);
+    const lenient = await afterDowntime({ catchup: 'skip' }, late, 50, 10_000);
+    expect(lenient.outcomes).toEqual(['12:01 enqueued']);
+    expect(lenient.jobs).toEqual([job('12:01')]);
+  });
+});

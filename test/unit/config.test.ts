@@ -46,7 +46,9 @@ describe('settings precedence: flags > env > file > defaults', () => {
     const cfg = file('pyrq.yaml', 'redis:\n  url: redis://yaml:1/0\ndispatch:\n  catchup: all\n  startingDeadline: 10m\n');
     const c = loadConfig({}, { PYRQ_CONFIG: cfg });
     expect(c.redis.url).toBe('redis://yaml:1/0');
-    expect(c.dispatch).toMatchObject({ catchup: 'all', startingDeadline: 600 });
+    expect(c.dispatch).toMatchObject({ catchup: 'all', startingDeadline: 600, graceMs: 5000 });
+    const g = file('g.yaml', 'dispatch:\n  grace: 30s\n');
+    expect(loadConfig({ config: g }, {}).dispatch.graceMs).toBe(30_000);
   });
 
   it('names the file and the setting in errors', () => {
