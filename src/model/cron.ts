@@ -23,12 +23,24 @@ const FIELD_NAMES_6 = ['second', 'minute', 'hour', 'day-of-month', 'month', 'day
 const cache = new Map<string, Cron>();
 const CACHE_MAX = 10_000;
 
+// croner 11 gives every pattern its own 10,000-entry table of matching years (80 KB, most
+// of a Cron's memory: 2,000 expression/timezone pairs would hold 160 MB). pyrq's patterns
+// have no year field, so every year matches and one shared table serves them all. It is
+// frozen: croner only writes the table while parsing, and a later write must fail loudly.
+const EVERY_YEAR: readonly number[] = Object.freeze(new Array<number>(10_000).fill(1));
+
+function shareYearTable(c: Cron): void {
+  const p = (c as unknown as { _states?: { pattern?: { starYear?: unknown; year?: unknown } } })._states?.pattern;
+  if (p && p.starYear === true && Array.isArray(p.year) && p.year.length === EVERY_YEAR.length) p.year = EVERY_YEAR;
+}
+
 /** A (memoised) paused croner instance for `expr` in `timezone`. Throws on an invalid expression. */
 export function cronFor(expr: string, timezone: string): Cron {
   const key = `${timezone}\u0000${expr}`;
   let c = cache.get(key);
   if (c === undefined) {
     c = new Cron(expr, cronOptions(timezone));
+    shareYearTable(c);
     if (cache.size >= CACHE_MAX) cache.clear();
     cache.set(key, c);
   }
@@ -40,8 +52,23 @@ export function normalizeCron(expr: string): string {
   return expr.trim().split(/\s+/).join(' ');
 }
 
+// The verdict depends only on (expression, timezone), and validating it costs a croner
+// search (~100 µs); a registry repeats a few hundred pairs, so each is judged once.
+const problems = new Map<string, string | null>();
+
 /** Validates a cron expression; returns a reason (without the expression) or null. */
 export function cronProblem(expr: string, timezone: string): string | null {
+  const key = `${timezone}\u0000${expr}`;
+  let p = problems.get(key);
+  if (p === undefined) {
+    p = judgeCron(expr, timezone);
+    if (problems.size >= CACHE_MAX) problems.clear();
+    problems.set(key, p);
+  }
+  return p;
+}
+
+function judgeCron(expr: string, timezone: string): string | null {
   const parts = expr.split(' ');
   if (expr.startsWith('@')) {
     if (!/^@(yearly|annually|monthly|weekly|daily|midnight|hourly)$/i.test(expr)) {
