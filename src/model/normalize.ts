@@ -55,7 +55,10 @@ export function normalizeSchedule(raw: unknown, ctx: NormalizeContext = DEFAULT_
   }
   const rawId = (raw as { id?: unknown }).id;
   const id = typeof rawId === 'string' ? rawId : undefined;
-  const parsed = scheduleInputSchema.safeParse(raw, { reportInput: true });
+  // Without reportInput zod takes its fast path; the input is only needed for messages,
+  // so a failing schedule is checked again with it.
+  let parsed = scheduleInputSchema.safeParse(raw);
+  if (!parsed.success) parsed = scheduleInputSchema.safeParse(raw, { reportInput: true });
   if (!parsed.success) return { ok: false, issues: fromZodIssues(parsed.error.issues, SCHEDULE_FIELDS), id };
   const s = parsed.data;
   const issues: FieldIssue[] = [];
@@ -154,33 +157,32 @@ export function normalizeSchedule(raw: unknown, ctx: NormalizeContext = DEFAULT_
 
   if (issues.length > 0) return { ok: false, issues, id: s.id };
 
-  // Keys in sorted order; optional fields left out when absent so they do not affect the hash.
-  const out: Record<string, unknown> = {
-    args: s.args ?? [],
-    at: at === undefined ? undefined : formatTimestamp(at),
-    catchup: s.catchup ?? ctx.catchup,
-    cron,
-    description: s.description,
-    enabled: s.enabled ?? true,
-    endAt: endAt === undefined ? undefined : formatTimestamp(endAt),
-    every,
-    failureTtl: s.failureTtl,
-    function: s.function,
-    id: s.id,
-    kwargs: s.kwargs ?? {},
-    meta: s.meta ?? {},
-    overlap: s.overlap ?? ctx.overlap,
-    queue,
-    resultTtl: s.resultTtl,
-    site,
-    startAt: startAt === undefined ? undefined : formatTimestamp(startAt),
-    startingDeadline,
-    target,
-    timeout,
-    timezone,
-    ttl: s.ttl,
-    user,
-  };
-  for (const k of Object.keys(out)) if (out[k] === undefined) delete out[k];
+  // Keys in sorted order; optional fields left out when absent so they do not affect the
+  // hash. Absent fields are never added (rather than added and deleted): `delete` turns an
+  // object into a slow dictionary, and a registry holds 100,000 of these.
+  const out: Record<string, unknown> = { args: s.args ?? [] };
+  if (at !== undefined) out.at = formatTimestamp(at);
+  out.catchup = s.catchup ?? ctx.catchup;
+  if (cron !== undefined) out.cron = cron;
+  if (s.description !== undefined) out.description = s.description;
+  out.enabled = s.enabled ?? true;
+  if (endAt !== undefined) out.endAt = formatTimestamp(endAt);
+  if (every !== undefined) out.every = every;
+  if (s.failureTtl !== undefined) out.failureTtl = s.failureTtl;
+  out.function = s.function;
+  out.id = s.id;
+  out.kwargs = s.kwargs ?? {};
+  out.meta = s.meta ?? {};
+  out.overlap = s.overlap ?? ctx.overlap;
+  out.queue = queue;
+  if (s.resultTtl !== undefined) out.resultTtl = s.resultTtl;
+  if (site !== undefined) out.site = site;
+  if (startAt !== undefined) out.startAt = formatTimestamp(startAt);
+  if (startingDeadline !== undefined) out.startingDeadline = startingDeadline;
+  out.target = target;
+  out.timeout = timeout;
+  out.timezone = timezone;
+  if (s.ttl !== undefined) out.ttl = s.ttl;
+  if (user !== undefined) out.user = user;
   return { ok: true, schedule: out as Schedule };
 }
