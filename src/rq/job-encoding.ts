@@ -83,11 +83,23 @@ export function rqTimestamp(ms: number): string {
 const compressed = new Map<string, Buffer>();
 const COMPRESSED_MAX = 20_000;
 
+/**
+ * A copy of `b` in memory of its own. The dispatcher keeps encoded payloads for as long as
+ * a schedule exists, and a view keeps everything it is a view of: deflateSync's 16 KiB
+ * output chunk, or a slab of Node's buffer pool shared with short-lived buffers (a
+ * 100,000-schedule daemon held hundreds of MB that way).
+ */
+function keepable(b: Buffer): Buffer {
+  const out = Buffer.allocUnsafeSlow(b.length);
+  b.copy(out);
+  return out;
+}
+
 function compress(pickle: Buffer): Buffer {
   const key = pickle.toString('latin1');
   let out = compressed.get(key);
   if (out === undefined) {
-    out = deflateSync(pickle);
+    out = keepable(deflateSync(pickle));
     if (compressed.size >= COMPRESSED_MAX) compressed.clear();
     compressed.set(key, out);
   }
@@ -120,7 +132,7 @@ export function encodeSchedule(spec: Schedule, hash: string, opts: EncodeOptions
   const failureTtl = spec.failureTtl ?? (frappe ? FRAPPE_FAILURE_TTL : undefined);
   const description = spec.description ?? callString(frappe ? spec.function : funcName, args, frappe ? (spec.kwargs as { [k: string]: PyValue }) : kwargs);
   const userMeta = spec.meta as { [k: string]: PyValue };
-  const metaTemplate = encodeMeta(spec.id, hash, userMeta, OCCURRENCE_PLACEHOLDER, 'schedule');
+  const metaTemplate = keepable(encodeMeta(spec.id, hash, userMeta, OCCURRENCE_PLACEHOLDER, 'schedule'));
   const metaOffset = metaTemplate.lastIndexOf(OCCURRENCE_PLACEHOLDER, undefined, 'latin1');
   return {
     id: spec.id,
