@@ -77,7 +77,7 @@ export class DaemonHandlers {
     if (typeof id === 'string') await this.assertMayOwn(id);
     const r = await this.d.socketSource.upsert(raw);
     if (!r.ok) throw new PyrqError('VALIDATION_FAILED', `${r.id !== undefined ? `(id ${JSON.stringify(r.id)}) ` : ''}${r.issues.map(issueText).join('; ')}`);
-    const result = await this.d.loop.request({ sources: [SOCKET_SOURCE], reason: 'socket upsert' });
+    const result = await this.d.loop.request({ sources: [SOCKET_SOURCE], scope: [r.schedule.id], reason: 'socket upsert' });
     const change = result.plan.changes.find((c) => c.id === r.schedule.id);
     const error = result.plan.errors.find((e) => e.id === r.schedule.id);
     if (error) throw new PyrqError('DAEMON_ERROR', formatSourceError(error));
@@ -94,7 +94,7 @@ export class DaemonHandlers {
 
   private async remove(id: string): Promise<unknown> {
     if (await this.d.socketSource.remove(id)) {
-      const result = await this.d.loop.request({ sources: [SOCKET_SOURCE], reason: 'socket delete' });
+      const result = await this.d.loop.request({ sources: [SOCKET_SOURCE], scope: [id], reason: 'socket delete' });
       return { id, deleted: result.plan.changes.some((c) => c.id === id && c.action === 'delete') || !(await this.d.registry.readIndexIds([id])).has(id) };
     }
     const owner = (await this.d.registry.readIndexIds([id])).get(id);

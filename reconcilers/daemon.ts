@@ -109,7 +109,8 @@ export class Daemon {
     for (const s of this.sources) {
       await s.watch?.((change) => {
         if (!this.lease.isLeader) return;
-        void this.reconcile({ sources: [change.source], reason: `${change.source} changed${change.origins ? `: ${change.origins.slice(0, 5).join(', ')}` : ''}` });
+        // Scoped: the plan covers what the source says changed (a full run when it cannot say).
+        void this.reconcile({ sources: [change.source], scope: change.ids ?? [], reason: `${change.source} changed${change.origins ? `: ${change.origins.slice(0, 5).join(', ')}` : ''}` });
       });
     }
     this.lease = new LeaderLease(this.redis, this.keys.leader, config.daemon.leaseTtlMs, {
@@ -178,7 +179,7 @@ export class Daemon {
     this.buildSources();
     for (const s of this.sources) {
       await s.watch?.((change) => {
-        if (this.lease.isLeader) void this.reconcile({ sources: [change.source], reason: `${change.source} changed` });
+        if (this.lease.isLeader) void this.reconcile({ sources: [change.source], scope: change.ids ?? [], reason: `${change.source} changed` });
       });
     }
     if (this.lease.isLeader) await this.reconcile({ deep: true, reason: 'configuration reloaded' });

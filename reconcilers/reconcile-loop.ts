@@ -20,6 +20,11 @@ export interface ReconcileRequest {
    * Undefined: all sources. Entries of sources that do not take part are left alone.
    */
   sources?: string[];
+  /**
+   * Only these ids changed, plus whatever the sources report as changed (a file event
+   * passes `[]`, a socket upsert its id): see `ReconcileOptions.scope`. Undefined: all.
+   */
+  scope?: string[];
 }
 
 export interface LoopOptions {
@@ -80,7 +85,7 @@ export class ReconcileLoop {
       const deps = this.deps();
       const scope = req.sources;
       const sources = scope ? deps.sources.filter((s) => scope.includes(s.name)) : deps.sources;
-      const result = await reconcileOnce({ ...deps, sources }, { deep: req.deep });
+      const result = await reconcileOnce({ ...deps, sources }, { deep: req.deep, scope: req.scope });
       this.failures = 0;
       this.lastResult = result;
       this.lastRunAt = Date.now();
@@ -95,8 +100,9 @@ export class ReconcileLoop {
       const delay = Math.min(max, min * 2 ** Math.min(this.failures - 1, 16));
       log?.error({ err, reason: req.reason, attempt: this.failures, retryInMs: delay }, 'reconcile failed; retrying');
       for (const w of waiters) w(err);
-      // Retry the same request (merged with anything that arrived meanwhile) after the backoff.
-      this.pending = merge(this.pending, req);
+      // Retry the same request (merged with anything that arrived meanwhile) after the
+      // backoff, unscoped: the sources' record of what changed went with the failed run.
+      this.pending = merge(this.pending, { ...req, scope: undefined });
       if (!this.stopped) {
         this.retryTimer = setTimeout(() => {
           this.retryTimer = null;
@@ -123,11 +129,12 @@ export class ReconcileLoop {
   }
 }
 
-/** Two requests as one: deep if either is; all sources if either wants all, else the union. */
+/** Two requests as one: deep if either is; all sources (or ids) if either wants all, else the union. */
 function merge(a: ReconcileRequest | null, b: ReconcileRequest): ReconcileRequest {
   if (!a) return { ...b };
   const sources = a.sources === undefined || b.sources === undefined ? undefined : [...new Set([...a.sources, ...b.sources])];
-  return { deep: a.deep === true || b.deep === true, reason: mergeReason(a.reason, b.reason), sources };
+  const scope = a.scope === undefined || b.scope === undefined ? undefined : [...new Set([...a.scope, ...b.scope])];
+  return { deep: a.deep === true || b.deep === true, reason: mergeReason(a.reason, b.reason), sources, scope };
 }
 
 function mergeReason(a: string | undefined, b: string | undefined): string | undefined {

@@ -11,7 +11,7 @@ import type { Logger } from '../src/log.js';
 import { attachObserved, diff } from '../src/plan/diff.js';
 import type { Plan } from '../src/plan/types.js';
 import type { ApplyResult, Registry } from '../src/registry/registry.js';
-import type { Source } from '../src/source.js';
+import type { DesiredSchedule, Source, SourceSnapshot } from '../src/source.js';
 
 export interface ReconcileDeps {
   sources: readonly Source[];
@@ -25,6 +25,13 @@ export interface ReconcileOptions {
   dryRun?: boolean;
   /** Full re-sync: sources re-read from scratch, every registry entry checked for drift. */
   deep?: boolean;
+  /**
+   * Plan only what changed (the daemon's event path): these ids, plus the ids every
+   * source reports as `changed` since its previous snapshot, plus the ids it holds. The
+   * run is a full one when a source cannot say what changed or is stale, and when
+   * `deep` is set. The periodic deep re-sync remains what guarantees convergence.
+   */
+  scope?: readonly string[];
 }
 
 export interface ReconcileResult {
@@ -42,8 +49,18 @@ export async function reconcileOnce(deps: ReconcileDeps, opts: ReconcileOptions 
   const started = performance.now();
   const now = clock.now();
   const snapshots = await Promise.all(deps.sources.map((s) => s.snapshot({ fresh: opts.deep === true })));
-  const observed = opts.deep ? await deps.registry.readDeep(now) : await deps.registry.readIndex();
-  let plan = diff(snapshots, observed, now);
+  const scope = opts.deep || !opts.scope ? undefined : scopeOf(opts.scope, snapshots);
+  let plan: Plan;
+  if (scope) {
+    // Only the ids in scope, on both sides: one HMGET instead of reading the whole index,
+    // and a diff of a few entries instead of every schedule.
+    const observed = await deps.registry.readIndexIds([...scope]);
+    plan = diff(snapshots.map((s) => restrict(s, scope)), observed, now);
+    plan.sources.forEach((p, i) => (p.schedules = snapshots[i]!.schedules.length));
+  } else {
+    const observed = opts.deep ? await deps.registry.readDeep(now) : await deps.registry.readIndex();
+    plan = diff(snapshots, observed, now);
+  }
   const need = plan.changes.filter((c) => c.action !== 'create' && c.before === undefined).map((c) => c.id);
   if (need.length > 0) plan = attachObserved(plan, await deps.registry.readSpecs(need));
   let applied: ApplyResult | undefined;
@@ -54,7 +71,36 @@ export async function reconcileOnce(deps: ReconcileDeps, opts: ReconcileOptions 
     const summary = applied
       ? { created: applied.created.length, updated: applied.updated.length, deleted: applied.deleted.length, conflicts: applied.conflicts.length }
       : { planned: plan.changes.length };
-    log.info({ ...summary, unchanged: plan.unchanged, held: plan.held.length, errors: plan.errors.length, deep: opts.deep === true, durationMs }, 'reconcile');
+    log.info({ ...summary, unchanged: plan.unchanged, held: plan.held.length, errors: plan.errors.length, deep: opts.deep === true, ...(scope ? { scope: scope.size } : {}), durationMs }, 'reconcile');
   }
   return { runId, plan, applied, durationMs };
+}
+
+/**
+ * The ids a scoped run covers: the caller's, what every source says changed, and what
+ * it holds (so the plan reports them held). Undefined when a source cannot say.
+ */
+function scopeOf(ids: readonly string[], snapshots: readonly SourceSnapshot[]): Set<string> | undefined {
+  const scope = new Set(ids);
+  for (const s of snapshots) {
+    if (s.changed === undefined || s.stale) return undefined;
+    for (const id of s.changed) scope.add(id);
+    for (const id of s.heldIds) scope.add(id);
+  }
+  return scope;
+}
+
+/** A snapshot cut down to the ids in `scope` (looked up when the source keeps a map). */
+function restrict(s: SourceSnapshot, scope: ReadonlySet<string>): SourceSnapshot {
+  let schedules: DesiredSchedule[];
+  if (s.byId) {
+    schedules = [];
+    for (const id of scope) {
+      const d = s.byId.get(id);
+      if (d) schedules.push(d);
+    }
+  } else {
+    schedules = s.schedules.filter((d) => scope.has(d.spec.id));
+  }
+  return { ...s, schedules };
 }

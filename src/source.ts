@@ -45,6 +45,14 @@ export interface SourceSnapshot {
   stale: boolean;
   heldOrigins: string[];
   heldIds: string[];
+  /**
+   * When the source can tell: the ids whose desired state may differ from what this
+   * source reported in its previous snapshot (edited, added or removed). It lets the
+   * reconcile that follows one change plan just those ids. Undefined: unknown.
+   */
+  changed?: string[];
+  /** `schedules` by id, when the source keeps them so (a scoped reconcile looks ids up). */
+  byId?: ReadonlyMap<string, DesiredSchedule>;
 }
 
 /** "Something changed": optionally which origins or ids, so a reconcile can be scoped. */

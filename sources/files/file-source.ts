@@ -16,6 +16,7 @@ import { type NormalizeContext, normalizeSchedule } from '../../src/model/normal
 import { specHash } from '../../src/model/spec-hash.js';
 import type { Logger } from '../../src/log.js';
 import type { DesiredSchedule, Source, SourceChange, SourceError, SourceSnapshot } from '../../src/source.js';
+import { Claims } from './claims.js';
 import { isScheduleFile, parseScheduleFile } from './parse-file.js';
 import { DirectoryWatcher } from './watch-files.js';
 
@@ -40,66 +41,133 @@ interface CacheEntry {
 
 export const FILE_SOURCE = 'files';
 
+/** Files stat'ed (and read, when changed) at a time. */
+const READ_CONCURRENCY = 32;
+
 export class FileSource implements Source {
   readonly name = FILE_SOURCE;
   private readonly cache = new Map<string, CacheEntry>();
   private readonly maxBytes: number;
+  /** The previous snapshot (for `changed`); undefined after a fresh or stale one. */
+  private last?: SourceSnapshot;
+  /** Files re-read (or gone) since the previous snapshot. */
+  private readonly reread = new Set<string>();
+  /** Per re-read file: the ids it had and has, whose desired state may have changed. */
+  private readonly changedIds = new Map<string, string[]>();
+  /**
+   * Per file: the ids of its last version that could be read, i.e. what it applied. A
+   * broken file keeps them (they are held), so when it is fixed or deleted the ids it
+   * no longer has are in `changed`.
+   */
+  private readonly originIds = new Map<string, string[]>();
+  /** Who claims which id, following the files as they change. */
+  private readonly claims = new Claims();
+  /** Per file re-read (or gone) in the snapshot being taken: its result before. */
+  private readonly previous = new Map<string, FileResult | undefined>();
 
   constructor(readonly opts: FileSourceOptions) {
     this.maxBytes = opts.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
   }
 
   async snapshot(opts: { fresh?: boolean } = {}): Promise<SourceSnapshot> {
-    if (opts.fresh) this.cache.clear();
+    if (opts.fresh) {
+      this.cache.clear();
+      this.claims.clear();
+      this.last = undefined;
+    }
     const snap: SourceSnapshot = { source: this.name, schedules: [], errors: [], stale: false, heldOrigins: [], heldIds: [] };
     let files: string[];
     try {
       files = await this.listFiles();
     } catch (e) {
+      this.last = undefined;
       snap.stale = true;
       snap.errors.push({ source: this.name, origin: this.opts.dir, message: `cannot read the schedules directory: ${(e as Error).message}` });
       return snap;
     }
+    this.reread.clear();
+    this.previous.clear();
+    const changed = new Set<string>();
     const seen = new Set(files);
-    for (const path of this.cache.keys()) if (!seen.has(path)) this.cache.delete(path);
-    return this.collect(files);
+    for (const [path, entry] of this.cache) {
+      if (seen.has(path)) continue;
+      this.cache.delete(path);
+      this.previous.set(path, entry.result);
+    }
+    for (const [path, ids] of this.originIds) {
+      if (seen.has(path)) continue;
+      for (const id of ids) changed.add(id);
+      this.originIds.delete(path);
+      this.reread.add(path);
+    }
+    const results = await this.readAll(files);
+    const last = this.last;
+    // Nothing re-read, nothing removed: the previous snapshot still holds (a file event
+    // that changed nothing, or a file outside the directory's schedules).
+    if (last && this.reread.size === 0) return { ...last, changed: this.heldOriginIds(last) };
+    // The claims follow the files that changed, in file order (so that the first claim
+    // of a duplicate id is the first file's, as in a full read).
+    for (const [path, before] of this.previous) if (!seen.has(path) && before) this.claims.remove(path, before.schedules);
+    files.forEach((rel, i) => {
+      if (!this.previous.has(rel)) return;
+      const before = this.previous.get(rel);
+      if (before) this.claims.remove(rel, before.schedules);
+      this.claims.add(results[i]!.schedules);
+    });
+    this.previous.clear();
+    for (const origin of this.reread) for (const id of this.changedIds.get(origin) ?? []) changed.add(id);
+    this.changedIds.clear();
+    const out = this.assemble(files, results, this.claims);
+    this.last = out;
+    if (!last) return out;
+    // What broken files hold too, so that a plan of just these ids counts them as held.
+    for (const id of this.heldOriginIds(out)) changed.add(id);
+    return { ...out, changed: [...changed] };
   }
 
-  private async collect(files: readonly string[]): Promise<SourceSnapshot> {
-    const snap: SourceSnapshot = { source: this.name, schedules: [], errors: [], stale: false, heldOrigins: [], heldIds: [] };
-    const byId = new Map<string, DesiredSchedule>();
-    const dupes = new Map<string, Set<string>>();
-    for (const rel of files) {
-      const r = await this.readOne(rel);
-      if (r.errors.length > 0) {
-        snap.errors.push(...r.errors);
-        snap.heldOrigins.push(rel);
-        continue;
-      }
-      for (const d of r.schedules) {
-        const prev = byId.get(d.spec.id);
-        if (prev) {
-          const where = dupes.get(d.spec.id) ?? new Set([prev.origin]);
-          where.add(d.origin);
-          dupes.set(d.spec.id, where);
-        } else {
-          byId.set(d.spec.id, d);
-        }
-      }
+  private heldOriginIds(snap: SourceSnapshot): string[] {
+    return snap.heldOrigins.flatMap((origin) => this.originIds.get(origin) ?? []);
+  }
+
+  /** Reads (or takes from the cache) every file, a few at a time, in order. */
+  private async readAll(files: readonly string[]): Promise<FileResult[]> {
+    const results: FileResult[] = new Array(files.length);
+    for (let i = 0; i < files.length; i += READ_CONCURRENCY) {
+      const chunk = files.slice(i, i + READ_CONCURRENCY);
+      const rs = await Promise.all(chunk.map((rel) => this.readOne(rel)));
+      rs.forEach((r, j) => (results[i + j] = r));
     }
-    for (const [id, where] of dupes) {
-      byId.delete(id);
+    return results;
+  }
+
+  /**
+   * The snapshot of `files` (with their results, in order) and who claims which id.
+   * `byId` is the claims' own map: valid until the next snapshot.
+   */
+  private assemble(files: readonly string[], results: readonly FileResult[], claims: Claims): SourceSnapshot {
+    const snap: SourceSnapshot = { source: this.name, schedules: [], errors: [], stale: false, heldOrigins: [], heldIds: [] };
+    files.forEach((rel, i) => {
+      const r = results[i]!;
+      if (r.errors.length === 0) return;
+      snap.errors.push(...r.errors);
+      snap.heldOrigins.push(rel);
+    });
+    for (const [id, all] of claims.multi) {
       snap.heldIds.push(id);
-      const list = [...where];
+      const list = [...new Set(all.map((d) => d.origin))].sort();
       snap.errors.push({ source: this.name, origin: list[0], id, message: `id is defined in more than one file: ${list.join(', ')}; it keeps its applied state until only one file defines it` });
     }
-    snap.schedules = [...byId.values()];
+    snap.schedules = [...claims.single.values()];
+    snap.byId = claims.single;
     return snap;
   }
 
   /** A snapshot of just these files (relative paths): `pyrq validate FILE`. */
   async snapshotOf(files: readonly string[]): Promise<SourceSnapshot> {
-    return this.collect(files);
+    const results = await this.readAll(files);
+    const claims = new Claims();
+    for (const r of results) claims.add(r.schedules);
+    return this.assemble(files, results, claims);
   }
 
   /** How many schedule files the directory holds now. */
@@ -142,13 +210,18 @@ export class FileSource implements Source {
   private async readOne(rel: string): Promise<FileResult> {
     const full = join(this.opts.dir, rel);
     const fail = (message: string): FileResult => ({ schedules: [], errors: [{ source: this.name, origin: rel, message }] });
+    const unreadable = (message: string): FileResult => {
+      this.remember(rel);
+      this.cache.delete(rel);
+      return this.noteRead(rel, fail(message));
+    };
     let st;
     try {
       st = await stat(full);
     } catch (e) {
-      return fail(`cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+      return unreadable(`cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
     }
-    if (!st.isFile()) return fail('not a regular file');
+    if (!st.isFile()) return unreadable('not a regular file');
     const cached = this.cache.get(rel);
     if (cached && cached.size === st.size && cached.mtimeMs === st.mtimeMs && cached.ino === st.ino) return cached.result;
     let result: FileResult;
@@ -162,7 +235,23 @@ export class FileSource implements Source {
         result = fail(`cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
       }
     }
+    this.remember(rel);
     this.cache.set(rel, { size: st.size, mtimeMs: st.mtimeMs, ino: st.ino, result });
+    return this.noteRead(rel, result);
+  }
+
+  /** Keeps the result `rel` had before it is replaced (its claims are withdrawn). */
+  private remember(rel: string): void {
+    if (!this.previous.has(rel)) this.previous.set(rel, this.cache.get(rel)?.result);
+  }
+
+  /** Records that `rel` was (re-)read, for the next snapshot's `changed`. */
+  private noteRead(rel: string, result: FileResult): FileResult {
+    this.reread.add(rel);
+    const before = this.originIds.get(rel) ?? [];
+    const now = result.errors.length > 0 ? before : result.schedules.map((d) => d.spec.id);
+    this.originIds.set(rel, now);
+    this.changedIds.set(rel, [...before, ...now]);
     return result;
   }
 

@@ -30,7 +30,10 @@ export class SocketSource implements Source {
   ) {}
 
   async snapshot(): Promise<SourceSnapshot> {
-    const snap: SourceSnapshot = { source: this.name, schedules: [], errors: [], stale: false, heldOrigins: [], heldIds: [] };
+    // `changed: []`: pushed schedules change only through the control socket, whose
+    // handlers name the ids they change when they ask for a reconcile (its scope); a
+    // deep re-sync covers anything else (the store edited by hand).
+    const snap: SourceSnapshot = { source: this.name, schedules: [], errors: [], stale: false, heldOrigins: [], heldIds: [], changed: [] };
     let stored: Record<string, string>;
     try {
       stored = await this.redis.hgetall(this.keys.socketStore);
