@@ -59,6 +59,7 @@ export class Daemon {
   server!: ControlServer;
   readonly health = new Map<string, SourceHealth>();
   private resyncTimer: NodeJS.Timeout | null = null;
+  private readonly closers: (() => void)[] = [];
   private stopping = false;
 
   constructor(private opts: DaemonOptions) {
@@ -95,7 +96,13 @@ export class Daemon {
       logger,
       onResult: (r) => this.recordHealth(r),
     });
-    this.dispatcher = new Dispatcher({ redis: this.redis, keys: this.keys, clock: this.clock, logger, config });
+    // The dispatcher's bulk reads (warming thousands of schedules after a change) get a
+    // connection of their own, so that a socket request's few commands never queue
+    // behind them (an upsert took 150 ms instead of 5 with 100,000 schedules loaded).
+    const fireRedis = this.redis.duplicate({ lazyConnect: false });
+    fireRedis.on('error', () => undefined); // the main connection logs Redis errors
+    this.closers.push(() => fireRedis.disconnect());
+    this.dispatcher = new Dispatcher({ redis: fireRedis, keys: this.keys, clock: this.clock, logger, config });
     this.server = new ControlServer({
       path: config.daemon.socket,
       mode: config.daemon.socketMode,
@@ -197,6 +204,7 @@ export class Daemon {
     await this.loop?.stop();
     await this.lease?.stop(); // stops the dispatcher (after its tick in flight) and releases the lease
     for (const s of this.sources) await s.close().catch(() => {});
+    for (const close of this.closers) close();
     this.redis?.disconnect();
     this.logger.info('pyrq daemon stopped');
   }

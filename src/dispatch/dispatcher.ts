@@ -45,12 +45,16 @@ export interface DispatcherOptions {
   quarantineMs?: number;
   /** In idle time, load schedules due within this window ahead (after a start or a registry change). */
   warmWindowMs?: number;
+  /** After a registry change, warm up only once no change came for this long (ms). */
+  warmQuietMs?: number;
 }
 
 /** Script rounds per tick: a stale item is re-read and retried, but never forever. */
 const MAX_ROUNDS = 5;
 /** Schedules loaded per step of the idle-time warm-up, and the time kept free before a fire. */
 const WARM_CHUNK = 500;
+/** Schedules of the warm window checked per step (one ZRANGEBYSCORE page, one HMGET of the index). */
+const WARM_PAGE = 2000;
 const WARM_MARGIN_MS = 50;
 /** How often idle time is used to forget cached schedules that left the fire set. */
 const SWEEP_INTERVAL_MS = 10 * 60_000;
@@ -66,7 +70,10 @@ export class Dispatcher {
   private readonly prepareLeadMs: number;
   private readonly quarantineMs: number;
   private readonly warmWindowMs: number;
+  private readonly warmQuietMs: number;
   private warmDirty = true;
+  /** performance.now() of the last registry change announced on pyrq:events. */
+  private changedAt = -Infinity;
   private lastSweep = 0;
   private chain: Promise<unknown> = Promise.resolve();
   private running = false;
@@ -85,6 +92,7 @@ export class Dispatcher {
     this.prepareLeadMs = opts.prepareLeadMs ?? 500;
     this.quarantineMs = opts.quarantineMs ?? 60_000;
     this.warmWindowMs = opts.warmWindowMs ?? 10 * 60_000;
+    this.warmQuietMs = opts.warmQuietMs ?? 1000;
   }
 
   /** Fires everything due at `now` (default: the clock). Ticks never overlap. */
@@ -107,6 +115,7 @@ export class Dispatcher {
       // Something changed: retry quarantined schedules, load new ones, re-plan the sleep.
       this.quarantine.clear();
       this.warmDirty = true;
+      this.changedAt = performance.now();
       this.sleeper.wake();
     });
     await sub.subscribe(this.deps.keys.events);
@@ -133,7 +142,10 @@ export class Dispatcher {
         failures = 0;
         let earliest = await this.earliest();
         const idle = () => earliest === null || earliest - this.deps.clock.now() > this.prepareLeadMs + WARM_MARGIN_MS;
-        if (this.warmDirty && idle()) {
+        // Warming checks the whole window; after a change it waits until changes settle,
+        // so a burst of socket upserts is not slowed by one warm-up each.
+        const settling = this.warmDirty ? this.changedAt + this.warmQuietMs - performance.now() : 0;
+        if (this.warmDirty && settling <= 0 && idle()) {
           await this.warm(earliest === null ? Infinity : earliest - this.prepareLeadMs - WARM_MARGIN_MS);
           earliest = await this.earliest();
         }
@@ -143,6 +155,11 @@ export class Dispatcher {
         }
         if (!this.running) break;
         const delay = earliest === null ? this.maxSleepMs : Math.min(Math.max(earliest - this.deps.clock.now(), 0), this.maxSleepMs);
+        if (settling > 0 && delay - this.prepareLeadMs > settling) {
+          // Warm up once the changes have settled (the fire path loads what it fires anyway).
+          await this.sleeper.sleep(settling);
+          continue;
+        }
         if (earliest !== null && delay > 0 && delay < this.maxSleepMs) {
           // Sleep until shortly before the fire time, prepare it, sleep the rest.
           if (delay > this.prepareLeadMs && (await this.sleeper.sleep(delay - this.prepareLeadMs))) continue;
@@ -176,12 +193,21 @@ export class Dispatcher {
    */
   private async warm(deadline: number): Promise<void> {
     const { redis, keys, clock } = this.deps;
-    const ids = await redis.zrangebyscore(keys.next, '-inf', clock.now() + this.warmWindowMs);
-    await this.cache.dropStale(ids);
-    const missing = ids.filter((id) => !this.cache.isFresh(id) && !this.quarantine.has(id));
-    for (let i = 0; i < missing.length; i += WARM_CHUNK) {
+    const until = clock.now() + this.warmWindowMs;
+    // A page at a time, yielding between pages: this runs after every registry change,
+    // and with 100,000 schedules the window holds tens of thousands, whose check in one
+    // go held the event loop (and a socket request waiting on it) for ~60 ms.
+    for (let offset = 0; ; offset += WARM_PAGE) {
       if (!this.running || clock.now() >= deadline) return; // still dirty: continue in the next idle time
-      await this.load(missing.slice(i, i + WARM_CHUNK).map((id): [string, number] => [id, 0]), []);
+      const ids = await redis.zrangebyscore(keys.next, '-inf', until, 'LIMIT', offset, WARM_PAGE);
+      await this.cache.dropStale(ids);
+      const missing = ids.filter((id) => !this.cache.isFresh(id) && !this.quarantine.has(id));
+      for (let i = 0; i < missing.length; i += WARM_CHUNK) {
+        if (!this.running || clock.now() >= deadline) return;
+        await this.load(missing.slice(i, i + WARM_CHUNK).map((id): [string, number] => [id, 0]), []);
+        await yieldToIo();
+      }
+      if (ids.length < WARM_PAGE) break;
       await yieldToIo();
     }
     this.warmDirty = false;
