@@ -14,6 +14,16 @@ import { nextFireAfter } from '../schedule/next-fire.js';
 
 /** Changes per Lua call: big enough to amortise the round trip, small enough not to block Redis for long. */
 export const APPLY_BATCH = 500;
+/** Script calls per pipeline (round trip) when applying. */
+const BATCHES_PER_PIPELINE = 10;
+
+/** Sends a pipeline; the returned promise has a handler attached (it is awaited later). */
+function send(p: ReturnType<typeof scriptPipeline>): Promise<[Error | null, unknown][]> {
+  const sent = p.exec().then((r) => r ?? []);
+  sent.catch(() => undefined);
+  return sent;
+}
+
 /** Ids per pipelined read batch. */
 const READ_BATCH = 2000;
 
@@ -152,8 +162,17 @@ export class Registry {
     const result: ApplyResult = { created: [], updated: [], deleted: [], noop: [], conflicts: [] };
     const changes = plan.changes;
     if (changes.length === 0) return result;
-    const p = scriptPipeline(this.redis);
+    // A pipeline per few thousand changes, two in flight: Redis applies one while the
+    // next is built, and the arguments of 100,000 changes (~150 MB as strings, then
+    // again as the pipeline's write buffer) are never all in memory at once.
+    const execs: Promise<[Error | null, unknown][]>[] = [];
+    let p = scriptPipeline(this.redis);
     for (let i = 0; i < changes.length; i += APPLY_BATCH) {
+      if (i > 0 && i % (APPLY_BATCH * BATCHES_PER_PIPELINE) === 0) {
+        if (execs.length >= 1) await execs[execs.length - 1];
+        execs.push(send(p));
+        p = scriptPipeline(this.redis);
+      }
       const batch = changes.slice(i, i + APPLY_BATCH);
       const keys: string[] = [this.keys.index, this.keys.next];
       const args: (string | number)[] = [now, this.keys.events];
@@ -173,7 +192,8 @@ export class Registry {
       }
       pipelineScript(p, 'apply-changes', keys, args);
     }
-    const res = (await p.exec()) ?? [];
+    execs.push(send(p));
+    const res = (await Promise.all(execs)).flat();
     let k = 0;
     for (let b = 0; b < res.length; b++) {
       const [err, codes] = res[b]!;
