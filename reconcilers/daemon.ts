@@ -94,7 +94,11 @@ export class Daemon {
     this.buildSources();
     this.loop = new ReconcileLoop(() => ({ sources: this.sources, registry: this.registry, clock: this.clock, logger }), {
       logger,
-      onResult: (r) => this.recordHealth(r),
+      onResult: (r, req) => {
+        // A deep re-sync reads every source and entry: its garbage is collected in idle time.
+        if (req.deep) this.dispatcher.collectGarbageWhenIdle();
+        return this.recordHealth(r);
+      },
     });
     // The dispatcher's bulk reads (warming thousands of schedules after a change) get a
     // connection of their own, so that a socket request's few commands never queue

@@ -17,6 +17,7 @@
 import type { Redis } from 'ioredis';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config/config.js';
+import { fullGc, heapGrownBy } from '../gc.js';
 import type { Logger } from '../log.js';
 import type { Keys } from '../redis/keys.js';
 import { buildDueItem } from './build-items.js';
@@ -55,8 +56,12 @@ const MAX_ROUNDS = 5;
 const WARM_CHUNK = 500;
 /** Schedules of the warm window checked per step (one ZRANGEBYSCORE page, one HMGET of the index). */
 const WARM_PAGE = 2000;
+/** A warm-up that loads this many schedules asks for a garbage collection afterwards. */
+const WARM_GC_AFTER = 5000;
+/** Idle time is also used for a collection when this much garbage may have piled up. */
+const GC_GROWTH_BYTES = 64 * 1024 * 1024;
 const WARM_MARGIN_MS = 50;
-/** How often idle time is used to forget cached schedules that left the fire set. */
+/** How often idle time is used to forget cached schedules that left the fire set or are not due within the warm window. */
 const SWEEP_INTERVAL_MS = 10 * 60_000;
 
 export type { FiredSchedule, TickResult } from './tick-result.js';
@@ -72,6 +77,7 @@ export class Dispatcher {
   private readonly warmWindowMs: number;
   private readonly warmQuietMs: number;
   private warmDirty = true;
+  private gcWanted = false;
   /** performance.now() of the last registry change announced on pyrq:events. */
   private changedAt = -Infinity;
   private lastSweep = 0;
@@ -123,6 +129,19 @@ export class Dispatcher {
     this.loop = this.run();
   }
 
+  /**
+   * Asks for a full garbage collection after bulk work (a deep re-sync): in the loop's
+   * next idle time, never near a fire; at once when the loop is not running.
+   */
+  collectGarbageWhenIdle(): void {
+    if (!this.running) {
+      fullGc();
+      return;
+    }
+    this.gcWanted = true;
+    this.sleeper.wake();
+  }
+
   /** Stops the loop after the tick in flight (if any) has finished. */
   async stop(): Promise<void> {
     if (!this.running) return;
@@ -149,8 +168,12 @@ export class Dispatcher {
           await this.warm(earliest === null ? Infinity : earliest - this.prepareLeadMs - WARM_MARGIN_MS);
           earliest = await this.earliest();
         }
+        if ((this.gcWanted || heapGrownBy(GC_GROWTH_BYTES)) && idle()) {
+          this.gcWanted = false;
+          fullGc();
+        }
         if (this.deps.clock.now() - this.lastSweep > SWEEP_INTERVAL_MS && idle()) {
-          const swept = await this.cache.dropUnscheduled(() => !this.running || !idle());
+          const swept = await this.cache.dropUnscheduled(() => !this.running || !idle(), this.deps.clock.now() + this.warmWindowMs);
           if (swept !== null) this.lastSweep = this.deps.clock.now();
         }
         if (!this.running) break;
@@ -194,6 +217,7 @@ export class Dispatcher {
   private async warm(deadline: number): Promise<void> {
     const { redis, keys, clock } = this.deps;
     const until = clock.now() + this.warmWindowMs;
+    let loaded = 0;
     // A page at a time, yielding between pages: this runs after every registry change,
     // and with 100,000 schedules the window holds tens of thousands, whose check in one
     // go held the event loop (and a socket request waiting on it) for ~60 ms.
@@ -205,6 +229,8 @@ export class Dispatcher {
       for (let i = 0; i < missing.length; i += WARM_CHUNK) {
         if (!this.running || clock.now() >= deadline) return;
         await this.load(missing.slice(i, i + WARM_CHUNK).map((id): [string, number] => [id, 0]), []);
+        // Loading thousands leaves their replies and parses behind as garbage.
+        if ((loaded += WARM_CHUNK) >= WARM_GC_AFTER) this.gcWanted = true;
         await yieldToIo();
       }
       if (ids.length < WARM_PAGE) break;

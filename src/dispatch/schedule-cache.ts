@@ -6,12 +6,31 @@
  */
 import type { Redis } from 'ioredis';
 import type { Schedule } from '../model/schedule-schema.js';
+import type { TriggerSpec } from '../schedule/next-fire.js';
 import type { Keys } from '../redis/keys.js';
 import { parseStoredSpec } from '../registry/registry.js';
 import { type EncodedSchedule, type EncodeOptions, encodeSchedule } from '../rq/job-encoding.js';
 
+/**
+ * What the dispatcher keeps of a spec once its job is encoded: when and how it fires
+ * (the payload is in `enc`). Arguments, meta and description are not kept twice: with
+ * 100,000 schedules the cache holds tens of thousands of entries.
+ */
+export type FiringSpec = TriggerSpec & Pick<Schedule, 'catchup' | 'startingDeadline' | 'function'>;
+
+function firingSpec(s: Schedule): FiringSpec {
+  const f: FiringSpec = { enabled: s.enabled, timezone: s.timezone, catchup: s.catchup, function: s.function };
+  if (s.cron !== undefined) f.cron = s.cron;
+  if (s.every !== undefined) f.every = s.every;
+  if (s.at !== undefined) f.at = s.at;
+  if (s.startAt !== undefined) f.startAt = s.startAt;
+  if (s.endAt !== undefined) f.endAt = s.endAt;
+  if (s.startingDeadline !== undefined) f.startingDeadline = s.startingDeadline;
+  return f;
+}
+
 export interface CachedSchedule {
-  spec: Schedule;
+  spec: FiringSpec;
   hash: string;
   enc: EncodedSchedule;
   /** The schedule's lastJobId as last read or written; undefined: unknown, read it. */
@@ -90,10 +109,12 @@ export class ScheduleCache {
 
   /**
    * Forgets schedules that are no longer in the fire set (deleted, disabled, ended, done),
-   * so memory follows the registry when schedules come and go. One pipelined ZSCORE per
-   * cached id; returns how many were dropped, or null when `stop()` said to stop early.
+   * and those not due before `horizon` (epoch ms): they are loaded again before they
+   * fire. Memory follows what is about to fire, not everything that ever fired (after a
+   * day, that would be every schedule). One pipelined ZSCORE per cached id; returns how
+   * many were dropped, or null when `stop()` said to stop early.
    */
-  async dropUnscheduled(stop: () => boolean = () => false): Promise<number | null> {
+  async dropUnscheduled(stop: () => boolean = () => false, horizon = Infinity): Promise<number | null> {
     const ids = [...this.entries.keys()];
     let dropped = 0;
     for (let i = 0; i < ids.length; i += READ_BATCH) {
@@ -105,7 +126,7 @@ export class ScheduleCache {
       batch.forEach((id, j) => {
         const [err, score] = res[j] ?? [];
         if (err) throw err;
-        if (score === null) {
+        if (score === null || Number(score) > horizon) {
           this.entries.delete(id);
           dropped++;
         }
@@ -148,7 +169,7 @@ export class ScheduleCache {
     const spec = parseStoredSpec(specJson);
     if (!spec) return { id, message: 'the stored spec is not a valid schedule (run apply --deep to repair)' };
     try {
-      this.entries.set(id, { spec, hash, enc: encodeSchedule(spec, hash, this.encodeOptions), lastJobId });
+      this.entries.set(id, { spec: firingSpec(spec), hash, enc: encodeSchedule(spec, hash, this.encodeOptions), lastJobId });
       return undefined;
     } catch (e) {
       return { id, message: (e as Error).message };

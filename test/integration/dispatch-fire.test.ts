@@ -183,7 +183,7 @@ describe('schedule cache', () => {
     await cache.dropStale(['keep']);
     expect(cache.get('keep')).toBeUndefined();
     await cache.load(['keep']);
-    expect(cache.get('keep')!.spec.kwargs).toEqual({ v: 2 });
+    expect(cache.get('keep')!.enc.description).toBe('pyrq_fixtures.tasks.echo(v=2)');
   });
 });
 

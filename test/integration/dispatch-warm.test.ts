@@ -6,7 +6,7 @@
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Dispatcher } from '../../src/dispatch/dispatcher.js';
-import type { ScheduleCache } from '../../src/dispatch/schedule-cache.js';
+import { ScheduleCache } from '../../src/dispatch/schedule-cache.js';
 import { specHash } from '../../src/model/spec-hash.js';
 import { Keys } from '../../src/redis/keys.js';
 import { eventually } from '../helpers/daemon.js';
@@ -38,10 +38,21 @@ describe('dispatcher warm-up', () => {
       const changed = makeSpec({ id: 'w7', every: 3600, kwargs: { i: 'changed' } });
       await applySpecs(redis, [...specs.slice(0, 7), changed, ...specs.slice(8)], clock);
       await eventually(async () => cacheOf(d).get('w7')?.hash === specHash(changed), 'the changed spec reloaded', 10_000);
-      expect(cacheOf(d).get('w7')!.spec.kwargs).toEqual({ i: 'changed' });
+      expect(cacheOf(d).get('w7')!.enc.description).toBe("pyrq_fixtures.tasks.echo(i='changed')");
       expect(cacheOf(d).size).toBe(4500);
     } finally {
       await d.stop();
     }
+  });
+
+  it('the sweep forgets what is not due before the horizon; it is loaded again when due', async () => {
+    await redis.flushall();
+    const now = Date.now();
+    await applySpecs(redis, [makeSpec({ id: 'soon', every: 60 }), makeSpec({ id: 'later', at: new Date(now + 2 * 86_400_000).toISOString() })], clock);
+    const cache = new ScheduleCache(redis, keys, {});
+    expect(await cache.load(['soon', 'later'])).toEqual([]);
+    expect(await cache.dropUnscheduled(() => false, now + 5 * 60_000)).toBe(1);
+    expect(cache.get('soon')?.spec).toMatchObject({ every: 60, enabled: true, catchup: 'latest', function: 'pyrq_fixtures.tasks.echo' });
+    expect(cache.get('later')).toBeUndefined();
   });
 });
