@@ -9,7 +9,8 @@
  */
 import type { Redis } from 'ioredis';
 import { type Keys, RqKeys } from '../redis/keys.js';
-import { runScript } from '../redis/scripts.js';
+import { patchRespArg } from '../redis/resp.js';
+import { type PrebuiltScriptCall, prebuildScriptCall, sendPrebuiltScript } from '../redis/scripts.js';
 import { type EncodedSchedule, rqTimestamp } from '../rq/job-encoding.js';
 
 /** Item codes returned by the fire script. */
@@ -80,19 +81,27 @@ function itemArgs(keys: Keys, item: FireItem, k: string[], a: Arg[]): void {
   }
 }
 
-/** One script call's KEYS and ARGV, built ahead of time; the enqueue time is filled in when it is sent. */
+/**
+ * One script call, serialised ahead of time (`prebuildScriptCall`): everything but the
+ * enqueue time, which goes into two fixed-width arguments when the batch is sent.
+ */
 export interface PreparedBatch {
   items: FireItem[];
   keys: string[];
   args: Arg[];
+  call: PrebuiltScriptCall;
 }
 
-/** Builds the KEYS and ARGV of one script call (everything but the enqueue time). */
+/** Placeholders of ARGV[3] (epoch ms: 13 digits from 2001 to 2286) and ARGV[4] (RQ time). */
+const AT_PLACEHOLDER = '0'.repeat(13);
+const RQ_AT_PLACEHOLDER = rqTimestamp(0);
+
+/** Builds and serialises one script call (everything but the enqueue time). */
 export function prepareBatch(keys: Keys, items: FireItem[], opts: Pick<FireOptions, 'historyLength' | 'trigger'>): PreparedBatch {
   const k: string[] = [keys.next, RqKeys.queues];
-  const a: Arg[] = [opts.historyLength, items.length, 0, '', opts.trigger];
+  const a: Arg[] = [opts.historyLength, items.length, AT_PLACEHOLDER, RQ_AT_PLACEHOLDER, opts.trigger];
   for (const item of items) itemArgs(keys, item, k, a);
-  return { items, keys: k, args: a };
+  return { items, keys: k, args: a, call: prebuildScriptCall('fire-batch', k, a) };
 }
 
 /**
@@ -100,13 +109,23 @@ export function prepareBatch(keys: Keys, items: FireItem[], opts: Pick<FireOptio
  * can build or send the next batch while Redis runs this one). Resolves to the item
  * codes, in order. The returned promise already has a rejection handler attached, so a
  * failure surfaces where it is awaited and never as an unhandled rejection.
+ *
+ * A batch is sent once: its buffer is patched in place and handed to the socket.
  */
 export function sendBatch(redis: Redis, batch: PreparedBatch, at: number): Promise<number[]> {
-  batch.args[2] = at;
-  batch.args[3] = rqTimestamp(at);
-  // Buffers (pickled data and meta) go to Redis as raw bytes; ioredis accepts them
-  // wherever it accepts strings, the shared helper just does not say so in its type.
-  const sent = runScript<number[]>(redis, 'fire-batch', batch.keys, batch.args as (string | number)[]);
+  const atText = String(at);
+  let call = batch.call;
+  if (atText.length === AT_PLACEHOLDER.length) {
+    patchRespArg(call, call.argv(3), atText);
+    patchRespArg(call, call.argv(4), rqTimestamp(at));
+  } else {
+    // Not 13 digits (a test clock near 1970, or a fraction of a millisecond): serialise again.
+    const args = [...batch.args];
+    args[2] = at;
+    args[3] = rqTimestamp(at);
+    call = prebuildScriptCall('fire-batch', batch.keys, args);
+  }
+  const sent = sendPrebuiltScript<number[]>(redis, call);
   sent.catch(() => undefined);
   return sent;
 }

@@ -3,10 +3,12 @@
  * ioredis `defineCommand` (EVALSHA with a transparent EVAL fallback). Each script's
  * header comment documents its KEYS, ARGV and return codes.
  */
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Redis } from 'ioredis';
+import { Command, type Redis } from 'ioredis';
 import { PACKAGE_ROOT } from '../paths.js';
+import { type RespArg, type RespCommand, encodeRespCommand } from './resp.js';
 
 // Scripts are added here as they are written; each name is a file in src/redis/lua/.
 export const SCRIPT_NAMES = ['apply-changes', 'fire-batch', 'lease'] as const;
@@ -62,4 +64,61 @@ function scriptCommand(redis: Redis, name: string): (keys: readonly string[], ar
   ensureDefined(redis, name);
   const fn = (redis as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>)[commandName(name)]!;
   return (keys, args) => fn.call(redis, keys.length, ...keys, ...args);
+}
+
+/** SHA1 of a script's text, as EVALSHA wants it. */
+export function scriptSha(name: ScriptName): string {
+  let sha = shas.get(name);
+  if (sha === undefined) {
+    sha = createHash('sha1').update(scriptSource(name)).digest('hex');
+    shas.set(name, sha);
+  }
+  return sha;
+}
+const shas = new Map<ScriptName, string>();
+
+/** A script call serialised ahead of time (see resp.ts); `argv(i)` is the part index of ARGV[i]. */
+export interface PrebuiltScriptCall extends RespCommand {
+  name: ScriptName;
+  argv(i: number): number;
+}
+
+/** Serialises EVALSHA of script `name` with these keys and args, to be sent by `sendPrebuiltScript`. */
+export function prebuildScriptCall(name: ScriptName, keys: readonly string[], args: readonly RespArg[]): PrebuiltScriptCall {
+  const parts: RespArg[] = ['EVALSHA', scriptSha(name), keys.length];
+  for (const k of keys) parts.push(k);
+  for (const a of args) parts.push(a);
+  const base = 3 + keys.length - 1;
+  return { ...encodeRespCommand(parts), name, argv: (i) => base + i };
+}
+
+/** An ioredis command whose bytes on the wire were built beforehand. */
+class PrebuiltCommand extends Command {
+  constructor(
+    private readonly wire: Buffer,
+    sha: string,
+  ) {
+    // The args are only what ioredis shows in debug output; toWritable sends `wire`.
+    super('evalsha', [sha, '…prebuilt'], { replyEncoding: 'utf8' });
+  }
+
+  override toWritable(): Buffer {
+    return this.wire;
+  }
+}
+
+/**
+ * Sends a prebuilt script call. When the server does not know the script (a restarted
+ * or flushed Redis), loads it and sends the call once more: a NOSCRIPT reply means the
+ * script did not run, so the retry cannot apply anything twice.
+ */
+export async function sendPrebuiltScript<T = unknown>(redis: Redis, call: PrebuiltScriptCall): Promise<T> {
+  const sha = scriptSha(call.name);
+  try {
+    return (await redis.sendCommand(new PrebuiltCommand(call.wire, sha))) as T;
+  } catch (e) {
+    if (!(e instanceof Error) || !e.message.startsWith('NOSCRIPT')) throw e;
+    await redis.script('LOAD', scriptSource(call.name));
+    return (await redis.sendCommand(new PrebuiltCommand(call.wire, sha))) as T;
+  }
 }

@@ -69,6 +69,16 @@ describe('dispatcher: firing due schedules', () => {
     expect(await queue()).toEqual([jobId]);
   });
 
+  it('fires after Redis forgot its scripts (SCRIPT FLUSH, as after a restart): loads the script and runs it once', async () => {
+    await applySpecs(redis, [makeSpec({ id: 'after.flush', every: 60 })], clock);
+    const d = dispatcher();
+    await redis.script('FLUSH');
+    clock.set(T + 60_000);
+    expect((await d.tickOnce()).enqueued).toBe(1);
+    expect(await queue()).toEqual(['pyrq_after_oflush_20260601T120100Z']);
+    expect(await readHistory(redis, keys, 'after.flush', 10)).toHaveLength(1);
+  });
+
   it('"at" fires once and is then done; status says so', async () => {
     await applySpecs(redis, [makeSpec({ id: 'once', at: '2026-06-01T12:00:30Z' })], clock);
     const d = dispatcher();
