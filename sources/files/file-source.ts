@@ -12,12 +12,13 @@
  */
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
-import { type NormalizeContext, normalizeSchedule } from '../../src/model/normalize.js';
-import { specHash } from '../../src/model/spec-hash.js';
+import type { NormalizeContext } from '../../src/model/normalize.js';
 import type { Logger } from '../../src/log.js';
-import type { DesiredSchedule, Source, SourceChange, SourceError, SourceSnapshot } from '../../src/source.js';
+import type { Source, SourceChange, SourceSnapshot } from '../../src/source.js';
 import { Claims } from './claims.js';
-import { isScheduleFile, parseScheduleFile } from './parse-file.js';
+import { isScheduleFile } from './parse-file.js';
+import { ParsePool } from './parse-pool.js';
+import { type FileResult, failedFile, parseFileResult } from './parse-result.js';
 import { DirectoryWatcher } from './watch-files.js';
 
 /** Files larger than this are refused without being read (a schedule file is kilobytes). */
@@ -28,9 +29,11 @@ export interface FileSourceOptions {
   ctx: NormalizeContext;
   maxFileBytes?: number;
   logger?: Logger;
+  /** Parse threads for large reads (default: one per core, at most 4; 0 or 1: parse inline). */
+  parseThreads?: number;
+  /** Test hook: the parse worker to run instead of the built one. */
+  parseWorkerFile?: string;
 }
-
-type FileResult = { schedules: DesiredSchedule[]; errors: SourceError[] };
 
 interface CacheEntry {
   size: number;
@@ -129,13 +132,23 @@ export class FileSource implements Source {
     return snap.heldOrigins.flatMap((origin) => this.originIds.get(origin) ?? []);
   }
 
-  /** Reads (or takes from the cache) every file, a few at a time, in order. */
+  /**
+   * Reads (or takes from the cache) every file, a few at a time, in order. When many
+   * files need parsing (a cold start, a deep re-sync), parse workers do it (parse-pool.ts).
+   */
   private async readAll(files: readonly string[]): Promise<FileResult[]> {
     const results: FileResult[] = new Array(files.length);
-    for (let i = 0; i < files.length; i += READ_CONCURRENCY) {
-      const chunk = files.slice(i, i + READ_CONCURRENCY);
-      const rs = await Promise.all(chunk.map((rel) => this.readOne(rel)));
-      rs.forEach((r, j) => (results[i + j] = r));
+    const uncached = files.reduce((n, rel) => n + (this.cache.has(rel) ? 0 : 1), 0);
+    const pool = ParsePool.forFiles(this.name, this.opts.ctx, uncached, { threads: this.opts.parseThreads, workerFile: this.opts.parseWorkerFile });
+    const concurrency = pool ? READ_CONCURRENCY * 2 : READ_CONCURRENCY;
+    try {
+      for (let i = 0; i < files.length; i += concurrency) {
+        const chunk = files.slice(i, i + concurrency);
+        const rs = await Promise.all(chunk.map((rel) => this.readOne(rel, pool)));
+        rs.forEach((r, j) => (results[i + j] = r));
+      }
+    } finally {
+      await pool?.close();
     }
     return results;
   }
@@ -207,9 +220,9 @@ export class FileSource implements Source {
     return out.sort();
   }
 
-  private async readOne(rel: string): Promise<FileResult> {
+  private async readOne(rel: string, pool?: ParsePool): Promise<FileResult> {
     const full = join(this.opts.dir, rel);
-    const fail = (message: string): FileResult => ({ schedules: [], errors: [{ source: this.name, origin: rel, message }] });
+    const fail = (message: string): FileResult => failedFile(this.name, rel, message);
     const unreadable = (message: string): FileResult => {
       this.remember(rel);
       this.cache.delete(rel);
@@ -229,8 +242,8 @@ export class FileSource implements Source {
       result = fail(`file is ${st.size} bytes, over the limit of ${this.maxBytes} (files.maxFileBytes); refused without reading it`);
     } else {
       try {
-        const bytes = await readFile(full);
-        result = this.parse(rel, bytes);
+        // A failed worker is pyrq's problem, not the file's: parse it here instead.
+        result = pool ? await pool.parse(rel, full).catch(async () => this.parse(rel, await readFile(full))) : this.parse(rel, await readFile(full));
       } catch (e) {
         result = fail(`cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
       }
@@ -257,26 +270,6 @@ export class FileSource implements Source {
 
   /** Parses and validates one file's bytes (pure apart from `this.opts.ctx`). */
   parse(rel: string, bytes: Uint8Array): FileResult {
-    const parsed = parseScheduleFile(rel, bytes);
-    if (!parsed.ok) return { schedules: [], errors: [{ source: this.name, origin: rel, message: parsed.message }] };
-    const schedules: DesiredSchedule[] = [];
-    const errors: SourceError[] = [];
-    const firstAt = new Map<string, string>();
-    for (const { raw, locator } of parsed.entries) {
-      const r = normalizeSchedule(raw, this.opts.ctx);
-      if (!r.ok) {
-        for (const issue of r.issues) errors.push({ source: this.name, origin: rel, locator: locator || undefined, id: r.id, path: issue.path || undefined, message: issue.message });
-        continue;
-      }
-      const id = r.schedule.id;
-      const prev = firstAt.get(id);
-      if (prev !== undefined) {
-        errors.push({ source: this.name, origin: rel, locator: locator || undefined, id, message: `duplicate id: already defined at ${prev || 'the top of the file'}` });
-        continue;
-      }
-      firstAt.set(id, locator);
-      schedules.push({ spec: r.schedule, hash: specHash(r.schedule), origin: rel });
-    }
-    return errors.length > 0 ? { schedules: [], errors } : { schedules, errors };
+    return parseFileResult(this.name, rel, bytes, this.opts.ctx);
   }
 }

@@ -21,6 +21,7 @@ export function normalizeContext(config: Config): NormalizeContext {
     frappeSite: config.frappe.site,
     frappeUser: config.frappe.user,
     allowFunction: config.allow ? compileAllowlist(config.allow) : undefined,
+    allowPatterns: config.allow,
     allowDescription: config.allow ? `allow = ${config.allow.map((p) => JSON.stringify(p)).join(', ') || '[]'}` : undefined,
   };
 }

@@ -30,6 +30,8 @@ export interface NormalizeContext {
   frappeUser: string;
   /** When set, only functions it accepts may be scheduled (config `allow`). */
   allowFunction?: (fn: string) => boolean;
+  /** The config's `allow` patterns `allowFunction` was compiled from (for parse workers, which cannot be sent a function). */
+  allowPatterns?: readonly string[];
   /** Shown in the allowlist error, e.g. `btu.*, myapp.tasks.*`. */
   allowDescription?: string;
 }

@@ -1,0 +1,100 @@
+/**
+ * Parse workers for a large read: a cold `pyrq apply`, the daemon's start and its deep
+ * re-sync each parse every file. Parsing, validation and hashing are pure and CPU-bound
+ * (100,000 schedules cost ~6 s of one core, YAML most of it), so with more than one core
+ * the files are spread over worker threads; the main thread keeps stat'ing, caching and
+ * assembling. A small read (one edited file) stays on the main thread, where a worker's
+ * start-up (~50 ms) would cost more than it saves.
+ *
+ * A worker that fails is not an error of the source: its files are parsed inline.
+ */
+import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import type { NormalizeContext } from '../../src/model/normalize.js';
+import { PACKAGE_ROOT } from '../../src/paths.js';
+import type { FileResult } from './parse-result.js';
+import type { ParseRequest, ParseWorkerData } from './parse-worker.js';
+
+/** Fewer files than this to parse: not worth starting threads. */
+export const POOL_MIN_FILES = 24;
+const MAX_THREADS = 4;
+/** Files per thread at least, so a pool is never mostly start-up. */
+const FILES_PER_THREAD = 12;
+/** Young generation of a worker: parsing allocates fast, and a larger nursery collects less often. */
+const YOUNG_GENERATION_MB = 32;
+/** The compiled worker (the tests run the sources through vitest, the worker from the build). */
+const WORKER_FILE = join(PACKAGE_ROOT, 'dist', 'sources', 'files', 'parse-worker.js');
+
+interface Pending {
+  resolve(r: FileResult): void;
+  reject(e: Error): void;
+}
+
+class Thread {
+  readonly pending = new Map<number, Pending>();
+  failed?: Error;
+
+  constructor(readonly worker: Worker) {
+    worker.on('message', ({ seq, result }: { seq: number; result: FileResult }) => {
+      const p = this.pending.get(seq);
+      this.pending.delete(seq);
+      poolStats.parsed++;
+      p?.resolve(result);
+    });
+    const fail = (e: Error) => {
+      this.failed ??= e;
+      for (const p of this.pending.values()) p.reject(e);
+      this.pending.clear();
+    };
+    worker.on('error', fail);
+    worker.on('exit', (code) => fail(new Error(`parse worker exited with code ${code}`)));
+  }
+}
+
+/** Pools started and files parsed on their threads, by this process (tests check these). */
+export const poolStats = { started: 0, parsed: 0 };
+
+export class ParsePool {
+  private readonly threads: Thread[];
+  private seq = 0;
+
+  private constructor(n: number, file: string, data: ParseWorkerData) {
+    poolStats.started++;
+    this.threads = Array.from({ length: n }, () => new Thread(new Worker(file, { workerData: data, resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB } })));
+  }
+
+  /**
+   * A pool for parsing `files` files, or undefined when inline parsing is the better
+   * choice. `threads` caps the threads (default: the cores, at most 4; 0 or 1: inline);
+   * `workerFile` replaces the worker (tests).
+   */
+  static forFiles(source: string, ctx: NormalizeContext, files: number, opts: { threads?: number; workerFile?: string } = {}): ParsePool | undefined {
+    if (files < POOL_MIN_FILES) return undefined;
+    const n = Math.min(opts.threads ?? availableParallelism(), MAX_THREADS, Math.floor(files / FILES_PER_THREAD));
+    if (n < 2) return undefined;
+    // A context whose allowlist cannot be rebuilt from its patterns cannot cross to a thread.
+    if (ctx.allowFunction && !ctx.allowPatterns) return undefined;
+    const file = opts.workerFile ?? WORKER_FILE;
+    if (!existsSync(file)) return undefined;
+    const { allowFunction: _fn, ...plain } = ctx;
+    return new ParsePool(n, file, { source, ctx: plain });
+  }
+
+  /** Reads and parses `full` (shown as `rel`) on the least busy thread. Rejects when that thread fails. */
+  parse(rel: string, full: string): Promise<FileResult> {
+    const live = this.threads.filter((t) => !t.failed);
+    if (live.length === 0) return Promise.reject(this.threads[0]!.failed!);
+    const t = live.reduce((a, b) => (b.pending.size < a.pending.size ? b : a));
+    const seq = ++this.seq;
+    return new Promise((resolve, reject) => {
+      t.pending.set(seq, { resolve, reject });
+      t.worker.postMessage({ seq, rel, full } satisfies ParseRequest);
+    });
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.threads.map((t) => t.worker.terminate()));
+  }
+}
