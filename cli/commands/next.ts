@@ -51,7 +51,7 @@ export default class Next extends BaseCommand<typeof Next> {
       const timezone = this.flags.tz ?? cfg.timezone;
       if (!isValidTimezone(timezone)) throw new PyrqError('CONFIG_INVALID', `--tz: unknown timezone ${JSON.stringify(timezone)} (use an IANA name such as "Europe/Berlin")`);
       const cron = normalizeCron(this.flags.cron);
-      const problem = cronProblem(cron, timezone);
+      const problem = cronProblem(cron);
       if (problem) throw new PyrqError('CONFIG_INVALID', `--cron ${JSON.stringify(this.flags.cron)}: ${problem}`);
       const spec: TriggerSpec = { cron, timezone, enabled: true };
       result = { trigger: describeTrigger(spec), timezone, times: fireTimes(spec, from, this.flags.count) };

@@ -52,23 +52,27 @@ export function normalizeCron(expr: string): string {
   return expr.trim().split(/\s+/).join(' ');
 }
 
-// The verdict depends only on (expression, timezone), and validating it costs a croner
-// search (~100 µs); a registry repeats a few hundred pairs, so each is judged once.
+// Validating an expression costs a croner search (~150 µs), and a registry repeats a few
+// hundred expressions, so each is judged once. The verdict does not depend on the
+// timezone (which is validated on its own): the fields' syntax is the same everywhere,
+// and a pattern without a year field that matches some date in UTC matches one in every
+// zone (with Vixie-cron DST semantics a fixed time in a DST gap still fires). Judging per
+// (expression, timezone) pair cost a 100,000-schedule read ~0.5 s of CPU per thread.
 const problems = new Map<string, string | null>();
 
 /** Validates a cron expression; returns a reason (without the expression) or null. */
-export function cronProblem(expr: string, timezone: string): string | null {
-  const key = `${timezone}\u0000${expr}`;
-  let p = problems.get(key);
+export function cronProblem(expr: string): string | null {
+  let p = problems.get(expr);
   if (p === undefined) {
-    p = judgeCron(expr, timezone);
+    p = judgeCron(expr);
     if (problems.size >= CACHE_MAX) problems.clear();
-    problems.set(key, p);
+    problems.set(expr, p);
   }
   return p;
 }
 
-function judgeCron(expr: string, timezone: string): string | null {
+function judgeCron(expr: string): string | null {
+  const timezone = 'UTC';
   const parts = expr.split(' ');
   if (expr.startsWith('@')) {
     if (!/^@(yearly|annually|monthly|weekly|daily|midnight|hourly)$/i.test(expr)) {

@@ -94,7 +94,7 @@ export function normalizeSchedule(raw: unknown, ctx: NormalizeContext = DEFAULT_
   let cron: string | undefined;
   if (s.cron !== undefined) {
     cron = normalizeCron(s.cron);
-    const problem = tzOk ? cronProblem(cron, timezone) : cronProblem(cron, 'UTC');
+    const problem = cronProblem(cron);
     if (problem) bad('cron', `${JSON.stringify(s.cron)}: ${problem}`);
   }
   let every: number | undefined;
