@@ -1,0 +1,129 @@
+/**
+ * Processes the bench runs and watches: `pyrq` commands (wall time and peak RSS),
+ * `pyrq daemon` (its log in a file, never in a pipe the bench must drain), and what
+ * /proc says about them (CPU time, resident memory).
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { closeSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { request } from '../src/control/client.js';
+import { PACKAGE_ROOT } from '../src/paths.js';
+
+const BIN = join(PACKAGE_ROOT, 'bin', 'run.js');
+const PRELOAD = pathToFileURL(join(PACKAGE_ROOT, 'dist', 'bench', 'max-rss-preload.js')).href;
+/** Clock ticks per second of /proc/<pid>/stat times (USER_HZ; 100 on Linux). */
+const CLK_TCK = 100;
+
+export interface CliRun {
+  code: number | null;
+  wallMs: number;
+  /** Peak resident set size of the process, MB. */
+  peakRssMb: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `pyrq <args>` in a new Node process, as a user would. */
+export async function runCli(args: string[], env: Record<string, string> = {}): Promise<CliRun> {
+  const rssFile = join(tmpdir(), `pyrq-bench-rss-${process.pid}-${Date.now()}`);
+  const started = performance.now();
+  const proc = spawn(process.execPath, ['--import', PRELOAD, BIN, ...args], {
+    env: { ...process.env, PYRQ_CONFIG: '', ...env, PYRQ_BENCH_MAX_RSS_FILE: rssFile },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  proc.stdout!.on('data', (d) => (stdout += String(d)));
+  proc.stderr!.on('data', (d) => (stderr += String(d)));
+  const code = await new Promise<number | null>((resolve) => proc.on('exit', (c) => resolve(c)));
+  const wallMs = performance.now() - started;
+  let peakRssMb = NaN;
+  try {
+    peakRssMb = Number(readFileSync(rssFile, 'utf8').trim()) / 1024;
+    rmSync(rssFile);
+  } catch {
+    // the process died before its exit hook
+  }
+  return { code, wallMs, peakRssMb, stdout, stderr };
+}
+
+/** utime + stime of a process, in ms of CPU. */
+export function cpuMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // After "pid (comm) ": state is field 3, so utime (14) and stime (15) are at 11 and 12.
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLK_TCK;
+}
+
+/** VmRSS and VmHWM (peak) of a process, MB. */
+export function memoryMb(pid: number): { rss: number; peak: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? NaN);
+  return { rss: kb('VmRSS') / 1024, peak: kb('VmHWM') / 1024 };
+}
+
+export interface BenchDaemon {
+  pid: number;
+  socket: string;
+  /** Parsed JSON log lines written so far. */
+  logs(): Record<string, unknown>[];
+  waitForLog(pred: (l: Record<string, unknown>) => boolean, timeoutMs: number, after?: number): Promise<Record<string, unknown>>;
+  ask(req: Record<string, unknown>, timeoutMs?: number): ReturnType<typeof request>;
+  stop(): Promise<void>;
+}
+
+/** Starts `pyrq daemon` with its log in a file; resolves once it says it started. */
+export async function startDaemon(args: string[], work: string): Promise<BenchDaemon> {
+  const socket = join(work, `d-${Date.now()}.sock`);
+  const logFile = join(work, `d-${Date.now()}.log`);
+  const fd = openSync(logFile, 'w');
+  const proc: ChildProcess = spawn(process.execPath, [BIN, 'daemon', '--socket', socket, ...args], {
+    env: { ...process.env, PYRQ_CONFIG: '' },
+    stdio: ['ignore', fd, fd],
+  });
+  closeSync(fd);
+  const exited = new Promise<number | null>((resolve) => proc.on('exit', (c) => resolve(c)));
+  const logs = (): Record<string, unknown>[] => {
+    const out: Record<string, unknown>[] = [];
+    for (const line of readFileSync(logFile, 'utf8').split('\n')) {
+      if (!line.startsWith('{')) continue;
+      try {
+        out.push(JSON.parse(line) as Record<string, unknown>);
+      } catch {
+        // a line being written
+      }
+    }
+    return out;
+  };
+  const waitForLog = async (pred: (l: Record<string, unknown>) => boolean, timeoutMs: number, after = 0) => {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const hit = logs().find((l) => (typeof l.time !== 'number' || l.time >= after) && pred(l));
+      if (hit) return hit;
+      if (proc.exitCode !== null) throw new Error(`daemon exited with ${proc.exitCode}: ${readFileSync(logFile, 'utf8').slice(-2000)}`);
+      if (Date.now() > deadline) throw new Error(`daemon: no matching log line within ${timeoutMs} ms; last lines: ${readFileSync(logFile, 'utf8').slice(-1500)}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  };
+  await waitForLog((l) => l.msg === 'pyrq daemon started', 30_000);
+  return {
+    pid: proc.pid!,
+    socket,
+    logs,
+    waitForLog,
+    ask: (req, timeoutMs) => request(socket, req, timeoutMs),
+    async stop() {
+      if (proc.exitCode === null) proc.kill('SIGTERM');
+      const timer = setTimeout(() => proc.kill('SIGKILL'), 15_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, Math.max(0, ms)));
+
+/** Sleeps until the wall clock reads `at` (epoch ms). */
+export const sleepUntil = (at: number): Promise<void> => sleep(at - Date.now());

@@ -1,0 +1,98 @@
+/**
+ * `npm run bench [-- --quick] [-- --out results.json]`: pyrq's benchmark. A script, not a
+ * test: it starts its own redis-server on a free port, runs every scenario with real
+ * components (the `pyrq` CLI and daemon as separate processes, files on disk), prints a
+ * table of figures against their targets and writes the same as JSON.
+ *
+ * Each figure is the median of `runs` runs (min and max printed too). `--quick` uses
+ * small sizes and short windows (a smoke check for CI, under a minute; its timings mean
+ * little). Exit code 0 when the bench ran, whatever the figures; 1 when it failed.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { makeSchedules, writeScheduleFiles } from './data.js';
+import { type Figure, renderTable } from './report.js';
+import { runCli } from './proc.js';
+import { startBenchRedis } from './redis.js';
+import { coldApply, noopReconcile } from './scenario-apply.js';
+import { fireBurst } from './scenario-burst.js';
+import { daemonScenario } from './scenario-daemon.js';
+import { punctuality } from './scenario-punctuality.js';
+
+const SCENARIOS = ['apply', 'burst', 'punctuality', 'daemon'] as const;
+
+const { values } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    out: { type: 'string' },
+    runs: { type: 'string' },
+    only: { type: 'string' },
+  },
+});
+
+const quick = values.quick === true;
+const sizes = quick
+  ? // One punctuality run in --quick: each costs a daemon start and its window.
+    { schedules: 2_000, burst: 1_000, burstPeriodS: 2, punctual: 100, windowS: 3, runs: 3, punctualRuns: 1, cpuWindowMs: 1_500 }
+  : { schedules: 100_000, burst: 10_000, burstPeriodS: 10, punctual: 1_000, windowS: 30, runs: 3, punctualRuns: 3, cpuWindowMs: 10_000 };
+if (values.runs) sizes.runs = sizes.punctualRuns = Math.max(1, Number(values.runs));
+const only = new Set((values.only ?? SCENARIOS.join(',')).split(','));
+
+const t0 = Date.now();
+const log = (msg: string) => process.stderr.write(`[${((Date.now() - t0) / 1000).toFixed(1).padStart(6)} s] ${msg}\n`);
+
+async function main(): Promise<void> {
+  const work = mkdtempSync(join(tmpdir(), 'pyrq-bench-'));
+  const redis = await startBenchRedis();
+  const admin = redis.client();
+  const figures: Figure[] = [];
+  const loadBefore = loadavg();
+  log(`redis-server pid ${redis.pid} at ${redis.url}; work dir ${work}; load ${loadBefore.map((x) => x.toFixed(2)).join(' ')}`);
+  try {
+    const perFile = 100;
+    const schedules = makeSchedules(sizes.schedules);
+    const dir = join(work, 'schedules');
+    const files = writeScheduleFiles(dir, schedules, perFile);
+    const valid = schedules.length;
+    log(`${valid} schedules in ${files.length} files (JSON, YAML, TOML in turn)`);
+    const common = { redis, admin, runs: sizes.runs, log };
+    if (only.has('apply')) {
+      const jsonDir = join(work, 'schedules-json');
+      writeScheduleFiles(jsonDir, schedules, perFile, ['json']);
+      figures.push(...(await coldApply({ ...common, dir, jsonDir, files, count: valid })));
+      figures.push(...(await noopReconcile({ ...common, dir, files, count: valid })));
+    }
+    if (only.has('burst')) figures.push(...(await fireBurst({ ...common, work, count: sizes.burst, periodS: sizes.burstPeriodS })));
+    if (only.has('punctuality')) figures.push(...(await punctuality({ ...common, runs: sizes.punctualRuns, work, count: sizes.punctual, windowS: sizes.windowS })));
+    if (only.has('daemon')) {
+      // The daemon starts on a registry that already holds the files' schedules (as after
+      // an apply); the burst and punctuality scenarios replaced it with their own.
+      if (!only.has('apply') || only.has('burst') || only.has('punctuality')) {
+        await admin.flushall();
+        const r = await runCli(['apply', '--dir', dir, '--redis-url', redis.url]);
+        if (r.code !== 0) throw new Error(`apply before the daemon scenario failed: ${r.stderr.slice(-1000)}`);
+      }
+      figures.push(...(await daemonScenario({ ...common, work, dir, files, schedules, perFile, windowMs: sizes.cpuWindowMs, waitForQuiet: !quick })));
+    }
+  } finally {
+    admin.disconnect();
+    await redis.close();
+    rmSync(work, { recursive: true, force: true });
+  }
+  const table = renderTable(figures);
+  process.stdout.write(`\n${table}\n\n`);
+  const loadAfter = loadavg();
+  log(`done in ${((Date.now() - t0) / 1000).toFixed(0)} s; load average before ${loadBefore[0]!.toFixed(2)}, after ${loadAfter[0]!.toFixed(2)}`);
+  if (values.out) {
+    const machine = { cpus: cpus().length, cpu: cpus()[0]?.model, node: process.version, loadBefore, loadAfter };
+    writeFileSync(values.out, `${JSON.stringify({ quick, sizes, startedAt: new Date(t0).toISOString(), durationS: (Date.now() - t0) / 1000, machine, figures }, null, 2)}\n`);
+    log(`wrote ${values.out}`);
+  }
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`bench failed: ${(e as Error).stack ?? String(e)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,130 @@
+/**
+ * Scale: a cold `pyrq apply` of N schedules from files into an empty registry (a new
+ * process, as a user runs it: wall time and peak RSS), then no-op reconciles of the same
+ * files, which must cost one read of the index and no writes:
+ *
+ * - the daemon's event path: a file event (a file touched, content unchanged) and the
+ *   scoped `reconcileOnce` the daemon runs for it, with a warm file source; in this
+ *   process, so its Redis round trips are counted;
+ * - a full (unscoped) reconcile with a warm source, and the daemon's periodic deep
+ *   re-sync (files re-read from scratch, every entry checked);
+ * - `pyrq apply` again, in a new process (every file parsed again).
+ */
+import { utimesSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Redis } from 'ioredis';
+import { DEFAULT_CONTEXT } from '../src/model/normalize.js';
+import { Registry } from '../src/registry/registry.js';
+import { FileSource } from '../sources/files/file-source.js';
+import { reconcileOnce } from '../reconcilers/reconcile-once.js';
+import { countCommands } from './counting.js';
+import type { BenchRedis } from './redis.js';
+import { type Figure, figure } from './report.js';
+import { runCli } from './proc.js';
+
+export interface ApplyScenario {
+  redis: BenchRedis;
+  admin: Redis;
+  dir: string;
+  /** The files' paths, relative to `dir`. */
+  files: string[];
+  /** Schedules in the files (all valid). */
+  count: number;
+  runs: number;
+  log: (msg: string) => void;
+}
+
+const N = (n: number) => n.toLocaleString('en-US');
+
+/**
+ * `pyrq apply` as an operator runs it (the plan printed as text), into an empty registry.
+ * With `jsonDir`, the same schedules again as JSON files only: what the file formats
+ * cost (YAML parsing is most of the difference).
+ */
+export async function coldApply(s: ApplyScenario & { jsonDir?: string }): Promise<Figure[]> {
+  const once = async (dir: string, what: string, wall: number[], rss: number[]) => {
+    for (let i = 0; i < s.runs; i++) {
+      await s.admin.flushall();
+      const r = await runCli(['apply', '--dir', dir, '--redis-url', s.redis.url]);
+      const applied = await s.admin.hlen('pyrq:index');
+      if (r.code !== 0 || applied !== s.count) throw new Error(`cold apply: exit ${r.code}, ${applied} of ${s.count} applied: ${r.stderr.slice(-1000)}`);
+      wall.push(r.wallMs / 1000);
+      rss.push(r.peakRssMb);
+      s.log(`cold apply (${what}) ${i + 1}/${s.runs}: ${(r.wallMs / 1000).toFixed(2)} s, peak RSS ${r.peakRssMb.toFixed(0)} MB`);
+    }
+  };
+  const wall: number[] = [];
+  const rss: number[] = [];
+  const jsonWall: number[] = [];
+  const jsonRss: number[] = [];
+  if (s.jsonDir) await once(s.jsonDir, 'JSON files', jsonWall, jsonRss);
+  await once(s.dir, 'JSON, YAML, TOML', wall, rss);
+  const sc = `cold \`pyrq apply\`, ${N(s.count)} schedules`;
+  const out = [figure(sc, 'wall time (new process)', 's', wall, { op: 'le', value: 5 }), figure(sc, 'peak RSS', 'MB', rss, { op: 'le', value: 300 })];
+  if (s.jsonDir) out.push(figure(sc, 'wall time, JSON files only', 's', jsonWall), figure(sc, 'peak RSS, JSON files only', 'MB', jsonRss));
+  return out;
+}
+
+/** Expects the registry to hold exactly what the files say (run after coldApply). */
+export async function noopReconcile(s: ApplyScenario): Promise<Figure[]> {
+  const conn = s.redis.client();
+  const counter = countCommands(conn);
+  const registry = new Registry(conn);
+  const source = new FileSource({ dir: s.dir, ctx: DEFAULT_CONTEXT });
+  const ms: number[] = [];
+  const trips: number[] = [];
+  const cmds: number[] = [];
+  const fullMs: number[] = [];
+  const fullTrips: number[] = [];
+  const fullCmds: number[] = [];
+  const deepMs: number[] = [];
+  const deepTrips: number[] = [];
+  const measure = async (what: string, opts: { deep?: boolean; scope?: string[] }, into: number[], rts: number[], cs?: number[]) => {
+    counter.reset();
+    const t0 = performance.now();
+    const r = await reconcileOnce({ sources: [source], registry }, opts);
+    into.push((performance.now() - t0) / 1000);
+    if (r.plan.changes.length !== 0) throw new Error(`${what} planned ${r.plan.changes.length} changes`);
+    rts.push(counter.roundTrips);
+    cs?.push(counter.commands);
+    s.log(`${what}: ${into.at(-1)!.toFixed(3)} s, ${counter.roundTrips} round trips, ${counter.commands} commands`);
+  };
+  try {
+    await source.snapshot(); // the daemon's file source is warm: it read every file at start
+    for (let i = 0; i < s.runs; i++) {
+      // A file event that changed nothing: the file is re-read, its ids are planned.
+      const file = join(s.dir, s.files[(i * 7) % s.files.length]!);
+      const later = new Date(Date.now() + (i + 1) * 1000);
+      utimesSync(file, later, later);
+      await measure(`no-op reconcile (event path) ${i + 1}/${s.runs}`, { scope: [] }, ms, trips, cmds);
+    }
+    for (let i = 0; i < s.runs; i++) await measure(`full reconcile ${i + 1}/${s.runs}`, {}, fullMs, fullTrips, fullCmds);
+    for (let i = 0; i < s.runs; i++) await measure(`deep re-sync ${i + 1}/${s.runs}`, { deep: true }, deepMs, deepTrips);
+  } finally {
+    await source.close();
+    conn.disconnect();
+  }
+  const cli: number[] = [];
+  const cliCmds: number[] = [];
+  for (let i = 0; i < s.runs; i++) {
+    const before = await s.redis.commandCalls(s.admin);
+    const r = await runCli(['apply', '--dir', s.dir, '--redis-url', s.redis.url]);
+    const after = await s.redis.commandCalls(s.admin);
+    if (r.code !== 0) throw new Error(`no-op apply: exit ${r.code}: ${r.stderr.slice(-1000)}`);
+    let calls = 0;
+    for (const [cmd, n] of after) calls += n - (before.get(cmd) ?? 0);
+    cli.push(r.wallMs / 1000);
+    cliCmds.push(calls - 1); // the INFO that took `before`
+    s.log(`no-op pyrq apply ${i + 1}/${s.runs}: ${(r.wallMs / 1000).toFixed(2)} s, ${calls - 1} commands`);
+  }
+  const sc = `no-op reconcile, ${N(s.count)} schedules`;
+  return [
+    // The target is held against the full reconcile: every one of the N schedules planned
+    // against the registry, as the daemon's reconcile does when it cannot scope.
+    figure(sc, 'full reconcile, warm source (all planned)', 's', fullMs, { op: 'le', value: 1 }),
+    figure(sc, 'full reconcile: Redis round trips', '', fullTrips, undefined, `${fullCmds[0]} commands`),
+    figure(sc, 'daemon, after a file event (scoped)', 's', ms, undefined, `${trips[0]} round trips, ${cmds[0]} commands`),
+    figure(sc, 'deep re-sync (files re-read, entries checked)', 's', deepMs, undefined, `${deepTrips[0]} round trips`),
+    figure(sc, '`pyrq apply` again (new process: parses every file)', 's', cli, undefined, `${cliCmds[0]} Redis commands (server count)`),
+  ];
+}

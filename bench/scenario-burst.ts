@@ -1,0 +1,85 @@
+/**
+ * Throughput: N schedules due at the same instant, fired by `pyrq daemon`. Measured from
+ * outside: from the instant until the RQ queues hold all N new jobs (LLEN polled every
+ * millisecond or so from another connection, from just before the instant). The first
+ * instant after the daemon starts warms its caches and is not counted.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Redis } from 'ioredis';
+import { RqKeys } from '../src/redis/keys.js';
+import { QUEUE_NAMES, makeDueTogether, writeScheduleFiles } from './data.js';
+import { runCli, sleep, sleepUntil, startDaemon } from './proc.js';
+import type { BenchRedis } from './redis.js';
+import { type Figure, figure } from './report.js';
+
+export interface BurstScenario {
+  redis: BenchRedis;
+  admin: Redis;
+  work: string;
+  count: number;
+  /** Seconds between instants (divides 60). */
+  periodS: number;
+  runs: number;
+  log: (msg: string) => void;
+}
+
+async function queued(c: Redis): Promise<number> {
+  const p = c.pipeline();
+  for (const q of QUEUE_NAMES) p.llen(RqKeys.queue(q));
+  const res = (await p.exec()) ?? [];
+  return res.reduce((sum, [, n]) => sum + Number(n), 0);
+}
+
+export async function fireBurst(s: BurstScenario): Promise<Figure[]> {
+  const dir = join(s.work, `burst-${s.count}`);
+  mkdirSync(dir, { recursive: true });
+  writeScheduleFiles(dir, makeDueTogether(s.count, s.periodS));
+  await s.admin.flushall();
+  const applied = await runCli(['apply', '--dir', dir, '--redis-url', s.redis.url]);
+  if (applied.code !== 0) throw new Error(`burst: apply failed: ${applied.stderr.slice(-1000)}`);
+  const daemon = await startDaemon(['--dir', dir, '--redis-url', s.redis.url], s.work);
+  const watch = s.redis.client();
+  const times: number[] = [];
+  const fired: number[] = [];
+  const instants: number[] = [];
+  try {
+    await daemon.waitForLog((l) => l.msg === 'reconcile' && l.deep === true, 60_000);
+    const period = s.periodS * 1000;
+    for (let i = 0; i <= s.runs; i++) {
+      // The next instant far enough ahead to read the queues before it; the first one
+      // (i = 0) warms the daemon up and is not counted.
+      const at = Math.ceil((Date.now() + (i === 0 ? 2000 : 200)) / period) * period;
+      await sleepUntil(at - 40);
+      const base = await queued(watch);
+      let done = NaN;
+      while (Date.now() < at + 10_000) {
+        if ((await queued(watch)) >= base + s.count) {
+          done = Date.now();
+          break;
+        }
+        await sleep(1);
+      }
+      if (Number.isNaN(done)) throw new Error(`burst: ${s.count} jobs did not arrive within 10 s of ${new Date(at).toISOString()}`);
+      s.log(`burst ${i === 0 ? 'warm-up' : `${i}/${s.runs}`}: ${s.count} jobs in their queues ${done - at} ms after the instant`);
+      if (i > 0) times.push(done - at);
+      instants.push(at);
+    }
+    // The daemon's own account of each tick (its 'fired' log line; pino writes it
+    // asynchronously, so the last one may still be on its way).
+    for (const at of instants.slice(1)) {
+      const line = await daemon.waitForLog((l) => l.msg === 'fired' && typeof l.now === 'string' && Date.parse(l.now) >= at && Date.parse(l.now) < at + 1000, 5_000);
+      fired.push(Number(line.durationMs));
+    }
+  } finally {
+    watch.disconnect();
+    await daemon.stop();
+  }
+  const sc = `${s.count.toLocaleString('en-US')} schedules due at one instant`;
+  const rate = times.map((t) => Math.round(s.count / (t / 1000)));
+  return [
+    figure(sc, 'instant → all jobs in their RQ queues', 'ms', times, { op: 'le', value: 500 }),
+    figure(sc, 'jobs per second', '/s', rate),
+    figure(sc, "daemon's own tick time (log)", 'ms', fired),
+  ];
+}
