@@ -1,11 +1,10 @@
 /**
- * The bench's own private redis-server on a free loopback port (the same recipe as
- * test/helpers/redis-server.ts, which is not compiled into dist): no persistence, so
- * nothing is written to disk and the machine's Redis is never touched.
+ * The bench's own private redis-server on a free loopback port (scripts/private-redis.ts,
+ * as the demo and the tests use): no persistence, so nothing is written to disk and the
+ * machine's Redis is never touched.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import net from 'node:net';
 import { Redis } from 'ioredis';
+import { freePort, launchRedisServer, stopRedisServer } from '../scripts/private-redis.js';
 
 export interface BenchRedis {
   url: string;
@@ -18,44 +17,9 @@ export interface BenchRedis {
 
 const REDIS_SERVER = process.env.PYRQ_BENCH_REDIS_SERVER ?? 'redis-server';
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      srv.close(() => (addr && typeof addr === 'object' ? resolve(addr.port) : reject(new Error('no free port'))));
-    });
-  });
-}
-
-async function waitReady(port: number, proc: ChildProcess, log: () => string): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    if (proc.exitCode !== null) throw new Error(`redis-server exited with ${proc.exitCode}: ${log()}`);
-    const c = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-    c.on('error', () => undefined);
-    try {
-      await c.connect();
-      await c.ping();
-      c.disconnect();
-      return;
-    } catch {
-      c.disconnect();
-      if (Date.now() > deadline) throw new Error(`redis-server on port ${port} did not answer within 10 s: ${log()}`);
-      await new Promise((r) => setTimeout(r, 25));
-    }
-  }
-}
-
 export async function startBenchRedis(): Promise<BenchRedis> {
   const port = await freePort();
-  let out = '';
-  const proc = spawn(REDIS_SERVER, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  proc.stdout?.on('data', (d) => (out += String(d)));
-  proc.stderr?.on('data', (d) => (out += String(d)));
-  proc.on('error', (e) => (out += `spawn error: ${e.message}`));
-  await waitReady(port, proc, () => out);
+  const { proc } = await launchRedisServer(REDIS_SERVER, port);
   const clients: Redis[] = [];
   return {
     url: `redis://127.0.0.1:${port}`,
@@ -73,11 +37,7 @@ export async function startBenchRedis(): Promise<BenchRedis> {
     },
     async close() {
       for (const c of clients) c.disconnect();
-      if (proc.exitCode !== null) return;
-      await new Promise<void>((resolve) => {
-        proc.once('exit', () => resolve());
-        proc.kill('SIGKILL');
-      });
+      await stopRedisServer(proc, true);
     },
   };
 }

@@ -8,9 +8,8 @@
  * PYRQ_DEMO_RQ to use another). Frappe jobs run through the test-only fake `frappe`
  * package in fixtures/python, which records the call and runs the method.
  */
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
@@ -25,6 +24,7 @@ import { Registry } from '../src/registry/registry.js';
 import { parseJobId } from '../src/rq/job-id.js';
 import { reconcileOnce } from '../reconcilers/reconcile-once.js';
 import { FileSource } from '../sources/files/file-source.js';
+import { freePort, launchRedisServer, stopRedisServer } from './private-redis.js';
 
 const SECONDS = Number(process.env.PYRQ_DEMO_SECONDS ?? 12);
 const REDIS_SERVER = process.env.PYRQ_DEMO_REDIS_SERVER ?? 'redis-server';
@@ -49,46 +49,6 @@ const FAST_SCHEDULES = `# Added by the demo: two fast schedules, one per target.
   kwargs: { warehouse: Demo Stores }
   catchup: skip
 `;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      srv.close(() => (addr && typeof addr === 'object' ? resolve(addr.port) : reject(new Error('no port'))));
-    });
-  });
-}
-
-async function startRedis(port: number): Promise<ChildProcess> {
-  const proc = spawn(REDIS_SERVER, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-  const failed = new Promise<never>((_, reject) => {
-    proc.on('error', (e: NodeJS.ErrnoException) =>
-      reject(new Error(e.code === 'ENOENT' ? `"${REDIS_SERVER}" not found: install Redis (e.g. apt-get install redis-server) or set PYRQ_DEMO_REDIS_SERVER` : e.message)),
-    );
-    proc.on('exit', (code) => reject(new Error(`redis-server exited with code ${code}`)));
-  });
-  const ready = (async () => {
-    for (let i = 0; i < 200; i++) {
-      const c = new Redis({ port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-      c.on('error', () => undefined);
-      try {
-        await c.connect();
-        await c.ping();
-        c.disconnect();
-        return;
-      } catch {
-        c.disconnect();
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    }
-    throw new Error('redis-server did not answer within 10 s');
-  })();
-  await Promise.race([ready, failed]);
-  proc.removeAllListeners('exit');
-  return proc;
-}
 
 /** The logger the dispatcher gets: prints each fire, ignores the rest. */
 function demoLogger(t0: number): Logger {
@@ -121,7 +81,7 @@ async function main(): Promise<void> {
   writeFileSync(join(schedules, 'demo-fast.yaml'), FAST_SCHEDULES);
 
   const port = await freePort();
-  const server = await startRedis(port);
+  const server = (await launchRedisServer(REDIS_SERVER, port)).proc;
   const url = `redis://127.0.0.1:${port}`;
   const redis = new Redis(url);
   try {
@@ -169,7 +129,7 @@ async function main(): Promise<void> {
     console.log('Next: "pyrq history demo-echo", "pyrq status", "pyrq next --cron ..." against your own Redis.');
   } finally {
     redis.disconnect();
-    server.kill('SIGKILL');
+    await stopRedisServer(server, true);
     rmSync(work, { recursive: true, force: true });
   }
 }

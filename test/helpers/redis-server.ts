@@ -1,9 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { freePort } from './free-port.js';
+import { freePort, launchRedisServer, stopRedisServer } from '../../scripts/private-redis.js';
 
 /**
  * A private, throwaway redis-server on a free loopback port. Tests never touch the
@@ -24,25 +24,6 @@ export interface PrivateRedis {
 
 const REDIS_SERVER = process.env.PYRQ_TEST_REDIS_SERVER ?? 'redis-server';
 
-async function waitReady(port: number, proc: ChildProcess, log: () => string): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    if (proc.exitCode !== null) throw new Error(`redis-server exited with ${proc.exitCode}: ${log()}`);
-    const c = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-    c.on('error', () => {});
-    try {
-      await c.connect();
-      await c.ping();
-      c.disconnect();
-      return;
-    } catch {
-      c.disconnect();
-      if (Date.now() > deadline) throw new Error(`redis-server on port ${port} did not answer within 10 s: ${log()}`);
-      await new Promise((r) => setTimeout(r, 25));
-    }
-  }
-}
-
 /**
  * `persistent`: an append-only file fsynced on every write, in a temp directory, so a
  * restart keeps the data (for tests of what survives a Redis restart).
@@ -52,26 +33,13 @@ export async function startRedis(opts: { persistent?: boolean } = {}): Promise<P
   const dataDir = opts.persistent ? mkdtempSync(join(tmpdir(), 'pyrq-redis-')) : undefined;
   const persistence = dataDir ? ['--appendonly', 'yes', '--appendfsync', 'always', '--dir', dataDir] : ['--appendonly', 'no'];
   let proc: ChildProcess | undefined;
-  let out = '';
   const clients: Redis[] = [];
   const launch = async (): Promise<void> => {
-    out = '';
-    proc = spawn(REDIS_SERVER, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...persistence], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    proc.stdout?.on('data', (d) => (out += String(d)));
-    proc.stderr?.on('data', (d) => (out += String(d)));
-    proc.on('error', (e) => (out += `spawn error: ${e.message}`));
-    await waitReady(port, proc, () => out);
+    proc = (await launchRedisServer(REDIS_SERVER, port, persistence)).proc;
   };
   await launch();
   const stop = async (hard = false): Promise<void> => {
-    const p = proc;
-    if (!p || p.exitCode !== null) return;
-    await new Promise<void>((resolve) => {
-      p.once('exit', () => resolve());
-      p.kill(hard ? 'SIGKILL' : 'SIGTERM');
-    });
+    if (proc) await stopRedisServer(proc, hard);
   };
   return {
     port,
