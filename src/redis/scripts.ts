@@ -34,20 +34,6 @@ export async function runScript<T = unknown>(redis: Redis, name: ScriptName, key
   return (await scriptCommand(redis, name)(keys, args)) as T;
 }
 
-/**
- * A pipeline on which every script is available (ioredis copies custom commands into a
- * pipeline when it is created, so they are all defined first).
- */
-export function scriptPipeline(redis: Redis): ReturnType<Redis['pipeline']> {
-  for (const name of SCRIPT_NAMES) ensureDefined(redis, name);
-  return redis.pipeline();
-}
-
-/** Queues script `name` on a pipeline made by `scriptPipeline` (many batches, one round trip). */
-export function pipelineScript(pipeline: ReturnType<Redis['pipeline']>, name: ScriptName, keys: readonly string[], args: readonly (string | number)[]): void {
-  (pipeline as unknown as Record<string, (...a: unknown[]) => unknown>)[commandName(name)]!(keys.length, ...keys, ...args);
-}
-
 function ensureDefined(redis: Redis, name: string): void {
   let set = defined.get(redis);
   if (!set) {
@@ -105,6 +91,12 @@ class PrebuiltCommand extends Command {
   override toWritable(): Buffer {
     return this.wire;
   }
+}
+
+/** Makes sure Redis knows script `name` (one SCRIPT LOAD), so that prebuilt calls sent in a row find it. */
+export async function ensureScript(redis: Redis, name: ScriptName): Promise<void> {
+  const [known] = (await redis.script('EXISTS', scriptSha(name))) as number[];
+  if (known !== 1) await redis.script('LOAD', scriptSource(name));
 }
 
 /**

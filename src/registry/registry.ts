@@ -1,7 +1,7 @@
 /**
  * The registry adapter: the applied state in Redis. Reads what is applied (shallow: the
  * index in one HGETALL; deep: every entry, to find drift) and applies plans in
- * pipelined batches of one Lua call each. All key names come from `Keys`.
+ * batches of one Lua call each, pipelined. All key names come from `Keys`.
  */
 import type { Redis } from 'ioredis';
 import { canonicalStringify, parseJson } from '../canonical-json.js';
@@ -9,20 +9,17 @@ import { type Schedule, scheduleSchema } from '../model/schedule-schema.js';
 import { specHash, specHashOfText } from '../model/spec-hash.js';
 import type { ObservedEntry, Plan } from '../plan/types.js';
 import { Keys } from '../redis/keys.js';
-import { pipelineScript, scriptPipeline } from '../redis/scripts.js';
+import { ensureScript, prebuildScriptCall, sendPrebuiltScript } from '../redis/scripts.js';
 import { nextFireAfter } from '../schedule/next-fire.js';
 
 /** Changes per Lua call: big enough to amortise the round trip, small enough not to block Redis for long. */
 export const APPLY_BATCH = 500;
-/** Script calls per pipeline (round trip) when applying. */
-const BATCHES_PER_PIPELINE = 10;
-
-/** Sends a pipeline; the returned promise has a handler attached (it is awaited later). */
-function send(p: ReturnType<typeof scriptPipeline>): Promise<[Error | null, unknown][]> {
-  const sent = p.exec().then((r) => r ?? []);
-  sent.catch(() => undefined);
-  return sent;
-}
+/**
+ * Lua calls written but not yet answered, at most: Redis applies one while the next
+ * are built, and the arguments of 100,000 changes (~150 MB as strings, then again as
+ * bytes on the wire) are never all in memory at once.
+ */
+const CALLS_IN_FLIGHT = 10;
 
 /** Ids per pipelined read batch. */
 const READ_BATCH = 2000;
@@ -162,17 +159,12 @@ export class Registry {
     const result: ApplyResult = { created: [], updated: [], deleted: [], noop: [], conflicts: [] };
     const changes = plan.changes;
     if (changes.length === 0) return result;
-    // A pipeline per few thousand changes, two in flight: Redis applies one while the
-    // next is built, and the arguments of 100,000 changes (~150 MB as strings, then
-    // again as the pipeline's write buffer) are never all in memory at once.
-    const execs: Promise<[Error | null, unknown][]>[] = [];
-    let p = scriptPipeline(this.redis);
+    // Each call is serialised by pyrq (resp.ts; half the cost of ioredis's generic path)
+    // and written at once, so calls are pipelined on the connection without a MULTI.
+    await ensureScript(this.redis, 'apply-changes');
+    const calls: Promise<number[]>[] = [];
     for (let i = 0; i < changes.length; i += APPLY_BATCH) {
-      if (i > 0 && i % (APPLY_BATCH * BATCHES_PER_PIPELINE) === 0) {
-        if (execs.length >= 1) await execs[execs.length - 1];
-        execs.push(send(p));
-        p = scriptPipeline(this.redis);
-      }
+      if (calls.length >= CALLS_IN_FLIGHT) await calls[calls.length - CALLS_IN_FLIGHT];
       const batch = changes.slice(i, i + APPLY_BATCH);
       const keys: string[] = [this.keys.index, this.keys.next];
       const args: (string | number)[] = [now, this.keys.events];
@@ -190,15 +182,13 @@ export class Registry {
         }
         args.push(c.repair ? 'fix' : 'put', c.id, c.beforeHash, c.afterHash!, c.source, c.origin, canonicalStringify(spec), next);
       }
-      pipelineScript(p, 'apply-changes', keys, args);
+      const sent = sendPrebuiltScript<number[]>(this.redis, prebuildScriptCall('apply-changes', keys, args));
+      sent.catch(() => undefined); // awaited below; an early failure must not go unhandled
+      calls.push(sent);
     }
-    execs.push(send(p));
-    const res = (await Promise.all(execs)).flat();
     let k = 0;
-    for (let b = 0; b < res.length; b++) {
-      const [err, codes] = res[b]!;
-      if (err) throw err;
-      for (const code of codes as number[]) {
+    for (const codes of await Promise.all(calls)) {
+      for (const code of codes) {
         const c = changes[k++]!;
         if (code === 1) result[c.action === 'create' ? 'created' : c.action === 'update' ? 'updated' : 'deleted'].push(c.id);
         else if (code === 0) result.noop.push(c.id);
