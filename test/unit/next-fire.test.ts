@@ -1,4 +1,5 @@
-import { describe, expect, it } from 'vitest';
+import { Cron } from 'croner';
+import { describe, expect, it, vi } from 'vitest';
 import { DEFAULT_CONTEXT, normalizeSchedule } from '../../src/model/normalize.js';
 import type { Schedule } from '../../src/model/schedule-schema.js';
 import { nextFireAfter, occurrencesBetween } from '../../src/schedule/next-fire.js';
@@ -149,6 +150,22 @@ describe('occurrencesBetween (catch-up)', () => {
     expect(iso(r[99]!)).toBe('2026-01-02T00:00:00Z');
     const c = occurrencesBetween(sched({ cron: '* * * * * *' }), T('2026-01-01T00:00:00Z'), T('2026-01-02T00:00:00Z'), 100);
     expect(c).toEqual(r);
+  });
+
+  it('a short gap is walked forward: croner is never asked for `limit` runs backwards', () => {
+    // previousRuns(100) per schedule on every catch-up kept a daemon that fell 3 s
+    // behind with 1,000 per-second schedules 3 s behind for good.
+    const back = vi.spyOn(Cron.prototype, 'previousRuns');
+    try {
+      const s = sched({ cron: '* * * * * *', timezone: 'Europe/Berlin' });
+      expect(occurrencesBetween(s, T('2026-01-01T00:00:00Z'), T('2026-01-01T00:00:03Z'), 100).map(iso)).toEqual(['2026-01-01T00:00:01Z', '2026-01-01T00:00:02Z', '2026-01-01T00:00:03Z']);
+      expect(back).not.toHaveBeenCalled();
+      // More than `limit`: the newest `limit`, found walking back.
+      expect(occurrencesBetween(s, T('2026-01-01T00:00:00Z'), T('2026-01-01T00:10:00Z'), 3).map(iso)).toEqual(['2026-01-01T00:09:58Z', '2026-01-01T00:09:59Z', '2026-01-01T00:10:00Z']);
+      expect(back).toHaveBeenCalledTimes(1);
+    } finally {
+      back.mockRestore();
+    }
   });
 
   it('agrees with nextFireAfter through a DST change', () => {
