@@ -49,11 +49,31 @@ export class LeaderLease {
     this.timer = setTimeout(() => void this.tick(), ms);
   }
 
+  /** Resolves when the connection is ready, or after `ms`. */
+  private whenReady(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.redis.off('ready', done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.redis.once('ready', done);
+    });
+  }
+
   private async tick(): Promise<void> {
     if (this.stopped) return;
     // The leader renews at a third of the TTL (two renewals can fail before the lease
     // lapses); a standby checks ten times per TTL, so it takes over within TTL + TTL/10.
     const interval = Math.max(50, Math.floor(this.ttlMs / (this.leader ? 3 : 10)));
+    if (!this.leader && this.redis.status !== 'ready') {
+      // Not connected (yet): a standby tries again as soon as the connection is ready,
+      // quietly (the connection logs its own errors). At start this used to cost a
+      // warning and a whole check interval before the first fire.
+      void this.whenReady(interval).then(() => this.schedule(0));
+      return;
+    }
     const started = performance.now();
     try {
       const [code, holder] = await runScript<[number, string, number]>(this.redis, 'lease', [this.key], [this.leader ? 'renew' : 'acquire', this.holderId, this.ttlMs]);
