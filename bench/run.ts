@@ -29,6 +29,7 @@ const { values } = parseArgs({
     out: { type: 'string' },
     runs: { type: 'string' },
     only: { type: 'string' },
+    keep: { type: 'boolean', default: false },
   },
 });
 
@@ -79,7 +80,9 @@ async function main(): Promise<void> {
   } finally {
     admin.disconnect();
     await redis.close();
-    rmSync(work, { recursive: true, force: true });
+    // --keep: leave the work directory (schedule files, daemon logs) for a look afterwards.
+    if (values.keep) log(`kept ${work}`);
+    else rmSync(work, { recursive: true, force: true });
   }
   const table = renderTable(figures);
   process.stdout.write(`\n${table}\n\n`);
