@@ -55,7 +55,7 @@ export const DEFAULTS = {
   prefix: 'pyrq:',
   timezone: 'UTC',
   historyLength: 50,
-  batchSize: 1000,
+  batchSize: 250,
   resyncIntervalMs: 15 * 60_000,
   leaseTtlMs: 10_000,
   mysqlPollMs: 5_000,
