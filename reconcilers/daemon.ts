@@ -21,23 +21,14 @@ import type { Logger } from '../src/log.js';
 import { createRedis } from '../src/redis/connect.js';
 import { Keys } from '../src/redis/keys.js';
 import { Registry } from '../src/registry/registry.js';
-import { type Source, formatSourceError } from '../src/source.js';
+import type { Source } from '../src/source.js';
 import { SocketSource } from '../sources/socket/socket-source.js';
 import { DaemonHandlers } from './daemon-handlers.js';
 import { LeaderLease } from './leader-lease.js';
 import type { ReconcileResult } from './reconcile-once.js';
 import { type ReconcileRequest, ReconcileLoop } from './reconcile-loop.js';
+import { type RecordedHealth, healthFromPlan, recordHealth } from './record-health.js';
 import { sourcesFromConfig } from './sources-from-config.js';
-
-export interface SourceHealth {
-  source: string;
-  stale: boolean;
-  schedules: number;
-  held: number;
-  errors: string[];
-  /** When this health was recorded (epoch ms). */
-  at: number;
-}
 
 export interface DaemonOptions {
   config: Config;
@@ -57,7 +48,7 @@ export class Daemon {
   dispatcher!: Dispatcher;
   lease!: LeaderLease;
   server!: ControlServer;
-  readonly health = new Map<string, SourceHealth>();
+  readonly health = new Map<string, RecordedHealth>();
   private resyncTimer: NodeJS.Timeout | null = null;
   private readonly closers: (() => void)[] = [];
   private stopping = false;
@@ -162,23 +153,14 @@ export class Daemon {
 
   private async recordHealth(r: ReconcileResult): Promise<void> {
     const at = Date.now();
-    const fields: string[] = [];
-    for (const s of r.plan.sources) {
-      const h: SourceHealth = {
-        source: s.source,
-        stale: s.stale,
-        schedules: s.schedules,
-        held: s.held,
-        errors: r.plan.errors.filter((e) => e.source === s.source).slice(0, 50).map(formatSourceError),
-        at,
-      };
-      const prev = this.health.get(s.source);
-      if (prev && prev.stale !== h.stale) this.logger.warn({ source: s.source, stale: h.stale }, h.stale ? 'source is stale: nothing it owns will be deleted' : 'source recovered');
-      this.health.set(s.source, h);
-      fields.push(s.source, JSON.stringify(h));
+    const health = healthFromPlan(r.plan, at);
+    for (const h of health) {
+      const prev = this.health.get(h.source);
+      if (prev && prev.stale !== h.stale) this.logger.warn({ source: h.source, stale: h.stale }, h.stale ? 'source is stale: nothing it owns will be deleted' : 'source recovered');
+      this.health.set(h.source, h);
     }
     const summary = { at, runId: r.runId, durationMs: r.durationMs, ...(r.applied ? { created: r.applied.created.length, updated: r.applied.updated.length, deleted: r.applied.deleted.length, conflicts: r.applied.conflicts.length } : {}), unchanged: r.plan.unchanged, errors: r.plan.errors.length };
-    if (fields.length > 0) await this.redis.hset(this.keys.sourceHealth, ...fields);
+    await recordHealth(this.registry, health);
     await this.redis.hset(this.keys.daemon, 'lastReconcile', JSON.stringify(summary));
   }
 
