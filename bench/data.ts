@@ -11,6 +11,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { rng } from '../scripts/rng.js';
 
 /** Timezones and their share (UTC first, as in most deployments). */
 const TIMEZONES: [string, number][] = [
@@ -28,18 +29,6 @@ const QUEUES = ['default', 'default', 'default', 'short', 'long', 'billing', 're
 /** Every RQ queue the generated schedules use (Frappe-target ones too: no bench id is set). */
 export const QUEUE_NAMES = [...new Set(QUEUES)];
 const EVERY = ['1m', '2m', '5m', '5m', '10m', '15m', '15m', '30m', '1h', '1h', '2h', '6h', '12h', '1d'];
-
-/** A small deterministic PRNG (mulberry32). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** About 300 distinct expressions, shaped like the ones people write. */
 export function cronPool(): string[] {

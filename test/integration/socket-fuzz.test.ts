@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DaemonProcess, eventually, startDaemon } from '../helpers/daemon.js';
 import { type PrivateRedis, startRedis } from '../helpers/redis-server.js';
 import { tmpDir } from '../helpers/tmp-dir.js';
+import { rng } from '../../scripts/rng.js';
 
 // Thousands of hostile messages from many concurrent connections; afterwards the daemon
 // must still answer ping promptly and the registry must be exactly as before.
@@ -14,18 +15,6 @@ let redis: Redis;
 let dir: ReturnType<typeof tmpDir>;
 let daemon: DaemonProcess;
 let socket: string;
-
-/** A small seeded PRNG (mulberry32) so a failing run can be replayed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const SEED = Number(process.env.PYRQ_FUZZ_SEED ?? 20261127);
 const rand = rng(SEED);
