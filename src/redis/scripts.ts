@@ -1,7 +1,8 @@
 /**
- * The Lua scripts, one per atomic operation, registered once per connection with
- * ioredis `defineCommand` (EVALSHA with a transparent EVAL fallback). Each script's
- * header comment documents its KEYS, ARGV and return codes.
+ * The Lua scripts, one per atomic operation. Every call is EVALSHA, serialised by
+ * pyrq (resp.ts) so that a call can be built ahead of the moment it is sent (the
+ * dispatcher's fire batches), with a SCRIPT LOAD and one resend when Redis does not know
+ * the script. Each script's header comment documents its KEYS, ARGV and return codes.
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -26,30 +27,9 @@ export function scriptSource(name: string): string {
   return s;
 }
 
-const commandName = (name: string): string => `pyrq_${name.replace(/-/g, '_')}`;
-const defined = new WeakMap<Redis, Set<string>>();
-
-/** Runs script `name` with the given keys and args (defining it on this connection once). */
-export async function runScript<T = unknown>(redis: Redis, name: ScriptName, keys: readonly string[], args: readonly (string | number)[]): Promise<T> {
-  return (await scriptCommand(redis, name)(keys, args)) as T;
-}
-
-function ensureDefined(redis: Redis, name: string): void {
-  let set = defined.get(redis);
-  if (!set) {
-    set = new Set();
-    defined.set(redis, set);
-  }
-  if (!set.has(name)) {
-    redis.defineCommand(commandName(name), { lua: scriptSource(name) });
-    set.add(name);
-  }
-}
-
-function scriptCommand(redis: Redis, name: string): (keys: readonly string[], args: readonly (string | number)[]) => Promise<unknown> {
-  ensureDefined(redis, name);
-  const fn = (redis as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>)[commandName(name)]!;
-  return (keys, args) => fn.call(redis, keys.length, ...keys, ...args);
+/** Runs script `name` with the given keys and args now. */
+export function runScript<T = unknown>(redis: Redis, name: ScriptName, keys: readonly string[], args: readonly RespArg[]): Promise<T> {
+  return sendPrebuiltScript<T>(redis, prebuildScriptCall(name, keys, args));
 }
 
 /** SHA1 of a script's text, as EVALSHA wants it. */
