@@ -12,7 +12,7 @@ import { request } from '../src/control/client.js';
 import { PACKAGE_ROOT } from '../src/paths.js';
 
 const BIN = join(PACKAGE_ROOT, 'bin', 'run.js');
-const PRELOAD = pathToFileURL(join(PACKAGE_ROOT, 'dist', 'bench', 'max-rss-preload.js')).href;
+const PRELOAD = pathToFileURL(join(PACKAGE_ROOT, 'scripts', 'max-rss.mjs')).href;
 /** Clock ticks per second of /proc/<pid>/stat times (USER_HZ; 100 on Linux). */
 const CLK_TCK = 100;
 
@@ -30,7 +30,7 @@ export async function runCli(args: string[], env: Record<string, string> = {}): 
   const rssFile = join(tmpdir(), `pyrq-bench-rss-${process.pid}-${Date.now()}`);
   const started = performance.now();
   const proc = spawn(process.execPath, ['--import', PRELOAD, BIN, ...args], {
-    env: { ...process.env, PYRQ_CONFIG: '', ...env, PYRQ_BENCH_MAX_RSS_FILE: rssFile },
+    env: { ...process.env, PYRQ_CONFIG: '', ...env, PYRQ_MAX_RSS_FILE: rssFile },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';

@@ -13,7 +13,7 @@ import { tmpDir } from '../helpers/tmp-dir.js';
  */
 const CORPUS = join(ROOT, 'fixtures', 'bad');
 const GOOD = join(ROOT, 'fixtures', 'schedules');
-const MAX_RSS_HOOK = join(ROOT, 'test', 'helpers', 'max-rss.mjs');
+const MAX_RSS_HOOK = join(ROOT, 'scripts', 'max-rss.mjs');
 const LANES = 4; // cases run in parallel lanes, each with its own directory and key prefix
 
 // Cases too big to commit: generated into the temp corpus at test time.
@@ -122,7 +122,7 @@ const env = (extra: Record<string, string> = {}) => ({ PYRQ_REDIS_URL: server.ur
 async function measured(args: string[], label: string) {
   const file = join(tmp.path, `rss-${label.replace(/[^A-Za-z0-9_.-]/g, '_')}`);
   const started = performance.now();
-  const r = await pyrq(args, { env: env({ NODE_OPTIONS: `--import=${MAX_RSS_HOOK}`, PYRQ_TEST_MAX_RSS_FILE: file }), timeoutMs: 60_000 });
+  const r = await pyrq(args, { env: env({ NODE_OPTIONS: `--import=${MAX_RSS_HOOK}`, PYRQ_MAX_RSS_FILE: file }), timeoutMs: 60_000 });
   const ms = Math.round(performance.now() - started);
   const kib = Number(readFileSync(file, 'utf8').trim().split('\n').pop());
   rss.set(label, { kib, ms });
