@@ -4,9 +4,10 @@
  * 100,000 schedules shares a few hundred distinct expressions.
  */
 import { Cron } from 'croner';
+import { shareYearTable } from './croner-internals.js';
 
 /** Options every cron in pyrq is built with. Vixie-cron DST semantics: see README "Timezones and DST". */
-function cronOptions(timezone: string) {
+export function cronOptions(timezone: string) {
   return {
     timezone,
     paused: true,
@@ -23,23 +24,13 @@ const FIELD_NAMES_6 = ['second', 'minute', 'hour', 'day-of-month', 'month', 'day
 const cache = new Map<string, Cron>();
 const CACHE_MAX = 10_000;
 
-// croner 11 gives every pattern its own 10,000-entry table of matching years (80 KB, most
-// of a Cron's memory: 2,000 expression/timezone pairs would hold 160 MB). pyrq's patterns
-// have no year field, so every year matches and one shared table serves them all. It is
-// frozen: croner only writes the table while parsing, and a later write must fail loudly.
-const EVERY_YEAR: readonly number[] = Object.freeze(new Array<number>(10_000).fill(1));
-
-function shareYearTable(c: Cron): void {
-  const p = (c as unknown as { _states?: { pattern?: { starYear?: unknown; year?: unknown } } })._states?.pattern;
-  if (p && p.starYear === true && Array.isArray(p.year) && p.year.length === EVERY_YEAR.length) p.year = EVERY_YEAR;
-}
-
 /** A (memoised) paused croner instance for `expr` in `timezone`. Throws on an invalid expression. */
 export function cronFor(expr: string, timezone: string): Cron {
   const key = `${timezone}\u0000${expr}`;
   let c = cache.get(key);
   if (c === undefined) {
     c = new Cron(expr, cronOptions(timezone));
+    // One shared year table instead of 80 KB per instance (see croner-internals.ts).
     shareYearTable(c);
     if (cache.size >= CACHE_MAX) cache.clear();
     cache.set(key, c);

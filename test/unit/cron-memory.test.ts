@@ -3,11 +3,9 @@
  * one read-only year table (pyrq patterns have no year field), and a cron's verdict is
  * computed once per (expression, timezone).
  */
-import type { Cron } from 'croner';
 import { describe, expect, it } from 'vitest';
 import { cronFor, cronProblem } from '../../src/model/cron.js';
-
-const yearTable = (c: Cron): unknown => (c as unknown as { _states: { pattern: { year: unknown } } })._states.pattern.year;
+import { yearTableOf as yearTable } from '../../src/model/croner-internals.js';
 
 describe('croner instances share one year table', () => {
   it('shares it across expressions and timezones, and still evaluates every year', () => {
