@@ -3,7 +3,7 @@ import { PyrqError } from '../../src/errors.js';
 import { parseTimestamp } from '../../src/model/datetime.js';
 import { cronProblem, normalizeCron } from '../../src/model/cron.js';
 import { isValidTimezone } from '../../src/model/timezone.js';
-import { describeTrigger } from '../../src/plan/render.js';
+import { describeTrigger } from '../../src/schedule/triggers/index.js';
 import type { TriggerSpec } from '../../src/schedule/next-fire.js';
 import { type FireTime, fireTimes } from '../../src/schedule/next-times.js';
 import { BaseCommand } from '../base-command.js';

@@ -6,6 +6,7 @@
 import { jobMeta } from '../rq/job-encoding.js';
 import { scheduledJobId } from '../rq/job-id.js';
 import { nextFireAfter } from '../schedule/next-fire.js';
+import { isOneShot } from '../schedule/triggers/index.js';
 import { planDue } from './catchup.js';
 import type { FireItem, FireOp } from './fire.js';
 import type { CachedSchedule } from './schedule-cache.js';
@@ -28,6 +29,6 @@ export function buildDueItem(id: string, c: CachedSchedule, expected: number, no
   // Oldest first, so the newest occurrence ends up at the head of the history and in
   // the last-run state.
   if (plan.skipped.length > 0 && plan.fire.length > 0) ops.sort((x, y) => x.occurrence - y.occurrence);
-  const nextState: FireItem['next'] = plan.next !== null ? { set: plan.next } : spec.at !== undefined ? 'done' : 'ended';
+  const nextState: FireItem['next'] = plan.next !== null ? { set: plan.next } : isOneShot(spec) ? 'done' : 'ended';
   return { ...base, next: nextState, ops };
 }

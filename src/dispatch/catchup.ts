@@ -19,6 +19,7 @@
  */
 import type { CatchupPolicy } from '../model/schedule-schema.js';
 import { nextFireAfter, occurrencesBetween, type TriggerSpec } from '../schedule/next-fire.js';
+import { countOccurrences } from '../schedule/triggers/index.js';
 
 /** At most this many missed occurrences are fired (policy `all`) or listed one by one. */
 export const CATCHUP_LIMIT = 100;
@@ -34,7 +35,7 @@ export interface SkippedOccurrence {
    * one: it stands for every occurrence from `occurrence` up to (not including) `until`.
    */
   until?: number;
-  /** How many occurrences the aggregate stands for, when that is cheap to know (`every`). */
+  /** How many occurrences the aggregate stands for, when the trigger kind knows it cheaply (`every`). */
   count?: number;
 }
 
@@ -74,7 +75,8 @@ export function planDue(spec: TriggerSpec, first: number, now: number, next: num
   if (truncated) {
     // `first` and everything up to the listed window: too many to fire or list singly.
     const agg: SkippedOccurrence = { occurrence: first, reason: 'skipped:missed', until: later[0]! };
-    if (spec.every !== undefined && spec.at === undefined) agg.count = Math.round((later[0]! - first) / (spec.every * 1000));
+    const count = countOccurrences(spec, first, later[0]!);
+    if (count !== undefined) agg.count = count;
     skipped.push(agg);
   }
   const late = (t: number) => now - t;

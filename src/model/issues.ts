@@ -108,8 +108,9 @@ export function fromZodIssues(issues: readonly z.core.$ZodIssue[], knownFields: 
         out.push({ path, message: input === undefined ? 'required' : `expected ${EXPECTED[iss.expected] ?? iss.expected}, got ${describeInput(input)}` });
         break;
       case 'invalid_union': {
-        // Our unions are "string or date" (timestamps) and "string or number" (durations).
-        const timestamp = ['at', 'startAt', 'endAt'].includes(String(iss.path[iss.path.length - 1]));
+        // Our unions are "string or date" (timestamps, `input-shapes.ts`) and "string or
+        // number" (durations): a union with a date branch is a timestamp, whatever its field.
+        const timestamp = iss.errors.some((branch) => branch.some((e) => e.code === 'invalid_type' && e.expected === 'date'));
         if (!timestamp && (typeof input === 'number' || typeof input === 'bigint')) {
           // A fraction or an integer beyond 2^53: say what is wrong with the number itself.
           const d = parseDuration(input);

@@ -5,16 +5,26 @@
  * with `npm run schema`.
  */
 import { z } from 'zod';
+import { timestampInput } from './input-shapes.js';
 import { FUNCTION_RE, ID_RE, QUEUE_RE, scheduleInputSchema } from './schedule-schema.js';
 
 export const SCHEMA_ID = 'https://pyrq.dev/schema/schedule.schema.json';
 
 export function scheduleFileJsonSchema(): Record<string, unknown> {
-  const schedule = z.toJSONSchema(scheduleInputSchema, { io: 'input', unrepresentable: 'any', target: 'draft-2020-12' }) as Record<string, unknown>;
+  const schedule = z.toJSONSchema(scheduleInputSchema, {
+    io: 'input',
+    unrepresentable: 'any',
+    target: 'draft-2020-12',
+    // Timestamps may also be native TOML datetimes (which JSON Schema cannot say); in
+    // JSON/YAML they are strings. Every field written as a timestamp shares this shape.
+    override: (ctx) => {
+      if (ctx.zodSchema !== timestampInput) return;
+      for (const k of Object.keys(ctx.jsonSchema)) delete ctx.jsonSchema[k];
+      ctx.jsonSchema.type = 'string';
+    },
+  }) as Record<string, unknown>;
   delete schedule.$schema;
-  // Timestamps may also be native TOML datetimes; in JSON/YAML they are strings.
   const props = schedule.properties as Record<string, Record<string, unknown>>;
-  for (const k of ['at', 'startAt', 'endAt']) props[k] = { type: 'string', description: (props[k]?.description as string | undefined) ?? '' };
   // Patterns pyrq checks in normalize.ts (with better messages), repeated for editors.
   props.id!.pattern = ID_RE.source;
   props.function!.pattern = FUNCTION_RE.source;

@@ -3,7 +3,7 @@
  * `Schedule` or every problem found. Pure (the clock is not consulted: "at in the past"
  * is decided by the plan, which knows what is already applied).
  */
-import { cronProblem, normalizeCron } from './cron.js';
+import { TRIGGER_CHOICES, TRIGGERS } from '../schedule/triggers/index.js';
 import { formatTimestamp, parseTimestamp } from './datetime.js';
 import { describeType, parseDuration } from './duration.js';
 import { type FieldIssue, fromZodIssues } from './issues.js';
@@ -17,6 +17,7 @@ import {
   SCHEDULE_FIELDS,
   type Schedule,
   scheduleInputSchema,
+  scheduleSchema,
 } from './schedule-schema.js';
 import { isValidTimezone } from './timezone.js';
 
@@ -47,6 +48,8 @@ const PY_KEYWORDS = new Set(
 );
 const SITE_RE = /^[A-Za-z0-9_.-]{1,255}$/;
 const MAX_DESCRIPTION = 2000;
+/** The stored schedule's fields in the order canonical JSON writes them. */
+const STORED_FIELDS_SORTED = Object.keys(scheduleSchema.shape).sort();
 
 export type NormalizeResult = { ok: true; schedule: Schedule } | { ok: false; issues: FieldIssue[]; id?: string };
 
@@ -86,37 +89,28 @@ export function normalizeSchedule(raw: unknown, ctx: NormalizeContext = DEFAULT_
   const tzOk = isValidTimezone(timezone);
   if (!tzOk) bad('timezone', `unknown timezone ${JSON.stringify(timezone)} (use an IANA name such as "Europe/Berlin" or "UTC")`);
 
-  // Exactly one trigger.
-  const triggers = (['cron', 'every', 'at'] as const).filter((k) => s[k] !== undefined);
-  if (triggers.length === 0) bad('', 'needs exactly one trigger: cron, every or at');
-  if (triggers.length > 1) bad(triggers.join(', '), 'only one trigger is allowed: choose cron, every or at');
-
-  let cron: string | undefined;
-  if (s.cron !== undefined) {
-    cron = normalizeCron(s.cron);
-    const problem = cronProblem(cron);
-    if (problem) bad('cron', `${JSON.stringify(s.cron)}: ${problem}`);
+  // Exactly one trigger; each kind validates and normalises its own field.
+  const kinds = TRIGGERS.filter((k) => s[k.field] !== undefined);
+  if (kinds.length === 0) bad('', `needs exactly one trigger: ${TRIGGER_CHOICES}`);
+  if (kinds.length > 1) bad(kinds.map((k) => k.field).join(', '), `only one trigger is allowed: choose ${TRIGGER_CHOICES}`);
+  const triggerCtx = { timezone: tzOk ? timezone : 'UTC', input: s };
+  let trigger: { field: string; value: unknown } | undefined;
+  for (const k of kinds) {
+    const r = k.normalize(s[k.field], triggerCtx);
+    if (r.ok) trigger = { field: k.field, value: r.value };
+    else bad(k.field, r.message);
   }
-  let every: number | undefined;
-  if (s.every !== undefined) {
-    const d = parseDuration(s.every);
-    if (typeof d === 'number') every = d;
-    else bad('every', `${JSON.stringify(s.every)}: ${d.reason}`);
-  }
-  const stamp = (field: 'at' | 'startAt' | 'endAt'): number | undefined => {
+  const stamp = (field: 'startAt' | 'endAt'): number | undefined => {
     const v = s[field];
     if (v === undefined) return undefined;
-    const t = parseTimestamp(v, tzOk ? timezone : 'UTC');
+    const t = parseTimestamp(v, triggerCtx.timezone);
     if (typeof t === 'number') return t;
     bad(field, t.reason);
     return undefined;
   };
-  const at = stamp('at');
   const startAt = stamp('startAt');
   const endAt = stamp('endAt');
-  if (s.at !== undefined && (s.startAt !== undefined || s.endAt !== undefined)) {
-    bad(s.startAt !== undefined ? 'startAt' : 'endAt', 'only applies to cron and every schedules (at already names the one instant)');
-  }
+  for (const k of kinds) for (const i of k.check?.(triggerCtx) ?? []) bad(i.path, i.message);
   if (startAt !== undefined && endAt !== undefined && endAt <= startAt) bad('endAt', `must be after startAt (${formatTimestamp(startAt)})`);
 
   for (const field of ['args', 'kwargs', 'meta'] as const) {
@@ -159,32 +153,39 @@ export function normalizeSchedule(raw: unknown, ctx: NormalizeContext = DEFAULT_
 
   if (issues.length > 0) return { ok: false, issues, id: s.id };
 
-  // Keys in sorted order; optional fields left out when absent so they do not affect the
-  // hash. Absent fields are never added (rather than added and deleted): `delete` turns an
-  // object into a slow dictionary, and a registry holds 100,000 of these.
-  const out: Record<string, unknown> = { args: s.args ?? [] };
-  if (at !== undefined) out.at = formatTimestamp(at);
-  out.catchup = s.catchup ?? ctx.catchup;
-  if (cron !== undefined) out.cron = cron;
-  if (s.description !== undefined) out.description = s.description;
-  out.enabled = s.enabled ?? true;
-  if (endAt !== undefined) out.endAt = formatTimestamp(endAt);
-  if (every !== undefined) out.every = every;
-  if (s.failureTtl !== undefined) out.failureTtl = s.failureTtl;
-  out.function = s.function;
-  out.id = s.id;
-  out.kwargs = s.kwargs ?? {};
-  out.meta = s.meta ?? {};
-  out.overlap = s.overlap ?? ctx.overlap;
-  out.queue = queue;
-  if (s.resultTtl !== undefined) out.resultTtl = s.resultTtl;
-  if (site !== undefined) out.site = site;
-  if (startAt !== undefined) out.startAt = formatTimestamp(startAt);
-  if (startingDeadline !== undefined) out.startingDeadline = startingDeadline;
-  out.target = target;
-  out.timeout = timeout;
-  out.timezone = timezone;
-  if (s.ttl !== undefined) out.ttl = s.ttl;
-  if (user !== undefined) out.user = user;
+  // Copied into `out` in sorted key order (canonical JSON then need not sort them), with
+  // optional fields left out when absent so they do not affect the hash. Absent fields are
+  // never added (rather than added and deleted): `delete` turns an object into a slow
+  // dictionary, and a registry holds 100,000 of these. The trigger's field is its kind's
+  // (no issues means exactly one kind, normalised).
+  const fields: Record<string, unknown> = {
+    args: s.args ?? [],
+    catchup: s.catchup ?? ctx.catchup,
+    description: s.description,
+    enabled: s.enabled ?? true,
+    endAt: endAt === undefined ? undefined : formatTimestamp(endAt),
+    failureTtl: s.failureTtl,
+    function: s.function,
+    id: s.id,
+    kwargs: s.kwargs ?? {},
+    meta: s.meta ?? {},
+    overlap: s.overlap ?? ctx.overlap,
+    queue,
+    resultTtl: s.resultTtl,
+    site,
+    startAt: startAt === undefined ? undefined : formatTimestamp(startAt),
+    startingDeadline,
+    target,
+    timeout,
+    timezone,
+    ttl: s.ttl,
+    user,
+  };
+  fields[trigger!.field] = trigger!.value;
+  const out: Record<string, unknown> = {};
+  for (const k of STORED_FIELDS_SORTED) {
+    const v = fields[k];
+    if (v !== undefined) out[k] = v;
+  }
   return { ok: true, schedule: out as Schedule };
 }

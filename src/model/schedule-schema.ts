@@ -8,10 +8,15 @@
  * - `scheduleInputSchema`: what a person writes. Shapes and types only; the semantic
  *   checks (cron syntax, timezone names, one trigger, durations) live in `normalize.ts`
  *   because they need the config's defaults and produce better messages there.
+ *
+ * The trigger fields (`cron`, `every`, `at`) are not listed here: each trigger kind owns
+ * its field's shapes (`src/schedule/triggers/`), and both schemas spread the table's.
  * - `scheduleSchema`: the normalised form stored in the registry and hashed. Defaults
  *   filled in, durations in seconds, timestamps in canonical UTC.
  */
 import { z } from 'zod';
+import { triggerInputShape, triggerStoredShape } from '../schedule/triggers/index.js';
+import { durationInput, timestampInput } from './input-shapes.js';
 
 /** Schedule ids: also used in Redis keys and (escaped) in RQ job ids. */
 export const ID_RE = /^[A-Za-z0-9_.-]{1,200}$/;
@@ -25,8 +30,6 @@ export const TARGETS = ['rq', 'frappe'] as const;
 export const CATCHUP_POLICIES = ['skip', 'latest', 'all'] as const;
 export const OVERLAP_POLICIES = ['allow', 'forbid'] as const;
 
-const timestampInput = z.union([z.string(), z.date()]);
-const durationInput = z.union([z.string(), z.number().int()]);
 const jsonObject = z.record(z.string(), z.unknown());
 
 /** Every field a schedule may have, with its documentation. Unknown fields are errors. */
@@ -39,9 +42,7 @@ export const scheduleInputSchema = z
     queue: z.string().optional().meta({ description: 'RQ queue name. Default "default".' }),
     enabled: z.boolean().optional().meta({ description: 'A disabled schedule stays in the registry but never fires. Default true.' }),
     description: z.string().optional().meta({ description: 'Free text; becomes the RQ job description.' }),
-    cron: z.string().optional().meta({ description: 'Cron expression: 5 fields, or 6 with seconds first; L, W, #, @hourly etc.' }),
-    every: durationInput.optional().meta({ description: 'Fixed period: "90s", "15m", "1h30m", "2d", or seconds. Anchored at startAt, else the Unix epoch.' }),
-    at: timestampInput.optional().meta({ description: 'One-shot ISO 8601 timestamp; without an offset it is wall time in `timezone`.' }),
+    ...triggerInputShape,
     timezone: z.string().optional().meta({ description: 'IANA timezone for cron and offset-less timestamps. Default from config (UTC).' }),
     startAt: timestampInput.optional().meta({ description: 'No occurrence before this instant.' }),
     endAt: timestampInput.optional().meta({ description: 'No occurrence at or after this instant.' }),
@@ -73,9 +74,7 @@ export const scheduleSchema = z.strictObject({
   queue: z.string().regex(QUEUE_RE),
   enabled: z.boolean(),
   description: z.string().optional(),
-  cron: z.string().optional(),
-  every: z.number().int().positive().optional(),
-  at: z.string().optional(),
+  ...triggerStoredShape,
   timezone: z.string(),
   startAt: z.string().optional(),
   endAt: z.string().optional(),
@@ -97,6 +96,3 @@ export type Schedule = z.output<typeof scheduleSchema>;
 export type Target = (typeof TARGETS)[number];
 export type CatchupPolicy = (typeof CATCHUP_POLICIES)[number];
 export type OverlapPolicy = (typeof OVERLAP_POLICIES)[number];
-
-/** Fields that decide when a schedule fires: changing any of them recomputes the next fire time. */
-export const TRIGGER_FIELDS = ['cron', 'every', 'at', 'timezone', 'startAt', 'endAt', 'enabled'] as const satisfies readonly (keyof Schedule)[];

@@ -8,10 +8,12 @@
  *   longer produces it.
  * - Deletes come only from sources that are not stale, and never for a held file or id.
  * - Entries owned by sources that do not take part in this run are left alone.
- * - A one-shot (`at`) schedule in the past can be kept, but not created or re-aimed.
+ * - A one-shot (`at`) schedule in the past can be kept, but not created or re-aimed
+ *   (which kinds are one-shots, and their instant, the trigger table says).
  */
 import { canonicalStringify } from '../canonical-json.js';
-import { TRIGGER_FIELDS, type Schedule } from '../model/schedule-schema.js';
+import type { Schedule } from '../model/schedule-schema.js';
+import { pastOneShot, TRIGGER_FIELDS } from '../schedule/triggers/index.js';
 import type { DesiredSchedule, SourceError, SourceSnapshot } from '../source.js';
 import type { Change, FieldChange, ObservedEntry, Plan } from './types.js';
 
@@ -52,10 +54,10 @@ export function diff(desired: readonly SourceSnapshot[], observed: ReadonlyMap<s
   let unchanged = 0;
   for (const [id, { d, source }] of claims) {
     const cur = observed.get(id);
-    const atPast = d.spec.at !== undefined && Date.parse(d.spec.at) <= now;
+    const past = pastOneShot(d.spec, now);
     if (!cur) {
-      if (atPast) {
-        errors.push({ source, origin: d.origin, id, path: 'at', message: `${d.spec.at} is in the past; a one-shot schedule must be in the future when it is first applied` });
+      if (past) {
+        errors.push({ source, origin: d.origin, id, path: past.field, message: `${String(past.value)} is in the past; a one-shot schedule must be in the future when it is first applied` });
         continue;
       }
       changes.push({ action: 'create', id, source, origin: d.origin, beforeHash: '', afterHash: d.hash, after: d.spec, fields: [], triggerChanged: true });
@@ -83,10 +85,10 @@ export function diff(desired: readonly SourceSnapshot[], observed: ReadonlyMap<s
       unchanged++;
       continue;
     }
-    if (cur.hash !== d.hash && atPast && cur.spec?.at !== d.spec.at) {
+    if (cur.hash !== d.hash && past && cur.spec?.[past.field] !== past.value) {
       // Re-aiming a one-shot at the past would fire it at once or never; refuse, keep it.
       held.add(id);
-      errors.push({ source, origin: d.origin, id, path: 'at', message: `${d.spec.at} is in the past; the schedule keeps its applied state` });
+      errors.push({ source, origin: d.origin, id, path: past.field, message: `${String(past.value)} is in the past; the schedule keeps its applied state` });
       continue;
     }
     const repair = cur.drift !== undefined;
@@ -154,7 +156,7 @@ export function attachObserved(plan: Plan, specs: ReadonlyMap<string, Schedule>)
       // Without the old spec (never read) assume the trigger changed: recomputing the next
       // fire time is always safe, keeping a wrong one is not. Repairs recompute it too.
       const triggerChanged =
-        c.repair === true || (c.beforeHash !== c.afterHash && (before === undefined || fields.some((f) => (TRIGGER_FIELDS as readonly string[]).includes(f.field))));
+        c.repair === true || (c.beforeHash !== c.afterHash && (before === undefined || fields.some((f) => TRIGGER_FIELDS.includes(f.field))));
       return { ...c, before, fields, triggerChanged };
     }),
   };

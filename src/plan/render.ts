@@ -4,24 +4,15 @@
  * decides about colour.
  */
 import { canonicalStringify } from '../canonical-json.js';
-import { formatDuration } from '../model/duration.js';
-import type { Schedule } from '../model/schedule-schema.js';
 import { formatSourceError } from '../source.js';
 import type { ApplyResult } from '../registry/registry.js';
+import { describeTrigger } from '../schedule/triggers/index.js';
 import type { Change, Plan } from './types.js';
 
 export function formatValue(v: unknown): string {
   if (v === undefined) return '(none)';
   if (typeof v === 'string') return JSON.stringify(v);
   return canonicalStringify(v);
-}
-
-/** A short description of when a schedule fires: `cron "0 3 * * *" (Europe/Berlin)`. */
-export function describeTrigger(s: Pick<Schedule, 'cron' | 'every' | 'at' | 'timezone'>): string {
-  if (s.cron !== undefined) return `cron "${s.cron}" (${s.timezone})`;
-  if (s.every !== undefined) return `every ${formatDuration(s.every)}`;
-  if (s.at !== undefined) return `at ${s.at}`;
-  return 'no trigger';
 }
 
 const SYMBOL: Record<Change['action'], string> = { create: '+', update: '~', delete: '-' };

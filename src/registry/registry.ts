@@ -11,6 +11,7 @@ import type { ObservedEntry, Plan } from '../plan/types.js';
 import { Keys } from '../redis/keys.js';
 import { ensureScript, prebuildScriptCall, sendPrebuiltScript } from '../redis/scripts.js';
 import { nextFireAfter } from '../schedule/next-fire.js';
+import { specTextMayBeOneShot } from '../schedule/triggers/index.js';
 
 /** Changes per Lua call: big enough to amortise the round trip, small enough not to block Redis for long. */
 export const APPLY_BATCH = 500;
@@ -139,7 +140,7 @@ export class Registry {
         // would otherwise parse and keep every spec). The diff needs the spec only of a
         // one-shot (is its `at` being re-aimed?); updates and deletes read theirs later.
         const intact = specJson != null && specHashOfText(specJson) === entry.hash;
-        const spec = intact && score != null && !specJson.includes('"at":') ? undefined : parseStoredSpec(specJson);
+        const spec = intact && score != null && !specTextMayBeOneShot(specJson) ? undefined : parseStoredSpec(specJson);
         if (specJson == null) entry.drift = 'schedule key missing';
         else if (!intact && !spec) entry.drift = 'stored spec is not a valid schedule';
         else if ((!intact && specHash(spec!) !== entry.hash) || hash !== entry.hash) entry.drift = 'stored spec does not match its recorded hash';

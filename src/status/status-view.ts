@@ -3,7 +3,7 @@
  * and as a table. Pure: the caller passes the entries and the time.
  */
 import type { RegistryEntry } from '../registry/registry.js';
-import { describeTrigger } from '../plan/render.js';
+import { describeTrigger } from '../schedule/triggers/index.js';
 
 export interface StatusRow {
   id: string;

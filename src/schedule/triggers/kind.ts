@@ -1,0 +1,83 @@
+/**
+ * The contract of a trigger kind (`cron`, `every`, `at`): one module per kind owns its
+ * schedule field, how that field is written and stored, its validation and
+ * normalisation, its occurrences and its description. The generic code (schema,
+ * normalise, next fire time, catch-up, diff, render) asks the table in `index.ts` and
+ * never names a kind. Adding a kind is one module and one row there (ARCHITECTURE.md,
+ * "Adding a trigger kind").
+ *
+ * Every kind shares the window: `enabled`, `timezone`, `startAt` (inclusive) and `endAt`
+ * (exclusive). The generic code applies `enabled` and `endAt`, and whole seconds; a kind
+ * decides what `startAt` means to it (an anchor for `every`, a lower bound for `cron`).
+ * Pure: no I/O, time is a parameter.
+ */
+import type { z } from 'zod';
+import type { FieldIssue } from '../../model/issues.js';
+
+/** The fields every trigger kind shares: whether and within which window it fires. */
+export interface TriggerWindow {
+  enabled: boolean;
+  /** IANA timezone for wall times (cron fields, offset-less timestamps). */
+  timezone: string;
+  /** Canonical UTC timestamp: no occurrence before it. */
+  startAt?: string;
+  /** Canonical UTC timestamp: no occurrence at or after it. */
+  endAt?: string;
+}
+
+/** A trigger spec of one kind: the window plus that kind's own field, present. */
+export type SpecOf<F extends string, V> = TriggerWindow & { readonly [P in F]: V };
+
+/** What a kind's normalisation sees besides its own value. */
+export interface TriggerInputContext {
+  /** The schedule's timezone; UTC when the written one is invalid (that is reported on its own). */
+  timezone: string;
+  /** The whole schedule as written (shape-checked by zod), for checks against other fields. */
+  input: Readonly<Record<string, unknown>>;
+}
+
+export type NormalizedValue<V> = { ok: true; value: V } | { ok: false; message: string };
+
+/**
+ * One trigger kind. `F` is its field name, `I` the zod shape of the field as written,
+ * `S` the zod shape of the normalised value stored in the registry (and hashed).
+ * Methods receive a spec that has the kind's field; `after`, `lo` and `hi` are whole
+ * seconds (epoch ms); `startAt` is the parsed window start, if any.
+ */
+export interface TriggerKind<F extends string = string, I extends z.ZodType = z.ZodType, S extends z.ZodType = z.ZodType> {
+  /** The schedule field that selects this kind and holds its value (unique among kinds). */
+  readonly field: F;
+  /** The field as written; composed into the schedule schema and from there into the JSON Schema. */
+  readonly input: I;
+  /** The field's documentation (JSON Schema `description`, editor hover text). */
+  readonly description: string;
+  /** The normalised value as stored. */
+  readonly stored: S;
+  /** Validates and normalises the written value; a failure's message is reported at `field`. */
+  normalize(value: z.output<I>, ctx: TriggerInputContext): NormalizedValue<z.output<S>>;
+  /** Checks against the schedule's other fields, run after the window is read (e.g. `at` takes no window). */
+  check?(ctx: TriggerInputContext): FieldIssue[];
+  /**
+   * Only for a one-shot kind: its one occurrence. A one-shot is *done* after it fires
+   * (not *ended*), cannot be created or re-aimed in the past (the plan refuses), and its
+   * stored spec is read on every deep re-sync (the plan compares the instant).
+   */
+  once?(spec: SpecOf<F, z.output<S>>): number;
+  /** The first occurrence strictly after `after`, or null when there is none (`endAt` is the caller's). */
+  nextAfter(spec: SpecOf<F, z.output<S>>, after: number, startAt: number | undefined): number | null;
+  /**
+   * Occurrences in `(lo, hi]` (already clipped to the window), oldest first; when there
+   * are more than `limit`, the newest `limit`. Catch-up calls it after downtime, so it
+   * must not walk every missed occurrence one by one.
+   */
+  between(spec: SpecOf<F, z.output<S>>, lo: number, hi: number, limit: number, startAt: number | undefined): number[];
+  /** How many occurrences lie in `[from, until)`, when that is cheap to know (a catch-up aggregate shows it). */
+  count?(spec: SpecOf<F, z.output<S>>, from: number, until: number): number;
+  /** When it fires, in a few words: `cron "0 3 * * *" (Europe/Berlin)`. */
+  describe(spec: SpecOf<F, z.output<S>>): string;
+}
+
+/** Declares a kind with its types inferred (the table in `index.ts` holds the result). */
+export function defineTrigger<F extends string, I extends z.ZodType, S extends z.ZodType>(kind: TriggerKind<F, I, S>): TriggerKind<F, I, S> {
+  return kind;
+}
