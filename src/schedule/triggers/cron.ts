@@ -7,18 +7,35 @@ import { cronFor, cronProblem, normalizeCron } from '../../model/cron.js';
 import { defineTrigger } from './kind.js';
 
 // Many schedules share an expression and come due together; one croner evaluation per
-// (expression, timezone, instant) serves them all. Cleared wholesale when full.
-const memo = new Map<string, number | null>();
+// (expression, timezone, instant) serves them all. Cleared wholesale when full. Keyed
+// by level (expression, then timezone, then instant), not by one joined string: building
+// and hashing that string on every call was most of the cost of a memo hit, where a
+// schedule's own expression and timezone strings keep their hash once computed.
+const memo = new Map<string, Map<string, Map<number, number | null>>>();
+let memoSize = 0;
 const MEMO_MAX = 50_000;
 
+function instantsFor(expr: string, timezone: string): Map<number, number | null> {
+  let byZone = memo.get(expr);
+  if (byZone === undefined) memo.set(expr, (byZone = new Map()));
+  let byInstant = byZone.get(timezone);
+  if (byInstant === undefined) byZone.set(timezone, (byInstant = new Map()));
+  return byInstant;
+}
+
 function cronNextAfter(expr: string, timezone: string, afterMs: number): number | null {
-  const key = `${afterMs}\u0000${timezone}\u0000${expr}`;
-  const hit = memo.get(key);
+  let instants = instantsFor(expr, timezone);
+  const hit = instants.get(afterMs);
   if (hit !== undefined) return hit;
   const d = cronFor(expr, timezone).nextRun(new Date(afterMs));
   const v = d === null ? null : d.getTime();
-  if (memo.size >= MEMO_MAX) memo.clear();
-  memo.set(key, v);
+  if (memoSize >= MEMO_MAX) {
+    memo.clear();
+    memoSize = 0;
+    instants = instantsFor(expr, timezone);
+  }
+  instants.set(afterMs, v);
+  memoSize++;
   return v;
 }
 
