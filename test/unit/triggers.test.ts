@@ -13,6 +13,7 @@ import {
   describeTrigger,
   isOneShot,
   pastOneShot,
+  pickTriggerSpec,
   specTextMayBeOneShot,
   TRIGGER_CHOICES,
   TRIGGER_FIELD_NAMES,
@@ -55,7 +56,7 @@ describe('the trigger table', () => {
     }
     // The order of the fields in the schema (and so in the JSON Schema and in messages).
     expect(inputFields.filter((f) => (TRIGGER_FIELD_NAMES as readonly string[]).includes(f))).toEqual([...TRIGGER_FIELD_NAMES]);
-    expect(TRIGGER_CHOICES).toBe('cron, every or at');
+    expect(TRIGGER_CHOICES).toMatch(new RegExp(`^${TRIGGER_FIELD_NAMES.slice(0, -1).join(', ')} or ${TRIGGER_FIELD_NAMES.at(-1)}$`));
   });
 
   it('every kind has examples here', () => {
@@ -93,6 +94,15 @@ describe('the trigger table', () => {
             const n = countOccurrences(s, stepped[1]!, stepped[5]!);
             if (n !== undefined) expect(n).toBe(4);
           }
+        });
+
+        it(`${JSON.stringify(ex.input)}: pickTriggerSpec keeps what decides when it fires, and nothing else`, () => {
+          const picked = pickTriggerSpec(s);
+          expect(Object.keys(picked).every((k) => TRIGGER_FIELDS.includes(k))).toBe(true);
+          expect(triggerKindOf(picked)).toBe(kind);
+          expect(describeTrigger(picked)).toBe(ex.describe);
+          for (const t of [FROM, FROM + 86_400_000, Date.parse('2026-05-01T10:02:00Z')]) expect(nextFireAfter(picked, t)).toBe(nextFireAfter(s, t));
+          expect(occurrencesBetween(picked, FROM, FROM + 3 * 86_400_000, 50)).toEqual(occurrencesBetween(s, FROM, FROM + 3 * 86_400_000, 50));
         });
 
         it(`${JSON.stringify(ex.input)}: a one-shot fires once; its stored text says it may be one`, () => {

@@ -61,6 +61,20 @@ export function triggerKindOf(spec: TriggerFields): Trigger | undefined {
   return undefined;
 }
 
+/**
+ * Just the fields of `s` that decide when it fires, for a holder that keeps many specs
+ * (the dispatcher's cache) and must not keep arguments and meta twice. Copies the kind's
+ * field by the table, so a new kind is kept without the holder knowing it.
+ */
+export function pickTriggerSpec(s: TriggerSpec): TriggerSpec {
+  const out: TriggerSpec = { enabled: s.enabled, timezone: s.timezone };
+  const k = triggerKindOf(s);
+  if (k !== undefined) (out as { [F in TriggerField]?: unknown })[k.field] = s[k.field];
+  if (s.startAt !== undefined) out.startAt = s.startAt;
+  if (s.endAt !== undefined) out.endAt = s.endAt;
+  return out;
+}
+
 /** A short description of when a schedule fires: `cron "0 3 * * *" (Europe/Berlin)`, `every 15m`, `at 2026-12-01T09:00:00Z`. */
 export function describeTrigger(spec: TriggerFields & Pick<TriggerWindow, 'timezone'>): string {
   const k = triggerKindOf(spec);
