@@ -8,8 +8,7 @@ import type { z } from 'zod';
 import { atTrigger } from './at.js';
 import { cronTrigger } from './cron.js';
 import { everyTrigger } from './every.js';
-import type { NormalizedValue, TriggerInputContext, TriggerWindow } from './kind.js';
-import type { FieldIssue } from '../../model/issues.js';
+import type { TriggerKind, TriggerWindow } from './kind.js';
 
 /** Every trigger kind, in documented order: the order of their fields in the schema and in messages. */
 export const TRIGGER_KINDS = [cronTrigger, everyTrigger, atTrigger] as const;
@@ -23,19 +22,10 @@ export type TriggerFields = { [K in Kinds as K['field']]?: z.output<K['stored']>
 export type TriggerSpec = TriggerWindow & TriggerFields;
 
 /**
- * A kind as the generic code calls it (the contract, with its types, is `TriggerKind` in
- * `kind.ts`): it was picked because its field is present, and reads only that and the window.
+ * A kind as the generic code calls it: it was picked because its field is present, and
+ * reads only that and the window, so its methods take any trigger spec.
  */
-export interface Trigger {
-  readonly field: TriggerField;
-  normalize(value: unknown, ctx: TriggerInputContext): NormalizedValue<unknown>;
-  check?(ctx: TriggerInputContext): FieldIssue[];
-  once?(spec: TriggerSpec): number;
-  nextAfter(spec: TriggerSpec, after: number, startAt: number | undefined): number | null;
-  between(spec: TriggerSpec, lo: number, hi: number, limit: number, startAt: number | undefined): number[];
-  count?(spec: TriggerSpec, from: number, until: number): number;
-  describe(spec: TriggerSpec): string;
-}
+export type Trigger = TriggerKind<TriggerField, z.ZodType, z.ZodType, TriggerSpec>;
 
 /** `TRIGGER_KINDS` as the generic code iterates it. */
 export const TRIGGERS: readonly Trigger[] = TRIGGER_KINDS;

@@ -41,10 +41,11 @@ export type NormalizedValue<V> = { ok: true; value: V } | { ok: false; message: 
 /**
  * One trigger kind. `F` is its field name, `I` the zod shape of the field as written,
  * `S` the zod shape of the normalised value stored in the registry (and hashed).
- * Methods receive a spec that has the kind's field; `after`, `lo` and `hi` are whole
- * seconds (epoch ms); `startAt` is the parsed window start, if any.
+ * Methods receive a spec that has the kind's field (`Spec`; the table's generic view
+ * widens it to any trigger spec); `after`, `lo` and `hi` are whole seconds (epoch ms);
+ * `startAt` is the parsed window start, if any.
  */
-export interface TriggerKind<F extends string = string, I extends z.ZodType = z.ZodType, S extends z.ZodType = z.ZodType> {
+export interface TriggerKind<F extends string = string, I extends z.ZodType = z.ZodType, S extends z.ZodType = z.ZodType, Spec = SpecOf<F, z.output<S>>> {
   /** The schedule field that selects this kind and holds its value (unique among kinds). */
   readonly field: F;
   /** The field as written; composed into the schedule schema and from there into the JSON Schema. */
@@ -62,19 +63,19 @@ export interface TriggerKind<F extends string = string, I extends z.ZodType = z.
    * (not *ended*), cannot be created or re-aimed in the past (the plan refuses), and its
    * stored spec is read on every deep re-sync (the plan compares the instant).
    */
-  once?(spec: SpecOf<F, z.output<S>>): number;
+  once?(spec: Spec): number;
   /** The first occurrence strictly after `after`, or null when there is none (`endAt` is the caller's). */
-  nextAfter(spec: SpecOf<F, z.output<S>>, after: number, startAt: number | undefined): number | null;
+  nextAfter(spec: Spec, after: number, startAt: number | undefined): number | null;
   /**
    * Occurrences in `(lo, hi]` (already clipped to the window), oldest first; when there
    * are more than `limit`, the newest `limit`. Catch-up calls it after downtime, so it
    * must not walk every missed occurrence one by one.
    */
-  between(spec: SpecOf<F, z.output<S>>, lo: number, hi: number, limit: number, startAt: number | undefined): number[];
+  between(spec: Spec, lo: number, hi: number, limit: number, startAt: number | undefined): number[];
   /** How many occurrences lie in `[from, until)`, when that is cheap to know (a catch-up aggregate shows it). */
-  count?(spec: SpecOf<F, z.output<S>>, from: number, until: number): number;
+  count?(spec: Spec, from: number, until: number): number;
   /** When it fires, in a few words: `cron "0 3 * * *" (Europe/Berlin)`. */
-  describe(spec: SpecOf<F, z.output<S>>): string;
+  describe(spec: Spec): string;
 }
 
 /** Declares a kind with its types inferred (the table in `index.ts` holds the result). */
