@@ -39,7 +39,12 @@ export function diff(desired: readonly SourceSnapshot[], observed: ReadonlyMap<s
           source: snap.source,
           origin: d.origin,
           id: d.spec.id,
-          message: `id is also defined by source "${prev.source}" (${prev.d.origin}); it keeps its applied state until only one source defines it`,
+          // Twice in one source's snapshots: `pyrq validate` given several paths (a source
+          // reports the duplicates within itself, and claims such an id for neither).
+          message:
+            prev.source === snap.source
+              ? `id is also defined in ${prev.d.origin}`
+              : `id is also defined by source "${prev.source}" (${prev.d.origin}); it keeps its applied state until only one source defines it`,
         });
       } else {
         claims.set(d.spec.id, { d, source: snap.source });
