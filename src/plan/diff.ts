@@ -4,7 +4,7 @@
  *
  * - An id claimed by two sources (or twice within one) is an error; its entry is held.
  * - A source may update or delete only entries it owns. An id owned by another source
- *   moves to this one only when its owner takes part in this run, is healthy, and no
+ *   moves to this one only when its owner takes part in this run, is not stale, and no
  *   longer produces it.
  * - Deletes come only from sources that are not stale, and never for a held file or id.
  * - Entries owned by sources that do not take part in this run are left alone.
