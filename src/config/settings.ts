@@ -57,7 +57,7 @@ export const SETTINGS = {
   'files.dir': { key: 'files.dir', name: 'dir', flag: 'dir', char: 'd', env: 'PYRQ_DIR', description: 'Directory of schedule files (JSON, TOML, YAML), read recursively.' },
   'files.maxFileBytes': { key: 'files.maxFileBytes', default: 8 * 1024 * 1024, description: 'A schedule file larger than this is refused without being read.' },
 
-  'mysql.url': { key: 'mysql.url', name: 'mysqlUrl', flag: 'mysql-url', env: 'PYRQ_MYSQL_URL', description: 'MySQL/MariaDB source, e.g. mysql://user@host:3306/db (password via mysql.passwordEnv).' },
+  'mysql.url': { key: 'mysql.url', name: 'mysqlUrl', flag: 'mysql-url', env: 'PYRQ_MYSQL_URL', description: 'MySQL/MariaDB source, e.g. mysql://user@host:3306/db (the password from PYRQ_MYSQL_PASSWORD, or the variable mysql.passwordEnv names).' },
   'mysql.host': { key: 'mysql.host', description: 'MySQL host, instead of mysql.url.' },
   'mysql.port': { key: 'mysql.port', description: 'MySQL port.' },
   'mysql.user': { key: 'mysql.user', description: 'MySQL user.' },
