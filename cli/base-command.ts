@@ -1,27 +1,25 @@
 /**
- * The base of every pyrq command: shared flags (`--config`, `--redis-url`, `--prefix`,
- * `--log-level`), `--json` (oclif's enableJsonFlag: `run()` returns a typed result that
- * is printed as JSON), settings resolution, and errors rendered from the catalogue.
+ * The base of every pyrq command: the global flags (`--config`, `--log-level`), `--json`
+ * (oclif's enableJsonFlag: `run()` returns a typed result that is printed as JSON),
+ * settings resolution, and errors rendered from the catalogue. Each command adds the
+ * flag groups it uses from `flags.ts` (Redis, sources, socket).
  */
-import { Command, Flags, type Interfaces } from '@oclif/core';
+import { Command, type Interfaces } from '@oclif/core';
 import type { Redis } from 'ioredis';
 import type { Config } from '../src/config/config.js';
-import { type ConfigFlags, loadConfig } from '../src/config/load-config.js';
+import { loadConfig } from '../src/config/load-config.js';
+import { type ConfigFlags, SETTING_LIST } from '../src/config/settings.js';
 import { PyrqError, redactText } from '../src/errors.js';
 import { createLogger, type Logger } from '../src/log.js';
 import { connectRedis } from '../src/redis/connect.js';
 import { Registry } from '../src/registry/registry.js';
+import { globalFlags } from './flags.js';
 import { toJsonText } from './json-output.js';
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>;
 
 export abstract class BaseCommand<T extends typeof Command> extends Command {
-  static override baseFlags = {
-    config: Flags.string({ char: 'c', summary: 'Config file (TOML or YAML).', env: 'PYRQ_CONFIG', helpGroup: 'GLOBAL' }),
-    'redis-url': Flags.string({ summary: 'Redis URL, e.g. redis://127.0.0.1:6379/0 (rediss:// for TLS).', helpGroup: 'GLOBAL' }),
-    prefix: Flags.string({ summary: 'Key prefix of the pyrq registry in Redis. Default "pyrq:".', helpGroup: 'GLOBAL' }),
-    'log-level': Flags.string({ summary: 'Log level: trace, debug, info, warn, error, silent.', helpGroup: 'GLOBAL' }),
-  };
+  static override baseFlags = globalFlags;
 
   // After baseFlags: oclif adds --json to baseFlags when this is set.
   static override enableJsonFlag = true;
@@ -37,16 +35,22 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     this.flags = flags as BaseFlags<T>;
   }
 
-  /** Settings from flags > env > config file > defaults. Extra flag values come from the command. */
-  protected loadSettings(extra: Partial<ConfigFlags> = {}): Config {
-    const f = this.flags as Record<string, unknown>;
-    this.settings = loadConfig({
-      config: f.config as string | undefined,
-      redisUrl: f['redis-url'] as string | undefined,
-      prefix: f.prefix as string | undefined,
-      logLevel: f['log-level'] as string | undefined,
-      ...extra,
-    });
+  /** The settings given as flags on this command line, by the table of settings. */
+  protected configFlags(): ConfigFlags {
+    const given = this.flags as Record<string, unknown>;
+    const out: Record<string, unknown> = {};
+    for (const s of SETTING_LIST) {
+      if (s.flag === undefined || s.name === undefined) continue;
+      const v = given[s.flag];
+      // A boolean flag can only switch a setting on; absent, the config file decides.
+      if (v !== undefined && v !== false) out[s.name] = v;
+    }
+    return out as ConfigFlags;
+  }
+
+  /** Settings from flags > env > config file > defaults. */
+  protected loadSettings(): Config {
+    this.settings = loadConfig(this.configFlags());
     return this.settings;
   }
 

@@ -14,8 +14,7 @@ import { statusRow } from '../src/status/status-view.js';
 import { SOCKET_SOURCE } from '../sources/socket/socket-source.js';
 import type { Daemon } from './daemon.js';
 import type { ReconcileResult } from './reconcile-once.js';
-
-const VERSION = '0.1.0';
+import { version as VERSION } from '../src/version.js';
 
 export class DaemonHandlers {
   constructor(private readonly d: Daemon) {}

@@ -13,7 +13,6 @@
 import type { Redis } from 'ioredis';
 import { type Clock, systemClock } from '../src/clock.js';
 import type { Config } from '../src/config/config.js';
-import { normalizeContext } from '../src/config/normalize-context.js';
 import { ControlServer } from '../src/control/server.js';
 import { Dispatcher } from '../src/dispatch/dispatcher.js';
 import { redactText } from '../src/errors.js';
@@ -22,7 +21,7 @@ import { createRedis } from '../src/redis/connect.js';
 import { Keys } from '../src/redis/keys.js';
 import { Registry } from '../src/registry/registry.js';
 import type { Source } from '../src/source.js';
-import { SocketSource } from '../sources/socket/socket-source.js';
+import { SOCKET_SOURCE, type SocketSource } from '../sources/socket/socket-source.js';
 import { DaemonHandlers } from './daemon-handlers.js';
 import { LeaderLease } from './leader-lease.js';
 import type { ReconcileResult } from './reconcile-once.js';
@@ -133,15 +132,9 @@ export class Daemon {
 
   private buildSources(): void {
     const { config, logger } = this.opts;
-    this.socketSource = new SocketSource(this.redis, this.keys, normalizeContext(config));
-    let configured: Source[] = [];
-    try {
-      configured = sourcesFromConfig(config, { logger });
-    } catch (e) {
-      // A daemon may run with the socket as its only source.
-      if ((e as { code?: string }).code !== 'NO_SOURCES') throw e;
-    }
-    this.sources = [...configured, this.socketSource];
+    // Given the daemon's Redis, the table adds the socket source (so it may be the only one).
+    this.sources = sourcesFromConfig(config, { logger, socket: { redis: this.redis, keys: this.keys } });
+    this.socketSource = this.sources.find((s) => s.name === SOCKET_SOURCE) as SocketSource;
   }
 
   /** Requests a reconcile through the loop; failures are logged by the loop and retried. */

@@ -1,28 +1,69 @@
-/** Builds the configured sources (adapters) from the resolved settings. */
+/**
+ * Every kind of source pyrq has, in one table: when it takes part and how it is built
+ * from the resolved settings. `pyrq apply`, `diff`, `validate` and the daemon all ask
+ * this table; a new kind of source adds a row (and its settings in `settings.ts`).
+ */
+import type { Redis } from 'ioredis';
 import type { Config } from '../src/config/config.js';
 import { normalizeContext } from '../src/config/normalize-context.js';
 import { PyrqError } from '../src/errors.js';
 import type { Logger } from '../src/log.js';
+import type { NormalizeContext } from '../src/model/normalize.js';
+import type { Keys } from '../src/redis/keys.js';
 import type { Source } from '../src/source.js';
-import { FileSource } from '../sources/files/file-source.js';
+import { FILE_SOURCE, FileSource } from '../sources/files/file-source.js';
 import { MysqlSource } from '../sources/mysql/mysql-source.js';
+import { MYSQL_SOURCE } from '../sources/mysql/row-entry.js';
+import { SOCKET_SOURCE, SocketSource } from '../sources/socket/socket-source.js';
 
 export interface SourceWiring {
   logger?: Logger;
+  /**
+   * The daemon's Redis: with it the socket source takes part (pushed schedules are kept
+   * in Redis). One-shot commands pass none, so they leave pushed schedules alone.
+   */
+  socket?: { redis: Redis; keys: Keys };
 }
 
-export function sourcesFromConfig(config: Config, wiring: SourceWiring = {}): Source[] {
+/** One kind of source: its name (the owner recorded in the registry), when it is on, how it is built. */
+export interface SourceFactory {
+  readonly name: string;
+  configured(config: Config, wiring: SourceWiring): boolean;
+  create(config: Config, ctx: NormalizeContext, wiring: SourceWiring): Source;
+}
+
+export const SOURCE_FACTORIES: readonly SourceFactory[] = [
+  {
+    name: FILE_SOURCE,
+    configured: (config) => config.files !== undefined,
+    create: (config, ctx, wiring) => new FileSource({ dir: config.files!.dir, ctx, maxFileBytes: config.files!.maxFileBytes, logger: wiring.logger }),
+  },
+  {
+    name: MYSQL_SOURCE,
+    configured: (config) => config.mysql !== undefined,
+    create: (config, ctx, wiring) => {
+      // BTU rows carry no site: every one runs on the configured Frappe site.
+      const site = config.mysql!.site ?? config.frappe.site;
+      if (config.mysql!.mode === 'btu' && site === undefined) {
+        throw new PyrqError('CONFIG_INVALID', 'mysql: BTU mode needs the Frappe site its schedules run on: set mysql.site (or frappe.site, or PYRQ_FRAPPE_SITE)');
+      }
+      return new MysqlSource({ config: config.mysql!, ctx, site, logger: wiring.logger });
+    },
+  },
+  {
+    name: SOCKET_SOURCE,
+    configured: (_config, wiring) => wiring.socket !== undefined,
+    create: (_config, ctx, wiring) => new SocketSource(wiring.socket!.redis, wiring.socket!.keys, ctx),
+  },
+];
+
+/**
+ * Builds the sources the settings configure, in table order; `only` narrows them to
+ * these names. Throws NO_SOURCES when there are none.
+ */
+export function sourcesFromConfig(config: Config, wiring: SourceWiring = {}, only?: readonly string[]): Source[] {
   const ctx = normalizeContext(config);
-  const sources: Source[] = [];
-  if (config.files) sources.push(new FileSource({ dir: config.files.dir, ctx, maxFileBytes: config.files.maxFileBytes, logger: wiring.logger }));
-  if (config.mysql) {
-    // BTU rows carry no site: every one runs on the configured Frappe site.
-    const site = config.mysql.site ?? config.frappe.site;
-    if (config.mysql.mode === 'btu' && site === undefined) {
-      throw new PyrqError('CONFIG_INVALID', 'mysql: BTU mode needs the Frappe site its schedules run on: set mysql.site (or frappe.site, or PYRQ_FRAPPE_SITE)');
-    }
-    sources.push(new MysqlSource({ config: config.mysql, ctx, site, logger: wiring.logger }));
-  }
+  const sources = SOURCE_FACTORIES.filter((f) => (only === undefined || only.includes(f.name)) && f.configured(config, wiring)).map((f) => f.create(config, ctx, wiring));
   if (sources.length === 0) throw new PyrqError('NO_SOURCES', 'no source is configured: pass --dir PATH (or --mysql-url URL), or set files.dir / mysql.url in the config file');
   return sources;
 }

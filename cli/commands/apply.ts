@@ -1,11 +1,13 @@
 import { Flags } from '@oclif/core';
-import { planSummary, renderApply, renderPlan } from '../../src/plan/render.js';
+import { planSummary } from '../../src/plan/render.js';
 import type { Plan } from '../../src/plan/types.js';
 import type { ApplyResult } from '../../src/registry/registry.js';
 import { healthFromPlan, recordHealth } from '../../reconcilers/record-health.js';
 import { reconcileOnce } from '../../reconcilers/reconcile-once.js';
 import { sourcesFromConfig } from '../../reconcilers/sources-from-config.js';
 import { BaseCommand } from '../base-command.js';
+import { redisFlags, sourceFlags } from '../flags.js';
+import { renderApply, renderPlan } from '../render/plan.js';
 
 export default class Apply extends BaseCommand<typeof Apply> {
   static override summary = 'Make the registry in Redis match the sources, and print what changed.';
@@ -13,7 +15,7 @@ export default class Apply extends BaseCommand<typeof Apply> {
 
 Input that cannot be read or validated is reported; the schedules it covers keep their applied state (a broken file never deletes anything) and the rest is applied.
 
-Exit codes: 0 applied (or nothing to do), 1 errors in some input or entries changed concurrently (the rest was applied).`;
+Exit codes: 0 applied (or nothing to do); 1 errors in some input or entries changed concurrently (the rest was applied), or any other error (a setting, Redis); 2 --dry-run with changes pending.`;
 
   static override examples = [
     { description: 'Apply the shipped example schedules', command: '<%= config.bin %> apply --dir fixtures/schedules' },
@@ -22,14 +24,14 @@ Exit codes: 0 applied (or nothing to do), 1 errors in some input or entries chan
   ];
 
   static override flags = {
-    dir: Flags.string({ char: 'd', summary: 'Directory of schedule files (JSON, TOML, YAML), read recursively.', env: 'PYRQ_DIR' }),
-    'mysql-url': Flags.string({ summary: 'MySQL/MariaDB source, e.g. mysql://user@host:3306/db (password via PYRQ_MYSQL_PASSWORD).' }),
+    ...redisFlags,
+    ...sourceFlags,
     'dry-run': Flags.boolean({ summary: 'Print the plan and change nothing.' }),
     deep: Flags.boolean({ summary: 'Also repair drift: entries altered or lost outside pyrq are rewritten.' }),
   };
 
   async run(): Promise<{ plan: Plan; applied?: ApplyResult; summary: ReturnType<typeof planSummary> }> {
-    const cfg = this.loadSettings({ dir: this.flags.dir, mysqlUrl: this.flags['mysql-url'] });
+    const cfg = this.loadSettings();
     const sources = sourcesFromConfig(cfg, { logger: this.log_() });
     this.onClose(async () => {
       for (const s of sources) await s.close();

@@ -1,8 +1,8 @@
-import { Flags } from '@oclif/core';
 import { loadConfig } from '../../src/config/load-config.js';
 import { createLogger } from '../../src/log.js';
 import { Daemon } from '../../reconcilers/daemon.js';
 import { BaseCommand } from '../base-command.js';
+import { daemonLogFlags, redisFlags, socketFlags, sourceFlags } from '../flags.js';
 
 export default class DaemonCommand extends BaseCommand<typeof DaemonCommand> {
   static override summary = 'Run pyrq as a service: watch the sources, reconcile, fire on time, serve the control socket.';
@@ -10,7 +10,9 @@ export default class DaemonCommand extends BaseCommand<typeof DaemonCommand> {
 
 Signals: SIGTERM/SIGINT stop gracefully (finish the reconcile or fire in flight, release the lease, remove the socket) and exit 0; SIGHUP reloads the config file; SIGUSR2 reopens --log-file (for logrotate).
 
-Logs are pino JSON lines on stdout (or --log-file); --pretty for people.`;
+Logs are pino JSON lines on stdout (or --log-file); --pretty for people.
+
+Exit codes: 0 stopped by SIGTERM or SIGINT; 1 could not start (a setting, the socket) or a graceful stop took over 10 s.`;
 
   static override examples = [
     { description: 'Watch a directory, using a local Redis', command: '<%= config.bin %> daemon --dir /etc/pyrq/schedules' },
@@ -18,23 +20,10 @@ Logs are pino JSON lines on stdout (or --log-file); --pretty for people.`;
     { description: 'BTU: schedules from the Frappe database', command: 'PYRQ_MYSQL_PASSWORD=secret <%= config.bin %> daemon --mysql-url mysql://pyrq@127.0.0.1/erpnext --socket /run/pyrq/pyrq.sock' },
   ];
 
-  static override flags = {
-    dir: Flags.string({ char: 'd', summary: 'Directory of schedule files to watch.', env: 'PYRQ_DIR' }),
-    'mysql-url': Flags.string({ summary: 'MySQL/MariaDB source URL (password via PYRQ_MYSQL_PASSWORD).' }),
-    socket: Flags.string({ summary: 'Control socket path. Default /run/pyrq/pyrq.sock as root, else $XDG_RUNTIME_DIR/pyrq/pyrq.sock.' }),
-    'log-file': Flags.string({ summary: 'Write logs to this file (reopened on SIGUSR2).' }),
-    pretty: Flags.boolean({ summary: 'Human-readable logs instead of JSON.' }),
-  };
+  static override flags = { ...redisFlags, ...sourceFlags, ...socketFlags, ...daemonLogFlags };
 
   async run(): Promise<void> {
-    const flags = {
-      dir: this.flags.dir,
-      mysqlUrl: this.flags['mysql-url'],
-      socket: this.flags.socket,
-      logFile: this.flags['log-file'],
-      pretty: this.flags.pretty || undefined,
-    };
-    const cfg = this.loadSettings(flags);
+    const cfg = this.loadSettings();
     // Asynchronous writes: a burst of fire log lines must not hold up the next fire.
     const logger = createLogger({ level: cfg.log.level, pretty: cfg.log.pretty, file: cfg.log.file, sync: false, secrets: [cfg.redis.password, cfg.mysql?.password].filter((x): x is string => !!x) });
     const daemon = new Daemon({ config: cfg, logger });
@@ -53,7 +42,8 @@ Logs are pino JSON lines on stdout (or --log-file); --pretty for people.`;
       process.once('SIGINT', () => stop('SIGINT'));
       process.on('SIGHUP', () => {
         try {
-          const next = loadConfig({ ...flags, config: cfg.configFile, redisUrl: this.flags['redis-url'], prefix: this.flags.prefix, logLevel: this.flags['log-level'] });
+          // The same flags over the config file as it is now (read from the same path).
+          const next = loadConfig({ ...this.configFlags(), config: cfg.configFile });
           void daemon.reload(next).catch((err: Error) => logger.error({ err }, 'reload failed'));
         } catch (err) {
           logger.error({ err }, 'config reload failed; keeping the running configuration');

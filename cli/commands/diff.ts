@@ -1,15 +1,17 @@
 import { Flags } from '@oclif/core';
-import { planSummary, renderPlan } from '../../src/plan/render.js';
+import { planSummary } from '../../src/plan/render.js';
 import type { Plan } from '../../src/plan/types.js';
 import { reconcileOnce } from '../../reconcilers/reconcile-once.js';
 import { sourcesFromConfig } from '../../reconcilers/sources-from-config.js';
 import { BaseCommand } from '../base-command.js';
+import { redisFlags, sourceFlags } from '../flags.js';
+import { renderPlan } from '../render/plan.js';
 
 export default class Diff extends BaseCommand<typeof Diff> {
   static override summary = 'Show what apply would change (a plan), without changing anything.';
   static override description = `Reads the desired schedules from the sources (--dir, --mysql-url or the config file), compares them with the registry in Redis, and prints the plan: + create, ~ update (old -> new per field), - delete.
 
-Exit codes (like terraform plan -detailed-exitcode): 0 nothing to do, 2 changes pending, 1 errors (some input could not be read or validated; what it covers would be kept as it is).`;
+Exit codes (like terraform plan -detailed-exitcode): 0 nothing to do, 2 changes pending, 1 errors (some input could not be read or validated; what it covers would be kept as it is; or any other error: a setting, Redis).`;
 
   static override examples = [
     { description: 'Plan the shipped example schedules against a local Redis', command: '<%= config.bin %> diff --dir fixtures/schedules' },
@@ -17,13 +19,13 @@ Exit codes (like terraform plan -detailed-exitcode): 0 nothing to do, 2 changes 
   ];
 
   static override flags = {
-    dir: Flags.string({ char: 'd', summary: 'Directory of schedule files (JSON, TOML, YAML), read recursively.', env: 'PYRQ_DIR' }),
-    'mysql-url': Flags.string({ summary: 'MySQL/MariaDB source, e.g. mysql://user@host:3306/db (password via PYRQ_MYSQL_PASSWORD).' }),
+    ...redisFlags,
+    ...sourceFlags,
     deep: Flags.boolean({ summary: 'Also check every registry entry for drift (altered or lost outside pyrq).' }),
   };
 
   async run(): Promise<{ plan: Plan; summary: ReturnType<typeof planSummary> }> {
-    const cfg = this.loadSettings({ dir: this.flags.dir, mysqlUrl: this.flags['mysql-url'] });
+    const cfg = this.loadSettings();
     const sources = sourcesFromConfig(cfg, { logger: this.log_() });
     this.onClose(async () => {
       for (const s of sources) await s.close();

@@ -1,12 +1,16 @@
-import { Args, Flags } from '@oclif/core';
-import { type HistoryRow, readHistory, renderHistory } from '../../src/dispatch/history.js';
+import { Args } from '@oclif/core';
+import { type HistoryRow, readHistory } from '../../src/dispatch/history.js';
 import { PyrqError } from '../../src/errors.js';
 import { Keys } from '../../src/redis/keys.js';
 import { BaseCommand } from '../base-command.js';
+import { countFlag, redisFlags } from '../flags.js';
+import { renderHistory } from '../render/history.js';
 
 export default class History extends BaseCommand<typeof History> {
   static override summary = "Show a schedule's last runs, with each job's current status in RQ.";
-  static override description = `Per run, newest first: the occurrence, when it was handled, how late, whether it was scheduled or manual, the outcome (enqueued, skipped:missed, skipped:deadline, skipped:overlap, skipped:duplicate) and the RQ job with its status now (queued, started, finished, failed, ...; "expired" once RQ has deleted the job after its result or failure TTL). The registry keeps the last dispatch.historyLength runs (default 50).`;
+  static override description = `Per run, newest first: the occurrence, when it was handled, how late, whether it was scheduled or manual, the outcome (enqueued, skipped:missed, skipped:deadline, skipped:overlap, skipped:duplicate) and the RQ job with its status now (queued, started, finished, failed, ...; "expired" once RQ has deleted the job after its result or failure TTL). The registry keeps the last dispatch.historyLength runs (default 50).
+
+Exit codes: 0 shown (also when no run is recorded yet); 1 no such schedule, or any other error (a setting, Redis).`;
 
   static override examples = [
     { description: 'The runs of one schedule', command: '<%= config.bin %> history nightly-invoices' },
@@ -14,14 +18,18 @@ export default class History extends BaseCommand<typeof History> {
   ];
 
   static override args = { id: Args.string({ description: 'Schedule id.', required: true }) };
-  static override flags = { limit: Flags.integer({ char: 'n', summary: 'At most this many runs.', default: 50, min: 1 }) };
+  static override flags = {
+    ...redisFlags,
+    // --limit was this flag's name before -n meant "how many" on every command.
+    count: countFlag('How many runs, newest first.', 50, { aliases: ['limit'] }),
+  };
 
   async run(): Promise<{ id: string; runs: HistoryRow[] }> {
     const cfg = this.loadSettings();
     const { args } = await this.parse(History);
     const redis = await this.openRedis();
     const keys = new Keys(cfg.redis.prefix);
-    const runs = await readHistory(redis, keys, args.id, this.flags.limit);
+    const runs = await readHistory(redis, keys, args.id, this.flags.count);
     if (runs.length === 0 && !(await redis.hexists(keys.index, args.id))) {
       throw new PyrqError('NOT_FOUND', `no schedule "${args.id}" in the registry (see pyrq status)`);
     }

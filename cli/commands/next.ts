@@ -1,26 +1,21 @@
 import { Args, Flags } from '@oclif/core';
+import { SETTINGS } from '../../src/config/settings.js';
 import { PyrqError } from '../../src/errors.js';
 import { parseTimestamp } from '../../src/model/datetime.js';
 import { cronProblem, normalizeCron } from '../../src/model/cron.js';
 import { isValidTimezone } from '../../src/model/timezone.js';
 import { describeTrigger } from '../../src/schedule/triggers/index.js';
 import type { TriggerSpec } from '../../src/schedule/next-fire.js';
-import { type FireTime, fireTimes } from '../../src/schedule/next-times.js';
+import { fireTimes } from '../../src/schedule/next-times.js';
 import { BaseCommand } from '../base-command.js';
-
-interface NextResult {
-  id?: string;
-  trigger: string;
-  timezone: string;
-  /** The registry's stored next fire time (ID only): what the dispatcher will fire next. */
-  stored?: string | null;
-  times: FireTime[];
-  note?: string;
-}
+import { countFlag, redisFlags } from '../flags.js';
+import { type NextResult, renderNext } from '../render/next.js';
 
 export default class Next extends BaseCommand<typeof Next> {
   static override summary = 'Show the next fire times of a schedule, or of a cron expression.';
-  static override description = `With a schedule id, reads its trigger from the registry; with --cron, evaluates an expression without touching anything (Redis is not needed). Times are shown in UTC and as wall time in the timezone, so DST changes are visible: a fixed time inside a spring-forward gap fires at the first valid instant, one inside a repeated fall-back hour fires once.`;
+  static override description = `With a schedule id, reads its trigger from the registry; with --cron, evaluates an expression without touching anything (Redis is not needed). Times are shown in UTC and as wall time in the timezone, so DST changes are visible: a fixed time inside a spring-forward gap fires at the first valid instant, one inside a repeated fall-back hour fires once.
+
+Exit codes: 0 shown; 1 no such schedule, an invalid --cron, --tz or --from, or any other error (a setting, Redis).`;
 
   static override examples = [
     { description: 'The next 5 runs of a schedule', command: '<%= config.bin %> next nightly-invoices' },
@@ -30,10 +25,11 @@ export default class Next extends BaseCommand<typeof Next> {
 
   static override args = { id: Args.string({ description: 'Schedule id (or use --cron).' }) };
   static override flags = {
+    ...redisFlags,
     cron: Flags.string({ summary: 'A cron expression to evaluate instead of a schedule.' }),
-    tz: Flags.string({ summary: 'Timezone for --cron (default: the configured timezone, UTC).' }),
-    count: Flags.integer({ char: 'n', summary: 'How many fire times.', default: 5, min: 1, max: 1000 }),
-    from: Flags.string({ summary: 'Start from this time (ISO 8601) instead of now.' }),
+    tz: Flags.string({ summary: `[default: the timezone setting (${SETTINGS.timezone.env}), else ${SETTINGS.timezone.default}] Timezone for --cron (IANA name).` }),
+    count: countFlag('How many fire times.', 5, { max: 1000 }),
+    from: Flags.string({ summary: '[default: now] Start from this time (ISO 8601).' }),
   };
 
   async run(): Promise<NextResult> {
@@ -72,16 +68,7 @@ export default class Next extends BaseCommand<typeof Next> {
       };
       if (note) result.note = note;
     }
-    if (!this.jsonEnabled()) this.log(render(result).join('\n'));
+    if (!this.jsonEnabled()) this.log(renderNext(result).join('\n'));
     return result;
   }
-}
-
-function render(r: NextResult): string[] {
-  const lines = [`${r.id ? `${r.id}: ` : ''}${r.trigger}`];
-  if (r.note) lines.push(`  (${r.note})`);
-  if (r.stored !== undefined) lines.push(`  stored next fire time: ${r.stored ?? 'none'}`);
-  if (r.times.length === 0 && !r.note) lines.push('  no further fire times');
-  for (const t of r.times) lines.push(`  ${t.utc}  ${t.local}`);
-  return lines;
 }

@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
-import { Args, Flags } from '@oclif/core';
+import { Args } from '@oclif/core';
 import { PyrqError } from '../../src/errors.js';
 import { parseScheduleFile } from '../../sources/files/parse-file.js';
 import { BaseCommand } from '../base-command.js';
 import { askDaemon } from '../daemon-client.js';
+import { ignoredRedisFlags, socketFlags } from '../flags.js';
 
 interface PushResult {
   pushed: { id: string; action: string }[];
@@ -11,7 +12,9 @@ interface PushResult {
 
 export default class Push extends BaseCommand<typeof Push> {
   static override summary = 'Upsert the schedules in a file into the running daemon, over its socket.';
-  static override description = `Reads a schedule file (JSON, TOML or YAML, any of the shapes a schedules directory accepts) and sends each schedule to the daemon as an "upsert". Pushed schedules belong to the "socket" source and are persisted in Redis, so they survive daemon restarts. An id owned by another source (a file, the database) is refused.`;
+  static override description = `Reads a schedule file (JSON, TOML or YAML, any of the shapes a schedules directory accepts) and sends each schedule to the daemon as an "upsert". Pushed schedules belong to the "socket" source and are persisted in Redis, so they survive daemon restarts. An id owned by another source (a file, the database) is refused.
+
+Exit codes: 0 every schedule pushed; 1 the file could not be read or a schedule was refused (those before it were pushed), no daemon answered, or a setting is invalid.`;
 
   static override examples = [
     { description: 'Push one file', command: '<%= config.bin %> push adhoc/backfill.yaml' },
@@ -19,10 +22,10 @@ export default class Push extends BaseCommand<typeof Push> {
   ];
 
   static override args = { file: Args.string({ description: 'Schedule file.', required: true }) };
-  static override flags = { socket: Flags.string({ summary: 'Control socket path (default from PYRQ_SOCKET or the config).' }) };
+  static override flags = { ...socketFlags, ...ignoredRedisFlags };
 
   async run(): Promise<PushResult> {
-    const cfg = this.loadSettings({ socket: this.flags.socket });
+    const cfg = this.loadSettings();
     const { args } = await this.parse(Push);
     let bytes: Buffer;
     try {

@@ -5,9 +5,8 @@ import { PyrqError } from '../../src/errors.js';
 import { parseTimestamp } from '../../src/model/datetime.js';
 import { Keys } from '../../src/redis/keys.js';
 import { BaseCommand } from '../base-command.js';
-
-/** Lines printed per schedule before the rest is summarised. */
-const MAX_LINES = 50;
+import { redisFlags } from '../flags.js';
+import { renderTick } from '../render/tick.js';
 
 export default class Tick extends BaseCommand<typeof Tick> {
   static override summary = 'Fire every schedule that is due, once, and exit.';
@@ -15,7 +14,9 @@ export default class Tick extends BaseCommand<typeof Tick> {
 
 Safe to run beside a daemon or another tick: each occurrence is enqueued exactly once (a compare-and-set on the stored next fire time), whoever gets there first.
 
---at fires as of another time, e.g. to try a schedule out: occurrences up to that time are treated as due, and jobs are stamped with it. Exit code 1 when some due schedule could not be read (the others were fired).`;
+--at fires as of another time, e.g. to try a schedule out: occurrences up to that time are treated as due, and jobs are stamped with it.
+
+Exit codes: 0 fired (or nothing due); 1 some due schedule could not be read (the others were fired), or any other error (--at, a setting, Redis).`;
 
   static override examples = [
     { description: 'Fire what is due now', command: '<%= config.bin %> tick' },
@@ -24,7 +25,8 @@ Safe to run beside a daemon or another tick: each occurrence is enqueued exactly
   ];
 
   static override flags = {
-    at: Flags.string({ summary: 'Fire as of this time (ISO 8601; without an offset: the configured timezone) instead of now.' }),
+    ...redisFlags,
+    at: Flags.string({ summary: '[default: now] Fire as of this time (ISO 8601; without an offset: the configured timezone).' }),
   };
 
   async run(): Promise<Omit<TickResult, 'now'> & { now: string }> {
@@ -39,21 +41,7 @@ Safe to run beside a daemon or another tick: each occurrence is enqueued exactly
     const dispatcher = new Dispatcher({ redis, keys: new Keys(cfg.redis.prefix), clock, logger: this.log_(), config: cfg });
     const r = await dispatcher.tickOnce();
     if (r.problems.length > 0) process.exitCode = 1;
-    if (!this.jsonEnabled()) this.log(render(r).join('\n'));
+    if (!this.jsonEnabled()) this.log(renderTick(r).join('\n'));
     return { ...r, now: new Date(r.now).toISOString() };
   }
-}
-
-function render(r: TickResult): string[] {
-  const when = new Date(r.now).toISOString();
-  const lines: string[] = [];
-  for (const p of r.problems) lines.push(`! ${p.id}: ${p.message}`);
-  if (r.schedules.length === 0) return [...lines, `Nothing due at ${when}.`];
-  for (const s of r.schedules.slice(0, MAX_LINES)) {
-    if (s.result === 'not-due') lines.push(`  ${s.id}: already fired by another dispatcher`);
-    else lines.push(`  ${s.id}: ${s.enqueued} enqueued${s.skipped ? `, ${s.skipped} skipped` : ''}${s.enqueued > 0 && s.enqueued === s.jobIds.length ? `  ${s.jobIds.join(' ')}` : ''}`);
-  }
-  if (r.schedules.length > MAX_LINES) lines.push(`  ... and ${r.schedules.length - MAX_LINES} more schedules`);
-  lines.push(`Fired at ${when}: ${r.enqueued} job(s) enqueued, ${r.skipped} occurrence(s) skipped, ${r.schedules.length} schedule(s), ${r.durationMs} ms. See "pyrq history ID".`);
-  return lines;
 }

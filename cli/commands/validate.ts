@@ -1,10 +1,13 @@
 import { stat } from 'node:fs/promises';
-import { basename, dirname } from 'node:path';
+import { basename, dirname, resolve } from 'node:path';
 import { Args } from '@oclif/core';
 import { normalizeContext } from '../../src/config/normalize-context.js';
-import { type SourceError, formatSourceError } from '../../src/source.js';
-import { FileSource } from '../../sources/files/file-source.js';
+import { diff } from '../../src/plan/diff.js';
+import { type SourceError, type SourceSnapshot, formatSourceError } from '../../src/source.js';
+import { FILE_SOURCE, FileSource } from '../../sources/files/file-source.js';
+import { sourcesFromConfig } from '../../reconcilers/sources-from-config.js';
 import { BaseCommand } from '../base-command.js';
+import { ignoredRedisFlags, SOURCE_OF_FLAG, sourceFlags } from '../flags.js';
 
 interface ValidateResult {
   ok: boolean;
@@ -14,62 +17,100 @@ interface ValidateResult {
 }
 
 export default class Validate extends BaseCommand<typeof Validate> {
-  static override summary = 'Check schedule files without touching Redis.';
-  static override description = `Parses and validates files or directories (recursively) exactly as the file source does: syntax, every field, unknown fields, duplicate ids, and one-shot "at" times already in the past. Exit code 0 when everything is valid, 1 otherwise.`;
+  static override summary = 'Check schedules without touching Redis.';
+  static override description = `Reads the schedules and makes the plan "pyrq apply" would make against an empty registry, so it reports exactly what apply would refuse: syntax, every field, unknown fields, duplicate ids, and one-shot "at" times already in the past.
+
+What it reads: the files and directories (recursively) given as arguments, plus any source named by a flag (--dir, --mysql-url); with no argument, the configured sources, as "pyrq diff" reads them (flags, environment, config file).
+
+Exit codes: 0 everything is valid; 1 some schedule is not, a path does not exist, no source is configured, or a setting is invalid.`;
 
   static override examples = [
     { description: 'Check one file', command: '<%= config.bin %> validate schedules/billing.toml' },
     { description: 'Check a whole directory, machine-readable', command: '<%= config.bin %> validate fixtures/schedules --json' },
+    { description: 'Check the configured sources, as apply would read them', command: '<%= config.bin %> validate --config /etc/pyrq/pyrq.toml' },
+    { description: 'Check a new file beside the directory it will join (duplicate ids too)', command: '<%= config.bin %> validate new/reports.yaml --dir /etc/pyrq/schedules' },
   ];
 
   static override strict = false;
-  static override args = { paths: Args.string({ description: 'Schedule files or directories.', required: true }) };
+  static override args = { paths: Args.string({ description: 'Schedule files or directories (else the configured sources).' }) };
+  static override flags = { ...sourceFlags, ...ignoredRedisFlags };
 
   async run(): Promise<ValidateResult> {
     const cfg = this.loadSettings();
     const ctx = normalizeContext(cfg);
     const { argv } = await this.parse(Validate);
-    const now = Date.now();
-    const result: ValidateResult = { ok: true, files: 0, schedules: 0, errors: [] };
-    const seen = new Map<string, string>();
-    for (const path of argv as string[]) {
+    const paths = argv as string[];
+    const snapshots: SourceSnapshot[] = [];
+    const missing: SourceError[] = [];
+    const seen = new Set<string>();
+    let files = 0;
+    for (const path of paths) {
       const st = await stat(path).catch(() => null);
       if (!st) {
-        result.errors.push({ source: 'files', origin: path, message: 'no such file or directory', text: `${path}: no such file or directory` });
+        missing.push({ source: FILE_SOURCE, origin: path, message: 'no such file or directory' });
         continue;
       }
       // A directory is read as the file source reads it; a file as a one-file directory.
       const dir = st.isDirectory() ? path : dirname(path);
       const src = new FileSource({ dir, ctx, maxFileBytes: cfg.files?.maxFileBytes });
+      this.onClose(() => src.close());
       const snap = st.isDirectory() ? await src.snapshot() : await src.snapshotOf([basename(path)]);
       const prefix = st.isDirectory() ? `${path.replace(/\/$/, '')}/` : `${dirname(path) === '.' ? '' : `${dirname(path)}/`}`;
-      result.files += st.isDirectory() ? (await src.fileCount()) : 1;
-      for (const e of snap.errors) {
-        const err = { ...e, origin: e.origin !== undefined && e.origin !== dir ? prefix + e.origin : e.origin };
-        result.errors.push({ ...err, text: formatSourceError(err) });
-      }
-      for (const d of snap.schedules) {
-        const where = prefix + d.origin;
-        const prev = seen.get(d.spec.id);
-        if (prev !== undefined && prev !== where) {
-          const err: SourceError = { source: 'files', origin: where, id: d.spec.id, message: `id is also defined in ${prev}` };
-          result.errors.push({ ...err, text: formatSourceError(err) });
+      files += st.isDirectory() ? await src.fileCount() : 1;
+      snapshots.push(readOnce(snap, dir, seen, (o) => prefix + o));
+    }
+    // With paths, the sources named by flags beside them; without, every configured one.
+    const named = Object.entries(SOURCE_OF_FLAG).filter(([flag]) => (this.flags as Record<string, unknown>)[flag] !== undefined).map(([, source]) => source);
+    const others: string[] = [];
+    let readFiles = paths.length > 0;
+    if (paths.length === 0 || named.length > 0) {
+      const sources = sourcesFromConfig(cfg, { logger: this.log_() }, paths.length === 0 ? undefined : named);
+      this.onClose(async () => {
+        for (const s of sources) await s.close();
+      });
+      for (const s of sources) {
+        const snap = await s.snapshot();
+        if (s instanceof FileSource) {
+          snapshots.push(readOnce(snap, s.opts.dir, seen, (o) => o));
+          files += await s.fileCount();
+          readFiles = true;
+        } else {
+          snapshots.push(snap);
+          others.push(s.name);
         }
-        seen.set(d.spec.id, where);
-        if (d.spec.at !== undefined && Date.parse(d.spec.at) <= now) {
-          const err: SourceError = { source: 'files', origin: where, id: d.spec.id, path: 'at', message: `${d.spec.at} is in the past; a one-shot schedule must be in the future when it is first applied` };
-          result.errors.push({ ...err, text: formatSourceError(err) });
-        }
-        result.schedules++;
       }
     }
-    result.ok = result.errors.length === 0;
+    // The plan against an empty registry: every ownership and one-shot rule applies as in apply.
+    const plan = diff(snapshots, new Map(), Date.now());
+    const errors = [...missing, ...plan.errors].map((e) => ({ ...e, text: formatSourceError(e) }));
+    const result: ValidateResult = { ok: errors.length === 0, files, schedules: snapshots.reduce((n, s) => n + s.schedules.length, 0), errors };
     if (!this.jsonEnabled()) {
       for (const e of result.errors) this.logToStderr(`error: ${e.text}`);
-      this.log(result.ok ? `ok: ${result.schedules} schedules in ${result.files} files` : `${result.errors.length} error(s) in ${result.files} files`);
+      const where = [...(readFiles ? [`${files} files`] : []), ...others.map((name) => `the ${name} source`)].join(' and ');
+      this.log(result.ok ? `ok: ${result.schedules} schedules in ${where}` : `${result.errors.length} error(s) in ${where}`);
     }
     if (!result.ok) process.exitCode = 1;
     return result;
   }
 }
 
+/**
+ * A file snapshot with its origins renamed for display (`rename`: as the path given on
+ * the command line continues). A file already read through an earlier path (a
+ * directory and a file in it, or a file and --dir) is left out: it is one definition,
+ * not a duplicate.
+ */
+function readOnce(snap: SourceSnapshot, dir: string, seen: Set<string>, rename: (origin: string) => string): SourceSnapshot {
+  const earlier = new Set(seen);
+  const fresh = (origin: string) => !earlier.has(resolve(dir, origin));
+  for (const o of [...snap.schedules.map((d) => d.origin), ...snap.heldOrigins]) seen.add(resolve(dir, o));
+  return {
+    ...snap,
+    schedules: snap.schedules.filter((d) => fresh(d.origin)).map((d) => ({ ...d, origin: rename(d.origin) })),
+    // A directory that cannot be read is reported with the directory itself as its origin.
+    errors: snap.errors.filter((e) => e.origin === undefined || e.origin === dir || fresh(e.origin)).map((e) => ({ ...e, origin: e.origin !== undefined && e.origin !== dir ? rename(e.origin) : e.origin })),
+    heldOrigins: snap.heldOrigins.filter(fresh).map(rename),
+    byId: undefined,
+    changed: undefined,
+  };
+}

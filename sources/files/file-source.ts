@@ -12,6 +12,7 @@
  */
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
+import { SETTINGS } from '../../src/config/settings.js';
 import type { NormalizeContext } from '../../src/model/normalize.js';
 import type { Logger } from '../../src/log.js';
 import type { Source, SourceChange, SourceSnapshot } from '../../src/source.js';
@@ -22,7 +23,7 @@ import { type FileResult, failedFile, parseFileResult } from './parse-result.js'
 import { DirectoryWatcher } from './watch-files.js';
 
 /** Files larger than this are refused without being read (a schedule file is kilobytes). */
-export const DEFAULT_MAX_FILE_BYTES = 8 * 1024 * 1024;
+export const DEFAULT_MAX_FILE_BYTES: number = SETTINGS['files.maxFileBytes'].default;
 
 export interface FileSourceOptions {
   dir: string;

@@ -1,72 +1,98 @@
 /**
  * The configuration file (`pyrq.toml` or `pyrq.yaml`): one strict schema, so a typo in
  * a setting is an error, not a silently ignored line. Every setting can also come from a
- * flag or an environment variable (see `load-config.ts` for the precedence).
+ * flag or an environment variable (see `load-config.ts` for the precedence). The
+ * descriptions and defaults come from the table of settings (`settings.ts`).
  */
 import { z } from 'zod';
 import { CATCHUP_POLICIES, OVERLAP_POLICIES } from '../model/schedule-schema.js';
+import { SETTINGS, type Setting, type SettingId, defaultText } from './settings.js';
 
 const duration = z.union([z.string(), z.number()]);
 
+/** The schema metadata of a setting: its description and default, from the table. */
+function about(id: SettingId): { description: string } {
+  const s: Setting = SETTINGS[id];
+  const d = defaultText(s);
+  return { description: d === undefined ? s.description : `${s.description} Default ${d}.` };
+}
+
 export const configFileSchema = z.strictObject({
-  timezone: z.string().optional().meta({ description: 'Default timezone of schedules (IANA name). Default UTC.' }),
-  allow: z.array(z.string()).optional().meta({ description: 'Function allowlist: glob patterns such as "btu.*"; when set, other functions are rejected.' }),
+  timezone: z.string().optional().meta(about('timezone')),
+  allow: z.array(z.string()).optional().meta(about('allow')),
   redis: z
     .strictObject({
-      url: z.string().optional(),
-      prefix: z.string().optional(),
-      sentinels: z.array(z.strictObject({ host: z.string(), port: z.number().int() })).optional(),
-      name: z.string().optional().meta({ description: 'Sentinel master name.' }),
-      password: z.string().optional(),
-      passwordFile: z.string().optional(),
+      url: z.string().optional().meta(about('redis.url')),
+      prefix: z.string().optional().meta(about('redis.prefix')),
+      sentinels: z.array(z.strictObject({ host: z.string(), port: z.number().int() })).optional().meta(about('redis.sentinels')),
+      name: z.string().optional().meta(about('redis.name')),
+      password: z.string().optional().meta(about('redis.password')),
+      passwordFile: z.string().optional().meta(about('redis.passwordFile')),
       tls: z
         .strictObject({
-          ca: z.string().optional().meta({ description: 'PEM file of the CA that signed the server certificate (else the system CAs and NODE_EXTRA_CA_CERTS).' }),
-          cert: z.string().optional().meta({ description: 'PEM client certificate, for a server with tls-auth-clients yes (its default).' }),
-          key: z.string().optional().meta({ description: 'PEM private key of the client certificate.' }),
+          ca: z.string().optional().meta(about('redis.tls.ca')),
+          cert: z.string().optional().meta(about('redis.tls.cert')),
+          key: z.string().optional().meta(about('redis.tls.key')),
         })
         .optional()
         .meta({ description: 'TLS for a rediss:// URL. Paths are relative to the config file.' }),
     })
     .optional(),
-  files: z.strictObject({ dir: z.string().optional(), maxFileBytes: z.number().int().positive().optional() }).optional(),
-  mysql: z
+  files: z
     .strictObject({
-      url: z.string().optional(),
-      host: z.string().optional(),
-      port: z.number().int().optional(),
-      user: z.string().optional(),
-      database: z.string().optional(),
-      passwordEnv: z.string().optional(),
-      passwordFile: z.string().optional(),
-      mode: z.enum(['btu', 'query']).optional(),
-      query: z.string().optional(),
-      pollInterval: duration.optional(),
-      site: z.string().optional(),
+      dir: z.string().optional().meta(about('files.dir')),
+      maxFileBytes: z.number().int().positive().optional().meta(about('files.maxFileBytes')),
     })
     .optional(),
-  frappe: z.strictObject({ site: z.string().optional(), benchId: z.string().optional(), user: z.string().optional() }).optional(),
+  mysql: z
+    .strictObject({
+      url: z.string().optional().meta(about('mysql.url')),
+      host: z.string().optional().meta(about('mysql.host')),
+      port: z.number().int().optional().meta(about('mysql.port')),
+      user: z.string().optional().meta(about('mysql.user')),
+      database: z.string().optional().meta(about('mysql.database')),
+      passwordEnv: z.string().optional().meta(about('mysql.passwordEnv')),
+      passwordFile: z.string().optional().meta(about('mysql.passwordFile')),
+      mode: z.enum(['btu', 'query']).optional().meta(about('mysql.mode')),
+      query: z.string().optional().meta(about('mysql.query')),
+      pollInterval: duration.optional().meta(about('mysql.pollInterval')),
+      site: z.string().optional().meta(about('mysql.site')),
+    })
+    .optional(),
+  frappe: z
+    .strictObject({
+      site: z.string().optional().meta(about('frappe.site')),
+      benchId: z.string().optional().meta(about('frappe.benchId')),
+      user: z.string().optional().meta(about('frappe.user')),
+    })
+    .optional(),
   dispatch: z
     .strictObject({
-      catchup: z.enum(CATCHUP_POLICIES).optional(),
-      startingDeadline: duration.optional(),
-      overlap: z.enum(OVERLAP_POLICIES).optional(),
-      historyLength: z.number().int().positive().optional(),
-      batchSize: z.number().int().positive().optional(),
-      grace: duration.optional().meta({ description: 'An occurrence at most this late counts as on time and fires under every catch-up policy. Default 5s.' }),
+      catchup: z.enum(CATCHUP_POLICIES).optional().meta(about('dispatch.catchup')),
+      startingDeadline: duration.optional().meta(about('dispatch.startingDeadline')),
+      overlap: z.enum(OVERLAP_POLICIES).optional().meta(about('dispatch.overlap')),
+      historyLength: z.number().int().positive().optional().meta(about('dispatch.historyLength')),
+      batchSize: z.number().int().positive().optional().meta(about('dispatch.batchSize')),
+      grace: duration.optional().meta(about('dispatch.grace')),
     })
     .optional(),
   daemon: z
     .strictObject({
-      socket: z.string().optional(),
-      socketMode: z.string().optional(),
-      socketGroup: z.string().optional(),
-      resyncInterval: duration.optional(),
-      leaseTtl: duration.optional(),
-      clientTimeout: duration.optional().meta({ description: 'A control-socket client that leaves a message unfinished this long is disconnected. Default 10s.' }),
+      socket: z.string().optional().meta(about('daemon.socket')),
+      socketMode: z.string().optional().meta(about('daemon.socketMode')),
+      socketGroup: z.string().optional().meta(about('daemon.socketGroup')),
+      resyncInterval: duration.optional().meta(about('daemon.resyncInterval')),
+      leaseTtl: duration.optional().meta(about('daemon.leaseTtl')),
+      clientTimeout: duration.optional().meta(about('daemon.clientTimeout')),
     })
     .optional(),
-  log: z.strictObject({ level: z.string().optional(), file: z.string().optional(), pretty: z.boolean().optional() }).optional(),
+  log: z
+    .strictObject({
+      level: z.string().optional().meta(about('log.level')),
+      file: z.string().optional().meta(about('log.file')),
+      pretty: z.boolean().optional().meta(about('log.pretty')),
+    })
+    .optional(),
 });
 
 export type ConfigFile = z.infer<typeof configFileSchema>;

@@ -1,6 +1,7 @@
 /**
  * The resolved configuration: every setting with its final value. Built by
- * `loadConfig` from flags > environment > config file > defaults.
+ * `loadConfig` from flags > environment > config file > defaults (the defaults, like
+ * every setting's flag and environment variable, are in `settings.ts`).
  */
 import type { CatchupPolicy, OverlapPolicy } from '../model/schedule-schema.js';
 
@@ -49,19 +50,6 @@ export interface Config {
   daemon: { socket: string; socketMode: number; socketGroup?: string; resyncIntervalMs: number; leaseTtlMs: number; clientTimeoutMs: number };
   log: { level: string; file?: string; pretty: boolean };
 }
-
-export const DEFAULTS = {
-  redisUrl: 'redis://127.0.0.1:6379/0',
-  prefix: 'pyrq:',
-  timezone: 'UTC',
-  historyLength: 50,
-  batchSize: 250,
-  resyncIntervalMs: 15 * 60_000,
-  leaseTtlMs: 10_000,
-  mysqlPollMs: 5_000,
-  socketMode: 0o660,
-  logLevel: 'info',
-} as const;
 
 /** `/run/pyrq/pyrq.sock` for root (systemd's RuntimeDirectory); a per-user path otherwise. */
 export function defaultSocketPath(env: NodeJS.ProcessEnv = process.env, uid = process.getuid?.() ?? 0): string {

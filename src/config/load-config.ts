@@ -8,48 +8,24 @@ import { dirname, resolve } from 'node:path';
 import TOML from '@iarna/toml';
 import YAML from 'yaml';
 import { PyrqError, redactUrl } from '../errors.js';
+import { durationTextMs } from '../model/duration.js';
 import { fromZodIssues, issueText, knownKeysAt } from '../model/issues.js';
 import { isValidTimezone } from '../model/timezone.js';
-import { type Config, DEFAULTS, defaultSocketPath } from './config.js';
+import type { CatchupPolicy, OverlapPolicy } from '../model/schedule-schema.js';
+import { type Config, defaultSocketPath } from './config.js';
 import { type ConfigFile, configFileSchema } from './config-schema.js';
+import { type ConfigFlags, SETTINGS, type Setting, type SettingId } from './settings.js';
 
-/** Settings given as command-line flags (undefined = not given). */
-export interface ConfigFlags {
-  config?: string;
-  redisUrl?: string;
-  prefix?: string;
-  dir?: string;
-  mysqlUrl?: string;
-  socket?: string;
-  timezone?: string;
-  logLevel?: string;
-  logFile?: string;
-  pretty?: boolean;
-}
+export type { ConfigFlags } from './settings.js';
 
-/** The environment variables pyrq reads, for `--help` and README. */
-export const ENV_VARS = {
-  PYRQ_CONFIG: 'config file path',
-  PYRQ_REDIS_URL: 'redis.url',
-  PYRQ_PREFIX: 'redis.prefix',
-  PYRQ_TIMEZONE: 'timezone',
-  PYRQ_DIR: 'files.dir',
-  PYRQ_MYSQL_URL: 'mysql.url',
-  PYRQ_MYSQL_PASSWORD: 'MySQL password (default for mysql.passwordEnv)',
-  PYRQ_SOCKET: 'daemon.socket',
-  PYRQ_LOG_LEVEL: 'log.level',
-  PYRQ_LOG_FILE: 'log.file',
-  PYRQ_FRAPPE_SITE: 'frappe.site',
-  PYRQ_FRAPPE_BENCH_ID: 'frappe.benchId',
-} as const;
-
-/** "90s", "15m", "500ms", "1h", or a number of seconds -> milliseconds. */
+/**
+ * A config duration in milliseconds: the schedules' grammar (`durationTextMs`: "90s",
+ * "1h30m", "500ms", a number of seconds), any positive time.
+ */
 export function parseConfigDuration(v: string | number, where: string): number {
-  if (typeof v === 'number' && Number.isFinite(v) && v > 0) return Math.round(v * 1000);
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)?$/.exec(String(v).trim());
-  const unit: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-  if (!m || Number(m[1]) <= 0) throw new PyrqError('CONFIG_INVALID', `${where}: ${JSON.stringify(v)} is not a duration (e.g. "5s", "15m", "500ms")`);
-  return Math.round(Number(m[1]) * unit[m[2] ?? 's']!);
+  const ms = typeof v === 'number' ? (Number.isFinite(v) ? Math.round(v * 1000) : undefined) : durationTextMs(v);
+  if (ms === undefined || ms <= 0) throw new PyrqError('CONFIG_INVALID', `${where}: ${JSON.stringify(v)} is not a duration (e.g. "5s", "15m", "500ms")`);
+  return ms;
 }
 
 function readConfigFile(path: string): ConfigFile {
@@ -77,24 +53,58 @@ function readSecretFile(path: string, where: string): string {
   }
 }
 
+/** Where a setting's value came from: paths from a config file are relative to the file. */
+type Origin = 'flag' | 'env' | 'file';
+
+/** Reads a dotted key (`redis.url`) out of the parsed config file. */
+function fileValue(f: ConfigFile, key: string): unknown {
+  let v: unknown = f;
+  for (const part of key.split('.')) v = v === undefined || v === null ? undefined : (v as Record<string, unknown>)[part];
+  return v;
+}
+
 /** Resolves every setting. Throws `PyrqError` (CONFIG_*) naming the file and setting. */
 export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = process.env): Config {
-  const file = flags.config ?? env.PYRQ_CONFIG;
+  const file = flags.config ?? env[SETTINGS.config.env];
   const configFile = file ? resolve(file) : undefined;
   const f: ConfigFile = configFile ? readConfigFile(configFile) : {};
   const where = configFile ?? 'settings';
   const base = configFile ? dirname(configFile) : process.cwd();
   const fromFile = (p: string | undefined) => (p === undefined ? undefined : resolve(base, p));
 
-  const timezone = flags.timezone ?? env.PYRQ_TIMEZONE ?? f.timezone ?? DEFAULTS.timezone;
+  /** A setting from the first place that has it: flag > environment > config file (no default). */
+  const given = (id: SettingId): { value: unknown; origin: Origin } | undefined => {
+    const s: Setting = SETTINGS[id];
+    const flag = s.name !== undefined ? flags[s.name] : undefined;
+    if (flag !== undefined) return { value: flag, origin: 'flag' };
+    // An empty variable is unset (`PYRQ_DIR=` must not mean the current directory).
+    const fromEnv = s.env !== undefined ? env[s.env] : undefined;
+    if (fromEnv !== undefined && fromEnv !== '') return { value: fromEnv, origin: 'env' };
+    const inFile = s.key !== undefined ? fileValue(f, s.key) : undefined;
+    return inFile !== undefined ? { value: inFile, origin: 'file' } : undefined;
+  };
+  /** The value, else the table's default. */
+  const value = <T>(id: SettingId): T => (given(id)?.value ?? (SETTINGS[id] as Setting).default) as T;
+  /** A path: relative to the config file when it came from there. */
+  const path = (id: SettingId): string | undefined => {
+    const g = given(id);
+    if (g === undefined) return undefined;
+    return g.origin === 'file' ? fromFile(g.value as string) : (g.value as string);
+  };
+  /** A duration in ms, given or the table's default; errors name the setting. */
+  const duration = (id: SettingId): number => parseConfigDuration(value<string | number>(id), `${where}: ${(SETTINGS[id] as Setting).key}`);
+  const optionalDuration = (id: SettingId): number | undefined => (given(id) === undefined ? undefined : duration(id));
+
+  const timezone = value<string>('timezone');
   if (!isValidTimezone(timezone)) throw new PyrqError('CONFIG_INVALID', `${where}: timezone: unknown timezone ${JSON.stringify(timezone)}`);
 
-  const dir = flags.dir !== undefined ? resolve(flags.dir) : env.PYRQ_DIR !== undefined ? resolve(env.PYRQ_DIR) : fromFile(f.files?.dir);
-  const mysqlUrl = flags.mysqlUrl ?? env.PYRQ_MYSQL_URL ?? f.mysql?.url;
+  const dirPath = path('files.dir');
+  const dir = dirPath !== undefined ? resolve(dirPath) : undefined;
+  const mysqlUrl = value<string | undefined>('mysql.url');
   const m = f.mysql;
   let mysql: Config['mysql'];
   if (mysqlUrl !== undefined || m?.host !== undefined) {
-    const passwordEnv = m?.passwordEnv ?? 'PYRQ_MYSQL_PASSWORD';
+    const passwordEnv = value<string>('mysql.passwordEnv');
     const password = m?.passwordFile ? readSecretFile(fromFile(m.passwordFile)!, `${where}: mysql.passwordFile`) : env[passwordEnv];
     mysql = {
       url: mysqlUrl,
@@ -103,24 +113,20 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
       user: m?.user,
       database: m?.database,
       password,
-      mode: m?.mode ?? 'btu',
+      mode: value<'btu' | 'query'>('mysql.mode'),
       query: m?.query,
-      pollIntervalMs: m?.pollInterval !== undefined ? parseConfigDuration(m.pollInterval, `${where}: mysql.pollInterval`) : DEFAULTS.mysqlPollMs,
+      pollIntervalMs: duration('mysql.pollInterval'),
       site: m?.site,
     };
     if (mysql.mode === 'query' && !mysql.query) throw new PyrqError('CONFIG_INVALID', `${where}: mysql.query: required when mysql.mode is "query"`);
   }
 
-  const d = f.dispatch ?? {};
-  const dm = f.daemon ?? {};
-  let socketMode: number = DEFAULTS.socketMode;
-  if (dm.socketMode !== undefined) {
-    if (!/^0?[0-7]{3}$/.test(dm.socketMode)) throw new PyrqError('CONFIG_INVALID', `${where}: daemon.socketMode: ${JSON.stringify(dm.socketMode)} is not an octal mode such as "0660"`);
-    socketMode = parseInt(dm.socketMode, 8);
-    if (socketMode & 0o002) throw new PyrqError('CONFIG_INVALID', `${where}: daemon.socketMode: ${dm.socketMode} would make the socket world-writable; use 0660 or stricter`);
-  }
+  const socketModeText = value<string>('daemon.socketMode');
+  if (!/^0?[0-7]{3}$/.test(socketModeText)) throw new PyrqError('CONFIG_INVALID', `${where}: daemon.socketMode: ${JSON.stringify(socketModeText)} is not an octal mode such as "0660"`);
+  const socketMode = parseInt(socketModeText, 8);
+  if (socketMode & 0o002) throw new PyrqError('CONFIG_INVALID', `${where}: daemon.socketMode: ${socketModeText} would make the socket world-writable; use 0660 or stricter`);
   const redisPassword = f.redis?.passwordFile ? readSecretFile(fromFile(f.redis.passwordFile)!, `${where}: redis.passwordFile`) : f.redis?.password;
-  const redisUrl = flags.redisUrl ?? env.PYRQ_REDIS_URL ?? f.redis?.url ?? DEFAULTS.redisUrl;
+  const redisUrl = value<string>('redis.url');
   const t = f.redis?.tls;
   const tls = t ? { ca: fromFile(t.ca), cert: fromFile(t.cert), key: fromFile(t.key) } : undefined;
   if (t) {
@@ -129,6 +135,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     if (!/^rediss:\/\//i.test(redisUrl)) throw new PyrqError('CONFIG_INVALID', `${where}: redis.tls is set but the Redis URL ${JSON.stringify(redactUrl(redisUrl))} is not rediss://`);
     if ((t.cert === undefined) !== (t.key === undefined)) throw new PyrqError('CONFIG_INVALID', `${where}: redis.tls: cert and key go together (a client certificate needs its key)`);
   }
+  const startingDeadlineMs = optionalDuration('dispatch.startingDeadline');
 
   return {
     configFile,
@@ -136,7 +143,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     allow: f.allow,
     redis: {
       url: redisUrl,
-      prefix: flags.prefix ?? env.PYRQ_PREFIX ?? f.redis?.prefix ?? DEFAULTS.prefix,
+      prefix: value<string>('redis.prefix'),
       sentinels: f.redis?.sentinels,
       name: f.redis?.name,
       password: redisPassword,
@@ -145,30 +152,31 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     files: dir !== undefined ? { dir, maxFileBytes: f.files?.maxFileBytes } : undefined,
     mysql,
     frappe: {
-      site: env.PYRQ_FRAPPE_SITE ?? f.frappe?.site ?? m?.site,
-      benchId: env.PYRQ_FRAPPE_BENCH_ID ?? f.frappe?.benchId,
-      user: f.frappe?.user ?? 'Administrator',
+      site: value<string | undefined>('frappe.site') ?? m?.site,
+      benchId: value<string | undefined>('frappe.benchId'),
+      user: value<string>('frappe.user'),
     },
     dispatch: {
-      catchup: d.catchup ?? 'latest',
-      startingDeadline: d.startingDeadline !== undefined ? Math.round(parseConfigDuration(d.startingDeadline, `${where}: dispatch.startingDeadline`) / 1000) : undefined,
-      overlap: d.overlap ?? 'allow',
-      historyLength: d.historyLength ?? DEFAULTS.historyLength,
-      batchSize: d.batchSize ?? DEFAULTS.batchSize,
-      graceMs: d.grace !== undefined ? parseConfigDuration(d.grace, `${where}: dispatch.grace`) : 5_000,
+      catchup: value<CatchupPolicy>('dispatch.catchup'),
+      startingDeadline: startingDeadlineMs !== undefined ? Math.round(startingDeadlineMs / 1000) : undefined,
+      overlap: value<OverlapPolicy>('dispatch.overlap'),
+      historyLength: value<number>('dispatch.historyLength'),
+      batchSize: value<number>('dispatch.batchSize'),
+      graceMs: duration('dispatch.grace'),
     },
     daemon: {
-      socket: flags.socket ?? env.PYRQ_SOCKET ?? fromFile(dm.socket) ?? defaultSocketPath(env),
+      socket: path('daemon.socket') ?? defaultSocketPath(env),
       socketMode,
-      socketGroup: dm.socketGroup,
-      resyncIntervalMs: dm.resyncInterval !== undefined ? parseConfigDuration(dm.resyncInterval, `${where}: daemon.resyncInterval`) : DEFAULTS.resyncIntervalMs,
-      leaseTtlMs: dm.leaseTtl !== undefined ? parseConfigDuration(dm.leaseTtl, `${where}: daemon.leaseTtl`) : DEFAULTS.leaseTtlMs,
-      clientTimeoutMs: dm.clientTimeout !== undefined ? parseConfigDuration(dm.clientTimeout, `${where}: daemon.clientTimeout`) : 10_000,
+      socketGroup: f.daemon?.socketGroup,
+      resyncIntervalMs: duration('daemon.resyncInterval'),
+      leaseTtlMs: duration('daemon.leaseTtl'),
+      clientTimeoutMs: duration('daemon.clientTimeout'),
     },
     log: {
-      level: flags.logLevel ?? env.PYRQ_LOG_LEVEL ?? f.log?.level ?? DEFAULTS.logLevel,
-      file: flags.logFile ?? env.PYRQ_LOG_FILE ?? fromFile(f.log?.file),
-      pretty: flags.pretty ?? f.log?.pretty ?? false,
+      level: value<string>('log.level'),
+      file: path('log.file'),
+      pretty: value<boolean>('log.pretty'),
     },
   };
 }
+

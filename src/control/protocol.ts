@@ -12,7 +12,10 @@
  *  "request_content": "<Task Schedule name>"}, waits, and reads up to 2048 bytes of
  * plain text. A complete JSON object with no newline is therefore taken as a message,
  * and BTU-shaped messages get BTU's plain-text replies.
+ *
+ * Requests are checked with zod schemas; a refused one is told its first problem.
  */
+import { z } from 'zod';
 import { parseJson } from '../canonical-json.js';
 
 /** Largest message accepted (bytes, before its newline). */
@@ -47,6 +50,55 @@ export class ProtocolError extends Error {
   }
 }
 
+const OP_LIST = OPS.join(', ');
+
+/**
+ * BTU's message: an object with `request_type`. Other fields are ignored, as BTU's own
+ * scheduler daemon ignores them.
+ */
+const btuRequestSchema = z.object({
+  request_type: z.string({ error: 'request_type must be a string' }),
+  request_content: z.string({ error: 'request_content must be a string' }).nullish(),
+});
+
+const isObject = (v: unknown): boolean => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/** A native request. What each op needs is checked once the fields themselves are right. */
+const nativeRequestSchema = z
+  .strictObject({
+    op: z.enum(OPS),
+    id: z.string({ error: '"id" must be a string' }).optional(),
+    schedule: z.unknown().optional(),
+    source: z.string({ error: '"source" must be a string' }).optional(),
+    reqId: z.union([z.string(), z.number()], { error: '"reqId" must be a string or a number' }).optional(),
+  })
+  .superRefine((r, ctx) => {
+    const need = (message: string) => ctx.addIssue({ code: 'custom', message });
+    if ((r.op === 'delete' || r.op === 'trigger') && r.id === undefined) need(`"${r.op}" needs "id"`);
+    if (r.op === 'upsert' && !isObject(r.schedule)) need('"upsert" needs "schedule": a schedule object');
+    if (r.op === 'reload' && r.source === undefined) need('"reload" needs "source" (files, mysql or socket) and optionally "id"');
+  });
+
+/**
+ * The one problem a refused request is told about, most basic first: the op, then
+ * fields nobody knows, then each field in turn, then what the op needs.
+ */
+const RANK = ['op', 'unknown', 'id', 'source', 'reqId'];
+const rank = (i: z.core.$ZodIssue): number => {
+  const r = RANK.indexOf(i.code === 'unrecognized_keys' ? 'unknown' : String(i.path[0]));
+  return r === -1 ? RANK.length : r;
+};
+
+function protocolError(issues: readonly z.core.$ZodIssue[], o: Record<string, unknown>): ProtocolError {
+  const first = [...issues].sort((a, b) => rank(a) - rank(b))[0]!;
+  if (first.path[0] === 'op') {
+    if (typeof o.op !== 'string') return new ProtocolError('BAD_REQUEST', `missing "op" (one of ${OP_LIST})`);
+    return new ProtocolError('UNKNOWN_OP', `unknown op ${JSON.stringify(o.op).slice(0, 80)} (one of ${OP_LIST})`);
+  }
+  if (first.code === 'unrecognized_keys') return new ProtocolError('BAD_REQUEST', `unknown field ${JSON.stringify(first.keys[0]).slice(0, 80)}`);
+  return new ProtocolError('BAD_REQUEST', first.message);
+}
+
 /** Parses one message's text into a request. Throws ProtocolError. */
 export function parseRequest(text: string): Request {
   let v: unknown;
@@ -55,27 +107,17 @@ export function parseRequest(text: string): Request {
   } catch (e) {
     throw new ProtocolError('BAD_JSON', `invalid JSON: ${(e as Error).message}`);
   }
-  if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new ProtocolError('BAD_REQUEST', 'a request must be a JSON object');
+  if (!isObject(v)) throw new ProtocolError('BAD_REQUEST', 'a request must be a JSON object');
   const o = v as Record<string, unknown>;
   if ('request_type' in o) {
-    if (typeof o.request_type !== 'string') throw new ProtocolError('BAD_REQUEST', 'request_type must be a string');
-    const c = o.request_content;
-    if (c !== undefined && c !== null && typeof c !== 'string') throw new ProtocolError('BAD_REQUEST', 'request_content must be a string');
-    return { kind: 'btu', requestType: o.request_type, content: (c as string | null | undefined) ?? null };
+    const btu = btuRequestSchema.safeParse(o);
+    if (!btu.success) throw new ProtocolError('BAD_REQUEST', btu.error.issues[0]!.message);
+    return { kind: 'btu', requestType: btu.data.request_type, content: btu.data.request_content ?? null };
   }
-  if (typeof o.op !== 'string') throw new ProtocolError('BAD_REQUEST', 'missing "op" (one of ping, status, upsert, delete, reconcile, reload, trigger)');
-  if (!(OPS as readonly string[]).includes(o.op)) throw new ProtocolError('UNKNOWN_OP', `unknown op ${JSON.stringify(o.op).slice(0, 80)} (one of ${OPS.join(', ')})`);
-  const op = o.op as Op;
-  const known = new Set(['op', 'id', 'schedule', 'source', 'reqId']);
-  const extra = Object.keys(o).find((k) => !known.has(k));
-  if (extra) throw new ProtocolError('BAD_REQUEST', `unknown field ${JSON.stringify(extra).slice(0, 80)}`);
-  if (o.id !== undefined && typeof o.id !== 'string') throw new ProtocolError('BAD_REQUEST', '"id" must be a string');
-  if (o.source !== undefined && typeof o.source !== 'string') throw new ProtocolError('BAD_REQUEST', '"source" must be a string');
-  if (o.reqId !== undefined && typeof o.reqId !== 'string' && typeof o.reqId !== 'number') throw new ProtocolError('BAD_REQUEST', '"reqId" must be a string or a number');
-  if ((op === 'delete' || op === 'trigger') && typeof o.id !== 'string') throw new ProtocolError('BAD_REQUEST', `"${op}" needs "id"`);
-  if (op === 'upsert' && (o.schedule === null || typeof o.schedule !== 'object' || Array.isArray(o.schedule))) throw new ProtocolError('BAD_REQUEST', '"upsert" needs "schedule": a schedule object');
-  if (op === 'reload' && typeof o.source !== 'string') throw new ProtocolError('BAD_REQUEST', '"reload" needs "source" (files, mysql or socket) and optionally "id"');
-  return { kind: 'native', op, id: o.id as string | undefined, schedule: o.schedule, source: o.source as string | undefined, reqId: o.reqId as string | number | undefined };
+  const r = nativeRequestSchema.safeParse(o);
+  if (!r.success) throw protocolError(r.error.issues, o);
+  const { op, id, schedule, source, reqId } = r.data;
+  return { kind: 'native', op, id, schedule, source, reqId };
 }
 
 export function okReply(result: unknown, reqId?: string | number): Record<string, unknown> {

@@ -25,8 +25,8 @@ export interface ControlServerOptions {
   path: string;
   mode: number;
   group?: string;
-  /** A partial message older than this closes the connection (ms). */
-  slowClientMs?: number;
+  /** A partial message older than this closes the connection (ms): `daemon.clientTimeout`. */
+  slowClientMs: number;
   /** An idle connection (no partial message) is closed after this (ms). */
   idleMs?: number;
   maxConnections?: number;
@@ -97,7 +97,7 @@ export class ControlServer {
       if (slowTimer) clearTimeout(slowTimer);
       slowTimer = null;
       if (framer.buffered > 0) {
-        slowTimer = setTimeout(() => fail('TIMEOUT', `message not completed within ${this.opts.slowClientMs ?? 10_000} ms`), this.opts.slowClientMs ?? 10_000);
+        slowTimer = setTimeout(() => fail('TIMEOUT', `message not completed within ${this.opts.slowClientMs} ms`), this.opts.slowClientMs);
       }
       for (const text of messages) {
         let req: Request;

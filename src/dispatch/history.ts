@@ -5,7 +5,6 @@
  */
 import type { Redis } from 'ioredis';
 import { type Keys, RqKeys } from '../redis/keys.js';
-import { formatLateness, renderTable } from '../status/status-view.js';
 import { parseRunRecord, type RunRecord } from './run-record.js';
 
 /** One run as `pyrq history --json` shows it (times ISO 8601 UTC). */
@@ -55,21 +54,4 @@ export async function readHistory(redis: Redis, keys: Keys, id: string, limit: n
     if (r.count !== undefined) row.count = r.count;
     return row;
   });
-}
-
-/** The history as a table. */
-export function renderHistory(id: string, rows: readonly HistoryRow[]): string[] {
-  if (rows.length === 0) return [`No runs recorded for "${id}" yet.`];
-  return renderTable(
-    ['OCCURRENCE', 'HANDLED', 'LATENESS', 'TRIGGER', 'OUTCOME', 'JOB', 'STATUS'],
-    rows.map((r) => [
-    r.until ? `${r.occurrence} .. ${r.until}${r.count !== undefined ? ` (${r.count})` : ''}` : r.occurrence,
-    r.at,
-    formatLateness(r.latenessMs),
-    r.trigger,
-    r.outcome,
-    r.jobId ?? (r.previousJobId ? `(running: ${r.previousJobId})` : '-'),
-    r.jobStatus ?? '-',
-    ]),
-  );
 }

@@ -1,6 +1,16 @@
 /**
- * `every` durations: a whole number of seconds, or a string such as `90s`, `15m`,
- * `1h30m`, `2d`. Pure; no I/O.
+ * The one duration grammar, for schedules (`every`, `timeout`, `startingDeadline`) and
+ * the config file (`resyncInterval`, `grace`, `pollInterval`, ...). Pure; no I/O.
+ *
+ *   duration := number                 seconds: "90", "0.5"
+ *             | term term...           largest unit first, each unit at most once
+ *   term     := number unit            "1h30m", "90s", "500ms", "1.5h", "2w"
+ *   unit     := w | d | h | m | s | ms
+ *   number   := digits [ "." digits ]
+ *
+ * Case and surrounding spaces are ignored. Each user applies its own bounds on top: a
+ * schedule takes whole seconds from 1 s to 366 d (`parseDuration`), the config file any
+ * positive time (`load-config.ts`).
  */
 
 /** The shortest allowed period. Sub-second schedules are not what RQ is for. */
@@ -8,10 +18,32 @@ export const MIN_EVERY_SECONDS = 1;
 /** The longest allowed period (366 days): anything longer is almost certainly a typo. */
 export const MAX_EVERY_SECONDS = 366 * 24 * 3600;
 
-const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400, w: 604800 };
-const DURATION_RE = /^(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$/;
+const UNIT_MS: Record<string, number> = { w: 604_800_000, d: 86_400_000, h: 3_600_000, m: 60_000, s: 1000, ms: 1 };
+const TERM_UNITS = ['w', 'd', 'h', 'm', 's', 'ms'] as const;
+const NUM = '(\\d+(?:\\.\\d+)?)';
+// `m(?!s)`: "5ms" is five milliseconds, not five minutes followed by a stray "s".
+const TERMS_RE = new RegExp(`^(?:${NUM}w)?(?:${NUM}d)?(?:${NUM}h)?(?:${NUM}m(?!s))?(?:${NUM}s)?(?:${NUM}ms)?$`);
+const SECONDS_RE = /^-?\d+(?:\.\d+)?$/;
 
-/** Parses a duration. Returns whole seconds, or a reason string when it is not valid. */
+/**
+ * Milliseconds of a duration written in the grammar above (rounded to whole ms), or
+ * undefined when the text does not follow it. Bounds are the caller's.
+ */
+export function durationTextMs(input: string): number | undefined {
+  const text = input.trim().toLowerCase();
+  if (text === '') return undefined;
+  if (SECONDS_RE.test(text)) return Math.round(Number(text) * 1000);
+  const m = TERMS_RE.exec(text);
+  if (!m) return undefined;
+  let ms = 0;
+  TERM_UNITS.forEach((unit, i) => {
+    const v = m[i + 1];
+    if (v !== undefined) ms += Number(v) * UNIT_MS[unit]!;
+  });
+  return Math.round(ms);
+}
+
+/** Parses a schedule's duration: whole seconds within bounds, or a reason string when it is not valid. */
 export function parseDuration(input: unknown): number | { reason: string } {
   let seconds: number;
   if (typeof input === 'number') {
@@ -20,18 +52,11 @@ export function parseDuration(input: unknown): number | { reason: string } {
   } else if (typeof input === 'bigint') {
     return { reason: `${input} seconds is longer than the maximum of ${MAX_EVERY_SECONDS} (366d)` };
   } else if (typeof input === 'string') {
-    const text = input.trim().toLowerCase();
-    if (/^-?\d+$/.test(text)) {
-      seconds = Number(text);
-    } else {
-      const m = DURATION_RE.exec(text);
-      if (!m || text === '') return { reason: 'expected a duration such as "90s", "15m", "1h30m", "2d" or a number of seconds' };
-      const [, w, d, h, mi, s] = m;
-      seconds = 0;
-      for (const [v, unit] of [[w, 'w'], [d, 'd'], [h, 'h'], [mi, 'm'], [s, 's']] as const) {
-        if (v !== undefined) seconds += Number(v) * UNIT_SECONDS[unit]!;
-      }
-    }
+    const ms = durationTextMs(input);
+    if (ms === undefined) return { reason: 'expected a duration such as "90s", "15m", "1h30m", "2d" or a number of seconds' };
+    seconds = ms / 1000;
+    // Past the maximum, say that rather than quibble about a fraction of it.
+    if (!Number.isInteger(seconds) && seconds <= MAX_EVERY_SECONDS) return { reason: 'must be a whole number of seconds' };
   } else {
     return { reason: `expected a duration string or a number of seconds, got ${describeType(input)}` };
   }
@@ -46,7 +71,7 @@ export function formatDuration(seconds: number): string {
   let rest = seconds;
   let out = '';
   for (const unit of ['d', 'h', 'm', 's'] as const) {
-    const size = UNIT_SECONDS[unit]!;
+    const size = UNIT_MS[unit]! / 1000;
     if (rest >= size) {
       out += `${Math.floor(rest / size)}${unit}`;
       rest %= size;

@@ -4,7 +4,7 @@
  *
  * - An id claimed by two sources (or twice within one) is an error; its entry is held.
  * - A source may update or delete only entries it owns. An id owned by another source
- *   moves to this one only when its owner takes part in this run, is healthy, and no
+ *   moves to this one only when its owner takes part in this run, is not stale, and no
  *   longer produces it.
  * - Deletes come only from sources that are not stale, and never for a held file or id.
  * - Entries owned by sources that do not take part in this run are left alone.
@@ -41,7 +41,12 @@ export function diff(desired: readonly SourceSnapshot[], observed: ReadonlyMap<s
           source: snap.source,
           origin: d.origin,
           id: d.spec.id,
-          message: `id is also defined by source "${prev.source}" (${prev.d.origin}); it keeps its applied state until only one source defines it`,
+          // Twice in one source's snapshots: `pyrq validate` given several paths (a source
+          // reports the duplicates within itself, and claims such an id for neither).
+          message:
+            prev.source === snap.source
+              ? `id is also defined in ${prev.d.origin}`
+              : `id is also defined by source "${prev.source}" (${prev.d.origin}); it keeps its applied state until only one source defines it`,
         });
       } else {
         claims.set(d.spec.id, { d, source: snap.source });

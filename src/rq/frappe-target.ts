@@ -20,6 +20,7 @@
  * - v16 passes the function by its dotted path; v13-v15 pass the function object, which
  *   RQ stores as the same dotted path, so the pickled payload is identical.
  */
+import { SETTINGS } from '../config/settings.js';
 import type { Schedule } from '../model/schedule-schema.js';
 import type { PyValue } from './pickle.js';
 
@@ -39,7 +40,7 @@ export function frappeQueueName(queue: string, benchId: string | undefined): str
  * `frappe.enqueue` uses when no name is given (so anything filtering jobs by name in
  * Frappe's UI treats pyrq's jobs like its own).
  */
-export function frappeKwargs(spec: Schedule, siteFallback?: string, userFallback = 'Administrator'): { [k: string]: PyValue } {
+export function frappeKwargs(spec: Schedule, siteFallback?: string, userFallback: string = SETTINGS['frappe.user'].default): { [k: string]: PyValue } {
   const site = spec.site ?? siteFallback;
   if (site === undefined) throw new Error(`schedule "${spec.id}": target frappe needs a site (schedule "site" or config frappe.site)`);
   if (spec.args.length > 0) {

@@ -1,6 +1,7 @@
 /**
- * The `status` view of registry entries: one row per schedule, as data (for `--json`)
- * and as a table. Pure: the caller passes the entries and the time.
+ * The `status` view of registry entries: one row per schedule, as data (`--json`, the
+ * daemon's socket reply). Pure: the caller passes the entries and the time. The table
+ * is `cli/render/status.ts`.
  */
 import type { RegistryEntry } from '../registry/registry.js';
 import { describeTrigger } from '../schedule/triggers/index.js';
@@ -64,42 +65,4 @@ export function statusRow(e: RegistryEntry, now: number): StatusRow {
     lastJobId: e.state.lastJobId ?? null,
     done: e.state.done === '1',
   };
-}
-
-/** A plain text table with aligned columns. */
-export function renderTable(header: readonly string[], rows: readonly (readonly string[])[]): string[] {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: readonly string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ');
-  return [line(header), ...rows.map(line)];
-}
-
-export function renderStatus(rows: readonly StatusRow[], now = Date.now()): string[] {
-  if (rows.length === 0) return ['No schedules in the registry.'];
-  return renderTable(
-    ['ID', 'TRIGGER', 'QUEUE', 'ENABLED', 'NEXT', '', 'LAST RUN', 'LAST OUTCOME', 'SOURCE'],
-    rows.map((r) => [
-      r.id,
-      r.trigger,
-      r.queue,
-      r.enabled ? 'yes' : 'no',
-      r.next ?? '-',
-      r.nextRelative,
-      r.lastRun ? `${r.lastRun} (${relativeAgo(now - Date.parse(r.lastRun))})` : '-',
-      r.lastOutcome ? `${r.lastOutcome}${r.lastLatenessMs !== null ? ` (+${formatLateness(r.lastLatenessMs)})` : ''}` : '-',
-      `${r.source}:${r.origin}`,
-    ]),
-  );
-}
-
-/** Lateness for people: `12ms`, `4.2s`, `16m 0s`. */
-export function formatLateness(ms: number): string {
-  if (Math.abs(ms) < 1000) return `${ms}ms`;
-  if (Math.abs(ms) < 60_000) return `${(ms / 1000).toFixed(1)}s`;
-  return relativeTime(Math.abs(ms)).slice('in '.length);
-}
-
-/** "3m 12s ago" (or "in ..." for a time ahead, when the clocks disagree). */
-function relativeAgo(ms: number): string {
-  const text = relativeTime(Math.abs(ms)).slice('in '.length);
-  return ms >= 0 ? `${text} ago` : `in ${text}`;
 }

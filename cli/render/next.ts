@@ -1,0 +1,22 @@
+/** `pyrq next` as text: the trigger, then each fire time in UTC and local time. Pure. */
+import type { FireTime } from '../../src/schedule/next-times.js';
+
+/** What `pyrq next` found (its `--json` output). */
+export interface NextResult {
+  id?: string;
+  trigger: string;
+  timezone: string;
+  /** The registry's stored next fire time (ID only): what the dispatcher will fire next. */
+  stored?: string | null;
+  times: FireTime[];
+  note?: string;
+}
+
+export function renderNext(r: NextResult): string[] {
+  const lines = [`${r.id ? `${r.id}: ` : ''}${r.trigger}`];
+  if (r.note) lines.push(`  (${r.note})`);
+  if (r.stored !== undefined) lines.push(`  stored next fire time: ${r.stored ?? 'none'}`);
+  if (r.times.length === 0 && !r.note) lines.push('  no further fire times');
+  for (const t of r.times) lines.push(`  ${t.utc}  ${t.local}`);
+  return lines;
+}

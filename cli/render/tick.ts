@@ -1,0 +1,19 @@
+/** `pyrq tick` as text: what each due schedule did, then a summary line. Pure. */
+import type { TickResult } from '../../src/dispatch/tick-result.js';
+
+/** Lines printed per schedule before the rest is summarised. */
+const MAX_LINES = 50;
+
+export function renderTick(r: TickResult): string[] {
+  const when = new Date(r.now).toISOString();
+  const lines: string[] = [];
+  for (const p of r.problems) lines.push(`! ${p.id}: ${p.message}`);
+  if (r.schedules.length === 0) return [...lines, `Nothing due at ${when}.`];
+  for (const s of r.schedules.slice(0, MAX_LINES)) {
+    if (s.result === 'not-due') lines.push(`  ${s.id}: already fired by another dispatcher`);
+    else lines.push(`  ${s.id}: ${s.enqueued} enqueued${s.skipped ? `, ${s.skipped} skipped` : ''}${s.enqueued > 0 && s.enqueued === s.jobIds.length ? `  ${s.jobIds.join(' ')}` : ''}`);
+  }
+  if (r.schedules.length > MAX_LINES) lines.push(`  ... and ${r.schedules.length - MAX_LINES} more schedules`);
+  lines.push(`Fired at ${when}: ${r.enqueued} job(s) enqueued, ${r.skipped} occurrence(s) skipped, ${r.schedules.length} schedule(s), ${r.durationMs} ms. See "pyrq history ID".`);
+  return lines;
+}

@@ -1,0 +1,114 @@
+/**
+ * Every setting pyrq has, in one table: its key in the config file, its command-line
+ * flag, its environment variable, its default and what it does. Everything else is
+ * derived from this table: the flags' help (`cli/flags.ts`), the precedence in
+ * `loadConfig` (flag > environment > config file > default), the descriptions in the
+ * config schema, and the README's configuration reference (a test holds it to the
+ * table). Adding a setting adds a row here and its field in `config-schema.ts`.
+ *
+ * Pure data: no I/O, no imports.
+ */
+
+/** Settings given as command-line flags (undefined = not given). */
+export interface ConfigFlags {
+  config?: string;
+  redisUrl?: string;
+  prefix?: string;
+  dir?: string;
+  mysqlUrl?: string;
+  socket?: string;
+  timezone?: string;
+  logLevel?: string;
+  logFile?: string;
+  pretty?: boolean;
+}
+
+export interface Setting {
+  /** Dotted key in the config file (`redis.url`); absent for `--config` itself. */
+  key?: string;
+  /** The `ConfigFlags` field a flag's value is passed in. */
+  name?: keyof ConfigFlags;
+  /** The long flag (without `--`), on the commands that use the setting. */
+  flag?: string;
+  char?: 'c' | 'd';
+  env?: string;
+  /** The default, as it would be written in a config file (durations in the duration grammar). */
+  default?: string | number | boolean;
+  /** How a default that is worked out at run time reads. */
+  defaultText?: string;
+  description: string;
+}
+
+export const SETTINGS = {
+  config: { name: 'config', flag: 'config', char: 'c', env: 'PYRQ_CONFIG', description: 'Config file: TOML, or YAML (.yaml/.yml) or JSON (.json) by extension. Relative paths in it are relative to the file.' },
+  timezone: { key: 'timezone', name: 'timezone', env: 'PYRQ_TIMEZONE', default: 'UTC', description: 'Default timezone of schedules (IANA name).' },
+  allow: { key: 'allow', description: 'Function allowlist: glob patterns such as "btu.*" (`*` spans dots); when set, other functions are refused.' },
+
+  'redis.url': { key: 'redis.url', name: 'redisUrl', flag: 'redis-url', env: 'PYRQ_REDIS_URL', default: 'redis://127.0.0.1:6379/0', description: 'Redis URL (rediss:// for TLS; redis://user:pass@host for ACL users).' },
+  'redis.prefix': { key: 'redis.prefix', name: 'prefix', flag: 'prefix', env: 'PYRQ_PREFIX', default: 'pyrq:', description: 'Key prefix of the pyrq registry in Redis.' },
+  'redis.sentinels': { key: 'redis.sentinels', description: 'Sentinels, e.g. [{ host = "10.0.0.1", port = 26379 }], instead of redis.url.' },
+  'redis.name': { key: 'redis.name', description: 'Sentinel master name.' },
+  'redis.password': { key: 'redis.password', description: 'Redis password (prefer redis.passwordFile).' },
+  'redis.passwordFile': { key: 'redis.passwordFile', description: 'File holding the Redis password.' },
+  'redis.tls.ca': { key: 'redis.tls.ca', description: 'PEM file of the CA that signed the server certificate (else the system CAs and NODE_EXTRA_CA_CERTS).' },
+  'redis.tls.cert': { key: 'redis.tls.cert', description: 'PEM client certificate, for a server with tls-auth-clients yes (its default).' },
+  'redis.tls.key': { key: 'redis.tls.key', description: 'PEM private key of the client certificate.' },
+
+  'files.dir': { key: 'files.dir', name: 'dir', flag: 'dir', char: 'd', env: 'PYRQ_DIR', description: 'Directory of schedule files (JSON, TOML, YAML), read recursively.' },
+  'files.maxFileBytes': { key: 'files.maxFileBytes', default: 8 * 1024 * 1024, description: 'A schedule file larger than this is refused without being read.' },
+
+  'mysql.url': { key: 'mysql.url', name: 'mysqlUrl', flag: 'mysql-url', env: 'PYRQ_MYSQL_URL', description: 'MySQL/MariaDB source, e.g. mysql://user@host:3306/db (the password from PYRQ_MYSQL_PASSWORD, or the variable mysql.passwordEnv names).' },
+  'mysql.host': { key: 'mysql.host', description: 'MySQL host, instead of mysql.url.' },
+  'mysql.port': { key: 'mysql.port', description: 'MySQL port.' },
+  'mysql.user': { key: 'mysql.user', description: 'MySQL user.' },
+  'mysql.database': { key: 'mysql.database', description: 'MySQL database (for BTU: the Frappe site database).' },
+  'mysql.passwordEnv': { key: 'mysql.passwordEnv', default: 'PYRQ_MYSQL_PASSWORD', description: 'The environment variable holding the MySQL password.' },
+  'mysql.passwordFile': { key: 'mysql.passwordFile', description: 'File holding the MySQL password (instead of mysql.passwordEnv).' },
+  'mysql.mode': { key: 'mysql.mode', default: 'btu', description: 'btu (the BTU app\'s tables) or query (your own SELECT in mysql.query).' },
+  'mysql.query': { key: 'mysql.query', description: 'The SELECT of query mode.' },
+  'mysql.pollInterval': { key: 'mysql.pollInterval', default: '5s', description: 'How often the database is checked for changes.' },
+  'mysql.site': { key: 'mysql.site', description: 'Frappe site the BTU schedules run on (else frappe.site).' },
+
+  'frappe.site': { key: 'frappe.site', env: 'PYRQ_FRAPPE_SITE', description: 'Default Frappe site of target "frappe" schedules.' },
+  'frappe.benchId': { key: 'frappe.benchId', env: 'PYRQ_FRAPPE_BENCH_ID', description: 'Frappe bench id (bench_id in common_site_config.json): Frappe v14+ prefixes queue names with it; without it the bare queue name is used.' },
+  'frappe.user': { key: 'frappe.user', default: 'Administrator', description: 'Default Frappe user of target "frappe" schedules.' },
+
+  'dispatch.catchup': { key: 'dispatch.catchup', default: 'latest', description: 'Default catch-up policy for missed occurrences: skip, latest or all.' },
+  'dispatch.startingDeadline': { key: 'dispatch.startingDeadline', description: 'Default: a missed occurrence older than this is skipped, whatever the catch-up policy.' },
+  'dispatch.overlap': { key: 'dispatch.overlap', default: 'allow', description: 'Default overlap policy: allow, or forbid (skip while the previous job is queued or running).' },
+  'dispatch.historyLength': { key: 'dispatch.historyLength', default: 50, description: 'Runs kept per schedule for `pyrq history`.' },
+  'dispatch.batchSize': { key: 'dispatch.batchSize', default: 250, description: 'Schedules per fire script: a worker sees each batch\'s jobs when it ends.' },
+  'dispatch.grace': { key: 'dispatch.grace', default: '5s', description: 'An occurrence at most this late counts as on time and fires under every catch-up policy.' },
+
+  'daemon.socket': { key: 'daemon.socket', name: 'socket', flag: 'socket', env: 'PYRQ_SOCKET', defaultText: '/run/pyrq/pyrq.sock as root, else $XDG_RUNTIME_DIR/pyrq/pyrq.sock, else /tmp/pyrq-$UID/pyrq.sock', description: 'Control socket path.' },
+  'daemon.socketMode': { key: 'daemon.socketMode', default: '0660', description: 'Permissions of the control socket (never world-writable).' },
+  'daemon.socketGroup': { key: 'daemon.socketGroup', description: 'Group of the control socket.' },
+  'daemon.resyncInterval': { key: 'daemon.resyncInterval', default: '15m', description: 'How often the leader re-reads every source and repairs drift.' },
+  'daemon.leaseTtl': { key: 'daemon.leaseTtl', default: '10s', description: 'Leader lease: a standby takes over within this long of the leader\'s death.' },
+  'daemon.clientTimeout': { key: 'daemon.clientTimeout', default: '10s', description: 'A control-socket client that leaves a message unfinished this long is disconnected.' },
+
+  'log.level': { key: 'log.level', name: 'logLevel', flag: 'log-level', env: 'PYRQ_LOG_LEVEL', default: 'info', description: 'Daemon log level: trace, debug, info, warn, error, silent.' },
+  'log.file': { key: 'log.file', name: 'logFile', flag: 'log-file', env: 'PYRQ_LOG_FILE', description: 'Write the daemon\'s logs to this file (reopened on SIGUSR2) instead of stdout.' },
+  'log.pretty': { key: 'log.pretty', name: 'pretty', flag: 'pretty', default: false, description: 'Human-readable logs instead of JSON lines.' },
+} as const satisfies Record<string, Setting>;
+
+export type SettingId = keyof typeof SETTINGS;
+
+/** The rows as one list, in table order. */
+export const SETTING_LIST: readonly (Setting & { id: SettingId })[] = Object.entries(SETTINGS).map(([id, s]) => ({ id: id as SettingId, ...(s as Setting) }));
+
+/** How a setting's default reads in help and docs ("15m", "UTC", "false"); undefined when it has none. */
+export function defaultText(s: Setting): string | undefined {
+  if (s.defaultText !== undefined) return s.defaultText;
+  if (s.default === undefined) return undefined;
+  return String(s.default);
+}
+
+/** `[default: UTC, env: PYRQ_TIMEZONE]`, as oclif writes it, or '' when a setting has neither. */
+export function settingLabel(s: Setting): string {
+  const parts: string[] = [];
+  const d = defaultText(s);
+  if (d !== undefined) parts.push(`default: ${d}`);
+  if (s.env !== undefined) parts.push(`env: ${s.env}`);
+  return parts.length > 0 ? `[${parts.join(', ')}]` : '';
+}

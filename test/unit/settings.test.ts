@@ -1,0 +1,74 @@
+/** The table of settings drives loadConfig, the config schema and the README reference. */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { z } from 'zod';
+import { configFileSchema } from '../../src/config/config-schema.js';
+import { loadConfig, parseConfigDuration } from '../../src/config/load-config.js';
+import { SETTING_LIST, SETTINGS, type Setting } from '../../src/config/settings.js';
+import { BEGIN_MARKER, END_MARKER, settingsReference } from '../../scripts/settings-doc.js';
+
+/** Dotted paths of every leaf of the config file schema (an array or scalar is a leaf). */
+function leaves(schema: unknown, prefix = ''): string[] {
+  let t = schema as { _zod: { def: { type: string; innerType?: unknown; shape?: Record<string, unknown> } } };
+  while (t._zod.def.type === 'optional') t = t._zod.def.innerType as typeof t;
+  const shape = (t as unknown as { shape?: Record<string, unknown> }).shape;
+  if (t._zod.def.type !== 'object' || !shape) return [prefix];
+  return Object.entries(shape).flatMap(([k, v]) => leaves(v, prefix ? `${prefix}.${k}` : k));
+}
+
+/** Reads a dotted key out of a resolved Config (most keys are the same path there). */
+const at = (o: unknown, key: string) => key.split('.').reduce<unknown>((v, k) => (v as Record<string, unknown> | undefined)?.[k], o);
+
+describe('the table of settings', () => {
+  it('has exactly one row per key of the config file schema', () => {
+    const keys = SETTING_LIST.flatMap((s) => (s.key === undefined ? [] : [s.key]));
+    expect(keys.sort()).toEqual(leaves(configFileSchema as z.ZodType).sort());
+  });
+
+  it('each flag and each environment variable belongs to one setting', () => {
+    const flags = SETTING_LIST.flatMap((s) => (s.flag ? [s.flag] : []));
+    const envs = SETTING_LIST.flatMap((s) => (s.env ? [s.env] : []));
+    expect(new Set(flags).size).toBe(flags.length);
+    expect(new Set(envs).size).toBe(envs.length);
+    for (const s of SETTING_LIST) if (s.flag !== undefined) expect(s.name, `${s.id}: a flag needs the ConfigFlags field it is passed in`).toBeDefined();
+  });
+
+  it('loadConfig takes each setting from its flag, then its environment variable, else its default', () => {
+    const sample: Record<string, string> = { timezone: 'Europe/Berlin', 'redis.url': 'redis://h:1/0', 'log.level': 'debug' };
+    for (const s of SETTING_LIST) {
+      if (s.key === undefined || (s.env === undefined && s.name === undefined) || s.key === 'log.pretty') continue;
+      const v = sample[s.key] ?? `/some/${s.key}`;
+      if (s.env !== undefined) expect(at(loadConfig({}, { [s.env]: v }), s.key), `${s.env}`).toBe(v);
+      if (s.name !== undefined) expect(at(loadConfig({ [s.name]: v }, s.env ? { [s.env]: '/from/env' } : {}), s.key), `--${s.flag}`).toBe(v);
+    }
+    expect(loadConfig({ pretty: true }, {}).log.pretty).toBe(true);
+  });
+
+  it('the defaults of loadConfig are the table\'s', () => {
+    const c = loadConfig({}, {});
+    const d = (id: keyof typeof SETTINGS) => (SETTINGS[id] as Setting).default;
+    expect(c.timezone).toBe(d('timezone'));
+    expect(c.redis).toMatchObject({ url: d('redis.url'), prefix: d('redis.prefix') });
+    expect(c.frappe.user).toBe(d('frappe.user'));
+    expect(c.dispatch).toMatchObject({ catchup: d('dispatch.catchup'), overlap: d('dispatch.overlap'), historyLength: d('dispatch.historyLength'), batchSize: d('dispatch.batchSize') });
+    expect(c.dispatch.graceMs).toBe(parseConfigDuration(d('dispatch.grace') as string, 'x'));
+    expect(c.daemon.resyncIntervalMs).toBe(parseConfigDuration(d('daemon.resyncInterval') as string, 'x'));
+    expect(c.daemon.leaseTtlMs).toBe(parseConfigDuration(d('daemon.leaseTtl') as string, 'x'));
+    expect(c.daemon.clientTimeoutMs).toBe(parseConfigDuration(d('daemon.clientTimeout') as string, 'x'));
+    expect(c.daemon.socketMode).toBe(parseInt(d('daemon.socketMode') as string, 8));
+    expect(c.log).toMatchObject({ level: d('log.level'), pretty: d('log.pretty') });
+    const m = loadConfig({ mysqlUrl: 'mysql://u@h/db' }, {}).mysql!;
+    expect(m.mode).toBe(d('mysql.mode'));
+    expect(m.pollIntervalMs).toBe(parseConfigDuration(d('mysql.pollInterval') as string, 'x'));
+    expect(loadConfig({ mysqlUrl: 'mysql://u@h/db' }, { [d('mysql.passwordEnv') as string]: 'pw' }).mysql!.password).toBe('pw');
+  });
+
+  it('the README\'s configuration reference is the table (run npm run docs:settings)', () => {
+    const readme = readFileSync(join(import.meta.dirname, '..', '..', 'README.md'), 'utf8');
+    const begin = readme.indexOf(BEGIN_MARKER);
+    const end = readme.indexOf(END_MARKER);
+    expect(begin, 'README.md has the settings markers').toBeGreaterThan(-1);
+    expect(readme.slice(begin + BEGIN_MARKER.length, end).trim().split('\n')).toEqual(settingsReference());
+  });
+});
