@@ -24,12 +24,13 @@ Exit codes: 0 applied (or nothing to do), 1 errors in some input or entries chan
   static override flags = {
     dir: Flags.string({ char: 'd', summary: 'Directory of schedule files (JSON, TOML, YAML), read recursively.', env: 'PYRQ_DIR' }),
     'mysql-url': Flags.string({ summary: 'MySQL/MariaDB source, e.g. mysql://user@host:3306/db (password via PYRQ_MYSQL_PASSWORD).' }),
+    'postgres-url': Flags.string({ summary: 'PostgreSQL source, e.g. postgres://user@host:5432/db (password via PYRQ_POSTGRES_PASSWORD).' }),
     'dry-run': Flags.boolean({ summary: 'Print the plan and change nothing.' }),
     deep: Flags.boolean({ summary: 'Also repair drift: entries altered or lost outside pyrq are rewritten.' }),
   };
 
   async run(): Promise<{ plan: Plan; applied?: ApplyResult; summary: ReturnType<typeof planSummary> }> {
-    const cfg = this.loadSettings({ dir: this.flags.dir, mysqlUrl: this.flags['mysql-url'] });
+    const cfg = this.loadSettings({ dir: this.flags.dir, mysqlUrl: this.flags['mysql-url'], postgresUrl: this.flags['postgres-url'] });
     const sources = sourcesFromConfig(cfg, { logger: this.log_() });
     this.onClose(async () => {
       for (const s of sources) await s.close();

@@ -1,4 +1,5 @@
 import { Flags } from '@oclif/core';
+import { configSecrets } from '../../src/config/config.js';
 import { loadConfig } from '../../src/config/load-config.js';
 import { createLogger } from '../../src/log.js';
 import { Daemon } from '../../reconcilers/daemon.js';
@@ -6,7 +7,7 @@ import { BaseCommand } from '../base-command.js';
 
 export default class DaemonCommand extends BaseCommand<typeof DaemonCommand> {
   static override summary = 'Run pyrq as a service: watch the sources, reconcile, fire on time, serve the control socket.';
-  static override description = `Starts the configured sources (a watched directory, a polled MySQL table, schedules pushed over the socket), reconciles the registry on every change and every resyncInterval (default 15 m, a deep re-sync that repairs drift), and, while it holds the leader lease, fires due schedules as RQ jobs. Several daemons may run against one Redis: one leads, the others stand by and take over within one lease TTL.
+  static override description = `Starts the configured sources (a watched directory, a polled MySQL or PostgreSQL table, schedules pushed over the socket), reconciles the registry on every change and every resyncInterval (default 15 m, a deep re-sync that repairs drift), and, while it holds the leader lease, fires due schedules as RQ jobs. Several daemons may run against one Redis: one leads, the others stand by and take over within one lease TTL.
 
 Signals: SIGTERM/SIGINT stop gracefully (finish the reconcile or fire in flight, release the lease, remove the socket) and exit 0; SIGHUP reloads the config file; SIGUSR2 reopens --log-file (for logrotate).
 
@@ -21,6 +22,7 @@ Logs are pino JSON lines on stdout (or --log-file); --pretty for people.`;
   static override flags = {
     dir: Flags.string({ char: 'd', summary: 'Directory of schedule files to watch.', env: 'PYRQ_DIR' }),
     'mysql-url': Flags.string({ summary: 'MySQL/MariaDB source URL (password via PYRQ_MYSQL_PASSWORD).' }),
+    'postgres-url': Flags.string({ summary: 'PostgreSQL source URL (password via PYRQ_POSTGRES_PASSWORD).' }),
     socket: Flags.string({ summary: 'Control socket path. Default /run/pyrq/pyrq.sock as root, else $XDG_RUNTIME_DIR/pyrq/pyrq.sock.' }),
     'log-file': Flags.string({ summary: 'Write logs to this file (reopened on SIGUSR2).' }),
     pretty: Flags.boolean({ summary: 'Human-readable logs instead of JSON.' }),
@@ -30,13 +32,14 @@ Logs are pino JSON lines on stdout (or --log-file); --pretty for people.`;
     const flags = {
       dir: this.flags.dir,
       mysqlUrl: this.flags['mysql-url'],
+      postgresUrl: this.flags['postgres-url'],
       socket: this.flags.socket,
       logFile: this.flags['log-file'],
       pretty: this.flags.pretty || undefined,
     };
     const cfg = this.loadSettings(flags);
     // Asynchronous writes: a burst of fire log lines must not hold up the next fire.
-    const logger = createLogger({ level: cfg.log.level, pretty: cfg.log.pretty, file: cfg.log.file, sync: false, secrets: [cfg.redis.password, cfg.mysql?.password].filter((x): x is string => !!x) });
+    const logger = createLogger({ level: cfg.log.level, pretty: cfg.log.pretty, file: cfg.log.file, sync: false, secrets: configSecrets(cfg) });
     const daemon = new Daemon({ config: cfg, logger });
     await daemon.start();
     await new Promise<void>((resolve) => {

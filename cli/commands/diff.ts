@@ -7,7 +7,7 @@ import { BaseCommand } from '../base-command.js';
 
 export default class Diff extends BaseCommand<typeof Diff> {
   static override summary = 'Show what apply would change (a plan), without changing anything.';
-  static override description = `Reads the desired schedules from the sources (--dir, --mysql-url or the config file), compares them with the registry in Redis, and prints the plan: + create, ~ update (old -> new per field), - delete.
+  static override description = `Reads the desired schedules from the sources (--dir, --mysql-url, --postgres-url or the config file), compares them with the registry in Redis, and prints the plan: + create, ~ update (old -> new per field), - delete.
 
 Exit codes (like terraform plan -detailed-exitcode): 0 nothing to do, 2 changes pending, 1 errors (some input could not be read or validated; what it covers would be kept as it is).`;
 
@@ -19,11 +19,12 @@ Exit codes (like terraform plan -detailed-exitcode): 0 nothing to do, 2 changes 
   static override flags = {
     dir: Flags.string({ char: 'd', summary: 'Directory of schedule files (JSON, TOML, YAML), read recursively.', env: 'PYRQ_DIR' }),
     'mysql-url': Flags.string({ summary: 'MySQL/MariaDB source, e.g. mysql://user@host:3306/db (password via PYRQ_MYSQL_PASSWORD).' }),
+    'postgres-url': Flags.string({ summary: 'PostgreSQL source, e.g. postgres://user@host:5432/db (password via PYRQ_POSTGRES_PASSWORD).' }),
     deep: Flags.boolean({ summary: 'Also check every registry entry for drift (altered or lost outside pyrq).' }),
   };
 
   async run(): Promise<{ plan: Plan; summary: ReturnType<typeof planSummary> }> {
-    const cfg = this.loadSettings({ dir: this.flags.dir, mysqlUrl: this.flags['mysql-url'] });
+    const cfg = this.loadSettings({ dir: this.flags.dir, mysqlUrl: this.flags['mysql-url'], postgresUrl: this.flags['postgres-url'] });
     const sources = sourcesFromConfig(cfg, { logger: this.log_() });
     this.onClose(async () => {
       for (const s of sources) await s.close();

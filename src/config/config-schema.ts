@@ -8,6 +8,21 @@ import { CATCHUP_POLICIES, OVERLAP_POLICIES } from '../model/schedule-schema.js'
 
 const duration = z.union([z.string(), z.number()]);
 
+/** A polled SQL source; `mysql` and `postgres` have the same keys. */
+const sqlSection = z.strictObject({
+  url: z.string().optional(),
+  host: z.string().optional(),
+  port: z.number().int().optional(),
+  user: z.string().optional(),
+  database: z.string().optional(),
+  passwordEnv: z.string().optional(),
+  passwordFile: z.string().optional(),
+  mode: z.enum(['btu', 'query']).optional(),
+  query: z.string().optional(),
+  pollInterval: duration.optional(),
+  site: z.string().optional(),
+});
+
 export const configFileSchema = z.strictObject({
   timezone: z.string().optional().meta({ description: 'Default timezone of schedules (IANA name). Default UTC.' }),
   allow: z.array(z.string()).optional().meta({ description: 'Function allowlist: glob patterns such as "btu.*"; when set, other functions are rejected.' }),
@@ -30,21 +45,8 @@ export const configFileSchema = z.strictObject({
     })
     .optional(),
   files: z.strictObject({ dir: z.string().optional(), maxFileBytes: z.number().int().positive().optional() }).optional(),
-  mysql: z
-    .strictObject({
-      url: z.string().optional(),
-      host: z.string().optional(),
-      port: z.number().int().optional(),
-      user: z.string().optional(),
-      database: z.string().optional(),
-      passwordEnv: z.string().optional(),
-      passwordFile: z.string().optional(),
-      mode: z.enum(['btu', 'query']).optional(),
-      query: z.string().optional(),
-      pollInterval: duration.optional(),
-      site: z.string().optional(),
-    })
-    .optional(),
+  mysql: sqlSection.optional(),
+  postgres: sqlSection.optional(),
   frappe: z.strictObject({ site: z.string().optional(), benchId: z.string().optional(), user: z.string().optional() }).optional(),
   dispatch: z
     .strictObject({

@@ -14,7 +14,8 @@ export interface RedisConfig {
   tls?: { ca?: string; cert?: string; key?: string };
 }
 
-export interface MysqlConfig {
+/** A polled SQL source (`mysql` or `postgres` section): where it connects and what it reads. */
+export interface SqlSourceConfig {
   url?: string;
   host?: string;
   port?: number;
@@ -28,6 +29,9 @@ export interface MysqlConfig {
   site?: string;
 }
 
+export type MysqlConfig = SqlSourceConfig;
+export type PostgresConfig = SqlSourceConfig;
+
 export interface Config {
   /** The file the settings were read from, if any. */
   configFile?: string;
@@ -36,6 +40,7 @@ export interface Config {
   redis: RedisConfig;
   files?: { dir: string; maxFileBytes?: number };
   mysql?: MysqlConfig;
+  postgres?: PostgresConfig;
   frappe: { site?: string; benchId?: string; user: string };
   dispatch: {
     catchup: CatchupPolicy;
@@ -59,9 +64,15 @@ export const DEFAULTS = {
   resyncIntervalMs: 15 * 60_000,
   leaseTtlMs: 10_000,
   mysqlPollMs: 5_000,
+  postgresPollMs: 5_000,
   socketMode: 0o660,
   logLevel: 'info',
 } as const;
+
+/** Every secret in the settings, for redaction from logs and messages. */
+export function configSecrets(c: Pick<Config, 'redis' | 'mysql' | 'postgres'> | undefined): string[] {
+  return [c?.redis.password, c?.mysql?.password, c?.postgres?.password].filter((x): x is string => !!x);
+}
 
 /** `/run/pyrq/pyrq.sock` for root (systemd's RuntimeDirectory); a per-user path otherwise. */
 export function defaultSocketPath(env: NodeJS.ProcessEnv = process.env, uid = process.getuid?.() ?? 0): string {

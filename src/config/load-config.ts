@@ -10,7 +10,7 @@ import YAML from 'yaml';
 import { PyrqError, redactUrl } from '../errors.js';
 import { fromZodIssues, issueText, knownKeysAt } from '../model/issues.js';
 import { isValidTimezone } from '../model/timezone.js';
-import { type Config, DEFAULTS, defaultSocketPath } from './config.js';
+import { type Config, DEFAULTS, defaultSocketPath, type SqlSourceConfig } from './config.js';
 import { type ConfigFile, configFileSchema } from './config-schema.js';
 
 /** Settings given as command-line flags (undefined = not given). */
@@ -20,6 +20,7 @@ export interface ConfigFlags {
   prefix?: string;
   dir?: string;
   mysqlUrl?: string;
+  postgresUrl?: string;
   socket?: string;
   timezone?: string;
   logLevel?: string;
@@ -36,6 +37,8 @@ export const ENV_VARS = {
   PYRQ_DIR: 'files.dir',
   PYRQ_MYSQL_URL: 'mysql.url',
   PYRQ_MYSQL_PASSWORD: 'MySQL password (default for mysql.passwordEnv)',
+  PYRQ_POSTGRES_URL: 'postgres.url',
+  PYRQ_POSTGRES_PASSWORD: 'PostgreSQL password (default for postgres.passwordEnv)',
   PYRQ_SOCKET: 'daemon.socket',
   PYRQ_LOG_LEVEL: 'log.level',
   PYRQ_LOG_FILE: 'log.file',
@@ -77,6 +80,39 @@ function readSecretFile(path: string, where: string): string {
   }
 }
 
+/**
+ * One SQL source section (`mysql`, `postgres`): present when it has a URL or a host. The
+ * password comes from `passwordFile`, else the variable `passwordEnv` names (default
+ * `PYRQ_<SECTION>_PASSWORD`); a password in the URL wins over both (see sql-target.ts).
+ */
+function sqlSection(
+  name: 'mysql' | 'postgres',
+  url: string | undefined,
+  s: ConfigFile['mysql'],
+  defaultPollMs: number,
+  env: NodeJS.ProcessEnv,
+  where: string,
+  fromFile: (p: string | undefined) => string | undefined,
+): SqlSourceConfig | undefined {
+  if (url === undefined && s?.host === undefined) return undefined;
+  const passwordEnv = s?.passwordEnv ?? `PYRQ_${name.toUpperCase()}_PASSWORD`;
+  const password = s?.passwordFile ? readSecretFile(fromFile(s.passwordFile)!, `${where}: ${name}.passwordFile`) : env[passwordEnv];
+  const cfg: SqlSourceConfig = {
+    url,
+    host: s?.host,
+    port: s?.port,
+    user: s?.user,
+    database: s?.database,
+    password,
+    mode: s?.mode ?? 'btu',
+    query: s?.query,
+    pollIntervalMs: s?.pollInterval !== undefined ? parseConfigDuration(s.pollInterval, `${where}: ${name}.pollInterval`) : defaultPollMs,
+    site: s?.site,
+  };
+  if (cfg.mode === 'query' && !cfg.query) throw new PyrqError('CONFIG_INVALID', `${where}: ${name}.query: required when ${name}.mode is "query"`);
+  return cfg;
+}
+
 /** Resolves every setting. Throws `PyrqError` (CONFIG_*) naming the file and setting. */
 export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = process.env): Config {
   const file = flags.config ?? env.PYRQ_CONFIG;
@@ -90,26 +126,10 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
   if (!isValidTimezone(timezone)) throw new PyrqError('CONFIG_INVALID', `${where}: timezone: unknown timezone ${JSON.stringify(timezone)}`);
 
   const dir = flags.dir !== undefined ? resolve(flags.dir) : env.PYRQ_DIR !== undefined ? resolve(env.PYRQ_DIR) : fromFile(f.files?.dir);
-  const mysqlUrl = flags.mysqlUrl ?? env.PYRQ_MYSQL_URL ?? f.mysql?.url;
   const m = f.mysql;
-  let mysql: Config['mysql'];
-  if (mysqlUrl !== undefined || m?.host !== undefined) {
-    const passwordEnv = m?.passwordEnv ?? 'PYRQ_MYSQL_PASSWORD';
-    const password = m?.passwordFile ? readSecretFile(fromFile(m.passwordFile)!, `${where}: mysql.passwordFile`) : env[passwordEnv];
-    mysql = {
-      url: mysqlUrl,
-      host: m?.host,
-      port: m?.port,
-      user: m?.user,
-      database: m?.database,
-      password,
-      mode: m?.mode ?? 'btu',
-      query: m?.query,
-      pollIntervalMs: m?.pollInterval !== undefined ? parseConfigDuration(m.pollInterval, `${where}: mysql.pollInterval`) : DEFAULTS.mysqlPollMs,
-      site: m?.site,
-    };
-    if (mysql.mode === 'query' && !mysql.query) throw new PyrqError('CONFIG_INVALID', `${where}: mysql.query: required when mysql.mode is "query"`);
-  }
+  const mysql = sqlSection('mysql', flags.mysqlUrl ?? env.PYRQ_MYSQL_URL ?? m?.url, m, DEFAULTS.mysqlPollMs, env, where, fromFile);
+  const pg = f.postgres;
+  const postgres = sqlSection('postgres', flags.postgresUrl ?? env.PYRQ_POSTGRES_URL ?? pg?.url, pg, DEFAULTS.postgresPollMs, env, where, fromFile);
 
   const d = f.dispatch ?? {};
   const dm = f.daemon ?? {};
@@ -144,8 +164,9 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     },
     files: dir !== undefined ? { dir, maxFileBytes: f.files?.maxFileBytes } : undefined,
     mysql,
+    postgres,
     frappe: {
-      site: env.PYRQ_FRAPPE_SITE ?? f.frappe?.site ?? m?.site,
+      site: env.PYRQ_FRAPPE_SITE ?? f.frappe?.site ?? m?.site ?? pg?.site,
       benchId: env.PYRQ_FRAPPE_BENCH_ID ?? f.frappe?.benchId,
       user: f.frappe?.user ?? 'Administrator',
     },

@@ -74,7 +74,7 @@ export function parseRequest(text: string): Request {
   if (o.reqId !== undefined && typeof o.reqId !== 'string' && typeof o.reqId !== 'number') throw new ProtocolError('BAD_REQUEST', '"reqId" must be a string or a number');
   if ((op === 'delete' || op === 'trigger') && typeof o.id !== 'string') throw new ProtocolError('BAD_REQUEST', `"${op}" needs "id"`);
   if (op === 'upsert' && (o.schedule === null || typeof o.schedule !== 'object' || Array.isArray(o.schedule))) throw new ProtocolError('BAD_REQUEST', '"upsert" needs "schedule": a schedule object');
-  if (op === 'reload' && typeof o.source !== 'string') throw new ProtocolError('BAD_REQUEST', '"reload" needs "source" (files, mysql or socket) and optionally "id"');
+  if (op === 'reload' && typeof o.source !== 'string') throw new ProtocolError('BAD_REQUEST', '"reload" needs "source" (files, mysql, postgres or socket) and optionally "id"');
   return { kind: 'native', op, id: o.id as string | undefined, schedule: o.schedule, source: o.source as string | undefined, reqId: o.reqId as string | number | undefined };
 }
 
