@@ -6,8 +6,8 @@
  * get wrong. A statement sent outside BEGIN is its own transaction with its own snapshot,
  * and nothing here ever sends BEGIN, so even a server or role whose
  * `default_transaction_isolation` is REPEATABLE READ cannot pin an old snapshot. (No
- * session settings are sent at all, so pyrq also works through PgBouncer, which refuses
- * unknown startup parameters.)
+ * session settings are sent, and no startup parameter but `application_name`, so pyrq
+ * also works through PgBouncer, which refuses unknown startup parameters.)
  *
  * Values come back as the MySQL driver returns them, so the row mappers see the same
  * shapes: `timestamp`, `date` and `time` as their text (`2025-11-20 16:05:00.553019`:
