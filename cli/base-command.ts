@@ -6,7 +6,7 @@
  */
 import { Command, type Interfaces } from '@oclif/core';
 import type { Redis } from 'ioredis';
-import type { Config } from '../src/config/config.js';
+import { type Config, configSecrets } from '../src/config/config.js';
 import { loadConfig } from '../src/config/load-config.js';
 import { type ConfigFlags, SETTING_LIST } from '../src/config/settings.js';
 import { PyrqError, redactText } from '../src/errors.js';
@@ -61,7 +61,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       // One-shot commands print their result (errors included) on stdout; logs go to
       // stderr and stay quiet unless --log-level asks for them.
       const level = ((this.flags as Record<string, unknown>)['log-level'] as string | undefined) ?? 'error';
-      this.logger = createLogger({ level, file: 2, sync: true, secrets: [s?.redis.password, s?.mysql?.password].filter((x): x is string => !!x) });
+      this.logger = createLogger({ level, file: 2, sync: true, secrets: configSecrets(s) });
     }
     return this.logger;
   }
@@ -93,7 +93,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   }
 
   protected redact(text: string): string {
-    return redactText(text, [this.settings?.redis.password, this.settings?.mysql?.password]);
+    return redactText(text, configSecrets(this.settings));
   }
 
   protected override async catch(err: Interfaces.CommandError): Promise<unknown> {

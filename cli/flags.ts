@@ -47,10 +47,11 @@ export const ignoredRedisFlags = {
 export const sourceFlags = {
   dir: settingFlag('files.dir', { helpGroup: 'SOURCE' }),
   'mysql-url': settingFlag('mysql.url', { helpGroup: 'SOURCE' }),
+  'postgres-url': settingFlag('postgres.url', { helpGroup: 'SOURCE' }),
 };
 
 /** Which source each source flag configures (for `validate PATH... --dir D`). */
-export const SOURCE_OF_FLAG: Record<keyof typeof sourceFlags, string> = { dir: 'files', 'mysql-url': 'mysql' };
+export const SOURCE_OF_FLAG: Record<keyof typeof sourceFlags, string> = { dir: 'files', 'mysql-url': 'mysql', 'postgres-url': 'postgres' };
 
 /** Commands that talk to the daemon over its control socket (and the daemon itself). */
 export const socketFlags = {

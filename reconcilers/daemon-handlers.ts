@@ -12,6 +12,7 @@ import { issueText } from '../src/model/issues.js';
 import { planSummary } from '../src/plan/render.js';
 import { statusRow } from '../src/status/status-view.js';
 import { SOCKET_SOURCE } from '../sources/socket/socket-source.js';
+import { btuSourceOf } from '../sources/sql/sql-source.js';
 import type { Daemon } from './daemon.js';
 import type { ReconcileResult } from './reconcile-once.js';
 import { version as VERSION } from '../src/version.js';
@@ -117,11 +118,11 @@ export class DaemonHandlers {
       case 'create_task_schedule':
       case 'cancel_task_schedule': {
         if (!name) return `Request '${req.requestType}' missing required argument 'request_content'`;
-        const mysql = this.d.sources.find((s) => s.name === 'mysql');
-        if (!mysql) return `Error: pyrq has no MySQL source configured, so it cannot read Task Schedule ${name}.`;
+        const sql = btuSourceOf(this.d.sources);
+        if (!sql) return `Error: pyrq has no MySQL source configured (nor a PostgreSQL one), so it cannot read Task Schedule ${name}.`;
         try {
-          await mysql.reloadIds?.([name]);
-          const result = await this.d.loop.request({ sources: ['mysql'], reason: `BTU ${req.requestType} ${name}` });
+          await sql.reloadIds([name]);
+          const result = await this.d.loop.request({ sources: [sql.name], reason: `BTU ${req.requestType} ${name}` });
           const error = result.plan.errors.find((e) => e.id === name);
           if (error) return `Error: Task Schedule ${name}: ${formatSourceError(error)}`;
           if (req.requestType === 'create_task_schedule') return `BTU Scheduler now re-processing Task Schedule ${name} in Python RQ.`;

@@ -12,9 +12,9 @@ import type { NormalizeContext } from '../src/model/normalize.js';
 import type { Keys } from '../src/redis/keys.js';
 import type { Source } from '../src/source.js';
 import { FILE_SOURCE, FileSource } from '../sources/files/file-source.js';
-import { MysqlSource } from '../sources/mysql/mysql-source.js';
-import { MYSQL_SOURCE } from '../sources/mysql/row-entry.js';
 import { SOCKET_SOURCE, SocketSource } from '../sources/socket/socket-source.js';
+import { SQL_DRIVERS, type SqlDriverName } from '../sources/sql/drivers/index.js';
+import { SqlSource } from '../sources/sql/sql-source.js';
 
 export interface SourceWiring {
   logger?: Logger;
@@ -38,18 +38,20 @@ export const SOURCE_FACTORIES: readonly SourceFactory[] = [
     configured: (config) => config.files !== undefined,
     create: (config, ctx, wiring) => new FileSource({ dir: config.files!.dir, ctx, maxFileBytes: config.files!.maxFileBytes, logger: wiring.logger }),
   },
-  {
-    name: MYSQL_SOURCE,
-    configured: (config) => config.mysql !== undefined,
+  // One row per SQL driver (sources/sql/drivers): a new driver is a file there and its settings.
+  ...(Object.keys(SQL_DRIVERS) as SqlDriverName[]).map((n): SourceFactory => ({
+    name: SQL_DRIVERS[n].name,
+    configured: (config) => config[n] !== undefined,
     create: (config, ctx, wiring) => {
+      const sql = config[n]!;
       // BTU rows carry no site: every one runs on the configured Frappe site.
-      const site = config.mysql!.site ?? config.frappe.site;
-      if (config.mysql!.mode === 'btu' && site === undefined) {
-        throw new PyrqError('CONFIG_INVALID', 'mysql: BTU mode needs the Frappe site its schedules run on: set mysql.site (or frappe.site, or PYRQ_FRAPPE_SITE)');
+      const site = sql.site ?? config.frappe.site;
+      if (sql.mode === 'btu' && site === undefined) {
+        throw new PyrqError('CONFIG_INVALID', `${n}: BTU mode needs the Frappe site its schedules run on: set ${n}.site (or frappe.site, or PYRQ_FRAPPE_SITE)`);
       }
-      return new MysqlSource({ config: config.mysql!, ctx, site, logger: wiring.logger });
+      return new SqlSource({ driver: SQL_DRIVERS[n], config: sql, ctx, site, logger: wiring.logger });
     },
-  },
+  })),
   {
     name: SOCKET_SOURCE,
     configured: (_config, wiring) => wiring.socket !== undefined,
@@ -64,6 +66,8 @@ export const SOURCE_FACTORIES: readonly SourceFactory[] = [
 export function sourcesFromConfig(config: Config, wiring: SourceWiring = {}, only?: readonly string[]): Source[] {
   const ctx = normalizeContext(config);
   const sources = SOURCE_FACTORIES.filter((f) => (only === undefined || only.includes(f.name)) && f.configured(config, wiring)).map((f) => f.create(config, ctx, wiring));
-  if (sources.length === 0) throw new PyrqError('NO_SOURCES', 'no source is configured: pass --dir PATH (or --mysql-url URL), or set files.dir / mysql.url in the config file');
+  if (sources.length === 0) {
+    throw new PyrqError('NO_SOURCES', 'no source is configured: pass --dir PATH (or --mysql-url URL, --postgres-url URL), or set files.dir / mysql.url / postgres.url in the config file');
+  }
   return sources;
 }

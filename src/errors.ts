@@ -7,7 +7,7 @@
 export const ERROR_CODES = {
   CONFIG_INVALID: { exit: 1, summary: 'the configuration file or a setting is invalid' },
   CONFIG_NOT_FOUND: { exit: 1, summary: 'the configuration file does not exist' },
-  NO_SOURCES: { exit: 1, summary: 'no source is configured (use --dir, --mysql-url or a config file)' },
+  NO_SOURCES: { exit: 1, summary: 'no source is configured (use --dir, --mysql-url, --postgres-url or a config file)' },
   REDIS_UNAVAILABLE: { exit: 1, summary: 'Redis could not be reached' },
   SOURCE_ERRORS: { exit: 1, summary: 'some schedules could not be read or validated (the rest were handled)' },
   VALIDATION_FAILED: { exit: 1, summary: 'files did not validate' },

@@ -1,3 +1,4 @@
+import { configSecrets } from '../../src/config/config.js';
 import { loadConfig } from '../../src/config/load-config.js';
 import { createLogger } from '../../src/log.js';
 import { Daemon } from '../../reconcilers/daemon.js';
@@ -6,7 +7,7 @@ import { daemonLogFlags, redisFlags, socketFlags, sourceFlags } from '../flags.j
 
 export default class DaemonCommand extends BaseCommand<typeof DaemonCommand> {
   static override summary = 'Run pyrq as a service: watch the sources, reconcile, fire on time, serve the control socket.';
-  static override description = `Starts the configured sources (a watched directory, a polled MySQL table, schedules pushed over the socket), reconciles the registry on every change and every resyncInterval (default 15 m, a deep re-sync that repairs drift), and, while it holds the leader lease, fires due schedules as RQ jobs. Several daemons may run against one Redis: one leads, the others stand by and take over within one lease TTL.
+  static override description = `Starts the configured sources (a watched directory, a polled MySQL or PostgreSQL table, schedules pushed over the socket), reconciles the registry on every change and every resyncInterval (default 15 m, a deep re-sync that repairs drift), and, while it holds the leader lease, fires due schedules as RQ jobs. Several daemons may run against one Redis: one leads, the others stand by and take over within one lease TTL.
 
 Signals: SIGTERM/SIGINT stop gracefully (finish the reconcile or fire in flight, release the lease, remove the socket) and exit 0; SIGHUP reloads the config file; SIGUSR2 reopens --log-file (for logrotate).
 
@@ -25,7 +26,7 @@ Exit codes: 0 stopped by SIGTERM or SIGINT; 1 could not start (a setting, the so
   async run(): Promise<void> {
     const cfg = this.loadSettings();
     // Asynchronous writes: a burst of fire log lines must not hold up the next fire.
-    const logger = createLogger({ level: cfg.log.level, pretty: cfg.log.pretty, file: cfg.log.file, sync: false, secrets: [cfg.redis.password, cfg.mysql?.password].filter((x): x is string => !!x) });
+    const logger = createLogger({ level: cfg.log.level, pretty: cfg.log.pretty, file: cfg.log.file, sync: false, secrets: configSecrets(cfg) });
     const daemon = new Daemon({ config: cfg, logger });
     await daemon.start();
     await new Promise<void>((resolve) => {

@@ -9,7 +9,7 @@ import { renderPlan } from '../render/plan.js';
 
 export default class Diff extends BaseCommand<typeof Diff> {
   static override summary = 'Show what apply would change (a plan), without changing anything.';
-  static override description = `Reads the desired schedules from the sources (--dir, --mysql-url or the config file), compares them with the registry in Redis, and prints the plan: + create, ~ update (old -> new per field), - delete.
+  static override description = `Reads the desired schedules from the sources (--dir, --mysql-url, --postgres-url or the config file), compares them with the registry in Redis, and prints the plan: + create, ~ update (old -> new per field), - delete.
 
 Exit codes (like terraform plan -detailed-exitcode): 0 nothing to do, 2 changes pending, 1 errors (some input could not be read or validated; what it covers would be kept as it is; or any other error: a setting, Redis).`;
 

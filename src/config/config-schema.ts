@@ -17,6 +17,23 @@ function about(id: SettingId): { description: string } {
   return { description: d === undefined ? s.description : `${s.description} Default ${d}.` };
 }
 
+/** A polled SQL source section (`mysql`, `postgres`): the same keys, described from the table. */
+function sqlSection(n: 'mysql' | 'postgres') {
+  return z.strictObject({
+    url: z.string().optional().meta(about(`${n}.url`)),
+    host: z.string().optional().meta(about(`${n}.host`)),
+    port: z.number().int().optional().meta(about(`${n}.port`)),
+    user: z.string().optional().meta(about(`${n}.user`)),
+    database: z.string().optional().meta(about(`${n}.database`)),
+    passwordEnv: z.string().optional().meta(about(`${n}.passwordEnv`)),
+    passwordFile: z.string().optional().meta(about(`${n}.passwordFile`)),
+    mode: z.enum(['btu', 'query']).optional().meta(about(`${n}.mode`)),
+    query: z.string().optional().meta(about(`${n}.query`)),
+    pollInterval: duration.optional().meta(about(`${n}.pollInterval`)),
+    site: z.string().optional().meta(about(`${n}.site`)),
+  });
+}
+
 export const configFileSchema = z.strictObject({
   timezone: z.string().optional().meta(about('timezone')),
   allow: z.array(z.string()).optional().meta(about('allow')),
@@ -44,21 +61,8 @@ export const configFileSchema = z.strictObject({
       maxFileBytes: z.number().int().positive().optional().meta(about('files.maxFileBytes')),
     })
     .optional(),
-  mysql: z
-    .strictObject({
-      url: z.string().optional().meta(about('mysql.url')),
-      host: z.string().optional().meta(about('mysql.host')),
-      port: z.number().int().optional().meta(about('mysql.port')),
-      user: z.string().optional().meta(about('mysql.user')),
-      database: z.string().optional().meta(about('mysql.database')),
-      passwordEnv: z.string().optional().meta(about('mysql.passwordEnv')),
-      passwordFile: z.string().optional().meta(about('mysql.passwordFile')),
-      mode: z.enum(['btu', 'query']).optional().meta(about('mysql.mode')),
-      query: z.string().optional().meta(about('mysql.query')),
-      pollInterval: duration.optional().meta(about('mysql.pollInterval')),
-      site: z.string().optional().meta(about('mysql.site')),
-    })
-    .optional(),
+  mysql: sqlSection('mysql').optional(),
+  postgres: sqlSection('postgres').optional(),
   frappe: z
     .strictObject({
       site: z.string().optional().meta(about('frappe.site')),

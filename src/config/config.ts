@@ -15,7 +15,8 @@ export interface RedisConfig {
   tls?: { ca?: string; cert?: string; key?: string };
 }
 
-export interface MysqlConfig {
+/** A polled SQL source (`mysql` or `postgres` section): where it connects and what it reads. */
+export interface SqlSourceConfig {
   url?: string;
   host?: string;
   port?: number;
@@ -29,6 +30,9 @@ export interface MysqlConfig {
   site?: string;
 }
 
+export type MysqlConfig = SqlSourceConfig;
+export type PostgresConfig = SqlSourceConfig;
+
 export interface Config {
   /** The file the settings were read from, if any. */
   configFile?: string;
@@ -37,6 +41,7 @@ export interface Config {
   redis: RedisConfig;
   files?: { dir: string; maxFileBytes?: number };
   mysql?: MysqlConfig;
+  postgres?: PostgresConfig;
   frappe: { site?: string; benchId?: string; user: string };
   dispatch: {
     catchup: CatchupPolicy;
@@ -49,6 +54,11 @@ export interface Config {
   };
   daemon: { socket: string; socketMode: number; socketGroup?: string; resyncIntervalMs: number; leaseTtlMs: number; clientTimeoutMs: number };
   log: { level: string; file?: string; pretty: boolean };
+}
+
+/** Every secret in the settings, for redaction from logs and messages. */
+export function configSecrets(c: Pick<Config, 'redis' | 'mysql' | 'postgres'> | undefined): string[] {
+  return [c?.redis.password, c?.mysql?.password, c?.postgres?.password].filter((x): x is string => !!x);
 }
 
 /** `/run/pyrq/pyrq.sock` for root (systemd's RuntimeDirectory); a per-user path otherwise. */

@@ -12,7 +12,7 @@ import { durationTextMs } from '../model/duration.js';
 import { fromZodIssues, issueText, knownKeysAt } from '../model/issues.js';
 import { isValidTimezone } from '../model/timezone.js';
 import type { CatchupPolicy, OverlapPolicy } from '../model/schedule-schema.js';
-import { type Config, defaultSocketPath } from './config.js';
+import { type Config, defaultSocketPath, type SqlSourceConfig } from './config.js';
 import { type ConfigFile, configFileSchema } from './config-schema.js';
 import { type ConfigFlags, SETTINGS, type Setting, type SettingId } from './settings.js';
 
@@ -100,26 +100,34 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
 
   const dirPath = path('files.dir');
   const dir = dirPath !== undefined ? resolve(dirPath) : undefined;
-  const mysqlUrl = value<string | undefined>('mysql.url');
-  const m = f.mysql;
-  let mysql: Config['mysql'];
-  if (mysqlUrl !== undefined || m?.host !== undefined) {
-    const passwordEnv = value<string>('mysql.passwordEnv');
-    const password = m?.passwordFile ? readSecretFile(fromFile(m.passwordFile)!, `${where}: mysql.passwordFile`) : env[passwordEnv];
-    mysql = {
-      url: mysqlUrl,
-      host: m?.host,
-      port: m?.port,
-      user: m?.user,
-      database: m?.database,
+  /**
+   * One SQL source section (`mysql`, `postgres`): present when it has a URL or a host.
+   * The password comes from `passwordFile`, else the variable `passwordEnv` names
+   * (default `PYRQ_<SECTION>_PASSWORD`); a password in the URL wins over both.
+   */
+  const sqlSection = (n: 'mysql' | 'postgres'): SqlSourceConfig | undefined => {
+    const url = value<string | undefined>(`${n}.url`);
+    const sec = f[n];
+    if (url === undefined && sec?.host === undefined) return undefined;
+    const passwordEnv = value<string>(`${n}.passwordEnv`);
+    const password = sec?.passwordFile ? readSecretFile(fromFile(sec.passwordFile)!, `${where}: ${n}.passwordFile`) : env[passwordEnv];
+    const cfg: SqlSourceConfig = {
+      url,
+      host: sec?.host,
+      port: sec?.port,
+      user: sec?.user,
+      database: sec?.database,
       password,
-      mode: value<'btu' | 'query'>('mysql.mode'),
-      query: m?.query,
-      pollIntervalMs: duration('mysql.pollInterval'),
-      site: m?.site,
+      mode: value<'btu' | 'query'>(`${n}.mode`),
+      query: sec?.query,
+      pollIntervalMs: duration(`${n}.pollInterval`),
+      site: sec?.site,
     };
-    if (mysql.mode === 'query' && !mysql.query) throw new PyrqError('CONFIG_INVALID', `${where}: mysql.query: required when mysql.mode is "query"`);
-  }
+    if (cfg.mode === 'query' && !cfg.query) throw new PyrqError('CONFIG_INVALID', `${where}: ${n}.query: required when ${n}.mode is "query"`);
+    return cfg;
+  };
+  const mysql = sqlSection('mysql');
+  const postgres = sqlSection('postgres');
 
   const socketModeText = value<string>('daemon.socketMode');
   if (!/^0?[0-7]{3}$/.test(socketModeText)) throw new PyrqError('CONFIG_INVALID', `${where}: daemon.socketMode: ${JSON.stringify(socketModeText)} is not an octal mode such as "0660"`);
@@ -151,8 +159,9 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     },
     files: dir !== undefined ? { dir, maxFileBytes: f.files?.maxFileBytes } : undefined,
     mysql,
+    postgres,
     frappe: {
-      site: value<string | undefined>('frappe.site') ?? m?.site,
+      site: value<string | undefined>('frappe.site') ?? mysql?.site ?? postgres?.site,
       benchId: value<string | undefined>('frappe.benchId'),
       user: value<string>('frappe.user'),
     },

@@ -16,6 +16,7 @@ export interface ConfigFlags {
   prefix?: string;
   dir?: string;
   mysqlUrl?: string;
+  postgresUrl?: string;
   socket?: string;
   timezone?: string;
   logLevel?: string;
@@ -39,6 +40,28 @@ export interface Setting {
   description: string;
 }
 
+/**
+ * The rows of one polled SQL source section (`mysql`, `postgres`): both have the same
+ * keys, so one function writes them (a new SQL driver adds one call below).
+ */
+function sqlSettings<N extends 'mysql' | 'postgres'>(section: N, label: string, example: string) {
+  const passwordEnv = `PYRQ_${section.toUpperCase()}_PASSWORD`;
+  const row = (key: string, rest: Omit<Setting, 'key'>): Setting => ({ key: `${section}.${key}`, ...rest });
+  return {
+    [`${section}.url`]: row('url', { name: `${section}Url`, flag: `${section}-url`, env: `PYRQ_${section.toUpperCase()}_URL`, description: `${label} source, e.g. ${example} (the password from ${passwordEnv}, or the variable ${section}.passwordEnv names).` }),
+    [`${section}.host`]: row('host', { description: `${label} host, instead of ${section}.url.` }),
+    [`${section}.port`]: row('port', { description: `${label} port.` }),
+    [`${section}.user`]: row('user', { description: `${label} user.` }),
+    [`${section}.database`]: row('database', { description: `${label} database (for BTU: the Frappe site database).` }),
+    [`${section}.passwordEnv`]: row('passwordEnv', { default: passwordEnv, description: `The environment variable holding the ${label} password.` }),
+    [`${section}.passwordFile`]: row('passwordFile', { description: `File holding the ${label} password (instead of ${section}.passwordEnv).` }),
+    [`${section}.mode`]: row('mode', { default: 'btu', description: `btu (the BTU app's tables) or query (your own SELECT in ${section}.query).` }),
+    [`${section}.query`]: row('query', { description: 'The SELECT of query mode.' }),
+    [`${section}.pollInterval`]: row('pollInterval', { default: '5s', description: 'How often the database is checked for changes.' }),
+    [`${section}.site`]: row('site', { description: 'Frappe site the BTU schedules run on (else frappe.site).' }),
+  } as Record<`${N}.${'url' | 'host' | 'port' | 'user' | 'database' | 'passwordEnv' | 'passwordFile' | 'mode' | 'query' | 'pollInterval' | 'site'}`, Setting>;
+}
+
 export const SETTINGS = {
   config: { name: 'config', flag: 'config', char: 'c', env: 'PYRQ_CONFIG', description: 'Config file: TOML, or YAML (.yaml/.yml) or JSON (.json) by extension. Relative paths in it are relative to the file.' },
   timezone: { key: 'timezone', name: 'timezone', env: 'PYRQ_TIMEZONE', default: 'UTC', description: 'Default timezone of schedules (IANA name).' },
@@ -57,17 +80,8 @@ export const SETTINGS = {
   'files.dir': { key: 'files.dir', name: 'dir', flag: 'dir', char: 'd', env: 'PYRQ_DIR', description: 'Directory of schedule files (JSON, TOML, YAML), read recursively.' },
   'files.maxFileBytes': { key: 'files.maxFileBytes', default: 8 * 1024 * 1024, description: 'A schedule file larger than this is refused without being read.' },
 
-  'mysql.url': { key: 'mysql.url', name: 'mysqlUrl', flag: 'mysql-url', env: 'PYRQ_MYSQL_URL', description: 'MySQL/MariaDB source, e.g. mysql://user@host:3306/db (the password from PYRQ_MYSQL_PASSWORD, or the variable mysql.passwordEnv names).' },
-  'mysql.host': { key: 'mysql.host', description: 'MySQL host, instead of mysql.url.' },
-  'mysql.port': { key: 'mysql.port', description: 'MySQL port.' },
-  'mysql.user': { key: 'mysql.user', description: 'MySQL user.' },
-  'mysql.database': { key: 'mysql.database', description: 'MySQL database (for BTU: the Frappe site database).' },
-  'mysql.passwordEnv': { key: 'mysql.passwordEnv', default: 'PYRQ_MYSQL_PASSWORD', description: 'The environment variable holding the MySQL password.' },
-  'mysql.passwordFile': { key: 'mysql.passwordFile', description: 'File holding the MySQL password (instead of mysql.passwordEnv).' },
-  'mysql.mode': { key: 'mysql.mode', default: 'btu', description: 'btu (the BTU app\'s tables) or query (your own SELECT in mysql.query).' },
-  'mysql.query': { key: 'mysql.query', description: 'The SELECT of query mode.' },
-  'mysql.pollInterval': { key: 'mysql.pollInterval', default: '5s', description: 'How often the database is checked for changes.' },
-  'mysql.site': { key: 'mysql.site', description: 'Frappe site the BTU schedules run on (else frappe.site).' },
+  ...sqlSettings('mysql', 'MySQL/MariaDB', 'mysql://user@host:3306/db'),
+  ...sqlSettings('postgres', 'PostgreSQL', 'postgres://user@host:5432/db'),
 
   'frappe.site': { key: 'frappe.site', env: 'PYRQ_FRAPPE_SITE', description: 'Default Frappe site of target "frappe" schedules.' },
   'frappe.benchId': { key: 'frappe.benchId', env: 'PYRQ_FRAPPE_BENCH_ID', description: 'Frappe bench id (bench_id in common_site_config.json): Frappe v14+ prefixes queue names with it; without it the bare queue name is used.' },

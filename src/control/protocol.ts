@@ -76,7 +76,7 @@ const nativeRequestSchema = z
     const need = (message: string) => ctx.addIssue({ code: 'custom', message });
     if ((r.op === 'delete' || r.op === 'trigger') && r.id === undefined) need(`"${r.op}" needs "id"`);
     if (r.op === 'upsert' && !isObject(r.schedule)) need('"upsert" needs "schedule": a schedule object');
-    if (r.op === 'reload' && r.source === undefined) need('"reload" needs "source" (files, mysql or socket) and optionally "id"');
+    if (r.op === 'reload' && r.source === undefined) need('"reload" needs "source" (files, mysql, postgres or socket) and optionally "id"');
   });
 
 /**

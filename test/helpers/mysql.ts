@@ -1,6 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { createConnection, type Connection } from 'mysql2/promise';
+import { type ThrowawayDb as BaseDb, type ThrowawayUser, uniqueName } from './throwaway-db.js';
+
+export { uniqueName };
 
 /**
  * Throwaway MySQL/MariaDB databases and users for tests. Tests never touch data they did
@@ -15,31 +18,12 @@ const admin = new URL(ADMIN_URL);
 export const MYSQL_HOST = admin.hostname;
 export const MYSQL_PORT = Number(admin.port || 3306);
 
-export interface ThrowawayDb {
-  name: string;
-  /** URL of this database with the admin account, e.g. mysql://root@127.0.0.1:3306/pyrq_t_1a2b3c4d. */
-  url: string;
+export type { ThrowawayUser };
+
+/** A throwaway MySQL database, with its admin connection. */
+export interface ThrowawayDb extends BaseDb {
   /** An admin connection using this database (multiple statements allowed). */
   admin: Connection;
-  /** Runs SQL (with bound values) as the admin. */
-  exec(sql: string, values?: unknown[]): Promise<unknown>;
-  /** Loads a .sql file (many statements). */
-  load(path: string): Promise<void>;
-  /** Creates a user with SELECT on the given tables of this database (table-level grants take effect at once). */
-  createUser(tables: readonly string[]): Promise<ThrowawayUser>;
-  drop(): Promise<void>;
-}
-
-export interface ThrowawayUser {
-  name: string;
-  password: string;
-  url: string;
-  grant(): Promise<void>;
-  revoke(): Promise<void>;
-}
-
-export function uniqueName(prefix: string): string {
-  return `${prefix}_${process.pid}_${randomBytes(4).toString('hex')}`;
 }
 
 async function connectAdmin(database?: string): Promise<Connection> {
@@ -88,6 +72,15 @@ export async function createThrowawayDb(opts: { sqlFile?: string } = {}): Promis
       };
       await grant();
       return { name: user, password, url: `mysql://${user}:${password}@${MYSQL_HOST}:${MYSQL_PORT}/${name}`, grant, revoke };
+    },
+    killSessions: async (user) => {
+      const [threads] = (await conn.query('SELECT ID AS id FROM information_schema.PROCESSLIST WHERE USER = ?', [user])) as unknown as [{ id: number }[]];
+      for (const t of threads) await conn.query(`KILL CONNECTION ${Number(t.id)}`);
+      return threads.length;
+    },
+    runningStatements: async (user) => {
+      const [rows] = (await conn.query("SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE USER = ? AND COMMAND IN ('Query', 'Execute')", [user])) as unknown as [{ n: number }[]];
+      return Number(rows[0]?.n ?? 0);
     },
     drop: async () => {
       for (const u of users) await conn.query(`DROP USER IF EXISTS ?@'%'`, [u]);

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONTEXT } from '../../src/model/normalize.js';
 import { formatSourceError } from '../../src/source.js';
-import { parseBtuArguments } from '../../sources/mysql/btu-arguments.js';
-import { btuCronToPyrq } from '../../sources/mysql/btu-cron.js';
-import { type BtuRow, btuTimezone, mapBtuRow, mapBtuRows } from '../../sources/mysql/btu-map.js';
-import { toSnapshot } from '../../sources/mysql/row-entry.js';
+import { parseBtuArguments } from '../../sources/btu/btu-arguments.js';
+import { btuCronToPyrq } from '../../sources/btu/btu-cron.js';
+import { type BtuRow, btuTimezone, mapBtuRow, mapBtuRows } from '../../sources/btu/btu-map.js';
+import { toSnapshot } from '../../sources/sql/row-entry.js';
 
 /** A valid, enabled "Cron Style" row joined with its task; override what a test needs. */
 function row(over: Partial<BtuRow> = {}): BtuRow {
@@ -29,7 +29,7 @@ function row(over: Partial<BtuRow> = {}): BtuRow {
   };
 }
 
-const opts = { ctx: DEFAULT_CONTEXT, site: 'erp.example.com' };
+const opts = { ctx: DEFAULT_CONTEXT, site: 'erp.example.com', source: 'mysql' };
 const messages = (r: BtuRow) => mapBtuRow(r, opts).errors.map(formatSourceError);
 
 describe('mapBtuRow: a valid row', () => {
@@ -57,6 +57,17 @@ describe('mapBtuRow: a valid row', () => {
       meta: {},
     });
     expect(e.schedule?.hash).toMatch(/^[0-9a-f]{16}$/);
+  });
+
+  it('maps a row as either driver returns it to the same schedule (PostgreSQL: bigint as text, smallint as number)', () => {
+    const mysql = mapBtuRow(row(), opts);
+    const postgres = mapBtuRow(row({ max_task_duration: '900', enabled: 1 }), { ...opts, source: 'postgres' });
+    expect(postgres.schedule).toEqual(mysql.schedule);
+    expect(mapBtuRow(row({ max_task_duration: '0' }), opts).schedule?.spec.timeout).toBe(3600);
+    // The setting named in a message is the source's own.
+    expect(mapBtuRow(row({ max_task_duration: '0' }), { ...opts, site: '', source: 'postgres' }).errors.map(formatSourceError)).toEqual([
+      expect.stringMatching(/^tabBTU Task Schedule: \(id "TS-000001"\): site \(postgres\.site \/ frappe\.site in the config\): /),
+    ]);
   });
 
   it('keeps a disabled valid row as a disabled schedule (history and status stay)', () => {
@@ -150,7 +161,7 @@ describe('mapBtuRow: rows that cannot be mapped', () => {
   });
 
   it('puts held ids and their errors into the snapshot', () => {
-    const snap = toSnapshot({ entries: mapBtuRows([row(), row({ name: 'TS-000009', cron_string: '' })], opts), errors: [] });
+    const snap = toSnapshot('mysql', { entries: mapBtuRows([row(), row({ name: 'TS-000009', cron_string: '' })], opts), errors: [] });
     expect(snap.schedules.map((s) => s.spec.id)).toEqual(['TS-000001']);
     expect(snap.heldIds).toEqual(['TS-000009']);
     expect(snap.errors.map((e) => e.id)).toEqual(['TS-000009']);

@@ -73,6 +73,23 @@ describe('settings precedence: flags > env > file > defaults', () => {
     expect(loadConfig({ config: cfg2 }, {}).mysql!.password).toBe('from-file');
     expect(loadConfig({ mysqlUrl: 'mysql://x@y/z' }, { PYRQ_MYSQL_PASSWORD: 'envpw' }).mysql).toMatchObject({ url: 'mysql://x@y/z', password: 'envpw', mode: 'btu', pollIntervalMs: 5000 });
   });
+
+  it('reads a postgres section like the mysql one (flag > PYRQ_POSTGRES_URL > file), and both may be configured at once', () => {
+    const pw = file('pg.pw', 'pg-from-file\n');
+    const cfg = file('pg.toml', `[mysql]\nurl = "mysql://pyrq@db/erp"\n[postgres]\nurl = "postgres://pyrq@pg/erp"\npasswordFile = "${pw}"\npollInterval = "2s"\nsite = "pg.example.com"\n`);
+    const both = loadConfig({ config: cfg }, { PYRQ_MYSQL_PASSWORD: 'my-pw', PYRQ_POSTGRES_PASSWORD: 'ignored: the file wins' });
+    expect(both.mysql).toMatchObject({ url: 'mysql://pyrq@db/erp', password: 'my-pw' });
+    expect(both.postgres).toMatchObject({ url: 'postgres://pyrq@pg/erp', password: 'pg-from-file', mode: 'btu', pollIntervalMs: 2000, site: 'pg.example.com' });
+    expect(both.frappe.site).toBe('pg.example.com');
+    expect(loadConfig({ config: cfg }, { PYRQ_POSTGRES_URL: 'postgres://env@pg/erp' }).postgres!.url).toBe('postgres://env@pg/erp');
+    expect(loadConfig({ config: cfg, postgresUrl: 'postgres://flag@pg/erp' }, { PYRQ_POSTGRES_URL: 'postgres://env@pg/erp' }).postgres!.url).toBe('postgres://flag@pg/erp');
+    expect(loadConfig({}, { PYRQ_POSTGRES_URL: 'postgres://x@y/z', PYRQ_POSTGRES_PASSWORD: 'envpw' }).postgres).toMatchObject({ password: 'envpw', pollIntervalMs: 5000 });
+    expect(loadConfig({}, {}).postgres).toBeUndefined();
+    const q = file('pgq.toml', '[postgres]\nurl = "postgres://pyrq@pg/erp"\nmode = "query"\n');
+    expect(() => loadConfig({ config: q }, {})).toThrow(/postgres\.query: required when postgres\.mode is "query"/);
+    const typo = file('pgt.toml', '[postgres]\nurl = "postgres://pyrq@pg/erp"\npollIntervall = "2s"\n');
+    expect(() => loadConfig({ config: typo }, {})).toThrow(/postgres\.pollIntervall: unknown field \(did you mean "pollInterval"\?\)/);
+  });
 });
 
 describe('function allowlist globs', () => {

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { PyLiteralError, parseKwargsLiteral, parsePyLiteral, type PyLiteralValue } from '../../sources/mysql/py-literal.js';
+import { PyLiteralError, parseKwargsLiteral, parsePyLiteral, type PyLiteralValue } from '../../sources/btu/py-literal.js';
 import { python } from '../helpers/python.js';
 
 /** Returns the PyLiteralError thrown by `fn`, failing the test if it does not throw one. */
@@ -508,7 +508,7 @@ describe('hostile input', () => {
   });
 
   it('has no eval or Function in its source', () => {
-    const source = readFileSync(new URL('../../sources/mysql/py-literal.ts', import.meta.url), 'utf8');
+    const source = readFileSync(new URL('../../sources/btu/py-literal.ts', import.meta.url), 'utf8');
     expect(source).not.toMatch(/\beval\s*\(|\bFunction\s*\(/);
   });
 

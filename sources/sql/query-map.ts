@@ -4,13 +4,15 @@
  * The user's query names its columns after schedule fields (`SELECT job_key AS id,
  * handler AS function, cron_expr AS cron, ...`). Mapping rules:
  * - NULL means the field is absent (its default applies);
- * - `enabled`: 0 or 1 (TINYINT, BIT(1), or the strings "0"/"1");
- * - `args`, `kwargs`, `meta`: JSON text (or a MySQL JSON column);
+ * - `enabled`: 0 or 1 (TINYINT, BIT(1), or the strings "0"/"1"), or a boolean (PostgreSQL);
+ * - `args`, `kwargs`, `meta`: JSON text (or a MySQL JSON column; PostgreSQL json/jsonb
+ *   arrive as text);
  * - text fields (`id`, `function`, `cron`, ...) may also be numbers (an INT id becomes "42");
  * - `resultTtl`, `failureTtl`, `ttl`: integers; `every`, `timeout`, `startingDeadline`:
  *   seconds or a duration string such as "15m";
- * - `at`, `startAt`, `endAt`: DATETIME values are read as text ("2026-12-01 09:00:00"), i.e.
- *   wall time in the schedule's timezone; select an ISO string with an offset for an instant.
+ * - `at`, `startAt`, `endAt`: DATETIME/timestamp values are read as text ("2026-12-01
+ *   09:00:00"), i.e. wall time in the schedule's timezone; select an ISO string with an
+ *   offset (or a PostgreSQL timestamptz) for an instant.
  * A column that is not a schedule field makes the whole query fail (the source goes stale
  * and deletes nothing): a typo in one alias must not drop that field from every schedule.
  * A value that does not convert is an error for that id, named by id and column.
@@ -20,7 +22,7 @@ import type { NormalizeContext } from '../../src/model/normalize.js';
 import { suggest } from '../../src/model/issues.js';
 import { SCHEDULE_FIELDS } from '../../src/model/schedule-schema.js';
 import type { SourceError } from '../../src/source.js';
-import { MYSQL_SOURCE, type RowEntry } from './row-entry.js';
+import type { RowEntry } from './row-entry.js';
 import { type ColumnIssue, rowToEntry } from './row-to-entry.js';
 
 export const QUERY_ORIGIN = 'query';
@@ -35,17 +37,23 @@ export class QueryShapeError extends Error {
   override readonly name = 'QueryShapeError';
 }
 
-export function checkQueryColumns(columns: readonly string[]): void {
+/** Field names by their lower case: PostgreSQL folds an unquoted `AS resultTtl` to `resultttl`. */
+const BY_LOWER = new Map(SCHEDULE_FIELDS.map((f) => [f.toLowerCase(), f]));
+
+/** Throws unless every column is a schedule field and `id` and `function` are there. `section` names the setting (`mysql`). */
+export function checkQueryColumns(columns: readonly string[], section: string): void {
   const unknown = columns.filter((c) => !KNOWN.has(c));
   if (unknown.length > 0) {
     const hints = unknown.map((c) => {
+      const folded = BY_LOWER.get(c);
+      if (folded) return `${JSON.stringify(c)} (did you mean "${folded}"? quote the alias to keep its case: AS "${folded}")`;
       const s = suggest(c, SCHEDULE_FIELDS);
       return s ? `${JSON.stringify(c)} (did you mean "${s}"?)` : JSON.stringify(c);
     });
-    throw new QueryShapeError(`mysql.query returns columns that are not schedule fields: ${hints.join(', ')}; name each column after a field with AS`);
+    throw new QueryShapeError(`${section}.query returns columns that are not schedule fields: ${hints.join(', ')}; name each column after a field with AS`);
   }
   for (const need of ['id', 'function']) {
-    if (!columns.includes(need)) throw new QueryShapeError(`mysql.query returns no "${need}" column; every schedule needs one (use AS ${need})`);
+    if (!columns.includes(need)) throw new QueryShapeError(`${section}.query returns no "${need}" column; every schedule needs one (use AS ${need})`);
   }
 }
 
@@ -60,8 +68,8 @@ function asText(v: unknown): unknown {
 function convert(field: string, v: unknown): Converted {
   if (field === 'enabled') {
     const n = Buffer.isBuffer(v) && v.length === 1 ? v[0] : typeof v === 'string' ? v.trim() : v;
-    if (n === 1 || n === 1n || n === '1') return { ok: true, value: true };
-    if (n === 0 || n === 0n || n === '0') return { ok: true, value: false };
+    if (n === 1 || n === 1n || n === '1' || n === true) return { ok: true, value: true };
+    if (n === 0 || n === 0n || n === '0' || n === false) return { ok: true, value: false };
     return { ok: false, message: `expected 0 or 1, got ${JSON.stringify(typeof n === 'bigint' ? String(n) : n)}` };
   }
   if (JSON_FIELDS.has(field)) {
@@ -81,7 +89,8 @@ function convert(field: string, v: unknown): Converted {
   return { ok: true, value: asText(v) };
 }
 
-export function mapQueryRows(rows: readonly Record<string, unknown>[], ctx: NormalizeContext): { entries: Map<string, RowEntry>; errors: SourceError[] } {
+/** Maps a query's rows for source `source` (`mysql`, `postgres`). */
+export function mapQueryRows(rows: readonly Record<string, unknown>[], ctx: NormalizeContext, source: string): { entries: Map<string, RowEntry>; errors: SourceError[] } {
   const entries = new Map<string, RowEntry>();
   const errors: SourceError[] = [];
   const firstRow = new Map<string, number>();
@@ -90,7 +99,7 @@ export function mapQueryRows(rows: readonly Record<string, unknown>[], ctx: Norm
     const idValue = asText(row.id);
     const id = typeof idValue === 'string' ? idValue.trim() : '';
     if (id === '') {
-      errors.push({ source: MYSQL_SOURCE, origin: QUERY_ORIGIN, locator, path: 'id', message: 'is NULL or empty; the row is skipped' });
+      errors.push({ source, origin: QUERY_ORIGIN, locator, path: 'id', message: 'is NULL or empty; the row is skipped' });
       return;
     }
     const prev = firstRow.get(id);
@@ -98,7 +107,7 @@ export function mapQueryRows(rows: readonly Record<string, unknown>[], ctx: Norm
       // Like the file source: neither row wins, the id keeps its applied state.
       entries.set(id, {
         id,
-        errors: [...(entries.get(id)?.errors ?? []), { source: MYSQL_SOURCE, origin: QUERY_ORIGIN, locator, id, message: `id is also returned by row ${prev}; it keeps its applied state until only one row has it` }],
+        errors: [...(entries.get(id)?.errors ?? []), { source, origin: QUERY_ORIGIN, locator, id, message: `id is also returned by row ${prev}; it keeps its applied state until only one row has it` }],
         held: true,
       });
       return;
@@ -113,7 +122,7 @@ export function mapQueryRows(rows: readonly Record<string, unknown>[], ctx: Norm
       else pre.push({ column: field, message: c.message });
     }
     raw.id = id;
-    entries.set(id, rowToEntry(raw, pre, { id, origin: QUERY_ORIGIN, locator, enabled: raw.enabled !== false }, ctx));
+    entries.set(id, rowToEntry(raw, pre, { source, id, origin: QUERY_ORIGIN, locator, enabled: raw.enabled !== false }, ctx));
   });
   return { entries, errors };
 }

@@ -1,6 +1,7 @@
 /**
- * The MySQL/MariaDB source: desired schedules from BTU's tables (`mode: btu`) or from a
- * query (`mode: query`), with the last good read kept in memory.
+ * A polled SQL source (MySQL/MariaDB, PostgreSQL: the `driver`): desired schedules from
+ * BTU's tables (`mode: btu`) or from a query (`mode: query`), with the last good read
+ * kept in memory. The source's name is the driver's (`mysql`, `postgres`).
  *
  * Failure is stale, not empty: when a read fails (server down, access revoked, a query
  * error) the snapshot is the last good one marked `stale` with the error, so the plan
@@ -16,37 +17,38 @@
  * - `reloadIds` re-reads some ids now (BTU's create/cancel socket messages) and patches
  *   the kept read; the daemon reconciles afterwards.
  */
-import type { MysqlConfig } from '../../src/config/config.js';
+import type { SqlSourceConfig } from '../../src/config/config.js';
 import type { NormalizeContext } from '../../src/model/normalize.js';
 import type { Logger } from '../../src/log.js';
 import type { Source, SourceChange, SourceError, SourceSnapshot } from '../../src/source.js';
-import { BtuReader } from './btu-reader.js';
+import type { PoolOptions, SqlDriver, SqlPool } from './driver.js';
 import type { ModeReader } from './mode-reader.js';
-import { MysqlReader, type ReaderOptions } from './mysql-reader.js';
-import { describeTarget, resolveTarget } from './mysql-target.js';
-import { QueryReader } from './query-reader.js';
-import { MYSQL_SOURCE, type ReadResult, toSnapshot } from './row-entry.js';
+import { SQL_MODES } from './modes.js';
+import { type ReadResult, toSnapshot } from './row-entry.js';
 import { SourceHealth } from './source-health.js';
+import { describeSqlTarget, resolveSqlTarget } from './sql-target.js';
 
-export interface MysqlSourceOptions {
-  config: MysqlConfig;
+export interface SqlSourceOptions {
+  driver: SqlDriver;
+  config: SqlSourceConfig;
   ctx: NormalizeContext;
   /** The Frappe site every BTU schedule runs on (required in btu mode). */
   site?: string;
   logger?: Logger;
-  reader?: ReaderOptions;
+  reader?: PoolOptions;
   /** Longest delay between retries while failing. Default 60 s (never below the poll interval). */
   maxBackoffMs?: number;
 }
 
 type GoodRead = Pick<ReadResult, 'entries' | 'errors'>;
 
-export class MysqlSource implements Source {
-  readonly name = MYSQL_SOURCE;
+export class SqlSource implements Source {
+  readonly name: string;
   /** `mysql://user@host:port/db`, without the password. */
   readonly target: string;
-  private readonly db: MysqlReader;
-  private readonly mode: ModeReader;
+  readonly mode: SqlSourceConfig['mode'];
+  private readonly db: SqlPool;
+  private readonly reader: ModeReader;
   private readonly health: SourceHealth;
   private readonly pollMs: number;
   private readonly maxBackoffMs: number;
@@ -59,19 +61,17 @@ export class MysqlSource implements Source {
   private ticking?: Promise<void>;
   private closed = false;
 
-  constructor(private readonly opts: MysqlSourceOptions) {
-    const target = resolveTarget(opts.config);
-    this.target = describeTarget(target);
-    this.db = new MysqlReader(target, opts.reader);
-    this.health = new SourceHealth(this.target, [target.password], opts.logger);
-    this.pollMs = opts.config.pollIntervalMs;
+  constructor(opts: SqlSourceOptions) {
+    const { driver, config } = opts;
+    this.name = driver.name;
+    this.mode = config.mode;
+    const target = resolveSqlTarget(driver, config);
+    this.target = describeSqlTarget(driver, target);
+    this.db = driver.connect(target, opts.reader);
+    this.reader = SQL_MODES[config.mode]({ db: this.db, dialect: driver, config, ctx: opts.ctx, source: this.name, site: opts.site });
+    this.health = new SourceHealth(this.name, this.target, [target.password], opts.logger);
+    this.pollMs = config.pollIntervalMs;
     this.maxBackoffMs = opts.maxBackoffMs ?? 60_000;
-    if (opts.config.mode === 'query') {
-      this.mode = new QueryReader(this.db, opts.config.query ?? '', opts.ctx);
-    } else {
-      if (!opts.site) throw new Error('MysqlSource: btu mode needs a site');
-      this.mode = new BtuReader(this.db, { ctx: opts.ctx, site: opts.site });
-    }
   }
 
   /** Whether the last read failed (the snapshot is then stale). */
@@ -101,9 +101,9 @@ export class MysqlSource implements Source {
   async reloadIds(ids: readonly string[]): Promise<void> {
     if (ids.length === 0) return;
     if (this.inflight) await this.inflight;
-    if (!this.mode.canReadIds || !this.good || this.health.failing) return this.refresh(false);
+    if (!this.reader.canReadIds || !this.good || this.health.failing) return this.refresh(false);
     try {
-      const got = await this.mode.readIds(ids);
+      const got = await this.reader.readIds(ids);
       const entries = new Map(this.good.entries);
       for (const [id, entry] of got) {
         if (entry) entries.set(entry.id, entry);
@@ -111,7 +111,7 @@ export class MysqlSource implements Source {
       }
       this.good = { entries, errors: this.good.errors };
     } catch (e) {
-      this.mode.resetSchema();
+      this.reader.resetSchema();
       this.health.fail(e, this.goodCount());
     }
   }
@@ -126,14 +126,14 @@ export class MysqlSource implements Source {
 
   private current(): SourceSnapshot {
     const f = this.health.failure;
-    if (!f) return toSnapshot(this.good ?? { entries: new Map(), errors: [] });
+    if (!f) return toSnapshot(this.name, this.good ?? { entries: new Map(), errors: [] });
     const kept = this.good ? `the last good schedules (${this.goodCount()}) are kept` : 'no schedules have been read yet';
     const err: SourceError = {
-      source: MYSQL_SOURCE,
+      source: this.name,
       origin: this.target,
       message: `cannot read the database (failing since ${new Date(f.since).toISOString()}): ${f.message}; ${kept} and nothing is deleted until it recovers`,
     };
-    return toSnapshot(this.good ?? { entries: new Map(), errors: [] }, true, [err]);
+    return toSnapshot(this.name, this.good ?? { entries: new Map(), errors: [] }, true, [err]);
   }
 
   private goodCount(): number | undefined {
@@ -144,15 +144,15 @@ export class MysqlSource implements Source {
   private refresh(fresh: boolean): Promise<void> {
     if (this.inflight) return this.inflight;
     this.inflight = (async () => {
-      if (fresh) this.mode.resetSchema(); // BTU may have been migrated since the columns were looked up
+      if (fresh) this.reader.resetSchema(); // BTU may have been migrated since the columns were looked up
       try {
-        const r = await this.mode.readAll();
+        const r = await this.reader.readAll();
         this.good = { entries: r.entries, errors: r.errors };
         this.token = r.token;
         this.dirty = false;
         this.health.ok();
       } catch (e) {
-        this.mode.resetSchema();
+        this.reader.resetSchema();
         this.health.fail(e, this.goodCount());
       }
     })().finally(() => {
@@ -183,14 +183,14 @@ export class MysqlSource implements Source {
       return;
     }
     try {
-      const t = await this.mode.token();
+      const t = await this.reader.token();
       if (t !== this.token) {
         this.token = t;
         this.dirty = true;
         this.notify();
       }
     } catch (e) {
-      this.mode.resetSchema();
+      this.reader.resetSchema();
       // Newly stale: a reconcile publishes the stale state (and deletes nothing).
       if (this.health.fail(e, this.goodCount())) this.notify();
     }
@@ -198,6 +198,15 @@ export class MysqlSource implements Source {
 
   private notify(): void {
     if (this.closed) return;
-    this.onChange?.({ source: MYSQL_SOURCE });
+    this.onChange?.({ source: this.name });
   }
+}
+
+/**
+ * The source BTU's socket messages (`create_task_schedule`, `cancel_task_schedule`)
+ * reload: the SQL source in BTU mode, else any SQL source (which re-reads as a whole).
+ */
+export function btuSourceOf(sources: readonly Source[]): SqlSource | undefined {
+  const sql = sources.filter((s): s is SqlSource => s instanceof SqlSource);
+  return sql.find((s) => s.mode === 'btu') ?? sql[0];
 }

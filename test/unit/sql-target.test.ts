@@ -1,9 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import type { MysqlConfig } from '../../src/config/config.js';
-import { describeTarget, resolveTarget } from '../../sources/mysql/mysql-target.js';
-import { SourceHealth } from '../../sources/mysql/source-health.js';
+import type { SqlSourceConfig } from '../../src/config/config.js';
+import { mysqlDriver } from '../../sources/sql/drivers/mysql.js';
+import { postgresDriver } from '../../sources/sql/drivers/postgres.js';
+import { SourceHealth } from '../../sources/sql/source-health.js';
+import { describeSqlTarget, resolveSqlTarget } from '../../sources/sql/sql-target.js';
 
-const cfg = (over: Partial<MysqlConfig>): MysqlConfig => ({ mode: 'btu', pollIntervalMs: 5000, ...over });
+const cfg = (over: Partial<SqlSourceConfig>): SqlSourceConfig => ({ mode: 'btu', pollIntervalMs: 5000, ...over });
+const resolveTarget = (c: SqlSourceConfig) => resolveSqlTarget(mysqlDriver, c);
+const describeTarget = (t: ReturnType<typeof resolveTarget>) => describeSqlTarget(mysqlDriver, t);
 
 describe('resolveTarget', () => {
   it('reads a URL, with the password only from the URL or the resolved config', () => {
@@ -40,10 +44,40 @@ describe('resolveTarget', () => {
   });
 });
 
+describe('resolveSqlTarget for PostgreSQL', () => {
+  const pg = (c: SqlSourceConfig) => resolveSqlTarget(postgresDriver, c);
+
+  it('reads postgres:// and postgresql:// URLs, with PostgreSQL defaults and a socket directory in "host"', () => {
+    expect(pg(cfg({ url: 'postgres://pyrq:s%40cret@db.internal:5433/erp_db' }))).toEqual({
+      host: 'db.internal',
+      port: 5433,
+      user: 'pyrq',
+      password: 's@cret',
+      database: 'erp_db',
+      socketPath: undefined,
+    });
+    expect(pg(cfg({ url: 'postgresql://pyrq@db/erp' }))).toMatchObject({ port: 5432, user: 'pyrq' });
+    expect(pg(cfg({ database: 'erp' }))).toMatchObject({ host: '127.0.0.1', port: 5432, user: 'postgres', database: 'erp' });
+    expect(pg(cfg({ url: 'postgres://u@localhost/d?host=/run/postgresql' })).socketPath).toBe('/run/postgresql');
+  });
+
+  it('refuses what it cannot honour, naming the postgres settings, never echoing the password', () => {
+    expect(() => pg(cfg({ url: 'postgres://u:pw123@h:5432' }))).toThrow('postgres: no database given; name it in the URL (postgres://user@host:5432/erpnext_db) or set postgres.database');
+    expect(() => pg(cfg({ url: 'mysql://u:pw123@h/d' }))).toThrow('postgres.url: scheme "mysql:" is not supported; use postgres://user@host:5432/database');
+    expect(() => pg(cfg({ url: 'postgres://u:pw123@h/d?sslmode=require' }))).toThrow('postgres.url: unknown parameter "sslmode" (only "host" is supported)');
+    expect(() => pg(cfg({ url: 'postgres://u:pw123@h:notaport/d' }))).toThrow(/^postgres\.url: "postgres:\/\/u:\*\*\*@h:notaport\/d" is not a URL/);
+  });
+
+  it('describes a target without its password', () => {
+    expect(describeSqlTarget(postgresDriver, pg(cfg({ url: 'postgres://pyrq:hunter22@db:5432/erp' })))).toBe('postgres://pyrq@db:5432/erp');
+    expect(describeSqlTarget(postgresDriver, pg(cfg({ url: 'postgres://pyrq:hunter22@x/erp?host=/run/postgresql' })))).toBe('postgres://pyrq@unix(/run/postgresql)/erp');
+  });
+});
+
 describe('SourceHealth', () => {
   it('changes state once per kind of failure, backs off, and recovers', () => {
     let now = 1_000;
-    const h = new SourceHealth('mysql://u@h:1/d', ['hunter22'], undefined, () => now);
+    const h = new SourceHealth('mysql', 'mysql://u@h:1/d', ['hunter22'], undefined, () => now);
     expect(h.nextDelay(5000, 60_000)).toBe(5000);
     expect(h.fail(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }), 3)).toBe(true);
     expect(h.fail(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }), 3)).toBe(false);

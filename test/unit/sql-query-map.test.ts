@@ -1,21 +1,26 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONTEXT } from '../../src/model/normalize.js';
 import { formatSourceError } from '../../src/source.js';
-import { checkQueryColumns, mapQueryRows, QueryShapeError } from '../../sources/mysql/query-map.js';
-import { toSnapshot } from '../../sources/mysql/row-entry.js';
+import { checkQueryColumns, mapQueryRows, QueryShapeError } from '../../sources/sql/query-map.js';
+import { toSnapshot } from '../../sources/sql/row-entry.js';
 
-const map = (rows: Record<string, unknown>[]) => mapQueryRows(rows, DEFAULT_CONTEXT);
-const snap = (rows: Record<string, unknown>[]) => toSnapshot(map(rows));
+const map = (rows: Record<string, unknown>[]) => mapQueryRows(rows, DEFAULT_CONTEXT, 'mysql');
+const snap = (rows: Record<string, unknown>[]) => toSnapshot('mysql', map(rows));
 
 describe('checkQueryColumns', () => {
   it('accepts schedule field names', () => {
-    expect(() => checkQueryColumns(['id', 'function', 'cron', 'kwargs', 'enabled'])).not.toThrow();
+    expect(() => checkQueryColumns(['id', 'function', 'cron', 'kwargs', 'enabled'], 'mysql')).not.toThrow();
   });
 
   it('rejects other columns, with a suggestion, and a missing id or function', () => {
-    expect(() => checkQueryColumns(['id', 'function', 'cronn'])).toThrow(/"cronn" \(did you mean "cron"\?\)/);
-    expect(() => checkQueryColumns(['id', 'cron'])).toThrow(QueryShapeError);
-    expect(() => checkQueryColumns(['function', 'cron'])).toThrow(/no "id" column/);
+    expect(() => checkQueryColumns(['id', 'function', 'cronn'], 'mysql')).toThrow(/"cronn" \(did you mean "cron"\?\)/);
+    expect(() => checkQueryColumns(['id', 'cron'], 'mysql')).toThrow(QueryShapeError);
+    expect(() => checkQueryColumns(['function', 'cron'], 'mysql')).toThrow(/no "id" column/);
+  });
+
+  it('names the setting, and explains a camelCase alias that PostgreSQL folded to lower case', () => {
+    expect(() => checkQueryColumns(['id', 'function', 'cronn'], 'postgres')).toThrow(/^postgres\.query returns columns that are not schedule fields/);
+    expect(() => checkQueryColumns(['id', 'function', 'resultttl'], 'postgres')).toThrow('"resultttl" (did you mean "resultTtl"? quote the alias to keep its case: AS "resultTtl")');
   });
 });
 
@@ -70,5 +75,21 @@ describe('mapQueryRows', () => {
   it('reads DATETIME text as wall time in the schedule timezone', () => {
     const s = snap([{ id: 'once', function: 'app.t.f', at: '2099-01-02 03:04:05', timezone: 'Europe/Berlin' }]);
     expect(s.schedules[0]?.spec.at).toBe('2099-01-02T02:04:05Z');
+  });
+
+  it('maps values as the PostgreSQL driver returns them: booleans, timestamptz text, bigint text', () => {
+    const rows = [
+      { id: 'pg', function: 'app.t.f', at: '2099-01-02 03:04:05+01:00', enabled: true, ttl: '600', kwargs: '{"n": 12345678901234567890}' },
+      { id: 'off', function: 'app.t.f', every: 60, enabled: false },
+    ];
+    const s = toSnapshot('postgres', mapQueryRows(rows, DEFAULT_CONTEXT, 'postgres'));
+    expect(s.source).toBe('postgres');
+    expect(s.errors).toEqual([]);
+    expect(s.schedules.map((d) => d.spec)).toMatchObject([
+      { id: 'off', enabled: false },
+      { id: 'pg', at: '2099-01-02T02:04:05Z', enabled: true, ttl: 600, kwargs: { n: 12345678901234567890n } },
+    ]);
+    const bad = mapQueryRows([{ id: 'x', function: 'app.t.f', every: 60, enabled: 'yes' }], DEFAULT_CONTEXT, 'postgres');
+    expect(bad.entries.get('x')?.errors).toEqual([expect.objectContaining({ source: 'postgres', id: 'x', path: 'enabled' })]);
   });
 });

@@ -5,8 +5,8 @@
  */
 import { createHash } from 'node:crypto';
 import type { NormalizeContext } from '../../src/model/normalize.js';
+import type { SqlPool } from './driver.js';
 import type { ModeReader } from './mode-reader.js';
-import type { MysqlReader } from './mysql-reader.js';
 import { checkQueryColumns, mapQueryRows, QUERY_ORIGIN } from './query-map.js';
 import type { ReadResult, RowEntry } from './row-entry.js';
 
@@ -22,9 +22,11 @@ export class QueryReader implements ModeReader {
   readonly canReadIds = false;
 
   constructor(
-    private readonly db: MysqlReader,
+    private readonly db: SqlPool,
     private readonly sql: string,
     private readonly ctx: NormalizeContext,
+    /** The source (`mysql`, `postgres`), also the settings section of the query. */
+    private readonly source: string,
   ) {}
 
   resetSchema(): void {}
@@ -36,8 +38,8 @@ export class QueryReader implements ModeReader {
 
   async readAll(): Promise<ReadResult> {
     const { rows, columns } = await this.db.read<Record<string, unknown>>(this.sql);
-    checkQueryColumns(columns);
-    const { entries, errors } = mapQueryRows(rows, this.ctx);
+    checkQueryColumns(columns, this.source);
+    const { entries, errors } = mapQueryRows(rows, this.ctx, this.source);
     return { entries, errors, token: this.digest(rows, columns) };
   }
 

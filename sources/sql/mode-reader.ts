@@ -1,5 +1,5 @@
 /**
- * What the MySQL source needs from a mode (`btu` or `query`): a cheap change token, a
+ * What the SQL source needs from a mode (`btu` or `query`): a cheap change token, a
  * whole read, and optionally a read of some ids. The source owns caching, staleness,
  * polling and backoff; a mode only knows its SQL and its row mapping.
  */

@@ -2,8 +2,8 @@
  * Reads BTU's tables (`mode: btu`): the change token, every schedule row, or some ids.
  *
  * BTU's schema differs between versions (newer ones add `cron_timezone` to the schedule
- * and `queue_name` to the task), so the columns are looked up in information_schema
- * first and the SELECT names only columns that exist. Identifiers in the SQL come from
+ * and `queue_name` to the task), so the columns are looked up first (the driver's
+ * `columnsSql`) and the SELECT names only columns that exist. Identifiers in the SQL come from
  * the fixed lists below, never from input; every value is a bound parameter.
  *
  * Each read is one statement, so the schedule rows, their tasks and the timezone single
@@ -13,10 +13,10 @@
  * costs ~0.007 ms, so the mapping of each row is remembered with the row's exact column
  * values: a re-read after one edit maps one row, not ten thousand.
  */
-import type { ModeReader } from './mode-reader.js';
+import type { SqlDialect, SqlPool, SqlValue } from '../sql/driver.js';
+import type { ModeReader } from '../sql/mode-reader.js';
+import type { ReadResult, RowEntry } from '../sql/row-entry.js';
 import { type BtuMapOptions, type BtuRow, BTU_ORIGIN, mapBtuRow } from './btu-map.js';
-import type { MysqlReader } from './mysql-reader.js';
-import type { ReadResult, RowEntry } from './row-entry.js';
 
 const SCHEDULE_TABLE = 'tabBTU Task Schedule';
 const TASK_TABLE = 'tabBTU Task';
@@ -24,6 +24,7 @@ const SINGLE = ['BTU Configuration', 'cron_time_zone'] as const;
 
 const SCHEDULE_REQUIRED = ['name', 'task', 'enabled', 'queue_name', 'argument_overrides', 'cron_string', 'run_frequency', 'task_description', 'modified'];
 const TASK_REQUIRED = ['name', 'function_string', 'arguments', 'max_task_duration', 'desc_short', 'modified'];
+const SCHEDULE_COLUMNS = ['name', 'task', 'enabled', 'queue_name', 'argument_overrides', 'cron_string', 'run_frequency', 'task_description'];
 
 /** Thrown when the database does not hold BTU's tables as expected: the read fails, the source goes stale. */
 export class BtuSchemaError extends Error {
@@ -38,21 +39,47 @@ interface Schema {
 /** Most ids per `IN (...)` statement when reloading ids. */
 const IDS_PER_STATEMENT = 500;
 
-const TIMEZONE_SUBQUERY = '(SELECT g.`value` FROM `tabSingles` g WHERE g.`doctype` = ? AND g.`field` = ? LIMIT 1)';
-
 /**
- * The poll: five numbers that move whenever a row is added, deleted or saved through
- * Frappe (which always bumps `modified`). COUNT(*) catches deletes that MAX(modified)
- * would not; tabSingles has no `modified`, so its value itself is compared.
+ * The statements, in the driver's quoting and placeholders. Frappe gives a table the same
+ * name and columns on MariaDB and PostgreSQL (`tabBTU Task`, `modified`, ...), so the SQL
+ * is the same in both; only the quotes and the placeholders differ.
  */
-const TOKEN_SQL = `SELECT
-  (SELECT COUNT(*) FROM \`${SCHEDULE_TABLE}\`) AS schedules,
-  (SELECT MAX(\`modified\`) FROM \`${SCHEDULE_TABLE}\`) AS schedules_modified,
-  (SELECT COUNT(*) FROM \`${TASK_TABLE}\`) AS tasks,
-  (SELECT MAX(\`modified\`) FROM \`${TASK_TABLE}\`) AS tasks_modified,
-  ${TIMEZONE_SUBQUERY} AS timezone`;
+class BtuSql {
+  /** The poll: see `token()`. Placeholders 1-2 are the timezone single. */
+  readonly token: string;
 
-const COLUMNS_SQL = 'SELECT TABLE_NAME AS t, COLUMN_NAME AS c FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME IN (?, ?)';
+  constructor(private readonly d: SqlDialect) {
+    const S = d.quote(SCHEDULE_TABLE);
+    const T = d.quote(TASK_TABLE);
+    const modified = d.quote('modified');
+    this.token = `SELECT
+  (SELECT COUNT(*) FROM ${S}) AS schedules,
+  (SELECT MAX(${modified}) FROM ${S}) AS schedules_modified,
+  (SELECT COUNT(*) FROM ${T}) AS tasks,
+  (SELECT MAX(${modified}) FROM ${T}) AS tasks_modified,
+  ${this.timezoneSubquery()} AS timezone`;
+  }
+
+  /** The BTU Configuration timezone; binds placeholders 1 and 2 to `SINGLE`. */
+  private timezoneSubquery(): string {
+    const q = (id: string) => this.d.quote(id);
+    return `(SELECT g.${q('value')} FROM ${q('tabSingles')} g WHERE g.${q('doctype')} = ${this.d.placeholder(1)} AND g.${q('field')} = ${this.d.placeholder(2)} LIMIT 1)`;
+  }
+
+  /** Every schedule joined with its task, or only `idCount` names (bound after `SINGLE`). */
+  select(schema: Schema, idCount?: number): string {
+    const q = (id: string) => this.d.quote(id);
+    const s = SCHEDULE_COLUMNS.map((c) => `s.${q(c)}`);
+    if (schema.scheduleTimezone) s.push(`s.${q('cron_timezone')}`);
+    const t = [`t.${q('name')} AS task_name`, ...['function_string', 'arguments', 'max_task_duration', 'desc_short'].map((c) => `t.${q(c)}`)];
+    if (schema.taskQueue) t.push(`t.${q('queue_name')} AS task_queue_name`);
+    const where =
+      idCount === undefined ? '' : `WHERE s.${q('name')} IN (${Array.from({ length: idCount }, (_, i) => this.d.placeholder(SINGLE.length + i + 1)).join(', ')})`;
+    return `SELECT ${[...s, ...t, `${this.timezoneSubquery()} AS config_timezone`].join(', ')}
+FROM ${q(SCHEDULE_TABLE)} s LEFT JOIN ${q(TASK_TABLE)} t ON t.${q('name')} = s.${q('task')}
+${where} ORDER BY s.${q('name')}`;
+  }
+}
 
 export class BtuReader implements ModeReader {
   readonly origin = BTU_ORIGIN;
@@ -61,10 +88,15 @@ export class BtuReader implements ModeReader {
   /** id -> the row's column values (as JSON) and what they mapped to. */
   private memo = new Map<string, { key: string; entry: RowEntry }>();
 
+  private readonly sql: BtuSql;
+
   constructor(
-    private readonly db: MysqlReader,
+    private readonly db: SqlPool,
+    private readonly dialect: SqlDialect,
     private readonly opts: BtuMapOptions,
-  ) {}
+  ) {
+    this.sql = new BtuSql(dialect);
+  }
 
   /**
    * Forget the detected columns (after an error, or for a full re-sync: BTU may have been
@@ -75,13 +107,18 @@ export class BtuReader implements ModeReader {
     this.schema = undefined;
   }
 
+  /**
+   * The poll: five values that move whenever a row is added, deleted or saved through
+   * Frappe (which always bumps `modified`). COUNT(*) catches deletes that MAX(modified)
+   * would not; tabSingles has no `modified`, so its value itself is compared.
+   */
   async token(): Promise<string> {
-    const { rows } = await this.db.read<Record<string, unknown>>(TOKEN_SQL, SINGLE);
+    const { rows } = await this.db.read<Record<string, unknown>>(this.sql.token, SINGLE);
     return JSON.stringify(rows[0] ?? null);
   }
 
   async readAll(): Promise<ReadResult> {
-    const sql = await this.selectSql('');
+    const sql = this.sql.select(await this.detectedSchema());
     // The token is read before the rows, so the rows are at least as new as the token: an
     // edit committed in between makes the next poll reload once more, never miss a change.
     const token = await this.token();
@@ -101,8 +138,9 @@ export class BtuReader implements ModeReader {
     const out = new Map<string, RowEntry | undefined>(ids.map((id) => [id, undefined]));
     for (let i = 0; i < ids.length; i += IDS_PER_STATEMENT) {
       const chunk = ids.slice(i, i + IDS_PER_STATEMENT);
-      const sql = await this.selectSql(`WHERE s.\`name\` IN (${chunk.map(() => '?').join(', ')})`);
-      const { rows } = await this.db.read<BtuRow>(sql, [...SINGLE, ...chunk]);
+      const sql = this.sql.select(await this.detectedSchema(), chunk.length);
+      const params: SqlValue[] = [...SINGLE, ...chunk];
+      const { rows } = await this.db.read<BtuRow>(sql, params);
       for (const row of rows) {
         const m = this.map(row);
         this.memo.set(row.name, m);
@@ -119,19 +157,12 @@ export class BtuReader implements ModeReader {
     return { key, entry: mapBtuRow(row, this.opts) };
   }
 
-  private async selectSql(where: string): Promise<string> {
-    const schema = this.schema ?? (this.schema = await this.detectSchema());
-    const s = ['name', 'task', 'enabled', 'queue_name', 'argument_overrides', 'cron_string', 'run_frequency', 'task_description'].map((c) => `s.\`${c}\``);
-    if (schema.scheduleTimezone) s.push('s.`cron_timezone`');
-    const t = ['t.`name` AS task_name', 't.`function_string`', 't.`arguments`', 't.`max_task_duration`', 't.`desc_short`'];
-    if (schema.taskQueue) t.push('t.`queue_name` AS task_queue_name');
-    return `SELECT ${[...s, ...t, `${TIMEZONE_SUBQUERY} AS config_timezone`].join(', ')}
-FROM \`${SCHEDULE_TABLE}\` s LEFT JOIN \`${TASK_TABLE}\` t ON t.\`name\` = s.\`task\`
-${where} ORDER BY s.\`name\``;
+  private async detectedSchema(): Promise<Schema> {
+    return (this.schema ??= await this.detectSchema());
   }
 
   private async detectSchema(): Promise<Schema> {
-    const { rows } = await this.db.read<{ t: string; c: string }>(COLUMNS_SQL, [SCHEDULE_TABLE, TASK_TABLE]);
+    const { rows } = await this.db.read<{ t: string; c: string }>(this.dialect.columnsSql(2), [SCHEDULE_TABLE, TASK_TABLE]);
     const cols = new Map<string, Set<string>>([
       [SCHEDULE_TABLE, new Set()],
       [TASK_TABLE, new Set()],
@@ -142,9 +173,10 @@ ${where} ORDER BY s.\`name\``;
       [TASK_TABLE, TASK_REQUIRED],
     ] as const) {
       const have = cols.get(table)!;
-      if (have.size === 0) throw new BtuSchemaError(`table \`${table}\` does not exist in this database; is the BTU app installed on this site, and is this the site's database?`);
+      const q = (id: string) => this.dialect.quote(id);
+      if (have.size === 0) throw new BtuSchemaError(`table ${q(table)} does not exist in this database; is the BTU app installed on this site, and is this the site's database?`);
       const missing = required.filter((c) => !have.has(c));
-      if (missing.length > 0) throw new BtuSchemaError(`table \`${table}\` has no column ${missing.map((c) => `\`${c}\``).join(', ')}; this BTU version is not supported`);
+      if (missing.length > 0) throw new BtuSchemaError(`table ${q(table)} has no column ${missing.map(q).join(', ')}; this BTU version is not supported`);
     }
     return { scheduleTimezone: cols.get(SCHEDULE_TABLE)!.has('cron_timezone'), taskQueue: cols.get(TASK_TABLE)!.has('queue_name') };
   }

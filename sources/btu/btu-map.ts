@@ -21,8 +21,8 @@
 import type { NormalizeContext } from '../../src/model/normalize.js';
 import { mergeArguments, parseBtuArguments } from './btu-arguments.js';
 import { btuCronToPyrq } from './btu-cron.js';
-import type { RowEntry } from './row-entry.js';
-import { type ColumnIssue, rowToEntry } from './row-to-entry.js';
+import type { RowEntry } from '../sql/row-entry.js';
+import { type ColumnIssue, rowToEntry } from '../sql/row-to-entry.js';
 
 export const BTU_ORIGIN = 'tabBTU Task Schedule';
 /** BTU's fallback when a task has no max_task_duration (`timeout=doc_task.max_task_duration or 3600`). */
@@ -55,6 +55,8 @@ export interface BtuRow {
 export interface BtuMapOptions {
   ctx: NormalizeContext;
   site: string;
+  /** The SQL source reading BTU (`mysql`, `postgres`): it owns the schedules and names the settings. */
+  source: string;
 }
 
 const text = (v: string | null | undefined): string | undefined => {
@@ -122,14 +124,14 @@ export function mapBtuRow(row: BtuRow, opts: BtuMapOptions): RowEntry {
     cron: 'cron_string',
     timezone: tz.column,
     description: 'task_description',
-    site: 'site (mysql.site / frappe.site in the config)',
+    site: `site (${opts.source}.site / frappe.site in the config)`,
   };
   const columnOf = (field: string): string => {
     const top = field.split(/[.[]/)[0]!;
     if (top === 'kwargs') return `arguments/argument_overrides${field.slice('kwargs'.length)}`;
     return columns[top] ?? field;
   };
-  return rowToEntry(raw, pre, { id: row.name, origin: BTU_ORIGIN, enabled: isEnabled(row.enabled), columnOf }, opts.ctx);
+  return rowToEntry(raw, pre, { source: opts.source, id: row.name, origin: BTU_ORIGIN, enabled: isEnabled(row.enabled), columnOf }, opts.ctx);
 }
 
 export function mapBtuRows(rows: readonly BtuRow[], opts: BtuMapOptions): Map<string, RowEntry> {

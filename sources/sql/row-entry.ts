@@ -1,11 +1,9 @@
 /**
- * What one row (one id) contributes to the MySQL source's snapshot, and how a set of
+ * What one row (one id) contributes to a SQL source's snapshot, and how a set of
  * them becomes a `SourceSnapshot`. Entries are kept per id so that reloading one id
  * (a BTU socket message) replaces exactly that id's schedule, errors and hold.
  */
 import type { DesiredSchedule, SourceError, SourceSnapshot } from '../../src/source.js';
-
-export const MYSQL_SOURCE = 'mysql';
 
 /**
  * One id's contribution.
@@ -28,8 +26,9 @@ export interface ReadResult {
   token: string;
 }
 
-export function toSnapshot(read: Pick<ReadResult, 'entries' | 'errors'>, stale = false, extraErrors: readonly SourceError[] = []): SourceSnapshot {
-  const snap: SourceSnapshot = { source: MYSQL_SOURCE, schedules: [], errors: [...read.errors], stale, heldOrigins: [], heldIds: [] };
+/** The snapshot of source `source` (`mysql`, `postgres`) from a read. */
+export function toSnapshot(source: string, read: Pick<ReadResult, 'entries' | 'errors'>, stale = false, extraErrors: readonly SourceError[] = []): SourceSnapshot {
+  const snap: SourceSnapshot = { source, schedules: [], errors: [...read.errors], stale, heldOrigins: [], heldIds: [] };
   const ids = [...read.entries.keys()].sort();
   for (const id of ids) {
     const e = read.entries.get(id)!;

@@ -1,5 +1,5 @@
 /**
- * Whether the MySQL source can currently read its database, and what to say about it.
+ * Whether a SQL source can currently read its database, and what to say about it.
  *
  * Logging is per state change, not per attempt: the first failure, a different kind of
  * failure (say, "connection refused" becoming "access denied"), and the recovery are
@@ -10,7 +10,7 @@ import { redactText } from '../../src/errors.js';
 import type { Logger } from '../../src/log.js';
 
 export interface Failure {
-  /** What kind of failure: the driver's code (ECONNREFUSED, ER_ACCESS_DENIED_ERROR) or the error's name. */
+  /** What kind of failure: the driver's code (ECONNREFUSED, ER_ACCESS_DENIED_ERROR, a PostgreSQL SQLSTATE such as 42501) or the error's name. */
   kind: string;
   /** One line, passwords removed. */
   message: string;
@@ -22,6 +22,8 @@ export class SourceHealth {
   private current?: Failure;
 
   constructor(
+    /** The source's name (`mysql`, `postgres`), which starts every log line. */
+    private readonly source: string,
     private readonly target: string,
     private readonly secrets: readonly (string | undefined)[],
     private readonly logger?: Logger,
@@ -46,12 +48,12 @@ export class SourceHealth {
     if (prev && prev.kind === kind) {
       prev.attempts++;
       prev.message = message;
-      this.logger?.debug({ source: 'mysql', target: this.target, kind, attempts: prev.attempts }, `mysql source still failing: ${message}`);
+      this.logger?.debug({ source: this.source, target: this.target, kind, attempts: prev.attempts }, `${this.source} source still failing: ${message}`);
       return false;
     }
     this.current = { kind, message, since: prev?.since ?? this.now(), attempts: (prev?.attempts ?? 0) + 1 };
     const kept = goodSchedules === undefined ? 'no schedules were read yet, so none are reported' : `keeping the last good schedules (${goodSchedules})`;
-    this.logger?.warn({ source: 'mysql', target: this.target, kind }, `mysql source is stale: cannot read ${this.target}: ${message}; ${kept}; nothing is deleted; retrying with backoff`);
+    this.logger?.warn({ source: this.source, target: this.target, kind }, `${this.source} source is stale: cannot read ${this.target}: ${message}; ${kept}; nothing is deleted; retrying with backoff`);
     return true;
   }
 
@@ -61,7 +63,7 @@ export class SourceHealth {
     if (!prev) return false;
     this.current = undefined;
     const secs = Math.round((this.now() - prev.since) / 1000);
-    this.logger?.info({ source: 'mysql', target: this.target, downSeconds: secs, attempts: prev.attempts }, `mysql source recovered after ${secs}s (${prev.attempts} failed attempts)`);
+    this.logger?.info({ source: this.source, target: this.target, downSeconds: secs, attempts: prev.attempts }, `${this.source} source recovered after ${secs}s (${prev.attempts} failed attempts)`);
     return true;
   }
 

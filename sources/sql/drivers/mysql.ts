@@ -1,6 +1,7 @@
 /**
- * Read-only access to MySQL/MariaDB through a small mysql2 pool, with prepared
- * statements only (`execute`: values are always bound, never spliced into SQL).
+ * The MySQL/MariaDB driver: a small mysql2 pool, with prepared statements only
+ * (`execute`: values are always bound, never spliced into SQL), backtick quoting and
+ * `?` placeholders.
  *
  * Every read sees other sessions' latest commits. The classic failure (other schedulers
  * have shipped it) is a pooled connection left inside a transaction: under InnoDB's
@@ -14,33 +15,30 @@
  * statement; that statement is retried once on a fresh connection, so a restart costs one
  * reconnect, not a stale source.
  */
-import { createPool, type ExecuteValues, type FieldPacket, type Pool, type PoolConnection } from 'mysql2/promise';
-import type { MysqlTarget } from './mysql-target.js';
-
-export interface ReaderOptions {
-  /** Connection attempt limit. Default 5 s: an unreachable server is reported quickly. */
-  connectTimeoutMs?: number;
-  /** Per-statement limit; a statement over it fails and its connection is dropped. Default 30 s. */
-  queryTimeoutMs?: number;
-  /** Pool size. Default 2: the change poll and a full read may overlap. */
-  connectionLimit?: number;
-}
-
-export interface ReadRows<T> {
-  rows: T[];
-  columns: string[];
-}
+import { createPool, type FieldPacket, type Pool, type PoolConnection } from 'mysql2/promise';
+import type { PoolOptions, ReadRows, SqlDriver, SqlPool, SqlTarget, SqlValue } from '../driver.js';
 
 const SESSION_SETUP = ['SET SESSION autocommit = 1', 'SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED'];
 /** Errors that mean "this connection is dead", not "the server is down" or "the SQL is wrong". */
 const DEAD_CONNECTION = new Set(['PROTOCOL_CONNECTION_LOST', 'ECONNRESET', 'EPIPE', 'ER_CONNECTION_KILLED', 'ER_SERVER_SHUTDOWN']);
 
-export class MysqlReader {
+export const mysqlDriver: SqlDriver = {
+  name: 'mysql',
+  label: 'MySQL/MariaDB',
+  target: { schemes: ['mysql:', 'mariadb:'], socketParam: 'socket', defaultPort: 3306, defaultUser: 'root' },
+  quote: (id) => `\`${id.replaceAll('`', '``')}\``,
+  placeholder: () => '?',
+  columnsSql: (count) =>
+    `SELECT TABLE_NAME AS t, COLUMN_NAME AS c FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME IN (${Array(count).fill('?').join(', ')})`,
+  connect: (target, opts) => new MysqlPool(target, opts),
+};
+
+class MysqlPool implements SqlPool {
   private readonly pool: Pool;
   private readonly prepared = new WeakSet<object>();
   private readonly queryTimeoutMs: number;
 
-  constructor(target: MysqlTarget, opts: ReaderOptions = {}) {
+  constructor(target: SqlTarget, opts: PoolOptions = {}) {
     this.queryTimeoutMs = opts.queryTimeoutMs ?? 30_000;
     this.pool = createPool({
       host: target.socketPath ? undefined : target.host,
@@ -64,7 +62,7 @@ export class MysqlReader {
   }
 
   /** Runs one prepared statement and returns its rows and column names. */
-  async read<T = Record<string, unknown>>(sql: string, params: readonly ExecuteValues[] = []): Promise<ReadRows<T>> {
+  async read<T = Record<string, unknown>>(sql: string, params: readonly SqlValue[] = []): Promise<ReadRows<T>> {
     try {
       return await this.attempt<T>(sql, params);
     } catch (e) {
@@ -73,7 +71,7 @@ export class MysqlReader {
     }
   }
 
-  private async attempt<T>(sql: string, params: readonly ExecuteValues[]): Promise<ReadRows<T>> {
+  private async attempt<T>(sql: string, params: readonly SqlValue[]): Promise<ReadRows<T>> {
     const conn = await this.pool.getConnection();
     let healthy = false;
     try {

@@ -1,5 +1,5 @@
 /**
- * The rule both MySQL modes share for turning one row into a `RowEntry`: the row's
+ * The rule both SQL modes share for turning one row into a `RowEntry`: the row's
  * fields go through `normalizeSchedule` (so validation is identical to the file source),
  * and a row that cannot be mapped is held or dropped depending on whether it is enabled.
  *
@@ -11,7 +11,7 @@
 import { type NormalizeContext, normalizeSchedule } from '../../src/model/normalize.js';
 import { specHash } from '../../src/model/spec-hash.js';
 import type { SourceError } from '../../src/source.js';
-import { MYSQL_SOURCE, type RowEntry } from './row-entry.js';
+import type { RowEntry } from './row-entry.js';
 
 /** A problem found before normalisation (a column that does not parse), by column. */
 export interface ColumnIssue {
@@ -20,6 +20,8 @@ export interface ColumnIssue {
 }
 
 export interface RowContext {
+  /** The source the row belongs to (`mysql`, `postgres`). */
+  source: string;
   id: string;
   origin: string;
   locator?: string;
@@ -32,7 +34,7 @@ export interface RowContext {
 export function rowToEntry(raw: Record<string, unknown>, pre: readonly ColumnIssue[], row: RowContext, ctx: NormalizeContext): RowEntry {
   const fail = (issues: readonly ColumnIssue[]): RowEntry => {
     const errors: SourceError[] = issues.map((i) => ({
-      source: MYSQL_SOURCE,
+      source: row.source,
       origin: row.origin,
       locator: row.locator,
       id: row.id,
