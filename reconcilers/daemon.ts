@@ -21,13 +21,14 @@ import type { Logger } from '../src/log.js';
 import { createRedis } from '../src/redis/connect.js';
 import { Keys } from '../src/redis/keys.js';
 import { Registry } from '../src/registry/registry.js';
+import type { SourceHealthRecord } from '../src/registry/registry-port.js';
 import type { Source } from '../src/source.js';
 import { SocketSource } from '../sources/socket/socket-source.js';
 import { DaemonHandlers } from './daemon-handlers.js';
 import { LeaderLease } from './leader-lease.js';
 import type { ReconcileResult } from './reconcile-once.js';
 import { type ReconcileRequest, ReconcileLoop } from './reconcile-loop.js';
-import { type RecordedHealth, healthFromPlan, recordHealth } from './record-health.js';
+import { healthFromPlan } from './record-health.js';
 import { sourcesFromConfig } from './sources-from-config.js';
 
 export interface DaemonOptions {
@@ -48,7 +49,7 @@ export class Daemon {
   dispatcher!: Dispatcher;
   lease!: LeaderLease;
   server!: ControlServer;
-  readonly health = new Map<string, RecordedHealth>();
+  readonly health = new Map<string, SourceHealthRecord>();
   private resyncTimer: NodeJS.Timeout | null = null;
   private readonly closers: (() => void)[] = [];
   private stopping = false;
@@ -117,7 +118,7 @@ export class Daemon {
     }
     this.lease = new LeaderLease(this.redis, this.keys.leader, config.daemon.leaseTtlMs, {
       onAcquire: async () => {
-        void this.redis.hset(this.keys.daemon, 'leader', this.lease.holderId, 'leaderSince', String(Date.now())).catch(() => {});
+        void this.registry.recordDaemonFacts({ leader: this.lease.holderId, leaderSince: Date.now() }).catch(() => {});
         void this.reconcile({ deep: true, reason: 'became leader' });
         await this.dispatcher.start();
       },
@@ -160,8 +161,8 @@ export class Daemon {
       this.health.set(h.source, h);
     }
     const summary = { at, runId: r.runId, durationMs: r.durationMs, ...(r.applied ? { created: r.applied.created.length, updated: r.applied.updated.length, deleted: r.applied.deleted.length, conflicts: r.applied.conflicts.length } : {}), unchanged: r.plan.unchanged, errors: r.plan.errors.length };
-    await recordHealth(this.registry, health);
-    await this.redis.hset(this.keys.daemon, 'lastReconcile', JSON.stringify(summary));
+    await this.registry.recordSourceHealth(health);
+    await this.registry.recordDaemonFacts({ lastReconcile: summary });
   }
 
   /** SIGHUP: re-read the config file and rebuild the sources (Redis and the socket stay). */

@@ -7,7 +7,7 @@ import { jobMeta } from '../rq/job-encoding.js';
 import { scheduledJobId } from '../rq/job-id.js';
 import { nextFireAfter } from '../schedule/next-fire.js';
 import { planDue } from './catchup.js';
-import type { FireItem, FireOp } from './fire.js';
+import type { FireItem, FireOp } from '../redis/commands/fire-batch.js';
 import type { CachedSchedule } from './schedule-cache.js';
 
 /**

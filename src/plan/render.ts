@@ -7,7 +7,7 @@ import { canonicalStringify } from '../canonical-json.js';
 import { formatDuration } from '../model/duration.js';
 import type { Schedule } from '../model/schedule-schema.js';
 import { formatSourceError } from '../source.js';
-import type { ApplyResult } from '../registry/registry.js';
+import type { ApplyResult } from '../registry/registry-port.js';
 import type { Change, Plan } from './types.js';
 
 export function formatValue(v: unknown): string {

@@ -2,7 +2,7 @@
  * The `status` view of registry entries: one row per schedule, as data (for `--json`)
  * and as a table. Pure: the caller passes the entries and the time.
  */
-import type { RegistryEntry } from '../registry/registry.js';
+import type { RegistryEntry } from '../registry/registry-port.js';
 import { describeTrigger } from '../plan/render.js';
 
 export interface StatusRow {
