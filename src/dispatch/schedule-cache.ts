@@ -8,6 +8,7 @@ import type { Redis } from 'ioredis';
 import type { Schedule } from '../model/schedule-schema.js';
 import type { TriggerSpec } from '../schedule/next-fire.js';
 import type { Keys } from '../redis/keys.js';
+import { indexValueHash } from '../registry/index-value.js';
 import { parseStoredSpec } from '../registry/registry.js';
 import { type EncodedSchedule, type EncodeOptions, encodeSchedule } from '../rq/job-encoding.js';
 
@@ -101,7 +102,7 @@ export class ScheduleCache {
       const values = await this.redis.hmget(this.keys.index, ...batch);
       batch.forEach((id, j) => {
         const v = values[j];
-        const hash = v ? v.slice(0, v.indexOf('\t')) : null;
+        const hash = v ? indexValueHash(v) : null;
         if (hash !== this.entries.get(id)?.hash) this.entries.delete(id);
       });
     }

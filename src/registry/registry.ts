@@ -13,7 +13,7 @@ import type { ObservedEntry, Plan } from '../plan/types.js';
 import { type EntryOutcome, applyChanges, loadApplyChanges } from '../redis/commands/apply-changes.js';
 import { Keys } from '../redis/keys.js';
 import { nextFireAfter } from '../schedule/next-fire.js';
-import { decodeIndexValue } from './index-value.js';
+import { type IndexValue, decodeIndexValue } from './index-value.js';
 import { applyResultOf, entryWriteOf } from './plan-writes.js';
 import type { ApplyResult, DaemonFacts, RegistryEntry, RegistryPort, SourceHealthRecord } from './registry-port.js';
 
@@ -38,6 +38,25 @@ export function parseStoredSpec(json: string | null | undefined): Schedule | und
   } catch {
     return undefined;
   }
+}
+
+/**
+ * An entry as `status` shows it, from its index value, the fields of its schedule HASH
+ * (spec, hash, owner, times, and the dispatcher's state) and its next fire time.
+ */
+export function registryEntryOf(id: string, idx: IndexValue, fields: Record<string, string>, next: number | null): RegistryEntry {
+  const { spec, hash, source, origin, createdAt, updatedAt, ...state } = fields;
+  return {
+    id,
+    spec: parseStoredSpec(spec),
+    hash: hash ?? idx.hash,
+    source: source ?? idx.source,
+    origin: origin ?? idx.origin,
+    createdAt: createdAt ? Number(createdAt) : undefined,
+    updatedAt: updatedAt ? Number(updatedAt) : undefined,
+    next,
+    state,
+  };
 }
 
 export class Registry implements RegistryPort {
@@ -159,21 +178,8 @@ export class Registry implements RegistryPort {
       }
       const res = (await p.exec()) ?? [];
       batch.forEach((id, j) => {
-        const h = (res[2 * j]?.[1] as Record<string, string>) ?? {};
         const score = res[2 * j + 1]?.[1] as string | null;
-        const { spec, hash, source, origin, createdAt, updatedAt, ...state } = h;
-        const idx = index.get(id)!;
-        out.push({
-          id,
-          spec: parseStoredSpec(spec),
-          hash: hash ?? idx.hash,
-          source: source ?? idx.source,
-          origin: origin ?? idx.origin,
-          createdAt: createdAt ? Number(createdAt) : undefined,
-          updatedAt: updatedAt ? Number(updatedAt) : undefined,
-          next: score == null ? null : Number(score),
-          state,
-        });
+        out.push(registryEntryOf(id, index.get(id)!, (res[2 * j]?.[1] as Record<string, string>) ?? {}, score == null ? null : Number(score)));
       });
     }
     return out;
