@@ -18,7 +18,7 @@ import { Registry } from '../registry/registry.js';
 import { fireItems } from './fire.js';
 import { ScheduleCache } from './schedule-cache.js';
 
-export interface TriggerResult {
+export interface ManualRunResult {
   id: string;
   jobId: string;
   queue: string;
@@ -26,7 +26,7 @@ export interface TriggerResult {
   enqueuedAt: string;
 }
 
-export interface TriggerDeps {
+export interface ManualRunDeps {
   redis: Redis;
   keys: Keys;
   clock: Clock;
@@ -34,7 +34,7 @@ export interface TriggerDeps {
 }
 
 /** Enqueues one manual run of schedule `id`. Throws NOT_FOUND when there is no such schedule. */
-export async function triggerRun(deps: TriggerDeps, id: string): Promise<TriggerResult> {
+export async function manualRun(deps: ManualRunDeps, id: string): Promise<ManualRunResult> {
   const { redis, keys, clock, config } = deps;
   const registry = new Registry(redis, keys.prefix);
   const cache = new ScheduleCache(redis, keys, { frappeBenchId: config.frappe.benchId, frappeSite: config.frappe.site, frappeUser: config.frappe.user });
