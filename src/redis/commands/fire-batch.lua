@@ -97,7 +97,9 @@ for i = 1, n do
       local o = first + 5 * j
       local occ = ARGV[o + 1]
       local occNum = tonumber(occ)
-      local record = { occurrence = occNum, at = atNum, latenessMs = atNum - occNum, trigger = trigger }
+      -- Every field the record can have is named here, so the table is allocated at its
+      -- full size once (fields left nil are simply absent from the JSON).
+      local record = { occurrence = occNum, at = atNum, latenessMs = atNum - occNum, trigger = trigger, outcome = false, jobId = nil, previousJobId = nil }
       local outcome = ARGV[o + 3]
       if ARGV[o] == 'E' then
         local jobId, jkey, qkey = ARGV[o + 3], KEYS[ko], KEYS[ko + 1]
@@ -141,11 +143,11 @@ for i = 1, n do
       record.outcome = outcome
       local len = redis.call('LPUSH', rkey, cjson.encode(record))
       if len > histLen then redis.call('LTRIM', rkey, 0, histLen - 1) end
-      lastOcc, lastOutcome, lastLate = occ, outcome, tostring(record.latenessMs)
+      lastOcc, lastOutcome, lastLate = occ, outcome, record.latenessMs
     end
     -- One write of the last-run state (and the done mark of a finished one-shot).
     local state = nil
-    if lastOcc then state = { 'lastRunAt', lastOcc, 'lastOutcome', lastOutcome, 'lastLatenessMs', lastLate } end
+    if lastOcc then state = { 'lastRunAt', lastOcc, 'lastOutcome', lastOutcome, 'lastLatenessMs', tostring(lastLate) } end
     if lastJob then state[#state + 1] = 'lastJobId'; state[#state + 1] = lastJob end
     if nextAt == 'done' then
       state = state or {}
