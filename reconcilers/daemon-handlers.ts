@@ -2,23 +2,53 @@
  * What each control-socket request does in the daemon. Native requests get JSON
  * replies; BTU's messages get BTU's plain-text replies (the same texts BTU's own
  * scheduler daemon sends), so BTU users switch daemons without changing the app.
+ *
+ * The handlers see the daemon only through `HandlerDeps`: what a request may do (ask
+ * for a reconcile, read the registry, push to the socket source, run a schedule now)
+ * and what `status` reports. They never hold the daemon itself.
  */
-import { formatSourceError } from '../src/source.js';
+import type { Clock } from '../src/clock.js';
 import type { Reply } from '../src/control/server.js';
 import { type BtuRequest, type NativeRequest, type Request, errorReply, okReply } from '../src/control/protocol.js';
-import { triggerRun } from '../src/dispatch/trigger.js';
+import type { ManualRunResult } from '../src/dispatch/manual-run.js';
 import { PyrqError } from '../src/errors.js';
 import { issueText } from '../src/model/issues.js';
 import { planSummary } from '../src/plan/render.js';
+import type { RegistryPort, SourceHealthRecord } from '../src/registry/registry-port.js';
+import { formatSourceError, type Source } from '../src/source.js';
 import { statusRow } from '../src/status/status-view.js';
-import { SOCKET_SOURCE } from '../sources/socket/socket-source.js';
+import { SOCKET_SOURCE, type SocketSource } from '../sources/socket/socket-source.js';
 import { btuSourceOf } from '../sources/sql/sql-source.js';
-import type { Daemon } from './daemon.js';
+import type { LeaderLease } from './leader-lease.js';
+import type { ReconcileLoop, ReconcileRequest } from './reconcile-loop.js';
 import type { ReconcileResult } from './reconcile-once.js';
 import { version as VERSION } from '../src/version.js';
 
+/** The narrow view of the daemon that the request handlers work with. */
+export interface HandlerDeps {
+  clock: Clock;
+  /** Asks for a reconcile; resolves with the run that covers it (rejects when that run failed). */
+  reconcile(req: ReconcileRequest): Promise<ReconcileResult>;
+  registry: Pick<RegistryPort, 'readEntries' | 'readIndexIds' | 'readSpecs'>;
+  socketSource: Pick<SocketSource, 'upsert' | 'remove'>;
+  /** The daemon's sources as they are now (a configuration reload replaces them). */
+  sources(): readonly Source[];
+  /** Enqueues one run of schedule `id` now (`pyrq trigger`). */
+  runNow(id: string): Promise<ManualRunResult>;
+  lease: Pick<LeaderLease, 'isLeader' | 'holderId' | 'currentHolder'>;
+  /** What `status` reports about the daemon itself. */
+  facts: {
+    startedAt: number;
+    /** The socket path as configured (a reload may change the setting; the daemon keeps serving where it started). */
+    socket(): string;
+    loop: Pick<ReconcileLoop, 'lastResult' | 'lastRunAt' | 'lastError'>;
+    /** Health of each source after the last reconcile. */
+    health(): SourceHealthRecord[];
+  };
+}
+
 export class DaemonHandlers {
-  constructor(private readonly d: Daemon) {}
+  constructor(private readonly d: HandlerDeps) {}
 
   async handle(req: Request): Promise<Reply> {
     if (req.kind === 'btu') return { text: await this.btu(req) };
@@ -33,7 +63,7 @@ export class DaemonHandlers {
   private async native(req: NativeRequest): Promise<unknown> {
     switch (req.op) {
       case 'ping':
-        return { pong: true, version: VERSION, pid: process.pid, leader: this.d.lease?.isLeader ?? false };
+        return { pong: true, version: VERSION, pid: process.pid, leader: this.d.lease.isLeader };
       case 'status':
         return this.status();
       case 'upsert':
@@ -41,33 +71,34 @@ export class DaemonHandlers {
       case 'delete':
         return this.remove(req.id!);
       case 'reconcile':
-        return outcome(await this.d.loop.request({ deep: true, reason: 'requested over the socket' }));
+        return outcome(await this.d.reconcile({ deep: true, reason: 'requested over the socket' }));
       case 'reload':
         return this.reload(req.source!, req.id);
       case 'trigger':
-        return triggerRun({ redis: this.d.redis, keys: this.d.keys, clock: this.d.clock, config: this.d.config }, req.id!);
+        return this.d.runNow(req.id!);
     }
   }
 
   private async status(): Promise<unknown> {
     const now = this.d.clock.now();
     const entries = await this.d.registry.readEntries();
-    const last = this.d.loop.lastResult;
+    const { startedAt, socket, loop, health } = this.d.facts;
+    const last = loop.lastResult;
     return {
       daemon: {
         pid: process.pid,
         version: VERSION,
-        startedAt: new Date(this.d.startedAt).toISOString(),
-        holderId: this.d.lease?.holderId,
-        leader: this.d.lease?.isLeader ?? false,
-        currentLeader: this.d.lease?.currentHolder ?? null,
-        socket: this.d.config.daemon.socket,
+        startedAt: new Date(startedAt).toISOString(),
+        holderId: this.d.lease.holderId,
+        leader: this.d.lease.isLeader,
+        currentLeader: this.d.lease.currentHolder ?? null,
+        socket: socket(),
       },
-      sources: [...this.d.health.values()],
+      sources: health(),
       lastReconcile: last
-        ? { at: this.d.loop.lastRunAt ? new Date(this.d.loop.lastRunAt).toISOString() : null, runId: last.runId, durationMs: last.durationMs, summary: planSummary(last.plan), errors: last.plan.errors.map(formatSourceError) }
+        ? { at: loop.lastRunAt ? new Date(loop.lastRunAt).toISOString() : null, runId: last.runId, durationMs: last.durationMs, summary: planSummary(last.plan), errors: last.plan.errors.map(formatSourceError) }
         : null,
-      lastError: this.d.loop.lastError ?? null,
+      lastError: loop.lastError ?? null,
       schedules: entries.map((e) => statusRow(e, now)),
     };
   }
@@ -77,7 +108,7 @@ export class DaemonHandlers {
     if (typeof id === 'string') await this.assertMayOwn(id);
     const r = await this.d.socketSource.upsert(raw);
     if (!r.ok) throw new PyrqError('VALIDATION_FAILED', `${r.id !== undefined ? `(id ${JSON.stringify(r.id)}) ` : ''}${r.issues.map(issueText).join('; ')}`);
-    const result = await this.d.loop.request({ sources: [SOCKET_SOURCE], scope: [r.schedule.id], reason: 'socket upsert' });
+    const result = await this.d.reconcile({ sources: [SOCKET_SOURCE], scope: [r.schedule.id], reason: 'socket upsert' });
     const change = result.plan.changes.find((c) => c.id === r.schedule.id);
     const error = result.plan.errors.find((e) => e.id === r.schedule.id);
     if (error) throw new PyrqError('DAEMON_ERROR', formatSourceError(error));
@@ -94,7 +125,7 @@ export class DaemonHandlers {
 
   private async remove(id: string): Promise<unknown> {
     if (await this.d.socketSource.remove(id)) {
-      const result = await this.d.loop.request({ sources: [SOCKET_SOURCE], scope: [id], reason: 'socket delete' });
+      const result = await this.d.reconcile({ sources: [SOCKET_SOURCE], scope: [id], reason: 'socket delete' });
       return { id, deleted: result.plan.changes.some((c) => c.id === id && c.action === 'delete') || !(await this.d.registry.readIndexIds([id])).has(id) };
     }
     const owner = (await this.d.registry.readIndexIds([id])).get(id);
@@ -103,10 +134,11 @@ export class DaemonHandlers {
   }
 
   private async reload(source: string, id?: string): Promise<unknown> {
-    const s = this.d.sources.find((x) => x.name === source);
-    if (!s) throw new PyrqError('NOT_FOUND', `no source "${source}" in this daemon (it has: ${this.d.sources.map((x) => x.name).join(', ')})`);
+    const sources = this.d.sources();
+    const s = sources.find((x) => x.name === source);
+    if (!s) throw new PyrqError('NOT_FOUND', `no source "${source}" in this daemon (it has: ${sources.map((x) => x.name).join(', ')})`);
     if (id !== undefined && s.reloadIds) await s.reloadIds([id]);
-    return outcome(await this.d.loop.request({ sources: [source], deep: id === undefined, reason: `reload ${source}${id ? ` ${id}` : ''}` }));
+    return outcome(await this.d.reconcile({ sources: [source], deep: id === undefined, reason: `reload ${source}${id ? ` ${id}` : ''}` }));
   }
 
   /** BTU's three messages, answered in BTU's own words. */
@@ -118,11 +150,11 @@ export class DaemonHandlers {
       case 'create_task_schedule':
       case 'cancel_task_schedule': {
         if (!name) return `Request '${req.requestType}' missing required argument 'request_content'`;
-        const sql = btuSourceOf(this.d.sources);
+        const sql = btuSourceOf(this.d.sources());
         if (!sql) return `Error: pyrq has no MySQL source configured (nor a PostgreSQL one), so it cannot read Task Schedule ${name}.`;
         try {
           await sql.reloadIds([name]);
-          const result = await this.d.loop.request({ sources: [sql.name], reason: `BTU ${req.requestType} ${name}` });
+          const result = await this.d.reconcile({ sources: [sql.name], reason: `BTU ${req.requestType} ${name}` });
           const error = result.plan.errors.find((e) => e.id === name);
           if (error) return `Error: Task Schedule ${name}: ${formatSourceError(error)}`;
           if (req.requestType === 'create_task_schedule') return `BTU Scheduler now re-processing Task Schedule ${name} in Python RQ.`;

@@ -5,7 +5,8 @@
  * - sources (+ their watchers) -> ReconcileLoop (single-flight, dirty bit, backoff)
  * - a periodic deep re-sync (`daemon.resyncInterval`) that repairs drift
  * - the Dispatcher, run only while this daemon holds the leader lease
- * - the control socket (every daemon serves it, leader or not)
+ * - the control socket (every daemon serves it, leader or not), whose handlers get a
+ *   narrow `HandlerDeps`, not the daemon
  *
  * Redis outages: the connection retries forever with capped backoff; reconciles and
  * ticks fail, are logged, and are retried; the daemon never exits because Redis is gone.
@@ -15,18 +16,20 @@ import { type Clock, systemClock } from '../src/clock.js';
 import type { Config } from '../src/config/config.js';
 import { ControlServer } from '../src/control/server.js';
 import { Dispatcher } from '../src/dispatch/dispatcher.js';
+import { manualRun } from '../src/dispatch/manual-run.js';
 import { redactText } from '../src/errors.js';
 import type { Logger } from '../src/log.js';
 import { createRedis } from '../src/redis/connect.js';
 import { Keys } from '../src/redis/keys.js';
 import { Registry } from '../src/registry/registry.js';
-import type { Source } from '../src/source.js';
+import type { ReconcileSummary, SourceHealthRecord } from '../src/registry/registry-port.js';
+import type { Source, SourceChange } from '../src/source.js';
 import { SOCKET_SOURCE, type SocketSource } from '../sources/socket/socket-source.js';
-import { DaemonHandlers } from './daemon-handlers.js';
+import { DaemonHandlers, type HandlerDeps } from './daemon-handlers.js';
 import { LeaderLease } from './leader-lease.js';
 import type { ReconcileResult } from './reconcile-once.js';
 import { type ReconcileRequest, ReconcileLoop } from './reconcile-loop.js';
-import { type RecordedHealth, healthFromPlan, recordHealth } from './record-health.js';
+import { healthFromPlan } from './record-health.js';
 import { sourcesFromConfig } from './sources-from-config.js';
 
 export interface DaemonOptions {
@@ -36,18 +39,18 @@ export interface DaemonOptions {
 }
 
 export class Daemon {
-  readonly startedAt = Date.now();
-  readonly clock: Clock;
-  redis!: Redis;
-  keys!: Keys;
-  registry!: Registry;
-  sources: Source[] = [];
-  socketSource!: SocketSource;
-  loop!: ReconcileLoop;
-  dispatcher!: Dispatcher;
-  lease!: LeaderLease;
-  server!: ControlServer;
-  readonly health = new Map<string, RecordedHealth>();
+  private readonly startedAt = Date.now();
+  private readonly clock: Clock;
+  private redis!: Redis;
+  private keys!: Keys;
+  private registry!: Registry;
+  private sources: Source[] = [];
+  private socketSource!: SocketSource;
+  private loop!: ReconcileLoop;
+  private dispatcher!: Dispatcher;
+  private lease!: LeaderLease;
+  private server!: ControlServer;
+  private readonly health = new Map<string, SourceHealthRecord>();
   private resyncTimer: NodeJS.Timeout | null = null;
   private readonly closers: (() => void)[] = [];
   private stopping = false;
@@ -56,29 +59,18 @@ export class Daemon {
     this.clock = opts.clock ?? systemClock;
   }
 
-  get config(): Config {
-    return this.opts.config;
-  }
-
-  get logger(): Logger {
+  private get logger(): Logger {
     return this.opts.logger;
   }
 
+  /**
+   * Builds every part, then starts them in order: the socket (every daemon serves it),
+   * the source watchers, the lease campaign (the leader runs the dispatcher and the
+   * reconciles), the periodic re-sync. Each part has its own start and stop.
+   */
   async start(): Promise<void> {
     const { config, logger } = this.opts;
-    this.redis = createRedis(config.redis, { persistent: true, connectionName: 'pyrq-daemon' });
-    this.redis.on('error', (e: Error) => logger.warn({ err: { message: redactText(e.message, [config.redis.password]) } }, 'redis connection error'));
-    this.redis.connect().catch(() => {}); // keeps retrying in the background; commands queue meanwhile
-    let everReady = false;
-    this.redis.on('ready', () => {
-      // After an outage the registry may be gone (Redis without persistence) or behind:
-      // a deep re-sync restores it; the dispatcher's catch-up policy covers missed fires.
-      if (everReady) {
-        logger.info('redis connection restored');
-        if (this.lease?.isLeader) void this.reconcile({ deep: true, reason: 'redis reconnected' });
-      }
-      everReady = true;
-    });
+    this.redis = this.connectRedis();
     this.keys = new Keys(config.redis.prefix);
     this.registry = new Registry(this.redis, config.redis.prefix);
     this.buildSources();
@@ -90,33 +82,11 @@ export class Daemon {
         return this.recordHealth(r);
       },
     });
-    // The dispatcher's bulk reads (warming thousands of schedules after a change) get a
-    // connection of their own, so that a socket request's few commands never queue
-    // behind them (an upsert took 150 ms instead of 5 with 100,000 schedules loaded).
-    const fireRedis = this.redis.duplicate({ lazyConnect: false });
-    fireRedis.on('error', () => undefined); // the main connection logs Redis errors
-    this.closers.push(() => fireRedis.disconnect());
-    this.dispatcher = new Dispatcher({ redis: fireRedis, keys: this.keys, clock: this.clock, logger, config });
-    this.server = new ControlServer({
-      path: config.daemon.socket,
-      mode: config.daemon.socketMode,
-      group: config.daemon.socketGroup,
-      slowClientMs: config.daemon.clientTimeoutMs,
-      logger,
-      handle: (req) => new DaemonHandlers(this).handle(req),
-    });
-    await this.server.start();
-    logger.info({ socket: config.daemon.socket, sources: this.sources.map((s) => s.name), redis: config.redis.url }, 'pyrq daemon started');
-    for (const s of this.sources) {
-      await s.watch?.((change) => {
-        if (!this.lease.isLeader) return;
-        // Scoped: the plan covers what the source says changed (a full run when it cannot say).
-        void this.reconcile({ sources: [change.source], scope: change.ids ?? [], reason: `${change.source} changed${change.origins ? `: ${change.origins.slice(0, 5).join(', ')}` : ''}` });
-      });
-    }
+    this.dispatcher = this.buildDispatcher();
+    // Built before the socket serves, so every request finds it (it campaigns once started).
     this.lease = new LeaderLease(this.redis, this.keys.leader, config.daemon.leaseTtlMs, {
       onAcquire: async () => {
-        void this.redis.hset(this.keys.daemon, 'leader', this.lease.holderId, 'leaderSince', String(Date.now())).catch(() => {});
+        void this.registry.recordDaemonFacts({ leader: this.lease.holderId, leaderSince: Date.now() }).catch(() => {});
         void this.reconcile({ deep: true, reason: 'became leader' });
         await this.dispatcher.start();
       },
@@ -124,10 +94,52 @@ export class Daemon {
         await this.dispatcher.stop();
       },
     }, logger);
+    const handlers = new DaemonHandlers(this.handlerDeps());
+    this.server = new ControlServer({
+      path: config.daemon.socket,
+      mode: config.daemon.socketMode,
+      group: config.daemon.socketGroup,
+      slowClientMs: config.daemon.clientTimeoutMs,
+      logger,
+      handle: (req) => handlers.handle(req),
+    });
+    await this.server.start();
+    logger.info({ socket: config.daemon.socket, sources: this.sources.map((s) => s.name), redis: config.redis.url }, 'pyrq daemon started');
+    await this.watchSources();
     this.lease.start();
     this.resyncTimer = setInterval(() => {
       if (this.lease.isLeader) void this.reconcile({ deep: true, reason: 'periodic re-sync' });
     }, config.daemon.resyncIntervalMs);
+  }
+
+  /** The main connection: retries forever; after an outage the leader re-syncs. */
+  private connectRedis(): Redis {
+    const { config, logger } = this.opts;
+    const redis = createRedis(config.redis, { persistent: true, connectionName: 'pyrq-daemon' });
+    redis.on('error', (e: Error) => logger.warn({ err: { message: redactText(e.message, [config.redis.password]) } }, 'redis connection error'));
+    redis.connect().catch(() => {}); // keeps retrying in the background; commands queue meanwhile
+    let everReady = false;
+    redis.on('ready', () => {
+      // After an outage the registry may be gone (Redis without persistence) or behind:
+      // a deep re-sync restores it; the dispatcher's catch-up policy covers missed fires.
+      if (everReady) {
+        logger.info('redis connection restored');
+        if (this.lease.isLeader) void this.reconcile({ deep: true, reason: 'redis reconnected' });
+      }
+      everReady = true;
+    });
+    return redis;
+  }
+
+  private buildDispatcher(): Dispatcher {
+    const { config, logger } = this.opts;
+    // The dispatcher's bulk reads (warming thousands of schedules after a change) get a
+    // connection of their own, so that a socket request's few commands never queue
+    // behind them (an upsert took 150 ms instead of 5 with 100,000 schedules loaded).
+    const fireRedis = this.redis.duplicate({ lazyConnect: false });
+    fireRedis.on('error', () => undefined); // the main connection logs Redis errors
+    this.closers.push(() => fireRedis.disconnect());
+    return new Dispatcher({ redis: fireRedis, keys: this.keys, clock: this.clock, logger, config });
   }
 
   private buildSources(): void {
@@ -137,13 +149,48 @@ export class Daemon {
     this.socketSource = this.sources.find((s) => s.name === SOCKET_SOURCE) as SocketSource;
   }
 
+  /** Watches every source (at start, and again after a reload rebuilt them); the leader reconciles what changed. */
+  private async watchSources(): Promise<void> {
+    for (const s of this.sources) {
+      await s.watch?.((change) => {
+        if (!this.lease.isLeader) return;
+        // Scoped: the plan covers what the source says changed (a full run when it cannot say).
+        void this.reconcile({ sources: [change.source], scope: change.ids ?? [], reason: changeReason(change) });
+      });
+    }
+  }
+
+  /** What the socket's request handlers may see and do: never the daemon itself. */
+  private handlerDeps(): HandlerDeps {
+    return {
+      clock: this.clock,
+      reconcile: (req) => this.loop.request(req),
+      registry: this.registry,
+      socketSource: {
+        // Rebuilt by a reload: always the current one.
+        upsert: (raw) => this.socketSource.upsert(raw),
+        remove: (id) => this.socketSource.remove(id),
+      },
+      sources: () => this.sources,
+      runNow: (id) => manualRun({ redis: this.redis, keys: this.keys, clock: this.clock, config: this.opts.config }, id),
+      lease: this.lease,
+      facts: {
+        startedAt: this.startedAt,
+        socket: () => this.opts.config.daemon.socket,
+        loop: this.loop,
+        health: () => [...this.health.values()],
+      },
+    };
+  }
+
   /** Requests a reconcile through the loop; failures are logged by the loop and retried. */
-  reconcile(req: ReconcileRequest): Promise<ReconcileResult> {
+  private reconcile(req: ReconcileRequest): Promise<ReconcileResult> {
     const p = this.loop.request(req);
     p.catch(() => {});
     return p;
   }
 
+  /** After every reconcile: each source's health (a change of staleness is logged) and the run's summary, for `status`. */
   private async recordHealth(r: ReconcileResult): Promise<void> {
     const at = Date.now();
     const health = healthFromPlan(r.plan, at);
@@ -152,9 +199,9 @@ export class Daemon {
       if (prev && prev.stale !== h.stale) this.logger.warn({ source: h.source, stale: h.stale }, h.stale ? 'source is stale: nothing it owns will be deleted' : 'source recovered');
       this.health.set(h.source, h);
     }
-    const summary = { at, runId: r.runId, durationMs: r.durationMs, ...(r.applied ? { created: r.applied.created.length, updated: r.applied.updated.length, deleted: r.applied.deleted.length, conflicts: r.applied.conflicts.length } : {}), unchanged: r.plan.unchanged, errors: r.plan.errors.length };
-    await recordHealth(this.registry, health);
-    await this.redis.hset(this.keys.daemon, 'lastReconcile', JSON.stringify(summary));
+    const summary: ReconcileSummary = { at, runId: r.runId, durationMs: r.durationMs, ...(r.applied ? { created: r.applied.created.length, updated: r.applied.updated.length, deleted: r.applied.deleted.length, conflicts: r.applied.conflicts.length } : {}), unchanged: r.plan.unchanged, errors: r.plan.errors.length };
+    await this.registry.recordSourceHealth(health);
+    await this.registry.recordDaemonFacts({ lastReconcile: summary });
   }
 
   /** SIGHUP: re-read the config file and rebuild the sources (Redis and the socket stay). */
@@ -163,17 +210,14 @@ export class Daemon {
     for (const s of this.sources) await s.close();
     this.opts = { ...this.opts, config };
     this.buildSources();
-    for (const s of this.sources) {
-      await s.watch?.((change) => {
-        if (this.lease.isLeader) void this.reconcile({ sources: [change.source], scope: change.ids ?? [], reason: `${change.source} changed` });
-      });
-    }
+    await this.watchSources();
     if (this.lease.isLeader) await this.reconcile({ deep: true, reason: 'configuration reloaded' });
   }
 
   /**
    * Graceful stop: stop accepting on the socket, finish the reconcile or fire in flight,
-   * release the lease, remove the socket file.
+   * release the lease, remove the socket file. Parts that a failed start never built are
+   * skipped.
    */
   async stop(): Promise<void> {
     if (this.stopping) return;
@@ -187,4 +231,9 @@ export class Daemon {
     this.redis?.disconnect();
     this.logger.info('pyrq daemon stopped');
   }
+}
+
+/** The log reason of a source's change: which source, and the first few files or rows it names. */
+function changeReason(change: SourceChange): string {
+  return `${change.source} changed${change.origins ? `: ${change.origins.slice(0, 5).join(', ')}` : ''}`;
 }

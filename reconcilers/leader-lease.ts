@@ -12,7 +12,7 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../src/log.js';
-import { runScript } from '../src/redis/scripts.js';
+import { leaseCommand } from '../src/redis/commands/lease.js';
 
 export interface LeaseEvents {
   onAcquire(): void | Promise<void>;
@@ -76,9 +76,9 @@ export class LeaderLease {
     }
     const started = performance.now();
     try {
-      const [code, holder] = await runScript<[number, string, number]>(this.redis, 'lease', [this.key], [this.leader ? 'renew' : 'acquire', this.holderId, this.ttlMs]);
-      this.currentHolder = holder || null;
-      if (code === 1) {
+      const { held, holder } = await leaseCommand(this.redis, this.key, this.leader ? 'renew' : 'acquire', this.holderId, this.ttlMs);
+      this.currentHolder = holder;
+      if (held) {
         this.validUntil = started + this.ttlMs;
         if (!this.leader) {
           this.leader = true;
@@ -113,7 +113,7 @@ export class LeaderLease {
       this.leader = false;
       await this.events.onLose('shutting down');
       try {
-        await runScript(this.redis, 'lease', [this.key], ['release', this.holderId, 0]);
+        await leaseCommand(this.redis, this.key, 'release', this.holderId, 0);
       } catch {
         // Redis gone: the lease expires by itself.
       }

@@ -10,12 +10,12 @@ import { systemClock } from '../src/clock.js';
 import type { Logger } from '../src/log.js';
 import { attachObserved, diff } from '../src/plan/diff.js';
 import type { Plan } from '../src/plan/types.js';
-import type { ApplyResult, Registry } from '../src/registry/registry.js';
+import type { ApplyResult, RegistryPort } from '../src/registry/registry-port.js';
 import type { DesiredSchedule, Source, SourceSnapshot } from '../src/source.js';
 
 export interface ReconcileDeps {
   sources: readonly Source[];
-  registry: Registry;
+  registry: RegistryPort;
   clock?: Clock;
   logger?: Logger;
 }

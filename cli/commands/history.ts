@@ -1,7 +1,7 @@
 import { Args } from '@oclif/core';
 import { type HistoryRow, readHistory } from '../../src/dispatch/history.js';
 import { PyrqError } from '../../src/errors.js';
-import { Keys } from '../../src/redis/keys.js';
+import { Registry } from '../../src/registry/registry.js';
 import { BaseCommand } from '../base-command.js';
 import { countFlag, redisFlags } from '../flags.js';
 import { renderHistory } from '../render/history.js';
@@ -28,9 +28,9 @@ Exit codes: 0 shown (also when no run is recorded yet); 1 no such schedule, or a
     const cfg = this.loadSettings();
     const { args } = await this.parse(History);
     const redis = await this.openRedis();
-    const keys = new Keys(cfg.redis.prefix);
-    const runs = await readHistory(redis, keys, args.id, this.flags.count);
-    if (runs.length === 0 && !(await redis.hexists(keys.index, args.id))) {
+    const registry = new Registry(redis, cfg.redis.prefix);
+    const runs = await readHistory(redis, registry.keys, args.id, this.flags.count);
+    if (runs.length === 0 && !(await registry.has(args.id))) {
       throw new PyrqError('NOT_FOUND', `no schedule "${args.id}" in the registry (see pyrq status)`);
     }
     if (!this.jsonEnabled()) this.log(renderHistory(args.id, runs).join('\n'));

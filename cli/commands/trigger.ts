@@ -1,6 +1,6 @@
 import { Args } from '@oclif/core';
 import { systemClock } from '../../src/clock.js';
-import { type TriggerResult, triggerRun } from '../../src/dispatch/trigger.js';
+import { type ManualRunResult, manualRun } from '../../src/dispatch/manual-run.js';
 import { Keys } from '../../src/redis/keys.js';
 import { BaseCommand } from '../base-command.js';
 import { redisFlags } from '../flags.js';
@@ -19,11 +19,11 @@ Exit codes: 0 enqueued; 1 no such schedule, or any other error (a setting, Redis
   static override args = { id: Args.string({ description: 'Schedule id.', required: true }) };
   static override flags = { ...redisFlags };
 
-  async run(): Promise<TriggerResult> {
+  async run(): Promise<ManualRunResult> {
     const cfg = this.loadSettings();
     const { args } = await this.parse(Trigger);
     const redis = await this.openRedis();
-    const r = await triggerRun({ redis, keys: new Keys(cfg.redis.prefix), clock: systemClock, config: cfg }, args.id);
+    const r = await manualRun({ redis, keys: new Keys(cfg.redis.prefix), clock: systemClock, config: cfg }, args.id);
     if (!this.jsonEnabled()) this.log(`Enqueued ${r.jobId} on queue ${r.queue} (${r.function}) at ${r.enqueuedAt}.`);
     return r;
   }

@@ -6,7 +6,7 @@ import { canonicalStringify } from '../../src/canonical-json.js';
 import { planSummary } from '../../src/plan/render.js';
 import { describeTrigger } from '../../src/schedule/triggers/index.js';
 import type { Change, Plan } from '../../src/plan/types.js';
-import type { ApplyResult } from '../../src/registry/registry.js';
+import type { ApplyResult } from '../../src/registry/registry-port.js';
 import { formatSourceError } from '../../src/source.js';
 
 export function formatValue(v: unknown): string {

@@ -8,7 +8,7 @@ import { scheduledJobId } from '../rq/job-id.js';
 import { nextFireAfter } from '../schedule/next-fire.js';
 import { isOneShot } from '../schedule/triggers/index.js';
 import { planDue } from './catchup.js';
-import type { FireItem, FireOp } from './fire.js';
+import type { FireItem, FireOp } from '../redis/commands/fire-batch.js';
 import type { CachedSchedule } from './schedule-cache.js';
 
 /**

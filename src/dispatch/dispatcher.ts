@@ -22,9 +22,10 @@ import type { Logger } from '../log.js';
 import type { Keys } from '../redis/keys.js';
 import { buildDueItem } from './build-items.js';
 import { DEFAULT_GRACE_MS } from './catchup.js';
-import { type FireItem, type PreparedBatch, prepareBatch, sendBatch, yieldToIo } from './fire.js';
+import { type FireItem, type FireOutcome, type PreparedBatch, prepareFireBatch, sendFireBatch } from '../redis/commands/fire-batch.js';
+import { yieldToIo } from './fire.js';
 import { type LoadProblem, ScheduleCache } from './schedule-cache.js';
-import { absorbCodes, type FiredSchedule, type TickResult } from './tick-result.js';
+import { absorbOutcomes, type FiredSchedule, type TickResult } from './tick-result.js';
 import { WakeableSleep } from './wakeable-sleep.js';
 
 export interface DispatcherDeps {
@@ -288,11 +289,11 @@ export class Dispatcher {
       if (!c) continue;
       items.push(buildDueItem(id, c, expected, now, this.graceMs));
       if (items.length >= config.dispatch.batchSize) {
-        batches.push(prepareBatch(keys, items, opts));
+        batches.push(prepareFireBatch(keys, items, opts));
         items = [];
       }
     }
-    if (items.length > 0) batches.push(prepareBatch(keys, items, opts));
+    if (items.length > 0) batches.push(prepareFireBatch(keys, items, opts));
     return batches;
   }
 
@@ -301,18 +302,18 @@ export class Dispatcher {
    * n+1 overlaps Redis running batch n. Each is stamped with the time it is sent (never
    * before `now`). Lazily built batches are built one at a time between sends.
    */
-  private async send(batches: Iterable<PreparedBatch>, now: number): Promise<{ items: FireItem[]; codes: number[]; sentAt: number[] }> {
+  private async send(batches: Iterable<PreparedBatch>, now: number): Promise<{ items: FireItem[]; outcomes: FireOutcome[]; sentAt: number[] }> {
     const items: FireItem[] = [];
     const sentAt: number[] = [];
-    const pending: Promise<number[]>[] = [];
+    const pending: Promise<FireOutcome[]>[] = [];
     for (const b of batches) {
       const at = Math.max(now, this.deps.clock.now());
-      pending.push(sendBatch(this.deps.redis, b, at));
+      pending.push(sendFireBatch(this.deps.redis, b, at));
       items.push(...b.items);
       for (let i = 0; i < b.items.length; i++) sentAt.push(at);
       await yieldToIo();
     }
-    return { items, codes: (await Promise.all(pending)).flat(), sentAt };
+    return { items, outcomes: (await Promise.all(pending)).flat(), sentAt };
   }
 
   /** Like buildBatches, one batch at a time (built while the previous one runs in Redis). */
@@ -338,9 +339,9 @@ export class Dispatcher {
         await this.load(due, result.problems);
         batches = this.lazyBatches(due, now);
       }
-      const { items, codes, sentAt } = await this.send(batches, now);
-      const retry = absorbCodes(items, codes, result, byId, this.cache);
-      this.logFires(items, codes, sentAt);
+      const { items, outcomes, sentAt } = await this.send(batches, now);
+      const retry = absorbOutcomes(items, outcomes, result, byId, this.cache);
+      this.logFires(items, outcomes, sentAt);
       // A prepared round is always followed by a normal one: it picks up anything the
       // preparation did not see (normally nothing is due any more: one cheap read).
       if (!retry && !fromPrepared) break;
@@ -358,15 +359,15 @@ export class Dispatcher {
    * minus its occurrence, as in the run record). Written after the batches went out, so
    * logging never delays a fire.
    */
-  private logFires(items: readonly FireItem[], codes: readonly number[], sentAt: readonly number[]): void {
+  private logFires(items: readonly FireItem[], outcomes: readonly FireOutcome[], sentAt: readonly number[]): void {
     const log = this.deps.logger;
     if (!log || log.isLevelEnabled?.('info') === false) return;
     items.forEach((item, i) => {
-      const code = codes[i]!;
-      if (code <= 0) return;
+      const enqueued = outcomes[i]!;
+      if (typeof enqueued !== 'number' || enqueued === 0) return;
       const enqueues = item.ops.filter((op) => op.kind === 'enqueue');
       // When the script skipped some (overlap, duplicate), which ones is not known here.
-      if (code !== enqueues.length) return void log.info({ schedule: item.id, enqueued: code, planned: enqueues.length }, 'jobs enqueued');
+      if (enqueued !== enqueues.length) return void log.info({ schedule: item.id, enqueued, planned: enqueues.length }, 'jobs enqueued');
       for (const op of enqueues) log.info({ schedule: item.id, jobId: op.jobId, occurrence: new Date(op.occurrence).toISOString(), latenessMs: sentAt[i]! - op.occurrence }, 'job enqueued');
     });
   }

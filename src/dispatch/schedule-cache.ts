@@ -7,7 +7,9 @@
 import type { Redis } from 'ioredis';
 import type { Schedule } from '../model/schedule-schema.js';
 import type { TriggerSpec } from '../schedule/next-fire.js';
+import { pickTriggerSpec } from '../schedule/triggers/index.js';
 import type { Keys } from '../redis/keys.js';
+import { indexValueHash } from '../registry/index-value.js';
 import { parseStoredSpec } from '../registry/registry.js';
 import { type EncodedSchedule, type EncodeOptions, encodeSchedule } from '../rq/job-encoding.js';
 
@@ -19,12 +21,8 @@ import { type EncodedSchedule, type EncodeOptions, encodeSchedule } from '../rq/
 export type FiringSpec = TriggerSpec & Pick<Schedule, 'catchup' | 'startingDeadline' | 'function'>;
 
 function firingSpec(s: Schedule): FiringSpec {
-  const f: FiringSpec = { enabled: s.enabled, timezone: s.timezone, catchup: s.catchup, function: s.function };
-  if (s.cron !== undefined) f.cron = s.cron;
-  if (s.every !== undefined) f.every = s.every;
-  if (s.at !== undefined) f.at = s.at;
-  if (s.startAt !== undefined) f.startAt = s.startAt;
-  if (s.endAt !== undefined) f.endAt = s.endAt;
+  // The trigger's own fields come from the trigger table, so a new kind needs no change here.
+  const f: FiringSpec = { ...pickTriggerSpec(s), catchup: s.catchup, function: s.function };
   if (s.startingDeadline !== undefined) f.startingDeadline = s.startingDeadline;
   return f;
 }
@@ -101,7 +99,7 @@ export class ScheduleCache {
       const values = await this.redis.hmget(this.keys.index, ...batch);
       batch.forEach((id, j) => {
         const v = values[j];
-        const hash = v ? v.slice(0, v.indexOf('\t')) : null;
+        const hash = v ? indexValueHash(v) : null;
         if (hash !== this.entries.get(id)?.hash) this.entries.delete(id);
       });
     }

@@ -1,9 +1,9 @@
 /**
- * What a tick did, and how the fire script's item codes turn into it: counts per
+ * What a tick did, and how the fire script's item outcomes turn into it: counts per
  * schedule for the caller, and cache updates (a stale spec is dropped, an unknown
  * last job is forgotten) so the retry round re-reads exactly what changed.
  */
-import { FIRE_NOT_DUE, FIRE_STALE_OVERLAP, FIRE_STALE_SPEC, type FireItem } from './fire.js';
+import type { FireItem, FireOutcome } from '../redis/commands/fire-batch.js';
 import type { LoadProblem, ScheduleCache } from './schedule-cache.js';
 
 /** What one tick did for one schedule. */
@@ -27,17 +27,17 @@ export interface TickResult {
   durationMs: number;
 }
 
-/** Takes the script's codes into the tick result and the cache; true when some items must be retried. */
-export function absorbCodes(items: readonly FireItem[], codes: readonly number[], result: TickResult, byId: Map<string, FiredSchedule>, cache: ScheduleCache): boolean {
+/** Takes the script's outcomes into the tick result and the cache; true when some items must be retried. */
+export function absorbOutcomes(items: readonly FireItem[], outcomes: readonly FireOutcome[], result: TickResult, byId: Map<string, FiredSchedule>, cache: ScheduleCache): boolean {
   let retry = false;
   items.forEach((item, i) => {
-    const code = codes[i]!;
-    if (code === FIRE_STALE_SPEC) {
+    const outcome = outcomes[i]!;
+    if (outcome === 'stale-spec') {
       cache.invalidate(item.id);
       retry = true;
       return;
     }
-    if (code === FIRE_STALE_OVERLAP) {
+    if (outcome === 'stale-overlap') {
       cache.forgetLastJob(item.id);
       retry = true;
       return;
@@ -48,20 +48,21 @@ export function absorbCodes(items: readonly FireItem[], codes: readonly number[]
       if (op.kind === 'enqueue') jobIds.push(op.jobId);
       else skipped += op.count ?? 1; // an aggregate of missed cron occurrences counts once
     }
-    if (code === FIRE_NOT_DUE) {
+    if (outcome === 'not-due') {
       if (!byId.has(item.id)) byId.set(item.id, { id: item.id, result: 'not-due', enqueued: 0, jobIds, skipped: 0 });
       return;
     }
+    const enqueued = outcome;
     // Overlap and duplicate checks happen in the script: when not every planned job
     // was enqueued, which one is now the last job is not known here.
     if (item.forbid) {
-      if (code === jobIds.length && jobIds.length > 0) cache.setLastJob(item.id, jobIds[jobIds.length - 1]!);
-      else if (code !== jobIds.length) cache.forgetLastJob(item.id);
+      if (enqueued === jobIds.length && jobIds.length > 0) cache.setLastJob(item.id, jobIds[jobIds.length - 1]!);
+      else if (enqueued !== jobIds.length) cache.forgetLastJob(item.id);
     }
-    skipped += jobIds.length - code;
-    result.enqueued += code;
+    skipped += jobIds.length - enqueued;
+    result.enqueued += enqueued;
     result.skipped += skipped;
-    byId.set(item.id, { id: item.id, result: 'fired', enqueued: code, jobIds, skipped });
+    byId.set(item.id, { id: item.id, result: 'fired', enqueued, jobIds, skipped });
   });
   return retry;
 }

@@ -7,21 +7,23 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Command, type Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { PACKAGE_ROOT } from '../paths.js';
+import { sendWire } from './prebuilt-command.js';
 import { type RespArg, type RespCommand, encodeRespCommand } from './resp.js';
 
-// Scripts are added here as they are written; each name is a file in src/redis/lua/.
+// Each name is a script `src/redis/commands/<name>.lua` with its typed wrapper
+// `<name>.ts` beside it: the only module that knows the script's KEYS, ARGV and codes.
 export const SCRIPT_NAMES = ['apply-changes', 'fire-batch', 'lease'] as const;
 export type ScriptName = (typeof SCRIPT_NAMES)[number];
 
 const sources = new Map<string, string>();
 
-/** The text of a script in `src/redis/lua/`. */
+/** The text of a script in `src/redis/commands/`. */
 export function scriptSource(name: string): string {
   let s = sources.get(name);
   if (s === undefined) {
-    s = readFileSync(join(PACKAGE_ROOT, 'src', 'redis', 'lua', `${name}.lua`), 'utf8');
+    s = readFileSync(join(PACKAGE_ROOT, 'src', 'redis', 'commands', `${name}.lua`), 'utf8');
     sources.set(name, s);
   }
   return s;
@@ -58,21 +60,6 @@ export function prebuildScriptCall(name: ScriptName, keys: readonly string[], ar
   return { ...encodeRespCommand(parts), name, argv: (i) => base + i };
 }
 
-/** An ioredis command whose bytes on the wire were built beforehand. */
-class PrebuiltCommand extends Command {
-  constructor(
-    private readonly wire: Buffer,
-    sha: string,
-  ) {
-    // The args are only what ioredis shows in debug output; toWritable sends `wire`.
-    super('evalsha', [sha, '…prebuilt'], { replyEncoding: 'utf8' });
-  }
-
-  override toWritable(): Buffer {
-    return this.wire;
-  }
-}
-
 /** Makes sure Redis knows script `name` (one SCRIPT LOAD), so that prebuilt calls sent in a row find it. */
 export async function ensureScript(redis: Redis, name: ScriptName): Promise<void> {
   const [known] = (await redis.script('EXISTS', scriptSha(name))) as number[];
@@ -87,10 +74,10 @@ export async function ensureScript(redis: Redis, name: ScriptName): Promise<void
 export async function sendPrebuiltScript<T = unknown>(redis: Redis, call: PrebuiltScriptCall): Promise<T> {
   const sha = scriptSha(call.name);
   try {
-    return (await redis.sendCommand(new PrebuiltCommand(call.wire, sha))) as T;
+    return await sendWire<T>(redis, call.wire, 'evalsha', [sha]);
   } catch (e) {
     if (!(e instanceof Error) || !e.message.startsWith('NOSCRIPT')) throw e;
     await redis.script('LOAD', scriptSource(call.name));
-    return (await redis.sendCommand(new PrebuiltCommand(call.wire, sha))) as T;
+    return sendWire<T>(redis, call.wire, 'evalsha', [sha]);
   }
 }

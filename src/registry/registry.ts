@@ -1,17 +1,22 @@
 /**
- * The registry adapter: the applied state in Redis. Reads what is applied (shallow: the
- * index in one HGETALL; deep: every entry, to find drift) and applies plans in
- * batches of one Lua call each, pipelined. All key names come from `Keys`.
+ * The registry adapter (the Redis side of `RegistryPort`): the applied state in Redis.
+ * Reads what is applied (shallow: the index in one HGETALL; deep: every entry, to find
+ * drift), applies plans in batches of one `apply-changes` call each, pipelined, and
+ * owns the records `pyrq status` reads without a daemon (source health, daemon facts).
+ * All key names come from `Keys`.
  */
 import type { Redis } from 'ioredis';
-import { canonicalStringify, parseJson } from '../canonical-json.js';
+import { parseJson } from '../canonical-json.js';
 import { type Schedule, scheduleSchema } from '../model/schedule-schema.js';
 import { specHash, specHashOfText } from '../model/spec-hash.js';
 import type { ObservedEntry, Plan } from '../plan/types.js';
+import { type EntryOutcome, applyChanges, loadApplyChanges } from '../redis/commands/apply-changes.js';
 import { Keys } from '../redis/keys.js';
-import { ensureScript, prebuildScriptCall, sendPrebuiltScript } from '../redis/scripts.js';
 import { nextFireAfter } from '../schedule/next-fire.js';
 import { specTextMayBeOneShot } from '../schedule/triggers/index.js';
+import { type IndexValue, decodeIndexValue } from './index-value.js';
+import { applyResultOf, entryWriteOf } from './plan-writes.js';
+import type { ApplyResult, DaemonFacts, RegistryEntry, RegistryPort, SourceHealthRecord } from './registry-port.js';
 
 /** Changes per Lua call: big enough to amortise the round trip, small enough not to block Redis for long. */
 export const APPLY_BATCH = 500;
@@ -25,38 +30,6 @@ const CALLS_IN_FLIGHT = 10;
 /** Ids per pipelined read batch. */
 const READ_BATCH = 2000;
 
-export interface ApplyResult {
-  created: string[];
-  updated: string[];
-  deleted: string[];
-  /** Already in the wanted state (someone applied the same change first). */
-  noop: string[];
-  /** Changed by someone else since the plan was made: left alone; the next reconcile sees them. */
-  conflicts: string[];
-}
-
-/** A stored entry, as `status` and `history` show it. */
-export interface RegistryEntry {
-  id: string;
-  spec?: Schedule;
-  hash: string;
-  source: string;
-  origin: string;
-  createdAt?: number;
-  updatedAt?: number;
-  next: number | null;
-  /** The dispatcher's state fields (lastRunAt, lastOutcome, ...), as stored. */
-  state: Record<string, string>;
-}
-
-const INDEX_SEP = '\t';
-
-function parseIndexValue(v: string): { hash: string; source: string; origin: string } {
-  const a = v.indexOf(INDEX_SEP);
-  const b = v.indexOf(INDEX_SEP, a + 1);
-  return { hash: v.slice(0, a), source: v.slice(a + 1, b), origin: v.slice(b + 1) };
-}
-
 /** Parses a stored spec; returns undefined when it is not a valid normalised schedule. */
 export function parseStoredSpec(json: string | null | undefined): Schedule | undefined {
   if (!json) return undefined;
@@ -68,7 +41,26 @@ export function parseStoredSpec(json: string | null | undefined): Schedule | und
   }
 }
 
-export class Registry {
+/**
+ * An entry as `status` shows it, from its index value, the fields of its schedule HASH
+ * (spec, hash, owner, times, and the dispatcher's state) and its next fire time.
+ */
+export function registryEntryOf(id: string, idx: IndexValue, fields: Record<string, string>, next: number | null): RegistryEntry {
+  const { spec, hash, source, origin, createdAt, updatedAt, ...state } = fields;
+  return {
+    id,
+    spec: parseStoredSpec(spec),
+    hash: hash ?? idx.hash,
+    source: source ?? idx.source,
+    origin: origin ?? idx.origin,
+    createdAt: createdAt ? Number(createdAt) : undefined,
+    updatedAt: updatedAt ? Number(updatedAt) : undefined,
+    next,
+    state,
+  };
+}
+
+export class Registry implements RegistryPort {
   readonly keys: Keys;
 
   constructor(
@@ -82,7 +74,7 @@ export class Registry {
   async readIndex(): Promise<Map<string, ObservedEntry>> {
     const raw = await this.redis.hgetall(this.keys.index);
     const out = new Map<string, ObservedEntry>();
-    for (const [id, v] of Object.entries(raw)) out.set(id, parseIndexValue(v));
+    for (const [id, v] of Object.entries(raw)) out.set(id, decodeIndexValue(v));
     return out;
   }
 
@@ -93,7 +85,7 @@ export class Registry {
     const values = await this.redis.hmget(this.keys.index, ...ids);
     ids.forEach((id, i) => {
       const v = values[i];
-      if (v) out.set(id, parseIndexValue(v));
+      if (v) out.set(id, decodeIndexValue(v));
     });
     return out;
   }
@@ -157,46 +149,20 @@ export class Registry {
    * observed. Batches are pipelined, so 100,000 changes take a handful of round trips.
    */
   async applyPlan(plan: Plan, now: number): Promise<ApplyResult> {
-    const result: ApplyResult = { created: [], updated: [], deleted: [], noop: [], conflicts: [] };
     const changes = plan.changes;
-    if (changes.length === 0) return result;
-    // Each call is serialised by pyrq (resp.ts; half the cost of ioredis's generic path)
-    // and written at once, so calls are pipelined on the connection without a MULTI.
-    await ensureScript(this.redis, 'apply-changes');
-    const calls: Promise<number[]>[] = [];
+    if (changes.length === 0) return applyResultOf([], []);
+    await loadApplyChanges(this.redis);
+    const calls: Promise<EntryOutcome[]>[] = [];
     for (let i = 0; i < changes.length; i += APPLY_BATCH) {
       if (calls.length >= CALLS_IN_FLIGHT) await calls[calls.length - CALLS_IN_FLIGHT];
-      const batch = changes.slice(i, i + APPLY_BATCH);
-      const keys: string[] = [this.keys.index, this.keys.next];
-      const args: (string | number)[] = [now, this.keys.events];
-      for (const c of batch) {
-        keys.push(this.keys.schedule(c.id), this.keys.runs(c.id));
-        if (c.action === 'delete') {
-          args.push('del', c.id, c.beforeHash, '', '', '', '', '');
-          continue;
-        }
-        const spec = c.after!;
-        let next = '';
-        if (c.action === 'create' || c.triggerChanged) {
-          const t = nextFireAfter(spec, now);
-          next = t === null ? '-' : String(t);
-        }
-        args.push(c.repair ? 'fix' : 'put', c.id, c.beforeHash, c.afterHash!, c.source, c.origin, canonicalStringify(spec), next);
-      }
-      const sent = sendPrebuiltScript<number[]>(this.redis, prebuildScriptCall('apply-changes', keys, args));
-      sent.catch(() => undefined); // awaited below; an early failure must not go unhandled
-      calls.push(sent);
+      const writes = changes.slice(i, i + APPLY_BATCH).map((c) => entryWriteOf(c, now));
+      calls.push(applyChanges(this.redis, this.keys, { now, publish: true, writes }));
     }
-    let k = 0;
-    for (const codes of await Promise.all(calls)) {
-      for (const code of codes) {
-        const c = changes[k++]!;
-        if (code === 1) result[c.action === 'create' ? 'created' : c.action === 'update' ? 'updated' : 'deleted'].push(c.id);
-        else if (code === 0) result.noop.push(c.id);
-        else result.conflicts.push(c.id);
-      }
-    }
-    return result;
+    return applyResultOf(changes, (await Promise.all(calls)).flat());
+  }
+
+  async has(id: string): Promise<boolean> {
+    return (await this.redis.hexists(this.keys.index, id)) === 1;
   }
 
   /** Every entry with its spec, next fire time and dispatcher state (for `status`). */
@@ -213,23 +179,36 @@ export class Registry {
       }
       const res = (await p.exec()) ?? [];
       batch.forEach((id, j) => {
-        const h = (res[2 * j]?.[1] as Record<string, string>) ?? {};
         const score = res[2 * j + 1]?.[1] as string | null;
-        const { spec, hash, source, origin, createdAt, updatedAt, ...state } = h;
-        const idx = index.get(id)!;
-        out.push({
-          id,
-          spec: parseStoredSpec(spec),
-          hash: hash ?? idx.hash,
-          source: source ?? idx.source,
-          origin: origin ?? idx.origin,
-          createdAt: createdAt ? Number(createdAt) : undefined,
-          updatedAt: updatedAt ? Number(updatedAt) : undefined,
-          next: score == null ? null : Number(score),
-          state,
-        });
+        out.push(registryEntryOf(id, index.get(id)!, (res[2 * j]?.[1] as Record<string, string>) ?? {}, score == null ? null : Number(score)));
       });
     }
     return out;
+  }
+
+  async recordSourceHealth(health: readonly SourceHealthRecord[]): Promise<void> {
+    if (health.length === 0) return;
+    await this.redis.hset(this.keys.sourceHealth, ...health.flatMap((h) => [h.source, JSON.stringify(h)]));
+  }
+
+  async readSourceHealth(): Promise<SourceHealthRecord[]> {
+    return Object.values(await this.redis.hgetall(this.keys.sourceHealth)).map((v) => JSON.parse(v) as SourceHealthRecord);
+  }
+
+  async recordDaemonFacts(facts: DaemonFacts): Promise<void> {
+    const fields: string[] = [];
+    if (facts.leader !== undefined) fields.push('leader', facts.leader);
+    if (facts.leaderSince !== undefined) fields.push('leaderSince', String(facts.leaderSince));
+    if (facts.lastReconcile !== undefined) fields.push('lastReconcile', JSON.stringify(facts.lastReconcile));
+    if (fields.length > 0) await this.redis.hset(this.keys.daemon, ...fields);
+  }
+
+  async readDaemonFacts(): Promise<DaemonFacts> {
+    const [leader, leaderSince, lastReconcile] = await this.redis.hmget(this.keys.daemon, 'leader', 'leaderSince', 'lastReconcile');
+    const facts: DaemonFacts = {};
+    if (leader != null) facts.leader = leader;
+    if (leaderSince != null) facts.leaderSince = Number(leaderSince);
+    if (lastReconcile != null) facts.lastReconcile = JSON.parse(lastReconcile) as DaemonFacts['lastReconcile'];
+    return facts;
   }
 }

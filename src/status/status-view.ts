@@ -3,7 +3,7 @@
  * daemon's socket reply). Pure: the caller passes the entries and the time. The table
  * is `cli/render/status.ts`.
  */
-import type { RegistryEntry } from '../registry/registry.js';
+import type { RegistryEntry } from '../registry/registry-port.js';
 import { describeTrigger } from '../schedule/triggers/index.js';
 
 export interface StatusRow {

@@ -4,7 +4,7 @@ import { ManualClock } from '../../src/clock.js';
 import { Dispatcher } from '../../src/dispatch/dispatcher.js';
 import { readHistory } from '../../src/dispatch/history.js';
 import { ScheduleCache } from '../../src/dispatch/schedule-cache.js';
-import { triggerRun } from '../../src/dispatch/trigger.js';
+import { manualRun } from '../../src/dispatch/manual-run.js';
 import { specHash } from '../../src/model/spec-hash.js';
 import { Keys } from '../../src/redis/keys.js';
 import { encodeSchedule, jobHashFields } from '../../src/rq/job-encoding.js';
@@ -172,13 +172,13 @@ describe('dispatcher: firing due schedules', () => {
   it('pyrq trigger: one manual job now, recorded as manual; the schedule keeps its next fire time', async () => {
     await applySpecs(redis, [makeSpec({ id: 'report', cron: '0 7 * * 1' })], clock);
     const next = await redis.zscore(keys.next, 'report');
-    const r = await triggerRun({ redis, keys, clock, config: dispatchConfig() }, 'report');
+    const r = await manualRun({ redis, keys, clock, config: dispatchConfig() }, 'report');
     expect(r.jobId).toMatch(/^pyrq_report_manual-20260601T120000000Z-[0-9a-f]{8}$/);
     expect(await queue()).toEqual([r.jobId]);
     expect(await redis.zscore(keys.next, 'report')).toBe(next);
     const [h] = await readHistory(redis, keys, 'report', 1);
     expect(h).toMatchObject({ trigger: 'manual', outcome: 'enqueued', jobId: r.jobId, jobStatus: 'queued' });
-    await expect(triggerRun({ redis, keys, clock, config: dispatchConfig() }, 'nope')).rejects.toThrow(/no schedule "nope"/);
+    await expect(manualRun({ redis, keys, clock, config: dispatchConfig() }, 'nope')).rejects.toThrow(/no schedule "nope"/);
   });
 });
 

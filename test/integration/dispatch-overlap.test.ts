@@ -3,7 +3,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.js';
 import { Dispatcher } from '../../src/dispatch/dispatcher.js';
 import { readHistory } from '../../src/dispatch/history.js';
-import { triggerRun } from '../../src/dispatch/trigger.js';
+import { manualRun } from '../../src/dispatch/manual-run.js';
 import { Keys } from '../../src/redis/keys.js';
 import { type PrivateRedis, startRedis } from '../helpers/redis-server.js';
 import { burstWorker, taskCalls } from '../helpers/rq-worker.js';
@@ -78,7 +78,7 @@ describe('overlap policy', () => {
     await applySpecs(redis, [makeSpec({ id: 'o', every: 60, overlap: 'forbid' })], clock);
     const d = new Dispatcher({ redis, keys, clock, config: dispatchConfig() });
     await d.tickOnce(); // caches the schedule with no previous job
-    const manual = await triggerRun({ redis, keys, clock, config: dispatchConfig() }, 'o');
+    const manual = await manualRun({ redis, keys, clock, config: dispatchConfig() }, 'o');
     clock.set(T + M);
     expect((await d.tickOnce()).enqueued).toBe(0);
     const [last] = await readHistory(redis, keys, 'o', 1);

@@ -10,11 +10,13 @@ describe('the published package', () => {
   it('holds the CLI, the compiled code, the parse worker, every Lua script and the JSON Schema', () => {
     const out = execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: PACKAGE_ROOT, encoding: 'utf8' });
     const files = new Set((JSON.parse(out) as { files: { path: string }[] }[])[0]!.files.map((f) => f.path));
-    const lua = readdirSync(join(PACKAGE_ROOT, 'src', 'redis', 'lua')).filter((f) => f.endsWith('.lua'));
+    const lua = readdirSync(join(PACKAGE_ROOT, 'src', 'redis', 'commands')).filter((f) => f.endsWith('.lua'));
     expect(lua.length).toBeGreaterThanOrEqual(3);
-    for (const f of ['bin/run.js', 'dist/cli/commands/daemon.js', 'dist/sources/files/parse-worker.js', 'schema/schedule.schema.json', 'contrib/pyrq.service', ...lua.map((f) => `src/redis/lua/${f}`)]) {
+    for (const f of ['bin/run.js', 'dist/cli/commands/daemon.js', 'dist/sources/files/parse-worker.js', 'schema/schedule.schema.json', 'contrib/pyrq.service', ...lua.map((f) => `src/redis/commands/${f}`)]) {
       expect(files.has(f), f).toBe(true);
     }
     expect([...files].some((f) => f.startsWith('test/') || f.startsWith('fixtures/'))).toBe(false);
+    // Only the scripts are read from src/ (their typed wrappers run from dist/).
+    expect([...files].filter((f) => f.startsWith('src/') && !f.endsWith('.lua'))).toEqual([]);
   });
 });

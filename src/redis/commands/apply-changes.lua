@@ -2,7 +2,7 @@
   Applies a batch of planned changes to the registry, each one compare-and-set on the
   spec hash the plan observed, so a stale plan can never overwrite a newer change.
 
-  KEYS[1]  index HASH   (id -> "hash\tsource\torigin")
+  KEYS[1]  index HASH   (id -> "hash\tsource\torigin": src/registry/index-value.ts)
   KEYS[2]  next ZSET    (id -> next fire ms)
   KEYS[3+2i], KEYS[4+2i]  schedule HASH and runs LIST of entry i (i from 0)
 
@@ -19,7 +19,7 @@
     spec      normalised schedule JSON (put only)
     next      '' keep the stored next fire time, '-' remove it, else the new time (ms)
 
-  Returns one code per entry:
+  Returns one code per entry (named in apply-changes.ts, the only caller):
      1  applied
      0  nothing to do: already in the wanted state (applied twice, or deleted already)
     -1  conflict: the entry changed since the plan was made (stale plan); left alone

@@ -14,10 +14,11 @@ import { PyrqError } from '../errors.js';
 import type { Keys } from '../redis/keys.js';
 import { jobMeta } from '../rq/job-encoding.js';
 import { manualJobId } from '../rq/job-id.js';
-import { FIRE_STALE_SPEC, fireItems } from './fire.js';
+import { Registry } from '../registry/registry.js';
+import { fireItems } from './fire.js';
 import { ScheduleCache } from './schedule-cache.js';
 
-export interface TriggerResult {
+export interface ManualRunResult {
   id: string;
   jobId: string;
   queue: string;
@@ -25,7 +26,7 @@ export interface TriggerResult {
   enqueuedAt: string;
 }
 
-export interface TriggerDeps {
+export interface ManualRunDeps {
   redis: Redis;
   keys: Keys;
   clock: Clock;
@@ -33,18 +34,19 @@ export interface TriggerDeps {
 }
 
 /** Enqueues one manual run of schedule `id`. Throws NOT_FOUND when there is no such schedule. */
-export async function triggerRun(deps: TriggerDeps, id: string): Promise<TriggerResult> {
+export async function manualRun(deps: ManualRunDeps, id: string): Promise<ManualRunResult> {
   const { redis, keys, clock, config } = deps;
+  const registry = new Registry(redis, keys.prefix);
   const cache = new ScheduleCache(redis, keys, { frappeBenchId: config.frappe.benchId, frappeSite: config.frappe.site, frappeUser: config.frappe.user });
   // The spec can change between the read and the fire (the script then refuses): read again.
   for (let attempt = 0; attempt < 3; attempt++) {
-    if (!(await redis.hexists(keys.index, id))) throw new PyrqError('NOT_FOUND', `no schedule "${id}" in the registry (see pyrq status)`);
+    if (!(await registry.has(id))) throw new PyrqError('NOT_FOUND', `no schedule "${id}" in the registry (see pyrq status)`);
     const [problem] = await cache.load([id]);
     if (problem) throw new PyrqError('VALIDATION_FAILED', `schedule "${id}" cannot be run: ${problem.message}`);
     const c = cache.get(id)!;
     const now = clock.now();
     const jobId = manualJobId(id, now, randomBytes(4).toString('hex'));
-    const [code] = await fireItems(
+    const [outcome] = await fireItems(
       redis,
       keys,
       [
@@ -61,7 +63,7 @@ export async function triggerRun(deps: TriggerDeps, id: string): Promise<Trigger
       ],
       { historyLength: config.dispatch.historyLength, batchSize: 1, at: now, trigger: 'manual' },
     );
-    if (code === FIRE_STALE_SPEC) {
+    if (outcome === 'stale-spec') {
       cache.invalidate(id);
       continue;
     }

@@ -31,16 +31,21 @@
     then per op (oldest occurrence first), 5 values each:
       kind         'E' enqueue | 'S' skipped
       occurrence   ms
-      extra        JSON members added to the run record (',"until":..,"count":..') or ''
-      'E': jobId, meta      'S': outcome ('skipped:missed' | 'skipped:deadline'), ''
+      until        'S' of an aggregate of missed occurrences: up to this time (ms,
+                   exclusive); '' otherwise
+      'E': jobId, meta      'S': outcome ('skipped:missed' | 'skipped:deadline'),
+                                 count (how many the aggregate stands for; '' unknown)
 
   An enqueue op becomes:
     'skipped:overlap'   overlap = forbid and the previous job is queued or started
     'skipped:duplicate' the job key already exists (this occurrence was enqueued before)
     'enqueued'          HSET job (status queued), EXPIRE ttl, SADD rq:queues, RPUSH queue
   The job hash is the layout of jobHashFields() in src/rq/job-encoding.ts.
+  Every op is recorded in the runs LIST as a JSON object (cjson): occurrence, at,
+  latenessMs, trigger, outcome, and jobId | previousJobId | until, count as they apply
+  (the shape src/dispatch/run-record.ts reads back).
 
-  Returns one code per item:
+  Returns one code per item (named in fire-batch.ts, the only caller):
     n >= 0  applied; n jobs were enqueued
     -1      not due: the stored next fire time is not `expected` (fired by another
             dispatcher, or rescheduled by apply); nothing written
@@ -52,8 +57,6 @@ local histLen = tonumber(ARGV[1])
 local n = tonumber(ARGV[2])
 local at, rqAt, trigger = ARGV[3], ARGV[4], ARGV[5]
 local atNum = tonumber(at)
-local head = ',"at":' .. at .. ',"latenessMs":'
-local tail = ',"trigger":"' .. trigger .. '"'
 local queued = {}
 local k, a = 3, 6
 local out = {}
@@ -92,8 +95,12 @@ for i = 1, n do
     local ko = kOps
     for j = 0, nOps - 1 do
       local o = first + 5 * j
-      local occ, extra = ARGV[o + 1], ARGV[o + 2]
-      local outcome, member = ARGV[o + 3], ''
+      local occ = ARGV[o + 1]
+      local occNum = tonumber(occ)
+      -- Every field the record can have is named here, so the table is allocated at its
+      -- full size once (fields left nil are simply absent from the JSON).
+      local record = { occurrence = occNum, at = atNum, latenessMs = atNum - occNum, trigger = trigger, outcome = false, jobId = nil, previousJobId = nil }
+      local outcome = ARGV[o + 3]
       if ARGV[o] == 'E' then
         local jobId, jkey, qkey = ARGV[o + 3], KEYS[ko], KEYS[ko + 1]
         ko = ko + 2
@@ -103,9 +110,9 @@ for i = 1, n do
           busy = (st == 'queued' or st == 'started')
         end
         if busy then
-          outcome, member = 'skipped:overlap', ',"previousJobId":"' .. prevJob .. '"'
+          outcome, record.previousJobId = 'skipped:overlap', prevJob
         elseif redis.call('EXISTS', jkey) == 1 then
-          outcome, member = 'skipped:duplicate', ',"jobId":"' .. jobId .. '"'
+          outcome, record.jobId = 'skipped:duplicate', jobId
         else
           if not job then
             job = { 'data', ARGV[jf + 1], 'status', 'queued', 'origin', ARGV[jf], 'description', ARGV[jf + 2], 'timeout', ARGV[jf + 3] }
@@ -124,19 +131,23 @@ for i = 1, n do
             queued[qkey] = true
           end
           redis.call('RPUSH', qkey, jobId)
-          outcome, member = 'enqueued', ',"jobId":"' .. jobId .. '"'
+          outcome, record.jobId = 'enqueued', jobId
           enqueued = enqueued + 1
           prevJob, prevKey, lastJob = jobId, jkey, jobId
         end
+      else
+        -- `until` is a Lua keyword: the field is set by name.
+        if ARGV[o + 2] ~= '' then record['until'] = tonumber(ARGV[o + 2]) end
+        if ARGV[o + 4] ~= '' then record.count = tonumber(ARGV[o + 4]) end
       end
-      local late = tostring(atNum - tonumber(occ))
-      local len = redis.call('LPUSH', rkey, '{"occurrence":' .. occ .. head .. late .. tail .. extra .. ',"outcome":"' .. outcome .. '"' .. member .. '}')
+      record.outcome = outcome
+      local len = redis.call('LPUSH', rkey, cjson.encode(record))
       if len > histLen then redis.call('LTRIM', rkey, 0, histLen - 1) end
-      lastOcc, lastOutcome, lastLate = occ, outcome, late
+      lastOcc, lastOutcome, lastLate = occ, outcome, record.latenessMs
     end
     -- One write of the last-run state (and the done mark of a finished one-shot).
     local state = nil
-    if lastOcc then state = { 'lastRunAt', lastOcc, 'lastOutcome', lastOutcome, 'lastLatenessMs', lastLate } end
+    if lastOcc then state = { 'lastRunAt', lastOcc, 'lastOutcome', lastOutcome, 'lastLatenessMs', tostring(lastLate) } end
     if lastJob then state[#state + 1] = 'lastJobId'; state[#state + 1] = lastJob end
     if nextAt == 'done' then
       state = state or {}

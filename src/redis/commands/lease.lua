@@ -8,7 +8,7 @@
   ARGV[2]  holder id (host:pid:random)
   ARGV[3]  ttl in ms (acquire, renew)
 
-  Returns { code, holder, pttl }:
+  Returns { code, holder, pttl } (named in lease.ts, the only caller):
      1  this holder has the lease (acquired, renewed) or released it
      0  someone else holds it (holder and pttl say who and for how long)
 ]]

@@ -1,0 +1,38 @@
+/**
+ * A plan as entry writes, and the writes' outcomes as an apply result: the part of
+ * applying a plan that does not depend on where the registry lives, shared by the Redis
+ * adapter and the in-memory one. Pure (time is a parameter).
+ */
+import { canonicalStringify } from '../canonical-json.js';
+import type { Change } from '../plan/types.js';
+import type { EntryOutcome, EntryWrite, NextFireWrite } from '../redis/commands/apply-changes.js';
+import { nextFireAfter } from '../schedule/next-fire.js';
+import type { ApplyResult } from './registry-port.js';
+
+/**
+ * The compare-and-set that carries out `c` at `now`. A new entry, or one whose trigger
+ * changed, gets its next fire time computed here; any other update keeps the stored one
+ * (the dispatcher owns it between changes).
+ */
+export function entryWriteOf(c: Change, now: number): EntryWrite {
+  if (c.action === 'delete') return { op: 'del', id: c.id, expected: c.beforeHash };
+  const spec = c.after!;
+  let next: NextFireWrite = 'keep';
+  if (c.action === 'create' || c.triggerChanged) {
+    const t = nextFireAfter(spec, now);
+    next = t === null ? 'remove' : { set: t };
+  }
+  return { op: c.repair ? 'fix' : 'put', id: c.id, expected: c.beforeHash, hash: c.afterHash!, source: c.source, origin: c.origin, spec: canonicalStringify(spec), next };
+}
+
+/** Sorts the outcomes of `changes` (in order) into an apply result. */
+export function applyResultOf(changes: readonly Change[], outcomes: readonly EntryOutcome[]): ApplyResult {
+  const result: ApplyResult = { created: [], updated: [], deleted: [], noop: [], conflicts: [] };
+  changes.forEach((c, i) => {
+    const o = outcomes[i];
+    if (o === 'applied') result[c.action === 'create' ? 'created' : c.action === 'update' ? 'updated' : 'deleted'].push(c.id);
+    else if (o === 'noop') result.noop.push(c.id);
+    else result.conflicts.push(c.id);
+  });
+  return result;
+}

@@ -1,0 +1,95 @@
+/**
+ * The registry port: what the reconcile (`reconcileOnce`, the reconcile loop), the
+ * daemon and `pyrq status` need from the applied state. `Registry` (registry.ts) is the
+ * Redis adapter; test/helpers/memory-registry.ts is an in-memory one with the same
+ * compare-and-set semantics, so reconcile logic can be tested where Redis adds nothing
+ * (test/integration/registry-contract.test.ts holds the two to the same behaviour).
+ */
+import type { Schedule } from '../model/schedule-schema.js';
+import type { ObservedEntry, Plan } from '../plan/types.js';
+
+export interface ApplyResult {
+  created: string[];
+  updated: string[];
+  deleted: string[];
+  /** Already in the wanted state (someone applied the same change first). */
+  noop: string[];
+  /** Changed by someone else since the plan was made: left alone; the next reconcile sees them. */
+  conflicts: string[];
+}
+
+/** A stored entry, as `status` and `history` show it. */
+export interface RegistryEntry {
+  id: string;
+  spec?: Schedule;
+  hash: string;
+  source: string;
+  origin: string;
+  createdAt?: number;
+  updatedAt?: number;
+  next: number | null;
+  /** The dispatcher's state fields (lastRunAt, lastOutcome, ...), as stored. */
+  state: Record<string, string>;
+}
+
+/** One source's health as last recorded (by the daemon after a reconcile, or by `pyrq apply`). */
+export interface SourceHealthRecord {
+  source: string;
+  stale: boolean;
+  schedules: number;
+  held: number;
+  /** Formatted error lines, at most 50 (redacted by the sources that produced them). */
+  errors: string[];
+  /** When it was recorded (epoch ms). */
+  at: number;
+  /** Who recorded it when not the daemon, e.g. "pyrq apply". */
+  by?: string;
+}
+
+/** The summary of the daemon's last reconcile, as `pyrq status` shows it. */
+export interface ReconcileSummary {
+  at: number;
+  runId: string;
+  durationMs: number;
+  created?: number;
+  updated?: number;
+  deleted?: number;
+  conflicts?: number;
+  unchanged: number;
+  errors: number;
+}
+
+/** Facts about the running daemon(s), for `pyrq status` when no daemon answers. Absent: never recorded. */
+export interface DaemonFacts {
+  /** Holder id of the daemon that last became leader, and when (epoch ms). */
+  leader?: string;
+  leaderSince?: number;
+  lastReconcile?: ReconcileSummary;
+}
+
+export interface RegistryPort {
+  /** What is applied, from the index alone. */
+  readIndex(): Promise<Map<string, ObservedEntry>>;
+  /** Index entries of just these ids; ids not applied are absent. */
+  readIndexIds(ids: readonly string[]): Promise<Map<string, ObservedEntry>>;
+  /** True when an entry with this id is applied. */
+  has(id: string): Promise<boolean>;
+  /** The stored specs of `ids`; ids whose spec is missing or invalid are absent. */
+  readSpecs(ids: readonly string[]): Promise<Map<string, Schedule>>;
+  /**
+   * Every entry, checked against what pyrq wrote: an entry altered or lost outside pyrq
+   * is marked `drift` (and carries its spec when it has a readable one), so the plan
+   * rewrites it. One-shot entries always carry their spec.
+   */
+  readDeep(now: number): Promise<Map<string, ObservedEntry>>;
+  /** Applies exactly `plan`, each change a compare-and-set on the hash the plan observed. */
+  applyPlan(plan: Plan, now: number): Promise<ApplyResult>;
+  /** Entries with spec, next fire time and dispatcher state: these ids, or all sorted by id. */
+  readEntries(ids?: readonly string[]): Promise<RegistryEntry[]>;
+  /** Replaces the recorded health of these sources (others keep theirs). */
+  recordSourceHealth(health: readonly SourceHealthRecord[]): Promise<void>;
+  readSourceHealth(): Promise<SourceHealthRecord[]>;
+  /** Records the facts given (the others keep their values). */
+  recordDaemonFacts(facts: DaemonFacts): Promise<void>;
+  readDaemonFacts(): Promise<DaemonFacts>;
+}
