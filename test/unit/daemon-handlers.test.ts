@@ -116,7 +116,7 @@ describe('daemon request handlers (HandlerDeps)', () => {
     const { btu, loop } = setup();
     expect(await btu('ping', null)).toBe('pong');
     expect(await btu('create_task_schedule', null)).toBe("Request 'create_task_schedule' missing required argument 'request_content'");
-    expect(await btu('create_task_schedule', 'TS-1')).toBe('Error: pyrq has no MySQL source configured, so it cannot read Task Schedule TS-1.');
+    expect(await btu('create_task_schedule', 'TS-1')).toBe('Error: pyrq has no MySQL source configured (nor a PostgreSQL one), so it cannot read Task Schedule TS-1.');
     expect(await btu('frobnicate', 'x')).toBe("Client message has an unhandled 'request_type': frobnicate");
     await loop.stop();
   });
