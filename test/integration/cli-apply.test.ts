@@ -54,7 +54,9 @@ async function applied(): Promise<void> {
 
 const ids = async () => (await redis.hkeys('pyrq:index')).sort();
 
-describe('pyrq apply / diff on the shipped fixtures', () => {
+// Each test spawns the CLI up to six times, its own setup included: on a loaded two-core
+// machine a spawn took up to 15 s, so these get twice the default timeout.
+describe('pyrq apply / diff on the shipped fixtures', { timeout: 120_000 }, () => {
   it('creates every schedule on an empty registry', async () => {
     const r = await pyrq(['apply', '--json'], { env });
     expect(r.code).toBe(0);

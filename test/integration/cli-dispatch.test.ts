@@ -37,7 +37,9 @@ const compact = (ms: number) => new Date(ms).toISOString().replace(/[-:]/g, '').
 /** The heartbeat's first fire time (every 5 s) as the apply stored it. */
 const firstHeartbeat = async () => Number(await redis.zscore('pyrq:next', 'heartbeat'));
 
-describe('pyrq tick / trigger / history / next / status', () => {
+// Each test spawns the CLI up to six times, its own setup included: on a loaded two-core
+// machine a spawn took up to 15 s, so these get twice the default timeout.
+describe('pyrq tick / trigger / history / next / status', { timeout: 120_000 }, () => {
   it('tick --at fires what is due as of that time, once, by the catch-up policy', async () => {
     // An hour after the first heartbeat: 721 occurrences due, the last one exactly at `at`.
     const first = await firstHeartbeat();
