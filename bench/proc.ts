@@ -19,18 +19,35 @@ const CLK_TCK = 100;
 export interface CliRun {
   code: number | null;
   wallMs: number;
-  /** Peak resident set size of the process, MB. */
+  /** Peak resident set size of the process itself (VmHWM at exit), MB. */
   peakRssMb: number;
+  /**
+   * The figure earlier benches reported, for comparison in this release only: getrusage's
+   * ru_maxrss, which on Linux includes the bench's own peak at fork (wrong).
+   */
+  oldMethodPeakRssMb: number;
   stdout: string;
   stderr: string;
+}
+
+/** The last number in a file the preload wrote, KiB -> MB (NaN when it is missing). */
+function readKibAsMb(file: string): number {
+  try {
+    const mb = Number(readFileSync(file, 'utf8').trim().split('\n').pop()) / 1024;
+    rmSync(file);
+    return mb;
+  } catch {
+    return NaN; // the process died before its exit hook
+  }
 }
 
 /** Runs `pyrq <args>` in a new Node process, as a user would. */
 export async function runCli(args: string[], env: Record<string, string> = {}): Promise<CliRun> {
   const rssFile = join(tmpdir(), `pyrq-bench-rss-${process.pid}-${Date.now()}`);
+  const oldRssFile = `${rssFile}-rusage`;
   const started = performance.now();
   const proc = spawn(process.execPath, ['--import', PRELOAD, BIN, ...args], {
-    env: { ...process.env, PYRQ_CONFIG: '', ...env, PYRQ_MAX_RSS_FILE: rssFile },
+    env: { ...process.env, PYRQ_CONFIG: '', ...env, PYRQ_MAX_RSS_FILE: rssFile, PYRQ_MAX_RSS_RUSAGE_FILE: oldRssFile },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
@@ -39,14 +56,7 @@ export async function runCli(args: string[], env: Record<string, string> = {}): 
   proc.stderr!.on('data', (d) => (stderr += String(d)));
   const code = await new Promise<number | null>((resolve) => proc.on('exit', (c) => resolve(c)));
   const wallMs = performance.now() - started;
-  let peakRssMb = NaN;
-  try {
-    peakRssMb = Number(readFileSync(rssFile, 'utf8').trim()) / 1024;
-    rmSync(rssFile);
-  } catch {
-    // the process died before its exit hook
-  }
-  return { code, wallMs, peakRssMb, stdout, stderr };
+  return { code, wallMs, peakRssMb: readKibAsMb(rssFile), oldMethodPeakRssMb: readKibAsMb(oldRssFile), stdout, stderr };
 }
 
 /** utime + stime of a process, in ms of CPU. */

@@ -3,10 +3,9 @@ import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 import { createConnection } from 'mysql2/promise';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DEFAULT_CONTEXT, normalizeSchedule } from '../../src/model/normalize.js';
-import { specHash } from '../../src/model/spec-hash.js';
 import { ROOT } from '../helpers/cli.js';
 import { type DaemonProcess, eventually, startDaemon } from '../helpers/daemon.js';
+import { appliedCount, desiredHashes, firedSince, killDuringApply, queuedOccurrences } from '../helpers/faults.js';
 import { startMariaDb } from '../helpers/private-mariadb.js';
 import { type PrivateRedis, startRedis } from '../helpers/redis-server.js';
 import { tmpDir } from '../helpers/tmp-dir.js';
@@ -43,16 +42,6 @@ async function daemon(name: string, args: string[] = [], extra = ''): Promise<Da
   return d;
 }
 
-/** Occurrences (ms) of one schedule's jobs in a queue, read from their deterministic ids. */
-async function occurrences(queue: string, scheduleId: string): Promise<{ all: number[]; ids: string[] }> {
-  const ids = (await redis.lrange(`rq:queue:${queue}`, 0, -1)).filter((j) => j.startsWith(`pyrq_${scheduleId.replace(/_/g, '__')}_2`));
-  const all = ids.map((j) => {
-    const m = /_(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(j)!;
-    return Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!);
-  });
-  return { all: all.sort((a, b) => a - b), ids };
-}
-
 function expectContiguous(occ: number[], periodMs: number, label: string): void {
   expect(occ.length, label).toBeGreaterThan(0);
   expect(new Set(occ).size, `${label}: no occurrence twice`).toBe(occ.length);
@@ -66,13 +55,7 @@ function writeSchedules(version: number): Map<string, string> {
   for (let i = 0; i < 3000; i++) list.push({ id: `bulk-${i}`, function: 'app.tasks.run', cron: `${i % 60} ${i % 24} * * *`, timezone: ['UTC', 'Europe/Berlin', 'America/New_York'][i % 3], kwargs: { version, i } });
   for (const id of FAST) list.push({ id, function: 'app.tasks.run', every: 1, catchup: 'all' });
   writeFileSync(join(schedules, 'bulk.json'), JSON.stringify(list));
-  const hashes = new Map<string, string>();
-  for (const raw of list) {
-    const r = normalizeSchedule(raw, DEFAULT_CONTEXT);
-    if (!r.ok) throw new Error('fixture invalid');
-    hashes.set(r.schedule.id, specHash(r.schedule));
-  }
-  return hashes;
+  return desiredHashes(list);
 }
 
 describe('kill -9 loop', () => {
@@ -82,45 +65,62 @@ describe('kill -9 loop', () => {
     let desired = writeSchedules(0);
     let seed = 7;
     const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const landed: number[] = [];
     for (let round = 0; round < 20; round++) {
-      // Every other round changes all 3000 schedules, so the daemon is killed mid-apply.
-      if (round % 2 === 1) desired = writeSchedules(round);
-      const d = await daemon(`k${round}`);
-      await new Promise((r) => setTimeout(r, 50 + Math.floor(random() * 1500)));
-      await d.stop('SIGKILL');
-      daemons.splice(daemons.indexOf(d), 1);
+      if (round % 2 === 1) {
+        // Every other round changes all 3003 schedules, and the daemon is killed the
+        // moment the first of its changes reaches the index: mid-apply, checked.
+        desired = writeSchedules(round);
+        const { daemon: d, applied } = await killDuringApply(server, redis, () => daemon(`k${round}`), desired);
+        daemons.splice(daemons.indexOf(d), 1);
+        expect(applied, `round ${round}: killed mid-apply`).toBeGreaterThan(0);
+        expect(applied, `round ${round}: killed mid-apply`).toBeLessThan(desired.size);
+        landed.push(applied);
+      } else {
+        // The others are killed at a random moment of their leadership: finishing the
+        // apply left over, catching up missed occurrences, or firing.
+        const d = await daemon(`k${round}`);
+        await d.waitForLog((l) => l.msg === 'became leader', 15_000);
+        await new Promise((r) => setTimeout(r, 50 + Math.floor(random() * 1500)));
+        await d.stop('SIGKILL');
+        daemons.splice(daemons.indexOf(d), 1);
+      }
     }
+    console.info(`kill -9 landed mid-apply with ${landed.join(', ')} of ${desired.size} changes applied`);
     const final = await daemon('final');
-    await eventually(
-      async () => {
-        const index = await redis.hgetall('pyrq:index');
-        return Object.keys(index).length === desired.size && [...desired].every(([id, h]) => index[id]?.startsWith(`${h}\t`));
-      },
-      'registry equals the desired state',
-      30_000,
-    );
-    await new Promise((r) => setTimeout(r, 3000));
+    const led = await final.waitForLog((l) => l.msg === 'became leader', 15_000);
+    await eventually(async () => (await appliedCount(redis, desired)) === desired.size && (await redis.hlen('pyrq:index')) === desired.size, 'registry equals the desired state', 30_000);
+    // Firing resumed under the last leader, for every fast schedule.
+    const resumed = Math.ceil(Date.parse(String(led.time)) / 1000) * 1000;
+    for (const id of FAST) await firedSince(redis, 'default', id, resumed, 3);
     expect(await final.stop()).toBe(0);
     expect(await redis.zcard('pyrq:next')).toBe(desired.size);
     const queued = await redis.lrange('rq:queue:default', 0, -1);
     expect(new Set(queued).size, 'no job id twice in the queue').toBe(queued.length);
-    for (const id of FAST) expectContiguous((await occurrences('default', id)).all, 1000, id);
+    for (const id of FAST) expectContiguous(await queuedOccurrences(redis, 'default', id), 1000, id);
   }, 300_000);
 });
 
 describe('Redis restarted mid-run (with persistence)', () => {
-  it('no occurrence lost or doubled across a Redis restart', async () => {
+  it('no occurrence lost or doubled across a Redis restart, and firing resumes after it', async () => {
     server = await startRedis({ persistent: true });
     redis = server.client();
     writeFileSync(join(schedules, 'tick.json'), JSON.stringify({ id: 'tick', function: 'app.tasks.run', every: 1, catchup: 'all' }));
     const d = await daemon('r');
-    await eventually(async () => (await redis.llen('rq:queue:default')) >= 3, 'firing');
+    await firedSince(redis, 'default', 'tick', 0, 3);
+    const stopped = Date.now();
     await server.stop();
-    await new Promise((r) => setTimeout(r, 2500));
+    await new Promise((r) => setTimeout(r, 2500)); // the outage itself
     await server.restart();
-    await new Promise((r) => setTimeout(r, 4000));
+    const restarted = Date.now();
+    // Firing resumed: occurrences after the restart are queued (the daemon lost its lease
+    // during the outage and had to win it again)...
+    await firedSince(redis, 'default', 'tick', Math.ceil(restarted / 1000) * 1000, 3, 30_000);
     expect(await d.stop()).toBe(0);
-    expectContiguous((await occurrences('default', 'tick')).all, 1000, 'tick');
+    // ...and the ones due during the outage were caught up: no gap, nothing twice.
+    const occ = await queuedOccurrences(redis, 'default', 'tick');
+    expect(occ[0]!).toBeLessThan(stopped);
+    expectContiguous(occ, 1000, 'tick');
   }, 60_000);
 });
 

@@ -1,7 +1,7 @@
 import { cpSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ROOT, pyrq } from '../helpers/cli.js';
 import { type PrivateRedis, startRedis } from '../helpers/redis-server.js';
 import { tmpDir } from '../helpers/tmp-dir.js';
@@ -31,18 +31,32 @@ const FIXTURE_IDS = [
 beforeAll(async () => {
   server = await startRedis();
   redis = server.client();
+});
+afterAll(async () => {
+  await server.close();
+});
+// Every test gets an empty Redis and its own copy of the fixtures: none depends on what
+// another one applied or edited, so each passes alone (vitest -t).
+beforeEach(async () => {
+  await redis.flushall();
   dir = tmpDir();
   cpSync(join(ROOT, 'fixtures', 'schedules'), dir.path, { recursive: true });
   env = { PYRQ_REDIS_URL: server.url, PYRQ_DIR: dir.path, PYRQ_SOCKET: join(dir.path, 'no-daemon.sock'), PYRQ_CONFIG: undefined as unknown as string };
 });
-afterAll(async () => {
-  await server.close();
-  dir.cleanup();
-});
+afterEach(() => dir.cleanup());
+
+/** The fixtures applied, as the starting point of a test. */
+async function applied(): Promise<void> {
+  const r = await pyrq(['apply'], { env });
+  expect(r.code, r.stderr).toBe(0);
+  expect(await ids()).toEqual(FIXTURE_IDS);
+}
 
 const ids = async () => (await redis.hkeys('pyrq:index')).sort();
 
-describe('pyrq apply / diff on the shipped fixtures', () => {
+// Each test spawns the CLI up to six times, its own setup included: on a loaded two-core
+// machine a spawn took up to 15 s, so these get twice the default timeout.
+describe('pyrq apply / diff on the shipped fixtures', { timeout: 120_000 }, () => {
   it('creates every schedule on an empty registry', async () => {
     const r = await pyrq(['apply', '--json'], { env });
     expect(r.code).toBe(0);
@@ -51,6 +65,7 @@ describe('pyrq apply / diff on the shipped fixtures', () => {
   });
 
   it('a second apply prints no changes and exits 0; diff agrees', async () => {
+    await applied();
     const r = await pyrq(['apply'], { env });
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/Apply complete: 0 created, 0 updated, 0 deleted, 13 unchanged\./);
@@ -60,6 +75,7 @@ describe('pyrq apply / diff on the shipped fixtures', () => {
   });
 
   it('diff after editing one file shows exactly that change, exits 2, and changes nothing', async () => {
+    await applied();
     const file = join(dir.path, 'billing.toml');
     writeFileSync(file, readFileSync(file, 'utf8').replace('cron = "0 2 * * *"', 'cron = "15 2 * * *"'));
     const d = await pyrq(['diff'], { env });
@@ -77,6 +93,7 @@ describe('pyrq apply / diff on the shipped fixtures', () => {
   });
 
   it('deleting a file and applying deletes exactly its schedules', async () => {
+    await applied();
     rmSync(join(dir.path, 'reports.yaml'));
     const r = await pyrq(['apply', '--json'], { env });
     expect(r.code).toBe(0);
@@ -85,6 +102,7 @@ describe('pyrq apply / diff on the shipped fixtures', () => {
   });
 
   it('a file truncated mid-way deletes nothing and exits non-zero naming the file', async () => {
+    await applied();
     const file = join(dir.path, 'maintenance.json');
     truncateSync(file, Math.floor(readFileSync(file).length / 2));
     const before = await ids();
@@ -99,18 +117,19 @@ describe('pyrq apply / diff on the shipped fixtures', () => {
   });
 
   it('status lists every schedule with trigger, timezone, queue, enabled, next fire time and source', async () => {
+    await applied();
     const r = await pyrq(['status', '--json'], { env });
     expect(r.code).toBe(0);
     const rows = r.json().schedules as Record<string, unknown>[];
     const nightly = rows.find((x) => x.id === 'nightly-invoices')!;
-    expect(nightly).toMatchObject({ cron: '15 2 * * *', timezone: 'Europe/Berlin', queue: 'billing', enabled: true, source: 'files', origin: 'billing.toml' });
+    expect(nightly).toMatchObject({ cron: '0 2 * * *', timezone: 'Europe/Berlin', queue: 'billing', enabled: true, source: 'files', origin: 'billing.toml' });
     expect(Date.parse(nightly.next as string)).toBeGreaterThan(Date.now());
     expect(nightly.nextRelative).toMatch(/^in /);
     expect(rows.find((x) => x.id === 'legacy-export')).toMatchObject({ enabled: false, next: null, nextRelative: 'disabled' });
     const text = await pyrq(['status'], { env });
     expect(text.stdout).toMatch(/^No daemon answered; from Redis/);
     expect(text.stdout).toMatch(/^ID\s+TRIGGER\s+QUEUE\s+ENABLED\s+NEXT/m);
-    expect(text.stdout).toMatch(/nightly-invoices\s+cron "15 2 \* \* \*" \(Europe\/Berlin\)\s+billing\s+yes\s+\S+Z\s+in /);
+    expect(text.stdout).toMatch(/nightly-invoices\s+cron "0 2 \* \* \*" \(Europe\/Berlin\)\s+billing\s+yes\s+\S+Z\s+in /);
   });
 });
 

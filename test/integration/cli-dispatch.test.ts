@@ -1,7 +1,7 @@
 import { cpSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ROOT, pyrq } from '../helpers/cli.js';
 import { type PrivateRedis, startRedis } from '../helpers/redis-server.js';
 import { tmpDir } from '../helpers/tmp-dir.js';
@@ -18,28 +18,42 @@ beforeAll(async () => {
   dir = tmpDir();
   cpSync(join(ROOT, 'fixtures', 'schedules'), dir.path, { recursive: true });
   env = { PYRQ_REDIS_URL: server.url, PYRQ_DIR: dir.path, PYRQ_CONFIG: undefined, PYRQ_SOCKET: join(dir.path, 'no-daemon.sock') };
-  const applied = await pyrq(['apply'], { env });
-  expect(applied.code, applied.stderr).toBe(0);
 });
 afterAll(async () => {
   await server.close();
   dir.cleanup();
 });
+// Every test starts from the fixtures freshly applied to an empty Redis: none depends on
+// what another one fired, so each passes alone (vitest -t) and one failure stays one.
+beforeEach(async () => {
+  await redis.flushall();
+  const applied = await pyrq(['apply'], { env });
+  expect(applied.code, applied.stderr).toBe(0);
+});
 
-describe('pyrq tick / trigger / history / next / status', () => {
-  const at = new Date(Math.ceil(Date.now() / 5000) * 5000 + 3_600_000).toISOString(); // a heartbeat occurrence, an hour ahead
+/** `20260601T120000Z`: a job id's occurrence suffix (the layout of src/rq/job-id.ts, spelled out here). */
+const compact = (ms: number) => new Date(ms).toISOString().replace(/[-:]/g, '').replace('.000', '');
 
-  it('tick --at fires what is due as of that time, once', async () => {
+/** The heartbeat's first fire time (every 5 s) as the apply stored it. */
+const firstHeartbeat = async () => Number(await redis.zscore('pyrq:next', 'heartbeat'));
+
+// Each test spawns the CLI up to six times, its own setup included: on a loaded two-core
+// machine a spawn took up to 15 s, so these get twice the default timeout.
+describe('pyrq tick / trigger / history / next / status', { timeout: 120_000 }, () => {
+  it('tick --at fires what is due as of that time, once, by the catch-up policy', async () => {
+    // An hour after the first heartbeat: 721 occurrences due, the last one exactly at `at`.
+    const first = await firstHeartbeat();
+    const at = new Date(first + 3_600_000).toISOString();
     const r = await pyrq(['tick', '--at', at, '--json'], { env });
     expect(r.code, r.stderr).toBe(0);
     const out = r.json();
     expect(out.now).toBe(at);
     const hb = out.schedules.find((s: { id: string }) => s.id === 'heartbeat');
-    // catchup "skip": the hour of missed heartbeats is skipped; the on-time ones fire.
-    expect(hb.enqueued).toBeGreaterThanOrEqual(1);
-    expect(hb.skipped).toBeGreaterThan(600);
-    expect(hb.jobIds.at(-1)).toBe(`pyrq_heartbeat_${at.replace(/[-:]/g, '').replace('.000', '')}`);
-    expect(await redis.lrange('rq:queue:default', 0, -1)).toEqual(expect.arrayContaining(hb.jobIds));
+    // catchup "skip": the two occurrences within the 5 s grace (at - 5 s, at) fire; the
+    // other 719 of the hour are recorded as skipped. ("all" would fire the newest 100.)
+    expect(hb).toMatchObject({ result: 'fired', enqueued: 2, skipped: 719 });
+    expect(hb.jobIds).toEqual([`pyrq_heartbeat_${compact(first + 3_595_000)}`, `pyrq_heartbeat_${compact(first + 3_600_000)}`]);
+    expect((await redis.lrange('rq:queue:default', 0, -1)).filter((j) => j.startsWith('pyrq_heartbeat_'))).toEqual(hb.jobIds);
 
     const again = await pyrq(['tick', '--at', at], { env });
     expect(again.code).toBe(0);
@@ -96,10 +110,14 @@ describe('pyrq tick / trigger / history / next / status', () => {
   });
 
   it('status shows last run, outcome and lateness', async () => {
+    const first = await firstHeartbeat();
+    const at = new Date(first).toISOString();
+    expect((await pyrq(['tick', '--at', at], { env })).code).toBe(0);
+    expect((await pyrq(['trigger', 'weekly-report'], { env })).code).toBe(0);
     const r = await pyrq(['status', 'heartbeat', 'weekly-report', '--no-daemon', '--json'], { env });
     expect(r.code, r.stderr).toBe(0);
     const rows = r.json().schedules;
-    expect(rows.find((x: { id: string }) => x.id === 'heartbeat')).toMatchObject({ lastRun: at, lastOutcome: 'enqueued' });
+    expect(rows.find((x: { id: string }) => x.id === 'heartbeat')).toMatchObject({ lastRun: at, lastOutcome: 'enqueued', lastLatenessMs: 0 });
     expect(rows.find((x: { id: string }) => x.id === 'weekly-report')).toMatchObject({ lastOutcome: 'enqueued', lastLatenessMs: 0 });
     const text = await pyrq(['status', '--no-daemon'], { env });
     expect(text.stdout).toMatch(/LAST RUN\s+LAST OUTCOME/);

@@ -1,7 +1,7 @@
-import { renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type DaemonProcess, eventually, startDaemon } from '../helpers/daemon.js';
 import { type PrivateRedis, startRedis } from '../helpers/redis-server.js';
 import { tmpDir } from '../helpers/tmp-dir.js';
@@ -10,7 +10,7 @@ import { tmpDir } from '../helpers/tmp-dir.js';
 let server: PrivateRedis;
 let redis: Redis;
 let dir: ReturnType<typeof tmpDir>;
-let daemon: DaemonProcess;
+let daemon: DaemonProcess | undefined;
 let schedules: string;
 
 const sched = (id: string, every: number) => JSON.stringify({ id, function: 'app.tasks.run', every });
@@ -22,33 +22,46 @@ const spec = async (id: string) => {
 beforeAll(async () => {
   server = await startRedis();
   redis = server.client();
+});
+afterAll(async () => server.close());
+// Every test gets an empty Redis, its own directory and its own daemon, started on the
+// files it needs: none depends on what another one did (each passes alone, vitest -t).
+beforeEach(async () => {
+  await redis.flushall();
   dir = tmpDir();
   schedules = join(dir.path, 'schedules');
-  rmSync(schedules, { recursive: true, force: true });
-  require('node:fs').mkdirSync(schedules);
-  writeFileSync(join(schedules, 'a.json'), sched('a', 60));
-  daemon = await startDaemon(['--dir', schedules, '--redis-url', server.url], { socket: join(dir.path, 'pyrq.sock') });
-  await eventually(async () => (await spec('a'))?.every === 60, 'initial reconcile');
+  mkdirSync(schedules);
 });
-
-afterAll(async () => {
+afterEach(async () => {
   await daemon?.stop();
-  await server.close();
+  daemon = undefined;
   dir.cleanup();
 });
 
+/** Writes `files` into the watched directory, starts the daemon and waits until it applied `ids`. */
+async function start(files: Record<string, string>, ids: string[]): Promise<DaemonProcess> {
+  for (const [name, text] of Object.entries(files)) writeFileSync(join(schedules, name), text);
+  daemon = await startDaemon(['--dir', schedules, '--redis-url', server.url], { socket: join(dir.path, 'pyrq.sock') });
+  // The first apply follows the watcher's start: once it is in, file events are seen.
+  await eventually(async () => (await redis.hlen('pyrq:index')) === ids.length && (await Promise.all(ids.map(spec))).every((s) => s !== null), `initial reconcile of ${ids.join(', ')}`);
+  return daemon;
+}
+
 describe('pyrq daemon with a watched directory', () => {
   it('a new file is applied', async () => {
+    await start({ 'a.json': sched('a', 60) }, ['a']);
     writeFileSync(join(schedules, 'b.yaml'), 'id: b\nfunction: app.tasks.run\ncron: "0 * * * *"\n');
     await eventually(async () => (await spec('b'))?.cron === '0 * * * *', 'b created');
   });
 
   it('an edit is applied', async () => {
+    await start({ 'a.json': sched('a', 60) }, ['a']);
     writeFileSync(join(schedules, 'a.json'), sched('a', 120));
     await eventually(async () => (await spec('a'))?.every === 120, 'a updated');
   });
 
   it('an editor-style atomic save (temp file renamed over the original) is one update, never a delete and re-create', async () => {
+    const daemon = await start({ 'a.json': sched('a', 120) }, ['a']);
     const created = await redis.hget('pyrq:schedule:a', 'createdAt');
     const deletesBefore = daemon.logs.filter((l) => l.msg === 'reconcile' && Number(l.deleted) > 0).length;
     writeFileSync(join(schedules, '.a.json.swp'), 'junk');
@@ -61,6 +74,7 @@ describe('pyrq daemon with a watched directory', () => {
   });
 
   it('a renamed file moves its schedules without losing them', async () => {
+    await start({ 'b.yaml': 'id: b\nfunction: app.tasks.run\ncron: "0 * * * *"\n' }, ['b']);
     const created = await redis.hget('pyrq:schedule:b', 'createdAt');
     renameSync(join(schedules, 'b.yaml'), join(schedules, 'renamed.yaml'));
     await eventually(async () => (await redis.hget('pyrq:schedule:b', 'origin')) === 'renamed.yaml', 'b moved');
@@ -68,6 +82,7 @@ describe('pyrq daemon with a watched directory', () => {
   });
 
   it('a broken file keeps its last good schedules, and its error shows in status until fixed', async () => {
+    const daemon = await start({ 'a.json': sched('a', 180) }, ['a']);
     writeFileSync(join(schedules, 'a.json'), '{"id": "a", "function": ');
     const status = await eventually(async () => {
       const r = await daemon.ask({ op: 'status' });
@@ -86,23 +101,27 @@ describe('pyrq daemon with a watched directory', () => {
   });
 
   it('a deleted file deletes its schedules', async () => {
+    await start({ 'a.json': sched('a', 60), 'renamed.yaml': 'id: b\nfunction: app.tasks.run\ncron: "0 * * * *"\n' }, ['a', 'b']);
     rmSync(join(schedules, 'renamed.yaml'));
     await eventually(async () => (await redis.hexists('pyrq:index', 'b')) === 0, 'b deleted');
     expect(await redis.hexists('pyrq:index', 'a')).toBe(1);
   });
 
   it('a removed directory deletes nothing; when it returns, changes made meanwhile apply', async () => {
+    const daemon = await start({ 'a.json': sched('a', 60) }, ['a']);
     rmSync(schedules, { recursive: true });
     await eventually(async () => daemon.logs.some((l) => String(l.msg).includes('schedules directory removed')), 'removal noticed');
-    await new Promise((r) => setTimeout(r, 500));
+    // A full reconcile now (not a wait) must still delete nothing: the source is stale.
+    await daemon.ask({ op: 'reconcile' });
     expect(await redis.hexists('pyrq:index', 'a')).toBe(1);
-    require('node:fs').mkdirSync(schedules);
+    mkdirSync(schedules);
     writeFileSync(join(schedules, 'c.json'), sched('c', 30));
     await eventually(async () => (await spec('c'))?.every === 30, 'c created after the directory returned', 8000);
     await eventually(async () => (await redis.hexists('pyrq:index', 'a')) === 0, 'a deleted (its file is gone)', 8000);
   });
 
   it('a deep re-sync repairs drift made by hand', async () => {
+    const daemon = await start({ 'c.json': sched('c', 30) }, ['c']);
     await redis.del('pyrq:schedule:c');
     await redis.zrem('pyrq:next', 'c');
     const r = await daemon.ask({ op: 'reconcile' });
@@ -112,9 +131,11 @@ describe('pyrq daemon with a watched directory', () => {
   });
 
   it('SIGTERM stops it gracefully: exit 0, socket removed, lease released', async () => {
+    const daemon = await start({ 'a.json': sched('a', 60) }, ['a']);
+    await eventually(async () => (await redis.get('pyrq:leader')) !== null, 'lease held');
     const code = await daemon.stop('SIGTERM');
     expect(code).toBe(0);
-    expect(require('node:fs').existsSync(daemon.socket)).toBe(false);
+    expect(existsSync(daemon.socket)).toBe(false);
     expect(await redis.get('pyrq:leader')).toBeNull();
   });
 });

@@ -4,7 +4,6 @@ import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Keys } from '../../src/redis/keys.js';
-import { scheduledJobId } from '../../src/rq/job-id.js';
 import { ROOT } from '../helpers/cli.js';
 import { type PrivateRedis, startRedis } from '../helpers/redis-server.js';
 import { applySpecs, makeSpec } from '../helpers/schedules.js';
@@ -51,7 +50,11 @@ describe('two dispatchers racing', () => {
     const [a, b] = await Promise.all([dispatcherProcess(SECONDS + 6), dispatcherProcess(SECONDS + 6)]);
 
     const queue = await redis.lrange('rq:queue:default', 0, -1);
-    const expected = ids.flatMap((id) => Array.from({ length: SECONDS }, (_, s) => scheduledJobId(id, start + s * 1000)));
+    // The expected ids spelled out (not derived with the function under test): schedule
+    // "race.7" at 2026-06-01T12:00:03Z is pyrq_race_o7_20260601T120003Z.
+    const compact = (ms: number) => new Date(ms).toISOString().replace(/[-:]/g, '').replace('.000', '');
+    const expected = Array.from({ length: SCHEDULES }, (_, i) => Array.from({ length: SECONDS }, (_, s) => `pyrq_race_o${i}_${compact(start + s * 1000)}`)).flat();
+    expect(expected).toHaveLength(SCHEDULES * SECONDS);
     expect(new Set(queue).size).toBe(queue.length); // no duplicates
     expect([...queue].sort()).toEqual([...expected].sort()); // no gaps, nothing else
     expect(a.enqueued + b.enqueued).toBe(SCHEDULES * SECONDS);

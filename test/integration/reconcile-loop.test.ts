@@ -18,18 +18,35 @@ beforeAll(async () => {
 });
 afterAll(async () => server.close());
 
-/** A source that counts its reads, can be slowed down, and can fail on demand. */
+/**
+ * A source that counts its reads, can be held mid-read (`hold()`: reads wait until
+ * `release()`, and `entered` resolves when one is waiting), and can fail on demand.
+ */
 class CountingSource implements Source {
   reads = 0;
   fresh = 0;
   failNext = 0;
-  delayMs = 0;
   ids = ['a'];
+  private gate: Promise<void> | null = null;
+  private open: () => void = () => undefined;
+  private signalEntered: () => void = () => undefined;
+  entered: Promise<void> = Promise.resolve();
   constructor(readonly name = 'files') {}
+  hold(): void {
+    this.gate = new Promise((r) => (this.open = r));
+    this.entered = new Promise((r) => (this.signalEntered = r));
+  }
+  release(): void {
+    this.gate = null;
+    this.open();
+  }
   async snapshot(opts: { fresh?: boolean } = {}): Promise<SourceSnapshot> {
     this.reads++;
     if (opts.fresh) this.fresh++;
-    if (this.delayMs) await new Promise((r) => setTimeout(r, this.delayMs));
+    if (this.gate) {
+      this.signalEntered();
+      await this.gate;
+    }
     if (this.failNext > 0) {
       this.failNext--;
       throw new Error('source exploded');
@@ -47,11 +64,13 @@ class CountingSource implements Source {
 describe('reconcile loop', () => {
   it('single-flight with a dirty bit: requests during a run cause exactly one more run', async () => {
     const src = new CountingSource();
-    src.delayMs = 100;
+    src.hold();
     const loop = new ReconcileLoop(() => ({ sources: [src], registry }));
     const first = loop.request({ reason: 'one' });
-    await new Promise((r) => setTimeout(r, 20)); // first run in flight
+    await src.entered; // the first run is in flight, reading the source
+    expect(loop.busy).toBe(true);
     const more = [loop.request({ reason: 'two' }), loop.request({ reason: 'three', deep: true }), loop.request({ reason: 'four' })];
+    src.release();
     await first;
     const results = await Promise.all(more);
     expect(src.reads).toBe(2);
@@ -88,12 +107,18 @@ describe('reconcile loop', () => {
 
   it('stop waits for the run in flight and refuses new requests', async () => {
     const src = new CountingSource();
-    src.delayMs = 150;
+    src.hold();
     const loop = new ReconcileLoop(() => ({ sources: [src], registry }));
     const p = loop.request({});
-    await new Promise((r) => setTimeout(r, 20));
-    await loop.stop();
-    await expect(p).resolves.toBeTruthy();
+    await src.entered; // the run is in flight
+    let stopped = false;
+    const stopping = loop.stop().then(() => (stopped = true));
     await expect(loop.request({})).rejects.toThrow(/stopped/);
+    await new Promise((r) => setImmediate(r));
+    expect(stopped).toBe(false); // still waiting for the run in flight
+    src.release();
+    await stopping;
+    await expect(p).resolves.toBeTruthy();
+    expect(src.reads).toBe(1);
   });
 });

@@ -3,8 +3,11 @@ import net from 'node:net';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { canonicalStringify } from '../../src/canonical-json.js';
+import { MAX_MESSAGE_BYTES } from '../../src/control/protocol.js';
 import { type DaemonProcess, eventually, startDaemon } from '../helpers/daemon.js';
 import { type PrivateRedis, startRedis } from '../helpers/redis-server.js';
+import { makeSpec } from '../helpers/schedules.js';
 import { tmpDir } from '../helpers/tmp-dir.js';
 import { rng } from '../../scripts/rng.js';
 
@@ -51,8 +54,45 @@ function hostile(): Buffer | string {
     case 8:
       return `${JSON.stringify({ op: 'upsert', schedule: { id: 'fz', function: 'a.b', every: 5, unknown: true } })}\n`;
     default:
-      return `{"__proto__": {"polluted": true}, "op": "ping"}\n\u0000\u00ff\uffff\n`;
+      // Would change what the daemon answers later if any of it reached Object.prototype
+      // there (see the checks at the end): a reqId on every reply, a queue or a disabled
+      // flag on every schedule that does not set one.
+      return pick([
+        `{"__proto__": {"polluted": true, "reqId": "polluted", "queue": "polluted", "enabled": false}, "op": "ping"}\n\u0000\u00ff\uffff\n`,
+        `{"constructor": {"prototype": {"reqId": "polluted", "queue": "polluted"}}, "op": "ping"}\n`,
+        `{"op": "upsert", "schedule": {"id": "bad id", "function": "a.b", "cron": "x", "__proto__": {"queue": "polluted", "reqId": "polluted"}, "kwargs": {"__proto__": {"reqId": "polluted"}}}}\n`,
+      ]);
   }
+}
+
+/**
+ * Sends `data` on a new connection and collects what the daemon answers until it closes
+ * the connection (or `timeoutMs` passes): the reply lines and whether the daemon closed.
+ */
+function exchange(data: Buffer | string, timeoutMs = 5000): Promise<{ replies: Record<string, unknown>[]; closedByDaemon: boolean }> {
+  return new Promise((resolve) => {
+    const s = net.createConnection(socket);
+    let text = '';
+    let closedByDaemon = false;
+    const finish = () => {
+      clearTimeout(guard);
+      s.destroy();
+      const replies = text
+        .split('\n')
+        .filter((l) => l.trim() !== '')
+        .map((l) => JSON.parse(l) as Record<string, unknown>);
+      resolve({ replies, closedByDaemon });
+    };
+    const guard = setTimeout(finish, timeoutMs);
+    s.setEncoding('utf8');
+    s.on('data', (d: string) => (text += d));
+    s.on('end', () => {
+      closedByDaemon = true;
+      finish();
+    });
+    s.on('error', () => undefined); // EPIPE/ECONNRESET while still writing after the daemon closed: expected
+    s.on('connect', () => s.write(data));
+  });
 }
 
 function send(data: Buffer | string, dripMs = 0): Promise<void> {
@@ -128,7 +168,8 @@ describe('socket fuzzing', () => {
         }
       }),
     );
-    // Oversized messages, with and without a newline, several at once.
+    // Oversized messages, with and without a newline, several at once (their replies are
+    // checked in the next test).
     await Promise.all([send(`{"op":"ping","x":"${'x'.repeat(1_200_000)}"}\n`), send('y'.repeat(2_000_000)), send(randomBytes(1_500_000))]);
     expect(sent).toBe(CONNECTIONS * PER_CONNECTION);
 
@@ -144,6 +185,43 @@ describe('socket fuzzing', () => {
     expect(times[2]).toBeLessThan(100);
     expect(daemon.proc.exitCode).toBeNull();
     expect(await registrySnapshot()).toBe(before);
-    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+
+    // Nothing reached Object.prototype in the daemon: a request without a reqId gets a
+    // reply without one (a polluted prototype would lend it "polluted")...
+    const ping = await exchange('{"op":"ping"}\n', 2000);
+    expect(ping.replies).toHaveLength(1);
+    expect(Object.keys(ping.replies[0]!).sort()).toEqual(['ok', 'result']);
+    expect(ping.replies[0]!.result).toMatchObject({ pong: true, pid: daemon.proc.pid });
+    // ...and a schedule pushed now is stored exactly as a clean process normalises it
+    // (a polluted prototype would lend it a queue or disable it).
+    const probe = { id: 'probe', function: 'app.tasks.run', every: 600 };
+    expect((await daemon.ask({ op: 'upsert', schedule: probe })).ok).toBe(true);
+    const stored = JSON.parse((await redis.hget('pyrq:schedule:probe', 'spec'))!);
+    expect(stored).toEqual(JSON.parse(canonicalStringify(makeSpec(probe))));
+    expect(stored).toMatchObject({ queue: 'default', enabled: true });
+    expect((await daemon.ask({ op: 'delete', id: 'probe' })).ok).toBe(true);
   }, 120_000);
+
+  it('the daemon enforces the 1 MiB request limit: a larger message gets TOO_LARGE and a closed connection', async () => {
+    const ping = (n: number) => {
+      // {"op":"ping","reqId":"xxx…"} of exactly n bytes before its newline
+      const head = '{"op":"ping","reqId":"';
+      return `${head}${'x'.repeat(n - head.length - 2)}"}`;
+    };
+    expect(Buffer.byteLength(ping(MAX_MESSAGE_BYTES))).toBe(MAX_MESSAGE_BYTES);
+    // At the limit: a valid request, answered (its reqId echoed), connection kept.
+    const at = await exchange(`${ping(MAX_MESSAGE_BYTES)}\n`, 1500);
+    expect(at.replies).toHaveLength(1);
+    expect(at.replies[0]).toMatchObject({ ok: true, result: { pong: true } });
+    expect(String(at.replies[0]!.reqId).length).toBe(MAX_MESSAGE_BYTES - 24);
+    expect(at.closedByDaemon).toBe(false);
+    // One byte over, with and without its newline, and far over without one (the BTU
+    // framing): refused as too large, never parsed, and the daemon closes the connection.
+    for (const msg of [`${ping(MAX_MESSAGE_BYTES + 1)}\n`, ping(MAX_MESSAGE_BYTES + 1), 'y'.repeat(2_000_000), `{"op":"ping","x":"${'x'.repeat(1_200_000)}"}\n`]) {
+      const r = await exchange(msg);
+      expect(r.replies, `a ${msg.length}-byte message`).toEqual([{ ok: false, error: { code: 'TOO_LARGE', message: `message over ${MAX_MESSAGE_BYTES} bytes` } }]);
+      expect(r.closedByDaemon, `a ${msg.length}-byte message`).toBe(true);
+    }
+    expect((await daemon.ask({ op: 'ping' })).ok).toBe(true);
+  });
 });

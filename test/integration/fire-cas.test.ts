@@ -1,0 +1,130 @@
+/**
+ * The compare-and-set at the heart of "one job per occurrence", tested head-on: the fire
+ * script called (through its adapter, fire.ts) with an item whose view is stale must
+ * write nothing at all. Deterministic: no second dispatcher, no timing; the state before
+ * and after is compared key by key (DUMP), so any write (a job, a queue push, a run
+ * record, the last-run state, the next fire time) fails the test.
+ *
+ * Every stale case is paired with the same item made current, which must fire: so "no
+ * change" cannot come from an item the script would have refused anyway.
+ */
+import type { Redis } from 'ioredis';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { ManualClock } from '../../src/clock.js';
+import { FIRE_NOT_DUE, FIRE_STALE_SPEC, type FireItem, fireItems } from '../../src/dispatch/fire.js';
+import type { Schedule } from '../../src/model/schedule-schema.js';
+import { specHash } from '../../src/model/spec-hash.js';
+import { Keys } from '../../src/redis/keys.js';
+import { encodeSchedule, jobMeta } from '../../src/rq/job-encoding.js';
+import { type PrivateRedis, startRedis } from '../helpers/redis-server.js';
+import { applySpecs, makeSpec } from '../helpers/schedules.js';
+
+let server: PrivateRedis;
+let redis: Redis;
+const keys = new Keys();
+const T = Date.parse('2026-06-01T12:00:00Z');
+const OCC = T + 60_000; // the first occurrence of an `every: 60` schedule applied at T
+const JOB = 'pyrq_cas_20260601T120100Z';
+const clock = new ManualClock(T);
+const opts = { historyLength: 50, batchSize: 500, at: OCC + 7, trigger: 'schedule' as const };
+
+beforeAll(async () => {
+  server = await startRedis();
+  redis = server.client();
+});
+afterAll(async () => server.close());
+beforeEach(async () => {
+  await redis.flushall();
+  clock.set(T);
+});
+
+/** Every key with its type, serialised value and whether it expires. */
+async function everything(): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const k of (await redis.keys('*')).sort()) {
+    const [dump, ttl] = await Promise.all([redis.dumpBuffer(k), redis.pttl(k)]);
+    out[k] = `${dump?.toString('base64')} ttl:${ttl > 0 ? 'yes' : ttl}`;
+  }
+  return out;
+}
+
+/** The item the dispatcher would build for `spec` at its first occurrence. */
+function item(spec: Schedule, over: Partial<FireItem> = {}): FireItem {
+  const hash = specHash(spec);
+  const enc = encodeSchedule(spec, hash);
+  const occ = OCC;
+  return {
+    id: spec.id,
+    expected: occ,
+    hash,
+    next: { set: occ + 60_000 },
+    forbid: false,
+    prevJobId: '',
+    job: enc,
+    ops: [{ kind: 'enqueue', occurrence: occ, jobId: `pyrq_${spec.id}_20260601T120100Z`, meta: jobMeta(enc, occ, 'schedule') }],
+    ...over,
+  };
+}
+
+describe('fire-batch.lua: a stale view writes nothing', () => {
+  const spec = makeSpec({ id: 'cas', every: 60 });
+
+  it('a stale expected next fire time (earlier, later, or a one-shot that is gone) is refused: no job, no run record, no change', async () => {
+    await applySpecs(redis, [spec], clock);
+    expect(await redis.zscore(keys.next, 'cas')).toBe(String(OCC));
+    const before = await everything();
+    // Earlier: another dispatcher already fired OCC - 60 s and moved on; later: the
+    // caller saw a next fire time the registry never had (a reschedule by apply).
+    for (const expected of [OCC - 60_000, OCC - 1, OCC + 1, OCC + 60_000]) {
+      expect(await fireItems(redis, keys, [item(spec, { expected })], opts), `expected ${expected - OCC} ms off`).toEqual([FIRE_NOT_DUE]);
+      expect(await everything(), `expected ${expected - OCC} ms off`).toEqual(before);
+    }
+    // Not in the fire set at all (ended, disabled, or fired as a one-shot meanwhile).
+    await redis.zrem(keys.next, 'cas');
+    const gone = await everything();
+    expect(await fireItems(redis, keys, [item(spec)], opts)).toEqual([FIRE_NOT_DUE]);
+    expect(await everything()).toEqual(gone);
+  });
+
+  it('the same item with the current next fire time fires once (the control for the case above)', async () => {
+    await applySpecs(redis, [spec], clock);
+    expect(await fireItems(redis, keys, [item(spec)], opts)).toEqual([1]);
+    expect(await redis.lrange('rq:queue:default', 0, -1)).toEqual([JOB]);
+    expect(await redis.hget(`rq:job:${JOB}`, 'status')).toBe('queued');
+    expect(await redis.llen(keys.runs('cas'))).toBe(1);
+    expect(await redis.zscore(keys.next, 'cas')).toBe(String(OCC + 60_000));
+    // Replaying the very same item is now stale in its turn: the next fire time moved.
+    const after = await everything();
+    expect(await fireItems(redis, keys, [item(spec)], opts)).toEqual([FIRE_NOT_DUE]);
+    expect(await everything()).toEqual(after);
+  });
+
+  it('a stale spec hash (the spec changed after the payload was encoded) is refused: no job, no run record, no change', async () => {
+    await applySpecs(redis, [spec], clock);
+    const edited = makeSpec({ id: 'cas', every: 60, kwargs: { v: 2 } });
+    await applySpecs(redis, [edited], clock);
+    expect(await redis.zscore(keys.next, 'cas')).toBe(String(OCC)); // same trigger: same next fire time
+    const before = await everything();
+    // The old payload, with the current next fire time: only the hash is stale.
+    expect(await fireItems(redis, keys, [item(spec)], opts)).toEqual([FIRE_STALE_SPEC]);
+    expect(await everything()).toEqual(before);
+    // A hash that never existed, too.
+    expect(await fireItems(redis, keys, [item(spec, { hash: '0'.repeat(64) })], opts)).toEqual([FIRE_STALE_SPEC]);
+    expect(await everything()).toEqual(before);
+    // Control: the payload of the current spec fires.
+    expect(await fireItems(redis, keys, [item(edited)], opts)).toEqual([1]);
+    expect(await redis.hget(`rq:job:${JOB}`, 'description')).toBe('pyrq_fixtures.tasks.echo(v=2)');
+  });
+
+  it('in one batch, a stale item changes nothing while the current one beside it fires', async () => {
+    const other = makeSpec({ id: 'other', every: 60 });
+    await applySpecs(redis, [spec, other], clock);
+    const casBefore = await redis.dumpBuffer(keys.schedule('cas'));
+    const codes = await fireItems(redis, keys, [item(spec, { expected: OCC - 60_000 }), item(other), item(spec, { hash: 'f'.repeat(64) })], opts);
+    expect(codes).toEqual([FIRE_NOT_DUE, 1, FIRE_STALE_SPEC]);
+    expect(await redis.lrange('rq:queue:default', 0, -1)).toEqual(['pyrq_other_20260601T120100Z']);
+    expect(await redis.exists(`rq:job:${JOB}`, keys.runs('cas'))).toBe(0);
+    expect(await redis.zscore(keys.next, 'cas')).toBe(String(OCC));
+    expect((await redis.dumpBuffer(keys.schedule('cas')))!.equals(casBefore!)).toBe(true);
+  });
+});
