@@ -11,7 +11,8 @@
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.js';
-import { FIRE_NOT_DUE, FIRE_STALE_SPEC, type FireItem, fireItems } from '../../src/dispatch/fire.js';
+import { fireItems } from '../../src/dispatch/fire.js';
+import type { FireItem } from '../../src/redis/commands/fire-batch.js';
 import type { Schedule } from '../../src/model/schedule-schema.js';
 import { specHash } from '../../src/model/spec-hash.js';
 import { Keys } from '../../src/redis/keys.js';
@@ -76,13 +77,13 @@ describe('fire-batch.lua: a stale view writes nothing', () => {
     // Earlier: another dispatcher already fired OCC - 60 s and moved on; later: the
     // caller saw a next fire time the registry never had (a reschedule by apply).
     for (const expected of [OCC - 60_000, OCC - 1, OCC + 1, OCC + 60_000]) {
-      expect(await fireItems(redis, keys, [item(spec, { expected })], opts), `expected ${expected - OCC} ms off`).toEqual([FIRE_NOT_DUE]);
+      expect(await fireItems(redis, keys, [item(spec, { expected })], opts), `expected ${expected - OCC} ms off`).toEqual(['not-due']);
       expect(await everything(), `expected ${expected - OCC} ms off`).toEqual(before);
     }
     // Not in the fire set at all (ended, disabled, or fired as a one-shot meanwhile).
     await redis.zrem(keys.next, 'cas');
     const gone = await everything();
-    expect(await fireItems(redis, keys, [item(spec)], opts)).toEqual([FIRE_NOT_DUE]);
+    expect(await fireItems(redis, keys, [item(spec)], opts)).toEqual(['not-due']);
     expect(await everything()).toEqual(gone);
   });
 
@@ -95,7 +96,7 @@ describe('fire-batch.lua: a stale view writes nothing', () => {
     expect(await redis.zscore(keys.next, 'cas')).toBe(String(OCC + 60_000));
     // Replaying the very same item is now stale in its turn: the next fire time moved.
     const after = await everything();
-    expect(await fireItems(redis, keys, [item(spec)], opts)).toEqual([FIRE_NOT_DUE]);
+    expect(await fireItems(redis, keys, [item(spec)], opts)).toEqual(['not-due']);
     expect(await everything()).toEqual(after);
   });
 
@@ -106,10 +107,10 @@ describe('fire-batch.lua: a stale view writes nothing', () => {
     expect(await redis.zscore(keys.next, 'cas')).toBe(String(OCC)); // same trigger: same next fire time
     const before = await everything();
     // The old payload, with the current next fire time: only the hash is stale.
-    expect(await fireItems(redis, keys, [item(spec)], opts)).toEqual([FIRE_STALE_SPEC]);
+    expect(await fireItems(redis, keys, [item(spec)], opts)).toEqual(['stale-spec']);
     expect(await everything()).toEqual(before);
     // A hash that never existed, too.
-    expect(await fireItems(redis, keys, [item(spec, { hash: '0'.repeat(64) })], opts)).toEqual([FIRE_STALE_SPEC]);
+    expect(await fireItems(redis, keys, [item(spec, { hash: '0'.repeat(64) })], opts)).toEqual(['stale-spec']);
     expect(await everything()).toEqual(before);
     // Control: the payload of the current spec fires.
     expect(await fireItems(redis, keys, [item(edited)], opts)).toEqual([1]);
@@ -121,7 +122,7 @@ describe('fire-batch.lua: a stale view writes nothing', () => {
     await applySpecs(redis, [spec, other], clock);
     const casBefore = await redis.dumpBuffer(keys.schedule('cas'));
     const codes = await fireItems(redis, keys, [item(spec, { expected: OCC - 60_000 }), item(other), item(spec, { hash: 'f'.repeat(64) })], opts);
-    expect(codes).toEqual([FIRE_NOT_DUE, 1, FIRE_STALE_SPEC]);
+    expect(codes).toEqual(['not-due', 1, 'stale-spec']);
     expect(await redis.lrange('rq:queue:default', 0, -1)).toEqual(['pyrq_other_20260601T120100Z']);
     expect(await redis.exists(`rq:job:${JOB}`, keys.runs('cas'))).toBe(0);
     expect(await redis.zscore(keys.next, 'cas')).toBe(String(OCC));
