@@ -14,7 +14,7 @@ import type { ManualRunResult } from '../src/dispatch/manual-run.js';
 import { PyrqError } from '../src/errors.js';
 import { issueText } from '../src/model/issues.js';
 import { planSummary } from '../src/plan/render.js';
-import type { RegistryPort, SourceHealthRecord } from '../src/registry/registry-port.js';
+import type { RegistryPort, SourceStatus } from '../src/registry/registry-port.js';
 import { formatSourceError, type Source } from '../src/source.js';
 import { statusRow } from '../src/status/status-view.js';
 import { SOCKET_SOURCE, type SocketSource } from '../sources/socket/socket-source.js';
@@ -43,7 +43,7 @@ export interface HandlerDeps {
     socket(): string;
     loop: Pick<ReconcileLoop, 'lastResult' | 'lastRunAt' | 'lastError'>;
     /** Health of each source after the last reconcile. */
-    health(): SourceHealthRecord[];
+    sourceStatus(): SourceStatus[];
   };
 }
 
@@ -82,7 +82,7 @@ export class DaemonHandlers {
   private async status(): Promise<unknown> {
     const now = this.d.clock.now();
     const entries = await this.d.registry.readEntries();
-    const { startedAt, socket, loop, health } = this.d.facts;
+    const { startedAt, socket, loop, sourceStatus } = this.d.facts;
     const last = loop.lastResult;
     return {
       daemon: {
@@ -94,7 +94,7 @@ export class DaemonHandlers {
         currentLeader: this.d.lease.currentHolder ?? null,
         socket: socket(),
       },
-      sources: health(),
+      sources: sourceStatus(),
       lastReconcile: last
         ? { at: loop.lastRunAt ? new Date(loop.lastRunAt).toISOString() : null, runId: last.runId, durationMs: last.durationMs, summary: planSummary(last.plan), errors: last.plan.errors.map(formatSourceError) }
         : null,

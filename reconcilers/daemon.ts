@@ -15,21 +15,21 @@ import type { Redis } from 'ioredis';
 import { type Clock, systemClock } from '../src/clock.js';
 import type { Config } from '../src/config/config.js';
 import { ControlServer } from '../src/control/server.js';
-import { Dispatcher } from '../src/dispatch/dispatcher.js';
+import { Dispatcher } from './dispatcher.js';
 import { manualRun } from '../src/dispatch/manual-run.js';
 import { redactText } from '../src/errors.js';
 import type { Logger } from '../src/log.js';
 import { createRedis } from '../src/redis/connect.js';
 import { Keys } from '../src/redis/keys.js';
 import { Registry } from '../src/registry/registry.js';
-import type { ReconcileSummary, SourceHealthRecord } from '../src/registry/registry-port.js';
+import type { ReconcileSummary, SourceStatus } from '../src/registry/registry-port.js';
 import type { Source, SourceChange } from '../src/source.js';
 import { SOCKET_SOURCE, type SocketSource } from '../sources/socket/socket-source.js';
 import { DaemonHandlers, type HandlerDeps } from './daemon-handlers.js';
 import { LeaderLease } from './leader-lease.js';
 import type { ReconcileResult } from './reconcile-once.js';
 import { type ReconcileRequest, ReconcileLoop } from './reconcile-loop.js';
-import { healthFromPlan } from './record-health.js';
+import { sourceStatusFromPlan } from './source-status.js';
 import { sourcesFromConfig } from './sources-from-config.js';
 
 export interface DaemonOptions {
@@ -50,7 +50,7 @@ export class Daemon {
   private dispatcher!: Dispatcher;
   private lease!: LeaderLease;
   private server!: ControlServer;
-  private readonly health = new Map<string, SourceHealthRecord>();
+  private readonly sourceStatus = new Map<string, SourceStatus>();
   private resyncTimer: NodeJS.Timeout | null = null;
   private readonly closers: (() => void)[] = [];
   private stopping = false;
@@ -178,7 +178,7 @@ export class Daemon {
         startedAt: this.startedAt,
         socket: () => this.opts.config.daemon.socket,
         loop: this.loop,
-        health: () => [...this.health.values()],
+        sourceStatus: () => [...this.sourceStatus.values()],
       },
     };
   }
@@ -190,17 +190,17 @@ export class Daemon {
     return p;
   }
 
-  /** After every reconcile: each source's health (a change of staleness is logged) and the run's summary, for `status`. */
+  /** After every reconcile: each source's status (a change of staleness is logged) and the run's summary, for `status`. */
   private async recordHealth(r: ReconcileResult): Promise<void> {
     const at = Date.now();
-    const health = healthFromPlan(r.plan, at);
-    for (const h of health) {
-      const prev = this.health.get(h.source);
+    const statuses = sourceStatusFromPlan(r.plan, at);
+    for (const h of statuses) {
+      const prev = this.sourceStatus.get(h.source);
       if (prev && prev.stale !== h.stale) this.logger.warn({ source: h.source, stale: h.stale }, h.stale ? 'source is stale: nothing it owns will be deleted' : 'source recovered');
-      this.health.set(h.source, h);
+      this.sourceStatus.set(h.source, h);
     }
     const summary: ReconcileSummary = { at, runId: r.runId, durationMs: r.durationMs, ...(r.applied ? { created: r.applied.created.length, updated: r.applied.updated.length, deleted: r.applied.deleted.length, conflicts: r.applied.conflicts.length } : {}), unchanged: r.plan.unchanged, errors: r.plan.errors.length };
-    await this.registry.recordSourceHealth(health);
+    await this.registry.recordSourceStatus(statuses);
     await this.registry.recordDaemonFacts({ lastReconcile: summary });
   }
 

@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { systemClock } from '../src/clock.js';
 import type { Config } from '../src/config/config.js';
-import { Dispatcher } from '../src/dispatch/dispatcher.js';
+import { Dispatcher } from '../reconcilers/dispatcher.js';
 import type { Logger } from '../src/log.js';
 import { DEFAULT_CONTEXT } from '../src/model/normalize.js';
 import { PACKAGE_ROOT } from '../src/paths.js';

@@ -2,7 +2,7 @@ import { Flags } from '@oclif/core';
 import { planSummary } from '../../src/plan/render.js';
 import type { Plan } from '../../src/plan/types.js';
 import type { ApplyResult } from '../../src/registry/registry-port.js';
-import { healthFromPlan } from '../../reconcilers/record-health.js';
+import { sourceStatusFromPlan } from '../../reconcilers/source-status.js';
 import { reconcileOnce } from '../../reconcilers/reconcile-once.js';
 import { sourcesFromConfig } from '../../reconcilers/sources-from-config.js';
 import { BaseCommand } from '../base-command.js';
@@ -40,7 +40,7 @@ Exit codes: 0 applied (or nothing to do); 1 errors in some input or entries chan
     const dryRun = this.flags['dry-run'];
     const { plan, applied } = await reconcileOnce({ sources, registry, logger: this.log_() }, { dryRun, deep: this.flags.deep });
     // So that `pyrq status` shows what this apply refused after it has exited.
-    if (applied) await registry.recordSourceHealth(healthFromPlan(plan, Date.now(), 'pyrq apply'));
+    if (applied) await registry.recordSourceStatus(sourceStatusFromPlan(plan, Date.now(), 'pyrq apply'));
     if (!this.jsonEnabled()) this.log((applied ? renderApply(plan, applied) : renderPlan(plan)).join('\n'));
     const failed = plan.errors.length > 0 || (applied?.conflicts.length ?? 0) > 0;
     process.exitCode = failed ? 1 : dryRun && plan.changes.length > 0 ? 2 : 0;

@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
 import { ManualClock, systemClock } from '../../src/clock.js';
-import { Dispatcher, type TickResult } from '../../src/dispatch/dispatcher.js';
+import { Dispatcher, type TickResult } from '../../reconcilers/dispatcher.js';
 import { PyrqError } from '../../src/errors.js';
 import { parseTimestamp } from '../../src/model/datetime.js';
 import { Keys } from '../../src/redis/keys.js';

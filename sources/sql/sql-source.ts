@@ -25,7 +25,7 @@ import type { PoolOptions, SqlDriver, SqlPool } from './driver.js';
 import type { ModeReader } from './mode-reader.js';
 import { SQL_MODES } from './modes.js';
 import { type ReadResult, toSnapshot } from './row-entry.js';
-import { SourceHealth } from './source-health.js';
+import { PollBackoff } from './poll-backoff.js';
 import { describeSqlTarget, resolveSqlTarget } from './sql-target.js';
 
 export interface SqlSourceOptions {
@@ -49,7 +49,7 @@ export class SqlSource implements Source {
   readonly mode: SqlSourceConfig['mode'];
   private readonly db: SqlPool;
   private readonly reader: ModeReader;
-  private readonly health: SourceHealth;
+  private readonly backoff: PollBackoff;
   private readonly pollMs: number;
   private readonly maxBackoffMs: number;
   private good?: GoodRead;
@@ -69,21 +69,21 @@ export class SqlSource implements Source {
     this.target = describeSqlTarget(driver, target);
     this.db = driver.connect(target, opts.reader);
     this.reader = SQL_MODES[config.mode]({ db: this.db, dialect: driver, config, ctx: opts.ctx, source: this.name, site: opts.site });
-    this.health = new SourceHealth(this.name, this.target, [target.password], opts.logger);
+    this.backoff = new PollBackoff(this.name, this.target, [target.password], opts.logger);
     this.pollMs = config.pollIntervalMs;
     this.maxBackoffMs = opts.maxBackoffMs ?? 60_000;
   }
 
   /** Whether the last read failed (the snapshot is then stale). */
   get stale(): boolean {
-    return this.health.failing;
+    return this.backoff.failing;
   }
 
   async snapshot(opts: { fresh?: boolean } = {}): Promise<SourceSnapshot> {
     const fresh = opts.fresh === true;
     const watching = this.onChange !== undefined;
     // While watching and failing, the poll is already retrying with backoff: answer at once.
-    if (fresh || !watching || (!this.health.failing && (!this.good || this.dirty))) await this.refresh(fresh);
+    if (fresh || !watching || (!this.backoff.failing && (!this.good || this.dirty))) await this.refresh(fresh);
     return this.current();
   }
 
@@ -101,7 +101,7 @@ export class SqlSource implements Source {
   async reloadIds(ids: readonly string[]): Promise<void> {
     if (ids.length === 0) return;
     if (this.inflight) await this.inflight;
-    if (!this.reader.canReadIds || !this.good || this.health.failing) return this.refresh(false);
+    if (!this.reader.canReadIds || !this.good || this.backoff.failing) return this.refresh(false);
     try {
       const got = await this.reader.readIds(ids);
       const entries = new Map(this.good.entries);
@@ -112,7 +112,7 @@ export class SqlSource implements Source {
       this.good = { entries, errors: this.good.errors };
     } catch (e) {
       this.reader.resetSchema();
-      this.health.fail(e, this.goodCount());
+      this.backoff.fail(e, this.goodCount());
     }
   }
 
@@ -125,7 +125,7 @@ export class SqlSource implements Source {
   }
 
   private current(): SourceSnapshot {
-    const f = this.health.failure;
+    const f = this.backoff.failure;
     if (!f) return toSnapshot(this.name, this.good ?? { entries: new Map(), errors: [] });
     const kept = this.good ? `the last good schedules (${this.goodCount()}) are kept` : 'no schedules have been read yet';
     const err: SourceError = {
@@ -150,10 +150,10 @@ export class SqlSource implements Source {
         this.good = { entries: r.entries, errors: r.errors };
         this.token = r.token;
         this.dirty = false;
-        this.health.ok();
+        this.backoff.ok();
       } catch (e) {
         this.reader.resetSchema();
-        this.health.fail(e, this.goodCount());
+        this.backoff.fail(e, this.goodCount());
       }
     })().finally(() => {
       this.inflight = undefined;
@@ -166,7 +166,7 @@ export class SqlSource implements Source {
     this.timer = setTimeout(() => {
       this.ticking = this.tick().finally(() => {
         this.ticking = undefined;
-        this.schedule(this.health.nextDelay(this.pollMs, this.maxBackoffMs));
+        this.schedule(this.backoff.nextDelay(this.pollMs, this.maxBackoffMs));
       });
     }, delayMs);
     // The poll alone must not keep a process alive (the daemon has its own handles).
@@ -175,11 +175,11 @@ export class SqlSource implements Source {
 
   /** One poll: compare the change token, or, while failing or before any read, retry the whole read. */
   private async tick(): Promise<void> {
-    const wasFailing = this.health.failing;
+    const wasFailing = this.backoff.failing;
     if (wasFailing || !this.good) {
       await this.refresh(false);
       // Recovered (or first read done): the reconciler applies what changed meanwhile.
-      if (!this.health.failing || !wasFailing) this.notify();
+      if (!this.backoff.failing || !wasFailing) this.notify();
       return;
     }
     try {
@@ -192,7 +192,7 @@ export class SqlSource implements Source {
     } catch (e) {
       this.reader.resetSchema();
       // Newly stale: a reconcile publishes the stale state (and deletes nothing).
-      if (this.health.fail(e, this.goodCount())) this.notify();
+      if (this.backoff.fail(e, this.goodCount())) this.notify();
     }
   }
 

@@ -2,7 +2,7 @@
  * The schedule model: the one schema that file, MySQL and socket input is checked
  * against. TypeScript types are derived from it (`ScheduleInput`, `Schedule`) and the
  * JSON Schema shipped in `schema/schedule.schema.json` is generated from it
- * (`write-json-schema.ts`), so the three can never drift apart.
+ * (`scripts/write-json-schema.ts`), so the three can never drift apart.
  *
  * Two shapes:
  * - `scheduleInputSchema`: what a person writes. Shapes and types only; the semantic

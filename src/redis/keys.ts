@@ -17,8 +17,8 @@ export class Keys {
   readonly leader: string;
   /** HASH id -> schedule JSON as pushed over the socket: the socket source's own store. */
   readonly socketStore: string;
-  /** HASH source name -> JSON health (stale, error, counts), written by the daemon for `status`. */
-  readonly sourceHealth: string;
+  /** HASH source name -> JSON source status (stale, errors, counts), written by the daemon for `status`. */
+  readonly sourceStatus: string;
   /** HASH field -> value: facts about the running daemon(s) (leader, last reconcile). */
   readonly daemon: string;
 
@@ -28,7 +28,7 @@ export class Keys {
     this.events = `${prefix}events`;
     this.leader = `${prefix}leader`;
     this.socketStore = `${prefix}source:socket`;
-    this.sourceHealth = `${prefix}sources`;
+    this.sourceStatus = `${prefix}sources`;
     this.daemon = `${prefix}daemon`;
   }
 

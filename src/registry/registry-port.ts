@@ -32,8 +32,8 @@ export interface RegistryEntry {
   state: Record<string, string>;
 }
 
-/** One source's health as last recorded (by the daemon after a reconcile, or by `pyrq apply`). */
-export interface SourceHealthRecord {
+/** One source's status as last recorded (by the daemon after a reconcile, or by `pyrq apply`). */
+export interface SourceStatus {
   source: string;
   stale: boolean;
   schedules: number;
@@ -86,9 +86,9 @@ export interface RegistryPort {
   applyPlan(plan: Plan, now: number): Promise<ApplyResult>;
   /** Entries with spec, next fire time and dispatcher state: these ids, or all sorted by id. */
   readEntries(ids?: readonly string[]): Promise<RegistryEntry[]>;
-  /** Replaces the recorded health of these sources (others keep theirs). */
-  recordSourceHealth(health: readonly SourceHealthRecord[]): Promise<void>;
-  readSourceHealth(): Promise<SourceHealthRecord[]>;
+  /** Replaces the recorded status of these sources (others keep theirs). */
+  recordSourceStatus(statuses: readonly SourceStatus[]): Promise<void>;
+  readSourceStatus(): Promise<SourceStatus[]>;
   /** Records the facts given (the others keep their values). */
   recordDaemonFacts(facts: DaemonFacts): Promise<void>;
   readDaemonFacts(): Promise<DaemonFacts>;

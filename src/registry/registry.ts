@@ -2,7 +2,7 @@
  * The registry adapter (the Redis side of `RegistryPort`): the applied state in Redis.
  * Reads what is applied (shallow: the index in one HGETALL; deep: every entry, to find
  * drift), applies plans in batches of one `apply-changes` call each, pipelined, and
- * owns the records `pyrq status` reads without a daemon (source health, daemon facts).
+ * owns the records `pyrq status` reads without a daemon (source status, daemon facts).
  * All key names come from `Keys`.
  */
 import type { Redis } from 'ioredis';
@@ -16,7 +16,7 @@ import { nextFireAfter } from '../schedule/next-fire.js';
 import { specTextMayBeOneShot } from '../schedule/triggers/index.js';
 import { type IndexValue, decodeIndexValue } from './index-value.js';
 import { applyResultOf, entryWriteOf } from './plan-writes.js';
-import type { ApplyResult, DaemonFacts, RegistryEntry, RegistryPort, SourceHealthRecord } from './registry-port.js';
+import type { ApplyResult, DaemonFacts, RegistryEntry, RegistryPort, SourceStatus } from './registry-port.js';
 
 /** Changes per Lua call: big enough to amortise the round trip, small enough not to block Redis for long. */
 export const APPLY_BATCH = 500;
@@ -186,13 +186,13 @@ export class Registry implements RegistryPort {
     return out;
   }
 
-  async recordSourceHealth(health: readonly SourceHealthRecord[]): Promise<void> {
-    if (health.length === 0) return;
-    await this.redis.hset(this.keys.sourceHealth, ...health.flatMap((h) => [h.source, JSON.stringify(h)]));
+  async recordSourceStatus(statuses: readonly SourceStatus[]): Promise<void> {
+    if (statuses.length === 0) return;
+    await this.redis.hset(this.keys.sourceStatus, ...statuses.flatMap((h) => [h.source, JSON.stringify(h)]));
   }
 
-  async readSourceHealth(): Promise<SourceHealthRecord[]> {
-    return Object.values(await this.redis.hgetall(this.keys.sourceHealth)).map((v) => JSON.parse(v) as SourceHealthRecord);
+  async readSourceStatus(): Promise<SourceStatus[]> {
+    return Object.values(await this.redis.hgetall(this.keys.sourceStatus)).map((v) => JSON.parse(v) as SourceStatus);
   }
 
   async recordDaemonFacts(facts: DaemonFacts): Promise<void> {

@@ -5,7 +5,7 @@
 import type { Redis } from 'ioredis';
 import { readLeaseHolder } from '../redis/commands/lease.js';
 import type { Registry } from '../registry/registry.js';
-import type { SourceHealthRecord } from '../registry/registry-port.js';
+import type { SourceStatus } from '../registry/registry-port.js';
 import { type StatusRow, statusRow } from './status-view.js';
 
 export interface StatusReport {
@@ -13,13 +13,13 @@ export interface StatusReport {
   daemon?: Record<string, unknown>;
   leader: string | null;
   /** `by`: who recorded it when not the daemon (`pyrq apply`). */
-  sources: SourceHealthRecord[];
+  sources: SourceStatus[];
   lastReconcile: Record<string, unknown> | null;
   schedules: StatusRow[];
 }
 
 export async function statusFromRedis(redis: Redis, registry: Registry, now: number, ids?: readonly string[]): Promise<StatusReport> {
-  const [entries, leader, sources, facts] = await Promise.all([registry.readEntries(ids), readLeaseHolder(redis, registry.keys.leader), registry.readSourceHealth(), registry.readDaemonFacts()]);
+  const [entries, leader, sources, facts] = await Promise.all([registry.readEntries(ids), readLeaseHolder(redis, registry.keys.leader), registry.readSourceStatus(), registry.readDaemonFacts()]);
   return {
     via: 'redis',
     leader,

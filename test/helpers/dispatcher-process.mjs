@@ -6,13 +6,13 @@
 import { existsSync } from 'node:fs';
 
 const dist = new URL('../../dist/src/', import.meta.url);
-if (!existsSync(new URL('dispatch/dispatcher.js', dist))) {
+if (!existsSync(new URL('../reconcilers/dispatcher.js', dist))) {
   console.error('dist/ is missing: run `npm run build` first');
   process.exit(2);
 }
 const [url, seconds] = process.argv.slice(2);
 const { Redis } = await import('ioredis');
-const { Dispatcher } = await import(new URL('dispatch/dispatcher.js', dist).href);
+const { Dispatcher } = await import(new URL('../reconcilers/dispatcher.js', dist).href);
 const { Keys } = await import(new URL('redis/keys.js', dist).href);
 const { systemClock } = await import(new URL('clock.js', dist).href);
 

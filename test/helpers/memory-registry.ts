@@ -17,7 +17,7 @@ import type { EntryOutcome, EntryWrite } from '../../src/redis/commands/apply-ch
 import { decodeIndexValue, encodeIndexValue, indexValueHash } from '../../src/registry/index-value.js';
 import { applyResultOf, entryWriteOf } from '../../src/registry/plan-writes.js';
 import { parseStoredSpec, registryEntryOf } from '../../src/registry/registry.js';
-import type { ApplyResult, DaemonFacts, RegistryEntry, RegistryPort, SourceHealthRecord } from '../../src/registry/registry-port.js';
+import type { ApplyResult, DaemonFacts, RegistryEntry, RegistryPort, SourceStatus } from '../../src/registry/registry-port.js';
 import { nextFireAfter } from '../../src/schedule/next-fire.js';
 
 export class MemoryRegistry implements RegistryPort {
@@ -127,12 +127,12 @@ export class MemoryRegistry implements RegistryPort {
   }
 
   // Stored as JSON text, as in Redis, so a caller's later change to a record it passed cannot leak in.
-  async recordSourceHealth(health: readonly SourceHealthRecord[]): Promise<void> {
+  async recordSourceStatus(health: readonly SourceStatus[]): Promise<void> {
     for (const h of health) this.health.set(h.source, JSON.stringify(h));
   }
 
-  async readSourceHealth(): Promise<SourceHealthRecord[]> {
-    return [...this.health.values()].map((v) => parseJson(v) as SourceHealthRecord);
+  async readSourceStatus(): Promise<SourceStatus[]> {
+    return [...this.health.values()].map((v) => parseJson(v) as SourceStatus);
   }
 
   async recordDaemonFacts(facts: DaemonFacts): Promise<void> {

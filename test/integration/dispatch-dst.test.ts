@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.js';
-import { Dispatcher } from '../../src/dispatch/dispatcher.js';
+import { Dispatcher } from '../../reconcilers/dispatcher.js';
 import { Keys } from '../../src/redis/keys.js';
 import { type PrivateRedis, startRedis } from '../helpers/redis-server.js';
 import { applySpecs, dispatchConfig, makeSpec } from '../helpers/schedules.js';

@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.js';
-import { Dispatcher } from '../../src/dispatch/dispatcher.js';
+import { Dispatcher } from '../../reconcilers/dispatcher.js';
 import { readHistory } from '../../src/dispatch/history.js';
 import { manualRun } from '../../src/dispatch/manual-run.js';
 import { Keys } from '../../src/redis/keys.js';

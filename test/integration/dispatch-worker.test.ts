@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.js';
-import { Dispatcher } from '../../src/dispatch/dispatcher.js';
+import { Dispatcher } from '../../reconcilers/dispatcher.js';
 import { readHistory } from '../../src/dispatch/history.js';
 import { DEFAULT_CONTEXT } from '../../src/model/normalize.js';
 import { Keys } from '../../src/redis/keys.js';

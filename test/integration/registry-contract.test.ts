@@ -176,11 +176,11 @@ describe.each(subjects)('registry contract: $name', ({ make }) => {
     await fresh();
     const files = { source: 'files', stale: false, schedules: 3, held: 0, errors: [], at: T0 };
     const mysql = { source: 'mysql', stale: true, schedules: 0, held: 2, errors: ['mysql: down'], at: T0, by: 'pyrq apply' };
-    expect(await s.registry.readSourceHealth()).toEqual([]);
-    await s.registry.recordSourceHealth([files, mysql]);
-    await s.registry.recordSourceHealth([{ ...files, schedules: 4, at: T0 + 1 }]);
-    await s.registry.recordSourceHealth([]);
-    const health = (await s.registry.readSourceHealth()).sort((x, y) => x.source.localeCompare(y.source));
+    expect(await s.registry.readSourceStatus()).toEqual([]);
+    await s.registry.recordSourceStatus([files, mysql]);
+    await s.registry.recordSourceStatus([{ ...files, schedules: 4, at: T0 + 1 }]);
+    await s.registry.recordSourceStatus([]);
+    const health = (await s.registry.readSourceStatus()).sort((x, y) => x.source.localeCompare(y.source));
     expect(health).toEqual([{ ...files, schedules: 4, at: T0 + 1 }, mysql]);
     expect(await s.registry.readDaemonFacts()).toEqual({});
     await s.registry.recordDaemonFacts({ leader: 'host:1:abc', leaderSince: T0 });

@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.js';
-import { Dispatcher } from '../../src/dispatch/dispatcher.js';
+import { Dispatcher } from '../../reconcilers/dispatcher.js';
 import { DEFAULT_CONTEXT } from '../../src/model/normalize.js';
 import { Keys } from '../../src/redis/keys.js';
 import { Registry } from '../../src/registry/registry.js';

@@ -60,7 +60,7 @@ function setup() {
       return { id, jobId: `manual-${id}`, queue: 'default', function: 'app.tasks.run', enqueuedAt: new Date(clock.now()).toISOString() };
     },
     lease,
-    facts: { startedAt: clock.now(), socket: () => '/run/pyrq.sock', loop, health: () => [{ source: 'files', stale: false, schedules: 1, held: 0, errors: [], at: clock.now() }] },
+    facts: { startedAt: clock.now(), socket: () => '/run/pyrq.sock', loop, sourceStatus: () => [{ source: 'files', stale: false, schedules: 1, held: 0, errors: [], at: clock.now() }] },
   };
   const handlers = new DaemonHandlers(deps);
   const ask = async (req: Omit<Extract<Request, { kind: 'native' }>, 'kind'>) => json(await handlers.handle({ kind: 'native', ...req }));

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { SqlSourceConfig } from '../../src/config/config.js';
 import { mysqlDriver } from '../../sources/sql/drivers/mysql.js';
 import { postgresDriver } from '../../sources/sql/drivers/postgres.js';
-import { SourceHealth } from '../../sources/sql/source-health.js';
+import { PollBackoff } from '../../sources/sql/poll-backoff.js';
 import { describeSqlTarget, resolveSqlTarget } from '../../sources/sql/sql-target.js';
 
 const cfg = (over: Partial<SqlSourceConfig>): SqlSourceConfig => ({ mode: 'btu', pollIntervalMs: 5000, ...over });
@@ -73,10 +73,10 @@ describe('resolveSqlTarget for PostgreSQL', () => {
   });
 });
 
-describe('SourceHealth', () => {
+describe('PollBackoff', () => {
   it('changes state once per kind of failure, backs off, and recovers', () => {
     let now = 1_000;
-    const h = new SourceHealth('mysql', 'mysql://u@h:1/d', ['hunter22'], undefined, () => now);
+    const h = new PollBackoff('mysql', 'mysql://u@h:1/d', ['hunter22'], undefined, () => now);
     expect(h.nextDelay(5000, 60_000)).toBe(5000);
     expect(h.fail(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }), 3)).toBe(true);
     expect(h.fail(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }), 3)).toBe(false);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { WakeableSleep } from '../../src/dispatch/wakeable-sleep.js';
+import { WakeableSleep } from '../../reconcilers/wakeable-sleep.js';
 
 describe('WakeableSleep', () => {
   it('a wake-up during a sleep ends it early', async () => {

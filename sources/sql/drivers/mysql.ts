@@ -73,15 +73,15 @@ class MysqlPool implements SqlPool {
 
   private async attempt<T>(sql: string, params: readonly SqlValue[]): Promise<ReadRows<T>> {
     const conn = await this.pool.getConnection();
-    let healthy = false;
+    let reusable = false;
     try {
       await this.prepare(conn);
       const [rows, fields] = await conn.execute({ sql, timeout: this.queryTimeoutMs }, [...params]);
-      healthy = true;
+      reusable = true;
       return { rows: rows as T[], columns: ((fields ?? []) as FieldPacket[]).map((f) => f.name) };
     } finally {
       // A connection whose statement failed may be in any state: never give it back.
-      if (healthy) conn.release();
+      if (reusable) conn.release();
       else conn.destroy();
     }
   }

@@ -15,17 +15,17 @@
  * its batches, so the fire itself does not wait for reads, parsing or compression.
  */
 import type { Redis } from 'ioredis';
-import type { Clock } from '../clock.js';
-import type { Config } from '../config/config.js';
-import { fullGc, heapGrownBy } from '../gc.js';
-import type { Logger } from '../log.js';
-import type { Keys } from '../redis/keys.js';
-import { buildDueItem } from './build-items.js';
-import { DEFAULT_GRACE_MS } from './catchup.js';
-import { type FireItem, type FireOutcome, type PreparedBatch, prepareFireBatch, sendFireBatch } from '../redis/commands/fire-batch.js';
-import { yieldToIo } from './fire.js';
-import { type LoadProblem, ScheduleCache } from './schedule-cache.js';
-import { absorbOutcomes, type FiredSchedule, type TickResult } from './tick-result.js';
+import type { Clock } from '../src/clock.js';
+import type { Config } from '../src/config/config.js';
+import { fullGc, heapGrownBy } from '../src/gc.js';
+import type { Logger } from '../src/log.js';
+import type { Keys } from '../src/redis/keys.js';
+import { buildDueItem } from '../src/dispatch/build-items.js';
+import { DEFAULT_GRACE_MS } from '../src/dispatch/catchup.js';
+import { type FireItem, type FireOutcome, type PreparedBatch, prepareFireBatch, sendFireBatch } from '../src/redis/commands/fire-batch.js';
+import { yieldToIo } from '../src/dispatch/fire.js';
+import { type LoadProblem, ScheduleCache } from '../src/dispatch/schedule-cache.js';
+import { absorbOutcomes, type FiredSchedule, type TickResult } from '../src/dispatch/tick-result.js';
 import { WakeableSleep } from './wakeable-sleep.js';
 
 export interface DispatcherDeps {
@@ -65,7 +65,7 @@ const WARM_MARGIN_MS = 50;
 /** How often idle time is used to forget cached schedules that left the fire set or are not due within the warm window. */
 const SWEEP_INTERVAL_MS = 10 * 60_000;
 
-export type { FiredSchedule, TickResult } from './tick-result.js';
+export type { FiredSchedule, TickResult } from '../src/dispatch/tick-result.js';
 
 export class Dispatcher {
   private readonly cache: ScheduleCache;

@@ -1,15 +1,15 @@
 /**
- * Source health as `pyrq status` shows it when no daemon answers, made from a plan. The
- * daemon records it (`RegistryPort.recordSourceHealth`) after every reconcile; `pyrq
+ * Source status as `pyrq status` shows it when no daemon answers, made from a plan. The
+ * daemon records it (`RegistryPort.recordSourceStatus`) after every reconcile; `pyrq
  * apply` records it too, so what a one-shot apply refused (a function outside the
  * allowlist, a broken file, an unreadable database) is still shown by `status` after
  * the command has exited. Pure.
  */
 import type { Plan } from '../src/plan/types.js';
-import type { SourceHealthRecord } from '../src/registry/registry-port.js';
+import type { SourceStatus } from '../src/registry/registry-port.js';
 import { formatSourceError } from '../src/source.js';
 
-export function healthFromPlan(plan: Plan, at: number, by?: string): SourceHealthRecord[] {
+export function sourceStatusFromPlan(plan: Plan, at: number, by?: string): SourceStatus[] {
   return plan.sources.map((s) => ({
     source: s.source,
     stale: s.stale,

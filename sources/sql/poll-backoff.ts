@@ -18,7 +18,7 @@ export interface Failure {
   attempts: number;
 }
 
-export class SourceHealth {
+export class PollBackoff {
   private current?: Failure;
 
   constructor(
