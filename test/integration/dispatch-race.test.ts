@@ -17,7 +17,7 @@ const SCHEDULES = 50;
 const SECONDS = 20;
 
 beforeAll(async () => {
-  if (!existsSync(join(ROOT, 'dist', 'src', 'dispatch', 'dispatcher.js'))) throw new Error('dist/ is missing: run `npm run build` first (npm test does)');
+  if (!existsSync(join(ROOT, 'dist', 'reconcilers', 'dispatcher.js'))) throw new Error('dist/ is missing: run `npm run build` first (npm test does)');
   server = await startRedis();
   redis = server.client();
 });
