@@ -53,6 +53,12 @@ export const sourceFlags = {
 /** Which source each source flag configures (for `validate PATH... --dir D`). */
 export const SOURCE_OF_FLAG: Record<keyof typeof sourceFlags, string> = { dir: 'files', 'mysql-url': 'mysql', 'postgres-url': 'postgres' };
 
+/** Commands that turn schedules into Frappe jobs or BTU rows into schedules (apply, diff, daemon). */
+export const frappeFlags = {
+  'frappe-site': settingFlag('frappe.site', { helpGroup: 'FRAPPE' }),
+  'frappe-bench-id': settingFlag('frappe.benchId', { helpGroup: 'FRAPPE' }),
+};
+
 /** Commands that talk to the daemon over its control socket (and the daemon itself). */
 export const socketFlags = {
   socket: settingFlag('daemon.socket'),

@@ -141,8 +141,8 @@ export class DaemonHandlers {
     return outcome(await this.d.reconcile({ sources: [source], deep: id === undefined, reason: `reload ${source}${id ? ` ${id}` : ''}` }));
   }
 
-  /** BTU's three messages, answered in BTU's own words. */
-  private async btu(req: BtuRequest): Promise<string> {
+  /** BTU's three messages, answered in BTU's own words (from the socket, or from BTU's Redis channel). */
+  async btu(req: BtuRequest): Promise<string> {
     const name = req.content;
     switch (req.requestType) {
       case 'ping':

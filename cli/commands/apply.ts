@@ -6,7 +6,7 @@ import { sourceStatusFromPlan } from '../../reconcilers/source-status.js';
 import { reconcileOnce } from '../../reconcilers/reconcile-once.js';
 import { sourcesFromConfig } from '../../reconcilers/sources-from-config.js';
 import { BaseCommand } from '../base-command.js';
-import { redisFlags, sourceFlags } from '../flags.js';
+import { frappeFlags, redisFlags, sourceFlags } from '../flags.js';
 import { renderApply, renderPlan } from '../render/plan.js';
 
 export default class Apply extends BaseCommand<typeof Apply> {
@@ -26,6 +26,7 @@ Exit codes: 0 applied (or nothing to do); 1 errors in some input or entries chan
   static override flags = {
     ...redisFlags,
     ...sourceFlags,
+    ...frappeFlags,
     'dry-run': Flags.boolean({ summary: 'Print the plan and change nothing.' }),
     deep: Flags.boolean({ summary: 'Also repair drift: entries altered or lost outside pyrq are rewritten.' }),
   };

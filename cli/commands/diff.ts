@@ -4,7 +4,7 @@ import type { Plan } from '../../src/plan/types.js';
 import { reconcileOnce } from '../../reconcilers/reconcile-once.js';
 import { sourcesFromConfig } from '../../reconcilers/sources-from-config.js';
 import { BaseCommand } from '../base-command.js';
-import { redisFlags, sourceFlags } from '../flags.js';
+import { frappeFlags, redisFlags, sourceFlags } from '../flags.js';
 import { renderPlan } from '../render/plan.js';
 
 export default class Diff extends BaseCommand<typeof Diff> {
@@ -21,6 +21,7 @@ Exit codes (like terraform plan -detailed-exitcode): 0 nothing to do, 2 changes 
   static override flags = {
     ...redisFlags,
     ...sourceFlags,
+    ...frappeFlags,
     deep: Flags.boolean({ summary: 'Also check every registry entry for drift (altered or lost outside pyrq).' }),
   };
 

@@ -33,6 +33,10 @@ export interface SqlSourceConfig {
 export type MysqlConfig = SqlSourceConfig;
 export type PostgresConfig = SqlSourceConfig;
 
+/** `task-runner`: BTU's `run_task_by_id` (Task Log, e-mails); `direct`: the task's function_string. */
+export type BtuRunner = 'task-runner' | 'direct';
+export const BTU_RUNNERS = ['task-runner', 'direct'] as const;
+
 export interface Config {
   /** The file the settings were read from, if any. */
   configFile?: string;
@@ -43,6 +47,8 @@ export interface Config {
   mysql?: MysqlConfig;
   postgres?: PostgresConfig;
   frappe: { site?: string; benchId?: string; user: string };
+  /** The BTU app: its Redis RPC channel and how its rows run. */
+  btu: { rpc: boolean; runner: BtuRunner; overlap: OverlapPolicy };
   dispatch: {
     catchup: CatchupPolicy;
     startingDeadline?: number;

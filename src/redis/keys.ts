@@ -21,6 +21,11 @@ export class Keys {
   readonly sourceStatus: string;
   /** HASH field -> value: facts about the running daemon(s) (leader, last reconcile). */
   readonly daemon: string;
+  /**
+   * LIST of BTU RPC commands (the app's JSON, already acknowledged) that a standby daemon
+   * took off `BtuKeys.commands`: LPUSHed by the standby, BRPOPed by the leader only.
+   */
+  readonly btuForward: string;
 
   constructor(readonly prefix = 'pyrq:') {
     this.index = `${prefix}index`;
@@ -30,6 +35,7 @@ export class Keys {
     this.socketStore = `${prefix}source:socket`;
     this.sourceStatus = `${prefix}sources`;
     this.daemon = `${prefix}daemon`;
+    this.btuForward = `${prefix}btu:forward`;
   }
 
   /** HASH: spec, hash, source, origin, createdAt, updatedAt and the dispatcher's state. */
@@ -49,4 +55,15 @@ export const RqKeys = {
   queues: 'rq:queues',
   queue: (name: string): string => `rq:queue:${name}`,
   job: (id: string): string => `rq:job:${id}`,
+} as const;
+
+/**
+ * The BTU Frappe app's keys (btu/btu_api/scheduler.py, `SchedulerAPI`). Not prefixed: the
+ * app names them, in the site's `redis_queue`.
+ */
+export const BtuKeys = {
+  /** LIST the app LPUSHes its commands on (JSON: request_type, request_content, response_key). */
+  commands: 'btu:scheduler:commands',
+  /** The app's reply keys are `btu:scheduler:rpc:<uuid4 hex>`; pyrq only LPUSHes to the key a command names. */
+  responsePrefix: 'btu:scheduler:rpc:',
 } as const;

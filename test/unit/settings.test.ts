@@ -35,14 +35,18 @@ describe('the table of settings', () => {
   });
 
   it('loadConfig takes each setting from its flag, then its environment variable, else its default', () => {
-    const sample: Record<string, string> = { timezone: 'Europe/Berlin', 'redis.url': 'redis://h:1/0', 'log.level': 'debug' };
+    const sample: Record<string, string> = { timezone: 'Europe/Berlin', 'redis.url': 'redis://h:1/0', 'log.level': 'debug', 'btu.runner': 'direct' };
     for (const s of SETTING_LIST) {
-      if (s.key === undefined || (s.env === undefined && s.name === undefined) || s.key === 'log.pretty') continue;
+      if (s.key === undefined || (s.env === undefined && s.name === undefined) || s.key === 'log.pretty' || s.key === 'btu.rpc') continue;
       const v = sample[s.key] ?? `/some/${s.key}`;
       if (s.env !== undefined) expect(at(loadConfig({}, { [s.env]: v }), s.key), `${s.env}`).toBe(v);
       if (s.name !== undefined) expect(at(loadConfig({ [s.name]: v }, s.env ? { [s.env]: '/from/env' } : {}), s.key), `--${s.flag}`).toBe(v);
     }
     expect(loadConfig({ pretty: true }, {}).log.pretty).toBe(true);
+    expect(loadConfig({}, { PYRQ_BTU_RPC: 'false' }).btu.rpc).toBe(false);
+    expect(loadConfig({}, { PYRQ_BTU_RPC: '1' }).btu.rpc).toBe(true);
+    expect(() => loadConfig({}, { PYRQ_BTU_RPC: 'maybe' })).toThrow(/btu\.rpc \(or PYRQ_BTU_RPC\): "maybe" is not true or false/);
+    expect(() => loadConfig({}, { PYRQ_BTU_RUNNER: 'rq' })).toThrow(/btu\.runner \(or PYRQ_BTU_RUNNER\): "rq" is not one of task-runner, direct/);
   });
 
   it('the defaults of loadConfig are the table\'s', () => {
@@ -51,6 +55,7 @@ describe('the table of settings', () => {
     expect(c.timezone).toBe(d('timezone'));
     expect(c.redis).toMatchObject({ url: d('redis.url'), prefix: d('redis.prefix') });
     expect(c.frappe.user).toBe(d('frappe.user'));
+    expect(c.btu).toEqual({ rpc: d('btu.rpc'), runner: d('btu.runner'), overlap: d('btu.overlap') });
     expect(c.dispatch).toMatchObject({ catchup: d('dispatch.catchup'), overlap: d('dispatch.overlap'), historyLength: d('dispatch.historyLength'), batchSize: d('dispatch.batchSize') });
     expect(c.dispatch.graceMs).toBe(parseConfigDuration(d('dispatch.grace') as string, 'x'));
     expect(c.daemon.resyncIntervalMs).toBe(parseConfigDuration(d('daemon.resyncInterval') as string, 'x'));
