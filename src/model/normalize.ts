@@ -144,6 +144,14 @@ export function normalizeSchedule(raw: unknown, ctx: NormalizeContext = DEFAULT_
     if (s.site !== undefined) bad('site', 'only valid with target "frappe"');
     if (s.user !== undefined) bad('user', 'only valid with target "frappe"');
   }
+  if (s.onFailure !== undefined) {
+    if (!FUNCTION_RE.test(s.onFailure)) bad('onFailure', `${JSON.stringify(s.onFailure)} is not a dotted Python path such as "myapp.tasks.on_failure"`);
+    else if (ctx.allowFunction && !ctx.allowFunction(s.onFailure)) bad('onFailure', `${JSON.stringify(s.onFailure)} is not in the function allowlist (${ctx.allowDescription ?? 'config allow'})`);
+  }
+  if (s.jobIdKwarg !== undefined) {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(s.jobIdKwarg) || PY_KEYWORDS.has(s.jobIdKwarg)) bad('jobIdKwarg', `${JSON.stringify(s.jobIdKwarg)} is not a Python identifier`);
+    else if (s.kwargs && Object.hasOwn(s.kwargs, s.jobIdKwarg)) bad('jobIdKwarg', `${JSON.stringify(s.jobIdKwarg)} is also in kwargs: the job id would replace it`);
+  }
   let startingDeadline = ctx.startingDeadline;
   if (s.startingDeadline !== undefined) {
     const d = parseDuration(s.startingDeadline);
@@ -167,8 +175,10 @@ export function normalizeSchedule(raw: unknown, ctx: NormalizeContext = DEFAULT_
     failureTtl: s.failureTtl,
     function: s.function,
     id: s.id,
+    jobIdKwarg: s.jobIdKwarg,
     kwargs: s.kwargs ?? {},
     meta: s.meta ?? {},
+    onFailure: s.onFailure,
     overlap: s.overlap ?? ctx.overlap,
     queue,
     resultTtl: s.resultTtl,

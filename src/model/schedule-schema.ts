@@ -57,6 +57,8 @@ export const scheduleInputSchema = z
     catchup: z.enum(CATCHUP_POLICIES).optional().meta({ description: 'Missed occurrences after downtime: skip, latest (default) or all (at most 100).' }),
     startingDeadline: durationInput.optional().meta({ description: 'A missed occurrence older than this many seconds is skipped, whatever the catch-up policy.' }),
     overlap: z.enum(OVERLAP_POLICIES).optional().meta({ description: '"forbid" skips an occurrence while the previous job is queued or started. Default allow.' }),
+    onFailure: z.string().optional().meta({ description: 'Dotted path of an RQ failure callback: the worker calls it as f(job, connection, type, value, traceback) when the job raises (RQ\'s failure_callback_name).' }),
+    jobIdKwarg: z.string().optional().meta({ description: 'Name of a keyword argument that receives the job\'s own RQ job id (BTU\'s rq_job_id).' }),
   })
   .meta({ title: 'pyrq schedule', description: 'One recurring or one-shot job for Python RQ.' });
 
@@ -89,6 +91,8 @@ export const scheduleSchema = z.strictObject({
   catchup: z.enum(CATCHUP_POLICIES),
   startingDeadline: z.number().int().positive().optional(),
   overlap: z.enum(OVERLAP_POLICIES),
+  onFailure: z.string().regex(FUNCTION_RE).optional(),
+  jobIdKwarg: z.string().optional(),
 });
 
 /** A normalised schedule: defaults filled, durations in seconds, timestamps canonical UTC. */
