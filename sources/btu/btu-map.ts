@@ -28,6 +28,7 @@
  * |----------------|----------------------------------------------------------------------|
  * | function       | `btu.btu_core.task_runner.run_task_by_id`                            |
  * | kwargs         | `task_id` (task name), `site_name` (the site), `schedule_id` (name)   |
+ * | queue          | task `queue_name` (BTU's enqueue ignores the schedule's), else default |
  * | jobIdKwarg     | `rq_job_id`: each job gets its own RQ job id                          |
  * | onFailure      | `btu.btu_core.task_runner.on_btu_task_failure` (RQ failure callback)   |
  *
@@ -108,6 +109,17 @@ export function btuTimezone(row: Pick<BtuRow, 'run_frequency' | 'cron_timezone' 
   return { timezone: 'UTC', column: 'timezone' };
 }
 
+/**
+ * The RQ queue (before Frappe's bench prefix). The direct runner keeps what BTU's
+ * scheduler daemons did: the schedule's `queue_name`, else the task's. BTU's own enqueue
+ * (task-runner) uses the task's `queue_name` only; a BTU schema without that column
+ * falls back to the schedule's.
+ */
+export function btuQueue(row: Pick<BtuRow, 'queue_name' | 'task_queue_name'>, taskRunner: boolean): string {
+  if (taskRunner) return (row.task_queue_name === undefined ? text(row.queue_name) : text(row.task_queue_name)) ?? 'default';
+  return text(row.queue_name) ?? text(row.task_queue_name) ?? 'default';
+}
+
 export function isEnabled(v: number | string | null): boolean {
   return v !== null && Number(v) !== 0;
 }
@@ -139,7 +151,7 @@ export function mapBtuRow(row: BtuRow, opts: BtuMapOptions): RowEntry {
     target: 'frappe',
     site: opts.site,
     function: taskRunner ? BTU_RUN_TASK_BY_ID : fn,
-    queue: text(row.queue_name) ?? text(row.task_queue_name) ?? 'default',
+    queue: btuQueue(row, taskRunner),
     timeout: Number.isFinite(duration) && duration !== 0 ? duration : BTU_DEFAULT_TIMEOUT,
     timezone: tz.timezone,
   };
@@ -160,7 +172,7 @@ export function mapBtuRow(row: BtuRow, opts: BtuMapOptions): RowEntry {
   const columns: Record<string, string> = {
     id: 'name',
     function: taskRunner ? 'btu.runner (task-runner)' : `function_string (BTU Task ${taskName ?? '?'})`,
-    queue: 'queue_name',
+    queue: taskRunner ? `queue_name (BTU Task ${taskName ?? '?'})` : 'queue_name',
     timeout: `max_task_duration (BTU Task ${taskName ?? '?'})`,
     cron: 'cron_string',
     timezone: tz.column,

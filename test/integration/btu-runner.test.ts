@@ -89,9 +89,10 @@ describe('BTU rows run through BTU\'s TaskRunner by a real rq worker', () => {
     expect(trig.code, trig.stderr).toBe(0);
     const failingJob = (JSON.parse(trig.stdout) as { jobId: string }).jobId;
     const rows: Record<string, { task: string; queue: string; timeout: string }> = {
+      // The queue is the task's queue_name, as BTU's enqueue takes it (TS-000003's own "short" is not used).
       'TS-000001': { task: 'BTU-000000001', queue: 'long', timeout: '900' },
-      'TS-000002': { task: 'BTU-000000001', queue: 'default', timeout: '900' },
-      'TS-000003': { task: 'BTU-000000002', queue: 'short', timeout: '300' },
+      'TS-000002': { task: 'BTU-000000001', queue: 'long', timeout: '900' },
+      'TS-000003': { task: 'BTU-000000002', queue: 'default', timeout: '300' },
       'TS-000004': { task: 'BTU-000000003', queue: 'default', timeout: '3600' }, // max_task_duration 0: BTU's 3600
       'TS-000005': { task: 'BTU-000000004', queue: 'long', timeout: '1200' },
       'TS-000006': { task: 'BTU-000000002', queue: 'default', timeout: '300' },

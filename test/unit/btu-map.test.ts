@@ -233,12 +233,18 @@ describe('mapBtuRow: the task-runner runner (BTU\'s run_task_by_id)', () => {
       kwargs: { task_id: 'BTU-000000001', site_name: 'erp.example.com', schedule_id: 'TS-000001' },
       jobIdKwarg: 'rq_job_id',
       onFailure: 'btu.btu_core.task_runner.on_btu_task_failure',
-      queue: 'long',
+      queue: 'default', // the task's queue_name: BTU's enqueue ignores the schedule's ('long')
       timeout: 900,
       overlap: 'forbid',
       target: 'frappe',
       site: 'erp.example.com',
     });
+  });
+
+  it('takes the task\'s queue, else default; a schema without the task column falls back to the schedule\'s', () => {
+    expect(mapBtuRow(row({ task_queue_name: null }), tr).schedule?.spec.queue).toBe('default');
+    expect(mapBtuRow(row({ task_queue_name: undefined }), tr).schedule?.spec.queue).toBe('long');
+    expect(mapBtuRow(row({ task_queue_name: undefined, queue_name: null }), tr).schedule?.spec.queue).toBe('default');
   });
 
   it('leaves arguments to TaskRunner: malformed ones are not pyrq\'s error; a missing task and a bad cron still are', () => {
