@@ -106,6 +106,20 @@ export class BtuRpcListener {
     const { blocking, keys, logger } = this.o;
     let failures = 0;
     while (!this.stopped) {
+      // Commands fail at once while the connection is down (no offline queue): wait for it
+      // quietly (at start, or during an outage the main connection already logs).
+      if (blocking.status !== 'ready') {
+        await new Promise<void>((resolve) => {
+          const t = setTimeout(done, 1_000);
+          function done(): void {
+            clearTimeout(t);
+            blocking.off('ready', done);
+            resolve();
+          }
+          blocking.once('ready', done);
+        });
+        if ((blocking.status as string) !== 'ready') continue;
+      }
       const leader = this.o.isLeader();
       // The leader drains what standbys forwarded first: those commands are older.
       const lists = leader ? [keys.btuForward, BtuKeys.commands] : [BtuKeys.commands];
