@@ -24,6 +24,7 @@ import { deflateSync } from 'node:zlib';
 import type { Schedule } from '../model/schedule-schema.js';
 import { RqKeys } from '../redis/keys.js';
 import { FRAPPE_EXECUTE_JOB, FRAPPE_FAILURE_TTL, FRAPPE_RESULT_TTL, frappeKwargs, frappeQueueName } from './frappe-target.js';
+import { scheduledJobId } from './job-id.js';
 import { encodePickle, PyTuple, type PyValue } from './pickle.js';
 
 export interface EncodeOptions {
@@ -139,13 +140,7 @@ export function encodeSchedule(spec: Schedule, hash: string, opts: EncodeOptions
   const failureTtl = spec.failureTtl ?? (frappe ? FRAPPE_FAILURE_TTL : undefined);
   const description = spec.description ?? callString(frappe ? spec.function : funcName, args, frappe ? (spec.kwargs as { [k: string]: PyValue }) : kwargs);
   const userMeta = spec.meta as { [k: string]: PyValue };
-  let dataFor: ((jobId: string) => Buffer) | undefined;
-  if (spec.jobIdKwarg !== undefined) {
-    const name = spec.jobIdKwarg;
-    // Frappe's execute_job passes its `kwargs` on to the method: the id goes in there.
-    dataFor = (jobId) =>
-      deflateSync(frappe ? jobTuplePickle(funcName, args, { ...kwargs, kwargs: { ...(kwargs.kwargs as { [k: string]: PyValue }), [name]: jobId } }) : jobTuplePickle(funcName, args, { ...kwargs, [name]: jobId }));
-  }
+  const dataFor = spec.jobIdKwarg === undefined ? undefined : perJobData(spec, spec.jobIdKwarg, funcName, args, kwargs, frappe);
   const metaTemplate = keepable(encodeMeta(spec.id, hash, userMeta, OCCURRENCE_PLACEHOLDER, 'schedule'));
   const metaOffset = metaTemplate.lastIndexOf(OCCURRENCE_PLACEHOLDER, undefined, 'latin1');
   return {
@@ -166,6 +161,32 @@ export function encodeSchedule(spec: Schedule, hash: string, opts: EncodeOptions
     overlapForbid: spec.overlap === 'forbid',
     failureCallback: spec.onFailure,
     dataFor,
+  };
+}
+
+/**
+ * The `data` of each job of a schedule whose arguments carry the job's own id. A scheduled
+ * job id has the same length for every occurrence (`scheduledJobId`), so the pickle is
+ * built once with a placeholder of that length and each job's id is copied over it (~1 µs
+ * instead of ~45 µs for a pickle and a deflate per job). That data is left uncompressed:
+ * RQ's `Job.restore` (1.x and 2.x) tries zlib and falls back to the raw bytes, and a
+ * pickle (first byte 0x80) is never a zlib stream. Ids of another length (manual runs)
+ * get a pickle of their own, compressed like every other job's.
+ */
+function perJobData(spec: Schedule, name: string, funcName: string, args: PyValue[], kwargs: { [k: string]: PyValue }, frappe: boolean): (jobId: string) => Buffer {
+  // Frappe's execute_job passes its `kwargs` on to the method: the id goes in there.
+  const pickleWith = (jobId: string): Buffer =>
+    frappe ? jobTuplePickle(funcName, args, { ...kwargs, kwargs: { ...(kwargs.kwargs as { [k: string]: PyValue }), [name]: jobId } }) : jobTuplePickle(funcName, args, { ...kwargs, [name]: jobId });
+  const length = scheduledJobId(spec.id, 0).length;
+  const placeholder = `<${'#'.repeat(length - 2)}>`;
+  const template = keepable(pickleWith(placeholder));
+  const offset = template.indexOf(placeholder, 0, 'latin1');
+  const unique = offset >= 0 && template.lastIndexOf(placeholder, undefined, 'latin1') === offset;
+  return (jobId) => {
+    if (!unique || jobId.length !== length) return deflateSync(pickleWith(jobId));
+    const out = Buffer.from(template);
+    out.write(jobId, offset, 'latin1');
+    return out;
   };
 }
 
