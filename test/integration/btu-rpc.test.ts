@@ -60,10 +60,10 @@ describe('BTU RPC over Redis', () => {
   const daemons: DaemonProcess[] = [];
   const figures: string[] = [];
 
-  async function daemon(name: string): Promise<DaemonProcess> {
+  async function daemon(name: string, env: Record<string, string> = {}): Promise<DaemonProcess> {
     const d = await startDaemon(['--log-level', 'debug', '--frappe-site', 'erp.example.com'], {
       socket: join(dir.path, `${name}.sock`),
-      env: { PYRQ_REDIS_URL: server.url, PYRQ_MYSQL_URL: db.url, PYRQ_DIR: '', PYRQ_POSTGRES_URL: '', PYRQ_FRAPPE_SITE: '' },
+      env: { PYRQ_REDIS_URL: server.url, PYRQ_MYSQL_URL: db.url, PYRQ_DIR: '', PYRQ_POSTGRES_URL: '', PYRQ_FRAPPE_SITE: '', PYRQ_BTU_RPC: '', ...env },
     });
     daemons.push(d);
     return d;
@@ -195,5 +195,16 @@ describe('BTU RPC over Redis', () => {
     expect(((await standby.ask({ op: 'ping' })) as { result: { leader: boolean } }).result.leader).toBe(false);
     expect(standby.logs.filter((l) => l.msg === 'BTU command' && Date.parse(String(l.time)) >= forwardedAt)).toEqual([]);
     figures.push(`two daemons: a standby took command ${n}`);
+  });
+
+  it('btu.rpc = false: the daemon leaves the list alone (the socket still answers older apps)', async () => {
+    for (const d of daemons) await d.stop();
+    await redis.lpush('btu:scheduler:commands', JSON.stringify({ request_type: 'ping', request_content: null, response_key: 'btu:scheduler:rpc:off' }));
+    const c = await daemon('c', { PYRQ_BTU_RPC: 'false' });
+    // The listener would have logged before the lease campaign's first result.
+    await c.waitForLog((l) => l.msg === 'became leader');
+    expect(c.logs.some((l) => l.msg === 'listening for BTU commands in Redis')).toBe(false);
+    expect(await redis.llen('btu:scheduler:commands')).toBe(1);
+    expect(daemons[0]!.logs.some((l) => l.msg === 'listening for BTU commands in Redis')).toBe(true); // the default is on
   });
 });
