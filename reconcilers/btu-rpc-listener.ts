@@ -20,7 +20,8 @@
  *   standby, and never acted on by a daemon whose SQL source the leader's would overwrite.
  *
  * A malformed command (not JSON, not an object, `request_type` not a string,
- * `response_key` neither a string nor null) is logged and dropped. Redis errors are logged
+ * `response_key` neither a string nor null) is logged and dropped; an empty `response_key`
+ * is taken as none, as BTU's daemon takes it. Redis errors are logged
  * and retried with a capped backoff; the listener stops only with the daemon.
  */
 import type { Redis } from 'ioredis';
@@ -51,8 +52,9 @@ export function parseBtuRpcCommand(raw: string): BtuRpcCommand | string {
   const { request_type: rt, request_content: rc, response_key: rk } = o as Record<string, unknown>;
   if (typeof rt !== 'string') return 'request_type must be a string';
   if (rc !== undefined && rc !== null && typeof rc !== 'string') return 'request_content must be a string or null';
-  if (rk !== undefined && rk !== null && (typeof rk !== 'string' || rk === '')) return 'response_key must be a non-empty string or null';
-  return { requestType: rt, content: rc ?? null, responseKey: rk ?? null };
+  if (rk !== undefined && rk !== null && typeof rk !== 'string') return 'response_key must be a string or null';
+  // An empty key is no key, as for BTU's daemon (`if response_key:`): acted on, not acknowledged.
+  return { requestType: rt, content: rc ?? null, responseKey: rk || null };
 }
 
 /**

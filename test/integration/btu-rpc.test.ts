@@ -147,7 +147,7 @@ describe('BTU RPC over Redis', () => {
     expect(r!.reply).toEqual(ack('ping'));
     const dropped = () => d.logs.filter((l) => l.msg === 'dropped a malformed BTU command');
     await eventually(async () => dropped().length === junk.length, 'every junk element logged');
-    expect(dropped().map((l) => l.reason)).toEqual(['not JSON (Unexpected token \'o\', "not json" is not valid JSON)', 'not a JSON object', 'request_type must be a string', 'response_key must be a non-empty string or null']);
+    expect(dropped().map((l) => l.reason)).toEqual(['not JSON (Unexpected token \'o\', "not json" is not valid JSON)', 'not a JSON object', 'request_type must be a string', 'response_key must be a string or null']);
     // An unknown request type is acknowledged (BTU acks on receipt) and answered in the log.
     const [u] = await app(server.url, [['restart', null, true]]);
     expect(u!.reply).toEqual(ack('restart'));

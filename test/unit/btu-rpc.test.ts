@@ -13,7 +13,8 @@ describe('BTU RPC commands', () => {
     expect(parseBtuRpcCommand('"ping"')).toBe('not a JSON object');
     expect(parseBtuRpcCommand('{"request_content": "x"}')).toBe('request_type must be a string');
     expect(parseBtuRpcCommand('{"request_type": "ping", "request_content": 3}')).toBe('request_content must be a string or null');
-    expect(parseBtuRpcCommand('{"request_type": "ping", "response_key": ""}')).toBe('response_key must be a non-empty string or null');
+    expect(parseBtuRpcCommand('{"request_type": "ping", "response_key": 7}')).toBe('response_key must be a string or null');
+    expect(parseBtuRpcCommand('{"request_type": "ping", "response_key": ""}')).toEqual({ requestType: 'ping', content: null, responseKey: null });
   });
 
   it('acknowledges as Python\'s json.dumps writes it', () => {
