@@ -166,7 +166,9 @@ export class BtuRpcListener {
     this.acting = this.acting.then(async () => {
       try {
         const reply = await this.o.act(req);
-        logger.info({ requestType: cmd.requestType, content: cmd.content, reply, via: forwarded ? 'forwarded' : 'redis' }, 'BTU command');
+        // BTU's replies that start with "Error" say the command could not be carried out.
+        const level = reply.startsWith('Error') ? 'warn' : 'info';
+        logger[level]({ requestType: cmd.requestType, content: cmd.content, reply, via: forwarded ? 'forwarded' : 'redis' }, 'BTU command');
       } catch (e) {
         logger.warn({ err: { message: (e as Error).message }, requestType: cmd.requestType, content: cmd.content }, 'BTU command failed');
       }
