@@ -4,6 +4,7 @@ import { createLogger } from '../../src/log.js';
 import { Daemon } from '../../reconcilers/daemon.js';
 import { BaseCommand } from '../base-command.js';
 import { daemonLogFlags, redisFlags, socketFlags, sourceFlags } from '../flags.js';
+import { exitCodes } from '../help.js';
 
 export default class DaemonCommand extends BaseCommand<typeof DaemonCommand> {
   static override summary = 'Run pyrq as a service: watch the sources, reconcile, fire on time, serve the control socket.';
@@ -13,7 +14,7 @@ Signals: SIGTERM/SIGINT stop gracefully (finish the reconcile or fire in flight,
 
 Logs are pino JSON lines on stdout (or --log-file); --pretty for people.
 
-Exit codes: 0 stopped by SIGTERM or SIGINT; 1 could not start (a setting, the socket) or a graceful stop took over 10 s.`;
+${exitCodes({ 0: 'stopped by SIGTERM or SIGINT', 1: 'could not start (a setting, the socket) or a graceful stop took over 10 s' })}`;
 
   static override examples = [
     { description: 'Watch a directory, using a local Redis', command: '<%= config.bin %> daemon --dir /etc/pyrq/schedules' },
