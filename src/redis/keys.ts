@@ -2,7 +2,7 @@
  * Every Redis key pyrq reads or writes, its own and RQ's, is built here and nowhere
  * else (BullMQ's QueueKeys pattern). Lua scripts receive their keys as KEYS from these
  * builders; they never assemble key names themselves. The layout is a contract
- * (README "Redis layout"): change it only on purpose.
+ * (docs/redis-layout.md): change it only on purpose.
  */
 
 /** pyrq's own keys, all under one configurable prefix (default `pyrq:`). */
