@@ -24,9 +24,11 @@ export function exitCodes(codes: ExitCodes, note?: string): string {
 /** The examples under the top-level help, as [what it does, command]. */
 export const ROOT_EXAMPLES: readonly (readonly [string, string])[] = [
   ['Check a directory of schedule files', 'pyrq validate --dir /etc/pyrq/schedules'],
-  ['See what would change in Redis, then apply it', 'pyrq diff --dir /etc/pyrq/schedules && pyrq apply --dir /etc/pyrq/schedules'],
-  ['Run the daemon (watch the sources, fire on time)', 'pyrq daemon --config /etc/pyrq/pyrq.toml'],
-  ['What is scheduled, what ran, what runs next', 'pyrq status && pyrq history nightly-invoices && pyrq next nightly-invoices'],
+  ['See what would change in Redis', 'pyrq diff --dir /etc/pyrq/schedules'],
+  ['Make Redis match the files, and print what changed', 'pyrq apply --dir /etc/pyrq/schedules'],
+  ['Run the daemon: watch the sources, fire on time', 'pyrq daemon --config /etc/pyrq/pyrq.toml'],
+  ['What is scheduled, and when it runs next', 'pyrq status'],
+  ['The last runs of one schedule', 'pyrq history nightly-invoices'],
   ['Help on one command', 'pyrq help apply'],
   ['Shell completion (bash, zsh or powershell)', 'pyrq autocomplete bash'],
 ];
@@ -46,7 +48,7 @@ export default class PyrqHelp extends Help {
     this.log('');
     this.log(this.section('EXIT CODES', this.wrap(ROOT_EXIT_CODES)));
     this.log('');
-    this.log(this.section('DOCUMENTATION', this.wrap('README.md and docs/*.md, shipped in the package (e.g. $(npm root -g)/pyrq/docs); on one command: pyrq help COMMAND.')));
+    this.log(this.section('DOCUMENTATION', this.wrap('README.md and docs/ in the package\'s directory (under `npm root -g` when installed globally). Help on one command: pyrq help COMMAND.')));
     this.log('');
   }
 }

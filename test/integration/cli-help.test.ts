@@ -41,6 +41,8 @@ describe('pyrq help', () => {
     expect(r.stdout).toMatch(/^EXIT CODES$/m);
     expect(flat(r.stdout)).toContain('0 success; 1 an error');
     expect(r.stdout).toMatch(/^DOCUMENTATION$/m);
+    // Written for an 80-column terminal.
+    expect(r.stdout.split('\n').filter((l) => l.length > 80)).toEqual([]);
     // The same text with no argument and with --help.
     const bare = await pyrq(['--help'], { env });
     expect(bare.code).toBe(0);
@@ -57,6 +59,8 @@ describe('pyrq help', () => {
       expect(viaHelp.stdout, c).toMatch(/^EXAMPLES$/m);
       expect(viaHelp.stdout, c).toMatch(/^ {4}\$ pyrq /m);
       expect(flat(viaHelp.stdout), c).toMatch(/Exit codes[^:]*: 0 [^;]+; 1 /);
+      // COLUMNS=80: oclif wraps the text, but not a summary or an example that is too long.
+      expect(viaHelp.stdout.split('\n').filter((l) => l.length > 80), c).toEqual([]);
     }
   });
 
