@@ -5,7 +5,11 @@ import { describe, expect, it } from 'vitest';
 import type { z } from 'zod';
 import { configFileSchema } from '../../src/config/config-schema.js';
 import { loadConfig, parseConfigDuration } from '../../src/config/load-config.js';
+import { normalizeContext } from '../../src/config/normalize-context.js';
 import { SETTING_LIST, SETTINGS, type Setting } from '../../src/config/settings.js';
+import { DEFAULT_GRACE_MS } from '../../src/dispatch/catchup.js';
+import { DEFAULT_CONTEXT } from '../../src/model/normalize.js';
+import { Keys } from '../../src/redis/keys.js';
 import { BEGIN_MARKER, END_MARKER, settingsReference } from '../../scripts/settings-doc.js';
 
 /** Dotted paths of every leaf of the config file schema (an array or scalar is a leaf). */
@@ -62,6 +66,14 @@ describe('the table of settings', () => {
     expect(m.mode).toBe(d('mysql.mode'));
     expect(m.pollIntervalMs).toBe(parseConfigDuration(d('mysql.pollInterval') as string, 'x'));
     expect(loadConfig({ mysqlUrl: 'mysql://u@h/db' }, { [d('mysql.passwordEnv') as string]: 'pw' }).mysql!.password).toBe('pw');
+  });
+
+  it('the fallbacks of code called without a config are the same defaults (none is written a second time)', () => {
+    const c = loadConfig({}, {});
+    const { timezone, catchup, overlap, frappeUser } = normalizeContext(c);
+    expect(DEFAULT_CONTEXT).toEqual({ timezone, catchup, overlap, frappeUser });
+    expect(DEFAULT_GRACE_MS).toBe(c.dispatch.graceMs);
+    expect(new Keys().prefix).toBe(c.redis.prefix);
   });
 
   it('the README\'s configuration reference is the table (run npm run docs:settings)', () => {
