@@ -4,6 +4,7 @@
  * builders; they never assemble key names themselves. The layout is a contract
  * (docs/redis-layout.md): change it only on purpose.
  */
+import { SETTINGS } from '../config/settings.js';
 
 /** pyrq's own keys, all under one configurable prefix (default `pyrq:`). */
 export class Keys {
@@ -22,7 +23,7 @@ export class Keys {
   /** HASH field -> value: facts about the running daemon(s) (leader, last reconcile). */
   readonly daemon: string;
 
-  constructor(readonly prefix = 'pyrq:') {
+  constructor(readonly prefix: string = SETTINGS['redis.prefix'].default) {
     this.index = `${prefix}index`;
     this.next = `${prefix}next`;
     this.events = `${prefix}events`;

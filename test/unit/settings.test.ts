@@ -5,7 +5,11 @@ import { describe, expect, it } from 'vitest';
 import type { z } from 'zod';
 import { configFileSchema } from '../../src/config/config-schema.js';
 import { loadConfig, parseConfigDuration } from '../../src/config/load-config.js';
+import { normalizeContext } from '../../src/config/normalize-context.js';
 import { SETTING_LIST, SETTINGS, type Setting } from '../../src/config/settings.js';
+import { DEFAULT_GRACE_MS } from '../../src/dispatch/catchup.js';
+import { DEFAULT_CONTEXT } from '../../src/model/normalize.js';
+import { Keys } from '../../src/redis/keys.js';
 import { BEGIN_MARKER, END_MARKER, SETTINGS_DOC, settingsReference, withReference } from '../../scripts/settings-doc.js';
 
 /** Dotted paths of every leaf of the config file schema (an array or scalar is a leaf). */
@@ -76,5 +80,13 @@ describe('the table of settings', () => {
     const page = `# Configuration\n\ntext\n\n${BEGIN_MARKER}\nold row\n${END_MARKER}\n\nafter\n`;
     expect(withReference(page, ['| a |', '| b |'])).toBe(`# Configuration\n\ntext\n\n${BEGIN_MARKER}\n| a |\n| b |\n${END_MARKER}\n\nafter\n`);
     expect(() => withReference('# Configuration\n', ['| a |'])).toThrow(/docs\/configuration\.md: the markers/);
+  });
+
+  it('the fallbacks of code called without a config are the same defaults (none is written a second time)', () => {
+    const c = loadConfig({}, {});
+    const { timezone, catchup, overlap, frappeUser } = normalizeContext(c);
+    expect(DEFAULT_CONTEXT).toEqual({ timezone, catchup, overlap, frappeUser });
+    expect(DEFAULT_GRACE_MS).toBe(c.dispatch.graceMs);
+    expect(new Keys().prefix).toBe(c.redis.prefix);
   });
 });
