@@ -10,6 +10,9 @@
  * - a message over 1 MiB, invalid JSON, an unknown op, or a client that leaves a message
  *   unfinished for `slowClientMs` gets an error reply and a closed connection; nothing a
  *   client sends can affect other clients or the daemon;
+ * - a client may half-close its side after its request (`echo … | socat - UNIX-CONNECT:…`,
+ *   `socket.end()`): the connection stays open for writing (`allowHalfOpen`) until the
+ *   replies to what it sent are written, then the server closes its side too;
  * - requests on one connection are answered in order; connections are served concurrently.
  */
 import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, unlinkSync } from 'node:fs';
@@ -47,7 +50,7 @@ export class ControlServer {
       if (await isAlive(path)) throw new Error(`another pyrq daemon is already listening on ${path}; stop it first (or use --socket for a different path)`);
       unlinkSync(path); // stale file left by a crash
     }
-    const server = net.createServer({ allowHalfOpen: false }, (s) => this.serve(s));
+    const server = net.createServer({ allowHalfOpen: true }, (s) => this.serve(s));
     server.maxConnections = this.opts.maxConnections ?? 1024;
     this.server = server;
     // Create the socket with restrictive permissions from the start, then set the final mode.
@@ -109,6 +112,16 @@ export class ControlServer {
         }
         queue = queue.then(() => this.answer(socket, req));
       }
+    });
+    socket.on('end', () => {
+      // The client is done sending: answer what it sent, then close our side.
+      if (slowTimer) clearTimeout(slowTimer);
+      slowTimer = null;
+      if (closing) return;
+      closing = true;
+      queue = queue.then(() => {
+        if (!socket.destroyed) socket.end();
+      });
     });
     socket.on('error', () => socket.destroy());
     socket.on('close', () => {
