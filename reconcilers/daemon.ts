@@ -31,6 +31,7 @@ import { LeaderLease } from './leader-lease.js';
 import type { ReconcileResult } from './reconcile-once.js';
 import { type ReconcileRequest, ReconcileLoop } from './reconcile-loop.js';
 import { sourceStatusFromPlan } from './source-status.js';
+import { summarizeReconcile } from '../src/status/reconcile-summary.js';
 import { sourcesFromConfig } from './sources-from-config.js';
 import { version as VERSION } from '../src/version.js';
 
@@ -54,6 +55,8 @@ export class Daemon {
   private lease!: LeaderLease;
   private server!: ControlServer;
   private readonly sourceStatus = new Map<string, SourceStatus>();
+  /** The last reconcile's summary, as recorded in Redis for `status`. */
+  private lastSummary: ReconcileSummary | null = null;
   private resyncTimer: NodeJS.Timeout | null = null;
   private readonly closers: (() => void)[] = [];
   private stopping = false;
@@ -83,7 +86,7 @@ export class Daemon {
       onResult: (r, req) => {
         // A deep re-sync reads every source and entry: its garbage is collected in idle time.
         if (req.deep) this.dispatcher.collectGarbageWhenIdle();
-        return this.recordHealth(r);
+        return this.recordHealth(r, req.reason);
       },
     });
     this.dispatcher = this.buildDispatcher();
@@ -208,6 +211,7 @@ export class Daemon {
         socket: () => this.opts.config.daemon.socket,
         loop: this.loop,
         sourceStatus: () => [...this.sourceStatus.values()],
+        lastReconcile: () => this.lastSummary,
       },
     };
   }
@@ -220,7 +224,7 @@ export class Daemon {
   }
 
   /** After every reconcile: each source's status (a change of staleness is logged) and the run's summary, for `status`. */
-  private async recordHealth(r: ReconcileResult): Promise<void> {
+  private async recordHealth(r: ReconcileResult, reason?: string): Promise<void> {
     const at = Date.now();
     const statuses = sourceStatusFromPlan(r.plan, at);
     for (const h of statuses) {
@@ -228,9 +232,9 @@ export class Daemon {
       if (prev && prev.stale !== h.stale) this.logger.warn({ source: h.source, stale: h.stale }, h.stale ? 'source is stale: nothing it owns will be deleted' : 'source recovered');
       this.sourceStatus.set(h.source, h);
     }
-    const summary: ReconcileSummary = { at, runId: r.runId, durationMs: r.durationMs, ...(r.applied ? { created: r.applied.created.length, updated: r.applied.updated.length, deleted: r.applied.deleted.length, conflicts: r.applied.conflicts.length } : {}), unchanged: r.plan.unchanged, errors: r.plan.errors.length };
+    this.lastSummary = summarizeReconcile(r, at, reason);
     await this.registry.recordSourceStatus(statuses);
-    await this.registry.recordDaemonFacts({ lastReconcile: summary });
+    await this.registry.recordDaemonFacts({ lastReconcile: this.lastSummary });
   }
 
   /** SIGHUP: re-read the config file and rebuild the sources (Redis and the socket stay). */

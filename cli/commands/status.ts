@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { Args, Flags } from '@oclif/core';
 import { request } from '../../src/control/client.js';
 import { type StatusReport, statusFromRedis } from '../../src/status/registry-status.js';
+import { PyrqError } from '../../src/errors.js';
 import { BaseCommand } from '../base-command.js';
 import { redisFlags, socketFlags } from '../flags.js';
 import { renderStatusReport } from '../render/status.js';
@@ -15,7 +16,9 @@ export default class Status extends BaseCommand<typeof Status> {
 
 Per schedule: id, trigger, timezone, queue, enabled, next fire time (absolute and relative), last run and its outcome and lateness, and the source that owns it.
 
-Exit codes: 0 shown; 1 neither the daemon nor Redis could be read, or a setting is invalid.`;
+Lines fit the terminal (COLUMNS, else the terminal's width; no limit when the output is not a terminal): the table then shows the columns that matter, cut with "…". --wide shows every column in full.
+
+Exit codes: 0 shown; 1 an id given is not in the registry (NOT_FOUND), neither the daemon nor Redis could be read, or a setting is invalid.`;
 
   static override examples = [
     { description: 'Everything', command: '<%= config.bin %> status' },
@@ -28,6 +31,7 @@ Exit codes: 0 shown; 1 neither the daemon nor Redis could be read, or a setting 
     ...redisFlags,
     ...socketFlags,
     'no-daemon': Flags.boolean({ summary: 'Do not ask the daemon; read Redis only.' }),
+    wide: Flags.boolean({ summary: 'Every column in full, whatever the terminal width.' }),
   };
 
   async run(): Promise<StatusReport> {
@@ -43,7 +47,16 @@ Exit codes: 0 shown; 1 neither the daemon nor Redis could be read, or a setting 
       }
     }
     if (!report) report = await statusFromRedis(await this.openRedis(), await this.openRegistry(), Date.now(), ids);
-    if (!this.jsonEnabled()) this.log(renderStatusReport(report, Date.now()).join('\n'));
+    const missing = (ids ?? []).filter((id) => !report.schedules.some((s) => s.id === id));
+    if (missing.length > 0) throw new PyrqError('NOT_FOUND', `no schedule ${missing.map((id) => `"${id}"`).join(', ')} in the registry (pyrq status lists them all)`);
+    if (!this.jsonEnabled()) this.log(renderStatusReport(report, Date.now(), { width: this.flags.wide ? Infinity : terminalWidth(), wide: this.flags.wide }).join('\n'));
     return report;
   }
+}
+
+/** COLUMNS when set, else the terminal's width; no limit when the output is not a terminal. */
+function terminalWidth(): number {
+  const columns = Number(process.env.COLUMNS);
+  if (Number.isInteger(columns) && columns > 0) return columns;
+  return process.stdout.isTTY && process.stdout.columns ? process.stdout.columns : Infinity;
 }

@@ -56,7 +56,11 @@ export interface ReconcileSummary {
   deleted?: number;
   conflicts?: number;
   unchanged: number;
+  /** Entries kept as they were because their input failed. */
+  held?: number;
   errors: number;
+  /** Why the run happened ("files changed: billing.json", "periodic re-sync"). */
+  reason?: string;
 }
 
 /** Facts about the running daemon(s), for `pyrq status` when no daemon answers. Absent: never recorded. */
