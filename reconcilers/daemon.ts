@@ -261,6 +261,7 @@ export class Daemon {
     await this.lease?.stop(); // stops the dispatcher (after its tick in flight) and releases the lease
     for (const s of this.sources) await s.close().catch(() => {});
     for (const close of this.closers) close();
+    this.connection?.stop();
     this.redis?.disconnect();
     this.logger.info('pyrq daemon stopped');
   }

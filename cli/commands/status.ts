@@ -46,7 +46,7 @@ Exit codes: 0 shown; 1 an id given is not in the registry (NOT_FOUND), neither t
         report = { via: 'daemon', ...r, leader: r.daemon.currentLeader, schedules: ids ? r.schedules.filter((s) => ids.includes(s.id)) : r.schedules };
       }
     }
-    if (!report) report = await statusFromRedis(await this.openRedis(), await this.openRegistry(), Date.now(), ids);
+    if (!report) report = { ...(await statusFromRedis(await this.openRedis(), await this.openRegistry(), Date.now(), ids)), ...(this.flags['no-daemon'] ? {} : { asked: cfg.daemon.socket }) };
     const missing = (ids ?? []).filter((id) => !report.schedules.some((s) => s.id === id));
     if (missing.length > 0) throw new PyrqError('NOT_FOUND', `no schedule ${missing.map((id) => `"${id}"`).join(', ')} in the registry (pyrq status lists them all)`);
     if (!this.jsonEnabled()) this.log(renderStatusReport(report, Date.now(), { width: this.flags.wide ? Infinity : terminalWidth(), wide: this.flags.wide }).join('\n'));

@@ -31,7 +31,7 @@ const header: Section = (r, v) =>
   wrapText(
     r.via === 'daemon'
       ? `Daemon: pid ${String(r.daemon?.pid)}, ${r.daemon?.leader ? 'leader' : 'standby'}; leader: ${r.leader ?? 'none'}`
-      : `No daemon answered; from Redis (source health as last recorded). Leader: ${r.leader ?? 'none'}`,
+      : `${r.asked ? `No daemon answered at ${r.asked}` : 'Not asking a daemon (--no-daemon)'}; from Redis (source health as last recorded). Leader: ${r.leader ?? 'none'}`,
     v.width,
     '  ',
   );

@@ -11,6 +11,8 @@ import type { Logger } from '../log.js';
 export interface ConnectionLog {
   /** True from the moment the connection is lost (or before it was ever made) until it is ready. */
   isDown(): boolean;
+  /** Stops logging (the daemon is closing the connection on purpose). */
+  stop(): void;
 }
 
 /**
@@ -23,7 +25,9 @@ export function watchConnection(redis: Redis, logger: Logger, where: string, cle
   let downSince: number | null = Date.now();
   let warned = false;
   let retries = 0;
+  let stopped = false;
   const lost = (why: string) => {
+    if (stopped) return;
     if (!warned) {
       warned = true;
       logger.warn({ redis: where, err: { message: why } }, everReady ? `redis connection lost (${why}); retrying in the background` : `cannot connect to redis at ${where} (${why}); retrying in the background`);
@@ -45,6 +49,7 @@ export function watchConnection(redis: Redis, logger: Logger, where: string, cle
   });
   redis.on('ready', () => {
     ready = true;
+    if (stopped) return;
     if (everReady || warned) {
       const downtimeMs = downSince === null ? 0 : Date.now() - downSince;
       logger.info({ redis: where, downtimeMs, retries }, `redis connection restored after ${formatDowntime(downtimeMs)}`);
@@ -53,7 +58,12 @@ export function watchConnection(redis: Redis, logger: Logger, where: string, cle
     warned = false;
     downSince = null;
   });
-  return { isDown: () => !ready };
+  return {
+    isDown: () => !ready,
+    stop: () => {
+      stopped = true;
+    },
+  };
 }
 
 function formatDowntime(ms: number): string {

@@ -18,6 +18,8 @@ export interface StatusReport {
   lastReconcile: ReconcileSummary | null;
   /** Daemon only: its last failed reconcile, while no run has succeeded since. */
   lastError?: { at: number; message: string } | null;
+  /** Redis path: the socket where no daemon answered (absent with --no-daemon). */
+  asked?: string;
   schedules: StatusRow[];
 }
 

@@ -53,7 +53,7 @@ describe('pyrq status', () => {
     const fromDaemon = await status([]);
     const fromRedis = await status(['--no-daemon']);
     expect(fromDaemon.stdout.split('\n')[0]).toMatch(/^Daemon: pid \d+, leader/);
-    expect(fromRedis.stdout.split('\n')[0]).toMatch(/^No daemon answered/);
+    expect(fromRedis.stdout.split('\n')[0]).toMatch(/^Not asking a daemon/);
     // Everything below the first line, up to the table, is the same text.
     const body = (t: string) => {
       const lines = t.split('\n');

@@ -134,7 +134,7 @@ describe('status text', () => {
       schedules: [row()],
     };
     const lines = renderStatusReport(report, NOW);
-    expect(lines[0]).toBe('No daemon answered; from Redis (source health as last recorded). Leader: none');
+    expect(lines[0]).toBe('Not asking a daemon (--no-daemon); from Redis (source health as last recorded). Leader: none');
     expect(lines[1]).toBe('Source files: ok, 3 schedules, 1 held, 12 errors; as of 0s ago, recorded by pyrq apply');
     expect(lines.filter((l) => l.startsWith('  ! '))).toHaveLength(10);
     expect(lines).toContain('  (2 more: pyrq status --json)');
