@@ -83,7 +83,8 @@ export class LeaderLease {
         this.validUntil = started + this.ttlMs;
         if (!this.leader) {
           this.leader = true;
-          this.logger?.info({ holder: this.holderId, previous, ttlMs: this.ttlMs }, `became leader (${this.holderId})${previous && previous !== this.holderId ? `, taking over from ${previous}` : ''}`);
+          // The message is stable (tests and operators match it); who leads and who led are fields.
+          this.logger?.info({ holder: this.holderId, ...(previous && previous !== this.holderId ? { previous } : {}), ttlMs: this.ttlMs }, 'became leader');
           await this.events.onAcquire();
         }
       } else if (this.leader) {
@@ -106,7 +107,7 @@ export class LeaderLease {
   private async stepDown(reason: string): Promise<void> {
     if (!this.leader) return;
     this.leader = false;
-    this.logger?.warn({ holder: this.holderId, reason, leader: this.currentHolder }, `no longer leader: ${reason}`);
+    this.logger?.warn({ holder: this.holderId, reason, leader: this.currentHolder }, 'no longer leader');
     await this.events.onLose(reason);
   }
 

@@ -30,7 +30,7 @@ export function watchConnection(redis: Redis, logger: Logger, where: string, cle
     if (stopped) return;
     if (!warned) {
       warned = true;
-      logger.warn({ redis: where, err: { message: why } }, everReady ? `redis connection lost (${why}); retrying in the background` : `cannot connect to redis at ${where} (${why}); retrying in the background`);
+      logger.warn({ redis: where, err: { message: why } }, everReady ? 'redis connection lost; retrying in the background' : 'cannot connect to redis; retrying in the background');
     } else {
       logger.debug({ redis: where, err: { message: why }, retries }, 'redis still unreachable; retrying');
     }
@@ -52,7 +52,7 @@ export function watchConnection(redis: Redis, logger: Logger, where: string, cle
     if (stopped) return;
     if (everReady || warned) {
       const downtimeMs = downSince === null ? 0 : Date.now() - downSince;
-      logger.info({ redis: where, downtimeMs, retries }, `redis connection restored after ${formatDowntime(downtimeMs)}`);
+      logger.info({ redis: where, downtimeMs, downtime: formatDowntime(downtimeMs), retries }, 'redis connection restored');
     }
     everReady = true;
     warned = false;

@@ -79,7 +79,7 @@ describe('the daemon log', () => {
   });
 
   it('a standby says who leads; its errors never carry an empty stack', async () => {
-    const became = await leader.waitForLog((l) => String(l.msg).startsWith('became leader'));
+    const became = await leader.waitForLog((l) => l.msg === 'became leader');
     const standby = await startDaemon(['--config', join(dir.path, 'pyrq.toml'), '--dir', schedules, '--redis-url', server.url], { socket: join(dir.path, 'b.sock') });
     daemons.push(standby);
     const line = await standby.waitForLog((l) => String(l.msg).startsWith('standing by'));
@@ -94,9 +94,10 @@ describe('the daemon log', () => {
     // Let the daemon retry a while (the retries are logged at debug; wait on them, not on time).
     await leader.waitForLog(() => leader.logs.slice(mark).filter((l) => msg(l) === 'redis still unreachable; retrying').length >= 3, 20_000);
     await server.restart();
-    const back = await leader.waitForLog((l) => msg(l).startsWith('redis connection restored'), 20_000);
+    const back = await leader.waitForLog((l) => msg(l) === 'redis connection restored', 20_000);
     expect(back.level).toBe(30);
     expect(back.downtimeMs).toBeGreaterThan(0);
+    expect(back.downtime).toMatch(/^\d+(ms|s| ms)|^\d+m \d+s$/);
     const during = leader.logs.slice(mark, leader.logs.indexOf(back));
     const loud = during.filter((l) => (l.level as number) >= 40);
     // Exactly one warning from the connection; a leader may also step down (a transition, named once).
