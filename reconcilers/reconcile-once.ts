@@ -35,6 +35,8 @@ export interface ReconcileOptions {
   scope?: readonly string[];
   /** Why this run: logged at debug when it starts and on its summary line ("files changed: a.toml"). */
   reason?: string;
+  /** Aborted: stop applying after the batches in flight (`ApplyResult.notSent` says how many were left). */
+  signal?: AbortSignal;
 }
 
 export interface ReconcileResult {
@@ -68,7 +70,7 @@ export async function reconcileOnce(deps: ReconcileDeps, opts: ReconcileOptions 
   const need = plan.changes.filter((c) => c.action !== 'create' && c.before === undefined).map((c) => c.id);
   if (need.length > 0) plan = attachObserved(plan, await deps.registry.readSpecs(need));
   let applied: ApplyResult | undefined;
-  if (!opts.dryRun) applied = await deps.registry.applyPlan(plan, now);
+  if (!opts.dryRun) applied = await deps.registry.applyPlan(plan, now, { signal: opts.signal });
   const durationMs = Math.round((performance.now() - started) * 10) / 10;
   if (log) {
     for (const e of plan.errors) log.warn({ source: e.source, origin: e.origin, id: e.id, field: e.path }, e.message);

@@ -16,7 +16,7 @@ export default class Status extends BaseCommand<typeof Status> {
 
 Per schedule: id, trigger, timezone, queue, enabled, next fire time (absolute and relative), last run and its outcome and lateness, and the source that owns it.
 
-Lines fit the terminal (COLUMNS, else the terminal's width; no limit when the output is not a terminal): the table then shows the columns that matter, cut with "…". --wide shows every column in full.
+Lines fit the terminal (COLUMNS, else the terminal's width): the table then shows the columns that matter, cut with "…". --wide, or output that is not a terminal with COLUMNS unset, shows every column in full.
 
 Exit codes: 0 shown; 1 an id given is not in the registry (NOT_FOUND), neither the daemon nor Redis could be read, or a setting is invalid.`;
 
@@ -47,9 +47,11 @@ Exit codes: 0 shown; 1 an id given is not in the registry (NOT_FOUND), neither t
       }
     }
     if (!report) report = { ...(await statusFromRedis(await this.openRedis(), await this.openRegistry(), Date.now(), ids)), ...(this.flags['no-daemon'] ? {} : { asked: cfg.daemon.socket }) };
+    // No width to fit (--wide, or not a terminal and no COLUMNS): every column in full.
+    const width = this.flags.wide ? Infinity : terminalWidth();
     const missing = (ids ?? []).filter((id) => !report.schedules.some((s) => s.id === id));
     if (missing.length > 0) throw new PyrqError('NOT_FOUND', `no schedule ${missing.map((id) => `"${id}"`).join(', ')} in the registry (pyrq status lists them all)`);
-    if (!this.jsonEnabled()) this.log(renderStatusReport(report, Date.now(), { width: this.flags.wide ? Infinity : terminalWidth(), wide: this.flags.wide }).join('\n'));
+    if (!this.jsonEnabled()) this.log(renderStatusReport(report, Date.now(), { width, wide: width === Infinity }).join('\n'));
     return report;
   }
 }

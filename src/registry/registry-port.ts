@@ -16,6 +16,8 @@ export interface ApplyResult {
   noop: string[];
   /** Changed by someone else since the plan was made: left alone; the next reconcile sees them. */
   conflicts: string[];
+  /** Changes never sent because the apply was interrupted (`signal`); absent when all were sent. */
+  notSent?: number;
 }
 
 /** A stored entry, as `status` and `history` show it. */
@@ -87,7 +89,7 @@ export interface RegistryPort {
    */
   readDeep(now: number): Promise<Map<string, ObservedEntry>>;
   /** Applies exactly `plan`, each change a compare-and-set on the hash the plan observed. */
-  applyPlan(plan: Plan, now: number): Promise<ApplyResult>;
+  applyPlan(plan: Plan, now: number, opts?: { signal?: AbortSignal }): Promise<ApplyResult>;
   /** Entries with spec, next fire time and dispatcher state: these ids, or all sorted by id. */
   readEntries(ids?: readonly string[]): Promise<RegistryEntry[]>;
   /** Replaces the recorded status of these sources (others keep theirs). */
