@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { Args, Flags } from '@oclif/core';
 import { request } from '../../src/control/client.js';
 import { type StatusReport, statusFromRedis } from '../../src/status/registry-status.js';
-import { PyrqError } from '../../src/errors.js';
+import { notFoundAmong, scheduleNotFound } from '../../src/registry/not-found.js';
 import { BaseCommand } from '../base-command.js';
 import { redisFlags, socketFlags } from '../flags.js';
 import { renderStatusReport } from '../render/status.js';
@@ -39,18 +39,20 @@ Exit codes: 0 shown; 1 an id given is not in the registry (NOT_FOUND), neither t
     const { argv } = await this.parse(Status);
     const ids = (argv as string[]).length > 0 ? (argv as string[]) : undefined;
     let report: StatusReport | undefined;
+    let known: string[] | undefined; // every id, when the daemon answered (for "did you mean")
     if (!this.flags['no-daemon'] && existsSync(cfg.daemon.socket)) {
       const reply = await request(cfg.daemon.socket, { op: 'status' }, DAEMON_WAIT_MS).catch(() => undefined);
       if (reply?.ok) {
         const r = reply.result as Omit<StatusReport, 'via' | 'leader'> & { daemon: { currentLeader: string | null } };
         report = { via: 'daemon', ...r, leader: r.daemon.currentLeader, schedules: ids ? r.schedules.filter((s) => ids.includes(s.id)) : r.schedules };
+        known = r.schedules.map((s) => s.id);
       }
     }
     if (!report) report = { ...(await statusFromRedis(await this.openRedis(), await this.openRegistry(), Date.now(), ids)), ...(this.flags['no-daemon'] ? {} : { asked: cfg.daemon.socket }) };
     // No width to fit (--wide, or not a terminal and no COLUMNS): every column in full.
     const width = this.flags.wide ? Infinity : terminalWidth();
     const missing = (ids ?? []).filter((id) => !report.schedules.some((s) => s.id === id));
-    if (missing.length > 0) throw new PyrqError('NOT_FOUND', `no schedule ${missing.map((id) => `"${id}"`).join(', ')} in the registry (pyrq status lists them all)`);
+    if (missing.length > 0) throw known ? notFoundAmong(missing, known) : await scheduleNotFound(await this.openRegistry(), missing);
     if (!this.jsonEnabled()) this.log(renderStatusReport(report, Date.now(), { width, wide: width === Infinity }).join('\n'));
     return report;
   }

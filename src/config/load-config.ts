@@ -10,6 +10,7 @@ import YAML from 'yaml';
 import { PyrqError, redactUrl } from '../errors.js';
 import { durationTextMs } from '../model/duration.js';
 import { fromZodIssues, issueText, knownKeysAt } from '../model/issues.js';
+import { timezoneHint } from '../model/suggest.js';
 import { isValidTimezone } from '../model/timezone.js';
 import type { CatchupPolicy, OverlapPolicy } from '../model/schedule-schema.js';
 import { type Config, defaultSocketPath, type SqlSourceConfig } from './config.js';
@@ -96,7 +97,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
   const optionalDuration = (id: SettingId): number | undefined => (given(id) === undefined ? undefined : duration(id));
 
   const timezone = value<string>('timezone');
-  if (!isValidTimezone(timezone)) throw new PyrqError('CONFIG_INVALID', `${where}: timezone: unknown timezone ${JSON.stringify(timezone)}`);
+  if (!isValidTimezone(timezone)) throw new PyrqError('CONFIG_INVALID', `${where}: timezone: unknown timezone ${JSON.stringify(timezone)} (${timezoneHint(timezone)})`);
 
   const dirPath = path('files.dir');
   const dir = dirPath !== undefined ? resolve(dirPath) : undefined;

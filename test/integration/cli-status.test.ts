@@ -77,6 +77,8 @@ describe('pyrq status', () => {
       const r = await status(['an-unusually-long-schedule-identifier-for-the-monthly-invoices', 'no-such-schedule', ...via]);
       expect(r.code).toBe(1);
       expect(r.stderr).toContain('no schedule "no-such-schedule" in the registry');
+      const typo = await status(['an-unusually-long-schedule-identifier-for-the-monthly-invoice', ...via]);
+      expect(typo.stderr).toContain('(did you mean "an-unusually-long-schedule-identifier-for-the-monthly-invoices"?)');
       const j = await status(['no-such-schedule', '--json', ...via]);
       expect(j.json<{ error: { code: string } }>().error.code).toBe('NOT_FOUND');
     }
