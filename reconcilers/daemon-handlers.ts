@@ -78,6 +78,11 @@ export class DaemonHandlers {
         return this.reload(req.source!, req.id);
       case 'trigger':
         return this.d.runNow(req.id!);
+      default: {
+        // An op in the protocol's OPS without a case here fails to compile.
+        const unhandled: never = req.op;
+        throw new PyrqError('DAEMON_ERROR', `op ${JSON.stringify(unhandled)} has no handler`);
+      }
     }
   }
 

@@ -21,7 +21,6 @@ import { fullGc, heapGrownBy } from '../src/gc.js';
 import type { Logger } from '../src/log.js';
 import type { Keys } from '../src/redis/keys.js';
 import { buildDueItem } from '../src/dispatch/build-items.js';
-import { DEFAULT_GRACE_MS } from '../src/dispatch/catchup.js';
 import { type FireItem, type FireOutcome, type PreparedBatch, prepareFireBatch, sendFireBatch } from '../src/redis/commands/fire-batch.js';
 import { yieldToIo } from '../src/dispatch/fire.js';
 import { type LoadProblem, ScheduleCache } from '../src/dispatch/schedule-cache.js';
@@ -94,7 +93,7 @@ export class Dispatcher {
   ) {
     const f = deps.config.frappe;
     this.cache = new ScheduleCache(deps.redis, deps.keys, { frappeBenchId: f.benchId, frappeSite: f.site, frappeUser: f.user });
-    this.graceMs = opts.graceMs ?? deps.config.dispatch.graceMs ?? DEFAULT_GRACE_MS;
+    this.graceMs = opts.graceMs ?? deps.config.dispatch.graceMs;
     this.maxSleepMs = opts.maxSleepMs ?? 60_000;
     this.prepareLeadMs = opts.prepareLeadMs ?? 500;
     this.quarantineMs = opts.quarantineMs ?? 60_000;

@@ -8,6 +8,7 @@ import { sourcesFromConfig } from '../../reconcilers/sources-from-config.js';
 import { BaseCommand } from '../base-command.js';
 import { redisFlags, sourceFlags } from '../flags.js';
 import { CHANGES_SHOWN, type Detail, renderApply, renderPlan } from '../render/plan.js';
+import { exitCodes } from '../help.js';
 
 export default class Apply extends BaseCommand<typeof Apply> {
   static override summary = 'Make the registry in Redis match the sources, and print what changed.';
@@ -19,7 +20,7 @@ Large plans are collapsed: the first ${CHANGES_SHOWN} changes are printed in ful
 
 Ctrl-C (SIGINT) stops sending changes: the batches in flight complete, pyrq says how many changes were applied and how many were not, and a re-run converges (every change is an all-or-nothing compare-and-set). A second Ctrl-C exits at once.
 
-Exit codes: 0 applied (or nothing to do); 1 errors in some input or entries changed concurrently (the rest was applied), or any other error (a setting, Redis); 2 --dry-run with changes pending; 130 interrupted (SIGINT).`;
+${exitCodes({ 0: 'applied (or nothing to do)', 1: 'errors in some input or entries changed concurrently (the rest was applied), or any other error (a setting, Redis)', 2: '--dry-run with changes pending', 130: 'interrupted by Ctrl-C (SIGINT): what was sent is applied, a re-run converges' })}`;
 
   static override examples = [
     { description: 'Apply the shipped example schedules', command: '<%= config.bin %> apply --dir fixtures/schedules' },

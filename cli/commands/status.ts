@@ -6,6 +6,7 @@ import { notFoundAmong, scheduleNotFound } from '../../src/registry/not-found.js
 import { BaseCommand } from '../base-command.js';
 import { redisFlags, socketFlags } from '../flags.js';
 import { renderStatusReport } from '../render/status.js';
+import { exitCodes } from '../help.js';
 
 /** How long to wait for a daemon before reading Redis instead. */
 const DAEMON_WAIT_MS = 3000;
@@ -18,7 +19,7 @@ Per schedule: id, trigger, timezone, queue, enabled, next fire time (absolute an
 
 Lines fit the terminal (COLUMNS, else the terminal's width): the table then shows the columns that matter, cut with "…". --wide, or output that is not a terminal with COLUMNS unset, shows every column in full.
 
-Exit codes: 0 shown; 1 an id given is not in the registry (NOT_FOUND), neither the daemon nor Redis could be read, or a setting is invalid.`;
+${exitCodes({ 0: 'shown', 1: 'an id given is not in the registry (NOT_FOUND), neither the daemon nor Redis could be read, or a setting is invalid' })}`;
 
   static override examples = [
     { description: 'Everything', command: '<%= config.bin %> status' },

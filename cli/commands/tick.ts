@@ -7,6 +7,7 @@ import { Keys } from '../../src/redis/keys.js';
 import { BaseCommand } from '../base-command.js';
 import { redisFlags } from '../flags.js';
 import { renderTick } from '../render/tick.js';
+import { exitCodes } from '../help.js';
 
 export default class Tick extends BaseCommand<typeof Tick> {
   static override summary = 'Fire every schedule that is due, once, and exit.';
@@ -16,7 +17,7 @@ Safe to run beside a daemon or another tick: each occurrence is enqueued exactly
 
 --at fires as of another time, e.g. to try a schedule out: occurrences up to that time are treated as due, and jobs are stamped with it.
 
-Exit codes: 0 fired (or nothing due); 1 some due schedule could not be read (the others were fired), or any other error (--at, a setting, Redis).`;
+${exitCodes({ 0: 'fired (or nothing due)', 1: 'some due schedule could not be read (the others were fired), or any other error (--at, a setting, Redis)' })}`;
 
   static override examples = [
     { description: 'Fire what is due now', command: '<%= config.bin %> tick' },

@@ -62,7 +62,7 @@ export function configSecrets(c: Pick<Config, 'redis' | 'mysql' | 'postgres'> | 
 }
 
 /** `/run/pyrq/pyrq.sock` for root (systemd's RuntimeDirectory); a per-user path otherwise. */
-export function defaultSocketPath(env: NodeJS.ProcessEnv = process.env, uid = process.getuid?.() ?? 0): string {
+export function defaultSocketPath(env: NodeJS.ProcessEnv, uid = process.getuid?.() ?? 0): string {
   if (uid === 0) return '/run/pyrq/pyrq.sock';
   if (env.XDG_RUNTIME_DIR) return `${env.XDG_RUNTIME_DIR}/pyrq/pyrq.sock`;
   return `/tmp/pyrq-${uid}/pyrq.sock`;

@@ -3,7 +3,7 @@
  * flag, its environment variable, its default and what it does. Everything else is
  * derived from this table: the flags' help (`cli/flags.ts`), the precedence in
  * `loadConfig` (flag > environment > config file > default), the descriptions in the
- * config schema, and the README's configuration reference (a test holds it to the
+ * config schema, and the configuration reference in docs/configuration.md (a test holds it to the
  * table). Adding a setting adds a row here and its field in `config-schema.ts`.
  *
  * Pure data: no I/O, no imports.

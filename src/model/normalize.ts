@@ -3,6 +3,7 @@
  * `Schedule` or every problem found. Pure (the clock is not consulted: "at in the past"
  * is decided by the plan, which knows what is already applied).
  */
+import { SETTINGS } from '../config/settings.js';
 import { TRIGGER_CHOICES, TRIGGERS } from '../schedule/triggers/index.js';
 import { formatTimestamp, parseTimestamp } from './datetime.js';
 import { describeType, parseDuration } from './duration.js';
@@ -38,7 +39,13 @@ export interface NormalizeContext {
   allowDescription?: string;
 }
 
-export const DEFAULT_CONTEXT: NormalizeContext = { timezone: 'UTC', catchup: 'latest', overlap: 'allow', frappeUser: 'Administrator' };
+/** The context of an empty configuration: the defaults of the table of settings (`src/config/settings.ts`). */
+export const DEFAULT_CONTEXT: NormalizeContext = {
+  timezone: SETTINGS.timezone.default,
+  catchup: SETTINGS['dispatch.catchup'].default,
+  overlap: SETTINGS['dispatch.overlap'].default,
+  frappeUser: SETTINGS['frappe.user'].default,
+};
 
 export const RQ_DEFAULT_TIMEOUT = 180;
 /** Frappe's own defaults (frappe/utils/background_jobs.py): short and default 300 s, long 1500 s. */

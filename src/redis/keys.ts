@@ -2,8 +2,9 @@
  * Every Redis key pyrq reads or writes, its own and RQ's, is built here and nowhere
  * else (BullMQ's QueueKeys pattern). Lua scripts receive their keys as KEYS from these
  * builders; they never assemble key names themselves. The layout is a contract
- * (README "Redis layout"): change it only on purpose.
+ * (docs/redis-layout.md): change it only on purpose.
  */
+import { SETTINGS } from '../config/settings.js';
 
 /** pyrq's own keys, all under one configurable prefix (default `pyrq:`). */
 export class Keys {
@@ -22,7 +23,7 @@ export class Keys {
   /** HASH field -> value: facts about the running daemon(s) (leader, last reconcile). */
   readonly daemon: string;
 
-  constructor(readonly prefix = 'pyrq:') {
+  constructor(readonly prefix: string = SETTINGS['redis.prefix'].default) {
     this.index = `${prefix}index`;
     this.next = `${prefix}next`;
     this.events = `${prefix}events`;
