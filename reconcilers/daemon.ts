@@ -142,6 +142,11 @@ export class Daemon {
     return r.sentinels?.length ? `sentinel master "${r.name ?? 'mymaster'}" via ${r.sentinels.map((s) => `${s.host}:${s.port}`).join(', ')}` : redactUrl(r.url);
   }
 
+  /** Where each source reads: its own `location`, the socket's path for the socket source. */
+  private sourceLocations(): Record<string, string> {
+    return Object.fromEntries(this.sources.map((s) => [s.name, s.location ?? (s.name === SOCKET_SOURCE ? this.opts.config.daemon.socket : '')]));
+  }
+
   /**
    * The start line's facts: where every source reads (directory, database without its
    * password, the socket's path), Redis, and how many schedules the registry holds
@@ -149,7 +154,7 @@ export class Daemon {
    */
   private async startFacts(): Promise<Record<string, unknown>> {
     const { config } = this.opts;
-    const sources = Object.fromEntries(this.sources.map((s) => [s.name, s.location ?? (s.name === SOCKET_SOURCE ? config.daemon.socket : '')]));
+    const sources = this.sourceLocations();
     let timer: NodeJS.Timeout | undefined;
     let onReady: (() => void) | undefined;
     const registered = await Promise.race([
@@ -226,7 +231,7 @@ export class Daemon {
   /** After every reconcile: each source's status (a change of staleness is logged) and the run's summary, for `status`. */
   private async recordHealth(r: ReconcileResult, reason?: string): Promise<void> {
     const at = Date.now();
-    const statuses = sourceStatusFromPlan(r.plan, at);
+    const statuses = sourceStatusFromPlan(r.plan, at, undefined, this.sourceLocations());
     for (const h of statuses) {
       const prev = this.sourceStatus.get(h.source);
       if (prev && prev.stale !== h.stale) this.logger.warn({ source: h.source, stale: h.stale }, h.stale ? 'source is stale: nothing it owns will be deleted' : 'source recovered');

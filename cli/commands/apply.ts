@@ -57,7 +57,7 @@ ${exitCodes({ 0: 'applied (or nothing to do)', 1: 'errors in some input or entri
     this.onClose(() => void process.off('SIGINT', onSigint));
     const { plan, applied } = await reconcileOnce({ sources, registry, logger: this.log_() }, { dryRun, deep: this.flags.deep, signal: interrupt.signal });
     // So that `pyrq status` shows what this apply refused after it has exited.
-    if (applied) await registry.recordSourceStatus(sourceStatusFromPlan(plan, Date.now(), 'pyrq apply'));
+    if (applied) await registry.recordSourceStatus(sourceStatusFromPlan(plan, Date.now(), 'pyrq apply', Object.fromEntries(sources.map((s) => [s.name, s.location]))));
     if (!this.jsonEnabled()) this.log((applied ? renderApply(plan, applied, detail) : renderPlan(plan, detail === 'collapsed' ? 'collapsed' : detail)).join('\n'));
     const failed = plan.errors.length > 0 || (applied?.conflicts.length ?? 0) > 0;
     process.exitCode = interrupt.signal.aborted ? 130 : failed ? 1 : dryRun && plan.changes.length > 0 ? 2 : 0;

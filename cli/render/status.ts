@@ -38,7 +38,7 @@ const header: Section = (r, v) =>
 
 function sourceLine(s: SourceStatus, now: number): string {
   const parts = [s.stale ? 'STALE (nothing it owns is deleted)' : 'ok', plural(s.schedules, 'schedule'), ...(s.held ? [`${s.held} held`] : []), ...(s.errors.length ? [plural(s.errors.length, 'error')] : [])];
-  return `Source ${s.source}: ${parts.join(', ')}; as of ${relativeAgo(now - s.at)}${s.by ? `, recorded by ${s.by}` : ''}`;
+  return `Source ${s.source}${s.location ? ` (${s.location})` : ''}: ${parts.join(', ')}; as of ${relativeAgo(now - s.at)}${s.by ? `, recorded by ${s.by}` : ''}`;
 }
 
 const sources: Section = (r, v) =>

@@ -46,6 +46,8 @@ export interface SourceStatus {
   at: number;
   /** Who recorded it when not the daemon, e.g. "pyrq apply". */
   by?: string;
+  /** Where the source reads (a directory, a database URL without password, the socket's path). */
+  location?: string;
 }
 
 /** The summary of the daemon's last reconcile, as `pyrq status` shows it. */

@@ -61,11 +61,12 @@ describe('pyrq status', () => {
       return lines.slice(lines.findIndex((l) => l.startsWith('Source ')), lines.indexOf('')).join('\n').replace(/\d+s ago/g, 'Ns ago');
     };
     expect(body(fromDaemon.stdout)).toBe(body(fromRedis.stdout));
-    expect(body(fromDaemon.stdout)).toMatch(/^Source files: ok, 1 schedule, 1 error; as of/m);
+    // Wrapped sentences at 80 columns: join their continuation lines.
+    const joined = body(fromDaemon.stdout).replace(/\n {2}(?!! )/g, ' ');
+    expect(joined).toContain(`Source files (${join(dir.path, 'schedules')}): ok, 1 schedule, 1 error; as of`);
     expect(body(fromDaemon.stdout)).toMatch(/^ {2}! billing\/customers\/enterprise\/broken\.json/m);
-    // The sentence wraps at 80 columns: join its continuation lines.
-    expect(body(fromDaemon.stdout).replace(/\n {2}(?!! )/g, ' ')).toMatch(/^Last reconcile .* ago \(run [0-9a-f]{8}, [\d.]+ ms; became leader\): 1 created, 0 updated, 0 deleted, 0 unchanged,/m);
-    expect(body(fromDaemon.stdout)).toContain('Source socket: ok, 0 schedules');
+    expect(joined).toMatch(/^Last reconcile .* ago \(run [0-9a-f]{8}, [\d.]+ ms; became leader\): 1 created, 0 updated, 0 deleted, 0 unchanged,/m);
+    expect(joined).toContain(`Source socket (${socket}): ok, 0 schedules`);
     const a = (await status(['--json'])).json<{ lastReconcile: unknown; sources: unknown }>();
     const b = (await status(['--json', '--no-daemon'])).json<{ lastReconcile: unknown; sources: unknown }>();
     expect(a.lastReconcile).toEqual(b.lastReconcile);
