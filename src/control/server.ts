@@ -117,6 +117,7 @@ export class ControlServer {
       // The client is done sending: answer what it sent, then close our side.
       if (slowTimer) clearTimeout(slowTimer);
       slowTimer = null;
+      if (framer.buffered > 0) return fail('BAD_REQUEST', 'incomplete message: the client closed its side before the end of the line');
       if (closing) return;
       closing = true;
       queue = queue.then(() => {

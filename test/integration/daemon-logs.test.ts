@@ -124,4 +124,16 @@ describe('the control socket', () => {
     expect(parsed.ok).toBe(true);
     expect(parsed.result.daemon.pid).toBe(leader.proc.pid);
   });
+
+  it('a client that half-closes in the middle of a message is told so', async () => {
+    const reply = await new Promise<string>((resolve, reject) => {
+      const s = net.createConnection(join(dir.path, 'a.sock'));
+      let text = '';
+      s.on('connect', () => s.end('{"op":"sta'));
+      s.on('data', (d) => (text += String(d)));
+      s.on('end', () => resolve(text));
+      s.on('error', reject);
+    });
+    expect(JSON.parse(reply.trim())).toMatchObject({ ok: false, error: { code: 'BAD_REQUEST', message: expect.stringContaining('incomplete message') } });
+  });
 });
