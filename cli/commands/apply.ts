@@ -55,7 +55,7 @@ ${exitCodes({ 0: 'applied (or nothing to do)', 1: 'errors in some input or entri
     };
     process.on('SIGINT', onSigint);
     this.onClose(() => void process.off('SIGINT', onSigint));
-    const { plan, applied } = await reconcileOnce({ sources, registry, logger: this.log_() }, { dryRun, deep: this.flags.deep, signal: interrupt.signal });
+    const { plan, applied } = await reconcileOnce({ sources, registry, logger: this.log_() }, { dryRun, deep: this.flags.deep, signal: interrupt.signal, reason: 'pyrq apply' });
     // So that `pyrq status` shows what this apply refused after it has exited.
     if (applied) await registry.recordSourceStatus(sourceStatusFromPlan(plan, Date.now(), 'pyrq apply', Object.fromEntries(sources.map((s) => [s.name, s.location]))));
     if (!this.jsonEnabled()) this.log((applied ? renderApply(plan, applied, detail) : renderPlan(plan, detail === 'collapsed' ? 'collapsed' : detail)).join('\n'));
