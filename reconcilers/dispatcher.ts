@@ -116,7 +116,8 @@ export class Dispatcher {
     // refuses commands while disconnected; a subscription should simply wait), and
     // ioredis re-subscribes by itself after every reconnect.
     const sub = this.deps.redis.duplicate({ enableOfflineQueue: true, lazyConnect: false });
-    sub.on('error', (e: Error) => this.deps.logger?.warn({ err: e }, 'dispatcher event connection error'));
+    // The main connection tells an outage once (src/redis/connection-log.ts): its retries are debug.
+    sub.on('error', (e: Error) => this.deps.logger?.debug({ err: e }, 'dispatcher event connection error'));
     sub.on('message', () => {
       // Something changed: retry quarantined schedules, load new ones, re-plan the sleep.
       this.quarantine.clear();
@@ -193,7 +194,9 @@ export class Dispatcher {
         }
       } catch (err) {
         failures++;
-        this.deps.logger?.error({ err, failures }, 'dispatcher tick failed; retrying');
+        // While Redis is unreachable the connection has said so once: retries are debug.
+        const level = this.deps.redis.status === 'ready' ? 'error' : 'debug';
+        this.deps.logger?.[level]({ err, failures }, 'dispatcher tick failed; retrying');
         await this.sleeper.sleep(Math.min(100 * 2 ** Math.min(failures, 6), 5_000));
       }
     }

@@ -149,17 +149,26 @@ export class Registry implements RegistryPort {
    * Applies exactly `plan`: every change is a compare-and-set on the hash the plan
    * observed. Batches are pipelined, so 100,000 changes take a handful of round trips.
    */
-  async applyPlan(plan: Plan, now: number): Promise<ApplyResult> {
+  /**
+   * `signal`: once aborted (Ctrl-C on `pyrq apply`), no further batch is sent; the batches
+   * in flight complete (each change is all-or-nothing), and the result covers the changes
+   * sent, with `notSent` counting the rest.
+   */
+  async applyPlan(plan: Plan, now: number, opts: { signal?: AbortSignal } = {}): Promise<ApplyResult> {
     const changes = plan.changes;
     if (changes.length === 0) return applyResultOf([], []);
     await loadApplyChanges(this.redis);
     const calls: Promise<EntryOutcome[]>[] = [];
-    for (let i = 0; i < changes.length; i += APPLY_BATCH) {
+    let sent = 0;
+    for (let i = 0; i < changes.length && !opts.signal?.aborted; i += APPLY_BATCH) {
       if (calls.length >= CALLS_IN_FLIGHT) await calls[calls.length - CALLS_IN_FLIGHT];
+      if (opts.signal?.aborted) break;
       const writes = changes.slice(i, i + APPLY_BATCH).map((c) => entryWriteOf(c, now));
       calls.push(applyChanges(this.redis, this.keys, { now, publish: true, writes }));
+      sent = i + writes.length;
     }
-    return applyResultOf(changes, (await Promise.all(calls)).flat());
+    const result = applyResultOf(changes.slice(0, sent), (await Promise.all(calls)).flat());
+    return sent < changes.length ? { ...result, notSent: changes.length - sent } : result;
   }
 
   async has(id: string): Promise<boolean> {
