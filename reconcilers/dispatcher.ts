@@ -34,6 +34,14 @@ export interface DispatcherDeps {
   clock: Clock;
   logger?: Logger;
   config: Pick<Config, 'dispatch' | 'frappe'>;
+  /** Told what each script round did and how long each tick that fired took (metrics). */
+  observer?: DispatchObserver;
+}
+
+/** What the metrics see of the dispatcher: the fire script's replies, as they come. */
+export interface DispatchObserver {
+  observeFires(items: readonly FireItem[], outcomes: readonly FireOutcome[], sentAt: readonly number[]): void;
+  observeTick(durationMs: number): void;
 }
 
 export interface DispatcherOptions {
@@ -342,6 +350,7 @@ export class Dispatcher {
       const { items, outcomes, sentAt } = await this.send(batches, now);
       const retry = absorbOutcomes(items, outcomes, result, byId, this.cache);
       this.logFires(items, outcomes, sentAt);
+      this.deps.observer?.observeFires(items, outcomes, sentAt);
       // A prepared round is always followed by a normal one: it picks up anything the
       // preparation did not see (normally nothing is due any more: one cheap read).
       if (!retry && !fromPrepared) break;
@@ -349,6 +358,7 @@ export class Dispatcher {
     result.schedules = [...byId.values()];
     result.durationMs = Math.round((performance.now() - started) * 10) / 10;
     if (result.schedules.length > 0) {
+      this.deps.observer?.observeTick(result.durationMs);
       this.deps.logger?.info({ now: new Date(now).toISOString(), enqueued: result.enqueued, skipped: result.skipped, schedules: result.schedules.length, durationMs: result.durationMs }, 'fired');
     }
     return result;

@@ -32,6 +32,8 @@ export interface LoopOptions {
   backoffMs?: [number, number];
   /** Called after every successful run (health reporting). */
   onResult?: (r: ReconcileResult, req: ReconcileRequest) => void | Promise<void>;
+  /** Called after every failed run (metrics). */
+  onError?: (err: Error, req: ReconcileRequest) => void;
   logger?: Logger;
 }
 
@@ -96,6 +98,7 @@ export class ReconcileLoop {
       const err = e as Error;
       this.failures++;
       this.lastError = { at: Date.now(), message: err.message };
+      this.opts.onError?.(err, req);
       const [min, max] = this.opts.backoffMs ?? [250, 30_000];
       const delay = Math.min(max, min * 2 ** Math.min(this.failures - 1, 16));
       log?.error({ err, reason: req.reason, attempt: this.failures, retryInMs: delay }, 'reconcile failed; retrying');

@@ -3,7 +3,7 @@ import { loadConfig } from '../../src/config/load-config.js';
 import { createLogger } from '../../src/log.js';
 import { Daemon } from '../../reconcilers/daemon.js';
 import { BaseCommand } from '../base-command.js';
-import { daemonLogFlags, redisFlags, socketFlags, sourceFlags } from '../flags.js';
+import { daemonLogFlags, httpFlags, redisFlags, socketFlags, sourceFlags } from '../flags.js';
 
 export default class DaemonCommand extends BaseCommand<typeof DaemonCommand> {
   static override summary = 'Run pyrq as a service: watch the sources, reconcile, fire on time, serve the control socket.';
@@ -21,7 +21,7 @@ Exit codes: 0 stopped by SIGTERM or SIGINT; 1 could not start (a setting, the so
     { description: 'BTU: schedules from the Frappe database', command: 'PYRQ_MYSQL_PASSWORD=secret <%= config.bin %> daemon --mysql-url mysql://pyrq@127.0.0.1/erpnext --socket /run/pyrq/pyrq.sock' },
   ];
 
-  static override flags = { ...redisFlags, ...sourceFlags, ...socketFlags, ...daemonLogFlags };
+  static override flags = { ...redisFlags, ...sourceFlags, ...socketFlags, ...daemonLogFlags, ...httpFlags };
 
   async run(): Promise<void> {
     const cfg = this.loadSettings();
