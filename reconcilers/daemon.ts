@@ -122,7 +122,10 @@ export class Daemon {
     if (config.http) {
       // Before the socket: a port in use is a start-up error, reported before anything runs.
       this.http = new HttpListener({ ...config.http, view: this.daemonView(), metrics: this.metrics!, logger });
-      await this.http.start();
+      await this.http.start().catch(async (e: unknown) => {
+        await this.stop(); // the Redis connection would keep the process alive
+        throw e;
+      });
     }
     await this.server.start();
     logger.info({ socket: config.daemon.socket, sources: this.sources.map((s) => s.name), redis: config.redis.url }, 'pyrq daemon started');

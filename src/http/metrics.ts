@@ -124,6 +124,7 @@ export class PyrqMetrics {
       if (outcome === planned) for (const op of item.ops) if (op.kind === 'enqueue') this.lateness.observe(Math.max(0, sentAt[i]! - op.occurrence) / 1000);
     }
     if (fired) this.lastFire.set(Date.now() / 1000);
+    if (items.some((it) => it.next === 'done' || it.next === 'ended')) this.scheduleCounts = undefined; // a one-shot is done now
   }
 
   /** A dispatcher tick that fired something took this long. */
@@ -134,6 +135,7 @@ export class PyrqMetrics {
   /** A successful reconcile: its duration and what it applied, per operation and source. */
   observeReconcile(deep: boolean, durationMs: number, plan: Plan, applied: ApplyResult | undefined): void {
     this.reconciles.inc({ result: 'success' });
+    this.scheduleCounts = undefined; // what it applied changes the counts
     this.reconcileDuration.observe({ kind: deep ? 'deep' : 'event' }, durationMs / 1000);
     if (!applied) return;
     const sourceOf = new Map(plan.changes.map((c) => [c.id, c.source]));
