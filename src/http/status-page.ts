@@ -192,7 +192,7 @@ Leader: <strong>${role.currentLeader ?? 'none'}</strong>${role.leaderSince ? htm
 
 <h2>Sources</h2>
 <table id="sources"><thead><tr><th>Source</th><th>Health</th><th>Schedules</th><th>Held</th><th>Errors</th></tr></thead><tbody>
-${m.sources.map((s) => html`<tr><td>${s.source}</td><td class="${s.stale ? 'bad' : 'ok'}">${s.stale ? 'stale' : 'ok'}</td><td>${s.schedules}</td><td>${s.held}</td><td>${s.errors.length === 0 ? '-' : html`<ul>${s.errors.map((e) => html`<li><code>${e}</code></li>`)}</ul>`}<span class="muted">as of ${utcText(s.at)}${s.by ? html`, by ${s.by}` : ''}</span></td></tr>`)}
+${m.sources.map((s) => html`<tr><td>${s.source}</td><td class="${s.stale ? 'bad' : 'ok'}">${s.stale ? 'stale' : 'ok'}</td><td>${s.schedules}</td><td>${s.held}</td><td>${s.errors.length === 0 ? '-' : html`<ul>${s.errors.map((e) => html`<li><code>${e}</code></li>`)}</ul>`}<div class="muted">as of ${utcText(s.at)}${s.by ? html`, by ${s.by}` : ''}</div></td></tr>`)}
 </tbody></table>
 
 <h2>Schedules</h2>
