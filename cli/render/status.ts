@@ -4,6 +4,7 @@
  */
 import type { StatusReport } from '../../src/status/registry-status.js';
 import type { StatusRow } from '../../src/status/status-view.js';
+import { withCronWords } from '../../src/schedule/describe-cron.js';
 import { formatLateness, relativeAgo, renderTable } from './table.js';
 
 /** Error lines shown per source; `--json` has them all. */
@@ -28,7 +29,7 @@ export function renderSchedules(rows: readonly StatusRow[], now: number): string
     ['ID', 'TRIGGER', 'QUEUE', 'ENABLED', 'NEXT', '', 'LAST RUN', 'LAST OUTCOME', 'SOURCE'],
     rows.map((r) => [
       r.id,
-      r.trigger,
+      withCronWords(r.trigger, r.cron),
       r.queue,
       r.enabled ? 'yes' : 'no',
       r.next ?? '-',
