@@ -286,7 +286,7 @@ export class Daemon {
     if (this.stopping) return;
     this.stopping = true;
     if (this.resyncTimer) clearInterval(this.resyncTimer);
-    void this.notifier?.stopping();
+    await this.notifier?.stopping();
     this.notifier?.close();
     await this.http?.close();
     await this.server?.close();

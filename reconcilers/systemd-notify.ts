@@ -28,7 +28,7 @@ export class SystemdNotifier {
 
   /** Start-up is complete (first reconcile done, or the leader known): READY=1 with a status line. */
   ready(status: string): Promise<void> {
-    return this.send([`--pid=${process.pid}`, '--ready', `--status=${status}`]);
+    return this.send(['--ready', `--status=${status}`]);
   }
 
   status(text: string): Promise<void> {
