@@ -143,3 +143,18 @@ describe('the status page (pure)', () => {
     expect(page).toContain('At 09:00');
   });
 });
+
+describe('the Grafana dashboard', () => {
+  it('queries only metrics pyrq exports', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { PyrqMetrics } = await import('../../src/http/metrics.js');
+    const { ROOT } = await import('../helpers/cli.js');
+    const view = { startedAt: 0, role: () => ({ leader: false, holderId: 'x', currentLeader: null }), redisReady: () => false, configuredSources: () => [], sources: async () => [], entries: async () => [], lastReconcile: () => ({ summary: null }) };
+    const text = (await new PyrqMetrics(view).text()).body;
+    const families = new Set([...text.matchAll(/^# TYPE (\S+) (\S+)$/gm)].flatMap((m) => (m[2] === 'histogram' ? [`${m[1]}_bucket`, `${m[1]}_sum`, `${m[1]}_count`] : [m[1]!])));
+    const dash = JSON.parse(readFileSync(join(ROOT, 'contrib', 'grafana-pyrq.json'), 'utf8')) as { panels: { targets: { expr: string }[] }[] };
+    const used = new Set(dash.panels.flatMap((p) => p.targets.flatMap((t) => [...t.expr.matchAll(/\b((?:pyrq|process|nodejs)_[a-z0-9_]+)/g)].map((m) => m[1]!))));
+    expect(used.size).toBeGreaterThan(10);
+    for (const name of used) expect(families.has(name), `${name} is not exported`).toBe(true);
+  });
+});
