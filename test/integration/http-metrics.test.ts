@@ -62,6 +62,7 @@ describe('/metrics', () => {
       { id: 'off', function: 'app.tasks.run', every: 1, enabled: false },
     ]));
     const { base } = await daemon('m');
+    await eventually(async () => (await probe(base, '/readyz')).status === 200, 'ready: the first reconcile is done', 10_000);
     const first = await metrics(base);
     // prom-client's default process and Node.js metrics are there, and pyrq's build info.
     expect(first.types.get('process_cpu_user_seconds_total')).toBe('counter');
