@@ -158,3 +158,41 @@ describe('the Grafana dashboard', () => {
     for (const name of used) expect(families.has(name), `${name} is not exported`).toBe(true);
   });
 });
+
+describe('fire outcomes as metrics', () => {
+  it('counts from the script\'s reply: enqueued, skipped by reason, conflicts; lateness per job', async () => {
+    const { PyrqMetrics } = await import('../../src/http/metrics.js');
+    const { parsePrometheusText } = await import('../helpers/prom-text.js');
+    const view = { startedAt: 0, role: () => ({ leader: true, holderId: 'x', currentLeader: 'x' }), redisReady: () => true, configuredSources: () => [], sources: async () => [], entries: async () => [], lastReconcile: () => ({ summary: null }) };
+    const m = new PyrqMetrics(view);
+    const job = { queueName: 'q' } as never;
+    const enq = (occurrence: number) => ({ kind: 'enqueue' as const, occurrence, jobId: `j${occurrence}`, meta: Buffer.alloc(0) });
+    const item = (over: Record<string, unknown>) => ({ id: 'x', expected: 0, hash: 'h', next: 'keep' as const, forbid: false, prevJobId: '', job, ops: [], ...over });
+    m.observeFires(
+      [
+        item({ ops: [enq(1000), enq(2000)] }), // both enqueued, sent at 4000: 3 s and 2 s late
+        item({ ops: [{ kind: 'skip', occurrence: 0, outcome: 'skipped:missed', until: 500, count: 7 }, enq(3000)] }),
+        item({ ops: [{ kind: 'skip', occurrence: 0, outcome: 'skipped:deadline' }] }),
+        item({ forbid: true, ops: [enq(4000)] }), // the script skipped it: overlap
+        item({ ops: [enq(5000)] }), // the job existed: duplicate
+        item({ ops: [enq(6000)] }),
+        item({ ops: [enq(7000)] }),
+      ],
+      [2, 1, 0, 0, 0, 'not-due', 'stale-spec'],
+      [4000, 3010, 0, 0, 0, 0, 0],
+    );
+    const p = parsePrometheusText((await m.text()).body);
+    expect(p.value('pyrq_occurrences_total', { outcome: 'enqueued', queue: 'q' })).toBe(3);
+    expect(p.value('pyrq_occurrences_total', { outcome: 'skipped', reason: 'missed' })).toBe(7);
+    expect(p.value('pyrq_occurrences_total', { outcome: 'skipped', reason: 'deadline' })).toBe(1);
+    expect(p.value('pyrq_occurrences_total', { outcome: 'skipped', reason: 'overlap' })).toBe(1);
+    expect(p.value('pyrq_occurrences_total', { outcome: 'skipped', reason: 'duplicate' })).toBe(1);
+    expect(p.value('pyrq_fire_conflicts_total', { reason: 'not_due' })).toBe(1);
+    expect(p.value('pyrq_fire_conflicts_total', { reason: 'stale_spec' })).toBe(1);
+    // Lateness: 3 s and 2 s for the first item's jobs, 10 ms for the second's.
+    expect(p.value('pyrq_fire_lateness_seconds_count')).toBe(3);
+    expect(p.value('pyrq_fire_lateness_seconds_sum')).toBeCloseTo(5.01, 5);
+    expect(p.value('pyrq_fire_lateness_seconds_bucket', { le: '0.01' })).toBe(1);
+    expect(p.value('pyrq_fire_lateness_seconds_bucket', { le: '2.5' })).toBe(2);
+  });
+});
