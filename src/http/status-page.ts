@@ -183,6 +183,7 @@ export function renderStatusPage(m: PageModel): string {
   const page = html`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>pyrq status</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
+<noscript><meta http-equiv="refresh" content="${REFRESH_SECONDS}"></noscript>
 <style>${new Safe(STYLE)}</style></head>
 <body>
 <h1>pyrq status</h1>
