@@ -73,7 +73,7 @@ export async function fireBurst(s: BurstScenario): Promise<Figure[]> {
     // The daemon's own account of each tick (its 'fired' log line; pino writes it
     // asynchronously, so the last one may still be on its way).
     for (const at of instants.slice(1)) {
-      const line = await daemon.waitForLog((l) => l.msg === 'fired' && typeof l.now === 'string' && Date.parse(l.now) >= at && Date.parse(l.now) < at + 1000, 5_000);
+      const line = await daemon.waitForLog((l) => l.msg === 'fired' && typeof l.now === 'string' && Date.parse(l.now) >= at && Date.parse(l.now) < at + period, 5_000);
       fired.push(Number(line.durationMs));
     }
   } finally {
