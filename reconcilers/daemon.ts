@@ -165,7 +165,9 @@ export class Daemon {
       configuredSources: () => this.sources.map((s) => s.name),
       // The leader's own view after its first reconcile; else what the leader recorded in Redis.
       sources: async () => (this.lease?.isLeader && this.sourceStatus.size > 0 ? [...this.sourceStatus.values()] : this.registry.readSourceStatus()),
-      entries: () => this.registry.readEntries(),
+      entries: (ids) => this.registry.readEntries(ids),
+      index: () => this.registry.readIndex(),
+      specs: (ids) => this.registry.readSpecs(ids),
       lastReconcile: () => {
         const r = this.loop.lastResult;
         const summary = r ? { at: this.loop.lastRunAt ?? 0, runId: r.runId, durationMs: r.durationMs, ...(r.applied ? { created: r.applied.created.length, updated: r.applied.updated.length, deleted: r.applied.deleted.length, conflicts: r.applied.conflicts.length } : {}), unchanged: r.plan.unchanged, errors: r.plan.errors.length } : null;

@@ -19,6 +19,7 @@ import { isLoopback } from '../src/http/listen-address.js';
 import type { PyrqMetrics } from '../src/http/metrics.js';
 import { SCRIPT_HASH, filterRows, pageRow, parsePageQuery, renderStatusPage } from '../src/http/status-page.js';
 import type { Logger } from '../src/log.js';
+import type { RegistryEntry } from '../src/registry/registry-port.js';
 
 export interface HttpListenerOptions {
   host: string;
@@ -45,6 +46,8 @@ export class HttpListener {
   private lagTimer?: NodeJS.Timeout;
   private lagMs = 0;
   private readonly tokenDigest?: Buffer;
+  /** The page's read of every entry, shared by concurrent views and reused for 2 s. */
+  private entriesRead?: { done: number | null; p: Promise<RegistryEntry[]> };
 
   constructor(private readonly opts: HttpListenerOptions) {
     if (opts.token !== undefined) this.tokenDigest = digest(opts.token);
@@ -131,6 +134,24 @@ export class HttpListener {
     }
   }
 
+  /**
+   * Every entry, for the page: a large registry takes a while to read, so views that
+   * arrive while a read is in flight, or within 2 s of one, share it.
+   */
+  private entries(): Promise<RegistryEntry[]> {
+    const r = this.entriesRead;
+    if (r && (r.done === null || performance.now() - r.done < 2_000)) return r.p;
+    const read = { done: null as number | null, p: this.opts.view.entries() };
+    read.p.then(
+      () => (read.done = performance.now()),
+      () => {
+        if (this.entriesRead === read) this.entriesRead = undefined;
+      },
+    );
+    this.entriesRead = read;
+    return read.p;
+  }
+
   private async readiness(): Promise<ProbeResult> {
     const v = this.opts.view;
     const sources = await v.sources().catch(() => null);
@@ -142,7 +163,7 @@ export class HttpListener {
     let entries;
     let sources;
     try {
-      [entries, sources] = await Promise.all([v.entries(), v.sources()]);
+      [entries, sources] = await Promise.all([this.entries(), v.sources()]);
     } catch (e) {
       return send(res, 503, PAGE_HEADERS, `<!doctype html><meta charset="utf-8"><title>pyrq status</title><h1>pyrq status</h1><p>The registry cannot be read: ${esc((e as Error).message)}. See <a href="readyz">/readyz</a>.</p>`);
     }

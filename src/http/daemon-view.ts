@@ -3,6 +3,7 @@
  * listener never gets the daemon itself). The daemon builds one; tests can build one
  * from plain values.
  */
+import type { Schedule } from '../model/schedule-schema.js';
 import type { RegistryEntry, ReconcileSummary, SourceStatus } from '../registry/registry-port.js';
 
 export interface DaemonRole {
@@ -27,8 +28,12 @@ export interface DaemonView {
    * or before the first reconcile) as the leader recorded it in Redis.
    */
   sources(): Promise<SourceStatus[]>;
-  /** Every registry entry (spec, next fire time, last run). */
-  entries(): Promise<RegistryEntry[]>;
+  /** Registry entries (spec, next fire time, last run): these ids, or every one. */
+  entries(ids?: readonly string[]): Promise<RegistryEntry[]>;
+  /** The registry's index: each applied id's spec hash and source (one read). */
+  index(): Promise<Map<string, { hash: string; source: string }>>;
+  /** The stored specs of these ids. */
+  specs(ids: readonly string[]): Promise<Map<string, Schedule>>;
   /** The last reconcile this daemon ran (null: none yet), and its last failure if it failed since. */
   lastReconcile(): { summary: ReconcileSummary | null; error?: { at: number; message: string } };
   /** When the daemon finished its first reconcile, or learnt that another daemon leads. */

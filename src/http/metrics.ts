@@ -11,7 +11,8 @@
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { FireItem, FireOutcome } from '../redis/commands/fire-batch.js';
-import type { RegistryEntry, SourceStatus } from '../registry/registry-port.js';
+import type { SourceStatus } from '../registry/registry-port.js';
+import { ScheduleCounter } from './schedule-counts.js';
 import type { Plan } from '../plan/types.js';
 import type { ApplyResult } from '../registry/registry-port.js';
 import { version } from '../version.js';
@@ -21,22 +22,7 @@ import type { DaemonView } from './daemon-view.js';
 export const LATENESS_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 const DURATION_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
-/** A schedule's state, as `pyrq_schedules` counts it. pyrq has no pause of its own: `enabled = false` is how a schedule is paused. */
-export type ScheduleState = 'enabled' | 'disabled' | 'done';
-
-export function scheduleState(e: Pick<RegistryEntry, 'spec' | 'state'>): ScheduleState {
-  if (e.state.done === '1') return 'done';
-  return e.spec?.enabled === false ? 'disabled' : 'enabled';
-}
-
-/**
- * Counting schedules reads every entry (about a second of CPU with 100,000), so the
- * counts are reused: recounted after this daemon changed the registry (a reconcile, a
- * one-shot's last fire) but at most every 15 s, and otherwise every 10 minutes (to see
- * what other writers, `pyrq apply` or another daemon, changed). Idle scrapes cost nothing.
- */
-const RECOUNT_MIN_MS = 15_000;
-const RECOUNT_MAX_MS = 10 * 60_000;
+export { type ScheduleState, scheduleState } from './schedule-counts.js';
 
 export class PyrqMetrics {
   readonly registry = new Registry();
@@ -50,10 +36,10 @@ export class PyrqMetrics {
   private readonly leadershipChanges: Counter;
   private readonly lastFire: Gauge;
   private readonly lastSuccess = new Map<string, number>();
-  private scheduleCounts?: { at: number; counts: Map<string, number> };
-  private countsDirty = true;
+  private readonly counter: ScheduleCounter;
 
   constructor(private readonly view: DaemonView) {
+    this.counter = new ScheduleCounter(view);
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry });
     new Gauge({ name: 'pyrq_build_info', help: 'pyrq and Node.js versions (always 1).', labelNames: ['version', 'node_version'], registers }).set({ version, node_version: process.versions.node }, 1);
@@ -89,13 +75,12 @@ export class PyrqMetrics {
       },
     });
     new Gauge({
-      name: 'pyrq_schedules', help: 'Schedules in the registry by source and state (enabled, disabled, done); recounted after changes (at most every 15 s) and every 10 minutes.', labelNames: ['source', 'state'], registers,
-      async collect() {
+      name: 'pyrq_schedules', help: 'Schedules in the registry by source and state (enabled, disabled, done); recounted in the background after changes (at most every 15 s) and every 10 minutes.', labelNames: ['source', 'state'], registers,
+      collect() {
+        const counts = self.counter.current();
+        if (!counts) return;
         this.reset();
-        for (const [k, n] of await self.countSchedules()) {
-          const [source, state] = k.split('\t') as [string, string];
-          this.set({ source, state }, n);
-        }
+        for (const c of counts) this.set({ source: c.source, state: c.state }, c.n);
       },
     });
   }
@@ -131,7 +116,7 @@ export class PyrqMetrics {
       if (outcome === planned) for (const op of item.ops) if (op.kind === 'enqueue') this.lateness.observe(Math.max(0, sentAt[i]! - op.occurrence) / 1000);
     }
     if (fired) this.lastFire.set(Date.now() / 1000);
-    if (items.some((it) => it.next === 'done')) this.countsDirty = true; // a one-shot is done now
+    if (items.some((it) => it.next === 'done')) this.counter.markDirty(); // a one-shot is done now
   }
 
   /** A dispatcher tick that fired something took this long. */
@@ -142,7 +127,7 @@ export class PyrqMetrics {
   /** A successful reconcile: its duration and what it applied, per operation and source. */
   observeReconcile(deep: boolean, durationMs: number, plan: Plan, applied: ApplyResult | undefined): void {
     this.reconciles.inc({ result: 'success' });
-    this.countsDirty = true; // what it applied changes the counts
+    this.counter.markDirty(); // what it applied changes the counts
     this.reconcileDuration.observe({ kind: deep ? 'deep' : 'event' }, durationMs / 1000);
     if (!applied) return;
     const sourceOf = new Map(plan.changes.map((c) => [c.id, c.source]));
@@ -175,24 +160,5 @@ export class PyrqMetrics {
     } catch {
       return []; // Redis down on a standby: the source gauges are absent, pyrq_redis_up says why
     }
-  }
-
-  private async countSchedules(): Promise<Map<string, number>> {
-    const c = this.scheduleCounts;
-    const age = c ? Date.now() - c.at : Infinity;
-    if (c && age < RECOUNT_MAX_MS && !(this.countsDirty && age >= RECOUNT_MIN_MS)) return c.counts;
-    this.countsDirty = false;
-    const counts = new Map<string, number>();
-    try {
-      for (const e of await this.view.entries()) {
-        const k = `${e.source}\t${scheduleState(e)}`;
-        counts.set(k, (counts.get(k) ?? 0) + 1);
-      }
-    } catch {
-      this.countsDirty = true;
-      return c?.counts ?? counts; // Redis down: the last counts, if any
-    }
-    this.scheduleCounts = { at: Date.now(), counts };
-    return counts;
   }
 }

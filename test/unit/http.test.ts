@@ -149,7 +149,7 @@ describe('the Grafana dashboard', () => {
     const { readFileSync } = await import('node:fs');
     const { PyrqMetrics } = await import('../../src/http/metrics.js');
     const { ROOT } = await import('../helpers/cli.js');
-    const view = { startedAt: 0, role: () => ({ leader: false, holderId: 'x', currentLeader: null }), redisReady: () => false, configuredSources: () => [], sources: async () => [], entries: async () => [], lastReconcile: () => ({ summary: null }) };
+    const view = { startedAt: 0, role: () => ({ leader: false, holderId: 'x', currentLeader: null }), redisReady: () => false, configuredSources: () => [], sources: async () => [], entries: async () => [], index: async () => new Map(), specs: async () => new Map(), lastReconcile: () => ({ summary: null }) };
     const text = (await new PyrqMetrics(view).text()).body;
     const families = new Set([...text.matchAll(/^# TYPE (\S+) (\S+)$/gm)].flatMap((m) => (m[2] === 'histogram' ? [`${m[1]}_bucket`, `${m[1]}_sum`, `${m[1]}_count`] : [m[1]!])));
     const dash = JSON.parse(readFileSync(join(ROOT, 'contrib', 'grafana-pyrq.json'), 'utf8')) as { panels: { targets: { expr: string }[] }[] };
@@ -163,7 +163,7 @@ describe('fire outcomes as metrics', () => {
   it('counts from the script\'s reply: enqueued, skipped by reason, conflicts; lateness per job', async () => {
     const { PyrqMetrics } = await import('../../src/http/metrics.js');
     const { parsePrometheusText } = await import('../helpers/prom-text.js');
-    const view = { startedAt: 0, role: () => ({ leader: true, holderId: 'x', currentLeader: 'x' }), redisReady: () => true, configuredSources: () => [], sources: async () => [], entries: async () => [], lastReconcile: () => ({ summary: null }) };
+    const view = { startedAt: 0, role: () => ({ leader: true, holderId: 'x', currentLeader: 'x' }), redisReady: () => true, configuredSources: () => [], sources: async () => [], entries: async () => [], index: async () => new Map(), specs: async () => new Map(), lastReconcile: () => ({ summary: null }) };
     const m = new PyrqMetrics(view);
     const job = { queueName: 'q' } as never;
     const enq = (occurrence: number) => ({ kind: 'enqueue' as const, occurrence, jobId: `j${occurrence}`, meta: Buffer.alloc(0) });
@@ -194,5 +194,48 @@ describe('fire outcomes as metrics', () => {
     expect(p.value('pyrq_fire_lateness_seconds_sum')).toBeCloseTo(5.01, 5);
     expect(p.value('pyrq_fire_lateness_seconds_bucket', { le: '0.01' })).toBe(1);
     expect(p.value('pyrq_fire_lateness_seconds_bucket', { le: '2.5' })).toBe(2);
+  });
+});
+
+describe('counting schedules (pyrq_schedules)', () => {
+  it('by source and state; specs read once per hash; done one-shots; a scrape never waits', async () => {
+    const { ScheduleCounter } = await import('../../src/http/schedule-counts.js');
+    let now = 0;
+    const index = new Map<string, { hash: string; source: string }>([
+      ['a', { hash: 'ha', source: 'files' }],
+      ['b', { hash: 'hb', source: 'files' }],
+      ['c', { hash: 'hc', source: 'mysql' }],
+      ['once', { hash: 'ho', source: 'socket' }],
+    ]);
+    const specs: Record<string, Record<string, unknown>> = { a: { every: 60, enabled: true }, b: { every: 60, enabled: false }, c: { cron: '0 * * * *', enabled: true }, once: { at: '2026-01-01T00:00:00Z', enabled: true } };
+    const specReads: string[][] = [];
+    const counter = new ScheduleCounter(
+      {
+        index: async () => new Map(index),
+        specs: async (ids) => {
+          specReads.push([...ids]);
+          return new Map(ids.map((id) => [id, specs[id] as never]));
+        },
+        entries: async (ids) => ids.map((id) => ({ id, hash: '', source: '', origin: '', next: null, state: id === 'once' ? { done: '1' } : {} })),
+      },
+      () => now,
+    );
+    expect(counter.current()).toBeUndefined(); // started, not awaited
+    await counter.settled();
+    const sorted = () => (counter.current() ?? []).map((c) => `${c.source}/${c.state}=${c.n}`).sort();
+    expect(sorted()).toEqual(['files/disabled=1', 'files/enabled=1', 'mysql/enabled=1', 'socket/done=1']);
+    // A change: recounted no sooner than 15 s later; only the new hash's spec is read.
+    index.set('d', { hash: 'hd', source: 'files' });
+    specs.d = { every: 5 };
+    counter.markDirty();
+    now = 10_000;
+    counter.current();
+    await counter.settled();
+    expect(sorted()).toContain('files/enabled=1');
+    now = 15_000;
+    counter.current();
+    await counter.settled();
+    expect(sorted()).toContain('files/enabled=2');
+    expect(specReads).toEqual([['a', 'b', 'c', 'once'], ['d']]);
   });
 });
