@@ -63,6 +63,7 @@ export class Daemon {
   private http?: HttpListener;
   private notifier?: SystemdNotifier;
   private leaderSince?: number;
+  private httpRegistry?: Registry;
 
   constructor(private opts: DaemonOptions) {
     this.clock = opts.clock ?? systemClock;
@@ -156,18 +157,29 @@ export class Daemon {
     this.closers.push(() => clearInterval(check));
   }
 
-  /** What the HTTP listener and the metrics may see of this daemon (read-only). */
+  /**
+   * What the HTTP listener and the metrics may see of this daemon (read-only). Their
+   * registry reads (a page view reads every entry) go over a connection of their own, so
+   * that the lease's renewals on the main connection never queue behind them.
+   */
   private daemonView(): DaemonView {
+    if (!this.httpRegistry) {
+      const httpRedis = this.redis.duplicate({ lazyConnect: false, connectionName: 'pyrq-daemon-http' });
+      httpRedis.on('error', () => undefined); // the main connection logs Redis errors
+      this.closers.push(() => httpRedis.disconnect());
+      this.httpRegistry = new Registry(httpRedis, this.opts.config.redis.prefix);
+    }
+    const registry = this.httpRegistry;
     return {
       startedAt: this.startedAt,
       role: () => ({ leader: this.lease?.isLeader ?? false, holderId: this.lease?.holderId ?? '', currentLeader: this.lease?.isLeader ? this.lease.holderId : (this.lease?.currentHolder ?? null), ...(this.leaderSince ? { leaderSince: this.leaderSince } : {}) }),
       redisReady: () => this.redis.status === 'ready',
       configuredSources: () => this.sources.map((s) => s.name),
       // The leader's own view after its first reconcile; else what the leader recorded in Redis.
-      sources: async () => (this.lease?.isLeader && this.sourceStatus.size > 0 ? [...this.sourceStatus.values()] : this.registry.readSourceStatus()),
-      entries: (ids) => this.registry.readEntries(ids),
-      index: () => this.registry.readIndex(),
-      specs: (ids) => this.registry.readSpecs(ids),
+      sources: async () => (this.lease?.isLeader && this.sourceStatus.size > 0 ? [...this.sourceStatus.values()] : registry.readSourceStatus()),
+      entries: (ids) => registry.readEntries(ids),
+      index: () => registry.readIndex(),
+      specs: (ids) => registry.readSpecs(ids),
       lastReconcile: () => {
         const r = this.loop.lastResult;
         const summary = r ? { at: this.loop.lastRunAt ?? 0, runId: r.runId, durationMs: r.durationMs, ...(r.applied ? { created: r.applied.created.length, updated: r.applied.updated.length, deleted: r.applied.deleted.length, conflicts: r.applied.conflicts.length } : {}), unchanged: r.plan.unchanged, errors: r.plan.errors.length } : null;
