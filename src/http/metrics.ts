@@ -87,6 +87,14 @@ export class PyrqMetrics {
 
   /** One fire-script round: the items sent, the script's outcome per item, when each was sent (epoch ms). */
   observeFires(items: readonly FireItem[], outcomes: readonly FireOutcome[], sentAt: readonly number[]): void {
+    // Summed per label set first: a burst is thousands of items, a handful of label sets.
+    const counts = new Map<string, { queue: string; outcome: string; reason: string; n: number }>();
+    const add = (queue: string, outcome: string, reason: string, n: number) => {
+      const k = `${queue}\t${outcome}\t${reason}`;
+      const c = counts.get(k);
+      if (c) c.n += n;
+      else counts.set(k, { queue, outcome, reason, n });
+    };
     let fired = false;
     for (let i = 0; i < items.length; i++) {
       const item = items[i]!;
@@ -99,22 +107,20 @@ export class PyrqMetrics {
       const queue = item.job.queueName;
       let planned = 0;
       for (const op of item.ops) {
-        if (op.kind === 'enqueue') {
-          planned++;
-        } else {
-          this.occurrences.inc({ queue, outcome: 'skipped', reason: op.outcome === 'skipped:deadline' ? 'deadline' : 'missed' }, op.count ?? 1);
-        }
+        if (op.kind === 'enqueue') planned++;
+        else add(queue, 'skipped', op.outcome === 'skipped:deadline' ? 'deadline' : 'missed', op.count ?? 1);
       }
       if (outcome > 0) {
-        this.occurrences.inc({ queue, outcome: 'enqueued', reason: '' }, outcome);
+        add(queue, 'enqueued', '', outcome);
         fired = true;
       }
       // The script skipped the rest: with overlap forbid, because the last job still
       // runs; otherwise because the job already existed (another writer made it).
-      if (planned > outcome) this.occurrences.inc({ queue, outcome: 'skipped', reason: item.forbid ? 'overlap' : 'duplicate' }, planned - outcome);
+      if (planned > outcome) add(queue, 'skipped', item.forbid ? 'overlap' : 'duplicate', planned - outcome);
       // Lateness is known per job only when every planned job was enqueued (as in the log).
       if (outcome === planned) for (const op of item.ops) if (op.kind === 'enqueue') this.lateness.observe(Math.max(0, sentAt[i]! - op.occurrence) / 1000);
     }
+    for (const c of counts.values()) this.occurrences.inc({ queue: c.queue, outcome: c.outcome, reason: c.reason }, c.n);
     if (fired) this.lastFire.set(Date.now() / 1000);
     if (items.some((it) => it.next === 'done')) this.counter.markDirty(); // a one-shot is done now
   }
