@@ -335,6 +335,8 @@ export class Dispatcher {
     const result: TickResult = { now, enqueued: 0, skipped: 0, schedules: [], problems: [], durationMs: 0 };
     const byId = new Map<string, FiredSchedule>();
     let prepared = this.takePrepared(now);
+    // Told to the observer once the tick is over, so counting never delays a retry round.
+    const observed: [FireItem[], FireOutcome[], number[]][] = [];
     for (let round = 0; round < MAX_ROUNDS; round++) {
       const fromPrepared = prepared !== undefined;
       let batches: Iterable<PreparedBatch>;
@@ -350,7 +352,7 @@ export class Dispatcher {
       const { items, outcomes, sentAt } = await this.send(batches, now);
       const retry = absorbOutcomes(items, outcomes, result, byId, this.cache);
       this.logFires(items, outcomes, sentAt);
-      this.deps.observer?.observeFires(items, outcomes, sentAt);
+      if (this.deps.observer) observed.push([items, outcomes, sentAt]);
       // A prepared round is always followed by a normal one: it picks up anything the
       // preparation did not see (normally nothing is due any more: one cheap read).
       if (!retry && !fromPrepared) break;
@@ -358,8 +360,12 @@ export class Dispatcher {
     result.schedules = [...byId.values()];
     result.durationMs = Math.round((performance.now() - started) * 10) / 10;
     if (result.schedules.length > 0) {
-      this.deps.observer?.observeTick(result.durationMs);
       this.deps.logger?.info({ now: new Date(now).toISOString(), enqueued: result.enqueued, skipped: result.skipped, schedules: result.schedules.length, durationMs: result.durationMs }, 'fired');
+    }
+    const observer = this.deps.observer;
+    if (observer) {
+      for (const [items, outcomes, sentAt] of observed) observer.observeFires(items, outcomes, sentAt);
+      if (result.schedules.length > 0) observer.observeTick(result.durationMs);
     }
     return result;
   }
