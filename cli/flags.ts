@@ -78,3 +78,8 @@ export const daemonLogFlags = {
 export function countFlag(summary: string, defaultCount: number, opts: { max?: number; aliases?: string[] } = {}) {
   return Flags.integer({ char: 'n', summary, default: defaultCount, min: 1, max: opts.max, aliases: opts.aliases, deprecateAliases: opts.aliases !== undefined });
 }
+
+/** The daemon's HTTP listener (metrics, health, status page). */
+export const httpFlags = {
+  http: settingFlag('http.listen'),
+};

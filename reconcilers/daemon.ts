@@ -15,6 +15,8 @@ import type { Redis } from 'ioredis';
 import { type Clock, systemClock } from '../src/clock.js';
 import type { Config } from '../src/config/config.js';
 import { ControlServer } from '../src/control/server.js';
+import type { DaemonView } from '../src/http/daemon-view.js';
+import { PyrqMetrics } from '../src/http/metrics.js';
 import { Dispatcher } from './dispatcher.js';
 import { manualRun } from '../src/dispatch/manual-run.js';
 import { redactText, redactUrl } from '../src/errors.js';
@@ -29,6 +31,8 @@ import { SOCKET_SOURCE, type SocketSource } from '../sources/socket/socket-sourc
 import { btuSourceOf } from '../sources/sql/sql-source.js';
 import { BtuRpcListener } from './btu-rpc-listener.js';
 import { DaemonHandlers, type HandlerDeps } from './daemon-handlers.js';
+import { HttpListener } from './http-listener.js';
+import { SystemdNotifier } from './systemd-notify.js';
 import { LeaderLease } from './leader-lease.js';
 import type { ReconcileResult } from './reconcile-once.js';
 import { type ReconcileRequest, ReconcileLoop } from './reconcile-loop.js';
@@ -64,6 +68,12 @@ export class Daemon {
   private resyncTimer: NodeJS.Timeout | null = null;
   private readonly closers: (() => void)[] = [];
   private stopping = false;
+  /** The HTTP listener and its metrics (`--http`), and systemd's notify socket: absent when off. */
+  private metrics?: PyrqMetrics;
+  private http?: HttpListener;
+  private notifier?: SystemdNotifier;
+  private leaderSince?: number;
+  private httpRegistry?: Registry;
 
   constructor(private opts: DaemonOptions) {
     this.clock = opts.clock ?? systemClock;
@@ -84,24 +94,31 @@ export class Daemon {
     this.keys = new Keys(config.redis.prefix);
     this.registry = new Registry(this.redis, config.redis.prefix);
     this.buildSources();
+    if (config.http) this.metrics = new PyrqMetrics(this.daemonView());
     this.loop = new ReconcileLoop(() => ({ sources: this.sources, registry: this.registry, clock: this.clock, logger }), {
       logger,
       quiet: () => this.connection.isDown(),
       onResult: (r, req) => {
         // A deep re-sync reads every source and entry: its garbage is collected in idle time.
         if (req.deep) this.dispatcher.collectGarbageWhenIdle();
+        this.metrics?.observeReconcile(req.deep === true, r.durationMs, r.plan, r.applied);
         return this.recordHealth(r, req.reason);
       },
+      onError: () => this.metrics?.reconcileFailed(),
     });
     this.dispatcher = this.buildDispatcher();
     // Built before the socket serves, so every request finds it (it campaigns once started).
     this.lease = new LeaderLease(this.redis, this.keys.leader, config.daemon.leaseTtlMs, {
       onAcquire: async () => {
+        this.leaderSince = Date.now();
+        this.metrics?.leadershipChanged();
         void this.registry.recordDaemonFacts({ leader: this.lease.holderId, leaderSince: Date.now() }).catch(() => {});
         void this.reconcile({ deep: true, reason: 'became leader' });
         await this.dispatcher.start();
       },
       onLose: async () => {
+        this.leaderSince = undefined;
+        this.metrics?.leadershipChanged();
         await this.dispatcher.stop();
       },
     }, logger);
@@ -114,6 +131,14 @@ export class Daemon {
       logger,
       handle: (req) => handlers.handle(req),
     });
+    if (config.http) {
+      // Before the socket: a port in use is a start-up error, reported before anything runs.
+      this.http = new HttpListener({ ...config.http, view: this.daemonView(), metrics: this.metrics!, logger });
+      await this.http.start().catch(async (e: unknown) => {
+        await this.stop(); // the Redis connection would keep the process alive
+        throw e;
+      });
+    }
     await this.server.start();
     logger.info(await this.startFacts(), 'pyrq daemon started');
     await this.watchSources();
@@ -122,6 +147,57 @@ export class Daemon {
     this.resyncTimer = setInterval(() => {
       if (this.lease.isLeader) void this.reconcile({ deep: true, reason: 'periodic re-sync' });
     }, config.daemon.resyncIntervalMs);
+    this.notifySystemd();
+  }
+
+  /**
+   * Under systemd (Type=notify): READY=1 once this daemon can do its job (the leader
+   * after its first reconcile, a standby once it knows who leads), then watchdog pings.
+   */
+  private notifySystemd(): void {
+    const notifier = SystemdNotifier.fromEnv(process.env, this.logger);
+    if (!notifier) return;
+    this.notifier = notifier;
+    const check = setInterval(() => {
+      const ready = this.lease.isLeader ? this.loop.lastResult !== undefined : this.lease.currentHolder !== null;
+      if (!ready || this.stopping) return;
+      clearInterval(check);
+      void notifier.ready(this.lease.isLeader ? 'leader: reconciled, firing' : `standby; leader: ${this.lease.currentHolder}`);
+      notifier.startWatchdog(() => !this.stopping);
+    }, 100);
+    check.unref();
+    this.closers.push(() => clearInterval(check));
+  }
+
+  /**
+   * What the HTTP listener and the metrics may see of this daemon (read-only). Their
+   * registry reads (a page view reads every entry) go over a connection of their own, so
+   * that the lease's renewals on the main connection never queue behind them.
+   */
+  private daemonView(): DaemonView {
+    if (!this.httpRegistry) {
+      const httpRedis = this.redis.duplicate({ lazyConnect: false, connectionName: 'pyrq-daemon-http' });
+      httpRedis.on('error', () => undefined); // the main connection logs Redis errors
+      this.closers.push(() => httpRedis.disconnect());
+      this.httpRegistry = new Registry(httpRedis, this.opts.config.redis.prefix);
+    }
+    const registry = this.httpRegistry;
+    return {
+      startedAt: this.startedAt,
+      role: () => ({ leader: this.lease?.isLeader ?? false, holderId: this.lease?.holderId ?? '', currentLeader: this.lease?.isLeader ? this.lease.holderId : (this.lease?.currentHolder ?? null), ...(this.leaderSince ? { leaderSince: this.leaderSince } : {}) }),
+      redisReady: () => this.redis.status === 'ready',
+      configuredSources: () => this.sources.map((s) => s.name),
+      // The leader's own view after its first reconcile; else what the leader recorded in Redis.
+      sources: async () => (this.lease?.isLeader && this.sourceStatus.size > 0 ? [...this.sourceStatus.values()] : registry.readSourceStatus()),
+      entries: (ids) => registry.readEntries(ids),
+      index: () => registry.readIndex(),
+      specs: (ids) => registry.readSpecs(ids),
+      lastReconcile: () => {
+        const r = this.loop.lastResult;
+        const summary = r ? { at: this.loop.lastRunAt ?? 0, runId: r.runId, durationMs: r.durationMs, ...(r.applied ? { created: r.applied.created.length, updated: r.applied.updated.length, deleted: r.applied.deleted.length, conflicts: r.applied.conflicts.length } : {}), unchanged: r.plan.unchanged, errors: r.plan.errors.length } : null;
+        return { summary, ...(this.loop.lastError ? { error: this.loop.lastError } : {}) };
+      },
+    };
   }
 
   /** The main connection: retries forever; after an outage the leader re-syncs. */
@@ -181,7 +257,7 @@ export class Daemon {
     const fireRedis = this.redis.duplicate({ lazyConnect: false });
     fireRedis.on('error', () => undefined); // the main connection logs Redis errors
     this.closers.push(() => fireRedis.disconnect());
-    return new Dispatcher({ redis: fireRedis, keys: this.keys, clock: this.clock, logger, config });
+    return new Dispatcher({ redis: fireRedis, keys: this.keys, clock: this.clock, logger, config, observer: this.metrics });
   }
 
   private buildSources(): void {
@@ -268,6 +344,7 @@ export class Daemon {
       if (prev && prev.stale !== h.stale) this.logger.warn({ source: h.source, stale: h.stale }, h.stale ? 'source is stale: nothing it owns will be deleted' : 'source recovered');
       this.sourceStatus.set(h.source, h);
     }
+    this.metrics?.observeSources(statuses);
     this.lastSummary = summarizeReconcile(r, at, reason);
     await this.registry.recordSourceStatus(statuses);
     await this.registry.recordDaemonFacts({ lastReconcile: this.lastSummary });
@@ -293,6 +370,9 @@ export class Daemon {
     if (this.stopping) return;
     this.stopping = true;
     if (this.resyncTimer) clearInterval(this.resyncTimer);
+    await this.notifier?.stopping();
+    this.notifier?.close();
+    await this.http?.close();
     await this.server?.close();
     await this.btuRpc?.stop();
     await this.loop?.stop();

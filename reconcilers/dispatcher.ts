@@ -33,6 +33,14 @@ export interface DispatcherDeps {
   clock: Clock;
   logger?: Logger;
   config: Pick<Config, 'dispatch' | 'frappe'>;
+  /** Told what each script round did and how long each tick that fired took (metrics). */
+  observer?: DispatchObserver;
+}
+
+/** What the metrics see of the dispatcher: the fire script's replies, as they come. */
+export interface DispatchObserver {
+  observeFires(items: readonly FireItem[], outcomes: readonly FireOutcome[], sentAt: readonly number[]): void;
+  observeTick(durationMs: number): void;
 }
 
 export interface DispatcherOptions {
@@ -329,6 +337,8 @@ export class Dispatcher {
     const result: TickResult = { now, enqueued: 0, skipped: 0, schedules: [], problems: [], durationMs: 0 };
     const byId = new Map<string, FiredSchedule>();
     let prepared = this.takePrepared(now);
+    // Told to the observer once the tick is over, so counting never delays a retry round.
+    const observed: [FireItem[], FireOutcome[], number[]][] = [];
     for (let round = 0; round < MAX_ROUNDS; round++) {
       const fromPrepared = prepared !== undefined;
       let batches: Iterable<PreparedBatch>;
@@ -344,6 +354,7 @@ export class Dispatcher {
       const { items, outcomes, sentAt } = await this.send(batches, now);
       const retry = absorbOutcomes(items, outcomes, result, byId, this.cache);
       this.logFires(items, outcomes, sentAt);
+      if (this.deps.observer) observed.push([items, outcomes, sentAt]);
       // A prepared round is always followed by a normal one: it picks up anything the
       // preparation did not see (normally nothing is due any more: one cheap read).
       if (!retry && !fromPrepared) break;
@@ -352,6 +363,11 @@ export class Dispatcher {
     result.durationMs = Math.round((performance.now() - started) * 10) / 10;
     if (result.schedules.length > 0) {
       this.deps.logger?.info({ now: new Date(now).toISOString(), enqueued: result.enqueued, skipped: result.skipped, schedules: result.schedules.length, durationMs: result.durationMs }, 'fired');
+    }
+    const observer = this.deps.observer;
+    if (observer) {
+      for (const [items, outcomes, sentAt] of observed) observer.observeFires(items, outcomes, sentAt);
+      if (result.schedules.length > 0) observer.observeTick(result.durationMs);
     }
     return result;
   }

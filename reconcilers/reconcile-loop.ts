@@ -32,6 +32,8 @@ export interface LoopOptions {
   backoffMs?: [number, number];
   /** Called after every successful run (health reporting). */
   onResult?: (r: ReconcileResult, req: ReconcileRequest) => void | Promise<void>;
+  /** Called after every failed run (metrics). */
+  onError?: (err: Error, req: ReconcileRequest) => void;
   logger?: Logger;
   /** While true (Redis unreachable, already logged once), failed runs are logged at debug. */
   quiet?: () => boolean;
@@ -98,6 +100,7 @@ export class ReconcileLoop {
       const err = e as Error;
       this.failures++;
       this.lastError = { at: Date.now(), message: err.message };
+      this.opts.onError?.(err, req);
       const [min, max] = this.opts.backoffMs ?? [250, 30_000];
       const delay = Math.min(max, min * 2 ** Math.min(this.failures - 1, 16));
       log?.[this.opts.quiet?.() ? 'debug' : 'error']({ err, reason: req.reason, attempt: this.failures, retryInMs: delay }, 'reconcile failed; retrying');

@@ -3,7 +3,7 @@ import { loadConfig } from '../../src/config/load-config.js';
 import { createLogger } from '../../src/log.js';
 import { Daemon } from '../../reconcilers/daemon.js';
 import { BaseCommand } from '../base-command.js';
-import { daemonLogFlags, frappeFlags, redisFlags, socketFlags, sourceFlags } from '../flags.js';
+import { daemonLogFlags, frappeFlags, httpFlags, redisFlags, socketFlags, sourceFlags } from '../flags.js';
 import { exitCodes } from '../help.js';
 
 export default class DaemonCommand extends BaseCommand<typeof DaemonCommand> {
@@ -12,17 +12,18 @@ export default class DaemonCommand extends BaseCommand<typeof DaemonCommand> {
 
 Signals: SIGTERM/SIGINT stop gracefully (finish the reconcile or fire in flight, release the lease, remove the socket) and exit 0; SIGHUP reloads the config file; SIGUSR2 reopens --log-file (for logrotate).
 
-Logs are pino JSON lines on stdout (or --log-file); --pretty for people.
+Logs are pino JSON lines on stdout (or --log-file); --pretty for people. With --http [HOST:]PORT it also serves Prometheus metrics (/metrics), health checks (/healthz, /readyz) and a status page (/): see docs/observability.md.
 
 ${exitCodes({ 0: 'stopped by SIGTERM or SIGINT', 1: 'could not start (a setting, the socket) or a graceful stop took over 10 s' })}`;
 
   static override examples = [
     { description: 'Watch a directory, using a local Redis', command: '<%= config.bin %> daemon --dir /etc/pyrq/schedules' },
     { description: 'Everything from a config file, human-readable logs', command: '<%= config.bin %> daemon --config /etc/pyrq/pyrq.toml --pretty' },
+    { description: 'With metrics, health checks and the status page on http://127.0.0.1:9464/', command: '<%= config.bin %> daemon --dir /etc/pyrq/schedules --http 9464' },
     { description: 'BTU: schedules from the Frappe database', command: 'PYRQ_MYSQL_PASSWORD=secret <%= config.bin %> daemon --mysql-url mysql://pyrq@127.0.0.1/erpnext --socket /run/pyrq/pyrq.sock' },
   ];
 
-  static override flags = { ...redisFlags, ...sourceFlags, ...frappeFlags, ...socketFlags, ...daemonLogFlags };
+  static override flags = { ...redisFlags, ...sourceFlags, ...frappeFlags, ...socketFlags, ...daemonLogFlags, ...httpFlags };
 
   async run(): Promise<void> {
     const cfg = this.loadSettings();

@@ -6,6 +6,7 @@ import { parseTimestamp } from '../../src/model/datetime.js';
 import { cronProblem, normalizeCron } from '../../src/model/cron.js';
 import { timezoneHint } from '../../src/model/suggest.js';
 import { isValidTimezone } from '../../src/model/timezone.js';
+import { describeCron } from '../../src/schedule/describe-cron.js';
 import { describeTrigger } from '../../src/schedule/triggers/index.js';
 import type { TriggerSpec } from '../../src/schedule/next-fire.js';
 import { fireTimes } from '../../src/schedule/next-times.js';
@@ -53,7 +54,7 @@ ${exitCodes({ 0: 'shown', 1: 'no such schedule, an invalid --cron, --tz or --fro
       const problem = cronProblem(cron);
       if (problem) throw new PyrqError('CONFIG_INVALID', `--cron ${JSON.stringify(this.flags.cron)}: ${problem}`);
       const spec: TriggerSpec = { cron, timezone, enabled: true };
-      result = { trigger: describeTrigger(spec), timezone, times: fireTimes(spec, from, this.flags.count) };
+      result = { trigger: describeTrigger(spec), cronText: describeCron(cron), timezone, times: fireTimes(spec, from, this.flags.count) };
     } else {
       if (args.id === undefined) throw new PyrqError('CONFIG_INVALID', 'give a schedule id, or --cron EXPR');
       const registry = await this.openRegistry();
@@ -65,6 +66,7 @@ ${exitCodes({ 0: 'shown', 1: 'no such schedule, an invalid --cron, --tz or --fro
       result = {
         id: args.id,
         trigger: describeTrigger(s),
+        ...(s.cron !== undefined ? { cronText: describeCron(s.cron) } : {}),
         timezone: s.timezone,
         stored: entry.next === null ? null : new Date(entry.next).toISOString().replace('.000Z', 'Z'),
         times: note ? [] : fireTimes(s, from, this.flags.count),

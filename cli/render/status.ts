@@ -10,6 +10,7 @@ import type { SourceStatus } from '../../src/registry/registry-port.js';
 import { reconcileSentence } from '../../src/status/reconcile-summary.js';
 import type { StatusReport } from '../../src/status/registry-status.js';
 import type { StatusRow } from '../../src/status/status-view.js';
+import { withCronWords } from '../../src/schedule/describe-cron.js';
 import { fitLine, fitTable, formatLateness, relativeAgo, renderTable, wrapText } from './table.js';
 
 /** Error lines shown per source; `--json` has them all. */
@@ -73,7 +74,7 @@ export function renderSchedules(rows: readonly StatusRow[], now: number, view: P
       ['ID', 'TRIGGER', 'QUEUE', 'ENABLED', 'NEXT', '', 'LAST RUN', 'LAST OUTCOME', 'SOURCE'],
       rows.map((r) => [
         r.id,
-        r.trigger,
+        withCronWords(r.trigger, r.cron),
         r.queue,
         r.enabled ? 'yes' : 'no',
         r.next ?? '-',
@@ -87,7 +88,7 @@ export function renderSchedules(rows: readonly StatusRow[], now: number, view: P
   // Narrow: times relative, no ENABLED column (a disabled schedule's NEXT says so).
   return fitTable(
     ['ID', 'TRIGGER', 'QUEUE', 'NEXT', 'LAST RUN', 'SOURCE'],
-    rows.map((r) => [r.id, r.trigger, r.queue, r.nextRelative, r.lastRun ? `${r.lastOutcome ?? 'ran'} ${relativeAgo(now - Date.parse(r.lastRun))}` : '-', `${r.source}:${r.origin}`]),
+    rows.map((r) => [r.id, withCronWords(r.trigger, r.cron), r.queue, r.nextRelative, r.lastRun ? `${r.lastOutcome ?? 'ran'} ${relativeAgo(now - Date.parse(r.lastRun))}` : '-', `${r.source}:${r.origin}`]),
     view.width ?? Infinity,
   );
 }

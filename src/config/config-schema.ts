@@ -98,6 +98,13 @@ export const configFileSchema = z.strictObject({
       clientTimeout: duration.optional().meta(about('daemon.clientTimeout')),
     })
     .optional(),
+  http: z
+    .strictObject({
+      listen: z.string().optional().meta(about('http.listen')),
+      token: z.string().optional().meta(about('http.token')),
+      tokenFile: z.string().optional().meta(about('http.tokenFile')),
+    })
+    .optional(),
   log: z
     .strictObject({
       level: z.string().optional().meta(about('log.level')),

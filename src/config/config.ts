@@ -60,11 +60,13 @@ export interface Config {
   };
   daemon: { socket: string; socketMode: number; socketGroup?: string; resyncIntervalMs: number; leaseTtlMs: number; clientTimeoutMs: number };
   log: { level: string; file?: string; pretty: boolean };
+  /** The HTTP listener (`--http`): absent when off. The token is a secret: never logged. */
+  http?: { host: string; port: number; token?: string };
 }
 
 /** Every secret in the settings, for redaction from logs and messages. */
-export function configSecrets(c: Pick<Config, 'redis' | 'mysql' | 'postgres'> | undefined): string[] {
-  return [c?.redis.password, c?.mysql?.password, c?.postgres?.password].filter((x): x is string => !!x);
+export function configSecrets(c: (Pick<Config, 'redis' | 'mysql' | 'postgres'> & Partial<Pick<Config, 'http'>>) | undefined): string[] {
+  return [c?.redis.password, c?.mysql?.password, c?.postgres?.password, c?.http?.token].filter((x): x is string => !!x);
 }
 
 /** `/run/pyrq/pyrq.sock` for root (systemd's RuntimeDirectory); a per-user path otherwise. */

@@ -9,6 +9,7 @@ import TOML from '@iarna/toml';
 import YAML from 'yaml';
 import { PyrqError, redactUrl } from '../errors.js';
 import { durationTextMs } from '../model/duration.js';
+import { parseListenAddress } from '../http/listen-address.js';
 import { fromZodIssues, issueText, knownKeysAt } from '../model/issues.js';
 import { timezoneHint } from '../model/suggest.js';
 import { isValidTimezone } from '../model/timezone.js';
@@ -169,6 +170,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     const s: Setting = SETTINGS[id];
     throw new PyrqError('CONFIG_INVALID', `${where}: ${s.key}${s.env ? ` (or ${s.env})` : ''}: ${JSON.stringify(v)} is not true or false`);
   };
+  const http = httpSettings(value<string | undefined>('http.listen'), value<string | undefined>('http.token'), path('http.tokenFile'), where);
 
   return {
     configFile,
@@ -216,6 +218,17 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
       file: path('log.file'),
       pretty: value<boolean>('log.pretty'),
     },
+    ...(http ? { http } : {}),
   };
+}
+
+/** The HTTP listener: off without an address; the token from the setting or its file (a missing file is an error). */
+function httpSettings(listen: string | undefined, token: string | undefined, tokenFile: string | undefined, where: string): Config['http'] {
+  if (listen === undefined || listen === '') return undefined;
+  const addr = parseListenAddress(String(listen));
+  if ('error' in addr) throw new PyrqError('CONFIG_INVALID', `${where}: http.listen: ${addr.error}`);
+  const secret = tokenFile !== undefined ? readSecretFile(tokenFile, `${where}: http.tokenFile`).trim() : token;
+  if (secret !== undefined && secret.length === 0) throw new PyrqError('CONFIG_INVALID', `${where}: ${tokenFile !== undefined ? `http.tokenFile: ${tokenFile} is empty` : 'http.token is empty'}`);
+  return { ...addr, ...(secret !== undefined ? { token: secret } : {}) };
 }
 

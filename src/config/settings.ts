@@ -24,6 +24,7 @@ export interface ConfigFlags {
   pretty?: boolean;
   frappeSite?: string;
   frappeBenchId?: string;
+  http?: string;
 }
 
 export interface Setting {
@@ -106,6 +107,10 @@ export const SETTINGS = {
   'daemon.resyncInterval': { key: 'daemon.resyncInterval', default: '15m', description: 'How often the leader re-reads every source and repairs drift.' },
   'daemon.leaseTtl': { key: 'daemon.leaseTtl', default: '10s', description: 'Leader lease: a standby takes over within this long of the leader\'s death.' },
   'daemon.clientTimeout': { key: 'daemon.clientTimeout', default: '10s', description: 'A control-socket client that leaves a message unfinished this long is disconnected.' },
+
+  'http.listen': { key: 'http.listen', name: 'http', flag: 'http', env: 'PYRQ_HTTP', description: 'Serve /metrics, /healthz, /readyz and the status page on [HOST:]PORT (loopback when only a port is given; [::1]:9464 for IPv6). Off when unset.' },
+  'http.token': { key: 'http.token', env: 'PYRQ_HTTP_TOKEN', description: 'Bearer token the HTTP listener requires on / and /metrics (a browser may give it as the Basic password); prefer http.tokenFile.' },
+  'http.tokenFile': { key: 'http.tokenFile', env: 'PYRQ_HTTP_TOKEN_FILE', description: 'File holding the HTTP bearer token (instead of http.token).' },
 
   'log.level': { key: 'log.level', name: 'logLevel', flag: 'log-level', env: 'PYRQ_LOG_LEVEL', default: 'info', description: 'Daemon log level: trace, debug, info, warn, error, silent.' },
   'log.file': { key: 'log.file', name: 'logFile', flag: 'log-file', env: 'PYRQ_LOG_FILE', description: 'Write the daemon\'s logs to this file (reopened on SIGUSR2) instead of stdout.' },

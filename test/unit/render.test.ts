@@ -120,7 +120,7 @@ describe('status text', () => {
   it('the schedules, with relative times and lateness', () => {
     const lines = renderSchedules([row(), row({ id: 'off', enabled: false, next: null, nextRelative: 'disabled', lastRun: null, lastOutcome: null, lastLatenessMs: null })], NOW);
     expect(lines[0]).toMatch(/^ID\s+TRIGGER\s+QUEUE\s+ENABLED\s+NEXT\s+LAST RUN\s+LAST OUTCOME\s+SOURCE$/);
-    expect(lines[1]).toMatch(/^nightly\s+cron "0 3 \* \* \*" \(UTC\)\s+default\s+yes\s+2026-06-02T03:00:00.000Z\s+in 15h 0m\s+2026-06-01T11:57:00.000Z \(3m 0s ago\)\s+enqueued \(\+4.2s\)\s+files:a.toml$/);
+    expect(lines[1]).toMatch(/^nightly\s+cron "0 3 \* \* \*" \(UTC\): At 03:00\s+default\s+yes\s+2026-06-02T03:00:00.000Z\s+in 15h 0m\s+2026-06-01T11:57:00.000Z \(3m 0s ago\)\s+enqueued \(\+4.2s\)\s+files:a.toml$/);
     expect(lines[2]).toMatch(/^off\s+.*\s+no\s+-\s+disabled\s+-\s+-\s+files:a.toml$/);
     expect(renderSchedules([], NOW)).toEqual(['No schedules in the registry.']);
   });
