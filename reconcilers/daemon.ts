@@ -54,6 +54,8 @@ export class Daemon {
   private resyncTimer: NodeJS.Timeout | null = null;
   private readonly closers: (() => void)[] = [];
   private stopping = false;
+  /** Counts leaderships (and their ends), so a start-up wait of a lost leadership does not start the dispatcher. */
+  private leaderTerm = 0;
 
   constructor(private opts: DaemonOptions) {
     this.clock = opts.clock ?? systemClock;
@@ -85,12 +87,13 @@ export class Daemon {
     this.dispatcher = this.buildDispatcher();
     // Built before the socket serves, so every request finds it (it campaigns once started).
     this.lease = new LeaderLease(this.redis, this.keys.leader, config.daemon.leaseTtlMs, {
-      onAcquire: async () => {
+      onAcquire: () => {
         void this.registry.recordDaemonFacts({ leader: this.lease.holderId, leaderSince: Date.now() }).catch(() => {});
-        void this.reconcile({ deep: true, reason: 'became leader' });
-        await this.dispatcher.start();
+        // Not awaited: the lease must keep renewing while a long first reconcile runs.
+        void this.dispatchAfterFirstReconcile(++this.leaderTerm);
       },
       onLose: async () => {
+        this.leaderTerm++;
         await this.dispatcher.stop();
       },
     }, logger);
@@ -110,6 +113,30 @@ export class Daemon {
     this.resyncTimer = setInterval(() => {
       if (this.lease.isLeader) void this.reconcile({ deep: true, reason: 'periodic re-sync' });
     }, config.daemon.resyncIntervalMs);
+  }
+
+  /**
+   * Start-up safety: a new leader fires nothing until a full reconcile of every
+   * configured source has finished, so a schedule deleted or edited while pyrq was down
+   * (or while another daemon led) never fires in its old form. A source that cannot be
+   * read is stale and holds its entries, as in every reconcile; a run that fails (Redis
+   * gone) is retried with backoff while this daemon still leads. `term` tells a later
+   * leadership from this one: losing the lease meanwhile cancels the start.
+   */
+  private async dispatchAfterFirstReconcile(term: number): Promise<void> {
+    const current = () => term === this.leaderTerm && this.lease.isLeader && !this.stopping;
+    for (let failures = 0; current(); failures++) {
+      try {
+        await this.loop.request({ deep: true, reason: 'became leader' });
+        if (!current()) return;
+        this.logger.info('first reconcile finished: dispatching');
+        await this.dispatcher.start();
+        return;
+      } catch {
+        // The loop logged the failure; ask again after a backoff of our own.
+        await new Promise((r) => setTimeout(r, Math.min(250 * 2 ** Math.min(failures, 7), 30_000)));
+      }
+    }
   }
 
   /** The main connection: retries forever; after an outage the leader re-syncs. */

@@ -109,6 +109,31 @@ export class Dispatcher {
     return run;
   }
 
+  /**
+   * What a tick at `now` would fire, writing nothing (`pyrq tick --at` in the future
+   * without `--force`): the due schedules, their occurrences to enqueue or skip by the
+   * catch-up policy, and the job ids. Overlap and duplicate checks happen only when
+   * firing, so a real tick may enqueue fewer.
+   */
+  async previewOnce(now: number): Promise<TickResult> {
+    const started = performance.now();
+    const result: TickResult = { now, enqueued: 0, skipped: 0, schedules: [], problems: [], durationMs: 0 };
+    const due = await this.dueAt(now);
+    await this.load(due, result.problems);
+    for (const [id, expected] of due) {
+      const c = this.cache.get(id);
+      if (!c) continue;
+      const item = buildDueItem(id, c, expected, now, this.graceMs);
+      const jobIds = item.ops.flatMap((op) => (op.kind === 'enqueue' ? [op.jobId] : []));
+      const skipped = item.ops.reduce((n, op) => n + (op.kind === 'skip' ? (op.count ?? 1) : 0), 0);
+      result.enqueued += jobIds.length;
+      result.skipped += skipped;
+      result.schedules.push({ id, result: 'fired', enqueued: jobIds.length, jobIds, skipped });
+    }
+    result.durationMs = Math.round((performance.now() - started) * 10) / 10;
+    return result;
+  }
+
   /** Starts the loop (the daemon calls this while it holds the leader lease). */
   async start(): Promise<void> {
     if (this.running) return;

@@ -40,7 +40,7 @@ describe('CLI flags', () => {
     const uses = (flag: string) => [...commands].filter(([, c]) => names(c).includes(flag)).map(([n]) => n).sort();
     expect(uses('redis-url')).toEqual(['apply', 'daemon', 'diff', 'history', 'next', 'status', 'tick', 'trigger']);
     expect(uses('prefix')).toEqual(uses('redis-url'));
-    expect(uses('dir')).toEqual(['apply', 'daemon', 'diff', 'validate']);
+    expect(uses('dir')).toEqual(['apply', 'daemon', 'diff', 'tick', 'validate']);
     expect(uses('mysql-url')).toEqual(uses('dir'));
     expect(uses('socket')).toEqual(['daemon', 'push', 'reconcile', 'status']);
     expect(uses('log-file')).toEqual(['daemon']);
