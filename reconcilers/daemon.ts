@@ -21,6 +21,7 @@ import { redactText } from '../src/errors.js';
 import type { Logger } from '../src/log.js';
 import { createRedis } from '../src/redis/connect.js';
 import { Keys } from '../src/redis/keys.js';
+import { FencedError } from '../src/redis/commands/fence.js';
 import { Registry } from '../src/registry/registry.js';
 import type { ReconcileSummary, SourceStatus } from '../src/registry/registry-port.js';
 import type { Source, SourceChange } from '../src/source.js';
@@ -56,6 +57,7 @@ export class Daemon {
   private stopping = false;
   /** Counts leaderships (and their ends), so a start-up wait of a lost leadership does not start the dispatcher. */
   private leaderTerm = 0;
+  private dispatcherStopped: Promise<void> = Promise.resolve();
 
   constructor(private opts: DaemonOptions) {
     this.clock = opts.clock ?? systemClock;
@@ -76,8 +78,10 @@ export class Daemon {
     this.keys = new Keys(config.redis.prefix);
     this.registry = new Registry(this.redis, config.redis.prefix);
     this.buildSources();
-    this.loop = new ReconcileLoop(() => ({ sources: this.sources, registry: this.registry, clock: this.clock, logger }), {
+    this.loop = new ReconcileLoop(() => ({ sources: this.sources, registry: this.runRegistry(), clock: this.clock, logger }), {
       logger,
+      // A fenced apply is not retried: the lease stepped down (and said so once).
+      isTerminal: (err) => err instanceof FencedError,
       onResult: (r, req) => {
         // A deep re-sync reads every source and entry: its garbage is collected in idle time.
         if (req.deep) this.dispatcher.collectGarbageWhenIdle();
@@ -94,7 +98,8 @@ export class Daemon {
       },
       onLose: async () => {
         this.leaderTerm++;
-        await this.dispatcher.stop();
+        this.dispatcherStopped = this.dispatcher.stop();
+        await this.dispatcherStopped;
       },
     }, logger);
     const handlers = new DaemonHandlers(this.handlerDeps());
@@ -128,6 +133,7 @@ export class Daemon {
     for (let failures = 0; current(); failures++) {
       try {
         await this.loop.request({ deep: true, reason: 'became leader' });
+        await this.dispatcherStopped; // a stop of an earlier leadership has finished
         if (!current()) return;
         this.logger.info('first reconcile finished: dispatching');
         await this.dispatcher.start();
@@ -139,10 +145,23 @@ export class Daemon {
     }
   }
 
+  /**
+   * The registry one reconcile run writes through. Fencing: a run that starts while this
+   * daemon leads writes with its lease token, and Redis refuses every batch of it once
+   * the lease holds another token or none (frozen past the TTL, Redis restarted empty);
+   * the refusal steps the lease down. A run that starts on a standby (a socket request)
+   * writes unfenced, as `pyrq apply` does: compare-and-set only.
+   */
+  private runRegistry(): Registry {
+    const token = this.lease?.isLeader ? this.lease.holderId : undefined;
+    if (token === undefined) return this.registry;
+    return new Registry(this.redis, this.opts.config.redis.prefix, { token: () => token, refused: () => this.lease.fenced() });
+  }
+
   /** The main connection: retries forever; after an outage the leader re-syncs. */
   private connectRedis(): Redis {
     const { config, logger } = this.opts;
-    const redis = createRedis(config.redis, { persistent: true, connectionName: 'pyrq-daemon' });
+    const redis = createRedis(config.redis, { persistent: true, connectionName: `pyrq-daemon-${process.pid}` });
     redis.on('error', (e: Error) => logger.warn({ err: { message: redactText(e.message, [config.redis.password]) } }, 'redis connection error'));
     redis.connect().catch(() => {}); // keeps retrying in the background; commands queue meanwhile
     let everReady = false;
@@ -166,7 +185,9 @@ export class Daemon {
     const fireRedis = this.redis.duplicate({ lazyConnect: false });
     fireRedis.on('error', () => undefined); // the main connection logs Redis errors
     this.closers.push(() => fireRedis.disconnect());
-    return new Dispatcher({ redis: fireRedis, keys: this.keys, clock: this.clock, logger, config });
+    // Every fire carries the lease token: the dispatcher runs only while this daemon leads.
+    const fence = { token: () => this.lease.holderId, refused: () => this.lease.fenced() };
+    return new Dispatcher({ redis: fireRedis, keys: this.keys, clock: this.clock, logger, config, fence });
   }
 
   private buildSources(): void {

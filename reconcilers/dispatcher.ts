@@ -23,6 +23,7 @@ import type { Keys } from '../src/redis/keys.js';
 import { buildDueItem } from '../src/dispatch/build-items.js';
 import { DEFAULT_GRACE_MS } from '../src/dispatch/catchup.js';
 import { type FireItem, type FireOutcome, type PreparedBatch, prepareFireBatch, sendFireBatch } from '../src/redis/commands/fire-batch.js';
+import { type FenceGuard, FencedError } from '../src/redis/commands/fence.js';
 import { yieldToIo } from '../src/dispatch/fire.js';
 import { type LoadProblem, ScheduleCache } from '../src/dispatch/schedule-cache.js';
 import { absorbOutcomes, type FiredSchedule, type TickResult } from '../src/dispatch/tick-result.js';
@@ -34,6 +35,8 @@ export interface DispatcherDeps {
   clock: Clock;
   logger?: Logger;
   config: Pick<Config, 'dispatch' | 'frappe'>;
+  /** The daemon's lease: every fire batch carries its token (checked in Lua), a refusal is reported to it. */
+  fence?: FenceGuard;
 }
 
 export interface DispatcherOptions {
@@ -219,7 +222,9 @@ export class Dispatcher {
         }
       } catch (err) {
         failures++;
-        this.deps.logger?.error({ err, failures }, 'dispatcher tick failed; retrying');
+        // Fenced: the lease is gone; the lease logs it once and steps down (stopping this loop).
+        if (err instanceof FencedError) this.deps.fence?.refused();
+        else this.deps.logger?.error({ err, failures }, 'dispatcher tick failed; retrying');
         await this.sleeper.sleep(Math.min(100 * 2 ** Math.min(failures, 6), 5_000));
       }
     }
@@ -306,7 +311,7 @@ export class Dispatcher {
 
   private buildBatches(due: readonly [string, number][], now: number): PreparedBatch[] {
     const { keys, config } = this.deps;
-    const opts = { historyLength: config.dispatch.historyLength, trigger: 'schedule' as const };
+    const opts = { historyLength: config.dispatch.historyLength, trigger: 'schedule' as const, fence: this.deps.fence?.token() };
     const batches: PreparedBatch[] = [];
     let items: FireItem[] = [];
     for (const [id, expected] of due) {

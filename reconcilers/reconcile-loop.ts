@@ -33,6 +33,11 @@ export interface LoopOptions {
   /** Called after every successful run (health reporting). */
   onResult?: (r: ReconcileResult, req: ReconcileRequest) => void | Promise<void>;
   logger?: Logger;
+  /**
+   * Errors that end the request instead of being retried (a write refused by fencing:
+   * this daemon lost its lease, and the lease logs that once). Not logged here either.
+   */
+  isTerminal?: (err: Error) => boolean;
 }
 
 export class ReconcileLoop {
@@ -94,6 +99,10 @@ export class ReconcileLoop {
       for (const w of waiters) w(result);
     } catch (e) {
       const err = e as Error;
+      if (this.opts.isTerminal?.(err)) {
+        for (const w of waiters) w(err);
+        return;
+      }
       this.failures++;
       this.lastError = { at: Date.now(), message: err.message };
       const [min, max] = this.opts.backoffMs ?? [250, 30_000];

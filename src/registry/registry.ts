@@ -11,6 +11,7 @@ import { type Schedule, scheduleSchema } from '../model/schedule-schema.js';
 import { specHash, specHashOfText } from '../model/spec-hash.js';
 import type { ObservedEntry, Plan } from '../plan/types.js';
 import { type EntryOutcome, applyChanges, loadApplyChanges } from '../redis/commands/apply-changes.js';
+import { type FenceGuard, FencedError } from '../redis/commands/fence.js';
 import { Keys } from '../redis/keys.js';
 import { nextFireAfter } from '../schedule/next-fire.js';
 import { specTextMayBeOneShot } from '../schedule/triggers/index.js';
@@ -63,9 +64,14 @@ export function registryEntryOf(id: string, idx: IndexValue, fields: Record<stri
 export class Registry implements RegistryPort {
   readonly keys: Keys;
 
+  /**
+   * `fence`: the daemon's; its registry writes carry the lease token while it leads, and a
+   * refused apply (the lease was lost) is reported to it. Without one, writes are unfenced.
+   */
   constructor(
     readonly redis: Redis,
     prefix = 'pyrq:',
+    private readonly fence?: FenceGuard,
   ) {
     this.keys = new Keys(prefix);
   }
@@ -152,13 +158,19 @@ export class Registry implements RegistryPort {
     const changes = plan.changes;
     if (changes.length === 0) return applyResultOf([], []);
     await loadApplyChanges(this.redis);
+    const fence = this.fence?.token();
     const calls: Promise<EntryOutcome[]>[] = [];
-    for (let i = 0; i < changes.length; i += APPLY_BATCH) {
-      if (calls.length >= CALLS_IN_FLIGHT) await calls[calls.length - CALLS_IN_FLIGHT];
-      const writes = changes.slice(i, i + APPLY_BATCH).map((c) => entryWriteOf(c, now));
-      calls.push(applyChanges(this.redis, this.keys, { now, publish: true, writes }));
+    try {
+      for (let i = 0; i < changes.length; i += APPLY_BATCH) {
+        if (calls.length >= CALLS_IN_FLIGHT) await calls[calls.length - CALLS_IN_FLIGHT];
+        const writes = changes.slice(i, i + APPLY_BATCH).map((c) => entryWriteOf(c, now));
+        calls.push(applyChanges(this.redis, this.keys, { now, publish: true, writes, fence }));
+      }
+      return applyResultOf(changes, (await Promise.all(calls)).flat());
+    } catch (e) {
+      if (e instanceof FencedError) this.fence?.refused();
+      throw e;
     }
-    return applyResultOf(changes, (await Promise.all(calls)).flat());
   }
 
   async has(id: string): Promise<boolean> {

@@ -14,6 +14,7 @@ import { type EncodedSchedule, rqTimestamp } from '../../rq/job-encoding.js';
 import { type Keys, RqKeys } from '../keys.js';
 import { patchRespArg } from '../resp.js';
 import { type PrebuiltScriptCall, prebuildScriptCall, sendPrebuiltScript } from '../scripts.js';
+import { asFenced, fenceTail } from './fence.js';
 
 export interface EnqueueOp {
   kind: 'enqueue';
@@ -54,6 +55,8 @@ export interface FireOptions {
   /** The enqueue time stamped on jobs and run records (epoch ms). */
   at: number;
   trigger: 'schedule' | 'manual';
+  /** The writer's lease token: the batch is refused whole (FencedError) unless the lease holds it. Absent: unfenced. */
+  fence?: string;
 }
 
 /** The script's reply codes below zero (n >= 0: applied, n jobs enqueued). */
@@ -105,10 +108,13 @@ const AT_PLACEHOLDER = '0'.repeat(13);
 const RQ_AT_PLACEHOLDER = rqTimestamp(0);
 
 /** Builds and serialises one script call for `items` (everything but the enqueue time). */
-export function prepareFireBatch(keys: Keys, items: FireItem[], opts: Pick<FireOptions, 'historyLength' | 'trigger'>): PreparedBatch {
+export function prepareFireBatch(keys: Keys, items: FireItem[], opts: Pick<FireOptions, 'historyLength' | 'trigger' | 'fence'>): PreparedBatch {
   const k: string[] = [keys.next, RqKeys.queues];
   const a: Arg[] = [opts.historyLength, items.length, AT_PLACEHOLDER, RQ_AT_PLACEHOLDER, opts.trigger];
   for (const item of items) itemArgs(keys, item, k, a);
+  const tail = fenceTail(keys.leader, opts.fence);
+  k.push(tail.key);
+  a.push(tail.arg);
   return { items, keys: k, args: a, call: prebuildScriptCall('fire-batch', k, a) };
 }
 
@@ -133,7 +139,7 @@ export function sendFireBatch(redis: Redis, batch: PreparedBatch, at: number): P
     args[3] = rqTimestamp(at);
     call = prebuildScriptCall('fire-batch', batch.keys, args);
   }
-  const sent = sendPrebuiltScript<number[]>(redis, call).then(decodeCodes);
+  const sent = sendPrebuiltScript<number[]>(redis, call).then(decodeCodes, asFenced('fire-batch'));
   sent.catch(() => undefined);
   return sent;
 }
