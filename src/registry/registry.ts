@@ -61,6 +61,29 @@ export function registryEntryOf(id: string, idx: IndexValue, fields: Record<stri
   };
 }
 
+/**
+ * Why a stored next fire time does not follow from the spec, or undefined when it does:
+ * it must be an occurrence, and not later than the first occurrence after `now` (a later
+ * one silences the schedule until then, as a `pyrq tick --at` a month ahead used to).
+ * A time in the past is merely due: the dispatcher's catch-up policy handles it.
+ */
+export function strayNextFire(spec: Schedule | undefined, stored: number, now: number): string | undefined {
+  if (!spec) return undefined;
+  const upcoming = nextFireAfter(spec, now);
+  if (stored > now && (upcoming === null || stored > upcoming)) return `stored next fire time ${new Date(stored).toISOString()} skips occurrences (the next is ${upcoming === null ? 'none' : new Date(upcoming).toISOString()})`;
+  if (nextFireAfter(spec, stored - 1000) !== stored) return `stored next fire time ${new Date(stored).toISOString()} is not an occurrence of the schedule`;
+  return undefined;
+}
+
+/** A stored spec whose text hashes to its recorded hash: pyrq wrote it, so it is parsed without validation (and not kept). */
+function trustedSpec(json: string): Schedule | undefined {
+  try {
+    return parseJson(json) as Schedule;
+  } catch {
+    return undefined;
+  }
+}
+
 export class Registry implements RegistryPort {
   readonly keys: Keys;
 
@@ -144,6 +167,10 @@ export class Registry implements RegistryPort {
         else if ((!intact && specHash(spec!) !== entry.hash) || hash !== entry.hash) entry.drift = 'stored spec does not match its recorded hash';
         else if (source !== entry.source || origin !== entry.origin) entry.drift = 'stored owner does not match the index';
         else if (score == null && done !== '1' && spec && nextFireAfter(spec, now) !== null) entry.drift = 'next fire time missing';
+        else if (score != null) {
+          const stray = strayNextFire(spec ?? trustedSpec(specJson), Number(score), now);
+          if (stray) entry.drift = stray;
+        }
         if (spec) entry.spec = spec;
       });
     }

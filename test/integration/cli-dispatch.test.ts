@@ -82,6 +82,25 @@ describe('pyrq tick / trigger / history / next / status', { timeout: 120_000 }, 
     expect(await dumpAll()).toEqual(before);
   });
 
+  it('apply --deep repairs a next fire time that does not follow from the spec (tick --at a month ahead --force)', async () => {
+    const first = await firstHeartbeat();
+    const ahead = first + 30 * 86_400_000;
+    expect((await pyrq(['tick', '--at', new Date(ahead).toISOString(), '--force'], { env })).code).toBe(0);
+    expect(Number(await redis.zscore('pyrq:next', 'heartbeat'))).toBeGreaterThan(ahead);
+    const shallow = await pyrq(['apply', '--json'], { env });
+    expect(shallow.json().plan.changes).toEqual([]);
+    const deep = await pyrq(['apply', '--deep', '--json'], { env });
+    expect(deep.code, deep.stderr).toBe(0);
+    const fix = deep.json().plan.changes.find((c: { id: string }) => c.id === 'heartbeat');
+    expect(fix).toMatchObject({ action: 'update', repair: true, reason: expect.stringMatching(/^repair: stored next fire time .* skips occurrences/) });
+    const next = Number(await redis.zscore('pyrq:next', 'heartbeat'));
+    expect(next).toBeGreaterThan(Date.now() - 5_000);
+    expect(next).toBeLessThanOrEqual(Date.now() + 5_000 + 1_000);
+    expect(next % 5_000).toBe(first % 5_000); // on the schedule's grid
+    // Repaired: a second deep apply finds nothing to do for it.
+    expect((await pyrq(['apply', '--deep', '--json'], { env })).json().plan.changes.map((c: { id: string }) => c.id)).not.toContain('heartbeat');
+  });
+
   it('tick reconciles its sources first: a schedule deleted from its file since the last apply does not fire', async () => {
     const first = await firstHeartbeat();
     const file = join(dir.path, 'maintenance.json');
