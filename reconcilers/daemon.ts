@@ -217,6 +217,7 @@ export class Daemon {
       socketSource: {
         // Rebuilt by a reload: always the current one.
         upsert: (raw) => this.socketSource.upsert(raw),
+        validate: (raw) => this.socketSource.validate(raw),
         remove: (id) => this.socketSource.remove(id),
       },
       sources: () => this.sources,

@@ -58,6 +58,8 @@ describe('request parsing', () => {
     expect(code('{}')).toMatch(/^BAD_REQUEST: missing "op"/);
     expect(code('{"op":"delete"}')).toBe('BAD_REQUEST: "delete" needs "id"');
     expect(code('{"op":"upsert","schedule":[1]}')).toBe('BAD_REQUEST: "upsert" needs "schedule": a schedule object');
+    expect(code('{"op":"upsert","schedules":[]}')).toBe('BAD_REQUEST: "upsert" takes either "schedule" or "schedules": a non-empty list of schedule objects');
+    expect(code('{"op":"upsert","schedules":{"id":"x"}}')).toBe('BAD_REQUEST: "schedules" must be a list of schedule objects');
     expect(code('{"op":"reload"}')).toMatch(/^BAD_REQUEST: "reload" needs "source"/);
     expect(code('{"op":"ping","x":1}')).toBe('BAD_REQUEST: unknown field "x"');
     expect(code('{"request_type": 5}')).toBe('BAD_REQUEST: request_type must be a string');
