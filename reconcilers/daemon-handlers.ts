@@ -14,6 +14,7 @@ import type { ManualRunResult } from '../src/dispatch/manual-run.js';
 import { PyrqError } from '../src/errors.js';
 import { issueText } from '../src/model/issues.js';
 import { pastOneShot } from '../src/schedule/triggers/index.js';
+import type { Pause, PauseOutcome, ResumeOutcome } from '../src/registry/pauses.js';
 import { planSummary } from '../src/plan/render.js';
 import type { RegistryPort, SourceStatus } from '../src/registry/registry-port.js';
 import { formatSourceError, type Source } from '../src/source.js';
@@ -37,6 +38,12 @@ export interface HandlerDeps {
   /** Enqueues one run of schedule `id` now (`pyrq trigger`). */
   runNow(id: string): Promise<ManualRunResult>;
   lease: Pick<LeaderLease, 'isLeader' | 'holderId' | 'currentHolder'>;
+  /** Pause and resume schedules (`src/registry/pauses.ts`). */
+  pauses: {
+    pause(ids: readonly string[] | 'all', reason?: string): Promise<PauseOutcome>;
+    resume(ids: readonly string[] | 'all'): Promise<ResumeOutcome>;
+    read(): Promise<Map<string, Pause>>;
+  };
   /** What `status` reports about the daemon itself. */
   facts: {
     startedAt: number;
@@ -67,6 +74,10 @@ export class DaemonHandlers {
         return { pong: true, version: VERSION, pid: process.pid, leader: this.d.lease.isLeader };
       case 'status':
         return this.status();
+      case 'pause':
+        return this.d.pauses.pause(req.all ? 'all' : [...(req.id !== undefined ? [req.id] : []), ...(req.ids ?? [])], req.reason);
+      case 'resume':
+        return this.d.pauses.resume(req.all ? 'all' : [...(req.id !== undefined ? [req.id] : []), ...(req.ids ?? [])]);
       case 'upsert':
         return req.schedules ? this.upsertAll(req.schedules) : this.upsert(req.schedule);
       case 'delete':
@@ -82,7 +93,7 @@ export class DaemonHandlers {
 
   private async status(): Promise<unknown> {
     const now = this.d.clock.now();
-    const entries = await this.d.registry.readEntries();
+    const [entries, pauses] = await Promise.all([this.d.registry.readEntries(), this.d.pauses.read()]);
     const { startedAt, socket, loop, sourceStatus } = this.d.facts;
     const last = loop.lastResult;
     return {
@@ -100,7 +111,7 @@ export class DaemonHandlers {
         ? { at: loop.lastRunAt ? new Date(loop.lastRunAt).toISOString() : null, runId: last.runId, durationMs: last.durationMs, summary: planSummary(last.plan), errors: last.plan.errors.map(formatSourceError) }
         : null,
       lastError: loop.lastError ?? null,
-      schedules: entries.map((e) => statusRow(e, now)),
+      schedules: entries.map((e) => statusRow(e, now, pauses.get(e.id))),
     };
   }
 

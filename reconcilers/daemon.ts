@@ -22,6 +22,7 @@ import type { Logger } from '../src/log.js';
 import { createRedis } from '../src/redis/connect.js';
 import { Keys } from '../src/redis/keys.js';
 import { FencedError } from '../src/redis/commands/fence.js';
+import { pauseSchedules, readPauses, resumeSchedules } from '../src/registry/pauses.js';
 import { Registry } from '../src/registry/registry.js';
 import type { ReconcileSummary, SourceStatus } from '../src/registry/registry-port.js';
 import type { Source, SourceChange } from '../src/source.js';
@@ -223,6 +224,11 @@ export class Daemon {
       sources: () => this.sources,
       runNow: (id) => manualRun({ redis: this.redis, keys: this.keys, clock: this.clock, config: this.opts.config }, id),
       lease: this.lease,
+      pauses: {
+        pause: (ids, reason) => pauseSchedules(this.redis, this.keys, ids, { now: this.clock.now(), reason }),
+        resume: (ids) => resumeSchedules(this.redis, this.keys, ids),
+        read: () => readPauses(this.redis, this.keys),
+      },
       facts: {
         startedAt: this.startedAt,
         socket: () => this.opts.config.daemon.socket,

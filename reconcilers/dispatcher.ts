@@ -20,7 +20,8 @@ import type { Config } from '../src/config/config.js';
 import { fullGc, heapGrownBy } from '../src/gc.js';
 import type { Logger } from '../src/log.js';
 import type { Keys } from '../src/redis/keys.js';
-import { buildDueItem } from '../src/dispatch/build-items.js';
+import { buildDueItem, pausedItem } from '../src/dispatch/build-items.js';
+import { pausedAmong } from '../src/registry/pauses.js';
 import { DEFAULT_GRACE_MS } from '../src/dispatch/catchup.js';
 import { type FireItem, type FireOutcome, type PreparedBatch, prepareFireBatch, sendFireBatch } from '../src/redis/commands/fire-batch.js';
 import { type FenceGuard, FencedError } from '../src/redis/commands/fence.js';
@@ -123,10 +124,12 @@ export class Dispatcher {
     const result: TickResult = { now, enqueued: 0, skipped: 0, schedules: [], problems: [], durationMs: 0 };
     const due = await this.dueAt(now);
     await this.load(due, result.problems);
+    const paused = await pausedAmong(this.deps.redis, this.deps.keys, due.map(([id]) => id));
     for (const [id, expected] of due) {
       const c = this.cache.get(id);
       if (!c) continue;
-      const item = buildDueItem(id, c, expected, now, this.graceMs);
+      const built = buildDueItem(id, c, expected, now, this.graceMs);
+      const item = paused.has(id) ? pausedItem(built) : built;
       const jobIds = item.ops.flatMap((op) => (op.kind === 'enqueue' ? [op.jobId] : []));
       const skipped = item.ops.reduce((n, op) => n + (op.kind === 'skip' ? (op.count ?? 1) : 0), 0);
       result.enqueued += jobIds.length;
@@ -149,6 +152,7 @@ export class Dispatcher {
     sub.on('message', () => {
       // Something changed: retry quarantined schedules, load new ones, re-plan the sleep.
       this.quarantine.clear();
+      this.prepared = undefined; // built before the change (a pause, say): build again at the fire time
       this.warmDirty = true;
       this.changedAt = performance.now();
       this.sleeper.wake();
@@ -280,7 +284,8 @@ export class Dispatcher {
     this.prepared = undefined;
     const due = await this.dueAt(at);
     await this.load(due, []);
-    this.prepared = { at, batches: this.buildBatches(due, at) };
+    const paused = await pausedAmong(this.deps.redis, this.deps.keys, due.map(([id]) => id));
+    this.prepared = { at, batches: this.buildBatches(due, at, paused) };
   }
 
   /** The prepared batches, when they were made for the second of `now`. */
@@ -309,7 +314,7 @@ export class Dispatcher {
     }
   }
 
-  private buildBatches(due: readonly [string, number][], now: number): PreparedBatch[] {
+  private buildBatches(due: readonly [string, number][], now: number, paused: ReadonlySet<string>): PreparedBatch[] {
     const { keys, config } = this.deps;
     const opts = { historyLength: config.dispatch.historyLength, trigger: 'schedule' as const, fence: this.deps.fence?.token() };
     const batches: PreparedBatch[] = [];
@@ -317,7 +322,8 @@ export class Dispatcher {
     for (const [id, expected] of due) {
       const c = this.cache.get(id);
       if (!c) continue;
-      items.push(buildDueItem(id, c, expected, now, this.graceMs));
+      const item = buildDueItem(id, c, expected, now, this.graceMs);
+      items.push(paused.has(id) ? pausedItem(item) : item);
       if (items.length >= config.dispatch.batchSize) {
         batches.push(prepareFireBatch(keys, items, opts));
         items = [];
@@ -347,9 +353,9 @@ export class Dispatcher {
   }
 
   /** Like buildBatches, one batch at a time (built while the previous one runs in Redis). */
-  private *lazyBatches(due: readonly [string, number][], now: number): Generator<PreparedBatch> {
+  private *lazyBatches(due: readonly [string, number][], now: number, paused: ReadonlySet<string>): Generator<PreparedBatch> {
     const size = this.deps.config.dispatch.batchSize;
-    for (let i = 0; i < due.length; i += size) yield* this.buildBatches(due.slice(i, i + size), now);
+    for (let i = 0; i < due.length; i += size) yield* this.buildBatches(due.slice(i, i + size), now, paused);
   }
 
   private async tick(now: number): Promise<TickResult> {
@@ -367,7 +373,7 @@ export class Dispatcher {
         const due = await this.dueAt(now);
         if (due.length === 0) break;
         await this.load(due, result.problems);
-        batches = this.lazyBatches(due, now);
+        batches = this.lazyBatches(due, now, await pausedAmong(this.deps.redis, this.deps.keys, due.map(([id]) => id)));
       }
       const { items, outcomes, sentAt } = await this.send(batches, now);
       const retry = absorbOutcomes(items, outcomes, result, byId, this.cache);

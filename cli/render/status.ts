@@ -18,6 +18,7 @@ export function renderStatusReport(r: StatusReport, now: number): string[] {
   }
   if (r.lastReconcile) out.push(`Last reconcile: ${JSON.stringify(r.lastReconcile)}`);
   out.push('', ...renderSchedules(r.schedules, now));
+  out.push(...renderPaused(r.schedules));
   return out;
 }
 
@@ -38,4 +39,11 @@ export function renderSchedules(rows: readonly StatusRow[], now: number): string
       `${r.source}:${r.origin}`,
     ]),
   );
+}
+
+/** The paused schedules (`pyrq pause`), since when and why; nothing when none is. */
+export function renderPaused(rows: readonly StatusRow[]): string[] {
+  const paused = rows.filter((r) => r.paused);
+  if (paused.length === 0) return [];
+  return ['', `Paused (${paused.length}): due occurrences are recorded as skipped:paused; "pyrq resume ID" ends it.`, ...paused.map((r) => `  ${r.id}: since ${r.paused!.since}${r.paused!.reason ? ` (${r.paused!.reason})` : ''}`)];
 }

@@ -21,6 +21,8 @@ export class Keys {
   readonly sourceStatus: string;
   /** HASH field -> value: facts about the running daemon(s) (leader, last reconcile). */
   readonly daemon: string;
+  /** HASH id -> JSON {since, reason}: paused schedules (an operator's override, not a source edit). */
+  readonly paused: string;
 
   constructor(readonly prefix = 'pyrq:') {
     this.index = `${prefix}index`;
@@ -30,6 +32,7 @@ export class Keys {
     this.socketStore = `${prefix}source:socket`;
     this.sourceStatus = `${prefix}sources`;
     this.daemon = `${prefix}daemon`;
+    this.paused = `${prefix}paused`;
   }
 
   /** HASH: spec, hash, source, origin, createdAt, updatedAt and the dispatcher's state. */

@@ -4,6 +4,7 @@
  */
 import type { Redis } from 'ioredis';
 import { readLeaseHolder } from '../redis/commands/lease.js';
+import { readPauses } from '../registry/pauses.js';
 import type { Registry } from '../registry/registry.js';
 import type { SourceStatus } from '../registry/registry-port.js';
 import { type StatusRow, statusRow } from './status-view.js';
@@ -19,12 +20,12 @@ export interface StatusReport {
 }
 
 export async function statusFromRedis(redis: Redis, registry: Registry, now: number, ids?: readonly string[]): Promise<StatusReport> {
-  const [entries, leader, sources, facts] = await Promise.all([registry.readEntries(ids), readLeaseHolder(redis, registry.keys.leader), registry.readSourceStatus(), registry.readDaemonFacts()]);
+  const [entries, leader, sources, facts, pauses] = await Promise.all([registry.readEntries(ids), readLeaseHolder(redis, registry.keys.leader), registry.readSourceStatus(), registry.readDaemonFacts(), readPauses(redis, registry.keys)]);
   return {
     via: 'redis',
     leader,
     sources,
     lastReconcile: facts.lastReconcile ? { ...facts.lastReconcile } : null,
-    schedules: entries.map((e) => statusRow(e, now)),
+    schedules: entries.map((e) => statusRow(e, now, pauses.get(e.id))),
   };
 }

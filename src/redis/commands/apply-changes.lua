@@ -18,6 +18,7 @@
     origin    file, table or client within the source (put only)
     spec      normalised schedule JSON (put only)
     next      '' keep the stored next fire time, '-' remove it, else the new time (ms)
+  KEYS[#KEYS - 1]  paused HASH (id -> pause): a deleted entry's pause goes with it
   KEYS[#KEYS]  the leader lease key; ARGV[#ARGV] the writer's lease token ('' = unfenced)
                (fencing: src/redis/commands/fence.ts)
 
@@ -55,6 +56,7 @@ for i = 0, n - 1 do
       redis.call('HDEL', KEYS[1], id)
       redis.call('ZREM', KEYS[2], id)
       redis.call('DEL', skey, rkey)
+      redis.call('HDEL', KEYS[#KEYS - 1], id)
       out[#out + 1] = 1
       changed = true
     end

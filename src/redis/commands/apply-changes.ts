@@ -71,7 +71,7 @@ export function applyChanges(redis: Redis, keys: Keys, batch: ApplyBatch): Promi
     else a.push(w.op, w.id, w.expected, w.hash, w.source, w.origin, w.spec, w.next === 'keep' ? '' : w.next === 'remove' ? '-' : w.next.set);
   }
   const tail = fenceTail(keys.leader, batch.fence);
-  k.push(tail.key);
+  k.push(keys.paused, tail.key);
   a.push(tail.arg);
   const sent = sendPrebuiltScript<number[]>(redis, prebuildScriptCall('apply-changes', k, a)).then(decodeCodes, asFenced('apply-changes'));
   sent.catch(() => undefined);

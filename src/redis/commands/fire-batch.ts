@@ -27,7 +27,7 @@ export interface EnqueueOp {
 export interface SkipOp {
   kind: 'skip';
   occurrence: number;
-  outcome: 'skipped:missed' | 'skipped:deadline';
+  outcome: 'skipped:missed' | 'skipped:deadline' | 'skipped:paused';
   /** An aggregate of missed occurrences (see SkippedOccurrence). */
   until?: number;
   count?: number;
