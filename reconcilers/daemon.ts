@@ -23,6 +23,7 @@ import { createRedis } from '../src/redis/connect.js';
 import { Keys } from '../src/redis/keys.js';
 import { FencedError } from '../src/redis/commands/fence.js';
 import { pauseSchedules, readPauses, resumeSchedules } from '../src/registry/pauses.js';
+import { orphanLines, orphansOf } from '../src/status/orphans.js';
 import { Registry } from '../src/registry/registry.js';
 import type { ReconcileSummary, SourceStatus } from '../src/registry/registry-port.js';
 import type { Source, SourceChange } from '../src/source.js';
@@ -115,6 +116,7 @@ export class Daemon {
     await this.server.start();
     logger.info({ socket: config.daemon.socket, sources: this.sources.map((s) => s.name), redis: config.redis.url }, 'pyrq daemon started');
     await this.watchSources();
+    void this.warnOrphans();
     this.lease.start();
     this.resyncTimer = setInterval(() => {
       if (this.lease.isLeader) void this.reconcile({ deep: true, reason: 'periodic re-sync' });
@@ -157,6 +159,25 @@ export class Daemon {
     const token = this.lease?.isLeader ? this.lease.holderId : undefined;
     if (token === undefined) return this.registry;
     return new Registry(this.redis, this.opts.config.redis.prefix, { token: () => token, refused: () => this.lease.fenced() });
+  }
+
+  /**
+   * Orphans: entries of sources this daemon is not configured with. They keep firing (a
+   * misconfigured restart must not drop a source's schedules); one warning at start
+   * names each such source with its count and the command that removes them. The
+   * configured sources are recorded for `pyrq status` without a daemon.
+   */
+  private async warnOrphans(): Promise<void> {
+    // Commands are refused until the connection is up (it retries on its own).
+    if (this.redis.status !== 'ready') await new Promise((resolve) => this.redis.once('ready', resolve));
+    try {
+      const names = this.sources.map((s) => s.name);
+      await this.registry.recordDaemonFacts({ sources: names });
+      const orphans = orphansOf(await this.registry.readIndex(), names);
+      if (orphans.length > 0) this.logger.warn({ orphans, hint: orphanLines(orphans) }, `schedules of ${orphans.length} source(s) not configured here keep firing: ${orphans.map((o) => `${o.source} (${o.schedules})`).join(', ')}; "pyrq prune --source NAME" removes them`);
+    } catch (err) {
+      this.logger.warn({ err }, 'could not check for schedules of sources not configured here');
+    }
   }
 
   /** The main connection: retries forever; after an outage the leader re-syncs. */
@@ -266,6 +287,7 @@ export class Daemon {
     this.opts = { ...this.opts, config };
     this.buildSources();
     await this.watchSources();
+    void this.warnOrphans();
     if (this.lease.isLeader) await this.reconcile({ deep: true, reason: 'configuration reloaded' });
   }
 

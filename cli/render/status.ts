@@ -2,6 +2,7 @@
  * `pyrq status` as text: who leads, each source's status (as the daemon, or the last
  * `pyrq apply`, recorded it), the last reconcile, and a table of the schedules. Pure.
  */
+import { orphanLines } from '../../src/status/orphans.js';
 import type { StatusReport } from '../../src/status/registry-status.js';
 import type { StatusRow } from '../../src/status/status-view.js';
 import { formatLateness, relativeAgo, renderTable } from './table.js';
@@ -19,6 +20,7 @@ export function renderStatusReport(r: StatusReport, now: number): string[] {
   if (r.lastReconcile) out.push(`Last reconcile: ${JSON.stringify(r.lastReconcile)}`);
   out.push('', ...renderSchedules(r.schedules, now));
   out.push(...renderPaused(r.schedules));
+  if (r.orphans?.length) out.push('', 'Orphans (sources not configured in the daemon; their schedules keep firing):', ...orphanLines(r.orphans).map((l) => `  ${l}`));
   return out;
 }
 

@@ -239,15 +239,17 @@ export class Registry implements RegistryPort {
     if (facts.leader !== undefined) fields.push('leader', facts.leader);
     if (facts.leaderSince !== undefined) fields.push('leaderSince', String(facts.leaderSince));
     if (facts.lastReconcile !== undefined) fields.push('lastReconcile', JSON.stringify(facts.lastReconcile));
+    if (facts.sources !== undefined) fields.push('sources', JSON.stringify(facts.sources));
     if (fields.length > 0) await this.redis.hset(this.keys.daemon, ...fields);
   }
 
   async readDaemonFacts(): Promise<DaemonFacts> {
-    const [leader, leaderSince, lastReconcile] = await this.redis.hmget(this.keys.daemon, 'leader', 'leaderSince', 'lastReconcile');
+    const [leader, leaderSince, lastReconcile, sources] = await this.redis.hmget(this.keys.daemon, 'leader', 'leaderSince', 'lastReconcile', 'sources');
     const facts: DaemonFacts = {};
     if (leader != null) facts.leader = leader;
     if (leaderSince != null) facts.leaderSince = Number(leaderSince);
     if (lastReconcile != null) facts.lastReconcile = JSON.parse(lastReconcile) as DaemonFacts['lastReconcile'];
+    if (sources != null) facts.sources = JSON.parse(sources) as string[];
     return facts;
   }
 }

@@ -7,6 +7,7 @@ import { readLeaseHolder } from '../redis/commands/lease.js';
 import { readPauses } from '../registry/pauses.js';
 import type { Registry } from '../registry/registry.js';
 import type { SourceStatus } from '../registry/registry-port.js';
+import { type OrphanSource, orphansOf } from './orphans.js';
 import { type StatusRow, statusRow } from './status-view.js';
 
 export interface StatusReport {
@@ -17,6 +18,8 @@ export interface StatusReport {
   sources: SourceStatus[];
   lastReconcile: Record<string, unknown> | null;
   schedules: StatusRow[];
+  /** Sources that own entries but are not configured in the daemon (they keep firing). */
+  orphans?: OrphanSource[];
 }
 
 export async function statusFromRedis(redis: Redis, registry: Registry, now: number, ids?: readonly string[]): Promise<StatusReport> {
@@ -27,5 +30,7 @@ export async function statusFromRedis(redis: Redis, registry: Registry, now: num
     sources,
     lastReconcile: facts.lastReconcile ? { ...facts.lastReconcile } : null,
     schedules: entries.map((e) => statusRow(e, now, pauses.get(e.id))),
+    // Against the sources of the daemon that last started (else those recorded as reconciled).
+    orphans: ids ? [] : orphansOf(new Map(entries.map((e) => [e.id, e])), facts.sources ?? sources.map((s) => s.source)),
   };
 }
