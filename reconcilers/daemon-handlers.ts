@@ -89,6 +89,11 @@ export class DaemonHandlers {
         return this.reload(req.source!, req.id);
       case 'trigger':
         return this.d.runNow(req.id!);
+      default: {
+        // An op in the protocol's OPS without a case here fails to compile.
+        const unhandled: never = req.op;
+        throw new PyrqError('DAEMON_ERROR', `op ${JSON.stringify(unhandled)} has no handler`);
+      }
     }
   }
 
@@ -192,8 +197,8 @@ export class DaemonHandlers {
     return outcome(await this.d.reconcile({ sources: [source], deep: id === undefined, reason: `reload ${source}${id ? ` ${id}` : ''}` }));
   }
 
-  /** BTU's three messages, answered in BTU's own words. */
-  private async btu(req: BtuRequest): Promise<string> {
+  /** BTU's three messages, answered in BTU's own words (from the socket, or from BTU's Redis channel). */
+  async btu(req: BtuRequest): Promise<string> {
     const name = req.content;
     switch (req.requestType) {
       case 'ping':

@@ -28,6 +28,8 @@ import { Registry } from '../src/registry/registry.js';
 import type { ReconcileSummary, SourceStatus } from '../src/registry/registry-port.js';
 import type { Source, SourceChange } from '../src/source.js';
 import { SOCKET_SOURCE, type SocketSource } from '../sources/socket/socket-source.js';
+import { btuSourceOf } from '../sources/sql/sql-source.js';
+import { BtuRpcListener } from './btu-rpc-listener.js';
 import { DaemonHandlers, type HandlerDeps } from './daemon-handlers.js';
 import { LeaderLease } from './leader-lease.js';
 import type { ReconcileResult } from './reconcile-once.js';
@@ -53,6 +55,8 @@ export class Daemon {
   private dispatcher!: Dispatcher;
   private lease!: LeaderLease;
   private server!: ControlServer;
+  private handlers!: DaemonHandlers;
+  private btuRpc: BtuRpcListener | null = null;
   private readonly sourceStatus = new Map<string, SourceStatus>();
   private resyncTimer: NodeJS.Timeout | null = null;
   private readonly closers: (() => void)[] = [];
@@ -104,7 +108,7 @@ export class Daemon {
         await this.dispatcherStopped;
       },
     }, logger);
-    const handlers = new DaemonHandlers(this.handlerDeps());
+    const handlers = (this.handlers = new DaemonHandlers(this.handlerDeps()));
     this.server = new ControlServer({
       path: config.daemon.socket,
       mode: config.daemon.socketMode,
@@ -118,6 +122,7 @@ export class Daemon {
     await this.watchSources();
     void this.warnOrphans();
     this.lease.start();
+    this.syncBtuRpc();
     this.resyncTimer = setInterval(() => {
       if (this.lease.isLeader) void this.reconcile({ deep: true, reason: 'periodic re-sync' });
     }, config.daemon.resyncIntervalMs);
@@ -230,6 +235,32 @@ export class Daemon {
     }
   }
 
+  /**
+   * Runs the BTU RPC listener while a BTU source is configured and `btu.rpc` is on (at
+   * start and after a reload). It acts through the same handler as the socket's BTU messages.
+   */
+  private syncBtuRpc(): void {
+    const want = this.opts.config.btu.rpc && btuSourceOf(this.sources)?.mode === 'btu';
+    if (want && !this.btuRpc) {
+      // A connection of its own: BRPOP blocks it, so it never delays anything else.
+      const blocking = this.redis.duplicate({ lazyConnect: false, connectionName: 'pyrq-btu-rpc' });
+      blocking.on('error', () => undefined); // the main connection logs Redis errors
+      this.btuRpc = new BtuRpcListener({
+        blocking,
+        redis: this.redis,
+        keys: this.keys,
+        isLeader: () => this.lease.isLeader,
+        act: (req) => this.handlers.btu(req),
+        logger: this.logger,
+      });
+      this.btuRpc.start();
+    } else if (!want && this.btuRpc) {
+      const l = this.btuRpc;
+      this.btuRpc = null;
+      void l.stop();
+    }
+  }
+
   /** What the socket's request handlers may see and do: never the daemon itself. */
   private handlerDeps(): HandlerDeps {
     return {
@@ -288,6 +319,7 @@ export class Daemon {
     this.buildSources();
     await this.watchSources();
     void this.warnOrphans();
+    this.syncBtuRpc();
     if (this.lease.isLeader) await this.reconcile({ deep: true, reason: 'configuration reloaded' });
   }
 
@@ -301,6 +333,7 @@ export class Daemon {
     this.stopping = true;
     if (this.resyncTimer) clearInterval(this.resyncTimer);
     await this.server?.close();
+    await this.btuRpc?.stop();
     await this.loop?.stop();
     await this.lease?.stop(); // stops the dispatcher (after its tick in flight) and releases the lease
     for (const s of this.sources) await s.close().catch(() => {});

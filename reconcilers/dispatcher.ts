@@ -22,7 +22,6 @@ import type { Logger } from '../src/log.js';
 import type { Keys } from '../src/redis/keys.js';
 import { buildDueItem, pausedItem } from '../src/dispatch/build-items.js';
 import { pausedAmong } from '../src/registry/pauses.js';
-import { DEFAULT_GRACE_MS } from '../src/dispatch/catchup.js';
 import { type FireItem, type FireOutcome, type PreparedBatch, prepareFireBatch, sendFireBatch } from '../src/redis/commands/fire-batch.js';
 import { type FenceGuard, FencedError } from '../src/redis/commands/fence.js';
 import { yieldToIo } from '../src/dispatch/fire.js';
@@ -98,7 +97,7 @@ export class Dispatcher {
   ) {
     const f = deps.config.frappe;
     this.cache = new ScheduleCache(deps.redis, deps.keys, { frappeBenchId: f.benchId, frappeSite: f.site, frappeUser: f.user });
-    this.graceMs = opts.graceMs ?? deps.config.dispatch.graceMs ?? DEFAULT_GRACE_MS;
+    this.graceMs = opts.graceMs ?? deps.config.dispatch.graceMs;
     this.maxSleepMs = opts.maxSleepMs ?? 60_000;
     this.prepareLeadMs = opts.prepareLeadMs ?? 500;
     this.quarantineMs = opts.quarantineMs ?? 60_000;

@@ -49,7 +49,7 @@ export const SOURCE_FACTORIES: readonly SourceFactory[] = [
       if (sql.mode === 'btu' && site === undefined) {
         throw new PyrqError('CONFIG_INVALID', `${n}: BTU mode needs the Frappe site its schedules run on: set ${n}.site (or frappe.site, or PYRQ_FRAPPE_SITE)`);
       }
-      return new SqlSource({ driver: SQL_DRIVERS[n], config: sql, ctx, site, logger: wiring.logger });
+      return new SqlSource({ driver: SQL_DRIVERS[n], config: sql, ctx, site, btu: config.btu, logger: wiring.logger });
     },
   })),
   {

@@ -4,6 +4,7 @@
  * URLs are redacted by a serializer, whatever field they appear in.
  */
 import { pino, type Logger } from 'pino';
+import { SETTINGS } from './config/settings.js';
 import { redactUrl } from './errors.js';
 
 export type { Logger } from 'pino';
@@ -42,7 +43,7 @@ function scrub(value: unknown, secrets: readonly string[]): unknown {
 export function createLogger(opts: LogOptions = {}): Logger {
   const secrets = (opts.secrets ?? []).filter((s) => s.length >= 3);
   const options = {
-    level: opts.level ?? 'info',
+    level: opts.level ?? SETTINGS['log.level'].default,
     base: { pid: process.pid },
     timestamp: pino.stdTimeFunctions.isoTime,
     formatters: { log: (obj: Record<string, unknown>) => scrub(obj, secrets) as Record<string, unknown> },

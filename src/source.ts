@@ -3,9 +3,11 @@
  * (a directory, a MySQL table, the socket) and owns the ids it produces: the registry
  * records each entry's source, and only that source can update or delete it.
  *
- * Sources never write to Redis and never decide deletions: they report a snapshot and
- * the plan works out the rest. A source that cannot read its system of record reports
- * itself `stale`: nothing it owns is deleted until it recovers.
+ * Sources never write the registry and never decide deletions: they report a snapshot
+ * and the plan works out the rest. (The socket source keeps what clients pushed in a
+ * Redis hash of its own, `pyrq:source:socket`; that is its system of record.) A source
+ * that cannot read its system of record reports itself `stale`: nothing it owns is
+ * deleted until it recovers.
  */
 import type { Schedule } from './model/schedule-schema.js';
 

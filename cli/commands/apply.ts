@@ -6,8 +6,9 @@ import { sourceStatusFromPlan } from '../../reconcilers/source-status.js';
 import { reconcileOnce } from '../../reconcilers/reconcile-once.js';
 import { sourcesFromConfig } from '../../reconcilers/sources-from-config.js';
 import { BaseCommand } from '../base-command.js';
-import { redisFlags, sourceFlags } from '../flags.js';
+import { frappeFlags, redisFlags, sourceFlags } from '../flags.js';
 import { renderApply, renderPlan } from '../render/plan.js';
+import { exitCodes } from '../help.js';
 
 export default class Apply extends BaseCommand<typeof Apply> {
   static override summary = 'Make the registry in Redis match the sources, and print what changed.';
@@ -15,7 +16,7 @@ export default class Apply extends BaseCommand<typeof Apply> {
 
 Input that cannot be read or validated is reported; the schedules it covers keep their applied state (a broken file never deletes anything) and the rest is applied.
 
-Exit codes: 0 applied (or nothing to do); 1 errors in some input or entries changed concurrently (the rest was applied), or any other error (a setting, Redis); 2 --dry-run with changes pending.`;
+${exitCodes({ 0: 'applied (or nothing to do)', 1: 'errors in some input or entries changed concurrently (the rest was applied), or any other error (a setting, Redis)', 2: '--dry-run with changes pending' })}`;
 
   static override examples = [
     { description: 'Apply the shipped example schedules', command: '<%= config.bin %> apply --dir fixtures/schedules' },
@@ -26,6 +27,7 @@ Exit codes: 0 applied (or nothing to do); 1 errors in some input or entries chan
   static override flags = {
     ...redisFlags,
     ...sourceFlags,
+    ...frappeFlags,
     'dry-run': Flags.boolean({ summary: 'Print the plan and change nothing.' }),
     deep: Flags.boolean({ summary: 'Also repair drift: entries altered or lost outside pyrq are rewritten.' }),
   };

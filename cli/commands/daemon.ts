@@ -3,17 +3,18 @@ import { loadConfig } from '../../src/config/load-config.js';
 import { createLogger } from '../../src/log.js';
 import { Daemon } from '../../reconcilers/daemon.js';
 import { BaseCommand } from '../base-command.js';
-import { daemonLogFlags, redisFlags, socketFlags, sourceFlags } from '../flags.js';
+import { daemonLogFlags, frappeFlags, redisFlags, socketFlags, sourceFlags } from '../flags.js';
+import { exitCodes } from '../help.js';
 
 export default class DaemonCommand extends BaseCommand<typeof DaemonCommand> {
-  static override summary = 'Run pyrq as a service: watch the sources, reconcile, fire on time, serve the control socket.';
+  static override summary = 'Run pyrq as a service: watch the sources, fire on time, serve the socket.';
   static override description = `Starts the configured sources (a watched directory, a polled MySQL or PostgreSQL table, schedules pushed over the socket), reconciles the registry on every change and every resyncInterval (default 15 m, a deep re-sync that repairs drift), and, while it holds the leader lease, fires due schedules as RQ jobs. Several daemons may run against one Redis: one leads, the others stand by and take over within one lease TTL.
 
 Signals: SIGTERM/SIGINT stop gracefully (finish the reconcile or fire in flight, release the lease, remove the socket) and exit 0; SIGHUP reloads the config file; SIGUSR2 reopens --log-file (for logrotate).
 
 Logs are pino JSON lines on stdout (or --log-file); --pretty for people.
 
-Exit codes: 0 stopped by SIGTERM or SIGINT; 1 could not start (a setting, the socket) or a graceful stop took over 10 s.`;
+${exitCodes({ 0: 'stopped by SIGTERM or SIGINT', 1: 'could not start (a setting, the socket) or a graceful stop took over 10 s' })}`;
 
   static override examples = [
     { description: 'Watch a directory, using a local Redis', command: '<%= config.bin %> daemon --dir /etc/pyrq/schedules' },
@@ -21,7 +22,7 @@ Exit codes: 0 stopped by SIGTERM or SIGINT; 1 could not start (a setting, the so
     { description: 'BTU: schedules from the Frappe database', command: 'PYRQ_MYSQL_PASSWORD=secret <%= config.bin %> daemon --mysql-url mysql://pyrq@127.0.0.1/erpnext --socket /run/pyrq/pyrq.sock' },
   ];
 
-  static override flags = { ...redisFlags, ...sourceFlags, ...socketFlags, ...daemonLogFlags };
+  static override flags = { ...redisFlags, ...sourceFlags, ...frappeFlags, ...socketFlags, ...daemonLogFlags };
 
   async run(): Promise<void> {
     const cfg = this.loadSettings();

@@ -4,6 +4,7 @@ import { PyrqError } from '../../src/errors.js';
 import { removalPlan, whereToRemove } from '../../src/registry/remove-entries.js';
 import { SOCKET_SOURCE, SocketSource } from '../../sources/socket/socket-source.js';
 import { BaseCommand } from '../base-command.js';
+import { exitCodes } from '../help.js';
 import { askDaemon } from '../daemon-client.js';
 import { redisFlags, socketFlags } from '../flags.js';
 
@@ -20,7 +21,7 @@ export default class Delete extends BaseCommand<typeof Delete> {
 
 An id owned by another source (a file, a database) is refused, naming its owner and where to remove it: the next reconcile would bring it back otherwise. Entries of a source that is no longer configured are removed with "pyrq prune --source NAME".
 
-Exit codes: 0 every id deleted; 1 some id was refused or not found (the others were deleted), or any other error (a setting, Redis).`;
+${exitCodes({ 0: 'every id deleted', 1: 'some id was refused or not found (the others were deleted), or any other error (a setting, Redis)' })}`;
 
   static override examples = [
     { description: 'Delete two pushed schedules', command: '<%= config.bin %> delete backfill-2026 adhoc-report' },

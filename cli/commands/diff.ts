@@ -4,16 +4,17 @@ import type { Plan } from '../../src/plan/types.js';
 import { reconcileOnce } from '../../reconcilers/reconcile-once.js';
 import { sourcesFromConfig } from '../../reconcilers/sources-from-config.js';
 import { BaseCommand } from '../base-command.js';
-import { redisFlags, sourceFlags } from '../flags.js';
+import { frappeFlags, redisFlags, sourceFlags } from '../flags.js';
 import { renderPlan } from '../render/plan.js';
 import { readPauses } from '../../src/registry/pauses.js';
 import { type OrphanSource, orphanLines, orphansOf } from '../../src/status/orphans.js';
+import { exitCodes } from '../help.js';
 
 export default class Diff extends BaseCommand<typeof Diff> {
   static override summary = 'Show what apply would change (a plan), without changing anything.';
   static override description = `Reads the desired schedules from the sources (--dir, --mysql-url, --postgres-url or the config file), compares them with the registry in Redis, and prints the plan: + create, ~ update (old -> new per field), - delete.
 
-Exit codes (like terraform plan -detailed-exitcode): 0 nothing to do, 2 changes pending, 1 errors (some input could not be read or validated; what it covers would be kept as it is; or any other error: a setting, Redis).`;
+${exitCodes({ 0: 'nothing to do', 1: 'errors (some input could not be read or validated; what it covers would be kept as it is; or any other error: a setting, Redis)', 2: 'changes pending' }, 'like terraform plan -detailed-exitcode')}`;
 
   static override examples = [
     { description: 'Plan the shipped example schedules against a local Redis', command: '<%= config.bin %> diff --dir fixtures/schedules' },
@@ -23,6 +24,7 @@ Exit codes (like terraform plan -detailed-exitcode): 0 nothing to do, 2 changes 
   static override flags = {
     ...redisFlags,
     ...sourceFlags,
+    ...frappeFlags,
     deep: Flags.boolean({ summary: 'Also check every registry entry for drift (altered or lost outside pyrq).' }),
   };
 

@@ -1,17 +1,19 @@
 import { Args } from '@oclif/core';
 import { type HistoryRow, readHistory } from '../../src/dispatch/history.js';
+import { SETTINGS } from '../../src/config/settings.js';
 import { PyrqError } from '../../src/errors.js';
 import { readPauses } from '../../src/registry/pauses.js';
 import { Registry } from '../../src/registry/registry.js';
 import { BaseCommand } from '../base-command.js';
 import { countFlag, redisFlags } from '../flags.js';
 import { renderHistory } from '../render/history.js';
+import { exitCodes } from '../help.js';
 
 export default class History extends BaseCommand<typeof History> {
   static override summary = "Show a schedule's last runs, with each job's current status in RQ.";
-  static override description = `Per run, newest first: the occurrence, when it was handled, how late, whether it was scheduled or manual, the outcome (enqueued, skipped:missed, skipped:deadline, skipped:overlap, skipped:duplicate, skipped:paused) and the RQ job with its status now (queued, started, finished, failed, ...; "expired" once RQ has deleted the job after its result or failure TTL). The registry keeps the last dispatch.historyLength runs (default 50).
+  static override description = `Per run, newest first: the occurrence, when it was handled, how late, whether it was scheduled or manual, the outcome (enqueued, skipped:missed, skipped:deadline, skipped:overlap, skipped:duplicate, skipped:paused) and the RQ job with its status now (queued, started, finished, failed, ...; "expired" once RQ has deleted the job after its result or failure TTL). The registry keeps the last dispatch.historyLength runs (default ${SETTINGS['dispatch.historyLength'].default}).
 
-Exit codes: 0 shown (also when no run is recorded yet); 1 no such schedule, or any other error (a setting, Redis).`;
+${exitCodes({ 0: 'shown (also when no run is recorded yet)', 1: 'no such schedule, or any other error (a setting, Redis)' })}`;
 
   static override examples = [
     { description: 'The runs of one schedule', command: '<%= config.bin %> history nightly-invoices' },

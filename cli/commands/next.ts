@@ -10,12 +10,13 @@ import { fireTimes } from '../../src/schedule/next-times.js';
 import { BaseCommand } from '../base-command.js';
 import { countFlag, redisFlags } from '../flags.js';
 import { type NextResult, renderNext } from '../render/next.js';
+import { exitCodes } from '../help.js';
 
 export default class Next extends BaseCommand<typeof Next> {
   static override summary = 'Show the next fire times of a schedule, or of a cron expression.';
   static override description = `With a schedule id, reads its trigger from the registry; with --cron, evaluates an expression without touching anything (Redis is not needed). Times are shown in UTC and as wall time in the timezone, so DST changes are visible: a fixed time inside a spring-forward gap fires at the first valid instant, one inside a repeated fall-back hour fires once.
 
-Exit codes: 0 shown; 1 no such schedule, an invalid --cron, --tz or --from, or any other error (a setting, Redis).`;
+${exitCodes({ 0: 'shown', 1: 'no such schedule, an invalid --cron, --tz or --from, or any other error (a setting, Redis)' })}`;
 
   static override examples = [
     { description: 'The next 5 runs of a schedule', command: '<%= config.bin %> next nightly-invoices' },

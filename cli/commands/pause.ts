@@ -3,6 +3,7 @@ import { PyrqError } from '../../src/errors.js';
 import { type PauseOutcome, pauseSchedules } from '../../src/registry/pauses.js';
 import { Keys } from '../../src/redis/keys.js';
 import { BaseCommand } from '../base-command.js';
+import { exitCodes } from '../help.js';
 import { redisFlags } from '../flags.js';
 
 export default class Pause extends BaseCommand<typeof Pause> {
@@ -13,7 +14,7 @@ While paused, every due occurrence is recorded in the history as "skipped:paused
 
 Pausing a schedule that is paused already keeps its first pause and reason.
 
-Exit codes: 0 paused; 1 some id is not in the registry (the others were paused), or any other error (a setting, Redis).`;
+${exitCodes({ 0: 'paused', 1: 'some id is not in the registry (the others were paused), or any other error (a setting, Redis)' })}`;
 
   static override examples = [
     { description: 'Pause one schedule, saying why', command: '<%= config.bin %> pause nightly-invoices --reason "billing migration"' },

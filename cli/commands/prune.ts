@@ -7,6 +7,7 @@ import { removalPlan } from '../../src/registry/remove-entries.js';
 import { normalizeContext } from '../../src/config/normalize-context.js';
 import { SOCKET_SOURCE, SocketSource } from '../../sources/socket/socket-source.js';
 import { BaseCommand } from '../base-command.js';
+import { exitCodes } from '../help.js';
 import { redisFlags } from '../flags.js';
 import { renderApply, renderPlan } from '../render/plan.js';
 
@@ -16,7 +17,7 @@ export default class Prune extends BaseCommand<typeof Prune> {
 
 It prints the plan first, as "pyrq diff" does, then asks on a terminal; otherwise --yes is required. --dry-run only prints the plan. Each removal is a compare-and-set, so an entry changed meanwhile is left alone. Pruning a source that is still configured is pointless: its next reconcile brings its schedules back.
 
-Exit codes: 0 removed (or nothing to remove, or --dry-run); 1 not confirmed, some entry changed meanwhile, or any other error (a setting, Redis).`;
+${exitCodes({ 0: 'removed (or nothing to remove, or --dry-run)', 1: 'not confirmed, some entry changed meanwhile, or any other error (a setting, Redis)' })}`;
 
   static override examples = [
     { description: 'See what would go', command: '<%= config.bin %> prune --source mysql --dry-run' },

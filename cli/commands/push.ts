@@ -8,6 +8,7 @@ import { parseScheduleFile } from '../../sources/files/parse-file.js';
 import { BaseCommand } from '../base-command.js';
 import { askDaemon } from '../daemon-client.js';
 import { ignoredRedisFlags, socketFlags } from '../flags.js';
+import { exitCodes } from '../help.js';
 
 interface PushResult {
   pushed: { id: string; action: string }[];
@@ -17,7 +18,7 @@ export default class Push extends BaseCommand<typeof Push> {
   static override summary = 'Upsert the schedules in a file into the running daemon, over its socket.';
   static override description = `Reads a schedule file (JSON, TOML or YAML, any of the shapes a schedules directory accepts) and sends its schedules to the daemon in one "upsert", all or nothing: if any schedule is invalid, claims an id owned by another source, or aims a one-shot at the past, nothing is pushed and every problem is reported. Pushed schedules belong to the "socket" source and are persisted in Redis, so they survive daemon restarts. An id owned by another source (a file, the database) is refused.
 
-Exit codes: 0 every schedule pushed; 1 the file could not be read or a schedule was refused (then none was pushed), no daemon answered, or a setting is invalid.`;
+${exitCodes({ 0: 'every schedule pushed', 1: 'the file could not be read or a schedule was refused (then none was pushed), no daemon answered, or a setting is invalid' })}`;
 
   static override examples = [
     { description: 'Push one file', command: '<%= config.bin %> push adhoc/backfill.yaml' },

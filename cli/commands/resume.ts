@@ -3,13 +3,14 @@ import { PyrqError } from '../../src/errors.js';
 import { type ResumeOutcome, resumeSchedules } from '../../src/registry/pauses.js';
 import { Keys } from '../../src/redis/keys.js';
 import { BaseCommand } from '../base-command.js';
+import { exitCodes } from '../help.js';
 import { redisFlags } from '../flags.js';
 
 export default class Resume extends BaseCommand<typeof Resume> {
   static override summary = 'Resume paused schedules: they fire again from their next occurrence.';
   static override description = `Removes the pause "pyrq pause" set. The schedule continues from its next occurrence; the occurrences that fell due while it was paused stay recorded as "skipped:paused" and are not run ("pyrq trigger ID" runs one now). Works with or without a running daemon.
 
-Exit codes: 0 resumed (also when an id was not paused: it is reported); 1 any other error (a setting, Redis).`;
+${exitCodes({ 0: 'resumed (also when an id was not paused: it is reported)', 1: 'any other error (a setting, Redis)' })}`;
 
   static override examples = [
     { description: 'Resume one schedule', command: '<%= config.bin %> resume nightly-invoices' },

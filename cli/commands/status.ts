@@ -5,6 +5,7 @@ import { type StatusReport, statusFromRedis } from '../../src/status/registry-st
 import { BaseCommand } from '../base-command.js';
 import { redisFlags, socketFlags } from '../flags.js';
 import { renderStatusReport } from '../render/status.js';
+import { exitCodes } from '../help.js';
 
 /** How long to wait for a daemon before reading Redis instead. */
 const DAEMON_WAIT_MS = 3000;
@@ -15,7 +16,7 @@ export default class Status extends BaseCommand<typeof Status> {
 
 Per schedule: id, trigger, timezone, queue, enabled, next fire time (absolute and relative), last run and its outcome and lateness, and the source that owns it.
 
-Exit codes: 0 shown; 1 neither the daemon nor Redis could be read, or a setting is invalid.`;
+${exitCodes({ 0: 'shown', 1: 'neither the daemon nor Redis could be read, or a setting is invalid' })}`;
 
   static override examples = [
     { description: 'Everything', command: '<%= config.bin %> status' },

@@ -9,8 +9,9 @@ import { sourcesFromConfig } from '../../reconcilers/sources-from-config.js';
 import { Registry } from '../../src/registry/registry.js';
 import { readLeaseHolder } from '../../src/redis/commands/lease.js';
 import { BaseCommand } from '../base-command.js';
-import { redisFlags, sourceFlags } from '../flags.js';
+import { frappeFlags, redisFlags, sourceFlags } from '../flags.js';
 import { renderTick } from '../render/tick.js';
+import { exitCodes } from '../help.js';
 
 export default class Tick extends BaseCommand<typeof Tick> {
   static override summary = 'Fire every schedule that is due, once, and exit.';
@@ -22,7 +23,7 @@ Safe to run beside a daemon or another tick: each occurrence is enqueued exactly
 
 --at later than now is a dry run: it prints what would fire as of that time and writes nothing (firing it would move each schedule's next fire time past it, silencing the schedule until then). --force fires anyway. --at in the past fires what was due then.
 
-Exit codes: 0 fired (or nothing due); 1 some due schedule could not be read (the others were fired), or any other error (--at, a setting, Redis).`;
+${exitCodes({ 0: 'fired (or nothing due)', 1: 'some due schedule could not be read (the others were fired), or any other error (--at, a setting, Redis)' })}`;
 
   static override examples = [
     { description: 'Fire what is due now', command: '<%= config.bin %> tick' },
@@ -34,6 +35,7 @@ Exit codes: 0 fired (or nothing due); 1 some due schedule could not be read (the
   static override flags = {
     ...redisFlags,
     ...sourceFlags,
+    ...frappeFlags,
     at: Flags.string({ summary: '[default: now] Fire as of this time (ISO 8601; without an offset: the configured timezone). Later than now: a dry run unless --force.' }),
     force: Flags.boolean({ summary: 'With --at later than now: fire as of that time instead of a dry run.' }),
   };

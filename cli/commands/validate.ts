@@ -9,6 +9,7 @@ import { FILE_SOURCE, FileSource } from '../../sources/files/file-source.js';
 import { sourcesFromConfig } from '../../reconcilers/sources-from-config.js';
 import { BaseCommand } from '../base-command.js';
 import { ignoredRedisFlags, SOURCE_OF_FLAG, sourceFlags } from '../flags.js';
+import { exitCodes } from '../help.js';
 
 interface ValidateResult {
   ok: boolean;
@@ -25,7 +26,7 @@ export default class Validate extends BaseCommand<typeof Validate> {
 
 What it reads: the files and directories (recursively) given as arguments, plus any source named by a flag (--dir, --mysql-url); with no argument, the configured sources, as "pyrq diff" reads them (flags, environment, config file).
 
-Exit codes: 0 everything is valid; 1 some schedule is not, a path does not exist, no source is configured, or a setting is invalid.`;
+${exitCodes({ 0: 'everything is valid', 1: 'some schedule is not, a path does not exist, no source is configured, or a setting is invalid' })}`;
 
   static override examples = [
     { description: 'Check one file', command: '<%= config.bin %> validate schedules/billing.toml' },

@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { CATCHUP_POLICIES, OVERLAP_POLICIES } from '../model/schedule-schema.js';
+import { BTU_RUNNERS } from './config.js';
 import { SETTINGS, type Setting, type SettingId, defaultText } from './settings.js';
 
 const duration = z.union([z.string(), z.number()]);
@@ -68,6 +69,13 @@ export const configFileSchema = z.strictObject({
       site: z.string().optional().meta(about('frappe.site')),
       benchId: z.string().optional().meta(about('frappe.benchId')),
       user: z.string().optional().meta(about('frappe.user')),
+    })
+    .optional(),
+  btu: z
+    .strictObject({
+      rpc: z.boolean().optional().meta(about('btu.rpc')),
+      runner: z.enum(BTU_RUNNERS).optional().meta(about('btu.runner')),
+      overlap: z.enum(OVERLAP_POLICIES).optional().meta(about('btu.overlap')),
     })
     .optional(),
   dispatch: z

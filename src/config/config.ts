@@ -33,6 +33,10 @@ export interface SqlSourceConfig {
 export type MysqlConfig = SqlSourceConfig;
 export type PostgresConfig = SqlSourceConfig;
 
+/** `task-runner`: BTU's `run_task_by_id` (Task Log, e-mails); `direct`: the task's function_string. */
+export type BtuRunner = 'task-runner' | 'direct';
+export const BTU_RUNNERS = ['task-runner', 'direct'] as const;
+
 export interface Config {
   /** The file the settings were read from, if any. */
   configFile?: string;
@@ -43,6 +47,8 @@ export interface Config {
   mysql?: MysqlConfig;
   postgres?: PostgresConfig;
   frappe: { site?: string; benchId?: string; user: string };
+  /** The BTU app: its Redis RPC channel and how its rows run. */
+  btu: { rpc: boolean; runner: BtuRunner; overlap: OverlapPolicy };
   dispatch: {
     catchup: CatchupPolicy;
     startingDeadline?: number;
@@ -62,7 +68,7 @@ export function configSecrets(c: Pick<Config, 'redis' | 'mysql' | 'postgres'> | 
 }
 
 /** `/run/pyrq/pyrq.sock` for root (systemd's RuntimeDirectory); a per-user path otherwise. */
-export function defaultSocketPath(env: NodeJS.ProcessEnv = process.env, uid = process.getuid?.() ?? 0): string {
+export function defaultSocketPath(env: NodeJS.ProcessEnv, uid = process.getuid?.() ?? 0): string {
   if (uid === 0) return '/run/pyrq/pyrq.sock';
   if (env.XDG_RUNTIME_DIR) return `${env.XDG_RUNTIME_DIR}/pyrq/pyrq.sock`;
   return `/tmp/pyrq-${uid}/pyrq.sock`;

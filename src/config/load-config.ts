@@ -11,8 +11,8 @@ import { PyrqError, redactUrl } from '../errors.js';
 import { durationTextMs } from '../model/duration.js';
 import { fromZodIssues, issueText, knownKeysAt } from '../model/issues.js';
 import { isValidTimezone } from '../model/timezone.js';
-import type { CatchupPolicy, OverlapPolicy } from '../model/schedule-schema.js';
-import { type Config, defaultSocketPath, type SqlSourceConfig } from './config.js';
+import { type CatchupPolicy, OVERLAP_POLICIES, type OverlapPolicy } from '../model/schedule-schema.js';
+import { BTU_RUNNERS, type BtuRunner, type Config, defaultSocketPath, type SqlSourceConfig } from './config.js';
 import { type ConfigFile, configFileSchema } from './config-schema.js';
 import { type ConfigFlags, SETTINGS, type Setting, type SettingId } from './settings.js';
 
@@ -144,6 +144,25 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     if ((t.cert === undefined) !== (t.key === undefined)) throw new PyrqError('CONFIG_INVALID', `${where}: redis.tls: cert and key go together (a client certificate needs its key)`);
   }
   const startingDeadlineMs = optionalDuration('dispatch.startingDeadline');
+  /** A setting that is one of `allowed` (the file's schema checks it there; flags and env are text). */
+  const oneOf = <T extends string>(id: SettingId, allowed: readonly T[]): T => {
+    const v = value<unknown>(id);
+    if (typeof v !== 'string' || !(allowed as readonly string[]).includes(v)) {
+      const s: Setting = SETTINGS[id];
+      throw new PyrqError('CONFIG_INVALID', `${where}: ${s.key}${s.env ? ` (or ${s.env})` : ''}: ${JSON.stringify(v)} is not one of ${allowed.join(', ')}`);
+    }
+    return v as T;
+  };
+  /** A boolean setting: true/false in the file, true/false/1/0/yes/no/on/off in the environment. */
+  const bool = (id: SettingId): boolean => {
+    const v = value<unknown>(id);
+    if (typeof v === 'boolean') return v;
+    const t = String(v).trim().toLowerCase();
+    if (['true', '1', 'yes', 'on'].includes(t)) return true;
+    if (['false', '0', 'no', 'off'].includes(t)) return false;
+    const s: Setting = SETTINGS[id];
+    throw new PyrqError('CONFIG_INVALID', `${where}: ${s.key}${s.env ? ` (or ${s.env})` : ''}: ${JSON.stringify(v)} is not true or false`);
+  };
 
   return {
     configFile,
@@ -164,6 +183,11 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
       site: value<string | undefined>('frappe.site') ?? mysql?.site ?? postgres?.site,
       benchId: value<string | undefined>('frappe.benchId'),
       user: value<string>('frappe.user'),
+    },
+    btu: {
+      rpc: bool('btu.rpc'),
+      runner: oneOf<BtuRunner>('btu.runner', BTU_RUNNERS),
+      overlap: oneOf<OverlapPolicy>('btu.overlap', OVERLAP_POLICIES),
     },
     dispatch: {
       catchup: value<CatchupPolicy>('dispatch.catchup'),

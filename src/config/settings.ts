@@ -3,7 +3,7 @@
  * flag, its environment variable, its default and what it does. Everything else is
  * derived from this table: the flags' help (`cli/flags.ts`), the precedence in
  * `loadConfig` (flag > environment > config file > default), the descriptions in the
- * config schema, and the README's configuration reference (a test holds it to the
+ * config schema, and the configuration reference in docs/configuration.md (a test holds it to the
  * table). Adding a setting adds a row here and its field in `config-schema.ts`.
  *
  * Pure data: no I/O, no imports.
@@ -22,6 +22,8 @@ export interface ConfigFlags {
   logLevel?: string;
   logFile?: string;
   pretty?: boolean;
+  frappeSite?: string;
+  frappeBenchId?: string;
 }
 
 export interface Setting {
@@ -83,9 +85,13 @@ export const SETTINGS = {
   ...sqlSettings('mysql', 'MySQL/MariaDB', 'mysql://user@host:3306/db'),
   ...sqlSettings('postgres', 'PostgreSQL', 'postgres://user@host:5432/db'),
 
-  'frappe.site': { key: 'frappe.site', env: 'PYRQ_FRAPPE_SITE', description: 'Default Frappe site of target "frappe" schedules.' },
-  'frappe.benchId': { key: 'frappe.benchId', env: 'PYRQ_FRAPPE_BENCH_ID', description: 'Frappe bench id (bench_id in common_site_config.json): Frappe v14+ prefixes queue names with it; without it the bare queue name is used.' },
+  'frappe.site': { key: 'frappe.site', name: 'frappeSite', flag: 'frappe-site', env: 'PYRQ_FRAPPE_SITE', description: 'Default Frappe site of target "frappe" schedules.' },
+  'frappe.benchId': { key: 'frappe.benchId', name: 'frappeBenchId', flag: 'frappe-bench-id', env: 'PYRQ_FRAPPE_BENCH_ID', description: 'Frappe bench id (bench_id in common_site_config.json): Frappe v14+ prefixes queue names with it; without it the bare queue name is used.' },
   'frappe.user': { key: 'frappe.user', default: 'Administrator', description: 'Default Frappe user of target "frappe" schedules.' },
+
+  'btu.rpc': { key: 'btu.rpc', env: 'PYRQ_BTU_RPC', default: true, description: 'With a BTU source, the daemon answers the BTU app\'s Redis commands (list btu:scheduler:commands); false turns it off (the socket still answers older BTU apps).' },
+  'btu.runner': { key: 'btu.runner', env: 'PYRQ_BTU_RUNNER', default: 'task-runner', description: 'How BTU rows run: task-runner (through btu.btu_core.task_runner.run_task_by_id, as BTU enqueues: Task Log, failure e-mails) or direct (the function_string itself, for BTU apps without run_task_by_id).' },
+  'btu.overlap': { key: 'btu.overlap', default: 'forbid', description: 'Overlap policy of BTU rows (BTU skips a task while its previous run is In-Progress): forbid or allow.' },
 
   'dispatch.catchup': { key: 'dispatch.catchup', default: 'latest', description: 'Default catch-up policy for missed occurrences: skip, latest or all.' },
   'dispatch.startingDeadline': { key: 'dispatch.startingDeadline', description: 'Default: a missed occurrence older than this is skipped, whatever the catch-up policy.' },

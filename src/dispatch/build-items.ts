@@ -25,7 +25,10 @@ export function buildDueItem(id: string, c: CachedSchedule, expected: number, no
   const plan = planDue(spec, expected, now, next, { catchup: spec.catchup, startingDeadline: spec.startingDeadline, graceMs });
   const ops: FireOp[] = [];
   for (const s of plan.skipped) ops.push({ kind: 'skip', occurrence: s.occurrence, outcome: s.reason, until: s.until, count: s.count });
-  for (const t of plan.fire) ops.push({ kind: 'enqueue', occurrence: t, jobId: scheduledJobId(id, t), meta: jobMeta(enc, t, 'schedule') });
+  for (const t of plan.fire) {
+    const jobId = scheduledJobId(id, t);
+    ops.push({ kind: 'enqueue', occurrence: t, jobId, meta: jobMeta(enc, t, 'schedule'), data: enc.dataFor?.(jobId) });
+  }
   // Oldest first, so the newest occurrence ends up at the head of the history and in
   // the last-run state.
   if (plan.skipped.length > 0 && plan.fire.length > 0) ops.sort((x, y) => x.occurrence - y.occurrence);

@@ -58,7 +58,7 @@ export async function manualRun(deps: ManualRunDeps, id: string): Promise<Manual
           forbid: false,
           prevJobId: '',
           job: c.enc,
-          ops: [{ kind: 'enqueue', occurrence: now, jobId, meta: jobMeta(c.enc, now, 'manual') }],
+          ops: [{ kind: 'enqueue', occurrence: now, jobId, meta: jobMeta(c.enc, now, 'manual'), data: c.enc.dataFor?.(jobId) }],
         },
       ],
       { historyLength: config.dispatch.historyLength, batchSize: 1, at: now, trigger: 'manual' },

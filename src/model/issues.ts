@@ -1,6 +1,6 @@
 /**
  * Validation issues: where (a field path inside one schedule) and why. Formatting into
- * the full "file: schedules[2] (id "x"): field: reason" line happens in `source-error.ts`.
+ * the full "file: schedules[2] (id "x"): field: reason" line happens in `formatSourceError` (`src/source.ts`).
  */
 import type { z } from 'zod';
 import { describeType, parseDuration } from './duration.js';

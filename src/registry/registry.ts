@@ -7,6 +7,7 @@
  */
 import type { Redis } from 'ioredis';
 import { parseJson } from '../canonical-json.js';
+import { SETTINGS } from '../config/settings.js';
 import { type Schedule, scheduleSchema } from '../model/schedule-schema.js';
 import { specHash, specHashOfText } from '../model/spec-hash.js';
 import type { ObservedEntry, Plan } from '../plan/types.js';
@@ -93,7 +94,7 @@ export class Registry implements RegistryPort {
    */
   constructor(
     readonly redis: Redis,
-    prefix = 'pyrq:',
+    prefix: string = SETTINGS['redis.prefix'].default,
     private readonly fence?: FenceGuard,
   ) {
     this.keys = new Keys(prefix);

@@ -27,12 +27,15 @@
     prevJobId  lastJobId the caller saw ('' none; compared only when forbid = '1')
     nOps
     the job fields shared by the item's jobs ('' = leave the field out):
-      origin, data, description, timeout, result_ttl, failure_ttl, ttl
+      origin, data, description, timeout, result_ttl, failure_ttl, ttl,
+      failure_callback_name
     then per op (oldest occurrence first), 5 values each:
       kind         'E' enqueue | 'S' skipped
       occurrence   ms
       until        'S' of an aggregate of missed occurrences: up to this time (ms,
                    exclusive); '' otherwise
+                   'E': this job's own data (a job whose arguments hold its id);
+                   '' = the shared data
       'E': jobId, meta      'S': outcome ('skipped:missed' | 'skipped:deadline'),
                                  count (how many the aggregate stands for; '' unknown)
 
@@ -74,8 +77,8 @@ for i = 1, n do
   k = k + 2
   local id, expected, hash, nextAt, forbid, prevId = ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4], ARGV[a + 5]
   local nOps = tonumber(ARGV[a + 6])
-  local jf = a + 7 -- origin, data, description, timeout, result_ttl, failure_ttl, ttl
-  local first = a + 14 -- the first op; every op is 5 ARGV, an enqueue op also 2 KEYS
+  local jf = a + 7 -- origin, data, description, timeout, result_ttl, failure_ttl, ttl, failure_callback_name
+  local first = a + 15 -- the first op; every op is 5 ARGV, an enqueue op also 2 KEYS
   a = first + 5 * nOps
   local pkey = nil
   if forbid == '1' then
@@ -128,11 +131,13 @@ for i = 1, n do
             if ARGV[jf + 4] ~= '' then job[#job + 1] = 'result_ttl'; job[#job + 1] = ARGV[jf + 4] end
             if ARGV[jf + 5] ~= '' then job[#job + 1] = 'failure_ttl'; job[#job + 1] = ARGV[jf + 5] end
             if ttl ~= '' then job[#job + 1] = 'ttl'; job[#job + 1] = ttl end
+            if ARGV[jf + 7] ~= '' then job[#job + 1] = 'failure_callback_name'; job[#job + 1] = ARGV[jf + 7] end
             job[#job + 1] = 'created_at'; job[#job + 1] = rqAt
             job[#job + 1] = 'enqueued_at'; job[#job + 1] = rqAt
             job[#job + 1] = 'meta'; job[#job + 1] = ''
           end
           job[#job] = ARGV[o + 4]
+          if ARGV[o + 2] ~= '' then job[2] = ARGV[o + 2] else job[2] = ARGV[jf + 1] end
           redis.call('HSET', jkey, unpack(job))
           if ttl ~= '' then redis.call('EXPIRE', jkey, ttl) end
           if not queued[qkey] then

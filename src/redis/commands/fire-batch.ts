@@ -22,6 +22,8 @@ export interface EnqueueOp {
   jobId: string;
   /** The pickled job meta (per occurrence). */
   meta: Buffer;
+  /** This job's own `data`, when it differs from the schedule's (`jobIdKwarg`); else the item's shared data. */
+  data?: Buffer;
 }
 
 export interface SkipOp {
@@ -84,10 +86,10 @@ function itemArgs(keys: Keys, item: FireItem, k: string[], a: Arg[]): void {
   const next = typeof item.next === 'object' ? item.next.set : item.next === 'keep' ? '' : item.next === 'ended' ? '-' : 'done';
   const j = item.job;
   a.push(item.id, item.expected ?? '', item.hash, next, item.forbid ? '1' : '0', item.prevJobId, item.ops.length);
-  a.push(j.queueName, j.data, j.description, j.timeout, j.resultTtl ?? '', j.failureTtl ?? '', j.ttl ?? '');
+  a.push(j.queueName, j.data, j.description, j.timeout, j.resultTtl ?? '', j.failureTtl ?? '', j.ttl ?? '', j.failureCallback ?? '');
   for (const op of item.ops) {
     if (op.kind === 'enqueue') {
-      a.push('E', op.occurrence, '', op.jobId, op.meta);
+      a.push('E', op.occurrence, op.data ?? '', op.jobId, op.meta);
       k.push(RqKeys.job(op.jobId), j.queueKey);
     } else {
       a.push('S', op.occurrence, op.until ?? '', op.outcome, op.count ?? '');
