@@ -7,7 +7,7 @@ import { exitCodes } from '../help.js';
 import { redisFlags } from '../flags.js';
 
 export default class Pause extends BaseCommand<typeof Pause> {
-  static override summary = 'Pause schedules: their due occurrences are recorded as skipped (paused) instead of enqueued.';
+  static override summary = 'Pause schedules: their due occurrences are recorded as skipped.';
   static override description = `A pause is an override kept in Redis, not an edit of the schedule's source: it survives reconciles, deep re-syncs, updates of the schedule and daemon restarts, and it goes away when the schedule is deleted. Works with or without a running daemon (the daemon's dispatcher sees it at its next fire).
 
 While paused, every due occurrence is recorded in the history as "skipped:paused" and the next fire time moves on; "pyrq resume" continues from the next occurrence (the ones missed while paused are not run; "pyrq trigger ID" runs one now). "pyrq status", "diff" and "history" show the pause, since when and why.

@@ -12,7 +12,7 @@ import { redisFlags } from '../flags.js';
 import { renderApply, renderPlan } from '../render/plan.js';
 
 export default class Prune extends BaseCommand<typeof Prune> {
-  static override summary = 'Remove every registry entry of one source (say, one no longer configured).';
+  static override summary = 'Remove every registry entry of one source.';
   static override description = `Entries whose source takes part in no run (the BTU rows after the daemon was restarted without --mysql-url, say) keep firing: a misconfigured restart must not drop a source's schedules. The daemon warns about them at start, and "pyrq status" and "diff" list them. This removes them: every entry owned by --source, with its run history and pause (pushed schedules of the socket source also leave the socket's store).
 
 It prints the plan first, as "pyrq diff" does, then asks on a terminal; otherwise --yes is required. --dry-run only prints the plan. Each removal is a compare-and-set, so an entry changed meanwhile is left alone. Pruning a source that is still configured is pointless: its next reconcile brings its schedules back.

@@ -7,7 +7,7 @@ import { exitCodes } from '../help.js';
 import { redisFlags } from '../flags.js';
 
 export default class Resume extends BaseCommand<typeof Resume> {
-  static override summary = 'Resume paused schedules: they fire again from their next occurrence.';
+  static override summary = 'Resume paused schedules from their next occurrence.';
   static override description = `Removes the pause "pyrq pause" set. The schedule continues from its next occurrence; the occurrences that fell due while it was paused stay recorded as "skipped:paused" and are not run ("pyrq trigger ID" runs one now). Works with or without a running daemon.
 
 ${exitCodes({ 0: 'resumed (also when an id was not paused: it is reported)', 1: 'any other error (a setting, Redis)' })}`;

@@ -28,7 +28,7 @@ ${exitCodes({ 0: 'fired (or nothing due)', 1: 'some due schedule could not be re
   static override examples = [
     { description: 'Fire what is due now', command: '<%= config.bin %> tick' },
     { description: 'What would fire at a later time (a dry run)', command: '<%= config.bin %> tick --at 2026-06-01T08:00:00Z' },
-    { description: 'Fire as of a later time (demos, tests): moves next fire times past it', command: '<%= config.bin %> tick --at 2026-06-01T08:00:00Z --force --json' },
+    { description: 'Fire as of a later time (demos, tests)', command: '<%= config.bin %> tick --at 2026-06-01T08:00:00Z --force --json' },
     { description: 'From cron, every minute', command: '* * * * * <%= config.bin %> tick --config /etc/pyrq/pyrq.toml' },
   ];
 
