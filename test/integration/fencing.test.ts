@@ -12,6 +12,7 @@ import { specHash } from '../../src/model/spec-hash.js';
 import { FencedError } from '../../src/redis/commands/fence.js';
 import type { FireItem } from '../../src/redis/commands/fire-batch.js';
 import { Keys } from '../../src/redis/keys.js';
+import { pauseSchedules } from '../../src/registry/pauses.js';
 import { Registry } from '../../src/registry/registry.js';
 import { encodeSchedule, jobMeta } from '../../src/rq/job-encoding.js';
 import { reconcileOnce } from '../../reconcilers/reconcile-once.js';
@@ -101,5 +102,15 @@ describe('fire-batch.lua with a lease token', () => {
     await redis.set(keys.leader, ME, 'PX', 60_000);
     expect(await fireItems(redis, keys, [item()], { ...opts, fence: ME })).toEqual([1]);
     expect(await redis.lrange('rq:queue:default', 0, -1)).toEqual(['pyrq_f_20260601T120100Z']);
+  });
+
+  it('a schedule paused after its item was built: the fire writes nothing (paused); a manual run still fires', async () => {
+    await applySpecs(redis, [spec], clock);
+    await pauseSchedules(redis, keys, ['f'], { now: T });
+    const before = await everything();
+    expect(await fireItems(redis, keys, [item()], opts)).toEqual(['paused']);
+    expect(await everything()).toEqual(before);
+    const manual = { ...item(), expected: null, next: 'keep' as const };
+    expect(await fireItems(redis, keys, [manual], { ...opts, trigger: 'manual' })).toEqual([1]);
   });
 });

@@ -69,13 +69,15 @@ const FireCode = {
   staleSpec: -2,
   /** Overlap forbid: the schedule's last job is not the one the item was built against. */
   staleOverlap: -3,
+  /** The schedule was paused after the item was built (it had enqueues): build it again as paused. */
+  paused: -4,
 } as const;
 
 /**
  * What became of one item: the number of jobs enqueued (the item was applied; overlap
  * or duplicate checks may have skipped some of its enqueues), or why nothing was written.
  */
-export type FireOutcome = number | 'not-due' | 'stale-spec' | 'stale-overlap';
+export type FireOutcome = number | 'not-due' | 'stale-spec' | 'stale-overlap' | 'paused';
 
 type Arg = string | number | Buffer;
 
@@ -115,7 +117,7 @@ export function prepareFireBatch(keys: Keys, items: FireItem[], opts: Pick<FireO
   const a: Arg[] = [opts.historyLength, items.length, AT_PLACEHOLDER, RQ_AT_PLACEHOLDER, opts.trigger];
   for (const item of items) itemArgs(keys, item, k, a);
   const tail = fenceTail(keys.leader, opts.fence);
-  k.push(tail.key);
+  k.push(keys.paused, tail.key);
   a.push(tail.arg);
   return { items, keys: k, args: a, call: prebuildScriptCall('fire-batch', k, a) };
 }
@@ -154,6 +156,7 @@ function decodeCodes(codes: number[]): FireOutcome[] {
     else if (c === FireCode.notDue) out[i] = 'not-due';
     else if (c === FireCode.staleSpec) out[i] = 'stale-spec';
     else if (c === FireCode.staleOverlap) out[i] = 'stale-overlap';
+    else if (c === FireCode.paused) out[i] = 'paused';
     else throw new Error(`fire-batch.lua: unknown reply code ${c}`);
   }
   return out;
