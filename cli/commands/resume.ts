@@ -8,13 +8,14 @@ import { redisFlags } from '../flags.js';
 
 export default class Resume extends BaseCommand<typeof Resume> {
   static override summary = 'Resume paused schedules from their next occurrence.';
-  static override description = `Removes the pause "pyrq pause" set. The schedule continues from its next occurrence; the occurrences that fell due while it was paused stay recorded as "skipped:paused" and are not run ("pyrq trigger ID" runs one now). Works with or without a running daemon.
+  static override description = `Removes the pause "pyrq pause" set. The schedule continues from its next occurrence; the occurrences that fell due while it was paused stay recorded as "skipped:paused" and are not run ("pyrq trigger ID" runs one now). With --catchup, the schedule's catch-up policy decides about them instead (catchup "all" runs each, "latest" the newest, "skip" those within the grace period), as after downtime. Works with or without a running daemon.
 
 ${exitCodes({ 0: 'resumed (also when an id was not paused: it is reported)', 1: 'any other error (a setting, Redis)' })}`;
 
   static override examples = [
     { description: 'Resume one schedule', command: '<%= config.bin %> resume nightly-invoices' },
     { description: 'Resume everything that is paused', command: '<%= config.bin %> resume --all' },
+    { description: 'Resume, running what was missed by policy', command: '<%= config.bin %> resume sync --catchup' },
   ];
 
   static override strict = false;
@@ -22,6 +23,7 @@ ${exitCodes({ 0: 'resumed (also when an id was not paused: it is reported)', 1: 
   static override flags = {
     ...redisFlags,
     all: Flags.boolean({ summary: 'Every paused schedule.' }),
+    catchup: Flags.boolean({ summary: "Handle the occurrences missed while paused by the schedule's catch-up policy." }),
   };
 
   async run(): Promise<ResumeOutcome> {
@@ -30,7 +32,7 @@ ${exitCodes({ 0: 'resumed (also when an id was not paused: it is reported)', 1: 
     const ids = argv as string[];
     if (this.flags.all === (ids.length > 0)) throw new PyrqError('CONFIG_INVALID', 'name the schedules to resume, or pass --all (not both)');
     const redis = await this.openRedis();
-    const r = await resumeSchedules(redis, new Keys(cfg.redis.prefix), this.flags.all ? 'all' : ids);
+    const r = await resumeSchedules(redis, new Keys(cfg.redis.prefix), this.flags.all ? 'all' : ids, { catchup: this.flags.catchup });
     if (!this.jsonEnabled()) {
       for (const id of r.resumed) this.log(`resumed ${id}`);
       for (const id of r.notPaused) this.log(`${id} was not paused`);

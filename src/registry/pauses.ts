@@ -10,6 +10,8 @@
  */
 import type { Redis } from 'ioredis';
 import type { Keys } from '../redis/keys.js';
+import { nextFireAfter } from '../schedule/next-fire.js';
+import { parseStoredSpec } from './registry.js';
 
 export interface Pause {
   /** When it was paused (epoch ms). */
@@ -65,14 +67,29 @@ export async function pauseSchedules(redis: Redis, keys: Keys, ids: readonly str
   return out;
 }
 
-/** Resumes `ids` (every paused schedule when 'all'). The next occurrence fires as usual. */
-export async function resumeSchedules(redis: Redis, keys: Keys, ids: readonly string[] | 'all'): Promise<ResumeOutcome> {
+/**
+ * Resumes `ids` (every paused schedule when 'all'). The next occurrence fires as usual.
+ * `catchup`: the stored next fire time goes back to the first occurrence after the pause
+ * began (never forward; only for schedules that still fire), so the dispatcher handles
+ * the occurrences missed while paused by the schedule's catch-up policy; those recorded
+ * as skipped:paused stay in the history, and an occurrence is still enqueued at most once.
+ */
+export async function resumeSchedules(redis: Redis, keys: Keys, ids: readonly string[] | 'all', opts: { catchup?: boolean } = {}): Promise<ResumeOutcome> {
   const wanted = ids === 'all' ? await redis.hkeys(keys.paused) : [...new Set(ids)];
   const out: ResumeOutcome = { resumed: [], notPaused: [] };
   if (wanted.length === 0) return out;
   const current = await redis.hmget(keys.paused, ...wanted);
   wanted.forEach((id, i) => (current[i] != null ? out.resumed : out.notPaused).push(id));
   if (out.resumed.length > 0) {
+    if (opts.catchup) {
+      for (const id of out.resumed) {
+        const pause = parsePause(current[wanted.indexOf(id)]);
+        const spec = parseStoredSpec(await redis.hget(keys.schedule(id), 'spec'));
+        const first = pause && spec ? nextFireAfter(spec, pause.since - 1000) : null;
+        // XX LT: only a schedule still in the fire set, and only back in time.
+        if (first !== null) await redis.zadd(keys.next, 'XX', 'LT', first, id);
+      }
+    }
     await redis.hdel(keys.paused, ...out.resumed);
     await redis.publish(keys.events, 'changed');
   }

@@ -120,4 +120,25 @@ describe('pause and resume', () => {
     expect((await pyrq(['apply'], { env })).code).toBe(0);
     expect(await redis.exists('pyrq:paused')).toBe(0);
   }, 120_000);
+
+  it('resume --catchup hands the occurrences missed while paused to the catch-up policy ("all": each is enqueued, once)', async () => {
+    expect((await pyrq(['apply'], { env })).code).toBe(0);
+    expect((await pyrq(['pause', 'tick'], { env })).code).toBe(0);
+    const next = Number(await redis.zscore('pyrq:next', 'tick'));
+    await eventually(async () => Date.now() > next + 1000, 'two occurrences due', 10_000, 100);
+    expect((await pyrq(['tick', '--json'], { env })).json()).toMatchObject({ enqueued: 0 });
+    const skipped = (await pausedRuns('tick')).map((r) => r.occurrence);
+    expect(skipped.length).toBeGreaterThanOrEqual(2);
+    expect((await pyrq(['resume', 'tick', '--catchup'], { env })).code).toBe(0);
+    expect(Number(await redis.zscore('pyrq:next', 'tick'))).toBe(skipped[0]); // back to the first missed occurrence
+    const t = await pyrq(['tick', '--json'], { env });
+    expect(t.code, t.stderr).toBe(0);
+    const jobs = await queuedOccurrences(redis, 'default', 'tick');
+    for (const occ of skipped) expect(jobs, new Date(occ).toISOString()).toContain(occ);
+    expect(new Set(jobs).size).toBe(jobs.length);
+    // A second resume --catchup of a schedule that is not paused changes nothing.
+    const before = await redis.zscore('pyrq:next', 'tick');
+    expect((await pyrq(['resume', 'tick', '--catchup', '--json'], { env })).json()).toEqual({ resumed: [], notPaused: ['tick'] });
+    expect(await redis.zscore('pyrq:next', 'tick')).toBe(before);
+  }, 120_000);
 });
