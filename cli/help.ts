@@ -12,12 +12,15 @@ export interface ExitCodes {
   0: string;
   1: string;
   2?: string;
+  /** Interrupted by Ctrl-C (SIGINT), where a command stops cleanly and says so (`apply`). */
+  130?: string;
 }
 
 /** `Exit codes: 0 …; 1 …; 2 ….` — the last paragraph of every command's description. */
 export function exitCodes(codes: ExitCodes, note?: string): string {
   const parts = [`0 ${codes[0]}`, `1 ${codes[1]}`];
   if (codes[2] !== undefined) parts.push(`2 ${codes[2]}`);
+  if (codes[130] !== undefined) parts.push(`130 ${codes[130]}`);
   return `Exit codes${note ? ` (${note})` : ''}: ${parts.join('; ')}.`;
 }
 

@@ -16,7 +16,7 @@ import { issueText } from '../src/model/issues.js';
 import { pastOneShot } from '../src/schedule/triggers/index.js';
 import type { Pause, PauseOutcome, ResumeOutcome } from '../src/registry/pauses.js';
 import { planSummary } from '../src/plan/render.js';
-import type { RegistryPort, SourceStatus } from '../src/registry/registry-port.js';
+import type { ReconcileSummary, RegistryPort, SourceStatus } from '../src/registry/registry-port.js';
 import { formatSourceError, type Source } from '../src/source.js';
 import { orphansOf } from '../src/status/orphans.js';
 import { statusRow } from '../src/status/status-view.js';
@@ -32,7 +32,7 @@ export interface HandlerDeps {
   clock: Clock;
   /** Asks for a reconcile; resolves with the run that covers it (rejects when that run failed). */
   reconcile(req: ReconcileRequest): Promise<ReconcileResult>;
-  registry: Pick<RegistryPort, 'readEntries' | 'readIndexIds' | 'readSpecs'>;
+  registry: Pick<RegistryPort, 'readEntries' | 'readIndexIds' | 'readSpecs' | 'readSourceStatus' | 'readDaemonFacts'>;
   socketSource: Pick<SocketSource, 'upsert' | 'remove' | 'validate'>;
   /** The daemon's sources as they are now (a configuration reload replaces them). */
   sources(): readonly Source[];
@@ -53,6 +53,8 @@ export interface HandlerDeps {
     loop: Pick<ReconcileLoop, 'lastResult' | 'lastRunAt' | 'lastError'>;
     /** Health of each source after the last reconcile. */
     sourceStatus(): SourceStatus[];
+    /** The summary of this daemon's last reconcile (null: none yet, e.g. a standby). */
+    lastReconcile(): ReconcileSummary | null;
   };
 }
 
@@ -99,9 +101,13 @@ export class DaemonHandlers {
 
   private async status(): Promise<unknown> {
     const now = this.d.clock.now();
-    const [entries, pauses] = await Promise.all([this.d.registry.readEntries(), this.d.pauses.read()]);
-    const { startedAt, socket, loop, sourceStatus } = this.d.facts;
-    const last = loop.lastResult;
+    const [entries, recordedSources, recordedFacts, pauses] = await Promise.all([this.d.registry.readEntries(), this.d.registry.readSourceStatus(), this.d.registry.readDaemonFacts(), this.d.pauses.read()]);
+    const { startedAt, socket, loop, sourceStatus, lastReconcile } = this.d.facts;
+    // The same sources and last reconcile as `status` reads from Redis when no daemon
+    // answers: what this daemon knows now, over what was recorded (by the leader, when
+    // this one stands by; by `pyrq apply` for a source this daemon does not read).
+    const live = sourceStatus();
+    const sources = [...recordedSources.filter((r) => !live.some((s) => s.source === r.source)), ...live].sort((a, b) => a.source.localeCompare(b.source));
     return {
       daemon: {
         pid: process.pid,
@@ -112,10 +118,8 @@ export class DaemonHandlers {
         currentLeader: this.d.lease.currentHolder ?? null,
         socket: socket(),
       },
-      sources: sourceStatus(),
-      lastReconcile: last
-        ? { at: loop.lastRunAt ? new Date(loop.lastRunAt).toISOString() : null, runId: last.runId, durationMs: last.durationMs, summary: planSummary(last.plan), errors: last.plan.errors.map(formatSourceError) }
-        : null,
+      sources,
+      lastReconcile: lastReconcile() ?? recordedFacts.lastReconcile ?? null,
       lastError: loop.lastError ?? null,
       schedules: entries.map((e) => statusRow(e, now, pauses.get(e.id))),
       orphans: orphansOf(new Map(entries.map((e) => [e.id, e])), this.d.sources().map((s) => s.name)),

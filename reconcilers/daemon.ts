@@ -17,9 +17,10 @@ import type { Config } from '../src/config/config.js';
 import { ControlServer } from '../src/control/server.js';
 import { Dispatcher } from './dispatcher.js';
 import { manualRun } from '../src/dispatch/manual-run.js';
-import { redactText } from '../src/errors.js';
+import { redactText, redactUrl } from '../src/errors.js';
 import type { Logger } from '../src/log.js';
 import { createRedis } from '../src/redis/connect.js';
+import { type ConnectionLog, watchConnection } from '../src/redis/connection-log.js';
 import { Keys } from '../src/redis/keys.js';
 import { FencedError } from '../src/redis/commands/fence.js';
 import { pauseSchedules, readPauses, resumeSchedules } from '../src/registry/pauses.js';
@@ -35,7 +36,9 @@ import { LeaderLease } from './leader-lease.js';
 import type { ReconcileResult } from './reconcile-once.js';
 import { type ReconcileRequest, ReconcileLoop } from './reconcile-loop.js';
 import { sourceStatusFromPlan } from './source-status.js';
+import { summarizeReconcile } from '../src/status/reconcile-summary.js';
 import { sourcesFromConfig } from './sources-from-config.js';
+import { version as VERSION } from '../src/version.js';
 
 export interface DaemonOptions {
   config: Config;
@@ -47,6 +50,7 @@ export class Daemon {
   private readonly startedAt = Date.now();
   private readonly clock: Clock;
   private redis!: Redis;
+  private connection!: ConnectionLog;
   private keys!: Keys;
   private registry!: Registry;
   private sources: Source[] = [];
@@ -58,6 +62,8 @@ export class Daemon {
   private handlers!: DaemonHandlers;
   private btuRpc: BtuRpcListener | null = null;
   private readonly sourceStatus = new Map<string, SourceStatus>();
+  /** The last reconcile's summary, as recorded in Redis for `status`. */
+  private lastSummary: ReconcileSummary | null = null;
   private resyncTimer: NodeJS.Timeout | null = null;
   private readonly closers: (() => void)[] = [];
   private stopping = false;
@@ -88,10 +94,11 @@ export class Daemon {
       logger,
       // A fenced apply is not retried: the lease stepped down (and said so once).
       isTerminal: (err) => err instanceof FencedError,
+      quiet: () => this.connection.isDown(),
       onResult: (r, req) => {
         // A deep re-sync reads every source and entry: its garbage is collected in idle time.
         if (req.deep) this.dispatcher.collectGarbageWhenIdle();
-        return this.recordHealth(r);
+        return this.recordHealth(r, req.reason);
       },
     });
     this.dispatcher = this.buildDispatcher();
@@ -118,7 +125,7 @@ export class Daemon {
       handle: (req) => handlers.handle(req),
     });
     await this.server.start();
-    logger.info({ socket: config.daemon.socket, sources: this.sources.map((s) => s.name), redis: config.redis.url }, 'pyrq daemon started');
+    logger.info(await this.startFacts(), 'pyrq daemon started');
     await this.watchSources();
     void this.warnOrphans();
     this.lease.start();
@@ -189,19 +196,49 @@ export class Daemon {
   private connectRedis(): Redis {
     const { config, logger } = this.opts;
     const redis = createRedis(config.redis, { persistent: true, connectionName: `pyrq-daemon-${process.pid}` });
-    redis.on('error', (e: Error) => logger.warn({ err: { message: redactText(e.message, [config.redis.password]) } }, 'redis connection error'));
+    // One warning when lost, one info line when back (with the downtime), retries at debug.
+    this.connection = watchConnection(redis, logger, this.redisLocation(), (t) => redactText(t, [config.redis.password]));
     redis.connect().catch(() => {}); // keeps retrying in the background; commands queue meanwhile
     let everReady = false;
     redis.on('ready', () => {
       // After an outage the registry may be gone (Redis without persistence) or behind:
       // a deep re-sync restores it; the dispatcher's catch-up policy covers missed fires.
-      if (everReady) {
-        logger.info('redis connection restored');
-        if (this.lease.isLeader) void this.reconcile({ deep: true, reason: 'redis reconnected' });
-      }
+      if (everReady && this.lease.isLeader) void this.reconcile({ deep: true, reason: 'redis reconnected' });
       everReady = true;
     });
     return redis;
+  }
+
+  /** Redis as the logs name it: the URL without credentials, or the sentinel master. */
+  private redisLocation(): string {
+    const r = this.opts.config.redis;
+    return r.sentinels?.length ? `sentinel master "${r.name ?? 'mymaster'}" via ${r.sentinels.map((s) => `${s.host}:${s.port}`).join(', ')}` : redactUrl(r.url);
+  }
+
+  /** Where each source reads: its own `location`, the socket's path for the socket source. */
+  private sourceLocations(): Record<string, string> {
+    return Object.fromEntries(this.sources.map((s) => [s.name, s.location ?? (s.name === SOCKET_SOURCE ? this.opts.config.daemon.socket : '')]));
+  }
+
+  /**
+   * The start line's facts: where every source reads (directory, database without its
+   * password, the socket's path), Redis, and how many schedules the registry holds
+   * (asked for one second at most: Redis may be down at start).
+   */
+  private async startFacts(): Promise<Record<string, unknown>> {
+    const { config } = this.opts;
+    const sources = this.sourceLocations();
+    let timer: NodeJS.Timeout | undefined;
+    let onReady: (() => void) | undefined;
+    const registered = await Promise.race([
+      (this.redis.status === 'ready' ? Promise.resolve() : new Promise<void>((resolve) => this.redis.once('ready', (onReady = resolve))))
+        .then(() => this.redis.hlen(this.keys.index))
+        .catch(() => undefined),
+      new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), 1000))),
+    ]);
+    clearTimeout(timer);
+    if (onReady) this.redis.off('ready', onReady);
+    return { version: VERSION, socket: config.daemon.socket, sources, sourceCount: this.sources.length, redis: this.redisLocation(), prefix: config.redis.prefix, ...(registered !== undefined ? { registered } : {}) };
   }
 
   private buildDispatcher(): Dispatcher {
@@ -286,6 +323,7 @@ export class Daemon {
         socket: () => this.opts.config.daemon.socket,
         loop: this.loop,
         sourceStatus: () => [...this.sourceStatus.values()],
+        lastReconcile: () => this.lastSummary,
       },
     };
   }
@@ -298,17 +336,17 @@ export class Daemon {
   }
 
   /** After every reconcile: each source's status (a change of staleness is logged) and the run's summary, for `status`. */
-  private async recordHealth(r: ReconcileResult): Promise<void> {
+  private async recordHealth(r: ReconcileResult, reason?: string): Promise<void> {
     const at = Date.now();
-    const statuses = sourceStatusFromPlan(r.plan, at);
+    const statuses = sourceStatusFromPlan(r.plan, at, undefined, this.sourceLocations());
     for (const h of statuses) {
       const prev = this.sourceStatus.get(h.source);
       if (prev && prev.stale !== h.stale) this.logger.warn({ source: h.source, stale: h.stale }, h.stale ? 'source is stale: nothing it owns will be deleted' : 'source recovered');
       this.sourceStatus.set(h.source, h);
     }
-    const summary: ReconcileSummary = { at, runId: r.runId, durationMs: r.durationMs, ...(r.applied ? { created: r.applied.created.length, updated: r.applied.updated.length, deleted: r.applied.deleted.length, conflicts: r.applied.conflicts.length } : {}), unchanged: r.plan.unchanged, errors: r.plan.errors.length };
+    this.lastSummary = summarizeReconcile(r, at, reason);
     await this.registry.recordSourceStatus(statuses);
-    await this.registry.recordDaemonFacts({ lastReconcile: summary });
+    await this.registry.recordDaemonFacts({ lastReconcile: this.lastSummary });
   }
 
   /** SIGHUP: re-read the config file and rebuild the sources (Redis and the socket stay). */
@@ -338,6 +376,7 @@ export class Daemon {
     await this.lease?.stop(); // stops the dispatcher (after its tick in flight) and releases the lease
     for (const s of this.sources) await s.close().catch(() => {});
     for (const close of this.closers) close();
+    this.connection?.stop();
     this.redis?.disconnect();
     this.logger.info('pyrq daemon stopped');
   }

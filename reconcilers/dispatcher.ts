@@ -147,7 +147,8 @@ export class Dispatcher {
     // refuses commands while disconnected; a subscription should simply wait), and
     // ioredis re-subscribes by itself after every reconnect.
     const sub = this.deps.redis.duplicate({ enableOfflineQueue: true, lazyConnect: false });
-    sub.on('error', (e: Error) => this.deps.logger?.warn({ err: e }, 'dispatcher event connection error'));
+    // The main connection tells an outage once (src/redis/connection-log.ts): its retries are debug.
+    sub.on('error', (e: Error) => this.deps.logger?.debug({ err: e }, 'dispatcher event connection error'));
     sub.on('message', () => {
       // Something changed: retry quarantined schedules, load new ones, re-plan the sleep.
       this.quarantine.clear();
@@ -227,7 +228,11 @@ export class Dispatcher {
         failures++;
         // Fenced: the lease is gone; the lease logs it once and steps down (stopping this loop).
         if (err instanceof FencedError) this.deps.fence?.refused();
-        else this.deps.logger?.error({ err, failures }, 'dispatcher tick failed; retrying');
+        else {
+          // While Redis is unreachable the connection has said so once: retries are debug.
+          const level = this.deps.redis.status === 'ready' ? 'error' : 'debug';
+          this.deps.logger?.[level]({ err, failures }, 'dispatcher tick failed; retrying');
+        }
         await this.sleeper.sleep(Math.min(100 * 2 ** Math.min(failures, 6), 5_000));
       }
     }

@@ -116,22 +116,28 @@ export class LeaderLease {
     const started = performance.now();
     try {
       const { held, holder } = await leaseCommand(this.redis, this.key, this.leader ? 'renew' : 'acquire', this.holderId, this.ttlMs);
+      const previous = this.currentHolder;
       this.currentHolder = holder;
       if (held) {
         this.validUntil = started + this.ttlMs;
         if (!this.leader) {
           this.leader = true;
-          this.logger?.info({ holder: this.holderId, ttlMs: this.ttlMs }, 'became leader');
+          // The message is stable (tests and operators match it); who leads and who led are fields.
+          this.logger?.info({ holder: this.holderId, ...(previous && previous !== this.holderId ? { previous } : {}), ttlMs: this.ttlMs }, 'became leader');
           await this.events.onAcquire();
         }
       } else if (this.leader) {
         await this.stepDown(holder ? `lease taken by ${holder}` : 'lease lost (Redis restarted or the key was deleted)');
+      } else if (holder !== previous && holder) {
+        // A standby says once who leads (at start, and whenever the leader changes).
+        this.logger?.info({ holder: this.holderId, leader: holder, ttlMs: this.ttlMs }, `standing by: ${holder} is the leader; taking over within ${this.ttlMs + Math.floor(this.ttlMs / 10)} ms if it stops`);
       }
     } catch (e) {
       if (this.leader && performance.now() >= this.validUntil - interval) {
         await this.stepDown(`cannot renew the lease: ${(e as Error).message}`);
       } else {
-        this.logger?.warn({ err: e }, 'lease check failed; retrying');
+        // Redis unreachable: the connection has said so once; the retries are debug.
+        this.logger?.[this.redis.status === 'ready' ? 'warn' : 'debug']({ err: e }, 'lease check failed; retrying');
       }
     }
   }
@@ -139,7 +145,7 @@ export class LeaderLease {
   private async stepDown(reason: string): Promise<void> {
     if (!this.leader) return;
     this.leader = false;
-    this.logger?.warn({ reason }, 'no longer leader');
+    this.logger?.warn({ holder: this.holderId, reason, leader: this.currentHolder }, 'no longer leader');
     await this.events.onLose(reason);
   }
 

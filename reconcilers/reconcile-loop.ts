@@ -38,6 +38,8 @@ export interface LoopOptions {
    * this daemon lost its lease, and the lease logs that once). Not logged here either.
    */
   isTerminal?: (err: Error) => boolean;
+  /** While true (Redis unreachable, already logged once), failed runs are logged at debug. */
+  quiet?: () => boolean;
 }
 
 export class ReconcileLoop {
@@ -90,7 +92,7 @@ export class ReconcileLoop {
       const deps = this.deps();
       const scope = req.sources;
       const sources = scope ? deps.sources.filter((s) => scope.includes(s.name)) : deps.sources;
-      const result = await reconcileOnce({ ...deps, sources }, { deep: req.deep, scope: req.scope });
+      const result = await reconcileOnce({ ...deps, sources }, { deep: req.deep, scope: req.scope, reason: req.reason });
       this.failures = 0;
       this.lastResult = result;
       this.lastRunAt = Date.now();
@@ -107,7 +109,7 @@ export class ReconcileLoop {
       this.lastError = { at: Date.now(), message: err.message };
       const [min, max] = this.opts.backoffMs ?? [250, 30_000];
       const delay = Math.min(max, min * 2 ** Math.min(this.failures - 1, 16));
-      log?.error({ err, reason: req.reason, attempt: this.failures, retryInMs: delay }, 'reconcile failed; retrying');
+      log?.[this.opts.quiet?.() ? 'debug' : 'error']({ err, reason: req.reason, attempt: this.failures, retryInMs: delay }, 'reconcile failed; retrying');
       for (const w of waiters) w(err);
       // Retry the same request (merged with anything that arrived meanwhile) after the
       // backoff, unscoped: the sources' record of what changed went with the failed run.

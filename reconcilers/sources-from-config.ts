@@ -15,6 +15,7 @@ import { FILE_SOURCE, FileSource } from '../sources/files/file-source.js';
 import { SOCKET_SOURCE, SocketSource } from '../sources/socket/socket-source.js';
 import { SQL_DRIVERS, type SqlDriverName } from '../sources/sql/drivers/index.js';
 import { SqlSource } from '../sources/sql/sql-source.js';
+import { resolveSqlTarget } from '../sources/sql/sql-target.js';
 
 export interface SourceWiring {
   logger?: Logger;
@@ -44,6 +45,7 @@ export const SOURCE_FACTORIES: readonly SourceFactory[] = [
     configured: (config) => config[n] !== undefined,
     create: (config, ctx, wiring) => {
       const sql = config[n]!;
+      resolveSqlTarget(SQL_DRIVERS[n], sql); // a bad URL is reported before anything else
       // BTU rows carry no site: every one runs on the configured Frappe site.
       const site = sql.site ?? config.frappe.site;
       if (sql.mode === 'btu' && site === undefined) {

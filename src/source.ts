@@ -68,6 +68,11 @@ export interface SourceChange {
 export interface Source {
   readonly name: string;
   /**
+   * Where it reads, for logs and `status`: a directory, a database URL without its
+   * password. Undefined when the daemon knows it better (the socket's path).
+   */
+  readonly location?: string;
+  /**
    * Reads the desired state. `fresh` asks the source to bypass any cache (the periodic
    * full re-sync); otherwise it may reuse work for parts it knows did not change.
    */

@@ -29,7 +29,14 @@ ${exitCodes({ 0: 'stopped by SIGTERM or SIGINT', 1: 'could not start (a setting,
     // Asynchronous writes: a burst of fire log lines must not hold up the next fire.
     const logger = createLogger({ level: cfg.log.level, pretty: cfg.log.pretty, file: cfg.log.file, sync: false, secrets: configSecrets(cfg) });
     const daemon = new Daemon({ config: cfg, logger });
-    await daemon.start();
+    try {
+      await daemon.start();
+    } catch (e) {
+      // A start that failed (a bad socket path, say) must not leave the Redis connection
+      // and the watchers holding the process open: stop what was built, then report.
+      await daemon.stop().catch(() => {});
+      throw e;
+    }
     await new Promise<void>((resolve) => {
       const stop = (signal: string) => {
         logger.info({ signal }, 'stopping');

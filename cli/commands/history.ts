@@ -1,3 +1,4 @@
+import { scheduleNotFound } from '../../src/registry/not-found.js';
 import { Args } from '@oclif/core';
 import { type HistoryRow, readHistory } from '../../src/dispatch/history.js';
 import { SETTINGS } from '../../src/config/settings.js';
@@ -34,7 +35,7 @@ ${exitCodes({ 0: 'shown (also when no run is recorded yet)', 1: 'no such schedul
     const registry = new Registry(redis, cfg.redis.prefix);
     const runs = await readHistory(redis, registry.keys, args.id, this.flags.count);
     if (runs.length === 0 && !(await registry.has(args.id))) {
-      throw new PyrqError('NOT_FOUND', `no schedule "${args.id}" in the registry (see pyrq status)`);
+      throw await scheduleNotFound(registry, [args.id]);
     }
     const pause = (await readPauses(redis, registry.keys, [args.id])).get(args.id);
     const paused = pause ? { since: new Date(pause.since).toISOString(), reason: pause.reason ?? null } : undefined;

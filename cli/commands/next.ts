@@ -1,8 +1,10 @@
+import { scheduleNotFound } from '../../src/registry/not-found.js';
 import { Args, Flags } from '@oclif/core';
 import { SETTINGS } from '../../src/config/settings.js';
 import { PyrqError } from '../../src/errors.js';
 import { parseTimestamp } from '../../src/model/datetime.js';
 import { cronProblem, normalizeCron } from '../../src/model/cron.js';
+import { timezoneHint } from '../../src/model/suggest.js';
 import { isValidTimezone } from '../../src/model/timezone.js';
 import { describeTrigger } from '../../src/schedule/triggers/index.js';
 import type { TriggerSpec } from '../../src/schedule/next-fire.js';
@@ -46,7 +48,7 @@ ${exitCodes({ 0: 'shown', 1: 'no such schedule, an invalid --cron, --tz or --fro
     if (this.flags.cron !== undefined && args.id !== undefined) throw new PyrqError('CONFIG_INVALID', 'give either a schedule id or --cron, not both');
     if (this.flags.cron !== undefined) {
       const timezone = this.flags.tz ?? cfg.timezone;
-      if (!isValidTimezone(timezone)) throw new PyrqError('CONFIG_INVALID', `--tz: unknown timezone ${JSON.stringify(timezone)} (use an IANA name such as "Europe/Berlin")`);
+      if (!isValidTimezone(timezone)) throw new PyrqError('CONFIG_INVALID', `--tz: unknown timezone ${JSON.stringify(timezone)} (${timezoneHint(timezone)})`);
       const cron = normalizeCron(this.flags.cron);
       const problem = cronProblem(cron);
       if (problem) throw new PyrqError('CONFIG_INVALID', `--cron ${JSON.stringify(this.flags.cron)}: ${problem}`);
@@ -56,7 +58,7 @@ ${exitCodes({ 0: 'shown', 1: 'no such schedule, an invalid --cron, --tz or --fro
       if (args.id === undefined) throw new PyrqError('CONFIG_INVALID', 'give a schedule id, or --cron EXPR');
       const registry = await this.openRegistry();
       const [entry] = await registry.readEntries([args.id]);
-      if (!entry) throw new PyrqError('NOT_FOUND', `no schedule "${args.id}" in the registry (see pyrq status)`);
+      if (!entry) throw await scheduleNotFound(registry, [args.id]);
       if (!entry.spec) throw new PyrqError('NOT_FOUND', `schedule "${args.id}" has an unreadable spec (run apply --deep to repair)`);
       const s = entry.spec;
       const note = !s.enabled ? 'disabled: it never fires' : entry.state.done === '1' ? 'done: the one-shot has fired' : undefined;

@@ -11,7 +11,7 @@
  * re-reads one file, not the whole tree. `fresh` (the periodic re-sync) drops the cache.
  */
 import { readFile, readdir, stat } from 'node:fs/promises';
-import { join, relative, sep } from 'node:path';
+import { join, relative, resolve, sep } from 'node:path';
 import { SETTINGS } from '../../src/config/settings.js';
 import type { NormalizeContext } from '../../src/model/normalize.js';
 import type { Logger } from '../../src/log.js';
@@ -68,6 +68,11 @@ export class FileSource implements Source {
   private readonly claims = new Claims();
   /** Per file re-read (or gone) in the snapshot being taken: its result before. */
   private readonly previous = new Map<string, FileResult | undefined>();
+
+  /** The directory, absolute. */
+  get location(): string {
+    return resolve(this.opts.dir);
+  }
 
   constructor(readonly opts: FileSourceOptions) {
     this.maxBytes = opts.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;

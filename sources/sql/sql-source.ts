@@ -49,6 +49,10 @@ export class SqlSource implements Source {
   /** `mysql://user@host:port/db`, without the password. */
   readonly target: string;
   readonly mode: SqlSourceConfig['mode'];
+  /** The target and the mode: `mysql://root@127.0.0.1:3306/site1 (btu)`. Never the password. */
+  get location(): string {
+    return `${this.target} (${this.mode})`;
+  }
   private readonly db: SqlPool;
   private readonly reader: ModeReader;
   private readonly backoff: PollBackoff;

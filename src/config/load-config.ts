@@ -10,6 +10,7 @@ import YAML from 'yaml';
 import { PyrqError, redactUrl } from '../errors.js';
 import { durationTextMs } from '../model/duration.js';
 import { fromZodIssues, issueText, knownKeysAt } from '../model/issues.js';
+import { timezoneHint } from '../model/suggest.js';
 import { isValidTimezone } from '../model/timezone.js';
 import { type CatchupPolicy, OVERLAP_POLICIES, type OverlapPolicy } from '../model/schedule-schema.js';
 import { BTU_RUNNERS, type BtuRunner, type Config, defaultSocketPath, type SqlSourceConfig } from './config.js';
@@ -96,7 +97,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
   const optionalDuration = (id: SettingId): number | undefined => (given(id) === undefined ? undefined : duration(id));
 
   const timezone = value<string>('timezone');
-  if (!isValidTimezone(timezone)) throw new PyrqError('CONFIG_INVALID', `${where}: timezone: unknown timezone ${JSON.stringify(timezone)}`);
+  if (!isValidTimezone(timezone)) throw new PyrqError('CONFIG_INVALID', `${where}: timezone: unknown timezone ${JSON.stringify(timezone)} (${timezoneHint(timezone)})`);
 
   const dirPath = path('files.dir');
   const dir = dirPath !== undefined ? resolve(dirPath) : undefined;
@@ -135,6 +136,11 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
   if (socketMode & 0o002) throw new PyrqError('CONFIG_INVALID', `${where}: daemon.socketMode: ${socketModeText} would make the socket world-writable; use 0660 or stricter`);
   const redisPassword = f.redis?.passwordFile ? readSecretFile(fromFile(f.redis.passwordFile)!, `${where}: redis.passwordFile`) : f.redis?.password;
   const redisUrl = value<string>('redis.url');
+  // ioredis reads anything else as a host or a Unix socket path ("http://h:1" became `connect ENOENT //h:1`).
+  if (!f.redis?.sentinels?.length && !/^(rediss?:\/\/|\/)/i.test(redisUrl)) {
+    const scheme = /^([a-z][a-z0-9+.-]*:)/i.exec(redisUrl)?.[1];
+    throw new PyrqError('CONFIG_INVALID', `redis.url (--redis-url, PYRQ_REDIS_URL): ${JSON.stringify(redactUrl(redisUrl))} ${scheme ? `has the scheme ${JSON.stringify(scheme)}` : 'is not a URL'}; use redis://host:6379/0 (rediss:// for TLS; a user and password before the host for ACL users; or the path of a Unix socket)`);
+  }
   const t = f.redis?.tls;
   const tls = t ? { ca: fromFile(t.ca), cert: fromFile(t.cert), key: fromFile(t.key) } : undefined;
   if (t) {

@@ -19,6 +19,7 @@
  */
 import { z } from 'zod';
 import { parseJson } from '../canonical-json.js';
+import { didYouMean, suggest } from '../model/suggest.js';
 
 /** Largest message accepted (bytes, before its newline). */
 export const MAX_MESSAGE_BYTES = 1024 * 1024;
@@ -107,9 +108,13 @@ function protocolError(issues: readonly z.core.$ZodIssue[], o: Record<string, un
   const first = [...issues].sort((a, b) => rank(a) - rank(b))[0]!;
   if (first.path[0] === 'op') {
     if (typeof o.op !== 'string') return new ProtocolError('BAD_REQUEST', `missing "op" (one of ${OP_LIST})`);
-    return new ProtocolError('UNKNOWN_OP', `unknown op ${JSON.stringify(o.op).slice(0, 80)} (one of ${OP_LIST})`);
+    const hint = o.op.length <= 80 ? suggest(o.op, OPS) : undefined;
+    return new ProtocolError('UNKNOWN_OP', `unknown op ${JSON.stringify(o.op).slice(0, 80)} (${hint ? `did you mean ${JSON.stringify(hint)}? ` : ''}one of ${OP_LIST})`);
   }
-  if (first.code === 'unrecognized_keys') return new ProtocolError('BAD_REQUEST', `unknown field ${JSON.stringify(first.keys[0]).slice(0, 80)}`);
+  if (first.code === 'unrecognized_keys') {
+    const key = String(first.keys[0]);
+    return new ProtocolError('BAD_REQUEST', `unknown field ${JSON.stringify(key).slice(0, 80)}${key.length <= 80 ? didYouMean(key, ['op', 'id', 'schedule', 'source', 'reqId']) : ''}`);
+  }
   return new ProtocolError('BAD_REQUEST', first.message);
 }
 

@@ -20,6 +20,7 @@ import {
   scheduleInputSchema,
   scheduleSchema,
 } from './schedule-schema.js';
+import { timezoneHint } from './suggest.js';
 import { isValidTimezone } from './timezone.js';
 
 /** Defaults that come from configuration rather than from the schedule itself. */
@@ -94,7 +95,7 @@ export function normalizeSchedule(raw: unknown, ctx: NormalizeContext = DEFAULT_
 
   const timezone = s.timezone ?? ctx.timezone;
   const tzOk = isValidTimezone(timezone);
-  if (!tzOk) bad('timezone', `unknown timezone ${JSON.stringify(timezone)} (use an IANA name such as "Europe/Berlin" or "UTC")`);
+  if (!tzOk) bad('timezone', `unknown timezone ${JSON.stringify(timezone)} (${timezoneHint(timezone)})`);
 
   // Exactly one trigger; each kind validates and normalises its own field.
   const kinds = TRIGGERS.filter((k) => s[k.field] !== undefined);

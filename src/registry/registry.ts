@@ -182,19 +182,28 @@ export class Registry implements RegistryPort {
    * Applies exactly `plan`: every change is a compare-and-set on the hash the plan
    * observed. Batches are pipelined, so 100,000 changes take a handful of round trips.
    */
-  async applyPlan(plan: Plan, now: number): Promise<ApplyResult> {
+  /**
+   * `signal`: once aborted (Ctrl-C on `pyrq apply`), no further batch is sent; the batches
+   * in flight complete (each change is all-or-nothing), and the result covers the changes
+   * sent, with `notSent` counting the rest.
+   */
+  async applyPlan(plan: Plan, now: number, opts: { signal?: AbortSignal } = {}): Promise<ApplyResult> {
     const changes = plan.changes;
     if (changes.length === 0) return applyResultOf([], []);
     await loadApplyChanges(this.redis);
     const fence = this.fence?.token();
     const calls: Promise<EntryOutcome[]>[] = [];
+    let sent = 0;
     try {
-      for (let i = 0; i < changes.length; i += APPLY_BATCH) {
+      for (let i = 0; i < changes.length && !opts.signal?.aborted; i += APPLY_BATCH) {
         if (calls.length >= CALLS_IN_FLIGHT) await calls[calls.length - CALLS_IN_FLIGHT];
+        if (opts.signal?.aborted) break;
         const writes = changes.slice(i, i + APPLY_BATCH).map((c) => entryWriteOf(c, now));
         calls.push(applyChanges(this.redis, this.keys, { now, publish: true, writes, fence }));
+        sent = i + writes.length;
       }
-      return applyResultOf(changes, (await Promise.all(calls)).flat());
+      const result = applyResultOf(changes.slice(0, sent), (await Promise.all(calls)).flat());
+      return sent < changes.length ? { ...result, notSent: changes.length - sent } : result;
     } catch (e) {
       if (e instanceof FencedError) this.fence?.refused();
       throw e;

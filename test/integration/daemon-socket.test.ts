@@ -154,7 +154,7 @@ describe('control socket: native protocol', () => {
     expect(st.json().schedules.map((s: { id: string }) => s.id)).toEqual(expect.arrayContaining(['cli-a', 'cli-b', 'pushed', 'file-owned']));
     const bad = await pyrq(['push', f, '--socket', join(dir.path, 'nobody.sock')], { env });
     expect(bad.code).toBe(1);
-    expect(bad.stderr).toMatch(/no daemon on .*nobody\.sock.*is "pyrq daemon" running\?/);
+    expect(bad.stderr).toMatch(/no daemon answered at .*nobody\.sock.*is "pyrq daemon" running\?/);
   });
 });
 
