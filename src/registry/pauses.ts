@@ -10,8 +10,7 @@
  */
 import type { Redis } from 'ioredis';
 import type { Keys } from '../redis/keys.js';
-import { nextFireAfter } from '../schedule/next-fire.js';
-import { parseStoredSpec } from './registry.js';
+import { parseRunRecord } from '../dispatch/run-record.js';
 
 export interface Pause {
   /** When it was paused (epoch ms). */
@@ -69,10 +68,10 @@ export async function pauseSchedules(redis: Redis, keys: Keys, ids: readonly str
 
 /**
  * Resumes `ids` (every paused schedule when 'all'). The next occurrence fires as usual.
- * `catchup`: the stored next fire time goes back to the first occurrence after the pause
- * began (never forward; only for schedules that still fire), so the dispatcher handles
- * the occurrences missed while paused by the schedule's catch-up policy; those recorded
- * as skipped:paused stay in the history, and an occurrence is still enqueued at most once.
+ * `catchup`: the stored next fire time goes back to the oldest occurrence this pause
+ * skipped (its skipped:paused records; never forward, only for schedules that still
+ * fire), so the dispatcher handles them by the schedule's catch-up policy; the records
+ * stay in the history, and an occurrence is still enqueued at most once.
  */
 export async function resumeSchedules(redis: Redis, keys: Keys, ids: readonly string[] | 'all', opts: { catchup?: boolean } = {}): Promise<ResumeOutcome> {
   const wanted = ids === 'all' ? await redis.hkeys(keys.paused) : [...new Set(ids)];
@@ -84,10 +83,15 @@ export async function resumeSchedules(redis: Redis, keys: Keys, ids: readonly st
     if (opts.catchup) {
       for (const id of out.resumed) {
         const pause = parsePause(current[wanted.indexOf(id)]);
-        const spec = parseStoredSpec(await redis.hget(keys.schedule(id), 'spec'));
-        const first = pause && spec ? nextFireAfter(spec, pause.since - 1000) : null;
+        if (!pause) continue;
+        // The occurrences this pause skipped: skipped:paused records handled since it began.
+        let first: number | undefined;
+        for (const text of await redis.lrange(keys.runs(id), 0, -1)) {
+          const r = parseRunRecord(text);
+          if (r?.outcome === 'skipped:paused' && r.at >= pause.since && (first === undefined || r.occurrence < first)) first = r.occurrence;
+        }
         // XX LT: only a schedule still in the fire set, and only back in time.
-        if (first !== null) await redis.zadd(keys.next, 'XX', 'LT', first, id);
+        if (first !== undefined) await redis.zadd(keys.next, 'XX', 'LT', first, id);
       }
     }
     await redis.hdel(keys.paused, ...out.resumed);
