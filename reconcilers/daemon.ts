@@ -24,6 +24,9 @@ import type { Logger } from '../src/log.js';
 import { createRedis } from '../src/redis/connect.js';
 import { type ConnectionLog, watchConnection } from '../src/redis/connection-log.js';
 import { Keys } from '../src/redis/keys.js';
+import { FencedError } from '../src/redis/commands/fence.js';
+import { pauseSchedules, readPauses, resumeSchedules } from '../src/registry/pauses.js';
+import { orphanLines, orphansOf } from '../src/status/orphans.js';
 import { Registry } from '../src/registry/registry.js';
 import type { ReconcileSummary, SourceStatus } from '../src/registry/registry-port.js';
 import type { Source, SourceChange } from '../src/source.js';
@@ -74,6 +77,9 @@ export class Daemon {
   private notifier?: SystemdNotifier;
   private leaderSince?: number;
   private httpRegistry?: Registry;
+  /** Counts leaderships (and their ends), so a start-up wait of a lost leadership does not start the dispatcher. */
+  private leaderTerm = 0;
+  private dispatcherStopped: Promise<void> = Promise.resolve();
 
   constructor(private opts: DaemonOptions) {
     this.clock = opts.clock ?? systemClock;
@@ -95,8 +101,10 @@ export class Daemon {
     this.registry = new Registry(this.redis, config.redis.prefix);
     this.buildSources();
     if (config.http) this.metrics = new PyrqMetrics(this.daemonView());
-    this.loop = new ReconcileLoop(() => ({ sources: this.sources, registry: this.registry, clock: this.clock, logger }), {
+    this.loop = new ReconcileLoop(() => ({ sources: this.sources, registry: this.runRegistry(), clock: this.clock, logger }), {
       logger,
+      // A fenced apply is not retried: the lease stepped down (and said so once).
+      isTerminal: (err) => err instanceof FencedError,
       quiet: () => this.connection.isDown(),
       onResult: (r, req) => {
         // A deep re-sync reads every source and entry: its garbage is collected in idle time.
@@ -109,17 +117,19 @@ export class Daemon {
     this.dispatcher = this.buildDispatcher();
     // Built before the socket serves, so every request finds it (it campaigns once started).
     this.lease = new LeaderLease(this.redis, this.keys.leader, config.daemon.leaseTtlMs, {
-      onAcquire: async () => {
+      onAcquire: () => {
         this.leaderSince = Date.now();
         this.metrics?.leadershipChanged();
         void this.registry.recordDaemonFacts({ leader: this.lease.holderId, leaderSince: Date.now() }).catch(() => {});
-        void this.reconcile({ deep: true, reason: 'became leader' });
-        await this.dispatcher.start();
+        // Not awaited: the lease must keep renewing while a long first reconcile runs.
+        void this.dispatchAfterFirstReconcile(++this.leaderTerm);
       },
       onLose: async () => {
         this.leaderSince = undefined;
         this.metrics?.leadershipChanged();
-        await this.dispatcher.stop();
+        this.leaderTerm++;
+        this.dispatcherStopped = this.dispatcher.stop();
+        await this.dispatcherStopped;
       },
     }, logger);
     const handlers = (this.handlers = new DaemonHandlers(this.handlerDeps()));
@@ -142,6 +152,7 @@ export class Daemon {
     await this.server.start();
     logger.info(await this.startFacts(), 'pyrq daemon started');
     await this.watchSources();
+    void this.warnOrphans();
     this.lease.start();
     this.syncBtuRpc();
     this.resyncTimer = setInterval(() => {
@@ -192,6 +203,7 @@ export class Daemon {
       entries: (ids) => registry.readEntries(ids),
       index: () => registry.readIndex(),
       specs: (ids) => registry.readSpecs(ids),
+      paused: async () => new Set((await readPauses(registry.redis, registry.keys)).keys()),
       lastReconcile: () => {
         const r = this.loop.lastResult;
         const summary = r ? { at: this.loop.lastRunAt ?? 0, runId: r.runId, durationMs: r.durationMs, ...(r.applied ? { created: r.applied.created.length, updated: r.applied.updated.length, deleted: r.applied.deleted.length, conflicts: r.applied.conflicts.length } : {}), unchanged: r.plan.unchanged, errors: r.plan.errors.length } : null;
@@ -200,10 +212,67 @@ export class Daemon {
     };
   }
 
+  /**
+   * Start-up safety: a new leader fires nothing until a full reconcile of every
+   * configured source has finished, so a schedule deleted or edited while pyrq was down
+   * (or while another daemon led) never fires in its old form. A source that cannot be
+   * read is stale and holds its entries, as in every reconcile; a run that fails (Redis
+   * gone) is retried with backoff while this daemon still leads. `term` tells a later
+   * leadership from this one: losing the lease meanwhile cancels the start.
+   */
+  private async dispatchAfterFirstReconcile(term: number): Promise<void> {
+    const current = () => term === this.leaderTerm && this.lease.isLeader && !this.stopping;
+    for (let failures = 0; current(); failures++) {
+      try {
+        await this.loop.request({ deep: true, reason: 'became leader' });
+        await this.dispatcherStopped; // a stop of an earlier leadership has finished
+        if (!current()) return;
+        this.logger.info('first reconcile finished: dispatching');
+        await this.dispatcher.start();
+        return;
+      } catch {
+        // The loop logged the failure; ask again after a backoff of our own.
+        await new Promise((r) => setTimeout(r, Math.min(250 * 2 ** Math.min(failures, 7), 30_000)));
+      }
+    }
+  }
+
+  /**
+   * The registry one reconcile run writes through. Fencing: a run that starts while this
+   * daemon leads writes with its lease token, and Redis refuses every batch of it once
+   * the lease holds another token or none (frozen past the TTL, Redis restarted empty);
+   * the refusal steps the lease down. A run that starts on a standby (a socket request)
+   * writes unfenced, as `pyrq apply` does: compare-and-set only.
+   */
+  private runRegistry(): Registry {
+    const token = this.lease?.isLeader ? this.lease.holderId : undefined;
+    if (token === undefined) return this.registry;
+    return new Registry(this.redis, this.opts.config.redis.prefix, { token: () => token, refused: () => this.lease.fenced() });
+  }
+
+  /**
+   * Orphans: entries of sources this daemon is not configured with. They keep firing (a
+   * misconfigured restart must not drop a source's schedules); one warning at start
+   * names each such source with its count and the command that removes them. The
+   * configured sources are recorded for `pyrq status` without a daemon.
+   */
+  private async warnOrphans(): Promise<void> {
+    // Commands are refused until the connection is up (it retries on its own).
+    if (this.redis.status !== 'ready') await new Promise((resolve) => this.redis.once('ready', resolve));
+    try {
+      const names = this.sources.map((s) => s.name);
+      await this.registry.recordDaemonFacts({ sources: names });
+      const orphans = orphansOf(await this.registry.readIndex(), names);
+      if (orphans.length > 0) this.logger.warn({ orphans, hint: orphanLines(orphans) }, `schedules of ${orphans.length} source(s) not configured here keep firing: ${orphans.map((o) => `${o.source} (${o.schedules})`).join(', ')}; "pyrq prune --source NAME" removes them`);
+    } catch (err) {
+      this.logger.warn({ err }, 'could not check for schedules of sources not configured here');
+    }
+  }
+
   /** The main connection: retries forever; after an outage the leader re-syncs. */
   private connectRedis(): Redis {
     const { config, logger } = this.opts;
-    const redis = createRedis(config.redis, { persistent: true, connectionName: 'pyrq-daemon' });
+    const redis = createRedis(config.redis, { persistent: true, connectionName: `pyrq-daemon-${process.pid}` });
     // One warning when lost, one info line when back (with the downtime), retries at debug.
     this.connection = watchConnection(redis, logger, this.redisLocation(), (t) => redactText(t, [config.redis.password]));
     redis.connect().catch(() => {}); // keeps retrying in the background; commands queue meanwhile
@@ -257,7 +326,9 @@ export class Daemon {
     const fireRedis = this.redis.duplicate({ lazyConnect: false });
     fireRedis.on('error', () => undefined); // the main connection logs Redis errors
     this.closers.push(() => fireRedis.disconnect());
-    return new Dispatcher({ redis: fireRedis, keys: this.keys, clock: this.clock, logger, config, observer: this.metrics });
+    // Every fire carries the lease token: the dispatcher runs only while this daemon leads.
+    const fence = { token: () => this.lease.holderId, refused: () => this.lease.fenced() };
+    return new Dispatcher({ redis: fireRedis, keys: this.keys, clock: this.clock, logger, config, fence, observer: this.metrics });
   }
 
   private buildSources(): void {
@@ -313,11 +384,17 @@ export class Daemon {
       socketSource: {
         // Rebuilt by a reload: always the current one.
         upsert: (raw) => this.socketSource.upsert(raw),
+        validate: (raw) => this.socketSource.validate(raw),
         remove: (id) => this.socketSource.remove(id),
       },
       sources: () => this.sources,
       runNow: (id) => manualRun({ redis: this.redis, keys: this.keys, clock: this.clock, config: this.opts.config }, id),
       lease: this.lease,
+      pauses: {
+        pause: (ids, reason) => pauseSchedules(this.redis, this.keys, ids, { now: this.clock.now(), reason }),
+        resume: (ids) => resumeSchedules(this.redis, this.keys, ids),
+        read: () => readPauses(this.redis, this.keys),
+      },
       facts: {
         startedAt: this.startedAt,
         socket: () => this.opts.config.daemon.socket,
@@ -357,6 +434,7 @@ export class Daemon {
     this.opts = { ...this.opts, config };
     this.buildSources();
     await this.watchSources();
+    void this.warnOrphans();
     this.syncBtuRpc();
     if (this.lease.isLeader) await this.reconcile({ deep: true, reason: 'configuration reloaded' });
   }

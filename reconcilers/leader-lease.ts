@@ -26,6 +26,10 @@ export class LeaderLease {
   /** performance.now() after which our lease may have expired. */
   private validUntil = 0;
   private stopped = false;
+  /** A check is in flight (it schedules the next one itself). */
+  private ticking = false;
+  /** The check found no connection and waits for it (the wait schedules the next check). */
+  private waitingForReady = false;
   currentHolder: string | null = null;
 
   constructor(
@@ -62,15 +66,50 @@ export class LeaderLease {
     });
   }
 
+  /**
+   * The leader renews at a third of the TTL (two renewals can fail before the lease
+   * lapses); a standby checks ten times per TTL, so it takes over within TTL + TTL/10.
+   * Asked after each check, so a leader that just stepped down polls as a standby.
+   */
+  private interval(): number {
+    return Math.max(50, Math.floor(this.ttlMs / (this.leader ? 3 : 10)));
+  }
+
+  /**
+   * A write of this process was refused inside Redis because the lease no longer holds
+   * its token (fencing, src/redis/commands/fence.ts): step down at once, logged once,
+   * and check the lease again at the standby's interval.
+   */
+  fenced(): void {
+    if (!this.leader || this.stopped) return;
+    void this.stepDown('a write was refused: the lease no longer holds this process\'s token (fenced)').then(() => {
+      // Between checks: the next one comes at the standby's interval (a check in flight schedules its own).
+      if (!this.ticking && this.timer && !this.stopped) {
+        clearTimeout(this.timer);
+        this.schedule(this.interval());
+      }
+    });
+  }
+
   private async tick(): Promise<void> {
+    this.ticking = true;
+    try {
+      await this.check();
+    } finally {
+      this.ticking = false;
+    }
+    if (!this.waitingForReady) this.schedule(this.interval());
+  }
+
+  private async check(): Promise<void> {
+    this.waitingForReady = false;
     if (this.stopped) return;
-    // The leader renews at a third of the TTL (two renewals can fail before the lease
-    // lapses); a standby checks ten times per TTL, so it takes over within TTL + TTL/10.
-    const interval = Math.max(50, Math.floor(this.ttlMs / (this.leader ? 3 : 10)));
+    const interval = this.interval();
     if (!this.leader && this.redis.status !== 'ready') {
       // Not connected (yet): a standby tries again as soon as the connection is ready,
       // quietly (the connection logs its own errors). At start this used to cost a
       // warning and a whole check interval before the first fire.
+      this.waitingForReady = true;
       void this.whenReady(interval).then(() => this.schedule(0));
       return;
     }
@@ -101,7 +140,6 @@ export class LeaderLease {
         this.logger?.[this.redis.status === 'ready' ? 'warn' : 'debug']({ err: e }, 'lease check failed; retrying');
       }
     }
-    this.schedule(interval);
   }
 
   private async stepDown(reason: string): Promise<void> {

@@ -35,6 +35,11 @@ export interface LoopOptions {
   /** Called after every failed run (metrics). */
   onError?: (err: Error, req: ReconcileRequest) => void;
   logger?: Logger;
+  /**
+   * Errors that end the request instead of being retried (a write refused by fencing:
+   * this daemon lost its lease, and the lease logs that once). Not logged here either.
+   */
+  isTerminal?: (err: Error) => boolean;
   /** While true (Redis unreachable, already logged once), failed runs are logged at debug. */
   quiet?: () => boolean;
 }
@@ -98,6 +103,10 @@ export class ReconcileLoop {
       for (const w of waiters) w(result);
     } catch (e) {
       const err = e as Error;
+      if (this.opts.isTerminal?.(err)) {
+        for (const w of waiters) w(err);
+        return;
+      }
       this.failures++;
       this.lastError = { at: Date.now(), message: err.message };
       this.opts.onError?.(err, req);

@@ -8,6 +8,7 @@
  */
 import type { SourceStatus } from '../../src/registry/registry-port.js';
 import { reconcileSentence } from '../../src/status/reconcile-summary.js';
+import { orphanLines } from '../../src/status/orphans.js';
 import type { StatusReport } from '../../src/status/registry-status.js';
 import type { StatusRow } from '../../src/status/status-view.js';
 import { withCronWords } from '../../src/schedule/describe-cron.js';
@@ -56,8 +57,21 @@ const lastReconcile: Section = (r, v) => [
 
 const schedules: Section = (r, v) => ['', ...renderSchedules(r.schedules, v.now, v)];
 
+/** The paused schedules (`pyrq pause`), since when and why; nothing when none is. */
+const paused: Section = (r, v) => {
+  const rows = r.schedules.filter((s) => s.paused);
+  if (rows.length === 0) return [];
+  return ['', ...wrapText(`Paused (${rows.length}): due occurrences are recorded as skipped:paused; "pyrq resume ID" ends it.`, v.width, '  '), ...rows.map((s) => `  ${s.id}: since ${s.paused!.since}${s.paused!.reason ? ` (${s.paused!.reason})` : ''}`)];
+};
+
+/** Sources that own entries but are not configured in the daemon: they keep firing. */
+const orphans: Section = (r, v) => {
+  if (!r.orphans?.length) return [];
+  return ['', 'Orphans (sources not configured in the daemon; their schedules keep firing):', ...orphanLines(r.orphans).flatMap((l) => wrapText(`  ${l}`, v.width, '    '))];
+};
+
 /** In order; other parts of status (paused schedules, orphans, ...) add a function here. */
-const SECTIONS: Section[] = [header, sources, lastReconcile, schedules];
+const SECTIONS: Section[] = [header, sources, lastReconcile, schedules, paused, orphans];
 
 export function renderStatusReport(r: StatusReport, now: number, view: Partial<StatusView> = {}): string[] {
   const v: StatusView = { now, width: view.width ?? Infinity, wide: view.wide ?? false };

@@ -35,3 +35,12 @@ export function buildDueItem(id: string, c: CachedSchedule, expected: number, no
   const nextState: FireItem['next'] = plan.next !== null ? { set: plan.next } : isOneShot(spec) ? 'done' : 'ended';
   return { ...base, next: nextState, ops };
 }
+
+/**
+ * The item of a paused schedule: every occurrence it would enqueue is recorded as
+ * `skipped:paused` instead (the catch-up policy's own skips stay as they are), and the
+ * next fire time moves on as usual, so resuming continues from the next occurrence.
+ */
+export function pausedItem(item: FireItem): FireItem {
+  return { ...item, ops: item.ops.map((op): FireOp => (op.kind === 'enqueue' ? { kind: 'skip', occurrence: op.occurrence, outcome: 'skipped:paused' } : op)) };
+}

@@ -34,6 +34,8 @@ export interface DaemonView {
   index(): Promise<Map<string, { hash: string; source: string }>>;
   /** The stored specs of these ids. */
   specs(ids: readonly string[]): Promise<Map<string, Schedule>>;
+  /** The ids paused by an operator (`pyrq pause`). */
+  paused(): Promise<Set<string>>;
   /** The last reconcile this daemon ran (null: none yet), and its last failure if it failed since. */
   lastReconcile(): { summary: ReconcileSummary | null; error?: { at: number; message: string } };
   /** When the daemon finished its first reconcile, or learnt that another daemon leads. */

@@ -108,7 +108,7 @@ export class PyrqMetrics {
       let planned = 0;
       for (const op of item.ops) {
         if (op.kind === 'enqueue') planned++;
-        else add(queue, 'skipped', op.outcome === 'skipped:deadline' ? 'deadline' : 'missed', op.count ?? 1);
+        else add(queue, 'skipped', op.outcome?.startsWith('skipped:') ? op.outcome.slice('skipped:'.length) : 'missed', op.count ?? 1); // missed, deadline, paused
       }
       if (outcome > 0) {
         add(queue, 'enqueued', '', outcome);

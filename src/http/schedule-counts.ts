@@ -14,7 +14,7 @@ import type { RegistryEntry } from '../registry/registry-port.js';
 import { isOneShot } from '../schedule/triggers/index.js';
 
 /** pyrq has no pause of its own: `enabled = false` is how a schedule is paused. */
-export type ScheduleState = 'enabled' | 'disabled' | 'done';
+export type ScheduleState = 'enabled' | 'disabled' | 'paused' | 'done';
 
 export function scheduleState(e: Pick<RegistryEntry, 'spec' | 'state'>): ScheduleState {
   if (e.state.done === '1') return 'done';
@@ -26,6 +26,8 @@ export interface CountReads {
   index(): Promise<Map<string, { hash: string; source: string }>>;
   specs(ids: readonly string[]): Promise<Map<string, Schedule>>;
   entries(ids: readonly string[]): Promise<RegistryEntry[]>;
+  /** Ids paused by an operator: an enabled schedule that is paused counts as `paused`. */
+  paused?(): Promise<Set<string>>;
 }
 
 const RECOUNT_MIN_MS = 15_000;
@@ -76,13 +78,14 @@ export class ScheduleCounter {
       const oneShots: string[] = [];
       for (const [id, v] of index) if (this.byHash.get(v.hash)?.oneShot && this.byHash.get(v.hash)?.enabled) oneShots.push(id);
       const done = new Set(oneShots.length ? (await this.reads.entries(oneShots)).filter((e) => e.state.done === '1').map((e) => e.id) : []);
+      const paused = (await this.reads.paused?.()) ?? new Set<string>();
       const counts = new Map<string, { source: string; state: ScheduleState; n: number }>();
       const seen = new Set<string>();
       for (const [id, v] of index) {
         const info = this.byHash.get(v.hash);
         if (!info) continue; // an unreadable spec: `pyrq status` shows it
         seen.add(v.hash);
-        const state: ScheduleState = done.has(id) ? 'done' : info.enabled ? 'enabled' : 'disabled';
+        const state: ScheduleState = done.has(id) ? 'done' : !info.enabled ? 'disabled' : paused.has(id) ? 'paused' : 'enabled';
         const k = `${v.source}\t${state}`;
         const c = counts.get(k);
         if (c) c.n++;

@@ -22,6 +22,8 @@ export class Keys {
   readonly sourceStatus: string;
   /** HASH field -> value: facts about the running daemon(s) (leader, last reconcile). */
   readonly daemon: string;
+  /** HASH id -> JSON {since, reason}: paused schedules (an operator's override, not a source edit). */
+  readonly paused: string;
   /**
    * LIST of BTU RPC commands (the app's JSON, already acknowledged) that a standby daemon
    * took off `BtuKeys.commands`: LPUSHed by the standby, BRPOPed by the leader only.
@@ -36,6 +38,7 @@ export class Keys {
     this.socketStore = `${prefix}source:socket`;
     this.sourceStatus = `${prefix}sources`;
     this.daemon = `${prefix}daemon`;
+    this.paused = `${prefix}paused`;
     this.btuForward = `${prefix}btu:forward`;
   }
 

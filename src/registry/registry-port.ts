@@ -73,6 +73,8 @@ export interface DaemonFacts {
   leader?: string;
   leaderSince?: number;
   lastReconcile?: ReconcileSummary;
+  /** The sources the daemon that last started is configured with (orphans are the others). */
+  sources?: string[];
 }
 
 export interface RegistryPort {

@@ -4,8 +4,10 @@
  */
 import type { Redis } from 'ioredis';
 import { readLeaseHolder } from '../redis/commands/lease.js';
+import { readPauses } from '../registry/pauses.js';
 import type { Registry } from '../registry/registry.js';
 import type { ReconcileSummary, SourceStatus } from '../registry/registry-port.js';
+import { type OrphanSource, orphansOf } from './orphans.js';
 import { type StatusRow, statusRow } from './status-view.js';
 
 export interface StatusReport {
@@ -21,15 +23,19 @@ export interface StatusReport {
   /** Redis path: the socket where no daemon answered (absent with --no-daemon). */
   asked?: string;
   schedules: StatusRow[];
+  /** Sources that own entries but are not configured in the daemon (they keep firing). */
+  orphans?: OrphanSource[];
 }
 
 export async function statusFromRedis(redis: Redis, registry: Registry, now: number, ids?: readonly string[]): Promise<StatusReport> {
-  const [entries, leader, sources, facts] = await Promise.all([registry.readEntries(ids), readLeaseHolder(redis, registry.keys.leader), registry.readSourceStatus(), registry.readDaemonFacts()]);
+  const [entries, leader, sources, facts, pauses] = await Promise.all([registry.readEntries(ids), readLeaseHolder(redis, registry.keys.leader), registry.readSourceStatus(), registry.readDaemonFacts(), readPauses(redis, registry.keys)]);
   return {
     via: 'redis',
     leader,
     sources: [...sources].sort((a, b) => a.source.localeCompare(b.source)),
     lastReconcile: facts.lastReconcile ?? null,
-    schedules: entries.map((e) => statusRow(e, now)),
+    schedules: entries.map((e) => statusRow(e, now, pauses.get(e.id))),
+    // Against the sources of the daemon that last started (else those recorded as reconciled).
+    orphans: ids ? [] : orphansOf(new Map(entries.map((e) => [e.id, e])), facts.sources ?? sources.map((s) => s.source)),
   };
 }

@@ -169,10 +169,13 @@ describe('BTU RPC over Redis', () => {
   });
 
   it('two daemons: every command reaches the leader, whichever daemon takes it off the list', async () => {
+    const bStarted = Date.now();
     const b = await daemon('b');
     const both = [daemons[0]!, b];
     await eventually(() => leaderOf(both), 'one daemon leads');
-    const forwarder = () => both.find((x) => x.logs.some((l) => l.msg === 'BTU command forwarded to the leader'));
+    // Since b started: the first daemon may have forwarded while it stood by during the
+    // Redis restart above (fenced, it steps down until it takes the lease again).
+    const forwarder = () => both.find((x) => x.logs.some((l) => l.msg === 'BTU command forwarded to the leader' && Date.parse(String(l.time)) >= bStarted));
     // Until a standby has taken at least one command (both block on the list; Redis hands
     // each element to whichever client waited longest), send edits one at a time.
     let n = 0;
@@ -190,7 +193,7 @@ describe('BTU RPC over Redis', () => {
     const other = both.find((x) => x !== standby)!;
     // The forwarded command was acted on by the other daemon, the leader, not by the standby.
     await other.waitForLog((l) => l.msg === 'BTU command' && l.via === 'forwarded');
-    const forwardedAt = Date.parse(String(standby.logs.find((l) => l.msg === 'BTU command forwarded to the leader')!.time));
+    const forwardedAt = Date.parse(String(standby.logs.find((l) => l.msg === 'BTU command forwarded to the leader' && Date.parse(String(l.time)) >= bStarted)!.time));
     // ... and the standby, still a standby, acted on nothing since.
     expect(((await standby.ask({ op: 'ping' })) as { result: { leader: boolean } }).result.leader).toBe(false);
     expect(standby.logs.filter((l) => l.msg === 'BTU command' && Date.parse(String(l.time)) >= forwardedAt)).toEqual([]);

@@ -50,7 +50,7 @@ describe('pyrq help', () => {
   });
 
   it('`pyrq help COMMAND` is `pyrq COMMAND --help`; every command has EXAMPLES and its exit codes', async () => {
-    expect(COMMANDS.length).toBe(11);
+    expect(COMMANDS.length).toBe(15);
     for (const c of COMMANDS) {
       const { viaHelp, viaFlag } = helps.get(c)!;
       expect(viaHelp.code, `${c}: ${viaHelp.stderr}`).toBe(0);

@@ -81,7 +81,7 @@ describe.each(SQL_TEST_DRIVERS)('$name', (d) => {
         expect((await pyrq(['apply', `--${d.name}-url`, db.url], { env })).stdout).toMatch(/6 created/);
         const row = (await pyrq(['status', 'TS-000001', '--no-daemon', '--json'], { env })).json().schedules[0];
         expect(row).toMatchObject({ id: 'TS-000001', cron: '0 2 * * *', timezone: 'America/New_York', queue: 'long', source: d.name, origin: 'tabBTU Task Schedule' });
-        const tick = (await pyrq(['tick', '--at', row.next, '--json'], { env })).json();
+        const tick = (await pyrq(['tick', '--at', row.next, '--force', '--json'], { env })).json();
         const fired = (tick.schedules as { id: string; jobIds: string[] }[]).find((s) => s.id === 'TS-000001')!;
         expect(fired.jobIds).toHaveLength(1);
         expect(await redis.lrange(`rq:queue:${BENCH}:long`, 0, -1)).toContain(fired.jobIds[0]);

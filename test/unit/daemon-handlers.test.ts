@@ -61,6 +61,8 @@ function setup() {
       return { id, jobId: `manual-${id}`, queue: 'default', function: 'app.tasks.run', enqueuedAt: new Date(clock.now()).toISOString() };
     },
     lease,
+    // Pauses live in Redis (src/registry/pauses.ts, tested in test/integration/pause.test.ts): none here.
+    pauses: { pause: async () => ({ paused: [], already: [], missing: [] }), resume: async () => ({ resumed: [], notPaused: [] }), read: async () => new Map() },
     facts: {
       startedAt: clock.now(),
       socket: () => '/run/pyrq.sock',

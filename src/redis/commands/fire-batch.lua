@@ -48,13 +48,25 @@
   latenessMs, trigger, outcome, and jobId | previousJobId | until, count as they apply
   (the shape src/dispatch/run-record.ts reads back).
 
+  KEYS[#KEYS - 1] is the paused HASH (src/registry/pauses.ts).
+  Fencing (src/redis/commands/fence.ts): KEYS[#KEYS] is the leader lease key and
+  ARGV[#ARGV] the writer's lease token ('' = unfenced: tick, trigger). With a token that
+  the lease key does not hold, the reply is the error 'PYRQ_FENCED ...' and nothing is
+  written.
+
   Returns one code per item (named in fire-batch.ts, the only caller):
     n >= 0  applied; n jobs were enqueued
     -1      not due: the stored next fire time is not `expected` (fired by another
             dispatcher, or rescheduled by apply); nothing written
     -2      stale: the stored spec hash differs (the spec changed); nothing written
     -3      stale: overlap state changed (lastJobId is not `prevJobId`); nothing written
+    -4      paused: a scheduled item with enqueues for a schedule paused since it was
+            built (KEYS[#KEYS - 1], the paused HASH); nothing written
 ]]
+local fenceToken = ARGV[#ARGV]
+if fenceToken ~= '' and redis.call('GET', KEYS[#KEYS]) ~= fenceToken then
+  return redis.error_reply('PYRQ_FENCED the lease is not held by ' .. fenceToken)
+end
 local nextKey, queuesKey = KEYS[1], KEYS[2]
 local histLen = tonumber(ARGV[1])
 local n = tonumber(ARGV[2])
@@ -88,6 +100,8 @@ for i = 1, n do
     code = -2
   elseif forbid == '1' and (redis.call('HGET', skey, 'lastJobId') or '') ~= prevId then
     code = -3
+  elseif trigger == 'schedule' and k > kOps and redis.call('HEXISTS', KEYS[#KEYS - 1], id) == 1 then
+    code = -4
   else
     local job = nil
     local ttl = ARGV[jf + 6]

@@ -14,6 +14,7 @@ import { type EncodedSchedule, rqTimestamp } from '../../rq/job-encoding.js';
 import { type Keys, RqKeys } from '../keys.js';
 import { patchRespArg } from '../resp.js';
 import { type PrebuiltScriptCall, prebuildScriptCall, sendPrebuiltScript } from '../scripts.js';
+import { asFenced, fenceTail } from './fence.js';
 
 export interface EnqueueOp {
   kind: 'enqueue';
@@ -28,7 +29,7 @@ export interface EnqueueOp {
 export interface SkipOp {
   kind: 'skip';
   occurrence: number;
-  outcome: 'skipped:missed' | 'skipped:deadline';
+  outcome: 'skipped:missed' | 'skipped:deadline' | 'skipped:paused';
   /** An aggregate of missed occurrences (see SkippedOccurrence). */
   until?: number;
   count?: number;
@@ -56,6 +57,8 @@ export interface FireOptions {
   /** The enqueue time stamped on jobs and run records (epoch ms). */
   at: number;
   trigger: 'schedule' | 'manual';
+  /** The writer's lease token: the batch is refused whole (FencedError) unless the lease holds it. Absent: unfenced. */
+  fence?: string;
 }
 
 /** The script's reply codes below zero (n >= 0: applied, n jobs enqueued). */
@@ -66,13 +69,15 @@ const FireCode = {
   staleSpec: -2,
   /** Overlap forbid: the schedule's last job is not the one the item was built against. */
   staleOverlap: -3,
+  /** The schedule was paused after the item was built (it had enqueues): build it again as paused. */
+  paused: -4,
 } as const;
 
 /**
  * What became of one item: the number of jobs enqueued (the item was applied; overlap
  * or duplicate checks may have skipped some of its enqueues), or why nothing was written.
  */
-export type FireOutcome = number | 'not-due' | 'stale-spec' | 'stale-overlap';
+export type FireOutcome = number | 'not-due' | 'stale-spec' | 'stale-overlap' | 'paused';
 
 type Arg = string | number | Buffer;
 
@@ -107,10 +112,13 @@ const AT_PLACEHOLDER = '0'.repeat(13);
 const RQ_AT_PLACEHOLDER = rqTimestamp(0);
 
 /** Builds and serialises one script call for `items` (everything but the enqueue time). */
-export function prepareFireBatch(keys: Keys, items: FireItem[], opts: Pick<FireOptions, 'historyLength' | 'trigger'>): PreparedBatch {
+export function prepareFireBatch(keys: Keys, items: FireItem[], opts: Pick<FireOptions, 'historyLength' | 'trigger' | 'fence'>): PreparedBatch {
   const k: string[] = [keys.next, RqKeys.queues];
   const a: Arg[] = [opts.historyLength, items.length, AT_PLACEHOLDER, RQ_AT_PLACEHOLDER, opts.trigger];
   for (const item of items) itemArgs(keys, item, k, a);
+  const tail = fenceTail(keys.leader, opts.fence);
+  k.push(keys.paused, tail.key);
+  a.push(tail.arg);
   return { items, keys: k, args: a, call: prebuildScriptCall('fire-batch', k, a) };
 }
 
@@ -135,7 +143,7 @@ export function sendFireBatch(redis: Redis, batch: PreparedBatch, at: number): P
     args[3] = rqTimestamp(at);
     call = prebuildScriptCall('fire-batch', batch.keys, args);
   }
-  const sent = sendPrebuiltScript<number[]>(redis, call).then(decodeCodes);
+  const sent = sendPrebuiltScript<number[]>(redis, call).then(decodeCodes, asFenced('fire-batch'));
   sent.catch(() => undefined);
   return sent;
 }
@@ -148,6 +156,7 @@ function decodeCodes(codes: number[]): FireOutcome[] {
     else if (c === FireCode.notDue) out[i] = 'not-due';
     else if (c === FireCode.staleSpec) out[i] = 'stale-spec';
     else if (c === FireCode.staleOverlap) out[i] = 'stale-overlap';
+    else if (c === FireCode.paused) out[i] = 'paused';
     else throw new Error(`fire-batch.lua: unknown reply code ${c}`);
   }
   return out;
