@@ -14,10 +14,13 @@ import { tmpDir } from '../helpers/tmp-dir.js';
  * naming the function and the allowlist, it is never applied, and `pyrq status` shows
  * it: from the daemon, and from Redis after a daemon or a one-shot `pyrq apply`.
  */
-const ALLOW = ['pyrq_fixtures.tasks.*', 'pyrq_fixtures.btu_tasks.sync_stock'];
-const ALLOWED = /^pyrq_fixtures\.(tasks\.[a-z_]+|btu_tasks\.sync_stock)$/;
+// BTU rows run through BTU's TaskRunner (btu.runner = task-runner, the default): the job's
+// function is BTU's run_task_by_id, which the allowlist must name, and each task's
+// function_string must pass it too (docs/btu.md).
+const ALLOW = ['pyrq_fixtures.tasks.*', 'pyrq_fixtures.btu_tasks.sync_stock', 'btu.btu_core.task_runner.*'];
+const ALLOWED = /^(pyrq_fixtures\.tasks\.[a-z_]+|btu\.btu_core\.task_runner\.run_task_by_id)$/;
 // The files say `function: "x" is not...`; BTU rows name their column, `function_string (BTU Task ...)`.
-const REFUSED = /^"([a-z_.]+)" is not in the function allowlist \(allow = "pyrq_fixtures\.tasks\.\*", "pyrq_fixtures\.btu_tasks\.sync_stock"\)/;
+const REFUSED = /^"([a-z_.]+)" is not in the function allowlist \(allow = "pyrq_fixtures\.tasks\.\*", "pyrq_fixtures\.btu_tasks\.sync_stock", "btu\.btu_core\.task_runner\.\*"\)/;
 const SITE = 'erp.example.com';
 
 let server: PrivateRedis;
@@ -87,7 +90,12 @@ describe('the function allowlist', () => {
     for (const x of fromMysql) expect(x).toMatch(/^mysql TS-\d+ pyrq_fixtures\.btu_tasks\.(?!sync_stock$)/);
     const applied = await appliedFunctions();
     for (const [id, fn] of Object.entries(applied)) expect(fn, id).toMatch(ALLOWED);
-    expect(Object.values(applied)).toContain('pyrq_fixtures.btu_tasks.sync_stock');
+    // The BTU rows applied are exactly those whose task's function_string the allowlist passed.
+    const rows = (await db.exec('SELECT s.name, t.function_string FROM `tabBTU Task Schedule` s JOIN `tabBTU Task` t ON t.name = s.task')) as { name: string; function_string: string }[];
+    const taskFn = new Map(rows.map((r) => [r.name, r.function_string]));
+    const appliedBtu = Object.keys(applied).filter((id) => taskFn.has(id));
+    expect(appliedBtu.length).toBeGreaterThan(0);
+    for (const id of appliedBtu) expect(taskFn.get(id), id).toBe('pyrq_fixtures.btu_tasks.sync_stock');
     expect(Object.keys(applied)).toHaveLength(11 + (await pyrq(['diff', '--json'], { env })).json().plan.sources.find((s: { source: string }) => s.source === 'mysql').schedules);
   });
 
