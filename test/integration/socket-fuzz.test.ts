@@ -139,12 +139,14 @@ beforeAll(async () => {
   dir = tmpDir();
   socket = join(dir.path, 'pyrq.sock');
   mkdirSync(join(dir.path, 'schedules'));
-  writeFileSync(join(dir.path, 'schedules', 'a.json'), JSON.stringify([{ id: 'a', function: 'app.tasks.run', cron: '0 3 * * *' }, { id: 'b', function: 'app.tasks.run', every: 3600 }]));
+  // Schedules that fire once a year, so that no occurrence changes the registry while the
+  // test compares it before and after (an hourly one fired mid-test once, at 15:10).
+  writeFileSync(join(dir.path, 'schedules', 'a.json'), JSON.stringify([{ id: 'a', function: 'app.tasks.run', cron: '0 3 1 1 *' }, { id: 'b', function: 'app.tasks.run', cron: '0 5 1 1 *' }]));
   const cfg = join(dir.path, 'pyrq.toml');
   writeFileSync(cfg, `[redis]\nurl = "${server.url}"\n[files]\ndir = "schedules"\n[daemon]\nsocket = "${socket}"\nclientTimeout = "1s"\n`);
   daemon = await startDaemon(['--config', cfg], { socket });
   await eventually(async () => (await redis.hlen('pyrq:index')) === 2, 'initial apply');
-  await daemon.ask({ op: 'upsert', schedule: { id: 'pushed', function: 'app.tasks.run', every: 600 } });
+  await daemon.ask({ op: 'upsert', schedule: { id: 'pushed', function: 'app.tasks.run', cron: '0 4 1 1 *' } });
 });
 
 afterAll(async () => {
