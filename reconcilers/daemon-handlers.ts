@@ -16,6 +16,7 @@ import { issueText } from '../src/model/issues.js';
 import { planSummary } from '../src/plan/render.js';
 import type { RegistryPort, SourceStatus } from '../src/registry/registry-port.js';
 import { formatSourceError, type Source } from '../src/source.js';
+import { daemonClocks } from '../src/status/daemon-clocks.js';
 import { statusRow } from '../src/status/status-view.js';
 import { SOCKET_SOURCE, type SocketSource } from '../sources/socket/socket-source.js';
 import { btuSourceOf } from '../sources/sql/sql-source.js';
@@ -29,7 +30,7 @@ export interface HandlerDeps {
   clock: Clock;
   /** Asks for a reconcile; resolves with the run that covers it (rejects when that run failed). */
   reconcile(req: ReconcileRequest): Promise<ReconcileResult>;
-  registry: Pick<RegistryPort, 'readEntries' | 'readIndexIds' | 'readSpecs'>;
+  registry: Pick<RegistryPort, 'readEntries' | 'readIndexIds' | 'readSpecs' | 'readDaemonFacts'>;
   socketSource: Pick<SocketSource, 'upsert' | 'remove'>;
   /** The daemon's sources as they are now (a configuration reload replaces them). */
   sources(): readonly Source[];
@@ -81,7 +82,7 @@ export class DaemonHandlers {
 
   private async status(): Promise<unknown> {
     const now = this.d.clock.now();
-    const entries = await this.d.registry.readEntries();
+    const [entries, facts] = await Promise.all([this.d.registry.readEntries(), this.d.registry.readDaemonFacts()]);
     const { startedAt, socket, loop, sourceStatus } = this.d.facts;
     const last = loop.lastResult;
     return {
@@ -99,6 +100,7 @@ export class DaemonHandlers {
         ? { at: loop.lastRunAt ? new Date(loop.lastRunAt).toISOString() : null, runId: last.runId, durationMs: last.durationMs, summary: planSummary(last.plan), errors: last.plan.errors.map(formatSourceError) }
         : null,
       lastError: loop.lastError ?? null,
+      clocks: daemonClocks(facts),
       schedules: entries.map((e) => statusRow(e, now)),
     };
   }

@@ -13,6 +13,7 @@
  */
 import type { Redis } from 'ioredis';
 import { type Clock, systemClock } from '../src/clock.js';
+import { ClockWatch } from './clock-watch.js';
 import type { Config } from '../src/config/config.js';
 import { ControlServer } from '../src/control/server.js';
 import { Dispatcher } from './dispatcher.js';
@@ -52,6 +53,7 @@ export class Daemon {
   private server!: ControlServer;
   private readonly sourceStatus = new Map<string, SourceStatus>();
   private resyncTimer: NodeJS.Timeout | null = null;
+  private clockWatch?: ClockWatch;
   private readonly closers: (() => void)[] = [];
   private stopping = false;
 
@@ -106,6 +108,9 @@ export class Daemon {
     await this.server.start();
     logger.info({ socket: config.daemon.socket, sources: this.sources.map((s) => s.name), redis: config.redis.url }, 'pyrq daemon started');
     await this.watchSources();
+    // Every daemon records its clock's offset from Redis (pyrq status shows and warns).
+    this.clockWatch = new ClockWatch({ redis: this.redis, clock: this.clock, registry: this.registry, holderId: this.lease.holderId, warnMs: config.daemon.clockOffsetWarnMs, logger });
+    this.clockWatch.start();
     this.lease.start();
     this.resyncTimer = setInterval(() => {
       if (this.lease.isLeader) void this.reconcile({ deep: true, reason: 'periodic re-sync' });
@@ -139,7 +144,8 @@ export class Daemon {
     const fireRedis = this.redis.duplicate({ lazyConnect: false });
     fireRedis.on('error', () => undefined); // the main connection logs Redis errors
     this.closers.push(() => fireRedis.disconnect());
-    return new Dispatcher({ redis: fireRedis, keys: this.keys, clock: this.clock, logger, config });
+    // Fires go by Redis's clock (a manual test clock keeps its own time).
+    return new Dispatcher({ redis: fireRedis, keys: this.keys, clock: this.clock, logger, config, redisClock: this.opts.clock === undefined });
   }
 
   private buildSources(): void {
@@ -226,6 +232,7 @@ export class Daemon {
     await this.server?.close();
     await this.loop?.stop();
     await this.lease?.stop(); // stops the dispatcher (after its tick in flight) and releases the lease
+    await this.clockWatch?.stop();
     for (const s of this.sources) await s.close().catch(() => {});
     for (const close of this.closers) close();
     this.redis?.disconnect();

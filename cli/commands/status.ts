@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { Args, Flags } from '@oclif/core';
 import { request } from '../../src/control/client.js';
 import { type StatusReport, statusFromRedis } from '../../src/status/registry-status.js';
+import { markClockWarnings } from '../../src/status/daemon-clocks.js';
 import { BaseCommand } from '../base-command.js';
 import { redisFlags, socketFlags } from '../flags.js';
 import { renderStatusReport } from '../render/status.js';
@@ -12,6 +13,8 @@ const DAEMON_WAIT_MS = 3000;
 export default class Status extends BaseCommand<typeof Status> {
   static override summary = 'Show the schedules, their next and last runs, source status and the leader.';
   static override description = `Asks the running daemon over its socket when one answers (daemon, leader, source status, last reconcile and its errors, every schedule), and otherwise reads the same from Redis (source status as the daemon, or the last pyrq apply, recorded it).
+
+Each daemon's clock offset from Redis (recorded every 30 s by every daemon), with a warning beyond daemon.clockOffsetWarn: fires go by Redis's clock either way, but a machine whose clock is off should be fixed.
 
 Per schedule: id, trigger, timezone, queue, enabled, next fire time (absolute and relative), last run and its outcome and lateness, and the source that owns it.
 
@@ -43,6 +46,7 @@ Exit codes: 0 shown; 1 neither the daemon nor Redis could be read, or a setting 
       }
     }
     if (!report) report = await statusFromRedis(await this.openRedis(), await this.openRegistry(), Date.now(), ids);
+    report.clocks = markClockWarnings(report.clocks ?? [], cfg.daemon.clockOffsetWarnMs);
     if (!this.jsonEnabled()) this.log(renderStatusReport(report, Date.now()).join('\n'));
     return report;
   }

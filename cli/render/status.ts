@@ -17,6 +17,9 @@ export function renderStatusReport(r: StatusReport, now: number): string[] {
     for (const e of s.errors.slice(0, ERRORS_SHOWN)) out.push(`  ! ${e}`);
   }
   if (r.lastReconcile) out.push(`Last reconcile: ${JSON.stringify(r.lastReconcile)}`);
+  for (const c of r.clocks ?? []) {
+    out.push(`Clock of daemon ${c.daemon} (pid ${c.pid}): ${c.offsetMs > 0 ? `${c.offsetMs} ms behind` : c.offsetMs < 0 ? `${-c.offsetMs} ms ahead of` : 'same as'} Redis (measured ${relativeAgo(now - Date.parse(c.measuredAt))})${c.warn ? ': WARNING beyond daemon.clockOffsetWarn; fires go by Redis\'s clock, but fix this machine\'s clock' : ''}`);
+  }
   out.push('', ...renderSchedules(r.schedules, now));
   return out;
 }

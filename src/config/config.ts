@@ -52,7 +52,7 @@ export interface Config {
     /** An occurrence at most this late is on time, not missed (ms). */
     graceMs: number;
   };
-  daemon: { socket: string; socketMode: number; socketGroup?: string; resyncIntervalMs: number; leaseTtlMs: number; clientTimeoutMs: number };
+  daemon: { socket: string; socketMode: number; socketGroup?: string; resyncIntervalMs: number; leaseTtlMs: number; clientTimeoutMs: number; clockOffsetWarnMs: number };
   log: { level: string; file?: string; pretty: boolean };
 }
 

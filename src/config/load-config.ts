@@ -179,6 +179,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
       socketGroup: f.daemon?.socketGroup,
       resyncIntervalMs: duration('daemon.resyncInterval'),
       leaseTtlMs: duration('daemon.leaseTtl'),
+      clockOffsetWarnMs: duration('daemon.clockOffsetWarn'),
       clientTimeoutMs: duration('daemon.clientTimeout'),
     },
     log: {

@@ -99,6 +99,7 @@ export const SETTINGS = {
   'daemon.socketGroup': { key: 'daemon.socketGroup', description: 'Group of the control socket.' },
   'daemon.resyncInterval': { key: 'daemon.resyncInterval', default: '15m', description: 'How often the leader re-reads every source and repairs drift.' },
   'daemon.leaseTtl': { key: 'daemon.leaseTtl', default: '10s', description: 'Leader lease: a standby takes over within this long of the leader\'s death.' },
+  'daemon.clockOffsetWarn': { key: 'daemon.clockOffsetWarn', default: '500ms', description: 'pyrq status warns when a daemon\'s clock is further than this from Redis\'s (fires go by Redis\'s clock either way).' },
   'daemon.clientTimeout': { key: 'daemon.clientTimeout', default: '10s', description: 'A control-socket client that leaves a message unfinished this long is disconnected.' },
 
   'log.level': { key: 'log.level', name: 'logLevel', flag: 'log-level', env: 'PYRQ_LOG_LEVEL', default: 'info', description: 'Daemon log level: trace, debug, info, warn, error, silent.' },

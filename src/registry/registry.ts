@@ -16,7 +16,7 @@ import { nextFireAfter } from '../schedule/next-fire.js';
 import { specTextMayBeOneShot } from '../schedule/triggers/index.js';
 import { type IndexValue, decodeIndexValue } from './index-value.js';
 import { applyResultOf, entryWriteOf } from './plan-writes.js';
-import type { ApplyResult, DaemonFacts, RegistryEntry, RegistryPort, SourceStatus } from './registry-port.js';
+import type { ApplyResult, DaemonClock, DaemonFacts, RegistryEntry, RegistryPort, SourceStatus } from './registry-port.js';
 
 /** Changes per Lua call: big enough to amortise the round trip, small enough not to block Redis for long. */
 export const APPLY_BATCH = 500;
@@ -200,12 +200,22 @@ export class Registry implements RegistryPort {
     if (facts.leader !== undefined) fields.push('leader', facts.leader);
     if (facts.leaderSince !== undefined) fields.push('leaderSince', String(facts.leaderSince));
     if (facts.lastReconcile !== undefined) fields.push('lastReconcile', JSON.stringify(facts.lastReconcile));
+    const gone: string[] = [];
+    for (const [id, c] of Object.entries(facts.clocks ?? {})) {
+      if (c === null) gone.push(`clock:${id}`);
+      else fields.push(`clock:${id}`, JSON.stringify(c));
+    }
     if (fields.length > 0) await this.redis.hset(this.keys.daemon, ...fields);
+    if (gone.length > 0) await this.redis.hdel(this.keys.daemon, ...gone);
   }
 
   async readDaemonFacts(): Promise<DaemonFacts> {
-    const [leader, leaderSince, lastReconcile] = await this.redis.hmget(this.keys.daemon, 'leader', 'leaderSince', 'lastReconcile');
+    const all = await this.redis.hgetall(this.keys.daemon);
+    const { leader, leaderSince, lastReconcile } = all;
     const facts: DaemonFacts = {};
+    for (const [field, value] of Object.entries(all)) {
+      if (field.startsWith('clock:')) (facts.clocks ??= {})[field.slice(6)] = JSON.parse(value) as DaemonClock;
+    }
     if (leader != null) facts.leader = leader;
     if (leaderSince != null) facts.leaderSince = Number(leaderSince);
     if (lastReconcile != null) facts.lastReconcile = JSON.parse(lastReconcile) as DaemonFacts['lastReconcile'];

@@ -6,6 +6,7 @@ import type { Redis } from 'ioredis';
 import { readLeaseHolder } from '../redis/commands/lease.js';
 import type { Registry } from '../registry/registry.js';
 import type { SourceStatus } from '../registry/registry-port.js';
+import { type DaemonClockRow, daemonClocks } from './daemon-clocks.js';
 import { type StatusRow, statusRow } from './status-view.js';
 
 export interface StatusReport {
@@ -15,6 +16,8 @@ export interface StatusReport {
   /** `by`: who recorded it when not the daemon (`pyrq apply`). */
   sources: SourceStatus[];
   lastReconcile: Record<string, unknown> | null;
+  /** Each daemon's clock offset from Redis, as it last recorded it. */
+  clocks: DaemonClockRow[];
   schedules: StatusRow[];
 }
 
@@ -25,6 +28,7 @@ export async function statusFromRedis(redis: Redis, registry: Registry, now: num
     leader,
     sources,
     lastReconcile: facts.lastReconcile ? { ...facts.lastReconcile } : null,
+    clocks: daemonClocks(facts),
     schedules: entries.map((e) => statusRow(e, now)),
   };
 }
