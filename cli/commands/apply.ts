@@ -32,13 +32,13 @@ Exit codes: 0 applied (or nothing to do); 1 errors in some input or entries chan
 
   async run(): Promise<{ plan: Plan; applied?: ApplyResult; summary: ReturnType<typeof planSummary> }> {
     const cfg = this.loadSettings();
-    const sources = sourcesFromConfig(cfg, { logger: this.log_() });
+    const sources = sourcesFromConfig(cfg, { logger: await this.log_() });
     this.onClose(async () => {
       for (const s of sources) await s.close();
     });
     const registry = await this.openRegistry();
     const dryRun = this.flags['dry-run'];
-    const { plan, applied } = await reconcileOnce({ sources, registry, logger: this.log_() }, { dryRun, deep: this.flags.deep });
+    const { plan, applied } = await reconcileOnce({ sources, registry, logger: await this.log_() }, { dryRun, deep: this.flags.deep });
     // So that `pyrq status` shows what this apply refused after it has exited.
     if (applied) await registry.recordSourceStatus(sourceStatusFromPlan(plan, Date.now(), 'pyrq apply'));
     if (!this.jsonEnabled()) this.log((applied ? renderApply(plan, applied) : renderPlan(plan)).join('\n'));

@@ -26,7 +26,7 @@ Exit codes (like terraform plan -detailed-exitcode): 0 nothing to do, 2 changes 
 
   async run(): Promise<{ plan: Plan; summary: ReturnType<typeof planSummary> }> {
     const cfg = this.loadSettings();
-    const sources = sourcesFromConfig(cfg, { logger: this.log_() });
+    const sources = sourcesFromConfig(cfg, { logger: await this.log_() });
     this.onClose(async () => {
       for (const s of sources) await s.close();
     });

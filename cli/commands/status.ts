@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { Args, Flags } from '@oclif/core';
 import { request } from '../../src/control/client.js';
-import { type StatusReport, statusFromRedis } from '../../src/status/registry-status.js';
+import type { StatusReport } from '../../src/status/registry-status.js';
 import { markClockWarnings } from '../../src/status/daemon-clocks.js';
 import { BaseCommand } from '../base-command.js';
 import { redisFlags, socketFlags } from '../flags.js';
@@ -45,7 +45,11 @@ Exit codes: 0 shown; 1 neither the daemon nor Redis could be read, or a setting 
         report = { via: 'daemon', ...r, leader: r.daemon.currentLeader, schedules: ids ? r.schedules.filter((s) => ids.includes(s.id)) : r.schedules };
       }
     }
-    if (!report) report = await statusFromRedis(await this.openRedis(), await this.openRegistry(), Date.now(), ids);
+    if (!report) {
+      // Only without a daemon: Redis (ioredis, the registry) is loaded then (start-up time).
+      const { statusFromRedis } = await import('../../src/status/registry-status.js');
+      report = await statusFromRedis(await this.openRedis(), await this.openRegistry(), Date.now(), ids);
+    }
     report.clocks = markClockWarnings(report.clocks ?? [], cfg.daemon.clockOffsetWarnMs);
     if (!this.jsonEnabled()) this.log(renderStatusReport(report, Date.now()).join('\n'));
     return report;

@@ -39,7 +39,7 @@ Exit codes: 0 fired (or nothing due); 1 some due schedule could not be read (the
     }
     const redis = await this.openRedis();
     // Without --at, fires go by Redis's clock (as the daemon's do); --at is the time given.
-    const dispatcher = new Dispatcher({ redis, keys: new Keys(cfg.redis.prefix), clock, logger: this.log_(), config: cfg, redisClock: this.flags.at === undefined });
+    const dispatcher = new Dispatcher({ redis, keys: new Keys(cfg.redis.prefix), clock, logger: await this.log_(), config: cfg, redisClock: this.flags.at === undefined });
     const r = await dispatcher.tickOnce();
     if (r.problems.length > 0) process.exitCode = 1;
     if (!this.jsonEnabled()) this.log(renderTick(r).join('\n'));

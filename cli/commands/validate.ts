@@ -64,7 +64,7 @@ Exit codes: 0 everything is valid; 1 some schedule is not, a path does not exist
     const others: string[] = [];
     let readFiles = paths.length > 0;
     if (paths.length === 0 || named.length > 0) {
-      const sources = sourcesFromConfig(cfg, { logger: this.log_() }, paths.length === 0 ? undefined : named);
+      const sources = sourcesFromConfig(cfg, { logger: await this.log_() }, paths.length === 0 ? undefined : named);
       this.onClose(async () => {
         for (const s of sources) await s.close();
       });
