@@ -22,9 +22,10 @@ import { daemonScenario } from './scenario-daemon.js';
 import { punctuality } from './scenario-punctuality.js';
 import { churn } from './scenario-churn.js';
 import { resyncScenario } from './scenario-resync.js';
+import { memoryScenario } from './scenario-memory.js';
 import { cliStartup } from './scenario-cli.js';
 
-const SCENARIOS = ['apply', 'burst', 'punctuality', 'daemon', 'resync', 'churn', 'cli'] as const;
+const SCENARIOS = ['apply', 'burst', 'punctuality', 'daemon', 'resync', 'churn', 'cli', 'memory'] as const;
 
 const { values } = parseArgs({
   options: {
@@ -88,6 +89,7 @@ async function main(): Promise<void> {
       figures.push(...(await resyncScenario({ redis, admin, work, dir, count: valid, runs: sizes.runs, log })));
     }
     if (only.has('churn')) figures.push(...(await churn({ redis, admin, work, files: sizes.churnFiles, opsPerSecond: 50, seconds: sizes.churnS, log })));
+    if (only.has('memory')) figures.push(...(await memoryScenario({ redis, admin, dir, count: valid, log })));
     if (only.has('cli')) figures.push(...(await cliStartup({ redis, runs: sizes.cliRuns, log })));
   } finally {
     admin.disconnect();
