@@ -6,7 +6,8 @@
  * A batch is serialised ahead of time (`prepareFireBatch`: the dispatcher prepares the
  * batches of the next fire time half a second early), down to the bytes on the wire;
  * sending it patches the enqueue time into two fixed-width arguments and writes one
- * buffer. The argument layout is positional and compact on purpose: with ten thousand
+ * buffer. A batch prepared for Redis's clock (the daemon's) carries no time at all: the
+ * script reads TIME, refuses items not yet due by it (`early`) and stamps the jobs. The argument layout is positional and compact on purpose: with ten thousand
  * items per tick, the number of arguments is what the client spends its time on.
  */
 import type { Redis } from 'ioredis';
