@@ -19,13 +19,15 @@ import { startBenchRedis } from './redis.js';
 import { coldApply, noopReconcile } from './scenario-apply.js';
 import { fireBurst } from './scenario-burst.js';
 import { daemonScenario } from './scenario-daemon.js';
+import { idleHttp } from './scenario-idle-http.js';
 import { punctuality } from './scenario-punctuality.js';
 import { churn } from './scenario-churn.js';
 import { resyncScenario } from './scenario-resync.js';
 import { memoryScenario } from './scenario-memory.js';
 import { cliStartup } from './scenario-cli.js';
 
-const SCENARIOS = ['apply', 'burst', 'punctuality', 'daemon', 'resync', 'churn', 'cli', 'memory'] as const;
+/** `burst-http` and `idle-http`: the same with the daemon's HTTP listener on, /metrics scraped every second. */
+const SCENARIOS = ['apply', 'burst', 'burst-http', 'punctuality', 'daemon', 'idle-http', 'resync', 'churn', 'cli', 'memory'] as const;
 
 const { values } = parseArgs({
   options: {
@@ -72,6 +74,7 @@ async function main(): Promise<void> {
       figures.push(...(await noopReconcile({ ...common, dir, files, count: valid })));
     }
     if (only.has('burst')) figures.push(...(await fireBurst({ ...common, work, count: sizes.burst, periodS: sizes.burstPeriodS })));
+    if (only.has('burst-http')) figures.push(...(await fireBurst({ ...common, work, count: sizes.burst, periodS: sizes.burstPeriodS, http: true })));
     if (only.has('punctuality')) figures.push(...(await punctuality({ ...common, runs: sizes.punctualRuns, work, count: sizes.punctual, windowS: sizes.windowS })));
     if (only.has('daemon')) {
       // The daemon starts on a registry that already holds the files' schedules (as after
@@ -82,6 +85,15 @@ async function main(): Promise<void> {
         if (r.code !== 0) throw new Error(`apply before the daemon scenario failed: ${r.stderr.slice(-1000)}`);
       }
       figures.push(...(await daemonScenario({ ...common, work, dir, files, schedules, perFile, windowMs: sizes.cpuWindowMs, waitForQuiet: !quick })));
+    }
+    if (only.has('idle-http')) {
+      // The files' schedules in the registry, as for the daemon scenario.
+      if (only.has('burst') || only.has('burst-http') || only.has('punctuality') || (!only.has('apply') && !only.has('daemon'))) {
+        await admin.flushall();
+        const r = await runCli(['apply', '--dir', dir, '--redis-url', redis.url]);
+        if (r.code !== 0) throw new Error(`apply before the idle-http scenario failed: ${r.stderr.slice(-1000)}`);
+      }
+      figures.push(...(await idleHttp({ ...common, work, dir, count: valid, windowMs: sizes.cpuWindowMs, waitForQuiet: !quick })));
     }
     if (only.has('resync')) {
       // A registry holding the files' schedules (the daemon's start-up applies them).

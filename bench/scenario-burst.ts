@@ -12,6 +12,7 @@ import { QUEUE_NAMES, makeDueTogether, writeScheduleFiles } from './data.js';
 import { runCli, sleep, sleepUntil, startDaemon } from './proc.js';
 import type { BenchRedis } from './redis.js';
 import { type Figure, figure } from './report.js';
+import { httpBase, type Scraper, scrapeEverySecond } from './scrape.js';
 
 export interface BurstScenario {
   redis: BenchRedis;
@@ -22,6 +23,8 @@ export interface BurstScenario {
   periodS: number;
   runs: number;
   log: (msg: string) => void;
+  /** The `--http` variant: the daemon serves /metrics, scraped every second throughout. */
+  http?: boolean;
 }
 
 async function queued(c: Redis): Promise<number> {
@@ -46,7 +49,9 @@ export async function fireBurst(s: BurstScenario): Promise<Figure[]> {
   await s.admin.flushall();
   const applied = await runCli(['apply', '--dir', dir, '--redis-url', s.redis.url]);
   if (applied.code !== 0) throw new Error(`burst: apply failed: ${applied.stderr.slice(-1000)}`);
-  const daemon = await startDaemon(['--dir', dir, '--redis-url', s.redis.url], s.work);
+  const daemon = await startDaemon(['--dir', dir, '--redis-url', s.redis.url, ...(s.http ? ['--http', '127.0.0.1:0'] : [])], s.work);
+  const scraper: Scraper | undefined = s.http ? scrapeEverySecond(await httpBase(daemon)) : undefined;
+  let scraped = '';
   const watch = s.redis.client();
   const times: number[] = [];
   const fired: number[] = [];
@@ -81,14 +86,17 @@ export async function fireBurst(s: BurstScenario): Promise<Figure[]> {
     // The daemon's own account of each tick (its 'fired' log line; pino writes it
     // asynchronously, so the last one may still be on its way).
     for (const at of instants.slice(1)) {
-      const line = await daemon.waitForLog((l) => l.msg === 'fired' && typeof l.now === 'string' && Date.parse(l.now) >= at && Date.parse(l.now) < at + 1000, 5_000);
+      const line = await daemon.waitForLog((l) => l.msg === 'fired' && typeof l.now === 'string' && Date.parse(l.now) >= at && Date.parse(l.now) < at + period, 5_000);
       fired.push(Number(line.durationMs));
     }
   } finally {
+    const r = scraper?.stop();
+    if (r) scraped = `${r.scrapes} scrapes of /metrics (${r.failures} failed), ${r.meanMs.toFixed(1)} ms each on average`;
     watch.disconnect();
     await daemon.stop();
   }
-  const sc = `${s.count.toLocaleString('en-US')} schedules due at one instant`;
+  if (scraped) s.log(`burst --http: ${scraped}`);
+  const sc = `${s.count.toLocaleString('en-US')} schedules due at one instant${s.http ? ', --http scraped every 1 s' : ''}`;
   const rate = times.map((t) => Math.round(s.count / (t / 1000)));
   return [
     figure(sc, 'instant → all jobs in their RQ queues', 'ms', times, { op: 'le', value: 100 }),

@@ -41,7 +41,7 @@ async function until(c: Redis, id: string, done: (v: string | null) => boolean, 
 }
 
 /** Waits until the second of the minute is in [from, to) (so no fire is near). */
-async function quietPart(fromS: number, toS: number): Promise<void> {
+export async function quietPart(fromS: number, toS: number): Promise<void> {
   for (;;) {
     const s = (Date.now() % 60_000) / 1000;
     if (s >= fromS && s < toS) return;

@@ -12,7 +12,7 @@ import { type ConfigFlags, SETTING_LIST } from '../src/config/settings.js';
 import { PyrqError, redactText } from '../src/errors.js';
 import type { Logger } from '../src/log.js';
 import type { Registry } from '../src/registry/registry.js';
-import { globalFlags } from './flags.js';
+import { globalFlags, ONE_SHOT_LOG_LEVEL } from './flags.js';
 import { toJsonText } from './json-output.js';
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>;
@@ -63,7 +63,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       const s = this.settings;
       // One-shot commands print their result (errors included) on stdout; logs go to
       // stderr and stay quiet unless --log-level asks for them.
-      const level = ((this.flags as Record<string, unknown>)['log-level'] as string | undefined) ?? 'error';
+      const level = ((this.flags as Record<string, unknown>)['log-level'] as string | undefined) ?? ONE_SHOT_LOG_LEVEL;
       this.logger = createLogger({ level, file: 2, sync: true, secrets: configSecrets(s) });
     }
     return this.logger;

@@ -17,12 +17,15 @@ function settingFlag(id: SettingId, opts: { summary?: string; helpGroup?: string
   return Flags.string({ char: s.char, summary: label ? `${label} ${summary}` : summary, helpGroup: opts.helpGroup, hidden: opts.hidden });
 }
 
+/** The level of one-shot commands' log lines when `--log-level` is not given. */
+export const ONE_SHOT_LOG_LEVEL = 'error';
+
 /** On every command. */
 export const globalFlags = {
   config: settingFlag('config', { helpGroup: 'GLOBAL' }),
   // One-shot commands log to stderr, quietly unless asked: PYRQ_LOG_LEVEL and log.level
   // are the daemon's (see daemonFlags), so they do not make `pyrq diff` chatty.
-  'log-level': Flags.string({ summary: '[default: error] Level of log lines on stderr: trace, debug, info, warn, error, silent.', helpGroup: 'GLOBAL' }),
+  'log-level': Flags.string({ summary: `[default: ${ONE_SHOT_LOG_LEVEL}] Level of log lines on stderr: trace, debug, info, warn, error, silent.`, helpGroup: 'GLOBAL' }),
 };
 
 /** Commands that talk to Redis. */
@@ -53,6 +56,12 @@ export const sourceFlags = {
 /** Which source each source flag configures (for `validate PATH... --dir D`). */
 export const SOURCE_OF_FLAG: Record<keyof typeof sourceFlags, string> = { dir: 'files', 'mysql-url': 'mysql', 'postgres-url': 'postgres' };
 
+/** Commands that turn schedules into Frappe jobs or BTU rows into schedules (apply, diff, daemon). */
+export const frappeFlags = {
+  'frappe-site': settingFlag('frappe.site', { helpGroup: 'FRAPPE' }),
+  'frappe-bench-id': settingFlag('frappe.benchId', { helpGroup: 'FRAPPE' }),
+};
+
 /** Commands that talk to the daemon over its control socket (and the daemon itself). */
 export const socketFlags = {
   socket: settingFlag('daemon.socket'),
@@ -69,3 +78,8 @@ export const daemonLogFlags = {
 export function countFlag(summary: string, defaultCount: number, opts: { max?: number; aliases?: string[] } = {}) {
   return Flags.integer({ char: 'n', summary, default: defaultCount, min: 1, max: opts.max, aliases: opts.aliases, deprecateAliases: opts.aliases !== undefined });
 }
+
+/** The daemon's HTTP listener (metrics, health, status page). */
+export const httpFlags = {
+  http: settingFlag('http.listen'),
+};

@@ -13,10 +13,13 @@ import { type BtuRequest, type NativeRequest, type Request, errorReply, okReply 
 import type { ManualRunResult } from '../src/dispatch/manual-run.js';
 import { PyrqError } from '../src/errors.js';
 import { issueText } from '../src/model/issues.js';
+import { pastOneShot } from '../src/schedule/triggers/index.js';
+import type { Pause, PauseOutcome, ResumeOutcome } from '../src/registry/pauses.js';
 import { planSummary } from '../src/plan/render.js';
-import type { RegistryPort, SourceStatus } from '../src/registry/registry-port.js';
+import type { ReconcileSummary, RegistryPort, SourceStatus } from '../src/registry/registry-port.js';
 import { formatSourceError, type Source } from '../src/source.js';
 import { daemonClocks } from '../src/status/daemon-clocks.js';
+import { orphansOf } from '../src/status/orphans.js';
 import { statusRow } from '../src/status/status-view.js';
 import { SOCKET_SOURCE, type SocketSource } from '../sources/socket/socket-source.js';
 import { btuSourceOf } from '../sources/sql/sql-source.js';
@@ -30,13 +33,19 @@ export interface HandlerDeps {
   clock: Clock;
   /** Asks for a reconcile; resolves with the run that covers it (rejects when that run failed). */
   reconcile(req: ReconcileRequest): Promise<ReconcileResult>;
-  registry: Pick<RegistryPort, 'readEntries' | 'readIndexIds' | 'readSpecs' | 'readDaemonFacts'>;
-  socketSource: Pick<SocketSource, 'upsert' | 'remove'>;
+  registry: Pick<RegistryPort, 'readEntries' | 'readIndexIds' | 'readSpecs' | 'readSourceStatus' | 'readDaemonFacts'>;
+  socketSource: Pick<SocketSource, 'upsert' | 'remove' | 'validate'>;
   /** The daemon's sources as they are now (a configuration reload replaces them). */
   sources(): readonly Source[];
   /** Enqueues one run of schedule `id` now (`pyrq trigger`). */
   runNow(id: string): Promise<ManualRunResult>;
   lease: Pick<LeaderLease, 'isLeader' | 'holderId' | 'currentHolder'>;
+  /** Pause and resume schedules (`src/registry/pauses.ts`). */
+  pauses: {
+    pause(ids: readonly string[] | 'all', reason?: string): Promise<PauseOutcome>;
+    resume(ids: readonly string[] | 'all'): Promise<ResumeOutcome>;
+    read(): Promise<Map<string, Pause>>;
+  };
   /** What `status` reports about the daemon itself. */
   facts: {
     startedAt: number;
@@ -45,6 +54,8 @@ export interface HandlerDeps {
     loop: Pick<ReconcileLoop, 'lastResult' | 'lastRunAt' | 'lastError'>;
     /** Health of each source after the last reconcile. */
     sourceStatus(): SourceStatus[];
+    /** The summary of this daemon's last reconcile (null: none yet, e.g. a standby). */
+    lastReconcile(): ReconcileSummary | null;
   };
 }
 
@@ -67,8 +78,12 @@ export class DaemonHandlers {
         return { pong: true, version: VERSION, pid: process.pid, leader: this.d.lease.isLeader };
       case 'status':
         return this.status();
+      case 'pause':
+        return this.d.pauses.pause(req.all ? 'all' : [...(req.id !== undefined ? [req.id] : []), ...(req.ids ?? [])], req.reason);
+      case 'resume':
+        return this.d.pauses.resume(req.all ? 'all' : [...(req.id !== undefined ? [req.id] : []), ...(req.ids ?? [])]);
       case 'upsert':
-        return this.upsert(req.schedule);
+        return req.schedules ? this.upsertAll(req.schedules) : this.upsert(req.schedule);
       case 'delete':
         return this.remove(req.id!);
       case 'reconcile':
@@ -77,14 +92,23 @@ export class DaemonHandlers {
         return this.reload(req.source!, req.id);
       case 'trigger':
         return this.d.runNow(req.id!);
+      default: {
+        // An op in the protocol's OPS without a case here fails to compile.
+        const unhandled: never = req.op;
+        throw new PyrqError('DAEMON_ERROR', `op ${JSON.stringify(unhandled)} has no handler`);
+      }
     }
   }
 
   private async status(): Promise<unknown> {
     const now = this.d.clock.now();
-    const [entries, facts] = await Promise.all([this.d.registry.readEntries(), this.d.registry.readDaemonFacts()]);
-    const { startedAt, socket, loop, sourceStatus } = this.d.facts;
-    const last = loop.lastResult;
+    const [entries, recordedSources, recordedFacts, pauses] = await Promise.all([this.d.registry.readEntries(), this.d.registry.readSourceStatus(), this.d.registry.readDaemonFacts(), this.d.pauses.read()]);
+    const { startedAt, socket, loop, sourceStatus, lastReconcile } = this.d.facts;
+    // The same sources and last reconcile as `status` reads from Redis when no daemon
+    // answers: what this daemon knows now, over what was recorded (by the leader, when
+    // this one stands by; by `pyrq apply` for a source this daemon does not read).
+    const live = sourceStatus();
+    const sources = [...recordedSources.filter((r) => !live.some((s) => s.source === r.source)), ...live].sort((a, b) => a.source.localeCompare(b.source));
     return {
       daemon: {
         pid: process.pid,
@@ -95,13 +119,12 @@ export class DaemonHandlers {
         currentLeader: this.d.lease.currentHolder ?? null,
         socket: socket(),
       },
-      sources: sourceStatus(),
-      lastReconcile: last
-        ? { at: loop.lastRunAt ? new Date(loop.lastRunAt).toISOString() : null, runId: last.runId, durationMs: last.durationMs, summary: planSummary(last.plan), errors: last.plan.errors.map(formatSourceError) }
-        : null,
+      sources,
+      lastReconcile: lastReconcile() ?? recordedFacts.lastReconcile ?? null,
       lastError: loop.lastError ?? null,
-      clocks: daemonClocks(facts),
-      schedules: entries.map((e) => statusRow(e, now)),
+      clocks: daemonClocks(recordedFacts),
+      schedules: entries.map((e) => statusRow(e, now, pauses.get(e.id))),
+      orphans: orphansOf(new Map(entries.map((e) => [e.id, e])), this.d.sources().map((s) => s.name)),
     };
   }
 
@@ -115,6 +138,43 @@ export class DaemonHandlers {
     const error = result.plan.errors.find((e) => e.id === r.schedule.id);
     if (error) throw new PyrqError('DAEMON_ERROR', formatSourceError(error));
     return { id: r.schedule.id, action: change?.action ?? 'unchanged', hash: r.hash };
+  }
+
+  /**
+   * Several schedules in one request, all or nothing (`pyrq push` of a file): every one
+   * is validated and checked for its id's owner and for a one-shot in the past before
+   * any is stored; one problem stores none, and every problem is reported.
+   */
+  private async upsertAll(raws: readonly unknown[]): Promise<unknown> {
+    const now = this.d.clock.now();
+    const problems: string[] = [];
+    const valid: { id: string; hash: string; spec: Parameters<typeof pastOneShot>[0] }[] = [];
+    raws.forEach((raw, i) => {
+      const r = this.d.socketSource.validate(raw);
+      if (!r.ok) problems.push(`schedule ${i + 1}${r.id !== undefined ? ` (id ${JSON.stringify(r.id)})` : ''}: ${r.issues.map(issueText).join('; ')}`);
+      else valid.push({ id: r.schedule.id, hash: r.hash, spec: r.schedule });
+    });
+    const seen = new Set<string>();
+    for (const v of valid) {
+      if (seen.has(v.id)) problems.push(`id ${JSON.stringify(v.id)} appears twice`);
+      seen.add(v.id);
+    }
+    const owners = await this.d.registry.readIndexIds(valid.map((v) => v.id));
+    const applied = await this.d.registry.readSpecs(valid.filter((v) => owners.has(v.id)).map((v) => v.id));
+    for (const v of valid) {
+      const owner = owners.get(v.id);
+      if (owner && owner.source !== SOCKET_SOURCE) problems.push(`id ${JSON.stringify(v.id)} is owned by source "${owner.source}" (${owner.origin}); change it there, or choose another id`);
+      const past = pastOneShot(v.spec, now);
+      // As the plan rules: a one-shot may not be aimed at the past (unless that is what is applied).
+      if (past && applied.get(v.id)?.[past.field] !== past.value) problems.push(`id ${JSON.stringify(v.id)}: ${past.field}: ${String(past.value)} is in the past`);
+    }
+    if (problems.length > 0) throw new PyrqError('VALIDATION_FAILED', `nothing pushed: ${problems.join('\n')}`);
+    for (const raw of raws) await this.d.socketSource.upsert(raw);
+    const ids = valid.map((v) => v.id);
+    const result = await this.d.reconcile({ sources: [SOCKET_SOURCE], scope: ids, reason: 'socket upsert' });
+    const errors = result.plan.errors.filter((e) => e.id !== undefined && seen.has(e.id));
+    if (errors.length > 0) throw new PyrqError('DAEMON_ERROR', errors.map(formatSourceError).join('\n'));
+    return { pushed: valid.map((v) => ({ id: v.id, action: result.plan.changes.find((c) => c.id === v.id)?.action ?? 'unchanged', hash: v.hash })) };
   }
 
   /** A pushed schedule may not take an id that another configured source owns. */
@@ -143,8 +203,8 @@ export class DaemonHandlers {
     return outcome(await this.d.reconcile({ sources: [source], deep: id === undefined, reason: `reload ${source}${id ? ` ${id}` : ''}` }));
   }
 
-  /** BTU's three messages, answered in BTU's own words. */
-  private async btu(req: BtuRequest): Promise<string> {
+  /** BTU's three messages, answered in BTU's own words (from the socket, or from BTU's Redis channel). */
+  async btu(req: BtuRequest): Promise<string> {
     const name = req.content;
     switch (req.requestType) {
       case 'ping':

@@ -16,22 +16,34 @@ import { type Clock, systemClock } from '../src/clock.js';
 import { ClockWatch } from './clock-watch.js';
 import type { Config } from '../src/config/config.js';
 import { ControlServer } from '../src/control/server.js';
+import type { DaemonView } from '../src/http/daemon-view.js';
+import { PyrqMetrics } from '../src/http/metrics.js';
 import { Dispatcher } from './dispatcher.js';
 import { manualRun } from '../src/dispatch/manual-run.js';
-import { redactText } from '../src/errors.js';
+import { redactText, redactUrl } from '../src/errors.js';
 import type { Logger } from '../src/log.js';
 import { createRedis } from '../src/redis/connect.js';
+import { type ConnectionLog, watchConnection } from '../src/redis/connection-log.js';
 import { Keys } from '../src/redis/keys.js';
+import { FencedError } from '../src/redis/commands/fence.js';
+import { pauseSchedules, readPauses, resumeSchedules } from '../src/registry/pauses.js';
+import { orphanLines, orphansOf } from '../src/status/orphans.js';
 import { Registry } from '../src/registry/registry.js';
 import type { ReconcileSummary, SourceStatus } from '../src/registry/registry-port.js';
 import type { Source, SourceChange } from '../src/source.js';
 import { SOCKET_SOURCE, type SocketSource } from '../sources/socket/socket-source.js';
+import { btuSourceOf } from '../sources/sql/sql-source.js';
+import { BtuRpcListener } from './btu-rpc-listener.js';
 import { DaemonHandlers, type HandlerDeps } from './daemon-handlers.js';
+import { HttpListener } from './http-listener.js';
+import { SystemdNotifier } from './systemd-notify.js';
 import { LeaderLease } from './leader-lease.js';
 import type { ReconcileResult } from './reconcile-once.js';
 import { type ReconcileRequest, ReconcileLoop } from './reconcile-loop.js';
 import { sourceStatusFromPlan } from './source-status.js';
+import { summarizeReconcile } from '../src/status/reconcile-summary.js';
 import { sourcesFromConfig } from './sources-from-config.js';
+import { version as VERSION } from '../src/version.js';
 
 export interface DaemonOptions {
   config: Config;
@@ -43,6 +55,7 @@ export class Daemon {
   private readonly startedAt = Date.now();
   private readonly clock: Clock;
   private redis!: Redis;
+  private connection!: ConnectionLog;
   private keys!: Keys;
   private registry!: Registry;
   private sources: Source[] = [];
@@ -51,11 +64,24 @@ export class Daemon {
   private dispatcher!: Dispatcher;
   private lease!: LeaderLease;
   private server!: ControlServer;
+  private handlers!: DaemonHandlers;
+  private btuRpc: BtuRpcListener | null = null;
   private readonly sourceStatus = new Map<string, SourceStatus>();
+  /** The last reconcile's summary, as recorded in Redis for `status`. */
+  private lastSummary: ReconcileSummary | null = null;
   private resyncTimer: NodeJS.Timeout | null = null;
   private clockWatch?: ClockWatch;
   private readonly closers: (() => void)[] = [];
   private stopping = false;
+  /** The HTTP listener and its metrics (`--http`), and systemd's notify socket: absent when off. */
+  private metrics?: PyrqMetrics;
+  private http?: HttpListener;
+  private notifier?: SystemdNotifier;
+  private leaderSince?: number;
+  private httpRegistry?: Registry;
+  /** Counts leaderships (and their ends), so a start-up wait of a lost leadership does not start the dispatcher. */
+  private leaderTerm = 0;
+  private dispatcherStopped: Promise<void> = Promise.resolve();
 
   constructor(private opts: DaemonOptions) {
     this.clock = opts.clock ?? systemClock;
@@ -76,27 +102,39 @@ export class Daemon {
     this.keys = new Keys(config.redis.prefix);
     this.registry = new Registry(this.redis, config.redis.prefix);
     this.buildSources();
-    this.loop = new ReconcileLoop(() => ({ sources: this.sources, registry: this.registry, clock: this.clock, logger }), {
+    if (config.http) this.metrics = new PyrqMetrics(this.daemonView());
+    this.loop = new ReconcileLoop(() => ({ sources: this.sources, registry: this.runRegistry(), clock: this.clock, logger }), {
       logger,
+      // A fenced apply is not retried: the lease stepped down (and said so once).
+      isTerminal: (err) => err instanceof FencedError,
+      quiet: () => this.connection.isDown(),
       onResult: (r, req) => {
         // A deep re-sync reads every source and entry: its garbage is collected in idle time.
         if (req.deep) this.dispatcher.collectGarbageWhenIdle();
-        return this.recordHealth(r);
+        this.metrics?.observeReconcile(req.deep === true, r.durationMs, r.plan, r.applied);
+        return this.recordHealth(r, req.reason);
       },
+      onError: () => this.metrics?.reconcileFailed(),
     });
     this.dispatcher = this.buildDispatcher();
     // Built before the socket serves, so every request finds it (it campaigns once started).
     this.lease = new LeaderLease(this.redis, this.keys.leader, config.daemon.leaseTtlMs, {
-      onAcquire: async () => {
+      onAcquire: () => {
+        this.leaderSince = Date.now();
+        this.metrics?.leadershipChanged();
         void this.registry.recordDaemonFacts({ leader: this.lease.holderId, leaderSince: Date.now() }).catch(() => {});
-        void this.reconcile({ deep: true, reason: 'became leader' });
-        await this.dispatcher.start();
+        // Not awaited: the lease must keep renewing while a long first reconcile runs.
+        void this.dispatchAfterFirstReconcile(++this.leaderTerm);
       },
       onLose: async () => {
-        await this.dispatcher.stop();
+        this.leaderSince = undefined;
+        this.metrics?.leadershipChanged();
+        this.leaderTerm++;
+        this.dispatcherStopped = this.dispatcher.stop();
+        await this.dispatcherStopped;
       },
     }, logger);
-    const handlers = new DaemonHandlers(this.handlerDeps());
+    const handlers = (this.handlers = new DaemonHandlers(this.handlerDeps()));
     this.server = new ControlServer({
       path: config.daemon.socket,
       mode: config.daemon.socketMode,
@@ -105,35 +143,184 @@ export class Daemon {
       logger,
       handle: (req) => handlers.handle(req),
     });
+    if (config.http) {
+      // Before the socket: a port in use is a start-up error, reported before anything runs.
+      this.http = new HttpListener({ ...config.http, view: this.daemonView(), metrics: this.metrics!, logger });
+      await this.http.start().catch(async (e: unknown) => {
+        await this.stop(); // the Redis connection would keep the process alive
+        throw e;
+      });
+    }
     await this.server.start();
-    logger.info({ socket: config.daemon.socket, sources: this.sources.map((s) => s.name), redis: config.redis.url }, 'pyrq daemon started');
+    logger.info(await this.startFacts(), 'pyrq daemon started');
     await this.watchSources();
     // Every daemon records its clock's offset from Redis (pyrq status shows and warns).
     this.clockWatch = new ClockWatch({ redis: this.redis, clock: this.clock, registry: this.registry, holderId: this.lease.holderId, warnMs: config.daemon.clockOffsetWarnMs, logger });
     this.clockWatch.start();
+    void this.warnOrphans();
     this.lease.start();
+    this.syncBtuRpc();
     this.resyncTimer = setInterval(() => {
       if (this.lease.isLeader) void this.reconcile({ deep: true, reason: 'periodic re-sync' });
     }, config.daemon.resyncIntervalMs);
+    this.notifySystemd();
+  }
+
+  /**
+   * Under systemd (Type=notify): READY=1 once this daemon can do its job (the leader
+   * after its first reconcile, a standby once it knows who leads), then watchdog pings.
+   */
+  private notifySystemd(): void {
+    const notifier = SystemdNotifier.fromEnv(process.env, this.logger);
+    if (!notifier) return;
+    this.notifier = notifier;
+    const check = setInterval(() => {
+      const ready = this.lease.isLeader ? this.loop.lastResult !== undefined : this.lease.currentHolder !== null;
+      if (!ready || this.stopping) return;
+      clearInterval(check);
+      void notifier.ready(this.lease.isLeader ? 'leader: reconciled, firing' : `standby; leader: ${this.lease.currentHolder}`);
+      notifier.startWatchdog(() => !this.stopping);
+    }, 100);
+    check.unref();
+    this.closers.push(() => clearInterval(check));
+  }
+
+  /**
+   * What the HTTP listener and the metrics may see of this daemon (read-only). Their
+   * registry reads (a page view reads every entry) go over a connection of their own, so
+   * that the lease's renewals on the main connection never queue behind them.
+   */
+  private daemonView(): DaemonView {
+    if (!this.httpRegistry) {
+      const httpRedis = this.redis.duplicate({ lazyConnect: false, connectionName: 'pyrq-daemon-http' });
+      httpRedis.on('error', () => undefined); // the main connection logs Redis errors
+      this.closers.push(() => httpRedis.disconnect());
+      this.httpRegistry = new Registry(httpRedis, this.opts.config.redis.prefix);
+    }
+    const registry = this.httpRegistry;
+    return {
+      startedAt: this.startedAt,
+      role: () => ({ leader: this.lease?.isLeader ?? false, holderId: this.lease?.holderId ?? '', currentLeader: this.lease?.isLeader ? this.lease.holderId : (this.lease?.currentHolder ?? null), ...(this.leaderSince ? { leaderSince: this.leaderSince } : {}) }),
+      redisReady: () => this.redis.status === 'ready',
+      configuredSources: () => this.sources.map((s) => s.name),
+      // The leader's own view after its first reconcile; else what the leader recorded in Redis.
+      sources: async () => (this.lease?.isLeader && this.sourceStatus.size > 0 ? [...this.sourceStatus.values()] : registry.readSourceStatus()),
+      entries: (ids) => registry.readEntries(ids),
+      index: () => registry.readIndex(),
+      specs: (ids) => registry.readSpecs(ids),
+      paused: async () => new Set((await readPauses(registry.redis, registry.keys)).keys()),
+      lastReconcile: () => {
+        const r = this.loop.lastResult;
+        const summary = r ? { at: this.loop.lastRunAt ?? 0, runId: r.runId, durationMs: r.durationMs, ...(r.applied ? { created: r.applied.created.length, updated: r.applied.updated.length, deleted: r.applied.deleted.length, conflicts: r.applied.conflicts.length } : {}), unchanged: r.plan.unchanged, errors: r.plan.errors.length } : null;
+        return { summary, ...(this.loop.lastError ? { error: this.loop.lastError } : {}) };
+      },
+    };
+  }
+
+  /**
+   * Start-up safety: a new leader fires nothing until a full reconcile of every
+   * configured source has finished, so a schedule deleted or edited while pyrq was down
+   * (or while another daemon led) never fires in its old form. A source that cannot be
+   * read is stale and holds its entries, as in every reconcile; a run that fails (Redis
+   * gone) is retried with backoff while this daemon still leads. `term` tells a later
+   * leadership from this one: losing the lease meanwhile cancels the start.
+   */
+  private async dispatchAfterFirstReconcile(term: number): Promise<void> {
+    const current = () => term === this.leaderTerm && this.lease.isLeader && !this.stopping;
+    for (let failures = 0; current(); failures++) {
+      try {
+        await this.loop.request({ deep: true, reason: 'became leader' });
+        await this.dispatcherStopped; // a stop of an earlier leadership has finished
+        if (!current()) return;
+        this.logger.info('first reconcile finished: dispatching');
+        await this.dispatcher.start();
+        return;
+      } catch {
+        // The loop logged the failure; ask again after a backoff of our own.
+        await new Promise((r) => setTimeout(r, Math.min(250 * 2 ** Math.min(failures, 7), 30_000)));
+      }
+    }
+  }
+
+  /**
+   * The registry one reconcile run writes through. Fencing: a run that starts while this
+   * daemon leads writes with its lease token, and Redis refuses every batch of it once
+   * the lease holds another token or none (frozen past the TTL, Redis restarted empty);
+   * the refusal steps the lease down. A run that starts on a standby (a socket request)
+   * writes unfenced, as `pyrq apply` does: compare-and-set only.
+   */
+  private runRegistry(): Registry {
+    const token = this.lease?.isLeader ? this.lease.holderId : undefined;
+    if (token === undefined) return this.registry;
+    return new Registry(this.redis, this.opts.config.redis.prefix, { token: () => token, refused: () => this.lease.fenced() });
+  }
+
+  /**
+   * Orphans: entries of sources this daemon is not configured with. They keep firing (a
+   * misconfigured restart must not drop a source's schedules); one warning at start
+   * names each such source with its count and the command that removes them. The
+   * configured sources are recorded for `pyrq status` without a daemon.
+   */
+  private async warnOrphans(): Promise<void> {
+    // Commands are refused until the connection is up (it retries on its own).
+    if (this.redis.status !== 'ready') await new Promise((resolve) => this.redis.once('ready', resolve));
+    try {
+      const names = this.sources.map((s) => s.name);
+      await this.registry.recordDaemonFacts({ sources: names });
+      const orphans = orphansOf(await this.registry.readIndex(), names);
+      if (orphans.length > 0) this.logger.warn({ orphans, hint: orphanLines(orphans) }, `schedules of ${orphans.length} source(s) not configured here keep firing: ${orphans.map((o) => `${o.source} (${o.schedules})`).join(', ')}; "pyrq prune --source NAME" removes them`);
+    } catch (err) {
+      this.logger.warn({ err }, 'could not check for schedules of sources not configured here');
+    }
   }
 
   /** The main connection: retries forever; after an outage the leader re-syncs. */
   private connectRedis(): Redis {
     const { config, logger } = this.opts;
-    const redis = createRedis(config.redis, { persistent: true, connectionName: 'pyrq-daemon' });
-    redis.on('error', (e: Error) => logger.warn({ err: { message: redactText(e.message, [config.redis.password]) } }, 'redis connection error'));
+    const redis = createRedis(config.redis, { persistent: true, connectionName: `pyrq-daemon-${process.pid}` });
+    // One warning when lost, one info line when back (with the downtime), retries at debug.
+    this.connection = watchConnection(redis, logger, this.redisLocation(), (t) => redactText(t, [config.redis.password]));
     redis.connect().catch(() => {}); // keeps retrying in the background; commands queue meanwhile
     let everReady = false;
     redis.on('ready', () => {
       // After an outage the registry may be gone (Redis without persistence) or behind:
       // a deep re-sync restores it; the dispatcher's catch-up policy covers missed fires.
-      if (everReady) {
-        logger.info('redis connection restored');
-        if (this.lease.isLeader) void this.reconcile({ deep: true, reason: 'redis reconnected' });
-      }
+      if (everReady && this.lease.isLeader) void this.reconcile({ deep: true, reason: 'redis reconnected' });
       everReady = true;
     });
     return redis;
+  }
+
+  /** Redis as the logs name it: the URL without credentials, or the sentinel master. */
+  private redisLocation(): string {
+    const r = this.opts.config.redis;
+    return r.sentinels?.length ? `sentinel master "${r.name ?? 'mymaster'}" via ${r.sentinels.map((s) => `${s.host}:${s.port}`).join(', ')}` : redactUrl(r.url);
+  }
+
+  /** Where each source reads: its own `location`, the socket's path for the socket source. */
+  private sourceLocations(): Record<string, string> {
+    return Object.fromEntries(this.sources.map((s) => [s.name, s.location ?? (s.name === SOCKET_SOURCE ? this.opts.config.daemon.socket : '')]));
+  }
+
+  /**
+   * The start line's facts: where every source reads (directory, database without its
+   * password, the socket's path), Redis, and how many schedules the registry holds
+   * (asked for one second at most: Redis may be down at start).
+   */
+  private async startFacts(): Promise<Record<string, unknown>> {
+    const { config } = this.opts;
+    const sources = this.sourceLocations();
+    let timer: NodeJS.Timeout | undefined;
+    let onReady: (() => void) | undefined;
+    const registered = await Promise.race([
+      (this.redis.status === 'ready' ? Promise.resolve() : new Promise<void>((resolve) => this.redis.once('ready', (onReady = resolve))))
+        .then(() => this.redis.hlen(this.keys.index))
+        .catch(() => undefined),
+      new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), 1000))),
+    ]);
+    clearTimeout(timer);
+    if (onReady) this.redis.off('ready', onReady);
+    return { version: VERSION, socket: config.daemon.socket, sources, sourceCount: this.sources.length, redis: this.redisLocation(), prefix: config.redis.prefix, ...(registered !== undefined ? { registered } : {}) };
   }
 
   private buildDispatcher(): Dispatcher {
@@ -144,8 +331,10 @@ export class Daemon {
     const fireRedis = this.redis.duplicate({ lazyConnect: false });
     fireRedis.on('error', () => undefined); // the main connection logs Redis errors
     this.closers.push(() => fireRedis.disconnect());
+    // Every fire carries the lease token: the dispatcher runs only while this daemon leads.
+    const fence = { token: () => this.lease.holderId, refused: () => this.lease.fenced() };
     // Fires go by Redis's clock (a manual test clock keeps its own time).
-    return new Dispatcher({ redis: fireRedis, keys: this.keys, clock: this.clock, logger, config, redisClock: this.opts.clock === undefined });
+    return new Dispatcher({ redis: fireRedis, keys: this.keys, clock: this.clock, logger, config, fence, observer: this.metrics, redisClock: this.opts.clock === undefined });
   }
 
   private buildSources(): void {
@@ -166,6 +355,32 @@ export class Daemon {
     }
   }
 
+  /**
+   * Runs the BTU RPC listener while a BTU source is configured and `btu.rpc` is on (at
+   * start and after a reload). It acts through the same handler as the socket's BTU messages.
+   */
+  private syncBtuRpc(): void {
+    const want = this.opts.config.btu.rpc && btuSourceOf(this.sources)?.mode === 'btu';
+    if (want && !this.btuRpc) {
+      // A connection of its own: BRPOP blocks it, so it never delays anything else.
+      const blocking = this.redis.duplicate({ lazyConnect: false, connectionName: 'pyrq-btu-rpc' });
+      blocking.on('error', () => undefined); // the main connection logs Redis errors
+      this.btuRpc = new BtuRpcListener({
+        blocking,
+        redis: this.redis,
+        keys: this.keys,
+        isLeader: () => this.lease.isLeader,
+        act: (req) => this.handlers.btu(req),
+        logger: this.logger,
+      });
+      this.btuRpc.start();
+    } else if (!want && this.btuRpc) {
+      const l = this.btuRpc;
+      this.btuRpc = null;
+      void l.stop();
+    }
+  }
+
   /** What the socket's request handlers may see and do: never the daemon itself. */
   private handlerDeps(): HandlerDeps {
     return {
@@ -175,16 +390,23 @@ export class Daemon {
       socketSource: {
         // Rebuilt by a reload: always the current one.
         upsert: (raw) => this.socketSource.upsert(raw),
+        validate: (raw) => this.socketSource.validate(raw),
         remove: (id) => this.socketSource.remove(id),
       },
       sources: () => this.sources,
       runNow: (id) => manualRun({ redis: this.redis, keys: this.keys, clock: this.clock, config: this.opts.config }, id),
       lease: this.lease,
+      pauses: {
+        pause: (ids, reason) => pauseSchedules(this.redis, this.keys, ids, { now: this.clock.now(), reason }),
+        resume: (ids) => resumeSchedules(this.redis, this.keys, ids),
+        read: () => readPauses(this.redis, this.keys),
+      },
       facts: {
         startedAt: this.startedAt,
         socket: () => this.opts.config.daemon.socket,
         loop: this.loop,
         sourceStatus: () => [...this.sourceStatus.values()],
+        lastReconcile: () => this.lastSummary,
       },
     };
   }
@@ -197,17 +419,18 @@ export class Daemon {
   }
 
   /** After every reconcile: each source's status (a change of staleness is logged) and the run's summary, for `status`. */
-  private async recordHealth(r: ReconcileResult): Promise<void> {
+  private async recordHealth(r: ReconcileResult, reason?: string): Promise<void> {
     const at = Date.now();
-    const statuses = sourceStatusFromPlan(r.plan, at);
+    const statuses = sourceStatusFromPlan(r.plan, at, undefined, this.sourceLocations());
     for (const h of statuses) {
       const prev = this.sourceStatus.get(h.source);
       if (prev && prev.stale !== h.stale) this.logger.warn({ source: h.source, stale: h.stale }, h.stale ? 'source is stale: nothing it owns will be deleted' : 'source recovered');
       this.sourceStatus.set(h.source, h);
     }
-    const summary: ReconcileSummary = { at, runId: r.runId, durationMs: r.durationMs, ...(r.applied ? { created: r.applied.created.length, updated: r.applied.updated.length, deleted: r.applied.deleted.length, conflicts: r.applied.conflicts.length } : {}), unchanged: r.plan.unchanged, errors: r.plan.errors.length };
+    this.metrics?.observeSources(statuses);
+    this.lastSummary = summarizeReconcile(r, at, reason);
     await this.registry.recordSourceStatus(statuses);
-    await this.registry.recordDaemonFacts({ lastReconcile: summary });
+    await this.registry.recordDaemonFacts({ lastReconcile: this.lastSummary });
   }
 
   /** SIGHUP: re-read the config file and rebuild the sources (Redis and the socket stay). */
@@ -217,6 +440,8 @@ export class Daemon {
     this.opts = { ...this.opts, config };
     this.buildSources();
     await this.watchSources();
+    void this.warnOrphans();
+    this.syncBtuRpc();
     if (this.lease.isLeader) await this.reconcile({ deep: true, reason: 'configuration reloaded' });
   }
 
@@ -229,12 +454,17 @@ export class Daemon {
     if (this.stopping) return;
     this.stopping = true;
     if (this.resyncTimer) clearInterval(this.resyncTimer);
+    await this.notifier?.stopping();
+    this.notifier?.close();
+    await this.http?.close();
     await this.server?.close();
+    await this.btuRpc?.stop();
     await this.loop?.stop();
     await this.lease?.stop(); // stops the dispatcher (after its tick in flight) and releases the lease
     await this.clockWatch?.stop();
     for (const s of this.sources) await s.close().catch(() => {});
     for (const close of this.closers) close();
+    this.connection?.stop();
     this.redis?.disconnect();
     this.logger.info('pyrq daemon stopped');
   }

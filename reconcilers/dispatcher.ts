@@ -20,9 +20,10 @@ import type { Config } from '../src/config/config.js';
 import { fullGc, heapGrownBy } from '../src/gc.js';
 import type { Logger } from '../src/log.js';
 import type { Keys } from '../src/redis/keys.js';
-import { buildDueItem } from '../src/dispatch/build-items.js';
-import { DEFAULT_GRACE_MS } from '../src/dispatch/catchup.js';
+import { buildDueItem, pausedItem } from '../src/dispatch/build-items.js';
+import { pausedAmong } from '../src/registry/pauses.js';
 import { earlyWaitMs, type FireItem, type FireOutcome, type FireReply, type PreparedBatch, prepareFireBatch, sendFireBatch } from '../src/redis/commands/fire-batch.js';
+import { type FenceGuard, FencedError } from '../src/redis/commands/fence.js';
 import { RedisTimeClock } from '../src/redis/redis-clock.js';
 import { yieldToIo } from '../src/dispatch/fire.js';
 import { type LoadProblem, ScheduleCache } from '../src/dispatch/schedule-cache.js';
@@ -42,6 +43,16 @@ export interface DispatcherDeps {
    * a manual clock, `pyrq tick --at`) `clock` is the time fires go by.
    */
   redisClock?: boolean;
+  /** Told what each script round did and how long each tick that fired took (metrics). */
+  observer?: DispatchObserver;
+  /** The daemon's lease: every fire batch carries its token (checked in Lua), a refusal is reported to it. */
+  fence?: FenceGuard;
+}
+
+/** What the metrics see of the dispatcher: the fire script's replies, as they come. */
+export interface DispatchObserver {
+  observeFires(items: readonly FireItem[], outcomes: readonly FireOutcome[], sentAt: readonly number[]): void;
+  observeTick(durationMs: number): void;
 }
 
 export interface DispatcherOptions {
@@ -112,7 +123,7 @@ export class Dispatcher {
     if (deps.redisClock) this.redisTime = new RedisTimeClock(deps.clock);
     this.clock = this.redisTime ?? deps.clock;
     this.cache = new ScheduleCache(deps.redis, deps.keys, { frappeBenchId: f.benchId, frappeSite: f.site, frappeUser: f.user });
-    this.graceMs = opts.graceMs ?? deps.config.dispatch.graceMs ?? DEFAULT_GRACE_MS;
+    this.graceMs = opts.graceMs ?? deps.config.dispatch.graceMs;
     this.maxSleepMs = opts.maxSleepMs ?? 60_000;
     this.prepareLeadMs = opts.prepareLeadMs ?? 500;
     this.quarantineMs = opts.quarantineMs ?? 60_000;
@@ -130,6 +141,33 @@ export class Dispatcher {
     return run;
   }
 
+  /**
+   * What a tick at `now` would fire, writing nothing (`pyrq tick --at` in the future
+   * without `--force`): the due schedules, their occurrences to enqueue or skip by the
+   * catch-up policy, and the job ids. Overlap and duplicate checks happen only when
+   * firing, so a real tick may enqueue fewer.
+   */
+  async previewOnce(now: number): Promise<TickResult> {
+    const started = performance.now();
+    const result: TickResult = { now, enqueued: 0, skipped: 0, schedules: [], problems: [], durationMs: 0 };
+    const due = await this.dueAt(now);
+    await this.load(due, result.problems);
+    const paused = await pausedAmong(this.deps.redis, this.deps.keys, due.map(([id]) => id));
+    for (const [id, expected] of due) {
+      const c = this.cache.get(id);
+      if (!c) continue;
+      const built = buildDueItem(id, c, expected, now, this.graceMs);
+      const item = paused.has(id) ? pausedItem(built) : built;
+      const jobIds = item.ops.flatMap((op) => (op.kind === 'enqueue' ? [op.jobId] : []));
+      const skipped = item.ops.reduce((n, op) => n + (op.kind === 'skip' ? (op.count ?? 1) : 0), 0);
+      result.enqueued += jobIds.length;
+      result.skipped += skipped;
+      result.schedules.push({ id, result: 'fired', enqueued: jobIds.length, jobIds, skipped });
+    }
+    result.durationMs = Math.round((performance.now() - started) * 10) / 10;
+    return result;
+  }
+
   /** Starts the loop (the daemon calls this while it holds the leader lease). */
   async start(): Promise<void> {
     if (this.running) return;
@@ -138,10 +176,12 @@ export class Dispatcher {
     // refuses commands while disconnected; a subscription should simply wait), and
     // ioredis re-subscribes by itself after every reconnect.
     const sub = this.deps.redis.duplicate({ enableOfflineQueue: true, lazyConnect: false });
-    sub.on('error', (e: Error) => this.deps.logger?.warn({ err: e }, 'dispatcher event connection error'));
+    // The main connection tells an outage once (src/redis/connection-log.ts): its retries are debug.
+    sub.on('error', (e: Error) => this.deps.logger?.debug({ err: e }, 'dispatcher event connection error'));
     sub.on('message', () => {
       // Something changed: retry quarantined schedules, load new ones, re-plan the sleep.
       this.quarantine.clear();
+      this.prepared = undefined; // built before the change (a pause, say): build again at the fire time
       this.warmDirty = true;
       this.changedAt = performance.now();
       this.sleeper.wake();
@@ -221,7 +261,13 @@ export class Dispatcher {
         }
       } catch (err) {
         failures++;
-        this.deps.logger?.error({ err, failures }, 'dispatcher tick failed; retrying');
+        // Fenced: the lease is gone; the lease logs it once and steps down (stopping this loop).
+        if (err instanceof FencedError) this.deps.fence?.refused();
+        else {
+          // While Redis is unreachable the connection has said so once: retries are debug.
+          const level = this.deps.redis.status === 'ready' ? 'error' : 'debug';
+          this.deps.logger?.[level]({ err, failures }, 'dispatcher tick failed; retrying');
+        }
         await this.sleeper.sleep(Math.min(100 * 2 ** Math.min(failures, 6), 5_000));
       }
     }
@@ -286,7 +332,8 @@ export class Dispatcher {
     this.prepared = undefined;
     const due = await this.dueAt(at);
     await this.load(due, []);
-    this.prepared = { at, batches: this.buildBatches(due, at) };
+    const paused = await pausedAmong(this.deps.redis, this.deps.keys, due.map(([id]) => id));
+    this.prepared = { at, batches: this.buildBatches(due, at, paused) };
   }
 
   /** The prepared batches, when they were made for the second of `now`. */
@@ -315,15 +362,16 @@ export class Dispatcher {
     }
   }
 
-  private buildBatches(due: readonly [string, number][], now: number): PreparedBatch[] {
+  private buildBatches(due: readonly [string, number][], now: number, paused: ReadonlySet<string>): PreparedBatch[] {
     const { keys, config } = this.deps;
-    const opts = { historyLength: config.dispatch.historyLength, trigger: 'schedule' as const, redisClock: this.redisTime !== undefined };
+    const opts = { historyLength: config.dispatch.historyLength, trigger: 'schedule' as const, fence: this.deps.fence?.token(), redisClock: this.redisTime !== undefined };
     const batches: PreparedBatch[] = [];
     let items: FireItem[] = [];
     for (const [id, expected] of due) {
       const c = this.cache.get(id);
       if (!c) continue;
-      items.push(buildDueItem(id, c, expected, now, this.graceMs));
+      const item = buildDueItem(id, c, expected, now, this.graceMs);
+      items.push(paused.has(id) ? pausedItem(item) : item);
       if (items.length >= config.dispatch.batchSize) {
         batches.push(prepareFireBatch(keys, items, opts));
         items = [];
@@ -363,9 +411,9 @@ export class Dispatcher {
   }
 
   /** Like buildBatches, one batch at a time (built while the previous one runs in Redis). */
-  private *lazyBatches(due: readonly [string, number][], now: number): Generator<PreparedBatch> {
+  private *lazyBatches(due: readonly [string, number][], now: number, paused: ReadonlySet<string>): Generator<PreparedBatch> {
     const size = this.deps.config.dispatch.batchSize;
-    for (let i = 0; i < due.length; i += size) yield* this.buildBatches(due.slice(i, i + size), now);
+    for (let i = 0; i < due.length; i += size) yield* this.buildBatches(due.slice(i, i + size), now, paused);
   }
 
   private async tick(tickAt: number): Promise<TickResult> {
@@ -375,6 +423,8 @@ export class Dispatcher {
     const byId = new Map<string, FiredSchedule>();
     let prepared = this.takePrepared(now);
     let earlyRounds = 0;
+    // Told to the observer once the tick is over, so counting never delays a retry round.
+    const observed: [FireItem[], FireOutcome[], number[]][] = [];
     for (let round = 0; round < MAX_ROUNDS; round++) {
       const fromPrepared = prepared !== undefined;
       let batches: Iterable<PreparedBatch>;
@@ -385,11 +435,12 @@ export class Dispatcher {
         const due = await this.dueAt(now);
         if (due.length === 0) break;
         await this.load(due, result.problems);
-        batches = this.lazyBatches(due, now);
+        batches = this.lazyBatches(due, now, await pausedAmong(this.deps.redis, this.deps.keys, due.map(([id]) => id)));
       }
       const { items, outcomes, sentAt, earlyWaitMs } = await this.send(batches, now);
       const retry = absorbOutcomes(items, outcomes, result, byId, this.cache);
       this.logFires(items, outcomes, sentAt);
+      if (this.deps.observer) observed.push([items, outcomes, sentAt]);
       if (earlyWaitMs !== null) {
         // Our clock ran ahead of Redis's: nothing was written for those items. Measure
         // the offset again and go on by Redis time; what is still ahead after that waits
@@ -408,6 +459,11 @@ export class Dispatcher {
     result.durationMs = Math.round((performance.now() - started) * 10) / 10;
     if (result.schedules.length > 0) {
       this.deps.logger?.info({ now: new Date(now).toISOString(), enqueued: result.enqueued, skipped: result.skipped, schedules: result.schedules.length, durationMs: result.durationMs }, 'fired');
+    }
+    const observer = this.deps.observer;
+    if (observer) {
+      for (const [items, outcomes, sentAt] of observed) observer.observeFires(items, outcomes, sentAt);
+      if (result.schedules.length > 0) observer.observeTick(result.durationMs);
     }
     return result;
   }

@@ -32,7 +32,16 @@ export interface LoopOptions {
   backoffMs?: [number, number];
   /** Called after every successful run (health reporting). */
   onResult?: (r: ReconcileResult, req: ReconcileRequest) => void | Promise<void>;
+  /** Called after every failed run (metrics). */
+  onError?: (err: Error, req: ReconcileRequest) => void;
   logger?: Logger;
+  /**
+   * Errors that end the request instead of being retried (a write refused by fencing:
+   * this daemon lost its lease, and the lease logs that once). Not logged here either.
+   */
+  isTerminal?: (err: Error) => boolean;
+  /** While true (Redis unreachable, already logged once), failed runs are logged at debug. */
+  quiet?: () => boolean;
 }
 
 export class ReconcileLoop {
@@ -85,7 +94,7 @@ export class ReconcileLoop {
       const deps = this.deps();
       const scope = req.sources;
       const sources = scope ? deps.sources.filter((s) => scope.includes(s.name)) : deps.sources;
-      const result = await reconcileOnce({ ...deps, sources }, { deep: req.deep, scope: req.scope });
+      const result = await reconcileOnce({ ...deps, sources }, { deep: req.deep, scope: req.scope, reason: req.reason });
       this.failures = 0;
       this.lastResult = result;
       this.lastRunAt = Date.now();
@@ -94,11 +103,16 @@ export class ReconcileLoop {
       for (const w of waiters) w(result);
     } catch (e) {
       const err = e as Error;
+      if (this.opts.isTerminal?.(err)) {
+        for (const w of waiters) w(err);
+        return;
+      }
       this.failures++;
       this.lastError = { at: Date.now(), message: err.message };
+      this.opts.onError?.(err, req);
       const [min, max] = this.opts.backoffMs ?? [250, 30_000];
       const delay = Math.min(max, min * 2 ** Math.min(this.failures - 1, 16));
-      log?.error({ err, reason: req.reason, attempt: this.failures, retryInMs: delay }, 'reconcile failed; retrying');
+      log?.[this.opts.quiet?.() ? 'debug' : 'error']({ err, reason: req.reason, attempt: this.failures, retryInMs: delay }, 'reconcile failed; retrying');
       for (const w of waiters) w(err);
       // Retry the same request (merged with anything that arrived meanwhile) after the
       // backoff, unscoped: the sources' record of what changed went with the failed run.

@@ -12,6 +12,7 @@ import { attachObserved, diff } from '../src/plan/diff.js';
 import type { Plan } from '../src/plan/types.js';
 import type { ApplyResult, RegistryPort } from '../src/registry/registry-port.js';
 import type { DesiredSchedule, Source, SourceSnapshot } from '../src/source.js';
+import { logChanges } from './change-log.js';
 
 export interface ReconcileDeps {
   sources: readonly Source[];
@@ -32,6 +33,10 @@ export interface ReconcileOptions {
    * `deep` is set. The periodic deep re-sync remains what guarantees convergence.
    */
   scope?: readonly string[];
+  /** Why this run: logged at debug when it starts and on its summary line ("files changed: a.toml"). */
+  reason?: string;
+  /** Aborted: stop applying after the batches in flight (`ApplyResult.notSent` says how many were left). */
+  signal?: AbortSignal;
 }
 
 export interface ReconcileResult {
@@ -48,6 +53,7 @@ export async function reconcileOnce(deps: ReconcileDeps, opts: ReconcileOptions 
   const log = deps.logger?.child({ run: runId });
   const started = performance.now();
   const now = clock.now();
+  log?.debug({ reason: opts.reason, deep: opts.deep === true, sources: deps.sources.map((s) => s.name), ...(opts.scope ? { ids: opts.scope.slice(0, 20) } : {}) }, `reconcile started: ${opts.reason ?? 'no reason given'}`);
   const snapshots = await Promise.all(deps.sources.map((s) => s.snapshot({ fresh: opts.deep === true })));
   const scope = opts.deep || !opts.scope ? undefined : scopeOf(opts.scope, snapshots);
   let plan: Plan;
@@ -64,14 +70,16 @@ export async function reconcileOnce(deps: ReconcileDeps, opts: ReconcileOptions 
   const need = plan.changes.filter((c) => c.action !== 'create' && c.before === undefined).map((c) => c.id);
   if (need.length > 0) plan = attachObserved(plan, await deps.registry.readSpecs(need));
   let applied: ApplyResult | undefined;
-  if (!opts.dryRun) applied = await deps.registry.applyPlan(plan, now);
+  if (!opts.dryRun) applied = await deps.registry.applyPlan(plan, now, { signal: opts.signal });
   const durationMs = Math.round((performance.now() - started) * 10) / 10;
   if (log) {
     for (const e of plan.errors) log.warn({ source: e.source, origin: e.origin, id: e.id, field: e.path }, e.message);
+    if (applied) logChanges(log, plan.changes, applied);
     const summary = applied
       ? { created: applied.created.length, updated: applied.updated.length, deleted: applied.deleted.length, conflicts: applied.conflicts.length }
       : { planned: plan.changes.length };
-    log.info({ ...summary, unchanged: plan.unchanged, held: plan.held.length, errors: plan.errors.length, deep: opts.deep === true, ...(scope ? { scope: scope.size } : {}), durationMs }, 'reconcile');
+    const schedules = Object.fromEntries(plan.sources.map((s) => [s.source, s.schedules]));
+    log.info({ ...summary, unchanged: plan.unchanged, held: plan.held.length, errors: plan.errors.length, deep: opts.deep === true, ...(scope ? { scope: scope.size } : {}), schedules, ...(opts.reason ? { reason: opts.reason } : {}), durationMs }, 'reconcile');
   }
   return { runId, plan, applied, durationMs };
 }

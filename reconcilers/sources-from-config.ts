@@ -15,6 +15,7 @@ import { FILE_SOURCE, FileSource } from '../sources/files/file-source.js';
 import { SOCKET_SOURCE, SocketSource } from '../sources/socket/socket-source.js';
 import { SQL_DRIVERS, type SqlDriverName } from '../sources/sql/drivers/index.js';
 import { SqlSource } from '../sources/sql/sql-source.js';
+import { resolveSqlTarget } from '../sources/sql/sql-target.js';
 
 export interface SourceWiring {
   logger?: Logger;
@@ -44,12 +45,13 @@ export const SOURCE_FACTORIES: readonly SourceFactory[] = [
     configured: (config) => config[n] !== undefined,
     create: (config, ctx, wiring) => {
       const sql = config[n]!;
+      resolveSqlTarget(SQL_DRIVERS[n], sql); // a bad URL is reported before anything else
       // BTU rows carry no site: every one runs on the configured Frappe site.
       const site = sql.site ?? config.frappe.site;
       if (sql.mode === 'btu' && site === undefined) {
         throw new PyrqError('CONFIG_INVALID', `${n}: BTU mode needs the Frappe site its schedules run on: set ${n}.site (or frappe.site, or PYRQ_FRAPPE_SITE)`);
       }
-      return new SqlSource({ driver: SQL_DRIVERS[n], config: sql, ctx, site, logger: wiring.logger });
+      return new SqlSource({ driver: SQL_DRIVERS[n], config: sql, ctx, site, btu: config.btu, logger: wiring.logger });
     },
   })),
   {

@@ -7,6 +7,7 @@
  * JSON.stringify rejects and JSON.parse silently rounds; both directions keep them exact.
  */
 import * as crypto from 'node:crypto';
+import { keySegment, PathError, pathText, rethrowAt } from './value-path.js';
 
 const { createHash } = crypto;
 const oneShotHash = (crypto as { hash?: (algorithm: string, data: string, encoding: 'hex') => string }).hash;
@@ -35,7 +36,7 @@ export function canonicalStringify(value: unknown): string {
     return write(value, '', []);
   } catch (err) {
     if (err instanceof PathError) {
-      throw new TypeError(`cannot write ${['$', ...err.segments.reverse()].join('')} as JSON: ${err.problem}`);
+      throw new TypeError(`cannot write ${pathText('$', err)} as JSON: ${err.problem}`);
     }
     throw err;
   }
@@ -50,18 +51,6 @@ export function stableHash(value: unknown): string {
 export function sha256Hex(text: string): string {
   // One-shot crypto.hash (Node >= 20.12) skips the Hash object: a third of the cost per spec.
   return oneShotHash ? oneShotHash('sha256', text, 'hex') : createHash('sha256').update(text).digest('hex');
-}
-
-class PathError extends Error {
-  readonly segments: string[] = [];
-  constructor(readonly problem: string) {
-    super(problem);
-  }
-}
-
-function rethrowAt(err: unknown, segment: string): never {
-  if (err instanceof PathError) err.segments.push(segment);
-  throw err;
 }
 
 function write(value: unknown, key: string, ancestors: object[]): string {
@@ -122,7 +111,7 @@ function writeObject(obj: object, ancestors: object[]): string {
     try {
       out += (out.length > 1 ? ',' : '') + quoteKey(key) + ':' + write(v, key, ancestors);
     } catch (err) {
-      rethrowAt(err, /^[A-Za-z_$][\w$]*$/.test(key) ? `.${key}` : `[${JSON.stringify(key)}]`);
+      rethrowAt(err, keySegment(key));
     }
   }
   return out + '}';

@@ -4,6 +4,7 @@
  * URLs are redacted by a serializer, whatever field they appear in.
  */
 import { pino, type Logger } from 'pino';
+import { SETTINGS } from './config/settings.js';
 import { redactUrl } from './errors.js';
 
 export type { Logger } from 'pino';
@@ -19,12 +20,28 @@ export interface LogOptions {
   secrets?: readonly string[];
 }
 
-function scrub(value: unknown, secrets: readonly string[]): unknown {
-  // Errors reach the formatter before pino's serializer: keep what matters of them.
+/**
+ * An error as a log field: type, message, code, and the stack only when there is one
+ * (a blank `stack` printed as an empty block under `--pretty`). Not an Error (an object
+ * like `{ message }`, a string): its message only.
+ */
+export function serializeError(value: unknown): Record<string, unknown> {
   if (value instanceof Error) {
     const e = value as Error & { code?: unknown };
-    return scrub({ type: e.name, message: e.message, ...(e.code !== undefined ? { code: e.code } : {}), stack: e.stack }, secrets);
+    const stack = typeof e.stack === 'string' && e.stack.trim() !== '' ? e.stack : undefined;
+    return { type: e.name, message: e.message, ...(e.code !== undefined ? { code: e.code } : {}), ...(stack ? { stack } : {}) };
   }
+  if (value !== null && typeof value === 'object') {
+    const o = value as { message?: unknown; code?: unknown; stack?: unknown };
+    const stack = typeof o.stack === 'string' && o.stack.trim() !== '' ? o.stack : undefined;
+    return { message: String(o.message ?? JSON.stringify(value)), ...(o.code !== undefined ? { code: o.code } : {}), ...(stack ? { stack } : {}) };
+  }
+  return { message: String(value) };
+}
+
+function scrub(value: unknown, secrets: readonly string[]): unknown {
+  // Errors reach the formatter before pino's serializer: keep what matters of them.
+  if (value instanceof Error) return scrub(serializeError(value), secrets);
   if (typeof value === 'string') {
     let out = value.includes('://') ? value.replace(/[a-z][a-z0-9+.-]*:\/\/[^\s"']+/gi, (u) => redactUrl(u)) : value;
     for (const s of secrets) if (s.length >= 3 && out.includes(s)) out = out.split(s).join('***');
@@ -42,7 +59,7 @@ function scrub(value: unknown, secrets: readonly string[]): unknown {
 export function createLogger(opts: LogOptions = {}): Logger {
   const secrets = (opts.secrets ?? []).filter((s) => s.length >= 3);
   const options = {
-    level: opts.level ?? 'info',
+    level: opts.level ?? SETTINGS['log.level'].default,
     base: { pid: process.pid },
     timestamp: pino.stdTimeFunctions.isoTime,
     formatters: { log: (obj: Record<string, unknown>) => scrub(obj, secrets) as Record<string, unknown> },
@@ -51,7 +68,7 @@ export function createLogger(opts: LogOptions = {}): Logger {
         method.apply(this, args.map((a) => (typeof a === 'string' ? scrub(a, secrets) : a)));
       },
     },
-    serializers: { err: (e: Error) => scrub(pino.stdSerializers.err(e), secrets) as ReturnType<typeof pino.stdSerializers.err> },
+    serializers: { err: (e: unknown) => scrub(serializeError(e), secrets) },
   };
   if (opts.pretty) {
     return pino(options, pino.transport({ target: 'pino-pretty', options: { destination: opts.file ?? 1, translateTime: 'SYS:standard', ignore: 'pid,hostname' } }));

@@ -3,9 +3,11 @@
  * (a directory, a MySQL table, the socket) and owns the ids it produces: the registry
  * records each entry's source, and only that source can update or delete it.
  *
- * Sources never write to Redis and never decide deletions: they report a snapshot and
- * the plan works out the rest. A source that cannot read its system of record reports
- * itself `stale`: nothing it owns is deleted until it recovers.
+ * Sources never write the registry and never decide deletions: they report a snapshot
+ * and the plan works out the rest. (The socket source keeps what clients pushed in a
+ * Redis hash of its own, `pyrq:source:socket`; that is its system of record.) A source
+ * that cannot read its system of record reports itself `stale`: nothing it owns is
+ * deleted until it recovers.
  */
 import type { Schedule } from './model/schedule-schema.js';
 
@@ -65,6 +67,11 @@ export interface SourceChange {
 /** A system of record. `snapshot` is level-triggered: it always returns the whole desired state. */
 export interface Source {
   readonly name: string;
+  /**
+   * Where it reads, for logs and `status`: a directory, a database URL without its
+   * password. Undefined when the daemon knows it better (the socket's path).
+   */
+  readonly location?: string;
   /**
    * Reads the desired state. `fresh` asks the source to bypass any cache (the periodic
    * full re-sync); otherwise it may reuse work for parts it knows did not change.

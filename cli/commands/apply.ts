@@ -6,8 +6,9 @@ import { sourceStatusFromPlan } from '../../reconcilers/source-status.js';
 import { reconcileOnce } from '../../reconcilers/reconcile-once.js';
 import { sourcesFromConfig } from '../../reconcilers/sources-from-config.js';
 import { BaseCommand } from '../base-command.js';
-import { redisFlags, sourceFlags } from '../flags.js';
-import { renderApply, renderPlan } from '../render/plan.js';
+import { frappeFlags, redisFlags, sourceFlags } from '../flags.js';
+import { CHANGES_SHOWN, type Detail, renderApply, renderPlan } from '../render/plan.js';
+import { exitCodes } from '../help.js';
 
 export default class Apply extends BaseCommand<typeof Apply> {
   static override summary = 'Make the registry in Redis match the sources, and print what changed.';
@@ -15,7 +16,11 @@ export default class Apply extends BaseCommand<typeof Apply> {
 
 Input that cannot be read or validated is reported; the schedules it covers keep their applied state (a broken file never deletes anything) and the rest is applied.
 
-Exit codes: 0 applied (or nothing to do); 1 errors in some input or entries changed concurrently (the rest was applied), or any other error (a setting, Redis); 2 --dry-run with changes pending.`;
+Large plans are collapsed: the first ${CHANGES_SHOWN} changes are printed in full, then how many lines were left out (--verbose prints every change, --quiet the summary only, --json everything).
+
+Ctrl-C (SIGINT) stops sending changes: the batches in flight complete, pyrq says how many changes were applied and how many were not, and a re-run converges (every change is an all-or-nothing compare-and-set). A second Ctrl-C exits at once.
+
+${exitCodes({ 0: 'applied (or nothing to do)', 1: 'errors in some input or entries changed concurrently (the rest was applied), or any other error (a setting, Redis)', 2: '--dry-run with changes pending', 130: 'interrupted by Ctrl-C (SIGINT): what was sent is applied, a re-run converges' })}`;
 
   static override examples = [
     { description: 'Apply the shipped example schedules', command: '<%= config.bin %> apply --dir fixtures/schedules' },
@@ -26,8 +31,11 @@ Exit codes: 0 applied (or nothing to do); 1 errors in some input or entries chan
   static override flags = {
     ...redisFlags,
     ...sourceFlags,
+    ...frappeFlags,
     'dry-run': Flags.boolean({ summary: 'Print the plan and change nothing.' }),
     deep: Flags.boolean({ summary: 'Also repair drift: entries altered or lost outside pyrq are rewritten.' }),
+    quiet: Flags.boolean({ summary: 'Print the summary only.', exclusive: ['verbose'] }),
+    verbose: Flags.boolean({ summary: `Print every change (by default a plan over ${CHANGES_SHOWN} changes is collapsed).`, exclusive: ['quiet'] }),
   };
 
   async run(): Promise<{ plan: Plan; applied?: ApplyResult; summary: ReturnType<typeof planSummary> }> {
@@ -38,12 +46,22 @@ Exit codes: 0 applied (or nothing to do); 1 errors in some input or entries chan
     });
     const registry = await this.openRegistry();
     const dryRun = this.flags['dry-run'];
-    const { plan, applied } = await reconcileOnce({ sources, registry, logger: await this.log_() }, { dryRun, deep: this.flags.deep });
+    const detail: Detail = this.flags.quiet ? 'quiet' : this.flags.verbose ? 'all' : 'collapsed';
+    // Ctrl-C: finish the batches in flight, then say how far it got (a second one exits at once).
+    const interrupt = new AbortController();
+    const onSigint = () => {
+      if (interrupt.signal.aborted) process.exit(130);
+      interrupt.abort();
+      process.stderr.write('Interrupted: finishing the changes in flight (Ctrl-C again to exit now; a re-run converges either way)...\n');
+    };
+    process.on('SIGINT', onSigint);
+    this.onClose(() => void process.off('SIGINT', onSigint));
+    const { plan, applied } = await reconcileOnce({ sources, registry, logger: await this.log_() }, { dryRun, deep: this.flags.deep, signal: interrupt.signal, reason: 'pyrq apply' });
     // So that `pyrq status` shows what this apply refused after it has exited.
-    if (applied) await registry.recordSourceStatus(sourceStatusFromPlan(plan, Date.now(), 'pyrq apply'));
-    if (!this.jsonEnabled()) this.log((applied ? renderApply(plan, applied) : renderPlan(plan)).join('\n'));
+    if (applied) await registry.recordSourceStatus(sourceStatusFromPlan(plan, Date.now(), 'pyrq apply', Object.fromEntries(sources.map((s) => [s.name, s.location]))));
+    if (!this.jsonEnabled()) this.log((applied ? renderApply(plan, applied, detail) : renderPlan(plan, detail === 'collapsed' ? 'collapsed' : detail)).join('\n'));
     const failed = plan.errors.length > 0 || (applied?.conflicts.length ?? 0) > 0;
-    process.exitCode = failed ? 1 : dryRun && plan.changes.length > 0 ? 2 : 0;
+    process.exitCode = interrupt.signal.aborted ? 130 : failed ? 1 : dryRun && plan.changes.length > 0 ? 2 : 0;
     return { plan, applied, summary: planSummary(plan) };
   }
 }

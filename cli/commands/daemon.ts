@@ -3,32 +3,41 @@ import { loadConfig } from '../../src/config/load-config.js';
 import { createLogger } from '../../src/log.js';
 import { Daemon } from '../../reconcilers/daemon.js';
 import { BaseCommand } from '../base-command.js';
-import { daemonLogFlags, redisFlags, socketFlags, sourceFlags } from '../flags.js';
+import { daemonLogFlags, frappeFlags, httpFlags, redisFlags, socketFlags, sourceFlags } from '../flags.js';
+import { exitCodes } from '../help.js';
 
 export default class DaemonCommand extends BaseCommand<typeof DaemonCommand> {
-  static override summary = 'Run pyrq as a service: watch the sources, reconcile, fire on time, serve the control socket.';
+  static override summary = 'Run pyrq as a service: watch the sources, fire on time, serve the socket.';
   static override description = `Starts the configured sources (a watched directory, a polled MySQL or PostgreSQL table, schedules pushed over the socket), reconciles the registry on every change and every resyncInterval (default 15 m, a deep re-sync that repairs drift), and, while it holds the leader lease, fires due schedules as RQ jobs. Several daemons may run against one Redis: one leads, the others stand by and take over within one lease TTL.
 
 Signals: SIGTERM/SIGINT stop gracefully (finish the reconcile or fire in flight, release the lease, remove the socket) and exit 0; SIGHUP reloads the config file; SIGUSR2 reopens --log-file (for logrotate).
 
-Logs are pino JSON lines on stdout (or --log-file); --pretty for people.
+Logs are pino JSON lines on stdout (or --log-file); --pretty for people. With --http [HOST:]PORT it also serves Prometheus metrics (/metrics), health checks (/healthz, /readyz) and a status page (/): see docs/observability.md.
 
-Exit codes: 0 stopped by SIGTERM or SIGINT; 1 could not start (a setting, the socket) or a graceful stop took over 10 s.`;
+${exitCodes({ 0: 'stopped by SIGTERM or SIGINT', 1: 'could not start (a setting, the socket) or a graceful stop took over 10 s' })}`;
 
   static override examples = [
     { description: 'Watch a directory, using a local Redis', command: '<%= config.bin %> daemon --dir /etc/pyrq/schedules' },
     { description: 'Everything from a config file, human-readable logs', command: '<%= config.bin %> daemon --config /etc/pyrq/pyrq.toml --pretty' },
+    { description: 'With metrics, health checks and the status page on http://127.0.0.1:9464/', command: '<%= config.bin %> daemon --dir /etc/pyrq/schedules --http 9464' },
     { description: 'BTU: schedules from the Frappe database', command: 'PYRQ_MYSQL_PASSWORD=secret <%= config.bin %> daemon --mysql-url mysql://pyrq@127.0.0.1/erpnext --socket /run/pyrq/pyrq.sock' },
   ];
 
-  static override flags = { ...redisFlags, ...sourceFlags, ...socketFlags, ...daemonLogFlags };
+  static override flags = { ...redisFlags, ...sourceFlags, ...frappeFlags, ...socketFlags, ...daemonLogFlags, ...httpFlags };
 
   async run(): Promise<void> {
     const cfg = this.loadSettings();
     // Asynchronous writes: a burst of fire log lines must not hold up the next fire.
     const logger = createLogger({ level: cfg.log.level, pretty: cfg.log.pretty, file: cfg.log.file, sync: false, secrets: configSecrets(cfg) });
     const daemon = new Daemon({ config: cfg, logger });
-    await daemon.start();
+    try {
+      await daemon.start();
+    } catch (e) {
+      // A start that failed (a bad socket path, say) must not leave the Redis connection
+      // and the watchers holding the process open: stop what was built, then report.
+      await daemon.stop().catch(() => {});
+      throw e;
+    }
     await new Promise<void>((resolve) => {
       const stop = (signal: string) => {
         logger.info({ signal }, 'stopping');

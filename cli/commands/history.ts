@@ -1,16 +1,20 @@
+import { scheduleNotFound } from '../../src/registry/not-found.js';
 import { Args } from '@oclif/core';
 import { type HistoryRow, readHistory } from '../../src/dispatch/history.js';
+import { SETTINGS } from '../../src/config/settings.js';
 import { PyrqError } from '../../src/errors.js';
+import { readPauses } from '../../src/registry/pauses.js';
 import { Registry } from '../../src/registry/registry.js';
 import { BaseCommand } from '../base-command.js';
 import { countFlag, redisFlags } from '../flags.js';
 import { renderHistory } from '../render/history.js';
+import { exitCodes } from '../help.js';
 
 export default class History extends BaseCommand<typeof History> {
   static override summary = "Show a schedule's last runs, with each job's current status in RQ.";
-  static override description = `Per run, newest first: the occurrence, when it was handled, how late, whether it was scheduled or manual, the outcome (enqueued, skipped:missed, skipped:deadline, skipped:overlap, skipped:duplicate) and the RQ job with its status now (queued, started, finished, failed, ...; "expired" once RQ has deleted the job after its result or failure TTL). The registry keeps the last dispatch.historyLength runs (default 50).
+  static override description = `Per run, newest first: the occurrence, when it was handled, how late, whether it was scheduled or manual, the outcome (enqueued, skipped:missed, skipped:deadline, skipped:overlap, skipped:duplicate, skipped:paused) and the RQ job with its status now (queued, started, finished, failed, ...; "expired" once RQ has deleted the job after its result or failure TTL). The registry keeps the last dispatch.historyLength runs (default ${SETTINGS['dispatch.historyLength'].default}).
 
-Exit codes: 0 shown (also when no run is recorded yet); 1 no such schedule, or any other error (a setting, Redis).`;
+${exitCodes({ 0: 'shown (also when no run is recorded yet)', 1: 'no such schedule, or any other error (a setting, Redis)' })}`;
 
   static override examples = [
     { description: 'The runs of one schedule', command: '<%= config.bin %> history nightly-invoices' },
@@ -24,16 +28,21 @@ Exit codes: 0 shown (also when no run is recorded yet); 1 no such schedule, or a
     count: countFlag('How many runs, newest first.', 50, { aliases: ['limit'] }),
   };
 
-  async run(): Promise<{ id: string; runs: HistoryRow[] }> {
+  async run(): Promise<{ id: string; runs: HistoryRow[]; paused?: { since: string; reason: string | null } }> {
     const cfg = this.loadSettings();
     const { args } = await this.parse(History);
     const redis = await this.openRedis();
     const registry = new Registry(redis, cfg.redis.prefix);
     const runs = await readHistory(redis, registry.keys, args.id, this.flags.count);
     if (runs.length === 0 && !(await registry.has(args.id))) {
-      throw new PyrqError('NOT_FOUND', `no schedule "${args.id}" in the registry (see pyrq status)`);
+      throw await scheduleNotFound(registry, [args.id]);
     }
-    if (!this.jsonEnabled()) this.log(renderHistory(args.id, runs).join('\n'));
-    return { id: args.id, runs };
+    const pause = (await readPauses(redis, registry.keys, [args.id])).get(args.id);
+    const paused = pause ? { since: new Date(pause.since).toISOString(), reason: pause.reason ?? null } : undefined;
+    if (!this.jsonEnabled()) {
+      if (paused) this.log(`Paused since ${paused.since}${paused.reason ? ` (${paused.reason})` : ''}: due occurrences are recorded as skipped:paused ("pyrq resume ${args.id}" ends it).`);
+      this.log(renderHistory(args.id, runs).join('\n'));
+    }
+    return { id: args.id, runs, ...(paused ? { paused } : {}) };
   }
 }

@@ -1,21 +1,25 @@
+import { scheduleNotFound } from '../../src/registry/not-found.js';
 import { Args, Flags } from '@oclif/core';
 import { SETTINGS } from '../../src/config/settings.js';
 import { PyrqError } from '../../src/errors.js';
 import { parseTimestamp } from '../../src/model/datetime.js';
 import { cronProblem, normalizeCron } from '../../src/model/cron.js';
+import { timezoneHint } from '../../src/model/suggest.js';
 import { isValidTimezone } from '../../src/model/timezone.js';
+import { describeCron } from '../../src/schedule/describe-cron.js';
 import { describeTrigger } from '../../src/schedule/triggers/index.js';
 import type { TriggerSpec } from '../../src/schedule/next-fire.js';
 import { fireTimes } from '../../src/schedule/next-times.js';
 import { BaseCommand } from '../base-command.js';
 import { countFlag, redisFlags } from '../flags.js';
 import { type NextResult, renderNext } from '../render/next.js';
+import { exitCodes } from '../help.js';
 
 export default class Next extends BaseCommand<typeof Next> {
   static override summary = 'Show the next fire times of a schedule, or of a cron expression.';
   static override description = `With a schedule id, reads its trigger from the registry; with --cron, evaluates an expression without touching anything (Redis is not needed). Times are shown in UTC and as wall time in the timezone, so DST changes are visible: a fixed time inside a spring-forward gap fires at the first valid instant, one inside a repeated fall-back hour fires once.
 
-Exit codes: 0 shown; 1 no such schedule, an invalid --cron, --tz or --from, or any other error (a setting, Redis).`;
+${exitCodes({ 0: 'shown', 1: 'no such schedule, an invalid --cron, --tz or --from, or any other error (a setting, Redis)' })}`;
 
   static override examples = [
     { description: 'The next 5 runs of a schedule', command: '<%= config.bin %> next nightly-invoices' },
@@ -45,23 +49,24 @@ Exit codes: 0 shown; 1 no such schedule, an invalid --cron, --tz or --from, or a
     if (this.flags.cron !== undefined && args.id !== undefined) throw new PyrqError('CONFIG_INVALID', 'give either a schedule id or --cron, not both');
     if (this.flags.cron !== undefined) {
       const timezone = this.flags.tz ?? cfg.timezone;
-      if (!isValidTimezone(timezone)) throw new PyrqError('CONFIG_INVALID', `--tz: unknown timezone ${JSON.stringify(timezone)} (use an IANA name such as "Europe/Berlin")`);
+      if (!isValidTimezone(timezone)) throw new PyrqError('CONFIG_INVALID', `--tz: unknown timezone ${JSON.stringify(timezone)} (${timezoneHint(timezone)})`);
       const cron = normalizeCron(this.flags.cron);
       const problem = cronProblem(cron);
       if (problem) throw new PyrqError('CONFIG_INVALID', `--cron ${JSON.stringify(this.flags.cron)}: ${problem}`);
       const spec: TriggerSpec = { cron, timezone, enabled: true };
-      result = { trigger: describeTrigger(spec), timezone, times: fireTimes(spec, from, this.flags.count) };
+      result = { trigger: describeTrigger(spec), cronText: describeCron(cron), timezone, times: fireTimes(spec, from, this.flags.count) };
     } else {
       if (args.id === undefined) throw new PyrqError('CONFIG_INVALID', 'give a schedule id, or --cron EXPR');
       const registry = await this.openRegistry();
       const [entry] = await registry.readEntries([args.id]);
-      if (!entry) throw new PyrqError('NOT_FOUND', `no schedule "${args.id}" in the registry (see pyrq status)`);
+      if (!entry) throw await scheduleNotFound(registry, [args.id]);
       if (!entry.spec) throw new PyrqError('NOT_FOUND', `schedule "${args.id}" has an unreadable spec (run apply --deep to repair)`);
       const s = entry.spec;
       const note = !s.enabled ? 'disabled: it never fires' : entry.state.done === '1' ? 'done: the one-shot has fired' : undefined;
       result = {
         id: args.id,
         trigger: describeTrigger(s),
+        ...(s.cron !== undefined ? { cronText: describeCron(s.cron) } : {}),
         timezone: s.timezone,
         stored: entry.next === null ? null : new Date(entry.next).toISOString().replace('.000Z', 'Z'),
         times: note ? [] : fireTimes(s, from, this.flags.count),

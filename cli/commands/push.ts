@@ -1,10 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { Args } from '@oclif/core';
 import { PyrqError } from '../../src/errors.js';
+import { normalizeContext } from '../../src/config/normalize-context.js';
+import { issueText } from '../../src/model/issues.js';
+import { normalizeSchedule } from '../../src/model/normalize.js';
 import { parseScheduleFile } from '../../sources/files/parse-file.js';
 import { BaseCommand } from '../base-command.js';
 import { askDaemon } from '../daemon-client.js';
 import { ignoredRedisFlags, socketFlags } from '../flags.js';
+import { exitCodes } from '../help.js';
 
 interface PushResult {
   pushed: { id: string; action: string }[];
@@ -12,9 +16,9 @@ interface PushResult {
 
 export default class Push extends BaseCommand<typeof Push> {
   static override summary = 'Upsert the schedules in a file into the running daemon, over its socket.';
-  static override description = `Reads a schedule file (JSON, TOML or YAML, any of the shapes a schedules directory accepts) and sends each schedule to the daemon as an "upsert". Pushed schedules belong to the "socket" source and are persisted in Redis, so they survive daemon restarts. An id owned by another source (a file, the database) is refused.
+  static override description = `Reads a schedule file (JSON, TOML or YAML, any of the shapes a schedules directory accepts) and sends its schedules to the daemon in one "upsert", all or nothing: if any schedule is invalid, claims an id owned by another source, or aims a one-shot at the past, nothing is pushed and every problem is reported. Pushed schedules belong to the "socket" source and are persisted in Redis, so they survive daemon restarts. An id owned by another source (a file, the database) is refused.
 
-Exit codes: 0 every schedule pushed; 1 the file could not be read or a schedule was refused (those before it were pushed), no daemon answered, or a setting is invalid.`;
+${exitCodes({ 0: 'every schedule pushed', 1: 'the file could not be read or a schedule was refused (then none was pushed), no daemon answered, or a setting is invalid' })}`;
 
   static override examples = [
     { description: 'Push one file', command: '<%= config.bin %> push adhoc/backfill.yaml' },
@@ -35,17 +39,25 @@ Exit codes: 0 every schedule pushed; 1 the file could not be read or a schedule 
     }
     const parsed = parseScheduleFile(args.file, bytes);
     if (!parsed.ok) throw new PyrqError('VALIDATION_FAILED', `${args.file}: ${parsed.message}`);
-    const pushed: PushResult['pushed'] = [];
+    // All or nothing, as the file source treats a file: every schedule is validated here
+    // first (each problem reported at its place in the file), then the daemon stores
+    // them in one request that it refuses whole if any id is owned elsewhere.
+    const ctx = normalizeContext(cfg);
+    const problems: string[] = [];
     for (const { raw, locator } of parsed.entries) {
-      try {
-        const r = (await askDaemon(cfg.daemon.socket, { op: 'upsert', schedule: raw })) as { id: string; action: string };
-        pushed.push({ id: r.id, action: r.action });
-        if (!this.jsonEnabled()) this.log(`${r.action === 'unchanged' ? '=' : r.action === 'create' ? '+' : '~'} ${r.id} (${r.action})`);
-      } catch (e) {
-        if (e instanceof PyrqError && e.code === 'DAEMON_ERROR') throw new PyrqError('VALIDATION_FAILED', `${args.file}${locator ? `: ${locator}` : ''}: ${e.message}`);
-        throw e;
-      }
+      const r = normalizeSchedule(raw, ctx);
+      if (!r.ok) problems.push(`${args.file}${locator ? `: ${locator}` : ''}${r.id !== undefined ? ` (id ${JSON.stringify(r.id)})` : ''}: ${r.issues.map(issueText).join('; ')}`);
     }
+    if (problems.length > 0) throw new PyrqError('VALIDATION_FAILED', `nothing pushed:\n${problems.join('\n')}`);
+    let pushed: PushResult['pushed'];
+    try {
+      const r = (await askDaemon(cfg.daemon.socket, { op: 'upsert', schedules: parsed.entries.map((e) => e.raw) })) as { pushed: { id: string; action: string }[] };
+      pushed = r.pushed.map((p) => ({ id: p.id, action: p.action }));
+    } catch (e) {
+      if (e instanceof PyrqError && (e.code === 'DAEMON_ERROR' || e.code === 'VALIDATION_FAILED')) throw new PyrqError('VALIDATION_FAILED', `${args.file}: ${e.message}`);
+      throw e;
+    }
+    if (!this.jsonEnabled()) for (const r of pushed) this.log(`${r.action === 'unchanged' ? '=' : r.action === 'create' ? '+' : '~'} ${r.id} (${r.action})`);
     return { pushed };
   }
 }

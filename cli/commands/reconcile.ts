@@ -2,6 +2,7 @@ import { BaseCommand } from '../base-command.js';
 import { askDaemon } from '../daemon-client.js';
 import { ignoredRedisFlags, socketFlags } from '../flags.js';
 import { renderResync } from '../render/plan.js';
+import { exitCodes } from '../help.js';
 
 /** A full re-sync reads every source and every entry: wait far longer than for a ping before calling the daemon gone. */
 const RESYNC_WAIT_MS = 120_000;
@@ -10,7 +11,7 @@ export default class Reconcile extends BaseCommand<typeof Reconcile> {
   static override summary = 'Ask the running daemon for a full re-sync now.';
   static override description = `Sends "reconcile" over the control socket: the daemon re-reads every source from scratch, checks every registry entry for drift, applies the plan, and replies with what it did.
 
-Exit codes: 0 applied cleanly; 1 some input had errors (the rest was applied), no daemon answered, or a setting is invalid.`;
+${exitCodes({ 0: 'applied cleanly', 1: 'some input had errors (the rest was applied), no daemon answered, or a setting is invalid' })}`;
 
   static override examples = [
     { description: 'Re-sync now', command: '<%= config.bin %> reconcile' },

@@ -4,12 +4,13 @@ import { type ManualRunResult, manualRun } from '../../src/dispatch/manual-run.j
 import { Keys } from '../../src/redis/keys.js';
 import { BaseCommand } from '../base-command.js';
 import { redisFlags } from '../flags.js';
+import { exitCodes } from '../help.js';
 
 export default class Trigger extends BaseCommand<typeof Trigger> {
   static override summary = 'Enqueue one run of a schedule now, outside its schedule.';
   static override description = `Enqueues the schedule's job right away, exactly as a scheduled occurrence would be (same function, arguments, queue and target), with a job id of its own. The run is recorded in the history as "manual"; the schedule's next fire time does not change. Disabled and finished schedules can be triggered too; an overlap "forbid" schedule treats the manual job as its previous job.
 
-Exit codes: 0 enqueued; 1 no such schedule, or any other error (a setting, Redis).`;
+${exitCodes({ 0: 'enqueued', 1: 'no such schedule, or any other error (a setting, Redis)' })}`;
 
   static override examples = [
     { description: 'Run the nightly invoices now', command: '<%= config.bin %> trigger nightly-invoices' },

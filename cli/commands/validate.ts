@@ -3,26 +3,30 @@ import { basename, dirname, resolve } from 'node:path';
 import { Args } from '@oclif/core';
 import { normalizeContext } from '../../src/config/normalize-context.js';
 import { diff } from '../../src/plan/diff.js';
+import type { ObservedEntry } from '../../src/plan/types.js';
 import { type SourceError, type SourceSnapshot, formatSourceError } from '../../src/source.js';
 import { FILE_SOURCE, FileSource } from '../../sources/files/file-source.js';
 import { sourcesFromConfig } from '../../reconcilers/sources-from-config.js';
 import { BaseCommand } from '../base-command.js';
 import { ignoredRedisFlags, SOURCE_OF_FLAG, sourceFlags } from '../flags.js';
+import { exitCodes } from '../help.js';
 
 interface ValidateResult {
   ok: boolean;
   files: number;
   schedules: number;
   errors: (SourceError & { text: string })[];
+  /** Things worth knowing that are not errors (a past one-shot that is applied already). */
+  notes: string[];
 }
 
 export default class Validate extends BaseCommand<typeof Validate> {
-  static override summary = 'Check schedules without touching Redis.';
-  static override description = `Reads the schedules and makes the plan "pyrq apply" would make against an empty registry, so it reports exactly what apply would refuse: syntax, every field, unknown fields, duplicate ids, and one-shot "at" times already in the past.
+  static override summary = 'Check schedules without changing Redis.';
+  static override description = `Reads the schedules and makes the plan "pyrq apply" would make against an empty registry, so it reports exactly what apply would refuse: syntax, every field, unknown fields, duplicate ids, and one-shot "at" times already in the past. A one-shot whose time has passed but which is applied already (apply keeps it) is a note, not an error: for those ids only, the registry is read (read only; when Redis cannot be reached they are errors, as for a new schedule).
 
 What it reads: the files and directories (recursively) given as arguments, plus any source named by a flag (--dir, --mysql-url); with no argument, the configured sources, as "pyrq diff" reads them (flags, environment, config file).
 
-Exit codes: 0 everything is valid; 1 some schedule is not, a path does not exist, no source is configured, or a setting is invalid.`;
+${exitCodes({ 0: 'everything is valid', 1: 'some schedule is not, a path does not exist, no source is configured, or a setting is invalid' })}`;
 
   static override examples = [
     { description: 'Check one file', command: '<%= config.bin %> validate schedules/billing.toml' },
@@ -81,16 +85,46 @@ Exit codes: 0 everything is valid; 1 some schedule is not, a path does not exist
       }
     }
     // The plan against an empty registry: every ownership and one-shot rule applies as in apply.
-    const plan = diff(snapshots, new Map(), Date.now());
+    const now = Date.now();
+    let plan = diff(snapshots, new Map(), now);
+    // A one-shot whose time has passed is refused only if it is not applied already (as
+    // diff and apply judge it): those few ids are looked up in the registry, read only.
+    const pastIds = plan.errors.filter((e) => e.id !== undefined && e.path !== undefined && e.message.includes('is in the past')).map((e) => e.id!);
+    const notes: string[] = [];
+    if (pastIds.length > 0) {
+      const observed = await this.appliedEntries(pastIds);
+      if (observed) {
+        const before = new Set(plan.errors.map((e) => e.id));
+        plan = diff(snapshots, observed, now);
+        for (const id of pastIds) if (before.has(id) && !plan.errors.some((e) => e.id === id)) notes.push(`${id}: its one-shot time has passed; it is applied already and kept as it is`);
+      } else {
+        notes.push('Redis was not reachable: a one-shot in the past is reported as apply would report a new one');
+      }
+    }
     const errors = [...missing, ...plan.errors].map((e) => ({ ...e, text: formatSourceError(e) }));
-    const result: ValidateResult = { ok: errors.length === 0, files, schedules: snapshots.reduce((n, s) => n + s.schedules.length, 0), errors };
+    const result: ValidateResult = { ok: errors.length === 0, files, schedules: snapshots.reduce((n, s) => n + s.schedules.length, 0), errors, notes };
     if (!this.jsonEnabled()) {
       for (const e of result.errors) this.logToStderr(`error: ${e.text}`);
+      for (const n of notes) this.logToStderr(`note: ${n}`);
       const where = [...(readFiles ? [`${files} files`] : []), ...others.map((name) => `the ${name} source`)].join(' and ');
       this.log(result.ok ? `ok: ${result.schedules} schedules in ${where}` : `${result.errors.length} error(s) in ${where}`);
     }
     if (!result.ok) process.exitCode = 1;
     return result;
+  }
+
+  /** The applied entries of `ids` (with their specs), or undefined when Redis cannot be reached. */
+  private async appliedEntries(ids: readonly string[]): Promise<Map<string, ObservedEntry> | undefined> {
+    let registry;
+    try {
+      registry = await this.openRegistry();
+    } catch {
+      return undefined;
+    }
+    const observed = await registry.readIndexIds(ids);
+    const specs = await registry.readSpecs([...observed.keys()]);
+    for (const [id, e] of observed) e.spec = specs.get(id);
+    return observed;
   }
 }
 

@@ -5,6 +5,8 @@ import type { FireTime } from '../../src/schedule/next-times.js';
 export interface NextResult {
   id?: string;
   trigger: string;
+  /** A cron expression read out in words (cronstrue), when the trigger is a cron. */
+  cronText?: string;
   timezone: string;
   /** The registry's stored next fire time (ID only): what the dispatcher will fire next. */
   stored?: string | null;
@@ -13,7 +15,7 @@ export interface NextResult {
 }
 
 export function renderNext(r: NextResult): string[] {
-  const lines = [`${r.id ? `${r.id}: ` : ''}${r.trigger}`];
+  const lines = [`${r.id ? `${r.id}: ` : ''}${r.trigger}${r.cronText ? `: ${r.cronText}` : ''}`];
   if (r.note) lines.push(`  (${r.note})`);
   if (r.stored !== undefined) lines.push(`  stored next fire time: ${r.stored ?? 'none'}`);
   if (r.times.length === 0 && !r.note) lines.push('  no further fire times');

@@ -32,13 +32,42 @@ function changeLines(c: Change): string[] {
   return out;
 }
 
+/**
+ * How much of a plan to print: `all` every change (`pyrq diff`, `apply --verbose`);
+ * `collapsed` the first CHANGES_SHOWN changes and how many lines were left out (`apply`);
+ * `quiet` the summary only (`apply --quiet`).
+ */
+export type Detail = 'all' | 'collapsed' | 'quiet';
+
+/** Changes printed in full by a collapsed `apply`. */
+export const CHANGES_SHOWN = 50;
+
+/** The lines of these changes, cut after CHANGES_SHOWN when collapsed (saying how many lines are hidden). */
+function changesBlock(changes: readonly Change[], detail: Detail, gap: boolean): string[] {
+  if (detail === 'quiet') return [];
+  const out: string[] = [];
+  let hiddenChanges = 0;
+  let hiddenLines = 0;
+  changes.forEach((c, i) => {
+    const lines = [...changeLines(c), ...(gap ? [''] : [])];
+    if (detail === 'collapsed' && i >= CHANGES_SHOWN) {
+      hiddenChanges++;
+      hiddenLines += lines.length;
+    } else {
+      out.push(...lines);
+    }
+  });
+  if (hiddenChanges > 0) out.push(`  ... ${hiddenChanges} more changes not shown (${hiddenLines} lines); --verbose prints them all, --json lists them`, ...(gap ? [''] : []));
+  return out;
+}
+
 export function renderErrors(plan: Plan): string[] {
   if (plan.errors.length === 0) return [];
   return ['Errors (what they cover keeps its applied state):', ...plan.errors.map((e) => `  ! ${formatSourceError(e)}`), ''];
 }
 
 /** The plan as `pyrq diff` prints it. */
-export function renderPlan(plan: Plan): string[] {
+export function renderPlan(plan: Plan, detail: Detail = 'all'): string[] {
   const lines: string[] = [];
   for (const s of plan.sources) if (s.stale) lines.push(`Source "${s.source}" is stale: nothing it owns will be deleted.`, '');
   lines.push(...renderErrors(plan));
@@ -47,20 +76,27 @@ export function renderPlan(plan: Plan): string[] {
     lines.push(`No changes. The registry matches the sources (${sum.unchanged} unchanged${sum.held ? `, ${sum.held} held` : ''}).`);
     return lines;
   }
-  lines.push('pyrq will perform the following actions:', '');
-  for (const c of plan.changes) lines.push(...changeLines(c), '');
+  if (detail !== 'quiet') lines.push('pyrq will perform the following actions:', '');
+  lines.push(...changesBlock(plan.changes, detail, true));
   lines.push(`Plan: ${sum.create} to create, ${sum.update} to update, ${sum.delete} to delete, ${sum.unchanged} unchanged${sum.held ? `, ${sum.held} held` : ''}.`);
   return lines;
 }
 
-/** What `pyrq apply` did. */
-export function renderApply(plan: Plan, r: ApplyResult): string[] {
-  const lines = [...renderErrors(plan)];
+/** What `pyrq apply` did (and, when interrupted, how far it got). */
+export function renderApply(plan: Plan, r: ApplyResult, detail: Detail = 'all'): string[] {
+  const lines = detail === 'quiet' ? (plan.errors.length > 0 ? [`${plan.errors.length} input error(s): what they cover keeps its applied state (run without --quiet to see them).`] : []) : [...renderErrors(plan)];
   const done = new Set([...r.created, ...r.updated, ...r.deleted]);
-  for (const c of plan.changes) if (done.has(c.id)) lines.push(...changeLines(c));
-  if (done.size > 0) lines.push('');
-  if (r.conflicts.length > 0) lines.push(`Skipped ${r.conflicts.length} changed by someone else meanwhile: ${r.conflicts.join(', ')} (run again to converge).`);
-  lines.push(`Apply complete: ${r.created.length} created, ${r.updated.length} updated, ${r.deleted.length} deleted, ${plan.unchanged + r.noop.length} unchanged${plan.held.length ? `, ${plan.held.length} held` : ''}.`);
+  const changed = plan.changes.filter((c) => done.has(c.id));
+  lines.push(...changesBlock(changed, detail, false));
+  if (changed.length > 0 && detail !== 'quiet') lines.push('');
+  if (r.conflicts.length > 0) lines.push(`Skipped ${r.conflicts.length} changed by someone else meanwhile: ${detail === 'all' || r.conflicts.length <= 10 ? r.conflicts.join(', ') : `${r.conflicts.slice(0, 10).join(', ')}, ...`} (run again to converge).`);
+  const counts = `${r.created.length} created, ${r.updated.length} updated, ${r.deleted.length} deleted`;
+  if (r.notSent !== undefined) {
+    const sent = plan.changes.length - r.notSent;
+    lines.push(`Interrupted after ${sent} of ${plan.changes.length} changes (${counts}); the other ${r.notSent} were not applied. Each change is all-or-nothing, so nothing is half-written: run the same pyrq apply again to converge.`);
+  } else {
+    lines.push(`Apply complete: ${counts}, ${plan.unchanged + r.noop.length} unchanged${plan.held.length ? `, ${plan.held.length} held` : ''}.`);
+  }
   return lines;
 }
 

@@ -17,8 +17,28 @@
  * | cron           | schedule `cron_string` (see btu-cron.ts)                               |
  * | timezone       | see `btuTimezone`                                                      |
  * | description    | schedule `task_description`, else task `desc_short`                    |
+ * | overlap        | `btu.overlap` (default forbid: BTU skips a task while it is In-Progress) |
+ *
+ * That is the `direct` runner (the task's function called by Frappe's execute_job). The
+ * `task-runner` runner (the default in the settings) enqueues what BTU's own enqueue
+ * (`btu.btu_api.endpoints.enqueue_for_next_available_worker`) enqueues instead, so BTU's
+ * `TaskRunner` merges the arguments itself, writes its Task Log and sends its e-mails:
+ *
+ * | schedule field | task-runner                                                          |
+ * |----------------|----------------------------------------------------------------------|
+ * | function       | `btu.btu_core.task_runner.run_task_by_id`                            |
+ * | kwargs         | `task_id` (task name), `site_name` (the site), `schedule_id` (name)   |
+ * | queue          | task `queue_name` (BTU's enqueue ignores the schedule's), else default |
+ * | jobIdKwarg     | `rq_job_id`: each job gets its own RQ job id                          |
+ * | onFailure      | `btu.btu_core.task_runner.on_btu_task_failure` (RQ failure callback)   |
+ *
+ * `arguments` and `argument_overrides` are then not parsed by pyrq (TaskRunner reads them
+ * from the database when the job runs); with an allowlist, `function_string` must still
+ * pass it.
  */
+import type { BtuRunner } from '../../src/config/config.js';
 import type { NormalizeContext } from '../../src/model/normalize.js';
+import type { OverlapPolicy } from '../../src/model/schedule-schema.js';
 import { mergeArguments, parseBtuArguments } from './btu-arguments.js';
 import { btuCronToPyrq } from './btu-cron.js';
 import type { RowEntry } from '../sql/row-entry.js';
@@ -27,6 +47,10 @@ import { type ColumnIssue, rowToEntry } from '../sql/row-to-entry.js';
 export const BTU_ORIGIN = 'tabBTU Task Schedule';
 /** BTU's fallback when a task has no max_task_duration (`timeout=doc_task.max_task_duration or 3600`). */
 export const BTU_DEFAULT_TIMEOUT = 3600;
+/** BTU's entry point for a task run (btu/btu_core/task_runner.py). */
+export const BTU_RUN_TASK_BY_ID = 'btu.btu_core.task_runner.run_task_by_id';
+/** BTU's RQ failure callback: marks the Task Log failed, with the traceback. */
+export const BTU_ON_FAILURE = 'btu.btu_core.task_runner.on_btu_task_failure';
 
 /** One joined row, as the BTU query returns it. Optional columns exist only in newer BTU versions. */
 export interface BtuRow {
@@ -57,6 +81,10 @@ export interface BtuMapOptions {
   site: string;
   /** The SQL source reading BTU (`mysql`, `postgres`): it owns the schedules and names the settings. */
   source: string;
+  /** How the rows run (`btu.runner`); absent: `direct`. */
+  runner?: BtuRunner;
+  /** The rows' overlap policy (`btu.overlap`); absent: the context's default. */
+  overlap?: OverlapPolicy;
 }
 
 const text = (v: string | null | undefined): string | undefined => {
@@ -81,6 +109,17 @@ export function btuTimezone(row: Pick<BtuRow, 'run_frequency' | 'cron_timezone' 
   return { timezone: 'UTC', column: 'timezone' };
 }
 
+/**
+ * The RQ queue (before Frappe's bench prefix). The direct runner keeps what BTU's
+ * scheduler daemons did: the schedule's `queue_name`, else the task's. BTU's own enqueue
+ * (task-runner) uses the task's `queue_name` only; a BTU schema without that column
+ * falls back to the schedule's.
+ */
+export function btuQueue(row: Pick<BtuRow, 'queue_name' | 'task_queue_name'>, taskRunner: boolean): string {
+  if (taskRunner) return (row.task_queue_name === undefined ? text(row.queue_name) : text(row.task_queue_name)) ?? 'default';
+  return text(row.queue_name) ?? text(row.task_queue_name) ?? 'default';
+}
+
 export function isEnabled(v: number | string | null): boolean {
   return v !== null && Number(v) !== 0;
 }
@@ -88,15 +127,21 @@ export function isEnabled(v: number | string | null): boolean {
 export function mapBtuRow(row: BtuRow, opts: BtuMapOptions): RowEntry {
   const pre: ColumnIssue[] = [];
   const taskName = text(row.task);
+  const taskRunner = opts.runner === 'task-runner';
   if (row.task_name === null) {
     pre.push({ column: 'task', message: taskName ? `BTU Task ${JSON.stringify(taskName)} does not exist` : 'is empty: the schedule names no BTU Task' });
   }
-  const taskArgs = parseBtuArguments(row.arguments);
-  if (!taskArgs.ok) pre.push({ column: `arguments (BTU Task ${taskName ?? '?'})`, message: taskArgs.message });
-  const overrides = parseBtuArguments(row.argument_overrides);
-  if (!overrides.ok) pre.push({ column: 'argument_overrides', message: overrides.message });
+  // TaskRunner merges the arguments itself: only the direct runner needs them parsed.
+  const taskArgs = taskRunner ? undefined : parseBtuArguments(row.arguments);
+  if (taskArgs && !taskArgs.ok) pre.push({ column: `arguments (BTU Task ${taskName ?? '?'})`, message: taskArgs.message });
+  const overrides = taskRunner ? undefined : parseBtuArguments(row.argument_overrides);
+  if (overrides && !overrides.ok) pre.push({ column: 'argument_overrides', message: overrides.message });
   const cron = btuCronToPyrq(row.cron_string);
   if (!cron.ok) pre.push({ column: 'cron_string', message: cron.message });
+  const fn = text(row.function_string) ?? '';
+  if (taskRunner && opts.ctx.allowFunction && fn !== '' && !opts.ctx.allowFunction(fn)) {
+    pre.push({ column: `function_string (BTU Task ${taskName ?? '?'})`, message: `${JSON.stringify(fn)} is not in the function allowlist (${opts.ctx.allowDescription ?? 'config allow'})` });
+  }
 
   const tz = btuTimezone(row);
   const duration = row.max_task_duration === null ? 0 : Number(row.max_task_duration);
@@ -105,30 +150,39 @@ export function mapBtuRow(row: BtuRow, opts: BtuMapOptions): RowEntry {
     enabled: isEnabled(row.enabled),
     target: 'frappe',
     site: opts.site,
-    function: text(row.function_string) ?? '',
-    queue: text(row.queue_name) ?? text(row.task_queue_name) ?? 'default',
+    function: taskRunner ? BTU_RUN_TASK_BY_ID : fn,
+    queue: btuQueue(row, taskRunner),
     timeout: Number.isFinite(duration) && duration !== 0 ? duration : BTU_DEFAULT_TIMEOUT,
     timezone: tz.timezone,
   };
-  // When a column failed to parse, `pre` is not empty and the row is never normalised.
-  if (taskArgs.ok && overrides.ok) raw.kwargs = mergeArguments(taskArgs.value, overrides.value);
+  if (opts.overlap !== undefined) raw.overlap = opts.overlap;
+  if (taskRunner) {
+    // What BTU's enqueue passes (its `rq_job_id` is the job's own id: jobIdKwarg).
+    raw.kwargs = { task_id: taskName ?? '', site_name: opts.site, schedule_id: row.name };
+    raw.jobIdKwarg = 'rq_job_id';
+    raw.onFailure = BTU_ON_FAILURE;
+  } else if (taskArgs?.ok && overrides?.ok) {
+    // When a column failed to parse, `pre` is not empty and the row is never normalised.
+    raw.kwargs = mergeArguments(taskArgs.value, overrides.value);
+  }
   if (cron.ok) raw.cron = cron.cron;
   const description = text(row.task_description) ?? text(row.desc_short);
   if (description !== undefined) raw.description = description;
 
   const columns: Record<string, string> = {
     id: 'name',
-    function: `function_string (BTU Task ${taskName ?? '?'})`,
-    queue: 'queue_name',
+    function: taskRunner ? 'btu.runner (task-runner)' : `function_string (BTU Task ${taskName ?? '?'})`,
+    queue: taskRunner ? `queue_name (BTU Task ${taskName ?? '?'})` : 'queue_name',
     timeout: `max_task_duration (BTU Task ${taskName ?? '?'})`,
     cron: 'cron_string',
     timezone: tz.column,
     description: 'task_description',
     site: `site (${opts.source}.site / frappe.site in the config)`,
+    overlap: 'btu.overlap',
   };
   const columnOf = (field: string): string => {
     const top = field.split(/[.[]/)[0]!;
-    if (top === 'kwargs') return `arguments/argument_overrides${field.slice('kwargs'.length)}`;
+    if (top === 'kwargs') return taskRunner ? `task/name${field.slice('kwargs'.length)}` : `arguments/argument_overrides${field.slice('kwargs'.length)}`;
     return columns[top] ?? field;
   };
   return rowToEntry(raw, pre, { source: opts.source, id: row.name, origin: BTU_ORIGIN, enabled: isEnabled(row.enabled), columnOf }, opts.ctx);

@@ -11,7 +11,7 @@
  * re-reads one file, not the whole tree. `fresh` (the periodic re-sync) drops the cache.
  */
 import { readFile, readdir, stat } from 'node:fs/promises';
-import { basename, join, relative, sep } from 'node:path';
+import { basename, join, relative, resolve, sep } from 'node:path';
 import { SETTINGS } from '../../src/config/settings.js';
 import type { NormalizeContext } from '../../src/model/normalize.js';
 import type { Logger } from '../../src/log.js';
@@ -78,6 +78,11 @@ export class FileSource implements Source {
   private watching = false;
   /** The file list of the last snapshot (sorted), kept up to date from `dirty`. */
   private files?: string[];
+
+  /** The directory, absolute. */
+  get location(): string {
+    return resolve(this.opts.dir);
+  }
 
   constructor(readonly opts: FileSourceOptions) {
     this.maxBytes = opts.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;

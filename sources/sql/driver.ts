@@ -80,3 +80,17 @@ export interface SqlDriver extends SqlDialect {
   /** Opens a pool (lazily: nothing connects until the first read). */
   connect(target: SqlTarget, opts?: PoolOptions): SqlPool;
 }
+
+/**
+ * `SqlPool.read`'s retry rule, for every driver: run `attempt`, and once more when it
+ * failed on a connection that died while idle (`isDead`: the driver's own error codes).
+ * Any other failure, or a second one, is the read's failure.
+ */
+export async function retryOnceIfDead<T>(attempt: () => Promise<T>, isDead: (e: unknown) => boolean): Promise<T> {
+  try {
+    return await attempt();
+  } catch (e) {
+    if (!isDead(e)) throw e;
+    return attempt();
+  }
+}

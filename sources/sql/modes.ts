@@ -2,7 +2,7 @@
  * The modes of a SQL source (`<section>.mode`), by name: each builds the `ModeReader`
  * that knows its SQL and its row mapping. A new mode is a reader module and a row here.
  */
-import type { SqlSourceConfig } from '../../src/config/config.js';
+import type { Config, SqlSourceConfig } from '../../src/config/config.js';
 import type { NormalizeContext } from '../../src/model/normalize.js';
 import { BtuReader } from '../btu/btu-reader.js';
 import type { SqlDialect, SqlPool } from './driver.js';
@@ -18,13 +18,15 @@ export interface ModeContext {
   source: string;
   /** The Frappe site BTU schedules run on. */
   site?: string;
+  /** How BTU rows run and their overlap policy (`btu.runner`, `btu.overlap`); absent: direct, the context's overlap. */
+  btu?: Pick<Config['btu'], 'runner' | 'overlap'>;
 }
 
 export const SQL_MODES: Record<SqlSourceConfig['mode'], (m: ModeContext) => ModeReader> = {
   btu: (m) => {
     // The settings layer refuses BTU mode without a site (sources-from-config); this guards direct use.
     if (!m.site) throw new Error(`${m.source} source: btu mode needs a site`);
-    return new BtuReader(m.db, m.dialect, { ctx: m.ctx, site: m.site, source: m.source });
+    return new BtuReader(m.db, m.dialect, { ctx: m.ctx, site: m.site, source: m.source, runner: m.btu?.runner, overlap: m.btu?.overlap });
   },
   query: (m) => new QueryReader(m.db, m.config.query ?? '', m.ctx, m.source),
 };

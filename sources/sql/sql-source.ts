@@ -23,7 +23,7 @@ import type { Logger } from '../../src/log.js';
 import type { Source, SourceChange, SourceError, SourceSnapshot } from '../../src/source.js';
 import type { PoolOptions, SqlDriver, SqlPool } from './driver.js';
 import type { ModeReader } from './mode-reader.js';
-import { SQL_MODES } from './modes.js';
+import { type ModeContext, SQL_MODES } from './modes.js';
 import { type ReadResult, toSnapshot } from './row-entry.js';
 import { PollBackoff } from './poll-backoff.js';
 import { describeSqlTarget, resolveSqlTarget } from './sql-target.js';
@@ -34,6 +34,8 @@ export interface SqlSourceOptions {
   ctx: NormalizeContext;
   /** The Frappe site every BTU schedule runs on (required in btu mode). */
   site?: string;
+  /** BTU mode: how rows run and their overlap policy (the `btu` settings); absent: direct, the context's overlap. */
+  btu?: ModeContext['btu'];
   logger?: Logger;
   reader?: PoolOptions;
   /** Longest delay between retries while failing. Default 60 s (never below the poll interval). */
@@ -47,6 +49,10 @@ export class SqlSource implements Source {
   /** `mysql://user@host:port/db`, without the password. */
   readonly target: string;
   readonly mode: SqlSourceConfig['mode'];
+  /** The target and the mode: `mysql://root@127.0.0.1:3306/site1 (btu)`. Never the password. */
+  get location(): string {
+    return `${this.target} (${this.mode})`;
+  }
   private readonly db: SqlPool;
   private readonly reader: ModeReader;
   private readonly backoff: PollBackoff;
@@ -68,7 +74,7 @@ export class SqlSource implements Source {
     const target = resolveSqlTarget(driver, config);
     this.target = describeSqlTarget(driver, target);
     this.db = driver.connect(target, opts.reader);
-    this.reader = SQL_MODES[config.mode]({ db: this.db, dialect: driver, config, ctx: opts.ctx, source: this.name, site: opts.site });
+    this.reader = SQL_MODES[config.mode]({ db: this.db, dialect: driver, config, ctx: opts.ctx, source: this.name, site: opts.site, btu: opts.btu });
     this.backoff = new PollBackoff(this.name, this.target, [target.password], opts.logger);
     this.pollMs = config.pollIntervalMs;
     this.maxBackoffMs = opts.maxBackoffMs ?? 60_000;

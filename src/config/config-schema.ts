@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { CATCHUP_POLICIES, OVERLAP_POLICIES } from '../model/schedule-schema.js';
+import { BTU_RUNNERS } from './config.js';
 import { SETTINGS, type Setting, type SettingId, defaultText } from './settings.js';
 
 const duration = z.union([z.string(), z.number()]);
@@ -70,6 +71,13 @@ export const configFileSchema = z.strictObject({
       user: z.string().optional().meta(about('frappe.user')),
     })
     .optional(),
+  btu: z
+    .strictObject({
+      rpc: z.boolean().optional().meta(about('btu.rpc')),
+      runner: z.enum(BTU_RUNNERS).optional().meta(about('btu.runner')),
+      overlap: z.enum(OVERLAP_POLICIES).optional().meta(about('btu.overlap')),
+    })
+    .optional(),
   dispatch: z
     .strictObject({
       catchup: z.enum(CATCHUP_POLICIES).optional().meta(about('dispatch.catchup')),
@@ -89,6 +97,13 @@ export const configFileSchema = z.strictObject({
       leaseTtl: duration.optional().meta(about('daemon.leaseTtl')),
       clockOffsetWarn: duration.optional().meta(about('daemon.clockOffsetWarn')),
       clientTimeout: duration.optional().meta(about('daemon.clientTimeout')),
+    })
+    .optional(),
+  http: z
+    .strictObject({
+      listen: z.string().optional().meta(about('http.listen')),
+      token: z.string().optional().meta(about('http.token')),
+      tokenFile: z.string().optional().meta(about('http.tokenFile')),
     })
     .optional(),
   log: z

@@ -33,6 +33,10 @@ export interface SqlSourceConfig {
 export type MysqlConfig = SqlSourceConfig;
 export type PostgresConfig = SqlSourceConfig;
 
+/** `task-runner`: BTU's `run_task_by_id` (Task Log, e-mails); `direct`: the task's function_string. */
+export type BtuRunner = 'task-runner' | 'direct';
+export const BTU_RUNNERS = ['task-runner', 'direct'] as const;
+
 export interface Config {
   /** The file the settings were read from, if any. */
   configFile?: string;
@@ -43,6 +47,8 @@ export interface Config {
   mysql?: MysqlConfig;
   postgres?: PostgresConfig;
   frappe: { site?: string; benchId?: string; user: string };
+  /** The BTU app: its Redis RPC channel and how its rows run. */
+  btu: { rpc: boolean; runner: BtuRunner; overlap: OverlapPolicy };
   dispatch: {
     catchup: CatchupPolicy;
     startingDeadline?: number;
@@ -54,15 +60,17 @@ export interface Config {
   };
   daemon: { socket: string; socketMode: number; socketGroup?: string; resyncIntervalMs: number; leaseTtlMs: number; clientTimeoutMs: number; clockOffsetWarnMs: number };
   log: { level: string; file?: string; pretty: boolean };
+  /** The HTTP listener (`--http`): absent when off. The token is a secret: never logged. */
+  http?: { host: string; port: number; token?: string };
 }
 
 /** Every secret in the settings, for redaction from logs and messages. */
-export function configSecrets(c: Pick<Config, 'redis' | 'mysql' | 'postgres'> | undefined): string[] {
-  return [c?.redis.password, c?.mysql?.password, c?.postgres?.password].filter((x): x is string => !!x);
+export function configSecrets(c: (Pick<Config, 'redis' | 'mysql' | 'postgres'> & Partial<Pick<Config, 'http'>>) | undefined): string[] {
+  return [c?.redis.password, c?.mysql?.password, c?.postgres?.password, c?.http?.token].filter((x): x is string => !!x);
 }
 
 /** `/run/pyrq/pyrq.sock` for root (systemd's RuntimeDirectory); a per-user path otherwise. */
-export function defaultSocketPath(env: NodeJS.ProcessEnv = process.env, uid = process.getuid?.() ?? 0): string {
+export function defaultSocketPath(env: NodeJS.ProcessEnv, uid = process.getuid?.() ?? 0): string {
   if (uid === 0) return '/run/pyrq/pyrq.sock';
   if (env.XDG_RUNTIME_DIR) return `${env.XDG_RUNTIME_DIR}/pyrq/pyrq.sock`;
   return `/tmp/pyrq-${uid}/pyrq.sock`;

@@ -8,10 +8,12 @@ import { dirname, resolve } from 'node:path';
 import { createRequire } from 'node:module';
 import { PyrqError, redactUrl } from '../errors.js';
 import { durationTextMs } from '../model/duration.js';
+import { parseListenAddress } from '../http/listen-address.js';
 import { fromZodIssues, issueText, knownKeysAt } from '../model/issues.js';
+import { timezoneHint } from '../model/suggest.js';
 import { isValidTimezone } from '../model/timezone.js';
-import type { CatchupPolicy, OverlapPolicy } from '../model/schedule-schema.js';
-import { type Config, defaultSocketPath, type SqlSourceConfig } from './config.js';
+import { type CatchupPolicy, OVERLAP_POLICIES, type OverlapPolicy } from '../model/schedule-schema.js';
+import { BTU_RUNNERS, type BtuRunner, type Config, defaultSocketPath, type SqlSourceConfig } from './config.js';
 import { type ConfigFile, configFileSchema } from './config-schema.js';
 import { type ConfigFlags, SETTINGS, type Setting, type SettingId } from './settings.js';
 
@@ -98,7 +100,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
   const optionalDuration = (id: SettingId): number | undefined => (given(id) === undefined ? undefined : duration(id));
 
   const timezone = value<string>('timezone');
-  if (!isValidTimezone(timezone)) throw new PyrqError('CONFIG_INVALID', `${where}: timezone: unknown timezone ${JSON.stringify(timezone)}`);
+  if (!isValidTimezone(timezone)) throw new PyrqError('CONFIG_INVALID', `${where}: timezone: unknown timezone ${JSON.stringify(timezone)} (${timezoneHint(timezone)})`);
 
   const dirPath = path('files.dir');
   const dir = dirPath !== undefined ? resolve(dirPath) : undefined;
@@ -137,6 +139,11 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
   if (socketMode & 0o002) throw new PyrqError('CONFIG_INVALID', `${where}: daemon.socketMode: ${socketModeText} would make the socket world-writable; use 0660 or stricter`);
   const redisPassword = f.redis?.passwordFile ? readSecretFile(fromFile(f.redis.passwordFile)!, `${where}: redis.passwordFile`) : f.redis?.password;
   const redisUrl = value<string>('redis.url');
+  // ioredis reads anything else as a host or a Unix socket path ("http://h:1" became `connect ENOENT //h:1`).
+  if (!f.redis?.sentinels?.length && !/^(rediss?:\/\/|\/)/i.test(redisUrl)) {
+    const scheme = /^([a-z][a-z0-9+.-]*:)/i.exec(redisUrl)?.[1];
+    throw new PyrqError('CONFIG_INVALID', `redis.url (--redis-url, PYRQ_REDIS_URL): ${JSON.stringify(redactUrl(redisUrl))} ${scheme ? `has the scheme ${JSON.stringify(scheme)}` : 'is not a URL'}; use redis://host:6379/0 (rediss:// for TLS; a user and password before the host for ACL users; or the path of a Unix socket)`);
+  }
   const t = f.redis?.tls;
   const tls = t ? { ca: fromFile(t.ca), cert: fromFile(t.cert), key: fromFile(t.key) } : undefined;
   if (t) {
@@ -146,6 +153,26 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     if ((t.cert === undefined) !== (t.key === undefined)) throw new PyrqError('CONFIG_INVALID', `${where}: redis.tls: cert and key go together (a client certificate needs its key)`);
   }
   const startingDeadlineMs = optionalDuration('dispatch.startingDeadline');
+  /** A setting that is one of `allowed` (the file's schema checks it there; flags and env are text). */
+  const oneOf = <T extends string>(id: SettingId, allowed: readonly T[]): T => {
+    const v = value<unknown>(id);
+    if (typeof v !== 'string' || !(allowed as readonly string[]).includes(v)) {
+      const s: Setting = SETTINGS[id];
+      throw new PyrqError('CONFIG_INVALID', `${where}: ${s.key}${s.env ? ` (or ${s.env})` : ''}: ${JSON.stringify(v)} is not one of ${allowed.join(', ')}`);
+    }
+    return v as T;
+  };
+  /** A boolean setting: true/false in the file, true/false/1/0/yes/no/on/off in the environment. */
+  const bool = (id: SettingId): boolean => {
+    const v = value<unknown>(id);
+    if (typeof v === 'boolean') return v;
+    const t = String(v).trim().toLowerCase();
+    if (['true', '1', 'yes', 'on'].includes(t)) return true;
+    if (['false', '0', 'no', 'off'].includes(t)) return false;
+    const s: Setting = SETTINGS[id];
+    throw new PyrqError('CONFIG_INVALID', `${where}: ${s.key}${s.env ? ` (or ${s.env})` : ''}: ${JSON.stringify(v)} is not true or false`);
+  };
+  const http = httpSettings(value<string | undefined>('http.listen'), value<string | undefined>('http.token'), path('http.tokenFile'), where);
 
   return {
     configFile,
@@ -166,6 +193,11 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
       site: value<string | undefined>('frappe.site') ?? mysql?.site ?? postgres?.site,
       benchId: value<string | undefined>('frappe.benchId'),
       user: value<string>('frappe.user'),
+    },
+    btu: {
+      rpc: bool('btu.rpc'),
+      runner: oneOf<BtuRunner>('btu.runner', BTU_RUNNERS),
+      overlap: oneOf<OverlapPolicy>('btu.overlap', OVERLAP_POLICIES),
     },
     dispatch: {
       catchup: value<CatchupPolicy>('dispatch.catchup'),
@@ -189,6 +221,17 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
       file: path('log.file'),
       pretty: value<boolean>('log.pretty'),
     },
+    ...(http ? { http } : {}),
   };
+}
+
+/** The HTTP listener: off without an address; the token from the setting or its file (a missing file is an error). */
+function httpSettings(listen: string | undefined, token: string | undefined, tokenFile: string | undefined, where: string): Config['http'] {
+  if (listen === undefined || listen === '') return undefined;
+  const addr = parseListenAddress(String(listen));
+  if ('error' in addr) throw new PyrqError('CONFIG_INVALID', `${where}: http.listen: ${addr.error}`);
+  const secret = tokenFile !== undefined ? readSecretFile(tokenFile, `${where}: http.tokenFile`).trim() : token;
+  if (secret !== undefined && secret.length === 0) throw new PyrqError('CONFIG_INVALID', `${where}: ${tokenFile !== undefined ? `http.tokenFile: ${tokenFile} is empty` : 'http.token is empty'}`);
+  return { ...addr, ...(secret !== undefined ? { token: secret } : {}) };
 }
 

@@ -3,7 +3,7 @@
  * flag, its environment variable, its default and what it does. Everything else is
  * derived from this table: the flags' help (`cli/flags.ts`), the precedence in
  * `loadConfig` (flag > environment > config file > default), the descriptions in the
- * config schema, and the README's configuration reference (a test holds it to the
+ * config schema, and the configuration reference in docs/configuration.md (a test holds it to the
  * table). Adding a setting adds a row here and its field in `config-schema.ts`.
  *
  * Pure data: no I/O, no imports.
@@ -22,6 +22,9 @@ export interface ConfigFlags {
   logLevel?: string;
   logFile?: string;
   pretty?: boolean;
+  frappeSite?: string;
+  frappeBenchId?: string;
+  http?: string;
 }
 
 export interface Setting {
@@ -83,9 +86,13 @@ export const SETTINGS = {
   ...sqlSettings('mysql', 'MySQL/MariaDB', 'mysql://user@host:3306/db'),
   ...sqlSettings('postgres', 'PostgreSQL', 'postgres://user@host:5432/db'),
 
-  'frappe.site': { key: 'frappe.site', env: 'PYRQ_FRAPPE_SITE', description: 'Default Frappe site of target "frappe" schedules.' },
-  'frappe.benchId': { key: 'frappe.benchId', env: 'PYRQ_FRAPPE_BENCH_ID', description: 'Frappe bench id (bench_id in common_site_config.json): Frappe v14+ prefixes queue names with it; without it the bare queue name is used.' },
+  'frappe.site': { key: 'frappe.site', name: 'frappeSite', flag: 'frappe-site', env: 'PYRQ_FRAPPE_SITE', description: 'Default Frappe site of target "frappe" schedules.' },
+  'frappe.benchId': { key: 'frappe.benchId', name: 'frappeBenchId', flag: 'frappe-bench-id', env: 'PYRQ_FRAPPE_BENCH_ID', description: 'Frappe bench id (bench_id in common_site_config.json): Frappe v14+ prefixes queue names with it; without it the bare queue name is used.' },
   'frappe.user': { key: 'frappe.user', default: 'Administrator', description: 'Default Frappe user of target "frappe" schedules.' },
+
+  'btu.rpc': { key: 'btu.rpc', env: 'PYRQ_BTU_RPC', default: true, description: 'With a BTU source, the daemon answers the BTU app\'s Redis commands (list btu:scheduler:commands); false turns it off (the socket still answers older BTU apps).' },
+  'btu.runner': { key: 'btu.runner', env: 'PYRQ_BTU_RUNNER', default: 'task-runner', description: 'How BTU rows run: task-runner (through btu.btu_core.task_runner.run_task_by_id, as BTU enqueues: Task Log, failure e-mails) or direct (the function_string itself, for BTU apps without run_task_by_id).' },
+  'btu.overlap': { key: 'btu.overlap', default: 'forbid', description: 'Overlap policy of BTU rows (BTU skips a task while its previous run is In-Progress): forbid or allow.' },
 
   'dispatch.catchup': { key: 'dispatch.catchup', default: 'latest', description: 'Default catch-up policy for missed occurrences: skip, latest or all.' },
   'dispatch.startingDeadline': { key: 'dispatch.startingDeadline', description: 'Default: a missed occurrence older than this is skipped, whatever the catch-up policy.' },
@@ -101,6 +108,10 @@ export const SETTINGS = {
   'daemon.leaseTtl': { key: 'daemon.leaseTtl', default: '10s', description: 'Leader lease: a standby takes over within this long of the leader\'s death.' },
   'daemon.clockOffsetWarn': { key: 'daemon.clockOffsetWarn', default: '500ms', description: 'pyrq status warns when a daemon\'s clock is further than this from Redis\'s (fires go by Redis\'s clock either way).' },
   'daemon.clientTimeout': { key: 'daemon.clientTimeout', default: '10s', description: 'A control-socket client that leaves a message unfinished this long is disconnected.' },
+
+  'http.listen': { key: 'http.listen', name: 'http', flag: 'http', env: 'PYRQ_HTTP', description: 'Serve /metrics, /healthz, /readyz and the status page on [HOST:]PORT (loopback when only a port is given; [::1]:9464 for IPv6). Off when unset.' },
+  'http.token': { key: 'http.token', env: 'PYRQ_HTTP_TOKEN', description: 'Bearer token the HTTP listener requires on / and /metrics (a browser may give it as the Basic password); prefer http.tokenFile.' },
+  'http.tokenFile': { key: 'http.tokenFile', env: 'PYRQ_HTTP_TOKEN_FILE', description: 'File holding the HTTP bearer token (instead of http.token).' },
 
   'log.level': { key: 'log.level', name: 'logLevel', flag: 'log-level', env: 'PYRQ_LOG_LEVEL', default: 'info', description: 'Daemon log level: trace, debug, info, warn, error, silent.' },
   'log.file': { key: 'log.file', name: 'logFile', flag: 'log-file', env: 'PYRQ_LOG_FILE', description: 'Write the daemon\'s logs to this file (reopened on SIGUSR2) instead of stdout.' },

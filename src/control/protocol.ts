@@ -3,7 +3,9 @@
  *
  * Native: one JSON object per line in, one JSON object per line out.
  *   request  {"op": "ping"|"status"|"upsert"|"delete"|"reconcile"|"reload"|"trigger",
- *             "id"?, "schedule"?, "source"?, "reqId"?}
+ *             "id"?, "schedule"?, "schedules"?, "source"?, "reqId"?}
+ *            ("upsert" takes one "schedule", or "schedules": a list applied all or nothing;
+ *             "pause"/"resume" take "id", "ids" or "all": true, and "pause" a "reason")
  *   reply    {"ok": true, "result": ...} | {"ok": false, "error": {"code", "message"}}
  *            (with the request's "reqId" echoed when it had one)
  *
@@ -17,11 +19,12 @@
  */
 import { z } from 'zod';
 import { parseJson } from '../canonical-json.js';
+import { didYouMean, suggest } from '../model/suggest.js';
 
 /** Largest message accepted (bytes, before its newline). */
 export const MAX_MESSAGE_BYTES = 1024 * 1024;
 
-export const OPS = ['ping', 'status', 'upsert', 'delete', 'reconcile', 'reload', 'trigger'] as const;
+export const OPS = ['ping', 'status', 'upsert', 'delete', 'reconcile', 'reload', 'trigger', 'pause', 'resume'] as const;
 export type Op = (typeof OPS)[number];
 
 export interface NativeRequest {
@@ -29,6 +32,12 @@ export interface NativeRequest {
   op: Op;
   id?: string;
   schedule?: unknown;
+  /** `upsert` of several schedules at once: all or nothing. */
+  schedules?: unknown[];
+  /** `pause`/`resume`: several ids at once (or `all`), and the reason of a pause. */
+  ids?: string[];
+  all?: boolean;
+  reason?: string;
   source?: string;
   reqId?: string | number;
 }
@@ -69,13 +78,19 @@ const nativeRequestSchema = z
     op: z.enum(OPS),
     id: z.string({ error: '"id" must be a string' }).optional(),
     schedule: z.unknown().optional(),
+    schedules: z.array(z.unknown(), { error: '"schedules" must be a list of schedule objects' }).optional(),
+    ids: z.array(z.string(), { error: '"ids" must be a list of schedule ids' }).optional(),
+    all: z.boolean({ error: '"all" must be true or false' }).optional(),
+    reason: z.string({ error: '"reason" must be a string' }).optional(),
     source: z.string({ error: '"source" must be a string' }).optional(),
     reqId: z.union([z.string(), z.number()], { error: '"reqId" must be a string or a number' }).optional(),
   })
   .superRefine((r, ctx) => {
     const need = (message: string) => ctx.addIssue({ code: 'custom', message });
     if ((r.op === 'delete' || r.op === 'trigger') && r.id === undefined) need(`"${r.op}" needs "id"`);
-    if (r.op === 'upsert' && !isObject(r.schedule)) need('"upsert" needs "schedule": a schedule object');
+    if (r.op === 'upsert' && r.schedules === undefined && !isObject(r.schedule)) need('"upsert" needs "schedule": a schedule object');
+    if (r.op === 'upsert' && r.schedules !== undefined && (r.schedule !== undefined || r.schedules.length === 0 || !r.schedules.every(isObject))) need('"upsert" takes either "schedule" or "schedules": a non-empty list of schedule objects');
+    if ((r.op === 'pause' || r.op === 'resume') && r.id === undefined && (r.ids === undefined || r.ids.length === 0) && r.all !== true) need(`"${r.op}" needs "id", "ids" or "all": true`);
     if (r.op === 'reload' && r.source === undefined) need('"reload" needs "source" (files, mysql, postgres or socket) and optionally "id"');
   });
 
@@ -93,9 +108,13 @@ function protocolError(issues: readonly z.core.$ZodIssue[], o: Record<string, un
   const first = [...issues].sort((a, b) => rank(a) - rank(b))[0]!;
   if (first.path[0] === 'op') {
     if (typeof o.op !== 'string') return new ProtocolError('BAD_REQUEST', `missing "op" (one of ${OP_LIST})`);
-    return new ProtocolError('UNKNOWN_OP', `unknown op ${JSON.stringify(o.op).slice(0, 80)} (one of ${OP_LIST})`);
+    const hint = o.op.length <= 80 ? suggest(o.op, OPS) : undefined;
+    return new ProtocolError('UNKNOWN_OP', `unknown op ${JSON.stringify(o.op).slice(0, 80)} (${hint ? `did you mean ${JSON.stringify(hint)}? ` : ''}one of ${OP_LIST})`);
   }
-  if (first.code === 'unrecognized_keys') return new ProtocolError('BAD_REQUEST', `unknown field ${JSON.stringify(first.keys[0]).slice(0, 80)}`);
+  if (first.code === 'unrecognized_keys') {
+    const key = String(first.keys[0]);
+    return new ProtocolError('BAD_REQUEST', `unknown field ${JSON.stringify(key).slice(0, 80)}${key.length <= 80 ? didYouMean(key, ['op', 'id', 'schedule', 'source', 'reqId']) : ''}`);
+  }
   return new ProtocolError('BAD_REQUEST', first.message);
 }
 
@@ -116,8 +135,8 @@ export function parseRequest(text: string): Request {
   }
   const r = nativeRequestSchema.safeParse(o);
   if (!r.success) throw protocolError(r.error.issues, o);
-  const { op, id, schedule, source, reqId } = r.data;
-  return { kind: 'native', op, id, schedule, source, reqId };
+  const { op, id, schedule, schedules, ids, all, reason, source, reqId } = r.data;
+  return { kind: 'native', op, id, schedule, source, reqId, ...(schedules !== undefined ? { schedules } : {}), ...(ids !== undefined ? { ids } : {}), ...(all !== undefined ? { all } : {}), ...(reason !== undefined ? { reason } : {}) };
 }
 
 export function okReply(result: unknown, reqId?: string | number): Record<string, unknown> {

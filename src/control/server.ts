@@ -10,12 +10,15 @@
  * - a message over 1 MiB, invalid JSON, an unknown op, or a client that leaves a message
  *   unfinished for `slowClientMs` gets an error reply and a closed connection; nothing a
  *   client sends can affect other clients or the daemon;
+ * - a client may half-close its side after its request (`echo … | socat - UNIX-CONNECT:…`,
+ *   `socket.end()`): the connection stays open for writing (`allowHalfOpen`) until the
+ *   replies to what it sent are written, then the server closes its side too;
  * - requests on one connection are answered in order; connections are served concurrently.
  */
-import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, unlinkSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, readFileSync, unlinkSync } from 'node:fs';
 import net from 'node:net';
-import { dirname } from 'node:path';
 import type { Logger } from '../log.js';
+import { listenError, prepareSocketDir } from './socket-path.js';
 import { MessageFramer, ProtocolError, type Request, errorReply, parseRequest } from './protocol.js';
 
 /** A native reply object, or plain text (BTU). */
@@ -42,27 +45,27 @@ export class ControlServer {
 
   async start(): Promise<void> {
     const { path } = this.opts;
-    mkdirSync(dirname(path), { recursive: true, mode: 0o750 });
+    prepareSocketDir(path);
     if (existsSync(path)) {
       if (await isAlive(path)) throw new Error(`another pyrq daemon is already listening on ${path}; stop it first (or use --socket for a different path)`);
       unlinkSync(path); // stale file left by a crash
     }
-    const server = net.createServer({ allowHalfOpen: false }, (s) => this.serve(s));
+    const server = net.createServer({ allowHalfOpen: true }, (s) => this.serve(s));
     server.maxConnections = this.opts.maxConnections ?? 1024;
-    this.server = server;
     // Create the socket with restrictive permissions from the start, then set the final mode.
     const oldMask = process.umask(0o177);
     try {
       await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
+        server.once('error', (e: NodeJS.ErrnoException) => reject(listenError(path, e)));
         server.listen(path, () => {
-          server.off('error', reject);
+          server.removeAllListeners('error');
           resolve();
         });
       });
     } finally {
       process.umask(oldMask);
     }
+    this.server = server; // listening: close() stops it and removes the file
     chmodSync(path, this.opts.mode);
     if (this.opts.group) chownSync(path, -1, groupId(this.opts.group));
     server.on('error', (err) => this.opts.logger?.error({ err }, 'control socket error'));
@@ -109,6 +112,17 @@ export class ControlServer {
         }
         queue = queue.then(() => this.answer(socket, req));
       }
+    });
+    socket.on('end', () => {
+      // The client is done sending: answer what it sent, then close our side.
+      if (slowTimer) clearTimeout(slowTimer);
+      slowTimer = null;
+      if (framer.buffered > 0) return fail('BAD_REQUEST', 'incomplete message: the client closed its side before the end of the line');
+      if (closing) return;
+      closing = true;
+      queue = queue.then(() => {
+        if (!socket.destroyed) socket.end();
+      });
     });
     socket.on('error', () => socket.destroy());
     socket.on('close', () => {

@@ -25,10 +25,22 @@ export function buildDueItem(id: string, c: CachedSchedule, expected: number, no
   const plan = planDue(spec, expected, now, next, { catchup: spec.catchup, startingDeadline: spec.startingDeadline, graceMs });
   const ops: FireOp[] = [];
   for (const s of plan.skipped) ops.push({ kind: 'skip', occurrence: s.occurrence, outcome: s.reason, until: s.until, count: s.count });
-  for (const t of plan.fire) ops.push({ kind: 'enqueue', occurrence: t, jobId: scheduledJobId(id, t), meta: jobMeta(enc, t, 'schedule') });
+  for (const t of plan.fire) {
+    const jobId = scheduledJobId(id, t);
+    ops.push({ kind: 'enqueue', occurrence: t, jobId, meta: jobMeta(enc, t, 'schedule'), data: enc.dataFor?.(jobId) });
+  }
   // Oldest first, so the newest occurrence ends up at the head of the history and in
   // the last-run state.
   if (plan.skipped.length > 0 && plan.fire.length > 0) ops.sort((x, y) => x.occurrence - y.occurrence);
   const nextState: FireItem['next'] = plan.next !== null ? { set: plan.next } : isOneShot(spec) ? 'done' : 'ended';
   return { ...base, next: nextState, ops };
+}
+
+/**
+ * The item of a paused schedule: every occurrence it would enqueue is recorded as
+ * `skipped:paused` instead (the catch-up policy's own skips stay as they are), and the
+ * next fire time moves on as usual, so resuming continues from the next occurrence.
+ */
+export function pausedItem(item: FireItem): FireItem {
+  return { ...item, ops: item.ops.map((op): FireOp => (op.kind === 'enqueue' ? { kind: 'skip', occurrence: op.occurrence, outcome: 'skipped:paused' } : op)) };
 }

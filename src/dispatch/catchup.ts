@@ -3,7 +3,7 @@
  * the time now, which occurrences fire, which are recorded as skipped, and when does the
  * schedule fire next. Pure, so every policy is tested exactly with plain numbers.
  *
- * An occurrence is *on time* while it is at most `graceMs` late (default 5 s, Quartz's
+ * An occurrence is *on time* while it is at most `graceMs` late (`dispatch.grace`, Quartz's
  * "misfire threshold" idea): a dispatcher that was busy for a moment, or a leader that
  * took over a few seconds late, still fires it whatever the policy. Older occurrences
  * are *missed* (the dispatcher was down) and the policy decides:
@@ -17,13 +17,16 @@
  * `startingDeadline` (seconds) applies on top of every policy: an occurrence later than
  * that is never started; it is recorded `skipped:deadline`.
  */
+import { SETTINGS } from '../config/settings.js';
+import { durationTextMs } from '../model/duration.js';
 import type { CatchupPolicy } from '../model/schedule-schema.js';
 import { nextFireAfter, occurrencesBetween, type TriggerSpec } from '../schedule/next-fire.js';
 import { countOccurrences } from '../schedule/triggers/index.js';
 
 /** At most this many missed occurrences are fired (policy `all`) or listed one by one. */
 export const CATCHUP_LIMIT = 100;
-export const DEFAULT_GRACE_MS = 5_000;
+/** `dispatch.grace`'s default in ms (the table of settings holds it, in the duration grammar). */
+export const DEFAULT_GRACE_MS = durationTextMs(SETTINGS['dispatch.grace'].default)!;
 
 export type SkipReason = 'skipped:missed' | 'skipped:deadline';
 

@@ -6,6 +6,7 @@
  * history with trigger `manual` and becomes the schedule's last job, so an overlap
  * `forbid` schedule waits for it. Disabled and finished schedules can be triggered.
  */
+import { scheduleNotFound } from '../registry/not-found.js';
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Clock } from '../clock.js';
@@ -40,7 +41,7 @@ export async function manualRun(deps: ManualRunDeps, id: string): Promise<Manual
   const cache = new ScheduleCache(redis, keys, { frappeBenchId: config.frappe.benchId, frappeSite: config.frappe.site, frappeUser: config.frappe.user });
   // The spec can change between the read and the fire (the script then refuses): read again.
   for (let attempt = 0; attempt < 3; attempt++) {
-    if (!(await registry.has(id))) throw new PyrqError('NOT_FOUND', `no schedule "${id}" in the registry (see pyrq status)`);
+    if (!(await registry.has(id))) throw await scheduleNotFound(registry, [id]);
     const [problem] = await cache.load([id]);
     if (problem) throw new PyrqError('VALIDATION_FAILED', `schedule "${id}" cannot be run: ${problem.message}`);
     const c = cache.get(id)!;
@@ -58,7 +59,7 @@ export async function manualRun(deps: ManualRunDeps, id: string): Promise<Manual
           forbid: false,
           prevJobId: '',
           job: c.enc,
-          ops: [{ kind: 'enqueue', occurrence: now, jobId, meta: jobMeta(c.enc, now, 'manual') }],
+          ops: [{ kind: 'enqueue', occurrence: now, jobId, meta: jobMeta(c.enc, now, 'manual'), data: c.enc.dataFor?.(jobId) }],
         },
       ],
       { historyLength: config.dispatch.historyLength, batchSize: 1, at: now, trigger: 'manual' },

@@ -37,6 +37,10 @@ export function absorbOutcomes(items: readonly FireItem[], outcomes: readonly Fi
       retry = true;
       return;
     }
+    if (outcome === 'paused') {
+      retry = true; // paused since the item was built: the next round builds it as paused
+      return;
+    }
     // Not yet due by Redis's clock (ours runs ahead): nothing written; the tick goes on by Redis time.
     if (outcome === 'early') return;
     if (outcome === 'stale-overlap') {

@@ -6,7 +6,7 @@
 import { Cron } from 'croner';
 import { shareYearTable } from './croner-internals.js';
 
-/** Options every cron in pyrq is built with. Vixie-cron DST semantics: see README "Timezones and DST". */
+/** Options every cron in pyrq is built with. Vixie-cron DST semantics: see docs/schedule-files.md, "Timezones and DST". */
 export function cronOptions(timezone: string) {
   return {
     timezone,

@@ -1,9 +1,10 @@
 /**
  * Validation issues: where (a field path inside one schedule) and why. Formatting into
- * the full "file: schedules[2] (id "x"): field: reason" line happens in `source-error.ts`.
+ * the full "file: schedules[2] (id "x"): field: reason" line happens in `formatSourceError` (`src/source.ts`).
  */
 import type { z } from 'zod';
 import { describeType, parseDuration } from './duration.js';
+import { didYouMean } from './suggest.js';
 
 /** One problem with one field of one schedule. `path` is "" for the schedule as a whole. */
 export interface FieldIssue {
@@ -25,33 +26,7 @@ export function issueText(i: FieldIssue): string {
   return i.path === '' ? i.message : `${i.path}: ${i.message}`;
 }
 
-/** Levenshtein distance, for "did you mean" on unknown fields. */
-function distance(a: string, b: string): number {
-  const dp = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = dp[0]!;
-    dp[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const tmp = dp[j]!;
-      dp[j] = Math.min(dp[j]! + 1, dp[j - 1]! + 1, prev + (a[i - 1]!.toLowerCase() === b[j - 1]!.toLowerCase() ? 0 : 1));
-      prev = tmp;
-    }
-  }
-  return dp[b.length]!;
-}
-
-export function suggest(word: string, known: readonly string[]): string | undefined {
-  let best: string | undefined;
-  let bestD = Infinity;
-  for (const k of known) {
-    const d = distance(word, k);
-    if (d < bestD) {
-      best = k;
-      bestD = d;
-    }
-  }
-  return bestD <= Math.max(1, Math.floor(word.length / 3)) ? best : undefined;
-}
+export { suggest } from './suggest.js';
 
 const EXPECTED: Record<string, string> = {
   string: 'a string',
@@ -100,8 +75,7 @@ export function fromZodIssues(issues: readonly z.core.$ZodIssue[], knownFields: 
     switch (iss.code) {
       case 'unrecognized_keys':
         for (const key of iss.keys) {
-          const hint = suggest(key, typeof knownFields === 'function' ? knownFields(iss.path) : knownFields);
-          out.push({ path: formatPath([...iss.path, key]), message: `unknown field${hint ? ` (did you mean "${hint}"?)` : ''}` });
+          out.push({ path: formatPath([...iss.path, key]), message: `unknown field${didYouMean(key, typeof knownFields === 'function' ? knownFields(iss.path) : knownFields)}` });
         }
         break;
       case 'invalid_type':
@@ -123,7 +97,7 @@ export function fromZodIssues(issues: readonly z.core.$ZodIssue[], knownFields: 
         break;
       }
       case 'invalid_value':
-        out.push({ path, message: `must be one of ${iss.values.map((v) => JSON.stringify(v)).join(', ')}, got ${JSON.stringify(input)}` });
+        out.push({ path, message: `must be one of ${iss.values.map((v) => JSON.stringify(v)).join(', ')}, got ${JSON.stringify(input)}${typeof input === 'string' ? didYouMean(input, iss.values.map(String)) : ''}` });
         break;
       default:
         out.push({ path, message: iss.message });

@@ -3,6 +3,7 @@
  * `Schedule` or every problem found. Pure (the clock is not consulted: "at in the past"
  * is decided by the plan, which knows what is already applied).
  */
+import { SETTINGS } from '../config/settings.js';
 import { TRIGGER_CHOICES, TRIGGERS } from '../schedule/triggers/index.js';
 import { formatTimestamp, parseTimestamp } from './datetime.js';
 import { describeType, parseDuration } from './duration.js';
@@ -19,6 +20,7 @@ import {
   scheduleInputSchema,
   scheduleSchema,
 } from './schedule-schema.js';
+import { timezoneHint } from './suggest.js';
 import { isValidTimezone } from './timezone.js';
 
 /** Defaults that come from configuration rather than from the schedule itself. */
@@ -37,7 +39,13 @@ export interface NormalizeContext {
   allowDescription?: string;
 }
 
-export const DEFAULT_CONTEXT: NormalizeContext = { timezone: 'UTC', catchup: 'latest', overlap: 'allow', frappeUser: 'Administrator' };
+/** The context of an empty configuration: the defaults of the table of settings (`src/config/settings.ts`). */
+export const DEFAULT_CONTEXT: NormalizeContext = {
+  timezone: SETTINGS.timezone.default,
+  catchup: SETTINGS['dispatch.catchup'].default,
+  overlap: SETTINGS['dispatch.overlap'].default,
+  frappeUser: SETTINGS['frappe.user'].default,
+};
 
 export const RQ_DEFAULT_TIMEOUT = 180;
 /** Frappe's own defaults (frappe/utils/background_jobs.py): short and default 300 s, long 1500 s. */
@@ -87,7 +95,7 @@ export function normalizeSchedule(raw: unknown, ctx: NormalizeContext = DEFAULT_
 
   const timezone = s.timezone ?? ctx.timezone;
   const tzOk = isValidTimezone(timezone);
-  if (!tzOk) bad('timezone', `unknown timezone ${JSON.stringify(timezone)} (use an IANA name such as "Europe/Berlin" or "UTC")`);
+  if (!tzOk) bad('timezone', `unknown timezone ${JSON.stringify(timezone)} (${timezoneHint(timezone)})`);
 
   // Exactly one trigger; each kind validates and normalises its own field.
   const kinds = TRIGGERS.filter((k) => s[k.field] !== undefined);
@@ -144,6 +152,14 @@ export function normalizeSchedule(raw: unknown, ctx: NormalizeContext = DEFAULT_
     if (s.site !== undefined) bad('site', 'only valid with target "frappe"');
     if (s.user !== undefined) bad('user', 'only valid with target "frappe"');
   }
+  if (s.onFailure !== undefined) {
+    if (!FUNCTION_RE.test(s.onFailure)) bad('onFailure', `${JSON.stringify(s.onFailure)} is not a dotted Python path such as "myapp.tasks.on_failure"`);
+    else if (ctx.allowFunction && !ctx.allowFunction(s.onFailure)) bad('onFailure', `${JSON.stringify(s.onFailure)} is not in the function allowlist (${ctx.allowDescription ?? 'config allow'})`);
+  }
+  if (s.jobIdKwarg !== undefined) {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(s.jobIdKwarg) || PY_KEYWORDS.has(s.jobIdKwarg)) bad('jobIdKwarg', `${JSON.stringify(s.jobIdKwarg)} is not a Python identifier`);
+    else if (s.kwargs && Object.hasOwn(s.kwargs, s.jobIdKwarg)) bad('jobIdKwarg', `${JSON.stringify(s.jobIdKwarg)} is also in kwargs: the job id would replace it`);
+  }
   let startingDeadline = ctx.startingDeadline;
   if (s.startingDeadline !== undefined) {
     const d = parseDuration(s.startingDeadline);
@@ -167,8 +183,10 @@ export function normalizeSchedule(raw: unknown, ctx: NormalizeContext = DEFAULT_
     failureTtl: s.failureTtl,
     function: s.function,
     id: s.id,
+    jobIdKwarg: s.jobIdKwarg,
     kwargs: s.kwargs ?? {},
     meta: s.meta ?? {},
+    onFailure: s.onFailure,
     overlap: s.overlap ?? ctx.overlap,
     queue,
     resultTtl: s.resultTtl,

@@ -14,6 +14,7 @@
  * - `scheduleSchema`: the normalised form stored in the registry and hashed. Defaults
  *   filled in, durations in seconds, timestamps in canonical UTC.
  */
+import { SETTINGS } from '../config/settings.js';
 import { z } from 'zod';
 import { triggerInputShape, triggerStoredShape } from '../schedule/triggers/index.js';
 import { durationInput, timestampInput } from './input-shapes.js';
@@ -43,7 +44,7 @@ export const scheduleInputSchema = z
     enabled: z.boolean().optional().meta({ description: 'A disabled schedule stays in the registry but never fires. Default true.' }),
     description: z.string().optional().meta({ description: 'Free text; becomes the RQ job description.' }),
     ...triggerInputShape,
-    timezone: z.string().optional().meta({ description: 'IANA timezone for cron and offset-less timestamps. Default from config (UTC).' }),
+    timezone: z.string().optional().meta({ description: `IANA timezone for cron and offset-less timestamps. Default from config (${SETTINGS.timezone.default}).` }),
     startAt: timestampInput.optional().meta({ description: 'No occurrence before this instant.' }),
     endAt: timestampInput.optional().meta({ description: 'No occurrence at or after this instant.' }),
     timeout: durationInput.optional().meta({ description: 'RQ job timeout in seconds (or a duration). Default 180; Frappe target 300, 1500 on "long".' }),
@@ -53,10 +54,12 @@ export const scheduleInputSchema = z
     meta: jsonObject.optional().meta({ description: 'Extra RQ job meta (JSON object); pyrq adds its own keys under "pyrq".' }),
     target: z.enum(TARGETS).optional().meta({ description: '"rq" calls function(*args, **kwargs); "frappe" runs it through Frappe\'s execute_job.' }),
     site: z.string().optional().meta({ description: 'Frappe site (target frappe only). Default from config frappe.site.' }),
-    user: z.string().optional().meta({ description: 'Frappe user (target frappe only). Default "Administrator".' }),
+    user: z.string().optional().meta({ description: `Frappe user (target frappe only). Default "${SETTINGS['frappe.user'].default}".` }),
     catchup: z.enum(CATCHUP_POLICIES).optional().meta({ description: 'Missed occurrences after downtime: skip, latest (default) or all (at most 100).' }),
     startingDeadline: durationInput.optional().meta({ description: 'A missed occurrence older than this many seconds is skipped, whatever the catch-up policy.' }),
     overlap: z.enum(OVERLAP_POLICIES).optional().meta({ description: '"forbid" skips an occurrence while the previous job is queued or started. Default allow.' }),
+    onFailure: z.string().optional().meta({ description: 'Dotted path of an RQ failure callback: the worker calls it as f(job, connection, type, value, traceback) when the job raises (RQ\'s failure_callback_name).' }),
+    jobIdKwarg: z.string().optional().meta({ description: 'Name of a keyword argument that receives the job\'s own RQ job id (BTU\'s rq_job_id).' }),
   })
   .meta({ title: 'pyrq schedule', description: 'One recurring or one-shot job for Python RQ.' });
 
@@ -89,6 +92,8 @@ export const scheduleSchema = z.strictObject({
   catchup: z.enum(CATCHUP_POLICIES),
   startingDeadline: z.number().int().positive().optional(),
   overlap: z.enum(OVERLAP_POLICIES),
+  onFailure: z.string().regex(FUNCTION_RE).optional(),
+  jobIdKwarg: z.string().optional(),
 });
 
 /** A normalised schedule: defaults filled, durations in seconds, timestamps canonical UTC. */

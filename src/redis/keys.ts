@@ -2,8 +2,9 @@
  * Every Redis key pyrq reads or writes, its own and RQ's, is built here and nowhere
  * else (BullMQ's QueueKeys pattern). Lua scripts receive their keys as KEYS from these
  * builders; they never assemble key names themselves. The layout is a contract
- * (README "Redis layout"): change it only on purpose.
+ * (docs/redis-layout.md): change it only on purpose.
  */
+import { SETTINGS } from '../config/settings.js';
 
 /** pyrq's own keys, all under one configurable prefix (default `pyrq:`). */
 export class Keys {
@@ -21,8 +22,15 @@ export class Keys {
   readonly sourceStatus: string;
   /** HASH field -> value: facts about the running daemon(s) (leader, last reconcile). */
   readonly daemon: string;
+  /** HASH id -> JSON {since, reason}: paused schedules (an operator's override, not a source edit). */
+  readonly paused: string;
+  /**
+   * LIST of BTU RPC commands (the app's JSON, already acknowledged) that a standby daemon
+   * took off `BtuKeys.commands`: LPUSHed by the standby, BRPOPed by the leader only.
+   */
+  readonly btuForward: string;
 
-  constructor(readonly prefix = 'pyrq:') {
+  constructor(readonly prefix: string = SETTINGS['redis.prefix'].default) {
     this.index = `${prefix}index`;
     this.next = `${prefix}next`;
     this.events = `${prefix}events`;
@@ -30,6 +38,8 @@ export class Keys {
     this.socketStore = `${prefix}source:socket`;
     this.sourceStatus = `${prefix}sources`;
     this.daemon = `${prefix}daemon`;
+    this.paused = `${prefix}paused`;
+    this.btuForward = `${prefix}btu:forward`;
   }
 
   /** HASH: spec, hash, source, origin, createdAt, updatedAt and the dispatcher's state. */
@@ -49,4 +59,15 @@ export const RqKeys = {
   queues: 'rq:queues',
   queue: (name: string): string => `rq:queue:${name}`,
   job: (id: string): string => `rq:job:${id}`,
+} as const;
+
+/**
+ * The BTU Frappe app's keys (btu/btu_api/scheduler.py, `SchedulerAPI`). Not prefixed: the
+ * app names them, in the site's `redis_queue`.
+ */
+export const BtuKeys = {
+  /** LIST the app LPUSHes its commands on (JSON: request_type, request_content, response_key). */
+  commands: 'btu:scheduler:commands',
+  /** The app's reply keys are `btu:scheduler:rpc:<uuid4 hex>`; pyrq only LPUSHes to the key a command names. */
+  responsePrefix: 'btu:scheduler:rpc:',
 } as const;

@@ -16,6 +16,8 @@ export interface ApplyResult {
   noop: string[];
   /** Changed by someone else since the plan was made: left alone; the next reconcile sees them. */
   conflicts: string[];
+  /** Changes never sent because the apply was interrupted (`signal`); absent when all were sent. */
+  notSent?: number;
 }
 
 /** A stored entry, as `status` and `history` show it. */
@@ -44,6 +46,8 @@ export interface SourceStatus {
   at: number;
   /** Who recorded it when not the daemon, e.g. "pyrq apply". */
   by?: string;
+  /** Where the source reads (a directory, a database URL without password, the socket's path). */
+  location?: string;
 }
 
 /** The summary of the daemon's last reconcile, as `pyrq status` shows it. */
@@ -56,7 +60,11 @@ export interface ReconcileSummary {
   deleted?: number;
   conflicts?: number;
   unchanged: number;
+  /** Entries kept as they were because their input failed. */
+  held?: number;
   errors: number;
+  /** Why the run happened ("files changed: billing.json", "periodic re-sync"). */
+  reason?: string;
 }
 
 /** Facts about the running daemon(s), for `pyrq status` when no daemon answers. Absent: never recorded. */
@@ -65,6 +73,8 @@ export interface DaemonFacts {
   leader?: string;
   leaderSince?: number;
   lastReconcile?: ReconcileSummary;
+  /** The sources the daemon that last started is configured with (orphans are the others). */
+  sources?: string[];
   /**
    * Each daemon's clock offset from Redis, by lease holder id (every daemon records its
    * own, leader or not; a daemon that stops cleanly removes it: `null` when recording).
@@ -97,7 +107,7 @@ export interface RegistryPort {
    */
   readDeep(now: number): Promise<Map<string, ObservedEntry>>;
   /** Applies exactly `plan`, each change a compare-and-set on the hash the plan observed. */
-  applyPlan(plan: Plan, now: number): Promise<ApplyResult>;
+  applyPlan(plan: Plan, now: number, opts?: { signal?: AbortSignal }): Promise<ApplyResult>;
   /** Entries with spec, next fire time and dispatcher state: these ids, or all sorted by id. */
   readEntries(ids?: readonly string[]): Promise<RegistryEntry[]>;
   /** Replaces the recorded status of these sources (others keep theirs). */

@@ -7,10 +7,12 @@
  */
 import type { Redis } from 'ioredis';
 import { parseJson } from '../canonical-json.js';
+import { SETTINGS } from '../config/settings.js';
 import { type Schedule, scheduleSchema } from '../model/schedule-schema.js';
 import { specHash, specHashOfText } from '../model/spec-hash.js';
 import type { ObservedEntry, Plan } from '../plan/types.js';
 import { type EntryOutcome, applyChanges, loadApplyChanges } from '../redis/commands/apply-changes.js';
+import { type FenceGuard, FencedError } from '../redis/commands/fence.js';
 import { Keys } from '../redis/keys.js';
 import { nextFireAfter } from '../schedule/next-fire.js';
 import { specTextMayBeOneShot } from '../schedule/triggers/index.js';
@@ -63,12 +65,40 @@ export function registryEntryOf(id: string, idx: IndexValue, fields: Record<stri
   };
 }
 
+/**
+ * Why a stored next fire time does not follow from the spec, or undefined when it does:
+ * it must be an occurrence, and not later than the first occurrence after `now` (a later
+ * one silences the schedule until then, as a `pyrq tick --at` a month ahead used to).
+ * A time in the past is merely due: the dispatcher's catch-up policy handles it.
+ */
+export function strayNextFire(spec: Schedule | undefined, stored: number, now: number): string | undefined {
+  if (!spec) return undefined;
+  const upcoming = nextFireAfter(spec, now);
+  if (stored > now && (upcoming === null || stored > upcoming)) return `stored next fire time ${new Date(stored).toISOString()} skips occurrences (the next is ${upcoming === null ? 'none' : new Date(upcoming).toISOString()})`;
+  if (nextFireAfter(spec, stored - 1000) !== stored) return `stored next fire time ${new Date(stored).toISOString()} is not an occurrence of the schedule`;
+  return undefined;
+}
+
+/** A stored spec whose text hashes to its recorded hash: pyrq wrote it, so it is parsed without validation (and not kept). */
+function trustedSpec(json: string): Schedule | undefined {
+  try {
+    return parseJson(json) as Schedule;
+  } catch {
+    return undefined;
+  }
+}
+
 export class Registry implements RegistryPort {
   readonly keys: Keys;
 
+  /**
+   * `fence`: the daemon's; its registry writes carry the lease token while it leads, and a
+   * refused apply (the lease was lost) is reported to it. Without one, writes are unfenced.
+   */
   constructor(
     readonly redis: Redis,
-    prefix = 'pyrq:',
+    prefix: string = SETTINGS['redis.prefix'].default,
+    private readonly fence?: FenceGuard,
   ) {
     this.keys = new Keys(prefix);
   }
@@ -163,6 +193,10 @@ export class Registry implements RegistryPort {
       else if ((!intact && specHash(spec!) !== entry.hash) || hash !== entry.hash) entry.drift = 'stored spec does not match its recorded hash';
       else if (source !== entry.source || origin !== entry.origin) entry.drift = 'stored owner does not match the index';
       else if (score == null && done !== '1' && spec && nextFireAfter(spec, now) !== null) entry.drift = 'next fire time missing';
+      else if (score != null) {
+        const stray = strayNextFire(spec ?? trustedSpec(specJson), Number(score), now);
+        if (stray) entry.drift = stray;
+      }
       if (spec) entry.spec = spec;
     });
   }
@@ -171,17 +205,32 @@ export class Registry implements RegistryPort {
    * Applies exactly `plan`: every change is a compare-and-set on the hash the plan
    * observed. Batches are pipelined, so 100,000 changes take a handful of round trips.
    */
-  async applyPlan(plan: Plan, now: number): Promise<ApplyResult> {
+  /**
+   * `signal`: once aborted (Ctrl-C on `pyrq apply`), no further batch is sent; the batches
+   * in flight complete (each change is all-or-nothing), and the result covers the changes
+   * sent, with `notSent` counting the rest.
+   */
+  async applyPlan(plan: Plan, now: number, opts: { signal?: AbortSignal } = {}): Promise<ApplyResult> {
     const changes = plan.changes;
     if (changes.length === 0) return applyResultOf([], []);
     await loadApplyChanges(this.redis);
+    const fence = this.fence?.token();
     const calls: Promise<EntryOutcome[]>[] = [];
-    for (let i = 0; i < changes.length; i += APPLY_BATCH) {
-      if (calls.length >= CALLS_IN_FLIGHT) await calls[calls.length - CALLS_IN_FLIGHT];
-      const writes = changes.slice(i, i + APPLY_BATCH).map((c) => entryWriteOf(c, now));
-      calls.push(applyChanges(this.redis, this.keys, { now, publish: true, writes }));
+    let sent = 0;
+    try {
+      for (let i = 0; i < changes.length && !opts.signal?.aborted; i += APPLY_BATCH) {
+        if (calls.length >= CALLS_IN_FLIGHT) await calls[calls.length - CALLS_IN_FLIGHT];
+        if (opts.signal?.aborted) break;
+        const writes = changes.slice(i, i + APPLY_BATCH).map((c) => entryWriteOf(c, now));
+        calls.push(applyChanges(this.redis, this.keys, { now, publish: true, writes, fence }));
+        sent = i + writes.length;
+      }
+      const result = applyResultOf(changes.slice(0, sent), (await Promise.all(calls)).flat());
+      return sent < changes.length ? { ...result, notSent: changes.length - sent } : result;
+    } catch (e) {
+      if (e instanceof FencedError) this.fence?.refused();
+      throw e;
     }
-    return applyResultOf(changes, (await Promise.all(calls)).flat());
   }
 
   async has(id: string): Promise<boolean> {
@@ -223,6 +272,7 @@ export class Registry implements RegistryPort {
     if (facts.leader !== undefined) fields.push('leader', facts.leader);
     if (facts.leaderSince !== undefined) fields.push('leaderSince', String(facts.leaderSince));
     if (facts.lastReconcile !== undefined) fields.push('lastReconcile', JSON.stringify(facts.lastReconcile));
+    if (facts.sources !== undefined) fields.push('sources', JSON.stringify(facts.sources));
     const gone: string[] = [];
     for (const [id, c] of Object.entries(facts.clocks ?? {})) {
       if (c === null) gone.push(`clock:${id}`);
@@ -233,8 +283,9 @@ export class Registry implements RegistryPort {
   }
 
   async readDaemonFacts(): Promise<DaemonFacts> {
+    // One read: the fixed fields and every daemon's `clock:<holder id>`.
     const all = await this.redis.hgetall(this.keys.daemon);
-    const { leader, leaderSince, lastReconcile } = all;
+    const { leader, leaderSince, lastReconcile, sources } = all;
     const facts: DaemonFacts = {};
     for (const [field, value] of Object.entries(all)) {
       if (field.startsWith('clock:')) (facts.clocks ??= {})[field.slice(6)] = JSON.parse(value) as DaemonClock;
@@ -242,6 +293,7 @@ export class Registry implements RegistryPort {
     if (leader != null) facts.leader = leader;
     if (leaderSince != null) facts.leaderSince = Number(leaderSince);
     if (lastReconcile != null) facts.lastReconcile = JSON.parse(lastReconcile) as DaemonFacts['lastReconcile'];
+    if (sources != null) facts.sources = JSON.parse(sources) as string[];
     return facts;
   }
 }

@@ -17,6 +17,8 @@
  *   schedule sets its own. Timeouts (300 s, long 1500 s) are filled in by normalisation.
  * - v15 also attaches an `on_failure` callback that trims the failed registry; pyrq does
  *   not (a callback is a housekeeping choice of the enqueuing app, not needed to run).
+ *   A schedule's own `onFailure` (BTU rows: BTU's `on_btu_task_failure`) is written as
+ *   RQ's `failure_callback_name`, as `frappe.enqueue(on_failure=...)` writes it.
  * - v16 passes the function by its dotted path; v13-v15 pass the function object, which
  *   RQ stores as the same dotted path, so the pickled payload is identical.
  */

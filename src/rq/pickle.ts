@@ -13,6 +13,7 @@
  * No MEMOIZE/PUT opcodes are written: the input is a tree (no shared references that
  * Python would need to see as identical objects), so a memo would only cost bytes.
  */
+import { keySegment, PathError, pathText, rethrowAt } from '../value-path.js';
 
 /**
  * A Python tuple. JS arrays pickle as lists, so tuples need their own marker; RQ's job
@@ -66,30 +67,12 @@ export function encodePickle(value: PyValue, rootLabel = 'value'): Buffer {
     enc.value(value, 0);
   } catch (err) {
     if (err instanceof PathError) {
-      throw new TypeError(`cannot pickle ${rootLabel}${err.segments.reverse().join('')}: ${err.problem}`);
+      throw new TypeError(`cannot pickle ${pathText(rootLabel, err)}: ${err.problem}`);
     }
     throw err;
   }
   enc.byte(STOP);
   return enc.buf.subarray(0, enc.pos);
-}
-
-/** Thrown inside the encoder; each enclosing container adds its segment while unwinding. */
-class PathError extends Error {
-  readonly segments: string[] = [];
-  constructor(readonly problem: string) {
-    super(problem);
-  }
-}
-
-/** Re-throws `err` with `segment` added, so paths cost nothing unless something fails. */
-function rethrowAt(err: unknown, segment: string): never {
-  if (err instanceof PathError) err.segments.push(segment);
-  throw err;
-}
-
-function keySegment(key: string): string {
-  return /^[A-Za-z_$][\w$]*$/.test(key) ? `.${key}` : `[${JSON.stringify(key)}]`;
 }
 
 function describe(v: unknown): string {

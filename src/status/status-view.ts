@@ -3,6 +3,7 @@
  * daemon's socket reply). Pure: the caller passes the entries and the time. The table
  * is `cli/render/status.ts`.
  */
+import type { Pause } from '../registry/pauses.js';
 import type { RegistryEntry } from '../registry/registry-port.js';
 import { describeTrigger } from '../schedule/triggers/index.js';
 
@@ -28,6 +29,8 @@ export interface StatusRow {
   lastLatenessMs: number | null;
   lastJobId: string | null;
   done: boolean;
+  /** Present while the schedule is paused (`pyrq pause`): since when (ISO) and why. */
+  paused?: { since: string; reason: string | null };
 }
 
 export function relativeTime(ms: number): string {
@@ -41,7 +44,13 @@ export function relativeTime(ms: number): string {
   return ms >= 0 ? `in ${text}` : `overdue ${text}`;
 }
 
-export function statusRow(e: RegistryEntry, now: number): StatusRow {
+export function statusRow(e: RegistryEntry, now: number, pause?: Pause): StatusRow {
+  const row = statusRowOf(e, now);
+  if (pause) row.paused = { since: new Date(pause.since).toISOString(), reason: pause.reason ?? null };
+  return row;
+}
+
+function statusRowOf(e: RegistryEntry, now: number): StatusRow {
   const s = e.spec;
   const lastRunAt = e.state.lastRunAt ? Number(e.state.lastRunAt) : null;
   return {

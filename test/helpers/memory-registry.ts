@@ -16,7 +16,7 @@ import type { ObservedEntry, Plan } from '../../src/plan/types.js';
 import type { EntryOutcome, EntryWrite } from '../../src/redis/commands/apply-changes.js';
 import { decodeIndexValue, encodeIndexValue, indexValueHash } from '../../src/registry/index-value.js';
 import { applyResultOf, entryWriteOf } from '../../src/registry/plan-writes.js';
-import { parseStoredSpec, registryEntryOf } from '../../src/registry/registry.js';
+import { parseStoredSpec, registryEntryOf, strayNextFire } from '../../src/registry/registry.js';
 import type { ApplyResult, DaemonFacts, RegistryEntry, RegistryPort, SourceStatus } from '../../src/registry/registry-port.js';
 import { nextFireAfter } from '../../src/schedule/next-fire.js';
 
@@ -81,6 +81,10 @@ export class MemoryRegistry implements RegistryPort {
       else if (specHash(spec) !== entry.hash || h.hash !== entry.hash) entry.drift = 'stored spec does not match its recorded hash';
       else if (h.source !== entry.source || h.origin !== entry.origin) entry.drift = 'stored owner does not match the index';
       else if (!this.next.has(id) && h.done !== '1' && nextFireAfter(spec, now) !== null) entry.drift = 'next fire time missing';
+      else if (this.next.has(id)) {
+        const stray = strayNextFire(spec, this.next.get(id)!, now);
+        if (stray) entry.drift = stray;
+      }
       if (spec) entry.spec = spec;
       out.set(id, entry);
     }

@@ -94,7 +94,7 @@ describe('the function allowlist', () => {
   it('status without a daemon shows the refusals that apply recorded; diff and validate show them too', async () => {
     const s = await pyrq(['status', '--no-daemon'], { env });
     expect(s.code).toBe(0);
-    expect(s.stdout).toMatch(/Source files: ok, 11 schedules, 2 error\(s\) \(as of .*, recorded by pyrq apply\)/);
+    expect(s.stdout).toMatch(/Source files \(\S+\): ok, 11 schedules, 2 errors; as of .* ago, recorded by pyrq apply/);
     expect(s.stdout).toContain('  ! erp/erpnext.yaml: schedules[1] (id "erp-daily-digest"): function: "pyrq_fixtures.erp.daily_digest" is not in the function allowlist');
     const j = await pyrq(['status', '--no-daemon', '--json'], { env });
     const lines = (j.json().sources as { errors: string[] }[]).flatMap((x) => x.errors).filter((e) => e.includes('is not in the function allowlist'));
@@ -141,7 +141,7 @@ describe('the function allowlist', () => {
       await eventually(async () => (await redis.hget('pyrq:sources', 'mysql'))?.includes('is not in the function allowlist'), 'the daemon recorded the mysql refusals', 10_000);
       expect(await daemon.stop()).toBe(0);
       const s = await pyrq(['status', '--no-daemon'], { env });
-      expect(s.stdout).toMatch(/^No daemon answered; from Redis \(source health as last recorded\)/);
+      expect(s.stdout).toMatch(/^Not asking a daemon \(--no-daemon\); from Redis \(source health as last recorded\)/);
       expect(s.stdout.match(/is not in the function allowlist/g)!.length).toBe(refused.length);
     });
   });

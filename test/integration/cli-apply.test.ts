@@ -127,7 +127,7 @@ describe('pyrq apply / diff on the shipped fixtures', { timeout: 120_000 }, () =
     expect(nightly.nextRelative).toMatch(/^in /);
     expect(rows.find((x) => x.id === 'legacy-export')).toMatchObject({ enabled: false, next: null, nextRelative: 'disabled' });
     const text = await pyrq(['status'], { env });
-    expect(text.stdout).toMatch(/^No daemon answered; from Redis/);
+    expect(text.stdout).toMatch(/^No daemon answered at \S+; from Redis/);
     expect(text.stdout).toMatch(/^ID\s+TRIGGER\s+QUEUE\s+ENABLED\s+NEXT/m);
     expect(text.stdout).toMatch(/nightly-invoices\s+cron "0 2 \* \* \*" \(Europe\/Berlin\)\s+billing\s+yes\s+\S+Z\s+in /);
   });

@@ -1,4 +1,4 @@
-import { cpSync } from 'node:fs';
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -34,6 +34,13 @@ beforeEach(async () => {
 /** `20260601T120000Z`: a job id's occurrence suffix (the layout of src/rq/job-id.ts, spelled out here). */
 const compact = (ms: number) => new Date(ms).toISOString().replace(/[-:]/g, '').replace('.000', '');
 
+/** Every key with its DUMP (type, value and encoding) and TTL: "byte for byte unchanged" is equality of these. */
+async function dumpAll(): Promise<Record<string, [string | null, number]>> {
+  const out: Record<string, [string | null, number]> = {};
+  for (const k of (await redis.keys('*')).sort()) out[k] = [(await redis.dumpBuffer(k))?.toString('hex') ?? null, await redis.pttl(k)];
+  return out;
+}
+
 /** The heartbeat's first fire time (every 5 s) as the apply stored it. */
 const firstHeartbeat = async () => Number(await redis.zscore('pyrq:next', 'heartbeat'));
 
@@ -44,7 +51,7 @@ describe('pyrq tick / trigger / history / next / status', { timeout: 120_000 }, 
     // An hour after the first heartbeat: 721 occurrences due, the last one exactly at `at`.
     const first = await firstHeartbeat();
     const at = new Date(first + 3_600_000).toISOString();
-    const r = await pyrq(['tick', '--at', at, '--json'], { env });
+    const r = await pyrq(['tick', '--at', at, '--force', '--json'], { env });
     expect(r.code, r.stderr).toBe(0);
     const out = r.json();
     expect(out.now).toBe(at);
@@ -55,9 +62,64 @@ describe('pyrq tick / trigger / history / next / status', { timeout: 120_000 }, 
     expect(hb.jobIds).toEqual([`pyrq_heartbeat_${compact(first + 3_595_000)}`, `pyrq_heartbeat_${compact(first + 3_600_000)}`]);
     expect((await redis.lrange('rq:queue:default', 0, -1)).filter((j) => j.startsWith('pyrq_heartbeat_'))).toEqual(hb.jobIds);
 
-    const again = await pyrq(['tick', '--at', at], { env });
+    const again = await pyrq(['tick', '--at', at, '--force'], { env });
     expect(again.code).toBe(0);
     expect(again.stdout).toMatch(/^Nothing due at /m);
+  });
+
+  it('tick --at later than now is a dry run: it prints what would fire and leaves Redis byte for byte unchanged', async () => {
+    const first = await firstHeartbeat();
+    const at = new Date(first + 30 * 86_400_000).toISOString(); // a month ahead, as in issue 12
+    const before = await dumpAll();
+    const r = await pyrq(['tick', '--at', at, '--json'], { env });
+    expect(r.code, r.stderr).toBe(0);
+    const out = r.json();
+    expect(out).toMatchObject({ now: at, dryRun: true });
+    expect(out.schedules.find((s: { id: string }) => s.id === 'heartbeat')).toMatchObject({ enqueued: 2, jobIds: [expect.stringMatching(/^pyrq_heartbeat_/), expect.stringMatching(/^pyrq_heartbeat_/)] });
+    const text = await pyrq(['tick', '--at', at], { env });
+    expect(text.stdout).toMatch(/^Dry run as of .*nothing was written/m);
+    expect(text.stdout).toMatch(/heartbeat: would enqueue 2, skip \d+/);
+    expect(await dumpAll()).toEqual(before);
+  });
+
+  it('apply --deep repairs a next fire time that does not follow from the spec (tick --at a month ahead --force)', async () => {
+    const first = await firstHeartbeat();
+    const ahead = first + 30 * 86_400_000;
+    expect((await pyrq(['tick', '--at', new Date(ahead).toISOString(), '--force'], { env })).code).toBe(0);
+    expect(Number(await redis.zscore('pyrq:next', 'heartbeat'))).toBeGreaterThan(ahead);
+    const shallow = await pyrq(['apply', '--json'], { env });
+    expect(shallow.json().plan.changes).toEqual([]);
+    const deep = await pyrq(['apply', '--deep', '--json'], { env });
+    expect(deep.code, deep.stderr).toBe(0);
+    const fix = deep.json().plan.changes.find((c: { id: string }) => c.id === 'heartbeat');
+    expect(fix).toMatchObject({ action: 'update', repair: true, reason: expect.stringMatching(/^repair: stored next fire time .* skips occurrences/) });
+    const next = Number(await redis.zscore('pyrq:next', 'heartbeat'));
+    expect(next).toBeGreaterThan(Date.now() - 5_000);
+    expect(next).toBeLessThanOrEqual(Date.now() + 5_000 + 1_000);
+    expect(next % 5_000).toBe(first % 5_000); // on the schedule's grid
+    // Repaired: a second deep apply finds nothing to do for it.
+    expect((await pyrq(['apply', '--deep', '--json'], { env })).json().plan.changes.map((c: { id: string }) => c.id)).not.toContain('heartbeat');
+  });
+
+  it('tick reconciles its sources first: a schedule deleted from its file since the last apply does not fire', async () => {
+    const first = await firstHeartbeat();
+    const file = join(dir.path, 'maintenance.json');
+    const saved = readFileSync(file, 'utf8');
+    const doc = JSON.parse(saved) as { schedules: { id: string }[] };
+    writeFileSync(file, JSON.stringify({ ...doc, schedules: doc.schedules.filter((s) => s.id !== 'heartbeat') }));
+    try {
+      const r = await pyrq(['tick', '--at', new Date(first + 10_000).toISOString(), '--force', '--json'], { env });
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.json().schedules.map((s: { id: string }) => s.id)).not.toContain('heartbeat');
+      expect(await redis.hexists('pyrq:index', 'heartbeat')).toBe(0);
+      expect((await redis.lrange('rq:queue:default', 0, -1)).filter((j) => j.startsWith('pyrq_heartbeat_'))).toEqual([]);
+      // Without a source and without a daemon, tick says what it fires from.
+      const bare = await pyrq(['tick'], { env: { ...env, PYRQ_DIR: undefined } });
+      expect(bare.code, bare.stderr).toBe(0);
+      expect(bare.stderr).toMatch(/no source configured and no daemon running: firing the registry as last applied/);
+    } finally {
+      writeFileSync(file, saved);
+    }
   });
 
   it('trigger enqueues one manual run; history shows it with its RQ status', async () => {
@@ -112,7 +174,7 @@ describe('pyrq tick / trigger / history / next / status', { timeout: 120_000 }, 
   it('status shows last run, outcome and lateness', async () => {
     const first = await firstHeartbeat();
     const at = new Date(first).toISOString();
-    expect((await pyrq(['tick', '--at', at], { env })).code).toBe(0);
+    expect((await pyrq(['tick', '--at', at, '--force'], { env })).code).toBe(0);
     expect((await pyrq(['trigger', 'weekly-report'], { env })).code).toBe(0);
     const r = await pyrq(['status', 'heartbeat', 'weekly-report', '--no-daemon', '--json'], { env });
     expect(r.code, r.stderr).toBe(0);

@@ -1,7 +1,8 @@
 /**
  * `pyrq validate` takes the source flags too (--dir, --mysql-url), reads the configured
  * sources when given no path, and runs the plan's rules (duplicate ids, one-shots in the
- * past) against an empty registry: no Redis involved.
+ * past) against an empty registry; Redis is read only to tell an applied one-shot whose
+ * time has passed from a new one.
  */
 import { cpSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -62,4 +63,34 @@ describe('pyrq validate', () => {
     expect(r.stderr).toMatch(/^error: mysql:\/\/pyrq@127\.0\.0\.1:1\/nowhere: cannot read the database .*ECONNREFUSED/m);
     expect(r.stdout).toMatch(/^1 error\(s\) in the mysql source$/m);
   });
+});
+
+describe('pyrq validate and an applied one-shot whose time has passed (issue 12, point 7)', () => {
+  it('is a note, not an error, consistent with diff; a new one in the past is still an error', async () => {
+    const { startRedis } = await import('../helpers/redis-server.js');
+    const { eventually } = await import('../helpers/daemon.js');
+    const server = await startRedis();
+    const dir = tmpDir('pyrq-validate-past-');
+    try {
+      const at = new Date(Math.ceil((Date.now() + 3000) / 1000) * 1000);
+      writeFileSync(join(dir.path, 'once.json'), JSON.stringify({ id: 'soon', function: 'app.tasks.run', at: at.toISOString() }));
+      const withRedis = { ...env, PYRQ_REDIS_URL: server.url };
+      const applied = await pyrq(['apply', '--dir', dir.path], { env: withRedis });
+      expect(applied.code, applied.stderr).toBe(0);
+      await eventually(async () => Date.now() > at.getTime() + 500, 'the one-shot time has passed', 10_000, 100);
+      const diffed = await pyrq(['diff', '--dir', dir.path], { env: withRedis });
+      expect(diffed.code, diffed.stdout + diffed.stderr).toBe(0);
+      const v = await pyrq(['validate', '--dir', dir.path, '--json'], { env: withRedis });
+      expect(v.code, v.stdout).toBe(0);
+      expect(v.json()).toMatchObject({ ok: true, errors: [], notes: [expect.stringMatching(/^soon: its one-shot time has passed; it is applied already/)] });
+      // Not applied: the same rule as apply.
+      writeFileSync(join(dir.path, 'late.json'), JSON.stringify({ id: 'late', function: 'app.tasks.run', at: '2020-01-01T00:00:00Z' }));
+      const late = await pyrq(['validate', '--dir', dir.path, '--json'], { env: withRedis });
+      expect(late.code).toBe(1);
+      expect(late.json().errors.map((e: { id: string }) => e.id)).toEqual(['late']);
+    } finally {
+      dir.cleanup();
+      await server.close();
+    }
+  }, 60_000);
 });

@@ -154,7 +154,44 @@ describe('control socket: native protocol', () => {
     expect(st.json().schedules.map((s: { id: string }) => s.id)).toEqual(expect.arrayContaining(['cli-a', 'cli-b', 'pushed', 'file-owned']));
     const bad = await pyrq(['push', f, '--socket', join(dir.path, 'nobody.sock')], { env });
     expect(bad.code).toBe(1);
-    expect(bad.stderr).toMatch(/no daemon on .*nobody\.sock.*is "pyrq daemon" running\?/);
+    expect(bad.stderr).toMatch(/no daemon answered at .*nobody\.sock.*is "pyrq daemon" running\?/);
+  });
+});
+
+describe('push is all or nothing (issue 12, point 7)', () => {
+  it('one invalid schedule in a file pushes nothing, and every error is reported at its place', async () => {
+    const f = join(dir.path, 'half-bad.yaml');
+    writeFileSync(f, '- {id: ok-1, function: app.tasks.run, every: 30}\n- {id: bad-1, function: app.tasks.run, cron: "61 * * * *"}\n- {id: bad-2, function: nodots, every: 5}\n');
+    const r = await pyrq(['push', f, '--json'], { env: { PYRQ_CONFIG: configFile } });
+    expect(r.code).toBe(1);
+    const message: string = r.json().error.message;
+    expect(message).toMatch(/^nothing pushed:/);
+    expect(message).toContain('(id "bad-1")');
+    expect(message).toContain('minute out of range');
+    expect(message).toContain('(id "bad-2")');
+    for (const id of ['ok-1', 'bad-1', 'bad-2']) {
+      expect(await redis.hexists('pyrq:source:socket', id), id).toBe(0);
+      expect(await redis.hexists('pyrq:index', id), id).toBe(0);
+    }
+  });
+
+  it('the daemon refuses a whole request when one id is owned by another source or a one-shot is in the past', async () => {
+    const r = await daemon.ask({
+      op: 'upsert',
+      schedules: [
+        { id: 'ok-2', function: 'app.tasks.run', every: 30 },
+        { id: 'file-owned', function: 'app.tasks.run', every: 5 },
+        { id: 'too-late', function: 'app.tasks.run', at: '2020-01-01T00:00:00Z' },
+      ],
+    });
+    expect(r.ok).toBe(false);
+    expect(r.error!.message).toMatch(/^nothing pushed: /);
+    expect(r.error!.message).toMatch(/owned by source "files"/);
+    expect(r.error!.message).toMatch(/"too-late": at: .* is in the past/);
+    expect(await redis.hexists('pyrq:source:socket', 'ok-2')).toBe(0);
+    const good = await daemon.ask({ op: 'upsert', schedules: [{ id: 'ok-2', function: 'app.tasks.run', every: 30 }, { id: 'ok-3', function: 'app.tasks.run', every: 40 }] });
+    expect(good).toMatchObject({ ok: true, result: { pushed: [{ id: 'ok-2', action: 'create' }, { id: 'ok-3', action: 'create' }] } });
+    expect(await redis.hget('pyrq:index', 'ok-3')).toMatch(/\tsocket\tsocket$/);
   });
 });
 

@@ -69,6 +69,25 @@ describe('dispatcher: firing due schedules', () => {
     expect(await queue()).toEqual([jobId]);
   });
 
+  it('jobIdKwarg and onFailure: each job of a catch-up carries its own id, and the script writes the reference layout', async () => {
+    const spec = makeSpec({ id: 'own.id', every: 60, catchup: 'all', kwargs: { n: 1 }, jobIdKwarg: 'rq_job_id', onFailure: 'app.hooks.failed' });
+    await applySpecs(redis, [spec], clock);
+    clock.set(T + 180_000); // three occurrences due: 12:01, 12:02, 12:03
+    expect((await dispatcher().tickOnce()).enqueued).toBe(3);
+    const enc = encodeSchedule(spec, specHash(spec));
+    const ids = ['pyrq_own_oid_20260601T120100Z', 'pyrq_own_oid_20260601T120200Z', 'pyrq_own_oid_20260601T120300Z'];
+    for (const [i, jobId] of ids.entries()) {
+      const reference = jobHashFields(enc, T + 60_000 * (i + 1), T + 180_000, 'schedule', jobId);
+      const stored = await redis.hgetallBuffer(`rq:job:${jobId}`);
+      expect(Object.keys(stored).sort(), jobId).toEqual(reference.filter((_, k) => k % 2 === 0).map(String).sort());
+      reference.forEach((v, k) => {
+        if (k % 2 === 1) expect(stored[String(reference[k - 1])]!.equals(Buffer.from(v)), `${jobId} ${String(reference[k - 1])}`).toBe(true);
+      });
+      expect(stored.data!.includes(Buffer.from(jobId))).toBe(true);
+      expect(String(stored.failure_callback_name)).toBe('app.hooks.failed');
+    }
+  });
+
   it('fires after Redis forgot its scripts (SCRIPT FLUSH, as after a restart): loads the script and runs it once', async () => {
     await applySpecs(redis, [makeSpec({ id: 'after.flush', every: 60 })], clock);
     const d = dispatcher();

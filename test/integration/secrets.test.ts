@@ -160,9 +160,9 @@ describe('secrets are redacted everywhere', () => {
       await run('status via daemon, mysql wrong, json', ['status', '--socket', socket, '--json', '--redis-url', redisUrl(PW)]);
     });
     const fromRedis = await run('status from redis, mysql wrong', ['status', '--no-daemon', '--redis-url', redisUrl(PW)]);
-    expect(fromRedis.stdout).toMatch(/Source mysql: STALE.*\n.*Access denied/);
+    expect(fromRedis.stdout).toMatch(/Source mysql \(mysql:\/\/[^\n]*?\): STALE.*\n.*Access denied/);
     await run('status from redis, mysql wrong, json', ['status', '--no-daemon', '--json', '--redis-url', redisUrl(PW)]);
-    await daemon('redis wrong', ['--dir', dir, '--redis-url', redisUrl(WRONG)], {}, /redis connection error/);
+    await daemon('redis wrong', ['--dir', dir, '--redis-url', redisUrl(WRONG)], {}, /cannot connect to redis/);
   }, 180_000);
 
   it('no output, log file or registry value holds the planted password', async () => {

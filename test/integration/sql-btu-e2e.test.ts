@@ -76,11 +76,12 @@ describe.each(SQL_TEST_DRIVERS)('$name', (d) => {
       await redis.flushall();
       const outDir = tmpDir();
       try {
-        const env = { PYRQ_REDIS_URL: server.url, PYRQ_FRAPPE_SITE: SITE, PYRQ_FRAPPE_BENCH_ID: BENCH, PYRQ_CONFIG: undefined, PYRQ_DIR: undefined, PYRQ_MYSQL_URL: undefined, PYRQ_POSTGRES_URL: undefined };
+        // The direct runner: the row's own function and merged arguments (btu-runner.test.ts: task-runner).
+        const env = { PYRQ_BTU_RUNNER: 'direct', PYRQ_REDIS_URL: server.url, PYRQ_FRAPPE_SITE: SITE, PYRQ_FRAPPE_BENCH_ID: BENCH, PYRQ_CONFIG: undefined, PYRQ_DIR: undefined, PYRQ_MYSQL_URL: undefined, PYRQ_POSTGRES_URL: undefined };
         expect((await pyrq(['apply', `--${d.name}-url`, db.url], { env })).stdout).toMatch(/6 created/);
         const row = (await pyrq(['status', 'TS-000001', '--no-daemon', '--json'], { env })).json().schedules[0];
         expect(row).toMatchObject({ id: 'TS-000001', cron: '0 2 * * *', timezone: 'America/New_York', queue: 'long', source: d.name, origin: 'tabBTU Task Schedule' });
-        const tick = (await pyrq(['tick', '--at', row.next, '--json'], { env })).json();
+        const tick = (await pyrq(['tick', '--at', row.next, '--force', '--json'], { env })).json();
         const fired = (tick.schedules as { id: string; jobIds: string[] }[]).find((s) => s.id === 'TS-000001')!;
         expect(fired.jobIds).toHaveLength(1);
         expect(await redis.lrange(`rq:queue:${BENCH}:long`, 0, -1)).toContain(fired.jobIds[0]);

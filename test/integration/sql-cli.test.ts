@@ -32,7 +32,8 @@ describe.each(SQL_TEST_DRIVERS)('$name', (d) => {
     await secure?.close();
   });
 
-  const env = () => ({ PYRQ_REDIS_URL: server.url, PYRQ_FRAPPE_SITE: SITE, PYRQ_CONFIG: undefined, PYRQ_DIR: undefined, PYRQ_MYSQL_URL: undefined, PYRQ_MYSQL_PASSWORD: undefined, PYRQ_POSTGRES_URL: undefined, PYRQ_POSTGRES_PASSWORD: undefined });
+  // The direct runner: these tests check how BTU's own columns map (arguments, overrides).
+  const env = () => ({ PYRQ_BTU_RUNNER: 'direct', PYRQ_REDIS_URL: server.url, PYRQ_FRAPPE_SITE: SITE, PYRQ_CONFIG: undefined, PYRQ_DIR: undefined, PYRQ_MYSQL_URL: undefined, PYRQ_MYSQL_PASSWORD: undefined, PYRQ_POSTGRES_URL: undefined, PYRQ_POSTGRES_PASSWORD: undefined });
   const apply = (url: string, extra: string[] = [], more: Record<string, string | undefined> = {}) => pyrq(['apply', `--${d.name}-url`, url, ...extra], { env: { ...env(), ...more } });
   const ids = async () => (await redis.hkeys('pyrq:index')).sort();
   const spec = async (id: string): Promise<Schedule> => JSON.parse((await redis.hget(`pyrq:schedule:${id}`, 'spec'))!);

@@ -39,7 +39,8 @@ describe.each(SQL_TEST_DRIVERS)('$name', (d) => {
       config,
       `[redis]\nurl = "${server.url}"\n\n[${d.name}]\nurl = "${d.scheme}//${user.name}@127.0.0.1:${port}/${db.name}"\npollInterval = "100ms"\nsite = "erp.example.com"\n\n[daemon]\nsocket = "${join(dir.path, 'pyrq.sock')}"\nresyncInterval = "1h"\n`,
     );
-    env = { PYRQ_CONFIG: config, PYRQ_MYSQL_PASSWORD: undefined, PYRQ_POSTGRES_PASSWORD: undefined, [`PYRQ_${d.name.toUpperCase()}_PASSWORD`]: user.password, PYRQ_REDIS_URL: undefined, PYRQ_DIR: undefined, PYRQ_MYSQL_URL: undefined, PYRQ_POSTGRES_URL: undefined, PYRQ_FRAPPE_SITE: undefined };
+    // The direct runner: the expectations are about BTU's own columns (malformed overrides included).
+    env = { PYRQ_BTU_RUNNER: 'direct', PYRQ_CONFIG: config, PYRQ_MYSQL_PASSWORD: undefined, PYRQ_POSTGRES_PASSWORD: undefined, [`PYRQ_${d.name.toUpperCase()}_PASSWORD`]: user.password, PYRQ_REDIS_URL: undefined, PYRQ_DIR: undefined, PYRQ_MYSQL_URL: undefined, PYRQ_POSTGRES_URL: undefined, PYRQ_FRAPPE_SITE: undefined };
     const childEnv = { ...process.env, ...env } as Record<string, string | undefined>;
     for (const k of Object.keys(childEnv)) if (childEnv[k] === undefined) delete childEnv[k];
     daemon = spawn(process.execPath, [BIN, 'daemon', '--log-level', 'debug'], { cwd: ROOT, env: childEnv as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });

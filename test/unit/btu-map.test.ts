@@ -221,3 +221,48 @@ describe('parseBtuArguments', () => {
     expect(parseBtuArguments("('a', 1)").ok).toBe(false);
   });
 });
+
+describe('mapBtuRow: the task-runner runner (BTU\'s run_task_by_id)', () => {
+  const tr = { ...opts, runner: 'task-runner' as const, overlap: 'forbid' as const };
+
+  it('enqueues what BTU\'s own enqueue does: run_task_by_id with task_id, site_name, schedule_id; rq_job_id per job; BTU\'s failure callback', () => {
+    const e = mapBtuRow(row({ argument_overrides: "{'days': 1}" }), tr);
+    expect(e.errors).toEqual([]);
+    expect(e.schedule?.spec).toMatchObject({
+      function: 'btu.btu_core.task_runner.run_task_by_id',
+      kwargs: { task_id: 'BTU-000000001', site_name: 'erp.example.com', schedule_id: 'TS-000001' },
+      jobIdKwarg: 'rq_job_id',
+      onFailure: 'btu.btu_core.task_runner.on_btu_task_failure',
+      queue: 'default', // the task's queue_name: BTU's enqueue ignores the schedule's ('long')
+      timeout: 900,
+      overlap: 'forbid',
+      target: 'frappe',
+      site: 'erp.example.com',
+    });
+  });
+
+  it('takes the task\'s queue, else default; a schema without the task column falls back to the schedule\'s', () => {
+    expect(mapBtuRow(row({ task_queue_name: null }), tr).schedule?.spec.queue).toBe('default');
+    expect(mapBtuRow(row({ task_queue_name: undefined }), tr).schedule?.spec.queue).toBe('long');
+    expect(mapBtuRow(row({ task_queue_name: undefined, queue_name: null }), tr).schedule?.spec.queue).toBe('default');
+  });
+
+  it('leaves arguments to TaskRunner: malformed ones are not pyrq\'s error; a missing task and a bad cron still are', () => {
+    expect(messages(row({ argument_overrides: "{'days': " }))).not.toEqual([]);
+    expect(mapBtuRow(row({ argument_overrides: "{'days': ", arguments: 'nonsense(' }), tr).errors).toEqual([]);
+    expect(mapBtuRow(row({ task_name: null }), tr).errors.map(formatSourceError).join()).toMatch(/BTU Task "BTU-000000001" does not exist/);
+    expect(mapBtuRow(row({ cron_string: '61 * * * *' }), tr).errors).toHaveLength(1);
+  });
+
+  it('keeps the allowlist on function_string', () => {
+    const allow = { ...tr, ctx: { ...DEFAULT_CONTEXT, allowFunction: (f: string) => f.startsWith('btu.'), allowDescription: 'btu.*' } };
+    expect(mapBtuRow(row(), allow).errors.map(formatSourceError).join()).toMatch(/function_string .*"erp\.tasks\.sync_stock" is not in the function allowlist \(btu\.\*\)/);
+    expect(mapBtuRow(row({ function_string: 'btu.tasks.x' }), allow).errors).toEqual([]);
+  });
+
+  it('btu.overlap applies to both runners; without it the context\'s default', () => {
+    expect(mapBtuRow(row(), { ...opts, overlap: 'forbid' }).schedule?.spec.overlap).toBe('forbid');
+    expect(mapBtuRow(row(), { ...tr, overlap: 'allow' }).schedule?.spec.overlap).toBe('allow');
+    expect(mapBtuRow(row(), opts).schedule?.spec.overlap).toBe('allow');
+  });
+});

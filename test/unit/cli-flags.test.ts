@@ -33,16 +33,16 @@ const names = (c: CommandClass) => visible(c).map(([n]) => n);
 
 describe('CLI flags', () => {
   it('knows every command', () => {
-    expect([...commands.keys()].sort()).toEqual(['apply', 'daemon', 'diff', 'history', 'next', 'push', 'reconcile', 'status', 'tick', 'trigger', 'validate']);
+    expect([...commands.keys()].sort()).toEqual(['apply', 'daemon', 'delete', 'diff', 'history', 'next', 'pause', 'prune', 'push', 'reconcile', 'resume', 'status', 'tick', 'trigger', 'validate']);
   });
 
   it('lists the Redis flags only on commands that use Redis, the source flags on every command that reads sources', () => {
     const uses = (flag: string) => [...commands].filter(([, c]) => names(c).includes(flag)).map(([n]) => n).sort();
-    expect(uses('redis-url')).toEqual(['apply', 'daemon', 'diff', 'history', 'next', 'status', 'tick', 'trigger']);
+    expect(uses('redis-url')).toEqual(['apply', 'daemon', 'delete', 'diff', 'history', 'next', 'pause', 'prune', 'resume', 'status', 'tick', 'trigger']);
     expect(uses('prefix')).toEqual(uses('redis-url'));
-    expect(uses('dir')).toEqual(['apply', 'daemon', 'diff', 'validate']);
+    expect(uses('dir')).toEqual(['apply', 'daemon', 'diff', 'tick', 'validate']);
     expect(uses('mysql-url')).toEqual(uses('dir'));
-    expect(uses('socket')).toEqual(['daemon', 'push', 'reconcile', 'status']);
+    expect(uses('socket')).toEqual(['daemon', 'delete', 'push', 'reconcile', 'status']);
     expect(uses('log-file')).toEqual(['daemon']);
     for (const [n, c] of commands) expect(names(c), n).toEqual(expect.arrayContaining(['config', 'log-level']));
   });

@@ -13,6 +13,7 @@ import type { Source, SourceSnapshot } from '../../src/source.js';
 import { SOCKET_ORIGIN, SOCKET_SOURCE, type UpsertResult } from '../../sources/socket/socket-source.js';
 import { DaemonHandlers, type HandlerDeps } from '../../reconcilers/daemon-handlers.js';
 import { ReconcileLoop } from '../../reconcilers/reconcile-loop.js';
+import { summarizeReconcile } from '../../src/status/reconcile-summary.js';
 import { MemoryRegistry } from '../helpers/memory-registry.js';
 import { ListSource, makeSpec } from '../helpers/schedules.js';
 
@@ -60,7 +61,15 @@ function setup() {
       return { id, jobId: `manual-${id}`, queue: 'default', function: 'app.tasks.run', enqueuedAt: new Date(clock.now()).toISOString() };
     },
     lease,
-    facts: { startedAt: clock.now(), socket: () => '/run/pyrq.sock', loop, sourceStatus: () => [{ source: 'files', stale: false, schedules: 1, held: 0, errors: [], at: clock.now() }] },
+    // Pauses live in Redis (src/registry/pauses.ts, tested in test/integration/pause.test.ts): none here.
+    pauses: { pause: async () => ({ paused: [], already: [], missing: [] }), resume: async () => ({ resumed: [], notPaused: [] }), read: async () => new Map() },
+    facts: {
+      startedAt: clock.now(),
+      socket: () => '/run/pyrq.sock',
+      loop,
+      sourceStatus: () => [{ source: 'files', stale: false, schedules: 1, held: 0, errors: [], at: clock.now() }],
+      lastReconcile: () => (loop.lastResult ? summarizeReconcile(loop.lastResult, clock.now()) : null),
+    },
   };
   const handlers = new DaemonHandlers(deps);
   const ask = async (req: Omit<Extract<Request, { kind: 'native' }>, 'kind'>) => json(await handlers.handle({ kind: 'native', ...req }));
@@ -81,8 +90,18 @@ describe('daemon request handlers (HandlerDeps)', () => {
     const status = (await ask({ op: 'status' })).result!;
     expect(status.daemon).toMatchObject({ leader: false, holderId: 'host:1:aa', currentLeader: 'other:2:bb', socket: '/run/pyrq.sock', startedAt: '2026-06-01T12:00:00.000Z' });
     expect(status.sources).toEqual([expect.objectContaining({ source: 'files', schedules: 1 })]);
-    expect(status.lastReconcile).toMatchObject({ runId: loop.lastResult!.runId });
+    expect(status.lastReconcile).toMatchObject({ runId: loop.lastResult!.runId, created: 1, unchanged: 0, errors: 0 });
     expect((status.schedules as { id: string }[]).map((s) => s.id)).toEqual(['from-file']);
+    await loop.stop();
+  });
+
+  it('status shows what was recorded in Redis for sources and a last reconcile this daemon has not (a standby)', async () => {
+    const { ask, registry, loop } = setup();
+    await registry.recordSourceStatus([{ source: 'mysql', stale: true, schedules: 0, held: 2, errors: ['mysql://root@db:3306/site (btu): cannot connect'], at: 5, by: 'pyrq apply' }]);
+    await registry.recordDaemonFacts({ lastReconcile: { at: 5, runId: 'leader1', durationMs: 3, created: 0, updated: 1, deleted: 0, unchanged: 4, errors: 0 } });
+    const status = (await ask({ op: 'status' })).result!;
+    expect((status.sources as { source: string }[]).map((s) => s.source)).toEqual(['files', 'mysql']);
+    expect(status.lastReconcile).toMatchObject({ runId: 'leader1', updated: 1 });
     await loop.stop();
   });
 

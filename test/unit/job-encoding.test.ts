@@ -4,6 +4,7 @@ import type { Schedule } from '../../src/model/schedule-schema.js';
 import { specHash } from '../../src/model/spec-hash.js';
 import { FRAPPE_EXECUTE_JOB } from '../../src/rq/frappe-target.js';
 import { callString, encodeSchedule, jobHashFields, rqTimestamp } from '../../src/rq/job-encoding.js';
+import { manualJobId, scheduledJobId } from '../../src/rq/job-id.js';
 import { python } from '../helpers/python.js';
 
 function spec(fields: Record<string, unknown>): Schedule {
@@ -44,6 +45,7 @@ print(json.dumps({
   'meta': j(job.meta), 'timeout': job.timeout, 'result_ttl': job.result_ttl, 'failure_ttl': job.failure_ttl,
   'ttl': job.ttl, 'status': job.get_status(refresh=False), 'origin': job.origin, 'description': job.description,
   'created_at': job.created_at.isoformat(), 'enqueued_at': job.enqueued_at.isoformat(),
+  'failure_callback_name': job._failure_callback_name,
 }))
 `;
 
@@ -80,6 +82,7 @@ describe('RQ job encoding', () => {
       description: "app.tasks.run(1, 'two', [True, None], big=1180591620717411303424, f=1.5, nested={'a': []})",
       created_at: '2026-03-01T02:00:01.234000',
       enqueued_at: '2026-03-01T02:00:01.234000',
+      failure_callback_name: null,
     });
   });
 
@@ -128,6 +131,21 @@ describe('RQ job encoding', () => {
     const seen = await restoreInRq(jobHashFields(encodeSchedule(s, specHash(s)), NOW, NOW, 'manual'));
     expect(seen.meta.pyrq.trigger).toBe('manual');
     expect(seen.meta.pyrq.occurrence).toBe('2026-03-01T02:00:01.234Z');
+  });
+
+  it('jobIdKwarg: each job carries its own id (scheduled: patched into one pickle; manual: its own), onFailure becomes failure_callback_name', async () => {
+    const s = spec({ target: 'frappe', kwargs: { task_id: 'BTU-1' }, jobIdKwarg: 'rq_job_id', onFailure: 'btu.btu_core.task_runner.on_btu_task_failure' });
+    const enc = encodeSchedule(s, specHash(s));
+    const ids = [scheduledJobId(s.id, OCC), scheduledJobId(s.id, OCC + 86_400_000), manualJobId(s.id, NOW, '0badcafe')];
+    for (const id of ids) {
+      const seen = await restoreInRq(jobHashFields(enc, OCC, NOW, 'schedule', id));
+      expect(seen.kwargs.kwargs, id).toEqual({ task_id: 'BTU-1', rq_job_id: id });
+      expect(seen.failure_callback_name).toBe('btu.btu_core.task_runner.on_btu_task_failure');
+    }
+    // Without the field, every job shares the schedule's data and has no callback.
+    const plain = encodeSchedule(spec({}), 'h');
+    expect(jobHashFields(plain, OCC, NOW, 'schedule', ids[0])[1]).toBe(plain.data);
+    expect(jobHashFields(plain, OCC, NOW, 'schedule')).not.toContain('failure_callback_name');
   });
 
   it('describes calls the way RQ does', () => {

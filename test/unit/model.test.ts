@@ -252,3 +252,17 @@ describe('targets', () => {
     expect(issues.map((i) => i.split(':')[0])).toEqual(['id', 'function', 'timezone', 'cron', 'ttl']);
   });
 });
+
+describe('onFailure and jobIdKwarg', () => {
+  const base = { id: 'x', function: 'app.tasks.run', cron: '0 * * * *' };
+  it('are kept when valid and left out when absent (the hash of other schedules does not change)', () => {
+    expect(ok({ ...base, onFailure: 'app.tasks.failed', jobIdKwarg: 'rq_job_id' })).toMatchObject({ onFailure: 'app.tasks.failed', jobIdKwarg: 'rq_job_id' });
+    expect(Object.keys(ok(base))).not.toContain('onFailure');
+  });
+  it('refuse what a worker could not use', () => {
+    expect(bad({ ...base, onFailure: 'nodots' })).toContain('onFailure: "nodots" is not a dotted Python path such as "myapp.tasks.on_failure"');
+    expect(bad({ ...base, jobIdKwarg: 'class' })).toContain('jobIdKwarg: "class" is not a Python identifier');
+    expect(bad({ ...base, jobIdKwarg: 'n', kwargs: { n: 1 } })).toContain('jobIdKwarg: "n" is also in kwargs: the job id would replace it');
+    expect(bad({ ...base, onFailure: 'evil.cb' }, { ...DEFAULT_CONTEXT, allowFunction: (f) => f.startsWith('app.'), allowDescription: 'app.*' })).toContain('onFailure: "evil.cb" is not in the function allowlist (app.*)');
+  });
+});

@@ -54,10 +54,14 @@ describe('request parsing', () => {
     };
     expect(code('{')).toMatch(/^BAD_JSON: invalid JSON: line 1, column 2/);
     expect(code('"ping"')).toBe('BAD_REQUEST: a request must be a JSON object');
-    expect(code('{"op":"nuke"}')).toBe('UNKNOWN_OP: unknown op "nuke" (one of ping, status, upsert, delete, reconcile, reload, trigger)');
+    expect(code('{"op":"nuke"}')).toBe('UNKNOWN_OP: unknown op "nuke" (one of ping, status, upsert, delete, reconcile, reload, trigger, pause, resume)');
     expect(code('{}')).toMatch(/^BAD_REQUEST: missing "op"/);
     expect(code('{"op":"delete"}')).toBe('BAD_REQUEST: "delete" needs "id"');
     expect(code('{"op":"upsert","schedule":[1]}')).toBe('BAD_REQUEST: "upsert" needs "schedule": a schedule object');
+    expect(code('{"op":"upsert","schedules":[]}')).toBe('BAD_REQUEST: "upsert" takes either "schedule" or "schedules": a non-empty list of schedule objects');
+    expect(code('{"op":"upsert","schedules":{"id":"x"}}')).toBe('BAD_REQUEST: "schedules" must be a list of schedule objects');
+    expect(code('{"op":"pause"}')).toBe('BAD_REQUEST: "pause" needs "id", "ids" or "all": true');
+    expect(code('{"op":"resume","ids":[]}')).toBe('BAD_REQUEST: "resume" needs "id", "ids" or "all": true');
     expect(code('{"op":"reload"}')).toMatch(/^BAD_REQUEST: "reload" needs "source"/);
     expect(code('{"op":"ping","x":1}')).toBe('BAD_REQUEST: unknown field "x"');
     expect(code('{"request_type": 5}')).toBe('BAD_REQUEST: request_type must be a string');

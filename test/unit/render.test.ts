@@ -120,7 +120,7 @@ describe('status text', () => {
   it('the schedules, with relative times and lateness', () => {
     const lines = renderSchedules([row(), row({ id: 'off', enabled: false, next: null, nextRelative: 'disabled', lastRun: null, lastOutcome: null, lastLatenessMs: null })], NOW);
     expect(lines[0]).toMatch(/^ID\s+TRIGGER\s+QUEUE\s+ENABLED\s+NEXT\s+LAST RUN\s+LAST OUTCOME\s+SOURCE$/);
-    expect(lines[1]).toMatch(/^nightly\s+cron "0 3 \* \* \*" \(UTC\)\s+default\s+yes\s+2026-06-02T03:00:00.000Z\s+in 15h 0m\s+2026-06-01T11:57:00.000Z \(3m 0s ago\)\s+enqueued \(\+4.2s\)\s+files:a.toml$/);
+    expect(lines[1]).toMatch(/^nightly\s+cron "0 3 \* \* \*" \(UTC\): At 03:00\s+default\s+yes\s+2026-06-02T03:00:00.000Z\s+in 15h 0m\s+2026-06-01T11:57:00.000Z \(3m 0s ago\)\s+enqueued \(\+4.2s\)\s+files:a.toml$/);
     expect(lines[2]).toMatch(/^off\s+.*\s+no\s+-\s+disabled\s+-\s+-\s+files:a.toml$/);
     expect(renderSchedules([], NOW)).toEqual(['No schedules in the registry.']);
   });
@@ -130,17 +130,37 @@ describe('status text', () => {
       via: 'redis',
       leader: null,
       sources: [{ source: 'files', stale: false, schedules: 3, held: 1, errors: Array.from({ length: 12 }, (_, i) => `e${i}`), at: NOW, by: 'pyrq apply' }],
-      lastReconcile: { created: 1 },
+      lastReconcile: { at: NOW - 62_000, runId: 'ab12cd34', durationMs: 12, created: 1, updated: 2, deleted: 0, unchanged: 40, errors: 1, reason: 'files changed: billing.toml' },
       schedules: [row()],
     };
     const lines = renderStatusReport(report, NOW);
-    expect(lines[0]).toBe('No daemon answered; from Redis (source health as last recorded). Leader: none');
-    expect(lines[1]).toBe('Source files: ok, 3 schedules, 1 held, 12 error(s) (as of 2026-06-01T12:00:00.000Z, recorded by pyrq apply)');
+    expect(lines[0]).toBe('Not asking a daemon (--no-daemon); from Redis (source health as last recorded). Leader: none');
+    expect(lines[1]).toBe('Source files: ok, 3 schedules, 1 held, 12 errors; as of 0s ago, recorded by pyrq apply');
     expect(lines.filter((l) => l.startsWith('  ! '))).toHaveLength(10);
-    expect(lines).toContain('Last reconcile: {"created":1}');
+    expect(lines).toContain('  (2 more: pyrq status --json)');
+    expect(lines).toContain('Last reconcile 1m 2s ago (run ab12cd34, 12 ms; files changed: billing.toml): 1 created, 2 updated, 0 deleted, 40 unchanged, 1 error.');
     const daemon = renderStatusReport({ ...report, via: 'daemon', daemon: { pid: 7, leader: true }, leader: 'h:7:x', sources: [{ ...report.sources[0]!, stale: true, errors: [] }] }, NOW);
     expect(daemon[0]).toBe('Daemon: pid 7, leader; leader: h:7:x');
-    expect(daemon[1]).toMatch(/^Source files: STALE, 3 schedules, 1 held \(as of /);
+    expect(daemon[1]).toMatch(/^Source files: STALE \(nothing it owns is deleted\), 3 schedules, 1 held; as of /);
+    // The same sentence from either path: it is made from the same summary.
+    expect(daemon.find((l) => l.startsWith('Last reconcile'))).toBe(lines.find((l) => l.startsWith('Last reconcile')));
+  });
+
+  it('fits a width: every line at most that long; wide shows every column in full', () => {
+    const long = row({ id: 'an-unusually-long-schedule-identifier-for-the-monthly-invoices', origin: 'billing/customers/enterprise/monthly-invoices.toml' });
+    const report: StatusReport = {
+      via: 'redis',
+      leader: 'a-host-with-a-long-name.example.internal:12345:abcdef',
+      sources: [{ source: 'files', stale: false, schedules: 3, held: 0, errors: [`billing/customers/enterprise/monthly-invoices.toml: schedules[0] (id "x"): cron: "61 * * * *": minute out of range ${'x'.repeat(80)}`], at: NOW }],
+      lastReconcile: { at: NOW, runId: 'ab12cd34', durationMs: 12, created: 1, updated: 2, deleted: 0, unchanged: 40, errors: 1, reason: 'files changed: billing/customers/enterprise/monthly-invoices.toml, a.toml' },
+      schedules: [long, row()],
+    };
+    const narrow = renderStatusReport(report, NOW, { width: 80 });
+    for (const l of narrow) expect(l.length, l).toBeLessThanOrEqual(80);
+    expect(narrow.join('\n')).toContain('…');
+    const wide = renderStatusReport(report, NOW, { width: Infinity, wide: true });
+    expect(wide.some((l) => l.length > 80)).toBe(true);
+    expect(wide.join('\n')).toContain(long.id);
   });
 
   it('lateness and "ago" for people', () => {

@@ -16,7 +16,7 @@
  * reconnect, not a stale source.
  */
 import { createPool, type FieldPacket, type Pool, type PoolConnection } from 'mysql2/promise';
-import type { PoolOptions, ReadRows, SqlDriver, SqlPool, SqlTarget, SqlValue } from '../driver.js';
+import { type PoolOptions, type ReadRows, retryOnceIfDead, type SqlDriver, type SqlPool, type SqlTarget, type SqlValue } from '../driver.js';
 
 const SESSION_SETUP = ['SET SESSION autocommit = 1', 'SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED'];
 /** Errors that mean "this connection is dead", not "the server is down" or "the SQL is wrong". */
@@ -63,12 +63,7 @@ class MysqlPool implements SqlPool {
 
   /** Runs one prepared statement and returns its rows and column names. */
   async read<T = Record<string, unknown>>(sql: string, params: readonly SqlValue[] = []): Promise<ReadRows<T>> {
-    try {
-      return await this.attempt<T>(sql, params);
-    } catch (e) {
-      if (!DEAD_CONNECTION.has((e as { code?: string }).code ?? '')) throw e;
-      return this.attempt<T>(sql, params);
-    }
+    return retryOnceIfDead(() => this.attempt<T>(sql, params), (e) => DEAD_CONNECTION.has((e as { code?: string }).code ?? ''));
   }
 
   private async attempt<T>(sql: string, params: readonly SqlValue[]): Promise<ReadRows<T>> {

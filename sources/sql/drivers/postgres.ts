@@ -20,7 +20,7 @@
  * connection is also reported by pg as a pool `error` event, which only drops it.
  */
 import pg from 'pg';
-import type { PoolOptions, ReadRows, SqlDriver, SqlPool, SqlTarget, SqlValue } from '../driver.js';
+import { type PoolOptions, type ReadRows, retryOnceIfDead, type SqlDriver, type SqlPool, type SqlTarget, type SqlValue } from '../driver.js';
 
 const OID = { json: 114, date: 1082, time: 1083, timestamp: 1114, timestamptz: 1184, timetz: 1266, jsonb: 3802 } as const;
 const AS_TEXT = new Set<number>([OID.json, OID.jsonb, OID.date, OID.time, OID.timetz, OID.timestamp]);
@@ -125,12 +125,7 @@ class PostgresPool implements SqlPool {
   }
 
   async read<T = Record<string, unknown>>(sql: string, params: readonly SqlValue[] = []): Promise<ReadRows<T>> {
-    try {
-      return await this.attempt<T>(sql, params);
-    } catch (e) {
-      if (!isDeadConnection(e)) throw e;
-      return this.attempt<T>(sql, params);
-    }
+    return retryOnceIfDead(() => this.attempt<T>(sql, params), isDeadConnection);
   }
 
   private async attempt<T>(sql: string, params: readonly SqlValue[]): Promise<ReadRows<T>> {

@@ -18,15 +18,25 @@
     origin    file, table or client within the source (put only)
     spec      normalised schedule JSON (put only)
     next      '' keep the stored next fire time, '-' remove it, else the new time (ms)
+  KEYS[#KEYS - 1]  paused HASH (id -> pause): a deleted entry's pause goes with it
+  KEYS[#KEYS]  the leader lease key; ARGV[#ARGV] the writer's lease token ('' = unfenced)
+               (fencing: src/redis/commands/fence.ts)
+
+  Replies with the error 'PYRQ_FENCED ...' and writes nothing when a token is given and
+  the lease key does not hold it (the writer lost its lease).
 
   Returns one code per entry (named in apply-changes.ts, the only caller):
      1  applied
      0  nothing to do: already in the wanted state (applied twice, or deleted already)
     -1  conflict: the entry changed since the plan was made (stale plan); left alone
 ]]
+local fenceToken = ARGV[#ARGV]
+if fenceToken ~= '' and redis.call('GET', KEYS[#KEYS]) ~= fenceToken then
+  return redis.error_reply('PYRQ_FENCED the lease is not held by ' .. fenceToken)
+end
 local now = ARGV[1]
 local channel = ARGV[2]
-local n = (#ARGV - 2) / 8
+local n = (#ARGV - 3) / 8
 local out = {}
 local changed = false
 for i = 0, n - 1 do
@@ -46,6 +56,7 @@ for i = 0, n - 1 do
       redis.call('HDEL', KEYS[1], id)
       redis.call('ZREM', KEYS[2], id)
       redis.call('DEL', skey, rkey)
+      redis.call('HDEL', KEYS[#KEYS - 1], id)
       out[#out + 1] = 1
       changed = true
     end

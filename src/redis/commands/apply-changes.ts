@@ -7,6 +7,7 @@
 import type { Redis } from 'ioredis';
 import type { Keys } from '../keys.js';
 import { ensureScript, prebuildScriptCall, sendPrebuiltScript } from '../scripts.js';
+import { asFenced, fenceTail } from './fence.js';
 
 /**
  * What to do with the stored next fire time of a written entry: keep it, remove it
@@ -47,6 +48,8 @@ export interface ApplyBatch {
   /** Announce a change on the events channel (wakes the dispatchers). */
   publish: boolean;
   writes: readonly EntryWrite[];
+  /** The writer's lease token: the batch is refused whole (FencedError) unless the lease holds it. Absent: unfenced. */
+  fence?: string;
 }
 
 /** Makes sure Redis knows the script, so that batches sent in a row find it. */
@@ -56,7 +59,7 @@ export function loadApplyChanges(redis: Redis): Promise<void> {
 
 /**
  * Sends one batch without waiting for earlier ones: resolves to one outcome per write,
- * in order. The returned promise already has a rejection handler attached, so a
+ * in order (rejects with a FencedError when the batch's fence token lost the lease). The returned promise already has a rejection handler attached, so a
  * failure surfaces where it is awaited and never as an unhandled rejection.
  */
 export function applyChanges(redis: Redis, keys: Keys, batch: ApplyBatch): Promise<EntryOutcome[]> {
@@ -67,7 +70,10 @@ export function applyChanges(redis: Redis, keys: Keys, batch: ApplyBatch): Promi
     if (w.op === 'del') a.push('del', w.id, w.expected, '', '', '', '', '');
     else a.push(w.op, w.id, w.expected, w.hash, w.source, w.origin, w.spec, w.next === 'keep' ? '' : w.next === 'remove' ? '-' : w.next.set);
   }
-  const sent = sendPrebuiltScript<number[]>(redis, prebuildScriptCall('apply-changes', k, a)).then(decodeCodes);
+  const tail = fenceTail(keys.leader, batch.fence);
+  k.push(keys.paused, tail.key);
+  a.push(tail.arg);
+  const sent = sendPrebuiltScript<number[]>(redis, prebuildScriptCall('apply-changes', k, a)).then(decodeCodes, asFenced('apply-changes'));
   sent.catch(() => undefined);
   return sent;
 }

@@ -28,12 +28,15 @@
     prevJobId  lastJobId the caller saw ('' none; compared only when forbid = '1')
     nOps
     the job fields shared by the item's jobs ('' = leave the field out):
-      origin, data, description, timeout, result_ttl, failure_ttl, ttl
+      origin, data, description, timeout, result_ttl, failure_ttl, ttl,
+      failure_callback_name
     then per op (oldest occurrence first), 5 values each:
       kind         'E' enqueue | 'S' skipped
       occurrence   ms
       until        'S' of an aggregate of missed occurrences: up to this time (ms,
                    exclusive); '' otherwise
+                   'E': this job's own data (a job whose arguments hold its id);
+                   '' = the shared data
       'E': jobId, meta      'S': outcome ('skipped:missed' | 'skipped:deadline'),
                                  count (how many the aggregate stands for; '' unknown)
 
@@ -46,16 +49,28 @@
   latenessMs, trigger, outcome, and jobId | previousJobId | until, count as they apply
   (the shape src/dispatch/run-record.ts reads back).
 
+  KEYS[#KEYS - 1] is the paused HASH (src/registry/pauses.ts).
+  Fencing (src/redis/commands/fence.ts): KEYS[#KEYS] is the leader lease key and
+  ARGV[#ARGV] the writer's lease token ('' = unfenced: tick, trigger). With a token that
+  the lease key does not hold, the reply is the error 'PYRQ_FENCED ...' and nothing is
+  written.
+
   Returns one code per item (named in fire-batch.ts, the only caller):
     n >= 0  applied; n jobs were enqueued
     -1      not due: the stored next fire time is not `expected` (fired by another
             dispatcher, or rescheduled by apply); nothing written
     -2      stale: the stored spec hash differs (the spec changed); nothing written
     -3      stale: overlap state changed (lastJobId is not `prevJobId`); nothing written
-    -4      early: an occurrence of the item is still ahead of `at` (Redis's clock when
+    -4      paused: a scheduled item with enqueues for a schedule paused since it was
+            built (KEYS[#KEYS - 1], the paused HASH); nothing written
+    -5      early: an occurrence of the item is still ahead of `at` (Redis's clock when
             ARGV[3] = ''; a daemon whose clock runs fast); nothing written
   and one more value after the items: `at` (epoch ms), so the caller knows when to come back.
 ]]
+local fenceToken = ARGV[#ARGV]
+if fenceToken ~= '' and redis.call('GET', KEYS[#KEYS]) ~= fenceToken then
+  return redis.error_reply('PYRQ_FENCED the lease is not held by ' .. fenceToken)
+end
 local nextKey, queuesKey = KEYS[1], KEYS[2]
 local histLen = tonumber(ARGV[1])
 local n = tonumber(ARGV[2])
@@ -88,8 +103,8 @@ for i = 1, n do
   k = k + 2
   local id, expected, hash, nextAt, forbid, prevId = ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4], ARGV[a + 5]
   local nOps = tonumber(ARGV[a + 6])
-  local jf = a + 7 -- origin, data, description, timeout, result_ttl, failure_ttl, ttl
-  local first = a + 14 -- the first op; every op is 5 ARGV, an enqueue op also 2 KEYS
+  local jf = a + 7 -- origin, data, description, timeout, result_ttl, failure_ttl, ttl, failure_callback_name
+  local first = a + 15 -- the first op; every op is 5 ARGV, an enqueue op also 2 KEYS
   a = first + 5 * nOps
   local pkey = nil
   if forbid == '1' then
@@ -105,11 +120,13 @@ for i = 1, n do
   if expected ~= '' and tonumber(redis.call('ZSCORE', nextKey, id)) ~= tonumber(expected) then
     code = -1
   elseif nOps > 0 and tonumber(ARGV[first + 5 * (nOps - 1) + 1]) > atNum then
-    code = -4
+    code = -5
   elseif redis.call('HGET', skey, 'hash') ~= hash then
     code = -2
   elseif forbid == '1' and (redis.call('HGET', skey, 'lastJobId') or '') ~= prevId then
     code = -3
+  elseif trigger == 'schedule' and k > kOps and redis.call('HEXISTS', KEYS[#KEYS - 1], id) == 1 then
+    code = -4
   else
     local job = nil
     local ttl = ARGV[jf + 6]
@@ -144,11 +161,13 @@ for i = 1, n do
             if ARGV[jf + 4] ~= '' then job[#job + 1] = 'result_ttl'; job[#job + 1] = ARGV[jf + 4] end
             if ARGV[jf + 5] ~= '' then job[#job + 1] = 'failure_ttl'; job[#job + 1] = ARGV[jf + 5] end
             if ttl ~= '' then job[#job + 1] = 'ttl'; job[#job + 1] = ttl end
+            if ARGV[jf + 7] ~= '' then job[#job + 1] = 'failure_callback_name'; job[#job + 1] = ARGV[jf + 7] end
             job[#job + 1] = 'created_at'; job[#job + 1] = rqAt
             job[#job + 1] = 'enqueued_at'; job[#job + 1] = rqAt
             job[#job + 1] = 'meta'; job[#job + 1] = ''
           end
           job[#job] = ARGV[o + 4]
+          if ARGV[o + 2] ~= '' then job[2] = ARGV[o + 2] else job[2] = ARGV[jf + 1] end
           redis.call('HSET', jkey, unpack(job))
           if ttl ~= '' then redis.call('EXPIRE', jkey, ttl) end
           if not queued[qkey] then

@@ -7,14 +7,18 @@
  * batches of the next fire time half a second early), down to the bytes on the wire;
  * sending it patches the enqueue time into two fixed-width arguments and writes one
  * buffer. A batch prepared for Redis's clock (the daemon's) carries no time at all: the
- * script reads TIME, refuses items not yet due by it (`early`) and stamps the jobs. The argument layout is positional and compact on purpose: with ten thousand
- * items per tick, the number of arguments is what the client spends its time on.
+ * script reads TIME, refuses items not yet due by it (`early`) and stamps the jobs. The
+ * argument layout is positional and compact on purpose: with ten thousand items per
+ * tick, the number of arguments is what the client spends its time on. The fence (the
+ * paused HASH and the lease key last in KEYS, the lease token last in ARGV) comes after
+ * the items; the reply's last value, after one code per item, is the script's time.
  */
 import type { Redis } from 'ioredis';
 import { type EncodedSchedule, rqTimestamp } from '../../rq/job-encoding.js';
 import { type Keys, RqKeys } from '../keys.js';
 import { patchRespArg } from '../resp.js';
 import { type PrebuiltScriptCall, prebuildScriptCall, sendPrebuiltScript } from '../scripts.js';
+import { asFenced, fenceTail } from './fence.js';
 
 export interface EnqueueOp {
   kind: 'enqueue';
@@ -22,12 +26,14 @@ export interface EnqueueOp {
   jobId: string;
   /** The pickled job meta (per occurrence). */
   meta: Buffer;
+  /** This job's own `data`, when it differs from the schedule's (`jobIdKwarg`); else the item's shared data. */
+  data?: Buffer;
 }
 
 export interface SkipOp {
   kind: 'skip';
   occurrence: number;
-  outcome: 'skipped:missed' | 'skipped:deadline';
+  outcome: 'skipped:missed' | 'skipped:deadline' | 'skipped:paused';
   /** An aggregate of missed occurrences (see SkippedOccurrence). */
   until?: number;
   count?: number;
@@ -59,6 +65,8 @@ export interface FireOptions {
    */
   at: number | 'redis';
   trigger: 'schedule' | 'manual';
+  /** The writer's lease token: the batch is refused whole (FencedError) unless the lease holds it. Absent: unfenced. */
+  fence?: string;
 }
 
 /** The script's reply codes below zero (n >= 0: applied, n jobs enqueued). */
@@ -69,15 +77,17 @@ const FireCode = {
   staleSpec: -2,
   /** Overlap forbid: the schedule's last job is not the one the item was built against. */
   staleOverlap: -3,
+  /** The schedule was paused after the item was built (it had enqueues): build it again as paused. */
+  paused: -4,
   /** An occurrence of the item is still ahead of the script's time (the caller's clock runs fast). */
-  early: -4,
+  early: -5,
 } as const;
 
 /**
  * What became of one item: the number of jobs enqueued (the item was applied; overlap
  * or duplicate checks may have skipped some of its enqueues), or why nothing was written.
  */
-export type FireOutcome = number | 'not-due' | 'stale-spec' | 'stale-overlap' | 'early';
+export type FireOutcome = number | 'not-due' | 'stale-spec' | 'stale-overlap' | 'paused' | 'early';
 
 /** The outcomes of one batch, and the time the script went by (Redis's clock, or the caller's `at`). */
 export interface FireReply {
@@ -110,10 +120,10 @@ function itemArgs(keys: Keys, item: FireItem, k: string[], a: Arg[]): void {
   const next = typeof item.next === 'object' ? item.next.set : item.next === 'keep' ? '' : item.next === 'ended' ? '-' : 'done';
   const j = item.job;
   a.push(item.id, item.expected ?? '', item.hash, next, item.forbid ? '1' : '0', item.prevJobId, item.ops.length);
-  a.push(j.queueName, j.data, j.description, j.timeout, j.resultTtl ?? '', j.failureTtl ?? '', j.ttl ?? '');
+  a.push(j.queueName, j.data, j.description, j.timeout, j.resultTtl ?? '', j.failureTtl ?? '', j.ttl ?? '', j.failureCallback ?? '');
   for (const op of item.ops) {
     if (op.kind === 'enqueue') {
-      a.push('E', op.occurrence, '', op.jobId, op.meta);
+      a.push('E', op.occurrence, op.data ?? '', op.jobId, op.meta);
       k.push(RqKeys.job(op.jobId), j.queueKey);
     } else {
       a.push('S', op.occurrence, op.until ?? '', op.outcome, op.count ?? '');
@@ -138,10 +148,13 @@ const RQ_AT_PLACEHOLDER = rqTimestamp(0);
  * `redisClock`: the batch goes by Redis's clock and is sent as it is (`sendFireBatch`
  * with `'redis'`); otherwise it carries placeholders that the send patches.
  */
-export function prepareFireBatch(keys: Keys, items: FireItem[], opts: Pick<FireOptions, 'historyLength' | 'trigger'> & { redisClock?: boolean }): PreparedBatch {
+export function prepareFireBatch(keys: Keys, items: FireItem[], opts: Pick<FireOptions, 'historyLength' | 'trigger' | 'fence'> & { redisClock?: boolean }): PreparedBatch {
   const k: string[] = [keys.next, RqKeys.queues];
   const a: Arg[] = [opts.historyLength, items.length, opts.redisClock ? '' : AT_PLACEHOLDER, opts.redisClock ? '' : RQ_AT_PLACEHOLDER, opts.trigger];
   for (const item of items) itemArgs(keys, item, k, a);
+  const tail = fenceTail(keys.leader, opts.fence);
+  k.push(keys.paused, tail.key);
+  a.push(tail.arg);
   return { items, keys: k, args: a, call: prebuildScriptCall('fire-batch', k, a) };
 }
 
@@ -169,7 +182,7 @@ export function sendFireBatch(redis: Redis, batch: PreparedBatch, at: number | '
     args[3] = at === 'redis' ? '' : rqTimestamp(at);
     call = prebuildScriptCall('fire-batch', batch.keys, args);
   }
-  const sent = sendPrebuiltScript<number[]>(redis, call).then(decodeCodes);
+  const sent = sendPrebuiltScript<number[]>(redis, call).then(decodeCodes, asFenced('fire-batch'));
   sent.catch(() => undefined);
   return sent;
 }
@@ -183,6 +196,7 @@ function decodeCodes(codes: number[]): FireReply {
     else if (c === FireCode.notDue) out[i] = 'not-due';
     else if (c === FireCode.staleSpec) out[i] = 'stale-spec';
     else if (c === FireCode.staleOverlap) out[i] = 'stale-overlap';
+    else if (c === FireCode.paused) out[i] = 'paused';
     else if (c === FireCode.early) out[i] = 'early';
     else throw new Error(`fire-batch.lua: unknown reply code ${c}`);
   }

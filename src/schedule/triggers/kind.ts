@@ -4,7 +4,7 @@
  * normalisation, its occurrences and its description. The generic code (schema,
  * normalise, next fire time, catch-up, diff, render) asks the table in `index.ts` and
  * never names a kind. Adding a kind is one module and one row there (ARCHITECTURE.md,
- * "Adding a trigger kind").
+ * "A new trigger kind").
  *
  * Every kind shares the window: `enabled`, `timezone`, `startAt` (inclusive) and `endAt`
  * (exclusive). The generic code applies `enabled` and `endAt`, and whole seconds; a kind

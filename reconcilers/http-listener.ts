@@ -1,0 +1,189 @@
+/**
+ * The daemon's HTTP listener (`--http`): read-only, on every daemon (leader and standby
+ * alike). Routes: `/metrics` (Prometheus text), `/healthz` (liveness), `/readyz`
+ * (readiness), `/` (the status page). When a token is set, `/` and `/metrics` require it
+ * (`Authorization: Bearer <token>`, or Basic with the token as password so a browser can
+ * ask for it); the probes stay open, as Kubernetes and load balancers call them without
+ * credentials and they reveal nothing but reasons.
+ *
+ * It sees the daemon only through a `DaemonView`; what it renders is built by the pure
+ * modules of `src/http/`.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { PyrqError } from '../src/errors.js';
+import type { DaemonView } from '../src/http/daemon-view.js';
+import { liveness, type ProbeResult, readiness } from '../src/http/health.js';
+import { esc } from '../src/http/html.js';
+import { isLoopback } from '../src/http/listen-address.js';
+import type { PyrqMetrics } from '../src/http/metrics.js';
+import { SCRIPT_HASH, filterRows, pageRow, parsePageQuery, renderStatusPage } from '../src/http/status-page.js';
+import type { Logger } from '../src/log.js';
+import type { RegistryEntry } from '../src/registry/registry-port.js';
+
+export interface HttpListenerOptions {
+  host: string;
+  port: number;
+  token?: string;
+  view: DaemonView;
+  metrics: PyrqMetrics;
+  logger: Logger;
+}
+
+/** How often the event loop's lag is sampled. */
+const LAG_SAMPLE_MS = 500;
+
+const PAGE_HEADERS = {
+  'content-type': 'text/html; charset=utf-8',
+  'content-security-policy': `default-src 'none'; style-src 'unsafe-inline'; script-src '${SCRIPT_HASH}'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'`,
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+  'cache-control': 'no-store',
+};
+
+export class HttpListener {
+  private server?: Server;
+  private lagTimer?: NodeJS.Timeout;
+  private lagMs = 0;
+  private readonly tokenDigest?: Buffer;
+  /** The page's read of every entry, shared by concurrent views and reused for 2 s. */
+  private entriesRead?: { done: number | null; p: Promise<RegistryEntry[]> };
+
+  constructor(private readonly opts: HttpListenerOptions) {
+    if (opts.token !== undefined) this.tokenDigest = digest(opts.token);
+  }
+
+  /** Listens; a port in use or an address this machine does not have is a start-up error. */
+  async start(): Promise<void> {
+    const { host, port, logger } = this.opts;
+    const server = createServer((req, res) => void this.handle(req, res));
+    server.keepAliveTimeout = 5_000;
+    server.headersTimeout = 10_000;
+    server.requestTimeout = 30_000;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', (e: NodeJS.ErrnoException) => {
+        const why = e.code === 'EADDRINUSE' ? 'the port is in use' : e.code === 'EADDRNOTAVAIL' ? 'this machine has no such address' : e.code === 'EACCES' ? 'permission denied (ports below 1024 need privileges)' : e.code === 'ENOTFOUND' ? 'the host name does not resolve' : e.message;
+        reject(new PyrqError('CONFIG_INVALID', `http.listen: cannot listen on ${host}:${port}: ${why}`));
+      });
+      server.listen(port, host, () => resolve());
+    });
+    server.on('error', (e) => logger.error({ err: e }, 'http listener error'));
+    this.server = server;
+    this.sampleLag();
+    if (!isLoopback(host) && this.tokenDigest === undefined) logger.warn({ host, port }, 'http listener reachable beyond loopback without http.token: the status page and metrics are open to anyone who can connect');
+    logger.info({ http: `${host.includes(':') ? `[${host}]` : host}:${this.port}`, token: this.tokenDigest !== undefined }, 'http listener started');
+  }
+
+  /** The port listened on (useful with port 0). */
+  get port(): number {
+    const a = this.server?.address();
+    return typeof a === 'object' && a ? a.port : this.opts.port;
+  }
+
+  async close(): Promise<void> {
+    if (this.lagTimer) clearTimeout(this.lagTimer);
+    const s = this.server;
+    if (!s) return;
+    this.server = undefined;
+    await new Promise<void>((resolve) => {
+      s.close(() => resolve());
+      s.closeAllConnections();
+    });
+  }
+
+  /** Measures how late a timer fires: the event loop's lag. */
+  private sampleLag(): void {
+    const due = performance.now() + LAG_SAMPLE_MS;
+    this.lagTimer = setTimeout(() => {
+      this.lagMs = Math.max(0, performance.now() - due);
+      this.sampleLag();
+    }, LAG_SAMPLE_MS);
+    this.lagTimer.unref();
+  }
+
+  private authorized(req: IncomingMessage): boolean {
+    if (this.tokenDigest === undefined) return true;
+    const h = req.headers.authorization ?? '';
+    let given: string | undefined;
+    if (/^bearer /i.test(h)) given = h.slice(7).trim();
+    else if (/^basic /i.test(h)) {
+      const decoded = Buffer.from(h.slice(6).trim(), 'base64').toString('utf8');
+      given = decoded.slice(decoded.indexOf(':') + 1);
+    }
+    return given !== undefined && timingSafeEqual(digest(given), this.tokenDigest);
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    try {
+      const url = new URL(req.url ?? '/', 'http://pyrq.invalid');
+      if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, { allow: 'GET, HEAD', 'content-type': 'text/plain' }, 'method not allowed: this listener is read-only\n');
+      const path = url.pathname;
+      if (path === '/healthz') return probe(res, liveness(this.lagMs));
+      if (path === '/readyz') return probe(res, await this.readiness());
+      if (path !== '/metrics' && path !== '/') return send(res, 404, { 'content-type': 'text/plain' }, 'not found: try /, /metrics, /healthz or /readyz\n');
+      if (!this.authorized(req)) return send(res, 401, { 'www-authenticate': 'Bearer realm="pyrq", Basic realm="pyrq"', 'content-type': 'text/plain' }, 'unauthorized: send the http.token as a bearer token\n');
+      if (path === '/metrics') {
+        const m = await this.opts.metrics.text();
+        return send(res, 200, { 'content-type': m.contentType, 'cache-control': 'no-store' }, m.body);
+      }
+      return await this.page(res, url.searchParams);
+    } catch (err) {
+      this.opts.logger.error({ err, url: req.url }, 'http request failed');
+      if (!res.headersSent) send(res, 500, { 'content-type': 'text/plain' }, 'internal error (see the daemon log)\n');
+      else res.end();
+    }
+  }
+
+  /**
+   * Every entry, for the page: a large registry takes a while to read, so views that
+   * arrive while a read is in flight, or within 2 s of one, share it.
+   */
+  private entries(): Promise<RegistryEntry[]> {
+    const r = this.entriesRead;
+    if (r && (r.done === null || performance.now() - r.done < 2_000)) return r.p;
+    const read = { done: null as number | null, p: this.opts.view.entries() };
+    read.p.then(
+      () => (read.done = performance.now()),
+      () => {
+        if (this.entriesRead === read) this.entriesRead = undefined;
+      },
+    );
+    this.entriesRead = read;
+    return read.p;
+  }
+
+  private async readiness(): Promise<ProbeResult> {
+    const v = this.opts.view;
+    const sources = await v.sources().catch(() => null);
+    return readiness({ redisReady: v.redisReady(), role: v.role(), configuredSources: v.configuredSources(), sources });
+  }
+
+  private async page(res: ServerResponse, params: URLSearchParams): Promise<void> {
+    const v = this.opts.view;
+    let entries;
+    let sources;
+    try {
+      [entries, sources] = await Promise.all([this.entries(), v.sources()]);
+    } catch (e) {
+      return send(res, 503, PAGE_HEADERS, `<!doctype html><meta charset="utf-8"><title>pyrq status</title><h1>pyrq status</h1><p>The registry cannot be read: ${esc((e as Error).message)}. See <a href="readyz">/readyz</a>.</p>`);
+    }
+    const query = parsePageQuery(params);
+    const last = v.lastReconcile();
+    const lastText = last.error ? `failed at ${new Date(last.error.at).toISOString()}: ${last.error.message}` : last.summary ? `${new Date(last.summary.at).toISOString()}, ${last.summary.durationMs} ms, ${last.summary.created ?? 0} created, ${last.summary.updated ?? 0} updated, ${last.summary.deleted ?? 0} deleted, ${last.summary.errors} error(s)` : null;
+    const body = renderStatusPage({ now: Date.now(), role: v.role(), sources, rows: filterRows(entries.map(pageRow), query), query, lastReconcile: lastText });
+    send(res, 200, PAGE_HEADERS, body);
+  }
+}
+
+function digest(s: string): Buffer {
+  return createHash('sha256').update(s).digest();
+}
+
+function probe(res: ServerResponse, r: ProbeResult): void {
+  send(res, r.status, { 'content-type': 'application/json', 'cache-control': 'no-store' }, `${JSON.stringify(r.body)}\n`);
+}
+
+function send(res: ServerResponse, status: number, headers: Record<string, string>, body: string): void {
+  res.writeHead(status, { ...headers, 'content-length': Buffer.byteLength(body) });
+  res.end(res.req.method === 'HEAD' ? undefined : body);
+}

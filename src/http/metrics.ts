@@ -1,0 +1,170 @@
+/**
+ * pyrq's Prometheus metrics (prom-client), named by the Prometheus conventions: base
+ * units (`_seconds`), counters ending in `_total`, labels with bounded values (source,
+ * queue, outcome, reason, operation; never a schedule id). Events (fires, reconciles,
+ * leadership changes) are counted as they happen; states (sources, schedules, leader,
+ * Redis) are read from the `DaemonView` when scraped.
+ *
+ * The counts of fire outcomes come from the fire script's own replies (the items a
+ * batch was built from and the per-item outcomes `fire-batch.ts` decodes), so the
+ * metrics say what Redis did, not what the dispatcher meant to do.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { FireItem, FireOutcome } from '../redis/commands/fire-batch.js';
+import type { SourceStatus } from '../registry/registry-port.js';
+import { ScheduleCounter } from './schedule-counts.js';
+import type { Plan } from '../plan/types.js';
+import type { ApplyResult } from '../registry/registry-port.js';
+import { version } from '../version.js';
+import type { DaemonView } from './daemon-view.js';
+
+/** 1 ms to 60 s: on-time fires land in the first buckets, a catch-up after an outage in the last. */
+export const LATENESS_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+const DURATION_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+
+export { type ScheduleState, scheduleState } from './schedule-counts.js';
+
+export class PyrqMetrics {
+  readonly registry = new Registry();
+  private readonly occurrences: Counter<'queue' | 'outcome' | 'reason'>;
+  private readonly conflicts: Counter<'reason'>;
+  private readonly lateness: Histogram;
+  private readonly tickDuration: Histogram;
+  private readonly reconcileDuration: Histogram<'kind'>;
+  private readonly reconciles: Counter<'result'>;
+  private readonly changes: Counter<'operation' | 'source'>;
+  private readonly leadershipChanges: Counter;
+  private readonly lastFire: Gauge;
+  private readonly lastSuccess = new Map<string, number>();
+  private readonly counter: ScheduleCounter;
+
+  constructor(private readonly view: DaemonView) {
+    this.counter = new ScheduleCounter(view);
+    const registers = [this.registry];
+    collectDefaultMetrics({ register: this.registry });
+    new Gauge({ name: 'pyrq_build_info', help: 'pyrq and Node.js versions (always 1).', labelNames: ['version', 'node_version'], registers }).set({ version, node_version: process.versions.node }, 1);
+    this.occurrences = new Counter({ name: 'pyrq_occurrences_total', help: 'Occurrences handled by the dispatcher: outcome enqueued, or skipped with the reason (missed, deadline, overlap, duplicate).', labelNames: ['queue', 'outcome', 'reason'], registers });
+    this.conflicts = new Counter({ name: 'pyrq_fire_conflicts_total', help: 'Fire items the script refused: not_due (another dispatcher or an apply got there first), stale_spec, stale_overlap, paused (retried), early (not yet due by Redis\'s clock: retried by it).', labelNames: ['reason'], registers });
+    for (const reason of ['not_due', 'stale_spec', 'stale_overlap']) this.conflicts.inc({ reason }, 0);
+    this.lateness = new Histogram({ name: 'pyrq_fire_lateness_seconds', help: 'How late each job was enqueued after its occurrence (the run record\'s lateness).', buckets: LATENESS_BUCKETS, registers });
+    this.tickDuration = new Histogram({ name: 'pyrq_dispatcher_tick_duration_seconds', help: 'Duration of dispatcher ticks that fired something.', buckets: DURATION_BUCKETS, registers });
+    this.lastFire = new Gauge({ name: 'pyrq_last_fire_timestamp_seconds', help: 'When this daemon last enqueued a job (Unix time; 0: never).', registers });
+    this.reconcileDuration = new Histogram({ name: 'pyrq_reconcile_duration_seconds', help: 'Duration of successful reconciles, by kind (deep: a full re-sync; event: a change).', labelNames: ['kind'], buckets: DURATION_BUCKETS, registers });
+    this.reconciles = new Counter({ name: 'pyrq_reconciles_total', help: 'Reconciles run by this daemon, by result (success, failure).', labelNames: ['result'], registers });
+    for (const result of ['success', 'failure']) this.reconciles.inc({ result }, 0);
+    this.changes = new Counter({ name: 'pyrq_reconcile_changes_total', help: 'Registry changes applied by reconciles, by operation (create, update, delete, conflict) and source.', labelNames: ['operation', 'source'], registers });
+    this.leadershipChanges = new Counter({ name: 'pyrq_leadership_changes_total', help: 'Times this daemon became or stopped being the leader.', registers });
+    const self = this;
+    new Gauge({ name: 'pyrq_leader', help: '1 while this daemon holds the leader lease, else 0.', registers, collect() { this.set(self.view.role().leader ? 1 : 0); } });
+    new Gauge({ name: 'pyrq_redis_up', help: '1 while the main Redis connection is ready, else 0.', registers, collect() { this.set(self.view.redisReady() ? 1 : 0); } });
+    new Gauge({
+      name: 'pyrq_source_up', help: '1 when the source\'s last read was complete, 0 when it is stale (nothing it owns is deleted).', labelNames: ['source'], registers,
+      async collect() { for (const s of await self.sourcesOrNone()) this.set({ source: s.source }, s.stale ? 0 : 1); },
+    });
+    new Gauge({
+      name: 'pyrq_source_errors', help: 'Errors in the source\'s last read (files or rows that did not parse or validate).', labelNames: ['source'], registers,
+      async collect() { for (const s of await self.sourcesOrNone()) this.set({ source: s.source }, s.errors.length); },
+    });
+    new Gauge({
+      name: 'pyrq_source_last_success_timestamp_seconds', help: 'When the source was last read completely (Unix time).', labelNames: ['source'], registers,
+      async collect() {
+        for (const s of await self.sourcesOrNone()) {
+          const at = Math.max(self.lastSuccess.get(s.source) ?? 0, s.stale ? 0 : s.at);
+          if (at > 0) this.set({ source: s.source }, at / 1000);
+        }
+      },
+    });
+    new Gauge({
+      name: 'pyrq_schedules', help: 'Schedules in the registry by source and state (enabled, disabled, done); recounted in the background after changes (at most every 15 s) and every 10 minutes.', labelNames: ['source', 'state'], registers,
+      collect() {
+        const counts = self.counter.current();
+        if (!counts) return;
+        this.reset();
+        for (const c of counts) this.set({ source: c.source, state: c.state }, c.n);
+      },
+    });
+  }
+
+  /** One fire-script round: the items sent, the script's outcome per item, when each was sent (epoch ms). */
+  observeFires(items: readonly FireItem[], outcomes: readonly FireOutcome[], sentAt: readonly number[]): void {
+    // Summed per label set first: a burst is thousands of items, a handful of label sets.
+    const counts = new Map<string, { queue: string; outcome: string; reason: string; n: number }>();
+    const add = (queue: string, outcome: string, reason: string, n: number) => {
+      const k = `${queue}\t${outcome}\t${reason}`;
+      const c = counts.get(k);
+      if (c) c.n += n;
+      else counts.set(k, { queue, outcome, reason, n });
+    };
+    let fired = false;
+    for (let i = 0; i < items.length; i++) {
+      const item = items[i]!;
+      const outcome = outcomes[i];
+      if (outcome === undefined) continue;
+      if (typeof outcome !== 'number') {
+        this.conflicts.inc({ reason: outcome.replace('-', '_') });
+        continue;
+      }
+      const queue = item.job.queueName;
+      let planned = 0;
+      for (const op of item.ops) {
+        if (op.kind === 'enqueue') planned++;
+        else add(queue, 'skipped', op.outcome?.startsWith('skipped:') ? op.outcome.slice('skipped:'.length) : 'missed', op.count ?? 1); // missed, deadline, paused
+      }
+      if (outcome > 0) {
+        add(queue, 'enqueued', '', outcome);
+        fired = true;
+      }
+      // The script skipped the rest: with overlap forbid, because the last job still
+      // runs; otherwise because the job already existed (another writer made it).
+      if (planned > outcome) add(queue, 'skipped', item.forbid ? 'overlap' : 'duplicate', planned - outcome);
+      // Lateness is known per job only when every planned job was enqueued (as in the log).
+      if (outcome === planned) for (const op of item.ops) if (op.kind === 'enqueue') this.lateness.observe(Math.max(0, sentAt[i]! - op.occurrence) / 1000);
+    }
+    for (const c of counts.values()) this.occurrences.inc({ queue: c.queue, outcome: c.outcome, reason: c.reason }, c.n);
+    if (fired) this.lastFire.set(Date.now() / 1000);
+    if (items.some((it) => it.next === 'done')) this.counter.markDirty(); // a one-shot is done now
+  }
+
+  /** A dispatcher tick that fired something took this long. */
+  observeTick(durationMs: number): void {
+    this.tickDuration.observe(durationMs / 1000);
+  }
+
+  /** A successful reconcile: its duration and what it applied, per operation and source. */
+  observeReconcile(deep: boolean, durationMs: number, plan: Plan, applied: ApplyResult | undefined): void {
+    this.reconciles.inc({ result: 'success' });
+    this.counter.markDirty(); // what it applied changes the counts
+    this.reconcileDuration.observe({ kind: deep ? 'deep' : 'event' }, durationMs / 1000);
+    if (!applied) return;
+    const sourceOf = new Map(plan.changes.map((c) => [c.id, c.source]));
+    for (const [operation, ids] of [['create', applied.created], ['update', applied.updated], ['delete', applied.deleted], ['conflict', applied.conflicts]] as const) {
+      for (const id of ids) this.changes.inc({ operation, source: sourceOf.get(id) ?? 'unknown' });
+    }
+  }
+
+  reconcileFailed(): void {
+    this.reconciles.inc({ result: 'failure' });
+  }
+
+  /** The sources' health after a reconcile: a complete read is a success. */
+  observeSources(statuses: readonly SourceStatus[]): void {
+    for (const s of statuses) if (!s.stale) this.lastSuccess.set(s.source, s.at);
+  }
+
+  leadershipChanged(): void {
+    this.leadershipChanges.inc();
+  }
+
+  /** The Prometheus text exposition. */
+  async text(): Promise<{ contentType: string; body: string }> {
+    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+  }
+
+  private async sourcesOrNone(): Promise<SourceStatus[]> {
+    try {
+      return await this.view.sources();
+    } catch {
+      return []; // Redis down on a standby: the source gauges are absent, pyrq_redis_up says why
+    }
+  }
+}

@@ -1,0 +1,229 @@
+/**
+ * The status page (`GET /`): one server-rendered HTML document, no build step, no
+ * external assets. The table is complete without JavaScript (filtering is a GET form,
+ * sorting is links); a small inline script narrows the rows as one types and reloads
+ * the page every `REFRESH_SECONDS` (not while the filter has focus). Every text that
+ * came from a source goes through `html`/`esc`; the Content-Security-Policy the
+ * listener sends allows only this page's own script (by hash), so even a missed escape
+ * could not run a script. Pure: the caller passes the entries and the time.
+ */
+import { createHash } from 'node:crypto';
+import type { RegistryEntry, SourceStatus } from '../registry/registry-port.js';
+import { withCronWords } from '../schedule/describe-cron.js';
+import { describeTrigger } from '../schedule/triggers/index.js';
+import type { DaemonRole } from './daemon-view.js';
+import { html, Safe } from './html.js';
+import { type ScheduleState, scheduleState } from './metrics.js';
+
+export const REFRESH_SECONDS = 30;
+/** Rows rendered at most; a note asks to narrow the filter beyond that. */
+export const MAX_ROWS = 1000;
+const RECENT_RUNS = 20;
+
+export const SORT_KEYS = ['id', 'source', 'state', 'next', 'last'] as const;
+export type SortKey = (typeof SORT_KEYS)[number];
+const STATES: readonly ScheduleState[] = ['enabled', 'disabled', 'done'];
+
+export interface PageQuery {
+  q: string;
+  source: string;
+  state: string;
+  sort: SortKey;
+  desc: boolean;
+}
+
+export function parsePageQuery(p: URLSearchParams): PageQuery {
+  const sort = p.get('sort') ?? 'next';
+  return {
+    q: (p.get('q') ?? '').trim(),
+    source: p.get('source') ?? '',
+    state: p.get('state') ?? '',
+    sort: (SORT_KEYS as readonly string[]).includes(sort) ? (sort as SortKey) : 'next',
+    desc: p.get('dir') === 'desc',
+  };
+}
+
+/** One schedule as the page shows it. */
+export interface PageRow {
+  id: string;
+  source: string;
+  origin: string;
+  trigger: string;
+  timezone: string;
+  queue: string;
+  function: string;
+  description: string;
+  kwargs: string;
+  state: ScheduleState;
+  next: number | null;
+  lastRun: number | null;
+  lastOutcome: string | null;
+  lastLatenessMs: number | null;
+  lastJobId: string | null;
+}
+
+export function pageRow(e: RegistryEntry): PageRow {
+  const s = e.spec;
+  const num = (v: string | undefined) => (v === undefined || v === '' ? null : Number(v));
+  return {
+    id: e.id,
+    source: e.source,
+    origin: e.origin,
+    trigger: s ? withCronWords(describeTrigger(s), s.cron) : '(unreadable spec)',
+    timezone: s?.timezone ?? '',
+    queue: s?.queue ?? '',
+    function: s?.function ?? '',
+    description: s?.description ?? '',
+    kwargs: s?.kwargs && Object.keys(s.kwargs).length > 0 ? JSON.stringify(s.kwargs) : '',
+    state: scheduleState(e),
+    next: e.next,
+    lastRun: num(e.state.lastRunAt),
+    lastOutcome: e.state.lastOutcome ?? null,
+    lastLatenessMs: num(e.state.lastLatenessMs),
+    lastJobId: e.state.lastJobId ?? null,
+  };
+}
+
+const searchText = (r: PageRow) => [r.id, r.description, r.function, r.queue, r.origin, r.source, r.trigger].join(' ').toLowerCase();
+
+export function filterRows(rows: readonly PageRow[], q: PageQuery): PageRow[] {
+  const needle = q.q.toLowerCase();
+  const out = rows.filter((r) => (!needle || searchText(r).includes(needle)) && (!q.source || r.source === q.source) && (!q.state || r.state === q.state));
+  const key = (r: PageRow): string | number => (q.sort === 'next' ? (r.next ?? Infinity) : q.sort === 'last' ? (r.lastRun ?? -Infinity) : r[q.sort]);
+  out.sort((a, b) => {
+    const x = key(a);
+    const y = key(b);
+    const c = x < y ? -1 : x > y ? 1 : a.id < b.id ? -1 : 1;
+    return q.desc ? -c : c;
+  });
+  return out;
+}
+
+export interface PageModel {
+  now: number;
+  role: DaemonRole;
+  sources: readonly SourceStatus[];
+  rows: readonly PageRow[];
+  query: PageQuery;
+  /** The last reconcile, one line (null: none yet). */
+  lastReconcile: string | null;
+}
+
+const utcText = (ms: number) => new Date(ms).toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+const formats = new Map<string, Intl.DateTimeFormat>();
+function localText(ms: number, tz: string): string {
+  let f = formats.get(tz);
+  if (!f) {
+    try {
+      f = new Intl.DateTimeFormat('sv-SE', { timeZone: tz, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' });
+    } catch {
+      return utcText(ms);
+    }
+    formats.set(tz, f);
+  }
+  return `${f.format(ms)} ${tz}`;
+}
+
+function ago(ms: number): string {
+  const s = Math.round(Math.abs(ms) / 1000);
+  const t = s < 60 ? `${s}s` : s < 3600 ? `${Math.floor(s / 60)}m` : s < 86400 ? `${Math.floor(s / 3600)}h ${Math.floor((s % 3600) / 60)}m` : `${Math.floor(s / 86400)}d ${Math.floor((s % 86400) / 3600)}h`;
+  return ms >= 0 ? `in ${t}` : `${t} ago`;
+}
+
+/** The page's one script: live filtering among the rendered rows, and the refresh. */
+const SCRIPT = `(function () {
+  var f = document.getElementById('filters');
+  var table = document.getElementById('schedules');
+  var rows = Array.prototype.slice.call(table.tBodies[0].rows);
+  var served = { q: table.dataset.q, source: table.dataset.source, state: table.dataset.state };
+  var timer = null;
+  function apply() {
+    var q = f.q.value.trim().toLowerCase(), s = f.source.value, st = f.state.value, n = 0;
+    rows.forEach(function (r) {
+      var ok = (!q || r.dataset.search.indexOf(q) >= 0) && (!s || r.dataset.source === s) && (!st || r.dataset.state === st);
+      r.hidden = !ok;
+      if (ok) n++;
+    });
+    document.getElementById('shown').textContent = String(n);
+    history.replaceState(null, '', '?' + new URLSearchParams(new FormData(f)).toString());
+    // Rows the server left out may match a wider filter: ask the server again.
+    var wider = table.dataset.truncated === '1' || (served.q && q.indexOf(served.q) < 0) || (served.source && s !== served.source) || (served.state && st !== served.state);
+    clearTimeout(timer);
+    if (wider) timer = setTimeout(function () { f.submit(); }, 400);
+  }
+  f.addEventListener('input', apply);
+  f.addEventListener('change', apply);
+  setInterval(function () {
+    if (!f.contains(document.activeElement)) location.reload();
+  }, ${REFRESH_SECONDS * 1000});
+})();`;
+
+/** The script's CSP hash: the listener allows this script and no other. */
+export const SCRIPT_HASH = `sha256-${createHash('sha256').update(SCRIPT).digest('base64')}`;
+
+const STYLE = `body{font:14px/1.4 system-ui,sans-serif;margin:1rem 2rem;color:#222}
+h1{font-size:1.3rem;margin:.2rem 0}h2{font-size:1.1rem;margin:1.2rem 0 .4rem}
+table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.25rem .5rem;border-bottom:1px solid #ddd;vertical-align:top}
+th a{color:inherit}tr.disabled td,tr.done td{color:#888}.bad{color:#b00020;font-weight:600}.ok{color:#1b7f3b}
+.muted{color:#666;font-size:.9em}code,pre{font:12px/1.3 ui-monospace,monospace;white-space:pre-wrap;margin:0}
+form{margin:.5rem 0}input,select,button{font:inherit}`;
+
+export function renderStatusPage(m: PageModel): string {
+  const shown = m.rows.slice(0, MAX_ROWS);
+  const truncated = m.rows.length > shown.length;
+  const sourceNames = [...new Set([...m.sources.map((s) => s.source), ...m.rows.map((r) => r.source)])].sort();
+  const q = m.query;
+  const sortLink = (key: SortKey, label: string): Safe => {
+    const p = new URLSearchParams({ ...(q.q ? { q: q.q } : {}), ...(q.source ? { source: q.source } : {}), ...(q.state ? { state: q.state } : {}), sort: key, ...(q.sort === key && !q.desc ? { dir: 'desc' } : {}) });
+    const mark = q.sort === key ? (q.desc ? ' ▼' : ' ▲') : '';
+    return html`<a href="?${p.toString()}">${label}${mark}</a>`;
+  };
+  const role = m.role;
+  const recent = [...m.rows].filter((r) => r.lastRun !== null).sort((a, b) => b.lastRun! - a.lastRun!).slice(0, RECENT_RUNS);
+  const page = html`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>pyrq status</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<noscript><meta http-equiv="refresh" content="${REFRESH_SECONDS}"></noscript>
+<style>${new Safe(STYLE)}</style></head>
+<body>
+<h1>pyrq status</h1>
+<p id="role">This daemon: <strong>${role.leader ? 'leader' : 'standby'}</strong> <span class="muted">(${role.holderId})</span>.
+Leader: <strong>${role.currentLeader ?? 'none'}</strong>${role.leaderSince ? html` since ${utcText(role.leaderSince)}` : ''}.
+<span class="muted">As of ${utcText(m.now)}; refreshes every ${REFRESH_SECONDS} s.${m.lastReconcile ? html` Last reconcile: ${m.lastReconcile}.` : ''}</span></p>
+
+<h2>Sources</h2>
+<table id="sources"><thead><tr><th>Source</th><th>Health</th><th>Schedules</th><th>Held</th><th>Errors</th></tr></thead><tbody>
+${m.sources.map((s) => html`<tr><td>${s.source}</td><td class="${s.stale ? 'bad' : 'ok'}">${s.stale ? 'stale' : 'ok'}</td><td>${s.schedules}</td><td>${s.held}</td><td>${s.errors.length === 0 ? '-' : html`<ul>${s.errors.map((e) => html`<li><code>${e}</code></li>`)}</ul>`}<div class="muted">as of ${utcText(s.at)}${s.by ? html`, by ${s.by}` : ''}</div></td></tr>`)}
+</tbody></table>
+
+<h2>Schedules</h2>
+<form id="filters" method="get" action="">
+<label>Filter <input type="search" name="q" value="${q.q}" placeholder="id, description, function, queue, file…" autocomplete="off"></label>
+<label>Source <select name="source"><option value="">all</option>${sourceNames.map((s) => html`<option value="${s}"${s === q.source ? html` selected` : ''}>${s}</option>`)}</select></label>
+<label>State <select name="state"><option value="">all</option>${STATES.map((s) => html`<option value="${s}"${s === q.state ? html` selected` : ''}>${s}</option>`)}</select></label>
+<input type="hidden" name="sort" value="${q.sort}">${q.desc ? html`<input type="hidden" name="dir" value="desc">` : ''}
+<button type="submit">Apply</button>
+<span class="muted"><span id="shown">${shown.length}</span> shown${truncated ? html` (first ${MAX_ROWS} of ${m.rows.length}: narrow the filter)` : html` of ${m.rows.length}`}</span>
+</form>
+<table id="schedules" data-q="${q.q.toLowerCase()}" data-source="${q.source}" data-state="${q.state}" data-truncated="${truncated ? '1' : '0'}">
+<thead><tr><th>${sortLink('id', 'Schedule')}</th><th>${sortLink('source', 'Source / origin')}</th><th>Trigger</th><th>${sortLink('next', 'Next fire')}</th><th>${sortLink('last', 'Last run')}</th><th>${sortLink('state', 'State')}</th></tr></thead>
+<tbody>
+${shown.map((r) => html`<tr class="${r.state}" data-id="${r.id}" data-source="${r.source}" data-state="${r.state}" data-search="${searchText(r)}">
+<td><strong class="id">${r.id}</strong><div class="description">${r.description}</div><div class="muted">${r.function} → ${r.queue}</div>${r.kwargs ? html`<code class="kwargs">${r.kwargs}</code>` : ''}</td>
+<td>${r.source}<div class="muted">${r.origin}</div></td>
+<td>${r.trigger}</td>
+<td>${r.next === null ? '-' : html`${utcText(r.next)}<div class="muted">${localText(r.next, r.timezone)} · ${ago(r.next - m.now)}</div>`}</td>
+<td>${r.lastRun === null ? '-' : html`${utcText(r.lastRun)} <span class="muted">(${ago(r.lastRun - m.now)})</span><div>${r.lastOutcome}${r.lastLatenessMs !== null ? html` <span class="muted">+${r.lastLatenessMs} ms</span>` : ''}</div>`}</td>
+<td>${r.state}</td></tr>`)}
+</tbody></table>
+
+<h2>Recent runs</h2>
+${recent.length === 0 ? html`<p class="muted">No runs yet.</p>` : html`<table id="runs"><thead><tr><th>When</th><th>Schedule</th><th>Outcome</th><th>Lateness</th><th>Job</th></tr></thead><tbody>
+${recent.map((r) => html`<tr><td>${utcText(r.lastRun!)}</td><td>${r.id}</td><td>${r.lastOutcome}</td><td>${r.lastLatenessMs ?? '-'}${r.lastLatenessMs !== null ? ' ms' : ''}</td><td><code>${r.lastJobId ?? '-'}</code></td></tr>`)}
+</tbody></table>`}
+<p class="muted">Also: <a href="metrics">/metrics</a> · <a href="healthz">/healthz</a> · <a href="readyz">/readyz</a></p>
+<script>${new Safe(SCRIPT)}</script>
+</body></html>
+`;
+  return page.text;
+}
