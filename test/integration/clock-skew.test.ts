@@ -58,16 +58,22 @@ async function daemon(name: string, env?: Record<string, string>): Promise<Daemo
   return d;
 }
 
-/** Polls the queue every 10 ms and notes when (this clock) each job id first appears. */
+/**
+ * Polls the queue every 10 ms and notes when (this clock) each job id first appears.
+ * `stop` takes one last look first, so every job pushed before it was called is seen
+ * (a job the test waited for could otherwise land between the last poll and the stop).
+ */
 function watchQueue(queue: string): { firstSeen: Map<string, number>; stop: () => Promise<void> } {
   const firstSeen = new Map<string, number>();
   let running = true;
   const loop = (async () => {
     const c = server.client();
-    while (running) {
+    for (;;) {
+      const last = !running;
       const ids = await c.lrange(`rq:queue:${queue}`, firstSeen.size, -1);
       const now = Date.now();
       for (const id of ids) if (!firstSeen.has(id)) firstSeen.set(id, now);
+      if (last) break;
       await new Promise((r) => setTimeout(r, 10));
     }
     c.disconnect();
