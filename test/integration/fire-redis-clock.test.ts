@@ -13,6 +13,8 @@ import { parseRunRecord } from '../../src/dispatch/run-record.js';
 import type { Schedule } from '../../src/model/schedule-schema.js';
 import { specHash } from '../../src/model/spec-hash.js';
 import { earlyWaitMs, type FireItem, prepareFireBatch, sendFireBatch } from '../../src/redis/commands/fire-batch.js';
+import { FencedError } from '../../src/redis/commands/fence.js';
+import { pauseSchedules, resumeSchedules } from '../../src/registry/pauses.js';
 import { Keys } from '../../src/redis/keys.js';
 import { measureClockOffset } from '../../src/redis/redis-clock.js';
 import { encodeSchedule, jobMeta, rqTimestamp } from '../../src/rq/job-encoding.js';
@@ -109,6 +111,28 @@ describe("fire-batch.lua by Redis's clock", () => {
     a.occ = Number(await redis.zscore(keys.next, 'due'));
     await redis.zadd(keys.next, b.occ, 'ahead');
     expect(await fireItems(redis, keys, [item(a.spec, a.occ), item(b.spec, b.occ)], { ...opts, at: 'redis' })).toEqual([1, 'early']);
+    expect(await redis.lrange('rq:queue:default', 0, -1)).toEqual([scheduledJobId('due', a.occ)]);
+  });
+
+  it('by Redis time with a lease token: fenced when the lease is not ours; paused (-4) and early (-5) told apart; fires once both clear', async () => {
+    // Both in one source: 'due' a few minutes in the past, 'ahead' a minute ahead of Redis's clock.
+    const a = { spec: makeSpec({ id: 'due', every: 60 }), occ: 0 };
+    const b = { spec: makeSpec({ id: 'ahead', every: 60 }), occ: (await redisNow()) + 60_000 };
+    await applySpecs(redis, [a.spec, b.spec], new ManualClock((await redisNow()) - 180_000));
+    a.occ = Number(await redis.zscore(keys.next, 'due'));
+    await redis.zadd(keys.next, b.occ, 'ahead');
+    const ME = 'me:1:aaaaaa';
+    const send = () => sendFireBatch(redis, prepareFireBatch(keys, [item(a.spec, a.occ), item(b.spec, b.occ)], { ...opts, redisClock: true, fence: ME }), 'redis');
+    await redis.set(keys.leader, 'other:2:bbbbbb', 'PX', 60_000);
+    await expect(send()).rejects.toBeInstanceOf(FencedError);
+    await redis.set(keys.leader, ME, 'PX', 60_000);
+    await pauseSchedules(redis, keys, ['due'], { now: await redisNow() });
+    expect((await send()).outcomes).toEqual(['paused', 'early']);
+    expect(await redis.exists('rq:queue:default', keys.runs('due'), keys.runs('ahead'))).toBe(0);
+    await resumeSchedules(redis, keys, ['due']);
+    const reply = await send();
+    expect(reply.outcomes).toEqual([1, 'early']);
+    expect(reply.at).toBeGreaterThanOrEqual(a.occ); // the reply's trailing value: Redis's time, after the fence's
     expect(await redis.lrange('rq:queue:default', 0, -1)).toEqual([scheduledJobId('due', a.occ)]);
   });
 
