@@ -21,15 +21,20 @@ import { fireBurst } from './scenario-burst.js';
 import { daemonScenario } from './scenario-daemon.js';
 import { idleHttp } from './scenario-idle-http.js';
 import { punctuality } from './scenario-punctuality.js';
+import { churn } from './scenario-churn.js';
+import { resyncScenario } from './scenario-resync.js';
+import { memoryScenario } from './scenario-memory.js';
+import { cliStartup } from './scenario-cli.js';
 
 /** `burst-http` and `idle-http`: the same with the daemon's HTTP listener on, /metrics scraped every second. */
-const SCENARIOS = ['apply', 'burst', 'burst-http', 'punctuality', 'daemon', 'idle-http'] as const;
+const SCENARIOS = ['apply', 'burst', 'burst-http', 'punctuality', 'daemon', 'idle-http', 'resync', 'churn', 'cli', 'memory'] as const;
 
 const { values } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },
     out: { type: 'string' },
     runs: { type: 'string' },
+    schedules: { type: 'string' },
     only: { type: 'string' },
     keep: { type: 'boolean', default: false },
   },
@@ -38,8 +43,9 @@ const { values } = parseArgs({
 const quick = values.quick === true;
 const sizes = quick
   ? // One punctuality run in --quick: each costs a daemon start and its window.
-    { schedules: 2_000, burst: 1_000, burstPeriodS: 2, punctual: 100, windowS: 3, runs: 3, punctualRuns: 1, cpuWindowMs: 1_500 }
-  : { schedules: 100_000, burst: 10_000, burstPeriodS: 10, punctual: 1_000, windowS: 30, runs: 3, punctualRuns: 3, cpuWindowMs: 10_000 };
+    { schedules: 2_000, burst: 1_000, burstPeriodS: 2, punctual: 100, windowS: 3, runs: 3, punctualRuns: 1, cpuWindowMs: 1_500, churnFiles: 2_000, churnS: 4, cliRuns: 3 }
+  : { schedules: 100_000, burst: 10_000, burstPeriodS: 10, punctual: 1_000, windowS: 30, runs: 3, punctualRuns: 3, cpuWindowMs: 10_000, churnFiles: 2_000, churnS: 20, cliRuns: 5 };
+if (values.schedules) sizes.schedules = Math.max(1, Number(values.schedules));
 if (values.runs) sizes.runs = sizes.punctualRuns = Math.max(1, Number(values.runs));
 const only = new Set((values.only ?? SCENARIOS.join(',')).split(','));
 
@@ -89,6 +95,14 @@ async function main(): Promise<void> {
       }
       figures.push(...(await idleHttp({ ...common, work, dir, count: valid, windowMs: sizes.cpuWindowMs, waitForQuiet: !quick })));
     }
+    if (only.has('resync')) {
+      // A registry holding the files' schedules (the daemon's start-up applies them).
+      await admin.flushall();
+      figures.push(...(await resyncScenario({ redis, admin, work, dir, count: valid, runs: sizes.runs, log })));
+    }
+    if (only.has('churn')) figures.push(...(await churn({ redis, admin, work, files: sizes.churnFiles, opsPerSecond: 50, seconds: sizes.churnS, log })));
+    if (only.has('memory')) figures.push(...(await memoryScenario({ redis, admin, dir, count: valid, log })));
+    if (only.has('cli')) figures.push(...(await cliStartup({ redis, runs: sizes.cliRuns, log })));
   } finally {
     admin.disconnect();
     await redis.close();

@@ -113,6 +113,7 @@ export async function daemonScenario(s: DaemonScenario): Promise<Figure[]> {
       figure(sc, 'socket upsert → registry', 'ms', upserts, { op: 'le', value: 20 }),
       figure(sc, 'socket upsert → reply', 'ms', replies),
       figure(sc, 'RSS, steady state', 'MB', rss, { op: 'le', value: 300 }, `peak over the daemon's life ${peak.toFixed(0)} MB (start-up reconcile included)`),
+      figure(sc, 'peak RSS over its life (start-up reconcile included, VmHWM)', 'MB', [Math.round(peak)], { op: 'le', value: 300 }),
       figure(sc, 'CPU between fires', '% of a core', cpu, { op: 'le', value: 2 }),
     ];
   } finally {

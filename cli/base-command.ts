@@ -10,9 +10,8 @@ import { type Config, configSecrets } from '../src/config/config.js';
 import { loadConfig } from '../src/config/load-config.js';
 import { type ConfigFlags, SETTING_LIST } from '../src/config/settings.js';
 import { PyrqError, redactText } from '../src/errors.js';
-import { createLogger, type Logger } from '../src/log.js';
-import { connectRedis } from '../src/redis/connect.js';
-import { Registry } from '../src/registry/registry.js';
+import type { Logger } from '../src/log.js';
+import type { Registry } from '../src/registry/registry.js';
 import { globalFlags, ONE_SHOT_LOG_LEVEL } from './flags.js';
 import { toJsonText } from './json-output.js';
 
@@ -54,9 +53,13 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     return this.settings;
   }
 
+  // pino, ioredis and the registry are imported when a command first asks for them
+  // (start-up time: `pyrq status` answered by the daemon needs neither).
+
   /** Logs go to stderr for commands, so stdout stays clean for the result and `--json`. */
-  protected log_(): Logger {
+  protected async log_(): Promise<Logger> {
     if (!this.logger) {
+      const { createLogger } = await import('../src/log.js');
       const s = this.settings;
       // One-shot commands print their result (errors included) on stdout; logs go to
       // stderr and stay quiet unless --log-level asks for them.
@@ -67,12 +70,12 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   }
 
   protected async openRegistry(): Promise<Registry> {
-    const redis = await connectRedis(this.settings.redis);
-    this.onClose(() => void redis.disconnect());
+    const [redis, { Registry }] = await Promise.all([this.openRedis(), import('../src/registry/registry.js')]);
     return new Registry(redis, this.settings.redis.prefix);
   }
 
   protected async openRedis(): Promise<Redis> {
+    const { connectRedis } = await import('../src/redis/connect.js');
     const redis = await connectRedis(this.settings.redis);
     this.onClose(() => void redis.disconnect());
     return redis;

@@ -18,6 +18,7 @@ import type { Pause, PauseOutcome, ResumeOutcome } from '../src/registry/pauses.
 import { planSummary } from '../src/plan/render.js';
 import type { ReconcileSummary, RegistryPort, SourceStatus } from '../src/registry/registry-port.js';
 import { formatSourceError, type Source } from '../src/source.js';
+import { daemonClocks } from '../src/status/daemon-clocks.js';
 import { orphansOf } from '../src/status/orphans.js';
 import { statusRow } from '../src/status/status-view.js';
 import { SOCKET_SOURCE, type SocketSource } from '../sources/socket/socket-source.js';
@@ -121,6 +122,7 @@ export class DaemonHandlers {
       sources,
       lastReconcile: lastReconcile() ?? recordedFacts.lastReconcile ?? null,
       lastError: loop.lastError ?? null,
+      clocks: daemonClocks(recordedFacts),
       schedules: entries.map((e) => statusRow(e, now, pauses.get(e.id))),
       orphans: orphansOf(new Map(entries.map((e) => [e.id, e])), this.d.sources().map((s) => s.name)),
     };

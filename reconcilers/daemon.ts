@@ -13,6 +13,7 @@
  */
 import type { Redis } from 'ioredis';
 import { type Clock, systemClock } from '../src/clock.js';
+import { ClockWatch } from './clock-watch.js';
 import type { Config } from '../src/config/config.js';
 import { ControlServer } from '../src/control/server.js';
 import type { DaemonView } from '../src/http/daemon-view.js';
@@ -69,6 +70,7 @@ export class Daemon {
   /** The last reconcile's summary, as recorded in Redis for `status`. */
   private lastSummary: ReconcileSummary | null = null;
   private resyncTimer: NodeJS.Timeout | null = null;
+  private clockWatch?: ClockWatch;
   private readonly closers: (() => void)[] = [];
   private stopping = false;
   /** The HTTP listener and its metrics (`--http`), and systemd's notify socket: absent when off. */
@@ -152,6 +154,9 @@ export class Daemon {
     await this.server.start();
     logger.info(await this.startFacts(), 'pyrq daemon started');
     await this.watchSources();
+    // Every daemon records its clock's offset from Redis (pyrq status shows and warns).
+    this.clockWatch = new ClockWatch({ redis: this.redis, clock: this.clock, registry: this.registry, holderId: this.lease.holderId, warnMs: config.daemon.clockOffsetWarnMs, logger });
+    this.clockWatch.start();
     void this.warnOrphans();
     this.lease.start();
     this.syncBtuRpc();
@@ -328,7 +333,8 @@ export class Daemon {
     this.closers.push(() => fireRedis.disconnect());
     // Every fire carries the lease token: the dispatcher runs only while this daemon leads.
     const fence = { token: () => this.lease.holderId, refused: () => this.lease.fenced() };
-    return new Dispatcher({ redis: fireRedis, keys: this.keys, clock: this.clock, logger, config, fence, observer: this.metrics });
+    // Fires go by Redis's clock (a manual test clock keeps its own time).
+    return new Dispatcher({ redis: fireRedis, keys: this.keys, clock: this.clock, logger, config, fence, observer: this.metrics, redisClock: this.opts.clock === undefined });
   }
 
   private buildSources(): void {
@@ -455,6 +461,7 @@ export class Daemon {
     await this.btuRpc?.stop();
     await this.loop?.stop();
     await this.lease?.stop(); // stops the dispatcher (after its tick in flight) and releases the lease
+    await this.clockWatch?.stop();
     for (const s of this.sources) await s.close().catch(() => {});
     for (const close of this.closers) close();
     this.connection?.stop();

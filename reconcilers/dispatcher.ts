@@ -22,8 +22,9 @@ import type { Logger } from '../src/log.js';
 import type { Keys } from '../src/redis/keys.js';
 import { buildDueItem, pausedItem } from '../src/dispatch/build-items.js';
 import { pausedAmong } from '../src/registry/pauses.js';
-import { type FireItem, type FireOutcome, type PreparedBatch, prepareFireBatch, sendFireBatch } from '../src/redis/commands/fire-batch.js';
+import { earlyWaitMs, type FireItem, type FireOutcome, type FireReply, type PreparedBatch, prepareFireBatch, sendFireBatch } from '../src/redis/commands/fire-batch.js';
 import { type FenceGuard, FencedError } from '../src/redis/commands/fence.js';
+import { RedisTimeClock } from '../src/redis/redis-clock.js';
 import { yieldToIo } from '../src/dispatch/fire.js';
 import { type LoadProblem, ScheduleCache } from '../src/dispatch/schedule-cache.js';
 import { absorbOutcomes, type FiredSchedule, type TickResult } from '../src/dispatch/tick-result.js';
@@ -35,6 +36,13 @@ export interface DispatcherDeps {
   clock: Clock;
   logger?: Logger;
   config: Pick<Config, 'dispatch' | 'frappe'>;
+  /**
+   * Fire by Redis's clock (the daemon, `pyrq tick` without `--at`): the fire script
+   * stamps jobs with Redis `TIME` and refuses occurrences not yet due by it, and the loop
+   * sleeps by `clock` corrected by its measured offset from Redis. Otherwise (tests with
+   * a manual clock, `pyrq tick --at`) `clock` is the time fires go by.
+   */
+  redisClock?: boolean;
   /** Told what each script round did and how long each tick that fired took (metrics). */
   observer?: DispatchObserver;
   /** The daemon's lease: every fire batch carries its token (checked in Lua), a refusal is reported to it. */
@@ -73,8 +81,12 @@ const WARM_GC_AFTER = 5000;
 /** Idle time is also used for a collection when this much garbage may have piled up. */
 const GC_GROWTH_BYTES = 64 * 1024 * 1024;
 const WARM_MARGIN_MS = 50;
+/** A full garbage collection runs only when no fire is due within this long. */
+const GC_IDLE_MS = 2000;
 /** How often idle time is used to forget cached schedules that left the fire set or are not due within the warm window. */
 const SWEEP_INTERVAL_MS = 10 * 60_000;
+/** How often idle time is used to measure the clock's offset from Redis again (redisClock). */
+const CLOCK_SYNC_INTERVAL_MS = 30_000;
 
 export type { FiredSchedule, TickResult } from '../src/dispatch/tick-result.js';
 
@@ -98,12 +110,18 @@ export class Dispatcher {
   private loop?: Promise<void>;
   private sub?: Redis;
   private prepared?: { at: number; batches: PreparedBatch[] };
+  /** The time fires go by: `deps.clock`, or Redis time as measured from it (redisClock). */
+  private readonly clock: Clock;
+  private readonly redisTime?: RedisTimeClock;
+  private lastClockSync = -Infinity;
 
   constructor(
     private readonly deps: DispatcherDeps,
     opts: DispatcherOptions = {},
   ) {
     const f = deps.config.frappe;
+    if (deps.redisClock) this.redisTime = new RedisTimeClock(deps.clock);
+    this.clock = this.redisTime ?? deps.clock;
     this.cache = new ScheduleCache(deps.redis, deps.keys, { frappeBenchId: f.benchId, frappeSite: f.site, frappeUser: f.user });
     this.graceMs = opts.graceMs ?? deps.config.dispatch.graceMs;
     this.maxSleepMs = opts.maxSleepMs ?? 60_000;
@@ -115,7 +133,10 @@ export class Dispatcher {
 
   /** Fires everything due at `now` (default: the clock). Ticks never overlap. */
   tickOnce(now?: number): Promise<TickResult> {
-    const run = this.chain.then(() => this.tick(now ?? this.deps.clock.now()));
+    const run = this.chain.then(async () => {
+      if (now === undefined && this.redisTime && this.clock.now() - this.lastClockSync > CLOCK_SYNC_INTERVAL_MS) await this.syncClock();
+      return this.tick(now ?? this.clock.now());
+    });
     this.chain = run.catch(() => undefined);
     return run;
   }
@@ -167,6 +188,7 @@ export class Dispatcher {
     });
     await sub.subscribe(this.deps.keys.events);
     this.sub = sub;
+    await this.syncClock().catch((err: unknown) => this.deps.logger?.warn({ err }, 'cannot read Redis TIME; firing by the local clock until it can'));
     this.loop = this.run();
   }
 
@@ -201,7 +223,7 @@ export class Dispatcher {
         await this.tickOnce();
         failures = 0;
         let earliest = await this.earliest();
-        const idle = () => earliest === null || earliest - this.deps.clock.now() > this.prepareLeadMs + WARM_MARGIN_MS;
+        const idle = () => earliest === null || earliest - this.clock.now() > this.prepareLeadMs + WARM_MARGIN_MS;
         // Warming checks the whole window; after a change it waits until changes settle,
         // so a burst of socket upserts is not slowed by one warm-up each.
         const settling = this.warmDirty ? this.changedAt + this.warmQuietMs - performance.now() : 0;
@@ -209,16 +231,21 @@ export class Dispatcher {
           await this.warm(earliest === null ? Infinity : earliest - this.prepareLeadMs - WARM_MARGIN_MS);
           earliest = await this.earliest();
         }
-        if ((this.gcWanted || heapGrownBy(GC_GROWTH_BYTES)) && idle()) {
+        // A full collection takes 100-300 ms with a large heap on a busy machine: only when
+        // no fire is due for a while (after a deep re-sync it made per-second fires 200-330
+        // ms late when it ran in the 550 ms before one). V8 collects by itself otherwise.
+        const idleForGc = earliest === null || earliest - this.clock.now() > GC_IDLE_MS;
+        if ((this.gcWanted || heapGrownBy(GC_GROWTH_BYTES)) && idleForGc) {
           this.gcWanted = false;
           fullGc();
         }
-        if (this.deps.clock.now() - this.lastSweep > SWEEP_INTERVAL_MS && idle()) {
-          const swept = await this.cache.dropUnscheduled(() => !this.running || !idle(), this.deps.clock.now() + this.warmWindowMs);
-          if (swept !== null) this.lastSweep = this.deps.clock.now();
+        if (this.clock.now() - this.lastSweep > SWEEP_INTERVAL_MS && idle()) {
+          const swept = await this.cache.dropUnscheduled(() => !this.running || !idle(), this.clock.now() + this.warmWindowMs);
+          if (swept !== null) this.lastSweep = this.clock.now();
         }
+        if (this.redisTime && this.clock.now() - this.lastClockSync > CLOCK_SYNC_INTERVAL_MS && idle()) await this.syncClock();
         if (!this.running) break;
-        const delay = earliest === null ? this.maxSleepMs : Math.min(Math.max(earliest - this.deps.clock.now(), 0), this.maxSleepMs);
+        const delay = earliest === null ? this.maxSleepMs : Math.min(Math.max(earliest - this.clock.now(), 0), this.maxSleepMs);
         if (settling > 0 && delay - this.prepareLeadMs > settling) {
           // Warm up once the changes have settled (the fire path loads what it fires anyway).
           await this.sleeper.sleep(settling);
@@ -228,7 +255,7 @@ export class Dispatcher {
           // Sleep until shortly before the fire time, prepare it, sleep the rest.
           if (delay > this.prepareLeadMs && (await this.sleeper.sleep(delay - this.prepareLeadMs))) continue;
           await this.prepare(earliest);
-          await this.sleeper.sleep(Math.max(earliest - this.deps.clock.now(), 0));
+          await this.sleeper.sleep(Math.max(earliest - this.clock.now(), 0));
         } else if (delay > 0) {
           await this.sleeper.sleep(delay);
         }
@@ -246,9 +273,17 @@ export class Dispatcher {
     }
   }
 
+  /** Measures the offset from Redis again (redisClock only); the loop sleeps by it. */
+  private async syncClock(): Promise<void> {
+    if (!this.redisTime) return;
+    const m = await this.redisTime.sync(this.deps.redis);
+    this.lastClockSync = this.clock.now();
+    this.deps.logger?.debug({ offsetMs: m.offsetMs, rttMs: m.rttMs }, 'clock offset from Redis');
+  }
+
   /** The earliest stored next fire time, ignoring quarantined schedules. */
   private async earliest(): Promise<number | null> {
-    const now = this.deps.clock.now();
+    const now = this.clock.now();
     for (const [id, until] of this.quarantine) if (until <= now) this.quarantine.delete(id);
     const raw = await this.deps.redis.zrange(this.deps.keys.next, 0, this.quarantine.size, 'WITHSCORES');
     for (let i = 0; i < raw.length; i += 2) if (!this.quarantine.has(raw[i]!)) return Number(raw[i + 1]);
@@ -262,7 +297,8 @@ export class Dispatcher {
    * takes about a second, far more than the time a fire may take).
    */
   private async warm(deadline: number): Promise<void> {
-    const { redis, keys, clock } = this.deps;
+    const { redis, keys } = this.deps;
+    const clock = this.clock;
     const until = clock.now() + this.warmWindowMs;
     let loaded = 0;
     // A page at a time, yielding between pages: this runs after every registry change,
@@ -320,7 +356,7 @@ export class Dispatcher {
     const missing = due.filter(([id]) => !this.cache.isFresh(id)).map(([id]) => id);
     if (missing.length === 0) return;
     for (const p of await this.cache.load(missing)) {
-      this.quarantine.set(p.id, this.deps.clock.now() + this.quarantineMs);
+      this.quarantine.set(p.id, this.clock.now() + this.quarantineMs);
       problems.push(p);
       this.deps.logger?.error({ schedule: p.id }, `cannot fire schedule: ${p.message}`);
     }
@@ -328,7 +364,7 @@ export class Dispatcher {
 
   private buildBatches(due: readonly [string, number][], now: number, paused: ReadonlySet<string>): PreparedBatch[] {
     const { keys, config } = this.deps;
-    const opts = { historyLength: config.dispatch.historyLength, trigger: 'schedule' as const, fence: this.deps.fence?.token() };
+    const opts = { historyLength: config.dispatch.historyLength, trigger: 'schedule' as const, fence: this.deps.fence?.token(), redisClock: this.redisTime !== undefined };
     const batches: PreparedBatch[] = [];
     let items: FireItem[] = [];
     for (const [id, expected] of due) {
@@ -350,18 +386,28 @@ export class Dispatcher {
    * n+1 overlaps Redis running batch n. Each is stamped with the time it is sent (never
    * before `now`). Lazily built batches are built one at a time between sends.
    */
-  private async send(batches: Iterable<PreparedBatch>, now: number): Promise<{ items: FireItem[]; outcomes: FireOutcome[]; sentAt: number[] }> {
-    const items: FireItem[] = [];
-    const sentAt: number[] = [];
-    const pending: Promise<FireOutcome[]>[] = [];
+  private async send(batches: Iterable<PreparedBatch>, now: number): Promise<{ items: FireItem[]; outcomes: FireOutcome[]; sentAt: number[]; earlyWaitMs: number | null }> {
+    const sent: PreparedBatch[] = [];
+    const pending: Promise<FireReply>[] = [];
     for (const b of batches) {
-      const at = Math.max(now, this.deps.clock.now());
-      pending.push(sendFireBatch(this.deps.redis, b, at));
-      items.push(...b.items);
-      for (let i = 0; i < b.items.length; i++) sentAt.push(at);
+      pending.push(sendFireBatch(this.deps.redis, b, this.redisTime ? 'redis' : Math.max(now, this.clock.now())));
+      sent.push(b);
       await yieldToIo();
     }
-    return { items, outcomes: (await Promise.all(pending)).flat(), sentAt };
+    const replies = await Promise.all(pending);
+    const items: FireItem[] = [];
+    const outcomes: FireOutcome[] = [];
+    const sentAt: number[] = [];
+    let earlyWait: number | null = null;
+    replies.forEach((r, i) => {
+      const b = sent[i]!;
+      items.push(...b.items);
+      outcomes.push(...r.outcomes);
+      for (let j = 0; j < b.items.length; j++) sentAt.push(r.at);
+      const w = earlyWaitMs(b.items, r);
+      if (w !== null) earlyWait = earlyWait === null ? w : Math.min(earlyWait, w);
+    });
+    return { items, outcomes, sentAt, earlyWaitMs: earlyWait };
   }
 
   /** Like buildBatches, one batch at a time (built while the previous one runs in Redis). */
@@ -370,11 +416,13 @@ export class Dispatcher {
     for (let i = 0; i < due.length; i += size) yield* this.buildBatches(due.slice(i, i + size), now, paused);
   }
 
-  private async tick(now: number): Promise<TickResult> {
+  private async tick(tickAt: number): Promise<TickResult> {
     const started = performance.now();
+    let now = tickAt;
     const result: TickResult = { now, enqueued: 0, skipped: 0, schedules: [], problems: [], durationMs: 0 };
     const byId = new Map<string, FiredSchedule>();
     let prepared = this.takePrepared(now);
+    let earlyRounds = 0;
     // Told to the observer once the tick is over, so counting never delays a retry round.
     const observed: [FireItem[], FireOutcome[], number[]][] = [];
     for (let round = 0; round < MAX_ROUNDS; round++) {
@@ -389,10 +437,20 @@ export class Dispatcher {
         await this.load(due, result.problems);
         batches = this.lazyBatches(due, now, await pausedAmong(this.deps.redis, this.deps.keys, due.map(([id]) => id)));
       }
-      const { items, outcomes, sentAt } = await this.send(batches, now);
+      const { items, outcomes, sentAt, earlyWaitMs } = await this.send(batches, now);
       const retry = absorbOutcomes(items, outcomes, result, byId, this.cache);
       this.logFires(items, outcomes, sentAt);
       if (this.deps.observer) observed.push([items, outcomes, sentAt]);
+      if (earlyWaitMs !== null) {
+        // Our clock ran ahead of Redis's: nothing was written for those items. Measure
+        // the offset again and go on by Redis time; what is still ahead after that waits
+        // (briefly: the offset is exact to within a round trip) and is tried again.
+        this.deps.logger?.warn({ aheadMs: earlyWaitMs, offsetMs: this.redisTime?.offsetMs }, 'clock ahead of Redis: occurrences not yet due by Redis time were refused; retrying by Redis time');
+        await this.syncClock().catch(() => undefined);
+        if (earlyRounds++ > 0) await this.sleeper.sleep(Math.min(Math.max(earlyWaitMs, 1), 1000));
+        now = this.clock.now();
+        continue;
+      }
       // A prepared round is always followed by a normal one: it picks up anything the
       // preparation did not see (normally nothing is due any more: one cheap read).
       if (!retry && !fromPrepared) break;

@@ -40,7 +40,7 @@ ${exitCodes({ 0: 'applied (or nothing to do)', 1: 'errors in some input or entri
 
   async run(): Promise<{ plan: Plan; applied?: ApplyResult; summary: ReturnType<typeof planSummary> }> {
     const cfg = this.loadSettings();
-    const sources = sourcesFromConfig(cfg, { logger: this.log_() });
+    const sources = sourcesFromConfig(cfg, { logger: await this.log_() });
     this.onClose(async () => {
       for (const s of sources) await s.close();
     });
@@ -56,7 +56,7 @@ ${exitCodes({ 0: 'applied (or nothing to do)', 1: 'errors in some input or entri
     };
     process.on('SIGINT', onSigint);
     this.onClose(() => void process.off('SIGINT', onSigint));
-    const { plan, applied } = await reconcileOnce({ sources, registry, logger: this.log_() }, { dryRun, deep: this.flags.deep, signal: interrupt.signal, reason: 'pyrq apply' });
+    const { plan, applied } = await reconcileOnce({ sources, registry, logger: await this.log_() }, { dryRun, deep: this.flags.deep, signal: interrupt.signal, reason: 'pyrq apply' });
     // So that `pyrq status` shows what this apply refused after it has exited.
     if (applied) await registry.recordSourceStatus(sourceStatusFromPlan(plan, Date.now(), 'pyrq apply', Object.fromEntries(sources.map((s) => [s.name, s.location]))));
     if (!this.jsonEnabled()) this.log((applied ? renderApply(plan, applied, detail) : renderPlan(plan, detail === 'collapsed' ? 'collapsed' : detail)).join('\n'));

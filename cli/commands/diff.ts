@@ -30,7 +30,7 @@ ${exitCodes({ 0: 'nothing to do', 1: 'errors (some input could not be read or va
 
   async run(): Promise<{ plan: Plan; summary: ReturnType<typeof planSummary>; paused: { id: string; since: string; reason: string | null }[]; orphans: OrphanSource[] }> {
     const cfg = this.loadSettings();
-    const sources = sourcesFromConfig(cfg, { logger: this.log_() });
+    const sources = sourcesFromConfig(cfg, { logger: await this.log_() });
     this.onClose(async () => {
       for (const s of sources) await s.close();
     });

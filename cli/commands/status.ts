@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
 import { Args, Flags } from '@oclif/core';
 import { request } from '../../src/control/client.js';
-import { type StatusReport, statusFromRedis } from '../../src/status/registry-status.js';
+import type { StatusReport } from '../../src/status/registry-status.js';
+import { markClockWarnings } from '../../src/status/daemon-clocks.js';
 import { notFoundAmong, scheduleNotFound } from '../../src/registry/not-found.js';
 import { BaseCommand } from '../base-command.js';
 import { redisFlags, socketFlags } from '../flags.js';
@@ -14,6 +15,8 @@ const DAEMON_WAIT_MS = 3000;
 export default class Status extends BaseCommand<typeof Status> {
   static override summary = 'Show the schedules, their next and last runs, source status and the leader.';
   static override description = `Asks the running daemon over its socket when one answers (daemon, leader, source status, last reconcile and its errors, every schedule), and otherwise reads the same from Redis (source status as the daemon, or the last pyrq apply, recorded it).
+
+Each daemon's clock offset from Redis (recorded every 30 s by every daemon), with a warning beyond daemon.clockOffsetWarn: fires go by Redis's clock either way, but a machine whose clock is off should be fixed.
 
 Per schedule: id, trigger, timezone, queue, enabled, next fire time (absolute and relative), last run and its outcome and lateness, and the source that owns it.
 
@@ -49,7 +52,12 @@ ${exitCodes({ 0: 'shown', 1: 'an id given is not in the registry (NOT_FOUND), ne
         known = r.schedules.map((s) => s.id);
       }
     }
-    if (!report) report = { ...(await statusFromRedis(await this.openRedis(), await this.openRegistry(), Date.now(), ids)), ...(this.flags['no-daemon'] ? {} : { asked: cfg.daemon.socket }) };
+    if (!report) {
+      // Only without a daemon: Redis (ioredis, the registry) is loaded then (start-up time).
+      const { statusFromRedis } = await import('../../src/status/registry-status.js');
+      report = { ...(await statusFromRedis(await this.openRedis(), await this.openRegistry(), Date.now(), ids)), ...(this.flags['no-daemon'] ? {} : { asked: cfg.daemon.socket }) };
+    }
+    report.clocks = markClockWarnings(report.clocks ?? [], cfg.daemon.clockOffsetWarnMs);
     // No width to fit (--wide, or not a terminal and no COLUMNS): every column in full.
     const width = this.flags.wide ? Infinity : terminalWidth();
     const missing = (ids ?? []).filter((id) => !report.schedules.some((s) => s.id === id));

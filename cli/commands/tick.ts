@@ -53,7 +53,8 @@ ${exitCodes({ 0: 'fired (or nothing due)', 1: 'some due schedule could not be re
     const redis = await this.openRedis();
     const keys = new Keys(cfg.redis.prefix);
     if (!dryRun) await this.reconcileFirst(redis, keys);
-    const dispatcher = new Dispatcher({ redis, keys, clock, logger: this.log_(), config: cfg });
+    // Without --at, fires go by Redis's clock (as the daemon's do); --at is the time given.
+    const dispatcher = new Dispatcher({ redis, keys, clock, logger: await this.log_(), config: cfg, redisClock: this.flags.at === undefined });
     const r = dryRun ? await dispatcher.previewOnce(clock.now()) : await dispatcher.tickOnce();
     if (r.problems.length > 0) process.exitCode = 1;
     if (!this.jsonEnabled()) this.log(renderTick(r, { dryRun }).join('\n'));
@@ -69,7 +70,7 @@ ${exitCodes({ 0: 'fired (or nothing due)', 1: 'some due schedule could not be re
     const cfg = this.loadSettings();
     let sources;
     try {
-      sources = sourcesFromConfig(cfg, { logger: this.log_() });
+      sources = sourcesFromConfig(cfg, { logger: await this.log_() });
     } catch (e) {
       if (!(e instanceof PyrqError) || e.code !== 'NO_SOURCES') throw e;
       if ((await readLeaseHolder(redis, keys.leader)) === null) {
@@ -80,6 +81,6 @@ ${exitCodes({ 0: 'fired (or nothing due)', 1: 'some due schedule could not be re
     this.onClose(async () => {
       for (const s of sources) await s.close();
     });
-    await reconcileOnce({ sources, registry: new Registry(redis, cfg.redis.prefix), logger: this.log_() });
+    await reconcileOnce({ sources, registry: new Registry(redis, cfg.redis.prefix), logger: await this.log_() });
   }
 }

@@ -68,7 +68,7 @@ ${exitCodes({ 0: 'everything is valid', 1: 'some schedule is not, a path does no
     const others: string[] = [];
     let readFiles = paths.length > 0;
     if (paths.length === 0 || named.length > 0) {
-      const sources = sourcesFromConfig(cfg, { logger: this.log_() }, paths.length === 0 ? undefined : named);
+      const sources = sourcesFromConfig(cfg, { logger: await this.log_() }, paths.length === 0 ? undefined : named);
       this.onClose(async () => {
         for (const s of sources) await s.close();
       });

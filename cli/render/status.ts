@@ -1,7 +1,8 @@
 /**
  * `pyrq status` as text: who leads, each source's status (as the daemon, or the last
- * `pyrq apply`, recorded it), the last reconcile as a sentence, and a table of the
- * schedules, fitted to the terminal's width (`--wide`: every column, nothing cut). Pure.
+ * `pyrq apply`, recorded it), the last reconcile as a sentence, each daemon's clock offset
+ * from Redis, and a table of the schedules, fitted to the terminal's width (`--wide`:
+ * every column, nothing cut). Pure.
  *
  * The report is a list of sections, each a function of the report and the view: a new
  * section is one function and one entry in `SECTIONS`.
@@ -55,6 +56,16 @@ const lastReconcile: Section = (r, v) => [
   ...(r.lastError ? wrapText(`Last reconcile failure ${relativeAgo(v.now - r.lastError.at)}: ${r.lastError.message}`, v.width, '  ') : []),
 ];
 
+/** Each daemon's clock offset from Redis's (recorded every 30 s), with a warning beyond daemon.clockOffsetWarn. */
+const clocks: Section = (r, v) =>
+  (r.clocks ?? []).flatMap((c) =>
+    wrapText(
+      `Clock of daemon ${c.daemon} (pid ${c.pid}): ${c.offsetMs > 0 ? `${c.offsetMs} ms behind` : c.offsetMs < 0 ? `${-c.offsetMs} ms ahead of` : 'same as'} Redis (measured ${relativeAgo(v.now - Date.parse(c.measuredAt))})${c.warn ? ": WARNING beyond daemon.clockOffsetWarn; fires go by Redis's clock, but fix this machine's clock" : ''}`,
+      v.width,
+      '  ',
+    ),
+  );
+
 const schedules: Section = (r, v) => ['', ...renderSchedules(r.schedules, v.now, v)];
 
 /** The paused schedules (`pyrq pause`), since when and why; nothing when none is. */
@@ -71,7 +82,7 @@ const orphans: Section = (r, v) => {
 };
 
 /** In order; other parts of status (paused schedules, orphans, ...) add a function here. */
-const SECTIONS: Section[] = [header, sources, lastReconcile, schedules, paused, orphans];
+const SECTIONS: Section[] = [header, sources, lastReconcile, clocks, schedules, paused, orphans];
 
 export function renderStatusReport(r: StatusReport, now: number, view: Partial<StatusView> = {}): string[] {
   const v: StatusView = { now, width: view.width ?? Infinity, wide: view.wide ?? false };

@@ -91,7 +91,11 @@ export class DirectoryWatcher {
     const debounce = this.opts.debounceMs ?? 100;
     if (this.quiet) clearTimeout(this.quiet);
     this.quiet = setTimeout(() => this.flush(), debounce);
-    if (!this.deadline) this.deadline = setTimeout(() => this.flush(), this.opts.maxWaitMs ?? 500);
+    // Under steady churn (50 file operations a second) the quiet period never comes: the
+    // deadline flushes what piled up, four times a second, one reconcile each (the loop
+    // merges whatever arrives while one runs). 500 ms left a deleted schedule firing up
+    // to 0.9 s after its file was gone (the target is 1 s).
+    if (!this.deadline) this.deadline = setTimeout(() => this.flush(), this.opts.maxWaitMs ?? 250);
   }
 
   private flush(): void {

@@ -95,6 +95,7 @@ export const configFileSchema = z.strictObject({
       socketGroup: z.string().optional().meta(about('daemon.socketGroup')),
       resyncInterval: duration.optional().meta(about('daemon.resyncInterval')),
       leaseTtl: duration.optional().meta(about('daemon.leaseTtl')),
+      clockOffsetWarn: duration.optional().meta(about('daemon.clockOffsetWarn')),
       clientTimeout: duration.optional().meta(about('daemon.clientTimeout')),
     })
     .optional(),

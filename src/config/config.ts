@@ -58,7 +58,7 @@ export interface Config {
     /** An occurrence at most this late is on time, not missed (ms). */
     graceMs: number;
   };
-  daemon: { socket: string; socketMode: number; socketGroup?: string; resyncIntervalMs: number; leaseTtlMs: number; clientTimeoutMs: number };
+  daemon: { socket: string; socketMode: number; socketGroup?: string; resyncIntervalMs: number; leaseTtlMs: number; clientTimeoutMs: number; clockOffsetWarnMs: number };
   log: { level: string; file?: string; pretty: boolean };
   /** The HTTP listener (`--http`): absent when off. The token is a secret: never logged. */
   http?: { host: string; port: number; token?: string };

@@ -5,8 +5,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import TOML from '@iarna/toml';
-import YAML from 'yaml';
+import { createRequire } from 'node:module';
 import { PyrqError, redactUrl } from '../errors.js';
 import { durationTextMs } from '../model/duration.js';
 import { parseListenAddress } from '../http/listen-address.js';
@@ -17,6 +16,8 @@ import { type CatchupPolicy, OVERLAP_POLICIES, type OverlapPolicy } from '../mod
 import { BTU_RUNNERS, type BtuRunner, type Config, defaultSocketPath, type SqlSourceConfig } from './config.js';
 import { type ConfigFile, configFileSchema } from './config-schema.js';
 import { type ConfigFlags, SETTINGS, type Setting, type SettingId } from './settings.js';
+
+const lazyRequire = createRequire(import.meta.url);
 
 export type { ConfigFlags } from './settings.js';
 
@@ -35,7 +36,8 @@ function readConfigFile(path: string): ConfigFile {
   const text = readFileSync(path, 'utf8');
   let raw: unknown;
   try {
-    raw = /\.ya?ml$/i.test(path) ? YAML.parse(text) : /\.json$/i.test(path) ? JSON.parse(text) : TOML.parse(text);
+    // The parsers are loaded only when a config file is read (CLI start-up time).
+    raw = /\.ya?ml$/i.test(path) ? (lazyRequire('yaml') as typeof import('yaml')).parse(text) : /\.json$/i.test(path) ? JSON.parse(text) : (lazyRequire('@iarna/toml') as typeof import('@iarna/toml')).parse(text);
   } catch (e) {
     throw new PyrqError('CONFIG_INVALID', `${path}: cannot parse: ${String((e as Error).message).split('\n')[0]}`);
   }
@@ -211,6 +213,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
       socketGroup: f.daemon?.socketGroup,
       resyncIntervalMs: duration('daemon.resyncInterval'),
       leaseTtlMs: duration('daemon.leaseTtl'),
+      clockOffsetWarnMs: duration('daemon.clockOffsetWarn'),
       clientTimeoutMs: duration('daemon.clientTimeout'),
     },
     log: {

@@ -106,6 +106,7 @@ export const SETTINGS = {
   'daemon.socketGroup': { key: 'daemon.socketGroup', description: 'Group of the control socket.' },
   'daemon.resyncInterval': { key: 'daemon.resyncInterval', default: '15m', description: 'How often the leader re-reads every source and repairs drift.' },
   'daemon.leaseTtl': { key: 'daemon.leaseTtl', default: '10s', description: 'Leader lease: a standby takes over within this long of the leader\'s death.' },
+  'daemon.clockOffsetWarn': { key: 'daemon.clockOffsetWarn', default: '500ms', description: 'pyrq status warns when a daemon\'s clock is further than this from Redis\'s (fires go by Redis\'s clock either way).' },
   'daemon.clientTimeout': { key: 'daemon.clientTimeout', default: '10s', description: 'A control-socket client that leaves a message unfinished this long is disconnected.' },
 
   'http.listen': { key: 'http.listen', name: 'http', flag: 'http', env: 'PYRQ_HTTP', description: 'Serve /metrics, /healthz, /readyz and the status page on [HOST:]PORT (loopback when only a port is given; [::1]:9464 for IPv6). Off when unset.' },

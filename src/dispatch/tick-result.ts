@@ -41,6 +41,8 @@ export function absorbOutcomes(items: readonly FireItem[], outcomes: readonly Fi
       retry = true; // paused since the item was built: the next round builds it as paused
       return;
     }
+    // Not yet due by Redis's clock (ours runs ahead): nothing written; the tick goes on by Redis time.
+    if (outcome === 'early') return;
     if (outcome === 'stale-overlap') {
       cache.forgetLastJob(item.id);
       retry = true;

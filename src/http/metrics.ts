@@ -44,7 +44,7 @@ export class PyrqMetrics {
     collectDefaultMetrics({ register: this.registry });
     new Gauge({ name: 'pyrq_build_info', help: 'pyrq and Node.js versions (always 1).', labelNames: ['version', 'node_version'], registers }).set({ version, node_version: process.versions.node }, 1);
     this.occurrences = new Counter({ name: 'pyrq_occurrences_total', help: 'Occurrences handled by the dispatcher: outcome enqueued, or skipped with the reason (missed, deadline, overlap, duplicate).', labelNames: ['queue', 'outcome', 'reason'], registers });
-    this.conflicts = new Counter({ name: 'pyrq_fire_conflicts_total', help: 'Fire items the script refused: not_due (another dispatcher or an apply got there first), stale_spec, stale_overlap (retried).', labelNames: ['reason'], registers });
+    this.conflicts = new Counter({ name: 'pyrq_fire_conflicts_total', help: 'Fire items the script refused: not_due (another dispatcher or an apply got there first), stale_spec, stale_overlap, paused (retried), early (not yet due by Redis\'s clock: retried by it).', labelNames: ['reason'], registers });
     for (const reason of ['not_due', 'stale_spec', 'stale_overlap']) this.conflicts.inc({ reason }, 0);
     this.lateness = new Histogram({ name: 'pyrq_fire_lateness_seconds', help: 'How late each job was enqueued after its occurrence (the run record\'s lateness).', buckets: LATENESS_BUCKETS, registers });
     this.tickDuration = new Histogram({ name: 'pyrq_dispatcher_tick_duration_seconds', help: 'Duration of dispatcher ticks that fired something.', buckets: DURATION_BUCKETS, registers });

@@ -75,6 +75,20 @@ export interface DaemonFacts {
   lastReconcile?: ReconcileSummary;
   /** The sources the daemon that last started is configured with (orphans are the others). */
   sources?: string[];
+  /**
+   * Each daemon's clock offset from Redis, by lease holder id (every daemon records its
+   * own, leader or not; a daemon that stops cleanly removes it: `null` when recording).
+   */
+  clocks?: Record<string, DaemonClock | null>;
+}
+
+/** How far a daemon's clock was from Redis's, and when it was measured. */
+export interface DaemonClock {
+  /** Redis time minus the daemon's clock (ms): positive when the daemon's clock is behind. */
+  offsetMs: number;
+  /** Epoch ms (Redis time) of the measurement. */
+  at: number;
+  pid: number;
 }
 
 export interface RegistryPort {

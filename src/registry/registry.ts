@@ -18,7 +18,7 @@ import { nextFireAfter } from '../schedule/next-fire.js';
 import { specTextMayBeOneShot } from '../schedule/triggers/index.js';
 import { type IndexValue, decodeIndexValue } from './index-value.js';
 import { applyResultOf, entryWriteOf } from './plan-writes.js';
-import type { ApplyResult, DaemonFacts, RegistryEntry, RegistryPort, SourceStatus } from './registry-port.js';
+import type { ApplyResult, DaemonClock, DaemonFacts, RegistryEntry, RegistryPort, SourceStatus } from './registry-port.js';
 
 /** Changes per Lua call: big enough to amortise the round trip, small enough not to block Redis for long. */
 export const APPLY_BATCH = 500;
@@ -31,6 +31,9 @@ const CALLS_IN_FLIGHT = 10;
 
 /** Ids per pipelined read batch. */
 const READ_BATCH = 2000;
+/** Entries checked between two yields of a deep read (about 5 ms of hashing on a busy machine). */
+const DEEP_SLICE = 200;
+const yieldToIo = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /** Parses a stored spec; returns undefined when it is not a valid normalised schedule. */
 export function parseStoredSpec(json: string | null | undefined): Schedule | undefined {
@@ -145,37 +148,57 @@ export class Registry implements RegistryPort {
   async readDeep(now: number): Promise<Map<string, ObservedEntry>> {
     const index = await this.readIndex();
     const ids = [...index.keys()];
-    for (let i = 0; i < ids.length; i += READ_BATCH) {
-      const batch = ids.slice(i, i + READ_BATCH);
+    // Small pipelines (building and decoding 4,000 commands at once held the event loop
+    // for ~100 ms, and with it the dispatcher's fires), a batch of them in flight at a
+    // time, each checked as it arrives, yielding between them.
+    const read = (slice: string[]) => {
       const p = this.redis.pipeline();
-      for (const id of batch) {
+      for (const id of slice) {
         p.hmget(this.keys.schedule(id), 'spec', 'hash', 'source', 'origin', 'done');
         p.zscore(this.keys.next, id);
       }
-      const res = (await p.exec()) ?? [];
-      batch.forEach((id, j) => {
-        const entry = index.get(id)!;
-        const [specJson, hash, source, origin, done] = (res[2 * j]?.[1] as (string | null)[]) ?? [];
-        const score = res[2 * j + 1]?.[1] as string | null;
-        // The usual case, cheaply: the stored text is exactly what pyrq wrote for this hash,
-        // so it is a valid spec that hashes to it (no parse; a re-sync of 100,000 entries
-        // would otherwise parse and keep every spec). The diff needs the spec only of a
-        // one-shot (is its `at` being re-aimed?); updates and deletes read theirs later.
-        const intact = specJson != null && specHashOfText(specJson) === entry.hash;
-        const spec = intact && score != null && !specTextMayBeOneShot(specJson) ? undefined : parseStoredSpec(specJson);
-        if (specJson == null) entry.drift = 'schedule key missing';
-        else if (!intact && !spec) entry.drift = 'stored spec is not a valid schedule';
-        else if ((!intact && specHash(spec!) !== entry.hash) || hash !== entry.hash) entry.drift = 'stored spec does not match its recorded hash';
-        else if (source !== entry.source || origin !== entry.origin) entry.drift = 'stored owner does not match the index';
-        else if (score == null && done !== '1' && spec && nextFireAfter(spec, now) !== null) entry.drift = 'next fire time missing';
-        else if (score != null) {
-          const stray = strayNextFire(spec ?? trustedSpec(specJson), Number(score), now);
-          if (stray) entry.drift = stray;
-        }
-        if (spec) entry.spec = spec;
-      });
+      return p.exec();
+    };
+    for (let i = 0; i < ids.length; i += READ_BATCH) {
+      const slices: string[][] = [];
+      for (let k = i; k < Math.min(i + READ_BATCH, ids.length); k += DEEP_SLICE) slices.push(ids.slice(k, Math.min(k + DEEP_SLICE, i + READ_BATCH, ids.length)));
+      const pending: ReturnType<typeof read>[] = [];
+      for (const slice of slices) {
+        pending.push(read(slice));
+        await yieldToIo();
+      }
+      for (let n = 0; n < slices.length; n++) {
+        const res = (await pending[n]!) ?? [];
+        this.checkDeep(index, slices[n]!, res, now);
+        await yieldToIo();
+      }
     }
     return index;
+  }
+
+  /** The checks of readDeep for one slice of ids and its replies (HMGET, ZSCORE per id). */
+  private checkDeep(index: Map<string, ObservedEntry>, batch: readonly string[], res: [Error | null, unknown][], now: number): void {
+    batch.forEach((id, j) => {
+      const entry = index.get(id)!;
+      const [specJson, hash, source, origin, done] = (res[2 * j]?.[1] as (string | null)[]) ?? [];
+      const score = res[2 * j + 1]?.[1] as string | null;
+      // The usual case, cheaply: the stored text is exactly what pyrq wrote for this hash,
+      // so it is a valid spec that hashes to it (no parse; a re-sync of 100,000 entries
+      // would otherwise parse and keep every spec). The diff needs the spec only of a
+      // one-shot (is its `at` being re-aimed?); updates and deletes read theirs later.
+      const intact = specJson != null && specHashOfText(specJson) === entry.hash;
+      const spec = intact && score != null && !specTextMayBeOneShot(specJson) ? undefined : parseStoredSpec(specJson);
+      if (specJson == null) entry.drift = 'schedule key missing';
+      else if (!intact && !spec) entry.drift = 'stored spec is not a valid schedule';
+      else if ((!intact && specHash(spec!) !== entry.hash) || hash !== entry.hash) entry.drift = 'stored spec does not match its recorded hash';
+      else if (source !== entry.source || origin !== entry.origin) entry.drift = 'stored owner does not match the index';
+      else if (score == null && done !== '1' && spec && nextFireAfter(spec, now) !== null) entry.drift = 'next fire time missing';
+      else if (score != null) {
+        const stray = strayNextFire(spec ?? trustedSpec(specJson), Number(score), now);
+        if (stray) entry.drift = stray;
+      }
+      if (spec) entry.spec = spec;
+    });
   }
 
   /**
@@ -250,12 +273,23 @@ export class Registry implements RegistryPort {
     if (facts.leaderSince !== undefined) fields.push('leaderSince', String(facts.leaderSince));
     if (facts.lastReconcile !== undefined) fields.push('lastReconcile', JSON.stringify(facts.lastReconcile));
     if (facts.sources !== undefined) fields.push('sources', JSON.stringify(facts.sources));
+    const gone: string[] = [];
+    for (const [id, c] of Object.entries(facts.clocks ?? {})) {
+      if (c === null) gone.push(`clock:${id}`);
+      else fields.push(`clock:${id}`, JSON.stringify(c));
+    }
     if (fields.length > 0) await this.redis.hset(this.keys.daemon, ...fields);
+    if (gone.length > 0) await this.redis.hdel(this.keys.daemon, ...gone);
   }
 
   async readDaemonFacts(): Promise<DaemonFacts> {
-    const [leader, leaderSince, lastReconcile, sources] = await this.redis.hmget(this.keys.daemon, 'leader', 'leaderSince', 'lastReconcile', 'sources');
+    // One read: the fixed fields and every daemon's `clock:<holder id>`.
+    const all = await this.redis.hgetall(this.keys.daemon);
+    const { leader, leaderSince, lastReconcile, sources } = all;
     const facts: DaemonFacts = {};
+    for (const [field, value] of Object.entries(all)) {
+      if (field.startsWith('clock:')) (facts.clocks ??= {})[field.slice(6)] = JSON.parse(value) as DaemonClock;
+    }
     if (leader != null) facts.leader = leader;
     if (leaderSince != null) facts.leaderSince = Number(leaderSince);
     if (lastReconcile != null) facts.lastReconcile = JSON.parse(lastReconcile) as DaemonFacts['lastReconcile'];

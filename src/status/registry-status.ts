@@ -7,6 +7,7 @@ import { readLeaseHolder } from '../redis/commands/lease.js';
 import { readPauses } from '../registry/pauses.js';
 import type { Registry } from '../registry/registry.js';
 import type { ReconcileSummary, SourceStatus } from '../registry/registry-port.js';
+import { type DaemonClockRow, daemonClocks } from './daemon-clocks.js';
 import { type OrphanSource, orphansOf } from './orphans.js';
 import { type StatusRow, statusRow } from './status-view.js';
 
@@ -22,6 +23,8 @@ export interface StatusReport {
   lastError?: { at: number; message: string } | null;
   /** Redis path: the socket where no daemon answered (absent with --no-daemon). */
   asked?: string;
+  /** Each daemon's clock offset from Redis, as it last recorded it. */
+  clocks: DaemonClockRow[];
   schedules: StatusRow[];
   /** Sources that own entries but are not configured in the daemon (they keep firing). */
   orphans?: OrphanSource[];
@@ -34,6 +37,7 @@ export async function statusFromRedis(redis: Redis, registry: Registry, now: num
     leader,
     sources: [...sources].sort((a, b) => a.source.localeCompare(b.source)),
     lastReconcile: facts.lastReconcile ?? null,
+    clocks: daemonClocks(facts),
     schedules: entries.map((e) => statusRow(e, now, pauses.get(e.id))),
     // Against the sources of the daemon that last started (else those recorded as reconciled).
     orphans: ids ? [] : orphansOf(new Map(entries.map((e) => [e.id, e])), facts.sources ?? sources.map((s) => s.source)),

@@ -140,7 +140,11 @@ export class MemoryRegistry implements RegistryPort {
   }
 
   async recordDaemonFacts(facts: DaemonFacts): Promise<void> {
-    this.facts = { ...this.facts, ...(JSON.parse(JSON.stringify(facts)) as DaemonFacts) };
+    const copy = JSON.parse(JSON.stringify(facts)) as DaemonFacts;
+    const clocks = { ...this.facts.clocks, ...copy.clocks };
+    for (const [id, c] of Object.entries(clocks)) if (c === null) delete clocks[id];
+    this.facts = { ...this.facts, ...copy, ...(Object.keys(clocks).length > 0 ? { clocks } : {}) };
+    if (Object.keys(clocks).length === 0) delete this.facts.clocks;
   }
 
   async readDaemonFacts(): Promise<DaemonFacts> {

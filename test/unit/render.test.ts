@@ -163,6 +163,30 @@ describe('status text', () => {
     expect(wide.join('\n')).toContain(long.id);
   });
 
+  it('each daemon\'s clock: ahead, behind or the same as Redis, the warning wrapped to the width', () => {
+    const report: StatusReport = {
+      via: 'redis',
+      leader: null,
+      sources: [],
+      lastReconcile: null,
+      clocks: [
+        { daemon: 'web1:4211:9f2c1a', pid: 4211, offsetMs: -2999, measuredAt: new Date(NOW - 12_000).toISOString(), warn: true },
+        { daemon: 'web2:77:aa11bb', pid: 77, offsetMs: 40, measuredAt: new Date(NOW - 3_000).toISOString(), warn: false },
+        { daemon: 'web3:9:cc22dd', pid: 9, offsetMs: 0, measuredAt: new Date(NOW).toISOString(), warn: false },
+      ],
+      schedules: [row()],
+    };
+    const lines = renderStatusReport(report, NOW);
+    expect(lines).toContain("Clock of daemon web1:4211:9f2c1a (pid 4211): 2999 ms ahead of Redis (measured 12s ago): WARNING beyond daemon.clockOffsetWarn; fires go by Redis's clock, but fix this machine's clock");
+    expect(lines).toContain('Clock of daemon web2:77:aa11bb (pid 77): 40 ms behind Redis (measured 3s ago)');
+    expect(lines).toContain('Clock of daemon web3:9:cc22dd (pid 9): same as Redis (measured 0s ago)');
+    // After the last reconcile, before the table.
+    expect(lines.findIndex((l) => l.startsWith('Clock of'))).toBeGreaterThan(lines.findIndex((l) => l.startsWith('No reconcile')));
+    const narrow = renderStatusReport(report, NOW, { width: 80 });
+    for (const l of narrow) expect(l.length, l).toBeLessThanOrEqual(80);
+    expect(narrow.join(' ').replace(/\s+/g, ' ')).toContain('WARNING beyond daemon.clockOffsetWarn; fires go by Redis\'s clock, but fix this machine\'s clock');
+  });
+
   it('lateness and "ago" for people', () => {
     expect(formatLateness(12)).toBe('12ms');
     expect(formatLateness(4200)).toBe('4.2s');

@@ -15,8 +15,9 @@
 
   ARGV[1]  history length (LTRIM)
   ARGV[2]  number of items
-  ARGV[3]  at: the enqueue time, epoch ms (run records; lateness = at - occurrence)
-  ARGV[4]  at as RQ writes times (created_at, enqueued_at)
+  ARGV[3]  at: the enqueue time, epoch ms (run records; lateness = at - occurrence);
+           '' = Redis's clock (TIME), the daemon's case: the one clock every daemon shares
+  ARGV[4]  at as RQ writes times (created_at, enqueued_at); '' with ARGV[3] = ''
   ARGV[5]  trigger: 'schedule' | 'manual' (run records)
   then per item:
     id
@@ -62,6 +63,9 @@
     -3      stale: overlap state changed (lastJobId is not `prevJobId`); nothing written
     -4      paused: a scheduled item with enqueues for a schedule paused since it was
             built (KEYS[#KEYS - 1], the paused HASH); nothing written
+    -5      early: an occurrence of the item is still ahead of `at` (Redis's clock when
+            ARGV[3] = ''; a daemon whose clock runs fast); nothing written
+  and one more value after the items: `at` (epoch ms), so the caller knows when to come back.
 ]]
 local fenceToken = ARGV[#ARGV]
 if fenceToken ~= '' and redis.call('GET', KEYS[#KEYS]) ~= fenceToken then
@@ -71,6 +75,25 @@ local nextKey, queuesKey = KEYS[1], KEYS[2]
 local histLen = tonumber(ARGV[1])
 local n = tonumber(ARGV[2])
 local at, rqAt, trigger = ARGV[3], ARGV[4], ARGV[5]
+if at == '' then
+  -- Redis's clock is the one clock: no daemon fires early or stamps a job by its own.
+  local t = redis.call('TIME')
+  local sec, ms = tonumber(t[1]), math.floor(tonumber(t[2]) / 1000)
+  at = tostring(sec * 1000 + ms)
+  -- As RQ writes times (utcformat, microseconds), from the civil date of `sec`.
+  local days = math.floor(sec / 86400)
+  local rem = sec - days * 86400
+  local z = days + 719468
+  local era = math.floor(z / 146097)
+  local doe = z - era * 146097
+  local yoe = math.floor((doe - math.floor(doe / 1460) + math.floor(doe / 36524) - math.floor(doe / 146096)) / 365)
+  local doy = doe - (365 * yoe + math.floor(yoe / 4) - math.floor(yoe / 100))
+  local mp = math.floor((5 * doy + 2) / 153)
+  local mon = mp < 10 and mp + 3 or mp - 9
+  local year = yoe + era * 400 + (mon <= 2 and 1 or 0)
+  rqAt = string.format('%04d-%02d-%02dT%02d:%02d:%02d.%03d000Z', year, mon, doy - math.floor((153 * mp + 2) / 5) + 1,
+    math.floor(rem / 3600), math.floor(rem % 3600 / 60), rem % 60, ms)
+end
 local atNum = tonumber(at)
 local queued = {}
 local k, a = 3, 6
@@ -96,6 +119,8 @@ for i = 1, n do
   local code
   if expected ~= '' and tonumber(redis.call('ZSCORE', nextKey, id)) ~= tonumber(expected) then
     code = -1
+  elseif nOps > 0 and tonumber(ARGV[first + 5 * (nOps - 1) + 1]) > atNum then
+    code = -5
   elseif redis.call('HGET', skey, 'hash') ~= hash then
     code = -2
   elseif forbid == '1' and (redis.call('HGET', skey, 'lastJobId') or '') ~= prevId then
@@ -182,4 +207,5 @@ for i = 1, n do
   end
   out[i] = code
 end
+out[n + 1] = atNum
 return out

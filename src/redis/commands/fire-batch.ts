@@ -6,8 +6,12 @@
  * A batch is serialised ahead of time (`prepareFireBatch`: the dispatcher prepares the
  * batches of the next fire time half a second early), down to the bytes on the wire;
  * sending it patches the enqueue time into two fixed-width arguments and writes one
- * buffer. The argument layout is positional and compact on purpose: with ten thousand
- * items per tick, the number of arguments is what the client spends its time on.
+ * buffer. A batch prepared for Redis's clock (the daemon's) carries no time at all: the
+ * script reads TIME, refuses items not yet due by it (`early`) and stamps the jobs. The
+ * argument layout is positional and compact on purpose: with ten thousand items per
+ * tick, the number of arguments is what the client spends its time on. The fence (the
+ * paused HASH and the lease key last in KEYS, the lease token last in ARGV) comes after
+ * the items; the reply's last value, after one code per item, is the script's time.
  */
 import type { Redis } from 'ioredis';
 import { type EncodedSchedule, rqTimestamp } from '../../rq/job-encoding.js';
@@ -54,8 +58,12 @@ export interface FireItem {
 
 export interface FireOptions {
   historyLength: number;
-  /** The enqueue time stamped on jobs and run records (epoch ms). */
-  at: number;
+  /**
+   * The enqueue time stamped on jobs and run records (epoch ms), and the time no
+   * occurrence may be ahead of; `'redis'`: Redis's clock at the moment the script runs
+   * (the daemon's case, so a daemon whose clock is off fires neither early nor late).
+   */
+  at: number | 'redis';
   trigger: 'schedule' | 'manual';
   /** The writer's lease token: the batch is refused whole (FencedError) unless the lease holds it. Absent: unfenced. */
   fence?: string;
@@ -71,13 +79,37 @@ const FireCode = {
   staleOverlap: -3,
   /** The schedule was paused after the item was built (it had enqueues): build it again as paused. */
   paused: -4,
+  /** An occurrence of the item is still ahead of the script's time (the caller's clock runs fast). */
+  early: -5,
 } as const;
 
 /**
  * What became of one item: the number of jobs enqueued (the item was applied; overlap
  * or duplicate checks may have skipped some of its enqueues), or why nothing was written.
  */
-export type FireOutcome = number | 'not-due' | 'stale-spec' | 'stale-overlap' | 'paused';
+export type FireOutcome = number | 'not-due' | 'stale-spec' | 'stale-overlap' | 'paused' | 'early';
+
+/** The outcomes of one batch, and the time the script went by (Redis's clock, or the caller's `at`). */
+export interface FireReply {
+  outcomes: FireOutcome[];
+  /** Epoch ms: `at`, or Redis's TIME when the batch was sent with `'redis'`. */
+  at: number;
+}
+
+/**
+ * How long to wait (ms) before items refused as `early` are due by the script's clock:
+ * the latest occurrence among them minus the reply's time; null when none was early.
+ */
+export function earlyWaitMs(items: readonly FireItem[], reply: FireReply): number | null {
+  let wait: number | null = null;
+  reply.outcomes.forEach((o, i) => {
+    if (o !== 'early') return;
+    const ops = items[i]!.ops;
+    const w = ops[ops.length - 1]!.occurrence - reply.at;
+    wait = wait === null ? w : Math.min(wait, w);
+  });
+  return wait;
+}
 
 type Arg = string | number | Buffer;
 
@@ -111,10 +143,14 @@ export interface PreparedBatch {
 const AT_PLACEHOLDER = '0'.repeat(13);
 const RQ_AT_PLACEHOLDER = rqTimestamp(0);
 
-/** Builds and serialises one script call for `items` (everything but the enqueue time). */
-export function prepareFireBatch(keys: Keys, items: FireItem[], opts: Pick<FireOptions, 'historyLength' | 'trigger' | 'fence'>): PreparedBatch {
+/**
+ * Builds and serialises one script call for `items` (everything but the enqueue time).
+ * `redisClock`: the batch goes by Redis's clock and is sent as it is (`sendFireBatch`
+ * with `'redis'`); otherwise it carries placeholders that the send patches.
+ */
+export function prepareFireBatch(keys: Keys, items: FireItem[], opts: Pick<FireOptions, 'historyLength' | 'trigger' | 'fence'> & { redisClock?: boolean }): PreparedBatch {
   const k: string[] = [keys.next, RqKeys.queues];
-  const a: Arg[] = [opts.historyLength, items.length, AT_PLACEHOLDER, RQ_AT_PLACEHOLDER, opts.trigger];
+  const a: Arg[] = [opts.historyLength, items.length, opts.redisClock ? '' : AT_PLACEHOLDER, opts.redisClock ? '' : RQ_AT_PLACEHOLDER, opts.trigger];
   for (const item of items) itemArgs(keys, item, k, a);
   const tail = fenceTail(keys.leader, opts.fence);
   k.push(keys.paused, tail.key);
@@ -130,17 +166,20 @@ export function prepareFireBatch(keys: Keys, items: FireItem[], opts: Pick<FireO
  *
  * A batch is sent once: its buffer is patched in place and handed to the socket.
  */
-export function sendFireBatch(redis: Redis, batch: PreparedBatch, at: number): Promise<FireOutcome[]> {
-  const atText = String(at);
+export function sendFireBatch(redis: Redis, batch: PreparedBatch, at: number | 'redis'): Promise<FireReply> {
+  const atText = at === 'redis' ? '' : String(at);
   let call = batch.call;
-  if (atText.length === AT_PLACEHOLDER.length) {
+  if (batch.args[2] === atText) {
+    // Prepared for Redis's clock and sent with it: as it is.
+  } else if (at !== 'redis' && atText.length === AT_PLACEHOLDER.length && batch.args[2] === AT_PLACEHOLDER) {
     patchRespArg(call, call.argv(3), atText);
     patchRespArg(call, call.argv(4), rqTimestamp(at));
   } else {
-    // Not 13 digits (a test clock near 1970, or a fraction of a millisecond): serialise again.
+    // Not 13 digits (a test clock near 1970, or a fraction of a millisecond), or the
+    // other kind of clock than the batch was prepared for: serialise again.
     const args = [...batch.args];
-    args[2] = at;
-    args[3] = rqTimestamp(at);
+    args[2] = atText;
+    args[3] = at === 'redis' ? '' : rqTimestamp(at);
     call = prebuildScriptCall('fire-batch', batch.keys, args);
   }
   const sent = sendPrebuiltScript<number[]>(redis, call).then(decodeCodes, asFenced('fire-batch'));
@@ -148,16 +187,18 @@ export function sendFireBatch(redis: Redis, batch: PreparedBatch, at: number): P
   return sent;
 }
 
-function decodeCodes(codes: number[]): FireOutcome[] {
-  const out: FireOutcome[] = new Array(codes.length);
-  for (let i = 0; i < codes.length; i++) {
+function decodeCodes(codes: number[]): FireReply {
+  const n = codes.length - 1;
+  const out: FireOutcome[] = new Array(n);
+  for (let i = 0; i < n; i++) {
     const c = codes[i]!;
     if (c >= 0) out[i] = c;
     else if (c === FireCode.notDue) out[i] = 'not-due';
     else if (c === FireCode.staleSpec) out[i] = 'stale-spec';
     else if (c === FireCode.staleOverlap) out[i] = 'stale-overlap';
     else if (c === FireCode.paused) out[i] = 'paused';
+    else if (c === FireCode.early) out[i] = 'early';
     else throw new Error(`fire-batch.lua: unknown reply code ${c}`);
   }
-  return out;
+  return { outcomes: out, at: codes[n]! };
 }
