@@ -4,7 +4,7 @@
  * memory for totals, MEMORY USAGE on samples for each structure).
  *
  * Schedules: `pyrq apply` of the scale scenario's files into an empty server; used_memory
- * before and after. Fires: `pyrq tick --at` two days ahead (every schedule is due: each
+ * before and after. Fires: `pyrq tick --at` two days ahead with `--force` (every schedule is due: each
  * fires once by its catch-up policy), then a sample of run lists and job hashes.
  */
 import type { Redis } from 'ioredis';
@@ -56,7 +56,7 @@ export async function memoryScenario(s: MemoryScenario): Promise<Figure[]> {
   const hashes = await sample(admin, 'pyrq:schedule:*', 1000);
   s.log(`memory: ${s.count} schedules use ${((afterApply - before) / 1e6).toFixed(1)} MB (${perSchedule.toFixed(0)} B each: schedule hash ~${(hashes.bytes / hashes.keys).toFixed(0)} B, index ${(Number(index) / s.count).toFixed(0)} B, next ${(Number(next) / s.count).toFixed(0)} B)`);
   const at = new Date(Date.now() + 2 * 86_400_000).toISOString();
-  const ticked = await runCli(['tick', '--at', at, '--redis-url', s.redis.url, '--json']);
+  const ticked = await runCli(['tick', '--at', at, '--force', '--redis-url', s.redis.url, '--json']);
   if (ticked.code !== 0) throw new Error(`memory: tick failed: ${ticked.stderr.slice(-1000)}`);
   const afterTick = await usedMemory(admin);
   const runs = await sample(admin, 'pyrq:runs:*', 1000);
