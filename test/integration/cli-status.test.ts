@@ -57,8 +57,9 @@ describe('pyrq status', () => {
     // Everything below the first line, up to the table, is the same text.
     const body = (t: string) => {
       const lines = t.split('\n');
-      // Seconds pass between the two commands: "as of 2s ago" may read "3s ago".
-      return lines.slice(lines.findIndex((l) => l.startsWith('Source ')), lines.indexOf('')).join('\n').replace(/\d+s ago/g, 'Ns ago');
+      // Seconds pass between the two commands: "as of 2s ago" may read "3s ago" (also
+      // where a sentence wraps between the number and "ago").
+      return lines.slice(lines.findIndex((l) => l.startsWith('Source ')), lines.indexOf('')).join('\n').replace(/\d+s(\s+)ago/g, 'Ns$1ago');
     };
     expect(body(fromDaemon.stdout)).toBe(body(fromRedis.stdout));
     // Wrapped sentences at 80 columns: join their continuation lines.
