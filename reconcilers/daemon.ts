@@ -209,11 +209,8 @@ export class Daemon {
       index: () => registry.readIndex(),
       specs: (ids) => registry.readSpecs(ids),
       paused: async () => new Set((await readPauses(registry.redis, registry.keys)).keys()),
-      lastReconcile: () => {
-        const r = this.loop.lastResult;
-        const summary = r ? { at: this.loop.lastRunAt ?? 0, runId: r.runId, durationMs: r.durationMs, ...(r.applied ? { created: r.applied.created.length, updated: r.applied.updated.length, deleted: r.applied.deleted.length, conflicts: r.applied.conflicts.length } : {}), unchanged: r.plan.unchanged, errors: r.plan.errors.length } : null;
-        return { summary, ...(this.loop.lastError ? { error: this.loop.lastError } : {}) };
-      },
+      // The summary this daemon records in Redis and answers `status` with: one shape everywhere.
+      lastReconcile: () => ({ summary: this.lastSummary, ...(this.loop.lastError ? { error: this.loop.lastError } : {}) }),
     };
   }
 

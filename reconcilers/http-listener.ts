@@ -20,6 +20,7 @@ import type { PyrqMetrics } from '../src/http/metrics.js';
 import { SCRIPT_HASH, filterRows, pageRow, parsePageQuery, renderStatusPage } from '../src/http/status-page.js';
 import type { Logger } from '../src/log.js';
 import type { RegistryEntry } from '../src/registry/registry-port.js';
+import { reconcileSentence } from '../src/status/reconcile-summary.js';
 
 export interface HttpListenerOptions {
   host: string;
@@ -169,7 +170,8 @@ export class HttpListener {
     }
     const query = parsePageQuery(params);
     const last = v.lastReconcile();
-    const lastText = last.error ? `failed at ${new Date(last.error.at).toISOString()}: ${last.error.message}` : last.summary ? `${new Date(last.summary.at).toISOString()}, ${last.summary.durationMs} ms, ${last.summary.created ?? 0} created, ${last.summary.updated ?? 0} updated, ${last.summary.deleted ?? 0} deleted, ${last.summary.errors} error(s)` : null;
+    // The sentence `pyrq status` prints, with the time as UTC (a page is read later than it is rendered).
+    const lastText = last.error ? `Last reconcile failed at ${new Date(last.error.at).toISOString()}: ${last.error.message}` : last.summary ? reconcileSentence(last.summary, (ms) => `at ${new Date(Date.now() - ms).toISOString()}`, Date.now()) : null;
     const body = renderStatusPage({ now: Date.now(), role: v.role(), sources, rows: filterRows(entries.map(pageRow), query), query, lastReconcile: lastText });
     send(res, 200, PAGE_HEADERS, body);
   }

@@ -14,6 +14,7 @@ import { describeTrigger } from '../schedule/triggers/index.js';
 import type { DaemonRole } from './daemon-view.js';
 import { html, Safe } from './html.js';
 import { type ScheduleState, scheduleState } from './metrics.js';
+import { relativeTime } from '../status/status-view.js';
 
 export const REFRESH_SECONDS = 30;
 /** Rows rendered at most; a note asks to narrow the filter beyond that. */
@@ -124,10 +125,9 @@ function localText(ms: number, tz: string): string {
   return `${f.format(ms)} ${tz}`;
 }
 
+/** "in 3m 12s" / "3m 12s ago": the same wording as `pyrq status` (src/status/status-view.ts). */
 function ago(ms: number): string {
-  const s = Math.round(Math.abs(ms) / 1000);
-  const t = s < 60 ? `${s}s` : s < 3600 ? `${Math.floor(s / 60)}m` : s < 86400 ? `${Math.floor(s / 3600)}h ${Math.floor((s % 3600) / 60)}m` : `${Math.floor(s / 86400)}d ${Math.floor((s % 86400) / 3600)}h`;
-  return ms >= 0 ? `in ${t}` : `${t} ago`;
+  return ms >= 0 ? relativeTime(ms) : `${relativeTime(-ms).slice('in '.length)} ago`;
 }
 
 /** The page's one script: live filtering among the rendered rows, and the refresh. */
@@ -189,7 +189,7 @@ export function renderStatusPage(m: PageModel): string {
 <h1>pyrq status</h1>
 <p id="role">This daemon: <strong>${role.leader ? 'leader' : 'standby'}</strong> <span class="muted">(${role.holderId})</span>.
 Leader: <strong>${role.currentLeader ?? 'none'}</strong>${role.leaderSince ? html` since ${utcText(role.leaderSince)}` : ''}.
-<span class="muted">As of ${utcText(m.now)}; refreshes every ${REFRESH_SECONDS} s.${m.lastReconcile ? html` Last reconcile: ${m.lastReconcile}.` : ''}</span></p>
+<span class="muted">As of ${utcText(m.now)}; refreshes every ${REFRESH_SECONDS} s.${m.lastReconcile ? html` ${m.lastReconcile}` : ''}</span></p>
 
 <h2>Sources</h2>
 <table id="sources"><thead><tr><th>Source</th><th>Health</th><th>Schedules</th><th>Held</th><th>Errors</th></tr></thead><tbody>
