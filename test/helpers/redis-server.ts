@@ -59,3 +59,16 @@ export async function startRedis(opts: { persistent?: boolean } = {}): Promise<P
     },
   };
 }
+
+/**
+ * Every key with its DUMP (type, value, encoding) and whether it expires: "byte for byte
+ * unchanged" is equality of two of these. (A TTL is kept as yes/no: it counts down.)
+ */
+export async function dumpEveryKey(redis: Redis): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const k of (await redis.keys('*')).sort()) {
+    const [dump, ttl] = await Promise.all([redis.dumpBuffer(k), redis.pttl(k)]);
+    out[k] = `${dump?.toString('base64')} ttl:${ttl > 0 ? 'yes' : ttl}`;
+  }
+  return out;
+}

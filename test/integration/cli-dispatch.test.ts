@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ROOT, pyrq } from '../helpers/cli.js';
-import { type PrivateRedis, startRedis } from '../helpers/redis-server.js';
+import { dumpEveryKey, type PrivateRedis, startRedis } from '../helpers/redis-server.js';
 import { tmpDir } from '../helpers/tmp-dir.js';
 
 // tick, trigger, history, next and status through the built CLI, on the shipped fixtures.
@@ -34,13 +34,6 @@ beforeEach(async () => {
 /** `20260601T120000Z`: a job id's occurrence suffix (the layout of src/rq/job-id.ts, spelled out here). */
 const compact = (ms: number) => new Date(ms).toISOString().replace(/[-:]/g, '').replace('.000', '');
 
-/** Every key with its DUMP (type, value and encoding) and TTL: "byte for byte unchanged" is equality of these. */
-async function dumpAll(): Promise<Record<string, [string | null, number]>> {
-  const out: Record<string, [string | null, number]> = {};
-  for (const k of (await redis.keys('*')).sort()) out[k] = [(await redis.dumpBuffer(k))?.toString('hex') ?? null, await redis.pttl(k)];
-  return out;
-}
-
 /** The heartbeat's first fire time (every 5 s) as the apply stored it. */
 const firstHeartbeat = async () => Number(await redis.zscore('pyrq:next', 'heartbeat'));
 
@@ -70,7 +63,7 @@ describe('pyrq tick / trigger / history / next / status', { timeout: 120_000 }, 
   it('tick --at later than now is a dry run: it prints what would fire and leaves Redis byte for byte unchanged', async () => {
     const first = await firstHeartbeat();
     const at = new Date(first + 30 * 86_400_000).toISOString(); // a month ahead, as in issue 12
-    const before = await dumpAll();
+    const before = await dumpEveryKey(redis);
     const r = await pyrq(['tick', '--at', at, '--json'], { env });
     expect(r.code, r.stderr).toBe(0);
     const out = r.json();
@@ -79,7 +72,7 @@ describe('pyrq tick / trigger / history / next / status', { timeout: 120_000 }, 
     const text = await pyrq(['tick', '--at', at], { env });
     expect(text.stdout).toMatch(/^Dry run as of .*nothing was written/m);
     expect(text.stdout).toMatch(/heartbeat: would enqueue 2, skip \d+/);
-    expect(await dumpAll()).toEqual(before);
+    expect(await dumpEveryKey(redis)).toEqual(before);
   });
 
   it('apply --deep repairs a next fire time that does not follow from the spec (tick --at a month ahead --force)', async () => {

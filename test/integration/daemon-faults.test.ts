@@ -1,11 +1,12 @@
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type DaemonProcess, eventually, startDaemon } from '../helpers/daemon.js';
-import { type PrivateRedis, startRedis } from '../helpers/redis-server.js';
+import type { PrivateRedis } from '../helpers/redis-server.js';
 import { appliedCount, desiredHashes, firedSince, killDuringApply } from '../helpers/faults.js';
-import { tmpDir } from '../helpers/tmp-dir.js';
+import type { tmpDir } from '../helpers/tmp-dir.js';
+import { startDaemonWorld, stopDaemonWorld } from '../helpers/daemon-world.js';
 
 // Faults with real processes: kill -9, two daemons and a dead leader, Redis outages, signals.
 let server: PrivateRedis;
@@ -15,18 +16,10 @@ let schedules: string;
 const daemons: DaemonProcess[] = [];
 
 beforeEach(async () => {
-  server = await startRedis();
-  redis = server.client();
-  dir = tmpDir();
-  schedules = join(dir.path, 'schedules');
-  mkdirSync(schedules);
+  ({ server, redis, dir, schedules } = await startDaemonWorld());
 });
 
-afterEach(async () => {
-  for (const d of daemons.splice(0)) await d.stop('SIGKILL');
-  await server.close();
-  dir.cleanup();
-});
+afterEach(() => stopDaemonWorld({ server, dir }, daemons));
 
 function config(name: string, extra = ''): string {
   const path = join(dir.path, `${name}.toml`);

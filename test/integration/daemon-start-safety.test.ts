@@ -1,11 +1,12 @@
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type DaemonProcess, eventually, startDaemon } from '../helpers/daemon.js';
 import { firedSince, queuedOccurrences } from '../helpers/faults.js';
-import { type PrivateRedis, startRedis } from '../helpers/redis-server.js';
-import { tmpDir } from '../helpers/tmp-dir.js';
+import type { PrivateRedis } from '../helpers/redis-server.js';
+import type { tmpDir } from '../helpers/tmp-dir.js';
+import { startDaemonWorld, stopDaemonWorld } from '../helpers/daemon-world.js';
 
 // Issue 12, point 1: a restarted daemon fires nothing from the old registry before its
 // first reconcile, so what changed in the sources while pyrq was down never fires in
@@ -17,18 +18,10 @@ let schedules: string;
 const daemons: DaemonProcess[] = [];
 
 beforeEach(async () => {
-  server = await startRedis();
-  redis = server.client();
-  dir = tmpDir();
-  schedules = join(dir.path, 'schedules');
-  mkdirSync(schedules);
+  ({ server, redis, dir, schedules } = await startDaemonWorld());
 });
 
-afterEach(async () => {
-  for (const d of daemons.splice(0)) await d.stop('SIGKILL');
-  await server.close();
-  dir.cleanup();
-});
+afterEach(() => stopDaemonWorld({ server, dir }, daemons));
 
 async function daemon(name: string): Promise<DaemonProcess> {
   const cfg = join(dir.path, `${name}.toml`);

@@ -16,7 +16,7 @@ import { pauseSchedules } from '../../src/registry/pauses.js';
 import { Registry } from '../../src/registry/registry.js';
 import { encodeSchedule, jobMeta } from '../../src/rq/job-encoding.js';
 import { reconcileOnce } from '../../reconcilers/reconcile-once.js';
-import { type PrivateRedis, startRedis } from '../helpers/redis-server.js';
+import { dumpEveryKey, type PrivateRedis, startRedis } from '../helpers/redis-server.js';
 import { ListSource, applySpecs, makeSpec } from '../helpers/schedules.js';
 
 let server: PrivateRedis;
@@ -37,12 +37,6 @@ beforeEach(async () => {
   clock.set(T);
 });
 
-async function everything(): Promise<Record<string, string>> {
-  const out: Record<string, string> = {};
-  for (const k of (await redis.keys('*')).sort()) out[k] = `${(await redis.dumpBuffer(k))?.toString('base64')} ttl:${(await redis.pttl(k)) > 0 ? 'yes' : 'no'}`;
-  return out;
-}
-
 /** A guard with a fixed token that counts refusals. */
 function guard(token: string | undefined) {
   const g = { refusals: 0, token: () => token, refused: () => void g.refusals++ };
@@ -59,10 +53,10 @@ describe('apply-changes.lua with a lease token', () => {
   ] as const) {
     it(`refuses the whole apply when the lease has ${what}: nothing written, the guard told once`, async () => {
       if (lease) await redis.set(keys.leader, lease, 'PX', 60_000);
-      const before = await everything();
+      const before = await dumpEveryKey(redis);
       const g = guard(ME);
       await expect(reconcileOnce({ sources: [source], registry: new Registry(redis, 'pyrq:', g), clock })).rejects.toBeInstanceOf(FencedError);
-      expect(await everything()).toEqual(before);
+      expect(await dumpEveryKey(redis)).toEqual(before);
       expect(g.refusals).toBe(1);
       // The same apply by the holder writes.
       await redis.set(keys.leader, ME, 'PX', 60_000);
@@ -91,13 +85,13 @@ describe('fire-batch.lua with a lease token', () => {
   it('a fire with a token the lease does not hold writes nothing (no job, no run record, next fire time kept); with it, fires', async () => {
     await applySpecs(redis, [spec], clock);
     await redis.set(keys.leader, 'other:2:bbbbbb', 'PX', 60_000);
-    const before = await everything();
+    const before = await dumpEveryKey(redis);
     await expect(fireItems(redis, keys, [item()], { ...opts, fence: ME })).rejects.toBeInstanceOf(FencedError);
-    expect(await everything()).toEqual(before);
+    expect(await dumpEveryKey(redis)).toEqual(before);
     await redis.del(keys.leader);
-    const noLease = await everything();
+    const noLease = await dumpEveryKey(redis);
     await expect(fireItems(redis, keys, [item()], { ...opts, fence: ME })).rejects.toBeInstanceOf(FencedError);
-    expect(await everything()).toEqual(noLease);
+    expect(await dumpEveryKey(redis)).toEqual(noLease);
     expect(await redis.exists('rq:job:pyrq_f_20260601T120100Z', keys.runs('f'))).toBe(0);
     await redis.set(keys.leader, ME, 'PX', 60_000);
     expect(await fireItems(redis, keys, [item()], { ...opts, fence: ME })).toEqual([1]);
@@ -107,9 +101,9 @@ describe('fire-batch.lua with a lease token', () => {
   it('a schedule paused after its item was built: the fire writes nothing (paused); a manual run still fires', async () => {
     await applySpecs(redis, [spec], clock);
     await pauseSchedules(redis, keys, ['f'], { now: T });
-    const before = await everything();
+    const before = await dumpEveryKey(redis);
     expect(await fireItems(redis, keys, [item()], opts)).toEqual(['paused']);
-    expect(await everything()).toEqual(before);
+    expect(await dumpEveryKey(redis)).toEqual(before);
     const manual = { ...item(), expected: null, next: 'keep' as const };
     expect(await fireItems(redis, keys, [manual], { ...opts, trigger: 'manual' })).toEqual([1]);
   });

@@ -17,7 +17,7 @@ import type { Schedule } from '../../src/model/schedule-schema.js';
 import { specHash } from '../../src/model/spec-hash.js';
 import { Keys } from '../../src/redis/keys.js';
 import { encodeSchedule, jobMeta } from '../../src/rq/job-encoding.js';
-import { type PrivateRedis, startRedis } from '../helpers/redis-server.js';
+import { dumpEveryKey, type PrivateRedis, startRedis } from '../helpers/redis-server.js';
 import { applySpecs, makeSpec } from '../helpers/schedules.js';
 
 let server: PrivateRedis;
@@ -38,16 +38,6 @@ beforeEach(async () => {
   await redis.flushall();
   clock.set(T);
 });
-
-/** Every key with its type, serialised value and whether it expires. */
-async function everything(): Promise<Record<string, string>> {
-  const out: Record<string, string> = {};
-  for (const k of (await redis.keys('*')).sort()) {
-    const [dump, ttl] = await Promise.all([redis.dumpBuffer(k), redis.pttl(k)]);
-    out[k] = `${dump?.toString('base64')} ttl:${ttl > 0 ? 'yes' : ttl}`;
-  }
-  return out;
-}
 
 /** The item the dispatcher would build for `spec` at its first occurrence. */
 function item(spec: Schedule, over: Partial<FireItem> = {}): FireItem {
@@ -73,18 +63,18 @@ describe('fire-batch.lua: a stale view writes nothing', () => {
   it('a stale expected next fire time (earlier, later, or a one-shot that is gone) is refused: no job, no run record, no change', async () => {
     await applySpecs(redis, [spec], clock);
     expect(await redis.zscore(keys.next, 'cas')).toBe(String(OCC));
-    const before = await everything();
+    const before = await dumpEveryKey(redis);
     // Earlier: another dispatcher already fired OCC - 60 s and moved on; later: the
     // caller saw a next fire time the registry never had (a reschedule by apply).
     for (const expected of [OCC - 60_000, OCC - 1, OCC + 1, OCC + 60_000]) {
       expect(await fireItems(redis, keys, [item(spec, { expected })], opts), `expected ${expected - OCC} ms off`).toEqual(['not-due']);
-      expect(await everything(), `expected ${expected - OCC} ms off`).toEqual(before);
+      expect(await dumpEveryKey(redis), `expected ${expected - OCC} ms off`).toEqual(before);
     }
     // Not in the fire set at all (ended, disabled, or fired as a one-shot meanwhile).
     await redis.zrem(keys.next, 'cas');
-    const gone = await everything();
+    const gone = await dumpEveryKey(redis);
     expect(await fireItems(redis, keys, [item(spec)], opts)).toEqual(['not-due']);
-    expect(await everything()).toEqual(gone);
+    expect(await dumpEveryKey(redis)).toEqual(gone);
   });
 
   it('the same item with the current next fire time fires once (the control for the case above)', async () => {
@@ -95,9 +85,9 @@ describe('fire-batch.lua: a stale view writes nothing', () => {
     expect(await redis.llen(keys.runs('cas'))).toBe(1);
     expect(await redis.zscore(keys.next, 'cas')).toBe(String(OCC + 60_000));
     // Replaying the very same item is now stale in its turn: the next fire time moved.
-    const after = await everything();
+    const after = await dumpEveryKey(redis);
     expect(await fireItems(redis, keys, [item(spec)], opts)).toEqual(['not-due']);
-    expect(await everything()).toEqual(after);
+    expect(await dumpEveryKey(redis)).toEqual(after);
   });
 
   it('a stale spec hash (the spec changed after the payload was encoded) is refused: no job, no run record, no change', async () => {
@@ -105,13 +95,13 @@ describe('fire-batch.lua: a stale view writes nothing', () => {
     const edited = makeSpec({ id: 'cas', every: 60, kwargs: { v: 2 } });
     await applySpecs(redis, [edited], clock);
     expect(await redis.zscore(keys.next, 'cas')).toBe(String(OCC)); // same trigger: same next fire time
-    const before = await everything();
+    const before = await dumpEveryKey(redis);
     // The old payload, with the current next fire time: only the hash is stale.
     expect(await fireItems(redis, keys, [item(spec)], opts)).toEqual(['stale-spec']);
-    expect(await everything()).toEqual(before);
+    expect(await dumpEveryKey(redis)).toEqual(before);
     // A hash that never existed, too.
     expect(await fireItems(redis, keys, [item(spec, { hash: '0'.repeat(64) })], opts)).toEqual(['stale-spec']);
-    expect(await everything()).toEqual(before);
+    expect(await dumpEveryKey(redis)).toEqual(before);
     // Control: the payload of the current spec fires.
     expect(await fireItems(redis, keys, [item(edited)], opts)).toEqual([1]);
     expect(await redis.hget(`rq:job:${JOB}`, 'description')).toBe('pyrq_fixtures.tasks.echo(v=2)');

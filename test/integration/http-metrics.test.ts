@@ -1,13 +1,14 @@
 import { createServer, type Server } from 'node:net';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { pyrq } from '../helpers/cli.js';
 import { type DaemonProcess, eventually, startDaemon } from '../helpers/daemon.js';
 import { parsePrometheusText, type Exposition } from '../helpers/prom-text.js';
-import { type PrivateRedis, startRedis } from '../helpers/redis-server.js';
-import { tmpDir } from '../helpers/tmp-dir.js';
+import type { PrivateRedis } from '../helpers/redis-server.js';
+import type { tmpDir } from '../helpers/tmp-dir.js';
+import { startDaemonWorld, stopDaemonWorld } from '../helpers/daemon-world.js';
 
 // The HTTP listener of a real daemon: metrics move with fires, skips and reconciles;
 // readiness follows Redis; the token guards the page and the metrics.
@@ -18,18 +19,10 @@ let schedules: string;
 const daemons: DaemonProcess[] = [];
 
 beforeEach(async () => {
-  server = await startRedis();
-  redis = server.client();
-  dir = tmpDir();
-  schedules = join(dir.path, 'schedules');
-  mkdirSync(schedules);
+  ({ server, redis, dir, schedules } = await startDaemonWorld());
 });
 
-afterEach(async () => {
-  for (const d of daemons.splice(0)) await d.stop('SIGKILL');
-  await server.close();
-  dir.cleanup();
-});
+afterEach(() => stopDaemonWorld({ server, dir }, daemons));
 
 async function daemon(name: string, opts: { http?: string; env?: Record<string, string>; extra?: string } = {}): Promise<{ d: DaemonProcess; base: string }> {
   const socket = join(dir.path, `${name}.sock`);

@@ -1,12 +1,13 @@
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { pyrq } from '../helpers/cli.js';
 import { type DaemonProcess, eventually, startDaemon } from '../helpers/daemon.js';
 import { firedSince, queuedOccurrences } from '../helpers/faults.js';
-import { type PrivateRedis, startRedis } from '../helpers/redis-server.js';
-import { tmpDir } from '../helpers/tmp-dir.js';
+import type { PrivateRedis } from '../helpers/redis-server.js';
+import type { tmpDir } from '../helpers/tmp-dir.js';
+import { startDaemonWorld, stopDaemonWorld } from '../helpers/daemon-world.js';
 
 // Pause and resume (issue 12, point 2), with real daemons and with `pyrq tick` alone.
 let server: PrivateRedis;
@@ -17,20 +18,12 @@ let env: Record<string, string | undefined>;
 const daemons: DaemonProcess[] = [];
 
 beforeEach(async () => {
-  server = await startRedis();
-  redis = server.client();
-  dir = tmpDir();
-  schedules = join(dir.path, 'schedules');
-  mkdirSync(schedules);
+  ({ server, redis, dir, schedules } = await startDaemonWorld());
   writeFileSync(join(schedules, 'tick.json'), JSON.stringify({ id: 'tick', function: 'app.tasks.run', every: 1, catchup: 'all' }));
   env = { PYRQ_CONFIG: undefined, PYRQ_REDIS_URL: server.url, PYRQ_DIR: schedules, PYRQ_SOCKET: join(dir.path, 'none.sock') };
 });
 
-afterEach(async () => {
-  for (const d of daemons.splice(0)) await d.stop('SIGKILL');
-  await server.close();
-  dir.cleanup();
-});
+afterEach(() => stopDaemonWorld({ server, dir }, daemons));
 
 async function daemon(name: string): Promise<DaemonProcess> {
   const sock = join(dir.path, `${name}.sock`);
