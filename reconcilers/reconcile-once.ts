@@ -10,7 +10,7 @@ import { systemClock } from '../src/clock.js';
 import type { Logger } from '../src/log.js';
 import { attachObserved, diff } from '../src/plan/diff.js';
 import type { Plan } from '../src/plan/types.js';
-import type { ApplyResult, RegistryPort } from '../src/registry/registry-port.js';
+import type { ApplyResult, KnownSpecs, RegistryPort } from '../src/registry/registry-port.js';
 import type { DesiredSchedule, Source, SourceSnapshot } from '../src/source.js';
 import { logChanges } from './change-log.js';
 
@@ -54,23 +54,40 @@ export async function reconcileOnce(deps: ReconcileDeps, opts: ReconcileOptions 
   const started = performance.now();
   const now = clock.now();
   log?.debug({ reason: opts.reason, deep: opts.deep === true, sources: deps.sources.map((s) => s.name), ...(opts.scope ? { ids: opts.scope.slice(0, 20) } : {}) }, `reconcile started: ${opts.reason ?? 'no reason given'}`);
+  // Wall and process CPU ms per step (parse threads included), on the summary line.
+  const phases: Record<string, number> = {};
+  let mark = performance.now();
+  let cpuMark = process.cpuUsage();
+  const phase = (name: string) => {
+    const t = performance.now();
+    const c = process.cpuUsage(cpuMark);
+    phases[name] = Math.round(t - mark);
+    phases[`${name}Cpu`] = Math.round((c.user + c.system) / 1000);
+    mark = t;
+    cpuMark = process.cpuUsage();
+  };
   const snapshots = await Promise.all(deps.sources.map((s) => s.snapshot({ fresh: opts.deep === true })));
+  phase('read');
   const scope = opts.deep || !opts.scope ? undefined : scopeOf(opts.scope, snapshots);
   let plan: Plan;
   if (scope) {
     // Only the ids in scope, on both sides: one HMGET instead of reading the whole index,
     // and a diff of a few entries instead of every schedule.
     const observed = await deps.registry.readIndexIds([...scope]);
+    phase('observe');
     plan = diff(snapshots.map((s) => restrict(s, scope)), observed, now);
     plan.sources.forEach((p, i) => (p.schedules = snapshots[i]!.schedules.length));
   } else {
-    const observed = opts.deep ? await deps.registry.readDeep(now) : await deps.registry.readIndex();
+    const observed = opts.deep ? await deps.registry.readDeep(now, knownSpecs(snapshots)) : await deps.registry.readIndex();
+    phase('observe');
     plan = diff(snapshots, observed, now);
   }
   const need = plan.changes.filter((c) => c.action !== 'create' && c.before === undefined).map((c) => c.id);
   if (need.length > 0) plan = attachObserved(plan, await deps.registry.readSpecs(need));
+  phase('diff');
   let applied: ApplyResult | undefined;
   if (!opts.dryRun) applied = await deps.registry.applyPlan(plan, now, { signal: opts.signal });
+  phase('apply');
   const durationMs = Math.round((performance.now() - started) * 10) / 10;
   if (log) {
     for (const e of plan.errors) log.warn({ source: e.source, origin: e.origin, id: e.id, field: e.path }, e.message);
@@ -79,7 +96,7 @@ export async function reconcileOnce(deps: ReconcileDeps, opts: ReconcileOptions 
       ? { created: applied.created.length, updated: applied.updated.length, deleted: applied.deleted.length, conflicts: applied.conflicts.length }
       : { planned: plan.changes.length };
     const schedules = Object.fromEntries(plan.sources.map((s) => [s.source, s.schedules]));
-    log.info({ ...summary, unchanged: plan.unchanged, held: plan.held.length, errors: plan.errors.length, deep: opts.deep === true, ...(scope ? { scope: scope.size } : {}), schedules, ...(opts.reason ? { reason: opts.reason } : {}), durationMs }, 'reconcile');
+    log.info({ ...summary, unchanged: plan.unchanged, held: plan.held.length, errors: plan.errors.length, deep: opts.deep === true, ...(scope ? { scope: scope.size } : {}), schedules, ...(opts.reason ? { reason: opts.reason } : {}), durationMs, phases }, 'reconcile');
   }
   return { runId, plan, applied, durationMs };
 }
@@ -111,4 +128,16 @@ function restrict(s: SourceSnapshot, scope: ReadonlySet<string>): SourceSnapshot
     schedules = s.schedules.filter((d) => scope.has(d.spec.id));
   }
   return { ...s, schedules };
+}
+
+/** The desired specs by id (a deep read need not parse again a stored spec it already has). */
+function knownSpecs(snapshots: readonly SourceSnapshot[]): KnownSpecs {
+  const maps = snapshots.map((s) => s.byId ?? new Map(s.schedules.map((d) => [d.spec.id, d])));
+  return (id) => {
+    for (const m of maps) {
+      const d = m.get(id);
+      if (d) return d;
+    }
+    return undefined;
+  };
 }

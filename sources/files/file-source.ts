@@ -8,8 +8,13 @@
  * - a missing or unreadable directory makes the whole source stale (no deletions).
  *
  * Parsed files are cached by (size, mtime, inode), so a reconcile after one edit
- * re-reads one file, not the whole tree. `fresh` (the periodic re-sync) drops the cache.
+ * re-reads one file, not the whole tree. `fresh` (the periodic re-sync) trusts no stat:
+ * it lists the directory again and reads every file's bytes, and parses again every file
+ * whose bytes are not exactly (SHA-256) the bytes its cached result was parsed from; an
+ * identical file keeps its result (parsing is a pure function of the bytes, the path and
+ * the source's context, which is fixed for the source's life).
  */
+import { createHash } from 'node:crypto';
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { basename, join, relative, resolve, sep } from 'node:path';
 import { SETTINGS } from '../../src/config/settings.js';
@@ -41,6 +46,13 @@ interface CacheEntry {
   mtimeMs: number;
   ino: number;
   result: FileResult;
+  /** SHA-256 of the bytes `result` was parsed from (absent when the file could not be read). */
+  digest?: string;
+}
+
+/** The digest a cache entry keeps of a file's bytes (parse-worker.ts computes the same). */
+export function contentDigest(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('base64');
 }
 
 export const FILE_SOURCE = 'files';
@@ -89,7 +101,10 @@ export class FileSource implements Source {
   }
 
   async snapshot(opts: { fresh?: boolean } = {}): Promise<SourceSnapshot> {
+    // A fresh read keeps the results (with the digests of their bytes) aside, to compare.
+    let prior: Map<string, CacheEntry> | undefined;
     if (opts.fresh) {
+      prior = new Map(this.cache);
       this.cache.clear();
       this.claims.clear();
       this.last = undefined;
@@ -123,7 +138,7 @@ export class FileSource implements Source {
       this.originIds.delete(path);
       this.reread.add(path);
     }
-    const results = await this.readAll(files, dirty ?? undefined);
+    const results = await this.readAll(files, dirty ?? undefined, prior);
     const last = this.last;
     // Nothing re-read, nothing removed: the previous snapshot still holds (a file event
     // that changed nothing, or a file outside the directory's schedules).
@@ -156,8 +171,22 @@ export class FileSource implements Source {
    * Reads (or takes from the cache) every file, a few at a time, in order. When many
    * files need parsing (a cold start, a deep re-sync), parse workers do it (parse-pool.ts).
    */
-  private async readAll(files: readonly string[], only?: ReadonlySet<string>): Promise<FileResult[]> {
+  private async readAll(files: readonly string[], only?: ReadonlySet<string>, prior?: ReadonlyMap<string, CacheEntry>): Promise<FileResult[]> {
     const results: FileResult[] = new Array(files.length);
+    if (prior && prior.size > 0) {
+      // A fresh read over earlier results: read every file, keep the result of one whose
+      // bytes are those it was parsed from, parse the others (below, as in a full read).
+      const rest: number[] = [];
+      for (let i = 0; i < files.length; i += READ_CONCURRENCY) {
+        const chunk = files.slice(i, i + READ_CONCURRENCY);
+        const rs = await Promise.all(chunk.map((rel) => this.readUnchanged(rel, prior.get(rel))));
+        rs.forEach((r, j) => (r ? (results[i + j] = r) : rest.push(i + j)));
+      }
+      if (rest.length === 0) return results;
+      const parsed = await this.readAll(rest.map((i) => files[i]!));
+      rest.forEach((i, k) => (results[i] = parsed[k]!));
+      return results;
+    }
     if (only) {
       // Only these changed (the watcher says): the others' cached results stand.
       const rest: number[] = [];
@@ -314,19 +343,51 @@ export class FileSource implements Source {
     const cached = this.cache.get(rel);
     if (cached && cached.size === st.size && cached.mtimeMs === st.mtimeMs && cached.ino === st.ino) return cached.result;
     let result: FileResult;
+    let digest: string | undefined;
     if (st.size > this.maxBytes) {
       result = fail(`file is ${st.size} bytes, over the limit of ${this.maxBytes} (files.maxFileBytes); refused without reading it`);
     } else {
       try {
         // A failed worker is pyrq's problem, not the file's: parse it here instead.
-        result = pool ? await pool.parse(rel, full).catch(async () => this.parse(rel, await readFile(full))) : await this.parseSoon(rel, await readFile(full));
+        const inline = async (): Promise<FileResult> => {
+          const bytes = await readFile(full);
+          digest = contentDigest(bytes);
+          return this.parseSoon(rel, bytes);
+        };
+        const parsed = pool ? await pool.parse(rel, full).catch(() => undefined) : undefined;
+        if (parsed) ({ result, digest } = parsed);
+        else result = await inline();
       } catch (e) {
         result = fail(`cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
       }
     }
     this.remember(rel);
-    this.cache.set(rel, { size: st.size, mtimeMs: st.mtimeMs, ino: st.ino, result });
+    this.cache.set(rel, { size: st.size, mtimeMs: st.mtimeMs, ino: st.ino, result, digest });
     return this.noteRead(rel, result);
+  }
+
+  /**
+   * A fresh read of `rel` when its bytes are still exactly those `prior` was parsed from:
+   * its result, re-cached under the file's current stat. Undefined otherwise (changed,
+   * gone, unreadable, too large, or never read whole): the caller reads it in full.
+   */
+  private async readUnchanged(rel: string, prior: CacheEntry | undefined): Promise<FileResult | undefined> {
+    if (prior?.digest === undefined) return undefined;
+    const full = join(this.opts.dir, rel);
+    let bytes: Buffer;
+    let st;
+    try {
+      st = await stat(full);
+      if (!st.isFile() || st.size > this.maxBytes) return undefined;
+      bytes = await readFile(full);
+    } catch {
+      return undefined;
+    }
+    const digest = contentDigest(bytes);
+    if (digest !== prior.digest) return undefined;
+    this.remember(rel);
+    this.cache.set(rel, { size: st.size, mtimeMs: st.mtimeMs, ino: st.ino, result: prior.result, digest });
+    return this.noteRead(rel, prior.result);
   }
 
   /** Keeps the result `rel` had before it is replaced (its claims are withdrawn). */

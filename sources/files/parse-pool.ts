@@ -27,8 +27,14 @@ const YOUNG_GENERATION_MB = 32;
 /** The compiled worker (the tests run the sources through vitest, the worker from the build). */
 const WORKER_FILE = join(PACKAGE_ROOT, 'dist', 'sources', 'files', 'parse-worker.js');
 
+/** A worker's answer: the result, and the digest of the bytes it parsed (file-source.ts `contentDigest`). */
+export interface ParsedFile {
+  result: FileResult;
+  digest?: string;
+}
+
 interface Pending {
-  resolve(r: FileResult): void;
+  resolve(r: ParsedFile): void;
   reject(e: Error): void;
 }
 
@@ -37,11 +43,11 @@ class Thread {
   failed?: Error;
 
   constructor(readonly worker: Worker) {
-    worker.on('message', ({ seq, result }: { seq: number; result: FileResult }) => {
+    worker.on('message', ({ seq, result, digest }: { seq: number; result: FileResult; digest?: string }) => {
       const p = this.pending.get(seq);
       this.pending.delete(seq);
       poolStats.parsed++;
-      p?.resolve(result);
+      p?.resolve({ result, digest });
     });
     const fail = (e: Error) => {
       this.failed ??= e;
@@ -83,7 +89,7 @@ export class ParsePool {
   }
 
   /** Reads and parses `full` (shown as `rel`) on the least busy thread. Rejects when that thread fails. */
-  parse(rel: string, full: string): Promise<FileResult> {
+  parse(rel: string, full: string): Promise<ParsedFile> {
     const live = this.threads.filter((t) => !t.failed);
     if (live.length === 0) return Promise.reject(this.threads[0]!.failed!);
     const t = live.reduce((a, b) => (b.pending.size < a.pending.size ? b : a));

@@ -3,6 +3,7 @@
  * sends it, with the same pure code the source runs inline (parse-result.ts), and posts
  * each result back. See parse-pool.ts.
  */
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { compileAllowlist } from '../../src/config/normalize-context.js';
@@ -32,5 +33,6 @@ parentPort!.on('message', ({ seq, rel, full }: ParseRequest) => {
     parentPort!.postMessage({ seq, result: failedFile(data.source, rel, `cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`) });
     return;
   }
-  parentPort!.postMessage({ seq, result: parseFileResult(data.source, rel, bytes, ctx) });
+  // The digest of exactly the bytes parsed (as file-source.ts `contentDigest`): a deep re-sync keeps this result while the file's bytes are the same.
+  parentPort!.postMessage({ seq, result: parseFileResult(data.source, rel, bytes, ctx), digest: createHash('sha256').update(bytes).digest('base64') });
 });

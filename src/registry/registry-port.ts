@@ -91,6 +91,9 @@ export interface DaemonClock {
   pid: number;
 }
 
+/** Parsed specs by id, each with its spec hash (a source snapshot's desired schedules). */
+export type KnownSpecs = (id: string) => { spec: Schedule; hash: string } | undefined;
+
 export interface RegistryPort {
   /** What is applied, from the index alone. */
   readIndex(): Promise<Map<string, ObservedEntry>>;
@@ -103,9 +106,11 @@ export interface RegistryPort {
   /**
    * Every entry, checked against what pyrq wrote: an entry altered or lost outside pyrq
    * is marked `drift` (and carries its spec when it has a readable one), so the plan
-   * rewrites it. One-shot entries always carry their spec.
+   * rewrites it. One-shot entries always carry their spec. `known`: specs already parsed
+   * (the desired state), by id with their hash; an intact stored spec with the same hash
+   * is that spec, and is not parsed again for the next-fire check.
    */
-  readDeep(now: number): Promise<Map<string, ObservedEntry>>;
+  readDeep(now: number, known?: KnownSpecs): Promise<Map<string, ObservedEntry>>;
   /** Applies exactly `plan`, each change a compare-and-set on the hash the plan observed. */
   applyPlan(plan: Plan, now: number, opts?: { signal?: AbortSignal }): Promise<ApplyResult>;
   /** Entries with spec, next fire time and dispatcher state: these ids, or all sorted by id. */

@@ -13,12 +13,13 @@ import { specHash, specHashOfText } from '../model/spec-hash.js';
 import type { ObservedEntry, Plan } from '../plan/types.js';
 import { type EntryOutcome, applyChanges, loadApplyChanges } from '../redis/commands/apply-changes.js';
 import { type FenceGuard, FencedError } from '../redis/commands/fence.js';
+import { type DeepFields, readDeepFields } from '../redis/commands/read-deep.js';
 import { Keys } from '../redis/keys.js';
 import { nextFireAfter } from '../schedule/next-fire.js';
 import { specTextMayBeOneShot } from '../schedule/triggers/index.js';
 import { type IndexValue, decodeIndexValue } from './index-value.js';
 import { applyResultOf, entryWriteOf } from './plan-writes.js';
-import type { ApplyResult, DaemonClock, DaemonFacts, RegistryEntry, RegistryPort, SourceStatus } from './registry-port.js';
+import type { ApplyResult, DaemonClock, DaemonFacts, KnownSpecs, RegistryEntry, RegistryPort, SourceStatus } from './registry-port.js';
 
 /** Changes per Lua call: big enough to amortise the round trip, small enough not to block Redis for long. */
 export const APPLY_BATCH = 500;
@@ -145,20 +146,15 @@ export class Registry implements RegistryPort {
    * longer hashes to its recorded hash, or which lost its next fire time, is marked
    * `drift` so the plan rewrites it.
    */
-  async readDeep(now: number): Promise<Map<string, ObservedEntry>> {
+  async readDeep(now: number, known?: KnownSpecs): Promise<Map<string, ObservedEntry>> {
     const index = await this.readIndex();
     const ids = [...index.keys()];
-    // Small pipelines (building and decoding 4,000 commands at once held the event loop
-    // for ~100 ms, and with it the dispatcher's fires), a batch of them in flight at a
-    // time, each checked as it arrives, yielding between them.
-    const read = (slice: string[]) => {
-      const p = this.redis.pipeline();
-      for (const id of slice) {
-        p.hmget(this.keys.schedule(id), 'spec', 'hash', 'source', 'origin', 'done');
-        p.zscore(this.keys.next, id);
-      }
-      return p.exec();
-    };
+    // One read-deep call per slice (two commands per entry cost most of the read in the
+    // client's per-command work and garbage); small slices (building and decoding 4,000
+    // commands at once held the event loop for ~100 ms, and with it the dispatcher's
+    // fires), a batch of them in flight at a time, each checked as it arrives, yielding
+    // between them.
+    const read = (slice: string[]) => readDeepFields(this.redis, this.keys, slice);
     for (let i = 0; i < ids.length; i += READ_BATCH) {
       const slices: string[][] = [];
       for (let k = i; k < Math.min(i + READ_BATCH, ids.length); k += DEEP_SLICE) slices.push(ids.slice(k, Math.min(k + DEEP_SLICE, i + READ_BATCH, ids.length)));
@@ -168,20 +164,18 @@ export class Registry implements RegistryPort {
         await yieldToIo();
       }
       for (let n = 0; n < slices.length; n++) {
-        const res = (await pending[n]!) ?? [];
-        this.checkDeep(index, slices[n]!, res, now);
+        this.checkDeep(index, slices[n]!, await pending[n]!, now, known);
         await yieldToIo();
       }
     }
     return index;
   }
 
-  /** The checks of readDeep for one slice of ids and its replies (HMGET, ZSCORE per id). */
-  private checkDeep(index: Map<string, ObservedEntry>, batch: readonly string[], res: [Error | null, unknown][], now: number): void {
+  /** The checks of readDeep for one slice of ids and what Redis holds of them. */
+  private checkDeep(index: Map<string, ObservedEntry>, batch: readonly string[], res: readonly DeepFields[], now: number, known?: KnownSpecs): void {
     batch.forEach((id, j) => {
       const entry = index.get(id)!;
-      const [specJson, hash, source, origin, done] = (res[2 * j]?.[1] as (string | null)[]) ?? [];
-      const score = res[2 * j + 1]?.[1] as string | null;
+      const { spec: specJson, hash, source, origin, done, score } = res[j]!;
       // The usual case, cheaply: the stored text is exactly what pyrq wrote for this hash,
       // so it is a valid spec that hashes to it (no parse; a re-sync of 100,000 entries
       // would otherwise parse and keep every spec). The diff needs the spec only of a
@@ -194,7 +188,9 @@ export class Registry implements RegistryPort {
       else if (source !== entry.source || origin !== entry.origin) entry.drift = 'stored owner does not match the index';
       else if (score == null && done !== '1' && spec && nextFireAfter(spec, now) !== null) entry.drift = 'next fire time missing';
       else if (score != null) {
-        const stray = strayNextFire(spec ?? trustedSpec(specJson), Number(score), now);
+        // An intact text hashes to the entry's hash: a known spec with that hash is the same spec.
+        const k = spec ? undefined : known?.(id);
+        const stray = strayNextFire(spec ?? (k?.hash === entry.hash ? k.spec : trustedSpec(specJson)), Number(score), now);
         if (stray) entry.drift = stray;
       }
       if (spec) entry.spec = spec;

@@ -53,6 +53,15 @@ describe('parse workers', () => {
     expect(comparable(threaded)).toEqual(comparable(inline));
   });
 
+  it('a fresh read after a threaded one parses again only the files whose bytes changed', async () => {
+    const src = new FileSource({ dir: dir.path, ctx: DEFAULT_CONTEXT, parseThreads: 2 });
+    const first = await src.snapshot();
+    const before = { ...poolStats };
+    // The workers sent the digest of the bytes they parsed: nothing is parsed again.
+    expect(comparable(await src.snapshot({ fresh: true }))).toEqual(comparable(first));
+    expect(poolStats).toEqual(before);
+  });
+
   it('apply the allowlist as the main thread does (the patterns cross, not the function)', async () => {
     const ctx = { ...DEFAULT_CONTEXT, allowFunction: compileAllowlist(['billing.*']), allowPatterns: ['billing.*'], allowDescription: 'allow = "billing.*"' };
     const threaded = await snap(ctx, { parseThreads: 2 });

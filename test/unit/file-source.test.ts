@@ -92,4 +92,34 @@ describe('file source', () => {
     rmSync(join(dir.path, 'a.json'));
     expect(await s.snapshot()).toMatchObject({ schedules: [], errors: [], heldOrigins: [] });
   });
+
+  it('a fresh read re-reads every file: a change hidden from stat is caught, an unchanged file is not parsed again', async () => {
+    write('a.json', JSON.stringify({ id: 'a', function: 'x.y', every: 60 }));
+    write('b.json', JSON.stringify({ id: 'b', function: 'x.y', every: 60 }));
+    const s = source();
+    const parsed: string[] = [];
+    const parse = s.parse.bind(s);
+    s.parse = (rel, bytes) => (parsed.push(rel), parse(rel, bytes));
+    expect((await s.snapshot()).schedules.map((d) => d.spec.every)).toEqual([60, 60]);
+    expect(parsed).toEqual(['a.json', 'b.json']);
+    // Same size, same mtime, same inode: only the bytes tell.
+    const when = new Date(Date.now() - 60_000);
+    utimesSync(join(dir.path, 'a.json'), when, when);
+    await s.snapshot();
+    writeFileSync(join(dir.path, 'a.json'), JSON.stringify({ id: 'a', function: 'x.y', every: 90 }));
+    utimesSync(join(dir.path, 'a.json'), when, when);
+    parsed.length = 0;
+    expect((await s.snapshot()).schedules.map((d) => d.spec.every)).toEqual([60, 60]); // the stat cache cannot see it
+    expect(parsed).toEqual([]);
+    const fresh = await s.snapshot({ fresh: true });
+    expect(fresh.schedules.map((d) => [d.spec.id, d.spec.every])).toEqual([
+      ['a', 90],
+      ['b', 60],
+    ]);
+    expect(parsed).toEqual(['a.json']);
+    // A fresh read after a fresh read still compares bytes, and a file gone is gone.
+    rmSync(join(dir.path, 'b.json'));
+    expect((await s.snapshot({ fresh: true })).schedules.map((d) => d.spec.id)).toEqual(['a']);
+    expect(parsed).toEqual(['a.json']);
+  });
 });
