@@ -13,10 +13,10 @@ import { specHash, specHashOfText } from '../model/spec-hash.js';
 import type { ObservedEntry, Plan } from '../plan/types.js';
 import { type EntryOutcome, applyChanges, loadApplyChanges } from '../redis/commands/apply-changes.js';
 import { type FenceGuard, FencedError } from '../redis/commands/fence.js';
-import { type DeepFields, readDeepFields } from '../redis/commands/read-deep.js';
+import { type DeepFields, loadReadDeep, readDeepFields } from '../redis/commands/read-deep.js';
 import { Keys } from '../redis/keys.js';
 import { nextFireAfter } from '../schedule/next-fire.js';
-import { specTextMayBeOneShot } from '../schedule/triggers/index.js';
+import { specTextMayBeOneShot, TRIGGER_FIELDS } from '../schedule/triggers/index.js';
 import { type IndexValue, decodeIndexValue } from './index-value.js';
 import { applyResultOf, entryWriteOf } from './plan-writes.js';
 import type { ApplyResult, DaemonClock, DaemonFacts, KnownSpecs, RegistryEntry, RegistryPort, SourceStatus } from './registry-port.js';
@@ -34,6 +34,8 @@ const CALLS_IN_FLIGHT = 10;
 const READ_BATCH = 2000;
 /** Entries checked between two yields of a deep read (about 5 ms of hashing on a busy machine). */
 const DEEP_SLICE = 200;
+/** read-deep calls in flight during a deep read (a fire waits behind at most these in Redis, ~1 ms each). */
+const DEEP_IN_FLIGHT = 4;
 const yieldToIo = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /** Parses a stored spec; returns undefined when it is not a valid normalised schedule. */
@@ -80,6 +82,28 @@ export function strayNextFire(spec: Schedule | undefined, stored: number, now: n
   return undefined;
 }
 
+/**
+ * `strayNextFire` for one deep read (one `now`), remembered per trigger (the fields that
+ * decide when a schedule fires) and stored time: 100,000 schedules share a few thousand
+ * triggers and mostly the same next fire time, and the two next-fire evaluations per
+ * entry (memo hits in cron.ts, mostly) were a third of the deep read's CPU.
+ */
+function strayChecker(now: number): (spec: Schedule, stored: string) => string | undefined {
+  const memo = new Map<string, string | undefined>();
+  return (spec, stored) => {
+    const fields = spec as unknown as Record<string, unknown>;
+    let key = stored;
+    for (const f of TRIGGER_FIELDS) {
+      const v = fields[f];
+      key += v === undefined ? '\u0001' : typeof v === 'string' ? `\u0002${v}` : typeof v === 'number' ? `\u0003${v}` : typeof v === 'boolean' ? (v ? '\u0004' : '\u0005') : `\u0006${JSON.stringify(v)}`;
+    }
+    if (memo.has(key)) return memo.get(key);
+    const stray = strayNextFire(spec, Number(stored), now);
+    memo.set(key, stray);
+    return stray;
+  };
+}
+
 /** A stored spec whose text hashes to its recorded hash: pyrq wrote it, so it is parsed without validation (and not kept). */
 function trustedSpec(json: string): Schedule | undefined {
   try {
@@ -106,9 +130,13 @@ export class Registry implements RegistryPort {
 
   /** What is applied, from the index alone (one round trip). */
   async readIndex(): Promise<Map<string, ObservedEntry>> {
-    const raw = await this.redis.hgetall(this.keys.index);
+    // The reply as a flat array: ioredis turns an `hgetall` reply into an object (its
+    // reply transformer is keyed by the lower-case name), which at 100,000 entries cost
+    // ~250 ms of one block of the event loop, and Object.entries as much again.
+    const raw = (await this.redis.call('HGETALL', this.keys.index)) as string[] | Record<string, string>;
     const out = new Map<string, ObservedEntry>();
-    for (const [id, v] of Object.entries(raw)) out.set(id, decodeIndexValue(v));
+    if (Array.isArray(raw)) for (let i = 0; i + 1 < raw.length; i += 2) out.set(raw[i]!, decodeIndexValue(raw[i + 1]!));
+    else for (const [id, v] of Object.entries(raw)) out.set(id, decodeIndexValue(v));
     return out;
   }
 
@@ -149,30 +177,33 @@ export class Registry implements RegistryPort {
   async readDeep(now: number, known?: KnownSpecs): Promise<Map<string, ObservedEntry>> {
     const index = await this.readIndex();
     const ids = [...index.keys()];
+    await loadReadDeep(this.redis);
     // One read-deep call per slice (two commands per entry cost most of the read in the
     // client's per-command work and garbage); small slices (building and decoding 4,000
     // commands at once held the event loop for ~100 ms, and with it the dispatcher's
-    // fires), a batch of them in flight at a time, each checked as it arrives, yielding
-    // between them.
-    const read = (slice: string[]) => readDeepFields(this.redis, this.keys, slice);
-    for (let i = 0; i < ids.length; i += READ_BATCH) {
-      const slices: string[][] = [];
-      for (let k = i; k < Math.min(i + READ_BATCH, ids.length); k += DEEP_SLICE) slices.push(ids.slice(k, Math.min(k + DEEP_SLICE, i + READ_BATCH, ids.length)));
-      const pending: ReturnType<typeof read>[] = [];
-      for (const slice of slices) {
-        pending.push(read(slice));
-        await yieldToIo();
-      }
-      for (let n = 0; n < slices.length; n++) {
-        this.checkDeep(index, slices[n]!, await pending[n]!, now, known);
-        await yieldToIo();
-      }
+    // fires), a few in flight at all times (Redis reads the next while this process
+    // checks one), each checked as it arrives, yielding between them.
+    const stray = strayChecker(now);
+    const inFlight: { slice: string[]; reply: Promise<DeepFields[]> }[] = [];
+    let next = 0;
+    const send = () => {
+      const slice = ids.slice(next, next + DEEP_SLICE);
+      next += slice.length;
+      const reply = readDeepFields(this.redis, this.keys, slice);
+      reply.catch(() => undefined); // awaited below, in order
+      inFlight.push({ slice, reply });
+    };
+    while (next < ids.length || inFlight.length > 0) {
+      while (next < ids.length && inFlight.length < DEEP_IN_FLIGHT) send();
+      const { slice, reply } = inFlight.shift()!;
+      this.checkDeep(index, slice, await reply, now, stray, known);
+      await yieldToIo();
     }
     return index;
   }
 
   /** The checks of readDeep for one slice of ids and what Redis holds of them. */
-  private checkDeep(index: Map<string, ObservedEntry>, batch: readonly string[], res: readonly DeepFields[], now: number, known?: KnownSpecs): void {
+  private checkDeep(index: Map<string, ObservedEntry>, batch: readonly string[], res: readonly DeepFields[], now: number, strayOf: ReturnType<typeof strayChecker>, known?: KnownSpecs): void {
     batch.forEach((id, j) => {
       const entry = index.get(id)!;
       const { spec: specJson, hash, source, origin, done, score } = res[j]!;
@@ -181,16 +212,19 @@ export class Registry implements RegistryPort {
       // would otherwise parse and keep every spec). The diff needs the spec only of a
       // one-shot (is its `at` being re-aimed?); updates and deletes read theirs later.
       const intact = specJson != null && specHashOfText(specJson) === entry.hash;
-      const spec = intact && score != null && !specTextMayBeOneShot(specJson) ? undefined : parseStoredSpec(specJson);
+      // An intact text with the hash of a known (desired, validated) spec is that spec:
+      // no parse and validation again (~200 µs each, for every disabled schedule).
+      const k = intact ? known?.(id) : undefined;
+      const knownSpec = k?.hash === entry.hash ? k.spec : undefined;
+      const spec = intact && score != null && !specTextMayBeOneShot(specJson) ? undefined : (knownSpec ?? parseStoredSpec(specJson));
       if (specJson == null) entry.drift = 'schedule key missing';
       else if (!intact && !spec) entry.drift = 'stored spec is not a valid schedule';
       else if ((!intact && specHash(spec!) !== entry.hash) || hash !== entry.hash) entry.drift = 'stored spec does not match its recorded hash';
       else if (source !== entry.source || origin !== entry.origin) entry.drift = 'stored owner does not match the index';
       else if (score == null && done !== '1' && spec && nextFireAfter(spec, now) !== null) entry.drift = 'next fire time missing';
       else if (score != null) {
-        // An intact text hashes to the entry's hash: a known spec with that hash is the same spec.
-        const k = spec ? undefined : known?.(id);
-        const stray = strayNextFire(spec ?? (k?.hash === entry.hash ? k.spec : trustedSpec(specJson)), Number(score), now);
+        const s = spec ?? knownSpec ?? trustedSpec(specJson);
+        const stray = s && strayOf(s, score);
         if (stray) entry.drift = stray;
       }
       if (spec) entry.spec = spec;

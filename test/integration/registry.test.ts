@@ -168,6 +168,41 @@ describe('registry apply', () => {
     expect((await run([src], { deep: true })).plan.changes).toEqual([]);
   });
 
+  it('a deep read over many entries that share triggers finds each stray next fire time, with or without the known specs', async () => {
+    // 450 entries (more than one read-deep slice) over three triggers, some disabled, one one-shot.
+    const specs = Array.from({ length: 450 }, (_, i) =>
+      spec(`s${String(i).padStart(3, '0')}`, i % 3 === 0 ? { cron: '*/5 * * * *', timezone: 'Europe/Berlin' } : i % 3 === 1 ? { cron: undefined, every: '10m' } : { enabled: i % 2 === 0 }),
+    );
+    specs.push(spec('once', { cron: undefined, at: '2026-06-02T08:00:00Z' }));
+    const src = new ListSource('files', specs);
+    await run([src]);
+    const T = (iso: string) => String(Date.parse(iso));
+    await redis.zadd('test:next', T('2026-06-01T12:10:00Z'), 's000'); // skips 12:05 (Berlin */5)
+    await redis.zadd('test:next', T('2026-06-01T12:03:00Z'), 's003'); // not an occurrence
+    await redis.zadd('test:next', T('2026-06-01T12:05:00Z'), 's006'); // right
+    await redis.zadd('test:next', T('2026-06-01T12:20:00Z'), 's001'); // skips 12:10 (every 10m)
+    await redis.zadd('test:next', T('2026-06-01T11:50:00Z'), 's004'); // due (past): fine
+    await redis.zadd('test:next', T('2026-06-01T11:55:00Z'), 's007'); // past, not an occurrence
+    await redis.zadd('test:next', T('2026-06-01T13:00:00Z'), 's005'); // a disabled one with a next fire time
+    await redis.zrem('test:next', 's008'); // enabled, lost its next fire time
+    const snap = await src.snapshot();
+    const known = new Map(snap.schedules.map((d) => [d.spec.id, d]));
+    const withKnown = await registry.readDeep(clock.now(), (id) => known.get(id));
+    const without = await registry.readDeep(clock.now());
+    const drift = (m: Map<string, { drift?: string }>) => Object.fromEntries([...m].filter(([, e]) => e.drift).map(([id, e]) => [id, e.drift]));
+    expect(drift(withKnown)).toEqual(drift(without));
+    expect(drift(withKnown)).toEqual({
+      s000: 'stored next fire time 2026-06-01T12:10:00.000Z skips occurrences (the next is 2026-06-01T12:05:00.000Z)',
+      s001: 'stored next fire time 2026-06-01T12:20:00.000Z skips occurrences (the next is 2026-06-01T12:10:00.000Z)',
+      s003: 'stored next fire time 2026-06-01T12:03:00.000Z is not an occurrence of the schedule',
+      s005: 'stored next fire time 2026-06-01T13:00:00.000Z skips occurrences (the next is none)',
+      s007: 'stored next fire time 2026-06-01T11:55:00.000Z is not an occurrence of the schedule',
+      s008: 'next fire time missing',
+    });
+    expect(withKnown.get('once')?.spec).toEqual(without.get('once')?.spec);
+    expect(withKnown.get('once')?.spec?.at).toBe('2026-06-02T08:00:00Z');
+  });
+
   it('two writers applying the same plan concurrently: each change happens exactly once', async () => {
     const specs = Array.from({ length: 300 }, (_, i) => spec(`s${i}`));
     const reg2 = new Registry(server.client(), 'test:');

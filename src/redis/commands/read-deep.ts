@@ -5,7 +5,7 @@
  */
 import type { Redis } from 'ioredis';
 import type { Keys } from '../keys.js';
-import { runScript } from '../scripts.js';
+import { ensureScript, runScript } from '../scripts.js';
 
 /** What the deep read sees of one entry; null where absent. */
 export interface DeepFields {
@@ -19,6 +19,11 @@ export interface DeepFields {
 }
 
 const PER_ENTRY = 6;
+
+/** Makes sure Redis knows the script, so that the calls sent in a row find it. */
+export function loadReadDeep(redis: Redis): Promise<void> {
+  return ensureScript(redis, 'read-deep');
+}
 
 /** Reads the deep-check fields of `ids`, in order. */
 export async function readDeepFields(redis: Redis, keys: Keys, ids: readonly string[]): Promise<DeepFields[]> {
