@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import type { Clock } from '../src/clock.js';
 import { systemClock } from '../src/clock.js';
 import type { Logger } from '../src/log.js';
-import { attachObserved, diff } from '../src/plan/diff.js';
+import { attachObserved, diff, diffSteps } from '../src/plan/diff.js';
 import type { Plan } from '../src/plan/types.js';
 import type { ApplyResult, KnownSpecs, RegistryPort } from '../src/registry/registry-port.js';
 import type { DesiredSchedule, Source, SourceSnapshot } from '../src/source.js';
@@ -80,7 +80,8 @@ export async function reconcileOnce(deps: ReconcileDeps, opts: ReconcileOptions 
   } else {
     const observed = opts.deep ? await deps.registry.readDeep(now, knownSpecs(snapshots)) : await deps.registry.readIndex();
     phase('observe');
-    plan = diff(snapshots, observed, now);
+    // In steps, letting timers (the dispatcher's fires) run between them.
+    plan = await stepped(diffSteps(snapshots, observed, now));
   }
   const need = plan.changes.filter((c) => c.action !== 'create' && c.before === undefined).map((c) => c.id);
   if (need.length > 0) plan = attachObserved(plan, await deps.registry.readSpecs(need));
@@ -140,4 +141,13 @@ function knownSpecs(snapshots: readonly SourceSnapshot[]): KnownSpecs {
     }
     return undefined;
   };
+}
+
+/** Runs a generator of steps to its value, yielding to the event loop between steps. */
+async function stepped<T>(steps: Generator<void, T, void>): Promise<T> {
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+    await new Promise((resolve) => setImmediate(resolve));
+  }
 }

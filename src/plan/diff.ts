@@ -23,6 +23,23 @@ interface Claim {
 }
 
 export function diff(desired: readonly SourceSnapshot[], observed: ReadonlyMap<string, ObservedEntry>, now: number): Plan {
+  const steps = diffSteps(desired, observed, now);
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+  }
+}
+
+/** Entries between two pauses of `diffSteps` (~2-5 ms of work). */
+const STEP = 2000;
+
+/**
+ * `diff` in steps: the generator pauses (yields) every few thousand entries, so that a
+ * caller with an event loop can let timers run between steps (a plan over 100,000
+ * schedules is a few hundred ms of work); its return value is the plan. Still pure.
+ */
+export function* diffSteps(desired: readonly SourceSnapshot[], observed: ReadonlyMap<string, ObservedEntry>, now: number): Generator<void, Plan, void> {
+  let step = 0;
   const errors: SourceError[] = desired.flatMap((s) => s.errors);
   const bySource = new Map(desired.map((s) => [s.source, s]));
   const heldIds = new Map(desired.map((s) => [s.source, new Set(s.heldIds)]));
@@ -34,6 +51,7 @@ export function diff(desired: readonly SourceSnapshot[], observed: ReadonlyMap<s
   const contested = new Set<string>();
   for (const snap of desired) {
     for (const d of snap.schedules) {
+      if (++step % STEP === 0) yield;
       const prev = claims.get(d.spec.id);
       if (prev) {
         contested.add(d.spec.id);
@@ -58,6 +76,7 @@ export function diff(desired: readonly SourceSnapshot[], observed: ReadonlyMap<s
   const changes: Change[] = [];
   let unchanged = 0;
   for (const [id, { d, source }] of claims) {
+    if (++step % STEP === 0) yield;
     const cur = observed.get(id);
     const past = pastOneShot(d.spec, now);
     if (!cur) {
@@ -117,6 +136,7 @@ export function diff(desired: readonly SourceSnapshot[], observed: ReadonlyMap<s
   }
 
   for (const [id, cur] of observed) {
+    if (++step % STEP === 0) yield;
     if (claims.has(id)) continue;
     const owner = bySource.get(cur.source);
     if (!owner) continue; // not part of this run
