@@ -78,11 +78,41 @@ export function registryEntryOf(id: string, idx: IndexValue, fields: Record<stri
  */
 export function strayNextFire(spec: Schedule | undefined, stored: number, now: number): string | undefined {
   if (!spec) return undefined;
-  const upcoming = nextFireAfter(spec, now);
-  if (stored > now && (upcoming === null || stored > upcoming)) return `stored next fire time ${new Date(stored).toISOString()} skips occurrences (the next is ${upcoming === null ? 'none' : new Date(upcoming).toISOString()})`;
+  if (stored > now) {
+    const upcoming = nextFireAfter(spec, now);
+    if (upcoming === null || stored > upcoming) return `stored next fire time ${new Date(stored).toISOString()} skips occurrences (the next is ${upcoming === null ? 'none' : new Date(upcoming).toISOString()})`;
+  }
   if (nextFireAfter(spec, stored - 1000) !== stored) return `stored next fire time ${new Date(stored).toISOString()} is not an occurrence of the schedule`;
   return undefined;
 }
+
+/**
+ * The trigger fields of a spec as one string, kept per spec object: the desired specs
+ * are the same objects from one deep re-sync to the next (a file whose bytes did not
+ * change keeps its parse), and building the string was most of a memo hit's cost.
+ * Specs are never changed in place (their hash is computed once, when parsed).
+ */
+const triggerKeys = new WeakMap<Schedule, string>();
+function triggerKeyOf(spec: Schedule): string {
+  let key = triggerKeys.get(spec);
+  if (key === undefined) {
+    const fields = spec as unknown as Record<string, unknown>;
+    key = '';
+    for (const f of TRIGGER_FIELDS) {
+      const v = fields[f];
+      key += v === undefined ? '\u0001' : typeof v === 'string' ? `\u0002${v}` : typeof v === 'number' ? `\u0003${v}` : typeof v === 'boolean' ? (v ? '\u0004' : '\u0005') : `\u0006${JSON.stringify(v)}`;
+    }
+    // One string per distinct trigger (a few thousand), not one per schedule.
+    const shared = internedKeys.get(key);
+    if (shared === undefined) {
+      if (internedKeys.size >= 50_000) internedKeys.clear();
+      internedKeys.set(key, key);
+    } else key = shared;
+    triggerKeys.set(spec, key);
+  }
+  return key;
+}
+const internedKeys = new Map<string, string>();
 
 /**
  * `strayNextFire` for one deep read (one `now`), remembered per trigger (the fields that
@@ -91,17 +121,14 @@ export function strayNextFire(spec: Schedule | undefined, stored: number, now: n
  * entry (memo hits in cron.ts, mostly) were a third of the deep read's CPU.
  */
 function strayChecker(now: number): (spec: Schedule, stored: string) => string | undefined {
-  const memo = new Map<string, string | undefined>();
+  const memo = new Map<string, Map<string, string | undefined>>();
   return (spec, stored) => {
-    const fields = spec as unknown as Record<string, unknown>;
-    let key = stored;
-    for (const f of TRIGGER_FIELDS) {
-      const v = fields[f];
-      key += v === undefined ? '\u0001' : typeof v === 'string' ? `\u0002${v}` : typeof v === 'number' ? `\u0003${v}` : typeof v === 'boolean' ? (v ? '\u0004' : '\u0005') : `\u0006${JSON.stringify(v)}`;
-    }
-    if (memo.has(key)) return memo.get(key);
+    const key = triggerKeyOf(spec);
+    let byStored = memo.get(key);
+    if (byStored === undefined) memo.set(key, (byStored = new Map()));
+    if (byStored.has(stored)) return byStored.get(stored);
     const stray = strayNextFire(spec, Number(stored), now);
-    memo.set(key, stray);
+    byStored.set(stored, stray);
     return stray;
   };
 }
