@@ -90,6 +90,25 @@ describe('fire-batch.lua: a stale view writes nothing', () => {
     expect(await dumpEveryKey(redis)).toEqual(after);
   });
 
+  it('the same item twice in one script call fires once: the second sees the next fire time the first stored', async () => {
+    // The compare-and-set values of a call are read up front (one ZMSCORE) and the next
+    // fire times written at its end (one ZADD): an id met again must be read live.
+    await applySpecs(redis, [spec], clock);
+    expect(await fireItems(redis, keys, [item(spec), item(spec)], opts)).toEqual([1, 'not-due']);
+    expect(await redis.lrange('rq:queue:default', 0, -1)).toEqual([JOB]);
+    expect(await redis.llen(keys.runs('cas'))).toBe(1);
+    expect(await redis.zscore(keys.next, 'cas')).toBe(String(OCC + 60_000));
+    // And an item built on what the first one stores, in the same call, fires too.
+    await redis.flushall();
+    await applySpecs(redis, [spec], clock);
+    const occ2 = OCC + 60_000;
+    const enc = encodeSchedule(spec, specHash(spec));
+    const second = item(spec, { expected: occ2, next: { set: occ2 + 60_000 }, ops: [{ kind: 'enqueue', occurrence: occ2, jobId: 'pyrq_cas_20260601T120200Z', meta: jobMeta(enc, occ2, 'schedule') }] });
+    expect(await fireItems(redis, keys, [item(spec), second], { ...opts, at: occ2 + 7 })).toEqual([1, 1]);
+    expect(await redis.lrange('rq:queue:default', 0, -1)).toEqual([JOB, 'pyrq_cas_20260601T120200Z']);
+    expect(await redis.zscore(keys.next, 'cas')).toBe(String(occ2 + 60_000));
+  });
+
   it('a stale spec hash (the spec changed after the payload was encoded) is refused: no job, no run record, no change', async () => {
     await applySpecs(redis, [spec], clock);
     const edited = makeSpec({ id: 'cas', every: 60, kwargs: { v: 2 } });
