@@ -46,7 +46,7 @@ const { values } = parseArgs({
     paused: { type: 'boolean', default: false },
     variants: { type: 'string', default: 'all' },
     history: { type: 'string', default: '50' },
-    /** Another version of the script (a file) measured beside it, e.g. `git show main:src/redis/commands/fire-batch.lua > /tmp/old.lua`. */
+    /** Another version of the script (a file, with the same KEYS/ARGV layout) measured beside it. */
     compare: { type: 'string' },
     /** Count instructions instead of time: the server runs under callgrind (see the header). */
     callgrind: { type: 'string' },

@@ -12,6 +12,7 @@ import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.js';
 import { fireItems } from '../../src/dispatch/fire.js';
+import { parseRunRecord } from '../../src/dispatch/run-record.js';
 import type { FireItem } from '../../src/redis/commands/fire-batch.js';
 import type { Schedule } from '../../src/model/schedule-schema.js';
 import { specHash } from '../../src/model/spec-hash.js';
@@ -107,6 +108,16 @@ describe('fire-batch.lua: a stale view writes nothing', () => {
     expect(await fireItems(redis, keys, [item(spec), second], { ...opts, at: occ2 + 7 })).toEqual([1, 1]);
     expect(await redis.lrange('rq:queue:default', 0, -1)).toEqual([JOB, 'pyrq_cas_20260601T120200Z']);
     expect(await redis.zscore(keys.next, 'cas')).toBe(String(occ2 + 60_000));
+  });
+
+  it('run records stay valid JSON when a job id needs escaping (the script checks ids the caller could not vouch for)', async () => {
+    await applySpecs(redis, [spec], clock);
+    const odd = 'odd"job\\id/\u0001é';
+    await redis.hset(keys.schedule('cas'), 'lastJobId', odd);
+    await redis.hset(`rq:job:${odd}`, 'status', 'started');
+    expect(await fireItems(redis, keys, [item(spec, { forbid: true, prevJobId: odd })], opts)).toEqual([0]);
+    const [text] = await redis.lrange(keys.runs('cas'), 0, -1);
+    expect(parseRunRecord(text!)).toEqual({ occurrence: OCC, at: OCC + 7, latenessMs: 7, trigger: 'schedule', outcome: 'skipped:overlap', previousJobId: odd });
   });
 
   it('a stale spec hash (the spec changed after the payload was encoded) is refused: no job, no run record, no change', async () => {

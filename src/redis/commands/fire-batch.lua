@@ -11,7 +11,8 @@
     the previous job's HASH (rq:job:<lastJobId>)   only when overlap = forbid (the
                                                    schedule HASH again when there is
                                                    no previous job)
-    per enqueue op: the job HASH (rq:job:<jobId>), the queue LIST (rq:queue:<name>)
+    per enqueue op: the job HASH (rq:job:<jobId>)
+  then per job template (below): its queue LIST (rq:queue:<name>)
 
   ARGV[1]  history length: a runs LIST is trimmed back to it once it holds a fifth more
            (one LTRIM per ~histLen/5 pushes, not per push; readers read at most histLen)
@@ -20,6 +21,10 @@
            '' = Redis's clock (TIME), the daemon's case: the one clock every daemon shares
   ARGV[4]  at as RQ writes times (created_at, enqueued_at); '' with ARGV[3] = ''
   ARGV[5]  trigger: 'schedule' | 'manual' (run records)
+  ARGV[6]  number of job templates: the job fields most schedules share, sent once per
+           call (after the items) instead of once per item
+  ARGV[7]  '1': every job id of the call is plain text that JSON needs no escape for
+           (the run records quote them as they are); '' = check each
   then per item:
     id
     expected   next fire time the caller saw (ms); '' = manual run: no compare-and-set
@@ -28,9 +33,8 @@
     forbid     '1' = overlap forbid | '0'
     prevJobId  lastJobId the caller saw ('' none; compared only when forbid = '1')
     nOps
-    the job fields shared by the item's jobs ('' = leave the field out):
-      origin, data, description, timeout, result_ttl, failure_ttl, ttl,
-      failure_callback_name
+    template   its job template (1-based)
+    data, description   the job fields of the item's own
     then per op (oldest occurrence first), 5 values each:
       kind         'E' enqueue | 'S' skipped
       occurrence   ms
@@ -40,6 +44,8 @@
                    '' = the shared data
       'E': jobId, meta      'S': outcome ('skipped:missed' | 'skipped:deadline'),
                                  count (how many the aggregate stands for; '' unknown)
+  then per job template, 6 values ('' = leave the field out): origin, timeout,
+    result_ttl, failure_ttl, ttl, failure_callback_name
 
   An enqueue op becomes:
     'skipped:overlap'   overlap = forbid and the previous job is queued or started
@@ -55,6 +61,9 @@
   is not empty), one ZMSCORE for every compare-and-set (Redis < 6.2: ZSCORE per item),
   and the next fire times written with one ZADD and one ZREM at the end (an id that
   comes twice in one call flushes them before its own compare-and-set).
+
+  The job hash, from the template and the item: data, status, origin, description,
+  timeout, result_ttl, failure_ttl, ttl, failure_callback_name, created_at, enqueued_at, meta.
 
   KEYS[#KEYS - 1] is the paused HASH (src/registry/pauses.ts).
   Fencing (src/redis/commands/fence.ts): KEYS[#KEYS] is the leader lease key and
@@ -102,6 +111,19 @@ if at == '' then
     math.floor(rem / 3600), math.floor(rem % 3600 / 60), rem % 60, ms)
 end
 local atNum = tonumber(at)
+-- Counts and template numbers, each text converted once per call (tonumber is strtod).
+local ints = {}
+local function int(s)
+  local v = ints[s]
+  if v == nil then
+    v = tonumber(s)
+    ints[s] = v
+  end
+  return v
+end
+local nT = int(ARGV[6])
+local tBase = #ARGV - 6 * nT -- template t: ARGV[tBase + 6 * (t - 1) .. + 5]
+local tKey = #KEYS - 2 - nT  -- template t's queue: KEYS[tKey + t]
 local pausedKey = KEYS[#KEYS - 1]
 -- One look at the paused HASH per call: per item only when some schedule is paused.
 local anyPaused = trigger == 'schedule' and redis.call('EXISTS', pausedKey) == 1
@@ -111,10 +133,10 @@ local CHUNK = 1000 -- values per unpack (Lua's stack), an even number (ZADD pair
 -- one ZSCORE per item, below). An id applied earlier in this call is read again live.
 local scores = nil
 do
-  local ids, a2 = {}, 6
+  local ids, a2 = {}, 8
   for i = 1, n do
     if ARGV[a2 + 1] ~= '' then ids[#ids + 1] = ARGV[a2] end
-    a2 = a2 + 15 + 5 * tonumber(ARGV[a2 + 6])
+    a2 = a2 + 10 + 5 * int(ARGV[a2 + 6])
   end
   if #ids > 0 then
     scores = {}
@@ -148,8 +170,11 @@ end
 -- with a character JSON escapes goes through cjson. Number-to-text conversions (sprintf)
 -- and text-to-number ones (strtod) were a fifth of the script's instructions: each value
 -- is converted at most once, and numbers the caller sent go into the record as sent.
+-- The check is a pattern match (~10,000 instructions, a twelfth of the script per job):
+-- skipped when the caller vouched for the ids (ARGV[7]).
+local plainIds = ARGV[7] == '1'
 local function jstr(s)
-  if string.find(s, '[%c"\\/\128-\255]') then return cjson.encode(s) end
+  if not plainIds and string.find(s, '[%c"\\/\128-\255]') then return cjson.encode(s) end
   return '"' .. s .. '"'
 end
 local recHead = '{"trigger":"' .. trigger .. '","at":' .. tostring(atNum) .. ',"occurrence":'
@@ -157,15 +182,17 @@ local recHead = '{"trigger":"' .. trigger .. '","at":' .. tostring(atNum) .. ',"
 local trimAt = histLen + math.ceil(histLen / 5)
 
 local queued = {}
-local k, a = 3, 6
+local k, a = 3, 8
 local out = {}
 for i = 1, n do
   local skey, rkey = KEYS[k], KEYS[k + 1]
   k = k + 2
   local id, expected, hash, nextAt, forbid, prevId = ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4], ARGV[a + 5]
-  local nOps = tonumber(ARGV[a + 6])
-  local jf = a + 7 -- origin, data, description, timeout, result_ttl, failure_ttl, ttl, failure_callback_name
-  local first = a + 15 -- the first op; every op is 5 ARGV, an enqueue op also 2 KEYS
+  local nOps = int(ARGV[a + 6])
+  local tmpl = int(ARGV[a + 7])
+  local tf = tBase + 6 * (tmpl - 1) -- origin, timeout, result_ttl, failure_ttl, ttl, failure_callback_name
+  local df = a + 8 -- data, description
+  local first = a + 10 -- the first op; every op is 5 ARGV, an enqueue op also 1 KEY
   a = first + 5 * nOps
   local pkey = nil
   if forbid == '1' then
@@ -174,7 +201,7 @@ for i = 1, n do
   end
   local kOps = k
   for j = 0, nOps - 1 do
-    if ARGV[first + 5 * j] == 'E' then k = k + 2 end
+    if ARGV[first + 5 * j] == 'E' then k = k + 1 end
   end
 
   local code = nil
@@ -205,7 +232,8 @@ for i = 1, n do
     code = -4
   else
     local job = nil
-    local ttl = ARGV[jf + 6]
+    local ttl = ARGV[tf + 4]
+    local qkey = KEYS[tKey + tmpl]
     local enqueued = 0
     local prevJob, prevKey = prevId, pkey
     local lastJob = nil
@@ -221,8 +249,8 @@ for i = 1, n do
       local outcome = ARGV[o + 3]
       local extra = ''
       if ARGV[o] == 'E' then
-        local jobId, jkey, qkey = ARGV[o + 3], KEYS[ko], KEYS[ko + 1]
-        ko = ko + 2
+        local jobId, jkey = ARGV[o + 3], KEYS[ko]
+        ko = ko + 1
         local busy = false
         if forbid == '1' and prevJob ~= '' then
           local st = redis.call('HGET', prevKey, 'status')
@@ -234,17 +262,17 @@ for i = 1, n do
           outcome, extra = 'skipped:duplicate', ',"jobId":' .. jstr(jobId)
         else
           if not job then
-            job = { 'data', ARGV[jf + 1], 'status', 'queued', 'origin', ARGV[jf], 'description', ARGV[jf + 2], 'timeout', ARGV[jf + 3] }
-            if ARGV[jf + 4] ~= '' then job[#job + 1] = 'result_ttl'; job[#job + 1] = ARGV[jf + 4] end
-            if ARGV[jf + 5] ~= '' then job[#job + 1] = 'failure_ttl'; job[#job + 1] = ARGV[jf + 5] end
+            job = { 'data', ARGV[df], 'status', 'queued', 'origin', ARGV[tf], 'description', ARGV[df + 1], 'timeout', ARGV[tf + 1] }
+            if ARGV[tf + 2] ~= '' then job[#job + 1] = 'result_ttl'; job[#job + 1] = ARGV[tf + 2] end
+            if ARGV[tf + 3] ~= '' then job[#job + 1] = 'failure_ttl'; job[#job + 1] = ARGV[tf + 3] end
             if ttl ~= '' then job[#job + 1] = 'ttl'; job[#job + 1] = ttl end
-            if ARGV[jf + 7] ~= '' then job[#job + 1] = 'failure_callback_name'; job[#job + 1] = ARGV[jf + 7] end
+            if ARGV[tf + 5] ~= '' then job[#job + 1] = 'failure_callback_name'; job[#job + 1] = ARGV[tf + 5] end
             job[#job + 1] = 'created_at'; job[#job + 1] = rqAt
             job[#job + 1] = 'enqueued_at'; job[#job + 1] = rqAt
             job[#job + 1] = 'meta'; job[#job + 1] = ''
           end
           job[#job] = ARGV[o + 4]
-          if ARGV[o + 2] ~= '' then job[2] = ARGV[o + 2] else job[2] = ARGV[jf + 1] end
+          if ARGV[o + 2] ~= '' then job[2] = ARGV[o + 2] else job[2] = ARGV[df] end
           redis.call('HSET', jkey, unpack(job))
           if ttl ~= '' then redis.call('EXPIRE', jkey, ttl) end
           if not queued[qkey] then
