@@ -255,7 +255,7 @@ export class Dispatcher {
           // Sleep until shortly before the fire time, prepare it, sleep the rest.
           if (delay > this.prepareLeadMs && (await this.sleeper.sleep(delay - this.prepareLeadMs))) continue;
           await this.prepare(earliest);
-          await this.sleeper.sleep(Math.max(earliest - this.clock.now(), 0));
+          await this.sleepUntil(earliest);
         } else if (delay > 0) {
           await this.sleeper.sleep(delay);
         }
@@ -270,6 +270,24 @@ export class Dispatcher {
         }
         await this.sleeper.sleep(Math.min(100 * 2 ** Math.min(failures, 6), 5_000));
       }
+    }
+  }
+
+  /**
+   * Sleeps until `at` by the fire clock (true when woken by a registry change). A timer
+   * can fire early: Node counts a delay from the event loop's cached time, which lags the
+   * clock by whatever ran before the timer was set (building the prepared batches takes
+   * milliseconds). Waking before `at` found nothing due, dropped the prepared batches and
+   * built them again at the fire time; the last fraction of a millisecond is waited out
+   * by turns of the event loop instead.
+   */
+  private async sleepUntil(at: number): Promise<boolean> {
+    for (;;) {
+      const left = at - this.clock.now();
+      if (left <= 0) return false;
+      if (left >= 1) {
+        if (await this.sleeper.sleep(left)) return true;
+      } else await yieldToIo();
     }
   }
 
@@ -363,21 +381,22 @@ export class Dispatcher {
   }
 
   private buildBatches(due: readonly [string, number][], now: number, paused: ReadonlySet<string>): PreparedBatch[] {
-    const { keys, config } = this.deps;
-    const opts = { historyLength: config.dispatch.historyLength, trigger: 'schedule' as const, fence: this.deps.fence?.token(), redisClock: this.redisTime !== undefined };
-    const batches: PreparedBatch[] = [];
-    let items: FireItem[] = [];
+    const items: FireItem[] = [];
     for (const [id, expected] of due) {
       const c = this.cache.get(id);
       if (!c) continue;
       const item = buildDueItem(id, c, expected, now, this.graceMs);
       items.push(paused.has(id) ? pausedItem(item) : item);
-      if (items.length >= config.dispatch.batchSize) {
-        batches.push(prepareFireBatch(keys, items, opts));
-        items = [];
-      }
     }
-    if (items.length > 0) batches.push(prepareFireBatch(keys, items, opts));
+    return this.batchesOf(items);
+  }
+
+  /** Script batches of `dispatch.batchSize` items. */
+  private batchesOf(items: readonly FireItem[]): PreparedBatch[] {
+    const { keys, config } = this.deps;
+    const opts = { historyLength: config.dispatch.historyLength, trigger: 'schedule' as const, fence: this.deps.fence?.token(), redisClock: this.redisTime !== undefined };
+    const batches: PreparedBatch[] = [];
+    for (let i = 0; i < items.length; i += config.dispatch.batchSize) batches.push(prepareFireBatch(keys, items.slice(i, i + config.dispatch.batchSize), opts));
     return batches;
   }
 
@@ -449,6 +468,12 @@ export class Dispatcher {
         await this.syncClock().catch(() => undefined);
         if (earlyRounds++ > 0) await this.sleeper.sleep(Math.min(Math.max(earlyWaitMs, 1), 1000));
         now = this.clock.now();
+        // The refused items that are due by the corrected clock are still current (nothing
+        // was written for them): sent again as they are, not read, loaded and built again.
+        // The normal round after it picks up anything else; what is still ahead waits for
+        // its own tick, as before.
+        const again = items.filter((item, i) => outcomes[i] === 'early' && item.ops[item.ops.length - 1]!.occurrence <= now);
+        prepared = again.length > 0 ? this.batchesOf(again) : undefined;
         continue;
       }
       // A prepared round is always followed by a normal one: it picks up anything the

@@ -33,7 +33,7 @@ ${exitCodes({ 0: 'shown (also when no run is recorded yet)', 1: 'no such schedul
     const { args } = await this.parse(History);
     const redis = await this.openRedis();
     const registry = new Registry(redis, cfg.redis.prefix);
-    const runs = await readHistory(redis, registry.keys, args.id, this.flags.count);
+    const runs = await readHistory(redis, registry.keys, args.id, this.flags.count, cfg.dispatch.historyLength);
     if (runs.length === 0 && !(await registry.has(args.id))) {
       throw await scheduleNotFound(registry, [args.id]);
     }

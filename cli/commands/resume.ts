@@ -32,7 +32,7 @@ ${exitCodes({ 0: 'resumed (also when an id was not paused: it is reported)', 1: 
     const ids = argv as string[];
     if (this.flags.all === (ids.length > 0)) throw new PyrqError('CONFIG_INVALID', 'name the schedules to resume, or pass --all (not both)');
     const redis = await this.openRedis();
-    const r = await resumeSchedules(redis, new Keys(cfg.redis.prefix), this.flags.all ? 'all' : ids, { catchup: this.flags.catchup });
+    const r = await resumeSchedules(redis, new Keys(cfg.redis.prefix), this.flags.all ? 'all' : ids, { catchup: this.flags.catchup, historyLength: cfg.dispatch.historyLength });
     if (!this.jsonEnabled()) {
       for (const id of r.resumed) this.log(`resumed ${id}`);
       for (const id of r.notPaused) this.log(`${id} was not paused`);

@@ -25,9 +25,13 @@ export interface HistoryRow {
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
-/** The newest `limit` runs of schedule `id`, newest first. */
-export async function readHistory(redis: Redis, keys: Keys, id: string, limit: number): Promise<HistoryRow[]> {
-  const raw = await redis.lrange(keys.runs(id), 0, Math.max(limit, 1) - 1);
+/**
+ * The newest `limit` runs of schedule `id`, newest first. `historyLength`
+ * (`dispatch.historyLength`): how many runs the registry keeps; the fire script trims a
+ * list only once it holds a fifth more than that, so no more than that many are read.
+ */
+export async function readHistory(redis: Redis, keys: Keys, id: string, limit: number, historyLength = Infinity): Promise<HistoryRow[]> {
+  const raw = await redis.lrange(keys.runs(id), 0, Math.max(Math.min(limit, historyLength), 1) - 1);
   const records = raw.map(parseRunRecord).filter((r): r is RunRecord => r !== null);
   const withJob = records.filter((r) => r.jobId !== undefined);
   const p = redis.pipeline();

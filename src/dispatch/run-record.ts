@@ -1,6 +1,7 @@
 /**
  * Run records: one JSON object per handled occurrence in `pyrq:runs:<id>` (newest
- * first, trimmed to `dispatch.historyLength`). The fire script writes them (it decides
+ * first; the newest `dispatch.historyLength` count: the list is trimmed back to that once
+ * it holds a fifth more, and readers read no more than that). The fire script writes them (it decides
  * the outcome of an enqueue: see fire-batch.lua); `history` reads them back. The field
  * names are a contract (`pyrq history --json`).
  */

@@ -47,7 +47,7 @@ export class Keys {
     return `${this.prefix}schedule:${id}`;
   }
 
-  /** LIST of run records (JSON), newest first, trimmed to the history length. */
+  /** LIST of run records (JSON), newest first: the newest `dispatch.historyLength` count (trimmed back to that once a fifth longer). */
   runs(id: string): string {
     return `${this.prefix}runs:${id}`;
   }

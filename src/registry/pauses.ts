@@ -73,7 +73,7 @@ export async function pauseSchedules(redis: Redis, keys: Keys, ids: readonly str
  * fire), so the dispatcher handles them by the schedule's catch-up policy; the records
  * stay in the history, and an occurrence is still enqueued at most once.
  */
-export async function resumeSchedules(redis: Redis, keys: Keys, ids: readonly string[] | 'all', opts: { catchup?: boolean } = {}): Promise<ResumeOutcome> {
+export async function resumeSchedules(redis: Redis, keys: Keys, ids: readonly string[] | 'all', opts: { catchup?: boolean; historyLength?: number } = {}): Promise<ResumeOutcome> {
   const wanted = ids === 'all' ? await redis.hkeys(keys.paused) : [...new Set(ids)];
   const out: ResumeOutcome = { resumed: [], notPaused: [] };
   if (wanted.length === 0) return out;
@@ -84,9 +84,10 @@ export async function resumeSchedules(redis: Redis, keys: Keys, ids: readonly st
       for (const id of out.resumed) {
         const pause = parsePause(current[wanted.indexOf(id)]);
         if (!pause) continue;
-        // The occurrences this pause skipped: skipped:paused records handled since it began.
+        // The occurrences this pause skipped: skipped:paused records handled since it began
+        // (among the newest historyLength: a list may hold a few more until it is trimmed).
         let first: number | undefined;
-        for (const text of await redis.lrange(keys.runs(id), 0, -1)) {
+        for (const text of await redis.lrange(keys.runs(id), 0, (opts.historyLength ?? 0) - 1)) {
           const r = parseRunRecord(text);
           if (r?.outcome === 'skipped:paused' && r.at >= pause.since && (first === undefined || r.occurrence < first)) first = r.occurrence;
         }

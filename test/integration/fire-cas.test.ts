@@ -12,6 +12,7 @@ import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.js';
 import { fireItems } from '../../src/dispatch/fire.js';
+import { parseRunRecord } from '../../src/dispatch/run-record.js';
 import type { FireItem } from '../../src/redis/commands/fire-batch.js';
 import type { Schedule } from '../../src/model/schedule-schema.js';
 import { specHash } from '../../src/model/spec-hash.js';
@@ -88,6 +89,35 @@ describe('fire-batch.lua: a stale view writes nothing', () => {
     const after = await dumpEveryKey(redis);
     expect(await fireItems(redis, keys, [item(spec)], opts)).toEqual(['not-due']);
     expect(await dumpEveryKey(redis)).toEqual(after);
+  });
+
+  it('the same item twice in one script call fires once: the second sees the next fire time the first stored', async () => {
+    // The compare-and-set values of a call are read up front (one ZMSCORE) and the next
+    // fire times written at its end (one ZADD): an id met again must be read live.
+    await applySpecs(redis, [spec], clock);
+    expect(await fireItems(redis, keys, [item(spec), item(spec)], opts)).toEqual([1, 'not-due']);
+    expect(await redis.lrange('rq:queue:default', 0, -1)).toEqual([JOB]);
+    expect(await redis.llen(keys.runs('cas'))).toBe(1);
+    expect(await redis.zscore(keys.next, 'cas')).toBe(String(OCC + 60_000));
+    // And an item built on what the first one stores, in the same call, fires too.
+    await redis.flushall();
+    await applySpecs(redis, [spec], clock);
+    const occ2 = OCC + 60_000;
+    const enc = encodeSchedule(spec, specHash(spec));
+    const second = item(spec, { expected: occ2, next: { set: occ2 + 60_000 }, ops: [{ kind: 'enqueue', occurrence: occ2, jobId: 'pyrq_cas_20260601T120200Z', meta: jobMeta(enc, occ2, 'schedule') }] });
+    expect(await fireItems(redis, keys, [item(spec), second], { ...opts, at: occ2 + 7 })).toEqual([1, 1]);
+    expect(await redis.lrange('rq:queue:default', 0, -1)).toEqual([JOB, 'pyrq_cas_20260601T120200Z']);
+    expect(await redis.zscore(keys.next, 'cas')).toBe(String(occ2 + 60_000));
+  });
+
+  it('run records stay valid JSON when a job id needs escaping (the script checks ids the caller could not vouch for)', async () => {
+    await applySpecs(redis, [spec], clock);
+    const odd = 'odd"job\\id/\u0001é';
+    await redis.hset(keys.schedule('cas'), 'lastJobId', odd);
+    await redis.hset(`rq:job:${odd}`, 'status', 'started');
+    expect(await fireItems(redis, keys, [item(spec, { forbid: true, prevJobId: odd })], opts)).toEqual([0]);
+    const [text] = await redis.lrange(keys.runs('cas'), 0, -1);
+    expect(parseRunRecord(text!)).toEqual({ occurrence: OCC, at: OCC + 7, latenessMs: 7, trigger: 'schedule', outcome: 'skipped:overlap', previousJobId: odd });
   });
 
   it('a stale spec hash (the spec changed after the payload was encoded) is refused: no job, no run record, no change', async () => {

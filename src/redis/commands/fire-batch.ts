@@ -113,22 +113,53 @@ export function earlyWaitMs(items: readonly FireItem[], reply: FireReply): numbe
 
 type Arg = string | number | Buffer;
 
-function itemArgs(keys: Keys, item: FireItem, k: string[], a: Arg[]): void {
+/**
+ * The job fields most schedules share (queue, timeout, TTLs, failure callback): sent once
+ * per script call as a numbered template, not once per item (a sixth of the arguments
+ * Redis and the script convert, per job).
+ */
+class JobTemplates {
+  readonly queueKeys: string[] = [];
+  readonly args: Arg[] = [];
+  private readonly index = new Map<string, number>();
+
+  /** The template number (1-based) of `j`'s shared fields. */
+  of(j: EncodedSchedule): number {
+    const fields = [j.queueName, j.timeout, j.resultTtl ?? '', j.failureTtl ?? '', j.ttl === undefined ? '' : String(j.ttl), j.failureCallback ?? ''];
+    const key = fields.join('\u0000');
+    let t = this.index.get(key);
+    if (t === undefined) {
+      t = this.queueKeys.length + 1;
+      this.index.set(key, t);
+      this.queueKeys.push(j.queueKey);
+      this.args.push(...fields);
+    }
+    return t;
+  }
+}
+
+/** Text a JSON string holds as it is (no quote, backslash, control or non-ASCII character). */
+const JSON_PLAIN = /^[\x20-\x21\x23-\x5b\x5d-\x7e]*$/;
+
+/** Appends one item's keys and args; false when a job id it records needs JSON escaping. */
+function itemArgs(keys: Keys, item: FireItem, templates: JobTemplates, k: string[], a: Arg[]): boolean {
+  let plain = !item.forbid || JSON_PLAIN.test(item.prevJobId);
   const skey = keys.schedule(item.id);
   k.push(skey, keys.runs(item.id));
   if (item.forbid) k.push(item.prevJobId ? RqKeys.job(item.prevJobId) : skey);
   const next = typeof item.next === 'object' ? item.next.set : item.next === 'keep' ? '' : item.next === 'ended' ? '-' : 'done';
   const j = item.job;
-  a.push(item.id, item.expected ?? '', item.hash, next, item.forbid ? '1' : '0', item.prevJobId, item.ops.length);
-  a.push(j.queueName, j.data, j.description, j.timeout, j.resultTtl ?? '', j.failureTtl ?? '', j.ttl ?? '', j.failureCallback ?? '');
+  a.push(item.id, item.expected ?? '', item.hash, next, item.forbid ? '1' : '0', item.prevJobId, item.ops.length, templates.of(j), j.data, j.description);
   for (const op of item.ops) {
     if (op.kind === 'enqueue') {
       a.push('E', op.occurrence, op.data ?? '', op.jobId, op.meta);
-      k.push(RqKeys.job(op.jobId), j.queueKey);
+      k.push(RqKeys.job(op.jobId));
+      if (plain && !JSON_PLAIN.test(op.jobId)) plain = false;
     } else {
       a.push('S', op.occurrence, op.until ?? '', op.outcome, op.count ?? '');
     }
   }
+  return plain;
 }
 
 /** One script call, serialised ahead of time: everything but the enqueue time. */
@@ -150,8 +181,14 @@ const RQ_AT_PLACEHOLDER = rqTimestamp(0);
  */
 export function prepareFireBatch(keys: Keys, items: FireItem[], opts: Pick<FireOptions, 'historyLength' | 'trigger' | 'fence'> & { redisClock?: boolean }): PreparedBatch {
   const k: string[] = [keys.next, RqKeys.queues];
-  const a: Arg[] = [opts.historyLength, items.length, opts.redisClock ? '' : AT_PLACEHOLDER, opts.redisClock ? '' : RQ_AT_PLACEHOLDER, opts.trigger];
-  for (const item of items) itemArgs(keys, item, k, a);
+  const a: Arg[] = [opts.historyLength, items.length, opts.redisClock ? '' : AT_PLACEHOLDER, opts.redisClock ? '' : RQ_AT_PLACEHOLDER, opts.trigger, 0, ''];
+  const templates = new JobTemplates();
+  let plain = true;
+  for (const item of items) if (!itemArgs(keys, item, templates, k, a)) plain = false;
+  a[5] = templates.queueKeys.length;
+  a[6] = plain ? '1' : '';
+  k.push(...templates.queueKeys);
+  a.push(...templates.args);
   const tail = fenceTail(keys.leader, opts.fence);
   k.push(keys.paused, tail.key);
   a.push(tail.arg);
