@@ -11,7 +11,7 @@ import type { Logger } from '../src/log.js';
 import { attachObserved, diff } from '../src/plan/diff.js';
 import type { Plan } from '../src/plan/types.js';
 import type { ApplyResult, RegistryPort } from '../src/registry/registry-port.js';
-import type { DesiredSchedule, Source, SourceSnapshot } from '../src/source.js';
+import { type DesiredSchedule, type Source, type SourceSnapshot, desiredId } from '../src/source.js';
 import { logChanges } from './change-log.js';
 
 export interface ReconcileDeps {
@@ -108,7 +108,7 @@ function restrict(s: SourceSnapshot, scope: ReadonlySet<string>): SourceSnapshot
       if (d) schedules.push(d);
     }
   } else {
-    schedules = s.schedules.filter((d) => scope.has(d.spec.id));
+    schedules = s.schedules.filter((d) => scope.has(desiredId(d)));
   }
   return { ...s, schedules };
 }

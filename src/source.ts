@@ -18,6 +18,19 @@ export interface DesiredSchedule {
   hash: string;
   /** Where inside the source it came from: a file path relative to the directory, a table, a client. */
   origin: string;
+  /**
+   * `spec.id`, when the source keeps the spec as text: reading it then parses nothing
+   * (`desiredId`). The file source does, so 100,000 schedules are 100,000 strings until
+   * someone looks at a spec.
+   */
+  readonly id?: string;
+  /** `canonicalStringify(spec)`, when the source has it: what is written to Redis as is. */
+  readonly text?: string;
+}
+
+/** The id of a desired schedule, without parsing a spec kept as text. */
+export function desiredId(d: DesiredSchedule): string {
+  return d.id ?? d.spec.id;
 }
 
 /** A problem a source found. `origin`/`locator`/`id`/`path` say where, as precisely as known. */

@@ -15,7 +15,7 @@ import { basename, join, relative, resolve, sep } from 'node:path';
 import { SETTINGS } from '../../src/config/settings.js';
 import type { NormalizeContext } from '../../src/model/normalize.js';
 import type { Logger } from '../../src/log.js';
-import type { Source, SourceChange, SourceSnapshot } from '../../src/source.js';
+import { type Source, type SourceChange, type SourceSnapshot, desiredId } from '../../src/source.js';
 import { Claims } from './claims.js';
 import { isScheduleFile } from './parse-file.js';
 import { ParsePool } from './parse-pool.js';
@@ -338,7 +338,7 @@ export class FileSource implements Source {
   private noteRead(rel: string, result: FileResult): FileResult {
     this.reread.add(rel);
     const before = this.originIds.get(rel) ?? [];
-    const now = result.errors.length > 0 ? before : result.schedules.map((d) => d.spec.id);
+    const now = result.errors.length > 0 ? before : result.schedules.map(desiredId);
     this.originIds.set(rel, now);
     this.changedIds.set(rel, [...before, ...now]);
     return result;

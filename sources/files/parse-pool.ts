@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { NormalizeContext } from '../../src/model/normalize.js';
 import { PACKAGE_ROOT } from '../../src/paths.js';
-import type { FileResult } from './parse-result.js';
+import { type FileResult, type PackedFileResult, unpackFileResult } from './parse-result.js';
 import type { ParseRequest, ParseWorkerData } from './parse-worker.js';
 
 /** Fewer files than this to parse: not worth starting threads. */
@@ -28,6 +28,7 @@ const YOUNG_GENERATION_MB = 32;
 const WORKER_FILE = join(PACKAGE_ROOT, 'dist', 'sources', 'files', 'parse-worker.js');
 
 interface Pending {
+  rel: string;
   resolve(r: FileResult): void;
   reject(e: Error): void;
 }
@@ -37,11 +38,11 @@ class Thread {
   failed?: Error;
 
   constructor(readonly worker: Worker) {
-    worker.on('message', ({ seq, result }: { seq: number; result: FileResult }) => {
+    worker.on('message', ({ seq, result }: { seq: number; result: PackedFileResult }) => {
       const p = this.pending.get(seq);
       this.pending.delete(seq);
       poolStats.parsed++;
-      p?.resolve(result);
+      if (p) p.resolve(unpackFileResult(result, p.rel));
     });
     const fail = (e: Error) => {
       this.failed ??= e;
@@ -89,7 +90,7 @@ export class ParsePool {
     const t = live.reduce((a, b) => (b.pending.size < a.pending.size ? b : a));
     const seq = ++this.seq;
     return new Promise((resolve, reject) => {
-      t.pending.set(seq, { resolve, reject });
+      t.pending.set(seq, { rel, resolve, reject });
       t.worker.postMessage({ seq, rel, full } satisfies ParseRequest);
     });
   }

@@ -3,12 +3,60 @@
  * normalise, hash. Pure, so the file source can run it on its own thread or on a parse
  * worker's (see parse-pool.ts) with the same result.
  */
+import { canonicalStringify, parseJson } from '../../src/canonical-json.js';
 import { type NormalizeContext, normalizeSchedule } from '../../src/model/normalize.js';
-import { specHash } from '../../src/model/spec-hash.js';
+import type { Schedule } from '../../src/model/schedule-schema.js';
+import { specHashOfText } from '../../src/model/spec-hash.js';
 import type { DesiredSchedule, SourceError } from '../../src/source.js';
 import { parseScheduleFile } from './parse-file.js';
 
 export type FileResult = { schedules: DesiredSchedule[]; errors: SourceError[] };
+
+/**
+ * A desired schedule kept as its canonical JSON text: what is hashed, what is written to
+ * Redis, and what a parse thread sends back (a string crosses threads far cheaper than
+ * an object graph). The spec object is parsed only when something reads it (a plan line,
+ * a field-level diff, a one-shot's instant): a cold apply of 100,000 schedules parses
+ * none, and the source's cache holds strings, not 100,000 object graphs.
+ */
+export class TextSchedule implements DesiredSchedule {
+  #spec?: Schedule;
+
+  constructor(
+    readonly id: string,
+    readonly text: string,
+    readonly hash: string,
+    readonly origin: string,
+  ) {}
+
+  get spec(): Schedule {
+    return (this.#spec ??= parseJson(this.text) as Schedule);
+  }
+}
+
+/** A file's result as it crosses from a parse thread: flat lists of strings. */
+export interface PackedFileResult {
+  ids: string[];
+  texts: string[];
+  hashes: string[];
+  errors: SourceError[];
+}
+
+export function packFileResult(r: FileResult): PackedFileResult {
+  const ids: string[] = [];
+  const texts: string[] = [];
+  const hashes: string[] = [];
+  for (const d of r.schedules) {
+    ids.push(d.id ?? d.spec.id);
+    texts.push(d.text ?? canonicalStringify(d.spec));
+    hashes.push(d.hash);
+  }
+  return { ids, texts, hashes, errors: r.errors };
+}
+
+export function unpackFileResult(p: PackedFileResult, origin: string): FileResult {
+  return { schedules: p.ids.map((id, i) => new TextSchedule(id, p.texts[i]!, p.hashes[i]!, origin)), errors: p.errors };
+}
 
 /** A file that contributes nothing, for `message`. */
 export function failedFile(source: string, rel: string, message: string): FileResult {
@@ -35,7 +83,9 @@ export function parseFileResult(source: string, rel: string, bytes: Uint8Array, 
       continue;
     }
     firstAt.set(id, locator);
-    schedules.push({ spec: r.schedule, hash: specHash(r.schedule), origin: rel });
+    // specHash(spec) is the hash of this very text: the spec is written out once.
+    const text = canonicalStringify(r.schedule);
+    schedules.push(new TextSchedule(id, text, specHashOfText(text), rel));
   }
   return errors.length > 0 ? { schedules: [], errors } : { schedules, errors };
 }

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { compileAllowlist } from '../../src/config/normalize-context.js';
 import type { NormalizeContext } from '../../src/model/normalize.js';
-import { failedFile, parseFileResult } from './parse-result.js';
+import { failedFile, packFileResult, parseFileResult } from './parse-result.js';
 
 export interface ParseWorkerData {
   source: string;
@@ -29,8 +29,10 @@ parentPort!.on('message', ({ seq, rel, full }: ParseRequest) => {
   try {
     bytes = readFileSync(full);
   } catch (e) {
-    parentPort!.postMessage({ seq, result: failedFile(data.source, rel, `cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`) });
+    parentPort!.postMessage({ seq, result: packFileResult(failedFile(data.source, rel, `cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`)) });
     return;
   }
-  parentPort!.postMessage({ seq, result: parseFileResult(data.source, rel, bytes, ctx) });
+  // Flat lists of strings: structured-cloning 100 spec object graphs per file cost both
+  // threads more than the strings (and the main thread keeps the texts anyway).
+  parentPort!.postMessage({ seq, result: packFileResult(parseFileResult(data.source, rel, bytes, ctx)) });
 });
