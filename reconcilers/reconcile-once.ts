@@ -54,7 +54,7 @@ export async function reconcileOnce(deps: ReconcileDeps, opts: ReconcileOptions 
   const started = performance.now();
   const now = clock.now();
   log?.debug({ reason: opts.reason, deep: opts.deep === true, sources: deps.sources.map((s) => s.name), ...(opts.scope ? { ids: opts.scope.slice(0, 20) } : {}) }, `reconcile started: ${opts.reason ?? 'no reason given'}`);
-  const snapshots = await Promise.all(deps.sources.map((s) => s.snapshot({ fresh: opts.deep === true })));
+  const snapshots = await Promise.all(deps.sources.map((s) => s.snapshot({ fresh: opts.deep === true, now })));
   const scope = opts.deep || !opts.scope ? undefined : scopeOf(opts.scope, snapshots);
   let plan: Plan;
   if (scope) {

@@ -26,6 +26,11 @@ export interface DesiredSchedule {
   readonly id?: string;
   /** `canonicalStringify(spec)`, when the source has it: what is written to Redis as is. */
   readonly text?: string;
+  /**
+   * `nextFireAfter(spec, now)` when the source worked it out already (a parse thread
+   * does, against the reconcile's time), else undefined: the caller computes it.
+   */
+  nextFireHint?(now: number): number | null | undefined;
 }
 
 /** The id of a desired schedule, without parsing a spec kept as text. */
@@ -87,9 +92,10 @@ export interface Source {
   readonly location?: string;
   /**
    * Reads the desired state. `fresh` asks the source to bypass any cache (the periodic
-   * full re-sync); otherwise it may reuse work for parts it knows did not change.
+   * full re-sync); otherwise it may reuse work for parts it knows did not change. `now`:
+   * the reconcile's time, against which a source may work out next fire times ahead.
    */
-  snapshot(opts?: { fresh?: boolean }): Promise<SourceSnapshot>;
+  snapshot(opts?: { fresh?: boolean; now?: number }): Promise<SourceSnapshot>;
   /** Starts watching; `onChange` is called (debounced by the source) when the desired state may have changed. */
   watch?(onChange: (change: SourceChange) => void): Promise<void>;
   /** Re-reads these ids from the system of record now (BTU's create/cancel messages). */

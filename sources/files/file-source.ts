@@ -88,7 +88,7 @@ export class FileSource implements Source {
     this.maxBytes = opts.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
   }
 
-  async snapshot(opts: { fresh?: boolean } = {}): Promise<SourceSnapshot> {
+  async snapshot(opts: { fresh?: boolean; now?: number } = {}): Promise<SourceSnapshot> {
     if (opts.fresh) {
       this.cache.clear();
       this.claims.clear();
@@ -123,7 +123,7 @@ export class FileSource implements Source {
       this.originIds.delete(path);
       this.reread.add(path);
     }
-    const results = await this.readAll(files, dirty ?? undefined);
+    const results = await this.readAll(files, dirty ?? undefined, opts.now);
     const last = this.last;
     // Nothing re-read, nothing removed: the previous snapshot still holds (a file event
     // that changed nothing, or a file outside the directory's schedules).
@@ -156,7 +156,7 @@ export class FileSource implements Source {
    * Reads (or takes from the cache) every file, a few at a time, in order. When many
    * files need parsing (a cold start, a deep re-sync), parse workers do it (parse-pool.ts).
    */
-  private async readAll(files: readonly string[], only?: ReadonlySet<string>): Promise<FileResult[]> {
+  private async readAll(files: readonly string[], only?: ReadonlySet<string>, now?: number): Promise<FileResult[]> {
     const results: FileResult[] = new Array(files.length);
     if (only) {
       // Only these changed (the watcher says): the others' cached results stand.
@@ -174,7 +174,7 @@ export class FileSource implements Source {
       return results;
     }
     const uncached = files.reduce((n, rel) => n + (this.cache.has(rel) ? 0 : 1), 0);
-    const pool = ParsePool.forFiles(this.name, this.opts.ctx, uncached, { threads: this.opts.parseThreads, workerFile: this.opts.parseWorkerFile });
+    const pool = ParsePool.forFiles(this.name, this.opts.ctx, uncached, { threads: this.opts.parseThreads, workerFile: this.opts.parseWorkerFile, now });
     const concurrency = pool ? READ_CONCURRENCY * 2 : READ_CONCURRENCY;
     try {
       for (let i = 0; i < files.length; i += concurrency) {

@@ -69,9 +69,10 @@ export class ParsePool {
   /**
    * A pool for parsing `files` files, or undefined when inline parsing is the better
    * choice. `threads` caps the threads (default: the cores, at most 4; 0 or 1: inline);
-   * `workerFile` replaces the worker (tests).
+   * `workerFile` replaces the worker (tests); `now`: the threads also work out next fire
+   * times after it (TextSchedule.nextFireHint).
    */
-  static forFiles(source: string, ctx: NormalizeContext, files: number, opts: { threads?: number; workerFile?: string } = {}): ParsePool | undefined {
+  static forFiles(source: string, ctx: NormalizeContext, files: number, opts: { threads?: number; workerFile?: string; now?: number } = {}): ParsePool | undefined {
     if (files < POOL_MIN_FILES) return undefined;
     const n = Math.min(opts.threads ?? availableParallelism(), MAX_THREADS, Math.floor(files / FILES_PER_THREAD));
     if (n < 2) return undefined;
@@ -80,7 +81,7 @@ export class ParsePool {
     const file = opts.workerFile ?? WORKER_FILE;
     if (!existsSync(file)) return undefined;
     const { allowFunction: _fn, ...plain } = ctx;
-    return new ParsePool(n, file, { source, ctx: plain });
+    return new ParsePool(n, file, { source, ctx: plain, now: opts.now });
   }
 
   /** Reads and parses `full` (shown as `rel`) on the least busy thread. Rejects when that thread fails. */

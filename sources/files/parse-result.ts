@@ -7,6 +7,7 @@ import { canonicalStringify, parseJson } from '../../src/canonical-json.js';
 import { type NormalizeContext, normalizeSchedule } from '../../src/model/normalize.js';
 import type { Schedule } from '../../src/model/schedule-schema.js';
 import { specHashOfText } from '../../src/model/spec-hash.js';
+import { nextFireAfter } from '../../src/schedule/next-fire.js';
 import type { DesiredSchedule, SourceError } from '../../src/source.js';
 import { parseScheduleFile } from './parse-file.js';
 
@@ -21,6 +22,9 @@ export type FileResult = { schedules: DesiredSchedule[]; errors: SourceError[] }
  */
 export class TextSchedule implements DesiredSchedule {
   #spec?: Schedule;
+  /** `nextFireAfter(spec, #hintAfter)`, worked out on the parse thread (NaN: none worked out). */
+  #hintAfter = NaN;
+  #hintAt: number | null = null;
 
   constructor(
     readonly id: string,
@@ -32,6 +36,29 @@ export class TextSchedule implements DesiredSchedule {
   get spec(): Schedule {
     return (this.#spec ??= parseJson(this.text) as Schedule);
   }
+
+  /** Records `at = nextFireAfter(spec, after)`. */
+  hint(after: number, at: number | null): this {
+    this.#hintAfter = after;
+    this.#hintAt = at;
+    return this;
+  }
+
+  /** The recorded `[after, at]`, if any. */
+  hinted(): [after: number, at: number | null] | undefined {
+    return Number.isNaN(this.#hintAfter) ? undefined : [this.#hintAfter, this.#hintAt];
+  }
+
+  /**
+   * `nextFireAfter(spec, now)` from the hint, when it still answers: the first occurrence
+   * after the hint's time is also the first after `now` if it lies beyond `now` (or there
+   * is none), an occurrence set being fixed. Else undefined (compute it).
+   */
+  nextFireHint(now: number): number | null | undefined {
+    if (!(Math.floor(this.#hintAfter / 1000) <= Math.floor(now / 1000))) return undefined;
+    const at = this.#hintAt;
+    return at === null || at > Math.floor(now / 1000) * 1000 ? at : undefined;
+  }
 }
 
 /** A file's result as it crosses from a parse thread: flat lists of strings. */
@@ -40,22 +67,38 @@ export interface PackedFileResult {
   texts: string[];
   hashes: string[];
   errors: SourceError[];
+  /** With `hintAfter`: each schedule's next fire time after it (null: none). */
+  hintAfter?: number;
+  nextAt?: (number | null)[];
 }
 
 export function packFileResult(r: FileResult): PackedFileResult {
   const ids: string[] = [];
   const texts: string[] = [];
   const hashes: string[] = [];
+  const nextAt: (number | null)[] = [];
+  let hintAfter: number | undefined;
   for (const d of r.schedules) {
     ids.push(d.id ?? d.spec.id);
     texts.push(d.text ?? canonicalStringify(d.spec));
     hashes.push(d.hash);
+    const h = d instanceof TextSchedule ? d.hinted() : undefined;
+    if (h) {
+      hintAfter = h[0];
+      nextAt.push(h[1]);
+    }
   }
-  return { ids, texts, hashes, errors: r.errors };
+  return hintAfter === undefined || nextAt.length !== ids.length ? { ids, texts, hashes, errors: r.errors } : { ids, texts, hashes, errors: r.errors, hintAfter, nextAt };
 }
 
 export function unpackFileResult(p: PackedFileResult, origin: string): FileResult {
-  return { schedules: p.ids.map((id, i) => new TextSchedule(id, p.texts[i]!, p.hashes[i]!, origin)), errors: p.errors };
+  return {
+    schedules: p.ids.map((id, i) => {
+      const d = new TextSchedule(id, p.texts[i]!, p.hashes[i]!, origin);
+      return p.hintAfter === undefined ? d : d.hint(p.hintAfter, p.nextAt![i]!);
+    }),
+    errors: p.errors,
+  };
 }
 
 /** A file that contributes nothing, for `message`. */
@@ -63,8 +106,12 @@ export function failedFile(source: string, rel: string, message: string): FileRe
   return { schedules: [], errors: [{ source, origin: rel, message }] };
 }
 
-/** Parses and validates one file's bytes. Any error makes the whole file contribute nothing (it is held). */
-export function parseFileResult(source: string, rel: string, bytes: Uint8Array, ctx: NormalizeContext): FileResult {
+/**
+ * Parses and validates one file's bytes. Any error makes the whole file contribute nothing (it is held).
+ * `hintAfter`: also work out each schedule's next fire time after it (the reconcile's
+ * time): a parse thread does, so the main thread need not while it writes.
+ */
+export function parseFileResult(source: string, rel: string, bytes: Uint8Array, ctx: NormalizeContext, hintAfter?: number): FileResult {
   const parsed = parseScheduleFile(rel, bytes);
   if (!parsed.ok) return failedFile(source, rel, parsed.message);
   const schedules: DesiredSchedule[] = [];
@@ -85,7 +132,8 @@ export function parseFileResult(source: string, rel: string, bytes: Uint8Array, 
     firstAt.set(id, locator);
     // specHash(spec) is the hash of this very text: the spec is written out once.
     const text = canonicalStringify(r.schedule);
-    schedules.push(new TextSchedule(id, text, specHashOfText(text), rel));
+    const d = new TextSchedule(id, text, specHashOfText(text), rel);
+    schedules.push(hintAfter === undefined ? d : d.hint(hintAfter, nextFireAfter(r.schedule, hintAfter)));
   }
   return errors.length > 0 ? { schedules: [], errors } : { schedules, errors };
 }

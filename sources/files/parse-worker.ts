@@ -13,6 +13,8 @@ export interface ParseWorkerData {
   source: string;
   /** The context without its allowlist function, which is rebuilt from `allowPatterns`. */
   ctx: Omit<NormalizeContext, 'allowFunction'>;
+  /** The reconcile's time: each schedule's next fire time after it is sent back too. */
+  now?: number;
 }
 
 export interface ParseRequest {
@@ -34,5 +36,5 @@ parentPort!.on('message', ({ seq, rel, full }: ParseRequest) => {
   }
   // Flat lists of strings: structured-cloning 100 spec object graphs per file cost both
   // threads more than the strings (and the main thread keeps the texts anyway).
-  parentPort!.postMessage({ seq, result: packFileResult(parseFileResult(data.source, rel, bytes, ctx)) });
+  parentPort!.postMessage({ seq, result: packFileResult(parseFileResult(data.source, rel, bytes, ctx, data.now)) });
 });

@@ -30,6 +30,11 @@ export function afterTextOf(c: Change): string | undefined {
   return (c as { [DESIRED]?: DesiredSchedule })[DESIRED]?.text;
 }
 
+/** `nextFireAfter(c.after, now)` when the source worked it out already, else undefined. */
+export function afterNextFireHint(c: Change, now: number): number | null | undefined {
+  return (c as { [DESIRED]?: DesiredSchedule })[DESIRED]?.nextFireHint?.(now);
+}
+
 /** One getter for every lazy `after`: objects sharing it share their shape (a getter per object cost ~500 B each). */
 function lazyAfter(this: { [DESIRED]: DesiredSchedule }): Schedule {
   return this[DESIRED].spec;

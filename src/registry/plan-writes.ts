@@ -5,7 +5,7 @@
  */
 import { canonicalStringify, parseJson } from '../canonical-json.js';
 import type { Schedule } from '../model/schedule-schema.js';
-import { afterTextOf } from '../plan/diff.js';
+import { afterNextFireHint, afterTextOf } from '../plan/diff.js';
 import type { Change } from '../plan/types.js';
 import type { EntryOutcome, EntryWrite, NextFireWrite } from '../redis/commands/apply-changes.js';
 import { nextFireAfter } from '../schedule/next-fire.js';
@@ -23,7 +23,8 @@ export function entryWriteOf(c: Change, now: number): EntryWrite {
   const text = afterTextOf(c);
   let next: NextFireWrite = 'keep';
   if (c.action === 'create' || c.triggerChanged) {
-    const t = nextFireAfter(text !== undefined ? (parseJson(text) as Schedule) : c.after!, now);
+    const hinted = afterNextFireHint(c, now);
+    const t = hinted !== undefined ? hinted : nextFireAfter(text !== undefined ? (parseJson(text) as Schedule) : c.after!, now);
     next = t === null ? 'remove' : { set: t };
   }
   return { op: c.repair ? 'fix' : 'put', id: c.id, expected: c.beforeHash, hash: c.afterHash!, source: c.source, origin: c.origin, spec: text ?? canonicalStringify(c.after!), next };
