@@ -26,6 +26,8 @@ export interface DesiredSchedule {
   readonly id?: string;
   /** `canonicalStringify(spec)`, when the source has it: what is written to Redis as is. */
   readonly text?: string;
+  /** False when the source knows the spec has no one-shot trigger (the diff then need not parse it). */
+  readonly mayBeOneShot?: boolean;
   /**
    * `nextFireAfter(spec, now)` when the source worked it out already (a parse thread
    * does, against the reconcile's time), else undefined: the caller computes it.

@@ -8,6 +8,7 @@ import { type NormalizeContext, normalizeSchedule } from '../../src/model/normal
 import type { Schedule } from '../../src/model/schedule-schema.js';
 import { specHashOfText } from '../../src/model/spec-hash.js';
 import { nextFireAfter } from '../../src/schedule/next-fire.js';
+import { specTextMayBeOneShot } from '../../src/schedule/triggers/index.js';
 import type { DesiredSchedule, SourceError } from '../../src/source.js';
 import { parseScheduleFile } from './parse-file.js';
 
@@ -25,13 +26,17 @@ export class TextSchedule implements DesiredSchedule {
   /** `nextFireAfter(spec, #hintAfter)`, worked out on the parse thread (NaN: none worked out). */
   #hintAfter = NaN;
   #hintAt: number | null = null;
+  /** Worked out once here, not by every reconcile's diff (100,000 text scans cost ~60 ms a run). */
+  readonly mayBeOneShot: boolean;
 
   constructor(
     readonly id: string,
     readonly text: string,
     readonly hash: string,
     readonly origin: string,
-  ) {}
+  ) {
+    this.mayBeOneShot = specTextMayBeOneShot(text);
+  }
 
   get spec(): Schedule {
     return (this.#spec ??= parseJson(this.text) as Schedule);

@@ -13,7 +13,7 @@
  */
 import { canonicalStringify } from '../canonical-json.js';
 import type { Schedule } from '../model/schedule-schema.js';
-import { pastOneShot, specTextMayBeOneShot, TRIGGER_FIELDS } from '../schedule/triggers/index.js';
+import { pastOneShot, TRIGGER_FIELDS } from '../schedule/triggers/index.js';
 import { type DesiredSchedule, type SourceError, type SourceSnapshot, desiredId } from '../source.js';
 import type { Change, FieldChange, ObservedEntry, Plan } from './types.js';
 
@@ -92,8 +92,8 @@ export function diff(desired: readonly SourceSnapshot[], observed: ReadonlyMap<s
   let unchanged = 0;
   for (const [id, { d, source }] of claims) {
     const cur = observed.get(id);
-    // Only a one-shot can be in the past; a spec kept as text says whether it may be one without being parsed.
-    const past = d.text !== undefined && !specTextMayBeOneShot(d.text) ? undefined : pastOneShot(d.spec, now);
+    // Only a one-shot can be in the past; a source may know a spec is none without parsing it.
+    const past = d.mayBeOneShot === false ? undefined : pastOneShot(d.spec, now);
     if (!cur) {
       if (past) {
         errors.push({ source, origin: d.origin, id, path: past.field, message: `${String(past.value)} is in the past; a one-shot schedule must be in the future when it is first applied` });
