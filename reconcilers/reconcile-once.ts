@@ -11,7 +11,7 @@ import type { Logger } from '../src/log.js';
 import { attachObserved, diff, diffSteps } from '../src/plan/diff.js';
 import type { Plan } from '../src/plan/types.js';
 import type { ApplyResult, KnownSpecs, RegistryPort } from '../src/registry/registry-port.js';
-import type { DesiredSchedule, Source, SourceSnapshot } from '../src/source.js';
+import { type DesiredSchedule, type Source, type SourceSnapshot, desiredId } from '../src/source.js';
 import { logChanges } from './change-log.js';
 
 export interface ReconcileDeps {
@@ -66,7 +66,7 @@ export async function reconcileOnce(deps: ReconcileDeps, opts: ReconcileOptions 
     mark = t;
     cpuMark = process.cpuUsage();
   };
-  const snapshots = await Promise.all(deps.sources.map((s) => s.snapshot({ fresh: opts.deep === true })));
+  const snapshots = await Promise.all(deps.sources.map((s) => s.snapshot({ fresh: opts.deep === true, now })));
   phase('read');
   const scope = opts.deep || !opts.scope ? undefined : scopeOf(opts.scope, snapshots);
   let plan: Plan;
@@ -126,7 +126,7 @@ function restrict(s: SourceSnapshot, scope: ReadonlySet<string>): SourceSnapshot
       if (d) schedules.push(d);
     }
   } else {
-    schedules = s.schedules.filter((d) => scope.has(d.spec.id));
+    schedules = s.schedules.filter((d) => scope.has(desiredId(d)));
   }
   return { ...s, schedules };
 }

@@ -18,6 +18,26 @@ export interface DesiredSchedule {
   hash: string;
   /** Where inside the source it came from: a file path relative to the directory, a table, a client. */
   origin: string;
+  /**
+   * `spec.id`, when the source keeps the spec as text: reading it then parses nothing
+   * (`desiredId`). The file source does, so 100,000 schedules are 100,000 strings until
+   * someone looks at a spec.
+   */
+  readonly id?: string;
+  /** `canonicalStringify(spec)`, when the source has it: what is written to Redis as is. */
+  readonly text?: string;
+  /** False when the source knows the spec has no one-shot trigger (the diff then need not parse it). */
+  readonly mayBeOneShot?: boolean;
+  /**
+   * `nextFireAfter(spec, now)` when the source worked it out already (a parse thread
+   * does, against the reconcile's time), else undefined: the caller computes it.
+   */
+  nextFireHint?(now: number): number | null | undefined;
+}
+
+/** The id of a desired schedule, without parsing a spec kept as text. */
+export function desiredId(d: DesiredSchedule): string {
+  return d.id ?? d.spec.id;
 }
 
 /** A problem a source found. `origin`/`locator`/`id`/`path` say where, as precisely as known. */
@@ -74,9 +94,10 @@ export interface Source {
   readonly location?: string;
   /**
    * Reads the desired state. `fresh` asks the source to bypass any cache (the periodic
-   * full re-sync); otherwise it may reuse work for parts it knows did not change.
+   * full re-sync); otherwise it may reuse work for parts it knows did not change. `now`:
+   * the reconcile's time, against which a source may work out next fire times ahead.
    */
-  snapshot(opts?: { fresh?: boolean }): Promise<SourceSnapshot>;
+  snapshot(opts?: { fresh?: boolean; now?: number }): Promise<SourceSnapshot>;
   /** Starts watching; `onChange` is called (debounced by the source) when the desired state may have changed. */
   watch?(onChange: (change: SourceChange) => void): Promise<void>;
   /** Re-reads these ids from the system of record now (BTU's create/cancel messages). */

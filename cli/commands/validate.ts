@@ -140,7 +140,7 @@ function readOnce(snap: SourceSnapshot, dir: string, seen: Set<string>, rename: 
   for (const o of [...snap.schedules.map((d) => d.origin), ...snap.heldOrigins]) seen.add(resolve(dir, o));
   return {
     ...snap,
-    schedules: snap.schedules.filter((d) => fresh(d.origin)).map((d) => ({ ...d, origin: rename(d.origin) })),
+    schedules: snap.schedules.filter((d) => fresh(d.origin)).map((d) => ({ spec: d.spec, hash: d.hash, origin: rename(d.origin) })),
     // A directory that cannot be read is reported with the directory itself as its origin.
     errors: snap.errors.filter((e) => e.origin === undefined || e.origin === dir || fresh(e.origin)).map((e) => ({ ...e, origin: e.origin !== undefined && e.origin !== dir ? rename(e.origin) : e.origin })),
     heldOrigins: snap.heldOrigins.filter(fresh).map(rename),

@@ -3,6 +3,7 @@
  * `-` delete, errors, and a summary line; and what `pyrq apply` did. Pure: returns lines.
  */
 import { canonicalStringify } from '../../src/canonical-json.js';
+import { afterTextOf } from '../../src/plan/diff.js';
 import { planSummary } from '../../src/plan/render.js';
 import { describeTrigger } from '../../src/schedule/triggers/index.js';
 import type { Change, Plan } from '../../src/plan/types.js';
@@ -17,7 +18,7 @@ export function formatValue(v: unknown): string {
 
 const SYMBOL: Record<Change['action'], string> = { create: '+', update: '~', delete: '-' };
 
-function changeLines(c: Change): string[] {
+export function changeLines(c: Change): string[] {
   const head = `  ${SYMBOL[c.action]} ${c.action} ${c.id}  (${c.source}: ${c.origin})${c.reason ? `  # ${c.reason}` : ''}`;
   const out = [head];
   if (c.action === 'create' && c.after) {
@@ -30,6 +31,13 @@ function changeLines(c: Change): string[] {
     out.push(`      was ${describeTrigger(c.before)} -> ${c.before.function}`);
   }
   return out;
+}
+
+/** `changeLines(c).length`, without building the lines (or reading a spec kept as text). */
+export function changeLineCount(c: Change): number {
+  if (c.action === 'create') return afterTextOf(c) !== undefined || c.after ? 2 : 1;
+  if (c.action === 'update') return 1 + c.fields.length + (c.fields.length === 0 && c.before === undefined ? 1 : 0);
+  return c.before ? 2 : 1;
 }
 
 /**
@@ -49,12 +57,12 @@ function changesBlock(changes: readonly Change[], detail: Detail, gap: boolean):
   let hiddenChanges = 0;
   let hiddenLines = 0;
   changes.forEach((c, i) => {
-    const lines = [...changeLines(c), ...(gap ? [''] : [])];
     if (detail === 'collapsed' && i >= CHANGES_SHOWN) {
+      // Counted, not written: a collapsed plan of 100,000 creates builds 50 changes' lines.
       hiddenChanges++;
-      hiddenLines += lines.length;
+      hiddenLines += changeLineCount(c) + (gap ? 1 : 0);
     } else {
-      out.push(...lines);
+      out.push(...changeLines(c), ...(gap ? [''] : []));
     }
   });
   if (hiddenChanges > 0) out.push(`  ... ${hiddenChanges} more changes not shown (${hiddenLines} lines); --verbose prints them all, --json lists them`, ...(gap ? [''] : []));

@@ -5,7 +5,7 @@
  * maintained incrementally: a changed file withdraws its old claims and makes its new
  * ones. An id claimed by two files or more is a duplicate (held, an error naming them).
  */
-import type { DesiredSchedule } from '../../src/source.js';
+import { type DesiredSchedule, desiredId } from '../../src/source.js';
 
 export class Claims {
   /** Ids claimed by exactly one file: the desired schedules. Insertion order = claim order. */
@@ -16,7 +16,7 @@ export class Claims {
   /** Adds the claims of one file's schedules. */
   add(schedules: readonly DesiredSchedule[]): void {
     for (const d of schedules) {
-      const id = d.spec.id;
+      const id = desiredId(d);
       const one = this.single.get(id);
       if (one) {
         this.single.delete(id);
@@ -32,7 +32,7 @@ export class Claims {
   /** Withdraws the claims `origin` made with these schedules. */
   remove(origin: string, schedules: readonly DesiredSchedule[]): void {
     for (const d of schedules) {
-      const id = d.spec.id;
+      const id = desiredId(d);
       if (this.single.get(id)?.origin === origin) {
         this.single.delete(id);
         continue;

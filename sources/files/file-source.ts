@@ -20,7 +20,7 @@ import { basename, join, relative, resolve, sep } from 'node:path';
 import { SETTINGS } from '../../src/config/settings.js';
 import type { NormalizeContext } from '../../src/model/normalize.js';
 import type { Logger } from '../../src/log.js';
-import type { Source, SourceChange, SourceSnapshot } from '../../src/source.js';
+import { type Source, type SourceChange, type SourceSnapshot, desiredId } from '../../src/source.js';
 import { Claims } from './claims.js';
 import { isScheduleFile } from './parse-file.js';
 import { ParsePool } from './parse-pool.js';
@@ -100,7 +100,7 @@ export class FileSource implements Source {
     this.maxBytes = opts.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
   }
 
-  async snapshot(opts: { fresh?: boolean } = {}): Promise<SourceSnapshot> {
+  async snapshot(opts: { fresh?: boolean; now?: number } = {}): Promise<SourceSnapshot> {
     // A fresh read keeps the results (with the digests of their bytes) aside, to compare.
     let prior: Map<string, CacheEntry> | undefined;
     if (opts.fresh) {
@@ -138,7 +138,7 @@ export class FileSource implements Source {
       this.originIds.delete(path);
       this.reread.add(path);
     }
-    const results = await this.readAll(files, dirty ?? undefined, prior);
+    const results = await this.readAll(files, dirty ?? undefined, prior, opts.now);
     const last = this.last;
     // Nothing re-read, nothing removed: the previous snapshot still holds (a file event
     // that changed nothing, or a file outside the directory's schedules).
@@ -171,7 +171,7 @@ export class FileSource implements Source {
    * Reads (or takes from the cache) every file, a few at a time, in order. When many
    * files need parsing (a cold start, a deep re-sync), parse workers do it (parse-pool.ts).
    */
-  private async readAll(files: readonly string[], only?: ReadonlySet<string>, prior?: ReadonlyMap<string, CacheEntry>): Promise<FileResult[]> {
+  private async readAll(files: readonly string[], only?: ReadonlySet<string>, prior?: ReadonlyMap<string, CacheEntry>, now?: number): Promise<FileResult[]> {
     const results: FileResult[] = new Array(files.length);
     if (prior && prior.size > 0) {
       // A fresh read over earlier results: read every file, keep the result of one whose
@@ -183,7 +183,7 @@ export class FileSource implements Source {
         rs.forEach((r, j) => (r ? (results[i + j] = r) : rest.push(i + j)));
       }
       if (rest.length === 0) return results;
-      const parsed = await this.readAll(rest.map((i) => files[i]!));
+      const parsed = await this.readAll(rest.map((i) => files[i]!), undefined, undefined, now);
       rest.forEach((i, k) => (results[i] = parsed[k]!));
       return results;
     }
@@ -203,7 +203,7 @@ export class FileSource implements Source {
       return results;
     }
     const uncached = files.reduce((n, rel) => n + (this.cache.has(rel) ? 0 : 1), 0);
-    const pool = ParsePool.forFiles(this.name, this.opts.ctx, uncached, { threads: this.opts.parseThreads, workerFile: this.opts.parseWorkerFile });
+    const pool = ParsePool.forFiles(this.name, this.opts.ctx, uncached, { threads: this.opts.parseThreads, workerFile: this.opts.parseWorkerFile, now });
     const concurrency = pool ? READ_CONCURRENCY * 2 : READ_CONCURRENCY;
     try {
       for (let i = 0; i < files.length; i += concurrency) {
@@ -399,7 +399,7 @@ export class FileSource implements Source {
   private noteRead(rel: string, result: FileResult): FileResult {
     this.reread.add(rel);
     const before = this.originIds.get(rel) ?? [];
-    const now = result.errors.length > 0 ? before : result.schedules.map((d) => d.spec.id);
+    const now = result.errors.length > 0 ? before : result.schedules.map(desiredId);
     this.originIds.set(rel, now);
     this.changedIds.set(rel, [...before, ...now]);
     return result;

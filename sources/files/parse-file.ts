@@ -8,6 +8,7 @@
 import TOML from '@iarna/toml';
 import YAML from 'yaml';
 import { JsonSyntaxError, parseJson } from '../../src/canonical-json.js';
+import { DECLINED, parseSimpleYaml } from './simple-yaml.js';
 
 export const SCHEDULE_EXTENSIONS = ['.json', '.toml', '.yaml', '.yml'] as const;
 
@@ -90,6 +91,10 @@ function parseText(text: string, format: 'json' | 'toml' | 'yaml'): unknown {
       return TOML.parse(text);
     }
     case 'yaml': {
+      // Most schedule files are plain key: value lines: read those directly (~10x less
+      // CPU than the yaml package); anything else, errors included, is yaml's (simple-yaml.ts).
+      const simple = parseSimpleYaml(text);
+      if (simple !== DECLINED) return simple;
       // maxAliasCount defends against "billion laughs"; unique keys catch copy-paste slips.
       // The line counter gives errors a line and column (prettyErrors would add a code excerpt too).
       const lineCounter = new YAML.LineCounter();

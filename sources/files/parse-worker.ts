@@ -8,12 +8,14 @@ import { readFileSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { compileAllowlist } from '../../src/config/normalize-context.js';
 import type { NormalizeContext } from '../../src/model/normalize.js';
-import { failedFile, parseFileResult } from './parse-result.js';
+import { failedFile, packFileResult, parseFileResult } from './parse-result.js';
 
 export interface ParseWorkerData {
   source: string;
   /** The context without its allowlist function, which is rebuilt from `allowPatterns`. */
   ctx: Omit<NormalizeContext, 'allowFunction'>;
+  /** The reconcile's time: each schedule's next fire time after it is sent back too. */
+  now?: number;
 }
 
 export interface ParseRequest {
@@ -30,9 +32,12 @@ parentPort!.on('message', ({ seq, rel, full }: ParseRequest) => {
   try {
     bytes = readFileSync(full);
   } catch (e) {
-    parentPort!.postMessage({ seq, result: failedFile(data.source, rel, `cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`) });
+    parentPort!.postMessage({ seq, result: packFileResult(failedFile(data.source, rel, `cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`)) });
     return;
   }
-  // The digest of exactly the bytes parsed (as file-source.ts `contentDigest`): a deep re-sync keeps this result while the file's bytes are the same.
-  parentPort!.postMessage({ seq, result: parseFileResult(data.source, rel, bytes, ctx), digest: createHash('sha256').update(bytes).digest('base64') });
+  // Flat lists of strings: structured-cloning 100 spec object graphs per file cost both
+  // threads more than the strings (and the main thread keeps the texts anyway). The digest
+  // is of exactly the bytes parsed (as file-source.ts `contentDigest`): a deep re-sync keeps
+  // this result while the file's bytes are the same.
+  parentPort!.postMessage({ seq, result: packFileResult(parseFileResult(data.source, rel, bytes, ctx, data.now)), digest: createHash('sha256').update(bytes).digest('base64') });
 });

@@ -14,12 +14,44 @@
 import { canonicalStringify } from '../canonical-json.js';
 import type { Schedule } from '../model/schedule-schema.js';
 import { pastOneShot, TRIGGER_FIELDS } from '../schedule/triggers/index.js';
-import type { DesiredSchedule, SourceError, SourceSnapshot } from '../source.js';
+import { type DesiredSchedule, type SourceError, type SourceSnapshot, desiredId } from '../source.js';
 import type { Change, FieldChange, ObservedEntry, Plan } from './types.js';
 
 interface Claim {
   d: DesiredSchedule;
   source: string;
+}
+
+/** The desired schedule behind a change's `after`, when its source kept the spec as text (not enumerable: plans print and compare as before). */
+const DESIRED = Symbol('desired');
+
+/** `canonicalStringify(c.after)` without parsing or writing anything, when the source kept the text. */
+export function afterTextOf(c: Change): string | undefined {
+  return (c as { [DESIRED]?: DesiredSchedule })[DESIRED]?.text;
+}
+
+/** `nextFireAfter(c.after, now)` when the source worked it out already, else undefined. */
+export function afterNextFireHint(c: Change, now: number): number | null | undefined {
+  return (c as { [DESIRED]?: DesiredSchedule })[DESIRED]?.nextFireHint?.(now);
+}
+
+/** One getter for every lazy `after`: objects sharing it share their shape (a getter per object cost ~500 B each). */
+function lazyAfter(this: { [DESIRED]: DesiredSchedule }): Schedule {
+  return this[DESIRED].spec;
+}
+
+/**
+ * `after` read from `d` (and a spec kept as text parsed) only when something looks at it:
+ * a cold apply of 100,000 schedules prints 50 and writes the texts as they are.
+ */
+function withLazyAfter(c: Change, d: DesiredSchedule): Change {
+  if (d.text === undefined) {
+    c.after = d.spec;
+    return c;
+  }
+  Object.defineProperty(c, 'after', { get: lazyAfter, enumerable: true, configurable: true });
+  Object.defineProperty(c, DESIRED, { value: d });
+  return c;
 }
 
 export function diff(desired: readonly SourceSnapshot[], observed: ReadonlyMap<string, ObservedEntry>, now: number): Plan {
@@ -52,13 +84,14 @@ export function* diffSteps(desired: readonly SourceSnapshot[], observed: Readonl
   for (const snap of desired) {
     for (const d of snap.schedules) {
       if (++step % STEP === 0) yield;
-      const prev = claims.get(d.spec.id);
+      const id = desiredId(d);
+      const prev = claims.get(id);
       if (prev) {
-        contested.add(d.spec.id);
+        contested.add(id);
         errors.push({
           source: snap.source,
           origin: d.origin,
-          id: d.spec.id,
+          id,
           // Twice in one source's snapshots: `pyrq validate` given several paths (a source
           // reports the duplicates within itself, and claims such an id for neither).
           message:
@@ -67,7 +100,7 @@ export function* diffSteps(desired: readonly SourceSnapshot[], observed: Readonl
               : `id is also defined by source "${prev.source}" (${prev.d.origin}); it keeps its applied state until only one source defines it`,
         });
       } else {
-        claims.set(d.spec.id, { d, source: snap.source });
+        claims.set(id, { d, source: snap.source });
       }
     }
   }
@@ -78,13 +111,14 @@ export function* diffSteps(desired: readonly SourceSnapshot[], observed: Readonl
   for (const [id, { d, source }] of claims) {
     if (++step % STEP === 0) yield;
     const cur = observed.get(id);
-    const past = pastOneShot(d.spec, now);
+    // Only a one-shot can be in the past; a source may know a spec is none without parsing it.
+    const past = d.mayBeOneShot === false ? undefined : pastOneShot(d.spec, now);
     if (!cur) {
       if (past) {
         errors.push({ source, origin: d.origin, id, path: past.field, message: `${String(past.value)} is in the past; a one-shot schedule must be in the future when it is first applied` });
         continue;
       }
-      changes.push({ action: 'create', id, source, origin: d.origin, beforeHash: '', afterHash: d.hash, after: d.spec, fields: [], triggerChanged: true });
+      changes.push(withLazyAfter({ action: 'create', id, source, origin: d.origin, beforeHash: '', afterHash: d.hash, fields: [], triggerChanged: true }, d));
       continue;
     }
     let reason: string | undefined;
@@ -117,14 +151,13 @@ export function* diffSteps(desired: readonly SourceSnapshot[], observed: Readonl
     }
     const repair = cur.drift !== undefined;
     if (repair) reason = `repair: ${cur.drift}`;
-    changes.push({
+    const update: Change = {
       action: 'update',
       id,
       source,
       origin: d.origin,
       beforeHash: cur.hash,
       afterHash: d.hash,
-      after: d.spec,
       before: cur.spec,
       fields: [],
       triggerChanged: repair,
@@ -132,7 +165,8 @@ export function* diffSteps(desired: readonly SourceSnapshot[], observed: Readonl
       repair,
       fromSource: cur.source,
       fromOrigin: cur.origin,
-    });
+    };
+    changes.push(withLazyAfter(update, d));
   }
 
   for (const [id, cur] of observed) {
@@ -174,7 +208,9 @@ export function attachObserved(plan: Plan, specs: ReadonlyMap<string, Schedule>)
     ...plan,
     changes: plan.changes.map((c) => {
       const before = c.before ?? specs.get(c.id);
-      if (c.action !== 'update') return { ...c, before };
+      // A create or delete whose `before` is unchanged is kept as it is (not copied: a
+      // cold apply has 100,000 creates, and copying one would read its lazy `after`).
+      if (c.action !== 'update') return before === c.before ? c : { ...c, before };
       const fields = fieldChanges(before, c.after!);
       if (c.fromSource !== undefined && c.fromSource !== c.source) fields.push({ field: 'source', before: c.fromSource, after: c.source });
       if (c.fromOrigin !== undefined && c.fromOrigin !== c.origin) fields.push({ field: 'origin', before: c.fromOrigin, after: c.origin });
@@ -182,7 +218,9 @@ export function attachObserved(plan: Plan, specs: ReadonlyMap<string, Schedule>)
       // fire time is always safe, keeping a wrong one is not. Repairs recompute it too.
       const triggerChanged =
         c.repair === true || (c.beforeHash !== c.afterHash && (before === undefined || fields.some((f) => TRIGGER_FIELDS.includes(f.field))));
-      return { ...c, before, fields, triggerChanged };
+      const { after: _after, ...rest } = c;
+      const d = (c as { [DESIRED]?: DesiredSchedule })[DESIRED];
+      return d ? withLazyAfter({ ...rest, before, fields, triggerChanged }, d) : { ...c, before, fields, triggerChanged };
     }),
   };
 }

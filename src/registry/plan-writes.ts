@@ -3,7 +3,9 @@
  * applying a plan that does not depend on where the registry lives, shared by the Redis
  * adapter and the in-memory one. Pure (time is a parameter).
  */
-import { canonicalStringify } from '../canonical-json.js';
+import { canonicalStringify, parseJson } from '../canonical-json.js';
+import type { Schedule } from '../model/schedule-schema.js';
+import { afterNextFireHint, afterTextOf } from '../plan/diff.js';
 import type { Change } from '../plan/types.js';
 import type { EntryOutcome, EntryWrite, NextFireWrite } from '../redis/commands/apply-changes.js';
 import { nextFireAfter } from '../schedule/next-fire.js';
@@ -16,13 +18,16 @@ import type { ApplyResult } from './registry-port.js';
  */
 export function entryWriteOf(c: Change, now: number): EntryWrite {
   if (c.action === 'delete') return { op: 'del', id: c.id, expected: c.beforeHash };
-  const spec = c.after!;
+  // The source's canonical text when it kept one: written as is, and parsed here (not
+  // through `c.after`, which would keep the spec) only when the next fire time is needed.
+  const text = afterTextOf(c);
   let next: NextFireWrite = 'keep';
   if (c.action === 'create' || c.triggerChanged) {
-    const t = nextFireAfter(spec, now);
+    const hinted = afterNextFireHint(c, now);
+    const t = hinted !== undefined ? hinted : nextFireAfter(text !== undefined ? (parseJson(text) as Schedule) : c.after!, now);
     next = t === null ? 'remove' : { set: t };
   }
-  return { op: c.repair ? 'fix' : 'put', id: c.id, expected: c.beforeHash, hash: c.afterHash!, source: c.source, origin: c.origin, spec: canonicalStringify(spec), next };
+  return { op: c.repair ? 'fix' : 'put', id: c.id, expected: c.beforeHash, hash: c.afterHash!, source: c.source, origin: c.origin, spec: text ?? canonicalStringify(c.after!), next };
 }
 
 /** Sorts the outcomes of `changes` (in order) into an apply result. */

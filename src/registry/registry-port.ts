@@ -92,7 +92,7 @@ export interface DaemonClock {
 }
 
 /** Parsed specs by id, each with its spec hash (a source snapshot's desired schedules). */
-export type KnownSpecs = (id: string) => { spec: Schedule; hash: string } | undefined;
+export type KnownSpecs = (id: string) => { spec: Schedule; hash: string; text?: string } | undefined;
 
 export interface RegistryPort {
   /** What is applied, from the index alone. */

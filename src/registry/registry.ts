@@ -248,8 +248,11 @@ export class Registry implements RegistryPort {
       const intact = specJson != null && specHashOfText(specJson) === entry.hash;
       // An intact text with the hash of a known (desired, validated) spec is that spec:
       // no parse and validation again (~200 µs each, for every disabled schedule).
+      // A source that keeps its specs as text (files) parses one only when asked, and then
+      // keeps it: taken from there only when already parsed, else read from the stored text
+      // and dropped (a start-up's deep read would otherwise parse and keep all 100,000).
       const k = intact ? known?.(id) : undefined;
-      const knownSpec = k?.hash === entry.hash ? k.spec : undefined;
+      const knownSpec = k?.hash === entry.hash && k.text === undefined ? k.spec : undefined;
       const spec = intact && score != null && !specTextMayBeOneShot(specJson) ? undefined : (knownSpec ?? parseStoredSpec(specJson));
       if (specJson == null) entry.drift = 'schedule key missing';
       else if (!intact && !spec) entry.drift = 'stored spec is not a valid schedule';

@@ -185,3 +185,31 @@ describe('occurrencesBetween (catch-up)', () => {
     expect(occurrencesBetween(a, T('2030-01-02T03:00:00Z'), T('2030-01-03T00:00:00Z'), 100)).toEqual([]);
   });
 });
+
+describe('next fire times worked out on a parse thread (TextSchedule hints)', () => {
+  it('answer exactly as nextFireAfter at any later time, or not at all', async () => {
+    const { canonicalStringify } = await import('../../src/canonical-json.js');
+    const { TextSchedule } = await import('../../sources/files/parse-result.js');
+    const specs = [
+      sched({ cron: '*/5 * * * *' }),
+      sched({ every: '90s' }),
+      sched({ cron: '0 3 * * *', timezone: 'Europe/Berlin', endAt: '2026-06-03T00:00:00Z' }),
+      sched({ at: '2026-06-01T12:00:30Z' }),
+      sched({ every: '1h', enabled: false }),
+      sched({ cron: '30 * * * * *', startAt: '2026-06-01T12:10:00Z' }),
+    ];
+    const t0 = T('2026-06-01T12:00:00.400Z');
+    let answered = 0;
+    for (const s of specs) {
+      const d = new TextSchedule(s.id, canonicalStringify(s), 'h', 'o').hint(t0, nextFireAfter(s, t0));
+      for (let now = t0 - 2_000; now < t0 + 3 * 86_400_000; now += 37_123) {
+        const hinted = d.nextFireHint(now);
+        if (hinted === undefined) continue;
+        answered++;
+        expect(hinted, `${canonicalStringify(s)} at ${now}`).toBe(nextFireAfter(s, now));
+      }
+      expect(d.nextFireHint(t0 - 1000)).toBeUndefined(); // before the hint's time: unknown
+    }
+    expect(answered).toBeGreaterThan(100);
+  });
+});

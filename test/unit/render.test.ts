@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { renderHistory } from '../../cli/render/history.js';
 import { renderNext } from '../../cli/render/next.js';
-import { formatValue, renderApply, renderPlan, renderResync } from '../../cli/render/plan.js';
+import { changeLineCount, changeLines, formatValue, renderApply, renderPlan, renderResync } from '../../cli/render/plan.js';
 import { renderSchedules, renderStatusReport } from '../../cli/render/status.js';
 import { formatLateness, relativeAgo, renderTable } from '../../cli/render/table.js';
 import { renderTick } from '../../cli/render/tick.js';
@@ -62,6 +62,12 @@ describe('plan text', () => {
       '',
       'Plan: 1 to create, 1 to update, 1 to delete, 0 unchanged.',
     ]);
+  });
+
+  it('counts the lines of a collapsed change exactly as many as it would print', () => {
+    const unread = { ...plan.changes.find((c) => c.action === 'update')!, before: undefined, fields: [] };
+    const bare = { ...plan.changes.find((c) => c.action === 'delete')!, before: undefined };
+    for (const c of [...plan.changes, unread, bare]) expect(changeLineCount(c)).toBe(changeLines(c).length);
   });
 
   it('says so when nothing changes, and when a source is stale', () => {
