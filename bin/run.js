@@ -3,7 +3,9 @@
 // `npm run build`: `pyrq --help` then reads one file, and `pyrq <command>` imports only
 // that command), or else discovers the compiled commands in dist/cli/commands.
 import { readdirSync, statSync, unlinkSync } from 'node:fs';
-import { execute } from '@oclif/core';
+// @oclif/core's narrower entry points, not its index: the index loads every part of oclif
+// (and semver, for a check of oclif's own Node engine range) before any command runs.
+import { execute } from '@oclif/core/execute';
 
 // A manifest older than a compiled command is stale (a `tsc` build without the manifest
 // step): it would describe old flags, or miss a new command. Remove it, so oclif reads
@@ -15,6 +17,14 @@ try {
   if (readdirSync(commands).some((f) => f.endsWith('.js') && statSync(new URL(f, commands)).mtimeMs > written)) unlinkSync(manifest);
 } catch {
   // No manifest (or it is already gone): nothing to check.
+}
+
+// What the index would have done first (its other check, oclif's engine range, is
+// covered by pyrq's own, narrower `engines`).
+try {
+  process.cwd();
+} catch (e) {
+  if (e.code === 'ENOENT') process.stderr.write('WARNING: current directory does not exist\n');
 }
 
 await execute({ dir: import.meta.url });

@@ -4,7 +4,8 @@
  * settings resolution, and errors rendered from the catalogue. Each command adds the
  * flag groups it uses from `flags.ts` (Redis, sources, socket).
  */
-import { Command, type Interfaces } from '@oclif/core';
+import { Command } from '@oclif/core/command';
+import type * as Interfaces from '@oclif/core/interfaces';
 import type { Redis } from 'ioredis';
 import { type Config, configSecrets } from '../src/config/config.js';
 import { loadConfig } from '../src/config/load-config.js';

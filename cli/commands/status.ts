@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
-import { Args, Flags } from '@oclif/core';
+import * as Args from '@oclif/core/args';
+import * as Flags from '@oclif/core/flags';
 import { request } from '../../src/control/client.js';
 import type { StatusReport } from '../../src/status/registry-status.js';
 import { markClockWarnings } from '../../src/status/daemon-clocks.js';
