@@ -3,7 +3,13 @@
 // `npm run build`: `pyrq --help` then reads one file, and `pyrq <command>` imports only
 // that command), or else discovers the compiled commands in dist/cli/commands.
 import { readdirSync, statSync, unlinkSync } from 'node:fs';
-import { execute } from '@oclif/core';
+import module from 'node:module';
+
+// Node 22.1+ keeps the compiled code of the modules it loads in a cache on disk (in the
+// system's temporary directory; NODE_DISABLE_COMPILE_CACHE=1 turns it off), so the next
+// start compiles less: ~12 % fewer instructions for `pyrq status` on Node 24. Node 20
+// has no such cache. Before any other import, so oclif's modules are cached too.
+module.enableCompileCache?.();
 
 // A manifest older than a compiled command is stale (a `tsc` build without the manifest
 // step): it would describe old flags, or miss a new command. Remove it, so oclif reads
@@ -17,4 +23,15 @@ try {
   // No manifest (or it is already gone): nothing to check.
 }
 
+// What the index would have done first (its other check, oclif's engine range, is
+// covered by pyrq's own, narrower `engines`).
+try {
+  process.cwd();
+} catch (e) {
+  if (e.code === 'ENOENT') process.stderr.write('WARNING: current directory does not exist\n');
+}
+
+// @oclif/core's narrower entry points, not its index: the index loads every part of oclif
+// (and semver, for a check of oclif's own Node engine range) before any command runs.
+const { execute } = await import('@oclif/core/execute');
 await execute({ dir: import.meta.url });

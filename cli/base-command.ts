@@ -4,7 +4,8 @@
  * settings resolution, and errors rendered from the catalogue. Each command adds the
  * flag groups it uses from `flags.ts` (Redis, sources, socket).
  */
-import { Command, type Interfaces } from '@oclif/core';
+import { Command } from '@oclif/core/command';
+import type * as Interfaces from '@oclif/core/interfaces';
 import type { Redis } from 'ioredis';
 import { type Config, configSecrets } from '../src/config/config.js';
 import { loadConfig } from '../src/config/load-config.js';
@@ -27,6 +28,8 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   protected settings!: Config;
   private closers: (() => Promise<void> | void)[] = [];
   private logger?: Logger;
+  private redis?: Promise<Redis>;
+  private registry?: Promise<Registry>;
 
   public override async init(): Promise<void> {
     await super.init();
@@ -69,16 +72,20 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     return this.logger;
   }
 
-  protected async openRegistry(): Promise<Registry> {
-    const [redis, { Registry }] = await Promise.all([this.openRedis(), import('../src/registry/registry.js')]);
-    return new Registry(redis, this.settings.redis.prefix);
+  /** The registry on the command's one connection (opened on the first call). */
+  protected openRegistry(): Promise<Registry> {
+    this.registry ??= Promise.all([this.openRedis(), import('../src/registry/registry.js')]).then(([redis, { Registry }]) => new Registry(redis, this.settings.redis.prefix));
+    return this.registry;
   }
 
-  protected async openRedis(): Promise<Redis> {
-    const { connectRedis } = await import('../src/redis/connect.js');
-    const redis = await connectRedis(this.settings.redis);
-    this.onClose(() => void redis.disconnect());
-    return redis;
+  /** The command's one Redis connection, opened on the first call (later calls share it). */
+  protected openRedis(): Promise<Redis> {
+    this.redis ??= import('../src/redis/connect.js').then(async ({ connectRedis }) => {
+      const redis = await connectRedis(this.settings.redis);
+      this.onClose(() => void redis.disconnect());
+      return redis;
+    });
+    return this.redis;
   }
 
   protected onClose(fn: () => Promise<void> | void): void {

@@ -6,7 +6,7 @@
  * which alone reads the environment (oclif's own `env` option would read it a second
  * time, in a second place).
  */
-import { Flags } from '@oclif/core';
+import * as Flags from '@oclif/core/flags';
 import { SETTINGS, type Setting, type SettingId, settingLabel } from '../src/config/settings.js';
 
 /** A string flag for a setting of the table, with `[default: …, env: …]` in its help. */

@@ -5,7 +5,7 @@
  * class is named in package.json (`oclif.helpClass`); `pyrq help [COMMAND]` itself comes
  * from @oclif/plugin-help, shell completion from @oclif/plugin-autocomplete.
  */
-import { Help } from '@oclif/core';
+import { Help } from '@oclif/core/help';
 
 /** What each exit code means for one command; 1 is always "an error", 2 only where a command uses it. */
 export interface ExitCodes {

@@ -1,4 +1,4 @@
-import { Flags } from '@oclif/core';
+import * as Flags from '@oclif/core/flags';
 import { planSummary } from '../../src/plan/render.js';
 import type { Plan } from '../../src/plan/types.js';
 import type { ApplyResult } from '../../src/registry/registry-port.js';

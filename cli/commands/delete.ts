@@ -1,4 +1,4 @@
-import { Args } from '@oclif/core';
+import * as Args from '@oclif/core/args';
 import { normalizeContext } from '../../src/config/normalize-context.js';
 import { PyrqError } from '../../src/errors.js';
 import { removalPlan, whereToRemove } from '../../src/registry/remove-entries.js';

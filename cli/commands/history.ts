@@ -1,5 +1,5 @@
 import { scheduleNotFound } from '../../src/registry/not-found.js';
-import { Args } from '@oclif/core';
+import * as Args from '@oclif/core/args';
 import { type HistoryRow, readHistory } from '../../src/dispatch/history.js';
 import { SETTINGS } from '../../src/config/settings.js';
 import { PyrqError } from '../../src/errors.js';

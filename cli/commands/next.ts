@@ -1,5 +1,6 @@
 import { scheduleNotFound } from '../../src/registry/not-found.js';
-import { Args, Flags } from '@oclif/core';
+import * as Args from '@oclif/core/args';
+import * as Flags from '@oclif/core/flags';
 import { SETTINGS } from '../../src/config/settings.js';
 import { PyrqError } from '../../src/errors.js';
 import { parseTimestamp } from '../../src/model/datetime.js';

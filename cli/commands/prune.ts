@@ -1,5 +1,5 @@
 import { createInterface } from 'node:readline/promises';
-import { Flags } from '@oclif/core';
+import * as Flags from '@oclif/core/flags';
 import { PyrqError } from '../../src/errors.js';
 import type { Plan } from '../../src/plan/types.js';
 import type { ApplyResult } from '../../src/registry/registry-port.js';

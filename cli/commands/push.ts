@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { Args } from '@oclif/core';
+import * as Args from '@oclif/core/args';
 import { PyrqError } from '../../src/errors.js';
 import { normalizeContext } from '../../src/config/normalize-context.js';
 import { issueText } from '../../src/model/issues.js';

@@ -1,4 +1,5 @@
-import { Args, Flags } from '@oclif/core';
+import * as Args from '@oclif/core/args';
+import * as Flags from '@oclif/core/flags';
 import { PyrqError } from '../../src/errors.js';
 import { type ResumeOutcome, resumeSchedules } from '../../src/registry/pauses.js';
 import { Keys } from '../../src/redis/keys.js';

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
-import { Args, Flags } from '@oclif/core';
+import * as Args from '@oclif/core/args';
+import * as Flags from '@oclif/core/flags';
 import { request } from '../../src/control/client.js';
 import type { StatusReport } from '../../src/status/registry-status.js';
 import { markClockWarnings } from '../../src/status/daemon-clocks.js';
@@ -54,8 +55,9 @@ ${exitCodes({ 0: 'shown', 1: 'an id given is not in the registry (NOT_FOUND), ne
     }
     if (!report) {
       // Only without a daemon: Redis (ioredis, the registry) is loaded then (start-up time).
-      const { statusFromRedis } = await import('../../src/status/registry-status.js');
-      report = { ...(await statusFromRedis(await this.openRedis(), await this.openRegistry(), Date.now(), ids)), ...(this.flags['no-daemon'] ? {} : { asked: cfg.daemon.socket }) };
+      // One connection for both; it is opened while the status modules load.
+      const [{ statusFromRedis }, redis, registry] = await Promise.all([import('../../src/status/registry-status.js'), this.openRedis(), this.openRegistry()]);
+      report = { ...(await statusFromRedis(redis, registry, Date.now(), ids)), ...(this.flags['no-daemon'] ? {} : { asked: cfg.daemon.socket }) };
     }
     report.clocks = markClockWarnings(report.clocks ?? [], cfg.daemon.clockOffsetWarnMs);
     // No width to fit (--wide, or not a terminal and no COLUMNS): every column in full.

@@ -1,4 +1,4 @@
-import { Flags } from '@oclif/core';
+import * as Flags from '@oclif/core/flags';
 import { ManualClock, systemClock } from '../../src/clock.js';
 import { Dispatcher, type TickResult } from '../../reconcilers/dispatcher.js';
 import { PyrqError } from '../../src/errors.js';

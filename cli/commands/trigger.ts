@@ -1,4 +1,4 @@
-import { Args } from '@oclif/core';
+import * as Args from '@oclif/core/args';
 import { systemClock } from '../../src/clock.js';
 import { type ManualRunResult, manualRun } from '../../src/dispatch/manual-run.js';
 import { Keys } from '../../src/redis/keys.js';

@@ -1,6 +1,6 @@
 import { stat } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
-import { Args } from '@oclif/core';
+import * as Args from '@oclif/core/args';
 import { normalizeContext } from '../../src/config/normalize-context.js';
 import { diff } from '../../src/plan/diff.js';
 import type { ObservedEntry } from '../../src/plan/types.js';

@@ -10,7 +10,11 @@
  * redis-server, that the bytes built here are the bytes that reach the server; it fails
  * loudly when an ioredis upgrade breaks this.
  */
-import { Command, type Redis } from 'ioredis';
+import { createRequire } from 'node:module';
+import type { Redis } from 'ioredis';
+
+// Required, not imported: see connect.ts (CLI start-up).
+const { Command } = createRequire(import.meta.url)('ioredis') as typeof import('ioredis');
 
 /** An ioredis command whose bytes on the wire were built beforehand. */
 class PrebuiltCommand extends Command {

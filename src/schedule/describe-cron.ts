@@ -5,7 +5,13 @@
  * expressions many times). Undefined when cronstrue cannot read an expression croner
  * accepted: the expression itself is then the only description.
  */
-import cronstrue from 'cronstrue';
+import { createRequire } from 'node:module';
+
+// cronstrue is CommonJS: required, not imported, and only when the first expression is
+// read out (CLI start-up: an ESM import makes Node scan its 55 KB for export names first,
+// ~150 M instructions, ~15 ms; a registry without cron schedules needs none of it).
+const requireCjs = createRequire(import.meta.url);
+let cronstrue: typeof import('cronstrue').default | undefined;
 
 const memo = new Map<string, string | undefined>();
 const MEMO_MAX = 10_000;
@@ -14,6 +20,7 @@ export function describeCron(expr: string): string | undefined {
   if (memo.has(expr)) return memo.get(expr);
   let text: string | undefined;
   try {
+    cronstrue ??= requireCjs('cronstrue') as typeof import('cronstrue').default;
     text = cronstrue.toString(expr, { use24HourTimeFormat: true, throwExceptionOnParseError: true, verbose: false });
   } catch {
     text = undefined;

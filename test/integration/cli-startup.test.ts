@@ -2,8 +2,9 @@
  * CLI start-up (issue 14): `pyrq --help` imports no command, and `pyrq status` none of the
  * heavy modules other commands need (mysql2, pg, chokidar, the parse pool, yaml, TOML,
  * pino); answered by a daemon it does not even load ioredis. Checked by what the process
- * actually loads (a module loader hook that writes every URL it loads to a file), so it
- * fails when an import chain brings one of them back, whatever the timing.
+ * actually loads (a module loader hook that writes every URL it loads to a file, and
+ * require's cache at exit), so it fails when an import chain brings one of them back,
+ * whatever the timing.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -28,7 +29,13 @@ beforeAll(async () => {
   const hooks = join(dir.path, 'hooks.mjs');
   writeFileSync(hooks, `import { appendFileSync } from 'node:fs';\nexport async function load(url, context, next) { appendFileSync(process.env.PYRQ_TEST_LOADED, url + '\\n'); return next(url, context); }\n`);
   preload = join(dir.path, 'register.mjs');
-  writeFileSync(preload, `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(hooks).href)});\n`);
+  // The load hook sees what is imported; CommonJS packages that pyrq require()s (ioredis,
+  // cronstrue, the config parsers) never reach it, so require's cache is listed at exit too.
+  writeFileSync(
+    preload,
+    `import { createRequire, register } from 'node:module';\nimport { appendFileSync } from 'node:fs';\nimport { pathToFileURL } from 'node:url';\nregister(${JSON.stringify(pathToFileURL(hooks).href)});\n` +
+      `const cache = createRequire(import.meta.url).cache;\nprocess.on('exit', () => appendFileSync(process.env.PYRQ_TEST_LOADED, Object.keys(cache).map((f) => pathToFileURL(f).href + '\\n').join('')));\n`,
+  );
 });
 afterAll(async () => {
   await server.close();
