@@ -133,7 +133,7 @@ function restrict(s: SourceSnapshot, scope: ReadonlySet<string>): SourceSnapshot
 
 /** The desired specs by id (a deep read need not parse again a stored spec it already has). */
 function knownSpecs(snapshots: readonly SourceSnapshot[]): KnownSpecs {
-  const maps = snapshots.map((s) => s.byId ?? new Map(s.schedules.map((d) => [d.spec.id, d])));
+  const maps = snapshots.map((s) => s.byId ?? new Map(s.schedules.map((d) => [desiredId(d), d])));
   return (id) => {
     for (const m of maps) {
       const d = m.get(id);

@@ -14,7 +14,6 @@
  * identical file keeps its result (parsing is a pure function of the bytes, the path and
  * the source's context, which is fixed for the source's life).
  */
-import { createHash } from 'node:crypto';
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { basename, join, relative, resolve, sep } from 'node:path';
 import { SETTINGS } from '../../src/config/settings.js';
@@ -24,7 +23,7 @@ import { type Source, type SourceChange, type SourceSnapshot, desiredId } from '
 import { Claims } from './claims.js';
 import { isScheduleFile } from './parse-file.js';
 import { ParsePool } from './parse-pool.js';
-import { type FileResult, failedFile, parseFileResult } from './parse-result.js';
+import { contentDigest, type FileResult, failedFile, parseFileResult } from './parse-result.js';
 import { DirectoryWatcher } from './watch-files.js';
 
 /** Files larger than this are refused without being read (a schedule file is kilobytes). */
@@ -50,10 +49,6 @@ interface CacheEntry {
   digest?: string;
 }
 
-/** The digest a cache entry keeps of a file's bytes (parse-worker.ts computes the same). */
-export function contentDigest(bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('base64');
-}
 
 export const FILE_SOURCE = 'files';
 

@@ -32,7 +32,7 @@ const YOUNG_GENERATION_MB = 8;
 /** The compiled worker (the tests run the sources through vitest, the worker from the build). */
 const WORKER_FILE = join(PACKAGE_ROOT, 'dist', 'sources', 'files', 'parse-worker.js');
 
-/** A worker's answer: the result, and the digest of the bytes it parsed (file-source.ts `contentDigest`). */
+/** A worker's answer: the result, and the digest of the bytes it parsed (parse-result.ts `contentDigest`). */
 export interface ParsedFile {
   result: FileResult;
   digest?: string;

@@ -3,6 +3,7 @@
  * normalise, hash. Pure, so the file source can run it on its own thread or on a parse
  * worker's (see parse-pool.ts) with the same result.
  */
+import { createHash } from 'node:crypto';
 import { canonicalStringify, parseJson } from '../../src/canonical-json.js';
 import { type NormalizeContext, normalizeSchedule } from '../../src/model/normalize.js';
 import type { Schedule } from '../../src/model/schedule-schema.js';
@@ -21,6 +22,14 @@ export type FileResult = { schedules: DesiredSchedule[]; errors: SourceError[] }
  * a field-level diff, a one-shot's instant): a cold apply of 100,000 schedules parses
  * none, and the source's cache holds strings, not 100,000 object graphs.
  */
+/**
+ * The digest of a file's bytes that a parse result is kept under (the parse worker sends
+ * it with each result; a deep re-sync keeps a result while its file's digest is the same).
+ */
+export function contentDigest(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('base64');
+}
+
 export class TextSchedule implements DesiredSchedule {
   #spec?: Schedule;
   /** `nextFireAfter(spec, #hintAfter)`, worked out on the parse thread (NaN: none worked out). */

@@ -3,12 +3,11 @@
  * sends it, with the same pure code the source runs inline (parse-result.ts), and posts
  * each result back. See parse-pool.ts.
  */
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { compileAllowlist } from '../../src/config/normalize-context.js';
 import type { NormalizeContext } from '../../src/model/normalize.js';
-import { failedFile, packFileResult, parseFileResult } from './parse-result.js';
+import { contentDigest, failedFile, packFileResult, parseFileResult } from './parse-result.js';
 
 export interface ParseWorkerData {
   source: string;
@@ -37,7 +36,7 @@ parentPort!.on('message', ({ seq, rel, full }: ParseRequest) => {
   }
   // Flat lists of strings: structured-cloning 100 spec object graphs per file cost both
   // threads more than the strings (and the main thread keeps the texts anyway). The digest
-  // is of exactly the bytes parsed (as file-source.ts `contentDigest`): a deep re-sync keeps
+  // is of exactly the bytes parsed: a deep re-sync keeps
   // this result while the file's bytes are the same.
-  parentPort!.postMessage({ seq, result: packFileResult(parseFileResult(data.source, rel, bytes, ctx, data.now)), digest: createHash('sha256').update(bytes).digest('base64') });
+  parentPort!.postMessage({ seq, result: packFileResult(parseFileResult(data.source, rel, bytes, ctx, data.now)), digest: contentDigest(bytes) });
 });
