@@ -61,7 +61,7 @@ const HIST = Number(values.history);
 type Edit = [RegExp | string, string];
 const VARIANTS: [string, Edit[]][] = [
   ['full script', []],
-  ['- compare-and-set (ZMSCORE)', [[/if expected ~= '' then\n    casN/, 'if false then\n    casN'], [/if #ids > 0 then/, 'if false then']]],
+  ['- compare-and-set (ZMSCORE)', [[/if expected ~= '' then\n {4}casN/, 'if false then\n    casN'], [/if #ids > 0 then/, 'if false then']]],
   ['- HGET spec hash', [[/elseif redis\.call\('HGET', skey, 'hash'\) ~= hash then/, "elseif hash == 'x' then"]]],
   ['- paused check', [[/redis\.call\('EXISTS', pausedKey\) == 1/, 'false']]],
   ['- EXISTS duplicate', [[/elseif redis\.call\('EXISTS', jkey\) == 1 then/, "elseif jkey == 'x' then"]]],
@@ -111,7 +111,7 @@ async function main(): Promise<void> {
     if (applied.code !== 0) throw new Error(`apply failed: ${applied.stderr.slice(-1000)}`);
     // Every schedule due at one past instant T (so TIME is after every occurrence).
     const T = Math.floor(Date.now() / 10_000) * 10_000 - 60_000;
-    const ids = (await c.zrange(keys.next, 0, -1)) as string[];
+    const ids = (await c.zrange(keys.next, 0, -1));
     const cache = new ScheduleCache(c, keys, {});
     const problems = await cache.load(ids);
     if (problems.length > 0) throw new Error(`cannot load: ${problems[0]!.message}`);
@@ -121,7 +121,7 @@ async function main(): Promise<void> {
     for (let i = 0; i < items.length; i += BATCH) batches.push(prepareFireBatch(keys, items.slice(i, i + BATCH), { historyLength: HIST, trigger: 'schedule', redisClock: true }));
     if (values.paused) await c.hset(keys.paused, 'some-other-schedule', '{}');
     const base = scriptSource('fire-batch');
-    const chosen = VARIANTS.filter(([n], i) => i === 0 || values.variants === 'all' || values.variants!.split(',').some((v) => n.includes(v)));
+    const chosen = VARIANTS.filter(([n], i) => i === 0 || values.variants === 'all' || values.variants.split(',').some((v) => n.includes(v)));
     const shas = new Map<string, string>();
     for (const [name, edits] of chosen) shas.set(name, (await c.script('LOAD', variantSource(base, edits))) as string);
     if (values.compare) {

@@ -52,8 +52,8 @@ export async function runCli(args: string[], env: Record<string, string> = {}): 
   });
   let stdout = '';
   let stderr = '';
-  proc.stdout!.on('data', (d) => (stdout += String(d)));
-  proc.stderr!.on('data', (d) => (stderr += String(d)));
+  proc.stdout.on('data', (d) => (stdout += String(d)));
+  proc.stderr.on('data', (d) => (stderr += String(d)));
   const code = await new Promise<number | null>((resolve) => proc.on('exit', (c) => resolve(c)));
   const wallMs = performance.now() - started;
   return { code, wallMs, peakRssMb: readKibAsMb(rssFile), oldMethodPeakRssMb: readKibAsMb(oldRssFile), stdout, stderr };

@@ -47,7 +47,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       // A boolean flag can only switch a setting on; absent, the config file decides.
       if (v !== undefined && v !== false) out[s.name] = v;
     }
-    return out as ConfigFlags;
+    return out;
   }
 
   /** Settings from flags > env > config file > defaults. */

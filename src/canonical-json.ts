@@ -36,7 +36,7 @@ export function canonicalStringify(value: unknown): string {
     return write(value, '', []);
   } catch (err) {
     if (err instanceof PathError) {
-      throw new TypeError(`cannot write ${pathText('$', err)} as JSON: ${err.problem}`);
+      throw new TypeError(`cannot write ${pathText('$', err)} as JSON: ${err.problem}`, { cause: err });
     }
     throw err;
   }

@@ -2,7 +2,6 @@ import { scheduleNotFound } from '../../src/registry/not-found.js';
 import * as Args from '@oclif/core/args';
 import { type HistoryRow, readHistory } from '../../src/dispatch/history.js';
 import { SETTINGS } from '../../src/config/settings.js';
-import { PyrqError } from '../../src/errors.js';
 import { readPauses } from '../../src/registry/pauses.js';
 import { Registry } from '../../src/registry/registry.js';
 import { BaseCommand } from '../base-command.js';

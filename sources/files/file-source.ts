@@ -289,7 +289,10 @@ export class FileSource implements Source {
           () => true,
           () => false,
         );
-        if (exists && !set.has(rel)) (set.add(rel), (added = true));
+        if (exists && !set.has(rel)) {
+          set.add(rel);
+          added = true;
+        }
         else if (!exists) set.delete(rel);
       }),
     );

@@ -6,6 +6,8 @@ export interface ControlReply {
   ok: boolean;
   result?: unknown;
   error?: { code: string; message: string };
+  /** The request's `reqId`, echoed when it had one. */
+  reqId?: string | number;
 }
 
 export class DaemonUnavailable extends Error {}

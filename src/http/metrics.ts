@@ -54,6 +54,8 @@ export class PyrqMetrics {
     for (const result of ['success', 'failure']) this.reconciles.inc({ result }, 0);
     this.changes = new Counter({ name: 'pyrq_reconcile_changes_total', help: 'Registry changes applied by reconciles, by operation (create, update, delete, conflict) and source.', labelNames: ['operation', 'source'], registers });
     this.leadershipChanges = new Counter({ name: 'pyrq_leadership_changes_total', help: 'Times this daemon became or stopped being the leader.', registers });
+    // prom-client calls collect() with the metric as `this`; the collector is `self`.
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
     const self = this;
     new Gauge({ name: 'pyrq_leader', help: '1 while this daemon holds the leader lease, else 0.', registers, collect() { this.set(self.view.role().leader ? 1 : 0); } });
     new Gauge({ name: 'pyrq_redis_up', help: '1 while the main Redis connection is ready, else 0.', registers, collect() { this.set(self.view.redisReady() ? 1 : 0); } });

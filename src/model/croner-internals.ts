@@ -29,7 +29,7 @@ interface PatternState {
 function patternState(c: Cron): PatternState | undefined {
   const states = (c as unknown as { _states?: { pattern?: unknown } })._states;
   const p = states?.pattern;
-  return typeof p === 'object' && p !== null ? (p as PatternState) : undefined;
+  return typeof p === 'object' && p !== null ? (p) : undefined;
 }
 
 /**

@@ -45,7 +45,7 @@ export function tzOffsetMs(tz: string, ms: number): number {
   for (const part of f.formatToParts(new Date(ms))) {
     if (part.type !== 'literal') p[part.type] = Number(part.value);
   }
-  const asUtc = Date.UTC(p.year!, p.month! - 1, p.day!, p.hour!, p.minute!, p.second!);
+  const asUtc = Date.UTC(p.year!, p.month! - 1, p.day, p.hour, p.minute, p.second);
   return asUtc - (ms - (ms % 1000));
 }
 

@@ -133,7 +133,7 @@ export function encodeSchedule(spec: Schedule, hash: string, opts: EncodeOptions
   try {
     pickle = jobTuplePickle(funcName, args, kwargs);
   } catch (e) {
-    throw new Error(`schedule "${spec.id}": ${(e as Error).message}`);
+    throw new Error(`schedule "${spec.id}": ${(e as Error).message}`, { cause: e });
   }
   const queueName = frappe ? frappeQueueName(spec.queue, opts.frappeBenchId) : spec.queue;
   const resultTtl = spec.resultTtl ?? (frappe ? FRAPPE_RESULT_TTL : undefined);

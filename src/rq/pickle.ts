@@ -67,7 +67,7 @@ export function encodePickle(value: PyValue, rootLabel = 'value'): Buffer {
     enc.value(value, 0);
   } catch (err) {
     if (err instanceof PathError) {
-      throw new TypeError(`cannot pickle ${pathText(rootLabel, err)}: ${err.problem}`);
+      throw new TypeError(`cannot pickle ${pathText(rootLabel, err)}: ${err.problem}`, { cause: err });
     }
     throw err;
   }
@@ -78,7 +78,7 @@ export function encodePickle(value: PyValue, rootLabel = 'value'): Buffer {
 function describe(v: unknown): string {
   let what: string;
   if (typeof v === 'object' && v !== null) {
-    const name: unknown = (v as object).constructor?.name;
+    const name: unknown = (v).constructor?.name;
     what = typeof name === 'string' && name !== 'Object' ? `a ${name} instance` : 'an object with a custom prototype';
   } else {
     what = v === undefined ? 'undefined' : `a ${typeof v}`;

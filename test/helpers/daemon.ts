@@ -27,8 +27,8 @@ export async function startDaemon(args: string[], opts: { socket: string; env?: 
   const waiters: { pred: (l: Record<string, unknown>) => boolean; resolve: (l: Record<string, unknown>) => void }[] = [];
   let out = '';
   let err = '';
-  proc.stdout!.setEncoding('utf8');
-  proc.stdout!.on('data', (d: string) => {
+  proc.stdout.setEncoding('utf8');
+  proc.stdout.on('data', (d: string) => {
     out += d;
     let nl: number;
     while ((nl = out.indexOf('\n')) !== -1) {
@@ -49,7 +49,7 @@ export async function startDaemon(args: string[], opts: { socket: string; env?: 
       }
     }
   });
-  proc.stderr!.on('data', (d) => (err += String(d)));
+  proc.stderr.on('data', (d) => (err += String(d)));
   const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
   const d: DaemonProcess = {
     proc,

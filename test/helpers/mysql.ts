@@ -40,6 +40,7 @@ async function connectAdmin(database?: string): Promise<Connection> {
   } catch (e) {
     throw new Error(
       `cannot reach MariaDB at ${MYSQL_HOST}:${MYSQL_PORT} as ${admin.username || 'root'} (${(e as Error).message}); start it (start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd) or set PYRQ_TEST_MYSQL_URL`,
+      { cause: e },
     );
   }
 }

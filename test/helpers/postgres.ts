@@ -45,7 +45,7 @@ async function connectAdmin(database = 'postgres', url = PG_ADMIN_URL): Promise<
   try {
     await client.connect();
   } catch (e) {
-    throw new Error(`cannot reach PostgreSQL at ${u.hostname}:${u.port || 5432} as ${u.username || 'postgres'} (${(e as Error).message}); start it or set PYRQ_TEST_POSTGRES_URL`);
+    throw new Error(`cannot reach PostgreSQL at ${u.hostname}:${u.port || 5432} as ${u.username || 'postgres'} (${(e as Error).message}); start it or set PYRQ_TEST_POSTGRES_URL`, { cause: e });
   }
   return client;
 }

@@ -1,4 +1,4 @@
-import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -82,7 +82,7 @@ function loadCases(corpus: string): Case[] {
 async function snapshot(redis: Redis, prefix: string): Promise<Record<string, string>> {
   const keys = (await redis.keys(`${prefix}*`)).filter((k) => k !== `${prefix}sources`).sort();
   const out: Record<string, string> = {};
-  for (const k of keys) out[k] = (await redis.dumpBuffer(k))!.toString('base64');
+  for (const k of keys) out[k] = (await redis.dumpBuffer(k)).toString('base64');
   return out;
 }
 

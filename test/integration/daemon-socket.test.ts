@@ -1,4 +1,4 @@
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
@@ -63,7 +63,7 @@ beforeAll(async () => {
   dir = tmpDir();
   socket = join(dir.path, 'pyrq.sock');
   const schedules = join(dir.path, 'schedules');
-  require('node:fs').mkdirSync(schedules);
+  mkdirSync(schedules);
   writeFileSync(join(schedules, 'owned.json'), JSON.stringify({ id: 'file-owned', function: 'app.tasks.run', every: 60 }));
   configFile = join(dir.path, 'pyrq.toml');
   writeFileSync(configFile, `[redis]\nurl = "${server.url}"\n[files]\ndir = "schedules"\n[daemon]\nsocket = "${socket}"\nclientTimeout = "1s"\n`);
@@ -255,7 +255,7 @@ describe('control socket: hostile clients', () => {
 
 describe('socket lifecycle', () => {
   it('the socket is mode 0660', () => {
-    expect(require('node:fs').statSync(socket).mode & 0o777).toBe(0o660);
+    expect(statSync(socket).mode & 0o777).toBe(0o660);
   });
 
   it('a second daemon on the same socket refuses to start, and the first keeps serving', async () => {

@@ -62,7 +62,7 @@ describe('orphans and prune', () => {
 
     const dry = await pyrq(['prune', '--source', 'mysql', '--dry-run'], { env });
     expect(dry.code, dry.stderr).toBe(0);
-    expect(dry.stdout).toMatch(/^  - delete btu-row  \(mysql: test\)/m);
+    expect(dry.stdout).toMatch(/^ {2}- delete btu-row {2}\(mysql: test\)/m);
     const unconfirmed = await pyrq(['prune', '--source', 'mysql'], { env });
     expect(unconfirmed.code).toBe(1);
     expect(unconfirmed.stderr).toMatch(/pass --yes to confirm/);

@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import puppeteer, { type Browser } from 'puppeteer-core';
@@ -83,7 +84,7 @@ describe('the status page in chromium', () => {
     expect((await page.evaluate(visibleIds)).sort()).toEqual(['report-1', 'report-10', 'report-11']);
     expect(await page.$eval('#shown', (s) => s.textContent)).toBe('3');
     // The state filter narrows too.
-    await page.$eval('#filters input[name=q]', (i) => ((i as HTMLInputElement).value = ''));
+    await page.$eval('#filters input[name=q]', (i) => ((i).value = ''));
     await page.select('#filters select[name=state]', 'disabled');
     await page.waitForFunction(() => document.querySelectorAll('#schedules tbody tr:not([hidden])').length === 1);
     expect(await page.evaluate(visibleIds)).toEqual(['paused-one']);

@@ -132,7 +132,7 @@ describe('secrets are redacted everywhere', () => {
       const logFile = join(tmp.path, `${label.replace(/\W+/g, '-')}.log`);
       const proc: ChildProcess = spawn(process.execPath, [BIN, 'daemon', '--socket', socket, '--log-level', 'debug', '--log-file', logFile, ...args], {
         cwd: ROOT,
-        env: Object.fromEntries(Object.entries({ ...process.env, ...baseEnv(), ...env }).filter(([, v]) => v !== undefined)) as NodeJS.ProcessEnv,
+        env: Object.fromEntries(Object.entries({ ...process.env, ...baseEnv(), ...env }).filter((e): e is [string, string] => e[1] !== undefined)),
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       let stdout = '';

@@ -15,7 +15,7 @@ import { ROOT } from '../helpers/cli.js';
 import { tmpDir } from '../helpers/tmp-dir.js';
 
 const SCRIPT = join(ROOT, 'scripts', 'setup-system.mjs');
-const ALL = Object.keys(PACKAGES) as string[];
+const ALL = Object.keys(PACKAGES);
 // A prepared machine has the packages pyrq needs among many others.
 const PREPARED = ['bash', 'coreutils', 'libc6', ...ALL, 'socat', 'nodejs'];
 const tmp = tmpDir('pyrq-setup-');

@@ -107,17 +107,22 @@ function send(data: Buffer | string, dripMs = 0): Promise<void> {
     s.on('error', done);
     s.on('close', done);
     s.on('data', () => {});
-    s.on('connect', async () => {
+    s.on('connect', () => {
       if (dripMs === 0) {
         s.write(data);
         setTimeout(done, 50 + int(200));
         return;
       }
+      // One byte every dripMs, until the server closes the socket or 40 bytes are out.
       const buf = Buffer.from(data);
-      for (let i = 0; i < Math.min(buf.length, 40) && !s.destroyed; i++) {
+      let i = 0;
+      const drip = () => {
+        if (i >= Math.min(buf.length, 40) || s.destroyed) return;
         s.write(buf.subarray(i, i + 1));
-        await new Promise((r) => setTimeout(r, dripMs));
-      }
+        i++;
+        setTimeout(drip, dripMs);
+      };
+      drip();
     });
   });
 }

@@ -43,7 +43,7 @@ describe.each(SQL_TEST_DRIVERS)('$name', (d) => {
     env = { PYRQ_BTU_RUNNER: 'direct', PYRQ_CONFIG: config, PYRQ_MYSQL_PASSWORD: undefined, PYRQ_POSTGRES_PASSWORD: undefined, [`PYRQ_${d.name.toUpperCase()}_PASSWORD`]: user.password, PYRQ_REDIS_URL: undefined, PYRQ_DIR: undefined, PYRQ_MYSQL_URL: undefined, PYRQ_POSTGRES_URL: undefined, PYRQ_FRAPPE_SITE: undefined };
     const childEnv = { ...process.env, ...env } as Record<string, string | undefined>;
     for (const k of Object.keys(childEnv)) if (childEnv[k] === undefined) delete childEnv[k];
-    daemon = spawn(process.execPath, [BIN, 'daemon', '--log-level', 'debug'], { cwd: ROOT, env: childEnv as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+    daemon = spawn(process.execPath, [BIN, 'daemon', '--log-level', 'debug'], { cwd: ROOT, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
     daemon.stdout?.on('data', (d) => (logs += String(d)));
     daemon.stderr?.on('data', (d) => (logs += String(d)));
   });

@@ -42,7 +42,7 @@ describe.each(SQL_TEST_DRIVERS)('$name', (d) => {
 
   /** Collects onChange calls; `next()` resolves at the next one (the test timeout bounds every wait). */
   function changes() {
-    let waiters: (() => void)[] = [];
+    const waiters: (() => void)[] = [];
     let count = 0;
     return {
       get count() {

@@ -29,11 +29,14 @@ class PushedSource implements Source {
     });
     return { source: this.name, schedules, errors: [], stale: false, heldOrigins: [], heldIds: [], changed: [] };
   }
-  async upsert(raw: unknown): Promise<UpsertResult> {
+  validate(raw: unknown): UpsertResult {
     const r = normalizeSchedule(raw, DEFAULT_CONTEXT);
-    if (!r.ok) return { ok: false, issues: r.issues, id: r.id };
-    this.pushed.set(r.schedule.id, raw);
-    return { ok: true, schedule: r.schedule, hash: specHash(r.schedule) };
+    return r.ok ? { ok: true, schedule: r.schedule, hash: specHash(r.schedule) } : { ok: false, issues: r.issues, id: r.id };
+  }
+  async upsert(raw: unknown): Promise<UpsertResult> {
+    const r = this.validate(raw);
+    if (r.ok) this.pushed.set(r.schedule.id, raw);
+    return r;
   }
   async remove(id: string): Promise<boolean> {
     return this.pushed.delete(id);

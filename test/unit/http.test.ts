@@ -149,7 +149,7 @@ describe('the Grafana dashboard', () => {
     const { readFileSync } = await import('node:fs');
     const { PyrqMetrics } = await import('../../src/http/metrics.js');
     const { ROOT } = await import('../helpers/cli.js');
-    const view = { startedAt: 0, role: () => ({ leader: false, holderId: 'x', currentLeader: null }), redisReady: () => false, configuredSources: () => [], sources: async () => [], entries: async () => [], index: async () => new Map(), specs: async () => new Map(), lastReconcile: () => ({ summary: null }) };
+    const view = { startedAt: 0, role: () => ({ leader: false, holderId: 'x', currentLeader: null }), redisReady: () => false, configuredSources: () => [], sources: async () => [], entries: async () => [], index: async () => new Map(), specs: async () => new Map(), paused: async () => new Set<string>(), lastReconcile: () => ({ summary: null }) };
     const text = (await new PyrqMetrics(view).text()).body;
     const families = new Set([...text.matchAll(/^# TYPE (\S+) (\S+)$/gm)].flatMap((m) => (m[2] === 'histogram' ? [`${m[1]}_bucket`, `${m[1]}_sum`, `${m[1]}_count`] : [m[1]!])));
     const dash = JSON.parse(readFileSync(join(ROOT, 'contrib', 'grafana-pyrq.json'), 'utf8')) as { panels: { targets: { expr: string }[] }[] };
@@ -163,7 +163,7 @@ describe('fire outcomes as metrics', () => {
   it('counts from the script\'s reply: enqueued, skipped by reason, conflicts; lateness per job', async () => {
     const { PyrqMetrics } = await import('../../src/http/metrics.js');
     const { parsePrometheusText } = await import('../helpers/prom-text.js');
-    const view = { startedAt: 0, role: () => ({ leader: true, holderId: 'x', currentLeader: 'x' }), redisReady: () => true, configuredSources: () => [], sources: async () => [], entries: async () => [], index: async () => new Map(), specs: async () => new Map(), lastReconcile: () => ({ summary: null }) };
+    const view = { startedAt: 0, role: () => ({ leader: true, holderId: 'x', currentLeader: 'x' }), redisReady: () => true, configuredSources: () => [], sources: async () => [], entries: async () => [], index: async () => new Map(), specs: async () => new Map(), paused: async () => new Set<string>(), lastReconcile: () => ({ summary: null }) };
     const m = new PyrqMetrics(view);
     const job = { queueName: 'q' } as never;
     const enq = (occurrence: number) => ({ kind: 'enqueue' as const, occurrence, jobId: `j${occurrence}`, meta: Buffer.alloc(0) });
@@ -216,7 +216,11 @@ describe('counting schedules (pyrq_schedules)', () => {
           specReads.push([...ids]);
           return new Map(ids.map((id) => [id, specs[id] as never]));
         },
-        entries: async (ids) => ids.map((id) => ({ id, hash: '', source: '', origin: '', next: null, state: id === 'once' ? { done: '1' } : {} })),
+        entries: async (ids) =>
+          ids.map((id) => {
+            const state: Record<string, string> = id === 'once' ? { done: '1' } : {};
+            return { id, hash: '', source: '', origin: '', next: null, state };
+          }),
       },
       () => now,
     );

@@ -244,6 +244,7 @@ describe('encodePickle rejects values Python cannot receive', () => {
     ['class instance', new (class Point {})(), /a Point instance/],
     ['boxed string', new String('x'), /a String instance/],
     ['object with a custom prototype', Object.create({ inherited: 1 }) as unknown, /value: an object with a custom prototype/],
+    // eslint-disable-next-line no-sparse-arrays -- the hole is the case under test
     ['sparse array hole', [1, , 3], /value\[1\]: undefined/],
     ['PyTuple with non-array items', new PyTuple({} as unknown as PyValue[]), /PyTuple\.items is not an array/],
   ])('%s', (_name, v, message) => {

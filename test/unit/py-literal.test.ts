@@ -247,7 +247,7 @@ function mismatches(ours: unknown, py: Tagged, path = '$'): string[] {
     const keys = py.$dict.map(([k]) => k);
     if (!keys.every((k) => typeof k === 'string')) return bad;
     // JS objects list integer-like keys first, so compare key sets, not order.
-    if (JSON.stringify(Object.keys(ours).sort()) !== JSON.stringify((keys as string[]).slice().sort())) return bad;
+    if (JSON.stringify(Object.keys(ours).sort()) !== JSON.stringify((keys).slice().sort())) return bad;
     return py.$dict.flatMap(([k, v]) => mismatches(Object.getOwnPropertyDescriptor(ours, k as string)?.value, v, `${path}[${JSON.stringify(k)}]`));
   }
   return bad;

@@ -134,6 +134,7 @@ describe('status text', () => {
   it('the whole report, from Redis and from the daemon', () => {
     const report: StatusReport = {
       via: 'redis',
+      clocks: [],
       leader: null,
       sources: [{ source: 'files', stale: false, schedules: 3, held: 1, errors: Array.from({ length: 12 }, (_, i) => `e${i}`), at: NOW, by: 'pyrq apply' }],
       lastReconcile: { at: NOW - 62_000, runId: 'ab12cd34', durationMs: 12, created: 1, updated: 2, deleted: 0, unchanged: 40, errors: 1, reason: 'files changed: billing.toml' },
@@ -156,6 +157,7 @@ describe('status text', () => {
     const long = row({ id: 'an-unusually-long-schedule-identifier-for-the-monthly-invoices', origin: 'billing/customers/enterprise/monthly-invoices.toml' });
     const report: StatusReport = {
       via: 'redis',
+      clocks: [],
       leader: 'a-host-with-a-long-name.example.internal:12345:abcdef',
       sources: [{ source: 'files', stale: false, schedules: 3, held: 0, errors: [`billing/customers/enterprise/monthly-invoices.toml: schedules[0] (id "x"): cron: "61 * * * *": minute out of range ${'x'.repeat(80)}`], at: NOW }],
       lastReconcile: { at: NOW, runId: 'ab12cd34', durationMs: 12, created: 1, updated: 2, deleted: 0, unchanged: 40, errors: 1, reason: 'files changed: billing/customers/enterprise/monthly-invoices.toml, a.toml' },
@@ -205,14 +207,14 @@ describe('status text', () => {
 describe('history text', () => {
   it('one row per run; an aggregate of missed runs as a range; a job still running', () => {
     const rows: HistoryRow[] = [
-      { occurrence: '2026-06-01T11:00:00.000Z', at: '2026-06-01T11:00:00.010Z', latenessMs: 10, trigger: 'scheduled', outcome: 'enqueued', jobId: 'j1', jobStatus: 'finished' },
-      { occurrence: '2026-06-01T08:00:00.000Z', until: '2026-06-01T11:00:00.000Z', count: 3, at: '2026-06-01T11:00:00.010Z', latenessMs: 10_800_000, trigger: 'scheduled', outcome: 'skipped:missed', jobId: null, jobStatus: null },
-      { occurrence: '2026-06-01T07:00:00.000Z', at: '2026-06-01T07:00:00.000Z', latenessMs: 0, trigger: 'scheduled', outcome: 'skipped:overlap', jobId: null, jobStatus: null, previousJobId: 'j0' },
+      { occurrence: '2026-06-01T11:00:00.000Z', at: '2026-06-01T11:00:00.010Z', latenessMs: 10, trigger: 'schedule', outcome: 'enqueued', jobId: 'j1', jobStatus: 'finished' },
+      { occurrence: '2026-06-01T08:00:00.000Z', until: '2026-06-01T11:00:00.000Z', count: 3, at: '2026-06-01T11:00:00.010Z', latenessMs: 10_800_000, trigger: 'schedule', outcome: 'skipped:missed', jobId: null, jobStatus: null },
+      { occurrence: '2026-06-01T07:00:00.000Z', at: '2026-06-01T07:00:00.000Z', latenessMs: 0, trigger: 'schedule', outcome: 'skipped:overlap', jobId: null, jobStatus: null, previousJobId: 'j0' },
     ];
     const lines = renderHistory('h', rows);
     expect(lines[0]).toMatch(/^OCCURRENCE\s+HANDLED\s+LATENESS\s+TRIGGER\s+OUTCOME\s+JOB\s+STATUS$/);
-    expect(lines[1]).toMatch(/^2026-06-01T11:00:00.000Z\s+\S+\s+10ms\s+scheduled\s+enqueued\s+j1\s+finished$/);
-    expect(lines[2]).toMatch(/^2026-06-01T08:00:00.000Z \.\. 2026-06-01T11:00:00.000Z \(3\)\s+\S+\s+3h 0m\s+scheduled\s+skipped:missed\s+-\s+-$/);
+    expect(lines[1]).toMatch(/^2026-06-01T11:00:00.000Z\s+\S+\s+10ms\s+schedule\s+enqueued\s+j1\s+finished$/);
+    expect(lines[2]).toMatch(/^2026-06-01T08:00:00.000Z \.\. 2026-06-01T11:00:00.000Z \(3\)\s+\S+\s+3h 0m\s+schedule\s+skipped:missed\s+-\s+-$/);
     expect(lines[3]).toMatch(/\(running: j0\)\s+-$/);
     expect(renderHistory('h', [])).toEqual(['No runs recorded for "h" yet.']);
   });

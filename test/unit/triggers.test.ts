@@ -124,7 +124,7 @@ describe('the trigger table', () => {
   }
 
   it('a spec without a trigger has no kind and no occurrences', () => {
-    const bare = { timezone: 'UTC', enabled: true };
+    const bare = { timezone: 'UTC', enabled: true } as never;
     expect(triggerKindOf(bare)).toBeUndefined();
     expect(describeTrigger(bare)).toBe('no trigger');
     expect(nextFireAfter(bare, FROM)).toBeNull();

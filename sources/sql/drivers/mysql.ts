@@ -15,7 +15,7 @@
  * statement; that statement is retried once on a fresh connection, so a restart costs one
  * reconnect, not a stale source.
  */
-import { createPool, type FieldPacket, type Pool, type PoolConnection } from 'mysql2/promise';
+import { createPool, type Pool, type PoolConnection } from 'mysql2/promise';
 import { type PoolOptions, type ReadRows, retryOnceIfDead, type SqlDriver, type SqlPool, type SqlTarget, type SqlValue } from '../driver.js';
 
 const SESSION_SETUP = ['SET SESSION autocommit = 1', 'SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED'];
@@ -73,7 +73,7 @@ class MysqlPool implements SqlPool {
       await this.prepare(conn);
       const [rows, fields] = await conn.execute({ sql, timeout: this.queryTimeoutMs }, [...params]);
       reusable = true;
-      return { rows: rows as T[], columns: ((fields ?? []) as FieldPacket[]).map((f) => f.name) };
+      return { rows: rows as T[], columns: ((fields ?? [])).map((f) => f.name) };
     } finally {
       // A connection whose statement failed may be in any state: never give it back.
       if (reusable) conn.release();
