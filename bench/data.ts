@@ -70,7 +70,10 @@ export function makeSchedules(n: number, seed = 42): RawSchedule[] {
   const r = rng(seed);
   const crons = cronPool();
   const apps = ['billing', 'reports', 'crm', 'stock', 'hr', 'ops', 'mail', 'sync'];
-  const functions = Array.from({ length: 240 }, (_, i) => `${apps[i % apps.length]}.tasks.job_${Math.floor(i / apps.length)}`);
+  const functions = Array.from(
+    { length: 240 },
+    (_, i) => `${apps[i % apps.length]}.tasks.job_${Math.floor(i / apps.length)}`,
+  );
   const out: RawSchedule[] = [];
   for (let i = 0; i < n; i++) {
     const s: RawSchedule = { id: `sched-${String(i).padStart(6, '0')}`, function: pick(r, functions) };
@@ -127,15 +130,33 @@ function tomlValue(v: unknown): string {
   if (typeof v === 'string') return JSON.stringify(v);
   if (typeof v === 'number' || typeof v === 'boolean') return String(v);
   if (Array.isArray(v)) return `[${v.map(tomlValue).join(', ')}]`;
-  return `{ ${Object.entries(v as Record<string, unknown>).map(([k, x]) => `${k} = ${tomlValue(x)}`).join(', ')} }`;
+  return `{ ${Object.entries(v as Record<string, unknown>)
+    .map(([k, x]) => `${k} = ${tomlValue(x)}`)
+    .join(', ')} }`;
 }
 
 /** One file's text in `format`: a top-level `schedules` list (TOML, JSON) or a plain list (YAML). */
 export function fileText(format: 'json' | 'toml' | 'yaml', schedules: readonly RawSchedule[]): string {
   if (format === 'json') return `${JSON.stringify({ schedules }, null, 2)}\n`;
-  if (format === 'toml') return schedules.map((s) => `[[schedules]]\n${Object.entries(s).map(([k, v]) => `${k} = ${tomlValue(v)}`).join('\n')}\n`).join('\n');
+  if (format === 'toml')
+    return schedules
+      .map(
+        (s) =>
+          `[[schedules]]\n${Object.entries(s)
+            .map(([k, v]) => `${k} = ${tomlValue(v)}`)
+            .join('\n')}\n`,
+      )
+      .join('\n');
   // YAML: flow style for the nested values, as people write short kwargs.
-  return schedules.map((s) => Object.entries(s).map(([k, v], i) => `${i === 0 ? '- ' : '  '}${k}: ${JSON.stringify(v)}`).join('\n')).join('\n') + '\n';
+  return (
+    schedules
+      .map((s) =>
+        Object.entries(s)
+          .map(([k, v], i) => `${i === 0 ? '- ' : '  '}${k}: ${JSON.stringify(v)}`)
+          .join('\n'),
+      )
+      .join('\n') + '\n'
+  );
 }
 
 export const FORMATS = ['json', 'yaml', 'toml'] as const;
@@ -144,7 +165,12 @@ export const FORMATS = ['json', 'yaml', 'toml'] as const;
  * Writes `schedules` to `dir` as files of `perFile` schedules, the formats in turn (by
  * default a third each), in subdirectories of 100 files. Returns the relative file paths.
  */
-export function writeScheduleFiles(dir: string, schedules: readonly RawSchedule[], perFile = 100, formats: readonly (typeof FORMATS)[number][] = FORMATS): string[] {
+export function writeScheduleFiles(
+  dir: string,
+  schedules: readonly RawSchedule[],
+  perFile = 100,
+  formats: readonly (typeof FORMATS)[number][] = FORMATS,
+): string[] {
   const files: string[] = [];
   for (let i = 0, f = 0; i < schedules.length; i += perFile, f++) {
     const format = formats[f % formats.length]!;

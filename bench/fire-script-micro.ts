@@ -61,13 +61,27 @@ const HIST = Number(values.history);
 type Edit = [RegExp | string, string];
 const VARIANTS: [string, Edit[]][] = [
   ['full script', []],
-  ['- compare-and-set (ZMSCORE)', [[/if expected ~= '' then\n {4}casN/, 'if false then\n    casN'], [/if #ids > 0 then/, 'if false then']]],
+  [
+    '- compare-and-set (ZMSCORE)',
+    [
+      [/if expected ~= '' then\n {4}casN/, 'if false then\n    casN'],
+      [/if #ids > 0 then/, 'if false then'],
+    ],
+  ],
   ['- HGET spec hash', [[/elseif redis\.call\('HGET', skey, 'hash'\) ~= hash then/, "elseif hash == 'x' then"]]],
   ['- paused check', [[/redis\.call\('EXISTS', pausedKey\) == 1/, 'false']]],
   ['- EXISTS duplicate', [[/elseif redis\.call\('EXISTS', jkey\) == 1 then/, "elseif jkey == 'x' then"]]],
   ['- HSET job', [[/redis\.call\('HSET', jkey, unpack\(job\)\)/, 'local _ = job']]],
   ['- RPUSH queue', [[/redis\.call\('RPUSH', qkey, jobId\)/, 'local _ = qkey']]],
-  ['- run record (text+LPUSH+LTRIM)', [[/local len = redis\.call\('LPUSH', rkey, [^\n]*\n\s*if len > trimAt then redis\.call\('LTRIM', rkey, 0, histLen - 1\) end/, 'local _ = extra']]],
+  [
+    '- run record (text+LPUSH+LTRIM)',
+    [
+      [
+        /local len = redis\.call\('LPUSH', rkey, [^\n]*\n\s*if len > trimAt then redis\.call\('LTRIM', rkey, 0, histLen - 1\) end/,
+        'local _ = extra',
+      ],
+    ],
+  ],
   ['- record text (constant record)', [[/recHead \.\. occ[^\n]*extra \.\. '\}'\)/, "'{}')"]]],
   ['- LTRIM', [[/if len > trimAt then redis\.call\('LTRIM', rkey, 0, histLen - 1\) end/, '']]],
   ['- state HSET', [[/if state then redis\.call\('HSET', skey, unpack\(state\)\) end/, '']]],
@@ -111,24 +125,39 @@ async function main(): Promise<void> {
     if (applied.code !== 0) throw new Error(`apply failed: ${applied.stderr.slice(-1000)}`);
     // Every schedule due at one past instant T (so TIME is after every occurrence).
     const T = Math.floor(Date.now() / 10_000) * 10_000 - 60_000;
-    const ids = (await c.zrange(keys.next, 0, -1));
+    const ids = await c.zrange(keys.next, 0, -1);
     const cache = new ScheduleCache(c, keys, {});
     const problems = await cache.load(ids);
     if (problems.length > 0) throw new Error(`cannot load: ${problems[0]!.message}`);
     const items: FireItem[] = ids.map((id) => buildDueItem(id, cache.get(id)!, T, T));
-    const jobKeys = items.flatMap((it) => it.ops.flatMap((op) => (op.kind === 'enqueue' ? [RqKeys.job(op.jobId)] : [])));
+    const jobKeys = items.flatMap((it) =>
+      it.ops.flatMap((op) => (op.kind === 'enqueue' ? [RqKeys.job(op.jobId)] : [])),
+    );
     const batches = [];
-    for (let i = 0; i < items.length; i += BATCH) batches.push(prepareFireBatch(keys, items.slice(i, i + BATCH), { historyLength: HIST, trigger: 'schedule', redisClock: true }));
+    for (let i = 0; i < items.length; i += BATCH)
+      batches.push(
+        prepareFireBatch(keys, items.slice(i, i + BATCH), {
+          historyLength: HIST,
+          trigger: 'schedule',
+          redisClock: true,
+        }),
+      );
     if (values.paused) await c.hset(keys.paused, 'some-other-schedule', '{}');
     const base = scriptSource('fire-batch');
-    const chosen = VARIANTS.filter(([n], i) => i === 0 || values.variants === 'all' || values.variants.split(',').some((v) => n.includes(v)));
+    const chosen = VARIANTS.filter(
+      ([n], i) => i === 0 || values.variants === 'all' || values.variants.split(',').some((v) => n.includes(v)),
+    );
     const shas = new Map<string, string>();
     for (const [name, edits] of chosen) shas.set(name, (await c.script('LOAD', variantSource(base, edits))) as string);
     if (values.compare) {
       chosen.unshift([`compare: ${values.compare}`, []]);
       shas.set(chosen[0]![0], (await c.script('LOAD', readFileSync(values.compare, 'utf8'))) as string);
     }
-    const filler = Array.from({ length: HIST }, (_, i) => `{"occurrence":${T - 1000 * i},"at":${T},"latenessMs":0,"trigger":"schedule","outcome":"enqueued","jobId":"x"}`);
+    const filler = Array.from(
+      { length: HIST },
+      (_, i) =>
+        `{"occurrence":${T - 1000 * i},"at":${T},"latenessMs":0,"trigger":"schedule","outcome":"enqueued","jobId":"x"}`,
+    );
 
     const reset = async (): Promise<void> => {
       const p = c.pipeline();
@@ -159,12 +188,15 @@ async function main(): Promise<void> {
         await reset();
         const before = await evalshaUsec(c);
         const sha = shas.get(name)!;
-        const pending = batches.map((b) => c.evalsha(sha, b.keys.length, ...b.keys, ...b.args.map((a) => (typeof a === 'number' ? String(a) : a))));
+        const pending = batches.map((b) =>
+          c.evalsha(sha, b.keys.length, ...b.keys, ...b.args.map((a) => (typeof a === 'number' ? String(a) : a))),
+        );
         const replies = (await Promise.all(pending)) as number[][];
         const after = await evalshaUsec(c);
         if (name === 'full script' || name.startsWith('compare')) {
           const enq = replies.flatMap((x) => x.slice(0, -1)).reduce((s, x) => s + (x > 0 ? x : 0), 0);
-          if (enq !== jobs) throw new Error(`full script enqueued ${enq} of ${jobs}: ${JSON.stringify(replies[0]!.slice(0, 5))}`);
+          if (enq !== jobs)
+            throw new Error(`full script enqueued ${enq} of ${jobs}: ${JSON.stringify(replies[0]!.slice(0, 5))}`);
         }
         results.get(name)!.push((after.usec - before.usec) / jobs);
         cpus.get(name)!.push((after.cpu - before.cpu) / jobs);
@@ -178,11 +210,17 @@ async function main(): Promise<void> {
       process.stdout.write(`instructions inside EVALSHA per job (callgrind; deterministic):\n`);
       for (const [name] of chosen) {
         const m = median(irs.get(name)!);
-        process.stdout.write(`${name.padEnd(36)} ${m.toFixed(0).padStart(8)} ${(name === 'full script' ? '' : (fullIr - m).toFixed(0)).padStart(7)}\n`);
+        process.stdout.write(
+          `${name.padEnd(36)} ${m.toFixed(0).padStart(8)} ${(name === 'full script' ? '' : (fullIr - m).toFixed(0)).padStart(7)}\n`,
+        );
       }
     }
-    process.stdout.write(`${jobs} jobs, batches of ${BATCH}, ${ROUNDS} rounds, history ${values['full-history'] ? `full (${HIST})` : 'empty'}${values.paused ? ', paused hash non-empty' : ''}\n`);
-    process.stdout.write(`${'variant'.padEnd(36)} ${'usec/job'.padStart(8)} ${'saves'.padStart(6)} ${'min–max'.padStart(12)}   ${'CPU/job'.padStart(8)} ${'saves'.padStart(6)} ${'min–max'.padStart(12)}\n`);
+    process.stdout.write(
+      `${jobs} jobs, batches of ${BATCH}, ${ROUNDS} rounds, history ${values['full-history'] ? `full (${HIST})` : 'empty'}${values.paused ? ', paused hash non-empty' : ''}\n`,
+    );
+    process.stdout.write(
+      `${'variant'.padEnd(36)} ${'usec/job'.padStart(8)} ${'saves'.padStart(6)} ${'min–max'.padStart(12)}   ${'CPU/job'.padStart(8)} ${'saves'.padStart(6)} ${'min–max'.padStart(12)}\n`,
+    );
     const range = (xs: number[]) => `${Math.min(...xs).toFixed(1)}–${Math.max(...xs).toFixed(1)}`.padStart(12);
     for (const [name] of chosen) {
       const xs = results.get(name)!;

@@ -79,7 +79,11 @@ export interface BenchDaemon {
   socket: string;
   /** Parsed JSON log lines written so far. */
   logs(): Record<string, unknown>[];
-  waitForLog(pred: (l: Record<string, unknown>) => boolean, timeoutMs: number, after?: number): Promise<Record<string, unknown>>;
+  waitForLog(
+    pred: (l: Record<string, unknown>) => boolean,
+    timeoutMs: number,
+    after?: number,
+  ): Promise<Record<string, unknown>>;
   ask(req: Record<string, unknown>, timeoutMs?: number): ReturnType<typeof request>;
   stop(): Promise<void>;
 }
@@ -112,8 +116,12 @@ export async function startDaemon(args: string[], work: string): Promise<BenchDa
     for (;;) {
       const hit = logs().find((l) => (typeof l.time !== 'number' || l.time >= after) && pred(l));
       if (hit) return hit;
-      if (proc.exitCode !== null) throw new Error(`daemon exited with ${proc.exitCode}: ${readFileSync(logFile, 'utf8').slice(-2000)}`);
-      if (Date.now() > deadline) throw new Error(`daemon: no matching log line within ${timeoutMs} ms; last lines: ${readFileSync(logFile, 'utf8').slice(-1500)}`);
+      if (proc.exitCode !== null)
+        throw new Error(`daemon exited with ${proc.exitCode}: ${readFileSync(logFile, 'utf8').slice(-2000)}`);
+      if (Date.now() > deadline)
+        throw new Error(
+          `daemon: no matching log line within ${timeoutMs} ms; last lines: ${readFileSync(logFile, 'utf8').slice(-1500)}`,
+        );
       await new Promise((r) => setTimeout(r, 100));
     }
   };

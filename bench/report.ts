@@ -37,7 +37,14 @@ export function percentile(xs: readonly number[], p: number): number {
   return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))]!;
 }
 
-export function figure(scenario: string, name: string, unit: string, runs: number[], target?: Target, note?: string): Figure {
+export function figure(
+  scenario: string,
+  name: string,
+  unit: string,
+  runs: number[],
+  target?: Target,
+  note?: string,
+): Figure {
   const med = median(runs);
   const f: Figure = { scenario, figure: name, unit, runs, median: med, min: Math.min(...runs), max: Math.max(...runs) };
   if (target) {

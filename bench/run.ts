@@ -27,7 +27,18 @@ import { memoryScenario } from './scenario-memory.js';
 import { cliStartup } from './scenario-cli.js';
 
 /** `burst-http` and `idle-http`: the same with the daemon's HTTP listener on, /metrics scraped every second. */
-const SCENARIOS = ['apply', 'burst', 'burst-http', 'punctuality', 'daemon', 'idle-http', 'resync', 'churn', 'cli', 'memory'] as const;
+const SCENARIOS = [
+  'apply',
+  'burst',
+  'burst-http',
+  'punctuality',
+  'daemon',
+  'idle-http',
+  'resync',
+  'churn',
+  'cli',
+  'memory',
+] as const;
 
 const { values } = parseArgs({
   options: {
@@ -43,8 +54,32 @@ const { values } = parseArgs({
 const quick = values.quick === true;
 const sizes = quick
   ? // One punctuality run in --quick: each costs a daemon start and its window.
-    { schedules: 2_000, burst: 1_000, burstPeriodS: 2, punctual: 100, windowS: 3, runs: 3, punctualRuns: 1, cpuWindowMs: 1_500, churnFiles: 2_000, churnS: 4, cliRuns: 3 }
-  : { schedules: 100_000, burst: 10_000, burstPeriodS: 10, punctual: 1_000, windowS: 30, runs: 3, punctualRuns: 3, cpuWindowMs: 10_000, churnFiles: 2_000, churnS: 20, cliRuns: 5 };
+    {
+      schedules: 2_000,
+      burst: 1_000,
+      burstPeriodS: 2,
+      punctual: 100,
+      windowS: 3,
+      runs: 3,
+      punctualRuns: 1,
+      cpuWindowMs: 1_500,
+      churnFiles: 2_000,
+      churnS: 4,
+      cliRuns: 3,
+    }
+  : {
+      schedules: 100_000,
+      burst: 10_000,
+      burstPeriodS: 10,
+      punctual: 1_000,
+      windowS: 30,
+      runs: 3,
+      punctualRuns: 3,
+      cpuWindowMs: 10_000,
+      churnFiles: 2_000,
+      churnS: 20,
+      cliRuns: 5,
+    };
 if (values.schedules) sizes.schedules = Math.max(1, Number(values.schedules));
 if (values.runs) sizes.runs = sizes.punctualRuns = Math.max(1, Number(values.runs));
 const only = new Set((values.only ?? SCENARIOS.join(',')).split(','));
@@ -58,7 +93,9 @@ async function main(): Promise<void> {
   const admin = redis.client();
   const figures: Figure[] = [];
   const loadBefore = loadavg();
-  log(`redis-server pid ${redis.pid} at ${redis.url}; work dir ${work}; load ${loadBefore.map((x) => x.toFixed(2)).join(' ')}`);
+  log(
+    `redis-server pid ${redis.pid} at ${redis.url}; work dir ${work}; load ${loadBefore.map((x) => x.toFixed(2)).join(' ')}`,
+  );
   try {
     const perFile = 100;
     const schedules = makeSchedules(sizes.schedules);
@@ -73,9 +110,22 @@ async function main(): Promise<void> {
       figures.push(...(await coldApply({ ...common, dir, jsonDir, files, count: valid })));
       figures.push(...(await noopReconcile({ ...common, dir, files, count: valid })));
     }
-    if (only.has('burst')) figures.push(...(await fireBurst({ ...common, work, count: sizes.burst, periodS: sizes.burstPeriodS })));
-    if (only.has('burst-http')) figures.push(...(await fireBurst({ ...common, work, count: sizes.burst, periodS: sizes.burstPeriodS, http: true })));
-    if (only.has('punctuality')) figures.push(...(await punctuality({ ...common, runs: sizes.punctualRuns, work, count: sizes.punctual, windowS: sizes.windowS })));
+    if (only.has('burst'))
+      figures.push(...(await fireBurst({ ...common, work, count: sizes.burst, periodS: sizes.burstPeriodS })));
+    if (only.has('burst-http'))
+      figures.push(
+        ...(await fireBurst({ ...common, work, count: sizes.burst, periodS: sizes.burstPeriodS, http: true })),
+      );
+    if (only.has('punctuality'))
+      figures.push(
+        ...(await punctuality({
+          ...common,
+          runs: sizes.punctualRuns,
+          work,
+          count: sizes.punctual,
+          windowS: sizes.windowS,
+        })),
+      );
     if (only.has('daemon')) {
       // The daemon starts on a registry that already holds the files' schedules (as after
       // an apply); the burst and punctuality scenarios replaced it with their own.
@@ -84,23 +134,44 @@ async function main(): Promise<void> {
         const r = await runCli(['apply', '--dir', dir, '--redis-url', redis.url]);
         if (r.code !== 0) throw new Error(`apply before the daemon scenario failed: ${r.stderr.slice(-1000)}`);
       }
-      figures.push(...(await daemonScenario({ ...common, work, dir, files, schedules, perFile, windowMs: sizes.cpuWindowMs, waitForQuiet: !quick })));
+      figures.push(
+        ...(await daemonScenario({
+          ...common,
+          work,
+          dir,
+          files,
+          schedules,
+          perFile,
+          windowMs: sizes.cpuWindowMs,
+          waitForQuiet: !quick,
+        })),
+      );
     }
     if (only.has('idle-http')) {
       // The files' schedules in the registry, as for the daemon scenario.
-      if (only.has('burst') || only.has('burst-http') || only.has('punctuality') || (!only.has('apply') && !only.has('daemon'))) {
+      if (
+        only.has('burst') ||
+        only.has('burst-http') ||
+        only.has('punctuality') ||
+        (!only.has('apply') && !only.has('daemon'))
+      ) {
         await admin.flushall();
         const r = await runCli(['apply', '--dir', dir, '--redis-url', redis.url]);
         if (r.code !== 0) throw new Error(`apply before the idle-http scenario failed: ${r.stderr.slice(-1000)}`);
       }
-      figures.push(...(await idleHttp({ ...common, work, dir, count: valid, windowMs: sizes.cpuWindowMs, waitForQuiet: !quick })));
+      figures.push(
+        ...(await idleHttp({ ...common, work, dir, count: valid, windowMs: sizes.cpuWindowMs, waitForQuiet: !quick })),
+      );
     }
     if (only.has('resync')) {
       // A registry holding the files' schedules (the daemon's start-up applies them).
       await admin.flushall();
       figures.push(...(await resyncScenario({ redis, admin, work, dir, count: valid, runs: sizes.runs, log })));
     }
-    if (only.has('churn')) figures.push(...(await churn({ redis, admin, work, files: sizes.churnFiles, opsPerSecond: 50, seconds: sizes.churnS, log })));
+    if (only.has('churn'))
+      figures.push(
+        ...(await churn({ redis, admin, work, files: sizes.churnFiles, opsPerSecond: 50, seconds: sizes.churnS, log })),
+      );
     if (only.has('memory')) figures.push(...(await memoryScenario({ redis, admin, dir, count: valid, log })));
     if (only.has('cli')) figures.push(...(await cliStartup({ redis, runs: sizes.cliRuns, log })));
   } finally {
@@ -113,10 +184,15 @@ async function main(): Promise<void> {
   const table = renderTable(figures);
   process.stdout.write(`\n${table}\n\n`);
   const loadAfter = loadavg();
-  log(`done in ${((Date.now() - t0) / 1000).toFixed(0)} s; load average before ${loadBefore[0]!.toFixed(2)}, after ${loadAfter[0]!.toFixed(2)}`);
+  log(
+    `done in ${((Date.now() - t0) / 1000).toFixed(0)} s; load average before ${loadBefore[0]!.toFixed(2)}, after ${loadAfter[0]!.toFixed(2)}`,
+  );
   if (values.out) {
     const machine = { cpus: cpus().length, cpu: cpus()[0]?.model, node: process.version, loadBefore, loadAfter };
-    writeFileSync(values.out, `${JSON.stringify({ quick, sizes, startedAt: new Date(t0).toISOString(), durationS: (Date.now() - t0) / 1000, machine, figures }, null, 2)}\n`);
+    writeFileSync(
+      values.out,
+      `${JSON.stringify({ quick, sizes, startedAt: new Date(t0).toISOString(), durationS: (Date.now() - t0) / 1000, machine, figures }, null, 2)}\n`,
+    );
     log(`wrote ${values.out}`);
   }
 }

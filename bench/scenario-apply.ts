@@ -47,11 +47,14 @@ export async function coldApply(s: ApplyScenario & { jsonDir?: string }): Promis
       await s.admin.flushall();
       const r = await runCli(['apply', '--dir', dir, '--redis-url', s.redis.url]);
       const applied = await s.admin.hlen('pyrq:index');
-      if (r.code !== 0 || applied !== s.count) throw new Error(`cold apply: exit ${r.code}, ${applied} of ${s.count} applied: ${r.stderr.slice(-1000)}`);
+      if (r.code !== 0 || applied !== s.count)
+        throw new Error(`cold apply: exit ${r.code}, ${applied} of ${s.count} applied: ${r.stderr.slice(-1000)}`);
       wall.push(r.wallMs / 1000);
       rss.push(r.peakRssMb);
       oldRss.push(r.oldMethodPeakRssMb);
-      s.log(`cold apply (${what}) ${i + 1}/${s.runs}: ${(r.wallMs / 1000).toFixed(2)} s, peak RSS ${r.peakRssMb.toFixed(0)} MB (old, wrong method: ${r.oldMethodPeakRssMb.toFixed(0)} MB; this process: ${(process.memoryUsage.rss() / 2 ** 20).toFixed(0)} MB)`);
+      s.log(
+        `cold apply (${what}) ${i + 1}/${s.runs}: ${(r.wallMs / 1000).toFixed(2)} s, peak RSS ${r.peakRssMb.toFixed(0)} MB (old, wrong method: ${r.oldMethodPeakRssMb.toFixed(0)} MB; this process: ${(process.memoryUsage.rss() / 2 ** 20).toFixed(0)} MB)`,
+      );
     }
   };
   const wall: number[] = [];
@@ -95,7 +98,13 @@ export async function noopReconcile(s: ApplyScenario): Promise<Figure[]> {
   const fullCmds: number[] = [];
   const deepMs: number[] = [];
   const deepTrips: number[] = [];
-  const measure = async (what: string, opts: { deep?: boolean; scope?: string[] }, into: number[], rts: number[], cs?: number[]) => {
+  const measure = async (
+    what: string,
+    opts: { deep?: boolean; scope?: string[] },
+    into: number[],
+    rts: number[],
+    cs?: number[],
+  ) => {
     counter.reset();
     const t0 = performance.now();
     const r = await reconcileOnce({ sources: [source], registry }, opts);
@@ -114,8 +123,10 @@ export async function noopReconcile(s: ApplyScenario): Promise<Figure[]> {
       utimesSync(file, later, later);
       await measure(`no-op reconcile (event path) ${i + 1}/${s.runs}`, { scope: [] }, ms, trips, cmds);
     }
-    for (let i = 0; i < s.runs; i++) await measure(`full reconcile ${i + 1}/${s.runs}`, {}, fullMs, fullTrips, fullCmds);
-    for (let i = 0; i < s.runs; i++) await measure(`deep re-sync ${i + 1}/${s.runs}`, { deep: true }, deepMs, deepTrips);
+    for (let i = 0; i < s.runs; i++)
+      await measure(`full reconcile ${i + 1}/${s.runs}`, {}, fullMs, fullTrips, fullCmds);
+    for (let i = 0; i < s.runs; i++)
+      await measure(`deep re-sync ${i + 1}/${s.runs}`, { deep: true }, deepMs, deepTrips);
   } finally {
     await source.close();
     conn.disconnect();
@@ -139,8 +150,22 @@ export async function noopReconcile(s: ApplyScenario): Promise<Figure[]> {
     // against the registry, as the daemon's reconcile does when it cannot scope.
     figure(sc, 'full reconcile, warm source (all planned)', 's', fullMs, { op: 'le', value: 1 }),
     figure(sc, 'full reconcile: Redis round trips', '', fullTrips, undefined, `${fullCmds[0]} commands`),
-    figure(sc, 'daemon, after a file event (scoped)', 's', ms, undefined, `${trips[0]} round trips, ${cmds[0]} commands`),
+    figure(
+      sc,
+      'daemon, after a file event (scoped)',
+      's',
+      ms,
+      undefined,
+      `${trips[0]} round trips, ${cmds[0]} commands`,
+    ),
     figure(sc, 'deep re-sync (files re-read, entries checked)', 's', deepMs, undefined, `${deepTrips[0]} round trips`),
-    figure(sc, '`pyrq apply` again (new process: parses every file)', 's', cli, undefined, `${cliCmds[0]} Redis commands (server count)`),
+    figure(
+      sc,
+      '`pyrq apply` again (new process: parses every file)',
+      's',
+      cli,
+      undefined,
+      `${cliCmds[0]} Redis commands (server count)`,
+    ),
   ];
 }

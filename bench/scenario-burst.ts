@@ -49,7 +49,10 @@ export async function fireBurst(s: BurstScenario): Promise<Figure[]> {
   await s.admin.flushall();
   const applied = await runCli(['apply', '--dir', dir, '--redis-url', s.redis.url]);
   if (applied.code !== 0) throw new Error(`burst: apply failed: ${applied.stderr.slice(-1000)}`);
-  const daemon = await startDaemon(['--dir', dir, '--redis-url', s.redis.url, ...(s.http ? ['--http', '127.0.0.1:0'] : [])], s.work);
+  const daemon = await startDaemon(
+    ['--dir', dir, '--redis-url', s.redis.url, ...(s.http ? ['--http', '127.0.0.1:0'] : [])],
+    s.work,
+  );
   const scraper: Scraper | undefined = s.http ? scrapeEverySecond(await httpBase(daemon)) : undefined;
   let scraped = '';
   const watch = s.redis.client();
@@ -75,10 +78,13 @@ export async function fireBurst(s: BurstScenario): Promise<Figure[]> {
         }
         await sleep(1);
       }
-      if (Number.isNaN(done)) throw new Error(`burst: ${s.count} jobs did not arrive within 10 s of ${new Date(at).toISOString()}`);
+      if (Number.isNaN(done))
+        throw new Error(`burst: ${s.count} jobs did not arrive within 10 s of ${new Date(at).toISOString()}`);
       // Redis's own time in the fire script (INFO commandstats), per job enqueued.
       const perJob = ((await scriptUsec(watch)) - usec0) / s.count;
-      s.log(`burst ${i === 0 ? 'warm-up' : `${i}/${s.runs}`}: ${s.count} jobs in their queues ${done - at} ms after the instant; Redis ${perJob.toFixed(1)} µs per job in scripts`);
+      s.log(
+        `burst ${i === 0 ? 'warm-up' : `${i}/${s.runs}`}: ${s.count} jobs in their queues ${done - at} ms after the instant; Redis ${perJob.toFixed(1)} µs per job in scripts`,
+      );
       if (i > 0) times.push(done - at);
       if (i > 0) usecPerJob.push(Math.round(perJob * 10) / 10);
       instants.push(at);
@@ -86,12 +92,17 @@ export async function fireBurst(s: BurstScenario): Promise<Figure[]> {
     // The daemon's own account of each tick (its 'fired' log line; pino writes it
     // asynchronously, so the last one may still be on its way).
     for (const at of instants.slice(1)) {
-      const line = await daemon.waitForLog((l) => l.msg === 'fired' && typeof l.now === 'string' && Date.parse(l.now) >= at && Date.parse(l.now) < at + period, 5_000);
+      const line = await daemon.waitForLog(
+        (l) =>
+          l.msg === 'fired' && typeof l.now === 'string' && Date.parse(l.now) >= at && Date.parse(l.now) < at + period,
+        5_000,
+      );
       fired.push(Number(line.durationMs));
     }
   } finally {
     const r = scraper?.stop();
-    if (r) scraped = `${r.scrapes} scrapes of /metrics (${r.failures} failed), ${r.meanMs.toFixed(1)} ms each on average`;
+    if (r)
+      scraped = `${r.scrapes} scrapes of /metrics (${r.failures} failed), ${r.meanMs.toFixed(1)} ms each on average`;
     watch.disconnect();
     await daemon.stop();
   }

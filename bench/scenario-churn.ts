@@ -100,14 +100,28 @@ export async function churn(o: ChurnOptions): Promise<Figure[]> {
       const at = Date.parse(String(res[i]?.[1] ?? ''));
       if (Number.isFinite(at)) late.push(Math.max(0, at - deletedAt.get(id)!));
     });
-    log(`churn: ${reconciles.length} reconciles (p50 ${percentile(reconciles, 50)} ms, max ${Math.max(...reconciles)} ms); ${deletedAt.size} deletions, latest fire after a deletion ${Math.max(0, ...late)} ms`);
+    log(
+      `churn: ${reconciles.length} reconciles (p50 ${percentile(reconciles, 50)} ms, max ${Math.max(...reconciles)} ms); ${deletedAt.size} deletions, latest fire after a deletion ${Math.max(0, ...late)} ms`,
+    );
     return [
-      figure('churn', `reconcile during churn (${o.files} files, ${o.opsPerSecond} ops/s), p50`, 'ms', [percentile(reconciles, 50)], { op: 'le', value: 300 }),
+      figure(
+        'churn',
+        `reconcile during churn (${o.files} files, ${o.opsPerSecond} ops/s), p50`,
+        'ms',
+        [percentile(reconciles, 50)],
+        { op: 'le', value: 300 },
+      ),
       figure('churn', 'reconcile during churn, max', 'ms', [Math.max(...reconciles)], { op: 'le', value: 300 }),
-      figure('churn', 'latest fire after its file was deleted', 'ms', [Math.max(0, ...late)], { op: 'le', value: 1000 }, `${deletedAt.size} deletions`),
+      figure(
+        'churn',
+        'latest fire after its file was deleted',
+        'ms',
+        [Math.max(0, ...late)],
+        { op: 'le', value: 1000 },
+        `${deletedAt.size} deletions`,
+      ),
     ];
   } finally {
     await d.stop();
   }
 }
-

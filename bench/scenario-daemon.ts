@@ -87,7 +87,9 @@ export async function daemonScenario(s: DaemonScenario): Promise<Figure[]> {
       });
       upserts.push(await until(watch, id, (v) => v !== null && v !== before, t0));
       await reply;
-      s.log(`socket upsert ${i + 1} (${before ? 'update' : 'create'} ${id}): in the registry after ${upserts.at(-1)!.toFixed(1)} ms, reply after ${replies.at(-1)!.toFixed(1)} ms`);
+      s.log(
+        `socket upsert ${i + 1} (${before ? 'update' : 'create'} ${id}): in the registry after ${upserts.at(-1)!.toFixed(1)} ms, reply after ${replies.at(-1)!.toFixed(1)} ms`,
+      );
       await sleep(50);
     }
     // Steady state: let the dispatcher finish what the edits woke it for, then measure.
@@ -103,7 +105,9 @@ export async function daemonScenario(s: DaemonScenario): Promise<Figure[]> {
       const m = memoryMb(daemon.pid);
       cpu.push(used);
       rss.push(m.rss);
-      s.log(`steady state ${i + 1}/${s.runs}: CPU ${used.toFixed(2)} % of a core over ${s.windowMs / 1000} s, RSS ${m.rss.toFixed(0)} MB (peak so far ${m.peak.toFixed(0)} MB)`);
+      s.log(
+        `steady state ${i + 1}/${s.runs}: CPU ${used.toFixed(2)} % of a core over ${s.windowMs / 1000} s, RSS ${m.rss.toFixed(0)} MB (peak so far ${m.peak.toFixed(0)} MB)`,
+      );
       await sleep(1000);
     }
     const peak = memoryMb(daemon.pid).peak;
@@ -112,8 +116,18 @@ export async function daemonScenario(s: DaemonScenario): Promise<Figure[]> {
       figure(sc, 'file edit → registry', 'ms', edits, { op: 'le', value: 300 }),
       figure(sc, 'socket upsert → registry', 'ms', upserts, { op: 'le', value: 20 }),
       figure(sc, 'socket upsert → reply', 'ms', replies),
-      figure(sc, 'RSS, steady state', 'MB', rss, { op: 'le', value: 300 }, `peak over the daemon's life ${peak.toFixed(0)} MB (start-up reconcile included)`),
-      figure(sc, 'peak RSS over its life (start-up reconcile included, VmHWM)', 'MB', [Math.round(peak)], { op: 'le', value: 300 }),
+      figure(
+        sc,
+        'RSS, steady state',
+        'MB',
+        rss,
+        { op: 'le', value: 300 },
+        `peak over the daemon's life ${peak.toFixed(0)} MB (start-up reconcile included)`,
+      ),
+      figure(sc, 'peak RSS over its life (start-up reconcile included, VmHWM)', 'MB', [Math.round(peak)], {
+        op: 'le',
+        value: 300,
+      }),
       figure(sc, 'CPU between fires', '% of a core', cpu, { op: 'le', value: 2 }),
     ];
   } finally {

@@ -27,7 +27,10 @@ export async function idleHttp(s: IdleHttpScenario): Promise<Figure[]> {
   const sc = `daemon idle, ${s.count.toLocaleString('en-US')} schedules loaded`;
   const out: Figure[] = [];
   for (const http of [false, true]) {
-    const daemon = await startDaemon(['--dir', s.dir, '--redis-url', s.redis.url, ...(http ? ['--http', '127.0.0.1:0'] : [])], s.work);
+    const daemon = await startDaemon(
+      ['--dir', s.dir, '--redis-url', s.redis.url, ...(http ? ['--http', '127.0.0.1:0'] : [])],
+      s.work,
+    );
     const scraper = http ? scrapeEverySecond(await httpBase(daemon)) : undefined;
     const cpu: number[] = [];
     try {
@@ -42,15 +45,27 @@ export async function idleHttp(s: IdleHttpScenario): Promise<Figure[]> {
         await sleepUntil(t0 + s.windowMs);
         const used = ((cpuMs(daemon.pid) - c0) / (Date.now() - t0)) * 100;
         cpu.push(used);
-        s.log(`idle${http ? ' --http, scraped every 1 s' : ''} ${i + 1}/${s.runs}: CPU ${used.toFixed(2)} % of a core over ${s.windowMs / 1000} s`);
+        s.log(
+          `idle${http ? ' --http, scraped every 1 s' : ''} ${i + 1}/${s.runs}: CPU ${used.toFixed(2)} % of a core over ${s.windowMs / 1000} s`,
+        );
         await sleep(1000);
       }
     } finally {
       const r = scraper?.stop();
-      if (r) s.log(`idle --http: ${r.scrapes} scrapes of /metrics (${r.failures} failed), ${r.meanMs.toFixed(1)} ms each on average`);
+      if (r)
+        s.log(
+          `idle --http: ${r.scrapes} scrapes of /metrics (${r.failures} failed), ${r.meanMs.toFixed(1)} ms each on average`,
+        );
       await daemon.stop();
     }
-    out.push(figure(sc, `CPU between fires${http ? ', --http scraped every 1 s' : ' (same conditions, no --http)'}`, '% of a core', cpu));
+    out.push(
+      figure(
+        sc,
+        `CPU between fires${http ? ', --http scraped every 1 s' : ' (same conditions, no --http)'}`,
+        '% of a core',
+        cpu,
+      ),
+    );
   }
   return out;
 }

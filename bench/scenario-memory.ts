@@ -52,9 +52,14 @@ export async function memoryScenario(s: MemoryScenario): Promise<Figure[]> {
   if (applied.code !== 0) throw new Error(`memory: apply failed: ${applied.stderr.slice(-1000)}`);
   const afterApply = await usedMemory(admin);
   const perSchedule = (afterApply - before) / s.count;
-  const [index, next] = await Promise.all([admin.memory('USAGE', 'pyrq:index', 'SAMPLES', 0), admin.memory('USAGE', 'pyrq:next', 'SAMPLES', 0)]);
+  const [index, next] = await Promise.all([
+    admin.memory('USAGE', 'pyrq:index', 'SAMPLES', 0),
+    admin.memory('USAGE', 'pyrq:next', 'SAMPLES', 0),
+  ]);
   const hashes = await sample(admin, 'pyrq:schedule:*', 1000);
-  s.log(`memory: ${s.count} schedules use ${((afterApply - before) / 1e6).toFixed(1)} MB (${perSchedule.toFixed(0)} B each: schedule hash ~${(hashes.bytes / hashes.keys).toFixed(0)} B, index ${(Number(index) / s.count).toFixed(0)} B, next ${(Number(next) / s.count).toFixed(0)} B)`);
+  s.log(
+    `memory: ${s.count} schedules use ${((afterApply - before) / 1e6).toFixed(1)} MB (${perSchedule.toFixed(0)} B each: schedule hash ~${(hashes.bytes / hashes.keys).toFixed(0)} B, index ${(Number(index) / s.count).toFixed(0)} B, next ${(Number(next) / s.count).toFixed(0)} B)`,
+  );
   const at = new Date(Date.now() + 2 * 86_400_000).toISOString();
   const ticked = await runCli(['tick', '--at', at, '--force', '--redis-url', s.redis.url, '--json']);
   if (ticked.code !== 0) throw new Error(`memory: tick failed: ${ticked.stderr.slice(-1000)}`);
@@ -62,14 +67,30 @@ export async function memoryScenario(s: MemoryScenario): Promise<Figure[]> {
   const runs = await sample(admin, 'pyrq:runs:*', 1000);
   const jobs = await sample(admin, 'rq:job:*', 1000);
   const enqueued = Number((JSON.parse(ticked.stdout) as { enqueued: number }).enqueued);
-  s.log(`memory: one tick fired ${enqueued} jobs: +${((afterTick - afterApply) / 1e6).toFixed(1)} MB; run list ~${(runs.bytes / runs.keys).toFixed(0)} B for ${(runs.items / runs.keys).toFixed(2)} records; job hash ~${(jobs.bytes / jobs.keys).toFixed(0)} B`);
+  s.log(
+    `memory: one tick fired ${enqueued} jobs: +${((afterTick - afterApply) / 1e6).toFixed(1)} MB; run list ~${(runs.bytes / runs.keys).toFixed(0)} B for ${(runs.items / runs.keys).toFixed(2)} records; job hash ~${(jobs.bytes / jobs.keys).toFixed(0)} B`,
+  );
   const sc = `Redis memory, ${s.count.toLocaleString('en-US')} schedules`;
   return [
     figure(sc, 'per schedule (used_memory after apply − before) / schedules', 'B', [Math.round(perSchedule)]),
     figure(sc, 'schedule hash (MEMORY USAGE, mean of a sample)', 'B', [Math.round(hashes.bytes / hashes.keys)]),
     figure(sc, 'pyrq:index + pyrq:next, per schedule', 'B', [Math.round((Number(index) + Number(next)) / s.count)]),
-    figure(sc, 'run history list of a schedule after one fire (MEMORY USAGE)', 'B', [Math.round(runs.bytes / runs.keys)], undefined, `${(runs.items / runs.keys).toFixed(2)} records per list`),
+    figure(
+      sc,
+      'run history list of a schedule after one fire (MEMORY USAGE)',
+      'B',
+      [Math.round(runs.bytes / runs.keys)],
+      undefined,
+      `${(runs.items / runs.keys).toFixed(2)} records per list`,
+    ),
     figure(sc, 'RQ job hash (until RQ deletes it: result_ttl)', 'B', [Math.round(jobs.bytes / jobs.keys)]),
-    figure(sc, 'one fire of every schedule (used_memory delta) / jobs', 'B', [Math.round((afterTick - afterApply) / Math.max(enqueued, 1))], undefined, `${enqueued} jobs`),
+    figure(
+      sc,
+      'one fire of every schedule (used_memory delta) / jobs',
+      'B',
+      [Math.round((afterTick - afterApply) / Math.max(enqueued, 1))],
+      undefined,
+      `${enqueued} jobs`,
+    ),
   ];
 }

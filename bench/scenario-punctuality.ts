@@ -94,7 +94,10 @@ async function oneRun(s: PunctualityScenario, dir: string): Promise<RunResult> {
   for (const q of QUEUE_NAMES) {
     const jobs = await s.admin.lrange(RqKeys.queue(q), 0, -1);
     const arrived = arrivals.get(RqKeys.queue(q)) ?? [];
-    if (arrived.length !== jobs.length) throw new Error(`punctuality: ${arrived.length} RPUSH events for ${RqKeys.queue(q)}, which holds ${jobs.length} jobs: arrivals cannot be tied to jobs`);
+    if (arrived.length !== jobs.length)
+      throw new Error(
+        `punctuality: ${arrived.length} RPUSH events for ${RqKeys.queue(q)}, which holds ${jobs.length} jobs: arrivals cannot be tied to jobs`,
+      );
     jobs.forEach((jobId, k) => {
       const p = parseJobId(jobId);
       if (!p || p.time < w0 || p.time >= w1) return;
@@ -151,11 +154,25 @@ export async function punctuality(s: PunctualityScenario): Promise<Figure[]> {
     figure(sc, 'lateness max', 'ms', col('max')),
     // The same targets, held against the moment a worker can see the job: stricter
     // than enqueued_at, which (as in RQ itself) is stamped when the write is sent.
-    figure(sc, "in the queue p50 (the job's RPUSH event − its occurrence)", 'ms', col('seenP50'), { op: 'le', value: 5 }, `${col('seenJobs')[0]} jobs, each tied to its event`),
+    figure(
+      sc,
+      "in the queue p50 (the job's RPUSH event − its occurrence)",
+      'ms',
+      col('seenP50'),
+      { op: 'le', value: 5 },
+      `${col('seenJobs')[0]} jobs, each tied to its event`,
+    ),
     figure(sc, 'in the queue p99', 'ms', col('seenP99'), { op: 'le', value: 25 }),
     figure(sc, 'in the queue max', 'ms', col('seenMax')),
     // This release only: the figure earlier benches printed, from the same run.
-    figure(sc, 'in the queue p50, OLD WRONG METHOD (event arrival mod 1 s, not tied to jobs)', 'ms', col('oldSeenP50'), undefined, `${col('oldSeenEvents')[0]} events counted for ${s.count * s.windowS} jobs`),
+    figure(
+      sc,
+      'in the queue p50, OLD WRONG METHOD (event arrival mod 1 s, not tied to jobs)',
+      'ms',
+      col('oldSeenP50'),
+      undefined,
+      `${col('oldSeenEvents')[0]} events counted for ${s.count * s.windowS} jobs`,
+    ),
     figure(sc, 'in the queue p99, OLD WRONG METHOD', 'ms', col('oldSeenP99')),
     figure(sc, 'missed occurrences', '', col('missed'), { op: 'eq', value: 0 }),
     figure(sc, 'duplicated occurrences', '', col('duplicated'), { op: 'eq', value: 0 }),

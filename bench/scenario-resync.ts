@@ -27,7 +27,9 @@ const PROBES = 20;
 
 /** Lateness (ms) of probe jobs whose occurrence is in [from, to). */
 async function lateness(admin: Redis, from: number, to: number): Promise<number[]> {
-  const jobs = (await admin.lrange('rq:queue:probe', 0, -1)).map((id) => ({ id, occ: parseJobId(id)?.time ?? NaN })).filter((j) => j.occ >= from && j.occ < to);
+  const jobs = (await admin.lrange('rq:queue:probe', 0, -1))
+    .map((id) => ({ id, occ: parseJobId(id)?.time ?? NaN }))
+    .filter((j) => j.occ >= from && j.occ < to);
   const p = admin.pipeline();
   for (const j of jobs) p.hget(`rq:job:${j.id}`, 'enqueued_at');
   const res = (await p.exec()) ?? [];
@@ -35,7 +37,12 @@ async function lateness(admin: Redis, from: number, to: number): Promise<number[
 }
 
 export async function resyncScenario(s: ResyncScenario): Promise<Figure[]> {
-  const probes = Array.from({ length: PROBES }, (_, i) => ({ id: `probe-${i}`, function: 'bench.tasks.probe', every: 1, queue: 'probe' }));
+  const probes = Array.from({ length: PROBES }, (_, i) => ({
+    id: `probe-${i}`,
+    function: 'bench.tasks.probe',
+    every: 1,
+    queue: 'probe',
+  }));
   const probeFile = join(s.dir, 'zz-probes.json');
   writeFileSync(probeFile, JSON.stringify(probes));
   const daemon = await startDaemon(['--dir', s.dir, '--redis-url', s.redis.url], s.work);
@@ -51,20 +58,39 @@ export async function resyncScenario(s: ResyncScenario): Promise<Figure[]> {
       if (!reply.ok) throw new Error(`re-sync failed: ${JSON.stringify(reply.error)}`);
       const t1 = Date.now();
       await sleep(1500); // the last occurrences of the window are enqueued
-      const line = daemon.logs().filter((l) => l.msg === 'reconcile' && l.deep === true).at(-1)!;
+      const line = daemon
+        .logs()
+        .filter((l) => l.msg === 'reconcile' && l.deep === true)
+        .at(-1)!;
       took.push(Number(line.durationMs));
       during.push(...(await lateness(s.admin, t0, t1)));
       before.push(...(await lateness(s.admin, t0 - (t1 - t0) - 1000, t0)));
-      s.log(`re-sync ${r + 1}/${s.runs}: ${String(line.durationMs)} ms; probe lateness during it p50 ${percentile(during, 50)} ms, max ${Math.max(...during)} ms (before it: max ${Math.max(...before)} ms)`);
+      s.log(
+        `re-sync ${r + 1}/${s.runs}: ${String(line.durationMs)} ms; probe lateness during it p50 ${percentile(during, 50)} ms, max ${Math.max(...during)} ms (before it: max ${Math.max(...before)} ms)`,
+      );
       await sleep(1000);
     }
     const sc = `deep re-sync, ${s.count.toLocaleString('en-US')} schedules`;
     return [
       figure(sc, 'deep re-sync', 'ms', took, { op: 'le', value: 3000 }),
-      figure(sc, `fire lateness while it runs (${PROBES} per-second schedules), p50`, 'ms', [percentile(during, 50)], { op: 'le', value: 5 }, `${during.length} jobs`),
+      figure(
+        sc,
+        `fire lateness while it runs (${PROBES} per-second schedules), p50`,
+        'ms',
+        [percentile(during, 50)],
+        { op: 'le', value: 5 },
+        `${during.length} jobs`,
+      ),
       figure(sc, 'fire lateness while it runs, p99', 'ms', [percentile(during, 99)], { op: 'le', value: 25 }),
       figure(sc, 'fire lateness while it runs, max', 'ms', [Math.max(...during)]),
-      figure(sc, 'fire lateness before it, p99 (context)', 'ms', [percentile(before, 99)], undefined, `${before.length} jobs`),
+      figure(
+        sc,
+        'fire lateness before it, p99 (context)',
+        'ms',
+        [percentile(before, 99)],
+        undefined,
+        `${before.length} jobs`,
+      ),
     ];
   } finally {
     await daemon.stop();

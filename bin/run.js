@@ -18,7 +18,8 @@ const manifest = new URL('../oclif.manifest.json', import.meta.url);
 try {
   const written = statSync(manifest).mtimeMs;
   const commands = new URL('../dist/cli/commands/', import.meta.url);
-  if (readdirSync(commands).some((f) => f.endsWith('.js') && statSync(new URL(f, commands)).mtimeMs > written)) unlinkSync(manifest);
+  if (readdirSync(commands).some((f) => f.endsWith('.js') && statSync(new URL(f, commands)).mtimeMs > written))
+    unlinkSync(manifest);
 } catch {
   // No manifest (or it is already gone): nothing to check.
 }

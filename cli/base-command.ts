@@ -16,7 +16,9 @@ import type { Registry } from '../src/registry/registry.js';
 import { globalFlags, ONE_SHOT_LOG_LEVEL } from './flags.js';
 import { toJsonText } from './json-output.js';
 
-export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>;
+export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<
+  (typeof BaseCommand)['baseFlags'] & T['flags']
+>;
 
 export abstract class BaseCommand<T extends typeof Command> extends Command {
   static override baseFlags = globalFlags;
@@ -74,7 +76,9 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 
   /** The registry on the command's one connection (opened on the first call). */
   protected openRegistry(): Promise<Registry> {
-    this.registry ??= Promise.all([this.openRedis(), import('../src/registry/registry.js')]).then(([redis, { Registry }]) => new Registry(redis, this.settings.redis.prefix));
+    this.registry ??= Promise.all([this.openRedis(), import('../src/registry/registry.js')]).then(
+      ([redis, { Registry }]) => new Registry(redis, this.settings.redis.prefix),
+    );
     return this.registry;
   }
 
@@ -97,7 +101,8 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   }
 
   protected override toErrorJson(err: unknown): unknown {
-    if (err instanceof PyrqError) return { error: { code: err.code, message: this.redact(err.message), details: err.details } };
+    if (err instanceof PyrqError)
+      return { error: { code: err.code, message: this.redact(err.message), details: err.details } };
     const e = err as Error & { oclif?: { exit?: number } };
     return { error: { code: 'ERROR', message: this.redact(e.message ?? String(err)) } };
   }

@@ -7,9 +7,14 @@ export async function askDaemon(socket: string, req: Record<string, unknown>, ti
   try {
     reply = await request(socket, req, timeoutMs);
   } catch (e) {
-    if (e instanceof DaemonUnavailable) throw new PyrqError('DAEMON_UNAVAILABLE', `${e.message}; is "pyrq daemon" running? (--socket, PYRQ_SOCKET or daemon.socket)`);
+    if (e instanceof DaemonUnavailable)
+      throw new PyrqError(
+        'DAEMON_UNAVAILABLE',
+        `${e.message}; is "pyrq daemon" running? (--socket, PYRQ_SOCKET or daemon.socket)`,
+      );
     throw e;
   }
-  if (!reply.ok) throw new PyrqError('DAEMON_ERROR', reply.error?.message ?? 'the daemon refused the request', reply.error);
+  if (!reply.ok)
+    throw new PyrqError('DAEMON_ERROR', reply.error?.message ?? 'the daemon refused the request', reply.error);
   return reply.result;
 }

@@ -14,7 +14,12 @@ function settingFlag(id: SettingId, opts: { summary?: string; helpGroup?: string
   const s: Setting = SETTINGS[id];
   const label = settingLabel(s);
   const summary = opts.summary ?? s.description;
-  return Flags.string({ char: s.char, summary: label ? `${label} ${summary}` : summary, helpGroup: opts.helpGroup, hidden: opts.hidden });
+  return Flags.string({
+    char: s.char,
+    summary: label ? `${label} ${summary}` : summary,
+    helpGroup: opts.helpGroup,
+    hidden: opts.hidden,
+  });
 }
 
 /** The level of one-shot commands' log lines when `--log-level` is not given. */
@@ -25,7 +30,10 @@ export const globalFlags = {
   config: settingFlag('config', { helpGroup: 'GLOBAL' }),
   // One-shot commands log to stderr, quietly unless asked: PYRQ_LOG_LEVEL and log.level
   // are the daemon's (see daemonFlags), so they do not make `pyrq diff` chatty.
-  'log-level': Flags.string({ summary: `[default: ${ONE_SHOT_LOG_LEVEL}] Level of log lines on stderr: trace, debug, info, warn, error, silent.`, helpGroup: 'GLOBAL' }),
+  'log-level': Flags.string({
+    summary: `[default: ${ONE_SHOT_LOG_LEVEL}] Level of log lines on stderr: trace, debug, info, warn, error, silent.`,
+    helpGroup: 'GLOBAL',
+  }),
 };
 
 /** Commands that talk to Redis. */
@@ -54,7 +62,11 @@ export const sourceFlags = {
 };
 
 /** Which source each source flag configures (for `validate PATH... --dir D`). */
-export const SOURCE_OF_FLAG: Record<keyof typeof sourceFlags, string> = { dir: 'files', 'mysql-url': 'mysql', 'postgres-url': 'postgres' };
+export const SOURCE_OF_FLAG: Record<keyof typeof sourceFlags, string> = {
+  dir: 'files',
+  'mysql-url': 'mysql',
+  'postgres-url': 'postgres',
+};
 
 /** Commands that turn schedules into Frappe jobs or BTU rows into schedules (apply, diff, daemon). */
 export const frappeFlags = {
@@ -76,7 +88,15 @@ export const daemonLogFlags = {
 
 /** `--count`/`-n`: "how many", on every command that has it. */
 export function countFlag(summary: string, defaultCount: number, opts: { max?: number; aliases?: string[] } = {}) {
-  return Flags.integer({ char: 'n', summary, default: defaultCount, min: 1, max: opts.max, aliases: opts.aliases, deprecateAliases: opts.aliases !== undefined });
+  return Flags.integer({
+    char: 'n',
+    summary,
+    default: defaultCount,
+    min: 1,
+    max: opts.max,
+    aliases: opts.aliases,
+    deprecateAliases: opts.aliases !== undefined,
+  });
 }
 
 /** The daemon's HTTP listener (metrics, health, status page). */

@@ -37,11 +37,14 @@ export const ROOT_EXAMPLES: readonly (readonly [string, string])[] = [
 ];
 
 /** The exit codes every command keeps to, for the top-level help. */
-export const ROOT_EXIT_CODES = exitCodes({
-  0: 'success',
-  1: 'an error (bad input, a setting, a service that cannot be reached; the message says which)',
-  2: 'changes pending (only "pyrq diff" and "pyrq apply --dry-run"; a usage error exits 1, not 2)',
-}, 'each command\'s help says what they mean for it');
+export const ROOT_EXIT_CODES = exitCodes(
+  {
+    0: 'success',
+    1: 'an error (bad input, a setting, a service that cannot be reached; the message says which)',
+    2: 'changes pending (only "pyrq diff" and "pyrq apply --dry-run"; a usage error exits 1, not 2)',
+  },
+  "each command's help says what they mean for it",
+);
 
 export default class PyrqHelp extends Help {
   public override async showRootHelp(): Promise<void> {
@@ -51,7 +54,14 @@ export default class PyrqHelp extends Help {
     this.log('');
     this.log(this.section('EXIT CODES', this.wrap(ROOT_EXIT_CODES)));
     this.log('');
-    this.log(this.section('DOCUMENTATION', this.wrap('README.md and docs/ in the package\'s directory (under `npm root -g` when installed globally). Help on one command: pyrq help COMMAND.')));
+    this.log(
+      this.section(
+        'DOCUMENTATION',
+        this.wrap(
+          "README.md and docs/ in the package's directory (under `npm root -g` when installed globally). Help on one command: pyrq help COMMAND.",
+        ),
+      ),
+    );
     this.log('');
   }
 }

@@ -132,7 +132,8 @@ export class BtuRpcListener {
       } catch (e) {
         if (this.stopped) break;
         failures++;
-        if (failures === 1) logger.warn({ err: { message: (e as Error).message } }, 'cannot read BTU commands from Redis; retrying');
+        if (failures === 1)
+          logger.warn({ err: { message: (e as Error).message } }, 'cannot read BTU commands from Redis; retrying');
         await new Promise((r) => setTimeout(r, Math.min(100 * 2 ** failures, 5_000)));
         continue;
       }
@@ -144,14 +145,21 @@ export class BtuRpcListener {
     const { redis, keys, logger } = this.o;
     const cmd = parseBtuRpcCommand(raw);
     if (typeof cmd === 'string') {
-      logger.warn({ list, command: raw.length > 500 ? `${raw.slice(0, 500)}...` : raw, reason: cmd }, 'dropped a malformed BTU command');
+      logger.warn(
+        { list, command: raw.length > 500 ? `${raw.slice(0, 500)}...` : raw, reason: cmd },
+        'dropped a malformed BTU command',
+      );
       return;
     }
     const forwarded = list === keys.btuForward;
     try {
       // Acknowledged on receipt, before acting (a forwarded command was acknowledged by the standby).
       if (!forwarded && cmd.responseKey !== null) {
-        await redis.multi().lpush(cmd.responseKey, btuAck(cmd.requestType)).expire(cmd.responseKey, BTU_ACK_TTL_SECONDS).exec();
+        await redis
+          .multi()
+          .lpush(cmd.responseKey, btuAck(cmd.requestType))
+          .expire(cmd.responseKey, BTU_ACK_TTL_SECONDS)
+          .exec();
       }
       if (!this.o.isLeader()) {
         await redis.lpush(keys.btuForward, raw);
@@ -159,7 +167,10 @@ export class BtuRpcListener {
         return;
       }
     } catch (e) {
-      logger.warn({ err: { message: (e as Error).message }, requestType: cmd.requestType, content: cmd.content }, 'cannot acknowledge or forward a BTU command');
+      logger.warn(
+        { err: { message: (e as Error).message }, requestType: cmd.requestType, content: cmd.content },
+        'cannot acknowledge or forward a BTU command',
+      );
       return;
     }
     const req: BtuRequest = { kind: 'btu', requestType: cmd.requestType, content: cmd.content };
@@ -168,9 +179,15 @@ export class BtuRpcListener {
         const reply = await this.o.act(req);
         // BTU's replies that start with "Error" say the command could not be carried out.
         const level = reply.startsWith('Error') ? 'warn' : 'info';
-        logger[level]({ requestType: cmd.requestType, content: cmd.content, reply, via: forwarded ? 'forwarded' : 'redis' }, 'BTU command');
+        logger[level](
+          { requestType: cmd.requestType, content: cmd.content, reply, via: forwarded ? 'forwarded' : 'redis' },
+          'BTU command',
+        );
       } catch (e) {
-        logger.warn({ err: { message: (e as Error).message }, requestType: cmd.requestType, content: cmd.content }, 'BTU command failed');
+        logger.warn(
+          { err: { message: (e as Error).message }, requestType: cmd.requestType, content: cmd.content },
+          'BTU command failed',
+        );
       }
     });
   }

@@ -20,7 +20,9 @@ export function changeFields(c: Change): Record<string, unknown> {
     source: c.source,
     origin: c.origin,
     ...(c.fields.length > 0 ? { fields: c.fields.map((f) => f.field) } : {}),
-    ...(c.fromSource !== undefined || c.fromOrigin !== undefined ? { from: `${c.fromSource ?? c.source}:${c.fromOrigin ?? c.origin}` } : {}),
+    ...(c.fromSource !== undefined || c.fromOrigin !== undefined
+      ? { from: `${c.fromSource ?? c.source}:${c.fromOrigin ?? c.origin}` }
+      : {}),
     ...(c.reason ? { why: c.reason } : {}),
   };
 }
@@ -46,5 +48,6 @@ export function logChanges(log: Logger, changes: readonly Change[], applied: App
       more++;
     }
   }
-  if (more > 0) log.info({ more }, `… and ${more} more change(s) not logged one by one (pyrq status shows every schedule)`);
+  if (more > 0)
+    log.info({ more }, `… and ${more} more change(s) not logged one by one (pyrq status shows every schedule)`);
 }

@@ -49,9 +49,15 @@ export class ClockWatch {
     const { redis, clock, registry, holderId, warnMs, logger } = this.d;
     try {
       const m = await measureClockOffset(redis, clock);
-      await registry.recordDaemonFacts({ clocks: { [holderId]: { offsetMs: m.offsetMs, at: m.at, pid: process.pid } } });
+      await registry.recordDaemonFacts({
+        clocks: { [holderId]: { offsetMs: m.offsetMs, at: m.at, pid: process.pid } },
+      });
       const beyond = Math.abs(m.offsetMs) > warnMs;
-      if (beyond && !this.warned) logger.warn({ offsetMs: m.offsetMs, rttMs: m.rttMs, thresholdMs: warnMs }, 'this machine\'s clock is off from Redis\'s beyond daemon.clockOffsetWarn; fires go by Redis\'s clock, but fix the clock (NTP)');
+      if (beyond && !this.warned)
+        logger.warn(
+          { offsetMs: m.offsetMs, rttMs: m.rttMs, thresholdMs: warnMs },
+          "this machine's clock is off from Redis's beyond daemon.clockOffsetWarn; fires go by Redis's clock, but fix the clock (NTP)",
+        );
       this.warned = beyond;
       return true;
     } catch {

@@ -79,7 +79,10 @@ export class DaemonHandlers {
       case 'status':
         return this.status();
       case 'pause':
-        return this.d.pauses.pause(req.all ? 'all' : [...(req.id !== undefined ? [req.id] : []), ...(req.ids ?? [])], req.reason);
+        return this.d.pauses.pause(
+          req.all ? 'all' : [...(req.id !== undefined ? [req.id] : []), ...(req.ids ?? [])],
+          req.reason,
+        );
       case 'resume':
         return this.d.pauses.resume(req.all ? 'all' : [...(req.id !== undefined ? [req.id] : []), ...(req.ids ?? [])]);
       case 'upsert':
@@ -102,13 +105,20 @@ export class DaemonHandlers {
 
   private async status(): Promise<unknown> {
     const now = this.d.clock.now();
-    const [entries, recordedSources, recordedFacts, pauses] = await Promise.all([this.d.registry.readEntries(), this.d.registry.readSourceStatus(), this.d.registry.readDaemonFacts(), this.d.pauses.read()]);
+    const [entries, recordedSources, recordedFacts, pauses] = await Promise.all([
+      this.d.registry.readEntries(),
+      this.d.registry.readSourceStatus(),
+      this.d.registry.readDaemonFacts(),
+      this.d.pauses.read(),
+    ]);
     const { startedAt, socket, loop, sourceStatus, lastReconcile } = this.d.facts;
     // The same sources and last reconcile as `status` reads from Redis when no daemon
     // answers: what this daemon knows now, over what was recorded (by the leader, when
     // this one stands by; by `pyrq apply` for a source this daemon does not read).
     const live = sourceStatus();
-    const sources = [...recordedSources.filter((r) => !live.some((s) => s.source === r.source)), ...live].sort((a, b) => a.source.localeCompare(b.source));
+    const sources = [...recordedSources.filter((r) => !live.some((s) => s.source === r.source)), ...live].sort((a, b) =>
+      a.source.localeCompare(b.source),
+    );
     return {
       daemon: {
         pid: process.pid,
@@ -124,7 +134,10 @@ export class DaemonHandlers {
       lastError: loop.lastError ?? null,
       clocks: daemonClocks(recordedFacts),
       schedules: entries.map((e) => statusRow(e, now, pauses.get(e.id))),
-      orphans: orphansOf(new Map(entries.map((e) => [e.id, e])), this.d.sources().map((s) => s.name)),
+      orphans: orphansOf(
+        new Map(entries.map((e) => [e.id, e])),
+        this.d.sources().map((s) => s.name),
+      ),
     };
   }
 
@@ -132,8 +145,16 @@ export class DaemonHandlers {
     const id = (raw as { id?: unknown }).id;
     if (typeof id === 'string') await this.assertMayOwn(id);
     const r = await this.d.socketSource.upsert(raw);
-    if (!r.ok) throw new PyrqError('VALIDATION_FAILED', `${r.id !== undefined ? `(id ${JSON.stringify(r.id)}) ` : ''}${r.issues.map(issueText).join('; ')}`);
-    const result = await this.d.reconcile({ sources: [SOCKET_SOURCE], scope: [r.schedule.id], reason: 'socket upsert' });
+    if (!r.ok)
+      throw new PyrqError(
+        'VALIDATION_FAILED',
+        `${r.id !== undefined ? `(id ${JSON.stringify(r.id)}) ` : ''}${r.issues.map(issueText).join('; ')}`,
+      );
+    const result = await this.d.reconcile({
+      sources: [SOCKET_SOURCE],
+      scope: [r.schedule.id],
+      reason: 'socket upsert',
+    });
     const change = result.plan.changes.find((c) => c.id === r.schedule.id);
     const error = result.plan.errors.find((e) => e.id === r.schedule.id);
     if (error) throw new PyrqError('DAEMON_ERROR', formatSourceError(error));
@@ -151,7 +172,10 @@ export class DaemonHandlers {
     const valid: { id: string; hash: string; spec: Parameters<typeof pastOneShot>[0] }[] = [];
     raws.forEach((raw, i) => {
       const r = this.d.socketSource.validate(raw);
-      if (!r.ok) problems.push(`schedule ${i + 1}${r.id !== undefined ? ` (id ${JSON.stringify(r.id)})` : ''}: ${r.issues.map(issueText).join('; ')}`);
+      if (!r.ok)
+        problems.push(
+          `schedule ${i + 1}${r.id !== undefined ? ` (id ${JSON.stringify(r.id)})` : ''}: ${r.issues.map(issueText).join('; ')}`,
+        );
       else valid.push({ id: r.schedule.id, hash: r.hash, spec: r.schedule });
     });
     const seen = new Set<string>();
@@ -163,10 +187,14 @@ export class DaemonHandlers {
     const applied = await this.d.registry.readSpecs(valid.filter((v) => owners.has(v.id)).map((v) => v.id));
     for (const v of valid) {
       const owner = owners.get(v.id);
-      if (owner && owner.source !== SOCKET_SOURCE) problems.push(`id ${JSON.stringify(v.id)} is owned by source "${owner.source}" (${owner.origin}); change it there, or choose another id`);
+      if (owner && owner.source !== SOCKET_SOURCE)
+        problems.push(
+          `id ${JSON.stringify(v.id)} is owned by source "${owner.source}" (${owner.origin}); change it there, or choose another id`,
+        );
       const past = pastOneShot(v.spec, now);
       // As the plan rules: a one-shot may not be aimed at the past (unless that is what is applied).
-      if (past && applied.get(v.id)?.[past.field] !== past.value) problems.push(`id ${JSON.stringify(v.id)}: ${past.field}: ${String(past.value)} is in the past`);
+      if (past && applied.get(v.id)?.[past.field] !== past.value)
+        problems.push(`id ${JSON.stringify(v.id)}: ${past.field}: ${String(past.value)} is in the past`);
     }
     if (problems.length > 0) throw new PyrqError('VALIDATION_FAILED', `nothing pushed: ${problems.join('\n')}`);
     for (const raw of raws) await this.d.socketSource.upsert(raw);
@@ -174,33 +202,61 @@ export class DaemonHandlers {
     const result = await this.d.reconcile({ sources: [SOCKET_SOURCE], scope: ids, reason: 'socket upsert' });
     const errors = result.plan.errors.filter((e) => e.id !== undefined && seen.has(e.id));
     if (errors.length > 0) throw new PyrqError('DAEMON_ERROR', errors.map(formatSourceError).join('\n'));
-    return { pushed: valid.map((v) => ({ id: v.id, action: result.plan.changes.find((c) => c.id === v.id)?.action ?? 'unchanged', hash: v.hash })) };
+    return {
+      pushed: valid.map((v) => ({
+        id: v.id,
+        action: result.plan.changes.find((c) => c.id === v.id)?.action ?? 'unchanged',
+        hash: v.hash,
+      })),
+    };
   }
 
   /** A pushed schedule may not take an id that another configured source owns. */
   private async assertMayOwn(id: string): Promise<void> {
     const owner = (await this.d.registry.readIndexIds([id])).get(id);
     if (owner && owner.source !== SOCKET_SOURCE) {
-      throw new PyrqError('DAEMON_ERROR', `id ${JSON.stringify(id)} is owned by source "${owner.source}" (${owner.origin}); change it there, or choose another id`);
+      throw new PyrqError(
+        'DAEMON_ERROR',
+        `id ${JSON.stringify(id)} is owned by source "${owner.source}" (${owner.origin}); change it there, or choose another id`,
+      );
     }
   }
 
   private async remove(id: string): Promise<unknown> {
     if (await this.d.socketSource.remove(id)) {
       const result = await this.d.reconcile({ sources: [SOCKET_SOURCE], scope: [id], reason: 'socket delete' });
-      return { id, deleted: result.plan.changes.some((c) => c.id === id && c.action === 'delete') || !(await this.d.registry.readIndexIds([id])).has(id) };
+      return {
+        id,
+        deleted:
+          result.plan.changes.some((c) => c.id === id && c.action === 'delete') ||
+          !(await this.d.registry.readIndexIds([id])).has(id),
+      };
     }
     const owner = (await this.d.registry.readIndexIds([id])).get(id);
-    if (owner) throw new PyrqError('DAEMON_ERROR', `id ${JSON.stringify(id)} belongs to source "${owner.source}" (${owner.origin}), not to the socket; delete it there`);
+    if (owner)
+      throw new PyrqError(
+        'DAEMON_ERROR',
+        `id ${JSON.stringify(id)} belongs to source "${owner.source}" (${owner.origin}), not to the socket; delete it there`,
+      );
     return { id, deleted: false, reason: 'no such pushed schedule' };
   }
 
   private async reload(source: string, id?: string): Promise<unknown> {
     const sources = this.d.sources();
     const s = sources.find((x) => x.name === source);
-    if (!s) throw new PyrqError('NOT_FOUND', `no source "${source}" in this daemon (it has: ${sources.map((x) => x.name).join(', ')})`);
+    if (!s)
+      throw new PyrqError(
+        'NOT_FOUND',
+        `no source "${source}" in this daemon (it has: ${sources.map((x) => x.name).join(', ')})`,
+      );
     if (id !== undefined && s.reloadIds) await s.reloadIds([id]);
-    return outcome(await this.d.reconcile({ sources: [source], deep: id === undefined, reason: `reload ${source}${id ? ` ${id}` : ''}` }));
+    return outcome(
+      await this.d.reconcile({
+        sources: [source],
+        deep: id === undefined,
+        reason: `reload ${source}${id ? ` ${id}` : ''}`,
+      }),
+    );
   }
 
   /** BTU's three messages, answered in BTU's own words (from the socket, or from BTU's Redis channel). */
@@ -213,16 +269,19 @@ export class DaemonHandlers {
       case 'cancel_task_schedule': {
         if (!name) return `Request '${req.requestType}' missing required argument 'request_content'`;
         const sql = btuSourceOf(this.d.sources());
-        if (!sql) return `Error: pyrq has no MySQL source configured (nor a PostgreSQL one), so it cannot read Task Schedule ${name}.`;
+        if (!sql)
+          return `Error: pyrq has no MySQL source configured (nor a PostgreSQL one), so it cannot read Task Schedule ${name}.`;
         try {
           await sql.reloadIds([name]);
           const result = await this.d.reconcile({ sources: [sql.name], reason: `BTU ${req.requestType} ${name}` });
           const error = result.plan.errors.find((e) => e.id === name);
           if (error) return `Error: Task Schedule ${name}: ${formatSourceError(error)}`;
-          if (req.requestType === 'create_task_schedule') return `BTU Scheduler now re-processing Task Schedule ${name} in Python RQ.`;
+          if (req.requestType === 'create_task_schedule')
+            return `BTU Scheduler now re-processing Task Schedule ${name} in Python RQ.`;
           const entry = (await this.d.registry.readIndexIds([name])).get(name);
           const spec = entry ? (await this.d.registry.readSpecs([name])).get(name) : undefined;
-          if (!entry || spec?.enabled === false) return `Successfully cancelled BTU Task Schedule ${name} in Python RQ.`;
+          if (!entry || spec?.enabled === false)
+            return `Successfully cancelled BTU Task Schedule ${name} in Python RQ.`;
           return `Task Schedule ${name} is still enabled in the database, so it stays scheduled; disable or delete it first.`;
         } catch (e) {
           return `Error: ${(e as Error).message}`;
@@ -239,7 +298,14 @@ function outcome(r: ReconcileResult): unknown {
     runId: r.runId,
     durationMs: r.durationMs,
     summary: planSummary(r.plan),
-    applied: r.applied ? { created: r.applied.created, updated: r.applied.updated, deleted: r.applied.deleted, conflicts: r.applied.conflicts } : undefined,
+    applied: r.applied
+      ? {
+          created: r.applied.created,
+          updated: r.applied.updated,
+          deleted: r.applied.deleted,
+          conflicts: r.applied.conflicts,
+        }
+      : undefined,
     errors: r.plan.errors.map(formatSourceError),
   };
 }

@@ -103,37 +103,48 @@ export class Daemon {
     this.registry = new Registry(this.redis, config.redis.prefix);
     this.buildSources();
     if (config.http) this.metrics = new PyrqMetrics(this.daemonView());
-    this.loop = new ReconcileLoop(() => ({ sources: this.sources, registry: this.runRegistry(), clock: this.clock, logger }), {
-      logger,
-      // A fenced apply is not retried: the lease stepped down (and said so once).
-      isTerminal: (err) => err instanceof FencedError,
-      quiet: () => this.connection.isDown(),
-      onResult: (r, req) => {
-        // A deep re-sync reads every source and entry: its garbage is collected in idle time.
-        if (req.deep) this.dispatcher.collectGarbageWhenIdle();
-        this.metrics?.observeReconcile(req.deep === true, r.durationMs, r.plan, r.applied);
-        return this.recordHealth(r, req.reason);
+    this.loop = new ReconcileLoop(
+      () => ({ sources: this.sources, registry: this.runRegistry(), clock: this.clock, logger }),
+      {
+        logger,
+        // A fenced apply is not retried: the lease stepped down (and said so once).
+        isTerminal: (err) => err instanceof FencedError,
+        quiet: () => this.connection.isDown(),
+        onResult: (r, req) => {
+          // A deep re-sync reads every source and entry: its garbage is collected in idle time.
+          if (req.deep) this.dispatcher.collectGarbageWhenIdle();
+          this.metrics?.observeReconcile(req.deep === true, r.durationMs, r.plan, r.applied);
+          return this.recordHealth(r, req.reason);
+        },
+        onError: () => this.metrics?.reconcileFailed(),
       },
-      onError: () => this.metrics?.reconcileFailed(),
-    });
+    );
     this.dispatcher = this.buildDispatcher();
     // Built before the socket serves, so every request finds it (it campaigns once started).
-    this.lease = new LeaderLease(this.redis, this.keys.leader, config.daemon.leaseTtlMs, {
-      onAcquire: () => {
-        this.leaderSince = Date.now();
-        this.metrics?.leadershipChanged();
-        void this.registry.recordDaemonFacts({ leader: this.lease.holderId, leaderSince: Date.now() }).catch(() => {});
-        // Not awaited: the lease must keep renewing while a long first reconcile runs.
-        void this.dispatchAfterFirstReconcile(++this.leaderTerm);
+    this.lease = new LeaderLease(
+      this.redis,
+      this.keys.leader,
+      config.daemon.leaseTtlMs,
+      {
+        onAcquire: () => {
+          this.leaderSince = Date.now();
+          this.metrics?.leadershipChanged();
+          void this.registry
+            .recordDaemonFacts({ leader: this.lease.holderId, leaderSince: Date.now() })
+            .catch(() => {});
+          // Not awaited: the lease must keep renewing while a long first reconcile runs.
+          void this.dispatchAfterFirstReconcile(++this.leaderTerm);
+        },
+        onLose: async () => {
+          this.leaderSince = undefined;
+          this.metrics?.leadershipChanged();
+          this.leaderTerm++;
+          this.dispatcherStopped = this.dispatcher.stop();
+          await this.dispatcherStopped;
+        },
       },
-      onLose: async () => {
-        this.leaderSince = undefined;
-        this.metrics?.leadershipChanged();
-        this.leaderTerm++;
-        this.dispatcherStopped = this.dispatcher.stop();
-        await this.dispatcherStopped;
-      },
-    }, logger);
+      logger,
+    );
     const handlers = (this.handlers = new DaemonHandlers(this.handlerDeps()));
     this.server = new ControlServer({
       path: config.daemon.socket,
@@ -155,7 +166,14 @@ export class Daemon {
     logger.info(await this.startFacts(), 'pyrq daemon started');
     await this.watchSources();
     // Every daemon records its clock's offset from Redis (pyrq status shows and warns).
-    this.clockWatch = new ClockWatch({ redis: this.redis, clock: this.clock, registry: this.registry, holderId: this.lease.holderId, warnMs: config.daemon.clockOffsetWarnMs, logger });
+    this.clockWatch = new ClockWatch({
+      redis: this.redis,
+      clock: this.clock,
+      registry: this.registry,
+      holderId: this.lease.holderId,
+      warnMs: config.daemon.clockOffsetWarnMs,
+      logger,
+    });
     this.clockWatch.start();
     void this.warnOrphans();
     this.lease.start();
@@ -178,7 +196,9 @@ export class Daemon {
       const ready = this.lease.isLeader ? this.loop.lastResult !== undefined : this.lease.currentHolder !== null;
       if (!ready || this.stopping) return;
       clearInterval(check);
-      void notifier.ready(this.lease.isLeader ? 'leader: reconciled, firing' : `standby; leader: ${this.lease.currentHolder}`);
+      void notifier.ready(
+        this.lease.isLeader ? 'leader: reconciled, firing' : `standby; leader: ${this.lease.currentHolder}`,
+      );
       notifier.startWatchdog(() => !this.stopping);
     }, 100);
     check.unref();
@@ -200,17 +220,28 @@ export class Daemon {
     const registry = this.httpRegistry;
     return {
       startedAt: this.startedAt,
-      role: () => ({ leader: this.lease?.isLeader ?? false, holderId: this.lease?.holderId ?? '', currentLeader: this.lease?.isLeader ? this.lease.holderId : (this.lease?.currentHolder ?? null), ...(this.leaderSince ? { leaderSince: this.leaderSince } : {}) }),
+      role: () => ({
+        leader: this.lease?.isLeader ?? false,
+        holderId: this.lease?.holderId ?? '',
+        currentLeader: this.lease?.isLeader ? this.lease.holderId : (this.lease?.currentHolder ?? null),
+        ...(this.leaderSince ? { leaderSince: this.leaderSince } : {}),
+      }),
       redisReady: () => this.redis.status === 'ready',
       configuredSources: () => this.sources.map((s) => s.name),
       // The leader's own view after its first reconcile; else what the leader recorded in Redis.
-      sources: async () => (this.lease?.isLeader && this.sourceStatus.size > 0 ? [...this.sourceStatus.values()] : registry.readSourceStatus()),
+      sources: async () =>
+        this.lease?.isLeader && this.sourceStatus.size > 0
+          ? [...this.sourceStatus.values()]
+          : registry.readSourceStatus(),
       entries: (ids) => registry.readEntries(ids),
       index: () => registry.readIndex(),
       specs: (ids) => registry.readSpecs(ids),
       paused: async () => new Set((await readPauses(registry.redis, registry.keys)).keys()),
       // The summary this daemon records in Redis and answers `status` with: one shape everywhere.
-      lastReconcile: () => ({ summary: this.lastSummary, ...(this.loop.lastError ? { error: this.loop.lastError } : {}) }),
+      lastReconcile: () => ({
+        summary: this.lastSummary,
+        ...(this.loop.lastError ? { error: this.loop.lastError } : {}),
+      }),
     };
   }
 
@@ -249,7 +280,10 @@ export class Daemon {
   private runRegistry(): Registry {
     const token = this.lease?.isLeader ? this.lease.holderId : undefined;
     if (token === undefined) return this.registry;
-    return new Registry(this.redis, this.opts.config.redis.prefix, { token: () => token, refused: () => this.lease.fenced() });
+    return new Registry(this.redis, this.opts.config.redis.prefix, {
+      token: () => token,
+      refused: () => this.lease.fenced(),
+    });
   }
 
   /**
@@ -265,7 +299,11 @@ export class Daemon {
       const names = this.sources.map((s) => s.name);
       await this.registry.recordDaemonFacts({ sources: names });
       const orphans = orphansOf(await this.registry.readIndex(), names);
-      if (orphans.length > 0) this.logger.warn({ orphans, hint: orphanLines(orphans) }, `schedules of ${orphans.length} source(s) not configured here keep firing: ${orphans.map((o) => `${o.source} (${o.schedules})`).join(', ')}; "pyrq prune --source NAME" removes them`);
+      if (orphans.length > 0)
+        this.logger.warn(
+          { orphans, hint: orphanLines(orphans) },
+          `schedules of ${orphans.length} source(s) not configured here keep firing: ${orphans.map((o) => `${o.source} (${o.schedules})`).join(', ')}; "pyrq prune --source NAME" removes them`,
+        );
     } catch (err) {
       this.logger.warn({ err }, 'could not check for schedules of sources not configured here');
     }
@@ -276,7 +314,9 @@ export class Daemon {
     const { config, logger } = this.opts;
     const redis = createRedis(config.redis, { persistent: true, connectionName: `pyrq-daemon-${process.pid}` });
     // One warning when lost, one info line when back (with the downtime), retries at debug.
-    this.connection = watchConnection(redis, logger, this.redisLocation(), (t) => redactText(t, [config.redis.password]));
+    this.connection = watchConnection(redis, logger, this.redisLocation(), (t) =>
+      redactText(t, [config.redis.password]),
+    );
     redis.connect().catch(() => {}); // keeps retrying in the background; commands queue meanwhile
     let everReady = false;
     redis.on('ready', () => {
@@ -291,12 +331,16 @@ export class Daemon {
   /** Redis as the logs name it: the URL without credentials, or the sentinel master. */
   private redisLocation(): string {
     const r = this.opts.config.redis;
-    return r.sentinels?.length ? `sentinel master "${r.name ?? 'mymaster'}" via ${r.sentinels.map((s) => `${s.host}:${s.port}`).join(', ')}` : redactUrl(r.url);
+    return r.sentinels?.length
+      ? `sentinel master "${r.name ?? 'mymaster'}" via ${r.sentinels.map((s) => `${s.host}:${s.port}`).join(', ')}`
+      : redactUrl(r.url);
   }
 
   /** Where each source reads: its own `location`, the socket's path for the socket source. */
   private sourceLocations(): Record<string, string> {
-    return Object.fromEntries(this.sources.map((s) => [s.name, s.location ?? (s.name === SOCKET_SOURCE ? this.opts.config.daemon.socket : '')]));
+    return Object.fromEntries(
+      this.sources.map((s) => [s.name, s.location ?? (s.name === SOCKET_SOURCE ? this.opts.config.daemon.socket : '')]),
+    );
   }
 
   /**
@@ -310,14 +354,25 @@ export class Daemon {
     let timer: NodeJS.Timeout | undefined;
     let onReady: (() => void) | undefined;
     const registered = await Promise.race([
-      (this.redis.status === 'ready' ? Promise.resolve() : new Promise<void>((resolve) => this.redis.once('ready', (onReady = resolve))))
+      (this.redis.status === 'ready'
+        ? Promise.resolve()
+        : new Promise<void>((resolve) => this.redis.once('ready', (onReady = resolve)))
+      )
         .then(() => this.redis.hlen(this.keys.index))
         .catch(() => undefined),
       new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), 1000))),
     ]);
     clearTimeout(timer);
     if (onReady) this.redis.off('ready', onReady);
-    return { version: VERSION, socket: config.daemon.socket, sources, sourceCount: this.sources.length, redis: this.redisLocation(), prefix: config.redis.prefix, ...(registered !== undefined ? { registered } : {}) };
+    return {
+      version: VERSION,
+      socket: config.daemon.socket,
+      sources,
+      sourceCount: this.sources.length,
+      redis: this.redisLocation(),
+      prefix: config.redis.prefix,
+      ...(registered !== undefined ? { registered } : {}),
+    };
   }
 
   private buildDispatcher(): Dispatcher {
@@ -331,7 +386,16 @@ export class Daemon {
     // Every fire carries the lease token: the dispatcher runs only while this daemon leads.
     const fence = { token: () => this.lease.holderId, refused: () => this.lease.fenced() };
     // Fires go by Redis's clock (a manual test clock keeps its own time).
-    return new Dispatcher({ redis: fireRedis, keys: this.keys, clock: this.clock, logger, config, fence, observer: this.metrics, redisClock: this.opts.clock === undefined });
+    return new Dispatcher({
+      redis: fireRedis,
+      keys: this.keys,
+      clock: this.clock,
+      logger,
+      config,
+      fence,
+      observer: this.metrics,
+      redisClock: this.opts.clock === undefined,
+    });
   }
 
   private buildSources(): void {
@@ -391,7 +455,8 @@ export class Daemon {
         remove: (id) => this.socketSource.remove(id),
       },
       sources: () => this.sources,
-      runNow: (id) => manualRun({ redis: this.redis, keys: this.keys, clock: this.clock, config: this.opts.config }, id),
+      runNow: (id) =>
+        manualRun({ redis: this.redis, keys: this.keys, clock: this.clock, config: this.opts.config }, id),
       lease: this.lease,
       pauses: {
         pause: (ids, reason) => pauseSchedules(this.redis, this.keys, ids, { now: this.clock.now(), reason }),
@@ -421,7 +486,11 @@ export class Daemon {
     const statuses = sourceStatusFromPlan(r.plan, at, undefined, this.sourceLocations());
     for (const h of statuses) {
       const prev = this.sourceStatus.get(h.source);
-      if (prev && prev.stale !== h.stale) this.logger.warn({ source: h.source, stale: h.stale }, h.stale ? 'source is stale: nothing it owns will be deleted' : 'source recovered');
+      if (prev && prev.stale !== h.stale)
+        this.logger.warn(
+          { source: h.source, stale: h.stale },
+          h.stale ? 'source is stale: nothing it owns will be deleted' : 'source recovered',
+        );
       this.sourceStatus.set(h.source, h);
     }
     this.metrics?.observeSources(statuses);

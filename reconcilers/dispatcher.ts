@@ -22,7 +22,15 @@ import type { Logger } from '../src/log.js';
 import type { Keys } from '../src/redis/keys.js';
 import { buildDueItem, pausedItem } from '../src/dispatch/build-items.js';
 import { pausedAmong } from '../src/registry/pauses.js';
-import { earlyWaitMs, type FireItem, type FireOutcome, type FireReply, type PreparedBatch, prepareFireBatch, sendFireBatch } from '../src/redis/commands/fire-batch.js';
+import {
+  earlyWaitMs,
+  type FireItem,
+  type FireOutcome,
+  type FireReply,
+  type PreparedBatch,
+  prepareFireBatch,
+  sendFireBatch,
+} from '../src/redis/commands/fire-batch.js';
 import { type FenceGuard, FencedError } from '../src/redis/commands/fence.js';
 import { RedisTimeClock } from '../src/redis/redis-clock.js';
 import { yieldToIo } from '../src/dispatch/fire.js';
@@ -122,7 +130,11 @@ export class Dispatcher {
     const f = deps.config.frappe;
     if (deps.redisClock) this.redisTime = new RedisTimeClock(deps.clock);
     this.clock = this.redisTime ?? deps.clock;
-    this.cache = new ScheduleCache(deps.redis, deps.keys, { frappeBenchId: f.benchId, frappeSite: f.site, frappeUser: f.user });
+    this.cache = new ScheduleCache(deps.redis, deps.keys, {
+      frappeBenchId: f.benchId,
+      frappeSite: f.site,
+      frappeUser: f.user,
+    });
     this.graceMs = opts.graceMs ?? deps.config.dispatch.graceMs;
     this.maxSleepMs = opts.maxSleepMs ?? 60_000;
     this.prepareLeadMs = opts.prepareLeadMs ?? 500;
@@ -134,7 +146,8 @@ export class Dispatcher {
   /** Fires everything due at `now` (default: the clock). Ticks never overlap. */
   tickOnce(now?: number): Promise<TickResult> {
     const run = this.chain.then(async () => {
-      if (now === undefined && this.redisTime && this.clock.now() - this.lastClockSync > CLOCK_SYNC_INTERVAL_MS) await this.syncClock();
+      if (now === undefined && this.redisTime && this.clock.now() - this.lastClockSync > CLOCK_SYNC_INTERVAL_MS)
+        await this.syncClock();
       return this.tick(now ?? this.clock.now());
     });
     this.chain = run.catch(() => undefined);
@@ -152,7 +165,11 @@ export class Dispatcher {
     const result: TickResult = { now, enqueued: 0, skipped: 0, schedules: [], problems: [], durationMs: 0 };
     const due = await this.dueAt(now);
     await this.load(due, result.problems);
-    const paused = await pausedAmong(this.deps.redis, this.deps.keys, due.map(([id]) => id));
+    const paused = await pausedAmong(
+      this.deps.redis,
+      this.deps.keys,
+      due.map(([id]) => id),
+    );
     for (const [id, expected] of due) {
       const c = this.cache.get(id);
       if (!c) continue;
@@ -188,7 +205,9 @@ export class Dispatcher {
     });
     await sub.subscribe(this.deps.keys.events);
     this.sub = sub;
-    await this.syncClock().catch((err: unknown) => this.deps.logger?.warn({ err }, 'cannot read Redis TIME; firing by the local clock until it can'));
+    await this.syncClock().catch((err: unknown) =>
+      this.deps.logger?.warn({ err }, 'cannot read Redis TIME; firing by the local clock until it can'),
+    );
     this.loop = this.run();
   }
 
@@ -240,12 +259,17 @@ export class Dispatcher {
           fullGc();
         }
         if (this.clock.now() - this.lastSweep > SWEEP_INTERVAL_MS && idle()) {
-          const swept = await this.cache.dropUnscheduled(() => !this.running || !idle(), this.clock.now() + this.warmWindowMs);
+          const swept = await this.cache.dropUnscheduled(
+            () => !this.running || !idle(),
+            this.clock.now() + this.warmWindowMs,
+          );
           if (swept !== null) this.lastSweep = this.clock.now();
         }
-        if (this.redisTime && this.clock.now() - this.lastClockSync > CLOCK_SYNC_INTERVAL_MS && idle()) await this.syncClock();
+        if (this.redisTime && this.clock.now() - this.lastClockSync > CLOCK_SYNC_INTERVAL_MS && idle())
+          await this.syncClock();
         if (!this.running) break;
-        const delay = earliest === null ? this.maxSleepMs : Math.min(Math.max(earliest - this.clock.now(), 0), this.maxSleepMs);
+        const delay =
+          earliest === null ? this.maxSleepMs : Math.min(Math.max(earliest - this.clock.now(), 0), this.maxSleepMs);
         if (settling > 0 && delay - this.prepareLeadMs > settling) {
           // Warm up once the changes have settled (the fire path loads what it fires anyway).
           await this.sleeper.sleep(settling);
@@ -329,7 +353,10 @@ export class Dispatcher {
       const missing = ids.filter((id) => !this.cache.isFresh(id) && !this.quarantine.has(id));
       for (let i = 0; i < missing.length; i += WARM_CHUNK) {
         if (!this.running || clock.now() >= deadline) return;
-        await this.load(missing.slice(i, i + WARM_CHUNK).map((id): [string, number] => [id, 0]), []);
+        await this.load(
+          missing.slice(i, i + WARM_CHUNK).map((id): [string, number] => [id, 0]),
+          [],
+        );
         // Loading thousands leaves their replies and parses behind as garbage.
         if ((loaded += WARM_CHUNK) >= WARM_GC_AFTER) this.gcWanted = true;
         await yieldToIo();
@@ -350,7 +377,11 @@ export class Dispatcher {
     this.prepared = undefined;
     const due = await this.dueAt(at);
     await this.load(due, []);
-    const paused = await pausedAmong(this.deps.redis, this.deps.keys, due.map(([id]) => id));
+    const paused = await pausedAmong(
+      this.deps.redis,
+      this.deps.keys,
+      due.map(([id]) => id),
+    );
     this.prepared = { at, batches: this.buildBatches(due, at, paused) };
   }
 
@@ -394,9 +425,15 @@ export class Dispatcher {
   /** Script batches of `dispatch.batchSize` items. */
   private batchesOf(items: readonly FireItem[]): PreparedBatch[] {
     const { keys, config } = this.deps;
-    const opts = { historyLength: config.dispatch.historyLength, trigger: 'schedule' as const, fence: this.deps.fence?.token(), redisClock: this.redisTime !== undefined };
+    const opts = {
+      historyLength: config.dispatch.historyLength,
+      trigger: 'schedule' as const,
+      fence: this.deps.fence?.token(),
+      redisClock: this.redisTime !== undefined,
+    };
     const batches: PreparedBatch[] = [];
-    for (let i = 0; i < items.length; i += config.dispatch.batchSize) batches.push(prepareFireBatch(keys, items.slice(i, i + config.dispatch.batchSize), opts));
+    for (let i = 0; i < items.length; i += config.dispatch.batchSize)
+      batches.push(prepareFireBatch(keys, items.slice(i, i + config.dispatch.batchSize), opts));
     return batches;
   }
 
@@ -405,7 +442,10 @@ export class Dispatcher {
    * n+1 overlaps Redis running batch n. Each is stamped with the time it is sent (never
    * before `now`). Lazily built batches are built one at a time between sends.
    */
-  private async send(batches: Iterable<PreparedBatch>, now: number): Promise<{ items: FireItem[]; outcomes: FireOutcome[]; sentAt: number[]; earlyWaitMs: number | null }> {
+  private async send(
+    batches: Iterable<PreparedBatch>,
+    now: number,
+  ): Promise<{ items: FireItem[]; outcomes: FireOutcome[]; sentAt: number[]; earlyWaitMs: number | null }> {
     const sent: PreparedBatch[] = [];
     const pending: Promise<FireReply>[] = [];
     for (const b of batches) {
@@ -430,7 +470,11 @@ export class Dispatcher {
   }
 
   /** Like buildBatches, one batch at a time (built while the previous one runs in Redis). */
-  private *lazyBatches(due: readonly [string, number][], now: number, paused: ReadonlySet<string>): Generator<PreparedBatch> {
+  private *lazyBatches(
+    due: readonly [string, number][],
+    now: number,
+    paused: ReadonlySet<string>,
+  ): Generator<PreparedBatch> {
     const size = this.deps.config.dispatch.batchSize;
     for (let i = 0; i < due.length; i += size) yield* this.buildBatches(due.slice(i, i + size), now, paused);
   }
@@ -454,7 +498,15 @@ export class Dispatcher {
         const due = await this.dueAt(now);
         if (due.length === 0) break;
         await this.load(due, result.problems);
-        batches = this.lazyBatches(due, now, await pausedAmong(this.deps.redis, this.deps.keys, due.map(([id]) => id)));
+        batches = this.lazyBatches(
+          due,
+          now,
+          await pausedAmong(
+            this.deps.redis,
+            this.deps.keys,
+            due.map(([id]) => id),
+          ),
+        );
       }
       const { items, outcomes, sentAt, earlyWaitMs } = await this.send(batches, now);
       const retry = absorbOutcomes(items, outcomes, result, byId, this.cache);
@@ -464,7 +516,10 @@ export class Dispatcher {
         // Our clock ran ahead of Redis's: nothing was written for those items. Measure
         // the offset again and go on by Redis time; what is still ahead after that waits
         // (briefly: the offset is exact to within a round trip) and is tried again.
-        this.deps.logger?.warn({ aheadMs: earlyWaitMs, offsetMs: this.redisTime?.offsetMs }, 'clock ahead of Redis: occurrences not yet due by Redis time were refused; retrying by Redis time');
+        this.deps.logger?.warn(
+          { aheadMs: earlyWaitMs, offsetMs: this.redisTime?.offsetMs },
+          'clock ahead of Redis: occurrences not yet due by Redis time were refused; retrying by Redis time',
+        );
         await this.syncClock().catch(() => undefined);
         if (earlyRounds++ > 0) await this.sleeper.sleep(Math.min(Math.max(earlyWaitMs, 1), 1000));
         now = this.clock.now();
@@ -472,7 +527,9 @@ export class Dispatcher {
         // was written for them): sent again as they are, not read, loaded and built again.
         // The normal round after it picks up anything else; what is still ahead waits for
         // its own tick, as before.
-        const again = items.filter((item, i) => outcomes[i] === 'early' && item.ops[item.ops.length - 1]!.occurrence <= now);
+        const again = items.filter(
+          (item, i) => outcomes[i] === 'early' && item.ops[item.ops.length - 1]!.occurrence <= now,
+        );
         prepared = again.length > 0 ? this.batchesOf(again) : undefined;
         continue;
       }
@@ -483,7 +540,16 @@ export class Dispatcher {
     result.schedules = [...byId.values()];
     result.durationMs = Math.round((performance.now() - started) * 10) / 10;
     if (result.schedules.length > 0) {
-      this.deps.logger?.info({ now: new Date(now).toISOString(), enqueued: result.enqueued, skipped: result.skipped, schedules: result.schedules.length, durationMs: result.durationMs }, 'fired');
+      this.deps.logger?.info(
+        {
+          now: new Date(now).toISOString(),
+          enqueued: result.enqueued,
+          skipped: result.skipped,
+          schedules: result.schedules.length,
+          durationMs: result.durationMs,
+        },
+        'fired',
+      );
     }
     const observer = this.deps.observer;
     if (observer) {
@@ -506,8 +572,18 @@ export class Dispatcher {
       if (typeof enqueued !== 'number' || enqueued === 0) return;
       const enqueues = item.ops.filter((op) => op.kind === 'enqueue');
       // When the script skipped some (overlap, duplicate), which ones is not known here.
-      if (enqueued !== enqueues.length) return void log.info({ schedule: item.id, enqueued, planned: enqueues.length }, 'jobs enqueued');
-      for (const op of enqueues) log.info({ schedule: item.id, jobId: op.jobId, occurrence: new Date(op.occurrence).toISOString(), latenessMs: sentAt[i]! - op.occurrence }, 'job enqueued');
+      if (enqueued !== enqueues.length)
+        return void log.info({ schedule: item.id, enqueued, planned: enqueues.length }, 'jobs enqueued');
+      for (const op of enqueues)
+        log.info(
+          {
+            schedule: item.id,
+            jobId: op.jobId,
+            occurrence: new Date(op.occurrence).toISOString(),
+            latenessMs: sentAt[i]! - op.occurrence,
+          },
+          'job enqueued',
+        );
     });
   }
 }

@@ -63,7 +63,16 @@ export class HttpListener {
     server.requestTimeout = 30_000;
     await new Promise<void>((resolve, reject) => {
       server.once('error', (e: NodeJS.ErrnoException) => {
-        const why = e.code === 'EADDRINUSE' ? 'the port is in use' : e.code === 'EADDRNOTAVAIL' ? 'this machine has no such address' : e.code === 'EACCES' ? 'permission denied (ports below 1024 need privileges)' : e.code === 'ENOTFOUND' ? 'the host name does not resolve' : e.message;
+        const why =
+          e.code === 'EADDRINUSE'
+            ? 'the port is in use'
+            : e.code === 'EADDRNOTAVAIL'
+              ? 'this machine has no such address'
+              : e.code === 'EACCES'
+                ? 'permission denied (ports below 1024 need privileges)'
+                : e.code === 'ENOTFOUND'
+                  ? 'the host name does not resolve'
+                  : e.message;
         reject(new PyrqError('CONFIG_INVALID', `http.listen: cannot listen on ${host}:${port}: ${why}`));
       });
       server.listen(port, host, () => resolve());
@@ -71,8 +80,15 @@ export class HttpListener {
     server.on('error', (e) => logger.error({ err: e }, 'http listener error'));
     this.server = server;
     this.sampleLag();
-    if (!isLoopback(host) && this.tokenDigest === undefined) logger.warn({ host, port }, 'http listener reachable beyond loopback without http.token: the status page and metrics are open to anyone who can connect');
-    logger.info({ http: `${host.includes(':') ? `[${host}]` : host}:${this.port}`, token: this.tokenDigest !== undefined }, 'http listener started');
+    if (!isLoopback(host) && this.tokenDigest === undefined)
+      logger.warn(
+        { host, port },
+        'http listener reachable beyond loopback without http.token: the status page and metrics are open to anyone who can connect',
+      );
+    logger.info(
+      { http: `${host.includes(':') ? `[${host}]` : host}:${this.port}`, token: this.tokenDigest !== undefined },
+      'http listener started',
+    );
   }
 
   /** The port listened on (useful with port 0). */
@@ -117,12 +133,25 @@ export class HttpListener {
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     try {
       const url = new URL(req.url ?? '/', 'http://pyrq.invalid');
-      if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, { allow: 'GET, HEAD', 'content-type': 'text/plain' }, 'method not allowed: this listener is read-only\n');
+      if (req.method !== 'GET' && req.method !== 'HEAD')
+        return send(
+          res,
+          405,
+          { allow: 'GET, HEAD', 'content-type': 'text/plain' },
+          'method not allowed: this listener is read-only\n',
+        );
       const path = url.pathname;
       if (path === '/healthz') return probe(res, liveness(this.lagMs));
       if (path === '/readyz') return probe(res, await this.readiness());
-      if (path !== '/metrics' && path !== '/') return send(res, 404, { 'content-type': 'text/plain' }, 'not found: try /, /metrics, /healthz or /readyz\n');
-      if (!this.authorized(req)) return send(res, 401, { 'www-authenticate': 'Bearer realm="pyrq", Basic realm="pyrq"', 'content-type': 'text/plain' }, 'unauthorized: send the http.token as a bearer token\n');
+      if (path !== '/metrics' && path !== '/')
+        return send(res, 404, { 'content-type': 'text/plain' }, 'not found: try /, /metrics, /healthz or /readyz\n');
+      if (!this.authorized(req))
+        return send(
+          res,
+          401,
+          { 'www-authenticate': 'Bearer realm="pyrq", Basic realm="pyrq"', 'content-type': 'text/plain' },
+          'unauthorized: send the http.token as a bearer token\n',
+        );
       if (path === '/metrics') {
         const m = await this.opts.metrics.text();
         return send(res, 200, { 'content-type': m.contentType, 'cache-control': 'no-store' }, m.body);
@@ -166,13 +195,29 @@ export class HttpListener {
     try {
       [entries, sources] = await Promise.all([this.entries(), v.sources()]);
     } catch (e) {
-      return send(res, 503, PAGE_HEADERS, `<!doctype html><meta charset="utf-8"><title>pyrq status</title><h1>pyrq status</h1><p>The registry cannot be read: ${esc((e as Error).message)}. See <a href="readyz">/readyz</a>.</p>`);
+      return send(
+        res,
+        503,
+        PAGE_HEADERS,
+        `<!doctype html><meta charset="utf-8"><title>pyrq status</title><h1>pyrq status</h1><p>The registry cannot be read: ${esc((e as Error).message)}. See <a href="readyz">/readyz</a>.</p>`,
+      );
     }
     const query = parsePageQuery(params);
     const last = v.lastReconcile();
     // The sentence `pyrq status` prints, with the time as UTC (a page is read later than it is rendered).
-    const lastText = last.error ? `Last reconcile failed at ${new Date(last.error.at).toISOString()}: ${last.error.message}` : last.summary ? reconcileSentence(last.summary, (ms) => `at ${new Date(Date.now() - ms).toISOString()}`, Date.now()) : null;
-    const body = renderStatusPage({ now: Date.now(), role: v.role(), sources, rows: filterRows(entries.map(pageRow), query), query, lastReconcile: lastText });
+    const lastText = last.error
+      ? `Last reconcile failed at ${new Date(last.error.at).toISOString()}: ${last.error.message}`
+      : last.summary
+        ? reconcileSentence(last.summary, (ms) => `at ${new Date(Date.now() - ms).toISOString()}`, Date.now())
+        : null;
+    const body = renderStatusPage({
+      now: Date.now(),
+      role: v.role(),
+      sources,
+      rows: filterRows(entries.map(pageRow), query),
+      query,
+      lastReconcile: lastText,
+    });
     send(res, 200, PAGE_HEADERS, body);
   }
 }
@@ -182,7 +227,12 @@ function digest(s: string): Buffer {
 }
 
 function probe(res: ServerResponse, r: ProbeResult): void {
-  send(res, r.status, { 'content-type': 'application/json', 'cache-control': 'no-store' }, `${JSON.stringify(r.body)}\n`);
+  send(
+    res,
+    r.status,
+    { 'content-type': 'application/json', 'cache-control': 'no-store' },
+    `${JSON.stringify(r.body)}\n`,
+  );
 }
 
 function send(res: ServerResponse, status: number, headers: Record<string, string>, body: string): void {

@@ -82,7 +82,7 @@ export class LeaderLease {
    */
   fenced(): void {
     if (!this.leader || this.stopped) return;
-    void this.stepDown('a write was refused: the lease no longer holds this process\'s token (fenced)').then(() => {
+    void this.stepDown("a write was refused: the lease no longer holds this process's token (fenced)").then(() => {
       // Between checks: the next one comes at the standby's interval (a check in flight schedules its own).
       if (!this.ticking && this.timer && !this.stopped) {
         clearTimeout(this.timer);
@@ -115,7 +115,13 @@ export class LeaderLease {
     }
     const started = performance.now();
     try {
-      const { held, holder } = await leaseCommand(this.redis, this.key, this.leader ? 'renew' : 'acquire', this.holderId, this.ttlMs);
+      const { held, holder } = await leaseCommand(
+        this.redis,
+        this.key,
+        this.leader ? 'renew' : 'acquire',
+        this.holderId,
+        this.ttlMs,
+      );
       const previous = this.currentHolder;
       this.currentHolder = holder;
       if (held) {
@@ -123,14 +129,26 @@ export class LeaderLease {
         if (!this.leader) {
           this.leader = true;
           // The message is stable (tests and operators match it); who leads and who led are fields.
-          this.logger?.info({ holder: this.holderId, ...(previous && previous !== this.holderId ? { previous } : {}), ttlMs: this.ttlMs }, 'became leader');
+          this.logger?.info(
+            {
+              holder: this.holderId,
+              ...(previous && previous !== this.holderId ? { previous } : {}),
+              ttlMs: this.ttlMs,
+            },
+            'became leader',
+          );
           await this.events.onAcquire();
         }
       } else if (this.leader) {
-        await this.stepDown(holder ? `lease taken by ${holder}` : 'lease lost (Redis restarted or the key was deleted)');
+        await this.stepDown(
+          holder ? `lease taken by ${holder}` : 'lease lost (Redis restarted or the key was deleted)',
+        );
       } else if (holder !== previous && holder) {
         // A standby says once who leads (at start, and whenever the leader changes).
-        this.logger?.info({ holder: this.holderId, leader: holder, ttlMs: this.ttlMs }, `standing by: ${holder} is the leader; taking over within ${this.ttlMs + Math.floor(this.ttlMs / 10)} ms if it stops`);
+        this.logger?.info(
+          { holder: this.holderId, leader: holder, ttlMs: this.ttlMs },
+          `standing by: ${holder} is the leader; taking over within ${this.ttlMs + Math.floor(this.ttlMs / 10)} ms if it stops`,
+        );
       }
     } catch (e) {
       if (this.leader && performance.now() >= this.validUntil - interval) {

@@ -94,7 +94,10 @@ export class ReconcileLoop {
       const deps = this.deps();
       const scope = req.sources;
       const sources = scope ? deps.sources.filter((s) => scope.includes(s.name)) : deps.sources;
-      const result = await reconcileOnce({ ...deps, sources }, { deep: req.deep, scope: req.scope, reason: req.reason });
+      const result = await reconcileOnce(
+        { ...deps, sources },
+        { deep: req.deep, scope: req.scope, reason: req.reason },
+      );
       this.failures = 0;
       this.lastResult = result;
       this.lastRunAt = Date.now();
@@ -112,7 +115,10 @@ export class ReconcileLoop {
       this.opts.onError?.(err, req);
       const [min, max] = this.opts.backoffMs ?? [250, 30_000];
       const delay = Math.min(max, min * 2 ** Math.min(this.failures - 1, 16));
-      log?.[this.opts.quiet?.() ? 'debug' : 'error']({ err, reason: req.reason, attempt: this.failures, retryInMs: delay }, 'reconcile failed; retrying');
+      log?.[this.opts.quiet?.() ? 'debug' : 'error'](
+        { err, reason: req.reason, attempt: this.failures, retryInMs: delay },
+        'reconcile failed; retrying',
+      );
       for (const w of waiters) w(err);
       // Retry the same request (merged with anything that arrived meanwhile) after the
       // backoff, unscoped: the sources' record of what changed went with the failed run.
@@ -146,7 +152,8 @@ export class ReconcileLoop {
 /** Two requests as one: deep if either is; all sources (or ids) if either wants all, else the union. */
 function merge(a: ReconcileRequest | null, b: ReconcileRequest): ReconcileRequest {
   if (!a) return { ...b };
-  const sources = a.sources === undefined || b.sources === undefined ? undefined : [...new Set([...a.sources, ...b.sources])];
+  const sources =
+    a.sources === undefined || b.sources === undefined ? undefined : [...new Set([...a.sources, ...b.sources])];
   const scope = a.scope === undefined || b.scope === undefined ? undefined : [...new Set([...a.scope, ...b.scope])];
   return { deep: a.deep === true || b.deep === true, reason: mergeReason(a.reason, b.reason), sources, scope };
 }

@@ -53,7 +53,15 @@ export async function reconcileOnce(deps: ReconcileDeps, opts: ReconcileOptions 
   const log = deps.logger?.child({ run: runId });
   const started = performance.now();
   const now = clock.now();
-  log?.debug({ reason: opts.reason, deep: opts.deep === true, sources: deps.sources.map((s) => s.name), ...(opts.scope ? { ids: opts.scope.slice(0, 20) } : {}) }, `reconcile started: ${opts.reason ?? 'no reason given'}`);
+  log?.debug(
+    {
+      reason: opts.reason,
+      deep: opts.deep === true,
+      sources: deps.sources.map((s) => s.name),
+      ...(opts.scope ? { ids: opts.scope.slice(0, 20) } : {}),
+    },
+    `reconcile started: ${opts.reason ?? 'no reason given'}`,
+  );
   // Wall and process CPU ms per step (parse threads included), on the summary line.
   const phases: Record<string, number> = {};
   let mark = performance.now();
@@ -75,10 +83,16 @@ export async function reconcileOnce(deps: ReconcileDeps, opts: ReconcileOptions 
     // and a diff of a few entries instead of every schedule.
     const observed = await deps.registry.readIndexIds([...scope]);
     phase('observe');
-    plan = diff(snapshots.map((s) => restrict(s, scope)), observed, now);
+    plan = diff(
+      snapshots.map((s) => restrict(s, scope)),
+      observed,
+      now,
+    );
     plan.sources.forEach((p, i) => (p.schedules = snapshots[i]!.schedules.length));
   } else {
-    const observed = opts.deep ? await deps.registry.readDeep(now, knownSpecs(snapshots)) : await deps.registry.readIndex();
+    const observed = opts.deep
+      ? await deps.registry.readDeep(now, knownSpecs(snapshots))
+      : await deps.registry.readIndex();
     phase('observe');
     // In steps, letting timers (the dispatcher's fires) run between them.
     plan = await stepped(diffSteps(snapshots, observed, now));
@@ -94,10 +108,29 @@ export async function reconcileOnce(deps: ReconcileDeps, opts: ReconcileOptions 
     for (const e of plan.errors) log.warn({ source: e.source, origin: e.origin, id: e.id, field: e.path }, e.message);
     if (applied) logChanges(log, plan.changes, applied);
     const summary = applied
-      ? { created: applied.created.length, updated: applied.updated.length, deleted: applied.deleted.length, conflicts: applied.conflicts.length }
+      ? {
+          created: applied.created.length,
+          updated: applied.updated.length,
+          deleted: applied.deleted.length,
+          conflicts: applied.conflicts.length,
+        }
       : { planned: plan.changes.length };
     const schedules = Object.fromEntries(plan.sources.map((s) => [s.source, s.schedules]));
-    log.info({ ...summary, unchanged: plan.unchanged, held: plan.held.length, errors: plan.errors.length, deep: opts.deep === true, ...(scope ? { scope: scope.size } : {}), schedules, ...(opts.reason ? { reason: opts.reason } : {}), durationMs, phases }, 'reconcile');
+    log.info(
+      {
+        ...summary,
+        unchanged: plan.unchanged,
+        held: plan.held.length,
+        errors: plan.errors.length,
+        deep: opts.deep === true,
+        ...(scope ? { scope: scope.size } : {}),
+        schedules,
+        ...(opts.reason ? { reason: opts.reason } : {}),
+        durationMs,
+        phases,
+      },
+      'reconcile',
+    );
   }
   return { runId, plan, applied, durationMs };
 }

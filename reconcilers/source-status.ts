@@ -9,14 +9,22 @@ import type { Plan } from '../src/plan/types.js';
 import type { SourceStatus } from '../src/registry/registry-port.js';
 import { formatSourceError } from '../src/source.js';
 
-export function sourceStatusFromPlan(plan: Plan, at: number, by?: string, locations: Readonly<Record<string, string | undefined>> = {}): SourceStatus[] {
+export function sourceStatusFromPlan(
+  plan: Plan,
+  at: number,
+  by?: string,
+  locations: Readonly<Record<string, string | undefined>> = {},
+): SourceStatus[] {
   return plan.sources.map((s) => ({
     ...(locations[s.source] ? { location: locations[s.source] } : {}),
     source: s.source,
     stale: s.stale,
     schedules: s.schedules,
     held: s.held,
-    errors: plan.errors.filter((e) => e.source === s.source).slice(0, 50).map(formatSourceError),
+    errors: plan.errors
+      .filter((e) => e.source === s.source)
+      .slice(0, 50)
+      .map(formatSourceError),
     at,
     ...(by !== undefined ? { by } : {}),
   }));

@@ -37,7 +37,8 @@ export const SOURCE_FACTORIES: readonly SourceFactory[] = [
   {
     name: FILE_SOURCE,
     configured: (config) => config.files !== undefined,
-    create: (config, ctx, wiring) => new FileSource({ dir: config.files!.dir, ctx, maxFileBytes: config.files!.maxFileBytes, logger: wiring.logger }),
+    create: (config, ctx, wiring) =>
+      new FileSource({ dir: config.files!.dir, ctx, maxFileBytes: config.files!.maxFileBytes, logger: wiring.logger }),
   },
   // One row per SQL driver (sources/sql/drivers): a new driver is a file there and its settings.
   ...(Object.keys(SQL_DRIVERS) as SqlDriverName[]).map((n): SourceFactory => ({
@@ -49,7 +50,10 @@ export const SOURCE_FACTORIES: readonly SourceFactory[] = [
       // BTU rows carry no site: every one runs on the configured Frappe site.
       const site = sql.site ?? config.frappe.site;
       if (sql.mode === 'btu' && site === undefined) {
-        throw new PyrqError('CONFIG_INVALID', `${n}: BTU mode needs the Frappe site its schedules run on: set ${n}.site (or frappe.site, or PYRQ_FRAPPE_SITE)`);
+        throw new PyrqError(
+          'CONFIG_INVALID',
+          `${n}: BTU mode needs the Frappe site its schedules run on: set ${n}.site (or frappe.site, or PYRQ_FRAPPE_SITE)`,
+        );
       }
       return new SqlSource({ driver: SQL_DRIVERS[n], config: sql, ctx, site, btu: config.btu, logger: wiring.logger });
     },
@@ -67,9 +71,14 @@ export const SOURCE_FACTORIES: readonly SourceFactory[] = [
  */
 export function sourcesFromConfig(config: Config, wiring: SourceWiring = {}, only?: readonly string[]): Source[] {
   const ctx = normalizeContext(config);
-  const sources = SOURCE_FACTORIES.filter((f) => (only === undefined || only.includes(f.name)) && f.configured(config, wiring)).map((f) => f.create(config, ctx, wiring));
+  const sources = SOURCE_FACTORIES.filter(
+    (f) => (only === undefined || only.includes(f.name)) && f.configured(config, wiring),
+  ).map((f) => f.create(config, ctx, wiring));
   if (sources.length === 0) {
-    throw new PyrqError('NO_SOURCES', 'no source is configured: pass --dir PATH (or --mysql-url URL, --postgres-url URL), or set files.dir / mysql.url / postgres.url in the config file');
+    throw new PyrqError(
+      'NO_SOURCES',
+      'no source is configured: pass --dir PATH (or --mysql-url URL, --postgres-url URL), or set files.dir / mysql.url / postgres.url in the config file',
+    );
   }
   return sources;
 }

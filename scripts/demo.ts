@@ -54,7 +54,10 @@ const FAST_SCHEDULES = `# Added by the demo: two fast schedules, one per target.
 function demoLogger(t0: number): Logger {
   const logger = {
     info(obj: Record<string, unknown>, msg?: string) {
-      if (msg === 'fired') console.log(`  +${((Date.now() - t0) / 1000).toFixed(1).padStart(5)}s  fired ${String(obj.now)}: ${String(obj.enqueued)} job(s) enqueued, ${String(obj.skipped)} skipped`);
+      if (msg === 'fired')
+        console.log(
+          `  +${((Date.now() - t0) / 1000).toFixed(1).padStart(5)}s  fired ${String(obj.now)}: ${String(obj.enqueued)} job(s) enqueued, ${String(obj.skipped)} skipped`,
+        );
     },
     warn: () => undefined,
     error: (obj: unknown, msg?: string) => console.error(`  ! ${msg ?? ''}`, obj),
@@ -73,7 +76,8 @@ interface Call {
 }
 
 async function main(): Promise<void> {
-  if (!existsSync(RQ)) throw new Error(`${RQ} not found: install python3-rq (apt-get install python3-rq) or set PYRQ_DEMO_RQ`);
+  if (!existsSync(RQ))
+    throw new Error(`${RQ} not found: install python3-rq (apt-get install python3-rq) or set PYRQ_DEMO_RQ`);
   const work = mkdtempSync(join(tmpdir(), 'pyrq-demo-'));
   const schedules = join(work, 'schedules');
   const out = join(work, 'ran');
@@ -86,8 +90,14 @@ async function main(): Promise<void> {
   const redis = new Redis(url);
   try {
     console.log(`Private redis-server on ${url} (data in memory only).`);
-    const applied = await reconcileOnce({ sources: [new FileSource({ dir: schedules, ctx: DEFAULT_CONTEXT })], registry: new Registry(redis), clock: systemClock });
-    console.log(`Applied fixtures/schedules + demo-fast.yaml: ${applied.applied!.created.length} schedules (pyrq apply --dir ...).`);
+    const applied = await reconcileOnce({
+      sources: [new FileSource({ dir: schedules, ctx: DEFAULT_CONTEXT })],
+      registry: new Registry(redis),
+      clock: systemClock,
+    });
+    console.log(
+      `Applied fixtures/schedules + demo-fast.yaml: ${applied.applied!.created.length} schedules (pyrq apply --dir ...).`,
+    );
 
     console.log(`Dispatching for ${SECONDS} s (what pyrq daemon does while it is the leader):`);
     const config: Pick<Config, 'dispatch' | 'frappe'> = {
@@ -106,7 +116,10 @@ async function main(): Promise<void> {
       execFile(
         RQ,
         ['worker', '--burst', '--url', url, '--quiet', ...queues],
-        { env: { ...process.env, PYTHONPATH: join(PACKAGE_ROOT, 'fixtures', 'python'), PYRQ_FIXTURE_OUT: out }, maxBuffer: 64 * 1024 * 1024 },
+        {
+          env: { ...process.env, PYTHONPATH: join(PACKAGE_ROOT, 'fixtures', 'python'), PYRQ_FIXTURE_OUT: out },
+          maxBuffer: 64 * 1024 * 1024,
+        },
         (err, _stdout, stderr) => (err ? reject(new Error(`rq worker failed: ${err.message}\n${stderr}`)) : resolve()),
       );
     });
@@ -122,10 +135,14 @@ async function main(): Promise<void> {
     for (const c of calls) {
       const job = c.job_id ? parseJobId(c.job_id) : null;
       const call = `${c.task}(${[...c.args.map((a) => JSON.stringify(a)), ...Object.entries(c.kwargs).map(([k, v]) => `${k}=${JSON.stringify(v)}`)].join(', ')})`;
-      console.log(`  ${new Date(c.ran_at * 1000).toISOString().padEnd(24)}  ${(job?.scheduleId ?? '?').padEnd(16)}  ${(job ? new Date(job.time).toISOString().slice(0, 19) + 'Z' : '?').padEnd(20)}  ${call.length > 110 ? `${call.slice(0, 107)}...` : call}`);
+      console.log(
+        `  ${new Date(c.ran_at * 1000).toISOString().padEnd(24)}  ${(job?.scheduleId ?? '?').padEnd(16)}  ${(job ? new Date(job.time).toISOString().slice(0, 19) + 'Z' : '?').padEnd(20)}  ${call.length > 110 ? `${call.slice(0, 107)}...` : call}`,
+      );
     }
     const failed = (await Promise.all(queues.map((q) => redis.zcard(`rq:failed:${q}`)))).reduce((a, b) => a + b, 0);
-    console.log(`\n${failed === 0 ? 'No failed jobs.' : `${failed} failed job(s): see rq info --url ${url}`} Frappe jobs ran through the fake frappe package in fixtures/python (queues ${BENCH}:*).`);
+    console.log(
+      `\n${failed === 0 ? 'No failed jobs.' : `${failed} failed job(s): see rq info --url ${url}`} Frappe jobs ran through the fake frappe package in fixtures/python (queues ${BENCH}:*).`,
+    );
     console.log('Next: "pyrq history demo-echo", "pyrq status", "pyrq next --cron ..." against your own Redis.');
   } finally {
     redis.disconnect();

@@ -33,18 +33,35 @@ export interface LaunchedRedis {
  * once it answers PING. Rejects, with what the server said, if it exits, cannot be
  * started (`bin` not installed) or does not answer within 10 s.
  */
-export async function launchRedisServer(bin: string, port: number, args: readonly string[] = ['--appendonly', 'no']): Promise<LaunchedRedis> {
+export async function launchRedisServer(
+  bin: string,
+  port: number,
+  args: readonly string[] = ['--appendonly', 'no'],
+): Promise<LaunchedRedis> {
   let out = '';
-  const proc = spawn(bin, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(bin, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   proc.stdout?.on('data', (d) => (out += String(d)));
   proc.stderr?.on('data', (d) => (out += String(d)));
   let spawnError: NodeJS.ErrnoException | undefined;
   proc.on('error', (e: NodeJS.ErrnoException) => (spawnError = e));
   const deadline = Date.now() + 10_000;
   for (;;) {
-    if (spawnError) throw new Error(spawnError.code === 'ENOENT' ? `"${bin}" not found: install Redis (e.g. apt-get install redis-server)` : `cannot start ${bin}: ${spawnError.message}`);
+    if (spawnError)
+      throw new Error(
+        spawnError.code === 'ENOENT'
+          ? `"${bin}" not found: install Redis (e.g. apt-get install redis-server)`
+          : `cannot start ${bin}: ${spawnError.message}`,
+      );
     if (proc.exitCode !== null) throw new Error(`redis-server exited with ${proc.exitCode}: ${out}`);
-    const c = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    const c = new Redis({
+      port,
+      host: '127.0.0.1',
+      lazyConnect: true,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => null,
+    });
     c.on('error', () => undefined);
     try {
       await c.connect();

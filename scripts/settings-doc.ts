@@ -27,6 +27,7 @@ export function settingsReference(): string[] {
 export function withReference(page: string, lines: readonly string[]): string {
   const begin = page.indexOf(BEGIN_MARKER);
   const end = page.indexOf(END_MARKER);
-  if (begin === -1 || end < begin) throw new Error(`${SETTINGS_DOC}: the markers ${BEGIN_MARKER} and ${END_MARKER} are missing`);
+  if (begin === -1 || end < begin)
+    throw new Error(`${SETTINGS_DOC}: the markers ${BEGIN_MARKER} and ${END_MARKER} are missing`);
   return `${page.slice(0, begin + BEGIN_MARKER.length)}\n${lines.join('\n')}\n${page.slice(end)}`;
 }

@@ -67,7 +67,11 @@ function redisPing(port) {
 /** The newest installed PostgreSQL major version, e.g. "15". */
 function pgVersion() {
   try {
-    return readdirSync('/usr/lib/postgresql').sort((a, b) => Number(a) - Number(b)).at(-1) ?? '15';
+    return (
+      readdirSync('/usr/lib/postgresql')
+        .sort((a, b) => Number(a) - Number(b))
+        .at(-1) ?? '15'
+    );
   } catch {
     return '15';
   }
@@ -81,7 +85,10 @@ export const SERVICES = {
   redis: {
     what: 'Redis on 127.0.0.1:6379',
     up: () => redisPing(6379),
-    start: () => ['mkdir -p /var/lib/redis /var/log/redis', 'redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no --dir /var/lib/redis --logfile /var/log/redis/pyrq-setup.log'],
+    start: () => [
+      'mkdir -p /var/lib/redis /var/log/redis',
+      'redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no --dir /var/lib/redis --logfile /var/log/redis/pyrq-setup.log',
+    ],
   },
   mariadb: {
     what: 'MariaDB on 127.0.0.1:3306 (root, no password)',
@@ -130,7 +137,10 @@ export function installCommand(missing) {
 /** The packages dpkg says are installed. */
 export function installedPackages() {
   const out = execFileSync('dpkg-query', ['-W', '-f=${Package} ${db:Status-Status}\\n'], { encoding: 'utf8' });
-  return out.split('\n').filter((l) => l.endsWith(' installed')).map((l) => l.split(' ')[0].replace(/:.*$/, ''));
+  return out
+    .split('\n')
+    .filter((l) => l.endsWith(' installed'))
+    .map((l) => l.split(' ')[0].replace(/:.*$/, ''));
 }
 
 /**
@@ -209,10 +219,17 @@ export async function main(argv) {
   const o = parseArgs(argv);
   const fake = o.installedFile !== undefined;
   if (!fake && !existsSync('/usr/bin/dpkg-query')) {
-    console.log(`pyrq set-up: not a Debian/Ubuntu system (no dpkg-query); install yourself: ${NEEDS[o.purpose].packages.join(', ')}, and start: ${NEEDS[o.purpose].services.map((s) => SERVICES[s].what).join('; ') || 'nothing'}. PYRQ_SETUP=skip silences this check.`);
+    console.log(
+      `pyrq set-up: not a Debian/Ubuntu system (no dpkg-query); install yourself: ${NEEDS[o.purpose].packages.join(', ')}, and start: ${NEEDS[o.purpose].services.map((s) => SERVICES[s].what).join('; ') || 'nothing'}. PYRQ_SETUP=skip silences this check.`,
+    );
     return 0;
   }
-  const installed = fake ? readFileSync(o.installedFile, 'utf8').split('\n').map((l) => l.trim()).filter(Boolean) : installedPackages();
+  const installed = fake
+    ? readFileSync(o.installedFile, 'utf8')
+        .split('\n')
+        .map((l) => l.trim())
+        .filter(Boolean)
+    : installedPackages();
   let missing = await plan(o.purpose, installed, { probe: !fake });
   for (const l of describe(o.purpose, missing)) console.log(l);
   if (missing.packages.length === 0 && missing.services.length === 0) return 0;

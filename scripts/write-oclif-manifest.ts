@@ -13,7 +13,13 @@ import { join } from 'node:path';
 import { Plugin } from '@oclif/core';
 
 const root = join(import.meta.dirname, '..', '..');
-const plugin = new Plugin({ root, type: 'core', ignoreManifest: true, errorOnManifestCreate: true, respectNoCacheDefault: true });
+const plugin = new Plugin({
+  root,
+  type: 'core',
+  ignoreManifest: true,
+  errorOnManifestCreate: true,
+  respectNoCacheDefault: true,
+});
 await plugin.load();
 const path = join(root, 'oclif.manifest.json');
 writeFileSync(path, `${JSON.stringify(plugin.manifest, null, 2)}\n`);

@@ -77,7 +77,9 @@ function write(value: unknown, key: string, ancestors: object[]): string {
       return text;
     }
     default:
-      throw new PathError(value === undefined ? 'undefined is not a JSON value' : `a ${typeof value} is not a JSON value`);
+      throw new PathError(
+        value === undefined ? 'undefined is not a JSON value' : `a ${typeof value} is not a JSON value`,
+      );
   }
 }
 
@@ -97,7 +99,8 @@ function writeObject(obj: object, ancestors: object[]): string {
   const proto: unknown = Object.getPrototypeOf(obj);
   if (proto !== Object.prototype && proto !== null) {
     const name: unknown = obj.constructor?.name;
-    const what = typeof name === 'string' && name !== 'Object' ? `a ${name} instance` : 'an object with a custom prototype';
+    const what =
+      typeof name === 'string' && name !== 'Object' ? `a ${name} instance` : 'an object with a custom prototype';
     throw new PathError(`${what} is not a plain object`);
   }
   let out = '{';
@@ -140,7 +143,11 @@ function quoteKey(key: string): string {
  * The message reads `line 3, column 7: unexpected end of input`, so callers can prefix a file name.
  */
 export class JsonSyntaxError extends SyntaxError {
-  constructor(readonly reason: string, readonly line: number, readonly column: number) {
+  constructor(
+    readonly reason: string,
+    readonly line: number,
+    readonly column: number,
+  ) {
     super(`line ${line}, column ${column}: ${reason}`);
     this.name = 'JsonSyntaxError';
   }
@@ -210,7 +217,11 @@ class Parser {
 
   skipSpace(): void {
     const t = this.text;
-    for (let c = t.charCodeAt(this.pos); c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09; c = t.charCodeAt(this.pos)) {
+    for (
+      let c = t.charCodeAt(this.pos);
+      c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
+      c = t.charCodeAt(this.pos)
+    ) {
       this.pos++;
     }
   }
@@ -252,7 +263,8 @@ class Parser {
       this.skipSpace();
       const v = this.value(depth);
       // A plain assignment to "__proto__" would set the prototype; JSON.parse makes an own property.
-      if (key === '__proto__') Object.defineProperty(obj, key, { value: v, writable: true, enumerable: true, configurable: true });
+      if (key === '__proto__')
+        Object.defineProperty(obj, key, { value: v, writable: true, enumerable: true, configurable: true });
       else obj[key] = v;
       this.skipSpace();
       const c = this.text[this.pos];

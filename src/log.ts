@@ -29,12 +29,21 @@ export function serializeError(value: unknown): Record<string, unknown> {
   if (value instanceof Error) {
     const e = value as Error & { code?: unknown };
     const stack = typeof e.stack === 'string' && e.stack.trim() !== '' ? e.stack : undefined;
-    return { type: e.name, message: e.message, ...(e.code !== undefined ? { code: e.code } : {}), ...(stack ? { stack } : {}) };
+    return {
+      type: e.name,
+      message: e.message,
+      ...(e.code !== undefined ? { code: e.code } : {}),
+      ...(stack ? { stack } : {}),
+    };
   }
   if (value !== null && typeof value === 'object') {
     const o = value as { message?: unknown; code?: unknown; stack?: unknown };
     const stack = typeof o.stack === 'string' && o.stack.trim() !== '' ? o.stack : undefined;
-    return { message: String(o.message ?? JSON.stringify(value)), ...(o.code !== undefined ? { code: o.code } : {}), ...(stack ? { stack } : {}) };
+    return {
+      message: String(o.message ?? JSON.stringify(value)),
+      ...(o.code !== undefined ? { code: o.code } : {}),
+      ...(stack ? { stack } : {}),
+    };
   }
   return { message: String(value) };
 }
@@ -65,15 +74,28 @@ export function createLogger(opts: LogOptions = {}): Logger {
     formatters: { log: (obj: Record<string, unknown>) => scrub(obj, secrets) as Record<string, unknown> },
     hooks: {
       logMethod(this: Logger, args: unknown[], method: (...a: unknown[]) => void) {
-        method.apply(this, args.map((a) => (typeof a === 'string' ? scrub(a, secrets) : a)));
+        method.apply(
+          this,
+          args.map((a) => (typeof a === 'string' ? scrub(a, secrets) : a)),
+        );
       },
     },
     serializers: { err: (e: unknown) => scrub(serializeError(e), secrets) },
   };
   if (opts.pretty) {
-    return pino(options, pino.transport({ target: 'pino-pretty', options: { destination: opts.file ?? 1, translateTime: 'SYS:standard', ignore: 'pid,hostname' } }));
+    return pino(
+      options,
+      pino.transport({
+        target: 'pino-pretty',
+        options: { destination: opts.file ?? 1, translateTime: 'SYS:standard', ignore: 'pid,hostname' },
+      }),
+    );
   }
-  const dest = pino.destination({ dest: opts.file ?? 1, sync: opts.sync ?? opts.file === undefined, mkdir: typeof opts.file === 'string' });
+  const dest = pino.destination({
+    dest: opts.file ?? 1,
+    sync: opts.sync ?? opts.file === undefined,
+    mkdir: typeof opts.file === 'string',
+  });
   if (typeof opts.file === 'string') {
     // logrotate: `postrotate kill -USR2 $MAINPID`, or copytruncate.
     process.on('SIGUSR2', () => dest.reopen());

@@ -24,8 +24,14 @@ ${exitCodes({ 0: 'applied (or nothing to do)', 1: 'errors in some input or entri
 
   static override examples = [
     { description: 'Apply the shipped example schedules', command: '<%= config.bin %> apply --dir fixtures/schedules' },
-    { description: 'Show the plan only (same as diff)', command: '<%= config.bin %> apply --dir fixtures/schedules --dry-run' },
-    { description: 'One-off sync from a BTU database', command: 'PYRQ_MYSQL_PASSWORD=secret <%= config.bin %> apply --mysql-url mysql://pyrq@127.0.0.1/erpnext' },
+    {
+      description: 'Show the plan only (same as diff)',
+      command: '<%= config.bin %> apply --dir fixtures/schedules --dry-run',
+    },
+    {
+      description: 'One-off sync from a BTU database',
+      command: 'PYRQ_MYSQL_PASSWORD=secret <%= config.bin %> apply --mysql-url mysql://pyrq@127.0.0.1/erpnext',
+    },
   ];
 
   static override flags = {
@@ -35,7 +41,10 @@ ${exitCodes({ 0: 'applied (or nothing to do)', 1: 'errors in some input or entri
     'dry-run': Flags.boolean({ summary: 'Print the plan and change nothing.' }),
     deep: Flags.boolean({ summary: 'Also repair drift: entries altered or lost outside pyrq are rewritten.' }),
     quiet: Flags.boolean({ summary: 'Print the summary only.', exclusive: ['verbose'] }),
-    verbose: Flags.boolean({ summary: `Print every change (by default a plan over ${CHANGES_SHOWN} changes is collapsed).`, exclusive: ['quiet'] }),
+    verbose: Flags.boolean({
+      summary: `Print every change (by default a plan over ${CHANGES_SHOWN} changes is collapsed).`,
+      exclusive: ['quiet'],
+    }),
   };
 
   async run(): Promise<{ plan: Plan; applied?: ApplyResult; summary: ReturnType<typeof planSummary> }> {
@@ -52,14 +61,33 @@ ${exitCodes({ 0: 'applied (or nothing to do)', 1: 'errors in some input or entri
     const onSigint = () => {
       if (interrupt.signal.aborted) process.exit(130);
       interrupt.abort();
-      process.stderr.write('Interrupted: finishing the changes in flight (Ctrl-C again to exit now; a re-run converges either way)...\n');
+      process.stderr.write(
+        'Interrupted: finishing the changes in flight (Ctrl-C again to exit now; a re-run converges either way)...\n',
+      );
     };
     process.on('SIGINT', onSigint);
     this.onClose(() => void process.off('SIGINT', onSigint));
-    const { plan, applied } = await reconcileOnce({ sources, registry, logger: await this.log_() }, { dryRun, deep: this.flags.deep, signal: interrupt.signal, reason: 'pyrq apply' });
+    const { plan, applied } = await reconcileOnce(
+      { sources, registry, logger: await this.log_() },
+      { dryRun, deep: this.flags.deep, signal: interrupt.signal, reason: 'pyrq apply' },
+    );
     // So that `pyrq status` shows what this apply refused after it has exited.
-    if (applied) await registry.recordSourceStatus(sourceStatusFromPlan(plan, Date.now(), 'pyrq apply', Object.fromEntries(sources.map((s) => [s.name, s.location]))));
-    if (!this.jsonEnabled()) this.log((applied ? renderApply(plan, applied, detail) : renderPlan(plan, detail === 'collapsed' ? 'collapsed' : detail)).join('\n'));
+    if (applied)
+      await registry.recordSourceStatus(
+        sourceStatusFromPlan(
+          plan,
+          Date.now(),
+          'pyrq apply',
+          Object.fromEntries(sources.map((s) => [s.name, s.location])),
+        ),
+      );
+    if (!this.jsonEnabled())
+      this.log(
+        (applied
+          ? renderApply(plan, applied, detail)
+          : renderPlan(plan, detail === 'collapsed' ? 'collapsed' : detail)
+        ).join('\n'),
+      );
     const failed = plan.errors.length > 0 || (applied?.conflicts.length ?? 0) > 0;
     process.exitCode = interrupt.signal.aborted ? 130 : failed ? 1 : dryRun && plan.changes.length > 0 ? 2 : 0;
     return { plan, applied, summary: planSummary(plan) };

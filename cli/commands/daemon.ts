@@ -17,18 +17,44 @@ Logs are pino JSON lines on stdout (or --log-file); --pretty for people. With --
 ${exitCodes({ 0: 'stopped by SIGTERM or SIGINT', 1: 'could not start (a setting, the socket) or a graceful stop took over 10 s' })}`;
 
   static override examples = [
-    { description: 'Watch a directory, using a local Redis', command: '<%= config.bin %> daemon --dir /etc/pyrq/schedules' },
-    { description: 'Everything from a config file, human-readable logs', command: '<%= config.bin %> daemon --config /etc/pyrq/pyrq.toml --pretty' },
-    { description: 'With metrics, health checks and the status page on http://127.0.0.1:9464/', command: '<%= config.bin %> daemon --dir /etc/pyrq/schedules --http 9464' },
-    { description: 'BTU: schedules from the Frappe database', command: 'PYRQ_MYSQL_PASSWORD=secret <%= config.bin %> daemon --mysql-url mysql://pyrq@127.0.0.1/erpnext --socket /run/pyrq/pyrq.sock' },
+    {
+      description: 'Watch a directory, using a local Redis',
+      command: '<%= config.bin %> daemon --dir /etc/pyrq/schedules',
+    },
+    {
+      description: 'Everything from a config file, human-readable logs',
+      command: '<%= config.bin %> daemon --config /etc/pyrq/pyrq.toml --pretty',
+    },
+    {
+      description: 'With metrics, health checks and the status page on http://127.0.0.1:9464/',
+      command: '<%= config.bin %> daemon --dir /etc/pyrq/schedules --http 9464',
+    },
+    {
+      description: 'BTU: schedules from the Frappe database',
+      command:
+        'PYRQ_MYSQL_PASSWORD=secret <%= config.bin %> daemon --mysql-url mysql://pyrq@127.0.0.1/erpnext --socket /run/pyrq/pyrq.sock',
+    },
   ];
 
-  static override flags = { ...redisFlags, ...sourceFlags, ...frappeFlags, ...socketFlags, ...daemonLogFlags, ...httpFlags };
+  static override flags = {
+    ...redisFlags,
+    ...sourceFlags,
+    ...frappeFlags,
+    ...socketFlags,
+    ...daemonLogFlags,
+    ...httpFlags,
+  };
 
   async run(): Promise<void> {
     const cfg = this.loadSettings();
     // Asynchronous writes: a burst of fire log lines must not hold up the next fire.
-    const logger = createLogger({ level: cfg.log.level, pretty: cfg.log.pretty, file: cfg.log.file, sync: false, secrets: configSecrets(cfg) });
+    const logger = createLogger({
+      level: cfg.log.level,
+      pretty: cfg.log.pretty,
+      file: cfg.log.file,
+      sync: false,
+      secrets: configSecrets(cfg),
+    });
     const daemon = new Daemon({ config: cfg, logger });
     try {
       await daemon.start();

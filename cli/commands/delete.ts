@@ -53,7 +53,8 @@ ${exitCodes({ 0: 'every id deleted', 1: 'some id was refused or not found (the o
         if (r.deleted) out.deleted.push(id);
         else out.refused.push({ id, reason: r.reason ?? 'not deleted' });
       } catch (e) {
-        if (e instanceof PyrqError && e.code === 'DAEMON_UNAVAILABLE' && out.deleted.length + out.refused.length === 0) return undefined;
+        if (e instanceof PyrqError && e.code === 'DAEMON_UNAVAILABLE' && out.deleted.length + out.refused.length === 0)
+          return undefined;
         if (e instanceof PyrqError && e.code === 'DAEMON_ERROR') out.refused.push({ id, reason: e.message });
         else throw e;
       }
@@ -72,7 +73,10 @@ ${exitCodes({ 0: 'every id deleted', 1: 'some id was refused or not found (the o
     for (const id of ids) {
       const owner = owners.get(id);
       if (owner && owner.source !== SOCKET_SOURCE) {
-        out.refused.push({ id, reason: `owned by source "${owner.source}" (${owner.origin}), not pushed: ${whereToRemove(owner.source, owner.origin)}` });
+        out.refused.push({
+          id,
+          reason: `owned by source "${owner.source}" (${owner.origin}), not pushed: ${whereToRemove(owner.source, owner.origin)}`,
+        });
         continue;
       }
       const pushed = await store.remove(id);

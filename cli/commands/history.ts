@@ -39,7 +39,10 @@ ${exitCodes({ 0: 'shown (also when no run is recorded yet)', 1: 'no such schedul
     const pause = (await readPauses(redis, registry.keys, [args.id])).get(args.id);
     const paused = pause ? { since: new Date(pause.since).toISOString(), reason: pause.reason ?? null } : undefined;
     if (!this.jsonEnabled()) {
-      if (paused) this.log(`Paused since ${paused.since}${paused.reason ? ` (${paused.reason})` : ''}: due occurrences are recorded as skipped:paused ("pyrq resume ${args.id}" ends it).`);
+      if (paused)
+        this.log(
+          `Paused since ${paused.since}${paused.reason ? ` (${paused.reason})` : ''}: due occurrences are recorded as skipped:paused ("pyrq resume ${args.id}" ends it).`,
+        );
       this.log(renderHistory(args.id, runs).join('\n'));
     }
     return { id: args.id, runs, ...(paused ? { paused } : {}) };

@@ -24,7 +24,10 @@ ${exitCodes({ 0: 'shown', 1: 'no such schedule, an invalid --cron, --tz or --fro
 
   static override examples = [
     { description: 'The next 5 runs of a schedule', command: '<%= config.bin %> next nightly-invoices' },
-    { description: 'Try an expression across a DST change', command: '<%= config.bin %> next --cron "30 2 * * *" --tz America/New_York --from 2026-03-06T00:00:00Z -n 4' },
+    {
+      description: 'Try an expression across a DST change',
+      command: '<%= config.bin %> next --cron "30 2 * * *" --tz America/New_York --from 2026-03-06T00:00:00Z -n 4',
+    },
     { description: 'As JSON', command: '<%= config.bin %> next weekly-report -n 10 --json' },
   ];
 
@@ -32,7 +35,9 @@ ${exitCodes({ 0: 'shown', 1: 'no such schedule, an invalid --cron, --tz or --fro
   static override flags = {
     ...redisFlags,
     cron: Flags.string({ summary: 'A cron expression to evaluate instead of a schedule.' }),
-    tz: Flags.string({ summary: `[default: the timezone setting (${SETTINGS.timezone.env}), else ${SETTINGS.timezone.default}] Timezone for --cron (IANA name).` }),
+    tz: Flags.string({
+      summary: `[default: the timezone setting (${SETTINGS.timezone.env}), else ${SETTINGS.timezone.default}] Timezone for --cron (IANA name).`,
+    }),
     count: countFlag('How many fire times.', 5, { max: 1000 }),
     from: Flags.string({ summary: '[default: now] Start from this time (ISO 8601).' }),
   };
@@ -47,23 +52,38 @@ ${exitCodes({ 0: 'shown', 1: 'no such schedule, an invalid --cron, --tz or --fro
       from = t;
     }
     let result: NextResult;
-    if (this.flags.cron !== undefined && args.id !== undefined) throw new PyrqError('CONFIG_INVALID', 'give either a schedule id or --cron, not both');
+    if (this.flags.cron !== undefined && args.id !== undefined)
+      throw new PyrqError('CONFIG_INVALID', 'give either a schedule id or --cron, not both');
     if (this.flags.cron !== undefined) {
       const timezone = this.flags.tz ?? cfg.timezone;
-      if (!isValidTimezone(timezone)) throw new PyrqError('CONFIG_INVALID', `--tz: unknown timezone ${JSON.stringify(timezone)} (${timezoneHint(timezone)})`);
+      if (!isValidTimezone(timezone))
+        throw new PyrqError(
+          'CONFIG_INVALID',
+          `--tz: unknown timezone ${JSON.stringify(timezone)} (${timezoneHint(timezone)})`,
+        );
       const cron = normalizeCron(this.flags.cron);
       const problem = cronProblem(cron);
       if (problem) throw new PyrqError('CONFIG_INVALID', `--cron ${JSON.stringify(this.flags.cron)}: ${problem}`);
       const spec: TriggerSpec = { cron, timezone, enabled: true };
-      result = { trigger: describeTrigger(spec), cronText: describeCron(cron), timezone, times: fireTimes(spec, from, this.flags.count) };
+      result = {
+        trigger: describeTrigger(spec),
+        cronText: describeCron(cron),
+        timezone,
+        times: fireTimes(spec, from, this.flags.count),
+      };
     } else {
       if (args.id === undefined) throw new PyrqError('CONFIG_INVALID', 'give a schedule id, or --cron EXPR');
       const registry = await this.openRegistry();
       const [entry] = await registry.readEntries([args.id]);
       if (!entry) throw await scheduleNotFound(registry, [args.id]);
-      if (!entry.spec) throw new PyrqError('NOT_FOUND', `schedule "${args.id}" has an unreadable spec (run apply --deep to repair)`);
+      if (!entry.spec)
+        throw new PyrqError('NOT_FOUND', `schedule "${args.id}" has an unreadable spec (run apply --deep to repair)`);
       const s = entry.spec;
-      const note = !s.enabled ? 'disabled: it never fires' : entry.state.done === '1' ? 'done: the one-shot has fired' : undefined;
+      const note = !s.enabled
+        ? 'disabled: it never fires'
+        : entry.state.done === '1'
+          ? 'done: the one-shot has fired'
+          : undefined;
       result = {
         id: args.id,
         trigger: describeTrigger(s),

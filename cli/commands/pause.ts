@@ -18,7 +18,10 @@ Pausing a schedule that is paused already keeps its first pause and reason.
 ${exitCodes({ 0: 'paused', 1: 'some id is not in the registry (the others were paused), or any other error (a setting, Redis)' })}`;
 
   static override examples = [
-    { description: 'Pause one schedule, saying why', command: '<%= config.bin %> pause nightly-invoices --reason "billing migration"' },
+    {
+      description: 'Pause one schedule, saying why',
+      command: '<%= config.bin %> pause nightly-invoices --reason "billing migration"',
+    },
     { description: 'Pause everything', command: '<%= config.bin %> pause --all --reason "maintenance window"' },
   ];
 
@@ -34,9 +37,13 @@ ${exitCodes({ 0: 'paused', 1: 'some id is not in the registry (the others were p
     const cfg = this.loadSettings();
     const { argv } = await this.parse(Pause);
     const ids = argv as string[];
-    if (this.flags.all === (ids.length > 0)) throw new PyrqError('CONFIG_INVALID', 'name the schedules to pause, or pass --all (not both)');
+    if (this.flags.all === ids.length > 0)
+      throw new PyrqError('CONFIG_INVALID', 'name the schedules to pause, or pass --all (not both)');
     const redis = await this.openRedis();
-    const r = await pauseSchedules(redis, new Keys(cfg.redis.prefix), this.flags.all ? 'all' : ids, { now: Date.now(), reason: this.flags.reason });
+    const r = await pauseSchedules(redis, new Keys(cfg.redis.prefix), this.flags.all ? 'all' : ids, {
+      now: Date.now(),
+      reason: this.flags.reason,
+    });
     if (!this.jsonEnabled()) {
       for (const id of r.paused) this.log(`paused ${id}`);
       for (const id of r.already) this.log(`${id} was paused already (its first pause is kept)`);

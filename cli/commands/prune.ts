@@ -26,7 +26,10 @@ ${exitCodes({ 0: 'removed (or nothing to remove, or --dry-run)', 1: 'not confirm
 
   static override flags = {
     ...redisFlags,
-    source: Flags.string({ summary: 'The source whose entries to remove (files, mysql, postgres, socket, ...).', required: true }),
+    source: Flags.string({
+      summary: 'The source whose entries to remove (files, mysql, postgres, socket, ...).',
+      required: true,
+    }),
     'dry-run': Flags.boolean({ summary: 'Print the plan and change nothing.' }),
     yes: Flags.boolean({ char: 'y', summary: 'Do not ask (required when not on a terminal).' }),
   };
@@ -41,7 +44,11 @@ ${exitCodes({ 0: 'removed (or nothing to remove, or --dry-run)', 1: 'not confirm
     if (text) this.log(renderPlan(plan).join('\n'));
     if (this.flags['dry-run'] || plan.changes.length === 0) return { plan };
     if (!this.flags.yes) {
-      if (!process.stdin.isTTY || !text) throw new PyrqError('CONFIG_INVALID', `prune removes ${plan.changes.length} schedule(s) of source "${source}": pass --yes to confirm (not on a terminal)`);
+      if (!process.stdin.isTTY || !text)
+        throw new PyrqError(
+          'CONFIG_INVALID',
+          `prune removes ${plan.changes.length} schedule(s) of source "${source}": pass --yes to confirm (not on a terminal)`,
+        );
       const rl = createInterface({ input: process.stdin, output: process.stderr });
       const answer = await rl.question(`Remove these ${plan.changes.length} schedule(s) of source "${source}"? [y/N] `);
       rl.close();

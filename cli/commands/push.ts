@@ -22,7 +22,10 @@ ${exitCodes({ 0: 'every schedule pushed', 1: 'the file could not be read or a sc
 
   static override examples = [
     { description: 'Push one file', command: '<%= config.bin %> push adhoc/backfill.yaml' },
-    { description: 'Push to a daemon on another socket', command: '<%= config.bin %> push job.json --socket /tmp/pyrq.sock --json' },
+    {
+      description: 'Push to a daemon on another socket',
+      command: '<%= config.bin %> push job.json --socket /tmp/pyrq.sock --json',
+    },
   ];
 
   static override args = { file: Args.string({ description: 'Schedule file.', required: true }) };
@@ -35,7 +38,10 @@ ${exitCodes({ 0: 'every schedule pushed', 1: 'the file could not be read or a sc
     try {
       bytes = readFileSync(args.file);
     } catch (e) {
-      throw new PyrqError('VALIDATION_FAILED', `${args.file}: cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+      throw new PyrqError(
+        'VALIDATION_FAILED',
+        `${args.file}: cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+      );
     }
     const parsed = parseScheduleFile(args.file, bytes);
     if (!parsed.ok) throw new PyrqError('VALIDATION_FAILED', `${args.file}: ${parsed.message}`);
@@ -46,18 +52,26 @@ ${exitCodes({ 0: 'every schedule pushed', 1: 'the file could not be read or a sc
     const problems: string[] = [];
     for (const { raw, locator } of parsed.entries) {
       const r = normalizeSchedule(raw, ctx);
-      if (!r.ok) problems.push(`${args.file}${locator ? `: ${locator}` : ''}${r.id !== undefined ? ` (id ${JSON.stringify(r.id)})` : ''}: ${r.issues.map(issueText).join('; ')}`);
+      if (!r.ok)
+        problems.push(
+          `${args.file}${locator ? `: ${locator}` : ''}${r.id !== undefined ? ` (id ${JSON.stringify(r.id)})` : ''}: ${r.issues.map(issueText).join('; ')}`,
+        );
     }
     if (problems.length > 0) throw new PyrqError('VALIDATION_FAILED', `nothing pushed:\n${problems.join('\n')}`);
     let pushed: PushResult['pushed'];
     try {
-      const r = (await askDaemon(cfg.daemon.socket, { op: 'upsert', schedules: parsed.entries.map((e) => e.raw) })) as { pushed: { id: string; action: string }[] };
+      const r = (await askDaemon(cfg.daemon.socket, { op: 'upsert', schedules: parsed.entries.map((e) => e.raw) })) as {
+        pushed: { id: string; action: string }[];
+      };
       pushed = r.pushed.map((p) => ({ id: p.id, action: p.action }));
     } catch (e) {
-      if (e instanceof PyrqError && (e.code === 'DAEMON_ERROR' || e.code === 'VALIDATION_FAILED')) throw new PyrqError('VALIDATION_FAILED', `${args.file}: ${e.message}`);
+      if (e instanceof PyrqError && (e.code === 'DAEMON_ERROR' || e.code === 'VALIDATION_FAILED'))
+        throw new PyrqError('VALIDATION_FAILED', `${args.file}: ${e.message}`);
       throw e;
     }
-    if (!this.jsonEnabled()) for (const r of pushed) this.log(`${r.action === 'unchanged' ? '=' : r.action === 'create' ? '+' : '~'} ${r.id} (${r.action})`);
+    if (!this.jsonEnabled())
+      for (const r of pushed)
+        this.log(`${r.action === 'unchanged' ? '=' : r.action === 'create' ? '+' : '~'} ${r.id} (${r.action})`);
     return { pushed };
   }
 }

@@ -15,14 +15,21 @@ ${exitCodes({ 0: 'applied cleanly', 1: 'some input had errors (the rest was appl
 
   static override examples = [
     { description: 'Re-sync now', command: '<%= config.bin %> reconcile' },
-    { description: 'Against a daemon on a custom socket, as JSON', command: '<%= config.bin %> reconcile --socket /tmp/pyrq.sock --json' },
+    {
+      description: 'Against a daemon on a custom socket, as JSON',
+      command: '<%= config.bin %> reconcile --socket /tmp/pyrq.sock --json',
+    },
   ];
 
   static override flags = { ...socketFlags, ...ignoredRedisFlags };
 
   async run(): Promise<unknown> {
     const cfg = this.loadSettings();
-    const r = (await askDaemon(cfg.daemon.socket, { op: 'reconcile' }, RESYNC_WAIT_MS)) as { summary: Record<string, number>; errors: string[]; durationMs: number };
+    const r = (await askDaemon(cfg.daemon.socket, { op: 'reconcile' }, RESYNC_WAIT_MS)) as {
+      summary: Record<string, number>;
+      errors: string[];
+      durationMs: number;
+    };
     if (!this.jsonEnabled()) this.log(renderResync(r).join('\n'));
     if (r.errors.length > 0) process.exitCode = 1;
     return r;

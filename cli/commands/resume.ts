@@ -24,16 +24,22 @@ ${exitCodes({ 0: 'resumed (also when an id was not paused: it is reported)', 1: 
   static override flags = {
     ...redisFlags,
     all: Flags.boolean({ summary: 'Every paused schedule.' }),
-    catchup: Flags.boolean({ summary: "Handle the occurrences missed while paused by the schedule's catch-up policy." }),
+    catchup: Flags.boolean({
+      summary: "Handle the occurrences missed while paused by the schedule's catch-up policy.",
+    }),
   };
 
   async run(): Promise<ResumeOutcome> {
     const cfg = this.loadSettings();
     const { argv } = await this.parse(Resume);
     const ids = argv as string[];
-    if (this.flags.all === (ids.length > 0)) throw new PyrqError('CONFIG_INVALID', 'name the schedules to resume, or pass --all (not both)');
+    if (this.flags.all === ids.length > 0)
+      throw new PyrqError('CONFIG_INVALID', 'name the schedules to resume, or pass --all (not both)');
     const redis = await this.openRedis();
-    const r = await resumeSchedules(redis, new Keys(cfg.redis.prefix), this.flags.all ? 'all' : ids, { catchup: this.flags.catchup, historyLength: cfg.dispatch.historyLength });
+    const r = await resumeSchedules(redis, new Keys(cfg.redis.prefix), this.flags.all ? 'all' : ids, {
+      catchup: this.flags.catchup,
+      historyLength: cfg.dispatch.historyLength,
+    });
     if (!this.jsonEnabled()) {
       for (const id of r.resumed) this.log(`resumed ${id}`);
       for (const id of r.notPaused) this.log(`${id} was not paused`);

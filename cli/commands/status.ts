@@ -27,7 +27,10 @@ ${exitCodes({ 0: 'shown', 1: 'an id given is not in the registry (NOT_FOUND), ne
 
   static override examples = [
     { description: 'Everything', command: '<%= config.bin %> status' },
-    { description: 'Some schedules, as JSON, straight from Redis', command: '<%= config.bin %> status nightly-invoices weekly-report --no-daemon --json' },
+    {
+      description: 'Some schedules, as JSON, straight from Redis',
+      command: '<%= config.bin %> status nightly-invoices weekly-report --no-daemon --json',
+    },
   ];
 
   static override strict = false;
@@ -49,22 +52,36 @@ ${exitCodes({ 0: 'shown', 1: 'an id given is not in the registry (NOT_FOUND), ne
       const reply = await request(cfg.daemon.socket, { op: 'status' }, DAEMON_WAIT_MS).catch(() => undefined);
       if (reply?.ok) {
         const r = reply.result as Omit<StatusReport, 'via' | 'leader'> & { daemon: { currentLeader: string | null } };
-        report = { via: 'daemon', ...r, leader: r.daemon.currentLeader, schedules: ids ? r.schedules.filter((s) => ids.includes(s.id)) : r.schedules };
+        report = {
+          via: 'daemon',
+          ...r,
+          leader: r.daemon.currentLeader,
+          schedules: ids ? r.schedules.filter((s) => ids.includes(s.id)) : r.schedules,
+        };
         known = r.schedules.map((s) => s.id);
       }
     }
     if (!report) {
       // Only without a daemon: Redis (ioredis, the registry) is loaded then (start-up time).
       // One connection for both; it is opened while the status modules load.
-      const [{ statusFromRedis }, redis, registry] = await Promise.all([import('../../src/status/registry-status.js'), this.openRedis(), this.openRegistry()]);
-      report = { ...(await statusFromRedis(redis, registry, Date.now(), ids)), ...(this.flags['no-daemon'] ? {} : { asked: cfg.daemon.socket }) };
+      const [{ statusFromRedis }, redis, registry] = await Promise.all([
+        import('../../src/status/registry-status.js'),
+        this.openRedis(),
+        this.openRegistry(),
+      ]);
+      report = {
+        ...(await statusFromRedis(redis, registry, Date.now(), ids)),
+        ...(this.flags['no-daemon'] ? {} : { asked: cfg.daemon.socket }),
+      };
     }
     report.clocks = markClockWarnings(report.clocks ?? [], cfg.daemon.clockOffsetWarnMs);
     // No width to fit (--wide, or not a terminal and no COLUMNS): every column in full.
     const width = this.flags.wide ? Infinity : terminalWidth();
     const missing = (ids ?? []).filter((id) => !report.schedules.some((s) => s.id === id));
-    if (missing.length > 0) throw known ? notFoundAmong(missing, known) : await scheduleNotFound(await this.openRegistry(), missing);
-    if (!this.jsonEnabled()) this.log(renderStatusReport(report, Date.now(), { width, wide: width === Infinity }).join('\n'));
+    if (missing.length > 0)
+      throw known ? notFoundAmong(missing, known) : await scheduleNotFound(await this.openRegistry(), missing);
+    if (!this.jsonEnabled())
+      this.log(renderStatusReport(report, Date.now(), { width, wide: width === Infinity }).join('\n'));
     return report;
   }
 }

@@ -27,16 +27,28 @@ ${exitCodes({ 0: 'fired (or nothing due)', 1: 'some due schedule could not be re
 
   static override examples = [
     { description: 'Fire what is due now', command: '<%= config.bin %> tick' },
-    { description: 'What would fire at a later time (a dry run)', command: '<%= config.bin %> tick --at 2026-06-01T08:00:00Z' },
-    { description: 'Fire as of a later time (demos, tests)', command: '<%= config.bin %> tick --at 2026-06-01T08:00:00Z --force --json' },
-    { description: 'From cron, every minute', command: '* * * * * <%= config.bin %> tick --config /etc/pyrq/pyrq.toml' },
+    {
+      description: 'What would fire at a later time (a dry run)',
+      command: '<%= config.bin %> tick --at 2026-06-01T08:00:00Z',
+    },
+    {
+      description: 'Fire as of a later time (demos, tests)',
+      command: '<%= config.bin %> tick --at 2026-06-01T08:00:00Z --force --json',
+    },
+    {
+      description: 'From cron, every minute',
+      command: '* * * * * <%= config.bin %> tick --config /etc/pyrq/pyrq.toml',
+    },
   ];
 
   static override flags = {
     ...redisFlags,
     ...sourceFlags,
     ...frappeFlags,
-    at: Flags.string({ summary: '[default: now] Fire as of this time (ISO 8601; without an offset: the configured timezone). Later than now: a dry run unless --force.' }),
+    at: Flags.string({
+      summary:
+        '[default: now] Fire as of this time (ISO 8601; without an offset: the configured timezone). Later than now: a dry run unless --force.',
+    }),
     force: Flags.boolean({ summary: 'With --at later than now: fire as of that time instead of a dry run.' }),
   };
 
@@ -54,7 +66,14 @@ ${exitCodes({ 0: 'fired (or nothing due)', 1: 'some due schedule could not be re
     const keys = new Keys(cfg.redis.prefix);
     if (!dryRun) await this.reconcileFirst(redis, keys);
     // Without --at, fires go by Redis's clock (as the daemon's do); --at is the time given.
-    const dispatcher = new Dispatcher({ redis, keys, clock, logger: await this.log_(), config: cfg, redisClock: this.flags.at === undefined });
+    const dispatcher = new Dispatcher({
+      redis,
+      keys,
+      clock,
+      logger: await this.log_(),
+      config: cfg,
+      redisClock: this.flags.at === undefined,
+    });
     const r = dryRun ? await dispatcher.previewOnce(clock.now()) : await dispatcher.tickOnce();
     if (r.problems.length > 0) process.exitCode = 1;
     if (!this.jsonEnabled()) this.log(renderTick(r, { dryRun }).join('\n'));
@@ -74,7 +93,9 @@ ${exitCodes({ 0: 'fired (or nothing due)', 1: 'some due schedule could not be re
     } catch (e) {
       if (!(e instanceof PyrqError) || e.code !== 'NO_SOURCES') throw e;
       if ((await readLeaseHolder(redis, keys.leader)) === null) {
-        this.logToStderr('pyrq tick: no source configured and no daemon running: firing the registry as last applied. A schedule changed or deleted in its source since then fires in its applied form; pass --dir/--mysql-url/--postgres-url (or run "pyrq apply" first).');
+        this.logToStderr(
+          'pyrq tick: no source configured and no daemon running: firing the registry as last applied. A schedule changed or deleted in its source since then fires in its applied form; pass --dir/--mysql-url/--postgres-url (or run "pyrq apply" first).',
+        );
       }
       return;
     }

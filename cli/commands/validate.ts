@@ -30,13 +30,24 @@ ${exitCodes({ 0: 'everything is valid', 1: 'some schedule is not, a path does no
 
   static override examples = [
     { description: 'Check one file', command: '<%= config.bin %> validate schedules/billing.toml' },
-    { description: 'Check a whole directory, machine-readable', command: '<%= config.bin %> validate fixtures/schedules --json' },
-    { description: 'Check the configured sources, as apply would read them', command: '<%= config.bin %> validate --config /etc/pyrq/pyrq.toml' },
-    { description: 'Check a new file beside the directory it will join (duplicate ids too)', command: '<%= config.bin %> validate new/reports.yaml --dir /etc/pyrq/schedules' },
+    {
+      description: 'Check a whole directory, machine-readable',
+      command: '<%= config.bin %> validate fixtures/schedules --json',
+    },
+    {
+      description: 'Check the configured sources, as apply would read them',
+      command: '<%= config.bin %> validate --config /etc/pyrq/pyrq.toml',
+    },
+    {
+      description: 'Check a new file beside the directory it will join (duplicate ids too)',
+      command: '<%= config.bin %> validate new/reports.yaml --dir /etc/pyrq/schedules',
+    },
   ];
 
   static override strict = false;
-  static override args = { paths: Args.string({ description: 'Schedule files or directories (else the configured sources).' }) };
+  static override args = {
+    paths: Args.string({ description: 'Schedule files or directories (else the configured sources).' }),
+  };
   static override flags = { ...sourceFlags, ...ignoredRedisFlags };
 
   async run(): Promise<ValidateResult> {
@@ -59,12 +70,16 @@ ${exitCodes({ 0: 'everything is valid', 1: 'some schedule is not, a path does no
       const src = new FileSource({ dir, ctx, maxFileBytes: cfg.files?.maxFileBytes });
       this.onClose(() => src.close());
       const snap = st.isDirectory() ? await src.snapshot() : await src.snapshotOf([basename(path)]);
-      const prefix = st.isDirectory() ? `${path.replace(/\/$/, '')}/` : `${dirname(path) === '.' ? '' : `${dirname(path)}/`}`;
+      const prefix = st.isDirectory()
+        ? `${path.replace(/\/$/, '')}/`
+        : `${dirname(path) === '.' ? '' : `${dirname(path)}/`}`;
       files += st.isDirectory() ? await src.fileCount() : 1;
       snapshots.push(readOnce(snap, dir, seen, (o) => prefix + o));
     }
     // With paths, the sources named by flags beside them; without, every configured one.
-    const named = Object.entries(SOURCE_OF_FLAG).filter(([flag]) => (this.flags as Record<string, unknown>)[flag] !== undefined).map(([, source]) => source);
+    const named = Object.entries(SOURCE_OF_FLAG)
+      .filter(([flag]) => (this.flags as Record<string, unknown>)[flag] !== undefined)
+      .map(([, source]) => source);
     const others: string[] = [];
     let readFiles = paths.length > 0;
     if (paths.length === 0 || named.length > 0) {
@@ -89,25 +104,39 @@ ${exitCodes({ 0: 'everything is valid', 1: 'some schedule is not, a path does no
     let plan = diff(snapshots, new Map(), now);
     // A one-shot whose time has passed is refused only if it is not applied already (as
     // diff and apply judge it): those few ids are looked up in the registry, read only.
-    const pastIds = plan.errors.filter((e) => e.id !== undefined && e.path !== undefined && e.message.includes('is in the past')).map((e) => e.id!);
+    const pastIds = plan.errors
+      .filter((e) => e.id !== undefined && e.path !== undefined && e.message.includes('is in the past'))
+      .map((e) => e.id!);
     const notes: string[] = [];
     if (pastIds.length > 0) {
       const observed = await this.appliedEntries(pastIds);
       if (observed) {
         const before = new Set(plan.errors.map((e) => e.id));
         plan = diff(snapshots, observed, now);
-        for (const id of pastIds) if (before.has(id) && !plan.errors.some((e) => e.id === id)) notes.push(`${id}: its one-shot time has passed; it is applied already and kept as it is`);
+        for (const id of pastIds)
+          if (before.has(id) && !plan.errors.some((e) => e.id === id))
+            notes.push(`${id}: its one-shot time has passed; it is applied already and kept as it is`);
       } else {
         notes.push('Redis was not reachable: a one-shot in the past is reported as apply would report a new one');
       }
     }
     const errors = [...missing, ...plan.errors].map((e) => ({ ...e, text: formatSourceError(e) }));
-    const result: ValidateResult = { ok: errors.length === 0, files, schedules: snapshots.reduce((n, s) => n + s.schedules.length, 0), errors, notes };
+    const result: ValidateResult = {
+      ok: errors.length === 0,
+      files,
+      schedules: snapshots.reduce((n, s) => n + s.schedules.length, 0),
+      errors,
+      notes,
+    };
     if (!this.jsonEnabled()) {
       for (const e of result.errors) this.logToStderr(`error: ${e.text}`);
       for (const n of notes) this.logToStderr(`note: ${n}`);
-      const where = [...(readFiles ? [`${files} files`] : []), ...others.map((name) => `the ${name} source`)].join(' and ');
-      this.log(result.ok ? `ok: ${result.schedules} schedules in ${where}` : `${result.errors.length} error(s) in ${where}`);
+      const where = [...(readFiles ? [`${files} files`] : []), ...others.map((name) => `the ${name} source`)].join(
+        ' and ',
+      );
+      this.log(
+        result.ok ? `ok: ${result.schedules} schedules in ${where}` : `${result.errors.length} error(s) in ${where}`,
+      );
     }
     if (!result.ok) process.exitCode = 1;
     return result;
@@ -134,15 +163,24 @@ ${exitCodes({ 0: 'everything is valid', 1: 'some schedule is not, a path does no
  * directory and a file in it, or a file and --dir) is left out: it is one definition,
  * not a duplicate.
  */
-function readOnce(snap: SourceSnapshot, dir: string, seen: Set<string>, rename: (origin: string) => string): SourceSnapshot {
+function readOnce(
+  snap: SourceSnapshot,
+  dir: string,
+  seen: Set<string>,
+  rename: (origin: string) => string,
+): SourceSnapshot {
   const earlier = new Set(seen);
   const fresh = (origin: string) => !earlier.has(resolve(dir, origin));
   for (const o of [...snap.schedules.map((d) => d.origin), ...snap.heldOrigins]) seen.add(resolve(dir, o));
   return {
     ...snap,
-    schedules: snap.schedules.filter((d) => fresh(d.origin)).map((d) => ({ spec: d.spec, hash: d.hash, origin: rename(d.origin) })),
+    schedules: snap.schedules
+      .filter((d) => fresh(d.origin))
+      .map((d) => ({ spec: d.spec, hash: d.hash, origin: rename(d.origin) })),
     // A directory that cannot be read is reported with the directory itself as its origin.
-    errors: snap.errors.filter((e) => e.origin === undefined || e.origin === dir || fresh(e.origin)).map((e) => ({ ...e, origin: e.origin !== undefined && e.origin !== dir ? rename(e.origin) : e.origin })),
+    errors: snap.errors
+      .filter((e) => e.origin === undefined || e.origin === dir || fresh(e.origin))
+      .map((e) => ({ ...e, origin: e.origin !== undefined && e.origin !== dir ? rename(e.origin) : e.origin })),
     heldOrigins: snap.heldOrigins.filter(fresh).map(rename),
     byId: undefined,
     changed: undefined,

@@ -23,7 +23,9 @@ export function changeLines(c: Change): string[] {
   const out = [head];
   if (c.action === 'create' && c.after) {
     const s = c.after;
-    out.push(`      ${describeTrigger(s)} -> ${s.function} on queue ${JSON.stringify(s.queue)}${s.target === 'frappe' ? ` (frappe, site ${s.site})` : ''}${s.enabled ? '' : ' [disabled]'}`);
+    out.push(
+      `      ${describeTrigger(s)} -> ${s.function} on queue ${JSON.stringify(s.queue)}${s.target === 'frappe' ? ` (frappe, site ${s.site})` : ''}${s.enabled ? '' : ' [disabled]'}`,
+    );
   } else if (c.action === 'update') {
     for (const f of c.fields) out.push(`      ${f.field}: ${formatValue(f.before)} -> ${formatValue(f.after)}`);
     if (c.fields.length === 0 && c.before === undefined) out.push('      (previous spec unreadable; rewritten)');
@@ -65,45 +67,72 @@ function changesBlock(changes: readonly Change[], detail: Detail, gap: boolean):
       out.push(...changeLines(c), ...(gap ? [''] : []));
     }
   });
-  if (hiddenChanges > 0) out.push(`  ... ${hiddenChanges} more changes not shown (${hiddenLines} lines); --verbose prints them all, --json lists them`, ...(gap ? [''] : []));
+  if (hiddenChanges > 0)
+    out.push(
+      `  ... ${hiddenChanges} more changes not shown (${hiddenLines} lines); --verbose prints them all, --json lists them`,
+      ...(gap ? [''] : []),
+    );
   return out;
 }
 
 export function renderErrors(plan: Plan): string[] {
   if (plan.errors.length === 0) return [];
-  return ['Errors (what they cover keeps its applied state):', ...plan.errors.map((e) => `  ! ${formatSourceError(e)}`), ''];
+  return [
+    'Errors (what they cover keeps its applied state):',
+    ...plan.errors.map((e) => `  ! ${formatSourceError(e)}`),
+    '',
+  ];
 }
 
 /** The plan as `pyrq diff` prints it. */
 export function renderPlan(plan: Plan, detail: Detail = 'all'): string[] {
   const lines: string[] = [];
-  for (const s of plan.sources) if (s.stale) lines.push(`Source "${s.source}" is stale: nothing it owns will be deleted.`, '');
+  for (const s of plan.sources)
+    if (s.stale) lines.push(`Source "${s.source}" is stale: nothing it owns will be deleted.`, '');
   lines.push(...renderErrors(plan));
   const sum = planSummary(plan);
   if (plan.changes.length === 0) {
-    lines.push(`No changes. The registry matches the sources (${sum.unchanged} unchanged${sum.held ? `, ${sum.held} held` : ''}).`);
+    lines.push(
+      `No changes. The registry matches the sources (${sum.unchanged} unchanged${sum.held ? `, ${sum.held} held` : ''}).`,
+    );
     return lines;
   }
   if (detail !== 'quiet') lines.push('pyrq will perform the following actions:', '');
   lines.push(...changesBlock(plan.changes, detail, true));
-  lines.push(`Plan: ${sum.create} to create, ${sum.update} to update, ${sum.delete} to delete, ${sum.unchanged} unchanged${sum.held ? `, ${sum.held} held` : ''}.`);
+  lines.push(
+    `Plan: ${sum.create} to create, ${sum.update} to update, ${sum.delete} to delete, ${sum.unchanged} unchanged${sum.held ? `, ${sum.held} held` : ''}.`,
+  );
   return lines;
 }
 
 /** What `pyrq apply` did (and, when interrupted, how far it got). */
 export function renderApply(plan: Plan, r: ApplyResult, detail: Detail = 'all'): string[] {
-  const lines = detail === 'quiet' ? (plan.errors.length > 0 ? [`${plan.errors.length} input error(s): what they cover keeps its applied state (run without --quiet to see them).`] : []) : [...renderErrors(plan)];
+  const lines =
+    detail === 'quiet'
+      ? plan.errors.length > 0
+        ? [
+            `${plan.errors.length} input error(s): what they cover keeps its applied state (run without --quiet to see them).`,
+          ]
+        : []
+      : [...renderErrors(plan)];
   const done = new Set([...r.created, ...r.updated, ...r.deleted]);
   const changed = plan.changes.filter((c) => done.has(c.id));
   lines.push(...changesBlock(changed, detail, false));
   if (changed.length > 0 && detail !== 'quiet') lines.push('');
-  if (r.conflicts.length > 0) lines.push(`Skipped ${r.conflicts.length} changed by someone else meanwhile: ${detail === 'all' || r.conflicts.length <= 10 ? r.conflicts.join(', ') : `${r.conflicts.slice(0, 10).join(', ')}, ...`} (run again to converge).`);
+  if (r.conflicts.length > 0)
+    lines.push(
+      `Skipped ${r.conflicts.length} changed by someone else meanwhile: ${detail === 'all' || r.conflicts.length <= 10 ? r.conflicts.join(', ') : `${r.conflicts.slice(0, 10).join(', ')}, ...`} (run again to converge).`,
+    );
   const counts = `${r.created.length} created, ${r.updated.length} updated, ${r.deleted.length} deleted`;
   if (r.notSent !== undefined) {
     const sent = plan.changes.length - r.notSent;
-    lines.push(`Interrupted after ${sent} of ${plan.changes.length} changes (${counts}); the other ${r.notSent} were not applied. Each change is all-or-nothing, so nothing is half-written: run the same pyrq apply again to converge.`);
+    lines.push(
+      `Interrupted after ${sent} of ${plan.changes.length} changes (${counts}); the other ${r.notSent} were not applied. Each change is all-or-nothing, so nothing is half-written: run the same pyrq apply again to converge.`,
+    );
   } else {
-    lines.push(`Apply complete: ${counts}, ${plan.unchanged + r.noop.length} unchanged${plan.held.length ? `, ${plan.held.length} held` : ''}.`);
+    lines.push(
+      `Apply complete: ${counts}, ${plan.unchanged + r.noop.length} unchanged${plan.held.length ? `, ${plan.held.length} held` : ''}.`,
+    );
   }
   return lines;
 }
@@ -111,5 +140,8 @@ export function renderApply(plan: Plan, r: ApplyResult, detail: Detail = 'all'):
 /** `pyrq reconcile`: what the daemon's re-sync did. */
 export function renderResync(r: { summary: Record<string, number>; errors: string[]; durationMs: number }): string[] {
   const s = r.summary;
-  return [...r.errors.map((e) => `! ${e}`), `Re-sync done in ${r.durationMs} ms: ${s.create} created, ${s.update} updated, ${s.delete} deleted, ${s.unchanged} unchanged${s.held ? `, ${s.held} held` : ''}.`];
+  return [
+    ...r.errors.map((e) => `! ${e}`),
+    `Re-sync done in ${r.durationMs} ms: ${s.create} created, ${s.update} updated, ${s.delete} deleted, ${s.unchanged} unchanged${s.held ? `, ${s.held} held` : ''}.`,
+  ];
 }

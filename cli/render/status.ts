@@ -40,7 +40,12 @@ const header: Section = (r, v) =>
   );
 
 function sourceLine(s: SourceStatus, now: number): string {
-  const parts = [s.stale ? 'STALE (nothing it owns is deleted)' : 'ok', plural(s.schedules, 'schedule'), ...(s.held ? [`${s.held} held`] : []), ...(s.errors.length ? [plural(s.errors.length, 'error')] : [])];
+  const parts = [
+    s.stale ? 'STALE (nothing it owns is deleted)' : 'ok',
+    plural(s.schedules, 'schedule'),
+    ...(s.held ? [`${s.held} held`] : []),
+    ...(s.errors.length ? [plural(s.errors.length, 'error')] : []),
+  ];
   return `Source ${s.source}${s.location ? ` (${s.location})` : ''}: ${parts.join(', ')}; as of ${relativeAgo(now - s.at)}${s.by ? `, recorded by ${s.by}` : ''}`;
 }
 
@@ -52,8 +57,12 @@ const sources: Section = (r, v) =>
   ]);
 
 const lastReconcile: Section = (r, v) => [
-  ...(r.lastReconcile ? wrapText(reconcileSentence(r.lastReconcile, relativeAgo, v.now), v.width, '  ') : ['No reconcile recorded yet.']),
-  ...(r.lastError ? wrapText(`Last reconcile failure ${relativeAgo(v.now - r.lastError.at)}: ${r.lastError.message}`, v.width, '  ') : []),
+  ...(r.lastReconcile
+    ? wrapText(reconcileSentence(r.lastReconcile, relativeAgo, v.now), v.width, '  ')
+    : ['No reconcile recorded yet.']),
+  ...(r.lastError
+    ? wrapText(`Last reconcile failure ${relativeAgo(v.now - r.lastError.at)}: ${r.lastError.message}`, v.width, '  ')
+    : []),
 ];
 
 /** Each daemon's clock offset from Redis's (recorded every 30 s), with a warning beyond daemon.clockOffsetWarn. */
@@ -72,13 +81,25 @@ const schedules: Section = (r, v) => ['', ...renderSchedules(r.schedules, v.now,
 const paused: Section = (r, v) => {
   const rows = r.schedules.filter((s) => s.paused);
   if (rows.length === 0) return [];
-  return ['', ...wrapText(`Paused (${rows.length}): due occurrences are recorded as skipped:paused; "pyrq resume ID" ends it.`, v.width, '  '), ...rows.map((s) => `  ${s.id}: since ${s.paused!.since}${s.paused!.reason ? ` (${s.paused!.reason})` : ''}`)];
+  return [
+    '',
+    ...wrapText(
+      `Paused (${rows.length}): due occurrences are recorded as skipped:paused; "pyrq resume ID" ends it.`,
+      v.width,
+      '  ',
+    ),
+    ...rows.map((s) => `  ${s.id}: since ${s.paused!.since}${s.paused!.reason ? ` (${s.paused!.reason})` : ''}`),
+  ];
 };
 
 /** Sources that own entries but are not configured in the daemon: they keep firing. */
 const orphans: Section = (r, v) => {
   if (!r.orphans?.length) return [];
-  return ['', 'Orphans (sources not configured in the daemon; their schedules keep firing):', ...orphanLines(r.orphans).flatMap((l) => wrapText(`  ${l}`, v.width, '    '))];
+  return [
+    '',
+    'Orphans (sources not configured in the daemon; their schedules keep firing):',
+    ...orphanLines(r.orphans).flatMap((l) => wrapText(`  ${l}`, v.width, '    ')),
+  ];
 };
 
 /** In order; other parts of status (paused schedules, orphans, ...) add a function here. */
@@ -91,9 +112,16 @@ export function renderStatusReport(r: StatusReport, now: number, view: Partial<S
 }
 
 /** The schedules as a table, one row each: every column when wide, else the ones that matter, fitted to the width. */
-export function renderSchedules(rows: readonly StatusRow[], now: number, view: Partial<StatusView> = { wide: true }): string[] {
+export function renderSchedules(
+  rows: readonly StatusRow[],
+  now: number,
+  view: Partial<StatusView> = { wide: true },
+): string[] {
   if (rows.length === 0) return ['No schedules in the registry.'];
-  const outcome = (r: StatusRow) => (r.lastOutcome ? `${r.lastOutcome}${r.lastLatenessMs !== null ? ` (+${formatLateness(r.lastLatenessMs)})` : ''}` : '-');
+  const outcome = (r: StatusRow) =>
+    r.lastOutcome
+      ? `${r.lastOutcome}${r.lastLatenessMs !== null ? ` (+${formatLateness(r.lastLatenessMs)})` : ''}`
+      : '-';
   if (view.wide !== false) {
     return renderTable(
       ['ID', 'TRIGGER', 'QUEUE', 'ENABLED', 'NEXT', '', 'LAST RUN', 'LAST OUTCOME', 'SOURCE'],
@@ -113,7 +141,14 @@ export function renderSchedules(rows: readonly StatusRow[], now: number, view: P
   // Narrow: times relative, no ENABLED column (a disabled schedule's NEXT says so).
   return fitTable(
     ['ID', 'TRIGGER', 'QUEUE', 'NEXT', 'LAST RUN', 'SOURCE'],
-    rows.map((r) => [r.id, withCronWords(r.trigger, r.cron), r.queue, r.nextRelative, r.lastRun ? `${r.lastOutcome ?? 'ran'} ${relativeAgo(now - Date.parse(r.lastRun))}` : '-', `${r.source}:${r.origin}`]),
+    rows.map((r) => [
+      r.id,
+      withCronWords(r.trigger, r.cron),
+      r.queue,
+      r.nextRelative,
+      r.lastRun ? `${r.lastOutcome ?? 'ran'} ${relativeAgo(now - Date.parse(r.lastRun))}` : '-',
+      `${r.source}:${r.origin}`,
+    ]),
     view.width ?? Infinity,
   );
 }

@@ -4,7 +4,8 @@ import { relativeTime } from '../../src/status/status-view.js';
 /** A plain text table with aligned columns (the last column is not padded). */
 export function renderTable(header: readonly string[], rows: readonly (readonly string[])[]): string[] {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: readonly string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ');
+  const line = (cells: readonly string[]) =>
+    cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ');
   return [line(header), ...rows.map(line)];
 }
 
@@ -42,7 +43,8 @@ export function fitTable(header: readonly string[], rows: readonly (readonly str
   const total = () => widths.reduce((a, b) => a + b, 0) + 2 * (widths.length - 1);
   while (total() > width) {
     let widest = -1;
-    for (let i = 0; i < widths.length; i++) if (widths[i]! > min[i]! && (widest === -1 || widths[i]! > widths[widest]!)) widest = i;
+    for (let i = 0; i < widths.length; i++)
+      if (widths[i]! > min[i]! && (widest === -1 || widths[i]! > widths[widest]!)) widest = i;
     if (widest === -1) break;
     widths[widest]!--;
   }

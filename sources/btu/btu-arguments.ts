@@ -25,13 +25,21 @@ export const MAX_ARGUMENTS_LENGTH = 1024 * 1024;
 
 export function parseBtuArguments(text: string | null | undefined): ArgumentsResult {
   if (text === null || text === undefined || BLANK.test(text)) return { ok: true, value: {} };
-  if (text.length > MAX_ARGUMENTS_LENGTH) return { ok: false, message: `is ${text.length} characters long, over the limit of ${MAX_ARGUMENTS_LENGTH}; refused without parsing` };
+  if (text.length > MAX_ARGUMENTS_LENGTH)
+    return {
+      ok: false,
+      message: `is ${text.length} characters long, over the limit of ${MAX_ARGUMENTS_LENGTH}; refused without parsing`,
+    };
   let jsonProblem: string;
   try {
     const v = parseJson(text);
-    if (v !== null && typeof v === 'object' && !Array.isArray(v)) return { ok: true, value: v as Record<string, unknown> };
+    if (v !== null && typeof v === 'object' && !Array.isArray(v))
+      return { ok: true, value: v as Record<string, unknown> };
     // Valid JSON but not an object: Python would read the same value, so no fallback helps.
-    return { ok: false, message: `expected a dict of keyword arguments, got ${Array.isArray(v) ? 'a list' : v === null ? 'null' : typeof v}` };
+    return {
+      ok: false,
+      message: `expected a dict of keyword arguments, got ${Array.isArray(v) ? 'a list' : v === null ? 'null' : typeof v}`,
+    };
   } catch (e) {
     jsonProblem = (e as Error).message;
   }
@@ -40,11 +48,17 @@ export function parseBtuArguments(text: string | null | undefined): ArgumentsRes
   } catch (e) {
     // Most rows are Python literals, so the Python position is the useful one; the JSON
     // reason follows for rows that were meant as JSON.
-    return { ok: false, message: `not a Python dict literal (${(e as Error).message}) nor a JSON object (${jsonProblem})` };
+    return {
+      ok: false,
+      message: `not a Python dict literal (${(e as Error).message}) nor a JSON object (${jsonProblem})`,
+    };
   }
 }
 
 /** BTU's merge: the task's arguments, then the schedule's overrides on top, key by key (Python `a | b`). */
-export function mergeArguments(task: Record<string, unknown>, overrides: Record<string, unknown>): Record<string, unknown> {
+export function mergeArguments(
+  task: Record<string, unknown>,
+  overrides: Record<string, unknown>,
+): Record<string, unknown> {
   return { ...task, ...overrides };
 }

@@ -39,5 +39,8 @@ export function btuCronToPyrq(text: string | null | undefined): BtuCronResult {
 }
 
 function yearError(text: string, year: string): BtuCronResult {
-  return { ok: false, message: `${JSON.stringify(text)}: a year field (${JSON.stringify(year)}) is not supported by pyrq; use "*" there or drop the field` };
+  return {
+    ok: false,
+    message: `${JSON.stringify(text)}: a year field (${JSON.stringify(year)}) is not supported by pyrq; use "*" there or drop the field`,
+  };
 }

@@ -99,7 +99,10 @@ const text = (v: string | null | undefined): string | undefined => {
  * Monthly/Yearly rows BTU has already converted the entered time to UTC when it wrote
  * `cron_string` (`schedule_to_cron_string`), and its scheduler reads them as UTC.
  */
-export function btuTimezone(row: Pick<BtuRow, 'run_frequency' | 'cron_timezone' | 'config_timezone'>): { timezone: string; column: string } {
+export function btuTimezone(row: Pick<BtuRow, 'run_frequency' | 'cron_timezone' | 'config_timezone'>): {
+  timezone: string;
+  column: string;
+} {
   const freq = text(row.run_frequency);
   if (freq !== undefined && freq !== 'Cron Style') return { timezone: 'UTC', column: 'run_frequency' };
   const own = text(row.cron_timezone);
@@ -116,7 +119,8 @@ export function btuTimezone(row: Pick<BtuRow, 'run_frequency' | 'cron_timezone' 
  * falls back to the schedule's.
  */
 export function btuQueue(row: Pick<BtuRow, 'queue_name' | 'task_queue_name'>, taskRunner: boolean): string {
-  if (taskRunner) return (row.task_queue_name === undefined ? text(row.queue_name) : text(row.task_queue_name)) ?? 'default';
+  if (taskRunner)
+    return (row.task_queue_name === undefined ? text(row.queue_name) : text(row.task_queue_name)) ?? 'default';
   return text(row.queue_name) ?? text(row.task_queue_name) ?? 'default';
 }
 
@@ -129,18 +133,27 @@ export function mapBtuRow(row: BtuRow, opts: BtuMapOptions): RowEntry {
   const taskName = text(row.task);
   const taskRunner = opts.runner === 'task-runner';
   if (row.task_name === null) {
-    pre.push({ column: 'task', message: taskName ? `BTU Task ${JSON.stringify(taskName)} does not exist` : 'is empty: the schedule names no BTU Task' });
+    pre.push({
+      column: 'task',
+      message: taskName
+        ? `BTU Task ${JSON.stringify(taskName)} does not exist`
+        : 'is empty: the schedule names no BTU Task',
+    });
   }
   // TaskRunner merges the arguments itself: only the direct runner needs them parsed.
   const taskArgs = taskRunner ? undefined : parseBtuArguments(row.arguments);
-  if (taskArgs && !taskArgs.ok) pre.push({ column: `arguments (BTU Task ${taskName ?? '?'})`, message: taskArgs.message });
+  if (taskArgs && !taskArgs.ok)
+    pre.push({ column: `arguments (BTU Task ${taskName ?? '?'})`, message: taskArgs.message });
   const overrides = taskRunner ? undefined : parseBtuArguments(row.argument_overrides);
   if (overrides && !overrides.ok) pre.push({ column: 'argument_overrides', message: overrides.message });
   const cron = btuCronToPyrq(row.cron_string);
   if (!cron.ok) pre.push({ column: 'cron_string', message: cron.message });
   const fn = text(row.function_string) ?? '';
   if (taskRunner && opts.ctx.allowFunction && fn !== '' && !opts.ctx.allowFunction(fn)) {
-    pre.push({ column: `function_string (BTU Task ${taskName ?? '?'})`, message: `${JSON.stringify(fn)} is not in the function allowlist (${opts.ctx.allowDescription ?? 'config allow'})` });
+    pre.push({
+      column: `function_string (BTU Task ${taskName ?? '?'})`,
+      message: `${JSON.stringify(fn)} is not in the function allowlist (${opts.ctx.allowDescription ?? 'config allow'})`,
+    });
   }
 
   const tz = btuTimezone(row);
@@ -182,10 +195,18 @@ export function mapBtuRow(row: BtuRow, opts: BtuMapOptions): RowEntry {
   };
   const columnOf = (field: string): string => {
     const top = field.split(/[.[]/)[0]!;
-    if (top === 'kwargs') return taskRunner ? `task/name${field.slice('kwargs'.length)}` : `arguments/argument_overrides${field.slice('kwargs'.length)}`;
+    if (top === 'kwargs')
+      return taskRunner
+        ? `task/name${field.slice('kwargs'.length)}`
+        : `arguments/argument_overrides${field.slice('kwargs'.length)}`;
     return columns[top] ?? field;
   };
-  return rowToEntry(raw, pre, { source: opts.source, id: row.name, origin: BTU_ORIGIN, enabled: isEnabled(row.enabled), columnOf }, opts.ctx);
+  return rowToEntry(
+    raw,
+    pre,
+    { source: opts.source, id: row.name, origin: BTU_ORIGIN, enabled: isEnabled(row.enabled), columnOf },
+    opts.ctx,
+  );
 }
 
 export function mapBtuRows(rows: readonly BtuRow[], opts: BtuMapOptions): Map<string, RowEntry> {

@@ -22,9 +22,28 @@ const SCHEDULE_TABLE = 'tabBTU Task Schedule';
 const TASK_TABLE = 'tabBTU Task';
 const SINGLE = ['BTU Configuration', 'cron_time_zone'] as const;
 
-const SCHEDULE_REQUIRED = ['name', 'task', 'enabled', 'queue_name', 'argument_overrides', 'cron_string', 'run_frequency', 'task_description', 'modified'];
+const SCHEDULE_REQUIRED = [
+  'name',
+  'task',
+  'enabled',
+  'queue_name',
+  'argument_overrides',
+  'cron_string',
+  'run_frequency',
+  'task_description',
+  'modified',
+];
 const TASK_REQUIRED = ['name', 'function_string', 'arguments', 'max_task_duration', 'desc_short', 'modified'];
-const SCHEDULE_COLUMNS = ['name', 'task', 'enabled', 'queue_name', 'argument_overrides', 'cron_string', 'run_frequency', 'task_description'];
+const SCHEDULE_COLUMNS = [
+  'name',
+  'task',
+  'enabled',
+  'queue_name',
+  'argument_overrides',
+  'cron_string',
+  'run_frequency',
+  'task_description',
+];
 
 /** Thrown when the database does not hold BTU's tables as expected: the read fails, the source goes stale. */
 export class BtuSchemaError extends Error {
@@ -71,10 +90,15 @@ class BtuSql {
     const q = (id: string) => this.d.quote(id);
     const s = SCHEDULE_COLUMNS.map((c) => `s.${q(c)}`);
     if (schema.scheduleTimezone) s.push(`s.${q('cron_timezone')}`);
-    const t = [`t.${q('name')} AS task_name`, ...['function_string', 'arguments', 'max_task_duration', 'desc_short'].map((c) => `t.${q(c)}`)];
+    const t = [
+      `t.${q('name')} AS task_name`,
+      ...['function_string', 'arguments', 'max_task_duration', 'desc_short'].map((c) => `t.${q(c)}`),
+    ];
     if (schema.taskQueue) t.push(`t.${q('queue_name')} AS task_queue_name`);
     const where =
-      idCount === undefined ? '' : `WHERE s.${q('name')} IN (${Array.from({ length: idCount }, (_, i) => this.d.placeholder(SINGLE.length + i + 1)).join(', ')})`;
+      idCount === undefined
+        ? ''
+        : `WHERE s.${q('name')} IN (${Array.from({ length: idCount }, (_, i) => this.d.placeholder(SINGLE.length + i + 1)).join(', ')})`;
     return `SELECT ${[...s, ...t, `${this.timezoneSubquery()} AS config_timezone`].join(', ')}
 FROM ${q(SCHEDULE_TABLE)} s LEFT JOIN ${q(TASK_TABLE)} t ON t.${q('name')} = s.${q('task')}
 ${where} ORDER BY s.${q('name')}`;
@@ -162,7 +186,10 @@ export class BtuReader implements ModeReader {
   }
 
   private async detectSchema(): Promise<Schema> {
-    const { rows } = await this.db.read<{ t: string; c: string }>(this.dialect.columnsSql(2), [SCHEDULE_TABLE, TASK_TABLE]);
+    const { rows } = await this.db.read<{ t: string; c: string }>(this.dialect.columnsSql(2), [
+      SCHEDULE_TABLE,
+      TASK_TABLE,
+    ]);
     const cols = new Map<string, Set<string>>([
       [SCHEDULE_TABLE, new Set()],
       [TASK_TABLE, new Set()],
@@ -174,10 +201,19 @@ export class BtuReader implements ModeReader {
     ] as const) {
       const have = cols.get(table)!;
       const q = (id: string) => this.dialect.quote(id);
-      if (have.size === 0) throw new BtuSchemaError(`table ${q(table)} does not exist in this database; is the BTU app installed on this site, and is this the site's database?`);
+      if (have.size === 0)
+        throw new BtuSchemaError(
+          `table ${q(table)} does not exist in this database; is the BTU app installed on this site, and is this the site's database?`,
+        );
       const missing = required.filter((c) => !have.has(c));
-      if (missing.length > 0) throw new BtuSchemaError(`table ${q(table)} has no column ${missing.map(q).join(', ')}; this BTU version is not supported`);
+      if (missing.length > 0)
+        throw new BtuSchemaError(
+          `table ${q(table)} has no column ${missing.map(q).join(', ')}; this BTU version is not supported`,
+        );
     }
-    return { scheduleTimezone: cols.get(SCHEDULE_TABLE)!.has('cron_timezone'), taskQueue: cols.get(TASK_TABLE)!.has('queue_name') };
+    return {
+      scheduleTimezone: cols.get(SCHEDULE_TABLE)!.has('cron_timezone'),
+      taskQueue: cols.get(TASK_TABLE)!.has('queue_name'),
+    };
   }
 }

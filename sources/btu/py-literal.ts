@@ -18,13 +18,7 @@
 
 /** A parsed literal: dict -> plain object, list/tuple -> array, int -> number or bigint (beyond 2^53-1). */
 export type PyLiteralValue =
-  | string
-  | number
-  | bigint
-  | boolean
-  | null
-  | PyLiteralValue[]
-  | { [key: string]: PyLiteralValue };
+  string | number | bigint | boolean | null | PyLiteralValue[] | { [key: string]: PyLiteralValue };
 
 /** Limits that keep hostile input cheap to reject. */
 export interface PyLiteralOptions {
@@ -54,9 +48,28 @@ const INT_LIMIT = 10n ** BigInt(MAX_INT_DIGITS);
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
 // Character codes used by the scanner.
-const TAB = 9, LF = 10, FF = 12, CR = 13, SPACE = 32, DQUOTE = 34, HASH = 35, SQUOTE = 39;
-const LPAREN = 40, RPAREN = 41, PLUS = 43, COMMA = 44, MINUS = 45, DOT = 46, ZERO = 48;
-const COLON = 58, LBRACKET = 91, BACKSLASH = 92, RBRACKET = 93, UNDERSCORE = 95, LBRACE = 123, RBRACE = 125;
+const TAB = 9,
+  LF = 10,
+  FF = 12,
+  CR = 13,
+  SPACE = 32,
+  DQUOTE = 34,
+  HASH = 35,
+  SQUOTE = 39;
+const LPAREN = 40,
+  RPAREN = 41,
+  PLUS = 43,
+  COMMA = 44,
+  MINUS = 45,
+  DOT = 46,
+  ZERO = 48;
+const COLON = 58,
+  LBRACKET = 91,
+  BACKSLASH = 92,
+  RBRACKET = 93,
+  UNDERSCORE = 95,
+  LBRACE = 123,
+  RBRACE = 125;
 
 const ID_START = /[\p{ID_Start}_]/u;
 const ID_CONTINUE = /\p{ID_Continue}/u;
@@ -64,7 +77,16 @@ const ID_CONTINUE = /\p{ID_Continue}/u;
 const BLANK = /^[ \t\f\r\n]*$/;
 
 const SIMPLE_ESCAPES: Record<string, string> = {
-  '\\': '\\', "'": "'", '"': '"', a: '\x07', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t', v: '\v',
+  '\\': '\\',
+  "'": "'",
+  '"': '"',
+  a: '\x07',
+  b: '\b',
+  f: '\f',
+  n: '\n',
+  r: '\r',
+  t: '\t',
+  v: '\v',
 };
 
 /** Python type names, used in messages and to enforce "keys are str" and "signs apply to numbers". */
@@ -162,7 +184,10 @@ class Parser {
   }
 
   private unexpected(at: number, hint?: string): PyLiteralError {
-    return this.fail(`unexpected ${this.describe(at)}${hint ? ` ${hint.startsWith('after') ? hint : `(${hint})`}` : ''}`, at);
+    return this.fail(
+      `unexpected ${this.describe(at)}${hint ? ` ${hint.startsWith('after') ? hint : `(${hint})`}` : ''}`,
+      at,
+    );
   }
 
   private describe(at: number): string {
@@ -203,7 +228,8 @@ class Parser {
         if (n === 0) throw this.fail('unexpected character after line continuation', this.pos);
         const at = this.pos;
         this.pos += 1 + n;
-        if (this.blankFrom(this.pos) === s.length) throw this.fail('unexpected end of input after line continuation', at);
+        if (this.blankFrom(this.pos) === s.length)
+          throw this.fail('unexpected end of input after line continuation', at);
       } else {
         return;
       }
@@ -378,8 +404,10 @@ class Parser {
     const start = this.pos;
     const prefix = this.stringPrefixAt(start) ?? '';
     const p = prefix.toLowerCase();
-    if (p === 'b' || p === 'br' || p === 'rb') throw this.fail('bytes literals are not supported (not JSON-compatible)', start);
-    if (p === 'f' || p === 'fr' || p === 'rf') throw this.fail('f-strings are not supported (they are code, not literals)', start);
+    if (p === 'b' || p === 'br' || p === 'rb')
+      throw this.fail('bytes literals are not supported (not JSON-compatible)', start);
+    if (p === 'f' || p === 'fr' || p === 'rf')
+      throw this.fail('f-strings are not supported (they are code, not literals)', start);
     if (p !== '' && p !== 'r' && p !== 'u') throw this.fail(`unexpected ${this.describe(start)}`, start);
     const raw = p === 'r';
     this.pos += prefix.length;
@@ -389,7 +417,8 @@ class Parser {
     let out = '';
     let run = this.pos;
     for (;;) {
-      if (this.pos >= s.length) throw this.fail(triple ? 'unterminated triple-quoted string' : 'unterminated string', start);
+      if (this.pos >= s.length)
+        throw this.fail(triple ? 'unterminated triple-quoted string' : 'unterminated string', start);
       const c = s.charCodeAt(this.pos);
       if (c === q && (!triple || (s.charCodeAt(this.pos + 1) === q && s.charCodeAt(this.pos + 2) === q))) {
         out += s.slice(run, this.pos);
@@ -404,7 +433,8 @@ class Parser {
         run = this.pos;
       } else if (c === BACKSLASH) {
         out += s.slice(run, this.pos);
-        if (this.pos + 1 >= s.length) throw this.fail(triple ? 'unterminated triple-quoted string' : 'unterminated string', start);
+        if (this.pos + 1 >= s.length)
+          throw this.fail(triple ? 'unterminated triple-quoted string' : 'unterminated string', start);
         out += raw ? this.rawEscape() : this.escape();
         run = this.pos;
       } else {
@@ -456,7 +486,8 @@ class Parser {
       this.pos = at + 2 + len;
       return String.fromCodePoint(cp);
     }
-    if (ch === 'N') throw this.fail('\\N{...} escapes are not supported; write the character itself or use \\uXXXX', at);
+    if (ch === 'N')
+      throw this.fail('\\N{...} escapes are not supported; write the character itself or use \\uXXXX', at);
     // Unknown escapes keep their backslash (Python's behaviour); the character is scanned normally.
     this.pos += 1;
     return '\\';
@@ -491,16 +522,21 @@ class Parser {
       isFloat = true;
       text += `e${sign}${exp}`;
     }
-    if ((this.peek() | 0x20) === 106 /* j */) throw this.fail('complex numbers are not supported (not JSON-compatible)', start);
+    if ((this.peek() | 0x20) === 106 /* j */)
+      throw this.fail('complex numbers are not supported (not JSON-compatible)', start);
     if (this.nameAt(this.pos) !== undefined) throw this.fail('invalid decimal literal', start);
     if (isFloat) {
       const value = Number(text);
-      if (!Number.isFinite(value)) throw this.fail('float literal out of range (Python would make it inf, which is not JSON-compatible)', start);
+      if (!Number.isFinite(value))
+        throw this.fail('float literal out of range (Python would make it inf, which is not JSON-compatible)', start);
       return { value, kind: 'float', signed: false };
     }
     const significant = intPart.replace(/^0+/, '');
     if (significant.length < intPart.length && significant !== '') {
-      throw this.fail('leading zeros in decimal integer literals are not permitted; use an 0o prefix for octal integers', start);
+      throw this.fail(
+        'leading zeros in decimal integer literals are not permitted; use an 0o prefix for octal integers',
+        start,
+      );
     }
     // Checked before BigInt() so that a megabyte of digits is never converted.
     if (significant.length > MAX_INT_DIGITS) throw this.tooManyDigits(start);
@@ -562,7 +598,10 @@ export function parsePyLiteral(text: string, opts: PyLiteralOptions = {}): PyLit
  * Parses a BTU `arguments` / `argument_overrides` value: null, empty or whitespace-only text is `{}`,
  * anything else must be a dict literal (else PyLiteralError `expected a dict literal, got list`).
  */
-export function parseKwargsLiteral(text: string | null | undefined, opts: PyLiteralOptions = {}): Record<string, unknown> {
+export function parseKwargsLiteral(
+  text: string | null | undefined,
+  opts: PyLiteralOptions = {},
+): Record<string, unknown> {
   if (text === null || text === undefined || (typeof text === 'string' && BLANK.test(text))) return {};
   const { parsed, start } = runParser(text, opts);
   if (parsed.kind !== 'dict') throw errorAt(text, start, `expected a dict literal, got ${parsed.kind}`);

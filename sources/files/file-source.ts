@@ -49,7 +49,6 @@ interface CacheEntry {
   digest?: string;
 }
 
-
 export const FILE_SOURCE = 'files';
 
 /** Files stat'ed (and read, when changed) at a time. */
@@ -104,7 +103,14 @@ export class FileSource implements Source {
       this.claims.clear();
       this.last = undefined;
     }
-    const snap: SourceSnapshot = { source: this.name, schedules: [], errors: [], stale: false, heldOrigins: [], heldIds: [] };
+    const snap: SourceSnapshot = {
+      source: this.name,
+      schedules: [],
+      errors: [],
+      stale: false,
+      heldOrigins: [],
+      heldIds: [],
+    };
     const dirty = opts.fresh || !this.last ? null : this.dirty;
     this.dirty = this.watching ? new Set() : null;
     let files: string[];
@@ -115,7 +121,11 @@ export class FileSource implements Source {
       this.last = undefined;
       this.files = undefined;
       snap.stale = true;
-      snap.errors.push({ source: this.name, origin: this.opts.dir, message: `cannot read the schedules directory: ${(e as Error).message}` });
+      snap.errors.push({
+        source: this.name,
+        origin: this.opts.dir,
+        message: `cannot read the schedules directory: ${(e as Error).message}`,
+      });
       return snap;
     }
     this.reread.clear();
@@ -140,7 +150,8 @@ export class FileSource implements Source {
     if (last && this.reread.size === 0) return { ...last, changed: this.heldOriginIds(last) };
     // The claims follow the files that changed, in file order (so that the first claim
     // of a duplicate id is the first file's, as in a full read).
-    for (const [path, before] of this.previous) if (!seen.has(path) && before) this.claims.remove(path, before.schedules);
+    for (const [path, before] of this.previous)
+      if (!seen.has(path) && before) this.claims.remove(path, before.schedules);
     files.forEach((rel, i) => {
       if (!this.previous.has(rel)) return;
       const before = this.previous.get(rel);
@@ -166,7 +177,12 @@ export class FileSource implements Source {
    * Reads (or takes from the cache) every file, a few at a time, in order. When many
    * files need parsing (a cold start, a deep re-sync), parse workers do it (parse-pool.ts).
    */
-  private async readAll(files: readonly string[], only?: ReadonlySet<string>, prior?: ReadonlyMap<string, CacheEntry>, now?: number): Promise<FileResult[]> {
+  private async readAll(
+    files: readonly string[],
+    only?: ReadonlySet<string>,
+    prior?: ReadonlyMap<string, CacheEntry>,
+    now?: number,
+  ): Promise<FileResult[]> {
     const results: FileResult[] = new Array(files.length);
     if (prior && prior.size > 0) {
       // A fresh read over earlier results: read every file, keep the result of one whose
@@ -178,7 +194,12 @@ export class FileSource implements Source {
         rs.forEach((r, j) => (r ? (results[i + j] = r) : rest.push(i + j)));
       }
       if (rest.length === 0) return results;
-      const parsed = await this.readAll(rest.map((i) => files[i]!), undefined, undefined, now);
+      const parsed = await this.readAll(
+        rest.map((i) => files[i]!),
+        undefined,
+        undefined,
+        now,
+      );
       rest.forEach((i, k) => (results[i] = parsed[k]!));
       return results;
     }
@@ -198,7 +219,11 @@ export class FileSource implements Source {
       return results;
     }
     const uncached = files.reduce((n, rel) => n + (this.cache.has(rel) ? 0 : 1), 0);
-    const pool = ParsePool.forFiles(this.name, this.opts.ctx, uncached, { threads: this.opts.parseThreads, workerFile: this.opts.parseWorkerFile, now });
+    const pool = ParsePool.forFiles(this.name, this.opts.ctx, uncached, {
+      threads: this.opts.parseThreads,
+      workerFile: this.opts.parseWorkerFile,
+      now,
+    });
     const concurrency = pool ? READ_CONCURRENCY * 2 : READ_CONCURRENCY;
     try {
       for (let i = 0; i < files.length; i += concurrency) {
@@ -217,7 +242,14 @@ export class FileSource implements Source {
    * `byId` is the claims' own map: valid until the next snapshot.
    */
   private assemble(files: readonly string[], results: readonly FileResult[], claims: Claims): SourceSnapshot {
-    const snap: SourceSnapshot = { source: this.name, schedules: [], errors: [], stale: false, heldOrigins: [], heldIds: [] };
+    const snap: SourceSnapshot = {
+      source: this.name,
+      schedules: [],
+      errors: [],
+      stale: false,
+      heldOrigins: [],
+      heldIds: [],
+    };
     files.forEach((rel, i) => {
       const r = results[i]!;
       if (r.errors.length === 0) return;
@@ -227,7 +259,12 @@ export class FileSource implements Source {
     for (const [id, all] of claims.multi) {
       snap.heldIds.push(id);
       const list = [...new Set(all.map((d) => d.origin))].sort();
-      snap.errors.push({ source: this.name, origin: list[0], id, message: `id is defined in more than one file: ${list.join(', ')}; it keeps its applied state until only one file defines it` });
+      snap.errors.push({
+        source: this.name,
+        origin: list[0],
+        id,
+        message: `id is defined in more than one file: ${list.join(', ')}; it keeps its applied state until only one file defines it`,
+      });
     }
     snap.schedules = [...claims.single.values()];
     snap.byId = claims.single;
@@ -292,8 +329,7 @@ export class FileSource implements Source {
         if (exists && !set.has(rel)) {
           set.add(rel);
           added = true;
-        }
-        else if (!exists) set.delete(rel);
+        } else if (!exists) set.delete(rel);
       }),
     );
     return added ? [...set].sort() : files.filter((f) => set.has(f));
@@ -314,7 +350,8 @@ export class FileSource implements Source {
         if (e.name.startsWith('.')) continue; // hidden files and directories (.git, .#lock files)
         const full = join(dir, e.name);
         if (e.isDirectory()) await walk(full);
-        else if ((e.isFile() || e.isSymbolicLink()) && isScheduleFile(e.name)) out.push(relative(root, full).split(sep).join('/'));
+        else if ((e.isFile() || e.isSymbolicLink()) && isScheduleFile(e.name))
+          out.push(relative(root, full).split(sep).join('/'));
       }
     };
     const st = await stat(root);
@@ -339,11 +376,14 @@ export class FileSource implements Source {
     }
     if (!st.isFile()) return unreadable('not a regular file');
     const cached = this.cache.get(rel);
-    if (cached && cached.size === st.size && cached.mtimeMs === st.mtimeMs && cached.ino === st.ino) return cached.result;
+    if (cached && cached.size === st.size && cached.mtimeMs === st.mtimeMs && cached.ino === st.ino)
+      return cached.result;
     let result: FileResult;
     let digest: string | undefined;
     if (st.size > this.maxBytes) {
-      result = fail(`file is ${st.size} bytes, over the limit of ${this.maxBytes} (files.maxFileBytes); refused without reading it`);
+      result = fail(
+        `file is ${st.size} bytes, over the limit of ${this.maxBytes} (files.maxFileBytes); refused without reading it`,
+      );
     } else {
       try {
         // A failed worker is pyrq's problem, not the file's: parse it here instead.

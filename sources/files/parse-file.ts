@@ -22,7 +22,13 @@ export type ParseResult = { ok: true; entries: RawEntry[] } | { ok: false; messa
 
 /** Is this a file the source reads? Hidden files and editor temporaries are not. */
 export function isScheduleFile(name: string): boolean {
-  if (name.startsWith('.') || name.endsWith('~') || name.startsWith('#') || /\.(swp|swx|swo|tmp|bak|orig|part)$/i.test(name)) return false;
+  if (
+    name.startsWith('.') ||
+    name.endsWith('~') ||
+    name.startsWith('#') ||
+    /\.(swp|swx|swo|tmp|bak|orig|part)$/i.test(name)
+  )
+    return false;
   const lower = name.toLowerCase();
   return SCHEDULE_EXTENSIONS.some((ext) => lower.endsWith(ext));
 }
@@ -86,7 +92,8 @@ function parseText(text: string, format: 'json' | 'toml' | 'yaml'): unknown {
         const digits = /[+-]?\d[\d_]*/.exec(m[0].split('=')[1]!)![0].replace(/_/g, '');
         const v = BigInt(digits);
         const line = text.slice(0, m.index + m[0].search(/\S/)).split('\n').length;
-        if (v > INT64_MAX || v < -INT64_MAX - 1n) throw new Error(`line ${line}: integer ${digits} does not fit TOML's 64-bit integers; use a string`);
+        if (v > INT64_MAX || v < -INT64_MAX - 1n)
+          throw new Error(`line ${line}: integer ${digits} does not fit TOML's 64-bit integers; use a string`);
       }
       return TOML.parse(text);
     }
@@ -98,7 +105,12 @@ function parseText(text: string, format: 'json' | 'toml' | 'yaml'): unknown {
       // maxAliasCount defends against "billion laughs"; unique keys catch copy-paste slips.
       // The line counter gives errors a line and column (prettyErrors would add a code excerpt too).
       const lineCounter = new YAML.LineCounter();
-      const docs = YAML.parseAllDocuments(text, { intAsBigInt: true, uniqueKeys: true, prettyErrors: false, lineCounter });
+      const docs = YAML.parseAllDocuments(text, {
+        intAsBigInt: true,
+        uniqueKeys: true,
+        prettyErrors: false,
+        lineCounter,
+      });
       const list = Array.isArray(docs) ? docs : [docs];
       if (list.length > 1) throw new Error('more than one YAML document in the file; put the schedules in one list');
       const doc = list[0];
@@ -118,7 +130,8 @@ function parseText(text: string, format: 'json' | 'toml' | 'yaml'): unknown {
 // YAML is parsed with every integer as a bigint (so nothing beyond 2^53 is rounded);
 // give back plain numbers wherever they are exact.
 function fromYamlBigInts(v: unknown): unknown {
-  if (typeof v === 'bigint') return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
+  if (typeof v === 'bigint')
+    return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
   if (Array.isArray(v)) return v.map(fromYamlBigInts);
   if (v !== null && typeof v === 'object' && !(v instanceof Date)) {
     const out: Record<string, unknown> = {};
@@ -130,26 +143,34 @@ function fromYamlBigInts(v: unknown): unknown {
 
 function describeError(e: unknown, format: string): string {
   if (e instanceof JsonSyntaxError) return `invalid JSON: ${e.message}`;
-  if (e instanceof RangeError && /call stack/i.test(e.message)) return `invalid ${format.toUpperCase()}: nested too deeply`;
+  if (e instanceof RangeError && /call stack/i.test(e.message))
+    return `invalid ${format.toUpperCase()}: nested too deeply`;
   const err = e as { message?: string; line?: number; col?: number };
-  let msg = String(err.message ?? e).split('\n')[0]!.trim();
-  if (format === 'toml' && typeof err.line === 'number') msg = `line ${err.line + 1}, column ${(err.col ?? 0) + 1}: ${msg.replace(/ at row \d+, col \d+, pos \d+:?$/, '')}`;
+  let msg = String(err.message ?? e)
+    .split('\n')[0]!
+    .trim();
+  if (format === 'toml' && typeof err.line === 'number')
+    msg = `line ${err.line + 1}, column ${(err.col ?? 0) + 1}: ${msg.replace(/ at row \d+, col \d+, pos \d+:?$/, '')}`;
   // @iarna/toml implements TOML 0.5, where an array holds one type; say how to get round it.
-  if (format === 'toml' && /Inline lists must be a single type/.test(msg)) msg += ' (TOML arrays must hold values of one type here; pass mixed values as kwargs, or use JSON or YAML)';
+  if (format === 'toml' && /Inline lists must be a single type/.test(msg))
+    msg += ' (TOML arrays must hold values of one type here; pass mixed values as kwargs, or use JSON or YAML)';
   return `invalid ${format.toUpperCase()}: ${msg}`;
 }
 
 /** Splits a parsed document into schedule entries. */
 function entriesOf(doc: unknown): ParseResult {
   if (Array.isArray(doc)) return { ok: true, entries: doc.map((raw, i) => ({ raw, locator: `[${i}]` })) };
-  if (doc === null || typeof doc !== 'object') return { ok: false, message: 'expected a schedule, a list of schedules, or a "schedules" list' };
+  if (doc === null || typeof doc !== 'object')
+    return { ok: false, message: 'expected a schedule, a list of schedules, or a "schedules" list' };
   const obj = { ...(doc as Record<string, unknown>) };
   delete obj.$schema;
   if ('schedules' in obj) {
     const { schedules, ...rest } = obj;
     const extra = Object.keys(rest);
-    if (extra.length > 0) return { ok: false, message: `unknown top-level field ${JSON.stringify(extra[0])} beside "schedules"` };
-    if (Array.isArray(schedules)) return { ok: true, entries: schedules.map((raw, i) => ({ raw, locator: `schedules[${i}]` })) };
+    if (extra.length > 0)
+      return { ok: false, message: `unknown top-level field ${JSON.stringify(extra[0])} beside "schedules"` };
+    if (Array.isArray(schedules))
+      return { ok: true, entries: schedules.map((raw, i) => ({ raw, locator: `schedules[${i}]` })) };
     if (schedules !== null && typeof schedules === 'object' && !(schedules instanceof Date)) {
       // A table keyed by id: [schedules.nightly-report] in TOML, a mapping in YAML.
       const entries: RawEntry[] = [];
@@ -160,7 +181,11 @@ function entriesOf(doc: unknown): ParseResult {
           continue;
         }
         const v = value as Record<string, unknown>;
-        if (v.id !== undefined && v.id !== key) return { ok: false, message: `${locator}: id ${JSON.stringify(v.id)} differs from its key ${JSON.stringify(key)}` };
+        if (v.id !== undefined && v.id !== key)
+          return {
+            ok: false,
+            message: `${locator}: id ${JSON.stringify(v.id)} differs from its key ${JSON.stringify(key)}`,
+          };
         entries.push({ raw: { id: key, ...v }, locator });
       }
       return { ok: true, entries };
@@ -177,7 +202,12 @@ export function parseScheduleFile(name: string, bytes: Uint8Array): ParseResult 
   const format = formatOf(name);
   // An empty file is what an in-place save looks like between truncate and write. Treat
   // it as broken (its schedules are kept); deleting the file is how schedules are removed.
-  if (text.trim() === '') return { ok: false, message: 'file is empty (a save in progress?); its applied schedules are kept until it holds schedules or is deleted' };
+  if (text.trim() === '')
+    return {
+      ok: false,
+      message:
+        'file is empty (a save in progress?); its applied schedules are kept until it holds schedules or is deleted',
+    };
   let doc: unknown;
   try {
     doc = parseText(text, format);

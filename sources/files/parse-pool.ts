@@ -74,7 +74,13 @@ export class ParsePool {
 
   private constructor(n: number, file: string, data: ParseWorkerData) {
     poolStats.started++;
-    this.threads = Array.from({ length: n }, () => new Thread(new Worker(file, { workerData: data, resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB } })));
+    this.threads = Array.from(
+      { length: n },
+      () =>
+        new Thread(
+          new Worker(file, { workerData: data, resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB } }),
+        ),
+    );
   }
 
   /**
@@ -83,7 +89,12 @@ export class ParsePool {
    * `workerFile` replaces the worker (tests); `now`: the threads also work out next fire
    * times after it (TextSchedule.nextFireHint).
    */
-  static forFiles(source: string, ctx: NormalizeContext, files: number, opts: { threads?: number; workerFile?: string; now?: number } = {}): ParsePool | undefined {
+  static forFiles(
+    source: string,
+    ctx: NormalizeContext,
+    files: number,
+    opts: { threads?: number; workerFile?: string; now?: number } = {},
+  ): ParsePool | undefined {
     if (files < POOL_MIN_FILES) return undefined;
     const n = Math.min(opts.threads ?? availableParallelism(), MAX_THREADS, Math.floor(files / FILES_PER_THREAD));
     if (n < 2) return undefined;

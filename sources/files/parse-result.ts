@@ -102,7 +102,9 @@ export function packFileResult(r: FileResult): PackedFileResult {
       nextAt.push(h[1]);
     }
   }
-  return hintAfter === undefined || nextAt.length !== ids.length ? { ids, texts, hashes, errors: r.errors } : { ids, texts, hashes, errors: r.errors, hintAfter, nextAt };
+  return hintAfter === undefined || nextAt.length !== ids.length
+    ? { ids, texts, hashes, errors: r.errors }
+    : { ids, texts, hashes, errors: r.errors, hintAfter, nextAt };
 }
 
 export function unpackFileResult(p: PackedFileResult, origin: string): FileResult {
@@ -125,7 +127,13 @@ export function failedFile(source: string, rel: string, message: string): FileRe
  * `hintAfter`: also work out each schedule's next fire time after it (the reconcile's
  * time): a parse thread does, so the main thread need not while it writes.
  */
-export function parseFileResult(source: string, rel: string, bytes: Uint8Array, ctx: NormalizeContext, hintAfter?: number): FileResult {
+export function parseFileResult(
+  source: string,
+  rel: string,
+  bytes: Uint8Array,
+  ctx: NormalizeContext,
+  hintAfter?: number,
+): FileResult {
   const parsed = parseScheduleFile(rel, bytes);
   if (!parsed.ok) return failedFile(source, rel, parsed.message);
   const schedules: DesiredSchedule[] = [];
@@ -134,13 +142,27 @@ export function parseFileResult(source: string, rel: string, bytes: Uint8Array, 
   for (const { raw, locator } of parsed.entries) {
     const r = normalizeSchedule(raw, ctx);
     if (!r.ok) {
-      for (const issue of r.issues) errors.push({ source, origin: rel, locator: locator || undefined, id: r.id, path: issue.path || undefined, message: issue.message });
+      for (const issue of r.issues)
+        errors.push({
+          source,
+          origin: rel,
+          locator: locator || undefined,
+          id: r.id,
+          path: issue.path || undefined,
+          message: issue.message,
+        });
       continue;
     }
     const id = r.schedule.id;
     const prev = firstAt.get(id);
     if (prev !== undefined) {
-      errors.push({ source, origin: rel, locator: locator || undefined, id, message: `duplicate id: already defined at ${prev || 'the top of the file'}` });
+      errors.push({
+        source,
+        origin: rel,
+        locator: locator || undefined,
+        id,
+        message: `duplicate id: already defined at ${prev || 'the top of the file'}`,
+      });
       continue;
     }
     firstAt.set(id, locator);

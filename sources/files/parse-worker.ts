@@ -24,19 +24,31 @@ export interface ParseRequest {
 }
 
 const data = workerData as ParseWorkerData;
-const ctx: NormalizeContext = { ...data.ctx, allowFunction: data.ctx.allowPatterns ? compileAllowlist(data.ctx.allowPatterns) : undefined };
+const ctx: NormalizeContext = {
+  ...data.ctx,
+  allowFunction: data.ctx.allowPatterns ? compileAllowlist(data.ctx.allowPatterns) : undefined,
+};
 
 parentPort!.on('message', ({ seq, rel, full }: ParseRequest) => {
   let bytes: Buffer;
   try {
     bytes = readFileSync(full);
   } catch (e) {
-    parentPort!.postMessage({ seq, result: packFileResult(failedFile(data.source, rel, `cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`)) });
+    parentPort!.postMessage({
+      seq,
+      result: packFileResult(
+        failedFile(data.source, rel, `cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`),
+      ),
+    });
     return;
   }
   // Flat lists of strings: structured-cloning 100 spec object graphs per file cost both
   // threads more than the strings (and the main thread keeps the texts anyway). The digest
   // is of exactly the bytes parsed: a deep re-sync keeps
   // this result while the file's bytes are the same.
-  parentPort!.postMessage({ seq, result: packFileResult(parseFileResult(data.source, rel, bytes, ctx, data.now)), digest: contentDigest(bytes) });
+  parentPort!.postMessage({
+    seq,
+    result: packFileResult(parseFileResult(data.source, rel, bytes, ctx, data.now)),
+    digest: contentDigest(bytes),
+  });
 });

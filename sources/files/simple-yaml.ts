@@ -94,7 +94,11 @@ class Reader {
 
   sequence(indent: number): unknown[] {
     const out: unknown[] = [];
-    for (let line = this.lines[this.i]; line && line.indent === indent && (line.text === '-' || line.text.startsWith('- ')); line = this.lines[this.i]) {
+    for (
+      let line = this.lines[this.i];
+      line && line.indent === indent && (line.text === '-' || line.text.startsWith('- '));
+      line = this.lines[this.i]
+    ) {
       if (line.text === '-') {
         this.i++;
         const next = this.lines[this.i];
@@ -136,7 +140,8 @@ class Reader {
       else {
         const next = this.lines[this.i];
         if (next && next.indent > indent) out[key] = this.node(next.indent);
-        else if (next && next.indent === indent && (next.text === '-' || next.text.startsWith('- '))) out[key] = this.sequence(indent);
+        else if (next && next.indent === indent && (next.text === '-' || next.text.startsWith('- ')))
+          out[key] = this.sequence(indent);
         else out[key] = null;
       }
       const line: Line | undefined = this.lines[this.i];

@@ -69,7 +69,12 @@ export class DirectoryWatcher {
       // gone
     }
     if (ino === this.rootIno) return;
-    this.opts.logger?.warn({ dir: this.opts.dir }, ino === -1 ? 'schedules directory removed; waiting for it to return' : 'schedules directory replaced; watching the new one');
+    this.opts.logger?.warn(
+      { dir: this.opts.dir },
+      ino === -1
+        ? 'schedules directory removed; waiting for it to return'
+        : 'schedules directory replaced; watching the new one',
+    );
     void this.watcher?.close();
     this.watcher = null;
     this.note('.');

@@ -18,7 +18,8 @@ export const SOCKET_SOURCE = 'socket';
 /** Origin recorded for pushed schedules. */
 export const SOCKET_ORIGIN = 'socket';
 
-export type UpsertResult = { ok: true; schedule: Schedule; hash: string } | { ok: false; issues: FieldIssue[]; id?: string };
+export type UpsertResult =
+  { ok: true; schedule: Schedule; hash: string } | { ok: false; issues: FieldIssue[]; id?: string };
 
 export class SocketSource implements Source {
   readonly name = SOCKET_SOURCE;
@@ -33,22 +34,41 @@ export class SocketSource implements Source {
     // `changed: []`: pushed schedules change only through the control socket, whose
     // handlers name the ids they change when they ask for a reconcile (its scope); a
     // deep re-sync covers anything else (the store edited by hand).
-    const snap: SourceSnapshot = { source: this.name, schedules: [], errors: [], stale: false, heldOrigins: [], heldIds: [], changed: [] };
+    const snap: SourceSnapshot = {
+      source: this.name,
+      schedules: [],
+      errors: [],
+      stale: false,
+      heldOrigins: [],
+      heldIds: [],
+      changed: [],
+    };
     let stored: Record<string, string>;
     try {
       stored = await this.redis.hgetall(this.keys.socketStore);
     } catch (e) {
       snap.stale = true;
-      snap.errors.push({ source: this.name, message: `cannot read pushed schedules from Redis: ${(e as Error).message}` });
+      snap.errors.push({
+        source: this.name,
+        message: `cannot read pushed schedules from Redis: ${(e as Error).message}`,
+      });
       return snap;
     }
     for (const [id, json] of Object.entries(stored)) {
       const r = this.check(json);
-      if (r.ok) snap.schedules.push({ spec: r.schedule, hash: r.hash, origin: SOCKET_ORIGIN } satisfies DesiredSchedule);
+      if (r.ok)
+        snap.schedules.push({ spec: r.schedule, hash: r.hash, origin: SOCKET_ORIGIN } satisfies DesiredSchedule);
       else {
         // Valid when pushed; invalid now only if the config changed (e.g. an allowlist).
         snap.heldIds.push(id);
-        for (const i of r.issues) snap.errors.push({ source: this.name, origin: SOCKET_ORIGIN, id, path: i.path || undefined, message: i.message } satisfies SourceError);
+        for (const i of r.issues)
+          snap.errors.push({
+            source: this.name,
+            origin: SOCKET_ORIGIN,
+            id,
+            path: i.path || undefined,
+            message: i.message,
+          } satisfies SourceError);
       }
     }
     return snap;
@@ -66,7 +86,9 @@ export class SocketSource implements Source {
 
   validate(raw: unknown): UpsertResult {
     const r = normalizeSchedule(raw, this.ctx);
-    return r.ok ? { ok: true, schedule: r.schedule, hash: specHash(r.schedule) } : { ok: false, issues: r.issues, id: r.id };
+    return r.ok
+      ? { ok: true, schedule: r.schedule, hash: specHash(r.schedule) }
+      : { ok: false, issues: r.issues, id: r.id };
   }
 
   /** Validates and stores a pushed schedule. Nothing is stored when it is invalid. */

@@ -26,7 +26,13 @@ export const SQL_MODES: Record<SqlSourceConfig['mode'], (m: ModeContext) => Mode
   btu: (m) => {
     // The settings layer refuses BTU mode without a site (sources-from-config); this guards direct use.
     if (!m.site) throw new Error(`${m.source} source: btu mode needs a site`);
-    return new BtuReader(m.db, m.dialect, { ctx: m.ctx, site: m.site, source: m.source, runner: m.btu?.runner, overlap: m.btu?.overlap });
+    return new BtuReader(m.db, m.dialect, {
+      ctx: m.ctx,
+      site: m.site,
+      source: m.source,
+      runner: m.btu?.runner,
+      overlap: m.btu?.overlap,
+    });
   },
   query: (m) => new QueryReader(m.db, m.config.query ?? '', m.ctx, m.source),
 };

@@ -48,12 +48,21 @@ export class PollBackoff {
     if (prev && prev.kind === kind) {
       prev.attempts++;
       prev.message = message;
-      this.logger?.debug({ source: this.source, target: this.target, kind, attempts: prev.attempts }, `${this.source} source still failing: ${message}`);
+      this.logger?.debug(
+        { source: this.source, target: this.target, kind, attempts: prev.attempts },
+        `${this.source} source still failing: ${message}`,
+      );
       return false;
     }
     this.current = { kind, message, since: prev?.since ?? this.now(), attempts: (prev?.attempts ?? 0) + 1 };
-    const kept = goodSchedules === undefined ? 'no schedules were read yet, so none are reported' : `keeping the last good schedules (${goodSchedules})`;
-    this.logger?.warn({ source: this.source, target: this.target, kind }, `${this.source} source is stale: cannot read ${this.target}: ${message}; ${kept}; nothing is deleted; retrying with backoff`);
+    const kept =
+      goodSchedules === undefined
+        ? 'no schedules were read yet, so none are reported'
+        : `keeping the last good schedules (${goodSchedules})`;
+    this.logger?.warn(
+      { source: this.source, target: this.target, kind },
+      `${this.source} source is stale: cannot read ${this.target}: ${message}; ${kept}; nothing is deleted; retrying with backoff`,
+    );
     return true;
   }
 
@@ -63,7 +72,10 @@ export class PollBackoff {
     if (!prev) return false;
     this.current = undefined;
     const secs = Math.round((this.now() - prev.since) / 1000);
-    this.logger?.info({ source: this.source, target: this.target, downSeconds: secs, attempts: prev.attempts }, `${this.source} source recovered after ${secs}s (${prev.attempts} failed attempts)`);
+    this.logger?.info(
+      { source: this.source, target: this.target, downSeconds: secs, attempts: prev.attempts },
+      `${this.source} source recovered after ${secs}s (${prev.attempts} failed attempts)`,
+    );
     return true;
   }
 

@@ -46,14 +46,20 @@ export function checkQueryColumns(columns: readonly string[], section: string): 
   if (unknown.length > 0) {
     const hints = unknown.map((c) => {
       const folded = BY_LOWER.get(c);
-      if (folded) return `${JSON.stringify(c)} (did you mean "${folded}"? quote the alias to keep its case: AS "${folded}")`;
+      if (folded)
+        return `${JSON.stringify(c)} (did you mean "${folded}"? quote the alias to keep its case: AS "${folded}")`;
       const s = suggest(c, SCHEDULE_FIELDS);
       return s ? `${JSON.stringify(c)} (did you mean "${s}"?)` : JSON.stringify(c);
     });
-    throw new QueryShapeError(`${section}.query returns columns that are not schedule fields: ${hints.join(', ')}; name each column after a field with AS`);
+    throw new QueryShapeError(
+      `${section}.query returns columns that are not schedule fields: ${hints.join(', ')}; name each column after a field with AS`,
+    );
   }
   for (const need of ['id', 'function']) {
-    if (!columns.includes(need)) throw new QueryShapeError(`${section}.query returns no "${need}" column; every schedule needs one (use AS ${need})`);
+    if (!columns.includes(need))
+      throw new QueryShapeError(
+        `${section}.query returns no "${need}" column; every schedule needs one (use AS ${need})`,
+      );
   }
 }
 
@@ -85,12 +91,17 @@ function convert(field: string, v: unknown): Converted {
     const n = typeof v === 'string' && /^-?\d+$/.test(v.trim()) ? Number(v) : typeof v === 'bigint' ? Number(v) : v;
     return { ok: true, value: n };
   }
-  if (DURATION_FIELDS.has(field)) return { ok: true, value: typeof v === 'bigint' ? Number(v) : Buffer.isBuffer(v) ? v.toString('utf8') : v };
+  if (DURATION_FIELDS.has(field))
+    return { ok: true, value: typeof v === 'bigint' ? Number(v) : Buffer.isBuffer(v) ? v.toString('utf8') : v };
   return { ok: true, value: asText(v) };
 }
 
 /** Maps a query's rows for source `source` (`mysql`, `postgres`). */
-export function mapQueryRows(rows: readonly Record<string, unknown>[], ctx: NormalizeContext, source: string): { entries: Map<string, RowEntry>; errors: SourceError[] } {
+export function mapQueryRows(
+  rows: readonly Record<string, unknown>[],
+  ctx: NormalizeContext,
+  source: string,
+): { entries: Map<string, RowEntry>; errors: SourceError[] } {
   const entries = new Map<string, RowEntry>();
   const errors: SourceError[] = [];
   const firstRow = new Map<string, number>();
@@ -99,7 +110,13 @@ export function mapQueryRows(rows: readonly Record<string, unknown>[], ctx: Norm
     const idValue = asText(row.id);
     const id = typeof idValue === 'string' ? idValue.trim() : '';
     if (id === '') {
-      errors.push({ source, origin: QUERY_ORIGIN, locator, path: 'id', message: 'is NULL or empty; the row is skipped' });
+      errors.push({
+        source,
+        origin: QUERY_ORIGIN,
+        locator,
+        path: 'id',
+        message: 'is NULL or empty; the row is skipped',
+      });
       return;
     }
     const prev = firstRow.get(id);
@@ -107,7 +124,16 @@ export function mapQueryRows(rows: readonly Record<string, unknown>[], ctx: Norm
       // Like the file source: neither row wins, the id keeps its applied state.
       entries.set(id, {
         id,
-        errors: [...(entries.get(id)?.errors ?? []), { source, origin: QUERY_ORIGIN, locator, id, message: `id is also returned by row ${prev}; it keeps its applied state until only one row has it` }],
+        errors: [
+          ...(entries.get(id)?.errors ?? []),
+          {
+            source,
+            origin: QUERY_ORIGIN,
+            locator,
+            id,
+            message: `id is also returned by row ${prev}; it keeps its applied state until only one row has it`,
+          },
+        ],
         held: true,
       });
       return;
@@ -122,7 +148,10 @@ export function mapQueryRows(rows: readonly Record<string, unknown>[], ctx: Norm
       else pre.push({ column: field, message: c.message });
     }
     raw.id = id;
-    entries.set(id, rowToEntry(raw, pre, { source, id, origin: QUERY_ORIGIN, locator, enabled: raw.enabled !== false }, ctx));
+    entries.set(
+      id,
+      rowToEntry(raw, pre, { source, id, origin: QUERY_ORIGIN, locator, enabled: raw.enabled !== false }, ctx),
+    );
   });
   return { entries, errors };
 }

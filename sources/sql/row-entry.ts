@@ -27,7 +27,12 @@ export interface ReadResult {
 }
 
 /** The snapshot of source `source` (`mysql`, `postgres`) from a read. */
-export function toSnapshot(source: string, read: Pick<ReadResult, 'entries' | 'errors'>, stale = false, extraErrors: readonly SourceError[] = []): SourceSnapshot {
+export function toSnapshot(
+  source: string,
+  read: Pick<ReadResult, 'entries' | 'errors'>,
+  stale = false,
+  extraErrors: readonly SourceError[] = [],
+): SourceSnapshot {
   const snap: SourceSnapshot = { source, schedules: [], errors: [...read.errors], stale, heldOrigins: [], heldIds: [] };
   const ids = [...read.entries.keys()].sort();
   for (const id of ids) {

@@ -31,7 +31,12 @@ export interface RowContext {
   columnOf?: (field: string) => string;
 }
 
-export function rowToEntry(raw: Record<string, unknown>, pre: readonly ColumnIssue[], row: RowContext, ctx: NormalizeContext): RowEntry {
+export function rowToEntry(
+  raw: Record<string, unknown>,
+  pre: readonly ColumnIssue[],
+  row: RowContext,
+  ctx: NormalizeContext,
+): RowEntry {
   const fail = (issues: readonly ColumnIssue[]): RowEntry => {
     const errors: SourceError[] = issues.map((i) => ({
       source: row.source,
@@ -39,12 +44,22 @@ export function rowToEntry(raw: Record<string, unknown>, pre: readonly ColumnIss
       locator: row.locator,
       id: row.id,
       path: i.column || undefined,
-      message: row.enabled ? i.message : `${i.message} (the row is disabled, so its schedule is removed rather than kept)`,
+      message: row.enabled
+        ? i.message
+        : `${i.message} (the row is disabled, so its schedule is removed rather than kept)`,
     }));
     return { id: row.id, errors, held: row.enabled };
   };
   if (pre.length > 0) return fail(pre);
   const r = normalizeSchedule(raw, ctx);
-  if (!r.ok) return fail(r.issues.map((i) => ({ column: i.path && row.columnOf ? row.columnOf(i.path) : i.path, message: i.message })));
-  return { id: row.id, schedule: { spec: r.schedule, hash: specHash(r.schedule), origin: row.origin }, errors: [], held: false };
+  if (!r.ok)
+    return fail(
+      r.issues.map((i) => ({ column: i.path && row.columnOf ? row.columnOf(i.path) : i.path, message: i.message })),
+    );
+  return {
+    id: row.id,
+    schedule: { spec: r.schedule, hash: specHash(r.schedule), origin: row.origin },
+    errors: [],
+    held: false,
+  };
 }

@@ -74,7 +74,15 @@ export class SqlSource implements Source {
     const target = resolveSqlTarget(driver, config);
     this.target = describeSqlTarget(driver, target);
     this.db = driver.connect(target, opts.reader);
-    this.reader = SQL_MODES[config.mode]({ db: this.db, dialect: driver, config, ctx: opts.ctx, source: this.name, site: opts.site, btu: opts.btu });
+    this.reader = SQL_MODES[config.mode]({
+      db: this.db,
+      dialect: driver,
+      config,
+      ctx: opts.ctx,
+      source: this.name,
+      site: opts.site,
+      btu: opts.btu,
+    });
     this.backoff = new PollBackoff(this.name, this.target, [target.password], opts.logger);
     this.pollMs = config.pollIntervalMs;
     this.maxBackoffMs = opts.maxBackoffMs ?? 60_000;
@@ -133,7 +141,9 @@ export class SqlSource implements Source {
   private current(): SourceSnapshot {
     const f = this.backoff.failure;
     if (!f) return toSnapshot(this.name, this.good ?? { entries: new Map(), errors: [] });
-    const kept = this.good ? `the last good schedules (${this.goodCount()}) are kept` : 'no schedules have been read yet';
+    const kept = this.good
+      ? `the last good schedules (${this.goodCount()}) are kept`
+      : 'no schedules have been read yet';
     const err: SourceError = {
       source: this.name,
       origin: this.target,

@@ -15,7 +15,8 @@ import type { SqlDriver, SqlTarget } from './driver.js';
 
 type Spec = Pick<SqlDriver, 'name' | 'target'>;
 
-const example = (d: Spec, database = 'database') => `${d.target.schemes[0]}//user@host:${d.target.defaultPort}/${database}`;
+const example = (d: Spec, database = 'database') =>
+  `${d.target.schemes[0]}//user@host:${d.target.defaultPort}/${database}`;
 
 export function resolveSqlTarget(d: Spec, cfg: SqlSourceConfig): SqlTarget {
   const { name } = d;
@@ -26,13 +27,23 @@ export function resolveSqlTarget(d: Spec, cfg: SqlSourceConfig): SqlTarget {
     try {
       u = new URL(cfg.url);
     } catch {
-      throw new PyrqError('CONFIG_INVALID', `${name}.url: ${JSON.stringify(redactUrl(cfg.url))} is not a URL; use ${example(d)}`);
+      throw new PyrqError(
+        'CONFIG_INVALID',
+        `${name}.url: ${JSON.stringify(redactUrl(cfg.url))} is not a URL; use ${example(d)}`,
+      );
     }
     if (!d.target.schemes.includes(u.protocol)) {
-      throw new PyrqError('CONFIG_INVALID', `${name}.url: scheme ${JSON.stringify(u.protocol)} is not supported; use ${example(d)}`);
+      throw new PyrqError(
+        'CONFIG_INVALID',
+        `${name}.url: scheme ${JSON.stringify(u.protocol)} is not supported; use ${example(d)}`,
+      );
     }
     for (const key of u.searchParams.keys()) {
-      if (key !== socketParam) throw new PyrqError('CONFIG_INVALID', `${name}.url: unknown parameter ${JSON.stringify(key)} (only "${socketParam}" is supported)`);
+      if (key !== socketParam)
+        throw new PyrqError(
+          'CONFIG_INVALID',
+          `${name}.url: unknown parameter ${JSON.stringify(key)} (only "${socketParam}" is supported)`,
+        );
     }
     fromUrl = {
       host: u.hostname ? decodeURIComponent(u.hostname).replace(/^\[(.*)\]$/, '$1') : undefined,
@@ -45,10 +56,14 @@ export function resolveSqlTarget(d: Spec, cfg: SqlSourceConfig): SqlTarget {
   }
   const database = fromUrl.database ?? cfg.database;
   if (!database) {
-    throw new PyrqError('CONFIG_INVALID', `${name}: no database given; name it in the URL (${example(d, 'erpnext_db')}) or set ${name}.database`);
+    throw new PyrqError(
+      'CONFIG_INVALID',
+      `${name}: no database given; name it in the URL (${example(d, 'erpnext_db')}) or set ${name}.database`,
+    );
   }
   const port = fromUrl.port ?? cfg.port ?? d.target.defaultPort;
-  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new PyrqError('CONFIG_INVALID', `${name}.port: ${port} is not a TCP port`);
+  if (!Number.isInteger(port) || port < 1 || port > 65535)
+    throw new PyrqError('CONFIG_INVALID', `${name}.port: ${port} is not a TCP port`);
   return {
     host: fromUrl.host ?? cfg.host ?? '127.0.0.1',
     port,

@@ -21,17 +21,48 @@ function about(id: SettingId): { description: string } {
 /** A polled SQL source section (`mysql`, `postgres`): the same keys, described from the table. */
 function sqlSection(n: 'mysql' | 'postgres') {
   return z.strictObject({
-    url: z.string().optional().meta(about(`${n}.url`)),
-    host: z.string().optional().meta(about(`${n}.host`)),
-    port: z.number().int().optional().meta(about(`${n}.port`)),
-    user: z.string().optional().meta(about(`${n}.user`)),
-    database: z.string().optional().meta(about(`${n}.database`)),
-    passwordEnv: z.string().optional().meta(about(`${n}.passwordEnv`)),
-    passwordFile: z.string().optional().meta(about(`${n}.passwordFile`)),
-    mode: z.enum(['btu', 'query']).optional().meta(about(`${n}.mode`)),
-    query: z.string().optional().meta(about(`${n}.query`)),
+    url: z
+      .string()
+      .optional()
+      .meta(about(`${n}.url`)),
+    host: z
+      .string()
+      .optional()
+      .meta(about(`${n}.host`)),
+    port: z
+      .number()
+      .int()
+      .optional()
+      .meta(about(`${n}.port`)),
+    user: z
+      .string()
+      .optional()
+      .meta(about(`${n}.user`)),
+    database: z
+      .string()
+      .optional()
+      .meta(about(`${n}.database`)),
+    passwordEnv: z
+      .string()
+      .optional()
+      .meta(about(`${n}.passwordEnv`)),
+    passwordFile: z
+      .string()
+      .optional()
+      .meta(about(`${n}.passwordFile`)),
+    mode: z
+      .enum(['btu', 'query'])
+      .optional()
+      .meta(about(`${n}.mode`)),
+    query: z
+      .string()
+      .optional()
+      .meta(about(`${n}.query`)),
     pollInterval: duration.optional().meta(about(`${n}.pollInterval`)),
-    site: z.string().optional().meta(about(`${n}.site`)),
+    site: z
+      .string()
+      .optional()
+      .meta(about(`${n}.site`)),
   });
 }
 
@@ -42,7 +73,10 @@ export const configFileSchema = z.strictObject({
     .strictObject({
       url: z.string().optional().meta(about('redis.url')),
       prefix: z.string().optional().meta(about('redis.prefix')),
-      sentinels: z.array(z.strictObject({ host: z.string(), port: z.number().int() })).optional().meta(about('redis.sentinels')),
+      sentinels: z
+        .array(z.strictObject({ host: z.string(), port: z.number().int() }))
+        .optional()
+        .meta(about('redis.sentinels')),
       name: z.string().optional().meta(about('redis.name')),
       password: z.string().optional().meta(about('redis.password')),
       passwordFile: z.string().optional().meta(about('redis.passwordFile')),

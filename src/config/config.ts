@@ -58,14 +58,24 @@ export interface Config {
     /** An occurrence at most this late is on time, not missed (ms). */
     graceMs: number;
   };
-  daemon: { socket: string; socketMode: number; socketGroup?: string; resyncIntervalMs: number; leaseTtlMs: number; clientTimeoutMs: number; clockOffsetWarnMs: number };
+  daemon: {
+    socket: string;
+    socketMode: number;
+    socketGroup?: string;
+    resyncIntervalMs: number;
+    leaseTtlMs: number;
+    clientTimeoutMs: number;
+    clockOffsetWarnMs: number;
+  };
   log: { level: string; file?: string; pretty: boolean };
   /** The HTTP listener (`--http`): absent when off. The token is a secret: never logged. */
   http?: { host: string; port: number; token?: string };
 }
 
 /** Every secret in the settings, for redaction from logs and messages. */
-export function configSecrets(c: (Pick<Config, 'redis' | 'mysql' | 'postgres'> & Partial<Pick<Config, 'http'>>) | undefined): string[] {
+export function configSecrets(
+  c: (Pick<Config, 'redis' | 'mysql' | 'postgres'> & Partial<Pick<Config, 'http'>>) | undefined,
+): string[] {
   return [c?.redis.password, c?.mysql?.password, c?.postgres?.password, c?.http?.token].filter((x): x is string => !!x);
 }
 

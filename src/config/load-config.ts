@@ -27,7 +27,11 @@ export type { ConfigFlags } from './settings.js';
  */
 export function parseConfigDuration(v: string | number, where: string): number {
   const ms = typeof v === 'number' ? (Number.isFinite(v) ? Math.round(v * 1000) : undefined) : durationTextMs(v);
-  if (ms === undefined || ms <= 0) throw new PyrqError('CONFIG_INVALID', `${where}: ${JSON.stringify(v)} is not a duration (e.g. "5s", "15m", "500ms")`);
+  if (ms === undefined || ms <= 0)
+    throw new PyrqError(
+      'CONFIG_INVALID',
+      `${where}: ${JSON.stringify(v)} is not a duration (e.g. "5s", "15m", "500ms")`,
+    );
   return ms;
 }
 
@@ -37,7 +41,11 @@ function readConfigFile(path: string): ConfigFile {
   let raw: unknown;
   try {
     // The parsers are loaded only when a config file is read (CLI start-up time).
-    raw = /\.ya?ml$/i.test(path) ? (lazyRequire('yaml') as typeof import('yaml')).parse(text) : /\.json$/i.test(path) ? JSON.parse(text) : (lazyRequire('@iarna/toml') as typeof import('@iarna/toml')).parse(text);
+    raw = /\.ya?ml$/i.test(path)
+      ? (lazyRequire('yaml') as typeof import('yaml')).parse(text)
+      : /\.json$/i.test(path)
+        ? JSON.parse(text)
+        : (lazyRequire('@iarna/toml') as typeof import('@iarna/toml')).parse(text);
   } catch (e) {
     throw new PyrqError('CONFIG_INVALID', `${path}: cannot parse: ${String((e as Error).message).split('\n')[0]}`);
   }
@@ -53,7 +61,10 @@ function readSecretFile(path: string, where: string): string {
   try {
     return readFileSync(path, 'utf8').replace(/\r?\n$/, '');
   } catch (e) {
-    throw new PyrqError('CONFIG_INVALID', `${where}: cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw new PyrqError(
+      'CONFIG_INVALID',
+      `${where}: cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+    );
   }
 }
 
@@ -63,7 +74,8 @@ type Origin = 'flag' | 'env' | 'file';
 /** Reads a dotted key (`redis.url`) out of the parsed config file. */
 function fileValue(f: ConfigFile, key: string): unknown {
   let v: unknown = f;
-  for (const part of key.split('.')) v = v === undefined || v === null ? undefined : (v as Record<string, unknown>)[part];
+  for (const part of key.split('.'))
+    v = v === undefined || v === null ? undefined : (v as Record<string, unknown>)[part];
   return v;
 }
 
@@ -96,11 +108,16 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     return g.origin === 'file' ? fromFile(g.value as string) : (g.value as string);
   };
   /** A duration in ms, given or the table's default; errors name the setting. */
-  const duration = (id: SettingId): number => parseConfigDuration(value<string | number>(id), `${where}: ${(SETTINGS[id] as Setting).key}`);
+  const duration = (id: SettingId): number =>
+    parseConfigDuration(value<string | number>(id), `${where}: ${(SETTINGS[id] as Setting).key}`);
   const optionalDuration = (id: SettingId): number | undefined => (given(id) === undefined ? undefined : duration(id));
 
   const timezone = value<string>('timezone');
-  if (!isValidTimezone(timezone)) throw new PyrqError('CONFIG_INVALID', `${where}: timezone: unknown timezone ${JSON.stringify(timezone)} (${timezoneHint(timezone)})`);
+  if (!isValidTimezone(timezone))
+    throw new PyrqError(
+      'CONFIG_INVALID',
+      `${where}: timezone: unknown timezone ${JSON.stringify(timezone)} (${timezoneHint(timezone)})`,
+    );
 
   const dirPath = path('files.dir');
   const dir = dirPath !== undefined ? resolve(dirPath) : undefined;
@@ -114,7 +131,9 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     const sec = f[n];
     if (url === undefined && sec?.host === undefined) return undefined;
     const passwordEnv = value<string>(`${n}.passwordEnv`);
-    const password = sec?.passwordFile ? readSecretFile(fromFile(sec.passwordFile)!, `${where}: ${n}.passwordFile`) : env[passwordEnv];
+    const password = sec?.passwordFile
+      ? readSecretFile(fromFile(sec.passwordFile)!, `${where}: ${n}.passwordFile`)
+      : env[passwordEnv];
     const cfg: SqlSourceConfig = {
       url,
       host: sec?.host,
@@ -127,30 +146,56 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
       pollIntervalMs: duration(`${n}.pollInterval`),
       site: sec?.site,
     };
-    if (cfg.mode === 'query' && !cfg.query) throw new PyrqError('CONFIG_INVALID', `${where}: ${n}.query: required when ${n}.mode is "query"`);
+    if (cfg.mode === 'query' && !cfg.query)
+      throw new PyrqError('CONFIG_INVALID', `${where}: ${n}.query: required when ${n}.mode is "query"`);
     return cfg;
   };
   const mysql = sqlSection('mysql');
   const postgres = sqlSection('postgres');
 
   const socketModeText = value<string>('daemon.socketMode');
-  if (!/^0?[0-7]{3}$/.test(socketModeText)) throw new PyrqError('CONFIG_INVALID', `${where}: daemon.socketMode: ${JSON.stringify(socketModeText)} is not an octal mode such as "0660"`);
+  if (!/^0?[0-7]{3}$/.test(socketModeText))
+    throw new PyrqError(
+      'CONFIG_INVALID',
+      `${where}: daemon.socketMode: ${JSON.stringify(socketModeText)} is not an octal mode such as "0660"`,
+    );
   const socketMode = parseInt(socketModeText, 8);
-  if (socketMode & 0o002) throw new PyrqError('CONFIG_INVALID', `${where}: daemon.socketMode: ${socketModeText} would make the socket world-writable; use 0660 or stricter`);
-  const redisPassword = f.redis?.passwordFile ? readSecretFile(fromFile(f.redis.passwordFile)!, `${where}: redis.passwordFile`) : f.redis?.password;
+  if (socketMode & 0o002)
+    throw new PyrqError(
+      'CONFIG_INVALID',
+      `${where}: daemon.socketMode: ${socketModeText} would make the socket world-writable; use 0660 or stricter`,
+    );
+  const redisPassword = f.redis?.passwordFile
+    ? readSecretFile(fromFile(f.redis.passwordFile)!, `${where}: redis.passwordFile`)
+    : f.redis?.password;
   const redisUrl = value<string>('redis.url');
   // ioredis reads anything else as a host or a Unix socket path ("http://h:1" became `connect ENOENT //h:1`).
   if (!f.redis?.sentinels?.length && !/^(rediss?:\/\/|\/)/i.test(redisUrl)) {
     const scheme = /^([a-z][a-z0-9+.-]*:)/i.exec(redisUrl)?.[1];
-    throw new PyrqError('CONFIG_INVALID', `redis.url (--redis-url, PYRQ_REDIS_URL): ${JSON.stringify(redactUrl(redisUrl))} ${scheme ? `has the scheme ${JSON.stringify(scheme)}` : 'is not a URL'}; use redis://host:6379/0 (rediss:// for TLS; a user and password before the host for ACL users; or the path of a Unix socket)`);
+    throw new PyrqError(
+      'CONFIG_INVALID',
+      `redis.url (--redis-url, PYRQ_REDIS_URL): ${JSON.stringify(redactUrl(redisUrl))} ${scheme ? `has the scheme ${JSON.stringify(scheme)}` : 'is not a URL'}; use redis://host:6379/0 (rediss:// for TLS; a user and password before the host for ACL users; or the path of a Unix socket)`,
+    );
   }
   const t = f.redis?.tls;
   const tls = t ? { ca: fromFile(t.ca), cert: fromFile(t.cert), key: fromFile(t.key) } : undefined;
   if (t) {
     // Say so rather than connect in plain text, or half-configure a client certificate.
-    if (f.redis?.sentinels?.length) throw new PyrqError('CONFIG_INVALID', `${where}: redis.tls: TLS through Sentinel is not supported; use redis.url with rediss://`);
-    if (!/^rediss:\/\//i.test(redisUrl)) throw new PyrqError('CONFIG_INVALID', `${where}: redis.tls is set but the Redis URL ${JSON.stringify(redactUrl(redisUrl))} is not rediss://`);
-    if ((t.cert === undefined) !== (t.key === undefined)) throw new PyrqError('CONFIG_INVALID', `${where}: redis.tls: cert and key go together (a client certificate needs its key)`);
+    if (f.redis?.sentinels?.length)
+      throw new PyrqError(
+        'CONFIG_INVALID',
+        `${where}: redis.tls: TLS through Sentinel is not supported; use redis.url with rediss://`,
+      );
+    if (!/^rediss:\/\//i.test(redisUrl))
+      throw new PyrqError(
+        'CONFIG_INVALID',
+        `${where}: redis.tls is set but the Redis URL ${JSON.stringify(redactUrl(redisUrl))} is not rediss://`,
+      );
+    if ((t.cert === undefined) !== (t.key === undefined))
+      throw new PyrqError(
+        'CONFIG_INVALID',
+        `${where}: redis.tls: cert and key go together (a client certificate needs its key)`,
+      );
   }
   const startingDeadlineMs = optionalDuration('dispatch.startingDeadline');
   /** A setting that is one of `allowed` (the file's schema checks it there; flags and env are text). */
@@ -158,7 +203,10 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     const v = value<unknown>(id);
     if (typeof v !== 'string' || !(allowed as readonly string[]).includes(v)) {
       const s: Setting = SETTINGS[id];
-      throw new PyrqError('CONFIG_INVALID', `${where}: ${s.key}${s.env ? ` (or ${s.env})` : ''}: ${JSON.stringify(v)} is not one of ${allowed.join(', ')}`);
+      throw new PyrqError(
+        'CONFIG_INVALID',
+        `${where}: ${s.key}${s.env ? ` (or ${s.env})` : ''}: ${JSON.stringify(v)} is not one of ${allowed.join(', ')}`,
+      );
     }
     return v as T;
   };
@@ -170,9 +218,17 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     if (['true', '1', 'yes', 'on'].includes(t)) return true;
     if (['false', '0', 'no', 'off'].includes(t)) return false;
     const s: Setting = SETTINGS[id];
-    throw new PyrqError('CONFIG_INVALID', `${where}: ${s.key}${s.env ? ` (or ${s.env})` : ''}: ${JSON.stringify(v)} is not true or false`);
+    throw new PyrqError(
+      'CONFIG_INVALID',
+      `${where}: ${s.key}${s.env ? ` (or ${s.env})` : ''}: ${JSON.stringify(v)} is not true or false`,
+    );
   };
-  const http = httpSettings(value<string | undefined>('http.listen'), value<string | undefined>('http.token'), path('http.tokenFile'), where);
+  const http = httpSettings(
+    value<string | undefined>('http.listen'),
+    value<string | undefined>('http.token'),
+    path('http.tokenFile'),
+    where,
+  );
 
   return {
     configFile,
@@ -226,12 +282,20 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
 }
 
 /** The HTTP listener: off without an address; the token from the setting or its file (a missing file is an error). */
-function httpSettings(listen: string | undefined, token: string | undefined, tokenFile: string | undefined, where: string): Config['http'] {
+function httpSettings(
+  listen: string | undefined,
+  token: string | undefined,
+  tokenFile: string | undefined,
+  where: string,
+): Config['http'] {
   if (listen === undefined || listen === '') return undefined;
   const addr = parseListenAddress(String(listen));
   if ('error' in addr) throw new PyrqError('CONFIG_INVALID', `${where}: http.listen: ${addr.error}`);
   const secret = tokenFile !== undefined ? readSecretFile(tokenFile, `${where}: http.tokenFile`).trim() : token;
-  if (secret !== undefined && secret.length === 0) throw new PyrqError('CONFIG_INVALID', `${where}: ${tokenFile !== undefined ? `http.tokenFile: ${tokenFile} is empty` : 'http.token is empty'}`);
+  if (secret !== undefined && secret.length === 0)
+    throw new PyrqError(
+      'CONFIG_INVALID',
+      `${where}: ${tokenFile !== undefined ? `http.tokenFile: ${tokenFile} is empty` : 'http.token is empty'}`,
+    );
   return { ...addr, ...(secret !== undefined ? { token: secret } : {}) };
 }
-

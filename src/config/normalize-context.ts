@@ -8,7 +8,15 @@ import type { Config } from './config.js';
  * character is special. An empty list allows nothing.
  */
 export function compileAllowlist(patterns: readonly string[]): (fn: string) => boolean {
-  const res = patterns.map((p) => new RegExp(`^${p.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('[A-Za-z0-9_.]*')}$`));
+  const res = patterns.map(
+    (p) =>
+      new RegExp(
+        `^${p
+          .split('*')
+          .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+          .join('[A-Za-z0-9_.]*')}$`,
+      ),
+  );
   return (fn) => res.some((re) => re.test(fn));
 }
 
@@ -22,6 +30,8 @@ export function normalizeContext(config: Config): NormalizeContext {
     frappeUser: config.frappe.user,
     allowFunction: config.allow ? compileAllowlist(config.allow) : undefined,
     allowPatterns: config.allow,
-    allowDescription: config.allow ? `allow = ${config.allow.map((p) => JSON.stringify(p)).join(', ') || '[]'}` : undefined,
+    allowDescription: config.allow
+      ? `allow = ${config.allow.map((p) => JSON.stringify(p)).join(', ') || '[]'}`
+      : undefined,
   };
 }

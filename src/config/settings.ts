@@ -51,77 +51,270 @@ function sqlSettings<N extends 'mysql' | 'postgres'>(section: N, label: string, 
   const passwordEnv = `PYRQ_${section.toUpperCase()}_PASSWORD`;
   const row = (key: string, rest: Omit<Setting, 'key'>): Setting => ({ key: `${section}.${key}`, ...rest });
   return {
-    [`${section}.url`]: row('url', { name: `${section}Url`, flag: `${section}-url`, env: `PYRQ_${section.toUpperCase()}_URL`, description: `${label} source, e.g. ${example} (the password from ${passwordEnv}, or the variable ${section}.passwordEnv names).` }),
+    [`${section}.url`]: row('url', {
+      name: `${section}Url`,
+      flag: `${section}-url`,
+      env: `PYRQ_${section.toUpperCase()}_URL`,
+      description: `${label} source, e.g. ${example} (the password from ${passwordEnv}, or the variable ${section}.passwordEnv names).`,
+    }),
     [`${section}.host`]: row('host', { description: `${label} host, instead of ${section}.url.` }),
     [`${section}.port`]: row('port', { description: `${label} port.` }),
     [`${section}.user`]: row('user', { description: `${label} user.` }),
     [`${section}.database`]: row('database', { description: `${label} database (for BTU: the Frappe site database).` }),
-    [`${section}.passwordEnv`]: row('passwordEnv', { default: passwordEnv, description: `The environment variable holding the ${label} password.` }),
-    [`${section}.passwordFile`]: row('passwordFile', { description: `File holding the ${label} password (instead of ${section}.passwordEnv).` }),
-    [`${section}.mode`]: row('mode', { default: 'btu', description: `btu (the BTU app's tables) or query (your own SELECT in ${section}.query).` }),
+    [`${section}.passwordEnv`]: row('passwordEnv', {
+      default: passwordEnv,
+      description: `The environment variable holding the ${label} password.`,
+    }),
+    [`${section}.passwordFile`]: row('passwordFile', {
+      description: `File holding the ${label} password (instead of ${section}.passwordEnv).`,
+    }),
+    [`${section}.mode`]: row('mode', {
+      default: 'btu',
+      description: `btu (the BTU app's tables) or query (your own SELECT in ${section}.query).`,
+    }),
     [`${section}.query`]: row('query', { description: 'The SELECT of query mode.' }),
-    [`${section}.pollInterval`]: row('pollInterval', { default: '5s', description: 'How often the database is checked for changes.' }),
+    [`${section}.pollInterval`]: row('pollInterval', {
+      default: '5s',
+      description: 'How often the database is checked for changes.',
+    }),
     [`${section}.site`]: row('site', { description: 'Frappe site the BTU schedules run on (else frappe.site).' }),
-  } as Record<`${N}.${'url' | 'host' | 'port' | 'user' | 'database' | 'passwordEnv' | 'passwordFile' | 'mode' | 'query' | 'pollInterval' | 'site'}`, Setting>;
+  } as Record<
+    `${N}.${'url' | 'host' | 'port' | 'user' | 'database' | 'passwordEnv' | 'passwordFile' | 'mode' | 'query' | 'pollInterval' | 'site'}`,
+    Setting
+  >;
 }
 
 export const SETTINGS = {
-  config: { name: 'config', flag: 'config', char: 'c', env: 'PYRQ_CONFIG', description: 'Config file: TOML, or YAML (.yaml/.yml) or JSON (.json) by extension. Relative paths in it are relative to the file.' },
-  timezone: { key: 'timezone', name: 'timezone', env: 'PYRQ_TIMEZONE', default: 'UTC', description: 'Default timezone of schedules (IANA name).' },
-  allow: { key: 'allow', description: 'Function allowlist: glob patterns such as "btu.*" (`*` spans dots); when set, other functions are refused.' },
+  config: {
+    name: 'config',
+    flag: 'config',
+    char: 'c',
+    env: 'PYRQ_CONFIG',
+    description:
+      'Config file: TOML, or YAML (.yaml/.yml) or JSON (.json) by extension. Relative paths in it are relative to the file.',
+  },
+  timezone: {
+    key: 'timezone',
+    name: 'timezone',
+    env: 'PYRQ_TIMEZONE',
+    default: 'UTC',
+    description: 'Default timezone of schedules (IANA name).',
+  },
+  allow: {
+    key: 'allow',
+    description:
+      'Function allowlist: glob patterns such as "btu.*" (`*` spans dots); when set, other functions are refused.',
+  },
 
-  'redis.url': { key: 'redis.url', name: 'redisUrl', flag: 'redis-url', env: 'PYRQ_REDIS_URL', default: 'redis://127.0.0.1:6379/0', description: 'Redis URL (rediss:// for TLS; redis://user:pass@host for ACL users).' },
-  'redis.prefix': { key: 'redis.prefix', name: 'prefix', flag: 'prefix', env: 'PYRQ_PREFIX', default: 'pyrq:', description: 'Key prefix of the pyrq registry in Redis.' },
-  'redis.sentinels': { key: 'redis.sentinels', description: 'Sentinels, e.g. [{ host = "10.0.0.1", port = 26379 }], instead of redis.url.' },
+  'redis.url': {
+    key: 'redis.url',
+    name: 'redisUrl',
+    flag: 'redis-url',
+    env: 'PYRQ_REDIS_URL',
+    default: 'redis://127.0.0.1:6379/0',
+    description: 'Redis URL (rediss:// for TLS; redis://user:pass@host for ACL users).',
+  },
+  'redis.prefix': {
+    key: 'redis.prefix',
+    name: 'prefix',
+    flag: 'prefix',
+    env: 'PYRQ_PREFIX',
+    default: 'pyrq:',
+    description: 'Key prefix of the pyrq registry in Redis.',
+  },
+  'redis.sentinels': {
+    key: 'redis.sentinels',
+    description: 'Sentinels, e.g. [{ host = "10.0.0.1", port = 26379 }], instead of redis.url.',
+  },
   'redis.name': { key: 'redis.name', description: 'Sentinel master name.' },
   'redis.password': { key: 'redis.password', description: 'Redis password (prefer redis.passwordFile).' },
   'redis.passwordFile': { key: 'redis.passwordFile', description: 'File holding the Redis password.' },
-  'redis.tls.ca': { key: 'redis.tls.ca', description: 'PEM file of the CA that signed the server certificate (else the system CAs and NODE_EXTRA_CA_CERTS).' },
-  'redis.tls.cert': { key: 'redis.tls.cert', description: 'PEM client certificate, for a server with tls-auth-clients yes (its default).' },
+  'redis.tls.ca': {
+    key: 'redis.tls.ca',
+    description: 'PEM file of the CA that signed the server certificate (else the system CAs and NODE_EXTRA_CA_CERTS).',
+  },
+  'redis.tls.cert': {
+    key: 'redis.tls.cert',
+    description: 'PEM client certificate, for a server with tls-auth-clients yes (its default).',
+  },
   'redis.tls.key': { key: 'redis.tls.key', description: 'PEM private key of the client certificate.' },
 
-  'files.dir': { key: 'files.dir', name: 'dir', flag: 'dir', char: 'd', env: 'PYRQ_DIR', description: 'Directory of schedule files (JSON, TOML, YAML), read recursively.' },
-  'files.maxFileBytes': { key: 'files.maxFileBytes', default: 8 * 1024 * 1024, description: 'A schedule file larger than this is refused without being read.' },
+  'files.dir': {
+    key: 'files.dir',
+    name: 'dir',
+    flag: 'dir',
+    char: 'd',
+    env: 'PYRQ_DIR',
+    description: 'Directory of schedule files (JSON, TOML, YAML), read recursively.',
+  },
+  'files.maxFileBytes': {
+    key: 'files.maxFileBytes',
+    default: 8 * 1024 * 1024,
+    description: 'A schedule file larger than this is refused without being read.',
+  },
 
   ...sqlSettings('mysql', 'MySQL/MariaDB', 'mysql://user@host:3306/db'),
   ...sqlSettings('postgres', 'PostgreSQL', 'postgres://user@host:5432/db'),
 
-  'frappe.site': { key: 'frappe.site', name: 'frappeSite', flag: 'frappe-site', env: 'PYRQ_FRAPPE_SITE', description: 'Default Frappe site of target "frappe" schedules.' },
-  'frappe.benchId': { key: 'frappe.benchId', name: 'frappeBenchId', flag: 'frappe-bench-id', env: 'PYRQ_FRAPPE_BENCH_ID', description: 'Frappe bench id (bench_id in common_site_config.json): Frappe v14+ prefixes queue names with it; without it the bare queue name is used.' },
-  'frappe.user': { key: 'frappe.user', default: 'Administrator', description: 'Default Frappe user of target "frappe" schedules.' },
+  'frappe.site': {
+    key: 'frappe.site',
+    name: 'frappeSite',
+    flag: 'frappe-site',
+    env: 'PYRQ_FRAPPE_SITE',
+    description: 'Default Frappe site of target "frappe" schedules.',
+  },
+  'frappe.benchId': {
+    key: 'frappe.benchId',
+    name: 'frappeBenchId',
+    flag: 'frappe-bench-id',
+    env: 'PYRQ_FRAPPE_BENCH_ID',
+    description:
+      'Frappe bench id (bench_id in common_site_config.json): Frappe v14+ prefixes queue names with it; without it the bare queue name is used.',
+  },
+  'frappe.user': {
+    key: 'frappe.user',
+    default: 'Administrator',
+    description: 'Default Frappe user of target "frappe" schedules.',
+  },
 
-  'btu.rpc': { key: 'btu.rpc', env: 'PYRQ_BTU_RPC', default: true, description: 'With a BTU source, the daemon answers the BTU app\'s Redis commands (list btu:scheduler:commands); false turns it off (the socket still answers older BTU apps).' },
-  'btu.runner': { key: 'btu.runner', env: 'PYRQ_BTU_RUNNER', default: 'task-runner', description: 'How BTU rows run: task-runner (through btu.btu_core.task_runner.run_task_by_id, as BTU enqueues: Task Log, failure e-mails) or direct (the function_string itself, for BTU apps without run_task_by_id).' },
-  'btu.overlap': { key: 'btu.overlap', default: 'forbid', description: 'Overlap policy of BTU rows (BTU skips a task while its previous run is In-Progress): forbid or allow.' },
+  'btu.rpc': {
+    key: 'btu.rpc',
+    env: 'PYRQ_BTU_RPC',
+    default: true,
+    description:
+      "With a BTU source, the daemon answers the BTU app's Redis commands (list btu:scheduler:commands); false turns it off (the socket still answers older BTU apps).",
+  },
+  'btu.runner': {
+    key: 'btu.runner',
+    env: 'PYRQ_BTU_RUNNER',
+    default: 'task-runner',
+    description:
+      'How BTU rows run: task-runner (through btu.btu_core.task_runner.run_task_by_id, as BTU enqueues: Task Log, failure e-mails) or direct (the function_string itself, for BTU apps without run_task_by_id).',
+  },
+  'btu.overlap': {
+    key: 'btu.overlap',
+    default: 'forbid',
+    description:
+      'Overlap policy of BTU rows (BTU skips a task while its previous run is In-Progress): forbid or allow.',
+  },
 
-  'dispatch.catchup': { key: 'dispatch.catchup', default: 'latest', description: 'Default catch-up policy for missed occurrences: skip, latest or all.' },
-  'dispatch.startingDeadline': { key: 'dispatch.startingDeadline', description: 'Default: a missed occurrence older than this is skipped, whatever the catch-up policy.' },
-  'dispatch.overlap': { key: 'dispatch.overlap', default: 'allow', description: 'Default overlap policy: allow, or forbid (skip while the previous job is queued or running).' },
-  'dispatch.historyLength': { key: 'dispatch.historyLength', default: 50, description: 'Runs kept per schedule for `pyrq history`.' },
-  'dispatch.batchSize': { key: 'dispatch.batchSize', default: 250, description: 'Schedules per fire script: a worker sees each batch\'s jobs when it ends.' },
-  'dispatch.grace': { key: 'dispatch.grace', default: '5s', description: 'An occurrence at most this late counts as on time and fires under every catch-up policy.' },
+  'dispatch.catchup': {
+    key: 'dispatch.catchup',
+    default: 'latest',
+    description: 'Default catch-up policy for missed occurrences: skip, latest or all.',
+  },
+  'dispatch.startingDeadline': {
+    key: 'dispatch.startingDeadline',
+    description: 'Default: a missed occurrence older than this is skipped, whatever the catch-up policy.',
+  },
+  'dispatch.overlap': {
+    key: 'dispatch.overlap',
+    default: 'allow',
+    description: 'Default overlap policy: allow, or forbid (skip while the previous job is queued or running).',
+  },
+  'dispatch.historyLength': {
+    key: 'dispatch.historyLength',
+    default: 50,
+    description: 'Runs kept per schedule for `pyrq history`.',
+  },
+  'dispatch.batchSize': {
+    key: 'dispatch.batchSize',
+    default: 250,
+    description: "Schedules per fire script: a worker sees each batch's jobs when it ends.",
+  },
+  'dispatch.grace': {
+    key: 'dispatch.grace',
+    default: '5s',
+    description: 'An occurrence at most this late counts as on time and fires under every catch-up policy.',
+  },
 
-  'daemon.socket': { key: 'daemon.socket', name: 'socket', flag: 'socket', env: 'PYRQ_SOCKET', defaultText: '/run/pyrq/pyrq.sock as root, else $XDG_RUNTIME_DIR/pyrq/pyrq.sock, else /tmp/pyrq-$UID/pyrq.sock', description: 'Control socket path.' },
-  'daemon.socketMode': { key: 'daemon.socketMode', default: '0660', description: 'Permissions of the control socket (never world-writable).' },
+  'daemon.socket': {
+    key: 'daemon.socket',
+    name: 'socket',
+    flag: 'socket',
+    env: 'PYRQ_SOCKET',
+    defaultText: '/run/pyrq/pyrq.sock as root, else $XDG_RUNTIME_DIR/pyrq/pyrq.sock, else /tmp/pyrq-$UID/pyrq.sock',
+    description: 'Control socket path.',
+  },
+  'daemon.socketMode': {
+    key: 'daemon.socketMode',
+    default: '0660',
+    description: 'Permissions of the control socket (never world-writable).',
+  },
   'daemon.socketGroup': { key: 'daemon.socketGroup', description: 'Group of the control socket.' },
-  'daemon.resyncInterval': { key: 'daemon.resyncInterval', default: '15m', description: 'How often the leader re-reads every source and repairs drift.' },
-  'daemon.leaseTtl': { key: 'daemon.leaseTtl', default: '10s', description: 'Leader lease: a standby takes over within this long of the leader\'s death.' },
-  'daemon.clockOffsetWarn': { key: 'daemon.clockOffsetWarn', default: '500ms', description: 'pyrq status warns when a daemon\'s clock is further than this from Redis\'s (fires go by Redis\'s clock either way).' },
-  'daemon.clientTimeout': { key: 'daemon.clientTimeout', default: '10s', description: 'A control-socket client that leaves a message unfinished this long is disconnected.' },
+  'daemon.resyncInterval': {
+    key: 'daemon.resyncInterval',
+    default: '15m',
+    description: 'How often the leader re-reads every source and repairs drift.',
+  },
+  'daemon.leaseTtl': {
+    key: 'daemon.leaseTtl',
+    default: '10s',
+    description: "Leader lease: a standby takes over within this long of the leader's death.",
+  },
+  'daemon.clockOffsetWarn': {
+    key: 'daemon.clockOffsetWarn',
+    default: '500ms',
+    description:
+      "pyrq status warns when a daemon's clock is further than this from Redis's (fires go by Redis's clock either way).",
+  },
+  'daemon.clientTimeout': {
+    key: 'daemon.clientTimeout',
+    default: '10s',
+    description: 'A control-socket client that leaves a message unfinished this long is disconnected.',
+  },
 
-  'http.listen': { key: 'http.listen', name: 'http', flag: 'http', env: 'PYRQ_HTTP', description: 'Serve /metrics, /healthz, /readyz and the status page on [HOST:]PORT (loopback when only a port is given; [::1]:9464 for IPv6). Off when unset.' },
-  'http.token': { key: 'http.token', env: 'PYRQ_HTTP_TOKEN', description: 'Bearer token the HTTP listener requires on / and /metrics (a browser may give it as the Basic password); prefer http.tokenFile.' },
-  'http.tokenFile': { key: 'http.tokenFile', env: 'PYRQ_HTTP_TOKEN_FILE', description: 'File holding the HTTP bearer token (instead of http.token).' },
+  'http.listen': {
+    key: 'http.listen',
+    name: 'http',
+    flag: 'http',
+    env: 'PYRQ_HTTP',
+    description:
+      'Serve /metrics, /healthz, /readyz and the status page on [HOST:]PORT (loopback when only a port is given; [::1]:9464 for IPv6). Off when unset.',
+  },
+  'http.token': {
+    key: 'http.token',
+    env: 'PYRQ_HTTP_TOKEN',
+    description:
+      'Bearer token the HTTP listener requires on / and /metrics (a browser may give it as the Basic password); prefer http.tokenFile.',
+  },
+  'http.tokenFile': {
+    key: 'http.tokenFile',
+    env: 'PYRQ_HTTP_TOKEN_FILE',
+    description: 'File holding the HTTP bearer token (instead of http.token).',
+  },
 
-  'log.level': { key: 'log.level', name: 'logLevel', flag: 'log-level', env: 'PYRQ_LOG_LEVEL', default: 'info', description: 'Daemon log level: trace, debug, info, warn, error, silent.' },
-  'log.file': { key: 'log.file', name: 'logFile', flag: 'log-file', env: 'PYRQ_LOG_FILE', description: 'Write the daemon\'s logs to this file (reopened on SIGUSR2) instead of stdout.' },
-  'log.pretty': { key: 'log.pretty', name: 'pretty', flag: 'pretty', default: false, description: 'Human-readable logs instead of JSON lines.' },
+  'log.level': {
+    key: 'log.level',
+    name: 'logLevel',
+    flag: 'log-level',
+    env: 'PYRQ_LOG_LEVEL',
+    default: 'info',
+    description: 'Daemon log level: trace, debug, info, warn, error, silent.',
+  },
+  'log.file': {
+    key: 'log.file',
+    name: 'logFile',
+    flag: 'log-file',
+    env: 'PYRQ_LOG_FILE',
+    description: "Write the daemon's logs to this file (reopened on SIGUSR2) instead of stdout.",
+  },
+  'log.pretty': {
+    key: 'log.pretty',
+    name: 'pretty',
+    flag: 'pretty',
+    default: false,
+    description: 'Human-readable logs instead of JSON lines.',
+  },
 } as const satisfies Record<string, Setting>;
 
 export type SettingId = keyof typeof SETTINGS;
 
 /** The rows as one list, in table order. */
-export const SETTING_LIST: readonly (Setting & { id: SettingId })[] = Object.entries(SETTINGS).map(([id, s]) => ({ id: id as SettingId, ...(s as Setting) }));
+export const SETTING_LIST: readonly (Setting & { id: SettingId })[] = Object.entries(SETTINGS).map(([id, s]) => ({
+  id: id as SettingId,
+  ...(s as Setting),
+}));
 
 /** How a setting's default reads in help and docs ("15m", "UTC", "false"); undefined when it has none. */
 export function defaultText(s: Setting): string | undefined {

@@ -32,7 +32,12 @@ function whyNoAnswer(e: NodeJS.ErrnoException): string {
 /** Sends one native request; rejects with DaemonUnavailable when nothing answers. */
 export function request(path: string, req: Record<string, unknown>, timeoutMs = 5000): Promise<ControlReply> {
   // Longer than AF_UNIX allows: the kernel would connect to a truncated path.
-  if (Buffer.byteLength(path) > 107) return Promise.reject(new DaemonUnavailable(`no daemon answered at ${path}: the path is ${Buffer.byteLength(path)} bytes long, a Unix socket path can have at most 107`));
+  if (Buffer.byteLength(path) > 107)
+    return Promise.reject(
+      new DaemonUnavailable(
+        `no daemon answered at ${path}: the path is ${Buffer.byteLength(path)} bytes long, a Unix socket path can have at most 107`,
+      ),
+    );
   return new Promise((resolve, reject) => {
     const s = net.createConnection(path);
     let buf = '';
@@ -44,7 +49,10 @@ export function request(path: string, req: Record<string, unknown>, timeoutMs = 
       s.destroy();
       fn();
     };
-    const timer = setTimeout(() => finish(() => reject(new DaemonUnavailable(`no daemon answered at ${path} within ${timeoutMs} ms`))), timeoutMs);
+    const timer = setTimeout(
+      () => finish(() => reject(new DaemonUnavailable(`no daemon answered at ${path} within ${timeoutMs} ms`))),
+      timeoutMs,
+    );
     s.setEncoding('utf8');
     // canonicalStringify: schedules may carry integers beyond 2^53 (bigint).
     s.on('connect', () => s.write(`${canonicalStringify(req)}\n`));
@@ -61,7 +69,13 @@ export function request(path: string, req: Record<string, unknown>, timeoutMs = 
         }
       });
     });
-    s.on('error', (e: NodeJS.ErrnoException) => finish(() => reject(new DaemonUnavailable(`no daemon answered at ${path}: ${whyNoAnswer(e)}`))));
-    s.on('close', () => finish(() => reject(new DaemonUnavailable(`no daemon answered at ${path}: it closed the connection without a reply`))));
+    s.on('error', (e: NodeJS.ErrnoException) =>
+      finish(() => reject(new DaemonUnavailable(`no daemon answered at ${path}: ${whyNoAnswer(e)}`))),
+    );
+    s.on('close', () =>
+      finish(() =>
+        reject(new DaemonUnavailable(`no daemon answered at ${path}: it closed the connection without a reply`)),
+      ),
+    );
   });
 }

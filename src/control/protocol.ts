@@ -88,10 +88,23 @@ const nativeRequestSchema = z
   .superRefine((r, ctx) => {
     const need = (message: string) => ctx.addIssue({ code: 'custom', message });
     if ((r.op === 'delete' || r.op === 'trigger') && r.id === undefined) need(`"${r.op}" needs "id"`);
-    if (r.op === 'upsert' && r.schedules === undefined && !isObject(r.schedule)) need('"upsert" needs "schedule": a schedule object');
-    if (r.op === 'upsert' && r.schedules !== undefined && (r.schedule !== undefined || r.schedules.length === 0 || !r.schedules.every(isObject))) need('"upsert" takes either "schedule" or "schedules": a non-empty list of schedule objects');
-    if ((r.op === 'pause' || r.op === 'resume') && r.id === undefined && (r.ids === undefined || r.ids.length === 0) && r.all !== true) need(`"${r.op}" needs "id", "ids" or "all": true`);
-    if (r.op === 'reload' && r.source === undefined) need('"reload" needs "source" (files, mysql, postgres or socket) and optionally "id"');
+    if (r.op === 'upsert' && r.schedules === undefined && !isObject(r.schedule))
+      need('"upsert" needs "schedule": a schedule object');
+    if (
+      r.op === 'upsert' &&
+      r.schedules !== undefined &&
+      (r.schedule !== undefined || r.schedules.length === 0 || !r.schedules.every(isObject))
+    )
+      need('"upsert" takes either "schedule" or "schedules": a non-empty list of schedule objects');
+    if (
+      (r.op === 'pause' || r.op === 'resume') &&
+      r.id === undefined &&
+      (r.ids === undefined || r.ids.length === 0) &&
+      r.all !== true
+    )
+      need(`"${r.op}" needs "id", "ids" or "all": true`);
+    if (r.op === 'reload' && r.source === undefined)
+      need('"reload" needs "source" (files, mysql, postgres or socket) and optionally "id"');
   });
 
 /**
@@ -109,11 +122,17 @@ function protocolError(issues: readonly z.core.$ZodIssue[], o: Record<string, un
   if (first.path[0] === 'op') {
     if (typeof o.op !== 'string') return new ProtocolError('BAD_REQUEST', `missing "op" (one of ${OP_LIST})`);
     const hint = o.op.length <= 80 ? suggest(o.op, OPS) : undefined;
-    return new ProtocolError('UNKNOWN_OP', `unknown op ${JSON.stringify(o.op).slice(0, 80)} (${hint ? `did you mean ${JSON.stringify(hint)}? ` : ''}one of ${OP_LIST})`);
+    return new ProtocolError(
+      'UNKNOWN_OP',
+      `unknown op ${JSON.stringify(o.op).slice(0, 80)} (${hint ? `did you mean ${JSON.stringify(hint)}? ` : ''}one of ${OP_LIST})`,
+    );
   }
   if (first.code === 'unrecognized_keys') {
     const key = String(first.keys[0]);
-    return new ProtocolError('BAD_REQUEST', `unknown field ${JSON.stringify(key).slice(0, 80)}${key.length <= 80 ? didYouMean(key, ['op', 'id', 'schedule', 'source', 'reqId']) : ''}`);
+    return new ProtocolError(
+      'BAD_REQUEST',
+      `unknown field ${JSON.stringify(key).slice(0, 80)}${key.length <= 80 ? didYouMean(key, ['op', 'id', 'schedule', 'source', 'reqId']) : ''}`,
+    );
   }
   return new ProtocolError('BAD_REQUEST', first.message);
 }
@@ -136,7 +155,18 @@ export function parseRequest(text: string): Request {
   const r = nativeRequestSchema.safeParse(o);
   if (!r.success) throw protocolError(r.error.issues, o);
   const { op, id, schedule, schedules, ids, all, reason, source, reqId } = r.data;
-  return { kind: 'native', op, id, schedule, source, reqId, ...(schedules !== undefined ? { schedules } : {}), ...(ids !== undefined ? { ids } : {}), ...(all !== undefined ? { all } : {}), ...(reason !== undefined ? { reason } : {}) };
+  return {
+    kind: 'native',
+    op,
+    id,
+    schedule,
+    source,
+    reqId,
+    ...(schedules !== undefined ? { schedules } : {}),
+    ...(ids !== undefined ? { ids } : {}),
+    ...(all !== undefined ? { all } : {}),
+    ...(reason !== undefined ? { reason } : {}),
+  };
 }
 
 export function okReply(result: unknown, reqId?: string | number): Record<string, unknown> {
@@ -166,7 +196,8 @@ export class MessageFramer {
     while ((nl = this.buf.indexOf('\n')) !== -1) {
       const line = this.buf.slice(0, nl).replace(/\r$/, '');
       this.buf = this.buf.slice(nl + 1);
-      if (Buffer.byteLength(line) > MAX_MESSAGE_BYTES) throw new ProtocolError('TOO_LARGE', `message over ${MAX_MESSAGE_BYTES} bytes`);
+      if (Buffer.byteLength(line) > MAX_MESSAGE_BYTES)
+        throw new ProtocolError('TOO_LARGE', `message over ${MAX_MESSAGE_BYTES} bytes`);
       if (line.trim() !== '') out.push(line);
     }
     this.bytes = Buffer.byteLength(this.buf);

@@ -47,7 +47,10 @@ export class ControlServer {
     const { path } = this.opts;
     prepareSocketDir(path);
     if (existsSync(path)) {
-      if (await isAlive(path)) throw new Error(`another pyrq daemon is already listening on ${path}; stop it first (or use --socket for a different path)`);
+      if (await isAlive(path))
+        throw new Error(
+          `another pyrq daemon is already listening on ${path}; stop it first (or use --socket for a different path)`,
+        );
       unlinkSync(path); // stale file left by a crash
     }
     const server = net.createServer({ allowHalfOpen: true }, (s) => this.serve(s));
@@ -100,7 +103,10 @@ export class ControlServer {
       if (slowTimer) clearTimeout(slowTimer);
       slowTimer = null;
       if (framer.buffered > 0) {
-        slowTimer = setTimeout(() => fail('TIMEOUT', `message not completed within ${this.opts.slowClientMs} ms`), this.opts.slowClientMs);
+        slowTimer = setTimeout(
+          () => fail('TIMEOUT', `message not completed within ${this.opts.slowClientMs} ms`),
+          this.opts.slowClientMs,
+        );
       }
       for (const text of messages) {
         let req: Request;
@@ -117,7 +123,8 @@ export class ControlServer {
       // The client is done sending: answer what it sent, then close our side.
       if (slowTimer) clearTimeout(slowTimer);
       slowTimer = null;
-      if (framer.buffered > 0) return fail('BAD_REQUEST', 'incomplete message: the client closed its side before the end of the line');
+      if (framer.buffered > 0)
+        return fail('BAD_REQUEST', 'incomplete message: the client closed its side before the end of the line');
       if (closing) return;
       closing = true;
       queue = queue.then(() => {
@@ -136,7 +143,10 @@ export class ControlServer {
     try {
       reply = await this.opts.handle(req);
     } catch (e) {
-      reply = req.kind === 'btu' ? { text: `Error: ${(e as Error).message}` } : { json: errorReply('INTERNAL', (e as Error).message, req.reqId) };
+      reply =
+        req.kind === 'btu'
+          ? { text: `Error: ${(e as Error).message}` }
+          : { json: errorReply('INTERNAL', (e as Error).message, req.reqId) };
     }
     if (socket.destroyed) return;
     if ('text' in reply) {

@@ -23,7 +23,10 @@ const CHOOSE = 'choose another path with --socket (PYRQ_SOCKET, daemon.socket)';
 export function checkSocketPathLength(path: string): void {
   const bytes = Buffer.byteLength(path);
   if (bytes > MAX_SOCKET_PATH_BYTES) {
-    throw new PyrqError('CONFIG_INVALID', `socket path ${path} is ${bytes} bytes long; a Unix socket path can have at most ${MAX_SOCKET_PATH_BYTES}: ${CHOOSE}`);
+    throw new PyrqError(
+      'CONFIG_INVALID',
+      `socket path ${path} is ${bytes} bytes long; a Unix socket path can have at most ${MAX_SOCKET_PATH_BYTES}: ${CHOOSE}`,
+    );
   }
 }
 
@@ -45,9 +48,13 @@ export function prepareSocketDir(path: string): void {
         existing = dirname(existing);
         continue;
       }
-      throw new PyrqError('CONFIG_INVALID', `socket path ${path}: cannot read ${existing} (${code ?? (e as Error).message}); ${CHOOSE}`);
+      throw new PyrqError(
+        'CONFIG_INVALID',
+        `socket path ${path}: cannot read ${existing} (${code ?? (e as Error).message}); ${CHOOSE}`,
+      );
     }
-    if (!st.isDirectory()) throw new PyrqError('CONFIG_INVALID', `socket path ${path}: ${existing} is not a directory; ${CHOOSE}`);
+    if (!st.isDirectory())
+      throw new PyrqError('CONFIG_INVALID', `socket path ${path}: ${existing} is not a directory; ${CHOOSE}`);
     break;
   }
   for (const d of missing) {
@@ -56,18 +63,29 @@ export function prepareSocketDir(path: string): void {
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       if (code === 'EEXIST' && statSync(d).isDirectory()) continue; // made meanwhile by someone else
-      throw new PyrqError('CONFIG_INVALID', `socket path ${path}: cannot create the directory ${d} (${code ?? (e as Error).message}); create it (mkdir -p ${dir}) with write access for this user, or ${CHOOSE}`);
+      throw new PyrqError(
+        'CONFIG_INVALID',
+        `socket path ${path}: cannot create the directory ${d} (${code ?? (e as Error).message}); create it (mkdir -p ${dir}) with write access for this user, or ${CHOOSE}`,
+      );
     }
   }
   try {
     accessSync(dir, constants.W_OK | constants.X_OK);
   } catch (e) {
-    throw new PyrqError('CONFIG_INVALID', `socket path ${path}: this user (uid ${process.getuid?.() ?? '?'}) cannot create files in ${dir} (${(e as NodeJS.ErrnoException).code}); give it write access or ${CHOOSE}`);
+    throw new PyrqError(
+      'CONFIG_INVALID',
+      `socket path ${path}: this user (uid ${process.getuid?.() ?? '?'}) cannot create files in ${dir} (${(e as NodeJS.ErrnoException).code}); give it write access or ${CHOOSE}`,
+    );
   }
 }
 
 /** A failed listen as an error that says what to do. */
 export function listenError(path: string, e: NodeJS.ErrnoException): PyrqError {
-  const why = e.code === 'EACCES' || e.code === 'EPERM' ? 'permission denied' : e.code === 'EADDRINUSE' ? 'the address is in use' : (e.code ?? e.message);
+  const why =
+    e.code === 'EACCES' || e.code === 'EPERM'
+      ? 'permission denied'
+      : e.code === 'EADDRINUSE'
+        ? 'the address is in use'
+        : (e.code ?? e.message);
   return new PyrqError('CONFIG_INVALID', `cannot listen on socket ${path}: ${why}; ${CHOOSE}`);
 }

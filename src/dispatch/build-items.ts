@@ -22,9 +22,14 @@ export function buildDueItem(id: string, c: CachedSchedule, expected: number, no
   // is, take it out without firing.
   if (!spec.enabled) return { ...base, next: 'ended', ops: [] };
   const next = nextFireAfter(spec, now);
-  const plan = planDue(spec, expected, now, next, { catchup: spec.catchup, startingDeadline: spec.startingDeadline, graceMs });
+  const plan = planDue(spec, expected, now, next, {
+    catchup: spec.catchup,
+    startingDeadline: spec.startingDeadline,
+    graceMs,
+  });
   const ops: FireOp[] = [];
-  for (const s of plan.skipped) ops.push({ kind: 'skip', occurrence: s.occurrence, outcome: s.reason, until: s.until, count: s.count });
+  for (const s of plan.skipped)
+    ops.push({ kind: 'skip', occurrence: s.occurrence, outcome: s.reason, until: s.until, count: s.count });
   for (const t of plan.fire) {
     const jobId = scheduledJobId(id, t);
     ops.push({ kind: 'enqueue', occurrence: t, jobId, meta: jobMeta(enc, t, 'schedule'), data: enc.dataFor?.(jobId) });
@@ -42,5 +47,10 @@ export function buildDueItem(id: string, c: CachedSchedule, expected: number, no
  * next fire time moves on as usual, so resuming continues from the next occurrence.
  */
 export function pausedItem(item: FireItem): FireItem {
-  return { ...item, ops: item.ops.map((op): FireOp => (op.kind === 'enqueue' ? { kind: 'skip', occurrence: op.occurrence, outcome: 'skipped:paused' } : op)) };
+  return {
+    ...item,
+    ops: item.ops.map((op): FireOp =>
+      op.kind === 'enqueue' ? { kind: 'skip', occurrence: op.occurrence, outcome: 'skipped:paused' } : op,
+    ),
+  };
 }

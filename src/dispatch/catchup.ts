@@ -63,7 +63,13 @@ export interface CatchupOptions {
  * yet handled, `first <= now`); `next` is the first occurrence strictly after `now`,
  * which the caller computes (it is memoised per expression there).
  */
-export function planDue(spec: TriggerSpec, first: number, now: number, next: number | null, opts: CatchupOptions): DuePlan {
+export function planDue(
+  spec: TriggerSpec,
+  first: number,
+  now: number,
+  next: number | null,
+  opts: CatchupOptions,
+): DuePlan {
   const grace = opts.graceMs ?? DEFAULT_GRACE_MS;
   const deadlineMs = opts.startingDeadline === undefined ? Infinity : opts.startingDeadline * 1000;
   // The newest occurrences in (first, now], plus `first` itself: at most LIMIT + 1 listed.

@@ -4,7 +4,14 @@
  * as it is built, so the client building batch n+1 overlaps Redis running batch n.
  */
 import type { Redis } from 'ioredis';
-import { type FireItem, type FireOptions, type FireOutcome, type FireReply, prepareFireBatch, sendFireBatch } from '../redis/commands/fire-batch.js';
+import {
+  type FireItem,
+  type FireOptions,
+  type FireOutcome,
+  type FireReply,
+  prepareFireBatch,
+  sendFireBatch,
+} from '../redis/commands/fire-batch.js';
 import type { Keys } from '../redis/keys.js';
 
 /** Lets pending socket writes go out before the next batch is built. */
@@ -15,10 +22,21 @@ export const yieldToIo = (): Promise<void> => new Promise((resolve) => setImmedi
  * error (other batches may have been applied; each item is atomic on its own, so a
  * retry finds them done: not due).
  */
-export async function fireItems(redis: Redis, keys: Keys, items: readonly FireItem[], opts: FireOptions & { batchSize: number }): Promise<FireOutcome[]> {
+export async function fireItems(
+  redis: Redis,
+  keys: Keys,
+  items: readonly FireItem[],
+  opts: FireOptions & { batchSize: number },
+): Promise<FireOutcome[]> {
   const pending: Promise<FireReply>[] = [];
   for (let i = 0; i < items.length; i += opts.batchSize) {
-    pending.push(sendFireBatch(redis, prepareFireBatch(keys, items.slice(i, i + opts.batchSize), { ...opts, redisClock: opts.at === 'redis' }), opts.at));
+    pending.push(
+      sendFireBatch(
+        redis,
+        prepareFireBatch(keys, items.slice(i, i + opts.batchSize), { ...opts, redisClock: opts.at === 'redis' }),
+        opts.at,
+      ),
+    );
     await yieldToIo();
   }
   return (await Promise.all(pending)).flatMap((r) => r.outcomes);

@@ -30,7 +30,13 @@ const iso = (ms: number) => new Date(ms).toISOString();
  * (`dispatch.historyLength`): how many runs the registry keeps; the fire script trims a
  * list only once it holds a fifth more than that, so no more than that many are read.
  */
-export async function readHistory(redis: Redis, keys: Keys, id: string, limit: number, historyLength = Infinity): Promise<HistoryRow[]> {
+export async function readHistory(
+  redis: Redis,
+  keys: Keys,
+  id: string,
+  limit: number,
+  historyLength = Infinity,
+): Promise<HistoryRow[]> {
   const raw = await redis.lrange(keys.runs(id), 0, Math.max(Math.min(limit, historyLength), 1) - 1);
   const records = raw.map(parseRunRecord).filter((r): r is RunRecord => r !== null);
   const withJob = records.filter((r) => r.jobId !== undefined);

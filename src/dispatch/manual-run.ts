@@ -38,7 +38,11 @@ export interface ManualRunDeps {
 export async function manualRun(deps: ManualRunDeps, id: string): Promise<ManualRunResult> {
   const { redis, keys, clock, config } = deps;
   const registry = new Registry(redis, keys.prefix);
-  const cache = new ScheduleCache(redis, keys, { frappeBenchId: config.frappe.benchId, frappeSite: config.frappe.site, frappeUser: config.frappe.user });
+  const cache = new ScheduleCache(redis, keys, {
+    frappeBenchId: config.frappe.benchId,
+    frappeSite: config.frappe.site,
+    frappeUser: config.frappe.user,
+  });
   // The spec can change between the read and the fire (the script then refuses): read again.
   for (let attempt = 0; attempt < 3; attempt++) {
     if (!(await registry.has(id))) throw await scheduleNotFound(registry, [id]);
@@ -59,7 +63,15 @@ export async function manualRun(deps: ManualRunDeps, id: string): Promise<Manual
           forbid: false,
           prevJobId: '',
           job: c.enc,
-          ops: [{ kind: 'enqueue', occurrence: now, jobId, meta: jobMeta(c.enc, now, 'manual'), data: c.enc.dataFor?.(jobId) }],
+          ops: [
+            {
+              kind: 'enqueue',
+              occurrence: now,
+              jobId,
+              meta: jobMeta(c.enc, now, 'manual'),
+              data: c.enc.dataFor?.(jobId),
+            },
+          ],
         },
       ],
       { historyLength: config.dispatch.historyLength, batchSize: 1, at: now, trigger: 'manual' },

@@ -7,7 +7,14 @@
  */
 import { z } from 'zod';
 
-export const RUN_OUTCOMES = ['enqueued', 'skipped:missed', 'skipped:deadline', 'skipped:overlap', 'skipped:duplicate', 'skipped:paused'] as const;
+export const RUN_OUTCOMES = [
+  'enqueued',
+  'skipped:missed',
+  'skipped:deadline',
+  'skipped:overlap',
+  'skipped:duplicate',
+  'skipped:paused',
+] as const;
 export type RunOutcome = (typeof RUN_OUTCOMES)[number];
 
 const runRecordSchema = z.object({

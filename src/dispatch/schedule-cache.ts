@@ -163,11 +163,20 @@ export class ScheduleCache {
       return undefined;
     }
     this.entries.delete(id);
-    if (hash === null || specJson === null) return { id, message: 'the schedule is in the fire set but its registry entry is missing (run apply --deep to repair)' };
+    if (hash === null || specJson === null)
+      return {
+        id,
+        message: 'the schedule is in the fire set but its registry entry is missing (run apply --deep to repair)',
+      };
     const spec = parseStoredSpec(specJson);
     if (!spec) return { id, message: 'the stored spec is not a valid schedule (run apply --deep to repair)' };
     try {
-      this.entries.set(id, { spec: firingSpec(spec), hash, enc: encodeSchedule(spec, hash, this.encodeOptions), lastJobId });
+      this.entries.set(id, {
+        spec: firingSpec(spec),
+        hash,
+        enc: encodeSchedule(spec, hash, this.encodeOptions),
+        lastJobId,
+      });
       return undefined;
     } catch (e) {
       return { id, message: (e as Error).message };

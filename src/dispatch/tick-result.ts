@@ -28,7 +28,13 @@ export interface TickResult {
 }
 
 /** Takes the script's outcomes into the tick result and the cache; true when some items must be retried. */
-export function absorbOutcomes(items: readonly FireItem[], outcomes: readonly FireOutcome[], result: TickResult, byId: Map<string, FiredSchedule>, cache: ScheduleCache): boolean {
+export function absorbOutcomes(
+  items: readonly FireItem[],
+  outcomes: readonly FireOutcome[],
+  result: TickResult,
+  byId: Map<string, FiredSchedule>,
+  cache: ScheduleCache,
+): boolean {
   let retry = false;
   items.forEach((item, i) => {
     const outcome = outcomes[i]!;

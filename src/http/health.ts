@@ -20,7 +20,10 @@ export const MAX_LOOP_LAG_MS = 5_000;
 
 export function liveness(loopLagMs: number, maxLagMs = MAX_LOOP_LAG_MS): ProbeResult {
   const reasons = loopLagMs > maxLagMs ? [`event loop lag ${Math.round(loopLagMs)} ms is over ${maxLagMs} ms`] : [];
-  return { status: reasons.length ? 503 : 200, body: { status: reasons.length ? 'fail' : 'ok', reasons, loopLagMs: Math.round(loopLagMs * 10) / 10 } };
+  return {
+    status: reasons.length ? 503 : 200,
+    body: { status: reasons.length ? 'fail' : 'ok', reasons, loopLagMs: Math.round(loopLagMs * 10) / 10 },
+  };
 }
 
 export interface ReadinessInput {
@@ -50,5 +53,15 @@ export function readiness(i: ReadinessInput): ProbeResult {
     }
   }
   const ok = reasons.length === 0;
-  return { status: ok ? 200 : 503, body: { status: ok ? 'ok' : 'fail', reasons, role, leader: i.role.currentLeader, redis: i.redisReady ? 'up' : 'down', sources } };
+  return {
+    status: ok ? 200 : 503,
+    body: {
+      status: ok ? 'ok' : 'fail',
+      reasons,
+      role,
+      leader: i.role.currentLeader,
+      redis: i.redisReady ? 'up' : 'down',
+      sources,
+    },
+  };
 }

@@ -21,10 +21,15 @@ export function parseListenAddress(text: string): ListenAddress | { error: strin
     const i = t.lastIndexOf(':');
     host = t.slice(0, i);
     portText = t.slice(i + 1);
-    if (host === '' || host.includes(':')) return { error: `${JSON.stringify(text)}: write an IPv6 address in brackets, e.g. [::1]:9464` };
-    if (!/^[A-Za-z0-9.-]+$/.test(host)) return { error: `${JSON.stringify(text)}: ${JSON.stringify(host)} is not a host name or address` };
+    if (host === '' || host.includes(':'))
+      return { error: `${JSON.stringify(text)}: write an IPv6 address in brackets, e.g. [::1]:9464` };
+    if (!/^[A-Za-z0-9.-]+$/.test(host))
+      return { error: `${JSON.stringify(text)}: ${JSON.stringify(host)} is not a host name or address` };
   }
-  if (!/^\d{1,5}$/.test(portText) || Number(portText) > 65535) return { error: `${JSON.stringify(text)}: the port must be a number from 0 to 65535 (0: any free port) ([HOST:]PORT, e.g. 9464 or 0.0.0.0:9464)` };
+  if (!/^\d{1,5}$/.test(portText) || Number(portText) > 65535)
+    return {
+      error: `${JSON.stringify(text)}: the port must be a number from 0 to 65535 (0: any free port) ([HOST:]PORT, e.g. 9464 or 0.0.0.0:9464)`,
+    };
   return { host, port: Number(portText) };
 }
 

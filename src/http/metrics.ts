@@ -42,33 +42,109 @@ export class PyrqMetrics {
     this.counter = new ScheduleCounter(view);
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry });
-    new Gauge({ name: 'pyrq_build_info', help: 'pyrq and Node.js versions (always 1).', labelNames: ['version', 'node_version'], registers }).set({ version, node_version: process.versions.node }, 1);
-    this.occurrences = new Counter({ name: 'pyrq_occurrences_total', help: 'Occurrences handled by the dispatcher: outcome enqueued, or skipped with the reason (missed, deadline, overlap, duplicate).', labelNames: ['queue', 'outcome', 'reason'], registers });
-    this.conflicts = new Counter({ name: 'pyrq_fire_conflicts_total', help: 'Fire items the script refused: not_due (another dispatcher or an apply got there first), stale_spec, stale_overlap, paused (retried), early (not yet due by Redis\'s clock: retried by it).', labelNames: ['reason'], registers });
+    new Gauge({
+      name: 'pyrq_build_info',
+      help: 'pyrq and Node.js versions (always 1).',
+      labelNames: ['version', 'node_version'],
+      registers,
+    }).set({ version, node_version: process.versions.node }, 1);
+    this.occurrences = new Counter({
+      name: 'pyrq_occurrences_total',
+      help: 'Occurrences handled by the dispatcher: outcome enqueued, or skipped with the reason (missed, deadline, overlap, duplicate).',
+      labelNames: ['queue', 'outcome', 'reason'],
+      registers,
+    });
+    this.conflicts = new Counter({
+      name: 'pyrq_fire_conflicts_total',
+      help: "Fire items the script refused: not_due (another dispatcher or an apply got there first), stale_spec, stale_overlap, paused (retried), early (not yet due by Redis's clock: retried by it).",
+      labelNames: ['reason'],
+      registers,
+    });
     for (const reason of ['not_due', 'stale_spec', 'stale_overlap']) this.conflicts.inc({ reason }, 0);
-    this.lateness = new Histogram({ name: 'pyrq_fire_lateness_seconds', help: 'How late each job was enqueued after its occurrence (the run record\'s lateness).', buckets: LATENESS_BUCKETS, registers });
-    this.tickDuration = new Histogram({ name: 'pyrq_dispatcher_tick_duration_seconds', help: 'Duration of dispatcher ticks that fired something.', buckets: DURATION_BUCKETS, registers });
-    this.lastFire = new Gauge({ name: 'pyrq_last_fire_timestamp_seconds', help: 'When this daemon last enqueued a job (Unix time; 0: never).', registers });
-    this.reconcileDuration = new Histogram({ name: 'pyrq_reconcile_duration_seconds', help: 'Duration of successful reconciles, by kind (deep: a full re-sync; event: a change).', labelNames: ['kind'], buckets: DURATION_BUCKETS, registers });
-    this.reconciles = new Counter({ name: 'pyrq_reconciles_total', help: 'Reconciles run by this daemon, by result (success, failure).', labelNames: ['result'], registers });
+    this.lateness = new Histogram({
+      name: 'pyrq_fire_lateness_seconds',
+      help: "How late each job was enqueued after its occurrence (the run record's lateness).",
+      buckets: LATENESS_BUCKETS,
+      registers,
+    });
+    this.tickDuration = new Histogram({
+      name: 'pyrq_dispatcher_tick_duration_seconds',
+      help: 'Duration of dispatcher ticks that fired something.',
+      buckets: DURATION_BUCKETS,
+      registers,
+    });
+    this.lastFire = new Gauge({
+      name: 'pyrq_last_fire_timestamp_seconds',
+      help: 'When this daemon last enqueued a job (Unix time; 0: never).',
+      registers,
+    });
+    this.reconcileDuration = new Histogram({
+      name: 'pyrq_reconcile_duration_seconds',
+      help: 'Duration of successful reconciles, by kind (deep: a full re-sync; event: a change).',
+      labelNames: ['kind'],
+      buckets: DURATION_BUCKETS,
+      registers,
+    });
+    this.reconciles = new Counter({
+      name: 'pyrq_reconciles_total',
+      help: 'Reconciles run by this daemon, by result (success, failure).',
+      labelNames: ['result'],
+      registers,
+    });
     for (const result of ['success', 'failure']) this.reconciles.inc({ result }, 0);
-    this.changes = new Counter({ name: 'pyrq_reconcile_changes_total', help: 'Registry changes applied by reconciles, by operation (create, update, delete, conflict) and source.', labelNames: ['operation', 'source'], registers });
-    this.leadershipChanges = new Counter({ name: 'pyrq_leadership_changes_total', help: 'Times this daemon became or stopped being the leader.', registers });
+    this.changes = new Counter({
+      name: 'pyrq_reconcile_changes_total',
+      help: 'Registry changes applied by reconciles, by operation (create, update, delete, conflict) and source.',
+      labelNames: ['operation', 'source'],
+      registers,
+    });
+    this.leadershipChanges = new Counter({
+      name: 'pyrq_leadership_changes_total',
+      help: 'Times this daemon became or stopped being the leader.',
+      registers,
+    });
     // prom-client calls collect() with the metric as `this`; the collector is `self`.
     // eslint-disable-next-line @typescript-eslint/no-this-alias
     const self = this;
-    new Gauge({ name: 'pyrq_leader', help: '1 while this daemon holds the leader lease, else 0.', registers, collect() { this.set(self.view.role().leader ? 1 : 0); } });
-    new Gauge({ name: 'pyrq_redis_up', help: '1 while the main Redis connection is ready, else 0.', registers, collect() { this.set(self.view.redisReady() ? 1 : 0); } });
     new Gauge({
-      name: 'pyrq_source_up', help: '1 when the source\'s last read was complete, 0 when it is stale (nothing it owns is deleted).', labelNames: ['source'], registers,
-      async collect() { for (const s of await self.sourcesOrNone()) this.set({ source: s.source }, s.stale ? 0 : 1); },
+      name: 'pyrq_leader',
+      help: '1 while this daemon holds the leader lease, else 0.',
+      registers,
+      collect() {
+        this.set(self.view.role().leader ? 1 : 0);
+      },
     });
     new Gauge({
-      name: 'pyrq_source_errors', help: 'Errors in the source\'s last read (files or rows that did not parse or validate).', labelNames: ['source'], registers,
-      async collect() { for (const s of await self.sourcesOrNone()) this.set({ source: s.source }, s.errors.length); },
+      name: 'pyrq_redis_up',
+      help: '1 while the main Redis connection is ready, else 0.',
+      registers,
+      collect() {
+        this.set(self.view.redisReady() ? 1 : 0);
+      },
     });
     new Gauge({
-      name: 'pyrq_source_last_success_timestamp_seconds', help: 'When the source was last read completely (Unix time).', labelNames: ['source'], registers,
+      name: 'pyrq_source_up',
+      help: "1 when the source's last read was complete, 0 when it is stale (nothing it owns is deleted).",
+      labelNames: ['source'],
+      registers,
+      async collect() {
+        for (const s of await self.sourcesOrNone()) this.set({ source: s.source }, s.stale ? 0 : 1);
+      },
+    });
+    new Gauge({
+      name: 'pyrq_source_errors',
+      help: "Errors in the source's last read (files or rows that did not parse or validate).",
+      labelNames: ['source'],
+      registers,
+      async collect() {
+        for (const s of await self.sourcesOrNone()) this.set({ source: s.source }, s.errors.length);
+      },
+    });
+    new Gauge({
+      name: 'pyrq_source_last_success_timestamp_seconds',
+      help: 'When the source was last read completely (Unix time).',
+      labelNames: ['source'],
+      registers,
       async collect() {
         for (const s of await self.sourcesOrNone()) {
           const at = Math.max(self.lastSuccess.get(s.source) ?? 0, s.stale ? 0 : s.at);
@@ -77,7 +153,10 @@ export class PyrqMetrics {
       },
     });
     new Gauge({
-      name: 'pyrq_schedules', help: 'Schedules in the registry by source and state (enabled, disabled, done); recounted in the background after changes (at most every 15 s) and every 10 minutes.', labelNames: ['source', 'state'], registers,
+      name: 'pyrq_schedules',
+      help: 'Schedules in the registry by source and state (enabled, disabled, done); recounted in the background after changes (at most every 15 s) and every 10 minutes.',
+      labelNames: ['source', 'state'],
+      registers,
       collect() {
         const counts = self.counter.current();
         if (!counts) return;
@@ -110,7 +189,13 @@ export class PyrqMetrics {
       let planned = 0;
       for (const op of item.ops) {
         if (op.kind === 'enqueue') planned++;
-        else add(queue, 'skipped', op.outcome?.startsWith('skipped:') ? op.outcome.slice('skipped:'.length) : 'missed', op.count ?? 1); // missed, deadline, paused
+        else
+          add(
+            queue,
+            'skipped',
+            op.outcome?.startsWith('skipped:') ? op.outcome.slice('skipped:'.length) : 'missed',
+            op.count ?? 1,
+          ); // missed, deadline, paused
       }
       if (outcome > 0) {
         add(queue, 'enqueued', '', outcome);
@@ -120,9 +205,12 @@ export class PyrqMetrics {
       // runs; otherwise because the job already existed (another writer made it).
       if (planned > outcome) add(queue, 'skipped', item.forbid ? 'overlap' : 'duplicate', planned - outcome);
       // Lateness is known per job only when every planned job was enqueued (as in the log).
-      if (outcome === planned) for (const op of item.ops) if (op.kind === 'enqueue') this.lateness.observe(Math.max(0, sentAt[i]! - op.occurrence) / 1000);
+      if (outcome === planned)
+        for (const op of item.ops)
+          if (op.kind === 'enqueue') this.lateness.observe(Math.max(0, sentAt[i]! - op.occurrence) / 1000);
     }
-    for (const c of counts.values()) this.occurrences.inc({ queue: c.queue, outcome: c.outcome, reason: c.reason }, c.n);
+    for (const c of counts.values())
+      this.occurrences.inc({ queue: c.queue, outcome: c.outcome, reason: c.reason }, c.n);
     if (fired) this.lastFire.set(Date.now() / 1000);
     if (items.some((it) => it.next === 'done')) this.counter.markDirty(); // a one-shot is done now
   }
@@ -139,7 +227,12 @@ export class PyrqMetrics {
     this.reconcileDuration.observe({ kind: deep ? 'deep' : 'event' }, durationMs / 1000);
     if (!applied) return;
     const sourceOf = new Map(plan.changes.map((c) => [c.id, c.source]));
-    for (const [operation, ids] of [['create', applied.created], ['update', applied.updated], ['delete', applied.deleted], ['conflict', applied.conflicts]] as const) {
+    for (const [operation, ids] of [
+      ['create', applied.created],
+      ['update', applied.updated],
+      ['delete', applied.deleted],
+      ['conflict', applied.conflicts],
+    ] as const) {
       for (const id of ids) this.changes.inc({ operation, source: sourceOf.get(id) ?? 'unknown' });
     }
   }

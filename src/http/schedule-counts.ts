@@ -76,8 +76,13 @@ export class ScheduleCounter {
         }
       }
       const oneShots: string[] = [];
-      for (const [id, v] of index) if (this.byHash.get(v.hash)?.oneShot && this.byHash.get(v.hash)?.enabled) oneShots.push(id);
-      const done = new Set(oneShots.length ? (await this.reads.entries(oneShots)).filter((e) => e.state.done === '1').map((e) => e.id) : []);
+      for (const [id, v] of index)
+        if (this.byHash.get(v.hash)?.oneShot && this.byHash.get(v.hash)?.enabled) oneShots.push(id);
+      const done = new Set(
+        oneShots.length
+          ? (await this.reads.entries(oneShots)).filter((e) => e.state.done === '1').map((e) => e.id)
+          : [],
+      );
       const paused = (await this.reads.paused?.()) ?? new Set<string>();
       const counts = new Map<string, { source: string; state: ScheduleState; n: number }>();
       const seen = new Set<string>();
@@ -85,7 +90,13 @@ export class ScheduleCounter {
         const info = this.byHash.get(v.hash);
         if (!info) continue; // an unreadable spec: `pyrq status` shows it
         seen.add(v.hash);
-        const state: ScheduleState = done.has(id) ? 'done' : !info.enabled ? 'disabled' : paused.has(id) ? 'paused' : 'enabled';
+        const state: ScheduleState = done.has(id)
+          ? 'done'
+          : !info.enabled
+            ? 'disabled'
+            : paused.has(id)
+              ? 'paused'
+              : 'enabled';
         const k = `${v.source}\t${state}`;
         const c = counts.get(k);
         if (c) c.n++;

@@ -85,12 +85,19 @@ export function pageRow(e: RegistryEntry): PageRow {
   };
 }
 
-const searchText = (r: PageRow) => [r.id, r.description, r.function, r.queue, r.origin, r.source, r.trigger].join(' ').toLowerCase();
+const searchText = (r: PageRow) =>
+  [r.id, r.description, r.function, r.queue, r.origin, r.source, r.trigger].join(' ').toLowerCase();
 
 export function filterRows(rows: readonly PageRow[], q: PageQuery): PageRow[] {
   const needle = q.q.toLowerCase();
-  const out = rows.filter((r) => (!needle || searchText(r).includes(needle)) && (!q.source || r.source === q.source) && (!q.state || r.state === q.state));
-  const key = (r: PageRow): string | number => (q.sort === 'next' ? (r.next ?? Infinity) : q.sort === 'last' ? (r.lastRun ?? -Infinity) : r[q.sort]);
+  const out = rows.filter(
+    (r) =>
+      (!needle || searchText(r).includes(needle)) &&
+      (!q.source || r.source === q.source) &&
+      (!q.state || r.state === q.state),
+  );
+  const key = (r: PageRow): string | number =>
+    q.sort === 'next' ? (r.next ?? Infinity) : q.sort === 'last' ? (r.lastRun ?? -Infinity) : r[q.sort];
   out.sort((a, b) => {
     const x = key(a);
     const y = key(b);
@@ -110,13 +117,25 @@ export interface PageModel {
   lastReconcile: string | null;
 }
 
-const utcText = (ms: number) => new Date(ms).toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+const utcText = (ms: number) =>
+  new Date(ms)
+    .toISOString()
+    .replace('T', ' ')
+    .replace(/\.\d+Z$/, 'Z');
 const formats = new Map<string, Intl.DateTimeFormat>();
 function localText(ms: number, tz: string): string {
   let f = formats.get(tz);
   if (!f) {
     try {
-      f = new Intl.DateTimeFormat('sv-SE', { timeZone: tz, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' });
+      f = new Intl.DateTimeFormat('sv-SE', {
+        timeZone: tz,
+        year: 'numeric',
+        month: '2-digit',
+        day: '2-digit',
+        hour: '2-digit',
+        minute: '2-digit',
+        second: '2-digit',
+      });
     } catch {
       return utcText(ms);
     }
@@ -174,12 +193,21 @@ export function renderStatusPage(m: PageModel): string {
   const sourceNames = [...new Set([...m.sources.map((s) => s.source), ...m.rows.map((r) => r.source)])].sort();
   const q = m.query;
   const sortLink = (key: SortKey, label: string): Safe => {
-    const p = new URLSearchParams({ ...(q.q ? { q: q.q } : {}), ...(q.source ? { source: q.source } : {}), ...(q.state ? { state: q.state } : {}), sort: key, ...(q.sort === key && !q.desc ? { dir: 'desc' } : {}) });
+    const p = new URLSearchParams({
+      ...(q.q ? { q: q.q } : {}),
+      ...(q.source ? { source: q.source } : {}),
+      ...(q.state ? { state: q.state } : {}),
+      sort: key,
+      ...(q.sort === key && !q.desc ? { dir: 'desc' } : {}),
+    });
     const mark = q.sort === key ? (q.desc ? ' ▼' : ' ▲') : '';
     return html`<a href="?${p.toString()}">${label}${mark}</a>`;
   };
   const role = m.role;
-  const recent = [...m.rows].filter((r) => r.lastRun !== null).sort((a, b) => b.lastRun! - a.lastRun!).slice(0, RECENT_RUNS);
+  const recent = [...m.rows]
+    .filter((r) => r.lastRun !== null)
+    .sort((a, b) => b.lastRun! - a.lastRun!)
+    .slice(0, RECENT_RUNS);
   const page = html`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>pyrq status</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -208,19 +236,27 @@ ${m.sources.map((s) => html`<tr><td>${s.source}</td><td class="${s.stale ? 'bad'
 <table id="schedules" data-q="${q.q.toLowerCase()}" data-source="${q.source}" data-state="${q.state}" data-truncated="${truncated ? '1' : '0'}">
 <thead><tr><th>${sortLink('id', 'Schedule')}</th><th>${sortLink('source', 'Source / origin')}</th><th>Trigger</th><th>${sortLink('next', 'Next fire')}</th><th>${sortLink('last', 'Last run')}</th><th>${sortLink('state', 'State')}</th></tr></thead>
 <tbody>
-${shown.map((r) => html`<tr class="${r.state}" data-id="${r.id}" data-source="${r.source}" data-state="${r.state}" data-search="${searchText(r)}">
+${shown.map(
+  (
+    r,
+  ) => html`<tr class="${r.state}" data-id="${r.id}" data-source="${r.source}" data-state="${r.state}" data-search="${searchText(r)}">
 <td><strong class="id">${r.id}</strong><div class="description">${r.description}</div><div class="muted">${r.function} → ${r.queue}</div>${r.kwargs ? html`<code class="kwargs">${r.kwargs}</code>` : ''}</td>
 <td>${r.source}<div class="muted">${r.origin}</div></td>
 <td>${r.trigger}</td>
 <td>${r.next === null ? '-' : html`${utcText(r.next)}<div class="muted">${localText(r.next, r.timezone)} · ${ago(r.next - m.now)}</div>`}</td>
 <td>${r.lastRun === null ? '-' : html`${utcText(r.lastRun)} <span class="muted">(${ago(r.lastRun - m.now)})</span><div>${r.lastOutcome}${r.lastLatenessMs !== null ? html` <span class="muted">+${r.lastLatenessMs} ms</span>` : ''}</div>`}</td>
-<td>${r.state}</td></tr>`)}
+<td>${r.state}</td></tr>`,
+)}
 </tbody></table>
 
 <h2>Recent runs</h2>
-${recent.length === 0 ? html`<p class="muted">No runs yet.</p>` : html`<table id="runs"><thead><tr><th>When</th><th>Schedule</th><th>Outcome</th><th>Lateness</th><th>Job</th></tr></thead><tbody>
+${
+  recent.length === 0
+    ? html`<p class="muted">No runs yet.</p>`
+    : html`<table id="runs"><thead><tr><th>When</th><th>Schedule</th><th>Outcome</th><th>Lateness</th><th>Job</th></tr></thead><tbody>
 ${recent.map((r) => html`<tr><td>${utcText(r.lastRun!)}</td><td>${r.id}</td><td>${r.lastOutcome}</td><td>${r.lastLatenessMs ?? '-'}${r.lastLatenessMs !== null ? ' ms' : ''}</td><td><code>${r.lastJobId ?? '-'}</code></td></tr>`)}
-</tbody></table>`}
+</tbody></table>`
+}
 <p class="muted">Also: <a href="metrics">/metrics</a> · <a href="healthz">/healthz</a> · <a href="readyz">/readyz</a></p>
 <script>${new Safe(SCRIPT)}</script>
 </body></html>

@@ -82,7 +82,8 @@ function judgeCron(expr: string): string | null {
   }
   // A pattern that can never match (e.g. "0 0 31 2 *") would silently never fire. The
   // answer does not depend on the reference time for 5/6-field patterns (no year field).
-  if (c.nextRun(new Date(Date.UTC(2000, 0, 1))) === null) return 'never matches any date (impossible day/month combination)';
+  if (c.nextRun(new Date(Date.UTC(2000, 0, 1))) === null)
+    return 'never matches any date (impossible day/month combination)';
   return null;
 }
 
@@ -99,6 +100,16 @@ function explainCronError(message: string): string {
 }
 
 function humanField(f: string): string {
-  const map: Record<string, string> = { day: 'day-of-month', dayOfMonth: 'day-of-month', days: 'day-of-month', dayOfWeek: 'day-of-week', daysOfWeek: 'day-of-week', months: 'month', hours: 'hour', minutes: 'minute', seconds: 'second' };
+  const map: Record<string, string> = {
+    day: 'day-of-month',
+    dayOfMonth: 'day-of-month',
+    days: 'day-of-month',
+    dayOfWeek: 'day-of-week',
+    daysOfWeek: 'day-of-week',
+    months: 'month',
+    hours: 'hour',
+    minutes: 'minute',
+    seconds: 'second',
+  };
   return map[f] ?? f.toLowerCase();
 }

@@ -29,7 +29,7 @@ interface PatternState {
 function patternState(c: Cron): PatternState | undefined {
   const states = (c as unknown as { _states?: { pattern?: unknown } })._states;
   const p = states?.pattern;
-  return typeof p === 'object' && p !== null ? (p) : undefined;
+  return typeof p === 'object' && p !== null ? p : undefined;
 }
 
 /**
@@ -39,11 +39,14 @@ function patternState(c: Cron): PatternState | undefined {
 export function yearTableProblem(c: Cron): string | null {
   const p = patternState(c);
   if (p === undefined) return 'a Cron no longer has _states.pattern';
-  if (p.starYear !== true) return `_states.pattern.starYear is ${JSON.stringify(p.starYear)}, expected true for a pattern without a year field`;
+  if (p.starYear !== true)
+    return `_states.pattern.starYear is ${JSON.stringify(p.starYear)}, expected true for a pattern without a year field`;
   if (!Array.isArray(p.year)) return `_states.pattern.year is ${typeof p.year}, expected an array`;
-  if (p.year.length !== YEAR_TABLE_SIZE) return `_states.pattern.year has ${p.year.length} entries, expected ${YEAR_TABLE_SIZE}`;
+  if (p.year.length !== YEAR_TABLE_SIZE)
+    return `_states.pattern.year has ${p.year.length} entries, expected ${YEAR_TABLE_SIZE}`;
   const other = (p.year as unknown[]).findIndex((v) => v !== 1);
-  if (other !== -1) return `_states.pattern.year[${other}] is ${JSON.stringify(p.year[other])}, expected 1 (every year matches)`;
+  if (other !== -1)
+    return `_states.pattern.year[${other}] is ${JSON.stringify(p.year[other])}, expected 1 (every year matches)`;
   return null;
 }
 

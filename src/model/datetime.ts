@@ -5,13 +5,15 @@
  */
 import { zonedTimeToUtc } from './timezone.js';
 
-const ISO_RE = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?)?\s*(Z|[+-]\d{2}:?\d{2})?$/i;
+const ISO_RE =
+  /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?)?\s*(Z|[+-]\d{2}:?\d{2})?$/i;
 
 /** Parses a timestamp into epoch milliseconds, or returns a reason. */
 export function parseTimestamp(input: unknown, timezone: string): number | { reason: string } {
   if (input instanceof Date) {
     if (Number.isNaN(input.getTime())) return { reason: 'invalid date' };
-    const floating = (input as { isFloating?: boolean }).isFloating === true || (input as { isDate?: boolean }).isDate === true;
+    const floating =
+      (input as { isFloating?: boolean }).isFloating === true || (input as { isDate?: boolean }).isDate === true;
     if (!floating) return input.getTime();
     // TOML local datetime / local date: the Date holds the wall time in its UTC fields.
     return zonedTimeToUtc(
@@ -27,7 +29,8 @@ export function parseTimestamp(input: unknown, timezone: string): number | { rea
   }
   if (typeof input !== 'string') return { reason: 'expected an ISO 8601 timestamp such as "2026-12-01T09:00:00Z"' };
   const m = ISO_RE.exec(input.trim());
-  if (!m) return { reason: `"${input}" is not an ISO 8601 timestamp (e.g. "2026-12-01T09:00:00Z" or "2026-12-01 09:00")` };
+  if (!m)
+    return { reason: `"${input}" is not an ISO 8601 timestamp (e.g. "2026-12-01T09:00:00Z" or "2026-12-01 09:00")` };
   const [, ys, mos, ds, hs = '0', mis = '0', ss = '0', frac = '0', zone] = m;
   const y = Number(ys);
   const mo = Number(mos);

@@ -53,15 +53,18 @@ export function parseDuration(input: unknown): number | { reason: string } {
     return { reason: `${input} seconds is longer than the maximum of ${MAX_EVERY_SECONDS} (366d)` };
   } else if (typeof input === 'string') {
     const ms = durationTextMs(input);
-    if (ms === undefined) return { reason: 'expected a duration such as "90s", "15m", "1h30m", "2d" or a number of seconds' };
+    if (ms === undefined)
+      return { reason: 'expected a duration such as "90s", "15m", "1h30m", "2d" or a number of seconds' };
     seconds = ms / 1000;
     // Past the maximum, say that rather than quibble about a fraction of it.
-    if (!Number.isInteger(seconds) && seconds <= MAX_EVERY_SECONDS) return { reason: 'must be a whole number of seconds' };
+    if (!Number.isInteger(seconds) && seconds <= MAX_EVERY_SECONDS)
+      return { reason: 'must be a whole number of seconds' };
   } else {
     return { reason: `expected a duration string or a number of seconds, got ${describeType(input)}` };
   }
   if (seconds < MIN_EVERY_SECONDS) return { reason: `must be at least ${MIN_EVERY_SECONDS} second` };
-  if (seconds > MAX_EVERY_SECONDS) return { reason: `${seconds} seconds is longer than the maximum of ${MAX_EVERY_SECONDS} (366d)` };
+  if (seconds > MAX_EVERY_SECONDS)
+    return { reason: `${seconds} seconds is longer than the maximum of ${MAX_EVERY_SECONDS} (366d)` };
   return seconds;
 }
 

@@ -67,7 +67,10 @@ function describeInput(v: unknown): string {
 }
 
 /** Turns zod's issues into ours, with messages that say what was expected and what came. */
-export function fromZodIssues(issues: readonly z.core.$ZodIssue[], knownFields: readonly string[] | ((path: readonly PropertyKey[]) => readonly string[])): FieldIssue[] {
+export function fromZodIssues(
+  issues: readonly z.core.$ZodIssue[],
+  knownFields: readonly string[] | ((path: readonly PropertyKey[]) => readonly string[]),
+): FieldIssue[] {
   const out: FieldIssue[] = [];
   for (const iss of issues) {
     const path = formatPath(iss.path);
@@ -75,16 +78,27 @@ export function fromZodIssues(issues: readonly z.core.$ZodIssue[], knownFields: 
     switch (iss.code) {
       case 'unrecognized_keys':
         for (const key of iss.keys) {
-          out.push({ path: formatPath([...iss.path, key]), message: `unknown field${didYouMean(key, typeof knownFields === 'function' ? knownFields(iss.path) : knownFields)}` });
+          out.push({
+            path: formatPath([...iss.path, key]),
+            message: `unknown field${didYouMean(key, typeof knownFields === 'function' ? knownFields(iss.path) : knownFields)}`,
+          });
         }
         break;
       case 'invalid_type':
-        out.push({ path, message: input === undefined ? 'required' : `expected ${EXPECTED[iss.expected] ?? iss.expected}, got ${describeInput(input)}` });
+        out.push({
+          path,
+          message:
+            input === undefined
+              ? 'required'
+              : `expected ${EXPECTED[iss.expected] ?? iss.expected}, got ${describeInput(input)}`,
+        });
         break;
       case 'invalid_union': {
         // Our unions are "string or date" (timestamps, `input-shapes.ts`) and "string or
         // number" (durations): a union with a date branch is a timestamp, whatever its field.
-        const timestamp = iss.errors.some((branch) => branch.some((e) => e.code === 'invalid_type' && e.expected === 'date'));
+        const timestamp = iss.errors.some((branch) =>
+          branch.some((e) => e.code === 'invalid_type' && e.expected === 'date'),
+        );
         if (!timestamp && (typeof input === 'number' || typeof input === 'bigint')) {
           // A fraction or an integer beyond 2^53: say what is wrong with the number itself.
           const d = parseDuration(input);
@@ -93,11 +107,17 @@ export function fromZodIssues(issues: readonly z.core.$ZodIssue[], knownFields: 
             break;
           }
         }
-        out.push({ path, message: `expected ${timestamp ? 'an ISO 8601 timestamp string' : 'a duration string or a number of seconds'}, got ${describeInput(input)}` });
+        out.push({
+          path,
+          message: `expected ${timestamp ? 'an ISO 8601 timestamp string' : 'a duration string or a number of seconds'}, got ${describeInput(input)}`,
+        });
         break;
       }
       case 'invalid_value':
-        out.push({ path, message: `must be one of ${iss.values.map((v) => JSON.stringify(v)).join(', ')}, got ${JSON.stringify(input)}${typeof input === 'string' ? didYouMean(input, iss.values.map(String)) : ''}` });
+        out.push({
+          path,
+          message: `must be one of ${iss.values.map((v) => JSON.stringify(v)).join(', ')}, got ${JSON.stringify(input)}${typeof input === 'string' ? didYouMean(input, iss.values.map(String)) : ''}`,
+        });
         break;
       default:
         out.push({ path, message: iss.message });

@@ -44,7 +44,12 @@ export function scheduleFileJsonSchema(): Record<string, unknown> {
         type: 'object',
         properties: {
           $schema: { type: 'string' },
-          schedules: { anyOf: [{ type: 'array', items: ref }, { type: 'object', additionalProperties: { $ref: '#/$defs/scheduleWithoutId' } }] },
+          schedules: {
+            anyOf: [
+              { type: 'array', items: ref },
+              { type: 'object', additionalProperties: { $ref: '#/$defs/scheduleWithoutId' } },
+            ],
+          },
         },
         required: ['schedules'],
         additionalProperties: false,

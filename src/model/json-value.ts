@@ -11,8 +11,10 @@ export const MAX_VALUE_DEPTH = 64;
 export function jsonValueProblem(value: unknown, path: string, depth = 0): [string, string] | null {
   if (value === undefined && depth === 0) return null; // field absent
   // The path of the 65th level is 65 segments long; name the start of it, not all of it.
-  if (depth > MAX_VALUE_DEPTH) return [path.replace(/^([^[.]*(?:[[.][^[.]*){3}).*$/, '$1…'), `nested deeper than ${MAX_VALUE_DEPTH} levels`];
-  if (value === null || typeof value === 'string' || typeof value === 'boolean' || typeof value === 'bigint') return null;
+  if (depth > MAX_VALUE_DEPTH)
+    return [path.replace(/^([^[.]*(?:[[.][^[.]*){3}).*$/, '$1…'), `nested deeper than ${MAX_VALUE_DEPTH} levels`];
+  if (value === null || typeof value === 'string' || typeof value === 'boolean' || typeof value === 'bigint')
+    return null;
   if (typeof value === 'number') return Number.isFinite(value) ? null : [path, `${value} is not a JSON number`];
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
@@ -26,7 +28,11 @@ export function jsonValueProblem(value: unknown, path: string, depth = 0): [stri
     const proto = Object.getPrototypeOf(value);
     if (proto !== Object.prototype && proto !== null) return [path, `${describeType(value)} is not a JSON value`];
     for (const [k, v] of Object.entries(value)) {
-      const p = jsonValueProblem(v, /^[A-Za-z_][A-Za-z0-9_]*$/.test(k) ? `${path}.${k}` : `${path}[${JSON.stringify(k)}]`, depth + 1);
+      const p = jsonValueProblem(
+        v,
+        /^[A-Za-z_][A-Za-z0-9_]*$/.test(k) ? `${path}.${k}` : `${path}[${JSON.stringify(k)}]`,
+        depth + 1,
+      );
       if (p) return p;
     }
     return null;

@@ -52,7 +52,9 @@ export const RQ_DEFAULT_TIMEOUT = 180;
 export const FRAPPE_TIMEOUTS: Record<string, number> = { short: 300, default: 300, long: 1500 };
 
 const PY_KEYWORDS = new Set(
-  'False None True and as assert async await break class continue def del elif else except finally for from global if import in is lambda nonlocal not or pass raise return try while with yield'.split(' '),
+  'False None True and as assert async await break class continue def del elif else except finally for from global if import in is lambda nonlocal not or pass raise return try while with yield'.split(
+    ' ',
+  ),
 );
 const SITE_RE = /^[A-Za-z0-9_.-]{1,255}$/;
 const MAX_DESCRIPTION = 2000;
@@ -78,7 +80,10 @@ export function normalizeSchedule(raw: unknown, ctx: NormalizeContext = DEFAULT_
   const bad = (path: string, message: string) => issues.push({ path, message });
 
   if (!ID_RE.test(s.id)) {
-    bad('id', `${JSON.stringify(s.id.length > 60 ? `${s.id.slice(0, 60)}…` : s.id)} is not a valid id: use 1 to 200 characters from A-Z a-z 0-9 _ . - (got ${s.id.length} characters)`);
+    bad(
+      'id',
+      `${JSON.stringify(s.id.length > 60 ? `${s.id.slice(0, 60)}…` : s.id)} is not a valid id: use 1 to 200 characters from A-Z a-z 0-9 _ . - (got ${s.id.length} characters)`,
+    );
   }
   if (!FUNCTION_RE.test(s.function)) {
     bad('function', `${JSON.stringify(s.function)} is not a dotted Python path such as "myapp.tasks.send_report"`);
@@ -86,12 +91,20 @@ export function normalizeSchedule(raw: unknown, ctx: NormalizeContext = DEFAULT_
     const kw = s.function.split('.').find((part) => PY_KEYWORDS.has(part));
     if (kw) bad('function', `${JSON.stringify(s.function)}: "${kw}" is a Python keyword, not an identifier`);
     else if (ctx.allowFunction && !ctx.allowFunction(s.function)) {
-      bad('function', `${JSON.stringify(s.function)} is not in the function allowlist (${ctx.allowDescription ?? 'config allow'})`);
+      bad(
+        'function',
+        `${JSON.stringify(s.function)} is not in the function allowlist (${ctx.allowDescription ?? 'config allow'})`,
+      );
     }
   }
   const queue = s.queue ?? 'default';
-  if (!QUEUE_RE.test(queue)) bad('queue', `${JSON.stringify(queue)} is not a valid queue name: use 1 to 100 characters from A-Z a-z 0-9 _ . : -`);
-  if (s.description !== undefined && s.description.length > MAX_DESCRIPTION) bad('description', `longer than ${MAX_DESCRIPTION} characters`);
+  if (!QUEUE_RE.test(queue))
+    bad(
+      'queue',
+      `${JSON.stringify(queue)} is not a valid queue name: use 1 to 100 characters from A-Z a-z 0-9 _ . : -`,
+    );
+  if (s.description !== undefined && s.description.length > MAX_DESCRIPTION)
+    bad('description', `longer than ${MAX_DESCRIPTION} characters`);
 
   const timezone = s.timezone ?? ctx.timezone;
   const tzOk = isValidTimezone(timezone);
@@ -100,7 +113,8 @@ export function normalizeSchedule(raw: unknown, ctx: NormalizeContext = DEFAULT_
   // Exactly one trigger; each kind validates and normalises its own field.
   const kinds = TRIGGERS.filter((k) => s[k.field] !== undefined);
   if (kinds.length === 0) bad('', `needs exactly one trigger: ${TRIGGER_CHOICES}`);
-  if (kinds.length > 1) bad(kinds.map((k) => k.field).join(', '), `only one trigger is allowed: choose ${TRIGGER_CHOICES}`);
+  if (kinds.length > 1)
+    bad(kinds.map((k) => k.field).join(', '), `only one trigger is allowed: choose ${TRIGGER_CHOICES}`);
   const triggerCtx = { timezone: tzOk ? timezone : 'UTC', input: s };
   let trigger: { field: string; value: unknown } | undefined;
   for (const k of kinds) {
@@ -119,13 +133,15 @@ export function normalizeSchedule(raw: unknown, ctx: NormalizeContext = DEFAULT_
   const startAt = stamp('startAt');
   const endAt = stamp('endAt');
   for (const k of kinds) for (const i of k.check?.(triggerCtx) ?? []) bad(i.path, i.message);
-  if (startAt !== undefined && endAt !== undefined && endAt <= startAt) bad('endAt', `must be after startAt (${formatTimestamp(startAt)})`);
+  if (startAt !== undefined && endAt !== undefined && endAt <= startAt)
+    bad('endAt', `must be after startAt (${formatTimestamp(startAt)})`);
 
   for (const field of ['args', 'kwargs', 'meta'] as const) {
     const p = jsonValueProblem(s[field], field);
     if (p) bad(p[0], p[1]);
   }
-  if (s.meta && Object.hasOwn(s.meta, 'pyrq')) bad('meta.pyrq', 'is reserved: pyrq records the schedule id and occurrence there');
+  if (s.meta && Object.hasOwn(s.meta, 'pyrq'))
+    bad('meta.pyrq', 'is reserved: pyrq records the schedule id and occurrence there');
 
   const target = s.target ?? 'rq';
   let timeout = target === 'frappe' ? (FRAPPE_TIMEOUTS[queue] ?? FRAPPE_TIMEOUTS.default!) : RQ_DEFAULT_TIMEOUT;
@@ -134,8 +150,10 @@ export function normalizeSchedule(raw: unknown, ctx: NormalizeContext = DEFAULT_
     if (typeof d === 'number') timeout = d;
     else bad('timeout', `${JSON.stringify(s.timeout)}: ${d.reason}`);
   }
-  if (s.resultTtl !== undefined && s.resultTtl < -1) bad('resultTtl', 'must be -1 (keep forever), 0 (do not keep) or a number of seconds');
-  if (s.failureTtl !== undefined && s.failureTtl < -1) bad('failureTtl', 'must be -1 (keep forever) or a number of seconds');
+  if (s.resultTtl !== undefined && s.resultTtl < -1)
+    bad('resultTtl', 'must be -1 (keep forever), 0 (do not keep) or a number of seconds');
+  if (s.failureTtl !== undefined && s.failureTtl < -1)
+    bad('failureTtl', 'must be -1 (keep forever) or a number of seconds');
   if (s.ttl !== undefined && s.ttl < 1) bad('ttl', 'must be a positive number of seconds');
 
   let site: string | undefined;
@@ -147,18 +165,29 @@ export function normalizeSchedule(raw: unknown, ctx: NormalizeContext = DEFAULT_
     else if (!SITE_RE.test(site)) bad('site', `${JSON.stringify(site)} is not a valid site name`);
     if (!/^[^\s]{1,140}$/.test(user)) bad('user', `${JSON.stringify(user)} is not a valid Frappe user`);
     // frappe.utils.background_jobs.execute_job calls method(**kwargs): there is no place for positional args.
-    if (s.args !== undefined && s.args.length > 0) bad('args', 'not supported with target "frappe" (Frappe\'s execute_job passes keyword arguments only); use kwargs');
+    if (s.args !== undefined && s.args.length > 0)
+      bad(
+        'args',
+        'not supported with target "frappe" (Frappe\'s execute_job passes keyword arguments only); use kwargs',
+      );
   } else {
     if (s.site !== undefined) bad('site', 'only valid with target "frappe"');
     if (s.user !== undefined) bad('user', 'only valid with target "frappe"');
   }
   if (s.onFailure !== undefined) {
-    if (!FUNCTION_RE.test(s.onFailure)) bad('onFailure', `${JSON.stringify(s.onFailure)} is not a dotted Python path such as "myapp.tasks.on_failure"`);
-    else if (ctx.allowFunction && !ctx.allowFunction(s.onFailure)) bad('onFailure', `${JSON.stringify(s.onFailure)} is not in the function allowlist (${ctx.allowDescription ?? 'config allow'})`);
+    if (!FUNCTION_RE.test(s.onFailure))
+      bad('onFailure', `${JSON.stringify(s.onFailure)} is not a dotted Python path such as "myapp.tasks.on_failure"`);
+    else if (ctx.allowFunction && !ctx.allowFunction(s.onFailure))
+      bad(
+        'onFailure',
+        `${JSON.stringify(s.onFailure)} is not in the function allowlist (${ctx.allowDescription ?? 'config allow'})`,
+      );
   }
   if (s.jobIdKwarg !== undefined) {
-    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(s.jobIdKwarg) || PY_KEYWORDS.has(s.jobIdKwarg)) bad('jobIdKwarg', `${JSON.stringify(s.jobIdKwarg)} is not a Python identifier`);
-    else if (s.kwargs && Object.hasOwn(s.kwargs, s.jobIdKwarg)) bad('jobIdKwarg', `${JSON.stringify(s.jobIdKwarg)} is also in kwargs: the job id would replace it`);
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(s.jobIdKwarg) || PY_KEYWORDS.has(s.jobIdKwarg))
+      bad('jobIdKwarg', `${JSON.stringify(s.jobIdKwarg)} is not a Python identifier`);
+    else if (s.kwargs && Object.hasOwn(s.kwargs, s.jobIdKwarg))
+      bad('jobIdKwarg', `${JSON.stringify(s.jobIdKwarg)} is also in kwargs: the job id would replace it`);
   }
   let startingDeadline = ctx.startingDeadline;
   if (s.startingDeadline !== undefined) {

@@ -41,25 +41,67 @@ export const scheduleInputSchema = z
     args: z.array(z.unknown()).optional().meta({ description: 'Positional arguments (JSON array). Default [].' }),
     kwargs: jsonObject.optional().meta({ description: 'Keyword arguments (JSON object). Default {}.' }),
     queue: z.string().optional().meta({ description: 'RQ queue name. Default "default".' }),
-    enabled: z.boolean().optional().meta({ description: 'A disabled schedule stays in the registry but never fires. Default true.' }),
+    enabled: z
+      .boolean()
+      .optional()
+      .meta({ description: 'A disabled schedule stays in the registry but never fires. Default true.' }),
     description: z.string().optional().meta({ description: 'Free text; becomes the RQ job description.' }),
     ...triggerInputShape,
-    timezone: z.string().optional().meta({ description: `IANA timezone for cron and offset-less timestamps. Default from config (${SETTINGS.timezone.default}).` }),
+    timezone: z
+      .string()
+      .optional()
+      .meta({
+        description: `IANA timezone for cron and offset-less timestamps. Default from config (${SETTINGS.timezone.default}).`,
+      }),
     startAt: timestampInput.optional().meta({ description: 'No occurrence before this instant.' }),
     endAt: timestampInput.optional().meta({ description: 'No occurrence at or after this instant.' }),
-    timeout: durationInput.optional().meta({ description: 'RQ job timeout in seconds (or a duration). Default 180; Frappe target 300, 1500 on "long".' }),
+    timeout: durationInput.optional().meta({
+      description: 'RQ job timeout in seconds (or a duration). Default 180; Frappe target 300, 1500 on "long".',
+    }),
     resultTtl: z.number().int().optional().meta({ description: 'RQ result_ttl in seconds; -1 keeps results forever.' }),
-    failureTtl: z.number().int().optional().meta({ description: 'RQ failure_ttl in seconds; -1 keeps failed jobs forever.' }),
-    ttl: z.number().int().optional().meta({ description: 'RQ ttl: seconds a queued job may wait before it is discarded.' }),
-    meta: jsonObject.optional().meta({ description: 'Extra RQ job meta (JSON object); pyrq adds its own keys under "pyrq".' }),
-    target: z.enum(TARGETS).optional().meta({ description: '"rq" calls function(*args, **kwargs); "frappe" runs it through Frappe\'s execute_job.' }),
-    site: z.string().optional().meta({ description: 'Frappe site (target frappe only). Default from config frappe.site.' }),
-    user: z.string().optional().meta({ description: `Frappe user (target frappe only). Default "${SETTINGS['frappe.user'].default}".` }),
-    catchup: z.enum(CATCHUP_POLICIES).optional().meta({ description: 'Missed occurrences after downtime: skip, latest (default) or all (at most 100).' }),
-    startingDeadline: durationInput.optional().meta({ description: 'A missed occurrence older than this many seconds is skipped, whatever the catch-up policy.' }),
-    overlap: z.enum(OVERLAP_POLICIES).optional().meta({ description: '"forbid" skips an occurrence while the previous job is queued or started. Default allow.' }),
-    onFailure: z.string().optional().meta({ description: 'Dotted path of an RQ failure callback: the worker calls it as f(job, connection, type, value, traceback) when the job raises (RQ\'s failure_callback_name).' }),
-    jobIdKwarg: z.string().optional().meta({ description: 'Name of a keyword argument that receives the job\'s own RQ job id (BTU\'s rq_job_id).' }),
+    failureTtl: z
+      .number()
+      .int()
+      .optional()
+      .meta({ description: 'RQ failure_ttl in seconds; -1 keeps failed jobs forever.' }),
+    ttl: z
+      .number()
+      .int()
+      .optional()
+      .meta({ description: 'RQ ttl: seconds a queued job may wait before it is discarded.' }),
+    meta: jsonObject
+      .optional()
+      .meta({ description: 'Extra RQ job meta (JSON object); pyrq adds its own keys under "pyrq".' }),
+    target: z
+      .enum(TARGETS)
+      .optional()
+      .meta({ description: '"rq" calls function(*args, **kwargs); "frappe" runs it through Frappe\'s execute_job.' }),
+    site: z
+      .string()
+      .optional()
+      .meta({ description: 'Frappe site (target frappe only). Default from config frappe.site.' }),
+    user: z
+      .string()
+      .optional()
+      .meta({ description: `Frappe user (target frappe only). Default "${SETTINGS['frappe.user'].default}".` }),
+    catchup: z
+      .enum(CATCHUP_POLICIES)
+      .optional()
+      .meta({ description: 'Missed occurrences after downtime: skip, latest (default) or all (at most 100).' }),
+    startingDeadline: durationInput.optional().meta({
+      description: 'A missed occurrence older than this many seconds is skipped, whatever the catch-up policy.',
+    }),
+    overlap: z.enum(OVERLAP_POLICIES).optional().meta({
+      description: '"forbid" skips an occurrence while the previous job is queued or started. Default allow.',
+    }),
+    onFailure: z.string().optional().meta({
+      description:
+        "Dotted path of an RQ failure callback: the worker calls it as f(job, connection, type, value, traceback) when the job raises (RQ's failure_callback_name).",
+    }),
+    jobIdKwarg: z
+      .string()
+      .optional()
+      .meta({ description: "Name of a keyword argument that receives the job's own RQ job id (BTU's rq_job_id)." }),
   })
   .meta({ title: 'pyrq schedule', description: 'One recurring or one-shot job for Python RQ.' });
 

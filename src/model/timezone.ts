@@ -55,7 +55,16 @@ export function tzOffsetMs(tz: string, ms: number): number {
  * same rule cron uses for fixed-time jobs; an ambiguous one (fall-back) maps to its
  * first occurrence.
  */
-export function zonedTimeToUtc(tz: string, y: number, mo: number, d: number, h: number, mi: number, s: number, ms = 0): number {
+export function zonedTimeToUtc(
+  tz: string,
+  y: number,
+  mo: number,
+  d: number,
+  h: number,
+  mi: number,
+  s: number,
+  ms = 0,
+): number {
   const wall = Date.UTC(y, mo - 1, d, h, mi, s, ms);
   // Try the offsets in force a day either side of the guess; a valid candidate is one
   // whose offset maps back to the same wall time.

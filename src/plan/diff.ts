@@ -54,7 +54,11 @@ function withLazyAfter(c: Change, d: DesiredSchedule): Change {
   return c;
 }
 
-export function diff(desired: readonly SourceSnapshot[], observed: ReadonlyMap<string, ObservedEntry>, now: number): Plan {
+export function diff(
+  desired: readonly SourceSnapshot[],
+  observed: ReadonlyMap<string, ObservedEntry>,
+  now: number,
+): Plan {
   const steps = diffSteps(desired, observed, now);
   for (;;) {
     const r = steps.next();
@@ -70,7 +74,11 @@ const STEP = 2000;
  * caller with an event loop can let timers run between steps (a plan over 100,000
  * schedules is a few hundred ms of work); its return value is the plan. Still pure.
  */
-export function* diffSteps(desired: readonly SourceSnapshot[], observed: ReadonlyMap<string, ObservedEntry>, now: number): Generator<void, Plan, void> {
+export function* diffSteps(
+  desired: readonly SourceSnapshot[],
+  observed: ReadonlyMap<string, ObservedEntry>,
+  now: number,
+): Generator<void, Plan, void> {
   let step = 0;
   const errors: SourceError[] = desired.flatMap((s) => s.errors);
   const bySource = new Map(desired.map((s) => [s.source, s]));
@@ -115,16 +123,40 @@ export function* diffSteps(desired: readonly SourceSnapshot[], observed: Readonl
     const past = d.mayBeOneShot === false ? undefined : pastOneShot(d.spec, now);
     if (!cur) {
       if (past) {
-        errors.push({ source, origin: d.origin, id, path: past.field, message: `${String(past.value)} is in the past; a one-shot schedule must be in the future when it is first applied` });
+        errors.push({
+          source,
+          origin: d.origin,
+          id,
+          path: past.field,
+          message: `${String(past.value)} is in the past; a one-shot schedule must be in the future when it is first applied`,
+        });
         continue;
       }
-      changes.push(withLazyAfter({ action: 'create', id, source, origin: d.origin, beforeHash: '', afterHash: d.hash, fields: [], triggerChanged: true }, d));
+      changes.push(
+        withLazyAfter(
+          {
+            action: 'create',
+            id,
+            source,
+            origin: d.origin,
+            beforeHash: '',
+            afterHash: d.hash,
+            fields: [],
+            triggerChanged: true,
+          },
+          d,
+        ),
+      );
       continue;
     }
     let reason: string | undefined;
     if (cur.source !== source) {
       const owner = bySource.get(cur.source);
-      const ownerLetsGo = owner !== undefined && !owner.stale && !heldIds.get(cur.source)!.has(id) && !heldOrigins.get(cur.source)!.has(cur.origin);
+      const ownerLetsGo =
+        owner !== undefined &&
+        !owner.stale &&
+        !heldIds.get(cur.source)!.has(id) &&
+        !heldOrigins.get(cur.source)!.has(cur.origin);
       if (!ownerLetsGo) {
         held.add(id);
         errors.push({
@@ -146,7 +178,13 @@ export function* diffSteps(desired: readonly SourceSnapshot[], observed: Readonl
     if (cur.hash !== d.hash && past && cur.spec?.[past.field] !== past.value) {
       // Re-aiming a one-shot at the past would fire it at once or never; refuse, keep it.
       held.add(id);
-      errors.push({ source, origin: d.origin, id, path: past.field, message: `${String(past.value)} is in the past; the schedule keeps its applied state` });
+      errors.push({
+        source,
+        origin: d.origin,
+        id,
+        path: past.field,
+        message: `${String(past.value)} is in the past; the schedule keeps its applied state`,
+      });
       continue;
     }
     const repair = cur.drift !== undefined;
@@ -174,11 +212,25 @@ export function* diffSteps(desired: readonly SourceSnapshot[], observed: Readonl
     if (claims.has(id)) continue;
     const owner = bySource.get(cur.source);
     if (!owner) continue; // not part of this run
-    if (contested.has(id) || owner.stale || heldIds.get(cur.source)!.has(id) || heldOrigins.get(cur.source)!.has(cur.origin)) {
+    if (
+      contested.has(id) ||
+      owner.stale ||
+      heldIds.get(cur.source)!.has(id) ||
+      heldOrigins.get(cur.source)!.has(cur.origin)
+    ) {
       held.add(id);
       continue;
     }
-    changes.push({ action: 'delete', id, source: cur.source, origin: cur.origin, beforeHash: cur.hash, before: cur.spec, fields: [], triggerChanged: false });
+    changes.push({
+      action: 'delete',
+      id,
+      source: cur.source,
+      origin: cur.origin,
+      beforeHash: cur.hash,
+      before: cur.spec,
+      fields: [],
+      triggerChanged: false,
+    });
   }
 
   changes.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
@@ -212,15 +264,21 @@ export function attachObserved(plan: Plan, specs: ReadonlyMap<string, Schedule>)
       // cold apply has 100,000 creates, and copying one would read its lazy `after`).
       if (c.action !== 'update') return before === c.before ? c : { ...c, before };
       const fields = fieldChanges(before, c.after!);
-      if (c.fromSource !== undefined && c.fromSource !== c.source) fields.push({ field: 'source', before: c.fromSource, after: c.source });
-      if (c.fromOrigin !== undefined && c.fromOrigin !== c.origin) fields.push({ field: 'origin', before: c.fromOrigin, after: c.origin });
+      if (c.fromSource !== undefined && c.fromSource !== c.source)
+        fields.push({ field: 'source', before: c.fromSource, after: c.source });
+      if (c.fromOrigin !== undefined && c.fromOrigin !== c.origin)
+        fields.push({ field: 'origin', before: c.fromOrigin, after: c.origin });
       // Without the old spec (never read) assume the trigger changed: recomputing the next
       // fire time is always safe, keeping a wrong one is not. Repairs recompute it too.
       const triggerChanged =
-        c.repair === true || (c.beforeHash !== c.afterHash && (before === undefined || fields.some((f) => TRIGGER_FIELDS.includes(f.field))));
+        c.repair === true ||
+        (c.beforeHash !== c.afterHash &&
+          (before === undefined || fields.some((f) => TRIGGER_FIELDS.includes(f.field))));
       const { after: _after, ...rest } = c;
       const d = (c as { [DESIRED]?: DesiredSchedule })[DESIRED];
-      return d ? withLazyAfter({ ...rest, before, fields, triggerChanged }, d) : { ...c, before, fields, triggerChanged };
+      return d
+        ? withLazyAfter({ ...rest, before, fields, triggerChanged }, d)
+        : { ...c, before, fields, triggerChanged };
     }),
   };
 }

@@ -4,7 +4,21 @@
  */
 import type { Change, Plan } from './types.js';
 
-export function planSummary(plan: Plan): { create: number; update: number; delete: number; unchanged: number; held: number; errors: number } {
+export function planSummary(plan: Plan): {
+  create: number;
+  update: number;
+  delete: number;
+  unchanged: number;
+  held: number;
+  errors: number;
+} {
   const n = (a: Change['action']) => plan.changes.filter((c) => c.action === a).length;
-  return { create: n('create'), update: n('update'), delete: n('delete'), unchanged: plan.unchanged, held: plan.held.length, errors: plan.errors.length };
+  return {
+    create: n('create'),
+    update: n('update'),
+    delete: n('delete'),
+    unchanged: plan.unchanged,
+    held: plan.held.length,
+    errors: plan.errors.length,
+  };
 }

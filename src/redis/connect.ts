@@ -50,7 +50,13 @@ function baseOptions(cfg: RedisConfig, opts: ConnectOptions): RedisOptions {
   // sentinelRetryStrategy too: ioredis's default asks the sentinels forever, so a master
   // name no sentinel knows hung a one-shot command instead of failing it.
   const giveUp = (n: number) => (n > 2 ? null : 200 * n);
-  return { ...common, connectTimeout: 5_000, maxRetriesPerRequest: 1, retryStrategy: giveUp, sentinelRetryStrategy: giveUp };
+  return {
+    ...common,
+    connectTimeout: 5_000,
+    maxRetriesPerRequest: 1,
+    retryStrategy: giveUp,
+    sentinelRetryStrategy: giveUp,
+  };
 }
 
 export function createRedis(cfg: RedisConfig, opts: ConnectOptions = {}): Redis {
@@ -77,6 +83,9 @@ export async function connectRedis(cfg: RedisConfig, opts: ConnectOptions = {}):
     const sentinel = cfg.sentinels?.length ? `sentinel master "${cfg.name ?? 'mymaster'}"` : undefined;
     const why = (lastError ?? (e as Error)).message;
     const hint = sentinel ? 'check redis.sentinels and redis.name' : 'set --redis-url, PYRQ_REDIS_URL or redis.url';
-    throw new PyrqError('REDIS_UNAVAILABLE', `cannot connect to Redis at ${sentinel ?? redactUrl(cfg.url)}: ${why.replace(cfg.password ?? '\u0000', '***')} (${hint})`);
+    throw new PyrqError(
+      'REDIS_UNAVAILABLE',
+      `cannot connect to Redis at ${sentinel ?? redactUrl(cfg.url)}: ${why.replace(cfg.password ?? '\u0000', '***')} (${hint})`,
+    );
   }
 }

@@ -19,7 +19,12 @@ export interface ConnectionLog {
  * Watches `redis` (persistent: ioredis reconnects by itself). `where` names the server
  * without secrets (a redacted URL); `clean` removes secrets from an error message.
  */
-export function watchConnection(redis: Redis, logger: Logger, where: string, clean: (text: string) => string = (t) => t): ConnectionLog {
+export function watchConnection(
+  redis: Redis,
+  logger: Logger,
+  where: string,
+  clean: (text: string) => string = (t) => t,
+): ConnectionLog {
   let ready = false;
   let everReady = false;
   let downSince: number | null = Date.now();
@@ -30,7 +35,12 @@ export function watchConnection(redis: Redis, logger: Logger, where: string, cle
     if (stopped) return;
     if (!warned) {
       warned = true;
-      logger.warn({ redis: where, err: { message: why } }, everReady ? 'redis connection lost; retrying in the background' : 'cannot connect to redis; retrying in the background');
+      logger.warn(
+        { redis: where, err: { message: why } },
+        everReady
+          ? 'redis connection lost; retrying in the background'
+          : 'cannot connect to redis; retrying in the background',
+      );
     } else {
       logger.debug({ redis: where, err: { message: why }, retries }, 'redis still unreachable; retrying');
     }
@@ -52,7 +62,10 @@ export function watchConnection(redis: Redis, logger: Logger, where: string, cle
     if (stopped) return;
     if (everReady || warned) {
       const downtimeMs = downSince === null ? 0 : Date.now() - downSince;
-      logger.info({ redis: where, downtimeMs, downtime: formatDowntime(downtimeMs), retries }, 'redis connection restored');
+      logger.info(
+        { redis: where, downtimeMs, downtime: formatDowntime(downtimeMs), retries },
+        'redis connection restored',
+      );
     }
     everReady = true;
     warned = false;

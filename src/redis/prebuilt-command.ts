@@ -39,6 +39,11 @@ class PrebuiltCommand extends Command {
  * in ioredis's debug output. The command goes through ioredis's queues like any other: it
  * waits in the offline queue while disconnected, and its reply is matched in order.
  */
-export function sendWire<T = unknown>(redis: Redis, wire: Buffer, name: string, label: readonly string[] = []): Promise<T> {
+export function sendWire<T = unknown>(
+  redis: Redis,
+  wire: Buffer,
+  name: string,
+  label: readonly string[] = [],
+): Promise<T> {
   return redis.sendCommand(new PrebuiltCommand(wire, name, label)) as Promise<T>;
 }

@@ -52,6 +52,7 @@ export function encodeRespCommand(parts: readonly RespArg[]): RespCommand {
 
 /** Overwrites argument `i` of `cmd` with `value` (latin1), which must have the same byte length. */
 export function patchRespArg(cmd: RespCommand, i: number, value: string): void {
-  if (value.length !== cmd.lengths[i]) throw new Error(`patchRespArg: argument ${i} is ${cmd.lengths[i]} bytes, not ${value.length}`);
+  if (value.length !== cmd.lengths[i])
+    throw new Error(`patchRespArg: argument ${i} is ${cmd.lengths[i]} bytes, not ${value.length}`);
   cmd.wire.write(value, cmd.offsets[i]!, 'latin1');
 }

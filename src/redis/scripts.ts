@@ -30,7 +30,12 @@ export function scriptSource(name: string): string {
 }
 
 /** Runs script `name` with the given keys and args now. */
-export function runScript<T = unknown>(redis: Redis, name: ScriptName, keys: readonly string[], args: readonly RespArg[]): Promise<T> {
+export function runScript<T = unknown>(
+  redis: Redis,
+  name: ScriptName,
+  keys: readonly string[],
+  args: readonly RespArg[],
+): Promise<T> {
   return sendPrebuiltScript<T>(redis, prebuildScriptCall(name, keys, args));
 }
 
@@ -52,7 +57,11 @@ export interface PrebuiltScriptCall extends RespCommand {
 }
 
 /** Serialises EVALSHA of script `name` with these keys and args, to be sent by `sendPrebuiltScript`. */
-export function prebuildScriptCall(name: ScriptName, keys: readonly string[], args: readonly RespArg[]): PrebuiltScriptCall {
+export function prebuildScriptCall(
+  name: ScriptName,
+  keys: readonly string[],
+  args: readonly RespArg[],
+): PrebuiltScriptCall {
   const parts: RespArg[] = ['EVALSHA', scriptSha(name), keys.length];
   for (const k of keys) parts.push(k);
   for (const a of args) parts.push(a);

@@ -12,7 +12,10 @@ function read(path: string, setting: string): Buffer {
   try {
     return readFileSync(path);
   } catch (e) {
-    throw new PyrqError('CONFIG_INVALID', `redis.tls.${setting}: cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw new PyrqError(
+      'CONFIG_INVALID',
+      `redis.tls.${setting}: cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+    );
   }
 }
 

@@ -7,7 +7,10 @@ import { PyrqError } from '../errors.js';
 import { suggest } from '../model/suggest.js';
 import type { RegistryPort } from './registry-port.js';
 
-export async function scheduleNotFound(registry: Pick<RegistryPort, 'readIndex'>, ids: readonly string[]): Promise<PyrqError> {
+export async function scheduleNotFound(
+  registry: Pick<RegistryPort, 'readIndex'>,
+  ids: readonly string[],
+): Promise<PyrqError> {
   return notFoundAmong(ids, [...(await registry.readIndex()).keys()]);
 }
 

@@ -44,11 +44,19 @@ function parsePause(json: string | null | undefined): Pause | undefined {
 }
 
 /** Pauses `ids` (every applied schedule when `ids` is 'all'); announces the change so dispatchers re-plan. */
-export async function pauseSchedules(redis: Redis, keys: Keys, ids: readonly string[] | 'all', opts: { now: number; reason?: string }): Promise<PauseOutcome> {
+export async function pauseSchedules(
+  redis: Redis,
+  keys: Keys,
+  ids: readonly string[] | 'all',
+  opts: { now: number; reason?: string },
+): Promise<PauseOutcome> {
   const wanted = ids === 'all' ? await redis.hkeys(keys.index) : [...new Set(ids)];
   const out: PauseOutcome = { paused: [], already: [], missing: [] };
   if (wanted.length === 0) return out;
-  const [present, current] = await Promise.all([redis.hmget(keys.index, ...wanted), redis.hmget(keys.paused, ...wanted)]);
+  const [present, current] = await Promise.all([
+    redis.hmget(keys.index, ...wanted),
+    redis.hmget(keys.paused, ...wanted),
+  ]);
   const value = JSON.stringify({ since: opts.now, ...(opts.reason ? { reason: opts.reason } : {}) });
   const fields: string[] = [];
   wanted.forEach((id, i) => {
@@ -73,7 +81,12 @@ export async function pauseSchedules(redis: Redis, keys: Keys, ids: readonly str
  * fire), so the dispatcher handles them by the schedule's catch-up policy; the records
  * stay in the history, and an occurrence is still enqueued at most once.
  */
-export async function resumeSchedules(redis: Redis, keys: Keys, ids: readonly string[] | 'all', opts: { catchup?: boolean; historyLength?: number } = {}): Promise<ResumeOutcome> {
+export async function resumeSchedules(
+  redis: Redis,
+  keys: Keys,
+  ids: readonly string[] | 'all',
+  opts: { catchup?: boolean; historyLength?: number } = {},
+): Promise<ResumeOutcome> {
   const wanted = ids === 'all' ? await redis.hkeys(keys.paused) : [...new Set(ids)];
   const out: ResumeOutcome = { resumed: [], notPaused: [] };
   if (wanted.length === 0) return out;
@@ -89,7 +102,8 @@ export async function resumeSchedules(redis: Redis, keys: Keys, ids: readonly st
         let first: number | undefined;
         for (const text of await redis.lrange(keys.runs(id), 0, (opts.historyLength ?? 0) - 1)) {
           const r = parseRunRecord(text);
-          if (r?.outcome === 'skipped:paused' && r.at >= pause.since && (first === undefined || r.occurrence < first)) first = r.occurrence;
+          if (r?.outcome === 'skipped:paused' && r.at >= pause.since && (first === undefined || r.occurrence < first))
+            first = r.occurrence;
         }
         // XX LT: only a schedule still in the fire set, and only back in time.
         if (first !== undefined) await redis.zadd(keys.next, 'XX', 'LT', first, id);

@@ -24,10 +24,20 @@ export function entryWriteOf(c: Change, now: number): EntryWrite {
   let next: NextFireWrite = 'keep';
   if (c.action === 'create' || c.triggerChanged) {
     const hinted = afterNextFireHint(c, now);
-    const t = hinted !== undefined ? hinted : nextFireAfter(text !== undefined ? (parseJson(text) as Schedule) : c.after!, now);
+    const t =
+      hinted !== undefined ? hinted : nextFireAfter(text !== undefined ? (parseJson(text) as Schedule) : c.after!, now);
     next = t === null ? 'remove' : { set: t };
   }
-  return { op: c.repair ? 'fix' : 'put', id: c.id, expected: c.beforeHash, hash: c.afterHash!, source: c.source, origin: c.origin, spec: text ?? canonicalStringify(c.after!), next };
+  return {
+    op: c.repair ? 'fix' : 'put',
+    id: c.id,
+    expected: c.beforeHash,
+    hash: c.afterHash!,
+    source: c.source,
+    origin: c.origin,
+    spec: text ?? canonicalStringify(c.after!),
+    next,
+  };
 }
 
 /** Sorts the outcomes of `changes` (in order) into an apply result. */
@@ -35,7 +45,8 @@ export function applyResultOf(changes: readonly Change[], outcomes: readonly Ent
   const result: ApplyResult = { created: [], updated: [], deleted: [], noop: [], conflicts: [] };
   changes.forEach((c, i) => {
     const o = outcomes[i];
-    if (o === 'applied') result[c.action === 'create' ? 'created' : c.action === 'update' ? 'updated' : 'deleted'].push(c.id);
+    if (o === 'applied')
+      result[c.action === 'create' ? 'created' : c.action === 'update' ? 'updated' : 'deleted'].push(c.id);
     else if (o === 'noop') result.noop.push(c.id);
     else result.conflicts.push(c.id);
   });

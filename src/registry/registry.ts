@@ -19,7 +19,15 @@ import { nextFireAfter } from '../schedule/next-fire.js';
 import { specTextMayBeOneShot, TRIGGER_FIELDS } from '../schedule/triggers/index.js';
 import { type IndexValue, decodeIndexValue } from './index-value.js';
 import { applyResultOf, entryWriteOf } from './plan-writes.js';
-import type { ApplyResult, DaemonClock, DaemonFacts, KnownSpecs, RegistryEntry, RegistryPort, SourceStatus } from './registry-port.js';
+import type {
+  ApplyResult,
+  DaemonClock,
+  DaemonFacts,
+  KnownSpecs,
+  RegistryEntry,
+  RegistryPort,
+  SourceStatus,
+} from './registry-port.js';
 
 /** Changes per Lua call: big enough to amortise the round trip, small enough not to block Redis for long. */
 export const APPLY_BATCH = 500;
@@ -55,7 +63,12 @@ export function parseStoredSpec(json: string | null | undefined): Schedule | und
  * An entry as `status` shows it, from its index value, the fields of its schedule HASH
  * (spec, hash, owner, times, and the dispatcher's state) and its next fire time.
  */
-export function registryEntryOf(id: string, idx: IndexValue, fields: Record<string, string>, next: number | null): RegistryEntry {
+export function registryEntryOf(
+  id: string,
+  idx: IndexValue,
+  fields: Record<string, string>,
+  next: number | null,
+): RegistryEntry {
   const { spec, hash, source, origin, createdAt, updatedAt, ...state } = fields;
   return {
     id,
@@ -80,9 +93,11 @@ export function strayNextFire(spec: Schedule | undefined, stored: number, now: n
   if (!spec) return undefined;
   if (stored > now) {
     const upcoming = nextFireAfter(spec, now);
-    if (upcoming === null || stored > upcoming) return `stored next fire time ${new Date(stored).toISOString()} skips occurrences (the next is ${upcoming === null ? 'none' : new Date(upcoming).toISOString()})`;
+    if (upcoming === null || stored > upcoming)
+      return `stored next fire time ${new Date(stored).toISOString()} skips occurrences (the next is ${upcoming === null ? 'none' : new Date(upcoming).toISOString()})`;
   }
-  if (nextFireAfter(spec, stored - 1000) !== stored) return `stored next fire time ${new Date(stored).toISOString()} is not an occurrence of the schedule`;
+  if (nextFireAfter(spec, stored - 1000) !== stored)
+    return `stored next fire time ${new Date(stored).toISOString()} is not an occurrence of the schedule`;
   return undefined;
 }
 
@@ -100,7 +115,18 @@ function triggerKeyOf(spec: Schedule): string {
     key = '';
     for (const f of TRIGGER_FIELDS) {
       const v = fields[f];
-      key += v === undefined ? '\u0001' : typeof v === 'string' ? `\u0002${v}` : typeof v === 'number' ? `\u0003${v}` : typeof v === 'boolean' ? (v ? '\u0004' : '\u0005') : `\u0006${JSON.stringify(v)}`;
+      key +=
+        v === undefined
+          ? '\u0001'
+          : typeof v === 'string'
+            ? `\u0002${v}`
+            : typeof v === 'number'
+              ? `\u0003${v}`
+              : typeof v === 'boolean'
+                ? v
+                  ? '\u0004'
+                  : '\u0005'
+                : `\u0006${JSON.stringify(v)}`;
     }
     // One string per distinct trigger (a few thousand), not one per schedule.
     const shared = internedKeys.get(key);
@@ -169,8 +195,7 @@ export class Registry implements RegistryPort {
         out.set(raw[i]!, decodeIndexValue(raw[i + 1]!));
         if (i % INDEX_STEP === INDEX_STEP - 2) await yieldToIo(); // let timers run
       }
-    }
-    else for (const [id, v] of Object.entries(raw)) out.set(id, decodeIndexValue(v));
+    } else for (const [id, v] of Object.entries(raw)) out.set(id, decodeIndexValue(v));
     return out;
   }
 
@@ -237,7 +262,14 @@ export class Registry implements RegistryPort {
   }
 
   /** The checks of readDeep for one slice of ids and what Redis holds of them. */
-  private checkDeep(index: Map<string, ObservedEntry>, batch: readonly string[], res: readonly DeepFields[], now: number, strayOf: ReturnType<typeof strayChecker>, known?: KnownSpecs): void {
+  private checkDeep(
+    index: Map<string, ObservedEntry>,
+    batch: readonly string[],
+    res: readonly DeepFields[],
+    now: number,
+    strayOf: ReturnType<typeof strayChecker>,
+    known?: KnownSpecs,
+  ): void {
     batch.forEach((id, j) => {
       const entry = index.get(id)!;
       const { spec: specJson, hash, source, origin, done, score } = res[j]!;
@@ -253,12 +285,18 @@ export class Registry implements RegistryPort {
       // and dropped (a start-up's deep read would otherwise parse and keep all 100,000).
       const k = intact ? known?.(id) : undefined;
       const knownSpec = k?.hash === entry.hash && k.text === undefined ? k.spec : undefined;
-      const spec = intact && score != null && !specTextMayBeOneShot(specJson) ? undefined : (knownSpec ?? parseStoredSpec(specJson));
+      const spec =
+        intact && score != null && !specTextMayBeOneShot(specJson)
+          ? undefined
+          : (knownSpec ?? parseStoredSpec(specJson));
       if (specJson == null) entry.drift = 'schedule key missing';
       else if (!intact && !spec) entry.drift = 'stored spec is not a valid schedule';
-      else if ((!intact && specHash(spec!) !== entry.hash) || hash !== entry.hash) entry.drift = 'stored spec does not match its recorded hash';
-      else if (source !== entry.source || origin !== entry.origin) entry.drift = 'stored owner does not match the index';
-      else if (score == null && done !== '1' && spec && nextFireAfter(spec, now) !== null) entry.drift = 'next fire time missing';
+      else if ((!intact && specHash(spec!) !== entry.hash) || hash !== entry.hash)
+        entry.drift = 'stored spec does not match its recorded hash';
+      else if (source !== entry.source || origin !== entry.origin)
+        entry.drift = 'stored owner does not match the index';
+      else if (score == null && done !== '1' && spec && nextFireAfter(spec, now) !== null)
+        entry.drift = 'next fire time missing';
       else if (score != null) {
         const s = spec ?? knownSpec ?? trustedSpec(specJson);
         const stray = s && strayOf(s, score);
@@ -319,7 +357,14 @@ export class Registry implements RegistryPort {
       const res = (await p.exec()) ?? [];
       batch.forEach((id, j) => {
         const score = res[2 * j + 1]?.[1] as string | null;
-        out.push(registryEntryOf(id, index.get(id)!, (res[2 * j]?.[1] as Record<string, string>) ?? {}, score == null ? null : Number(score)));
+        out.push(
+          registryEntryOf(
+            id,
+            index.get(id)!,
+            (res[2 * j]?.[1] as Record<string, string>) ?? {},
+            score == null ? null : Number(score),
+          ),
+        );
       });
     }
     return out;

@@ -9,14 +9,30 @@ import type { Plan } from '../plan/types.js';
 import type { RegistryPort } from './registry-port.js';
 
 /** A plan that deletes every entry of `source` (the ids in `only`, when given). */
-export async function removalPlan(registry: Pick<RegistryPort, 'readIndex' | 'readSpecs'>, source: string, now: number, only?: readonly string[]): Promise<Plan> {
+export async function removalPlan(
+  registry: Pick<RegistryPort, 'readIndex' | 'readSpecs'>,
+  source: string,
+  now: number,
+  only?: readonly string[],
+): Promise<Plan> {
   const index = await registry.readIndex();
   const wanted = only ? new Set(only) : undefined;
-  const entries = [...index].filter(([id, e]) => e.source === source && (!wanted || wanted.has(id))).sort(([a], [b]) => (a < b ? -1 : 1));
+  const entries = [...index]
+    .filter(([id, e]) => e.source === source && (!wanted || wanted.has(id)))
+    .sort(([a], [b]) => (a < b ? -1 : 1));
   const specs = await registry.readSpecs(entries.map(([id]) => id));
   return {
     createdAt: now,
-    changes: entries.map(([id, e]) => ({ action: 'delete', id, source: e.source, origin: e.origin, beforeHash: e.hash, before: specs.get(id), fields: [], triggerChanged: false })),
+    changes: entries.map(([id, e]) => ({
+      action: 'delete',
+      id,
+      source: e.source,
+      origin: e.origin,
+      beforeHash: e.hash,
+      before: specs.get(id),
+      fields: [],
+      triggerChanged: false,
+    })),
     unchanged: 0,
     held: [],
     errors: [],

@@ -42,11 +42,18 @@ export function frappeQueueName(queue: string, benchId: string | undefined): str
  * `frappe.enqueue` uses when no name is given (so anything filtering jobs by name in
  * Frappe's UI treats pyrq's jobs like its own).
  */
-export function frappeKwargs(spec: Schedule, siteFallback?: string, userFallback: string = SETTINGS['frappe.user'].default): { [k: string]: PyValue } {
+export function frappeKwargs(
+  spec: Schedule,
+  siteFallback?: string,
+  userFallback: string = SETTINGS['frappe.user'].default,
+): { [k: string]: PyValue } {
   const site = spec.site ?? siteFallback;
-  if (site === undefined) throw new Error(`schedule "${spec.id}": target frappe needs a site (schedule "site" or config frappe.site)`);
+  if (site === undefined)
+    throw new Error(`schedule "${spec.id}": target frappe needs a site (schedule "site" or config frappe.site)`);
   if (spec.args.length > 0) {
-    throw new Error(`schedule "${spec.id}": target frappe cannot pass positional args (Frappe's execute_job calls method(**kwargs)); use kwargs`);
+    throw new Error(
+      `schedule "${spec.id}": target frappe cannot pass positional args (Frappe's execute_job calls method(**kwargs)); use kwargs`,
+    );
   }
   return {
     site,

@@ -23,7 +23,13 @@
 import { deflateSync } from 'node:zlib';
 import type { Schedule } from '../model/schedule-schema.js';
 import { RqKeys } from '../redis/keys.js';
-import { FRAPPE_EXECUTE_JOB, FRAPPE_FAILURE_TTL, FRAPPE_RESULT_TTL, frappeKwargs, frappeQueueName } from './frappe-target.js';
+import {
+  FRAPPE_EXECUTE_JOB,
+  FRAPPE_FAILURE_TTL,
+  FRAPPE_RESULT_TTL,
+  frappeKwargs,
+  frappeQueueName,
+} from './frappe-target.js';
 import { scheduledJobId } from './job-id.js';
 import { encodePickle, PyTuple, type PyValue } from './pickle.js';
 
@@ -128,7 +134,9 @@ export function encodeSchedule(spec: Schedule, hash: string, opts: EncodeOptions
   const frappe = spec.target === 'frappe';
   const funcName = frappe ? FRAPPE_EXECUTE_JOB : spec.function;
   const args = (frappe ? [] : spec.args) as PyValue[];
-  const kwargs = frappe ? frappeKwargs(spec, opts.frappeSite, opts.frappeUser) : (spec.kwargs as { [k: string]: PyValue });
+  const kwargs = frappe
+    ? frappeKwargs(spec, opts.frappeSite, opts.frappeUser)
+    : (spec.kwargs as { [k: string]: PyValue });
   let pickle: Buffer;
   try {
     pickle = jobTuplePickle(funcName, args, kwargs);
@@ -138,9 +146,12 @@ export function encodeSchedule(spec: Schedule, hash: string, opts: EncodeOptions
   const queueName = frappe ? frappeQueueName(spec.queue, opts.frappeBenchId) : spec.queue;
   const resultTtl = spec.resultTtl ?? (frappe ? FRAPPE_RESULT_TTL : undefined);
   const failureTtl = spec.failureTtl ?? (frappe ? FRAPPE_FAILURE_TTL : undefined);
-  const description = spec.description ?? callString(frappe ? spec.function : funcName, args, frappe ? (spec.kwargs as { [k: string]: PyValue }) : kwargs);
+  const description =
+    spec.description ??
+    callString(frappe ? spec.function : funcName, args, frappe ? (spec.kwargs as { [k: string]: PyValue }) : kwargs);
   const userMeta = spec.meta as { [k: string]: PyValue };
-  const dataFor = spec.jobIdKwarg === undefined ? undefined : perJobData(spec, spec.jobIdKwarg, funcName, args, kwargs, frappe);
+  const dataFor =
+    spec.jobIdKwarg === undefined ? undefined : perJobData(spec, spec.jobIdKwarg, funcName, args, kwargs, frappe);
   const metaTemplate = keepable(encodeMeta(spec.id, hash, userMeta, OCCURRENCE_PLACEHOLDER, 'schedule'));
   const metaOffset = metaTemplate.lastIndexOf(OCCURRENCE_PLACEHOLDER, undefined, 'latin1');
   return {
@@ -173,10 +184,22 @@ export function encodeSchedule(spec: Schedule, hash: string, opts: EncodeOptions
  * pickle (first byte 0x80) is never a zlib stream. Ids of another length (manual runs)
  * get a pickle of their own, compressed like every other job's.
  */
-function perJobData(spec: Schedule, name: string, funcName: string, args: PyValue[], kwargs: { [k: string]: PyValue }, frappe: boolean): (jobId: string) => Buffer {
+function perJobData(
+  spec: Schedule,
+  name: string,
+  funcName: string,
+  args: PyValue[],
+  kwargs: { [k: string]: PyValue },
+  frappe: boolean,
+): (jobId: string) => Buffer {
   // Frappe's execute_job passes its `kwargs` on to the method: the id goes in there.
   const pickleWith = (jobId: string): Buffer =>
-    frappe ? jobTuplePickle(funcName, args, { ...kwargs, kwargs: { ...(kwargs.kwargs as { [k: string]: PyValue }), [name]: jobId } }) : jobTuplePickle(funcName, args, { ...kwargs, [name]: jobId });
+    frappe
+      ? jobTuplePickle(funcName, args, {
+          ...kwargs,
+          kwargs: { ...(kwargs.kwargs as { [k: string]: PyValue }), [name]: jobId },
+        })
+      : jobTuplePickle(funcName, args, { ...kwargs, [name]: jobId });
   const length = scheduledJobId(spec.id, 0).length;
   const placeholder = `<${'#'.repeat(length - 2)}>`;
   const template = keepable(pickleWith(placeholder));
@@ -195,7 +218,13 @@ function perJobData(spec: Schedule, name: string, funcName: string, args: PyValu
 // with the timestamp copied over the placeholder, not a fresh pickle per job.
 const OCCURRENCE_PLACEHOLDER = '<<pyrq:occurrence:here>>';
 
-function encodeMeta(id: string, hash: string, userMeta: { [k: string]: PyValue }, occurrence: string, trigger: 'schedule' | 'manual'): Buffer {
+function encodeMeta(
+  id: string,
+  hash: string,
+  userMeta: { [k: string]: PyValue },
+  occurrence: string,
+  trigger: 'schedule' | 'manual',
+): Buffer {
   const trace: PyrqJobMeta = { schedule: id, occurrence, trigger, hash };
   return encodePickle({ ...userMeta, pyrq: trace as unknown as { [k: string]: PyValue } }, 'meta');
 }
@@ -221,9 +250,26 @@ export function jobData(enc: EncodedSchedule, jobId: string): Buffer {
  * fire-batch.lua writes them. The script assembles the same hash from the parts; this
  * is its reference layout (tests compare the two). `jobId` matters only with `jobIdKwarg`.
  */
-export function jobHashFields(enc: EncodedSchedule, occurrenceMs: number, nowMs: number, trigger: 'schedule' | 'manual', jobId = ''): (string | Buffer)[] {
+export function jobHashFields(
+  enc: EncodedSchedule,
+  occurrenceMs: number,
+  nowMs: number,
+  trigger: 'schedule' | 'manual',
+  jobId = '',
+): (string | Buffer)[] {
   const now = rqTimestamp(nowMs);
-  const f: (string | Buffer)[] = ['data', jobData(enc, jobId), 'status', 'queued', 'origin', enc.queueName, 'description', enc.description, 'timeout', enc.timeout];
+  const f: (string | Buffer)[] = [
+    'data',
+    jobData(enc, jobId),
+    'status',
+    'queued',
+    'origin',
+    enc.queueName,
+    'description',
+    enc.description,
+    'timeout',
+    enc.timeout,
+  ];
   if (enc.resultTtl !== undefined) f.push('result_ttl', enc.resultTtl);
   if (enc.failureTtl !== undefined) f.push('failure_ttl', enc.failureTtl);
   if (enc.ttl !== undefined) f.push('ttl', String(enc.ttl));
@@ -246,9 +292,21 @@ export function pyRepr(v: PyValue): string {
   if (v === null) return 'None';
   if (typeof v === 'boolean') return v ? 'True' : 'False';
   if (typeof v === 'bigint') return v.toString();
-  if (typeof v === 'number') return Number.isSafeInteger(v) ? String(v) : Number.isFinite(v) ? String(v) : Number.isNaN(v) ? 'nan' : v > 0 ? 'inf' : '-inf';
+  if (typeof v === 'number')
+    return Number.isSafeInteger(v)
+      ? String(v)
+      : Number.isFinite(v)
+        ? String(v)
+        : Number.isNaN(v)
+          ? 'nan'
+          : v > 0
+            ? 'inf'
+            : '-inf';
   if (typeof v === 'string') return `'${v.replace(/\\/g, '\\\\').replace(/'/g, "\\'").replace(/\n/g, '\\n')}'`;
   if (Array.isArray(v)) return `[${v.map(pyRepr).join(', ')}]`;
-  if (v instanceof PyTuple) return v.items.length === 1 ? `(${pyRepr(v.items[0]!)},)` : `(${v.items.map(pyRepr).join(', ')})`;
-  return `{${Object.entries(v).map(([k, x]) => `${pyRepr(k)}: ${pyRepr(x)}`).join(', ')}}`;
+  if (v instanceof PyTuple)
+    return v.items.length === 1 ? `(${pyRepr(v.items[0]!)},)` : `(${v.items.map(pyRepr).join(', ')})`;
+  return `{${Object.entries(v)
+    .map(([k, x]) => `${pyRepr(k)}: ${pyRepr(x)}`)
+    .join(', ')}}`;
 }

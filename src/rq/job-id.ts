@@ -55,7 +55,8 @@ export function scheduledJobId(scheduleId: string, occurrenceMs: number): string
 
 /** The job id of a manual run: the time plus randomness, so two triggers in one millisecond differ. */
 export function manualJobId(scheduleId: string, nowMs: number, random: string): string {
-  if (!/^[0-9a-f]{8}$/.test(random)) throw new Error(`manualJobId: random part must be 8 hex digits, got ${JSON.stringify(random)}`);
+  if (!/^[0-9a-f]{8}$/.test(random))
+    throw new Error(`manualJobId: random part must be 8 hex digits, got ${JSON.stringify(random)}`);
   return `${PREFIX}${escapeScheduleId(scheduleId)}_manual-${compactTime(nowMs, true)}-${random}`;
 }
 
@@ -75,8 +76,18 @@ export function parseJobId(jobId: string): ParsedJobId | null {
   if (!/^(?:[A-Za-z0-9-]|__|_o)+$/.test(escaped)) return null;
   const suffix = jobId.slice(sep + 1);
   let m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(suffix);
-  if (m) return { scheduleId: unescapeScheduleId(escaped), kind: 'scheduled', time: Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!) };
+  if (m)
+    return {
+      scheduleId: unescapeScheduleId(escaped),
+      kind: 'scheduled',
+      time: Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!),
+    };
   m = /^manual-(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})(\d{3})Z-[0-9a-f]{8}$/.exec(suffix);
-  if (m) return { scheduleId: unescapeScheduleId(escaped), kind: 'manual', time: Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!, +m[7]!) };
+  if (m)
+    return {
+      scheduleId: unescapeScheduleId(escaped),
+      kind: 'manual',
+      time: Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!, +m[7]!),
+    };
   return null;
 }

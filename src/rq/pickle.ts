@@ -44,12 +44,31 @@ const MAX_DEPTH = 1000;
 const BATCH = 1000;
 
 // Opcodes, named as in CPython's Lib/pickle.py.
-const PROTO = 0x80, STOP = 0x2e, MARK = 0x28, NONE = 0x4e, NEWTRUE = 0x88, NEWFALSE = 0x89;
-const BININT = 0x4a, BININT1 = 0x4b, BININT2 = 0x4d, LONG1 = 0x8a, LONG4 = 0x8b, BINFLOAT = 0x47;
-const SHORT_BINUNICODE = 0x8c, BINUNICODE = 0x58;
-const EMPTY_LIST = 0x5d, APPEND = 0x61, APPENDS = 0x65;
-const EMPTY_TUPLE = 0x29, TUPLE1 = 0x85, TUPLE2 = 0x86, TUPLE3 = 0x87, TUPLE = 0x74;
-const EMPTY_DICT = 0x7d, SETITEM = 0x73, SETITEMS = 0x75;
+const PROTO = 0x80,
+  STOP = 0x2e,
+  MARK = 0x28,
+  NONE = 0x4e,
+  NEWTRUE = 0x88,
+  NEWFALSE = 0x89;
+const BININT = 0x4a,
+  BININT1 = 0x4b,
+  BININT2 = 0x4d,
+  LONG1 = 0x8a,
+  LONG4 = 0x8b,
+  BINFLOAT = 0x47;
+const SHORT_BINUNICODE = 0x8c,
+  BINUNICODE = 0x58;
+const EMPTY_LIST = 0x5d,
+  APPEND = 0x61,
+  APPENDS = 0x65;
+const EMPTY_TUPLE = 0x29,
+  TUPLE1 = 0x85,
+  TUPLE2 = 0x86,
+  TUPLE3 = 0x87,
+  TUPLE = 0x74;
+const EMPTY_DICT = 0x7d,
+  SETITEM = 0x73,
+  SETITEMS = 0x75;
 
 /**
  * Pickles `value` (see {@link PyValue} for the mapping). Output is deterministic.
@@ -78,7 +97,7 @@ export function encodePickle(value: PyValue, rootLabel = 'value'): Buffer {
 function describe(v: unknown): string {
   let what: string;
   if (typeof v === 'object' && v !== null) {
-    const name: unknown = (v).constructor?.name;
+    const name: unknown = v.constructor?.name;
     what = typeof name === 'string' && name !== 'Object' ? `a ${name} instance` : 'an object with a custom prototype';
   } else {
     what = v === undefined ? 'undefined' : `a ${typeof v}`;
@@ -154,7 +173,12 @@ class Encoder {
     // (~v = -v-1 for negatives), plus one bit for the sign.
     const magnitude = v < 0n ? ~v : v;
     const nbytes = (magnitude.toString(2).length >> 3) + 1;
-    const bigEndian = Buffer.from(BigInt.asUintN(nbytes * 8, v).toString(16).padStart(nbytes * 2, '0'), 'hex');
+    const bigEndian = Buffer.from(
+      BigInt.asUintN(nbytes * 8, v)
+        .toString(16)
+        .padStart(nbytes * 2, '0'),
+      'hex',
+    );
     this.ensure(5 + nbytes);
     if (nbytes < 256) {
       this.buf[this.pos++] = LONG1;

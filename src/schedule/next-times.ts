@@ -31,7 +31,17 @@ export function formatLocal(ms: number, timezone: string): string {
   let f = formats.get(timezone);
   if (!f) {
     // en-US names North American zones (EDT); elsewhere it gives the offset (GMT+2).
-    f = new Intl.DateTimeFormat('en-US', { timeZone: timezone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23', timeZoneName: 'short' });
+    f = new Intl.DateTimeFormat('en-US', {
+      timeZone: timezone,
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+      hourCycle: 'h23',
+      timeZoneName: 'short',
+    });
     formats.set(timezone, f);
   }
   const p: Record<string, string> = {};
@@ -40,5 +50,8 @@ export function formatLocal(ms: number, timezone: string): string {
 }
 
 export function fireTimes(spec: TriggerSpec, fromMs: number, n: number): FireTime[] {
-  return nextTimes(spec, fromMs, n).map((t) => ({ utc: new Date(t).toISOString().replace('.000Z', 'Z'), local: formatLocal(t, spec.timezone) }));
+  return nextTimes(spec, fromMs, n).map((t) => ({
+    utc: new Date(t).toISOString().replace('.000Z', 'Z'),
+    local: formatLocal(t, spec.timezone),
+  }));
 }

@@ -18,7 +18,9 @@ export interface DaemonClockRow {
 
 export function daemonClocks(facts: DaemonFacts): DaemonClockRow[] {
   return Object.entries(facts.clocks ?? {})
-    .flatMap(([daemon, c]) => (c ? [{ daemon, pid: c.pid, offsetMs: c.offsetMs, measuredAt: new Date(c.at).toISOString() }] : []))
+    .flatMap(([daemon, c]) =>
+      c ? [{ daemon, pid: c.pid, offsetMs: c.offsetMs, measuredAt: new Date(c.at).toISOString() }] : [],
+    )
     .sort((a, b) => a.daemon.localeCompare(b.daemon));
 }
 

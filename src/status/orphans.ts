@@ -16,7 +16,10 @@ export interface OrphanSource {
 }
 
 /** The sources owning entries in `index` that are not in `configured`, with their counts, by name. */
-export function orphansOf(index: ReadonlyMap<string, Pick<ObservedEntry, 'source'>>, configured: readonly string[]): OrphanSource[] {
+export function orphansOf(
+  index: ReadonlyMap<string, Pick<ObservedEntry, 'source'>>,
+  configured: readonly string[],
+): OrphanSource[] {
   const known = new Set([...configured, ...ALWAYS_CONFIGURED]);
   const counts = new Map<string, number>();
   for (const e of index.values()) if (!known.has(e.source)) counts.set(e.source, (counts.get(e.source) ?? 0) + 1);
@@ -25,5 +28,8 @@ export function orphansOf(index: ReadonlyMap<string, Pick<ObservedEntry, 'source
 
 /** One line per orphaned source, saying it keeps firing and how to remove it. */
 export function orphanLines(orphans: readonly OrphanSource[]): string[] {
-  return orphans.map((o) => `source "${o.source}" is not configured in this run but owns ${o.schedules} schedule(s): they keep firing; "pyrq prune --source ${o.source}" removes them`);
+  return orphans.map(
+    (o) =>
+      `source "${o.source}" is not configured in this run but owns ${o.schedules} schedule(s): they keep firing; "pyrq prune --source ${o.source}" removes them`,
+  );
 }

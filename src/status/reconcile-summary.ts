@@ -8,7 +8,11 @@ import type { Plan } from '../plan/types.js';
 import type { ApplyResult, ReconcileSummary } from '../registry/registry-port.js';
 
 /** The summary of one run: counts of what it applied (or planned, on a dry run), and why it ran. */
-export function summarizeReconcile(r: { runId: string; durationMs: number; plan: Plan; applied?: ApplyResult }, at: number, reason?: string): ReconcileSummary {
+export function summarizeReconcile(
+  r: { runId: string; durationMs: number; plan: Plan; applied?: ApplyResult },
+  at: number,
+  reason?: string,
+): ReconcileSummary {
   const count = (a: 'create' | 'update' | 'delete') => r.plan.changes.filter((c) => c.action === a).length;
   return {
     at,

@@ -30,8 +30,19 @@ export interface StatusReport {
   orphans?: OrphanSource[];
 }
 
-export async function statusFromRedis(redis: Redis, registry: Registry, now: number, ids?: readonly string[]): Promise<StatusReport> {
-  const [entries, leader, sources, facts, pauses] = await Promise.all([registry.readEntries(ids), readLeaseHolder(redis, registry.keys.leader), registry.readSourceStatus(), registry.readDaemonFacts(), readPauses(redis, registry.keys)]);
+export async function statusFromRedis(
+  redis: Redis,
+  registry: Registry,
+  now: number,
+  ids?: readonly string[],
+): Promise<StatusReport> {
+  const [entries, leader, sources, facts, pauses] = await Promise.all([
+    registry.readEntries(ids),
+    readLeaseHolder(redis, registry.keys.leader),
+    registry.readSourceStatus(),
+    registry.readDaemonFacts(),
+    readPauses(redis, registry.keys),
+  ]);
   return {
     via: 'redis',
     leader,
@@ -40,6 +51,8 @@ export async function statusFromRedis(redis: Redis, registry: Registry, now: num
     clocks: daemonClocks(facts),
     schedules: entries.map((e) => statusRow(e, now, pauses.get(e.id))),
     // Against the sources of the daemon that last started (else those recorded as reconciled).
-    orphans: ids ? [] : orphansOf(new Map(entries.map((e) => [e.id, e])), facts.sources ?? sources.map((s) => s.source)),
+    orphans: ids
+      ? []
+      : orphansOf(new Map(entries.map((e) => [e.id, e])), facts.sources ?? sources.map((s) => s.source)),
   };
 }

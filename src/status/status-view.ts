@@ -65,7 +65,14 @@ function statusRowOf(e: RegistryEntry, now: number): StatusRow {
     function: s?.function ?? '',
     enabled: s?.enabled ?? false,
     next: e.next === null ? null : new Date(e.next).toISOString(),
-    nextRelative: e.next === null ? (e.state.done === '1' ? 'done' : s?.enabled === false ? 'disabled' : 'none') : relativeTime(e.next - now),
+    nextRelative:
+      e.next === null
+        ? e.state.done === '1'
+          ? 'done'
+          : s?.enabled === false
+            ? 'disabled'
+            : 'none'
+        : relativeTime(e.next - now),
     source: e.source,
     origin: e.origin,
     lastRun: lastRunAt === null ? null : new Date(lastRunAt).toISOString(),

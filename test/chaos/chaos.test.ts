@@ -32,7 +32,10 @@ afterEach(async () => {
 function config(name: string, extra = ''): string {
   const path = join(dir.path, `${name}.toml`);
   // `extra` first: its top-level keys must come before any table.
-  writeFileSync(path, `${extra}\n[redis]\nurl = "${server.url}"\n[files]\ndir = "schedules"\n[daemon]\nsocket = "${join(dir.path, `${name}.sock`)}"\nleaseTtl = "2s"\n`);
+  writeFileSync(
+    path,
+    `${extra}\n[redis]\nurl = "${server.url}"\n[files]\ndir = "schedules"\n[daemon]\nsocket = "${join(dir.path, `${name}.sock`)}"\nleaseTtl = "2s"\n`,
+  );
   return path;
 }
 
@@ -45,14 +48,22 @@ async function daemon(name: string, args: string[] = [], extra = ''): Promise<Da
 function expectContiguous(occ: number[], periodMs: number, label: string): void {
   expect(occ.length, label).toBeGreaterThan(0);
   expect(new Set(occ).size, `${label}: no occurrence twice`).toBe(occ.length);
-  for (let i = 1; i < occ.length; i++) expect(occ[i]! - occ[i - 1]!, `${label}: none lost before ${new Date(occ[i]!).toISOString()}`).toBe(periodMs);
+  for (let i = 1; i < occ.length; i++)
+    expect(occ[i]! - occ[i - 1]!, `${label}: none lost before ${new Date(occ[i]!).toISOString()}`).toBe(periodMs);
 }
 
 const FAST = ['fast-a', 'fast-b', 'fast-c'];
 
 function writeSchedules(version: number): Map<string, string> {
   const list: Record<string, unknown>[] = [];
-  for (let i = 0; i < 3000; i++) list.push({ id: `bulk-${i}`, function: 'app.tasks.run', cron: `${i % 60} ${i % 24} * * *`, timezone: ['UTC', 'Europe/Berlin', 'America/New_York'][i % 3], kwargs: { version, i } });
+  for (let i = 0; i < 3000; i++)
+    list.push({
+      id: `bulk-${i}`,
+      function: 'app.tasks.run',
+      cron: `${i % 60} ${i % 24} * * *`,
+      timezone: ['UTC', 'Europe/Berlin', 'America/New_York'][i % 3],
+      kwargs: { version, i },
+    });
   for (const id of FAST) list.push({ id, function: 'app.tasks.run', every: 1, catchup: 'all' });
   writeFileSync(join(schedules, 'bulk.json'), JSON.stringify(list));
   return desiredHashes(list);
@@ -64,7 +75,7 @@ describe('kill -9 loop', () => {
     redis = server.client();
     let desired = writeSchedules(0);
     let seed = 7;
-    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     const landed: number[] = [];
     for (let round = 0; round < 20; round++) {
       if (round % 2 === 1) {
@@ -89,7 +100,12 @@ describe('kill -9 loop', () => {
     console.info(`kill -9 landed mid-apply with ${landed.join(', ')} of ${desired.size} changes applied`);
     const final = await daemon('final');
     const led = await final.waitForLog((l) => l.msg === 'became leader', 15_000);
-    await eventually(async () => (await appliedCount(redis, desired)) === desired.size && (await redis.hlen('pyrq:index')) === desired.size, 'registry equals the desired state', 30_000);
+    await eventually(
+      async () =>
+        (await appliedCount(redis, desired)) === desired.size && (await redis.hlen('pyrq:index')) === desired.size,
+      'registry equals the desired state',
+      30_000,
+    );
     // Firing resumed under the last leader, for every fast schedule.
     const resumed = Math.ceil(Date.parse(String(led.time)) / 1000) * 1000;
     for (const id of FAST) await firedSince(redis, 'default', id, resumed, 3);
@@ -105,7 +121,10 @@ describe('Redis restarted mid-run (with persistence)', () => {
   it('no occurrence lost or doubled across a Redis restart, and firing resumes after it', async () => {
     server = await startRedis({ persistent: true });
     redis = server.client();
-    writeFileSync(join(schedules, 'tick.json'), JSON.stringify({ id: 'tick', function: 'app.tasks.run', every: 1, catchup: 'all' }));
+    writeFileSync(
+      join(schedules, 'tick.json'),
+      JSON.stringify({ id: 'tick', function: 'app.tasks.run', every: 1, catchup: 'all' }),
+    );
     const d = await daemon('r');
     await firedSince(redis, 'default', 'tick', 0, 3);
     const stopped = Date.now();
@@ -130,19 +149,34 @@ describe('MariaDB stopped mid-run', () => {
     redis = server.client();
     const db = await startMariaDb();
     try {
-      const admin = await createConnection({ host: '127.0.0.1', port: db.port, user: 'root', multipleStatements: true });
+      const admin = await createConnection({
+        host: '127.0.0.1',
+        port: db.port,
+        user: 'root',
+        multipleStatements: true,
+      });
       await admin.query('CREATE DATABASE erp; USE erp;');
       await admin.query(readFileSync(join(ROOT, 'fixtures', 'btu.sql'), 'utf8'));
       await admin.end();
-      const d = await daemon('m', ['--mysql-url', `${db.url}/erp`], 'timezone = "UTC"\n[frappe]\nsite = "erp.example.com"\n[mysql]\npollInterval = "500ms"\n');
+      const d = await daemon(
+        'm',
+        ['--mysql-url', `${db.url}/erp`],
+        'timezone = "UTC"\n[frappe]\nsite = "erp.example.com"\n[mysql]\npollInterval = "500ms"\n',
+      );
       await eventually(async () => (await redis.hlen('pyrq:index')) > 0, 'BTU schedules applied', 20_000);
       const before = (await redis.hkeys('pyrq:index')).sort();
       await db.stop();
-      const stale = await eventually(async () => {
-        const r = await d.ask({ op: 'status' });
-        const m = (r.result as { sources: { source: string; stale: boolean }[] }).sources.find((s) => s.source === 'mysql');
-        return m?.stale ? m : null;
-      }, 'mysql source stale', 20_000);
+      const stale = await eventually(
+        async () => {
+          const r = await d.ask({ op: 'status' });
+          const m = (r.result as { sources: { source: string; stale: boolean }[] }).sources.find(
+            (s) => s.source === 'mysql',
+          );
+          return m?.stale ? m : null;
+        },
+        'mysql source stale',
+        20_000,
+      );
       expect(stale.stale).toBe(true);
       await d.ask({ op: 'reconcile' });
       expect((await redis.hkeys('pyrq:index')).sort()).toEqual(before);
@@ -150,9 +184,15 @@ describe('MariaDB stopped mid-run', () => {
       const c = await createConnection({ host: '127.0.0.1', port: db.port, user: 'root', database: 'erp' });
       const [rows] = await c.query('SELECT name FROM `tabBTU Task Schedule` WHERE enabled = 1 ORDER BY name LIMIT 1');
       const name = (rows as { name: string }[])[0]!.name;
-      await c.query("UPDATE `tabBTU Task Schedule` SET cron_string = '7 7 * * *', modified = NOW(6) WHERE name = ?", [name]);
+      await c.query("UPDATE `tabBTU Task Schedule` SET cron_string = '7 7 * * *', modified = NOW(6) WHERE name = ?", [
+        name,
+      ]);
       await c.end();
-      await eventually(async () => JSON.parse((await redis.hget(`pyrq:schedule:${name}`, 'spec')) ?? '{}').cron === '7 7 * * *', 'change made during the outage applied', 30_000);
+      await eventually(
+        async () => JSON.parse((await redis.hget(`pyrq:schedule:${name}`, 'spec')) ?? '{}').cron === '7 7 * * *',
+        'change made during the outage applied',
+        30_000,
+      );
     } finally {
       await db.close();
     }
@@ -168,7 +208,10 @@ describe('the log file deleted while running', () => {
     const sock = join(dir.path, 'l.sock');
     const d = await startDaemon(['--config', config('l'), '--log-file', log], { socket: sock, waitReady: false });
     daemons.push(d);
-    await eventually(async () => existsSync(log) && readFileSync(log, 'utf8').includes('pyrq daemon started'), 'logging');
+    await eventually(
+      async () => existsSync(log) && readFileSync(log, 'utf8').includes('pyrq daemon started'),
+      'logging',
+    );
     rmSync(log);
     expect((await d.ask({ op: 'reconcile' })).ok).toBe(true);
     expect(d.proc.exitCode).toBeNull();

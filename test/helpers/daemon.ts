@@ -17,14 +17,18 @@ export interface DaemonProcess {
   exited: Promise<number | null>;
 }
 
-export async function startDaemon(args: string[], opts: { socket: string; env?: Record<string, string>; waitReady?: boolean } = { socket: '' }): Promise<DaemonProcess> {
+export async function startDaemon(
+  args: string[],
+  opts: { socket: string; env?: Record<string, string>; waitReady?: boolean } = { socket: '' },
+): Promise<DaemonProcess> {
   const proc = spawn(process.execPath, [BIN, 'daemon', '--socket', opts.socket, ...args], {
     cwd: ROOT,
     env: { ...process.env, PYRQ_CONFIG: '', ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const logs: Record<string, unknown>[] = [];
-  const waiters: { pred: (l: Record<string, unknown>) => boolean; resolve: (l: Record<string, unknown>) => void }[] = [];
+  const waiters: { pred: (l: Record<string, unknown>) => boolean; resolve: (l: Record<string, unknown>) => void }[] =
+    [];
   let out = '';
   let err = '';
   proc.stdout.setEncoding('utf8');
@@ -64,7 +68,11 @@ export async function startDaemon(args: string[], opts: { socket: string; env?: 
         const w = { pred, resolve: (l: Record<string, unknown>) => (clearTimeout(t), resolve(l)) };
         const t = setTimeout(() => {
           waiters.splice(waiters.indexOf(w), 1);
-          reject(new Error(`no matching log line within ${timeoutMs} ms; stderr: ${err.slice(-2000)}; last logs: ${JSON.stringify(logs.slice(-5))}`));
+          reject(
+            new Error(
+              `no matching log line within ${timeoutMs} ms; stderr: ${err.slice(-2000)}; last logs: ${JSON.stringify(logs.slice(-5))}`,
+            ),
+          );
         }, timeoutMs);
         waiters.push(w);
       });
@@ -89,7 +97,12 @@ export async function startDaemon(args: string[], opts: { socket: string; env?: 
 }
 
 /** Polls `check` until it returns a truthy value; fails with `what` after timeoutMs. */
-export async function eventually<T>(check: () => Promise<T | undefined | null | false>, what: string, timeoutMs = 5000, everyMs = 25): Promise<T> {
+export async function eventually<T>(
+  check: () => Promise<T | undefined | null | false>,
+  what: string,
+  timeoutMs = 5000,
+  everyMs = 25,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
@@ -99,7 +112,10 @@ export async function eventually<T>(check: () => Promise<T | undefined | null | 
     } catch (e) {
       last = e;
     }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for: ${what}${last ? ` (last error: ${(last as Error).message})` : ''}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for: ${what}${last ? ` (last error: ${(last as Error).message})` : ''}`,
+      );
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }

@@ -40,7 +40,10 @@ const dispatcher = new Dispatcher({
   keys: new Keys(),
   clock: systemClock,
   logger,
-  config: { dispatch: { catchup: 'latest', overlap: 'allow', historyLength: 50, batchSize: 500 }, frappe: { user: 'Administrator' } },
+  config: {
+    dispatch: { catchup: 'latest', overlap: 'allow', historyLength: 50, batchSize: 500 },
+    frappe: { user: 'Administrator' },
+  },
 });
 // Count the items this process lost the race for, from its own ticks.
 const tick = dispatcher.tickOnce.bind(dispatcher);

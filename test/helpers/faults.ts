@@ -31,7 +31,14 @@ export async function queuedOccurrences(redis: Redis, queue: string, scheduleId:
  * Waits until `count` occurrences of the schedule at or after `since` are in the queue:
  * firing resumed after the fault. Returns those occurrences.
  */
-export async function firedSince(redis: Redis, queue: string, scheduleId: string, since: number, count: number, timeoutMs = 15_000): Promise<number[]> {
+export async function firedSince(
+  redis: Redis,
+  queue: string,
+  scheduleId: string,
+  since: number,
+  count: number,
+  timeoutMs = 15_000,
+): Promise<number[]> {
   return eventually(
     async () => {
       const after = (await queuedOccurrences(redis, queue, scheduleId)).filter((t) => t >= since);
@@ -55,7 +62,11 @@ export function desiredHashes(raw: readonly Record<string, unknown>[]): Map<stri
 }
 
 /** How many entries of the index carry the spec hash `desired` wants for their id. */
-export async function appliedCount(redis: Redis, desired: ReadonlyMap<string, string>, indexKey = INDEX): Promise<number> {
+export async function appliedCount(
+  redis: Redis,
+  desired: ReadonlyMap<string, string>,
+  indexKey = INDEX,
+): Promise<number> {
   const index = await redis.hgetall(indexKey);
   let n = 0;
   for (const [id, hash] of desired) if (index[id]?.startsWith(`${hash}\t`)) n++;
@@ -70,7 +81,12 @@ export async function appliedCount(redis: Redis, desired: ReadonlyMap<string, st
  * entries carry the desired hash: the caller asserts that the kill landed mid-apply
  * (`0 < applied < desired.size`).
  */
-export async function killDuringApply(server: PrivateRedis, admin: Redis, start: () => Promise<DaemonProcess>, desired: ReadonlyMap<string, string>): Promise<{ daemon: DaemonProcess; applied: number }> {
+export async function killDuringApply(
+  server: PrivateRedis,
+  admin: Redis,
+  start: () => Promise<DaemonProcess>,
+  desired: ReadonlyMap<string, string>,
+): Promise<{ daemon: DaemonProcess; applied: number }> {
   const sub = server.client();
   let d: DaemonProcess | undefined;
   let written = false;
@@ -85,18 +101,39 @@ export async function killDuringApply(server: PrivateRedis, admin: Redis, start:
     // taking effect).
     if (sub.status !== 'ready') await new Promise((resolve) => sub.once('ready', resolve));
     await sub.subscribe(`__keyspace@0__:${INDEX}`);
-    await eventually(async () => ((await admin.pubsub('NUMSUB', `__keyspace@0__:${INDEX}`)) as [string, number])[1] === 1, 'the subscription to index events', 5_000, 10);
+    await eventually(
+      async () => ((await admin.pubsub('NUMSUB', `__keyspace@0__:${INDEX}`)) as [string, number])[1] === 1,
+      'the subscription to index events',
+      5_000,
+      10,
+    );
     d = await start();
     if (written) d.proc.kill('SIGKILL');
     const dead = d.exited;
-    const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`the daemon wrote nothing to the index within 30 s; last logs: ${JSON.stringify(d!.logs.filter((l) => l.msg !== 'fired' && l.msg !== 'job enqueued').slice(-8))}`)), 30_000).unref());
+    const timeout = new Promise<never>((_, reject) =>
+      setTimeout(
+        () =>
+          reject(
+            new Error(
+              `the daemon wrote nothing to the index within 30 s; last logs: ${JSON.stringify(d!.logs.filter((l) => l.msg !== 'fired' && l.msg !== 'job enqueued').slice(-8))}`,
+            ),
+          ),
+        30_000,
+      ).unref(),
+    );
     await Promise.race([dead, timeout]);
   } finally {
     sub.disconnect();
     await admin.config('SET', 'notify-keyspace-events', '');
   }
-  if (d.proc.signalCode !== 'SIGKILL') throw new Error(`the daemon exited by itself (${d.proc.exitCode}) before it was killed`);
+  if (d.proc.signalCode !== 'SIGKILL')
+    throw new Error(`the daemon exited by itself (${d.proc.exitCode}) before it was killed`);
   if (!d.logs.some((l) => l.msg === 'became leader')) throw new Error('the killed daemon never logged "became leader"');
-  await eventually(async () => !/name=pyrq-daemon\b/.test(String(await admin.client('LIST'))), "Redis closed the killed daemon's connections", 10_000, 10);
+  await eventually(
+    async () => !/name=pyrq-daemon\b/.test(String(await admin.client('LIST'))),
+    "Redis closed the killed daemon's connections",
+    10_000,
+    10,
+  );
   return { daemon: d, applied: await appliedCount(admin, desired) };
 }

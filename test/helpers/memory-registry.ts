@@ -17,7 +17,13 @@ import type { EntryOutcome, EntryWrite } from '../../src/redis/commands/apply-ch
 import { decodeIndexValue, encodeIndexValue, indexValueHash } from '../../src/registry/index-value.js';
 import { applyResultOf, entryWriteOf } from '../../src/registry/plan-writes.js';
 import { parseStoredSpec, registryEntryOf, strayNextFire } from '../../src/registry/registry.js';
-import type { ApplyResult, DaemonFacts, RegistryEntry, RegistryPort, SourceStatus } from '../../src/registry/registry-port.js';
+import type {
+  ApplyResult,
+  DaemonFacts,
+  RegistryEntry,
+  RegistryPort,
+  SourceStatus,
+} from '../../src/registry/registry-port.js';
 import { nextFireAfter } from '../../src/schedule/next-fire.js';
 
 export class MemoryRegistry implements RegistryPort {
@@ -78,9 +84,12 @@ export class MemoryRegistry implements RegistryPort {
       const spec = parseStoredSpec(h?.spec);
       if (!h) entry.drift = 'schedule key missing';
       else if (!spec) entry.drift = 'stored spec is not a valid schedule';
-      else if (specHash(spec) !== entry.hash || h.hash !== entry.hash) entry.drift = 'stored spec does not match its recorded hash';
-      else if (h.source !== entry.source || h.origin !== entry.origin) entry.drift = 'stored owner does not match the index';
-      else if (!this.next.has(id) && h.done !== '1' && nextFireAfter(spec, now) !== null) entry.drift = 'next fire time missing';
+      else if (specHash(spec) !== entry.hash || h.hash !== entry.hash)
+        entry.drift = 'stored spec does not match its recorded hash';
+      else if (h.source !== entry.source || h.origin !== entry.origin)
+        entry.drift = 'stored owner does not match the index';
+      else if (!this.next.has(id) && h.done !== '1' && nextFireAfter(spec, now) !== null)
+        entry.drift = 'next fire time missing';
       else if (this.next.has(id)) {
         const stray = strayNextFire(spec, this.next.get(id)!, now);
         if (stray) entry.drift = stray;
@@ -127,7 +136,14 @@ export class MemoryRegistry implements RegistryPort {
 
   async readEntries(ids?: readonly string[]): Promise<RegistryEntry[]> {
     const wanted = ids ? ids.filter((id) => this.index.has(id)) : [...this.index.keys()].sort();
-    return wanted.map((id) => registryEntryOf(id, decodeIndexValue(this.index.get(id)!), this.schedules.get(id) ?? {}, this.next.get(id) ?? null));
+    return wanted.map((id) =>
+      registryEntryOf(
+        id,
+        decodeIndexValue(this.index.get(id)!),
+        this.schedules.get(id) ?? {},
+        this.next.get(id) ?? null,
+      ),
+    );
   }
 
   // Stored as JSON text, as in Redis, so a caller's later change to a record it passed cannot leak in.

@@ -72,15 +72,26 @@ export async function createThrowawayDb(opts: { sqlFile?: string } = {}): Promis
         for (const t of tables) await conn.query(`REVOKE SELECT ON \`${name}\`.\`${t}\` FROM ?@'%'`, [user]);
       };
       await grant();
-      return { name: user, password, url: `mysql://${user}:${password}@${MYSQL_HOST}:${MYSQL_PORT}/${name}`, grant, revoke };
+      return {
+        name: user,
+        password,
+        url: `mysql://${user}:${password}@${MYSQL_HOST}:${MYSQL_PORT}/${name}`,
+        grant,
+        revoke,
+      };
     },
     killSessions: async (user) => {
-      const [threads] = (await conn.query('SELECT ID AS id FROM information_schema.PROCESSLIST WHERE USER = ?', [user])) as unknown as [{ id: number }[]];
+      const [threads] = (await conn.query('SELECT ID AS id FROM information_schema.PROCESSLIST WHERE USER = ?', [
+        user,
+      ])) as unknown as [{ id: number }[]];
       for (const t of threads) await conn.query(`KILL CONNECTION ${Number(t.id)}`);
       return threads.length;
     },
     runningStatements: async (user) => {
-      const [rows] = (await conn.query("SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE USER = ? AND COMMAND IN ('Query', 'Execute')", [user])) as unknown as [{ n: number }[]];
+      const [rows] = (await conn.query(
+        "SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE USER = ? AND COMMAND IN ('Query', 'Execute')",
+        [user],
+      )) as unknown as [{ n: number }[]];
       return Number(rows[0]?.n ?? 0);
     },
     drop: async () => {

@@ -32,7 +32,14 @@ export function toPostgresSql(sql: string): string {
   let n = 0;
   return sql
     .split(/('(?:[^']|'')*')/)
-    .map((part, i) => (i % 2 === 1 ? part : part.replaceAll('`', '"').replace(/\bNOW\(6\)/gi, 'clock_timestamp()').replace(/\?/g, () => `$${++n}`)))
+    .map((part, i) =>
+      i % 2 === 1
+        ? part
+        : part
+            .replaceAll('`', '"')
+            .replace(/\bNOW\(6\)/gi, 'clock_timestamp()')
+            .replace(/\?/g, () => `$${++n}`),
+    )
     .join('');
 }
 
@@ -40,12 +47,21 @@ const quote = (id: string) => `"${id.replaceAll('"', '""')}"`;
 
 async function connectAdmin(database = 'postgres', url = PG_ADMIN_URL): Promise<pg.Client> {
   const u = new URL(url);
-  const client = new pg.Client({ host: u.hostname, port: Number(u.port || 5432), user: decodeURIComponent(u.username || 'postgres'), password: decodeURIComponent(u.password) || undefined, database });
+  const client = new pg.Client({
+    host: u.hostname,
+    port: Number(u.port || 5432),
+    user: decodeURIComponent(u.username || 'postgres'),
+    password: decodeURIComponent(u.password) || undefined,
+    database,
+  });
   client.on('error', () => {}); // a terminated admin session must not crash the test process
   try {
     await client.connect();
   } catch (e) {
-    throw new Error(`cannot reach PostgreSQL at ${u.hostname}:${u.port || 5432} as ${u.username || 'postgres'} (${(e as Error).message}); start it or set PYRQ_TEST_POSTGRES_URL`, { cause: e });
+    throw new Error(
+      `cannot reach PostgreSQL at ${u.hostname}:${u.port || 5432} as ${u.username || 'postgres'} (${(e as Error).message}); start it or set PYRQ_TEST_POSTGRES_URL`,
+      { cause: e },
+    );
   }
   return client;
 }
@@ -85,11 +101,17 @@ export async function createPgThrowawayDb(opts: { sqlFile?: string; serverUrl?: 
       return { name: user, password, url: `postgres://${user}:${password}@${host}:${port}/${name}`, grant, revoke };
     },
     killSessions: async (user) => {
-      const r = await conn.query<{ ok: boolean }>('SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity WHERE usename = $1 AND datname = $2', [user, name]);
+      const r = await conn.query<{ ok: boolean }>(
+        'SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity WHERE usename = $1 AND datname = $2',
+        [user, name],
+      );
       return r.rows.filter((x) => x.ok).length;
     },
     runningStatements: async (user) => {
-      const r = await conn.query<{ n: string }>("SELECT count(*) AS n FROM pg_stat_activity WHERE usename = $1 AND datname = $2 AND state = 'active'", [user, name]);
+      const r = await conn.query<{ n: string }>(
+        "SELECT count(*) AS n FROM pg_stat_activity WHERE usename = $1 AND datname = $2 AND state = 'active'",
+        [user, name],
+      );
       return Number(r.rows[0]?.n ?? 0);
     },
     drop: async () => {

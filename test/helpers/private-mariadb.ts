@@ -21,13 +21,31 @@ export async function startMariaDb(): Promise<PrivateMariaDb> {
   const dir = tmpDir('pyrq-mariadb-');
   const data = join(dir.path, 'data');
   mkdirSync(data);
-  const init = spawnSync('mariadb-install-db', ['--no-defaults', `--datadir=${data}`, '--user=root', '--auth-root-authentication-method=normal', '--skip-test-db'], { encoding: 'utf8' });
+  const init = spawnSync(
+    'mariadb-install-db',
+    ['--no-defaults', `--datadir=${data}`, '--user=root', '--auth-root-authentication-method=normal', '--skip-test-db'],
+    { encoding: 'utf8' },
+  );
   if (init.status !== 0) throw new Error(`mariadb-install-db failed: ${init.stderr || init.stdout}`);
   const port = await freePort();
   let proc: ChildProcess | undefined;
   let log = '';
   const start = async () => {
-    proc = spawn('/usr/sbin/mariadbd', ['--no-defaults', `--datadir=${data}`, `--port=${port}`, '--bind-address=127.0.0.1', `--socket=${join(dir.path, 'sock')}`, `--pid-file=${join(dir.path, 'pid')}`, '--user=root', '--skip-log-bin', '--innodb-buffer-pool-size=16M'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    proc = spawn(
+      '/usr/sbin/mariadbd',
+      [
+        '--no-defaults',
+        `--datadir=${data}`,
+        `--port=${port}`,
+        '--bind-address=127.0.0.1',
+        `--socket=${join(dir.path, 'sock')}`,
+        `--pid-file=${join(dir.path, 'pid')}`,
+        '--user=root',
+        '--skip-log-bin',
+        '--innodb-buffer-pool-size=16M',
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     proc.stderr!.on('data', (d) => (log += String(d)));
     const deadline = Date.now() + 30_000;
     for (;;) {
@@ -36,7 +54,8 @@ export async function startMariaDb(): Promise<PrivateMariaDb> {
         await c.end();
         return;
       } catch {
-        if (proc.exitCode !== null || Date.now() > deadline) throw new Error(`private mariadbd did not start: ${log.slice(-2000)}`);
+        if (proc.exitCode !== null || Date.now() > deadline)
+          throw new Error(`private mariadbd did not start: ${log.slice(-2000)}`);
         await new Promise((r) => setTimeout(r, 200));
       }
     }

@@ -22,14 +22,16 @@ export interface PrivatePostgres {
 function pgBin(): string {
   const r = spawnSync('sh', ['-c', 'ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1'], { encoding: 'utf8' });
   const bin = r.stdout.trim();
-  if (!bin) throw new Error('no PostgreSQL server binaries under /usr/lib/postgresql/*/bin (apt-get install postgresql)');
+  if (!bin)
+    throw new Error('no PostgreSQL server binaries under /usr/lib/postgresql/*/bin (apt-get install postgresql)');
   return bin;
 }
 
 function postgresUser(): { uid: number; gid: number } {
   const uid = spawnSync('id', ['-u', 'postgres'], { encoding: 'utf8' });
   const gid = spawnSync('id', ['-g', 'postgres'], { encoding: 'utf8' });
-  if (uid.status !== 0 || gid.status !== 0) throw new Error('there is no "postgres" user to run a private PostgreSQL server as');
+  if (uid.status !== 0 || gid.status !== 0)
+    throw new Error('there is no "postgres" user to run a private PostgreSQL server as');
   return { uid: Number(uid.stdout), gid: Number(gid.stdout) };
 }
 
@@ -46,13 +48,32 @@ export async function startPostgres(): Promise<PrivatePostgres> {
   for (const p of [dir.path, sock, pwfile]) chownSync(p, owner.uid, owner.gid);
   chmodSync(dir.path, 0o700);
   const as = { uid: owner.uid, gid: owner.gid, encoding: 'utf8' as const };
-  const init = spawnSync(join(bin, 'initdb'), ['-D', data, '-U', 'postgres', '--auth=scram-sha-256', `--pwfile=${pwfile}`, '--no-sync', '-E', 'UTF8'], as);
+  const init = spawnSync(
+    join(bin, 'initdb'),
+    ['-D', data, '-U', 'postgres', '--auth=scram-sha-256', `--pwfile=${pwfile}`, '--no-sync', '-E', 'UTF8'],
+    as,
+  );
   if (init.status !== 0) throw new Error(`initdb failed: ${init.stderr || init.stdout}`);
   const port = await freePort();
   let log = '';
   const proc: ChildProcess = spawn(
     join(bin, 'postgres'),
-    ['-D', data, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', `unix_socket_directories=${sock}`, '-c', 'fsync=off', '-c', 'shared_buffers=16MB', '-c', 'max_connections=20'],
+    [
+      '-D',
+      data,
+      '-p',
+      String(port),
+      '-c',
+      'listen_addresses=127.0.0.1',
+      '-c',
+      `unix_socket_directories=${sock}`,
+      '-c',
+      'fsync=off',
+      '-c',
+      'shared_buffers=16MB',
+      '-c',
+      'max_connections=20',
+    ],
     { uid: owner.uid, gid: owner.gid, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   proc.stderr!.on('data', (d) => (log += String(d)));
@@ -65,7 +86,8 @@ export async function startPostgres(): Promise<PrivatePostgres> {
       await c.end();
       break;
     } catch {
-      if (proc.exitCode !== null || Date.now() > deadline) throw new Error(`private postgres did not start: ${log.slice(-2000)}`);
+      if (proc.exitCode !== null || Date.now() > deadline)
+        throw new Error(`private postgres did not start: ${log.slice(-2000)}`);
       await new Promise((r) => setTimeout(r, 100));
     }
   }

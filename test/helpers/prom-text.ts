@@ -79,7 +79,8 @@ export function parsePrometheusText(text: string): Exposition {
     if (familyOf(name, types) === undefined) throw new Error(`sample before its TYPE: ${JSON.stringify(line)}`);
     samples.push({ name, labels: m[2] ? parseLabels(m[2], line) : {}, value: parseValue(m[3]!, line) });
   }
-  const matching = (name: string, labels: Record<string, string> = {}) => samples.filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v));
+  const matching = (name: string, labels: Record<string, string> = {}) =>
+    samples.filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v));
   return {
     types,
     samples,

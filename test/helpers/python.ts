@@ -10,8 +10,15 @@ const run = promisify(execFile);
 export const PYTHON = process.env.PYRQ_TEST_PYTHON ?? '/usr/bin/python3';
 
 /** Runs a Python snippet and returns its stdout; rejects with stderr on failure. */
-export async function python(code: string, opts: { input?: string; env?: Record<string, string>; cwd?: string } = {}): Promise<string> {
-  const p = run(PYTHON, ['-c', code], { env: { ...process.env, ...opts.env }, cwd: opts.cwd, maxBuffer: 64 * 1024 * 1024 });
+export async function python(
+  code: string,
+  opts: { input?: string; env?: Record<string, string>; cwd?: string } = {},
+): Promise<string> {
+  const p = run(PYTHON, ['-c', code], {
+    env: { ...process.env, ...opts.env },
+    cwd: opts.cwd,
+    maxBuffer: 64 * 1024 * 1024,
+  });
   if (opts.input !== undefined) {
     p.child.stdin?.end(opts.input);
   }

@@ -28,14 +28,23 @@ export async function spawnRedis(
   opts: { port?: number; ready?: (c: Redis) => Promise<boolean> } = {},
 ): Promise<SecureServer> {
   const port = opts.port ?? (await freePort());
-  const proc: ChildProcess = spawn(REDIS_SERVER, [...args, '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc: ChildProcess = spawn(REDIS_SERVER, [...args, '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   proc.stdout?.on('data', (d) => (out += String(d)));
   proc.stderr?.on('data', (d) => (out += String(d)));
   proc.on('error', (e) => (out += `spawn error: ${e.message}`));
   const clients: Redis[] = [];
   const make = () => {
-    const c = new Redis({ host: '127.0.0.1', port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, ...clientOptions });
+    const c = new Redis({
+      host: '127.0.0.1',
+      port,
+      lazyConnect: true,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => null,
+      ...clientOptions,
+    });
     c.on('error', () => {});
     return c;
   };
@@ -54,7 +63,8 @@ export async function spawnRedis(
       // not up yet
     }
     c.disconnect();
-    if (Date.now() > deadline) throw new Error(`redis-server ${args.join(' ')} did not become ready within 10 s: ${out}`);
+    if (Date.now() > deadline)
+      throw new Error(`redis-server ${args.join(' ')} did not become ready within 10 s: ${out}`);
     await new Promise((r) => setTimeout(r, 50));
   }
   return {
@@ -97,14 +107,60 @@ export interface TlsFiles {
 export function makeTlsFiles(dir: string): TlsFiles {
   const f = (name: string) => join(dir, name);
   const ssl = (...args: string[]) => execFileSync('openssl', args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  ssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=pyrq test CA', '-keyout', f('ca.key'), '-out', f('ca.crt'));
+  ssl(
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-days',
+    '2',
+    '-subj',
+    '/CN=pyrq test CA',
+    '-keyout',
+    f('ca.key'),
+    '-out',
+    f('ca.crt'),
+  );
   writeFileSync(f('server.ext'), 'subjectAltName = IP:127.0.0.1, DNS:localhost\n');
   for (const who of ['server', 'client']) {
-    ssl('req', '-newkey', 'rsa:2048', '-nodes', '-subj', `/CN=pyrq test ${who}`, '-keyout', f(`${who}.key`), '-out', f(`${who}.csr`));
+    ssl(
+      'req',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-subj',
+      `/CN=pyrq test ${who}`,
+      '-keyout',
+      f(`${who}.key`),
+      '-out',
+      f(`${who}.csr`),
+    );
     const ext = who === 'server' ? ['-extfile', f('server.ext')] : [];
-    ssl('x509', '-req', '-in', f(`${who}.csr`), '-CA', f('ca.crt'), '-CAkey', f('ca.key'), '-CAcreateserial', '-days', '2', '-out', f(`${who}.crt`), ...ext);
+    ssl(
+      'x509',
+      '-req',
+      '-in',
+      f(`${who}.csr`),
+      '-CA',
+      f('ca.crt'),
+      '-CAkey',
+      f('ca.key'),
+      '-CAcreateserial',
+      '-days',
+      '2',
+      '-out',
+      f(`${who}.crt`),
+      ...ext,
+    );
   }
-  return { ca: f('ca.crt'), serverCert: f('server.crt'), serverKey: f('server.key'), clientCert: f('client.crt'), clientKey: f('client.key') };
+  return {
+    ca: f('ca.crt'),
+    serverCert: f('server.crt'),
+    serverKey: f('server.key'),
+    clientCert: f('client.crt'),
+    clientKey: f('client.key'),
+  };
 }
 
 /**
@@ -115,7 +171,20 @@ export async function startTlsRedis(files: TlsFiles, authClients: boolean): Prom
   const port = await freePort();
   const tls = { ca: readFileSync(files.ca), cert: readFileSync(files.clientCert), key: readFileSync(files.clientKey) };
   return spawnRedis(
-    ['--port', '0', '--tls-port', String(port), '--tls-cert-file', files.serverCert, '--tls-key-file', files.serverKey, '--tls-ca-cert-file', files.ca, '--tls-auth-clients', authClients ? 'yes' : 'no'],
+    [
+      '--port',
+      '0',
+      '--tls-port',
+      String(port),
+      '--tls-cert-file',
+      files.serverCert,
+      '--tls-key-file',
+      files.serverKey,
+      '--tls-ca-cert-file',
+      files.ca,
+      '--tls-auth-clients',
+      authClients ? 'yes' : 'no',
+    ],
     { tls },
     { port },
   );
@@ -125,17 +194,30 @@ export async function startTlsRedis(files: TlsFiles, authClients: boolean): Prom
  * One redis-sentinel (the redis-server binary in sentinel mode) monitoring the master on
  * `masterPort` as `name`. Its config file goes into `dir` (Sentinel rewrites it).
  */
-export async function startSentinel(dir: string, name: string, masterPort: number, masterPassword?: string): Promise<SecureServer> {
+export async function startSentinel(
+  dir: string,
+  name: string,
+  masterPort: number,
+  masterPassword?: string,
+): Promise<SecureServer> {
   const port = await freePort();
   const conf = join(dir, `sentinel-${port}.conf`);
-  const lines = [`port ${port}`, `sentinel monitor ${name} 127.0.0.1 ${masterPort} 1`, `sentinel down-after-milliseconds ${name} 60000`];
+  const lines = [
+    `port ${port}`,
+    `sentinel monitor ${name} 127.0.0.1 ${masterPort} 1`,
+    `sentinel down-after-milliseconds ${name} 60000`,
+  ];
   if (masterPassword) lines.push(`sentinel auth-pass ${name} ${masterPassword}`);
   writeFileSync(conf, `${lines.join('\n')}\n`);
-  return spawnRedis([conf, '--sentinel'], {}, {
-    port,
-    ready: async (c) => {
-      const addr = (await c.call('SENTINEL', 'get-master-addr-by-name', name)) as string[] | null;
-      return Array.isArray(addr) && addr[1] === String(masterPort);
+  return spawnRedis(
+    [conf, '--sentinel'],
+    {},
+    {
+      port,
+      ready: async (c) => {
+        const addr = (await c.call('SENTINEL', 'get-master-addr-by-name', name)) as string[] | null;
+        return Array.isArray(addr) && addr[1] === String(masterPort);
+      },
     },
-  });
+  );
 }

@@ -31,7 +31,9 @@ const REDIS_SERVER = process.env.PYRQ_TEST_REDIS_SERVER ?? 'redis-server';
 export async function startRedis(opts: { persistent?: boolean } = {}): Promise<PrivateRedis> {
   const port = await freePort();
   const dataDir = opts.persistent ? mkdtempSync(join(tmpdir(), 'pyrq-redis-')) : undefined;
-  const persistence = dataDir ? ['--appendonly', 'yes', '--appendfsync', 'always', '--dir', dataDir] : ['--appendonly', 'no'];
+  const persistence = dataDir
+    ? ['--appendonly', 'yes', '--appendfsync', 'always', '--dir', dataDir]
+    : ['--appendonly', 'no'];
   let proc: ChildProcess | undefined;
   const clients: Redis[] = [];
   const launch = async (): Promise<void> => {

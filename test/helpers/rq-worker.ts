@@ -16,15 +16,25 @@ export interface WorkerRun {
  * Runs a real `rq worker --burst` over `queues` until they are empty. Task functions from
  * fixtures/python record what they ran as JSON files in `outDir`.
  */
-export function burstWorker(url: string, queues: string[], outDir: string, opts: { timeoutMs?: number } = {}): Promise<WorkerRun> {
+export function burstWorker(
+  url: string,
+  queues: string[],
+  outDir: string,
+  opts: { timeoutMs?: number } = {},
+): Promise<WorkerRun> {
   return new Promise((resolve, reject) => {
     const child = execFile(
       RQ,
       ['worker', '--burst', '--url', url, '--name', `pyrq-test-${process.pid}-${Date.now()}`, ...queues],
-      { env: { ...process.env, PYTHONPATH: FIXTURE_PYTHONPATH, PYRQ_FIXTURE_OUT: outDir }, timeout: opts.timeoutMs ?? 60_000, maxBuffer: 64 * 1024 * 1024 },
+      {
+        env: { ...process.env, PYTHONPATH: FIXTURE_PYTHONPATH, PYRQ_FIXTURE_OUT: outDir },
+        timeout: opts.timeoutMs ?? 60_000,
+        maxBuffer: 64 * 1024 * 1024,
+      },
       (err, stdout, stderr) => {
         const output = `${stdout}${stderr}`;
-        if (err && (err as NodeJS.ErrnoException).code === 'ENOENT') return reject(new Error(`cannot run ${RQ}: install python3-rq`));
+        if (err && (err as NodeJS.ErrnoException).code === 'ENOENT')
+          return reject(new Error(`cannot run ${RQ}: install python3-rq`));
         resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, output });
       },
     );
@@ -50,5 +60,7 @@ export function taskCalls(outDir: string): TaskCall[] {
   } catch {
     return [];
   }
-  return names.map((n) => JSON.parse(readFileSync(join(outDir, n), 'utf8')) as TaskCall).sort((a, b) => a.ran_at - b.ran_at);
+  return names
+    .map((n) => JSON.parse(readFileSync(join(outDir, n), 'utf8')) as TaskCall)
+    .sort((a, b) => a.ran_at - b.ran_at);
 }

@@ -22,7 +22,14 @@ export class ListSource implements Source {
     public specs: Schedule[] = [],
   ) {}
   async snapshot(): Promise<SourceSnapshot> {
-    return { source: this.name, schedules: this.specs.map((s) => ({ spec: s, hash: specHash(s), origin: 'test' })), errors: [], stale: false, heldOrigins: [], heldIds: [] };
+    return {
+      source: this.name,
+      schedules: this.specs.map((s) => ({ spec: s, hash: specHash(s), origin: 'test' })),
+      errors: [],
+      stale: false,
+      heldOrigins: [],
+      heldIds: [],
+    };
   }
   async close(): Promise<void> {}
 }
@@ -35,9 +42,17 @@ export async function applySpecs(redis: Redis, specs: Schedule[], clock: Clock, 
 }
 
 /** The settings the dispatcher reads, with test defaults. */
-export function dispatchConfig(over: { historyLength?: number; batchSize?: number; benchId?: string; site?: string; graceMs?: number } = {}): Pick<Config, 'dispatch' | 'frappe'> {
+export function dispatchConfig(
+  over: { historyLength?: number; batchSize?: number; benchId?: string; site?: string; graceMs?: number } = {},
+): Pick<Config, 'dispatch' | 'frappe'> {
   return {
-    dispatch: { catchup: 'latest', overlap: 'allow', historyLength: over.historyLength ?? 50, batchSize: over.batchSize ?? 500, graceMs: over.graceMs ?? 5_000 },
+    dispatch: {
+      catchup: 'latest',
+      overlap: 'allow',
+      historyLength: over.historyLength ?? 50,
+      batchSize: over.batchSize ?? 500,
+      graceMs: over.graceMs ?? 5_000,
+    },
     frappe: { benchId: over.benchId, site: over.site, user: 'Administrator' },
   };
 }

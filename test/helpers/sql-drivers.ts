@@ -59,7 +59,8 @@ export const SQL_TEST_DRIVERS: SqlTestDriver[] = [
     name: 'mysql',
     driver: mysqlDriver,
     scheme: 'mysql:',
-    createDb: (opts = {}) => createThrowawayDb({ sqlFile: opts.fixture === false ? undefined : join(FIXTURES, 'btu.sql') }),
+    createDb: (opts = {}) =>
+      createThrowawayDb({ sqlFile: opts.fixture === false ? undefined : join(FIXTURES, 'btu.sql') }),
     createPasswordDb: async () => {
       const db = await createThrowawayDb({ sqlFile: join(FIXTURES, 'btu.sql') });
       return { db, close: () => db.drop() };
@@ -67,7 +68,10 @@ export const SQL_TEST_DRIVERS: SqlTestDriver[] = [
     denied: /command denied to user/,
     wrongPassword: /Access denied for user/,
     noPassword: /Access denied for user .*\(using password: NO\)/,
-    sessionProbe: { sql: 'SELECT @@SESSION.tx_isolation AS iso, @@SESSION.autocommit AS ac', expected: { iso: 'READ-COMMITTED', ac: '1' } },
+    sessionProbe: {
+      sql: 'SELECT @@SESSION.tx_isolation AS iso, @@SESSION.autocommit AS ac',
+      expected: { iso: 'READ-COMMITTED', ac: '1' },
+    },
     jobsTable: `CREATE TABLE jobs (job_key VARCHAR(64) PRIMARY KEY, handler VARCHAR(200) NOT NULL, cron_expr VARCHAR(64), tz VARCHAR(64), active TINYINT(1) NOT NULL DEFAULT 1, params LONGTEXT);
       ${JOBS_ROWS}`,
     // DATETIME is wall time, read in the row's timezone: 04:04:05 in Berlin is 03:04:05Z.
@@ -79,7 +83,8 @@ export const SQL_TEST_DRIVERS: SqlTestDriver[] = [
     name: 'postgres',
     driver: postgresDriver,
     scheme: 'postgres:',
-    createDb: (opts = {}) => createPgThrowawayDb({ sqlFile: opts.fixture === false ? undefined : join(FIXTURES, 'btu.postgres.sql') }),
+    createDb: (opts = {}) =>
+      createPgThrowawayDb({ sqlFile: opts.fixture === false ? undefined : join(FIXTURES, 'btu.postgres.sql') }),
     createPasswordDb: async () => {
       const server = await startPostgres();
       try {
@@ -101,7 +106,10 @@ export const SQL_TEST_DRIVERS: SqlTestDriver[] = [
     noPassword: /the server asks for a password for user "pyrq_u_\w+" and none is set/,
     // PostgreSQL has no autocommit switch: a statement outside BEGIN is its own
     // transaction, which shows as now() (transaction start) = statement_timestamp().
-    sessionProbe: { sql: "SELECT current_setting('transaction_isolation') AS iso, now() = statement_timestamp() AS ac", expected: { iso: 'read committed', ac: true } },
+    sessionProbe: {
+      sql: "SELECT current_setting('transaction_isolation') AS iso, now() = statement_timestamp() AS ac",
+      expected: { iso: 'read committed', ac: true },
+    },
     jobsTable: `CREATE TABLE jobs (job_key VARCHAR(64) PRIMARY KEY, handler VARCHAR(200) NOT NULL, cron_expr VARCHAR(64), tz VARCHAR(64), active SMALLINT NOT NULL DEFAULT 1, params TEXT);
       ${JOBS_ROWS}`,
     // timestamptz is an instant: 04:04:05+01 is 03:04:05Z whatever the row's timezone.

@@ -20,7 +20,8 @@ import { tmpDir } from '../helpers/tmp-dir.js';
 const ALLOW = ['pyrq_fixtures.tasks.*', 'pyrq_fixtures.btu_tasks.sync_stock', 'btu.btu_core.task_runner.*'];
 const ALLOWED = /^(pyrq_fixtures\.tasks\.[a-z_]+|btu\.btu_core\.task_runner\.run_task_by_id)$/;
 // The files say `function: "x" is not...`; BTU rows name their column, `function_string (BTU Task ...)`.
-const REFUSED = /^"([a-z_.]+)" is not in the function allowlist \(allow = "pyrq_fixtures\.tasks\.\*", "pyrq_fixtures\.btu_tasks\.sync_stock", "btu\.btu_core\.task_runner\.\*"\)/;
+const REFUSED =
+  /^"([a-z_.]+)" is not in the function allowlist \(allow = "pyrq_fixtures\.tasks\.\*", "pyrq_fixtures\.btu_tasks\.sync_stock", "btu\.btu_core\.task_runner\.\*"\)/;
 const SITE = 'erp.example.com';
 
 let server: PrivateRedis;
@@ -51,7 +52,14 @@ beforeAll(async () => {
       `[daemon]\nsocket = "${socket}"\nresyncInterval = "1h"`,
     ].join('\n\n'),
   );
-  env = { PYRQ_CONFIG: config, PYRQ_MYSQL_PASSWORD: user.password, PYRQ_REDIS_URL: undefined, PYRQ_DIR: undefined, PYRQ_MYSQL_URL: undefined, PYRQ_SOCKET: undefined };
+  env = {
+    PYRQ_CONFIG: config,
+    PYRQ_MYSQL_PASSWORD: user.password,
+    PYRQ_REDIS_URL: undefined,
+    PYRQ_DIR: undefined,
+    PYRQ_MYSQL_URL: undefined,
+    PYRQ_SOCKET: undefined,
+  };
 });
 afterAll(async () => {
   await server?.close();
@@ -68,11 +76,15 @@ interface PlanError {
 
 /** The allowlist refusals among the errors, as `source id function`. */
 const refusals = (errors: PlanError[]) =>
-  errors.filter((e) => /^function/.test(e.path ?? '') && REFUSED.test(e.message)).map((e) => `${e.source} ${e.id} ${REFUSED.exec(e.message)![1]}`).sort();
+  errors
+    .filter((e) => /^function/.test(e.path ?? '') && REFUSED.test(e.message))
+    .map((e) => `${e.source} ${e.id} ${REFUSED.exec(e.message)![1]}`)
+    .sort();
 
 const appliedFunctions = async () => {
   const out: Record<string, string> = {};
-  for (const id of await redis.hkeys('pyrq:index')) out[id] = JSON.parse((await redis.hget(`pyrq:schedule:${id}`, 'spec'))!).function;
+  for (const id of await redis.hkeys('pyrq:index'))
+    out[id] = JSON.parse((await redis.hget(`pyrq:schedule:${id}`, 'spec'))!).function;
   return out;
 };
 
@@ -84,28 +96,42 @@ describe('the function allowlist', () => {
     expect(r.code).toBe(1);
     const errors = r.json().plan.errors as PlanError[];
     refused = refusals(errors);
-    expect(refused.filter((x) => x.startsWith('files '))).toEqual(['files erp-daily-digest pyrq_fixtures.erp.daily_digest', 'files erp-sync-stock pyrq_fixtures.erp.sync_stock']);
+    expect(refused.filter((x) => x.startsWith('files '))).toEqual([
+      'files erp-daily-digest pyrq_fixtures.erp.daily_digest',
+      'files erp-sync-stock pyrq_fixtures.erp.sync_stock',
+    ]);
     const fromMysql = refused.filter((x) => x.startsWith('mysql '));
     expect(fromMysql.length).toBeGreaterThan(0);
     for (const x of fromMysql) expect(x).toMatch(/^mysql TS-\d+ pyrq_fixtures\.btu_tasks\.(?!sync_stock$)/);
     const applied = await appliedFunctions();
     for (const [id, fn] of Object.entries(applied)) expect(fn, id).toMatch(ALLOWED);
     // The BTU rows applied are exactly those whose task's function_string the allowlist passed.
-    const rows = (await db.exec('SELECT s.name, t.function_string FROM `tabBTU Task Schedule` s JOIN `tabBTU Task` t ON t.name = s.task')) as { name: string; function_string: string }[];
+    const rows = (await db.exec(
+      'SELECT s.name, t.function_string FROM `tabBTU Task Schedule` s JOIN `tabBTU Task` t ON t.name = s.task',
+    )) as { name: string; function_string: string }[];
     const taskFn = new Map(rows.map((r) => [r.name, r.function_string]));
     const appliedBtu = Object.keys(applied).filter((id) => taskFn.has(id));
     expect(appliedBtu.length).toBeGreaterThan(0);
     for (const id of appliedBtu) expect(taskFn.get(id), id).toBe('pyrq_fixtures.btu_tasks.sync_stock');
-    expect(Object.keys(applied)).toHaveLength(11 + (await pyrq(['diff', '--json'], { env })).json().plan.sources.find((s: { source: string }) => s.source === 'mysql').schedules);
+    expect(Object.keys(applied)).toHaveLength(
+      11 +
+        (await pyrq(['diff', '--json'], { env }))
+          .json()
+          .plan.sources.find((s: { source: string }) => s.source === 'mysql').schedules,
+    );
   });
 
   it('status without a daemon shows the refusals that apply recorded; diff and validate show them too', async () => {
     const s = await pyrq(['status', '--no-daemon'], { env });
     expect(s.code).toBe(0);
     expect(s.stdout).toMatch(/Source files \(\S+\): ok, 11 schedules, 2 errors; as of .* ago, recorded by pyrq apply/);
-    expect(s.stdout).toContain('  ! erp/erpnext.yaml: schedules[1] (id "erp-daily-digest"): function: "pyrq_fixtures.erp.daily_digest" is not in the function allowlist');
+    expect(s.stdout).toContain(
+      '  ! erp/erpnext.yaml: schedules[1] (id "erp-daily-digest"): function: "pyrq_fixtures.erp.daily_digest" is not in the function allowlist',
+    );
     const j = await pyrq(['status', '--no-daemon', '--json'], { env });
-    const lines = (j.json().sources as { errors: string[] }[]).flatMap((x) => x.errors).filter((e) => e.includes('is not in the function allowlist'));
+    const lines = (j.json().sources as { errors: string[] }[])
+      .flatMap((x) => x.errors)
+      .filter((e) => e.includes('is not in the function allowlist'));
     expect(lines).toHaveLength(refused.length);
     const d = await pyrq(['diff', '--json'], { env });
     expect(d.code).toBe(1);
@@ -130,7 +156,12 @@ describe('the function allowlist', () => {
       const s = await pyrq(['status'], { env });
       expect(s.stdout).toMatch(/^Daemon: pid/);
       const j = await pyrq(['status', '--json'], { env });
-      const bySource = Object.fromEntries((j.json().sources as { source: string; errors: string[] }[]).map((x) => [x.source, x.errors.filter((e) => e.includes('is not in the function allowlist')).length]));
+      const bySource = Object.fromEntries(
+        (j.json().sources as { source: string; errors: string[] }[]).map((x) => [
+          x.source,
+          x.errors.filter((e) => e.includes('is not in the function allowlist')).length,
+        ]),
+      );
       expect(bySource).toMatchObject({ files: 2, mysql: refused.filter((x) => x.startsWith('mysql ')).length });
     });
 
@@ -146,7 +177,11 @@ describe('the function allowlist', () => {
       expect((await pyrq(['push', good], { env })).code).toBe(0);
       expect(await redis.hexists('pyrq:index', 'pushed-ok')).toBe(1);
 
-      await eventually(async () => (await redis.hget('pyrq:sources', 'mysql'))?.includes('is not in the function allowlist'), 'the daemon recorded the mysql refusals', 10_000);
+      await eventually(
+        async () => (await redis.hget('pyrq:sources', 'mysql'))?.includes('is not in the function allowlist'),
+        'the daemon recorded the mysql refusals',
+        10_000,
+      );
       expect(await daemon.stop()).toBe(0);
       const s = await pyrq(['status', '--no-daemon'], { env });
       expect(s.stdout).toMatch(/^Not asking a daemon \(--no-daemon\); from Redis \(source health as last recorded\)/);

@@ -47,10 +47,17 @@ interface AppReply {
 
 async function app(url: string, calls: [string, string | null, boolean][]): Promise<AppReply[]> {
   const out = await python(APP_CLIENT, { env: { BTU_REDIS_URL: url, BTU_CALLS: JSON.stringify(calls) } });
-  return out.trim().split('\n').map((l) => JSON.parse(l) as AppReply);
+  return out
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as AppReply);
 }
 
-const ack = (requestType: string) => ({ status: 'ok', request_type: requestType, message: 'Command received by BTU Scheduler.' });
+const ack = (requestType: string) => ({
+  status: 'ok',
+  request_type: requestType,
+  message: 'Command received by BTU Scheduler.',
+});
 
 describe('BTU RPC over Redis', () => {
   let server: PrivateRedis;
@@ -63,7 +70,15 @@ describe('BTU RPC over Redis', () => {
   async function daemon(name: string, env: Record<string, string> = {}): Promise<DaemonProcess> {
     const d = await startDaemon(['--log-level', 'debug', '--frappe-site', 'erp.example.com'], {
       socket: join(dir.path, `${name}.sock`),
-      env: { PYRQ_REDIS_URL: server.url, PYRQ_MYSQL_URL: db.url, PYRQ_DIR: '', PYRQ_POSTGRES_URL: '', PYRQ_FRAPPE_SITE: '', PYRQ_BTU_RPC: '', ...env },
+      env: {
+        PYRQ_REDIS_URL: server.url,
+        PYRQ_MYSQL_URL: db.url,
+        PYRQ_DIR: '',
+        PYRQ_POSTGRES_URL: '',
+        PYRQ_FRAPPE_SITE: '',
+        PYRQ_BTU_RPC: '',
+        ...env,
+      },
     });
     daemons.push(d);
     return d;
@@ -108,21 +123,45 @@ describe('BTU RPC over Redis', () => {
       ['create_task_schedule', 'TS-000001', true],
       ['cancel_task_schedule', 'TS-000002', true],
     ]);
-    expect(replies.map((r) => r.reply)).toEqual([ack('ping'), ack('create_task_schedule'), ack('cancel_task_schedule')]);
+    expect(replies.map((r) => r.reply)).toEqual([
+      ack('ping'),
+      ack('create_task_schedule'),
+      ack('cancel_task_schedule'),
+    ]);
     // Byte for byte what Python's json.dumps writes, and the key expires as BTU's daemons make it.
-    expect(replies[1]!.raw).toBe('{"status": "ok", "request_type": "create_task_schedule", "message": "Command received by BTU Scheduler."}');
+    expect(replies[1]!.raw).toBe(
+      '{"status": "ok", "request_type": "create_task_schedule", "message": "Command received by BTU Scheduler."}',
+    );
     for (const r of replies) expect(r.ttl).toBe(-2); // BLPOP took the only element: the key is gone
     figures.push(`ack latency (LPUSH -> reply, ms): ${replies.map((r) => r.ms!.toFixed(1)).join(', ')}`);
     const t0 = Date.now(); // the client has its acks: the commands were taken at most a few ms ago
 
-    await eventually(async () => (await spec('TS-000001'))?.cron === '17 4 * * *', 'TS-000001 re-read after create_task_schedule', 5000, 5);
+    await eventually(
+      async () => (await spec('TS-000001'))?.cron === '17 4 * * *',
+      'TS-000001 re-read after create_task_schedule',
+      5000,
+      5,
+    );
     figures.push(`acks received -> TS-000001 updated in the registry: ${Date.now() - t0} ms`);
-    await eventually(async () => (await spec('TS-000002'))?.enabled === false, 'TS-000002 disabled after cancel_task_schedule', 5000, 5);
-    await d.waitForLog((l) => l.msg === 'BTU command' && l.requestType === 'cancel_task_schedule' && l.reply === 'Successfully cancelled BTU Task Schedule TS-000002 in Python RQ.');
+    await eventually(
+      async () => (await spec('TS-000002'))?.enabled === false,
+      'TS-000002 disabled after cancel_task_schedule',
+      5000,
+      5,
+    );
+    await d.waitForLog(
+      (l) =>
+        l.msg === 'BTU command' &&
+        l.requestType === 'cancel_task_schedule' &&
+        l.reply === 'Successfully cancelled BTU Task Schedule TS-000002 in Python RQ.',
+    );
   });
 
   it('the acknowledgement key lives 60 s when nobody reads it', async () => {
-    await redis.lpush('btu:scheduler:commands', JSON.stringify({ request_type: 'ping', request_content: null, response_key: 'btu:scheduler:rpc:unread' }));
+    await redis.lpush(
+      'btu:scheduler:commands',
+      JSON.stringify({ request_type: 'ping', request_content: null, response_key: 'btu:scheduler:rpc:unread' }),
+    );
     await eventually(() => redis.exists('btu:scheduler:rpc:unread'), 'the ack is pushed');
     const ttl = await redis.ttl('btu:scheduler:rpc:unread');
     expect(ttl).toBeGreaterThan(50);
@@ -147,11 +186,18 @@ describe('BTU RPC over Redis', () => {
     expect(r!.reply).toEqual(ack('ping'));
     const dropped = () => d.logs.filter((l) => l.msg === 'dropped a malformed BTU command');
     await eventually(async () => dropped().length === junk.length, 'every junk element logged');
-    expect(dropped().map((l) => l.reason)).toEqual(['not JSON (Unexpected token \'o\', "not json" is not valid JSON)', 'not a JSON object', 'request_type must be a string', 'response_key must be a string or null']);
+    expect(dropped().map((l) => l.reason)).toEqual([
+      'not JSON (Unexpected token \'o\', "not json" is not valid JSON)',
+      'not a JSON object',
+      'request_type must be a string',
+      'response_key must be a string or null',
+    ]);
     // An unknown request type is acknowledged (BTU acks on receipt) and answered in the log.
     const [u] = await app(server.url, [['restart', null, true]]);
     expect(u!.reply).toEqual(ack('restart'));
-    await d.waitForLog((l) => l.msg === 'BTU command' && l.reply === "Client message has an unhandled 'request_type': restart");
+    await d.waitForLog(
+      (l) => l.msg === 'BTU command' && l.reply === "Client message has an unhandled 'request_type': restart",
+    );
   });
 
   it('keeps listening across a Redis restart (the listener never stops)', async () => {
@@ -160,10 +206,15 @@ describe('BTU RPC over Redis', () => {
     await server.stop(true);
     await server.restart(); // an empty Redis: the registry comes back with the leader's re-sync
     await d.waitForLog((l) => l.msg === 'no longer leader' || l.msg === 'redis connection restored');
-    const [r] = await eventually(async () => {
-      const replies = await app(server.url, [['ping', null, true]]);
-      return replies[0]!.reply ? replies : null;
-    }, 'a ping acknowledged after the restart', 20_000, 100);
+    const [r] = await eventually(
+      async () => {
+        const replies = await app(server.url, [['ping', null, true]]);
+        return replies[0]!.reply ? replies : null;
+      },
+      'a ping acknowledged after the restart',
+      20_000,
+      100,
+    );
     expect(r!.reply).toEqual(ack('ping'));
     expect(d.proc.exitCode).toBeNull();
   });
@@ -175,7 +226,10 @@ describe('BTU RPC over Redis', () => {
     await eventually(() => leaderOf(both), 'one daemon leads');
     // Since b started: the first daemon may have forwarded while it stood by during the
     // Redis restart above (fenced, it steps down until it takes the lease again).
-    const forwarder = () => both.find((x) => x.logs.some((l) => l.msg === 'BTU command forwarded to the leader' && Date.parse(String(l.time)) >= bStarted));
+    const forwarder = () =>
+      both.find((x) =>
+        x.logs.some((l) => l.msg === 'BTU command forwarded to the leader' && Date.parse(String(l.time)) >= bStarted),
+      );
     // Until a standby has taken at least one command (both block on the list; Redis hands
     // each element to whichever client waited longest), send edits one at a time.
     let n = 0;
@@ -187,22 +241,36 @@ describe('BTU RPC over Redis', () => {
       expect(r!.reply).toEqual(ack('create_task_schedule'));
       // Applied whichever daemon popped it: by the leader directly, or forwarded to it.
       await eventually(async () => (await spec('TS-000004'))?.cron === cron, `TS-000004 cron ${cron}`);
-      if (n >= 200) throw new Error(`no standby took a command in 200: ${JSON.stringify(both.map((d) => d.logs.filter((l) => /leader|BTU/.test(String(l.msg))).slice(-6)))}`);
+      if (n >= 200)
+        throw new Error(
+          `no standby took a command in 200: ${JSON.stringify(both.map((d) => d.logs.filter((l) => /leader|BTU/.test(String(l.msg))).slice(-6)))}`,
+        );
     }
     const standby = forwarder()!;
     const other = both.find((x) => x !== standby)!;
     // The forwarded command was acted on by the other daemon, the leader, not by the standby.
     await other.waitForLog((l) => l.msg === 'BTU command' && l.via === 'forwarded');
-    const forwardedAt = Date.parse(String(standby.logs.find((l) => l.msg === 'BTU command forwarded to the leader' && Date.parse(String(l.time)) >= bStarted)!.time));
+    const forwardedAt = Date.parse(
+      String(
+        standby.logs.find(
+          (l) => l.msg === 'BTU command forwarded to the leader' && Date.parse(String(l.time)) >= bStarted,
+        )!.time,
+      ),
+    );
     // ... and the standby, still a standby, acted on nothing since.
     expect(((await standby.ask({ op: 'ping' })) as { result: { leader: boolean } }).result.leader).toBe(false);
-    expect(standby.logs.filter((l) => l.msg === 'BTU command' && Date.parse(String(l.time)) >= forwardedAt)).toEqual([]);
+    expect(standby.logs.filter((l) => l.msg === 'BTU command' && Date.parse(String(l.time)) >= forwardedAt)).toEqual(
+      [],
+    );
     figures.push(`two daemons: a standby took command ${n}`);
   });
 
   it('btu.rpc = false: the daemon leaves the list alone (the socket still answers older apps)', async () => {
     for (const d of daemons) await d.stop();
-    await redis.lpush('btu:scheduler:commands', JSON.stringify({ request_type: 'ping', request_content: null, response_key: 'btu:scheduler:rpc:off' }));
+    await redis.lpush(
+      'btu:scheduler:commands',
+      JSON.stringify({ request_type: 'ping', request_content: null, response_key: 'btu:scheduler:rpc:off' }),
+    );
     const c = await daemon('c', { PYRQ_BTU_RPC: 'false' });
     // The listener would have logged before the lease campaign's first result.
     await c.waitForLog((l) => l.msg === 'became leader');

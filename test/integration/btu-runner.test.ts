@@ -23,7 +23,7 @@ const mysql = SQL_TEST_DRIVERS.find((d) => d.name === 'mysql')!;
 const BENCH = 'bench-7';
 const SITE = 'erp.example.com';
 
-describe('BTU rows run through BTU\'s TaskRunner by a real rq worker', () => {
+describe("BTU rows run through BTU's TaskRunner by a real rq worker", () => {
   let server: PrivateRedis;
   let redis: Redis;
   let db: TestDb;
@@ -35,7 +35,16 @@ describe('BTU rows run through BTU\'s TaskRunner by a real rq worker', () => {
     redis = server.client();
     db = await mysql.createDb();
     out = tmpDir();
-    env = { PYRQ_CONFIG: undefined, PYRQ_DIR: undefined, PYRQ_POSTGRES_URL: undefined, PYRQ_MYSQL_URL: undefined, PYRQ_FRAPPE_SITE: undefined, PYRQ_FRAPPE_BENCH_ID: undefined, PYRQ_BTU_RUNNER: undefined, PYRQ_REDIS_URL: undefined };
+    env = {
+      PYRQ_CONFIG: undefined,
+      PYRQ_DIR: undefined,
+      PYRQ_POSTGRES_URL: undefined,
+      PYRQ_MYSQL_URL: undefined,
+      PYRQ_FRAPPE_SITE: undefined,
+      PYRQ_FRAPPE_BENCH_ID: undefined,
+      PYRQ_BTU_RUNNER: undefined,
+      PYRQ_REDIS_URL: undefined,
+    };
   });
   afterAll(async () => {
     await server?.close();
@@ -43,7 +52,11 @@ describe('BTU rows run through BTU\'s TaskRunner by a real rq worker', () => {
     out?.cleanup();
   });
 
-  const cli = (args: string[]) => pyrq([...args, '--redis-url', server.url, '--mysql-url', db.url, '--frappe-site', SITE, '--frappe-bench-id', BENCH], { env });
+  const cli = (args: string[]) =>
+    pyrq(
+      [...args, '--redis-url', server.url, '--mysql-url', db.url, '--frappe-site', SITE, '--frappe-bench-id', BENCH],
+      { env },
+    );
 
   it('applies BTU rows as run_task_by_id jobs (diff and apply take --frappe-site and --frappe-bench-id)', async () => {
     // Without a site, BTU mode says what is missing; the flag supplies it.
@@ -74,7 +87,7 @@ describe('BTU rows run through BTU\'s TaskRunner by a real rq worker', () => {
     expect(await redis.exists('pyrq:schedule:TS-000006')).toBe(1);
   });
 
-  it('fires them; the worker runs run_task_by_id with BTU\'s kwargs, rq_job_id the job\'s id, and a raising task gets on_btu_task_failure', async () => {
+  it("fires them; the worker runs run_task_by_id with BTU's kwargs, rq_job_id the job's id, and a raising task gets on_btu_task_failure", async () => {
     // One dispatcher tick at TS-000001's next fire time (queue long, 900 s) fires what is due then.
     const keys = new Keys();
     const clock = new ManualClock(Number(await redis.zscore(keys.next, 'TS-000001')));
@@ -85,7 +98,9 @@ describe('BTU rows run through BTU\'s TaskRunner by a real rq worker', () => {
     expect(j1).toBeDefined();
     // A manual run of a schedule the tick did not fire, whose task raises in the stand-in.
     const failing = ['TS-000003', 'TS-000004', 'TS-000005', 'TS-000002'].find((id) => !scheduled.has(id))!;
-    const trig = await pyrq(['trigger', failing, '--json', '--redis-url', server.url], { env: { ...env, PYRQ_FRAPPE_BENCH_ID: BENCH } });
+    const trig = await pyrq(['trigger', failing, '--json', '--redis-url', server.url], {
+      env: { ...env, PYRQ_FRAPPE_BENCH_ID: BENCH },
+    });
     expect(trig.code, trig.stderr).toBe(0);
     const failingJob = (JSON.parse(trig.stdout) as { jobId: string }).jobId;
     const rows: Record<string, { task: string; queue: string; timeout: string }> = {
@@ -100,7 +115,11 @@ describe('BTU rows run through BTU\'s TaskRunner by a real rq worker', () => {
     const jobs = new Map([...scheduled, [failing, failingJob]]);
     // The schedule's queue (with the bench id) and BTU's timeout, and BTU's failure callback, on every job.
     for (const [id, jobId] of jobs) {
-      expect(await redis.hmget(`rq:job:${jobId}`, 'origin', 'timeout', 'failure_callback_name'), id).toEqual([`${BENCH}:${rows[id]!.queue}`, rows[id]!.timeout, 'btu.btu_core.task_runner.on_btu_task_failure']);
+      expect(await redis.hmget(`rq:job:${jobId}`, 'origin', 'timeout', 'failure_callback_name'), id).toEqual([
+        `${BENCH}:${rows[id]!.queue}`,
+        rows[id]!.timeout,
+        'btu.btu_core.task_runner.on_btu_task_failure',
+      ]);
     }
 
     const queues = (await redis.smembers('rq:queues')).map((k) => k.slice('rq:queue:'.length));
@@ -120,28 +139,56 @@ describe('BTU rows run through BTU\'s TaskRunner by a real rq worker', () => {
     for (const c of runs) {
       const id = c.kwargs.schedule_id as string;
       // Exactly BTU's enqueue: no extra_arguments (TaskRunner applies the overrides), rq_job_id the running job's id.
-      expect(c.kwargs, id).toEqual({ task_id: rows[id]!.task, site_name: SITE, schedule_id: id, extra_arguments: null, rq_job_id: c.job_id });
+      expect(c.kwargs, id).toEqual({
+        task_id: rows[id]!.task,
+        site_name: SITE,
+        schedule_id: id,
+        extra_arguments: null,
+        rq_job_id: c.job_id,
+      });
       expect(c.job_id).toBe(jobs.get(id));
       expect(c.meta?.pyrq?.schedule).toBe(id); // pyrq's trace stays on the job
     }
     // Frappe's execute_job got the method by its dotted path and exactly these kwargs.
     const exec = of('frappe_execute_job').find((c) => c.job_id === j1)!;
-    expect(exec.kwargs).toMatchObject({ site: SITE, method: 'btu.btu_core.task_runner.run_task_by_id', job_name: 'btu.btu_core.task_runner.run_task_by_id', kwargs: { task_id: 'BTU-000000001', site_name: SITE, schedule_id: 'TS-000001', rq_job_id: j1 } });
-    expect(Object.keys(exec.kwargs.kwargs as object).sort()).toEqual(['rq_job_id', 'schedule_id', 'site_name', 'task_id']);
+    expect(exec.kwargs).toMatchObject({
+      site: SITE,
+      method: 'btu.btu_core.task_runner.run_task_by_id',
+      job_name: 'btu.btu_core.task_runner.run_task_by_id',
+      kwargs: { task_id: 'BTU-000000001', site_name: SITE, schedule_id: 'TS-000001', rq_job_id: j1 },
+    });
+    expect(Object.keys(exec.kwargs.kwargs as object).sort()).toEqual([
+      'rq_job_id',
+      'schedule_id',
+      'site_name',
+      'task_id',
+    ]);
 
     // Only the raising job made the worker call BTU's failure callback.
     const failures = of('btu_on_btu_task_failure');
     expect(failures).toHaveLength(1);
-    expect(failures[0]!.kwargs).toEqual({ failed_job_id: failingJob, connection: 'Redis', exc_type: 'RuntimeError', exc_value: `BTU task ${rows[failing]!.task} failed (schedule ${failing})`, has_traceback: true });
+    expect(failures[0]!.kwargs).toEqual({
+      failed_job_id: failingJob,
+      connection: 'Redis',
+      exc_type: 'RuntimeError',
+      exc_value: `BTU task ${rows[failing]!.task} failed (schedule ${failing})`,
+      has_traceback: true,
+    });
     expect(await redis.hget(`rq:job:${failingJob}`, 'status')).toBe('failed');
     expect(await redis.hget(`rq:job:${j1}`, 'status')).toBe('finished');
   });
 
   it('the direct runner (older BTU apps) calls function_string itself, with the merged arguments and no callback', async () => {
-    const applied = await pyrq(['apply', '--redis-url', server.url, '--mysql-url', db.url, '--frappe-site', SITE], { env: { ...env, PYRQ_BTU_RUNNER: 'direct' } });
+    const applied = await pyrq(['apply', '--redis-url', server.url, '--mysql-url', db.url, '--frappe-site', SITE], {
+      env: { ...env, PYRQ_BTU_RUNNER: 'direct' },
+    });
     expect(applied.code, applied.stderr).toBe(1); // TS-000006 and TS-000007
     const spec = JSON.parse((await redis.hget('pyrq:schedule:TS-000002', 'spec'))!);
-    expect(spec).toMatchObject({ function: 'pyrq_fixtures.btu_tasks.sync_stock', kwargs: { company: 'ACME', warehouse: 'Finished Goods - AC', days: 1, dry_run: false }, overlap: 'forbid' });
+    expect(spec).toMatchObject({
+      function: 'pyrq_fixtures.btu_tasks.sync_stock',
+      kwargs: { company: 'ACME', warehouse: 'Finished Goods - AC', days: 1, dry_run: false },
+      overlap: 'forbid',
+    });
     expect(spec.onFailure).toBeUndefined();
     expect(spec.jobIdKwarg).toBeUndefined();
     // TS-000006's malformed overrides are pyrq's to refuse again.

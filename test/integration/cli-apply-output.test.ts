@@ -18,12 +18,18 @@ let dir: ReturnType<typeof tmpDir>;
 function plan(n: number, name: string): string {
   const d = join(dir.path, name);
   mkdirSync(d, { recursive: true });
-  const schedules = Array.from({ length: n }, (_, i) => ({ id: `job-${String(i).padStart(6, '0')}`, function: 'app.tasks.run', every: 60 + (i % 3600), kwargs: { n: i } }));
+  const schedules = Array.from({ length: n }, (_, i) => ({
+    id: `job-${String(i).padStart(6, '0')}`,
+    function: 'app.tasks.run',
+    every: 60 + (i % 3600),
+    kwargs: { n: i },
+  }));
   writeFileSync(join(d, 'many.json'), JSON.stringify({ schedules }));
   return d;
 }
 
-const apply = (args: string[]) => pyrq(['apply', '--redis-url', server.url, ...args], { env: { PYRQ_CONFIG: '' }, timeoutMs: 60_000 });
+const apply = (args: string[]) =>
+  pyrq(['apply', '--redis-url', server.url, ...args], { env: { PYRQ_CONFIG: '' }, timeoutMs: 60_000 });
 
 beforeAll(async () => {
   server = await startRedis();
@@ -53,7 +59,9 @@ describe('pyrq apply output', () => {
     expect(verbose.code).toBe(0);
     expect(verbose.stdout).toContain('+ create job-000119');
     expect(verbose.stdout).not.toContain('more changes not shown');
-    expect(verbose.stdout.trimEnd().split('\n').at(-1)).toBe('Apply complete: 120 created, 0 updated, 0 deleted, 0 unchanged.');
+    expect(verbose.stdout.trimEnd().split('\n').at(-1)).toBe(
+      'Apply complete: 120 created, 0 updated, 0 deleted, 0 unchanged.',
+    );
 
     await redis.flushall();
     const quiet = await apply(['--dir', d, '--quiet']);
@@ -70,7 +78,11 @@ describe('pyrq apply output', () => {
   it('Ctrl-C during a large apply says how many changes were applied and not; a re-run converges', async () => {
     const d = plan(40_000, 'p40k');
     const redisPid = Number(/process_id:(\d+)/.exec(await redis.info('server'))![1]);
-    const child = spawn(process.execPath, [BIN, 'apply', '--dir', d, '--redis-url', server.url], { cwd: ROOT, env: { ...process.env, PYRQ_CONFIG: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, 'apply', '--dir', d, '--redis-url', server.url], {
+      cwd: ROOT,
+      env: { ...process.env, PYRQ_CONFIG: '' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c) => (stdout += String(c)));
@@ -81,7 +93,11 @@ describe('pyrq apply output', () => {
     process.kill(redisPid, 'SIGSTOP');
     try {
       child.kill('SIGINT');
-      await eventually(async () => stderr.includes('Interrupted: finishing the changes in flight'), 'the interrupt acknowledged', 10_000);
+      await eventually(
+        async () => stderr.includes('Interrupted: finishing the changes in flight'),
+        'the interrupt acknowledged',
+        10_000,
+      );
     } finally {
       process.kill(redisPid, 'SIGCONT');
     }
@@ -89,12 +105,18 @@ describe('pyrq apply output', () => {
     const applied = await redis.hlen('pyrq:index');
     expect(applied).toBeGreaterThan(0);
     expect(applied).toBeLessThan(40_000);
-    expect(stdout).toContain(`Interrupted after ${applied} of 40000 changes (${applied} created, 0 updated, 0 deleted); the other ${40_000 - applied} were not applied.`);
+    expect(stdout).toContain(
+      `Interrupted after ${applied} of 40000 changes (${applied} created, 0 updated, 0 deleted); the other ${40_000 - applied} were not applied.`,
+    );
     expect(stdout).toContain('run the same pyrq apply again to converge');
 
     const again = await apply(['--dir', d, '--quiet']);
     expect(again.code).toBe(0);
-    expect(again.stdout.trim()).toBe(`Apply complete: ${40_000 - applied} created, 0 updated, 0 deleted, ${applied} unchanged.`);
-    expect((await apply(['--dir', d, '--quiet'])).stdout.trim()).toBe('Apply complete: 0 created, 0 updated, 0 deleted, 40000 unchanged.');
+    expect(again.stdout.trim()).toBe(
+      `Apply complete: ${40_000 - applied} created, 0 updated, 0 deleted, ${applied} unchanged.`,
+    );
+    expect((await apply(['--dir', d, '--quiet'])).stdout.trim()).toBe(
+      'Apply complete: 0 created, 0 updated, 0 deleted, 40000 unchanged.',
+    );
   });
 });

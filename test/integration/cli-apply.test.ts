@@ -41,7 +41,12 @@ beforeEach(async () => {
   await redis.flushall();
   dir = tmpDir();
   cpSync(join(ROOT, 'fixtures', 'schedules'), dir.path, { recursive: true });
-  env = { PYRQ_REDIS_URL: server.url, PYRQ_DIR: dir.path, PYRQ_SOCKET: join(dir.path, 'no-daemon.sock'), PYRQ_CONFIG: undefined as unknown as string };
+  env = {
+    PYRQ_REDIS_URL: server.url,
+    PYRQ_DIR: dir.path,
+    PYRQ_SOCKET: join(dir.path, 'no-daemon.sock'),
+    PYRQ_CONFIG: undefined as unknown as string,
+  };
 });
 afterEach(() => dir.cleanup());
 
@@ -86,7 +91,13 @@ describe('pyrq apply / diff on the shipped fixtures', { timeout: 120_000 }, () =
     const j = await pyrq(['diff', '--json'], { env });
     expect(j.code).toBe(2);
     const plan = j.json().plan;
-    expect(plan.changes.map((c: { action: string; id: string; fields: { field: string }[] }) => [c.action, c.id, c.fields.map((f) => f.field)])).toEqual([['update', 'nightly-invoices', ['cron']]]);
+    expect(
+      plan.changes.map((c: { action: string; id: string; fields: { field: string }[] }) => [
+        c.action,
+        c.id,
+        c.fields.map((f) => f.field),
+      ]),
+    ).toEqual([['update', 'nightly-invoices', ['cron']]]);
     expect(JSON.parse((await redis.hget('pyrq:schedule:nightly-invoices', 'spec'))!).cron).toBe('0 2 * * *');
     expect((await pyrq(['apply'], { env })).code).toBe(0);
     expect(JSON.parse((await redis.hget('pyrq:schedule:nightly-invoices', 'spec'))!).cron).toBe('15 2 * * *');
@@ -98,7 +109,9 @@ describe('pyrq apply / diff on the shipped fixtures', { timeout: 120_000 }, () =
     const r = await pyrq(['apply', '--json'], { env });
     expect(r.code).toBe(0);
     expect(r.json().applied.deleted).toEqual(['last-friday-review', 'sales-digest', 'weekly-report']);
-    expect(await ids()).toEqual(FIXTURE_IDS.filter((id) => !['last-friday-review', 'sales-digest', 'weekly-report'].includes(id)));
+    expect(await ids()).toEqual(
+      FIXTURE_IDS.filter((id) => !['last-friday-review', 'sales-digest', 'weekly-report'].includes(id)),
+    );
   });
 
   it('a file truncated mid-way deletes nothing and exits non-zero naming the file', async () => {
@@ -122,15 +135,28 @@ describe('pyrq apply / diff on the shipped fixtures', { timeout: 120_000 }, () =
     expect(r.code).toBe(0);
     const rows = r.json().schedules as Record<string, unknown>[];
     const nightly = rows.find((x) => x.id === 'nightly-invoices')!;
-    expect(nightly).toMatchObject({ cron: '0 2 * * *', timezone: 'Europe/Berlin', queue: 'billing', enabled: true, source: 'files', origin: 'billing.toml' });
+    expect(nightly).toMatchObject({
+      cron: '0 2 * * *',
+      timezone: 'Europe/Berlin',
+      queue: 'billing',
+      enabled: true,
+      source: 'files',
+      origin: 'billing.toml',
+    });
     expect(Date.parse(nightly.next as string)).toBeGreaterThan(Date.now());
     expect(nightly.nextRelative).toMatch(/^in /);
-    expect(rows.find((x) => x.id === 'legacy-export')).toMatchObject({ enabled: false, next: null, nextRelative: 'disabled' });
+    expect(rows.find((x) => x.id === 'legacy-export')).toMatchObject({
+      enabled: false,
+      next: null,
+      nextRelative: 'disabled',
+    });
     const text = await pyrq(['status'], { env });
     expect(text.stdout).toMatch(/^No daemon answered at \S+; from Redis/);
     expect(text.stdout).toMatch(/^ID\s+TRIGGER\s+QUEUE\s+ENABLED\s+NEXT/m);
     // The cron expression is also read out in words (cronstrue) after the trigger.
-    expect(text.stdout).toMatch(/nightly-invoices\s+cron "0 2 \* \* \*" \(Europe\/Berlin\): At 02:00\s+billing\s+yes\s+\S+Z\s+in /);
+    expect(text.stdout).toMatch(
+      /nightly-invoices\s+cron "0 2 \* \* \*" \(Europe\/Berlin\): At 02:00\s+billing\s+yes\s+\S+Z\s+in /,
+    );
   });
 });
 
@@ -143,11 +169,16 @@ describe('pyrq validate', () => {
 
   it('reports every error with file, position, id and field, and exits 1', async () => {
     const bad = tmpDir();
-    writeFileSync(join(bad.path, 'billing.toml'), '[[schedules]]\nid = "ok"\nfunction = "a.b"\nevery = 5\n\n[[schedules]]\nid = "x"\nfunction = "a.b"\nevery = 5\n\n[[schedules]]\nid = "nightly-invoices"\nfunction = "a.b"\ncron = "61 * * * *"\n');
+    writeFileSync(
+      join(bad.path, 'billing.toml'),
+      '[[schedules]]\nid = "ok"\nfunction = "a.b"\nevery = 5\n\n[[schedules]]\nid = "x"\nfunction = "a.b"\nevery = 5\n\n[[schedules]]\nid = "nightly-invoices"\nfunction = "a.b"\ncron = "61 * * * *"\n',
+    );
     const r = await pyrq(['validate', join(bad.path, 'billing.toml'), '--json']);
     bad.cleanup();
     expect(r.code).toBe(1);
-    expect(r.json().errors.map((e: { text: string }) => e.text.replace(bad.path, 'DIR'))).toEqual(['DIR/billing.toml: schedules[2] (id "nightly-invoices"): cron: "61 * * * *": minute out of range']);
+    expect(r.json().errors.map((e: { text: string }) => e.text.replace(bad.path, 'DIR'))).toEqual([
+      'DIR/billing.toml: schedules[2] (id "nightly-invoices"): cron: "61 * * * *": minute out of range',
+    ]);
   });
 });
 
@@ -163,7 +194,9 @@ describe('errors and help', () => {
   });
 
   it('no source configured is a clear error', async () => {
-    const r = await pyrq(['diff'], { env: { PYRQ_REDIS_URL: server.url, PYRQ_DIR: undefined, PYRQ_CONFIG: undefined } });
+    const r = await pyrq(['diff'], {
+      env: { PYRQ_REDIS_URL: server.url, PYRQ_DIR: undefined, PYRQ_CONFIG: undefined },
+    });
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/no source is configured: pass --dir PATH/);
   });

@@ -17,7 +17,12 @@ beforeAll(async () => {
   redis = server.client();
   dir = tmpDir();
   cpSync(join(ROOT, 'fixtures', 'schedules'), dir.path, { recursive: true });
-  env = { PYRQ_REDIS_URL: server.url, PYRQ_DIR: dir.path, PYRQ_CONFIG: undefined, PYRQ_SOCKET: join(dir.path, 'no-daemon.sock') };
+  env = {
+    PYRQ_REDIS_URL: server.url,
+    PYRQ_DIR: dir.path,
+    PYRQ_CONFIG: undefined,
+    PYRQ_SOCKET: join(dir.path, 'no-daemon.sock'),
+  };
 });
 afterAll(async () => {
   await server.close();
@@ -52,8 +57,13 @@ describe('pyrq tick / trigger / history / next / status', { timeout: 120_000 }, 
     // catchup "skip": the two occurrences within the 5 s grace (at - 5 s, at) fire; the
     // other 719 of the hour are recorded as skipped. ("all" would fire the newest 100.)
     expect(hb).toMatchObject({ result: 'fired', enqueued: 2, skipped: 719 });
-    expect(hb.jobIds).toEqual([`pyrq_heartbeat_${compact(first + 3_595_000)}`, `pyrq_heartbeat_${compact(first + 3_600_000)}`]);
-    expect((await redis.lrange('rq:queue:default', 0, -1)).filter((j) => j.startsWith('pyrq_heartbeat_'))).toEqual(hb.jobIds);
+    expect(hb.jobIds).toEqual([
+      `pyrq_heartbeat_${compact(first + 3_595_000)}`,
+      `pyrq_heartbeat_${compact(first + 3_600_000)}`,
+    ]);
+    expect((await redis.lrange('rq:queue:default', 0, -1)).filter((j) => j.startsWith('pyrq_heartbeat_'))).toEqual(
+      hb.jobIds,
+    );
 
     const again = await pyrq(['tick', '--at', at, '--force'], { env });
     expect(again.code).toBe(0);
@@ -68,7 +78,10 @@ describe('pyrq tick / trigger / history / next / status', { timeout: 120_000 }, 
     expect(r.code, r.stderr).toBe(0);
     const out = r.json();
     expect(out).toMatchObject({ now: at, dryRun: true });
-    expect(out.schedules.find((s: { id: string }) => s.id === 'heartbeat')).toMatchObject({ enqueued: 2, jobIds: [expect.stringMatching(/^pyrq_heartbeat_/), expect.stringMatching(/^pyrq_heartbeat_/)] });
+    expect(out.schedules.find((s: { id: string }) => s.id === 'heartbeat')).toMatchObject({
+      enqueued: 2,
+      jobIds: [expect.stringMatching(/^pyrq_heartbeat_/), expect.stringMatching(/^pyrq_heartbeat_/)],
+    });
     const text = await pyrq(['tick', '--at', at], { env });
     expect(text.stdout).toMatch(/^Dry run as of .*nothing was written/m);
     expect(text.stdout).toMatch(/heartbeat: would enqueue 2, skip \d+/);
@@ -85,13 +98,19 @@ describe('pyrq tick / trigger / history / next / status', { timeout: 120_000 }, 
     const deep = await pyrq(['apply', '--deep', '--json'], { env });
     expect(deep.code, deep.stderr).toBe(0);
     const fix = deep.json().plan.changes.find((c: { id: string }) => c.id === 'heartbeat');
-    expect(fix).toMatchObject({ action: 'update', repair: true, reason: expect.stringMatching(/^repair: stored next fire time .* skips occurrences/) });
+    expect(fix).toMatchObject({
+      action: 'update',
+      repair: true,
+      reason: expect.stringMatching(/^repair: stored next fire time .* skips occurrences/),
+    });
     const next = Number(await redis.zscore('pyrq:next', 'heartbeat'));
     expect(next).toBeGreaterThan(Date.now() - 5_000);
     expect(next).toBeLessThanOrEqual(Date.now() + 5_000 + 1_000);
     expect(next % 5_000).toBe(first % 5_000); // on the schedule's grid
     // Repaired: a second deep apply finds nothing to do for it.
-    expect((await pyrq(['apply', '--deep', '--json'], { env })).json().plan.changes.map((c: { id: string }) => c.id)).not.toContain('heartbeat');
+    expect(
+      (await pyrq(['apply', '--deep', '--json'], { env })).json().plan.changes.map((c: { id: string }) => c.id),
+    ).not.toContain('heartbeat');
   });
 
   it('tick reconciles its sources first: a schedule deleted from its file since the last apply does not fire', async () => {
@@ -105,7 +124,9 @@ describe('pyrq tick / trigger / history / next / status', { timeout: 120_000 }, 
       expect(r.code, r.stderr).toBe(0);
       expect(r.json().schedules.map((s: { id: string }) => s.id)).not.toContain('heartbeat');
       expect(await redis.hexists('pyrq:index', 'heartbeat')).toBe(0);
-      expect((await redis.lrange('rq:queue:default', 0, -1)).filter((j) => j.startsWith('pyrq_heartbeat_'))).toEqual([]);
+      expect((await redis.lrange('rq:queue:default', 0, -1)).filter((j) => j.startsWith('pyrq_heartbeat_'))).toEqual(
+        [],
+      );
       // Without a source and without a daemon, tick says what it fires from.
       const bare = await pyrq(['tick'], { env: { ...env, PYRQ_DIR: undefined } });
       expect(bare.code, bare.stderr).toBe(0);
@@ -124,14 +145,23 @@ describe('pyrq tick / trigger / history / next / status', { timeout: 120_000 }, 
 
     const h = await pyrq(['history', 'weekly-report', '--json'], { env });
     expect(h.code, h.stderr).toBe(0);
-    expect(h.json().runs[0]).toMatchObject({ trigger: 'manual', outcome: 'enqueued', jobId: job.jobId, jobStatus: 'queued', latenessMs: 0 });
+    expect(h.json().runs[0]).toMatchObject({
+      trigger: 'manual',
+      outcome: 'enqueued',
+      jobId: job.jobId,
+      jobStatus: 'queued',
+      latenessMs: 0,
+    });
     const text = await pyrq(['history', 'weekly-report'], { env });
     expect(text.stdout).toMatch(/OCCURRENCE\s+HANDLED\s+LATENESS\s+TRIGGER\s+OUTCOME\s+JOB\s+STATUS/);
     expect(text.stdout).toContain(job.jobId);
   });
 
   it('history of an unknown schedule is a NOT_FOUND error; trigger too', async () => {
-    for (const cmd of [['history', 'nope', '--json'], ['trigger', 'nope', '--json']]) {
+    for (const cmd of [
+      ['history', 'nope', '--json'],
+      ['trigger', 'nope', '--json'],
+    ]) {
       const r = await pyrq(cmd, { env });
       expect(r.code).toBe(1);
       expect(r.json().error.code).toBe('NOT_FOUND');
@@ -155,7 +185,10 @@ describe('pyrq tick / trigger / history / next / status', { timeout: 120_000 }, 
   });
 
   it('next --cron needs no registry, and explains a bad expression', async () => {
-    const r = await pyrq(['next', '--cron', '30 1 * * *', '--tz', 'America/New_York', '--from', '2026-10-31T12:00:00Z', '-n', '2'], { env: { ...env, PYRQ_REDIS_URL: 'redis://127.0.0.1:1' } });
+    const r = await pyrq(
+      ['next', '--cron', '30 1 * * *', '--tz', 'America/New_York', '--from', '2026-10-31T12:00:00Z', '-n', '2'],
+      { env: { ...env, PYRQ_REDIS_URL: 'redis://127.0.0.1:1' } },
+    );
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain('2026-11-01T05:30:00Z  2026-11-01 01:30:00 EDT');
     expect(r.stdout).toContain('2026-11-02T06:30:00Z  2026-11-02 01:30:00 EST');
@@ -172,8 +205,15 @@ describe('pyrq tick / trigger / history / next / status', { timeout: 120_000 }, 
     const r = await pyrq(['status', 'heartbeat', 'weekly-report', '--no-daemon', '--json'], { env });
     expect(r.code, r.stderr).toBe(0);
     const rows = r.json().schedules;
-    expect(rows.find((x: { id: string }) => x.id === 'heartbeat')).toMatchObject({ lastRun: at, lastOutcome: 'enqueued', lastLatenessMs: 0 });
-    expect(rows.find((x: { id: string }) => x.id === 'weekly-report')).toMatchObject({ lastOutcome: 'enqueued', lastLatenessMs: 0 });
+    expect(rows.find((x: { id: string }) => x.id === 'heartbeat')).toMatchObject({
+      lastRun: at,
+      lastOutcome: 'enqueued',
+      lastLatenessMs: 0,
+    });
+    expect(rows.find((x: { id: string }) => x.id === 'weekly-report')).toMatchObject({
+      lastOutcome: 'enqueued',
+      lastLatenessMs: 0,
+    });
     const text = await pyrq(['status', '--no-daemon'], { env });
     expect(text.stdout).toMatch(/LAST RUN\s+LAST OUTCOME/);
   });

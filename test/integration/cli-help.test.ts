@@ -11,16 +11,27 @@ import { defaultText, SETTING_LIST } from '../../src/config/settings.js';
 import { pyrq, ROOT } from '../helpers/cli.js';
 import { tmpDir } from '../helpers/tmp-dir.js';
 
-const COMMANDS = readdirSync(join(ROOT, 'cli', 'commands')).filter((n) => n.endsWith('.ts')).map((n) => n.replace(/\.ts$/, '')).sort();
+const COMMANDS = readdirSync(join(ROOT, 'cli', 'commands'))
+  .filter((n) => n.endsWith('.ts'))
+  .map((n) => n.replace(/\.ts$/, ''))
+  .sort();
 // Autocomplete keeps a cache under the user's cache directory: keep it out of $HOME.
 const home = tmpDir('pyrq-help-');
 afterAll(() => home.cleanup());
-const env = { HOME: home.path, XDG_CACHE_HOME: join(home.path, 'cache'), XDG_DATA_HOME: join(home.path, 'data'), COLUMNS: '80' };
+const env = {
+  HOME: home.path,
+  XDG_CACHE_HOME: join(home.path, 'cache'),
+  XDG_DATA_HOME: join(home.path, 'data'),
+  COLUMNS: '80',
+};
 /** Help text with its line wrapping undone, so a label split over two lines still matches. */
 const flat = (text: string) => text.replace(/\s+/g, ' ');
 
 /** Per command: `pyrq COMMAND --help` and `pyrq help COMMAND`, run a few at a time. */
-const helps = new Map<string, { viaFlag: Awaited<ReturnType<typeof pyrq>>; viaHelp: Awaited<ReturnType<typeof pyrq>> }>();
+const helps = new Map<
+  string,
+  { viaFlag: Awaited<ReturnType<typeof pyrq>>; viaHelp: Awaited<ReturnType<typeof pyrq>> }
+>();
 beforeAll(async () => {
   const queue = [...COMMANDS];
   const worker = async () => {
@@ -60,7 +71,10 @@ describe('pyrq help', () => {
       expect(viaHelp.stdout, c).toMatch(/^ {4}\$ pyrq /m);
       expect(flat(viaHelp.stdout), c).toMatch(/Exit codes[^:]*: 0 [^;]+; 1 /);
       // COLUMNS=80: oclif wraps the text, but not a summary or an example that is too long.
-      expect(viaHelp.stdout.split('\n').filter((l) => l.length > 80), c).toEqual([]);
+      expect(
+        viaHelp.stdout.split('\n').filter((l) => l.length > 80),
+        c,
+      ).toEqual([]);
     }
   });
 

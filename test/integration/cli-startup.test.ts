@@ -27,7 +27,10 @@ beforeAll(async () => {
   // which bin/run.js removes): write it, as the build does.
   execFileSync(process.execPath, [join(ROOT, 'dist', 'scripts', 'write-oclif-manifest.js')], { stdio: 'ignore' });
   const hooks = join(dir.path, 'hooks.mjs');
-  writeFileSync(hooks, `import { appendFileSync } from 'node:fs';\nexport async function load(url, context, next) { appendFileSync(process.env.PYRQ_TEST_LOADED, url + '\\n'); return next(url, context); }\n`);
+  writeFileSync(
+    hooks,
+    `import { appendFileSync } from 'node:fs';\nexport async function load(url, context, next) { appendFileSync(process.env.PYRQ_TEST_LOADED, url + '\\n'); return next(url, context); }\n`,
+  );
   preload = join(dir.path, 'register.mjs');
   // The load hook sees what is imported; CommonJS packages that pyrq require()s (ioredis,
   // cronstrue, the config parsers) never reach it, so require's cache is listed at exit too.
@@ -43,12 +46,19 @@ afterAll(async () => {
 });
 
 /** The packages and pyrq modules a `pyrq <args>` process loaded. */
-async function loaded(args: string[], name: string): Promise<{ packages: Set<string>; modules: string[]; code: number | null; stderr: string }> {
+async function loaded(
+  args: string[],
+  name: string,
+): Promise<{ packages: Set<string>; modules: string[]; code: number | null; stderr: string }> {
   const file = join(dir.path, `${name}.loaded`);
   writeFileSync(file, '');
-  const r = await pyrq(args, { env: { PYRQ_CONFIG: '', PYRQ_TEST_LOADED: file, NODE_OPTIONS: `--import ${pathToFileURL(preload).href}` } });
+  const r = await pyrq(args, {
+    env: { PYRQ_CONFIG: '', PYRQ_TEST_LOADED: file, NODE_OPTIONS: `--import ${pathToFileURL(preload).href}` },
+  });
   const urls = readFileSync(file, 'utf8').split('\n').filter(Boolean);
-  const packages = new Set(urls.map((u) => /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(u)?.[1]).filter((p): p is string => p !== undefined));
+  const packages = new Set(
+    urls.map((u) => /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(u)?.[1]).filter((p): p is string => p !== undefined),
+  );
   const modules = urls.filter((u) => u.includes('/dist/')).map((u) => u.slice(u.indexOf('/dist/') + 6));
   return { packages, modules, code: r.code, stderr: r.stderr };
 }
@@ -63,7 +73,7 @@ describe('CLI start-up', () => {
     for (const p of [...HEAVY, 'ioredis', 'zod']) expect(r.packages.has(p), p).toBe(false);
   });
 
-  it('pyrq status (from Redis) loads ioredis but none of the other commands\' modules', async () => {
+  it("pyrq status (from Redis) loads ioredis but none of the other commands' modules", async () => {
     const r = await loaded(['status', '--no-daemon', '--redis-url', server.url], 'status');
     expect(r.code, r.stderr).toBe(0);
     expect(r.packages.has('ioredis')).toBe(true); // the control: the hook sees packages

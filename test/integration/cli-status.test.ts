@@ -20,8 +20,20 @@ beforeAll(async () => {
   dir = tmpDir();
   schedules = join(dir.path, 'schedules', 'billing', 'customers', 'enterprise');
   mkdirSync(schedules, { recursive: true });
-  writeFileSync(join(schedules, 'monthly-invoices-for-enterprise-customers.json'), JSON.stringify({ id: 'an-unusually-long-schedule-identifier-for-the-monthly-invoices', function: 'erpnext.accounts.doctype.sales_invoice.tasks.send_monthly', cron: '0 6 1 * *', timezone: 'America/Argentina/Buenos_Aires', queue: 'long-running-invoices' }));
-  writeFileSync(join(schedules, 'broken.json'), JSON.stringify({ id: 'broken', function: 'app.tasks.run', cron: '61 * * * *', kwargs: { note: 'x'.repeat(120) } }));
+  writeFileSync(
+    join(schedules, 'monthly-invoices-for-enterprise-customers.json'),
+    JSON.stringify({
+      id: 'an-unusually-long-schedule-identifier-for-the-monthly-invoices',
+      function: 'erpnext.accounts.doctype.sales_invoice.tasks.send_monthly',
+      cron: '0 6 1 * *',
+      timezone: 'America/Argentina/Buenos_Aires',
+      queue: 'long-running-invoices',
+    }),
+  );
+  writeFileSync(
+    join(schedules, 'broken.json'),
+    JSON.stringify({ id: 'broken', function: 'app.tasks.run', cron: '61 * * * *', kwargs: { note: 'x'.repeat(120) } }),
+  );
   socket = join(dir.path, 'pyrq.sock');
   daemon = await startDaemon(['--dir', join(dir.path, 'schedules'), '--redis-url', server.url], { socket });
   await daemon.waitForLog((l) => l.msg === 'reconcile' && (l.created as number) === 1);
@@ -33,7 +45,11 @@ afterAll(async () => {
   dir.cleanup();
 });
 
-const status = (args: string[], env: Record<string, string> = {}) => pyrq(['status', '--redis-url', server.url, '--socket', socket, ...args], { env: { COLUMNS: '80', ...env }, timeoutMs: 20_000 });
+const status = (args: string[], env: Record<string, string> = {}) =>
+  pyrq(['status', '--redis-url', server.url, '--socket', socket, ...args], {
+    env: { COLUMNS: '80', ...env },
+    timeoutMs: 20_000,
+  });
 
 describe('pyrq status', () => {
   it('at COLUMNS=80 no line is longer than 80 characters, from the daemon and from Redis; --wide shows everything', async () => {
@@ -59,14 +75,22 @@ describe('pyrq status', () => {
       const lines = t.split('\n');
       // Seconds pass between the two commands: "as of 2s ago" may read "3s ago" (also
       // where a sentence wraps between the number and "ago").
-      return lines.slice(lines.findIndex((l) => l.startsWith('Source ')), lines.indexOf('')).join('\n').replace(/\d+s(\s+)ago/g, 'Ns$1ago');
+      return lines
+        .slice(
+          lines.findIndex((l) => l.startsWith('Source ')),
+          lines.indexOf(''),
+        )
+        .join('\n')
+        .replace(/\d+s(\s+)ago/g, 'Ns$1ago');
     };
     expect(body(fromDaemon.stdout)).toBe(body(fromRedis.stdout));
     // Wrapped sentences at 80 columns: join their continuation lines.
     const joined = body(fromDaemon.stdout).replace(/\n {2}(?!! )/g, ' ');
     expect(joined).toContain(`Source files (${join(dir.path, 'schedules')}): ok, 1 schedule, 1 error; as of`);
     expect(body(fromDaemon.stdout)).toMatch(/^ {2}! billing\/customers\/enterprise\/broken\.json/m);
-    expect(joined).toMatch(/^Last reconcile .* ago \(run [0-9a-f]{8}, [\d.]+ ms; became leader\): 1 created, 0 updated, 0 deleted, 0 unchanged,/m);
+    expect(joined).toMatch(
+      /^Last reconcile .* ago \(run [0-9a-f]{8}, [\d.]+ ms; became leader\): 1 created, 0 updated, 0 deleted, 0 unchanged,/m,
+    );
     expect(joined).toContain(`Source socket (${socket}): ok, 0 schedules`);
     const a = (await status(['--json'])).json<{ lastReconcile: unknown; sources: unknown }>();
     const b = (await status(['--json', '--no-daemon'])).json<{ lastReconcile: unknown; sources: unknown }>();
@@ -76,7 +100,11 @@ describe('pyrq status', () => {
 
   it('an unknown id fails with NOT_FOUND, from either path', async () => {
     for (const via of [[], ['--no-daemon']]) {
-      const r = await status(['an-unusually-long-schedule-identifier-for-the-monthly-invoices', 'no-such-schedule', ...via]);
+      const r = await status([
+        'an-unusually-long-schedule-identifier-for-the-monthly-invoices',
+        'no-such-schedule',
+        ...via,
+      ]);
       expect(r.code).toBe(1);
       expect(r.stderr).toContain('no schedule "no-such-schedule" in the registry');
       const typo = await status(['an-unusually-long-schedule-identifier-for-the-monthly-invoice', ...via]);

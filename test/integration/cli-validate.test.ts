@@ -12,13 +12,24 @@ import { tmpDir } from '../helpers/tmp-dir.js';
 
 const GOOD = join(ROOT, 'fixtures', 'schedules');
 // No Redis at all: validate must not need one.
-const env = { PYRQ_REDIS_URL: 'redis://127.0.0.1:1/0', PYRQ_CONFIG: undefined, PYRQ_DIR: undefined, PYRQ_MYSQL_URL: undefined };
+const env = {
+  PYRQ_REDIS_URL: 'redis://127.0.0.1:1/0',
+  PYRQ_CONFIG: undefined,
+  PYRQ_DIR: undefined,
+  PYRQ_MYSQL_URL: undefined,
+};
 let tmp: ReturnType<typeof tmpDir>;
 beforeAll(() => {
   tmp = tmpDir('pyrq-validate-');
   cpSync(GOOD, join(tmp.path, 'schedules'), { recursive: true });
   // Redefines "heartbeat" from maintenance.json, and a one-shot in the past.
-  writeFileSync(join(tmp.path, 'new.json'), JSON.stringify([{ id: 'heartbeat', function: 'app.tasks.run', every: 60 }, { id: 'late', function: 'app.tasks.run', at: '2020-01-01T00:00:00Z' }]));
+  writeFileSync(
+    join(tmp.path, 'new.json'),
+    JSON.stringify([
+      { id: 'heartbeat', function: 'app.tasks.run', every: 60 },
+      { id: 'late', function: 'app.tasks.run', at: '2020-01-01T00:00:00Z' },
+    ]),
+  );
 });
 afterAll(() => tmp.cleanup());
 
@@ -44,7 +55,9 @@ describe('pyrq validate', () => {
   });
 
   it('a path beside --dir: duplicate ids across them and one-shots in the past, as apply would refuse them', async () => {
-    const r = await pyrq(['validate', join(tmp.path, 'new.json'), '--dir', join(tmp.path, 'schedules'), '--json'], { env });
+    const r = await pyrq(['validate', join(tmp.path, 'new.json'), '--dir', join(tmp.path, 'schedules'), '--json'], {
+      env,
+    });
     expect(r.code).toBe(1);
     expect((r.json().errors as { text: string }[]).map((e) => e.text.replaceAll(tmp.path, 'TMP')).sort()).toEqual([
       'TMP/new.json: (id "late"): at: 2020-01-01T00:00:00Z is in the past; a one-shot schedule must be in the future when it is first applied',
@@ -58,9 +71,14 @@ describe('pyrq validate', () => {
   });
 
   it('a MySQL source that cannot be read is an error naming it', async () => {
-    const r = await pyrq(['validate', '--mysql-url', 'mysql://pyrq@127.0.0.1:1/nowhere'], { env: { ...env, PYRQ_FRAPPE_SITE: 'site1' }, timeoutMs: 60_000 });
+    const r = await pyrq(['validate', '--mysql-url', 'mysql://pyrq@127.0.0.1:1/nowhere'], {
+      env: { ...env, PYRQ_FRAPPE_SITE: 'site1' },
+      timeoutMs: 60_000,
+    });
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/^error: mysql:\/\/pyrq@127\.0\.0\.1:1\/nowhere: cannot read the database .*ECONNREFUSED/m);
+    expect(r.stderr).toMatch(
+      /^error: mysql:\/\/pyrq@127\.0\.0\.1:1\/nowhere: cannot read the database .*ECONNREFUSED/m,
+    );
     expect(r.stdout).toMatch(/^1 error\(s\) in the mysql source$/m);
   });
 });
@@ -73,7 +91,10 @@ describe('pyrq validate and an applied one-shot whose time has passed (issue 12,
     const dir = tmpDir('pyrq-validate-past-');
     try {
       const at = new Date(Math.ceil((Date.now() + 3000) / 1000) * 1000);
-      writeFileSync(join(dir.path, 'once.json'), JSON.stringify({ id: 'soon', function: 'app.tasks.run', at: at.toISOString() }));
+      writeFileSync(
+        join(dir.path, 'once.json'),
+        JSON.stringify({ id: 'soon', function: 'app.tasks.run', at: at.toISOString() }),
+      );
       const withRedis = { ...env, PYRQ_REDIS_URL: server.url };
       const applied = await pyrq(['apply', '--dir', dir.path], { env: withRedis });
       expect(applied.code, applied.stderr).toBe(0);
@@ -82,9 +103,16 @@ describe('pyrq validate and an applied one-shot whose time has passed (issue 12,
       expect(diffed.code, diffed.stdout + diffed.stderr).toBe(0);
       const v = await pyrq(['validate', '--dir', dir.path, '--json'], { env: withRedis });
       expect(v.code, v.stdout).toBe(0);
-      expect(v.json()).toMatchObject({ ok: true, errors: [], notes: [expect.stringMatching(/^soon: its one-shot time has passed; it is applied already/)] });
+      expect(v.json()).toMatchObject({
+        ok: true,
+        errors: [],
+        notes: [expect.stringMatching(/^soon: its one-shot time has passed; it is applied already/)],
+      });
       // Not applied: the same rule as apply.
-      writeFileSync(join(dir.path, 'late.json'), JSON.stringify({ id: 'late', function: 'app.tasks.run', at: '2020-01-01T00:00:00Z' }));
+      writeFileSync(
+        join(dir.path, 'late.json'),
+        JSON.stringify({ id: 'late', function: 'app.tasks.run', at: '2020-01-01T00:00:00Z' }),
+      );
       const late = await pyrq(['validate', '--dir', dir.path, '--json'], { env: withRedis });
       expect(late.code).toBe(1);
       expect(late.json().errors.map((e: { id: string }) => e.id)).toEqual(['late']);

@@ -48,12 +48,18 @@ afterEach(async () => {
 
 function config(name: string): string {
   const path = join(dir.path, `${name}.toml`);
-  writeFileSync(path, `[redis]\nurl = "${server.url}"\n[files]\ndir = "schedules"\n[daemon]\nsocket = "${join(dir.path, `${name}.sock`)}"\nleaseTtl = "${LEASE_TTL_MS}ms"\nclockOffsetWarn = "1s"\n`);
+  writeFileSync(
+    path,
+    `[redis]\nurl = "${server.url}"\n[files]\ndir = "schedules"\n[daemon]\nsocket = "${join(dir.path, `${name}.sock`)}"\nleaseTtl = "${LEASE_TTL_MS}ms"\nclockOffsetWarn = "1s"\n`,
+  );
   return path;
 }
 
 async function daemon(name: string, env?: Record<string, string>): Promise<DaemonProcess> {
-  const d = await startDaemon(['--config', config(name)], { socket: join(dir.path, `${name}.sock`), ...(env ? { env } : {}) });
+  const d = await startDaemon(['--config', config(name)], {
+    socket: join(dir.path, `${name}.sock`),
+    ...(env ? { env } : {}),
+  });
   daemons.push(d);
   return d;
 }
@@ -82,7 +88,7 @@ function watchQueue(queue: string): { firstSeen: Map<string, number>; stop: () =
 }
 
 describe('one clock: a daemon 3 s fast and one on time share a per-second schedule', () => {
-  it('checks that faketime shifts node\'s clock (else this test proves nothing)', async () => {
+  it("checks that faketime shifts node's clock (else this test proves nothing)", async () => {
     const d = await daemon('probe', FAST);
     const started = d.logs.find((l) => l.msg === 'pyrq daemon started')!;
     // pino stamps `time` by the daemon's clock: about 3 s ahead of ours.
@@ -90,7 +96,10 @@ describe('one clock: a daemon 3 s fast and one on time share a per-second schedu
   });
 
   it('no job before its occurrence by Redis time, none twice, none lost, no gap beyond the lease on hand-over; status warns', async () => {
-    writeFileSync(join(dir.path, 'schedules', 'tick.json'), JSON.stringify({ id: 'tick', function: 'app.tasks.run', every: 1, catchup: 'all' }));
+    writeFileSync(
+      join(dir.path, 'schedules', 'tick.json'),
+      JSON.stringify({ id: 'tick', function: 'app.tasks.run', every: 1, catchup: 'all' }),
+    );
     const watch = watchQueue('default');
     // The fast daemon leads first...
     const a = await daemon('a', FAST);
@@ -104,7 +113,12 @@ describe('one clock: a daemon 3 s fast and one on time share a per-second schedu
     await firedSince(redis, 'default', 'tick', Math.ceil(killedAt / 1000) * 1000 + LEASE_TTL_MS + 1000, 3);
     // ...which hands back to a fast one.
     const a2 = await daemon('a2', FAST);
-    await eventually(async () => ((await a2.ask({ op: 'status' })).result as { daemon: { currentLeader: string | null } }).daemon.currentLeader === tookB.holder, 'the fast standby sees the leader');
+    await eventually(
+      async () =>
+        ((await a2.ask({ op: 'status' })).result as { daemon: { currentLeader: string | null } }).daemon
+          .currentLeader === tookB.holder,
+      'the fast standby sees the leader',
+    );
     killedAt = Date.now();
     await b.stop('SIGKILL');
     await a2.waitForLog((l) => l.msg === 'became leader', 10_000);
@@ -115,15 +129,21 @@ describe('one clock: a daemon 3 s fast and one on time share a per-second schedu
     const queued = await redis.lrange('rq:queue:default', 0, -1);
     expect(new Set(queued).size).toBe(queued.length); // no job twice
     // Jobs pushed after the poller stopped are left out (they have no time seen).
-    const jobs = queued.filter((id) => watch.firstSeen.has(id)).map((id) => ({ id, occ: parseJobId(id)!.time, seen: watch.firstSeen.get(id)! })).sort((x, y) => x.occ - y.occ);
+    const jobs = queued
+      .filter((id) => watch.firstSeen.has(id))
+      .map((id) => ({ id, occ: parseJobId(id)!.time, seen: watch.firstSeen.get(id)! }))
+      .sort((x, y) => x.occ - y.occ);
     expect(jobs.length).toBeGreaterThan(10);
     expect(jobs.at(-1)!.occ).toBeGreaterThanOrEqual(last.at(-1)!); // seen up to the last hand-over's fires
     const early = jobs.filter((j) => j.seen < j.occ).map((j) => `${j.id} ${j.occ - j.seen} ms early`);
     expect(early).toEqual([]);
-    for (let i = 1; i < jobs.length; i++) expect(jobs[i]!.occ - jobs[i - 1]!.occ, `occurrence lost before ${jobs[i]!.id}`).toBe(1000);
+    for (let i = 1; i < jobs.length; i++)
+      expect(jobs[i]!.occ - jobs[i - 1]!.occ, `occurrence lost before ${jobs[i]!.id}`).toBe(1000);
     const gaps = jobs.slice(1).map((j, i) => j.seen - jobs[i]!.seen);
     const maxGap = Math.max(...gaps);
-    console.info(`clock skew: ${jobs.length} jobs; largest gap between jobs appearing ${maxGap} ms (lease ${LEASE_TTL_MS} ms); lateness max ${Math.max(...jobs.map((j) => j.seen - j.occ))} ms`);
+    console.info(
+      `clock skew: ${jobs.length} jobs; largest gap between jobs appearing ${maxGap} ms (lease ${LEASE_TTL_MS} ms); lateness max ${Math.max(...jobs.map((j) => j.seen - j.occ))} ms`,
+    );
     expect(maxGap).toBeLessThan(LEASE_TTL_MS + 2000); // the lease runs out, the standby polls (ttl/10), starts its dispatcher
     // The run records, stamped by Redis's clock, agree: no negative lateness.
     const runs = (await redis.lrange('pyrq:runs:tick', 0, -1)).map((r) => JSON.parse(r) as { latenessMs: number });

@@ -23,7 +23,10 @@ afterEach(() => stopDaemonWorld({ server, dir }, daemons));
 
 function config(name: string, extra = ''): string {
   const path = join(dir.path, `${name}.toml`);
-  writeFileSync(path, `${extra}[redis]\nurl = "${server.url}"\n[files]\ndir = "schedules"\n[daemon]\nsocket = "${join(dir.path, `${name}.sock`)}"\nleaseTtl = "2s"\n`);
+  writeFileSync(
+    path,
+    `${extra}[redis]\nurl = "${server.url}"\n[files]\ndir = "schedules"\n[daemon]\nsocket = "${join(dir.path, `${name}.sock`)}"\nleaseTtl = "2s"\n`,
+  );
   return path;
 }
 
@@ -42,8 +45,12 @@ async function daemon(name: string, extra = ''): Promise<DaemonProcess> {
 async function occurrencesInQueue(queue: string, scheduleId: string): Promise<number[]> {
   const ids = await redis.lrange(`rq:queue:${queue}`, 0, -1);
   const out: number[] = [];
-  const runs = (await redis.lrange(`pyrq:runs:${scheduleId}`, 0, -1)).map((r) => JSON.parse(r) as { occurrence: number | string; outcome: string; jobId?: string });
-  for (const r of runs) if (r.outcome === 'enqueued' && r.jobId && ids.includes(r.jobId)) out.push(typeof r.occurrence === 'number' ? r.occurrence : Date.parse(r.occurrence));
+  const runs = (await redis.lrange(`pyrq:runs:${scheduleId}`, 0, -1)).map(
+    (r) => JSON.parse(r) as { occurrence: number | string; outcome: string; jobId?: string },
+  );
+  for (const r of runs)
+    if (r.outcome === 'enqueued' && r.jobId && ids.includes(r.jobId))
+      out.push(typeof r.occurrence === 'number' ? r.occurrence : Date.parse(r.occurrence));
   return out.sort((a, b) => a - b);
 }
 
@@ -52,7 +59,12 @@ describe('kill -9 during a large apply', () => {
     // Every round changes all 4001 schedules (kwargs.v), so each daemon has a full apply
     // to do, and is killed once the first of its changes reached the index.
     const write = (v: number): Map<string, string> => {
-      const many: Record<string, unknown>[] = Array.from({ length: 4000 }, (_, i) => ({ id: `s${i}`, function: 'app.tasks.run', cron: `${i % 60} * * * *`, kwargs: { v } }));
+      const many: Record<string, unknown>[] = Array.from({ length: 4000 }, (_, i) => ({
+        id: `s${i}`,
+        function: 'app.tasks.run',
+        cron: `${i % 60} * * * *`,
+        kwargs: { v },
+      }));
       many.push({ id: 'fast', function: 'app.tasks.run', every: 1, kwargs: { v } });
       writeFileSync(join(schedules, 'many.json'), JSON.stringify(many));
       return desiredHashes(many);
@@ -64,12 +76,18 @@ describe('kill -9 during a large apply', () => {
       const { applied } = await killDuringApply(server, redis, () => daemon(`k${round}`), desired);
       landed.push(applied);
       expect(applied, `round ${round}: killed mid-apply (${applied} of ${desired.size} applied)`).toBeGreaterThan(0);
-      expect(applied, `round ${round}: killed mid-apply (${applied} of ${desired.size} applied)`).toBeLessThan(desired.size);
+      expect(applied, `round ${round}: killed mid-apply (${applied} of ${desired.size} applied)`).toBeLessThan(
+        desired.size,
+      );
     }
     console.info(`kill -9 landed with ${landed.join(', ')} of ${desired.size} changes applied`);
     const final = await daemon('final');
     const led = await final.waitForLog((l) => l.msg === 'became leader', 15_000);
-    await eventually(async () => (await appliedCount(redis, desired)) === 4001, 'all 4001 schedules applied, at their last version', 20_000);
+    await eventually(
+      async () => (await appliedCount(redis, desired)) === 4001,
+      'all 4001 schedules applied, at their last version',
+      20_000,
+    );
     expect(await redis.hlen('pyrq:index')).toBe(4001);
     expect(await redis.zcard('pyrq:next')).toBe(4001);
     // Firing resumed under the new leader.
@@ -81,7 +99,10 @@ describe('kill -9 during a large apply', () => {
 
 describe('two daemons against one Redis', () => {
   it('one leads; when it is killed the standby takes over; one job per occurrence, no gap', async () => {
-    writeFileSync(join(schedules, 'tick.json'), JSON.stringify({ id: 'tick', function: 'app.tasks.run', every: 1, catchup: 'all' }));
+    writeFileSync(
+      join(schedules, 'tick.json'),
+      JSON.stringify({ id: 'tick', function: 'app.tasks.run', every: 1, catchup: 'all' }),
+    );
     const a = await daemon('a');
     const aLed = await a.waitForLog((l) => l.msg === 'became leader');
     const b = await daemon('b');
@@ -95,7 +116,10 @@ describe('two daemons against one Redis', () => {
     await firedSince(redis, 'default', 'tick', Math.ceil(bStarted / 1000) * 1000, 5);
     expect(b.logs.some((l) => l.msg === 'became leader')).toBe(false);
     const st = await b.ask({ op: 'status' });
-    expect((st.result as { daemon: { leader: boolean; currentLeader: string } }).daemon).toMatchObject({ leader: false, currentLeader: aLed.holder });
+    expect((st.result as { daemon: { leader: boolean; currentLeader: string } }).daemon).toMatchObject({
+      leader: false,
+      currentLeader: aLed.holder,
+    });
     const killedAt = Date.now();
     await a.stop('SIGKILL');
     const took = await b.waitForLog((l) => l.msg === 'became leader', 10_000);
@@ -108,7 +132,11 @@ describe('two daemons against one Redis', () => {
     expect([...a.logs, ...b.logs].filter((l) => l.msg === 'lease check failed; retrying')).toEqual([]);
     // Every fire is logged with the schedule id, the job id and the lateness.
     const fired = b.logs.find((l) => l.msg === 'job enqueued');
-    expect(fired).toMatchObject({ schedule: 'tick', jobId: expect.stringMatching(/^pyrq_tick_\d{8}T\d{6}Z$/), latenessMs: expect.any(Number) });
+    expect(fired).toMatchObject({
+      schedule: 'tick',
+      jobId: expect.stringMatching(/^pyrq_tick_\d{8}T\d{6}Z$/),
+      latenessMs: expect.any(Number),
+    });
     const occ = await occurrencesInQueue('default', 'tick');
     const queued = await redis.lrange('rq:queue:default', 0, -1);
     expect(new Set(queued).size).toBe(queued.length); // no job id twice
@@ -116,13 +144,17 @@ describe('two daemons against one Redis', () => {
     expect(new Set(occ).size).toBe(occ.length); // no occurrence twice
     expect(occ[0]!).toBeLessThan(bStarted); // from before the standby started...
     expect(occ.at(-1)!).toBeGreaterThanOrEqual(Math.ceil(tookAt / 1000) * 1000 + 2000); // ...to after the takeover
-    for (let i = 1; i < occ.length; i++) expect(occ[i]! - occ[i - 1]!, `gap before ${new Date(occ[i]!).toISOString()}`).toBe(1000); // none lost
+    for (let i = 1; i < occ.length; i++)
+      expect(occ[i]! - occ[i - 1]!, `gap before ${new Date(occ[i]!).toISOString()}`).toBe(1000); // none lost
   }, 60_000);
 });
 
 describe('lease lost while running', () => {
   it('a leader whose lease is taken steps down, and fires again once it leads again', async () => {
-    writeFileSync(join(schedules, 'tick.json'), JSON.stringify({ id: 'tick', function: 'app.tasks.run', every: 1, catchup: 'skip' }));
+    writeFileSync(
+      join(schedules, 'tick.json'),
+      JSON.stringify({ id: 'tick', function: 'app.tasks.run', every: 1, catchup: 'skip' }),
+    );
     const d = await daemon('a');
     await d.waitForLog((l) => l.msg === 'became leader');
     await firedSince(redis, 'default', 'tick', 0, 2);
@@ -142,7 +174,10 @@ describe('lease lost while running', () => {
 
 describe('Redis outages', () => {
   it('Redis frozen for a few seconds (SIGSTOP): the daemon rides it out and catches up by policy', async () => {
-    writeFileSync(join(schedules, 'tick.json'), JSON.stringify({ id: 'tick', function: 'app.tasks.run', every: 1, catchup: 'all' }));
+    writeFileSync(
+      join(schedules, 'tick.json'),
+      JSON.stringify({ id: 'tick', function: 'app.tasks.run', every: 1, catchup: 'all' }),
+    );
     const d = await daemon('a');
     await firedSince(redis, 'default', 'tick', 0, 2);
     server_signal('SIGSTOP');
@@ -156,12 +191,19 @@ describe('Redis outages', () => {
     const occ = await occurrencesInQueue('default', 'tick');
     // ...and the ones due while Redis was frozen were caught up (catchup "all"): no gap.
     expect(occ[0]!).toBeLessThan(frozen);
-    for (let i = 1; i < occ.length; i++) expect(occ[i]! - occ[i - 1]!, `gap before ${new Date(occ[i]!).toISOString()}`).toBe(1000);
+    for (let i = 1; i < occ.length; i++)
+      expect(occ[i]! - occ[i - 1]!, `gap before ${new Date(occ[i]!).toISOString()}`).toBe(1000);
     expect((await d.ask({ op: 'ping' })).ok).toBe(true);
   }, 30_000);
 
   it('Redis restarted (data lost): the daemon reconnects, restores the registry without restarting, and fires again', async () => {
-    writeFileSync(join(schedules, 'a.json'), JSON.stringify([{ id: 'a', function: 'app.tasks.run', every: 60 }, { id: 'tick', function: 'app.tasks.run', every: 1 }]));
+    writeFileSync(
+      join(schedules, 'a.json'),
+      JSON.stringify([
+        { id: 'a', function: 'app.tasks.run', every: 60 },
+        { id: 'tick', function: 'app.tasks.run', every: 1 },
+      ]),
+    );
     const d = await daemon('a');
     await eventually(async () => (await redis.hexists('pyrq:index', 'a')) === 1, 'applied');
     await firedSince(redis, 'default', 'tick', 0, 1);
@@ -169,9 +211,13 @@ describe('Redis outages', () => {
     await new Promise((r) => setTimeout(r, 3000)); // the outage itself
     await server.restart();
     const restarted = Date.now();
-    await eventually(async () => (await redis.hexists('pyrq:index', 'a')) === 1, 'registry restored', 25_000).catch((e: Error) => {
-      throw new Error(`${e.message}; daemon log: ${JSON.stringify(d.logs.filter((l) => !String(l.msg).includes('connection error')).slice(-12))}`);
-    });
+    await eventually(async () => (await redis.hexists('pyrq:index', 'a')) === 1, 'registry restored', 25_000).catch(
+      (e: Error) => {
+        throw new Error(
+          `${e.message}; daemon log: ${JSON.stringify(d.logs.filter((l) => !String(l.msg).includes('connection error')).slice(-12))}`,
+        );
+      },
+    );
     // The restarted Redis is empty: every job in its queue was fired after the restart.
     await firedSince(redis, 'default', 'tick', Math.ceil(restarted / 1000) * 1000, 3, 25_000);
     expect(d.proc.exitCode).toBeNull();
@@ -184,10 +230,19 @@ describe('signals and logs', () => {
   it('SIGHUP reloads the config file', async () => {
     writeFileSync(join(schedules, 'a.json'), JSON.stringify({ id: 'a', function: 'app.tasks.run', cron: '0 9 * * *' }));
     const d = await daemon('a', 'timezone = "UTC"\n');
-    await eventually(async () => JSON.parse((await redis.hget('pyrq:schedule:a', 'spec')) ?? '{}').timezone === 'UTC', 'applied in UTC');
-    writeFileSync(join(dir.path, 'a.toml'), readFileSync(join(dir.path, 'a.toml'), 'utf8').replace('timezone = "UTC"', 'timezone = "Europe/Berlin"'));
+    await eventually(
+      async () => JSON.parse((await redis.hget('pyrq:schedule:a', 'spec')) ?? '{}').timezone === 'UTC',
+      'applied in UTC',
+    );
+    writeFileSync(
+      join(dir.path, 'a.toml'),
+      readFileSync(join(dir.path, 'a.toml'), 'utf8').replace('timezone = "UTC"', 'timezone = "Europe/Berlin"'),
+    );
     d.proc.kill('SIGHUP');
-    await eventually(async () => JSON.parse((await redis.hget('pyrq:schedule:a', 'spec')) ?? '{}').timezone === 'Europe/Berlin', 'new default timezone applied');
+    await eventually(
+      async () => JSON.parse((await redis.hget('pyrq:schedule:a', 'spec')) ?? '{}').timezone === 'Europe/Berlin',
+      'new default timezone applied',
+    );
   });
 
   it('--log-file is reopened on SIGUSR2 (logrotate)', async () => {
@@ -195,7 +250,10 @@ describe('signals and logs', () => {
     const sock = join(dir.path, 'l.sock');
     const d = await startDaemon(['--config', config('l'), '--log-file', log], { socket: sock, waitReady: false });
     daemons.push(d);
-    await eventually(async () => existsSync(log) && readFileSync(log, 'utf8').includes('pyrq daemon started'), 'log file written');
+    await eventually(
+      async () => existsSync(log) && readFileSync(log, 'utf8').includes('pyrq daemon started'),
+      'log file written',
+    );
     renameSync(log, `${log}.1`);
     d.proc.kill('SIGUSR2');
     await eventually(async () => existsSync(log), 'log file reopened');

@@ -43,7 +43,11 @@ async function start(files: Record<string, string>, ids: string[]): Promise<Daem
   for (const [name, text] of Object.entries(files)) writeFileSync(join(schedules, name), text);
   daemon = await startDaemon(['--dir', schedules, '--redis-url', server.url], { socket: join(dir.path, 'pyrq.sock') });
   // The first apply follows the watcher's start: once it is in, file events are seen.
-  await eventually(async () => (await redis.hlen('pyrq:index')) === ids.length && (await Promise.all(ids.map(spec))).every((s) => s !== null), `initial reconcile of ${ids.join(', ')}`);
+  await eventually(
+    async () =>
+      (await redis.hlen('pyrq:index')) === ids.length && (await Promise.all(ids.map(spec))).every((s) => s !== null),
+    `initial reconcile of ${ids.join(', ')}`,
+  );
   return daemon;
 }
 
@@ -86,7 +90,9 @@ describe('pyrq daemon with a watched directory', () => {
     writeFileSync(join(schedules, 'a.json'), '{"id": "a", "function": ');
     const status = await eventually(async () => {
       const r = await daemon.ask({ op: 'status' });
-      const files = (r.result as { sources: { source: string; errors: string[] }[] }).sources.find((s) => s.source === 'files');
+      const files = (r.result as { sources: { source: string; errors: string[] }[] }).sources.find(
+        (s) => s.source === 'files',
+      );
       return files && files.errors.length > 0 ? files : null;
     }, 'error visible in status');
     expect(status.errors[0]).toMatch(/^a\.json: invalid JSON/);
@@ -96,12 +102,18 @@ describe('pyrq daemon with a watched directory', () => {
     await eventually(async () => (await spec('a'))?.every === 240, 'a fixed');
     await eventually(async () => {
       const r = await daemon.ask({ op: 'status' });
-      return (r.result as { sources: { source: string; errors: string[] }[] }).sources.find((s) => s.source === 'files')!.errors.length === 0;
+      return (
+        (r.result as { sources: { source: string; errors: string[] }[] }).sources.find((s) => s.source === 'files')!
+          .errors.length === 0
+      );
     }, 'error cleared');
   });
 
   it('a deleted file deletes its schedules', async () => {
-    await start({ 'a.json': sched('a', 60), 'renamed.yaml': 'id: b\nfunction: app.tasks.run\ncron: "0 * * * *"\n' }, ['a', 'b']);
+    await start({ 'a.json': sched('a', 60), 'renamed.yaml': 'id: b\nfunction: app.tasks.run\ncron: "0 * * * *"\n' }, [
+      'a',
+      'b',
+    ]);
     rmSync(join(schedules, 'renamed.yaml'));
     await eventually(async () => (await redis.hexists('pyrq:index', 'b')) === 0, 'b deleted');
     expect(await redis.hexists('pyrq:index', 'a')).toBe(1);
@@ -110,7 +122,10 @@ describe('pyrq daemon with a watched directory', () => {
   it('a removed directory deletes nothing; when it returns, changes made meanwhile apply', async () => {
     const daemon = await start({ 'a.json': sched('a', 60) }, ['a']);
     rmSync(schedules, { recursive: true });
-    await eventually(async () => daemon.logs.some((l) => String(l.msg).includes('schedules directory removed')), 'removal noticed');
+    await eventually(
+      async () => daemon.logs.some((l) => String(l.msg).includes('schedules directory removed')),
+      'removal noticed',
+    );
     // A full reconcile now (not a wait) must still delete nothing: the source is stale.
     await daemon.ask({ op: 'reconcile' });
     expect(await redis.hexists('pyrq:index', 'a')).toBe(1);

@@ -21,10 +21,19 @@ beforeAll(async () => {
   dir = tmpDir();
   schedules = join(dir.path, 'schedules');
   mkdirSync(schedules);
-  writeFileSync(join(schedules, 'billing.json'), JSON.stringify({ id: 'nightly', function: 'app.tasks.run', every: 60 }));
-  writeFileSync(join(schedules, 'reports.json'), JSON.stringify({ id: 'weekly', function: 'app.tasks.report', cron: '0 9 * * 1' }));
+  writeFileSync(
+    join(schedules, 'billing.json'),
+    JSON.stringify({ id: 'nightly', function: 'app.tasks.run', every: 60 }),
+  );
+  writeFileSync(
+    join(schedules, 'reports.json'),
+    JSON.stringify({ id: 'weekly', function: 'app.tasks.report', cron: '0 9 * * 1' }),
+  );
   writeFileSync(join(dir.path, 'pyrq.toml'), '[daemon]\nleaseTtl = "2s"\n');
-  leader = await startDaemon(['--config', join(dir.path, 'pyrq.toml'), '--dir', schedules, '--redis-url', server.url, '--log-level', 'debug'], { socket: join(dir.path, 'a.sock') });
+  leader = await startDaemon(
+    ['--config', join(dir.path, 'pyrq.toml'), '--dir', schedules, '--redis-url', server.url, '--log-level', 'debug'],
+    { socket: join(dir.path, 'a.sock') },
+  );
   daemons.push(leader);
   await leader.waitForLog((l) => l.msg === 'reconcile' && (l.created as number) === 2);
 });
@@ -47,15 +56,24 @@ describe('the daemon log', () => {
 
   it('each create is one line with op, id, source, origin', async () => {
     const created = await leader.waitForLog((l) => l.op === 'create' && l.id === 'weekly');
-    expect(created).toMatchObject({ source: 'files', origin: 'reports.json', msg: 'created weekly (files:reports.json)' });
+    expect(created).toMatchObject({
+      source: 'files',
+      origin: 'reports.json',
+      msg: 'created weekly (files:reports.json)',
+    });
   });
 
   it('an edit logs the changed id, its file and the fields; debug says why the reconcile ran, naming the file', async () => {
-    writeFileSync(join(schedules, 'billing.json'), JSON.stringify({ id: 'nightly', function: 'app.tasks.run', every: 120, queue: 'low' }));
+    writeFileSync(
+      join(schedules, 'billing.json'),
+      JSON.stringify({ id: 'nightly', function: 'app.tasks.run', every: 120, queue: 'low' }),
+    );
     const line = await leader.waitForLog((l) => l.op === 'update' && l.id === 'nightly');
     expect(line).toMatchObject({ source: 'files', origin: 'billing.json', fields: ['every', 'queue'] });
     expect(msg(line)).toBe('updated nightly (files:billing.json): every, queue');
-    const why = await leader.waitForLog((l) => l.level === 20 && msg(l).startsWith('reconcile started') && l.run === line.run);
+    const why = await leader.waitForLog(
+      (l) => l.level === 20 && msg(l).startsWith('reconcile started') && l.run === line.run,
+    );
     expect(String(why.reason)).toContain('billing.json');
     const summary = await leader.waitForLog((l) => l.msg === 'reconcile' && l.run === line.run);
     expect(summary).toMatchObject({ updated: 1, schedules: { files: 2 } });
@@ -69,18 +87,28 @@ describe('the daemon log', () => {
   });
 
   it('many changes: one line each up to the cap, then a count', async () => {
-    for (let i = 0; i < 25; i++) writeFileSync(join(schedules, `bulk-${i}.json`), JSON.stringify({ id: `bulk-${i}`, function: 'app.tasks.run', every: 60 }));
+    for (let i = 0; i < 25; i++)
+      writeFileSync(
+        join(schedules, `bulk-${i}.json`),
+        JSON.stringify({ id: `bulk-${i}`, function: 'app.tasks.run', every: 60 }),
+      );
     // The watcher may split the 25 files over several reconciles: wait until all are logged or counted.
-    const counted = () => leader.logs.filter((l) => l.op === 'create' && String(l.id).startsWith('bulk-')).length + leader.logs.filter((l) => typeof l.more === 'number').reduce((n, l) => n + (l.more as number), 0);
+    const counted = () =>
+      leader.logs.filter((l) => l.op === 'create' && String(l.id).startsWith('bulk-')).length +
+      leader.logs.filter((l) => typeof l.more === 'number').reduce((n, l) => n + (l.more as number), 0);
     await leader.waitForLog(() => counted() >= 25, 20_000);
     const perRun = new Map<unknown, number>();
-    for (const l of leader.logs) if (l.op === 'create' && String(l.id).startsWith('bulk-')) perRun.set(l.run, (perRun.get(l.run) ?? 0) + 1);
+    for (const l of leader.logs)
+      if (l.op === 'create' && String(l.id).startsWith('bulk-')) perRun.set(l.run, (perRun.get(l.run) ?? 0) + 1);
     for (const n of perRun.values()) expect(n).toBeLessThanOrEqual(20);
   });
 
   it('a standby says who leads; its errors never carry an empty stack', async () => {
     const became = await leader.waitForLog((l) => l.msg === 'became leader');
-    const standby = await startDaemon(['--config', join(dir.path, 'pyrq.toml'), '--dir', schedules, '--redis-url', server.url], { socket: join(dir.path, 'b.sock') });
+    const standby = await startDaemon(
+      ['--config', join(dir.path, 'pyrq.toml'), '--dir', schedules, '--redis-url', server.url],
+      { socket: join(dir.path, 'b.sock') },
+    );
     daemons.push(standby);
     const line = await standby.waitForLog((l) => String(l.msg).startsWith('standing by'));
     expect(line.leader).toBe(became.holder);
@@ -92,7 +120,10 @@ describe('the daemon log', () => {
     await server.stop(true);
     await leader.waitForLog((l) => l.level === 40 && msg(l).startsWith('redis connection lost'));
     // Let the daemon retry a while (the retries are logged at debug; wait on them, not on time).
-    await leader.waitForLog(() => leader.logs.slice(mark).filter((l) => msg(l) === 'redis still unreachable; retrying').length >= 3, 20_000);
+    await leader.waitForLog(
+      () => leader.logs.slice(mark).filter((l) => msg(l) === 'redis still unreachable; retrying').length >= 3,
+      20_000,
+    );
     await server.restart();
     const back = await leader.waitForLog((l) => msg(l) === 'redis connection restored', 20_000);
     expect(back.level).toBe(30);
@@ -102,7 +133,9 @@ describe('the daemon log', () => {
     const loud = during.filter((l) => (l.level as number) >= 40);
     // Exactly one warning from the connection; a leader may also step down (a transition, named once).
     expect(loud.filter((l) => msg(l).startsWith('redis connection lost'))).toHaveLength(1);
-    expect(loud.filter((l) => !msg(l).startsWith('redis connection lost') && !msg(l).startsWith('no longer leader'))).toEqual([]);
+    expect(
+      loud.filter((l) => !msg(l).startsWith('redis connection lost') && !msg(l).startsWith('no longer leader')),
+    ).toEqual([]);
     for (const l of leader.logs) {
       const err = l.err as { stack?: unknown } | undefined;
       if (err && 'stack' in err) expect(String(err.stack).trim()).not.toBe('');
@@ -134,6 +167,9 @@ describe('the control socket', () => {
       s.on('end', () => resolve(text));
       s.on('error', reject);
     });
-    expect(JSON.parse(reply.trim())).toMatchObject({ ok: false, error: { code: 'BAD_REQUEST', message: expect.stringContaining('incomplete message') } });
+    expect(JSON.parse(reply.trim())).toMatchObject({
+      ok: false,
+      error: { code: 'BAD_REQUEST', message: expect.stringContaining('incomplete message') },
+    });
   });
 });

@@ -64,9 +64,15 @@ beforeAll(async () => {
   socket = join(dir.path, 'pyrq.sock');
   const schedules = join(dir.path, 'schedules');
   mkdirSync(schedules);
-  writeFileSync(join(schedules, 'owned.json'), JSON.stringify({ id: 'file-owned', function: 'app.tasks.run', every: 60 }));
+  writeFileSync(
+    join(schedules, 'owned.json'),
+    JSON.stringify({ id: 'file-owned', function: 'app.tasks.run', every: 60 }),
+  );
   configFile = join(dir.path, 'pyrq.toml');
-  writeFileSync(configFile, `[redis]\nurl = "${server.url}"\n[files]\ndir = "schedules"\n[daemon]\nsocket = "${socket}"\nclientTimeout = "1s"\n`);
+  writeFileSync(
+    configFile,
+    `[redis]\nurl = "${server.url}"\n[files]\ndir = "schedules"\n[daemon]\nsocket = "${socket}"\nclientTimeout = "1s"\n`,
+  );
   writeFileSync(socket, 'stale'); // a leftover file from a crash: must be replaced
   daemon = await startDaemon(['--config', configFile], { socket });
   await eventually(async () => (await redis.hexists('pyrq:index', 'file-owned')) === 1, 'initial reconcile');
@@ -83,7 +89,12 @@ describe('control socket: native protocol', () => {
     const p = await daemon.ask({ op: 'ping', reqId: 7 });
     expect(p).toMatchObject({ ok: true, reqId: 7, result: { pong: true, leader: true } });
     const s = await daemon.ask({ op: 'status' });
-    const r = s.result as { daemon: { leader: boolean }; sources: { source: string }[]; schedules: { id: string }[]; lastReconcile: unknown };
+    const r = s.result as {
+      daemon: { leader: boolean };
+      sources: { source: string }[];
+      schedules: { id: string }[];
+      lastReconcile: unknown;
+    };
     expect(r.daemon.leader).toBe(true);
     expect(r.sources.map((x) => x.source).sort()).toEqual(['files', 'socket']);
     expect(r.schedules.map((x) => x.id)).toContain('file-owned');
@@ -91,7 +102,12 @@ describe('control socket: native protocol', () => {
   });
 
   it('upsert creates a socket-owned schedule, persisted in Redis; a second identical upsert changes nothing', async () => {
-    const sched = { id: 'pushed', function: 'app.tasks.run', cron: '*/5 * * * *', kwargs: { big: 12345678901234567890n } };
+    const sched = {
+      id: 'pushed',
+      function: 'app.tasks.run',
+      cron: '*/5 * * * *',
+      kwargs: { big: 12345678901234567890n },
+    };
     const r = await daemon.ask({ op: 'upsert', schedule: sched });
     expect(r).toMatchObject({ ok: true, result: { id: 'pushed', action: 'create' } });
     expect(await redis.hget('pyrq:index', 'pushed')).toMatch(/\tsocket\tsocket$/);
@@ -104,7 +120,10 @@ describe('control socket: native protocol', () => {
   });
 
   it('refuses an invalid schedule, naming the field; nothing is stored', async () => {
-    const r = await daemon.ask({ op: 'upsert', schedule: { id: 'bad', function: 'app.tasks.run', cron: '61 * * * *' } });
+    const r = await daemon.ask({
+      op: 'upsert',
+      schedule: { id: 'bad', function: 'app.tasks.run', cron: '61 * * * *' },
+    });
     expect(r.ok).toBe(false);
     expect(r.error!.message).toBe('(id "bad") cron: "61 * * * *": minute out of range');
     expect(await redis.hexists('pyrq:source:socket', 'bad')).toBe(0);
@@ -138,7 +157,10 @@ describe('control socket: native protocol', () => {
 
   it('the CLI pushes files, deletes nothing it does not own, and asks for a re-sync', async () => {
     const f = join(dir.path, 'push.yaml');
-    writeFileSync(f, '- {id: cli-a, function: app.tasks.run, every: 30}\n- {id: cli-b, function: app.tasks.run, every: 40}\n');
+    writeFileSync(
+      f,
+      '- {id: cli-a, function: app.tasks.run, every: 30}\n- {id: cli-b, function: app.tasks.run, every: 40}\n',
+    );
     const env = { PYRQ_CONFIG: configFile };
     const p = await pyrq(['push', f, '--json'], { env });
     expect(p.code).toBe(0);
@@ -151,7 +173,9 @@ describe('control socket: native protocol', () => {
     expect(r.stdout).toMatch(/Re-sync done in [\d.]+ ms: 0 created, 0 updated, 0 deleted, \d+ unchanged/);
     const st = await pyrq(['status', '--json'], { env });
     expect(st.json().via).toBe('daemon');
-    expect(st.json().schedules.map((s: { id: string }) => s.id)).toEqual(expect.arrayContaining(['cli-a', 'cli-b', 'pushed', 'file-owned']));
+    expect(st.json().schedules.map((s: { id: string }) => s.id)).toEqual(
+      expect.arrayContaining(['cli-a', 'cli-b', 'pushed', 'file-owned']),
+    );
     const bad = await pyrq(['push', f, '--socket', join(dir.path, 'nobody.sock')], { env });
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/no daemon answered at .*nobody\.sock.*is "pyrq daemon" running\?/);
@@ -161,7 +185,10 @@ describe('control socket: native protocol', () => {
 describe('push is all or nothing (issue 12, point 7)', () => {
   it('one invalid schedule in a file pushes nothing, and every error is reported at its place', async () => {
     const f = join(dir.path, 'half-bad.yaml');
-    writeFileSync(f, '- {id: ok-1, function: app.tasks.run, every: 30}\n- {id: bad-1, function: app.tasks.run, cron: "61 * * * *"}\n- {id: bad-2, function: nodots, every: 5}\n');
+    writeFileSync(
+      f,
+      '- {id: ok-1, function: app.tasks.run, every: 30}\n- {id: bad-1, function: app.tasks.run, cron: "61 * * * *"}\n- {id: bad-2, function: nodots, every: 5}\n',
+    );
     const r = await pyrq(['push', f, '--json'], { env: { PYRQ_CONFIG: configFile } });
     expect(r.code).toBe(1);
     const message: string = r.json().error.message;
@@ -189,8 +216,22 @@ describe('push is all or nothing (issue 12, point 7)', () => {
     expect(r.error!.message).toMatch(/owned by source "files"/);
     expect(r.error!.message).toMatch(/"too-late": at: .* is in the past/);
     expect(await redis.hexists('pyrq:source:socket', 'ok-2')).toBe(0);
-    const good = await daemon.ask({ op: 'upsert', schedules: [{ id: 'ok-2', function: 'app.tasks.run', every: 30 }, { id: 'ok-3', function: 'app.tasks.run', every: 40 }] });
-    expect(good).toMatchObject({ ok: true, result: { pushed: [{ id: 'ok-2', action: 'create' }, { id: 'ok-3', action: 'create' }] } });
+    const good = await daemon.ask({
+      op: 'upsert',
+      schedules: [
+        { id: 'ok-2', function: 'app.tasks.run', every: 30 },
+        { id: 'ok-3', function: 'app.tasks.run', every: 40 },
+      ],
+    });
+    expect(good).toMatchObject({
+      ok: true,
+      result: {
+        pushed: [
+          { id: 'ok-2', action: 'create' },
+          { id: 'ok-3', action: 'create' },
+        ],
+      },
+    });
     expect(await redis.hget('pyrq:index', 'ok-3')).toMatch(/\tsocket\tsocket$/);
   });
 });
@@ -203,7 +244,9 @@ describe('control socket: BTU compatibility (no trailing newline, plain-text rep
   it('create/cancel without a MySQL source: a plain-text error, the daemon keeps serving', async () => {
     expect(await btu('create_task_schedule', 'TS-000001')).toMatch(/^Error: pyrq has no MySQL source configured/);
     expect(await btu('cancel_task_schedule', 'TS-000001')).toMatch(/^Error: pyrq has no MySQL source configured/);
-    expect(await btu('create_task_schedule', null)).toBe("Request 'create_task_schedule' missing required argument 'request_content'");
+    expect(await btu('create_task_schedule', null)).toBe(
+      "Request 'create_task_schedule' missing required argument 'request_content'",
+    );
     expect(await btu('explode', 'x')).toBe("Client message has an unhandled 'request_type': explode");
     expect((await ping()).ok).toBe(true);
   });
@@ -243,13 +286,20 @@ describe('control socket: hostile clients', () => {
   });
 
   it('serves many concurrent clients', async () => {
-    const replies = await Promise.all(Array.from({ length: 200 }, (_, i) => daemon.ask({ op: 'ping', reqId: i }, 10_000)));
+    const replies = await Promise.all(
+      Array.from({ length: 200 }, (_, i) => daemon.ask({ op: 'ping', reqId: i }, 10_000)),
+    );
     expect(replies.every((r, i) => r.ok && r.reqId === i)).toBe(true);
   });
 
   it('answers several requests on one connection, in order', async () => {
     const r = await raw('{"op":"ping","reqId":1}\n{"op":"ping","reqId":2}\n{"op":"ping","reqId":3}\n', 800);
-    expect(r.text.trim().split('\n').map((l) => JSON.parse(l).reqId)).toEqual([1, 2, 3]);
+    expect(
+      r.text
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l).reqId),
+    ).toEqual([1, 2, 3]);
   });
 });
 
@@ -270,7 +320,8 @@ describe('socket lifecycle', () => {
     expect(existsSync(socket)).toBe(false);
     daemon = await startDaemon(['--config', configFile], { socket });
     await eventually(async () => daemon.logs.some((l) => l.msg === 'reconcile'), 'first reconcile after restart');
-    for (const id of ['pushed', 'cli-a', 'cli-b', 'file-owned']) expect(await redis.hexists('pyrq:index', id), id).toBe(1);
+    for (const id of ['pushed', 'cli-a', 'cli-b', 'file-owned'])
+      expect(await redis.hexists('pyrq:index', id), id).toBe(1);
     const del = await daemon.ask({ op: 'delete', id: 'cli-a' });
     expect(del.result).toMatchObject({ deleted: true });
     expect(await redis.hexists('pyrq:index', 'cli-a')).toBe(0);

@@ -25,23 +25,35 @@ afterEach(() => stopDaemonWorld({ server, dir }, daemons));
 
 async function daemon(name: string): Promise<DaemonProcess> {
   const cfg = join(dir.path, `${name}.toml`);
-  writeFileSync(cfg, `[redis]\nurl = "${server.url}"\n[files]\ndir = "schedules"\n[daemon]\nsocket = "${join(dir.path, `${name}.sock`)}"\nleaseTtl = "2s"\n`);
+  writeFileSync(
+    cfg,
+    `[redis]\nurl = "${server.url}"\n[files]\ndir = "schedules"\n[daemon]\nsocket = "${join(dir.path, `${name}.sock`)}"\nleaseTtl = "2s"\n`,
+  );
   const d = await startDaemon(['--config', cfg], { socket: join(dir.path, `${name}.sock`) });
   daemons.push(d);
   return d;
 }
 
-const write = (id: string, v: number) => writeFileSync(join(schedules, `${id}.json`), JSON.stringify({ id, function: 'app.tasks.run', every: 1, catchup: 'all', kwargs: { v } }));
+const write = (id: string, v: number) =>
+  writeFileSync(
+    join(schedules, `${id}.json`),
+    JSON.stringify({ id, function: 'app.tasks.run', every: 1, catchup: 'all', kwargs: { v } }),
+  );
 
 /** Waits until the stored next fire time of every id is more than a second in the past: occurrences were missed while down. */
 const overdue = (ids: string[]) =>
-  eventually(async () => {
-    for (const id of ids) {
-      const next = await redis.zscore('pyrq:next', id);
-      if (next === null || Number(next) > Date.now() - 1000) return false;
-    }
-    return true;
-  }, `${ids.join(', ')} overdue`, 10_000, 100);
+  eventually(
+    async () => {
+      for (const id of ids) {
+        const next = await redis.zscore('pyrq:next', id);
+        if (next === null || Number(next) > Date.now() - 1000) return false;
+      }
+      return true;
+    },
+    `${ids.join(', ')} overdue`,
+    10_000,
+    100,
+  );
 
 /** The index of the first log line matching `pred` (-1: none). */
 const at = (d: DaemonProcess, pred: (l: Record<string, unknown>) => boolean) => d.logs.findIndex(pred);
@@ -71,7 +83,8 @@ describe('start-up safety', () => {
     // Every job enqueued after start (the missed occurrences caught up included) has v=2.
     const fresh = (await redis.lrange('rq:queue:default', 0, -1)).filter((j) => !queuedBefore.has(j));
     expect(fresh.length).toBeGreaterThan(2); // the catch-up of the occurrences missed while down, then the live ones
-    for (const jobId of fresh) expect(await redis.hget(`rq:job:${jobId}`, 'description'), jobId).toBe('app.tasks.run(v=2)');
+    for (const jobId of fresh)
+      expect(await redis.hget(`rq:job:${jobId}`, 'description'), jobId).toBe('app.tasks.run(v=2)');
     // The order in the daemon's own log: the first reconcile finished before any job was enqueued.
     const reconciled = at(second, (l) => l.msg === 'first reconcile finished: dispatching');
     expect(reconciled).toBeGreaterThan(at(second, (l) => l.msg === 'reconcile'));

@@ -27,7 +27,12 @@ beforeEach(async () => {
   schedules = join(dir.path, 'schedules');
   mkdirSync(schedules);
   writeFileSync(join(schedules, 'a.json'), JSON.stringify({ id: 'file-owned', function: 'app.tasks.run', every: 60 }));
-  env = { PYRQ_CONFIG: undefined, PYRQ_REDIS_URL: server.url, PYRQ_DIR: schedules, PYRQ_SOCKET: join(dir.path, 'pyrq.sock') };
+  env = {
+    PYRQ_CONFIG: undefined,
+    PYRQ_REDIS_URL: server.url,
+    PYRQ_DIR: schedules,
+    PYRQ_SOCKET: join(dir.path, 'pyrq.sock'),
+  };
 });
 
 afterEach(async () => {
@@ -46,19 +51,29 @@ const start = async () => {
 describe('orphans and prune', () => {
   it('a source dropped from the config: one warning at start, listed by status and diff, still firing; prune shows the plan, needs --yes, removes it', async () => {
     // What a run configured with --mysql-url left in the registry (the source named "mysql").
-    await reconcileOnce({ sources: [new ListSource('mysql', [makeSpec({ id: 'btu-row', function: 'app.tasks.run', every: 1 })])], registry: new Registry(redis), clock: systemClock });
-    const d = await start();
-    const warning = await d.waitForLog((l) => typeof l.msg === 'string' && l.msg.includes('not configured here keep firing')).catch((e: Error) => {
-      throw new Error(`${e.message}; warnings: ${JSON.stringify(d.logs.filter((l) => Number(l.level) >= 40))}`);
+    await reconcileOnce({
+      sources: [new ListSource('mysql', [makeSpec({ id: 'btu-row', function: 'app.tasks.run', every: 1 })])],
+      registry: new Registry(redis),
+      clock: systemClock,
     });
+    const d = await start();
+    const warning = await d
+      .waitForLog((l) => typeof l.msg === 'string' && l.msg.includes('not configured here keep firing'))
+      .catch((e: Error) => {
+        throw new Error(`${e.message}; warnings: ${JSON.stringify(d.logs.filter((l) => Number(l.level) >= 40))}`);
+      });
     expect(warning.msg).toMatch(/mysql \(1\).*"pyrq prune --source NAME" removes them/);
     expect(d.logs.filter((l) => typeof l.msg === 'string' && l.msg.includes('not configured here'))).toHaveLength(1);
     await firedSince(redis, 'default', 'btu-row', 0, 2); // kept firing
     const st = await pyrq(['status', '--json'], { env });
     expect(st.json()).toMatchObject({ via: 'daemon', orphans: [{ source: 'mysql', schedules: 1 }] });
     const fromRedis = await pyrq(['status', '--no-daemon'], { env });
-    expect(fromRedis.stdout).toMatch(/^Orphans \(sources not configured in the daemon.*\n {2}source "mysql" is not configured in this run but owns 1 schedule\(s\)/m);
-    expect((await pyrq(['diff'], { env })).stdout).toMatch(/^Note: source "mysql" is not configured in this run but owns 1 schedule\(s\): they keep firing; "pyrq prune --source mysql" removes them\.$/m);
+    expect(fromRedis.stdout).toMatch(
+      /^Orphans \(sources not configured in the daemon.*\n {2}source "mysql" is not configured in this run but owns 1 schedule\(s\)/m,
+    );
+    expect((await pyrq(['diff'], { env })).stdout).toMatch(
+      /^Note: source "mysql" is not configured in this run but owns 1 schedule\(s\): they keep firing; "pyrq prune --source mysql" removes them\.$/m,
+    );
 
     const dry = await pyrq(['prune', '--source', 'mysql', '--dry-run'], { env });
     expect(dry.code, dry.stderr).toBe(0);
@@ -80,7 +95,17 @@ describe('orphans and prune', () => {
 describe('delete', () => {
   it('deletes pushed ids (through the daemon, and in Redis without one); refuses a file-owned id naming its owner and where to remove it', async () => {
     const d = await start();
-    expect((await d.ask({ op: 'upsert', schedules: [{ id: 'p1', function: 'app.tasks.run', every: 30 }, { id: 'p2', function: 'app.tasks.run', every: 30 }] })).ok).toBe(true);
+    expect(
+      (
+        await d.ask({
+          op: 'upsert',
+          schedules: [
+            { id: 'p1', function: 'app.tasks.run', every: 30 },
+            { id: 'p2', function: 'app.tasks.run', every: 30 },
+          ],
+        })
+      ).ok,
+    ).toBe(true);
     expect((await pyrq(['pause', 'p2'], { env })).code).toBe(0);
     const viaDaemon = await pyrq(['delete', 'p1', '--json'], { env });
     expect(viaDaemon.code, viaDaemon.stderr).toBe(0);
@@ -97,7 +122,10 @@ describe('delete', () => {
     expect(direct.code).toBe(1);
     expect(direct.json()).toMatchObject({ deleted: ['p2'], via: 'redis' });
     expect(direct.json().refused).toEqual([
-      { id: 'file-owned', reason: 'owned by source "files" (a.json), not pushed: remove it from a.json in the schedules directory' },
+      {
+        id: 'file-owned',
+        reason: 'owned by source "files" (a.json), not pushed: remove it from a.json in the schedules directory',
+      },
       { id: 'never', reason: 'no such pushed schedule' },
     ]);
     expect(await redis.hexists('pyrq:index', 'p2')).toBe(0);

@@ -74,6 +74,12 @@ describe('timezones and DST', () => {
 
   it('an hourly wildcard schedule keeps firing every real hour through the fall-back day', async () => {
     const occ = await fired('0 * * * *', 'Europe/Berlin', '2026-10-24T22:00:00Z', '2026-10-25T03:00:00Z');
-    expect(occ).toEqual(['2026-10-24T23:00:00Z', '2026-10-25T00:00:00Z', '2026-10-25T01:00:00Z', '2026-10-25T02:00:00Z', '2026-10-25T03:00:00Z']);
+    expect(occ).toEqual([
+      '2026-10-24T23:00:00Z',
+      '2026-10-25T00:00:00Z',
+      '2026-10-25T01:00:00Z',
+      '2026-10-25T02:00:00Z',
+      '2026-10-25T03:00:00Z',
+    ]);
   });
 });

@@ -18,7 +18,8 @@ let redis: Redis;
 const keys = new Keys();
 const T = Date.parse('2026-06-01T12:00:00Z');
 const clock = new ManualClock(T);
-const dispatcher = (over: Parameters<typeof dispatchConfig>[0] = {}) => new Dispatcher({ redis, keys, clock, config: dispatchConfig(over) });
+const dispatcher = (over: Parameters<typeof dispatchConfig>[0] = {}) =>
+  new Dispatcher({ redis, keys, clock, config: dispatchConfig(over) });
 
 beforeAll(async () => {
   server = await startRedis();
@@ -47,20 +48,44 @@ describe('dispatcher: firing due schedules', () => {
     expect(await queue()).toEqual([jobId]);
     expect(await redis.smembers('rq:queues')).toEqual(['rq:queue:default']);
     const job = await redis.hgetall(`rq:job:${jobId}`);
-    expect(job).toMatchObject({ status: 'queued', origin: 'default', timeout: '180', created_at: '2026-06-01T12:01:00.015000Z', enqueued_at: '2026-06-01T12:01:00.015000Z' });
+    expect(job).toMatchObject({
+      status: 'queued',
+      origin: 'default',
+      timeout: '180',
+      created_at: '2026-06-01T12:01:00.015000Z',
+      enqueued_at: '2026-06-01T12:01:00.015000Z',
+    });
     // The script assembles exactly the reference layout of jobHashFields (which the unit
     // tests load with RQ's own Job.restore).
     const spec = makeSpec({ id: 'tick.tock', every: 60, kwargs: { n: 1 } });
     const reference = jobHashFields(encodeSchedule(spec, specHash(spec)), T + 60_000, T + 60_015, 'schedule');
     const stored = await redis.hgetallBuffer(`rq:job:${jobId}`);
-    expect(Object.keys(stored).sort()).toEqual(reference.filter((_, i) => i % 2 === 0).map(String).sort());
+    expect(Object.keys(stored).sort()).toEqual(
+      reference
+        .filter((_, i) => i % 2 === 0)
+        .map(String)
+        .sort(),
+    );
     reference.forEach((v, i) => {
       if (i % 2 === 1) expect(stored[String(reference[i - 1])]!.equals(Buffer.from(v))).toBe(true);
     });
     expect(await redis.zscore(keys.next, 'tick.tock')).toBe(String(T + 120_000));
-    expect(await redis.hgetall(keys.schedule('tick.tock'))).toMatchObject({ lastRunAt: String(T + 60_000), lastOutcome: 'enqueued', lastLatenessMs: '15', lastJobId: jobId });
+    expect(await redis.hgetall(keys.schedule('tick.tock'))).toMatchObject({
+      lastRunAt: String(T + 60_000),
+      lastOutcome: 'enqueued',
+      lastLatenessMs: '15',
+      lastJobId: jobId,
+    });
     expect(await readHistory(redis, keys, 'tick.tock', 10)).toEqual([
-      { occurrence: '2026-06-01T12:01:00.000Z', at: '2026-06-01T12:01:00.015Z', latenessMs: 15, trigger: 'schedule', outcome: 'enqueued', jobId, jobStatus: 'queued' },
+      {
+        occurrence: '2026-06-01T12:01:00.000Z',
+        at: '2026-06-01T12:01:00.015Z',
+        latenessMs: 15,
+        trigger: 'schedule',
+        outcome: 'enqueued',
+        jobId,
+        jobStatus: 'queued',
+      },
     ]);
 
     // The same instant again, and a second dispatcher: nothing more.
@@ -70,7 +95,14 @@ describe('dispatcher: firing due schedules', () => {
   });
 
   it('jobIdKwarg and onFailure: each job of a catch-up carries its own id, and the script writes the reference layout', async () => {
-    const spec = makeSpec({ id: 'own.id', every: 60, catchup: 'all', kwargs: { n: 1 }, jobIdKwarg: 'rq_job_id', onFailure: 'app.hooks.failed' });
+    const spec = makeSpec({
+      id: 'own.id',
+      every: 60,
+      catchup: 'all',
+      kwargs: { n: 1 },
+      jobIdKwarg: 'rq_job_id',
+      onFailure: 'app.hooks.failed',
+    });
     await applySpecs(redis, [spec], clock);
     clock.set(T + 180_000); // three occurrences due: 12:01, 12:02, 12:03
     expect((await dispatcher().tickOnce()).enqueued).toBe(3);
@@ -79,9 +111,17 @@ describe('dispatcher: firing due schedules', () => {
     for (const [i, jobId] of ids.entries()) {
       const reference = jobHashFields(enc, T + 60_000 * (i + 1), T + 180_000, 'schedule', jobId);
       const stored = await redis.hgetallBuffer(`rq:job:${jobId}`);
-      expect(Object.keys(stored).sort(), jobId).toEqual(reference.filter((_, k) => k % 2 === 0).map(String).sort());
+      expect(Object.keys(stored).sort(), jobId).toEqual(
+        reference
+          .filter((_, k) => k % 2 === 0)
+          .map(String)
+          .sort(),
+      );
       reference.forEach((v, k) => {
-        if (k % 2 === 1) expect(stored[String(reference[k - 1])]!.equals(Buffer.from(v)), `${jobId} ${String(reference[k - 1])}`).toBe(true);
+        if (k % 2 === 1)
+          expect(stored[String(reference[k - 1])]!.equals(Buffer.from(v)), `${jobId} ${String(reference[k - 1])}`).toBe(
+            true,
+          );
       });
       expect(stored.data!.includes(Buffer.from(jobId))).toBe(true);
       expect(String(stored.failure_callback_name)).toBe('app.hooks.failed');
@@ -109,7 +149,13 @@ describe('dispatcher: firing due schedules', () => {
     expect(await redis.zscore(keys.next, 'once')).toBeNull();
     const [entry] = await new Registry(redis).readEntries(['once']);
     const row = statusRow(entry!, clock.now());
-    expect(row).toMatchObject({ done: true, nextRelative: 'done', lastOutcome: 'enqueued', lastRun: '2026-06-01T12:00:30.000Z', lastLatenessMs: 0 });
+    expect(row).toMatchObject({
+      done: true,
+      nextRelative: 'done',
+      lastOutcome: 'enqueued',
+      lastRun: '2026-06-01T12:00:30.000Z',
+      lastLatenessMs: 0,
+    });
   });
 
   it('startAt delays the first run, endAt ends the schedule, disabled never fires', async () => {
@@ -155,7 +201,11 @@ describe('dispatcher: firing due schedules', () => {
 
   it('fires thousands of schedules due at the same instant in one tick, in batches, exactly once', async () => {
     const n = 2500;
-    await applySpecs(redis, Array.from({ length: n }, (_, i) => makeSpec({ id: `s${i}`, cron: '* * * * *', queue: `q${i % 3}` })), clock);
+    await applySpecs(
+      redis,
+      Array.from({ length: n }, (_, i) => makeSpec({ id: `s${i}`, cron: '* * * * *', queue: `q${i % 3}` })),
+      clock,
+    );
     const d = dispatcher({ batchSize: 300 });
     clock.set(T + 60_000);
     const r = await d.tickOnce();
@@ -176,14 +226,18 @@ describe('dispatcher: firing due schedules', () => {
     // Since issue 14 a list is trimmed back to historyLength once it holds a fifth more
     // (5 + 1 here), not at every push; readers read no more than historyLength.
     expect(await redis.llen(keys.runs('h'))).toBeLessThanOrEqual(6);
-    expect((await readHistory(redis, keys, 'h', 50, 5)).map((r) => r.occurrence)).toEqual([8, 7, 6, 5, 4].map((s) => new Date(T + s * 1000).toISOString()));
+    expect((await readHistory(redis, keys, 'h', 50, 5)).map((r) => r.occurrence)).toEqual(
+      [8, 7, 6, 5, 4].map((s) => new Date(T + s * 1000).toISOString()),
+    );
     for (let i = 9; i <= 20; i++) {
       clock.set(T + i * 1000);
       await d.tickOnce();
       expect(await redis.llen(keys.runs('h'))).toBeLessThanOrEqual(6);
       expect(await redis.llen(keys.runs('h'))).toBeGreaterThanOrEqual(5);
     }
-    expect((await readHistory(redis, keys, 'h', 50, 5)).map((r) => r.occurrence)).toEqual([20, 19, 18, 17, 16].map((s) => new Date(T + s * 1000).toISOString()));
+    expect((await readHistory(redis, keys, 'h', 50, 5)).map((r) => r.occurrence)).toEqual(
+      [20, 19, 18, 17, 16].map((s) => new Date(T + s * 1000).toISOString()),
+    );
   });
 
   it('a schedule whose stored spec is unreadable is reported and left alone; the others fire', async () => {
@@ -192,7 +246,9 @@ describe('dispatcher: firing due schedules', () => {
     clock.set(T + 60_000);
     const r = await dispatcher().tickOnce();
     expect(r.enqueued).toBe(1);
-    expect(r.problems).toEqual([{ id: 'bad', message: 'the stored spec is not a valid schedule (run apply --deep to repair)' }]);
+    expect(r.problems).toEqual([
+      { id: 'bad', message: 'the stored spec is not a valid schedule (run apply --deep to repair)' },
+    ]);
     expect(await queue()).toEqual(['pyrq_good_20260601T120100Z']);
     expect(await redis.zscore(keys.next, 'bad')).toBe(String(T + 60_000));
   });
@@ -206,7 +262,9 @@ describe('dispatcher: firing due schedules', () => {
     expect(await redis.zscore(keys.next, 'report')).toBe(next);
     const [h] = await readHistory(redis, keys, 'report', 1);
     expect(h).toMatchObject({ trigger: 'manual', outcome: 'enqueued', jobId: r.jobId, jobStatus: 'queued' });
-    await expect(manualRun({ redis, keys, clock, config: dispatchConfig() }, 'nope')).rejects.toThrow(/no schedule "nope"/);
+    await expect(manualRun({ redis, keys, clock, config: dispatchConfig() }, 'nope')).rejects.toThrow(
+      /no schedule "nope"/,
+    );
   });
 });
 
@@ -235,7 +293,8 @@ describe('dispatcher loop', () => {
       const at = new Date(Math.ceil((Date.now() + 1500) / 1000) * 1000).toISOString();
       await applySpecs(redis, [makeSpec({ id: 'soon', at })], realClock);
       const jobId = `pyrq_soon_${at.replace(/[-:]/g, '').replace('.000', '')}`;
-      for (let i = 0; i < 200 && (await redis.llen('rq:queue:default')) === 0; i++) await new Promise((r) => setTimeout(r, 50));
+      for (let i = 0; i < 200 && (await redis.llen('rq:queue:default')) === 0; i++)
+        await new Promise((r) => setTimeout(r, 50));
       expect(await queue()).toEqual([jobId]);
     } finally {
       await d.stop();

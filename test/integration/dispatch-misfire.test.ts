@@ -29,7 +29,12 @@ beforeEach(async () => {
 async function afterDowntime(fields: Record<string, unknown>, downMs: number, historyLength = 50, graceMs?: number) {
   await applySpecs(redis, [makeSpec({ id: 'm', every: 60, ...fields })], clock);
   clock.set(T + downMs);
-  const tick = await new Dispatcher({ redis, keys, clock, config: dispatchConfig({ historyLength, graceMs }) }).tickOnce();
+  const tick = await new Dispatcher({
+    redis,
+    keys,
+    clock,
+    config: dispatchConfig({ historyLength, graceMs }),
+  }).tickOnce();
   const history = (await readHistory(redis, keys, 'm', historyLength)).reverse();
   return {
     tick,
@@ -47,14 +52,26 @@ describe('catch-up after downtime (down 12:00:30 .. 12:05:30)', () => {
   it('skip: nothing missed fires; every missed occurrence is recorded skipped:missed', async () => {
     const r = await afterDowntime({ catchup: 'skip' }, down);
     expect(r.jobs).toEqual([]);
-    expect(r.outcomes).toEqual(['12:01 skipped:missed', '12:02 skipped:missed', '12:03 skipped:missed', '12:04 skipped:missed', '12:05 skipped:missed']);
+    expect(r.outcomes).toEqual([
+      '12:01 skipped:missed',
+      '12:02 skipped:missed',
+      '12:03 skipped:missed',
+      '12:04 skipped:missed',
+      '12:05 skipped:missed',
+    ]);
     expect(r.next).toBe(T + 6 * M);
   });
 
   it('latest (the default): only the most recent missed occurrence fires, once', async () => {
     const r = await afterDowntime({}, down);
     expect(r.jobs).toEqual([job('12:05')]);
-    expect(r.outcomes).toEqual(['12:01 skipped:missed', '12:02 skipped:missed', '12:03 skipped:missed', '12:04 skipped:missed', '12:05 enqueued']);
+    expect(r.outcomes).toEqual([
+      '12:01 skipped:missed',
+      '12:02 skipped:missed',
+      '12:03 skipped:missed',
+      '12:04 skipped:missed',
+      '12:05 enqueued',
+    ]);
     expect(r.next).toBe(T + 6 * M);
   });
 
@@ -70,7 +87,12 @@ describe('catch-up after downtime (down 12:00:30 .. 12:05:30)', () => {
     expect(r.jobs[0]).toBe(job('12:51'));
     expect(r.jobs.at(-1)).toBe(job('14:30'));
     const [agg] = await redis.lrange(keys.runs('m'), -1, -1);
-    expect(JSON.parse(agg!)).toMatchObject({ occurrence: T + M, until: T + 50 * M, count: 49, outcome: 'skipped:missed' });
+    expect(JSON.parse(agg!)).toMatchObject({
+      occurrence: T + M,
+      until: T + 50 * M,
+      count: 49,
+      outcome: 'skipped:missed',
+    });
     expect(r.outcomes[1]).toBe('12:50 skipped:missed');
   });
 
@@ -78,7 +100,13 @@ describe('catch-up after downtime (down 12:00:30 .. 12:05:30)', () => {
     const r = await afterDowntime({ catchup: 'all', startingDeadline: 120 }, down);
     // 12:05 and 12:04 are 30 s and 90 s late: within 120 s; the rest are not.
     expect(r.jobs).toEqual([job('12:04'), job('12:05')]);
-    expect(r.outcomes).toEqual(['12:01 skipped:deadline', '12:02 skipped:deadline', '12:03 skipped:deadline', '12:04 enqueued', '12:05 enqueued']);
+    expect(r.outcomes).toEqual([
+      '12:01 skipped:deadline',
+      '12:02 skipped:deadline',
+      '12:03 skipped:deadline',
+      '12:04 enqueued',
+      '12:05 enqueued',
+    ]);
     const late = await afterDowntimeAgain({ startingDeadline: 10 });
     expect(late.jobs).toEqual([]);
     expect(late.outcomes.at(-1)).toBe('12:05 skipped:deadline');

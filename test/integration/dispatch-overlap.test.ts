@@ -46,7 +46,19 @@ async function waitFor(what: string, check: () => Promise<boolean>): Promise<voi
 
 describe('overlap policy', () => {
   it('forbid: skips while the previous job is queued, and while it is started; fires again once it finished', async () => {
-    await applySpecs(redis, [makeSpec({ id: 'o', every: 60, overlap: 'forbid', function: 'pyrq_fixtures.tasks.slow', kwargs: { seconds: 3 } })], clock);
+    await applySpecs(
+      redis,
+      [
+        makeSpec({
+          id: 'o',
+          every: 60,
+          overlap: 'forbid',
+          function: 'pyrq_fixtures.tasks.slow',
+          kwargs: { seconds: 3 },
+        }),
+      ],
+      clock,
+    );
     const d = new Dispatcher({ redis, keys, clock, config: dispatchConfig() });
     const tickAt = async (min: number) => {
       clock.set(T + min * M);
@@ -56,7 +68,10 @@ describe('overlap policy', () => {
     expect((await tickAt(2)).enqueued).toBe(0); // job(1) still queued
 
     const worker = burstWorker(server.url, ['default'], out.path);
-    await waitFor('the worker to start job(1)', async () => (await redis.hget(`rq:job:${job(1)}`, 'status')) === 'started');
+    await waitFor(
+      'the worker to start job(1)',
+      async () => (await redis.hget(`rq:job:${job(1)}`, 'status')) === 'started',
+    );
     expect((await tickAt(3)).enqueued).toBe(0); // job(1) started
     const w = await worker;
     expect(w.code, w.output).toBe(0);

@@ -31,13 +31,20 @@ describe('dispatcher warm-up', () => {
     // Hourly schedules, so nothing fires during the test; 4,500 is more than two pages.
     const specs = Array.from({ length: 4500 }, (_, i) => makeSpec({ id: `w${i}`, every: 3600, kwargs: { i } }));
     await applySpecs(redis, specs, clock);
-    const d = new Dispatcher({ redis, keys, clock, config: dispatchConfig() }, { warmWindowMs: 2 * 3600_000, warmQuietMs: 300 });
+    const d = new Dispatcher(
+      { redis, keys, clock, config: dispatchConfig() },
+      { warmWindowMs: 2 * 3600_000, warmQuietMs: 300 },
+    );
     await d.start();
     try {
       await eventually(async () => cacheOf(d).size === 4500, 'all 4,500 schedules warmed', 20_000);
       const changed = makeSpec({ id: 'w7', every: 3600, kwargs: { i: 'changed' } });
       await applySpecs(redis, [...specs.slice(0, 7), changed, ...specs.slice(8)], clock);
-      await eventually(async () => cacheOf(d).get('w7')?.hash === specHash(changed), 'the changed spec reloaded', 10_000);
+      await eventually(
+        async () => cacheOf(d).get('w7')?.hash === specHash(changed),
+        'the changed spec reloaded',
+        10_000,
+      );
       expect(cacheOf(d).get('w7')!.enc.description).toBe("pyrq_fixtures.tasks.echo(i='changed')");
       expect(cacheOf(d).size).toBe(4500);
     } finally {
@@ -48,11 +55,23 @@ describe('dispatcher warm-up', () => {
   it('the sweep forgets what is not due before the horizon; it is loaded again when due', async () => {
     await redis.flushall();
     const now = Date.now();
-    await applySpecs(redis, [makeSpec({ id: 'soon', every: 60 }), makeSpec({ id: 'later', at: new Date(now + 2 * 86_400_000).toISOString() })], clock);
+    await applySpecs(
+      redis,
+      [
+        makeSpec({ id: 'soon', every: 60 }),
+        makeSpec({ id: 'later', at: new Date(now + 2 * 86_400_000).toISOString() }),
+      ],
+      clock,
+    );
     const cache = new ScheduleCache(redis, keys, {});
     expect(await cache.load(['soon', 'later'])).toEqual([]);
     expect(await cache.dropUnscheduled(() => false, now + 5 * 60_000)).toBe(1);
-    expect(cache.get('soon')?.spec).toMatchObject({ every: 60, enabled: true, catchup: 'latest', function: 'pyrq_fixtures.tasks.echo' });
+    expect(cache.get('soon')?.spec).toMatchObject({
+      every: 60,
+      enabled: true,
+      catchup: 'latest',
+      function: 'pyrq_fixtures.tasks.echo',
+    });
     expect(cache.get('later')).toBeUndefined();
   });
 });

@@ -54,7 +54,9 @@ describe('fixtures fired and run by a real rq worker', () => {
         // Planned jobs that exist were enqueued; the others were refused in the script
         // (cleanup-temp is overlap "forbid", and its first job waits for the worker).
         const made = [];
-        for (const jobId of s.jobIds) if (await redis.exists(`rq:job:${jobId}`)) made.push({ jobId, occurrence: new Date(parseJobId(jobId)!.time).toISOString() });
+        for (const jobId of s.jobIds)
+          if (await redis.exists(`rq:job:${jobId}`))
+            made.push({ jobId, occurrence: new Date(parseJobId(jobId)!.time).toISOString() });
         expect(made.length).toBe(s.enqueued);
         if (made.length > 0) enqueued.set(s.id, [...(enqueued.get(s.id) ?? []), ...made]);
       }
@@ -77,7 +79,14 @@ describe('fixtures fired and run by a real rq worker', () => {
       'weekly-report',
     ]);
     expect(await redis.smembers('rq:queues')).toEqual(
-      expect.arrayContaining(['rq:queue:default', 'rq:queue:billing', 'rq:queue:reports', 'rq:queue:low', `rq:queue:${BENCH}:long`, `rq:queue:${BENCH}:short`]),
+      expect.arrayContaining([
+        'rq:queue:default',
+        'rq:queue:billing',
+        'rq:queue:reports',
+        'rq:queue:low',
+        `rq:queue:${BENCH}:long`,
+        `rq:queue:${BENCH}:short`,
+      ]),
     );
 
     const queues = (await redis.smembers('rq:queues')).map((k) => k.slice('rq:queue:'.length));
@@ -99,10 +108,14 @@ describe('fixtures fired and run by a real rq worker', () => {
         expect(await redis.hget(`rq:job:${jobId}`, 'status')).toBe('finished');
         const got = byJob.get(jobId) ?? [];
         // Every call knows its schedule and occurrence through job.meta.
-        for (const c of got) expect(c.meta?.pyrq).toEqual({ schedule: id, occurrence, trigger: 'schedule', hash: expect.any(String) });
+        for (const c of got)
+          expect(c.meta?.pyrq).toEqual({ schedule: id, occurrence, trigger: 'schedule', hash: expect.any(String) });
         if (spec.target === 'frappe') {
           // execute_job(site, method, event, job_name, kwargs, user, is_async), then the method itself.
-          expect(got.map((c) => c.task)).toEqual(['frappe_execute_job', spec.function.split('.').pop() === 'sync_stock' ? 'erp_sync_stock' : 'erp_daily_digest']);
+          expect(got.map((c) => c.task)).toEqual([
+            'frappe_execute_job',
+            spec.function.split('.').pop() === 'sync_stock' ? 'erp_sync_stock' : 'erp_daily_digest',
+          ]);
           expect(got[0]!.args).toEqual([]);
           expect(got[0]!.kwargs).toEqual({
             site: spec.site,

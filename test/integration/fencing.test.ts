@@ -55,7 +55,9 @@ describe('apply-changes.lua with a lease token', () => {
       if (lease) await redis.set(keys.leader, lease, 'PX', 60_000);
       const before = await dumpEveryKey(redis);
       const g = guard(ME);
-      await expect(reconcileOnce({ sources: [source], registry: new Registry(redis, 'pyrq:', g), clock })).rejects.toBeInstanceOf(FencedError);
+      await expect(
+        reconcileOnce({ sources: [source], registry: new Registry(redis, 'pyrq:', g), clock }),
+      ).rejects.toBeInstanceOf(FencedError);
       expect(await dumpEveryKey(redis)).toEqual(before);
       expect(g.refusals).toBe(1);
       // The same apply by the holder writes.
@@ -68,7 +70,11 @@ describe('apply-changes.lua with a lease token', () => {
 
   it('without a token (pyrq apply, a standby serving a socket request) the lease is not consulted', async () => {
     await redis.set(keys.leader, 'other:2:bbbbbb', 'PX', 60_000);
-    const r = await reconcileOnce({ sources: [source], registry: new Registry(redis, 'pyrq:', guard(undefined)), clock });
+    const r = await reconcileOnce({
+      sources: [source],
+      registry: new Registry(redis, 'pyrq:', guard(undefined)),
+      clock,
+    });
     expect(r.applied?.created).toEqual(['a']);
   });
 });
@@ -78,7 +84,18 @@ describe('fire-batch.lua with a lease token', () => {
   const item = (): FireItem => {
     const hash = specHash(spec);
     const enc = encodeSchedule(spec, hash);
-    return { id: 'f', expected: OCC, hash, next: { set: OCC + 60_000 }, forbid: false, prevJobId: '', job: enc, ops: [{ kind: 'enqueue', occurrence: OCC, jobId: 'pyrq_f_20260601T120100Z', meta: jobMeta(enc, OCC, 'schedule') }] };
+    return {
+      id: 'f',
+      expected: OCC,
+      hash,
+      next: { set: OCC + 60_000 },
+      forbid: false,
+      prevJobId: '',
+      job: enc,
+      ops: [
+        { kind: 'enqueue', occurrence: OCC, jobId: 'pyrq_f_20260601T120100Z', meta: jobMeta(enc, OCC, 'schedule') },
+      ],
+    };
   };
   const opts = { historyLength: 50, batchSize: 500, at: OCC + 7, trigger: 'schedule' as const };
 

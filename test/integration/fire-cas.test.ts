@@ -53,7 +53,14 @@ function item(spec: Schedule, over: Partial<FireItem> = {}): FireItem {
     forbid: false,
     prevJobId: '',
     job: enc,
-    ops: [{ kind: 'enqueue', occurrence: occ, jobId: `pyrq_${spec.id}_20260601T120100Z`, meta: jobMeta(enc, occ, 'schedule') }],
+    ops: [
+      {
+        kind: 'enqueue',
+        occurrence: occ,
+        jobId: `pyrq_${spec.id}_20260601T120100Z`,
+        meta: jobMeta(enc, occ, 'schedule'),
+      },
+    ],
     ...over,
   };
 }
@@ -68,7 +75,10 @@ describe('fire-batch.lua: a stale view writes nothing', () => {
     // Earlier: another dispatcher already fired OCC - 60 s and moved on; later: the
     // caller saw a next fire time the registry never had (a reschedule by apply).
     for (const expected of [OCC - 60_000, OCC - 1, OCC + 1, OCC + 60_000]) {
-      expect(await fireItems(redis, keys, [item(spec, { expected })], opts), `expected ${expected - OCC} ms off`).toEqual(['not-due']);
+      expect(
+        await fireItems(redis, keys, [item(spec, { expected })], opts),
+        `expected ${expected - OCC} ms off`,
+      ).toEqual(['not-due']);
       expect(await dumpEveryKey(redis), `expected ${expected - OCC} ms off`).toEqual(before);
     }
     // Not in the fire set at all (ended, disabled, or fired as a one-shot meanwhile).
@@ -104,7 +114,13 @@ describe('fire-batch.lua: a stale view writes nothing', () => {
     await applySpecs(redis, [spec], clock);
     const occ2 = OCC + 60_000;
     const enc = encodeSchedule(spec, specHash(spec));
-    const second = item(spec, { expected: occ2, next: { set: occ2 + 60_000 }, ops: [{ kind: 'enqueue', occurrence: occ2, jobId: 'pyrq_cas_20260601T120200Z', meta: jobMeta(enc, occ2, 'schedule') }] });
+    const second = item(spec, {
+      expected: occ2,
+      next: { set: occ2 + 60_000 },
+      ops: [
+        { kind: 'enqueue', occurrence: occ2, jobId: 'pyrq_cas_20260601T120200Z', meta: jobMeta(enc, occ2, 'schedule') },
+      ],
+    });
     expect(await fireItems(redis, keys, [item(spec), second], { ...opts, at: occ2 + 7 })).toEqual([1, 1]);
     expect(await redis.lrange('rq:queue:default', 0, -1)).toEqual([JOB, 'pyrq_cas_20260601T120200Z']);
     expect(await redis.zscore(keys.next, 'cas')).toBe(String(occ2 + 60_000));
@@ -117,7 +133,14 @@ describe('fire-batch.lua: a stale view writes nothing', () => {
     await redis.hset(`rq:job:${odd}`, 'status', 'started');
     expect(await fireItems(redis, keys, [item(spec, { forbid: true, prevJobId: odd })], opts)).toEqual([0]);
     const [text] = await redis.lrange(keys.runs('cas'), 0, -1);
-    expect(parseRunRecord(text!)).toEqual({ occurrence: OCC, at: OCC + 7, latenessMs: 7, trigger: 'schedule', outcome: 'skipped:overlap', previousJobId: odd });
+    expect(parseRunRecord(text!)).toEqual({
+      occurrence: OCC,
+      at: OCC + 7,
+      latenessMs: 7,
+      trigger: 'schedule',
+      outcome: 'skipped:overlap',
+      previousJobId: odd,
+    });
   });
 
   it('a stale spec hash (the spec changed after the payload was encoded) is refused: no job, no run record, no change', async () => {
@@ -141,7 +164,12 @@ describe('fire-batch.lua: a stale view writes nothing', () => {
     const other = makeSpec({ id: 'other', every: 60 });
     await applySpecs(redis, [spec, other], clock);
     const casBefore = await redis.dumpBuffer(keys.schedule('cas'));
-    const codes = await fireItems(redis, keys, [item(spec, { expected: OCC - 60_000 }), item(other), item(spec, { hash: 'f'.repeat(64) })], opts);
+    const codes = await fireItems(
+      redis,
+      keys,
+      [item(spec, { expected: OCC - 60_000 }), item(other), item(spec, { hash: 'f'.repeat(64) })],
+      opts,
+    );
     expect(codes).toEqual(['not-due', 1, 'stale-spec']);
     expect(await redis.lrange('rq:queue:default', 0, -1)).toEqual(['pyrq_other_20260601T120100Z']);
     expect(await redis.exists(`rq:job:${JOB}`, keys.runs('cas'))).toBe(0);

@@ -66,7 +66,9 @@ function item(spec: Schedule, occ: number): FireItem {
     forbid: false,
     prevJobId: '',
     job: enc,
-    ops: [{ kind: 'enqueue', occurrence: occ, jobId: scheduledJobId(spec.id, occ), meta: jobMeta(enc, occ, 'schedule') }],
+    ops: [
+      { kind: 'enqueue', occurrence: occ, jobId: scheduledJobId(spec.id, occ), meta: jobMeta(enc, occ, 'schedule') },
+    ],
   };
 }
 
@@ -80,7 +82,9 @@ describe("fire-batch.lua by Redis's clock", () => {
     const wait = earlyWaitMs([it1], reply)!;
     expect(wait).toBeGreaterThan(55_000);
     expect(wait).toBeLessThanOrEqual(121_000);
-    expect(await redis.exists(`rq:job:${scheduledJobId('ahead', occ)}`, 'rq:queue:default', keys.runs('ahead'))).toBe(0);
+    expect(await redis.exists(`rq:job:${scheduledJobId('ahead', occ)}`, 'rq:queue:default', keys.runs('ahead'))).toBe(
+      0,
+    );
     expect(await redis.zscore(keys.next, 'ahead')).toBe(String(occ));
     expect(await redis.dump(keys.schedule('ahead'))).toEqual(before);
     // Control: the caller's clock past the occurrence (`pyrq tick --at`) fires it.
@@ -110,7 +114,10 @@ describe("fire-batch.lua by Redis's clock", () => {
     await applySpecs(redis, [a.spec, b.spec], new ManualClock((await redisNow()) - 180_000));
     a.occ = Number(await redis.zscore(keys.next, 'due'));
     await redis.zadd(keys.next, b.occ, 'ahead');
-    expect(await fireItems(redis, keys, [item(a.spec, a.occ), item(b.spec, b.occ)], { ...opts, at: 'redis' })).toEqual([1, 'early']);
+    expect(await fireItems(redis, keys, [item(a.spec, a.occ), item(b.spec, b.occ)], { ...opts, at: 'redis' })).toEqual([
+      1,
+      'early',
+    ]);
     expect(await redis.lrange('rq:queue:default', 0, -1)).toEqual([scheduledJobId('due', a.occ)]);
   });
 
@@ -122,7 +129,12 @@ describe("fire-batch.lua by Redis's clock", () => {
     a.occ = Number(await redis.zscore(keys.next, 'due'));
     await redis.zadd(keys.next, b.occ, 'ahead');
     const ME = 'me:1:aaaaaa';
-    const send = () => sendFireBatch(redis, prepareFireBatch(keys, [item(a.spec, a.occ), item(b.spec, b.occ)], { ...opts, redisClock: true, fence: ME }), 'redis');
+    const send = () =>
+      sendFireBatch(
+        redis,
+        prepareFireBatch(keys, [item(a.spec, a.occ), item(b.spec, b.occ)], { ...opts, redisClock: true, fence: ME }),
+        'redis',
+      );
     await redis.set(keys.leader, 'other:2:bbbbbb', 'PX', 60_000);
     await expect(send()).rejects.toBeInstanceOf(FencedError);
     await redis.set(keys.leader, ME, 'PX', 60_000);
@@ -136,7 +148,7 @@ describe("fire-batch.lua by Redis's clock", () => {
     expect(await redis.lrange('rq:queue:default', 0, -1)).toEqual([scheduledJobId('due', a.occ)]);
   });
 
-  it('measures this machine\'s clock offset from Redis (same machine: near zero)', async () => {
+  it("measures this machine's clock offset from Redis (same machine: near zero)", async () => {
     const m = await measureClockOffset(redis, { now: () => Date.now() });
     expect(Math.abs(m.offsetMs)).toBeLessThan(1000);
     const skewed = await measureClockOffset(redis, { now: () => Date.now() + 3000 });

@@ -22,19 +22,43 @@ beforeAll(() => {
   mkdirSync(join(dir.path, 'bad'));
   for (const name of readdirSync(bad)) {
     const full = join(bad, name);
-    if (!name.endsWith('.expected') && name !== 'README.md' && statSync(full).isFile() && statSync(full).size < 1_000_000) cpSync(full, join(dir.path, 'bad', name));
+    if (
+      !name.endsWith('.expected') &&
+      name !== 'README.md' &&
+      statSync(full).isFile() &&
+      statSync(full).size < 1_000_000
+    )
+      cpSync(full, join(dir.path, 'bad', name));
   }
   mkdirSync(join(dir.path, 'many'));
   for (let f = 0; f < 60; f++) {
-    const schedules = Array.from({ length: 5 }, (_, i) => ({ id: `gen-${f}-${i}`, function: f % 2 ? 'billing.tasks.run' : 'ops.tasks.run', cron: `${i} ${f % 24} * * *`, timezone: 'Europe/Berlin', kwargs: { n: f * 10 + i, big: 2n ** 60n + BigInt(i) } }));
-    writeFileSync(join(dir.path, 'many', `f${f}.json`), JSON.stringify({ schedules }, (_, v) => (typeof v === 'bigint' ? `@@${v}@@` : v)).replace(/"@@(\d+)@@"/g, '$1'));
+    const schedules = Array.from({ length: 5 }, (_, i) => ({
+      id: `gen-${f}-${i}`,
+      function: f % 2 ? 'billing.tasks.run' : 'ops.tasks.run',
+      cron: `${i} ${f % 24} * * *`,
+      timezone: 'Europe/Berlin',
+      kwargs: { n: f * 10 + i, big: 2n ** 60n + BigInt(i) },
+    }));
+    writeFileSync(
+      join(dir.path, 'many', `f${f}.json`),
+      JSON.stringify({ schedules }, (_, v) => (typeof v === 'bigint' ? `@@${v}@@` : v)).replace(/"@@(\d+)@@"/g, '$1'),
+    );
   }
 });
 afterAll(() => dir.cleanup());
 
-const snap = (ctx: NormalizeContext, opts: { parseThreads?: number; parseWorkerFile?: string }): Promise<SourceSnapshot> => new FileSource({ dir: dir.path, ctx, ...opts }).snapshot();
+const snap = (
+  ctx: NormalizeContext,
+  opts: { parseThreads?: number; parseWorkerFile?: string },
+): Promise<SourceSnapshot> => new FileSource({ dir: dir.path, ctx, ...opts }).snapshot();
 
-const comparable = (s: SourceSnapshot) => ({ schedules: s.schedules, errors: s.errors, heldOrigins: s.heldOrigins, heldIds: s.heldIds, stale: s.stale });
+const comparable = (s: SourceSnapshot) => ({
+  schedules: s.schedules,
+  errors: s.errors,
+  heldOrigins: s.heldOrigins,
+  heldIds: s.heldIds,
+  stale: s.stale,
+});
 
 describe('parse workers', () => {
   it('give exactly the result of parsing inline: schedules, hashes, big integers and every error', async () => {
@@ -49,7 +73,10 @@ describe('parse workers', () => {
     expect(poolStats).toEqual(afterThreaded);
     expect(threaded.schedules.length).toBeGreaterThan(300);
     expect(threaded.errors.length).toBeGreaterThan(80);
-    expect(threaded.schedules.find((d) => d.spec.id === 'gen-3-1')!.spec.kwargs).toEqual({ n: 31, big: 2n ** 60n + 1n });
+    expect(threaded.schedules.find((d) => d.spec.id === 'gen-3-1')!.spec.kwargs).toEqual({
+      n: 31,
+      big: 2n ** 60n + 1n,
+    });
     expect(comparable(threaded)).toEqual(comparable(inline));
   });
 
@@ -63,7 +90,12 @@ describe('parse workers', () => {
   });
 
   it('apply the allowlist as the main thread does (the patterns cross, not the function)', async () => {
-    const ctx = { ...DEFAULT_CONTEXT, allowFunction: compileAllowlist(['billing.*']), allowPatterns: ['billing.*'], allowDescription: 'allow = "billing.*"' };
+    const ctx = {
+      ...DEFAULT_CONTEXT,
+      allowFunction: compileAllowlist(['billing.*']),
+      allowPatterns: ['billing.*'],
+      allowDescription: 'allow = "billing.*"',
+    };
     const threaded = await snap(ctx, { parseThreads: 2 });
     const inline = await snap(ctx, { parseThreads: 0 });
     expect(threaded.errors.some((e) => e.message.includes('allow = "billing.*"'))).toBe(true);

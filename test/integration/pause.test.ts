@@ -19,15 +19,26 @@ const daemons: DaemonProcess[] = [];
 
 beforeEach(async () => {
   ({ server, redis, dir, schedules } = await startDaemonWorld());
-  writeFileSync(join(schedules, 'tick.json'), JSON.stringify({ id: 'tick', function: 'app.tasks.run', every: 1, catchup: 'all' }));
-  env = { PYRQ_CONFIG: undefined, PYRQ_REDIS_URL: server.url, PYRQ_DIR: schedules, PYRQ_SOCKET: join(dir.path, 'none.sock') };
+  writeFileSync(
+    join(schedules, 'tick.json'),
+    JSON.stringify({ id: 'tick', function: 'app.tasks.run', every: 1, catchup: 'all' }),
+  );
+  env = {
+    PYRQ_CONFIG: undefined,
+    PYRQ_REDIS_URL: server.url,
+    PYRQ_DIR: schedules,
+    PYRQ_SOCKET: join(dir.path, 'none.sock'),
+  };
 });
 
 afterEach(() => stopDaemonWorld({ server, dir }, daemons));
 
 async function daemon(name: string): Promise<DaemonProcess> {
   const sock = join(dir.path, `${name}.sock`);
-  const d = await startDaemon(['--dir', schedules, '--redis-url', server.url, '--config', join(dir.path, `${name}.toml`)], { socket: sock, env: {} });
+  const d = await startDaemon(
+    ['--dir', schedules, '--redis-url', server.url, '--config', join(dir.path, `${name}.toml`)],
+    { socket: sock, env: {} },
+  );
   daemons.push(d);
   return d;
 }
@@ -36,11 +47,15 @@ interface Run {
   occurrence: number;
   outcome: string;
 }
-const runs = async (id: string): Promise<Run[]> => (await redis.lrange(`pyrq:runs:${id}`, 0, -1)).map((r) => JSON.parse(r) as Run).sort((a, b) => a.occurrence - b.occurrence);
+const runs = async (id: string): Promise<Run[]> =>
+  (await redis.lrange(`pyrq:runs:${id}`, 0, -1))
+    .map((r) => JSON.parse(r) as Run)
+    .sort((a, b) => a.occurrence - b.occurrence);
 const pausedRuns = async (id: string) => (await runs(id)).filter((r) => r.outcome === 'skipped:paused');
 
 /** Waits until `n` more occurrences than `from` were recorded as skipped:paused. */
-const morePausedSkips = (from: number, n: number) => eventually(async () => (await pausedRuns('tick')).length >= from + n, `${n} more skipped:paused records`, 15_000, 50);
+const morePausedSkips = (from: number, n: number) =>
+  eventually(async () => (await pausedRuns('tick')).length >= from + n, `${n} more skipped:paused records`, 15_000, 50);
 
 describe('pause and resume', () => {
   it('with a daemon: zero jobs while paused, across a deep re-sync and a daemon restart; history shows the skips; the next occurrence after resume fires', async () => {
@@ -64,11 +79,19 @@ describe('pause and resume', () => {
     await morePausedSkips(afterRestart, 2);
     // Shown while paused: status (over the socket and from Redis), diff, history.
     const st = await b.ask({ op: 'status' });
-    expect((st.result as { schedules: { id: string; paused?: unknown }[] }).schedules.find((s) => s.id === 'tick')!.paused).toMatchObject({ since: expect.any(String), reason: 'maintenance' });
+    expect(
+      (st.result as { schedules: { id: string; paused?: unknown }[] }).schedules.find((s) => s.id === 'tick')!.paused,
+    ).toMatchObject({ since: expect.any(String), reason: 'maintenance' });
     const fromRedis = await pyrq(['status', '--no-daemon', '--json'], { env });
-    expect(fromRedis.json().schedules.find((s: { id: string }) => s.id === 'tick').paused).toMatchObject({ reason: 'maintenance' });
-    expect((await pyrq(['status', '--no-daemon'], { env })).stdout).toMatch(/^Paused \(1\): [\s\S]*^ {2}tick: since \S+ \(maintenance\)$/m);
-    expect((await pyrq(['diff'], { env })).stdout).toMatch(/Note: 1 schedule\(s\) paused .*tick since \S+ \(maintenance\)/);
+    expect(fromRedis.json().schedules.find((s: { id: string }) => s.id === 'tick').paused).toMatchObject({
+      reason: 'maintenance',
+    });
+    expect((await pyrq(['status', '--no-daemon'], { env })).stdout).toMatch(
+      /^Paused \(1\): [\s\S]*^ {2}tick: since \S+ \(maintenance\)$/m,
+    );
+    expect((await pyrq(['diff'], { env })).stdout).toMatch(
+      /Note: 1 schedule\(s\) paused .*tick since \S+ \(maintenance\)/,
+    );
     const h = await pyrq(['history', 'tick', '-n', '100'], { env });
     expect(h.stdout).toMatch(/^Paused since \S+ \(maintenance\)/);
     expect(h.stdout).toMatch(/skipped:paused/);
@@ -131,7 +154,10 @@ describe('pause and resume', () => {
     expect(new Set(jobs).size).toBe(jobs.length);
     // A second resume --catchup of a schedule that is not paused changes nothing.
     const before = await redis.zscore('pyrq:next', 'tick');
-    expect((await pyrq(['resume', 'tick', '--catchup', '--json'], { env })).json()).toEqual({ resumed: [], notPaused: ['tick'] });
+    expect((await pyrq(['resume', 'tick', '--catchup', '--json'], { env })).json()).toEqual({
+      resumed: [],
+      notPaused: ['tick'],
+    });
     expect(await redis.zscore('pyrq:next', 'tick')).toBe(before);
   }, 120_000);
 });

@@ -24,7 +24,10 @@ afterAll(async () => server.close());
 describe('prebuilt commands (ioredis Command.toWritable)', () => {
   it('ioredis still has the method pyrq overrides', async () => {
     const { Command } = await import('ioredis');
-    expect(typeof (Command.prototype as unknown as { toWritable?: unknown }).toWritable, 'ioredis Command.prototype.toWritable is gone: src/redis/prebuilt-command.ts must be rewritten').toBe('function');
+    expect(
+      typeof (Command.prototype as unknown as { toWritable?: unknown }).toWritable,
+      'ioredis Command.prototype.toWritable is gone: src/redis/prebuilt-command.ts must be rewritten',
+    ).toBe('function');
   });
 
   it('the server receives exactly the prebuilt bytes, not what ioredis would build from the label', async () => {
@@ -34,11 +37,18 @@ describe('prebuilt commands (ioredis Command.toWritable)', () => {
     try {
       const value = 'ünïcode\tand\r\nbreaks';
       // The label differs from the bytes: if ioredis serialised the label instead, the server would see it.
-      await expect(sendWire(redis, encodeRespCommand(['SET', 'probe', value]).wire, 'set', ['label-not-sent'])).resolves.toBe('OK');
+      await expect(
+        sendWire(redis, encodeRespCommand(['SET', 'probe', value]).wire, 'set', ['label-not-sent']),
+      ).resolves.toBe('OK');
       expect(await redis.get('probe')).toBe(value);
-      await expect(sendWire(redis, encodeRespCommand(['SET', 'probe2', 'plain value']).wire, 'set', ['label-not-sent'])).resolves.toBe('OK');
+      await expect(
+        sendWire(redis, encodeRespCommand(['SET', 'probe2', 'plain value']).wire, 'set', ['label-not-sent']),
+      ).resolves.toBe('OK');
       await redis.get('probe2');
-      await eventually(async () => seen.some((a) => a[0]?.toLowerCase() === 'get' && a[1] === 'probe2'), 'MONITOR shows the last GET');
+      await eventually(
+        async () => seen.some((a) => a[0]?.toLowerCase() === 'get' && a[1] === 'probe2'),
+        'MONITOR shows the last GET',
+      );
       // MONITOR shows what the server parsed (non-printable bytes escaped).
       expect(seen.filter((a) => a[0]?.toLowerCase() === 'set')).toEqual([
         ['SET', 'probe', '\\xc3\\xbcn\\xc3\\xafcode\\tand\\r\\nbreaks'],
@@ -72,7 +82,9 @@ describe('prebuilt commands (ioredis Command.toWritable)', () => {
   });
 
   it('a server error reply rejects the prebuilt call', async () => {
-    await expect(sendWire(redis, encodeRespCommand(['EVALSHA', 'f'.repeat(40), 0]).wire, 'evalsha')).rejects.toThrow(/NOSCRIPT/);
+    await expect(sendWire(redis, encodeRespCommand(['EVALSHA', 'f'.repeat(40), 0]).wire, 'evalsha')).rejects.toThrow(
+      /NOSCRIPT/,
+    );
   });
 
   it('a command sent before the connection is up waits in the offline queue and goes out on connect', async () => {

@@ -69,7 +69,11 @@ describe('reconcile loop', () => {
     const first = loop.request({ reason: 'one' });
     await src.entered; // the first run is in flight, reading the source
     expect(loop.busy).toBe(true);
-    const more = [loop.request({ reason: 'two' }), loop.request({ reason: 'three', deep: true }), loop.request({ reason: 'four' })];
+    const more = [
+      loop.request({ reason: 'two' }),
+      loop.request({ reason: 'three', deep: true }),
+      loop.request({ reason: 'four' }),
+    ];
     src.release();
     await first;
     const results = await Promise.all(more);
@@ -95,7 +99,10 @@ describe('reconcile loop', () => {
     const src = new CountingSource();
     src.failNext = 2;
     const results: string[] = [];
-    const loop = new ReconcileLoop(() => ({ sources: [src], registry }), { backoffMs: [20, 100], onResult: (r) => void results.push(r.runId) });
+    const loop = new ReconcileLoop(() => ({ sources: [src], registry }), {
+      backoffMs: [20, 100],
+      onResult: (r) => void results.push(r.runId),
+    });
     await expect(loop.request({ reason: 'x' })).rejects.toThrow('source exploded');
     const deadline = Date.now() + 3000;
     while (results.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));

@@ -2,7 +2,15 @@ import { cpSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, pyrq } from '../helpers/cli.js';
-import { makeTlsFiles, type SecureServer, spawnRedis, startPasswordRedis, startSentinel, startTlsRedis, type TlsFiles } from '../helpers/redis-secure.js';
+import {
+  makeTlsFiles,
+  type SecureServer,
+  spawnRedis,
+  startPasswordRedis,
+  startSentinel,
+  startTlsRedis,
+  type TlsFiles,
+} from '../helpers/redis-secure.js';
 import { freePort } from '../helpers/free-port.js';
 import { tmpDir } from '../helpers/tmp-dir.js';
 
@@ -27,8 +35,15 @@ afterAll(async () => {
 });
 
 const track = (s: SecureServer) => (servers.push(s), s);
-const env = (extra: Record<string, string> = {}) => ({ PYRQ_CONFIG: undefined, PYRQ_REDIS_URL: undefined, PYRQ_DIR: dir, NODE_EXTRA_CA_CERTS: undefined, ...extra });
-const apply = (args: string[], extra: Record<string, string> = {}) => pyrq(['apply', '--json', ...args], { env: env(extra) });
+const env = (extra: Record<string, string> = {}) => ({
+  PYRQ_CONFIG: undefined,
+  PYRQ_REDIS_URL: undefined,
+  PYRQ_DIR: dir,
+  NODE_EXTRA_CA_CERTS: undefined,
+  ...extra,
+});
+const apply = (args: string[], extra: Record<string, string> = {}) =>
+  pyrq(['apply', '--json', ...args], { env: env(extra) });
 
 describe('Redis AUTH and ACL users through the URL', () => {
   it('a password-protected server: redis://:pw@ applies; no or a wrong password exits 1 and writes nothing', async () => {
@@ -49,7 +64,9 @@ describe('Redis AUTH and ACL users through the URL', () => {
 
   it('an ACL user limited to pyrq: keys: redis://pyrquser:pw@ applies, the default user is off', async () => {
     const port = await freePort();
-    const s = track(await spawnRedis(['--port', String(port), '--requirepass', 'admin-pw-2'], { password: 'admin-pw-2' }, { port }));
+    const s = track(
+      await spawnRedis(['--port', String(port), '--requirepass', 'admin-pw-2'], { password: 'admin-pw-2' }, { port }),
+    );
     const admin = s.client();
     await admin.call('ACL', 'SETUSER', 'pyrquser', 'on', '>acl-pw-3', '~pyrq:*', '&*', '+@all');
     const url = (pw: string, db = 0) => `redis://pyrquser:${pw}@127.0.0.1:${port}/${db}`;
@@ -109,7 +126,10 @@ describe('TLS (rediss://) with a throwaway CA', () => {
     expect(await admin.dbsize()).toBe(0);
 
     const withCert = join(tmp.path, 'tls-cert.toml');
-    writeFileSync(withCert, `[redis]\nurl = "${url}"\n[redis.tls]\nca = "ca.crt"\ncert = "client.crt"\nkey = "client.key"\n`);
+    writeFileSync(
+      withCert,
+      `[redis]\nurl = "${url}"\n[redis.tls]\nca = "ca.crt"\ncert = "client.crt"\nkey = "client.key"\n`,
+    );
     const ok = await apply(['--config', withCert]);
     expect(ok.code, ok.stdout + ok.stderr).toBe(0);
     expect(await admin.hlen('pyrq:index')).toBe(FIXTURES);
@@ -123,7 +143,9 @@ describe('TLS (rediss://) with a throwaway CA', () => {
     writeFileSync(plain, `[redis]\nurl = "redis://127.0.0.1:1/0"\n[redis.tls]\nca = "ca.crt"\n`);
     const r = await apply(['--config', plain]);
     expect(r.code).toBe(1);
-    expect(r.json().error.message).toMatch(/redis\.tls is set but the Redis URL "redis:\/\/127\.0\.0\.1:1\/0" is not rediss:\/\//);
+    expect(r.json().error.message).toMatch(
+      /redis\.tls is set but the Redis URL "redis:\/\/127\.0\.0\.1:1\/0" is not rediss:\/\//,
+    );
     const half = join(tmp.path, 'tls-half.toml');
     writeFileSync(half, `[redis]\nurl = "rediss://127.0.0.1:1/0"\n[redis.tls]\ncert = "client.crt"\n`);
     const h = await apply(['--config', half]);
@@ -135,7 +157,13 @@ describe('TLS (rediss://) with a throwaway CA', () => {
 describe('Sentinel through the config', () => {
   it('apply finds the master through redis.sentinels and redis.name, with the master password from a file', async () => {
     const masterPort = await freePort();
-    const master = track(await spawnRedis(['--port', String(masterPort), '--requirepass', 'master-pw-4'], { password: 'master-pw-4' }, { port: masterPort }));
+    const master = track(
+      await spawnRedis(
+        ['--port', String(masterPort), '--requirepass', 'master-pw-4'],
+        { password: 'master-pw-4' },
+        { port: masterPort },
+      ),
+    );
     const sentinel = track(await startSentinel(tmp.path, 'pyrqmaster', masterPort, 'master-pw-4'));
     writeFileSync(join(tmp.path, 'master.pw'), 'master-pw-4\n');
     const config = join(tmp.path, 'sentinel.toml');
@@ -152,7 +180,10 @@ describe('Sentinel through the config', () => {
     expect(again.json().summary).toMatchObject({ create: 0, unchanged: FIXTURES });
 
     const unknown = join(tmp.path, 'sentinel-unknown.toml');
-    writeFileSync(unknown, `[redis]\nsentinels = [{ host = "127.0.0.1", port = ${sentinel.port} }]\nname = "no-such-master"\n`);
+    writeFileSync(
+      unknown,
+      `[redis]\nsentinels = [{ host = "127.0.0.1", port = ${sentinel.port} }]\nname = "no-such-master"\n`,
+    );
     const bad = await apply(['--config', unknown]);
     expect(bad.code).toBe(1);
     expect(bad.json().error.message).toMatch(/sentinel master "no-such-master"/);

@@ -63,12 +63,14 @@ const subjects: { name: string; make: () => Promise<Subject> }[] = [
 ];
 
 const T0 = Date.parse('2026-06-01T12:00:10Z');
-const hourly = (id: string, fields: Record<string, unknown> = {}): Schedule => makeSpec({ id, cron: '0 * * * *', ...fields });
+const hourly = (id: string, fields: Record<string, unknown> = {}): Schedule =>
+  makeSpec({ id, cron: '0 * * * *', ...fields });
 
 describe.each(subjects)('registry contract: $name', ({ make }) => {
   let s: Subject;
   let clock: ManualClock;
-  const run = (sources: ListSource[], opts: { deep?: boolean; dryRun?: boolean; scope?: string[] } = {}) => reconcileOnce({ sources, registry: s.registry, clock }, opts);
+  const run = (sources: ListSource[], opts: { deep?: boolean; dryRun?: boolean; scope?: string[] } = {}) =>
+    reconcileOnce({ sources, registry: s.registry, clock }, opts);
 
   const fresh = async () => {
     s = await make();
@@ -87,12 +89,34 @@ describe.each(subjects)('registry contract: $name', ({ make }) => {
         ['off', { hash: specHash(off), source: 'files', origin: 'test' }],
       ]),
     );
-    expect(await s.registry.readIndexIds(['off', 'nope'])).toEqual(new Map([['off', { hash: specHash(off), source: 'files', origin: 'test' }]]));
+    expect(await s.registry.readIndexIds(['off', 'nope'])).toEqual(
+      new Map([['off', { hash: specHash(off), source: 'files', origin: 'test' }]]),
+    );
     expect([await s.registry.has('a'), await s.registry.has('nope')]).toEqual([true, false]);
     expect(await s.registry.readSpecs(['a', 'nope'])).toEqual(new Map([['a', a]]));
     expect(await s.registry.readEntries()).toEqual([
-      { id: 'a', spec: a, hash: specHash(a), source: 'files', origin: 'test', createdAt: T0, updatedAt: T0, next: Date.parse('2026-06-01T13:00:00Z'), state: {} },
-      { id: 'off', spec: off, hash: specHash(off), source: 'files', origin: 'test', createdAt: T0, updatedAt: T0, next: null, state: {} },
+      {
+        id: 'a',
+        spec: a,
+        hash: specHash(a),
+        source: 'files',
+        origin: 'test',
+        createdAt: T0,
+        updatedAt: T0,
+        next: Date.parse('2026-06-01T13:00:00Z'),
+        state: {},
+      },
+      {
+        id: 'off',
+        spec: off,
+        hash: specHash(off),
+        source: 'files',
+        origin: 'test',
+        createdAt: T0,
+        updatedAt: T0,
+        next: null,
+        state: {},
+      },
     ]);
     expect((await s.registry.readEntries(['off', 'nope'])).map((e) => e.id)).toEqual(['off']);
   });
@@ -138,7 +162,11 @@ describe.each(subjects)('registry contract: $name', ({ make }) => {
     clock.set(Date.parse('2026-06-01T12:30:00Z'));
     src.specs = [hourly('a', { queue: 'other' })];
     await run([src]);
-    expect((await s.registry.readEntries(['a']))[0]).toMatchObject({ next: Date.parse('2026-06-01T13:00:00Z'), createdAt: T0, updatedAt: clock.now() });
+    expect((await s.registry.readEntries(['a']))[0]).toMatchObject({
+      next: Date.parse('2026-06-01T13:00:00Z'),
+      createdAt: T0,
+      updatedAt: clock.now(),
+    });
     src.specs = [hourly('a', { queue: 'other', cron: '*/10 * * * *' })];
     await run([src]);
     expect((await s.registry.readEntries(['a']))[0]!.next).toBe(Date.parse('2026-06-01T12:40:00Z'));
@@ -175,7 +203,15 @@ describe.each(subjects)('registry contract: $name', ({ make }) => {
   it('records source health per source and the daemon facts field by field', async () => {
     await fresh();
     const files = { source: 'files', stale: false, schedules: 3, held: 0, errors: [], at: T0 };
-    const mysql = { source: 'mysql', stale: true, schedules: 0, held: 2, errors: ['mysql: down'], at: T0, by: 'pyrq apply' };
+    const mysql = {
+      source: 'mysql',
+      stale: true,
+      schedules: 0,
+      held: 2,
+      errors: ['mysql: down'],
+      at: T0,
+      by: 'pyrq apply',
+    };
     expect(await s.registry.readSourceStatus()).toEqual([]);
     await s.registry.recordSourceStatus([files, mysql]);
     await s.registry.recordSourceStatus([{ ...files, schedules: 4, at: T0 + 1 }]);
@@ -184,9 +220,23 @@ describe.each(subjects)('registry contract: $name', ({ make }) => {
     expect(health).toEqual([{ ...files, schedules: 4, at: T0 + 1 }, mysql]);
     expect(await s.registry.readDaemonFacts()).toEqual({});
     await s.registry.recordDaemonFacts({ leader: 'host:1:abc', leaderSince: T0 });
-    const summary = { at: T0 + 5, runId: 'r1', durationMs: 1.5, created: 1, updated: 0, deleted: 0, conflicts: 0, unchanged: 2, errors: 0 };
+    const summary = {
+      at: T0 + 5,
+      runId: 'r1',
+      durationMs: 1.5,
+      created: 1,
+      updated: 0,
+      deleted: 0,
+      conflicts: 0,
+      unchanged: 2,
+      errors: 0,
+    };
     await s.registry.recordDaemonFacts({ lastReconcile: summary });
-    expect(await s.registry.readDaemonFacts()).toEqual({ leader: 'host:1:abc', leaderSince: T0, lastReconcile: summary });
+    expect(await s.registry.readDaemonFacts()).toEqual({
+      leader: 'host:1:abc',
+      leaderSince: T0,
+      lastReconcile: summary,
+    });
   });
 });
 
@@ -194,7 +244,12 @@ describe('registry contract: both side by side', () => {
   it('the same reconciles leave both in the same state, step by step', async () => {
     const [memory, real] = await Promise.all(subjects.map((x) => x.make()));
     const clock = new ManualClock(T0);
-    const files = new ListSource('files', [hourly('a'), hourly('b'), makeSpec({ id: 'once', at: '2026-06-02T00:00:00Z' }), hourly('off', { enabled: false })]);
+    const files = new ListSource('files', [
+      hourly('a'),
+      hourly('b'),
+      makeSpec({ id: 'once', at: '2026-06-02T00:00:00Z' }),
+      hourly('off', { enabled: false }),
+    ]);
     const mysql = new ListSource('mysql', [makeSpec({ id: 'm', every: 90 })]);
     const steps: (() => void)[] = [
       () => {},
@@ -202,18 +257,29 @@ describe('registry contract: both side by side', () => {
       () => (files.specs = files.specs.filter((x) => x.id !== 'b')),
       () => (mysql.specs = [...mysql.specs, hourly('a', { queue: 'x' })]), // claimed twice: a conflict, held
       () => (files.specs = files.specs.filter((x) => x.id !== 'a')), // a moves to mysql
-      () => (files.specs = files.specs.map((x) => (x.id === 'once' ? makeSpec({ id: 'once', at: '2026-06-03T00:00:00Z' }) : x))),
+      () =>
+        (files.specs = files.specs.map((x) =>
+          x.id === 'once' ? makeSpec({ id: 'once', at: '2026-06-03T00:00:00Z' }) : x,
+        )),
     ];
     const done: string[] = [];
     for (const [i, step] of steps.entries()) {
       step();
       clock.advance(60_000);
       const results = [];
-      for (const x of [memory!, real!]) results.push(await reconcileOnce({ sources: [files, mysql], registry: x.registry, clock }, { deep: i % 2 === 1 }));
+      for (const x of [memory!, real!])
+        results.push(
+          await reconcileOnce({ sources: [files, mysql], registry: x.registry, clock }, { deep: i % 2 === 1 }),
+        );
       const [m, r] = results;
       expect(m!.applied, `step ${i}`).toEqual(r!.applied);
       const a = r!.applied!;
-      done.push(...a.created.map((id) => `+${id}`), ...a.updated.map((id) => `~${id}`), ...a.deleted.map((id) => `-${id}`), ...m!.plan.errors.map((e) => `!${e.id}`));
+      done.push(
+        ...a.created.map((id) => `+${id}`),
+        ...a.updated.map((id) => `~${id}`),
+        ...a.deleted.map((id) => `-${id}`),
+        ...m!.plan.errors.map((e) => `!${e.id}`),
+      );
       expect(m!.plan.errors, `step ${i}`).toEqual(r!.plan.errors);
       expect(await memory!.registry.readEntries(), `step ${i}`).toEqual(await real!.registry.readEntries());
       expect(await memory!.registry.readIndex(), `step ${i}`).toEqual(await real!.registry.readIndex());
@@ -230,8 +296,20 @@ describe('the index value', () => {
     const src = new ListSource('files', [hourly('a')]);
     await reconcileOnce({ sources: [src], registry, clock: new ManualClock(T0) });
     expect(await redis.hget(`${PREFIX}index`, 'a')).toBe(`${specHash(hourly('a'))}\tfiles\ttest`);
-    const tabbed = { ...src, name: 'files', snapshot: async () => ({ ...(await src.snapshot()), schedules: [{ spec: hourly('a'), hash: specHash(hourly('a')), origin: 'dir/with\ttab.json' }] }), close: async () => {} };
+    const tabbed = {
+      ...src,
+      name: 'files',
+      snapshot: async () => ({
+        ...(await src.snapshot()),
+        schedules: [{ spec: hourly('a'), hash: specHash(hourly('a')), origin: 'dir/with\ttab.json' }],
+      }),
+      close: async () => {},
+    };
     await reconcileOnce({ sources: [tabbed], registry, clock: new ManualClock(T0) });
-    expect((await registry.readIndexIds(['a'])).get('a')).toEqual({ hash: specHash(hourly('a')), source: 'files', origin: 'dir/with\ttab.json' });
+    expect((await registry.readIndexIds(['a'])).get('a')).toEqual({
+      hash: specHash(hourly('a')),
+      source: 'files',
+      origin: 'dir/with\ttab.json',
+    });
   });
 });

@@ -40,7 +40,14 @@ class ListSource implements Source {
     public stale = false,
   ) {}
   async snapshot(): Promise<SourceSnapshot> {
-    return { source: this.name, schedules: this.specs.map((s) => ({ spec: s, hash: specHash(s), origin: 'list' })), errors: [], stale: this.stale, heldOrigins: [], heldIds: [] };
+    return {
+      source: this.name,
+      schedules: this.specs.map((s) => ({ spec: s, hash: specHash(s), origin: 'list' })),
+      errors: [],
+      stale: this.stale,
+      heldOrigins: [],
+      heldIds: [],
+    };
   }
   async close(): Promise<void> {}
 }
@@ -49,13 +56,23 @@ const run = (sources: Source[], opts = {}) => reconcileOnce({ sources, registry,
 
 describe('registry apply', () => {
   it('creates entries with spec, hash, owner, times and next fire time; the second run changes nothing', async () => {
-    const src = new ListSource('files', [spec('a'), spec('b', { every: 90, cron: undefined }), spec('off', { enabled: false })]);
+    const src = new ListSource('files', [
+      spec('a'),
+      spec('b', { every: 90, cron: undefined }),
+      spec('off', { enabled: false }),
+    ]);
     const first = await run([src]);
     expect(first.applied!.created).toEqual(['a', 'b', 'off']);
     expect(await redis.hget('test:index', 'a')).toBe(`${specHash(spec('a'))}\tfiles\tlist`);
     const h = await redis.hgetall('test:schedule:a');
     expect(JSON.parse(h.spec!)).toEqual(spec('a'));
-    expect(h).toMatchObject({ hash: specHash(spec('a')), source: 'files', origin: 'list', createdAt: String(clock.now()), updatedAt: String(clock.now()) });
+    expect(h).toMatchObject({
+      hash: specHash(spec('a')),
+      source: 'files',
+      origin: 'list',
+      createdAt: String(clock.now()),
+      updatedAt: String(clock.now()),
+    });
     expect(await redis.zscore('test:next', 'a')).toBe(String(Date.parse('2026-06-01T13:00:00Z')));
     expect(await redis.zscore('test:next', 'b')).toBe(String(Date.parse('2026-06-01T12:01:30Z')));
     expect(await redis.zscore('test:next', 'off')).toBeNull();
@@ -113,7 +130,11 @@ describe('registry apply', () => {
   it('a stale plan changes nothing (compare-and-set on the observed hash)', async () => {
     const src = new ListSource('files', [spec('a')]);
     await run([src]);
-    const plan = diff([await new ListSource('files', [spec('a', { queue: 'mine' })]).snapshot()], await registry.readIndex(), clock.now());
+    const plan = diff(
+      [await new ListSource('files', [spec('a', { queue: 'mine' })]).snapshot()],
+      await registry.readIndex(),
+      clock.now(),
+    );
     // Someone else applies a different change first.
     await run([new ListSource('files', [spec('a', { queue: 'theirs' })])]);
     const r = await registry.applyPlan(plan, clock.now());
@@ -171,7 +192,14 @@ describe('registry apply', () => {
   it('a deep read over many entries that share triggers finds each stray next fire time, with or without the known specs', async () => {
     // 450 entries (more than one read-deep slice) over three triggers, some disabled, one one-shot.
     const specs = Array.from({ length: 450 }, (_, i) =>
-      spec(`s${String(i).padStart(3, '0')}`, i % 3 === 0 ? { cron: '*/5 * * * *', timezone: 'Europe/Berlin' } : i % 3 === 1 ? { cron: undefined, every: '10m' } : { enabled: i % 2 === 0 }),
+      spec(
+        `s${String(i).padStart(3, '0')}`,
+        i % 3 === 0
+          ? { cron: '*/5 * * * *', timezone: 'Europe/Berlin' }
+          : i % 3 === 1
+            ? { cron: undefined, every: '10m' }
+            : { enabled: i % 2 === 0 },
+      ),
     );
     specs.push(spec('once', { cron: undefined, at: '2026-06-02T08:00:00Z' }));
     const src = new ListSource('files', specs);
@@ -189,7 +217,8 @@ describe('registry apply', () => {
     const known = new Map(snap.schedules.map((d) => [d.spec.id, d]));
     const withKnown = await registry.readDeep(clock.now(), (id) => known.get(id));
     const without = await registry.readDeep(clock.now());
-    const drift = (m: Map<string, { drift?: string }>) => Object.fromEntries([...m].filter(([, e]) => e.drift).map(([id, e]) => [id, e.drift]));
+    const drift = (m: Map<string, { drift?: string }>) =>
+      Object.fromEntries([...m].filter(([, e]) => e.drift).map(([id, e]) => [id, e.drift]));
     expect(drift(withKnown)).toEqual(drift(without));
     expect(drift(withKnown)).toEqual({
       s000: 'stored next fire time 2026-06-01T12:10:00.000Z skips occurrences (the next is 2026-06-01T12:05:00.000Z)',

@@ -42,7 +42,8 @@ const write = (rel: string, schedules: unknown[]) => {
 };
 const run = (opts: { scope?: string[]; deep?: boolean } = {}) => reconcileOnce({ sources: [source], registry }, opts);
 const index = async () => (await redis.hkeys('scope:index')).sort();
-const calls = async (cmd: string) => Number(new RegExp(`cmdstat_${cmd}:calls=(\\d+)`).exec(await redis.info('commandstats'))?.[1] ?? 0);
+const calls = async (cmd: string) =>
+  Number(new RegExp(`cmdstat_${cmd}:calls=(\\d+)`).exec(await redis.info('commandstats'))?.[1] ?? 0);
 
 describe('file source: what changed since the previous snapshot', () => {
   it('is unknown at first, empty when nothing changed, and names the ids of edited and removed files', async () => {
@@ -77,7 +78,9 @@ describe('file source: duplicate ids across edits', () => {
     write('b.json', [sched('x'), sched('b')]);
     const first = await source.snapshot();
     expect(first.heldIds).toEqual(['x']);
-    expect(first.errors.map((e) => e.message)).toEqual(['id is defined in more than one file: a.json, b.json; it keeps its applied state until only one file defines it']);
+    expect(first.errors.map((e) => e.message)).toEqual([
+      'id is defined in more than one file: a.json, b.json; it keeps its applied state until only one file defines it',
+    ]);
     expect(first.schedules.map((d) => d.spec.id)).toEqual(['a', 'b']);
     write('a.json', [sched('a')]);
     utimesSync(join(dir.path, 'a.json'), new Date(), new Date(Date.now() + 5000));
@@ -89,14 +92,20 @@ describe('file source: duplicate ids across edits', () => {
     write('c.json', [sched('b')]); // now b is duplicated, with the earlier file named first
     const third = await source.snapshot();
     expect(third.heldIds).toEqual(['b']);
-    expect(third.errors.map((e) => e.message)).toEqual(['id is defined in more than one file: b.json, c.json; it keeps its applied state until only one file defines it']);
+    expect(third.errors.map((e) => e.message)).toEqual([
+      'id is defined in more than one file: b.json, c.json; it keeps its applied state until only one file defines it',
+    ]);
     expect(third.changed).toEqual(['b']);
   });
 });
 
 describe('scoped reconcile', () => {
   it('reaches the registry a full reconcile reaches, reading only the ids in scope', async () => {
-    for (let f = 0; f < 20; f++) write(`f${f}.json`, Array.from({ length: 50 }, (_, i) => sched(`s${f}-${i}`)));
+    for (let f = 0; f < 20; f++)
+      write(
+        `f${f}.json`,
+        Array.from({ length: 50 }, (_, i) => sched(`s${f}-${i}`)),
+      );
     await run({ deep: true });
     expect(await redis.hlen('scope:index')).toBe(1000);
 
@@ -166,7 +175,10 @@ describe('scoped reconcile', () => {
     };
     let retried!: () => void;
     const retriedOk = new Promise<void>((resolve) => (retried = resolve));
-    const loop = new ReconcileLoop(() => ({ sources: [flaky], registry }), { backoffMs: [10, 10], onResult: () => retried() });
+    const loop = new ReconcileLoop(() => ({ sources: [flaky], registry }), {
+      backoffMs: [10, 10],
+      onResult: () => retried(),
+    });
     write('a.json', [sched('a1'), sched('a2')]);
     // Counted from before the failed run: it fails in the source snapshot, before reading
     // the registry, so every index read counted is the retry's.

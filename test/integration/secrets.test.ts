@@ -36,7 +36,14 @@ const outputs: { label: string; text: string }[] = [];
 
 const redisUrl = (pw: string) => `redis://default:${pw}@127.0.0.1:${redisServer.port}/0`;
 const mysqlUrl = (pw?: string) => `mysql://${mysqlUser}${pw ? `:${pw}` : ''}@${MYSQL_HOST}:${MYSQL_PORT}/${db.name}`;
-const baseEnv = () => ({ PYRQ_CONFIG: undefined, PYRQ_REDIS_URL: undefined, PYRQ_DIR: undefined, PYRQ_MYSQL_URL: undefined, PYRQ_MYSQL_PASSWORD: undefined, PYRQ_FRAPPE_SITE: SITE });
+const baseEnv = () => ({
+  PYRQ_CONFIG: undefined,
+  PYRQ_REDIS_URL: undefined,
+  PYRQ_DIR: undefined,
+  PYRQ_MYSQL_URL: undefined,
+  PYRQ_MYSQL_PASSWORD: undefined,
+  PYRQ_FRAPPE_SITE: SITE,
+});
 
 beforeAll(async () => {
   redisServer = await startPasswordRedis(PW);
@@ -44,7 +51,8 @@ beforeAll(async () => {
   db = await createThrowawayDb({ sqlFile: join(ROOT, 'fixtures', 'btu.sql') });
   mysqlUser = uniqueName('pyrq_sec');
   await db.exec(`CREATE USER ?@'%' IDENTIFIED BY ?`, [mysqlUser, PW]);
-  for (const t of ['tabBTU Task Schedule', 'tabBTU Task', 'tabSingles']) await db.exec(`GRANT SELECT ON \`${db.name}\`.\`${t}\` TO ?@'%'`, [mysqlUser]);
+  for (const t of ['tabBTU Task Schedule', 'tabBTU Task', 'tabSingles'])
+    await db.exec(`GRANT SELECT ON \`${db.name}\`.\`${t}\` TO ?@'%'`, [mysqlUser]);
   tmp = tmpDir('pyrq-secrets-');
   dir = join(tmp.path, 'schedules');
   cpSync(join(ROOT, 'fixtures', 'schedules'), dir, { recursive: true });
@@ -75,26 +83,74 @@ describe('secrets are redacted everywhere', () => {
     const bad = redisUrl(WRONG);
     const d = ['--dir', dir];
     const codes = new Map<string, number | null>();
-    const job = (label: string, args: string[], env: Record<string, string | undefined> = {}) => async () => codes.set(label, (await run(label, args, env)).code);
+    const job =
+      (label: string, args: string[], env: Record<string, string | undefined> = {}) =>
+      async () =>
+        codes.set(label, (await run(label, args, env)).code);
     await runAll([
-      job('apply ok, mysql url, debug', ['apply', ...d, '--redis-url', ok, '--mysql-url', mysqlUrl(PW), '--log-level', 'debug']),
-      job('apply ok, mysql env, json debug', ['apply', ...d, '--redis-url', ok, '--mysql-url', mysqlUrl(), '--json', '--log-level', 'debug'], { PYRQ_MYSQL_PASSWORD: PW }),
-      job('apply ok, mysql url wrong', ['apply', ...d, '--redis-url', ok, '--mysql-url', mysqlUrl(WRONG), '--log-level', 'debug']),
-      job('apply ok, mysql env wrong, json', ['apply', ...d, '--redis-url', ok, '--json'], { PYRQ_MYSQL_URL: mysqlUrl(), PYRQ_MYSQL_PASSWORD: WRONG }),
+      job('apply ok, mysql url, debug', [
+        'apply',
+        ...d,
+        '--redis-url',
+        ok,
+        '--mysql-url',
+        mysqlUrl(PW),
+        '--log-level',
+        'debug',
+      ]),
+      job(
+        'apply ok, mysql env, json debug',
+        ['apply', ...d, '--redis-url', ok, '--mysql-url', mysqlUrl(), '--json', '--log-level', 'debug'],
+        { PYRQ_MYSQL_PASSWORD: PW },
+      ),
+      job('apply ok, mysql url wrong', [
+        'apply',
+        ...d,
+        '--redis-url',
+        ok,
+        '--mysql-url',
+        mysqlUrl(WRONG),
+        '--log-level',
+        'debug',
+      ]),
+      job('apply ok, mysql env wrong, json', ['apply', ...d, '--redis-url', ok, '--json'], {
+        PYRQ_MYSQL_URL: mysqlUrl(),
+        PYRQ_MYSQL_PASSWORD: WRONG,
+      }),
       job('apply redis wrong, debug', ['apply', ...d, '--redis-url', bad, '--log-level', 'debug']),
       job('apply redis wrong, json', ['apply', ...d, '--json'], { PYRQ_REDIS_URL: bad }),
       job('apply redis url malformed', ['apply', ...d, '--redis-url', `redis://default:${PW}@127.0.0.1:notaport/0`]),
       job('apply unknown flag', ['apply', ...d, '--redis-url', ok, '--no-such-flag']),
       job('diff ok, debug', ['diff', ...d, '--redis-url', ok, '--mysql-url', mysqlUrl(PW), '--log-level', 'debug']),
-      job('diff ok, mysql wrong, json debug', ['diff', ...d, '--redis-url', ok, '--mysql-url', mysqlUrl(WRONG), '--json', '--log-level', 'debug']),
-      job('diff redis wrong', ['diff', ...d, '--redis-url', bad], { PYRQ_MYSQL_URL: mysqlUrl(), PYRQ_MYSQL_PASSWORD: PW }),
+      job('diff ok, mysql wrong, json debug', [
+        'diff',
+        ...d,
+        '--redis-url',
+        ok,
+        '--mysql-url',
+        mysqlUrl(WRONG),
+        '--json',
+        '--log-level',
+        'debug',
+      ]),
+      job('diff redis wrong', ['diff', ...d, '--redis-url', bad], {
+        PYRQ_MYSQL_URL: mysqlUrl(),
+        PYRQ_MYSQL_PASSWORD: PW,
+      }),
       job('diff redis wrong, json debug', ['diff', ...d, '--redis-url', bad, '--json', '--log-level', 'debug']),
       job('status ok, debug', ['status', '--no-daemon', '--redis-url', ok, '--log-level', 'debug']),
       job('status ok, json', ['status', '--no-daemon', '--redis-url', ok, '--json']),
       job('status redis wrong', ['status', '--no-daemon', '--redis-url', bad]),
-      job('status redis wrong, json debug', ['status', '--no-daemon', '--json', '--log-level', 'debug'], { PYRQ_REDIS_URL: bad }),
-      job('validate, debug', ['validate', dir, '--redis-url', ok, '--log-level', 'debug'], { PYRQ_MYSQL_URL: mysqlUrl(PW) }),
-      job('validate, json debug', ['validate', dir, '--redis-url', bad, '--json', '--log-level', 'debug'], { PYRQ_MYSQL_URL: mysqlUrl(), PYRQ_MYSQL_PASSWORD: PW }),
+      job('status redis wrong, json debug', ['status', '--no-daemon', '--json', '--log-level', 'debug'], {
+        PYRQ_REDIS_URL: bad,
+      }),
+      job('validate, debug', ['validate', dir, '--redis-url', ok, '--log-level', 'debug'], {
+        PYRQ_MYSQL_URL: mysqlUrl(PW),
+      }),
+      job('validate, json debug', ['validate', dir, '--redis-url', bad, '--json', '--log-level', 'debug'], {
+        PYRQ_MYSQL_URL: mysqlUrl(),
+        PYRQ_MYSQL_PASSWORD: PW,
+      }),
     ]);
     // The secrets were really used: right ones worked, wrong ones failed.
     // One BTU row is malformed (TS-000007's cron). TS-000006's malformed argument_overrides
@@ -103,7 +159,15 @@ describe('secrets are redacted everywhere', () => {
     expect(await redis.hlen('pyrq:index')).toBe(13 + 7);
     expect(codes.get('diff ok, debug')).toBe(1);
     expect(codes.get('status ok, json')).toBe(0);
-    for (const label of ['apply redis wrong, debug', 'apply redis wrong, json', 'diff redis wrong', 'status redis wrong', 'apply redis url malformed', 'apply unknown flag']) expect(codes.get(label), label).toBe(1);
+    for (const label of [
+      'apply redis wrong, debug',
+      'apply redis wrong, json',
+      'diff redis wrong',
+      'status redis wrong',
+      'apply redis url malformed',
+      'apply unknown flag',
+    ])
+      expect(codes.get(label), label).toBe(1);
     expect(codes.get('validate, debug')).toBe(0);
     const mysqlWrong = outputs.find((o) => o.label === 'apply ok, mysql url wrong (stdout)')!.text;
     expect(mysqlWrong).toMatch(/Access denied/);
@@ -114,9 +178,15 @@ describe('secrets are redacted everywhere', () => {
     writeFileSync(join(tmp.path, 'mysql.pw'), `${WRONG}\n`);
     const port = redisServer.port;
     const inline = join(tmp.path, 'inline.toml');
-    writeFileSync(inline, `[redis]\nurl = "redis://127.0.0.1:${port}/0"\npassword = "${WRONG}"\n[files]\ndir = "schedules"\n`);
+    writeFileSync(
+      inline,
+      `[redis]\nurl = "redis://127.0.0.1:${port}/0"\npassword = "${WRONG}"\n[files]\ndir = "schedules"\n`,
+    );
     const files = join(tmp.path, 'files.toml');
-    writeFileSync(files, `[redis]\nurl = "redis://127.0.0.1:${port}/0"\npasswordFile = "redis.pw"\n[mysql]\nurl = "${mysqlUrl()}"\npasswordFile = "mysql.pw"\nsite = "${SITE}"\n`);
+    writeFileSync(
+      files,
+      `[redis]\nurl = "redis://127.0.0.1:${port}/0"\npasswordFile = "redis.pw"\n[mysql]\nurl = "${mysqlUrl()}"\npasswordFile = "mysql.pw"\nsite = "${SITE}"\n`,
+    );
     const rs = await Promise.all([
       run('config inline redis.password, debug', ['apply', '--config', inline, '--log-level', 'debug']),
       run('config inline redis.password, json', ['diff', '--config', inline, '--json']),
@@ -127,41 +197,101 @@ describe('secrets are redacted everywhere', () => {
   }, 120_000);
 
   it('the daemon at debug level with a log file, status over its socket, and with wrong passwords', async () => {
-    const daemon = async (label: string, args: string[], env: Record<string, string | undefined>, waitFor: RegExp, then?: (socket: string) => Promise<void>) => {
+    const daemon = async (
+      label: string,
+      args: string[],
+      env: Record<string, string | undefined>,
+      waitFor: RegExp,
+      then?: (socket: string) => Promise<void>,
+    ) => {
       const socket = join(tmp.path, `${label.replace(/\W+/g, '-')}.sock`);
       const logFile = join(tmp.path, `${label.replace(/\W+/g, '-')}.log`);
-      const proc: ChildProcess = spawn(process.execPath, [BIN, 'daemon', '--socket', socket, '--log-level', 'debug', '--log-file', logFile, ...args], {
-        cwd: ROOT,
-        env: Object.fromEntries(Object.entries({ ...process.env, ...baseEnv(), ...env }).filter((e): e is [string, string] => e[1] !== undefined)),
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
+      const proc: ChildProcess = spawn(
+        process.execPath,
+        [BIN, 'daemon', '--socket', socket, '--log-level', 'debug', '--log-file', logFile, ...args],
+        {
+          cwd: ROOT,
+          env: Object.fromEntries(
+            Object.entries({ ...process.env, ...baseEnv(), ...env }).filter(
+              (e): e is [string, string] => e[1] !== undefined,
+            ),
+          ),
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
+      );
       let stdout = '';
       let stderr = '';
       proc.stdout!.on('data', (b) => (stdout += String(b)));
       proc.stderr!.on('data', (b) => (stderr += String(b)));
       const exited = new Promise((resolve) => proc.on('exit', resolve));
       try {
-        await eventually(async () => existsSync(logFile) && waitFor.test(readFileSync(logFile, 'utf8')), `${label}: a log line matching ${waitFor}`, 30_000, 50);
+        await eventually(
+          async () => existsSync(logFile) && waitFor.test(readFileSync(logFile, 'utf8')),
+          `${label}: a log line matching ${waitFor}`,
+          30_000,
+          50,
+        );
         if (then) await then(socket);
       } finally {
         proc.kill('SIGTERM');
         await exited;
-        outputs.push({ label: `daemon ${label} (stdout)`, text: stdout }, { label: `daemon ${label} (stderr)`, text: stderr }, { label: `daemon ${label} (log file)`, text: existsSync(logFile) ? readFileSync(logFile, 'utf8') : '' });
+        outputs.push(
+          { label: `daemon ${label} (stdout)`, text: stdout },
+          { label: `daemon ${label} (stderr)`, text: stderr },
+          { label: `daemon ${label} (log file)`, text: existsSync(logFile) ? readFileSync(logFile, 'utf8') : '' },
+        );
       }
     };
-    await daemon('healthy', ['--dir', dir, '--redis-url', redisUrl(PW), '--mysql-url', mysqlUrl(PW)], {}, /"msg":"reconcile"/, async (socket) => {
-      const s = await run('status via daemon', ['status', '--socket', socket, '--redis-url', redisUrl(PW)]);
-      expect(s.stdout).toMatch(/^Daemon: pid/);
-      await run('status via daemon, json debug', ['status', '--socket', socket, '--json', '--log-level', 'debug'], { PYRQ_REDIS_URL: redisUrl(PW) });
-    });
+    await daemon(
+      'healthy',
+      ['--dir', dir, '--redis-url', redisUrl(PW), '--mysql-url', mysqlUrl(PW)],
+      {},
+      /"msg":"reconcile"/,
+      async (socket) => {
+        const s = await run('status via daemon', ['status', '--socket', socket, '--redis-url', redisUrl(PW)]);
+        expect(s.stdout).toMatch(/^Daemon: pid/);
+        await run('status via daemon, json debug', ['status', '--socket', socket, '--json', '--log-level', 'debug'], {
+          PYRQ_REDIS_URL: redisUrl(PW),
+        });
+      },
+    );
     // MySQL refuses the password: the error reaches the log, the source health in Redis and status.
-    await daemon('mysql wrong', ['--redis-url', redisUrl(PW)], { PYRQ_MYSQL_URL: mysqlUrl(), PYRQ_MYSQL_PASSWORD: WRONG }, /mysql source is stale/, async (socket) => {
-      await eventually(async () => /Access denied/.test((await redis.hget('pyrq:sources', 'mysql')) ?? ''), 'the mysql error recorded in pyrq:sources', 30_000, 50);
-      const s = await run('status via daemon, mysql wrong', ['status', '--socket', socket, '--redis-url', redisUrl(PW)]);
-      expect(s.stdout).toMatch(/Access denied/);
-      await run('status via daemon, mysql wrong, json', ['status', '--socket', socket, '--json', '--redis-url', redisUrl(PW)]);
-    });
-    const fromRedis = await run('status from redis, mysql wrong', ['status', '--no-daemon', '--redis-url', redisUrl(PW)]);
+    await daemon(
+      'mysql wrong',
+      ['--redis-url', redisUrl(PW)],
+      { PYRQ_MYSQL_URL: mysqlUrl(), PYRQ_MYSQL_PASSWORD: WRONG },
+      /mysql source is stale/,
+      async (socket) => {
+        await eventually(
+          async () => /Access denied/.test((await redis.hget('pyrq:sources', 'mysql')) ?? ''),
+          'the mysql error recorded in pyrq:sources',
+          30_000,
+          50,
+        );
+        const s = await run('status via daemon, mysql wrong', [
+          'status',
+          '--socket',
+          socket,
+          '--redis-url',
+          redisUrl(PW),
+        ]);
+        expect(s.stdout).toMatch(/Access denied/);
+        await run('status via daemon, mysql wrong, json', [
+          'status',
+          '--socket',
+          socket,
+          '--json',
+          '--redis-url',
+          redisUrl(PW),
+        ]);
+      },
+    );
+    const fromRedis = await run('status from redis, mysql wrong', [
+      'status',
+      '--no-daemon',
+      '--redis-url',
+      redisUrl(PW),
+    ]);
     expect(fromRedis.stdout).toMatch(/Source mysql \(mysql:\/\/[^\n]*?\): STALE.*\n.*Access denied/);
     await run('status from redis, mysql wrong, json', ['status', '--no-daemon', '--json', '--redis-url', redisUrl(PW)]);
     await daemon('redis wrong', ['--dir', dir, '--redis-url', redisUrl(WRONG)], {}, /cannot connect to redis/);
@@ -172,11 +302,24 @@ describe('secrets are redacted everywhere', () => {
     // Everything pyrq stored in Redis, value by value (DUMP could hide a string compressed).
     for (const key of await redis.keys('*')) {
       const type = await redis.type(key);
-      const values = type === 'hash' ? Object.entries(await redis.hgetall(key)).flat() : type === 'string' ? [await redis.get(key)] : type === 'list' ? await redis.lrange(key, 0, -1) : type === 'zset' ? await redis.zrange(key, 0, -1) : type === 'set' ? await redis.smembers(key) : [];
+      const values =
+        type === 'hash'
+          ? Object.entries(await redis.hgetall(key)).flat()
+          : type === 'string'
+            ? [await redis.get(key)]
+            : type === 'list'
+              ? await redis.lrange(key, 0, -1)
+              : type === 'zset'
+                ? await redis.zrange(key, 0, -1)
+                : type === 'set'
+                  ? await redis.smembers(key)
+                  : [];
       outputs.push({ label: `redis ${type} ${key}`, text: values.join('\n') });
     }
     const leaks = outputs.flatMap((o) =>
-      FRAGMENTS.filter((f) => o.text.includes(f)).map((f) => `${o.label}: ${o.text.slice(Math.max(0, o.text.indexOf(f) - 120), o.text.indexOf(f) + 40)}`),
+      FRAGMENTS.filter((f) => o.text.includes(f)).map(
+        (f) => `${o.label}: ${o.text.slice(Math.max(0, o.text.indexOf(f) - 120), o.text.indexOf(f) + 40)}`,
+      ),
     );
     expect(leaks).toEqual([]);
     // Not vacuous: the URLs were printed, redacted.

@@ -21,9 +21,15 @@ const PREPARED = ['bash', 'coreutils', 'libc6', ...ALL, 'socat', 'nodejs'];
 const tmp = tmpDir('pyrq-setup-');
 afterAll(() => tmp.cleanup());
 
-function setup(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function setup(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [SCRIPT, ...args], { env: { ...process.env, PYRQ_SETUP: '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [SCRIPT, ...args], {
+      env: { ...process.env, PYRQ_SETUP: '', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += String(d)));
@@ -45,22 +51,43 @@ function machine(name: string, packages: readonly string[]): string {
 
 describe('the set-up script', () => {
   it('needs the packages the demo and the tests use', () => {
-    expect(ALL).toEqual(['python3-rq', 'redis-server', 'mariadb-server', 'postgresql', 'openssl', 'chromium', 'faketime']);
+    expect(ALL).toEqual([
+      'python3-rq',
+      'redis-server',
+      'mariadb-server',
+      'postgresql',
+      'openssl',
+      'chromium',
+      'faketime',
+    ]);
     expect(NEEDS.demo.packages).toEqual(['python3-rq', 'redis-server']);
     expect(NEEDS.test.packages).toEqual(ALL);
     expect(NEEDS.ci.services).toEqual(['redis', 'mariadb', 'postgres']);
   });
 
   it('plan: nothing missing on a prepared list; each package removed from it is named, with its install command', async () => {
-    for (const purpose of ['demo', 'test', 'ci']) expect(await plan(purpose, PREPARED, { probe: false })).toEqual({ packages: [], services: [] });
+    for (const purpose of ['demo', 'test', 'ci'])
+      expect(await plan(purpose, PREPARED, { probe: false })).toEqual({ packages: [], services: [] });
     for (const p of ALL) {
-      const missing = await plan('test', PREPARED.filter((x) => x !== p), { probe: false });
+      const missing = await plan(
+        'test',
+        PREPARED.filter((x) => x !== p),
+        { probe: false },
+      );
       expect(missing, p).toEqual({ packages: [p], services: [] });
       expect(fixCommands(missing)).toEqual([installCommand([p])]);
       expect(installCommand([p])).toBe(`apt-get install -y --no-install-recommends ${p}`);
     }
     // The demo does not need the databases.
-    expect((await plan('demo', PREPARED.filter((x) => x !== 'mariadb-server'), { probe: false })).packages).toEqual([]);
+    expect(
+      (
+        await plan(
+          'demo',
+          PREPARED.filter((x) => x !== 'mariadb-server'),
+          { probe: false },
+        )
+      ).packages,
+    ).toEqual([]);
   });
 
   it('the dry run, as npm runs it: exit 0 on a prepared list; each removed package named, exit 1, nothing changed', async () => {
@@ -68,13 +95,29 @@ describe('the set-up script', () => {
     expect(ok.code, ok.stderr).toBe(0);
     expect(ok.stdout).toBe('pyrq set-up (test): nothing missing\n');
     for (const p of ALL) {
-      const r = await setup(['--for', 'test', '--dry-run', '--installed', machine(`without-${p}`, PREPARED.filter((x) => x !== p))]);
+      const r = await setup([
+        '--for',
+        'test',
+        '--dry-run',
+        '--installed',
+        machine(
+          `without-${p}`,
+          PREPARED.filter((x) => x !== p),
+        ),
+      ]);
       expect(r.code, p).toBe(1);
       expect(r.stdout, p).toContain(`  package ${p}: ${PACKAGES[p]}`);
       expect(r.stdout.match(/^ {2}package /gm), p).toHaveLength(1);
       expect(r.stdout, p).toContain(`Would run (as root):\n  ${installCommand([p])}\n`);
     }
-    const two = await setup(['--dry-run', '--installed', machine('two', PREPARED.filter((x) => x !== 'faketime' && x !== 'python3-rq'))]);
+    const two = await setup([
+      '--dry-run',
+      '--installed',
+      machine(
+        'two',
+        PREPARED.filter((x) => x !== 'faketime' && x !== 'python3-rq'),
+      ),
+    ]);
     expect(two.stdout).toContain(`  ${installCommand(['python3-rq', 'faketime'])}`);
   });
 

@@ -69,7 +69,10 @@ function hostile(): Buffer | string {
  * Sends `data` on a new connection and collects what the daemon answers until it closes
  * the connection (or `timeoutMs` passes): the reply lines and whether the daemon closed.
  */
-function exchange(data: Buffer | string, timeoutMs = 5000): Promise<{ replies: Record<string, unknown>[]; closedByDaemon: boolean }> {
+function exchange(
+  data: Buffer | string,
+  timeoutMs = 5000,
+): Promise<{ replies: Record<string, unknown>[]; closedByDaemon: boolean }> {
   return new Promise((resolve) => {
     const s = net.createConnection(socket);
     let text = '';
@@ -128,11 +131,20 @@ function send(data: Buffer | string, dripMs = 0): Promise<void> {
 }
 
 async function registrySnapshot(): Promise<string> {
-  const keys = (await redis.keys('pyrq:*')).filter((k) => k !== 'pyrq:leader' && k !== 'pyrq:daemon' && k !== 'pyrq:sources').sort();
+  const keys = (await redis.keys('pyrq:*'))
+    .filter((k) => k !== 'pyrq:leader' && k !== 'pyrq:daemon' && k !== 'pyrq:sources')
+    .sort();
   const out: string[] = [];
   for (const k of keys) {
     const type = await redis.type(k);
-    const value = type === 'hash' ? await redis.hgetall(k) : type === 'zset' ? await redis.zrange(k, 0, -1, 'WITHSCORES') : type === 'list' ? await redis.lrange(k, 0, -1) : await redis.get(k);
+    const value =
+      type === 'hash'
+        ? await redis.hgetall(k)
+        : type === 'zset'
+          ? await redis.zrange(k, 0, -1, 'WITHSCORES')
+          : type === 'list'
+            ? await redis.lrange(k, 0, -1)
+            : await redis.get(k);
     out.push(`${k} ${type} ${JSON.stringify(value)}`);
   }
   return out.join('\n');
@@ -146,9 +158,18 @@ beforeAll(async () => {
   mkdirSync(join(dir.path, 'schedules'));
   // Schedules that fire once a year, so that no occurrence changes the registry while the
   // test compares it before and after (an hourly one fired mid-test once, at 15:10).
-  writeFileSync(join(dir.path, 'schedules', 'a.json'), JSON.stringify([{ id: 'a', function: 'app.tasks.run', cron: '0 3 1 1 *' }, { id: 'b', function: 'app.tasks.run', cron: '0 5 1 1 *' }]));
+  writeFileSync(
+    join(dir.path, 'schedules', 'a.json'),
+    JSON.stringify([
+      { id: 'a', function: 'app.tasks.run', cron: '0 3 1 1 *' },
+      { id: 'b', function: 'app.tasks.run', cron: '0 5 1 1 *' },
+    ]),
+  );
   const cfg = join(dir.path, 'pyrq.toml');
-  writeFileSync(cfg, `[redis]\nurl = "${server.url}"\n[files]\ndir = "schedules"\n[daemon]\nsocket = "${socket}"\nclientTimeout = "1s"\n`);
+  writeFileSync(
+    cfg,
+    `[redis]\nurl = "${server.url}"\n[files]\ndir = "schedules"\n[daemon]\nsocket = "${socket}"\nclientTimeout = "1s"\n`,
+  );
   daemon = await startDaemon(['--config', cfg], { socket });
   await eventually(async () => (await redis.hlen('pyrq:index')) === 2, 'initial apply');
   await daemon.ask({ op: 'upsert', schedule: { id: 'pushed', function: 'app.tasks.run', cron: '0 4 1 1 *' } });
@@ -177,7 +198,11 @@ describe('socket fuzzing', () => {
     );
     // Oversized messages, with and without a newline, several at once (their replies are
     // checked in the next test).
-    await Promise.all([send(`{"op":"ping","x":"${'x'.repeat(1_200_000)}"}\n`), send('y'.repeat(2_000_000)), send(randomBytes(1_500_000))]);
+    await Promise.all([
+      send(`{"op":"ping","x":"${'x'.repeat(1_200_000)}"}\n`),
+      send('y'.repeat(2_000_000)),
+      send(randomBytes(1_500_000)),
+    ]);
     expect(sent).toBe(CONNECTIONS * PER_CONNECTION);
 
     // Still serving: median ping latency of five, against a bound ~50x a normal ping.
@@ -224,9 +249,16 @@ describe('socket fuzzing', () => {
     expect(at.closedByDaemon).toBe(false);
     // One byte over, with and without its newline, and far over without one (the BTU
     // framing): refused as too large, never parsed, and the daemon closes the connection.
-    for (const msg of [`${ping(MAX_MESSAGE_BYTES + 1)}\n`, ping(MAX_MESSAGE_BYTES + 1), 'y'.repeat(2_000_000), `{"op":"ping","x":"${'x'.repeat(1_200_000)}"}\n`]) {
+    for (const msg of [
+      `${ping(MAX_MESSAGE_BYTES + 1)}\n`,
+      ping(MAX_MESSAGE_BYTES + 1),
+      'y'.repeat(2_000_000),
+      `{"op":"ping","x":"${'x'.repeat(1_200_000)}"}\n`,
+    ]) {
       const r = await exchange(msg);
-      expect(r.replies, `a ${msg.length}-byte message`).toEqual([{ ok: false, error: { code: 'TOO_LARGE', message: `message over ${MAX_MESSAGE_BYTES} bytes` } }]);
+      expect(r.replies, `a ${msg.length}-byte message`).toEqual([
+        { ok: false, error: { code: 'TOO_LARGE', message: `message over ${MAX_MESSAGE_BYTES} bytes` } },
+      ]);
       expect(r.closedByDaemon, `a ${msg.length}-byte message`).toBe(true);
     }
     expect((await daemon.ask({ op: 'ping' })).ok).toBe(true);

@@ -43,18 +43,35 @@ describe.each(SQL_TEST_DRIVERS)('$name', (d) => {
       // Monday 2026-06-01 15:00 UTC (17:00 in Berlin): TS-000002 ("30 */4 * * 1-5", Europe/Berlin)
       // is next due at 20:30 Berlin, 18:30 UTC; nothing else is due before then.
       const clock = new ManualClock(Date.parse('2026-06-01T15:00:00Z'));
-      const source = new SqlSource({ driver: d.driver, config: { url: db.url, mode: 'btu', pollIntervalMs: 5000 }, ctx: DEFAULT_CONTEXT, site: SITE });
+      const source = new SqlSource({
+        driver: d.driver,
+        config: { url: db.url, mode: 'btu', pollIntervalMs: 5000 },
+        ctx: DEFAULT_CONTEXT,
+        site: SITE,
+      });
       try {
         const registry = new Registry(redis);
         const r = await reconcileOnce({ sources: [source], registry, clock });
-        expect(r.applied?.created).toEqual(['TS-000001', 'TS-000002', 'TS-000003', 'TS-000004', 'TS-000005', 'TS-000008']);
+        expect(r.applied?.created).toEqual([
+          'TS-000001',
+          'TS-000002',
+          'TS-000003',
+          'TS-000004',
+          'TS-000005',
+          'TS-000008',
+        ]);
       } finally {
         await source.close();
       }
       const [entry] = await new Registry(redis).readEntries(['TS-000002']);
       expect(new Date(entry!.next!).toISOString()).toBe('2026-06-01T18:30:00.000Z');
 
-      const dispatcher = new Dispatcher({ redis, keys: new Keys(), clock, config: dispatchConfig({ benchId: BENCH, site: SITE }) });
+      const dispatcher = new Dispatcher({
+        redis,
+        keys: new Keys(),
+        clock,
+        config: dispatchConfig({ benchId: BENCH, site: SITE }),
+      });
       clock.set(Date.parse('2026-06-01T18:30:00.020Z'));
       const tick = await dispatcher.tickOnce();
       expect(tick.schedules.map((s) => [s.id, s.enqueued])).toEqual([['TS-000002', 1]]);
@@ -67,7 +84,13 @@ describe.each(SQL_TEST_DRIVERS)('$name', (d) => {
       const calls = taskCalls(out.path);
       const kwargs = { company: 'ACME', warehouse: 'Finished Goods - AC', days: 1, dry_run: false };
       expect(calls.map((c) => c.task)).toEqual(['frappe_execute_job', 'btu_sync_stock']);
-      expect(calls[0]!.kwargs).toMatchObject({ site: SITE, method: 'pyrq_fixtures.btu_tasks.sync_stock', kwargs, user: 'Administrator', is_async: true });
+      expect(calls[0]!.kwargs).toMatchObject({
+        site: SITE,
+        method: 'pyrq_fixtures.btu_tasks.sync_stock',
+        kwargs,
+        user: 'Administrator',
+        is_async: true,
+      });
       expect(calls[1]!.kwargs).toEqual(kwargs);
       expect(calls[1]!.job_id).toBe(tick.schedules[0]!.jobIds[0]);
     });
@@ -77,10 +100,26 @@ describe.each(SQL_TEST_DRIVERS)('$name', (d) => {
       const outDir = tmpDir();
       try {
         // The direct runner: the row's own function and merged arguments (btu-runner.test.ts: task-runner).
-        const env = { PYRQ_BTU_RUNNER: 'direct', PYRQ_REDIS_URL: server.url, PYRQ_FRAPPE_SITE: SITE, PYRQ_FRAPPE_BENCH_ID: BENCH, PYRQ_CONFIG: undefined, PYRQ_DIR: undefined, PYRQ_MYSQL_URL: undefined, PYRQ_POSTGRES_URL: undefined };
+        const env = {
+          PYRQ_BTU_RUNNER: 'direct',
+          PYRQ_REDIS_URL: server.url,
+          PYRQ_FRAPPE_SITE: SITE,
+          PYRQ_FRAPPE_BENCH_ID: BENCH,
+          PYRQ_CONFIG: undefined,
+          PYRQ_DIR: undefined,
+          PYRQ_MYSQL_URL: undefined,
+          PYRQ_POSTGRES_URL: undefined,
+        };
         expect((await pyrq(['apply', `--${d.name}-url`, db.url], { env })).stdout).toMatch(/6 created/);
         const row = (await pyrq(['status', 'TS-000001', '--no-daemon', '--json'], { env })).json().schedules[0];
-        expect(row).toMatchObject({ id: 'TS-000001', cron: '0 2 * * *', timezone: 'America/New_York', queue: 'long', source: d.name, origin: 'tabBTU Task Schedule' });
+        expect(row).toMatchObject({
+          id: 'TS-000001',
+          cron: '0 2 * * *',
+          timezone: 'America/New_York',
+          queue: 'long',
+          source: d.name,
+          origin: 'tabBTU Task Schedule',
+        });
         const tick = (await pyrq(['tick', '--at', row.next, '--force', '--json'], { env })).json();
         const fired = (tick.schedules as { id: string; jobIds: string[] }[]).find((s) => s.id === 'TS-000001')!;
         expect(fired.jobIds).toHaveLength(1);

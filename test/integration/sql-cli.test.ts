@@ -33,11 +33,23 @@ describe.each(SQL_TEST_DRIVERS)('$name', (d) => {
   });
 
   // The direct runner: these tests check how BTU's own columns map (arguments, overrides).
-  const env = () => ({ PYRQ_BTU_RUNNER: 'direct', PYRQ_REDIS_URL: server.url, PYRQ_FRAPPE_SITE: SITE, PYRQ_CONFIG: undefined, PYRQ_DIR: undefined, PYRQ_MYSQL_URL: undefined, PYRQ_MYSQL_PASSWORD: undefined, PYRQ_POSTGRES_URL: undefined, PYRQ_POSTGRES_PASSWORD: undefined });
-  const apply = (url: string, extra: string[] = [], more: Record<string, string | undefined> = {}) => pyrq(['apply', `--${d.name}-url`, url, ...extra], { env: { ...env(), ...more } });
+  const env = () => ({
+    PYRQ_BTU_RUNNER: 'direct',
+    PYRQ_REDIS_URL: server.url,
+    PYRQ_FRAPPE_SITE: SITE,
+    PYRQ_CONFIG: undefined,
+    PYRQ_DIR: undefined,
+    PYRQ_MYSQL_URL: undefined,
+    PYRQ_MYSQL_PASSWORD: undefined,
+    PYRQ_POSTGRES_URL: undefined,
+    PYRQ_POSTGRES_PASSWORD: undefined,
+  });
+  const apply = (url: string, extra: string[] = [], more: Record<string, string | undefined> = {}) =>
+    pyrq(['apply', `--${d.name}-url`, url, ...extra], { env: { ...env(), ...more } });
   const ids = async () => (await redis.hkeys('pyrq:index')).sort();
   const spec = async (id: string): Promise<Schedule> => JSON.parse((await redis.hget(`pyrq:schedule:${id}`, 'spec'))!);
-  const userUrl = (password?: string) => `${d.scheme}//${user.name}${password === undefined ? '' : `:${password}`}@127.0.0.1:${new URL(secure.db.url).port}/${secure.db.name}`;
+  const userUrl = (password?: string) =>
+    `${d.scheme}//${user.name}${password === undefined ? '' : `:${password}`}@127.0.0.1:${new URL(secure.db.url).port}/${secure.db.name}`;
 
   describe(`pyrq apply --${d.name}-url on the BTU fixture`, () => {
     it('creates exactly the valid schedules with their kwargs, timezone, queue and timeout, and reports the malformed rows by id', async () => {
@@ -63,10 +75,23 @@ describe.each(SQL_TEST_DRIVERS)('$name', (d) => {
         enabled: true,
         description: 'Sync stock levels',
       });
-      expect(await spec('TS-000002')).toMatchObject({ kwargs: { company: 'ACME', warehouse: 'Finished Goods - AC', days: 1, dry_run: false }, timezone: 'Europe/Berlin', queue: 'default' });
-      expect(await spec('TS-000003')).toMatchObject({ kwargs: { recipients: ['ops@example.com'], include_charts: true }, cron: '0 13 * * *', timezone: 'UTC', queue: 'short', timeout: 300 });
+      expect(await spec('TS-000002')).toMatchObject({
+        kwargs: { company: 'ACME', warehouse: 'Finished Goods - AC', days: 1, dry_run: false },
+        timezone: 'Europe/Berlin',
+        queue: 'default',
+      });
+      expect(await spec('TS-000003')).toMatchObject({
+        kwargs: { recipients: ['ops@example.com'], include_charts: true },
+        cron: '0 13 * * *',
+        timezone: 'UTC',
+        queue: 'short',
+        timeout: 300,
+      });
       expect(await spec('TS-000004')).toMatchObject({ kwargs: {}, timeout: 3600 });
-      expect(await spec('TS-000005')).toMatchObject({ cron: '0 6 1 * *', kwargs: { price_list: 'Standard Selling', round_to: 0.1, items: ['ITEM-0001', 'ITEM-0002'] } });
+      expect(await spec('TS-000005')).toMatchObject({
+        cron: '0 6 1 * *',
+        kwargs: { price_list: 'Standard Selling', round_to: 0.1, items: ['ITEM-0001', 'ITEM-0002'] },
+      });
       expect(await spec('TS-000008')).toMatchObject({ enabled: false });
       expect(await redis.hget('pyrq:schedule:TS-000001', 'source')).toBe(d.name);
       expect(await redis.hget('pyrq:schedule:TS-000001', 'origin')).toBe('tabBTU Task Schedule');
@@ -75,8 +100,12 @@ describe.each(SQL_TEST_DRIVERS)('$name', (d) => {
     it('a second apply changes nothing and prints the errors by id', async () => {
       const r = await apply(db.url);
       expect(r.code).toBe(1);
-      expect(r.stdout).toContain('! tabBTU Task Schedule: (id "TS-000006"): argument_overrides: not a Python dict literal');
-      expect(r.stdout).toContain('! tabBTU Task Schedule: (id "TS-000007"): cron_string: "61 25 * * *": minute out of range');
+      expect(r.stdout).toContain(
+        '! tabBTU Task Schedule: (id "TS-000006"): argument_overrides: not a Python dict literal',
+      );
+      expect(r.stdout).toContain(
+        '! tabBTU Task Schedule: (id "TS-000007"): cron_string: "61 25 * * *": minute out of range',
+      );
       expect(r.stdout).toMatch(/0 created, 0 updated, 0 deleted, 6 unchanged/);
     });
 
@@ -122,7 +151,11 @@ describe.each(SQL_TEST_DRIVERS)('$name', (d) => {
       expect(plan.stdout).toContain('~ update TS-000001');
       expect(plan.stdout).toContain('- delete TS-000003');
       const r = await apply(db.url, ['--json']);
-      expect(r.json().applied).toMatchObject({ created: ['TS-000007'], updated: ['TS-000001', 'TS-000002'], deleted: ['TS-000003'] });
+      expect(r.json().applied).toMatchObject({
+        created: ['TS-000007'],
+        updated: ['TS-000001', 'TS-000002'],
+        deleted: ['TS-000003'],
+      });
       expect((await spec('TS-000001')).cron).toBe('0 3 * * *');
       expect((await spec('TS-000002')).enabled).toBe(false);
       expect(await ids()).toEqual(['TS-000001', 'TS-000002', 'TS-000004', 'TS-000005', 'TS-000007', 'TS-000008']);

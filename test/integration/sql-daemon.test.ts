@@ -40,10 +40,25 @@ describe.each(SQL_TEST_DRIVERS)('$name', (d) => {
       `[redis]\nurl = "${server.url}"\n\n[${d.name}]\nurl = "${d.scheme}//${user.name}@127.0.0.1:${port}/${db.name}"\npollInterval = "100ms"\nsite = "erp.example.com"\n\n[daemon]\nsocket = "${join(dir.path, 'pyrq.sock')}"\nresyncInterval = "1h"\n`,
     );
     // The direct runner: the expectations are about BTU's own columns (malformed overrides included).
-    env = { PYRQ_BTU_RUNNER: 'direct', PYRQ_CONFIG: config, PYRQ_MYSQL_PASSWORD: undefined, PYRQ_POSTGRES_PASSWORD: undefined, [`PYRQ_${d.name.toUpperCase()}_PASSWORD`]: user.password, PYRQ_REDIS_URL: undefined, PYRQ_DIR: undefined, PYRQ_MYSQL_URL: undefined, PYRQ_POSTGRES_URL: undefined, PYRQ_FRAPPE_SITE: undefined };
+    env = {
+      PYRQ_BTU_RUNNER: 'direct',
+      PYRQ_CONFIG: config,
+      PYRQ_MYSQL_PASSWORD: undefined,
+      PYRQ_POSTGRES_PASSWORD: undefined,
+      [`PYRQ_${d.name.toUpperCase()}_PASSWORD`]: user.password,
+      PYRQ_REDIS_URL: undefined,
+      PYRQ_DIR: undefined,
+      PYRQ_MYSQL_URL: undefined,
+      PYRQ_POSTGRES_URL: undefined,
+      PYRQ_FRAPPE_SITE: undefined,
+    };
     const childEnv = { ...process.env, ...env } as Record<string, string | undefined>;
     for (const k of Object.keys(childEnv)) if (childEnv[k] === undefined) delete childEnv[k];
-    daemon = spawn(process.execPath, [BIN, 'daemon', '--log-level', 'debug'], { cwd: ROOT, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+    daemon = spawn(process.execPath, [BIN, 'daemon', '--log-level', 'debug'], {
+      cwd: ROOT,
+      env: childEnv,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     daemon.stdout?.on('data', (d) => (logs += String(d)));
     daemon.stderr?.on('data', (d) => (logs += String(d)));
   });
@@ -62,7 +77,8 @@ describe.each(SQL_TEST_DRIVERS)('$name', (d) => {
   /** Re-checks `cond` until it holds (the test timeout bounds the wait); fails early if the daemon died. */
   async function until<T>(what: string, get: () => Promise<T>, cond: (v: T) => boolean): Promise<T> {
     for (;;) {
-      if (daemon.exitCode !== null) throw new Error(`the daemon exited (${daemon.exitCode}) while waiting for ${what}:\n${logs}`);
+      if (daemon.exitCode !== null)
+        throw new Error(`the daemon exited (${daemon.exitCode}) while waiting for ${what}:\n${logs}`);
       const v = await get();
       if (cond(v)) return v;
       await new Promise((r) => setTimeout(r, 50));
@@ -89,7 +105,9 @@ describe.each(SQL_TEST_DRIVERS)('$name', (d) => {
   };
   const sqlHealth = async () => {
     const r = await pyrq(['status', '--json'], { env });
-    return (r.json().sources as { source: string; stale: boolean; errors: string[] }[]).find((s) => s.source === d.name);
+    return (r.json().sources as { source: string; stale: boolean; errors: string[] }[]).find(
+      (s) => s.source === d.name,
+    );
   };
 
   describe(`pyrq daemon with a BTU database (${d.driver.label})`, () => {
@@ -98,8 +116,14 @@ describe.each(SQL_TEST_DRIVERS)('$name', (d) => {
     });
 
     it('picks up an edit of cron_string and modified through the poll', async () => {
-      await db.exec("UPDATE `tabBTU Task Schedule` SET cron_string = '10 2 * * *', modified = NOW(6) WHERE name = 'TS-000001'");
-      await until('the edited cron', () => spec('TS-000001'), (s) => s?.cron === '10 2 * * *');
+      await db.exec(
+        "UPDATE `tabBTU Task Schedule` SET cron_string = '10 2 * * *', modified = NOW(6) WHERE name = 'TS-000001'",
+      );
+      await until(
+        'the edited cron',
+        () => spec('TS-000001'),
+        (s) => s?.cron === '10 2 * * *',
+      );
     });
 
     it('losing access keeps every schedule and status shows the source stale', async () => {
@@ -110,9 +134,15 @@ describe.each(SQL_TEST_DRIVERS)('$name', (d) => {
     });
 
     it('getting access back applies what changed meanwhile', async () => {
-      await db.exec("UPDATE `tabBTU Task Schedule` SET enabled = 0, modified = NOW(6) WHERE name = 'TS-000002'; DELETE FROM `tabBTU Task Schedule` WHERE name = 'TS-000004'");
+      await db.exec(
+        "UPDATE `tabBTU Task Schedule` SET enabled = 0, modified = NOW(6) WHERE name = 'TS-000002'; DELETE FROM `tabBTU Task Schedule` WHERE name = 'TS-000004'",
+      );
       await user.grant();
-      await until('the meanwhile edits', async () => [await ids(), await spec('TS-000002')] as const, ([v, s]) => !v.includes('TS-000004') && s?.enabled === false);
+      await until(
+        'the meanwhile edits',
+        async () => [await ids(), await spec('TS-000002')] as const,
+        ([v, s]) => !v.includes('TS-000004') && s?.enabled === false,
+      );
       await until(`a healthy ${d.name} source in status`, sqlHealth, (x) => x?.stale === false);
       expect(logs).not.toContain(user.password);
     });
@@ -120,10 +150,14 @@ describe.each(SQL_TEST_DRIVERS)('$name', (d) => {
     it("BTU's socket messages re-read that row at once: an edit the poll cannot see, then a cancel", async () => {
       // No `modified` bump and the same row count: the change token does not move.
       await db.exec("UPDATE `tabBTU Task Schedule` SET cron_string = '20 2 * * *' WHERE name = 'TS-000001'");
-      expect(await btu('create_task_schedule', 'TS-000001')).toBe('BTU Scheduler now re-processing Task Schedule TS-000001 in Python RQ.');
+      expect(await btu('create_task_schedule', 'TS-000001')).toBe(
+        'BTU Scheduler now re-processing Task Schedule TS-000001 in Python RQ.',
+      );
       expect((await spec('TS-000001'))?.cron).toBe('20 2 * * *');
       await db.exec("UPDATE `tabBTU Task Schedule` SET enabled = 0 WHERE name = 'TS-000001'");
-      expect(await btu('cancel_task_schedule', 'TS-000001')).toBe('Successfully cancelled BTU Task Schedule TS-000001 in Python RQ.');
+      expect(await btu('cancel_task_schedule', 'TS-000001')).toBe(
+        'Successfully cancelled BTU Task Schedule TS-000001 in Python RQ.',
+      );
       expect((await spec('TS-000001'))?.enabled).toBe(false);
     });
   });

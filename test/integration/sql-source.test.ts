@@ -57,7 +57,11 @@ describe.each(SQL_TEST_DRIVERS)('$name', (d) => {
   }
 
   /** Waits for change notifications until `pred` holds for a snapshot. */
-  async function until(s: SqlSource, c: ReturnType<typeof changes>, pred: (snap: SourceSnapshot) => boolean): Promise<SourceSnapshot> {
+  async function until(
+    s: SqlSource,
+    c: ReturnType<typeof changes>,
+    pred: (snap: SourceSnapshot) => boolean,
+  ): Promise<SourceSnapshot> {
     for (;;) {
       const next = c.next();
       const snap = await s.snapshot();
@@ -77,15 +81,24 @@ describe.each(SQL_TEST_DRIVERS)('$name', (d) => {
       expect(ids(snap)).toEqual(VALID);
       expect(snap.heldIds).toEqual(['TS-000006', 'TS-000007']);
       expect(snap.errors.map(formatSourceError)).toEqual([
-        expect.stringMatching(/^tabBTU Task Schedule: \(id "TS-000006"\): argument_overrides: not a Python dict literal \(line 1, column 60: /),
+        expect.stringMatching(
+          /^tabBTU Task Schedule: \(id "TS-000006"\): argument_overrides: not a Python dict literal \(line 1, column 60: /,
+        ),
         'tabBTU Task Schedule: (id "TS-000007"): cron_string: "61 25 * * *": minute out of range',
       ]);
-      expect(spec(snap, 'TS-000002')).toMatchObject({ timezone: 'Europe/Berlin', queue: 'default', timeout: 900, kwargs: { company: 'ACME', warehouse: 'Finished Goods - AC', days: 1, dry_run: false } });
+      expect(spec(snap, 'TS-000002')).toMatchObject({
+        timezone: 'Europe/Berlin',
+        queue: 'default',
+        timeout: 900,
+        kwargs: { company: 'ACME', warehouse: 'Finished Goods - AC', days: 1, dry_run: false },
+      });
       expect(spec(snap, 'TS-000008')?.enabled).toBe(false);
     });
 
     it('supports older BTU schemas without cron_timezone and the task queue_name', async () => {
-      await db.exec('ALTER TABLE `tabBTU Task Schedule` DROP COLUMN `cron_timezone`; ALTER TABLE `tabBTU Task` DROP COLUMN `queue_name`');
+      await db.exec(
+        'ALTER TABLE `tabBTU Task Schedule` DROP COLUMN `cron_timezone`; ALTER TABLE `tabBTU Task` DROP COLUMN `queue_name`',
+      );
       const snap = await source().snapshot();
       expect(ids(snap)).toEqual(VALID);
       expect(spec(snap, 'TS-000002')?.timezone).toBe('America/New_York');
@@ -96,16 +109,28 @@ describe.each(SQL_TEST_DRIVERS)('$name', (d) => {
       const snap = await source().snapshot();
       expect(snap.stale).toBe(true);
       expect(snap.schedules).toEqual([]);
-      expect(snap.errors.map(formatSourceError)).toEqual([expect.stringContaining(`table ${d.driver.quote('tabBTU Task')} does not exist in this database; is the BTU app installed`)]);
+      expect(snap.errors.map(formatSourceError)).toEqual([
+        expect.stringContaining(
+          `table ${d.driver.quote('tabBTU Task')} does not exist in this database; is the BTU app installed`,
+        ),
+      ]);
     });
 
     it('sets every pooled session to autocommit READ COMMITTED, and a reused connection sees later commits', async () => {
-      const reader = d.driver.connect(resolveSqlTarget(d.driver, { url: db.url, mode: 'btu', pollIntervalMs: 1000 }), { connectionLimit: 1 });
+      const reader = d.driver.connect(resolveSqlTarget(d.driver, { url: db.url, mode: 'btu', pollIntervalMs: 1000 }), {
+        connectionLimit: 1,
+      });
       try {
         const { rows } = await reader.read(d.sessionProbe.sql);
         expect(rows[0]).toEqual(d.sessionProbe.expected); // MySQL: BIGINT comes back as text (bigNumberStrings)
         const q = d.driver.quote;
-        const cron = async () => (await reader.read<{ c: string }>(`SELECT cron_string AS c FROM ${q('tabBTU Task Schedule')} WHERE name = ${d.driver.placeholder(1)}`, ['TS-000001'])).rows[0]?.c;
+        const cron = async () =>
+          (
+            await reader.read<{ c: string }>(
+              `SELECT cron_string AS c FROM ${q('tabBTU Task Schedule')} WHERE name = ${d.driver.placeholder(1)}`,
+              ['TS-000001'],
+            )
+          ).rows[0]?.c;
         expect(await cron()).toBe('0 2 * * *');
         await db.exec('UPDATE `tabBTU Task Schedule` SET cron_string = ? WHERE name = ?', ['5 2 * * *', 'TS-000001']);
         expect(await cron()).toBe('5 2 * * *');
@@ -116,7 +141,7 @@ describe.each(SQL_TEST_DRIVERS)('$name', (d) => {
   });
 
   describe('change detection', () => {
-    it("picks up an edit of cron_string and modified through the poll", async () => {
+    it('picks up an edit of cron_string and modified through the poll', async () => {
       const s = source({ pollIntervalMs: 50 });
       const c = changes();
       await s.snapshot();
@@ -135,7 +160,9 @@ describe.each(SQL_TEST_DRIVERS)('$name', (d) => {
       await until(s, c, (x) => !ids(x).includes('TS-000003'));
       await db.exec(`UPDATE \`tabBTU Task\` SET max_task_duration = 60, ${bump} WHERE name = 'BTU-000000001'`);
       await until(s, c, (x) => spec(x, 'TS-000001')?.timeout === 60 && spec(x, 'TS-000002')?.timeout === 60);
-      await db.exec("UPDATE `tabSingles` SET value = 'Asia/Tokyo' WHERE doctype = 'BTU Configuration' AND field = 'cron_time_zone'");
+      await db.exec(
+        "UPDATE `tabSingles` SET value = 'Asia/Tokyo' WHERE doctype = 'BTU Configuration' AND field = 'cron_time_zone'",
+      );
       const snap = await until(s, c, (x) => spec(x, 'TS-000001')?.timezone === 'Asia/Tokyo');
       expect(spec(snap, 'TS-000002')?.timezone).toBe('Europe/Berlin'); // its own cron_timezone wins
     });
@@ -177,7 +204,11 @@ describe.each(SQL_TEST_DRIVERS)('$name', (d) => {
       expect(snap.stale).toBe(true);
       expect(snap.schedules).toEqual([]);
       expect(snap.errors).toHaveLength(1);
-      expect(formatSourceError(snap.errors[0]!)).toMatch(new RegExp(`^${d.scheme}//root@127\\.0\\.0\\.1:${port}/${db.name}: cannot read the database .*ECONNREFUSED.*no schedules have been read yet`));
+      expect(formatSourceError(snap.errors[0]!)).toMatch(
+        new RegExp(
+          `^${d.scheme}//root@127\\.0\\.0\\.1:${port}/${db.name}: cannot read the database .*ECONNREFUSED.*no schedules have been read yet`,
+        ),
+      );
       expect(JSON.stringify(snap)).not.toContain('not-the-password');
     });
 
@@ -197,16 +228,25 @@ describe.each(SQL_TEST_DRIVERS)('$name', (d) => {
         expect(ids(stale)).toEqual(VALID);
         expect(stale.heldIds).toEqual(['TS-000006', 'TS-000007']);
         const failure = stale.errors.map(formatSourceError).find((m) => m.includes('cannot read'));
-        expect(failure).toMatch(new RegExp(`${d.denied.source} .*the last good schedules \\(6\\) are kept and nothing is deleted until it recovers`));
+        expect(failure).toMatch(
+          new RegExp(
+            `${d.denied.source} .*the last good schedules \\(6\\) are kept and nothing is deleted until it recovers`,
+          ),
+        );
 
         // Edit as the admin while the source cannot read, then give access back.
-        await db.exec(`UPDATE \`tabBTU Task Schedule\` SET cron_string = '0 4 * * *', ${bump} WHERE name = 'TS-000001'`);
+        await db.exec(
+          `UPDATE \`tabBTU Task Schedule\` SET cron_string = '0 4 * * *', ${bump} WHERE name = 'TS-000001'`,
+        );
         await user.grant();
         const back = await until(s, c, (x) => !x.stale);
         expect(spec(back, 'TS-000001')?.cron).toBe('0 4 * * *');
 
         const log = readFileSync(logFile, 'utf8');
-        const lines = log.trim().split('\n').map((l) => JSON.parse(l) as { level: number; msg: string });
+        const lines = log
+          .trim()
+          .split('\n')
+          .map((l) => JSON.parse(l) as { level: number; msg: string });
         expect(lines.filter((l) => l.level === 40 && l.msg.startsWith(`${d.name} source is stale`)).length).toBe(1);
         expect(lines.filter((l) => l.level === 30 && l.msg.startsWith(`${d.name} source recovered`)).length).toBe(1);
         expect(log).not.toContain(user.password);
@@ -229,7 +269,9 @@ describe.each(SQL_TEST_DRIVERS)('$name', (d) => {
 
     it('a statement whose connection is killed while it runs is retried once on a fresh connection', async () => {
       const user = await db.createUser(BTU_TABLES);
-      const pool = d.driver.connect(resolveSqlTarget(d.driver, { url: user.url, mode: 'btu', pollIntervalMs: 1000 }), { connectionLimit: 1 });
+      const pool = d.driver.connect(resolveSqlTarget(d.driver, { url: user.url, mode: 'btu', pollIntervalMs: 1000 }), {
+        connectionLimit: 1,
+      });
       try {
         const slow = pool.read(d.sleepSql);
         while ((await db.runningStatements(user.name)) === 0) await new Promise((r) => setTimeout(r, 20));
@@ -255,10 +297,18 @@ describe.each(SQL_TEST_DRIVERS)('$name', (d) => {
       const c = changes();
       const snap = await s.snapshot();
       expect(ids(snap)).toEqual(['cleanup', 'report']);
-      expect(spec(snap, 'report')).toMatchObject({ function: 'app.tasks.report', timezone: 'Europe/Berlin', kwargs: { format: 'pdf' }, enabled: true, target: 'rq' });
+      expect(spec(snap, 'report')).toMatchObject({
+        function: 'app.tasks.report',
+        timezone: 'Europe/Berlin',
+        kwargs: { format: 'pdf' },
+        enabled: true,
+        target: 'rq',
+      });
       expect(spec(snap, 'cleanup')).toMatchObject({ enabled: false, timezone: 'UTC' });
       expect(snap.heldIds).toEqual(['broken']);
-      expect(snap.errors.map(formatSourceError)).toEqual(['query: row 1 (id "broken"): kwargs: is not valid JSON text: line 1, column 7: unexpected end of input']);
+      expect(snap.errors.map(formatSourceError)).toEqual([
+        'query: row 1 (id "broken"): kwargs: is not valid JSON text: line 1, column 7: unexpected end of input',
+      ]);
       await s.watch(c.onChange);
       await db.exec("UPDATE jobs SET cron_expr = '30 7 * * *' WHERE job_key = 'report'");
       await until(s, c, (x) => spec(x, 'report')?.cron === '30 7 * * *');
@@ -266,13 +316,28 @@ describe.each(SQL_TEST_DRIVERS)('$name', (d) => {
 
     it("maps this database's native column types (bit/boolean, json/jsonb, datetime/timestamptz, bigint) the same way", async () => {
       await db.exec(d.nativeJobsTable);
-      const snap = await source({ mode: 'query', query: `SELECT id, fn AS ${fn}, run_at AS at, tz AS timezone, on_off AS enabled, params AS kwargs, ttl FROM native_jobs` }).snapshot();
+      const snap = await source({
+        mode: 'query',
+        query: `SELECT id, fn AS ${fn}, run_at AS at, tz AS timezone, on_off AS enabled, params AS kwargs, ttl FROM native_jobs`,
+      }).snapshot();
       expect(snap.errors).toEqual([]);
-      expect(snap.schedules.map((x) => x.spec)).toMatchObject([{ id: '9007199254740993', at: '2099-01-02T03:04:05Z', timezone: 'Europe/Berlin', enabled: true, kwargs: { n: 1 }, ttl: 600 }]);
+      expect(snap.schedules.map((x) => x.spec)).toMatchObject([
+        {
+          id: '9007199254740993',
+          at: '2099-01-02T03:04:05Z',
+          timezone: 'Europe/Berlin',
+          enabled: true,
+          kwargs: { n: 1 },
+          ttl: 600,
+        },
+      ]);
     });
 
     it('a query whose columns are not schedule fields makes the source stale', async () => {
-      const snap = await source({ mode: 'query', query: `SELECT job_key AS id, handler AS ${fn}, cron_expr AS cronn FROM jobs` }).snapshot();
+      const snap = await source({
+        mode: 'query',
+        query: `SELECT job_key AS id, handler AS ${fn}, cron_expr AS cronn FROM jobs`,
+      }).snapshot();
       expect(snap.stale).toBe(true);
       expect(snap.errors.map(formatSourceError)).toEqual([expect.stringMatching(/"cronn" \(did you mean "cron"\?\)/)]);
     });

@@ -33,7 +33,9 @@ describe('systemd notify', () => {
     writeFileSync(join(schedules, 'a.json'), JSON.stringify([{ id: 'a', function: 'app.tasks.run', every: 60 }]));
     const notify = join(dir.path, 'notify.sock');
     const messages: string[] = [];
-    listener = spawn('python3', [join(ROOT, 'test', 'helpers', 'notify-socket.py'), notify], { stdio: ['ignore', 'pipe', 'inherit'] });
+    listener = spawn('python3', [join(ROOT, 'test', 'helpers', 'notify-socket.py'), notify], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     let buf = '';
     listener.stdout!.setEncoding('utf8');
     listener.stdout!.on('data', (d: string) => {
@@ -44,7 +46,10 @@ describe('systemd notify', () => {
     });
     await eventually(async () => messages.includes('listening'), 'the stand-in notify socket listens', 10_000);
 
-    daemon = await startDaemon(['--dir', schedules, '--redis-url', server.url], { socket: join(dir.path, 'd.sock'), env: { NOTIFY_SOCKET: notify, WATCHDOG_USEC: '1000000' } });
+    daemon = await startDaemon(['--dir', schedules, '--redis-url', server.url], {
+      socket: join(dir.path, 'd.sock'),
+      env: { NOTIFY_SOCKET: notify, WATCHDOG_USEC: '1000000' },
+    });
     const ready = await eventually(async () => messages.find((m) => m.includes('READY=1')), 'READY=1', 15_000);
     expect(ready).toContain('STATUS=leader: reconciled, firing');
     // Ready only once the first reconcile is done. READY=1 and the daemon's log reach this
@@ -52,11 +57,19 @@ describe('systemd notify', () => {
     // the daemon's own log does: 'systemd watchdog pings on' is written in the same tick
     // READY=1 is sent, after the first reconcile's line.
     const d = daemon;
-    await eventually(async () => d.logs.some((l) => l.msg === 'systemd watchdog pings on'), "the daemon's log line written as READY=1 is sent", 10_000);
+    await eventually(
+      async () => d.logs.some((l) => l.msg === 'systemd watchdog pings on'),
+      "the daemon's log line written as READY=1 is sent",
+      10_000,
+    );
     const at = (msg: string) => d.logs.findIndex((l) => l.msg === msg);
     expect(at('reconcile'), 'the first reconcile is logged before READY=1 is sent').toBeGreaterThanOrEqual(0);
     expect(at('reconcile')).toBeLessThan(at('systemd watchdog pings on'));
-    await eventually(async () => messages.filter((m) => m === 'WATCHDOG=1').length >= 2, 'two watchdog pings (every 500 ms for WATCHDOG_USEC=1 s)', 10_000);
+    await eventually(
+      async () => messages.filter((m) => m === 'WATCHDOG=1').length >= 2,
+      'two watchdog pings (every 500 ms for WATCHDOG_USEC=1 s)',
+      10_000,
+    );
     expect(await daemon.stop('SIGTERM')).toBe(0);
     await eventually(async () => messages.includes('STOPPING=1'), 'STOPPING=1', 5_000);
     expect(daemon.logs.some((l) => l.msg === 'systemd-notify failed')).toBe(false);

@@ -36,14 +36,21 @@ function backtickedPaths(doc: string): string[] {
  * What is wrong between a doc and the files: source files the doc does not name as
  * `` `path` ``, and backticked paths that name no file.
  */
-function docProblems(doc: string, sourceFiles: readonly string[], isFile: (path: string) => boolean, names: ReadonlySet<string>): { missing: string[]; dangling: string[] } {
+function docProblems(
+  doc: string,
+  sourceFiles: readonly string[],
+  isFile: (path: string) => boolean,
+  names: ReadonlySet<string>,
+): { missing: string[]; dangling: string[] } {
   const missing = sourceFiles.filter((f) => !doc.includes(`\`${f}\``));
   const dangling = [...new Set(backtickedPaths(doc))].filter((p) => (p.includes('/') ? !isFile(p) : !names.has(p)));
   return { missing, dangling };
 }
 
 const sourceFiles = FOLDERS.flatMap((d) => walk(d, ['.ts'])).sort();
-const names = new Set([...NAME_FOLDERS.flatMap((d) => walk(d, ['.ts', '.lua', '.mjs'])), ...readdirSync(ROOT)].map((p) => basename(p)));
+const names = new Set(
+  [...NAME_FOLDERS.flatMap((d) => walk(d, ['.ts', '.lua', '.mjs'])), ...readdirSync(ROOT)].map((p) => basename(p)),
+);
 const isFile = (p: string) => existsSync(join(ROOT, p));
 
 describe('ARCHITECTURE.md', () => {
@@ -52,16 +59,23 @@ describe('ARCHITECTURE.md', () => {
   it('names every .ts file under src, sources, reconcilers and cli (add a line to its file map)', () => {
     expect(sourceFiles.length).toBeGreaterThan(100);
     const { missing } = docProblems(doc, sourceFiles, isFile, names);
-    expect(missing, `ARCHITECTURE.md does not name these files; add each, in backticks with a one-line purpose, to the file map:\n${missing.join('\n')}`).toEqual([]);
+    expect(
+      missing,
+      `ARCHITECTURE.md does not name these files; add each, in backticks with a one-line purpose, to the file map:\n${missing.join('\n')}`,
+    ).toEqual([]);
   });
 
   it('names no file that does not exist', () => {
     const { dangling } = docProblems(doc, sourceFiles, isFile, names);
-    expect(dangling, `ARCHITECTURE.md names files that do not exist (renamed or removed?):\n${dangling.join('\n')}`).toEqual([]);
+    expect(
+      dangling,
+      `ARCHITECTURE.md names files that do not exist (renamed or removed?):\n${dangling.join('\n')}`,
+    ).toEqual([]);
   });
 
   it('the check itself catches a file left out and a path that names nothing', () => {
-    const fake = 'The map: `src/a.ts` does this; `kind.ts` is named bare; `src/<name>.ts` is a pattern; `src/gone.ts` was removed.';
+    const fake =
+      'The map: `src/a.ts` does this; `kind.ts` is named bare; `src/<name>.ts` is a pattern; `src/gone.ts` was removed.';
     const r = docProblems(fake, ['src/a.ts', 'src/b.ts'], (p) => p === 'src/a.ts', new Set(['kind.ts']));
     expect(r).toEqual({ missing: ['src/b.ts'], dangling: ['src/gone.ts'] });
   });

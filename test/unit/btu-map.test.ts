@@ -65,8 +65,14 @@ describe('mapBtuRow: a valid row', () => {
     expect(postgres.schedule).toEqual(mysql.schedule);
     expect(mapBtuRow(row({ max_task_duration: '0' }), opts).schedule?.spec.timeout).toBe(3600);
     // The setting named in a message is the source's own.
-    expect(mapBtuRow(row({ max_task_duration: '0' }), { ...opts, site: '', source: 'postgres' }).errors.map(formatSourceError)).toEqual([
-      expect.stringMatching(/^tabBTU Task Schedule: \(id "TS-000001"\): site \(postgres\.site \/ frappe\.site in the config\): /),
+    expect(
+      mapBtuRow(row({ max_task_duration: '0' }), { ...opts, site: '', source: 'postgres' }).errors.map(
+        formatSourceError,
+      ),
+    ).toEqual([
+      expect.stringMatching(
+        /^tabBTU Task Schedule: \(id "TS-000001"\): site \(postgres\.site \/ frappe\.site in the config\): /,
+      ),
     ]);
   });
 
@@ -92,12 +98,19 @@ describe('mapBtuRow: a valid row', () => {
   });
 
   it('takes the description from the schedule, else the task', () => {
-    expect(mapBtuRow(row({ task_description: null }), opts).schedule?.spec.description).toBe('Sync stock levels (task)');
-    expect(mapBtuRow(row({ task_description: ' ', desc_short: null }), opts).schedule?.spec.description).toBeUndefined();
+    expect(mapBtuRow(row({ task_description: null }), opts).schedule?.spec.description).toBe(
+      'Sync stock levels (task)',
+    );
+    expect(
+      mapBtuRow(row({ task_description: ' ', desc_short: null }), opts).schedule?.spec.description,
+    ).toBeUndefined();
   });
 
   it('reads JSON arguments (BTU writes json.dumps since 2025) and empty ones', () => {
-    const e = mapBtuRow(row({ arguments: '{"recipients": ["a@example.com"], "charts": true, "limit": null}', argument_overrides: '  ' }), opts);
+    const e = mapBtuRow(
+      row({ arguments: '{"recipients": ["a@example.com"], "charts": true, "limit": null}', argument_overrides: '  ' }),
+      opts,
+    );
     expect(e.schedule?.spec.kwargs).toEqual({ recipients: ['a@example.com'], charts: true, limit: null });
     expect(mapBtuRow(row({ arguments: null }), opts).schedule?.spec.kwargs).toEqual({});
   });
@@ -110,41 +123,61 @@ describe('mapBtuRow: a valid row', () => {
 
 describe('btuTimezone', () => {
   it('uses the row timezone, then the BTU Configuration single, then UTC for Cron Style rows', () => {
-    expect(btuTimezone({ run_frequency: 'Cron Style', cron_timezone: 'Europe/Berlin', config_timezone: 'America/New_York' }).timezone).toBe('Europe/Berlin');
-    expect(btuTimezone({ run_frequency: 'Cron Style', cron_timezone: '', config_timezone: 'America/New_York' }).timezone).toBe('America/New_York');
+    expect(
+      btuTimezone({ run_frequency: 'Cron Style', cron_timezone: 'Europe/Berlin', config_timezone: 'America/New_York' })
+        .timezone,
+    ).toBe('Europe/Berlin');
+    expect(
+      btuTimezone({ run_frequency: 'Cron Style', cron_timezone: '', config_timezone: 'America/New_York' }).timezone,
+    ).toBe('America/New_York');
     expect(btuTimezone({ run_frequency: null, cron_timezone: undefined, config_timezone: null }).timezone).toBe('UTC');
   });
 
   it('reads Hourly/Daily/Weekly/Monthly/Yearly crons as UTC: BTU already converted them', () => {
     for (const f of ['Hourly', 'Daily', 'Weekly', 'Monthly', 'Yearly']) {
-      expect(btuTimezone({ run_frequency: f, cron_timezone: 'Europe/Berlin', config_timezone: 'America/New_York' }).timezone).toBe('UTC');
+      expect(
+        btuTimezone({ run_frequency: f, cron_timezone: 'Europe/Berlin', config_timezone: 'America/New_York' }).timezone,
+      ).toBe('UTC');
     }
   });
 });
 
 describe('mapBtuRow: rows that cannot be mapped', () => {
   it('holds an enabled row with a malformed dict literal, naming the id and column', () => {
-    const e = mapBtuRow(row({ name: 'TS-000006', argument_overrides: "{'recipients': ['cfo@example.com'], 'charts': False" }), opts);
+    const e = mapBtuRow(
+      row({ name: 'TS-000006', argument_overrides: "{'recipients': ['cfo@example.com'], 'charts': False" }),
+      opts,
+    );
     expect(e.schedule).toBeUndefined();
     expect(e.held).toBe(true);
     expect(messages(row({ name: 'TS-000006', argument_overrides: "{'a': 1" }))).toEqual([
-      expect.stringMatching(/^tabBTU Task Schedule: \(id "TS-000006"\): argument_overrides: not a Python dict literal \(line 1, column \d+: .*\) nor a JSON object/),
+      expect.stringMatching(
+        /^tabBTU Task Schedule: \(id "TS-000006"\): argument_overrides: not a Python dict literal \(line 1, column \d+: .*\) nor a JSON object/,
+      ),
     ]);
   });
 
   it('holds an enabled row with a malformed cron, naming cron_string', () => {
     const e = mapBtuRow(row({ name: 'TS-000007', cron_string: '61 25 * * *' }), opts);
     expect(e.held).toBe(true);
-    expect(e.errors.map(formatSourceError)).toEqual(['tabBTU Task Schedule: (id "TS-000007"): cron_string: "61 25 * * *": minute out of range']);
+    expect(e.errors.map(formatSourceError)).toEqual([
+      'tabBTU Task Schedule: (id "TS-000007"): cron_string: "61 25 * * *": minute out of range',
+    ]);
   });
 
   it('names the task column when the task arguments do not parse', () => {
-    expect(messages(row({ arguments: '[1, 2]' }))).toEqual(['tabBTU Task Schedule: (id "TS-000001"): arguments (BTU Task BTU-000000001): expected a dict of keyword arguments, got a list']);
+    expect(messages(row({ arguments: '[1, 2]' }))).toEqual([
+      'tabBTU Task Schedule: (id "TS-000001"): arguments (BTU Task BTU-000000001): expected a dict of keyword arguments, got a list',
+    ]);
   });
 
   it('reports a missing task and an empty function', () => {
-    expect(messages(row({ task_name: null, function_string: null }))).toEqual(['tabBTU Task Schedule: (id "TS-000001"): task: BTU Task "BTU-000000001" does not exist']);
-    expect(messages(row({ function_string: ' ' }))[0]).toMatch(/function_string \(BTU Task BTU-000000001\): "" is not a dotted Python path/);
+    expect(messages(row({ task_name: null, function_string: null }))).toEqual([
+      'tabBTU Task Schedule: (id "TS-000001"): task: BTU Task "BTU-000000001" does not exist',
+    ]);
+    expect(messages(row({ function_string: ' ' }))[0]).toMatch(
+      /function_string \(BTU Task BTU-000000001\): "" is not a dotted Python path/,
+    );
   });
 
   it('reports an unknown timezone against the column it came from', () => {
@@ -161,7 +194,10 @@ describe('mapBtuRow: rows that cannot be mapped', () => {
   });
 
   it('puts held ids and their errors into the snapshot', () => {
-    const snap = toSnapshot('mysql', { entries: mapBtuRows([row(), row({ name: 'TS-000009', cron_string: '' })], opts), errors: [] });
+    const snap = toSnapshot('mysql', {
+      entries: mapBtuRows([row(), row({ name: 'TS-000009', cron_string: '' })], opts),
+      errors: [],
+    });
     expect(snap.schedules.map((s) => s.spec.id)).toEqual(['TS-000001']);
     expect(snap.heldIds).toEqual(['TS-000009']);
     expect(snap.errors.map((e) => e.id)).toEqual(['TS-000009']);
@@ -198,7 +234,10 @@ describe('parseBtuArguments', () => {
     expect(parseBtuArguments('{"path": "a\\/b"}')).toEqual({ ok: true, value: { path: 'a/b' } });
     expect(parseBtuArguments("{'path': 'a\\/b'}")).toEqual({ ok: true, value: { path: 'a\\/b' } });
     expect(parseBtuArguments("{'n': 12345678901234567890}")).toEqual({ ok: true, value: { n: 12345678901234567890n } });
-    expect(parseBtuArguments('{"n": 12345678901234567890, "ok": true}')).toEqual({ ok: true, value: { n: 12345678901234567890n, ok: true } });
+    expect(parseBtuArguments('{"n": 12345678901234567890, "ok": true}')).toEqual({
+      ok: true,
+      value: { n: 12345678901234567890n, ok: true },
+    });
   });
 
   it('never evaluates code', () => {
@@ -211,21 +250,27 @@ describe('parseBtuArguments', () => {
     const deep = parseBtuArguments(`{'a': ${'['.repeat(1000)}${']'.repeat(1000)}}`);
     expect(deep.ok).toBe(false);
     if (!deep.ok) expect(deep.message).toMatch(/nesting deeper than 64 levels/);
-    expect(parseBtuArguments(`{"a": "${'x'.repeat(2_000_000)}"}`)).toEqual({ ok: false, message: 'is 2000009 characters long, over the limit of 1048576; refused without parsing' });
+    expect(parseBtuArguments(`{"a": "${'x'.repeat(2_000_000)}"}`)).toEqual({
+      ok: false,
+      message: 'is 2000009 characters long, over the limit of 1048576; refused without parsing',
+    });
     const big = parseBtuArguments(`{'n': ${'9'.repeat(5000)}}`);
     expect(big.ok).toBe(false);
   });
 
   it('rejects non-dicts', () => {
-    expect(parseBtuArguments('"text"')).toEqual({ ok: false, message: 'expected a dict of keyword arguments, got string' });
+    expect(parseBtuArguments('"text"')).toEqual({
+      ok: false,
+      message: 'expected a dict of keyword arguments, got string',
+    });
     expect(parseBtuArguments("('a', 1)").ok).toBe(false);
   });
 });
 
-describe('mapBtuRow: the task-runner runner (BTU\'s run_task_by_id)', () => {
+describe("mapBtuRow: the task-runner runner (BTU's run_task_by_id)", () => {
   const tr = { ...opts, runner: 'task-runner' as const, overlap: 'forbid' as const };
 
-  it('enqueues what BTU\'s own enqueue does: run_task_by_id with task_id, site_name, schedule_id; rq_job_id per job; BTU\'s failure callback', () => {
+  it("enqueues what BTU's own enqueue does: run_task_by_id with task_id, site_name, schedule_id; rq_job_id per job; BTU's failure callback", () => {
     const e = mapBtuRow(row({ argument_overrides: "{'days': 1}" }), tr);
     expect(e.errors).toEqual([]);
     expect(e.schedule?.spec).toMatchObject({
@@ -241,26 +286,35 @@ describe('mapBtuRow: the task-runner runner (BTU\'s run_task_by_id)', () => {
     });
   });
 
-  it('takes the task\'s queue, else default; a schema without the task column falls back to the schedule\'s', () => {
+  it("takes the task's queue, else default; a schema without the task column falls back to the schedule's", () => {
     expect(mapBtuRow(row({ task_queue_name: null }), tr).schedule?.spec.queue).toBe('default');
     expect(mapBtuRow(row({ task_queue_name: undefined }), tr).schedule?.spec.queue).toBe('long');
     expect(mapBtuRow(row({ task_queue_name: undefined, queue_name: null }), tr).schedule?.spec.queue).toBe('default');
   });
 
-  it('leaves arguments to TaskRunner: malformed ones are not pyrq\'s error; a missing task and a bad cron still are', () => {
+  it("leaves arguments to TaskRunner: malformed ones are not pyrq's error; a missing task and a bad cron still are", () => {
     expect(messages(row({ argument_overrides: "{'days': " }))).not.toEqual([]);
     expect(mapBtuRow(row({ argument_overrides: "{'days': ", arguments: 'nonsense(' }), tr).errors).toEqual([]);
-    expect(mapBtuRow(row({ task_name: null }), tr).errors.map(formatSourceError).join()).toMatch(/BTU Task "BTU-000000001" does not exist/);
+    expect(
+      mapBtuRow(row({ task_name: null }), tr)
+        .errors.map(formatSourceError)
+        .join(),
+    ).toMatch(/BTU Task "BTU-000000001" does not exist/);
     expect(mapBtuRow(row({ cron_string: '61 * * * *' }), tr).errors).toHaveLength(1);
   });
 
   it('keeps the allowlist on function_string', () => {
-    const allow = { ...tr, ctx: { ...DEFAULT_CONTEXT, allowFunction: (f: string) => f.startsWith('btu.'), allowDescription: 'btu.*' } };
-    expect(mapBtuRow(row(), allow).errors.map(formatSourceError).join()).toMatch(/function_string .*"erp\.tasks\.sync_stock" is not in the function allowlist \(btu\.\*\)/);
+    const allow = {
+      ...tr,
+      ctx: { ...DEFAULT_CONTEXT, allowFunction: (f: string) => f.startsWith('btu.'), allowDescription: 'btu.*' },
+    };
+    expect(mapBtuRow(row(), allow).errors.map(formatSourceError).join()).toMatch(
+      /function_string .*"erp\.tasks\.sync_stock" is not in the function allowlist \(btu\.\*\)/,
+    );
     expect(mapBtuRow(row({ function_string: 'btu.tasks.x' }), allow).errors).toEqual([]);
   });
 
-  it('btu.overlap applies to both runners; without it the context\'s default', () => {
+  it("btu.overlap applies to both runners; without it the context's default", () => {
     expect(mapBtuRow(row(), { ...opts, overlap: 'forbid' }).schedule?.spec.overlap).toBe('forbid');
     expect(mapBtuRow(row(), { ...tr, overlap: 'allow' }).schedule?.spec.overlap).toBe('allow');
     expect(mapBtuRow(row(), opts).schedule?.spec.overlap).toBe('allow');

@@ -15,7 +15,11 @@ describe('canonicalStringify', () => {
   });
 
   it('matches JSON.stringify on bigint-free input apart from key order', () => {
-    const v = { s: 'quote " backslash \\ nl \n tab \t nul \0 lone \ud800 emoji 😀', n: [null, true, false, 0.1, -3], o: {} };
+    const v = {
+      s: 'quote " backslash \\ nl \n tab \t nul \0 lone \ud800 emoji 😀',
+      n: [null, true, false, 0.1, -3],
+      o: {},
+    };
     expect(JSON.parse(canonicalStringify(v))).toEqual(v);
     expect(canonicalStringify(v)).toBe(JSON.stringify({ n: v.n, o: v.o, s: v.s }));
   });
@@ -56,7 +60,9 @@ function nest(depth: number): unknown {
 
 describe('parseJson', () => {
   it('returns bigint only for integer literals outside the safe range', () => {
-    const v = parseJson('{"big": 123456789012345678901234567890, "neg": -9007199254740992, "max": 9007199254740991, "min": -9007199254740991, "f": 12345678901234567.5, "e": 1e300, "z": -0}') as Record<string, unknown>;
+    const v = parseJson(
+      '{"big": 123456789012345678901234567890, "neg": -9007199254740992, "max": 9007199254740991, "min": -9007199254740991, "f": 12345678901234567.5, "e": 1e300, "z": -0}',
+    ) as Record<string, unknown>;
     expect(v.big).toBe(123456789012345678901234567890n);
     expect(v.neg).toBe(-9007199254740992n);
     expect(v.max).toBe(9007199254740991);
@@ -148,9 +154,13 @@ describe('stableHash', () => {
     const b = stableHash({ kwargs: { a: 2, b: 1 }, args: [1, 2n ** 70n], cron: '0 3 * * *', id: 'nightly' });
     expect(a).toBe(b);
     expect(a).toMatch(/^[0-9a-f]{64}$/);
-    expect(stableHash({ id: 'nightly', cron: '0 3 * * *', args: [1, 2n ** 70n + 1n], kwargs: { b: 1, a: 2 } })).not.toBe(a);
+    expect(
+      stableHash({ id: 'nightly', cron: '0 3 * * *', args: [1, 2n ** 70n + 1n], kwargs: { b: 1, a: 2 } }),
+    ).not.toBe(a);
     // Pinned: a change here changes every stored hash, so it must be deliberate.
     // sha256 of '{"a":null,"b":[1,"x"]}'
-    expect(stableHash({ b: [1, 'x'], a: null })).toBe('c22cb7b0353770e2b38094af641143ebf008ddf2d1f2dedb9d875996fcf245fa');
+    expect(stableHash({ b: [1, 'x'], a: null })).toBe(
+      'c22cb7b0353770e2b38094af641143ebf008ddf2d1f2dedb9d875996fcf245fa',
+    );
   });
 });

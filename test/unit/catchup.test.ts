@@ -8,7 +8,12 @@ const H = 3_600_000;
 const hourly: TriggerSpec = { every: 3600, timezone: 'UTC', enabled: true };
 const T0 = Date.parse('2026-05-01T10:00:00Z');
 
-function plan(catchup: 'skip' | 'latest' | 'all', first: number, now: number, extra: { startingDeadline?: number; spec?: TriggerSpec } = {}) {
+function plan(
+  catchup: 'skip' | 'latest' | 'all',
+  first: number,
+  now: number,
+  extra: { startingDeadline?: number; spec?: TriggerSpec } = {},
+) {
   const s = extra.spec ?? hourly;
   return planDue(s, first, now, nextFireAfter(s, now), { catchup, startingDeadline: extra.startingDeadline });
 }
@@ -27,23 +32,43 @@ describe('catch-up policy', () => {
   });
 
   it('skip: after downtime nothing missed fires; each missed occurrence is recorded', () => {
-    expect(plan('skip', T0, T0 + 3 * H - 60_000)).toEqual({ fire: [], skipped: skipped(T0, T0 + H, T0 + 2 * H), next: T0 + 3 * H });
+    expect(plan('skip', T0, T0 + 3 * H - 60_000)).toEqual({
+      fire: [],
+      skipped: skipped(T0, T0 + H, T0 + 2 * H),
+      next: T0 + 3 * H,
+    });
   });
 
   it('skip: a missed run is skipped but the on-time one at the same tick fires', () => {
-    expect(plan('skip', T0, T0 + 2 * H + 1000)).toEqual({ fire: [T0 + 2 * H], skipped: skipped(T0, T0 + H), next: T0 + 3 * H });
+    expect(plan('skip', T0, T0 + 2 * H + 1000)).toEqual({
+      fire: [T0 + 2 * H],
+      skipped: skipped(T0, T0 + H),
+      next: T0 + 3 * H,
+    });
   });
 
   it('latest: fires only the most recent missed occurrence, once', () => {
-    expect(plan('latest', T0, T0 + 3 * H - 60_000)).toEqual({ fire: [T0 + 2 * H], skipped: skipped(T0, T0 + H), next: T0 + 3 * H });
+    expect(plan('latest', T0, T0 + 3 * H - 60_000)).toEqual({
+      fire: [T0 + 2 * H],
+      skipped: skipped(T0, T0 + H),
+      next: T0 + 3 * H,
+    });
   });
 
   it('latest: when an on-time occurrence fires anyway, the missed ones are all skipped', () => {
-    expect(plan('latest', T0, T0 + 2 * H + 1000)).toEqual({ fire: [T0 + 2 * H], skipped: skipped(T0, T0 + H), next: T0 + 3 * H });
+    expect(plan('latest', T0, T0 + 2 * H + 1000)).toEqual({
+      fire: [T0 + 2 * H],
+      skipped: skipped(T0, T0 + H),
+      next: T0 + 3 * H,
+    });
   });
 
   it('all: fires every missed occurrence, oldest first', () => {
-    expect(plan('all', T0, T0 + 3 * H - 60_000)).toEqual({ fire: [T0, T0 + H, T0 + 2 * H], skipped: [], next: T0 + 3 * H });
+    expect(plan('all', T0, T0 + 3 * H - 60_000)).toEqual({
+      fire: [T0, T0 + H, T0 + 2 * H],
+      skipped: [],
+      next: T0 + 3 * H,
+    });
   });
 
   it(`all: at most ${CATCHUP_LIMIT}, the newest; older ones are aggregated as missed with a count`, () => {
@@ -73,12 +98,18 @@ describe('catch-up policy', () => {
   it('startingDeadline: an occurrence later than the deadline is never started, whatever the policy', () => {
     // 30 minutes late, deadline 10 minutes.
     for (const p of ['latest', 'all'] as const) {
-      expect(plan(p, T0, T0 + 30 * 60_000, { startingDeadline: 600 })).toEqual({ fire: [], skipped: [{ occurrence: T0, reason: 'skipped:deadline' }], next: T0 + H });
+      expect(plan(p, T0, T0 + 30 * 60_000, { startingDeadline: 600 })).toEqual({
+        fire: [],
+        skipped: [{ occurrence: T0, reason: 'skipped:deadline' }],
+        next: T0 + H,
+      });
     }
     // Within the deadline it fires.
     expect(plan('latest', T0, T0 + 5 * 60_000, { startingDeadline: 600 }).fire).toEqual([T0]);
     // A deadline shorter than the grace period still applies.
-    expect(plan('skip', T0, T0 + 3_000, { startingDeadline: 2 }).skipped).toEqual([{ occurrence: T0, reason: 'skipped:deadline' }]);
+    expect(plan('skip', T0, T0 + 3_000, { startingDeadline: 2 }).skipped).toEqual([
+      { occurrence: T0, reason: 'skipped:deadline' },
+    ]);
   });
 
   it('all + startingDeadline: only the missed occurrences within the deadline fire', () => {

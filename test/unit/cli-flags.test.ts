@@ -33,12 +33,45 @@ const names = (c: CommandClass) => visible(c).map(([n]) => n);
 
 describe('CLI flags', () => {
   it('knows every command', () => {
-    expect([...commands.keys()].sort()).toEqual(['apply', 'daemon', 'delete', 'diff', 'history', 'next', 'pause', 'prune', 'push', 'reconcile', 'resume', 'status', 'tick', 'trigger', 'validate']);
+    expect([...commands.keys()].sort()).toEqual([
+      'apply',
+      'daemon',
+      'delete',
+      'diff',
+      'history',
+      'next',
+      'pause',
+      'prune',
+      'push',
+      'reconcile',
+      'resume',
+      'status',
+      'tick',
+      'trigger',
+      'validate',
+    ]);
   });
 
   it('lists the Redis flags only on commands that use Redis, the source flags on every command that reads sources', () => {
-    const uses = (flag: string) => [...commands].filter(([, c]) => names(c).includes(flag)).map(([n]) => n).sort();
-    expect(uses('redis-url')).toEqual(['apply', 'daemon', 'delete', 'diff', 'history', 'next', 'pause', 'prune', 'resume', 'status', 'tick', 'trigger']);
+    const uses = (flag: string) =>
+      [...commands]
+        .filter(([, c]) => names(c).includes(flag))
+        .map(([n]) => n)
+        .sort();
+    expect(uses('redis-url')).toEqual([
+      'apply',
+      'daemon',
+      'delete',
+      'diff',
+      'history',
+      'next',
+      'pause',
+      'prune',
+      'resume',
+      'status',
+      'tick',
+      'trigger',
+    ]);
     expect(uses('prefix')).toEqual(uses('redis-url'));
     expect(uses('dir')).toEqual(['apply', 'daemon', 'diff', 'tick', 'validate']);
     expect(uses('mysql-url')).toEqual(uses('dir'));
@@ -69,12 +102,16 @@ describe('CLI flags', () => {
       }
     }
     expect(checked).toBeGreaterThan(20);
-    expect(commands.get('diff')!.flags['redis-url']!.summary).toMatch(/^\[default: redis:\/\/127\.0\.0\.1:6379\/0, env: PYRQ_REDIS_URL\] /);
+    expect(commands.get('diff')!.flags['redis-url']!.summary).toMatch(
+      /^\[default: redis:\/\/127\.0\.0\.1:6379\/0, env: PYRQ_REDIS_URL\] /,
+    );
   });
 
   it('gives each short flag one meaning', () => {
     const meaning = new Map<string, Set<string>>();
-    for (const [, c] of commands) for (const [flag, def] of visible(c)) if (def.char) meaning.set(def.char, (meaning.get(def.char) ?? new Set()).add(flag));
+    for (const [, c] of commands)
+      for (const [flag, def] of visible(c))
+        if (def.char) meaning.set(def.char, (meaning.get(def.char) ?? new Set()).add(flag));
     for (const [char, flags] of meaning) expect([...flags], `-${char}`).toHaveLength(1);
     expect([...meaning.get('n')!]).toEqual(['count']);
     expect(commands.get('history')!.flags.count!.aliases).toEqual(['limit']);

@@ -28,7 +28,10 @@ describe('settings precedence: flags > env > file > defaults', () => {
   });
 
   it('file < env < flag, each level overriding the one below', () => {
-    const cfg = file('pyrq.toml', 'timezone = "Europe/Berlin"\n[redis]\nurl = "redis://file:1/0"\nprefix = "f:"\n[files]\ndir = "sched"\n');
+    const cfg = file(
+      'pyrq.toml',
+      'timezone = "Europe/Berlin"\n[redis]\nurl = "redis://file:1/0"\nprefix = "f:"\n[files]\ndir = "sched"\n',
+    );
     const fromFile = loadConfig({ config: cfg }, {});
     expect(fromFile.redis.url).toBe('redis://file:1/0');
     expect(fromFile.timezone).toBe('Europe/Berlin');
@@ -37,13 +40,19 @@ describe('settings precedence: flags > env > file > defaults', () => {
     expect(fromEnv.redis.url).toBe('redis://env:2/0');
     expect(fromEnv.files!.dir).toBe('/env/dir');
     expect(fromEnv.redis.prefix).toBe('f:');
-    const fromFlag = loadConfig({ config: cfg, redisUrl: 'redis://flag:3/0', prefix: 'x:' }, { PYRQ_REDIS_URL: 'redis://env:2/0' });
+    const fromFlag = loadConfig(
+      { config: cfg, redisUrl: 'redis://flag:3/0', prefix: 'x:' },
+      { PYRQ_REDIS_URL: 'redis://env:2/0' },
+    );
     expect(fromFlag.redis.url).toBe('redis://flag:3/0');
     expect(fromFlag.redis.prefix).toBe('x:');
   });
 
   it('finds the file through PYRQ_CONFIG, and reads YAML too', () => {
-    const cfg = file('pyrq.yaml', 'redis:\n  url: redis://yaml:1/0\ndispatch:\n  catchup: all\n  startingDeadline: 10m\n');
+    const cfg = file(
+      'pyrq.yaml',
+      'redis:\n  url: redis://yaml:1/0\ndispatch:\n  catchup: all\n  startingDeadline: 10m\n',
+    );
     const c = loadConfig({}, { PYRQ_CONFIG: cfg });
     expect(c.redis.url).toBe('redis://yaml:1/0');
     expect(c.dispatch).toMatchObject({ catchup: 'all', startingDeadline: 600, graceMs: 5000 });
@@ -52,9 +61,13 @@ describe('settings precedence: flags > env > file > defaults', () => {
   });
 
   it('names the file and the setting in errors', () => {
-    expect(() => loadConfig({ config: join(dir.path, 'missing.toml') }, {})).toThrow(/missing\.toml: config file not found/);
+    expect(() => loadConfig({ config: join(dir.path, 'missing.toml') }, {})).toThrow(
+      /missing\.toml: config file not found/,
+    );
     const typo = file('typo.toml', '[redis]\nurll = "x"\n');
-    expect(() => loadConfig({ config: typo }, {})).toThrow(/typo\.toml: redis\.urll: unknown field \(did you mean "url"\?\)/);
+    expect(() => loadConfig({ config: typo }, {})).toThrow(
+      /typo\.toml: redis\.urll: unknown field \(did you mean "url"\?\)/,
+    );
     const badTz = file('tz.toml', 'timezone = "Mars/Base"\n');
     expect(() => loadConfig({ config: badTz }, {})).toThrow(/tz\.toml: timezone: unknown timezone "Mars\/Base"/);
     const world = file('mode.toml', '[daemon]\nsocketMode = "0666"\n');
@@ -71,24 +84,50 @@ describe('settings precedence: flags > env > file > defaults', () => {
     const pw = file('pw', 'from-file\n');
     const cfg2 = file('m2.toml', `[mysql]\nurl = "mysql://pyrq@db/erp"\npasswordFile = "${pw}"\n`);
     expect(loadConfig({ config: cfg2 }, {}).mysql!.password).toBe('from-file');
-    expect(loadConfig({ mysqlUrl: 'mysql://x@y/z' }, { PYRQ_MYSQL_PASSWORD: 'envpw' }).mysql).toMatchObject({ url: 'mysql://x@y/z', password: 'envpw', mode: 'btu', pollIntervalMs: 5000 });
+    expect(loadConfig({ mysqlUrl: 'mysql://x@y/z' }, { PYRQ_MYSQL_PASSWORD: 'envpw' }).mysql).toMatchObject({
+      url: 'mysql://x@y/z',
+      password: 'envpw',
+      mode: 'btu',
+      pollIntervalMs: 5000,
+    });
   });
 
   it('reads a postgres section like the mysql one (flag > PYRQ_POSTGRES_URL > file), and both may be configured at once', () => {
     const pw = file('pg.pw', 'pg-from-file\n');
-    const cfg = file('pg.toml', `[mysql]\nurl = "mysql://pyrq@db/erp"\n[postgres]\nurl = "postgres://pyrq@pg/erp"\npasswordFile = "${pw}"\npollInterval = "2s"\nsite = "pg.example.com"\n`);
-    const both = loadConfig({ config: cfg }, { PYRQ_MYSQL_PASSWORD: 'my-pw', PYRQ_POSTGRES_PASSWORD: 'ignored: the file wins' });
+    const cfg = file(
+      'pg.toml',
+      `[mysql]\nurl = "mysql://pyrq@db/erp"\n[postgres]\nurl = "postgres://pyrq@pg/erp"\npasswordFile = "${pw}"\npollInterval = "2s"\nsite = "pg.example.com"\n`,
+    );
+    const both = loadConfig(
+      { config: cfg },
+      { PYRQ_MYSQL_PASSWORD: 'my-pw', PYRQ_POSTGRES_PASSWORD: 'ignored: the file wins' },
+    );
     expect(both.mysql).toMatchObject({ url: 'mysql://pyrq@db/erp', password: 'my-pw' });
-    expect(both.postgres).toMatchObject({ url: 'postgres://pyrq@pg/erp', password: 'pg-from-file', mode: 'btu', pollIntervalMs: 2000, site: 'pg.example.com' });
+    expect(both.postgres).toMatchObject({
+      url: 'postgres://pyrq@pg/erp',
+      password: 'pg-from-file',
+      mode: 'btu',
+      pollIntervalMs: 2000,
+      site: 'pg.example.com',
+    });
     expect(both.frappe.site).toBe('pg.example.com');
-    expect(loadConfig({ config: cfg }, { PYRQ_POSTGRES_URL: 'postgres://env@pg/erp' }).postgres!.url).toBe('postgres://env@pg/erp');
-    expect(loadConfig({ config: cfg, postgresUrl: 'postgres://flag@pg/erp' }, { PYRQ_POSTGRES_URL: 'postgres://env@pg/erp' }).postgres!.url).toBe('postgres://flag@pg/erp');
-    expect(loadConfig({}, { PYRQ_POSTGRES_URL: 'postgres://x@y/z', PYRQ_POSTGRES_PASSWORD: 'envpw' }).postgres).toMatchObject({ password: 'envpw', pollIntervalMs: 5000 });
+    expect(loadConfig({ config: cfg }, { PYRQ_POSTGRES_URL: 'postgres://env@pg/erp' }).postgres!.url).toBe(
+      'postgres://env@pg/erp',
+    );
+    expect(
+      loadConfig({ config: cfg, postgresUrl: 'postgres://flag@pg/erp' }, { PYRQ_POSTGRES_URL: 'postgres://env@pg/erp' })
+        .postgres!.url,
+    ).toBe('postgres://flag@pg/erp');
+    expect(
+      loadConfig({}, { PYRQ_POSTGRES_URL: 'postgres://x@y/z', PYRQ_POSTGRES_PASSWORD: 'envpw' }).postgres,
+    ).toMatchObject({ password: 'envpw', pollIntervalMs: 5000 });
     expect(loadConfig({}, {}).postgres).toBeUndefined();
     const q = file('pgq.toml', '[postgres]\nurl = "postgres://pyrq@pg/erp"\nmode = "query"\n');
     expect(() => loadConfig({ config: q }, {})).toThrow(/postgres\.query: required when postgres\.mode is "query"/);
     const typo = file('pgt.toml', '[postgres]\nurl = "postgres://pyrq@pg/erp"\npollIntervall = "2s"\n');
-    expect(() => loadConfig({ config: typo }, {})).toThrow(/postgres\.pollIntervall: unknown field \(did you mean "pollInterval"\?\)/);
+    expect(() => loadConfig({ config: typo }, {})).toThrow(
+      /postgres\.pollIntervall: unknown field \(did you mean "pollInterval"\?\)/,
+    );
   });
 });
 

@@ -36,6 +36,8 @@ describe('cronProblem', () => {
     // Berlin skips 02:00-03:00 on the last Sunday of March; Vixie-cron semantics (and
     // pyrq's) run a fixed-time job after the gap, so the pattern is valid everywhere.
     expect(cronProblem('30 2 * 3 SUN#L')).toBeNull();
-    expect(cronFor('30 2 * 3 SUN#L', 'Europe/Berlin').nextRun(new Date('2026-03-01T00:00:00Z'))?.toISOString()).toBe('2026-03-29T01:00:00.000Z');
+    expect(cronFor('30 2 * 3 SUN#L', 'Europe/Berlin').nextRun(new Date('2026-03-01T00:00:00Z'))?.toISOString()).toBe(
+      '2026-03-29T01:00:00.000Z',
+    );
   });
 });

@@ -11,7 +11,9 @@ import { describe, expect, it } from 'vitest';
 import { cronFor, cronOptions } from '../../src/model/cron.js';
 import { YEAR_TABLE_SIZE, yearTableOf, yearTableProblem } from '../../src/model/croner-internals.js';
 
-const cronerVersion = (JSON.parse(readFileSync(createRequire(import.meta.url).resolve('croner/package.json'), 'utf8')) as { version: string }).version;
+const cronerVersion = (
+  JSON.parse(readFileSync(createRequire(import.meta.url).resolve('croner/package.json'), 'utf8')) as { version: string }
+).version;
 
 const WHAT_TO_DO =
   `croner ${cronerVersion} changed a private field that src/model/croner-internals.ts relies on (written against croner 11.0). ` +

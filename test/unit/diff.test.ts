@@ -30,7 +30,13 @@ describe('diff', () => {
   it('creates what is desired and absent', () => {
     const p = diff([snap('files', [want(spec('a')), want(spec('b'))])], new Map(), NOW);
     expect(actions(p)).toEqual(['create a', 'create b']);
-    expect(p.changes[0]).toMatchObject({ beforeHash: '', afterHash: specHash(spec('a')), source: 'files', origin: 'a.toml', triggerChanged: true });
+    expect(p.changes[0]).toMatchObject({
+      beforeHash: '',
+      afterHash: specHash(spec('a')),
+      source: 'files',
+      origin: 'a.toml',
+      triggerChanged: true,
+    });
     expect(p.unchanged).toBe(0);
   });
 
@@ -55,8 +61,17 @@ describe('diff', () => {
     expect(p2.changes[0]!.fields).toEqual([{ field: 'cron', before: '0 * * * *', after: '30 * * * *' }]);
     expect(p2.changes[0]!.triggerChanged).toBe(true);
 
-    for (const f of [{ timezone: 'Europe/Berlin' }, { enabled: false }, { startAt: '2027-01-01T00:00:00Z' }, { endAt: '2027-01-01T00:00:00Z' }]) {
-      const p = diff([snap('files', [want(spec('a', { kwargs: { days: 1 }, ...f }))])], observed([[old, 'files', 'a.toml']]), NOW);
+    for (const f of [
+      { timezone: 'Europe/Berlin' },
+      { enabled: false },
+      { startAt: '2027-01-01T00:00:00Z' },
+      { endAt: '2027-01-01T00:00:00Z' },
+    ]) {
+      const p = diff(
+        [snap('files', [want(spec('a', { kwargs: { days: 1 }, ...f }))])],
+        observed([[old, 'files', 'a.toml']]),
+        NOW,
+      );
       expect(p.changes[0]!.triggerChanged).toBe(true);
     }
   });
@@ -89,7 +104,14 @@ describe('diff', () => {
   it('never deletes what a broken file or a failing id applied', () => {
     const a = spec('a');
     const b = spec('b');
-    const p = diff([snap('files', [], { heldOrigins: ['a.toml'], heldIds: ['b'] })], observed([[a, 'files', 'a.toml'], [b, 'files', 'b.toml']]), NOW);
+    const p = diff(
+      [snap('files', [], { heldOrigins: ['a.toml'], heldIds: ['b'] })],
+      observed([
+        [a, 'files', 'a.toml'],
+        [b, 'files', 'b.toml'],
+      ]),
+      NOW,
+    );
     expect(p.changes).toEqual([]);
     expect(p.held).toEqual(['a', 'b']);
   });
@@ -107,7 +129,11 @@ describe('diff', () => {
     const p = diff([snap('files', [want(a2)])], observed([[a, 'socket', 'client']]), NOW);
     expect(p.changes).toEqual([]);
     expect(p.errors[0]!.message).toMatch(/owned by source "socket".*not part of this run/);
-    const stale = diff([snap('files', [want(a2)]), snap('mysql', [], { stale: true })], observed([[a, 'mysql', 't']]), NOW);
+    const stale = diff(
+      [snap('files', [want(a2)]), snap('mysql', [], { stale: true })],
+      observed([[a, 'mysql', 't']]),
+      NOW,
+    );
     expect(stale.changes).toEqual([]);
     expect(stale.errors[0]!.message).toMatch(/stale/);
   });
@@ -133,7 +159,11 @@ describe('diff', () => {
 
   it('an id claimed by two sources is an error and keeps its applied state', () => {
     const a = spec('a');
-    const p = diff([snap('files', [want(spec('a', { queue: 'x' }))]), snap('mysql', [want(spec('a', { queue: 'y' }), 't')])], observed([[a, 'files', 'a.toml']]), NOW);
+    const p = diff(
+      [snap('files', [want(spec('a', { queue: 'x' }))]), snap('mysql', [want(spec('a', { queue: 'y' }), 't')])],
+      observed([[a, 'files', 'a.toml']]),
+      NOW,
+    );
     expect(p.changes).toEqual([]);
     expect(p.held).toEqual(['a']);
     expect(p.errors[0]!.message).toMatch(/also defined by source "files"/);
@@ -156,19 +186,40 @@ describe('diff', () => {
   });
 
   it('carries source errors into the plan', () => {
-    const p = diff([snap('files', [], { errors: [{ source: 'files', origin: 'x.toml', message: 'invalid TOML' }], heldOrigins: ['x.toml'] })], new Map(), NOW);
+    const p = diff(
+      [
+        snap('files', [], {
+          errors: [{ source: 'files', origin: 'x.toml', message: 'invalid TOML' }],
+          heldOrigins: ['x.toml'],
+        }),
+      ],
+      new Map(),
+      NOW,
+    );
     expect(p.errors).toEqual([{ source: 'files', origin: 'x.toml', message: 'invalid TOML' }]);
   });
 
   it('rewrites drifted entries even when their hash matches', () => {
     const a = spec('a');
-    const obs = new Map([['a', { hash: specHash(a), source: 'files', origin: 'a.toml', spec: a, drift: 'next fire time missing' }]]);
+    const obs = new Map([
+      ['a', { hash: specHash(a), source: 'files', origin: 'a.toml', spec: a, drift: 'next fire time missing' }],
+    ]);
     const p = diff([snap('files', [want(a)])], obs, NOW);
-    expect(p.changes[0]).toMatchObject({ action: 'update', repair: true, triggerChanged: true, reason: 'repair: next fire time missing' });
+    expect(p.changes[0]).toMatchObject({
+      action: 'update',
+      repair: true,
+      triggerChanged: true,
+      reason: 'repair: next fire time missing',
+    });
   });
 
   it('is sorted by id and deterministic', () => {
-    const d = [snap('files', ['c', 'a', 'b'].map((id) => want(spec(id))))];
+    const d = [
+      snap(
+        'files',
+        ['c', 'a', 'b'].map((id) => want(spec(id))),
+      ),
+    ];
     expect(actions(diff(d, new Map(), NOW))).toEqual(['create a', 'create b', 'create c']);
     expect(diff(d, new Map(), NOW)).toEqual(diff(d, new Map(), NOW));
   });

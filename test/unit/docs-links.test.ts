@@ -80,7 +80,13 @@ function brokenLinks(files: readonly string[]): string[] {
 }
 
 const DOCS = join(PACKAGE_ROOT, 'docs');
-const pages = () => [join(PACKAGE_ROOT, 'README.md'), ...readdirSync(DOCS).filter((f) => f.endsWith('.md')).sort().map((f) => join(DOCS, f))];
+const pages = () => [
+  join(PACKAGE_ROOT, 'README.md'),
+  ...readdirSync(DOCS)
+    .filter((f) => f.endsWith('.md'))
+    .sort()
+    .map((f) => join(DOCS, f)),
+];
 
 describe('the docs', () => {
   it('have no broken relative link (file and anchor) in README.md or docs/*.md', () => {
@@ -95,19 +101,26 @@ describe('the docs', () => {
     try {
       writeFileSync(join(dir.path, 'other.md'), '# Other\n\n## Every setting\n\n```toml\n# not a heading\n```\n');
       const page = join(dir.path, 'page.md');
-      writeFileSync(page, '# Title\n\n## A `code` heading, here\n\n[ok](#title) [ok2](#a-code-heading-here) [url](https://example.com/x.md)\n`[not](nowhere.md)`\n```\n[not](nowhere.md)\n```\n[bad](nowhere.md) [bad2](#nope) [bad3](other.md#not-a-heading) [ok3](other.md#every-setting) [ok4](other.md)\n');
-      expect(brokenLinks([page]).map((b) => b.replace(/^.*page\.md: /, ''))).toEqual(['nowhere.md (no such file)', '#nope (no heading with that anchor)', 'other.md#not-a-heading (no heading with that anchor)']);
+      writeFileSync(
+        page,
+        '# Title\n\n## A `code` heading, here\n\n[ok](#title) [ok2](#a-code-heading-here) [url](https://example.com/x.md)\n`[not](nowhere.md)`\n```\n[not](nowhere.md)\n```\n[bad](nowhere.md) [bad2](#nope) [bad3](other.md#not-a-heading) [ok3](other.md#every-setting) [ok4](other.md)\n',
+      );
+      expect(brokenLinks([page]).map((b) => b.replace(/^.*page\.md: /, ''))).toEqual([
+        'nowhere.md (no such file)',
+        '#nope (no heading with that anchor)',
+        'other.md#not-a-heading (no heading with that anchor)',
+      ]);
     } finally {
       dir.cleanup();
     }
   });
 
-  it('every page under docs/ is in the README\'s map', () => {
+  it("every page under docs/ is in the README's map", () => {
     const readme = relativeLinks(readFileSync(join(PACKAGE_ROOT, 'README.md'), 'utf8')).map((t) => t.split('#')[0]);
     for (const f of readdirSync(DOCS).filter((n) => n.endsWith('.md'))) expect(readme, f).toContain(`docs/${f}`);
   });
 
-  it('the systemd unit\'s Documentation= names pages the package ships', () => {
+  it("the systemd unit's Documentation= names pages the package ships", () => {
     const unit = readFileSync(join(PACKAGE_ROOT, 'contrib', 'pyrq.service'), 'utf8');
     const uris = /^Documentation=(.*)$/m.exec(unit)![1]!.trim().split(/\s+/);
     const installed = '/usr/local/lib/node_modules/pyrq/';
@@ -118,7 +131,10 @@ describe('the docs', () => {
       const rel = uri.slice(`file://${installed}`.length);
       expect(existsSync(join(PACKAGE_ROOT, rel)), uri).toBe(true);
       // npm always ships README.md; anything else must be under "files".
-      expect(rel === 'README.md' || shipped.some((f) => rel === f || rel.startsWith(`${f}/`)), `${rel} in package.json files`).toBe(true);
+      expect(
+        rel === 'README.md' || shipped.some((f) => rel === f || rel.startsWith(`${f}/`)),
+        `${rel} in package.json files`,
+      ).toBe(true);
     }
     // ExecStart is where that prefix puts the binary.
     expect(unit).toMatch(/^ExecStart=\/usr\/local\/bin\/pyrq /m);

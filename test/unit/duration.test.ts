@@ -25,7 +25,20 @@ describe('the one duration grammar', () => {
   });
 
   it('refuses what does not follow it', () => {
-    for (const text of ['', ' ', 'soon', '-5m', '5 minutes', '30m1h', '1h 30m', '1hh', 'twice a day', '5x', '.5s', '1e3s']) {
+    for (const text of [
+      '',
+      ' ',
+      'soon',
+      '-5m',
+      '5 minutes',
+      '30m1h',
+      '1h 30m',
+      '1hh',
+      'twice a day',
+      '5x',
+      '.5s',
+      '1e3s',
+    ]) {
       expect(durationTextMs(text), JSON.stringify(text)).toBeUndefined();
     }
   });
@@ -38,8 +51,12 @@ describe('the one duration grammar', () => {
     expect(parseDuration(1.5)).toEqual({ reason: 'must be a whole number of seconds' });
     expect(parseDuration('0s')).toEqual({ reason: 'must be at least 1 second' });
     expect(parseDuration('-5')).toEqual({ reason: 'must be at least 1 second' });
-    expect(parseDuration('-5m')).toEqual({ reason: 'expected a duration such as "90s", "15m", "1h30m", "2d" or a number of seconds' });
-    expect(parseDuration('1000000d')).toEqual({ reason: '86400000000 seconds is longer than the maximum of 31622400 (366d)' });
+    expect(parseDuration('-5m')).toEqual({
+      reason: 'expected a duration such as "90s", "15m", "1h30m", "2d" or a number of seconds',
+    });
+    expect(parseDuration('1000000d')).toEqual({
+      reason: '86400000000 seconds is longer than the maximum of 31622400 (366d)',
+    });
   });
 
   it('the config file takes any positive time, in milliseconds', () => {
@@ -47,7 +64,10 @@ describe('the one duration grammar', () => {
     expect(parseConfigDuration('500ms', 'x')).toBe(500);
     expect(parseConfigDuration(0.5, 'x')).toBe(500);
     expect(parseConfigDuration('2d', 'x')).toBe(172_800_000);
-    for (const bad of ['soon', '0s', '-5', 0, -1, Number.NaN]) expect(() => parseConfigDuration(bad, 'daemon.leaseTtl'), String(bad)).toThrow(/daemon\.leaseTtl: .* is not a duration/);
+    for (const bad of ['soon', '0s', '-5', 0, -1, Number.NaN])
+      expect(() => parseConfigDuration(bad, 'daemon.leaseTtl'), String(bad)).toThrow(
+        /daemon\.leaseTtl: .* is not a duration/,
+      );
   });
 });
 

@@ -31,8 +31,10 @@ function write(rel: string, id: string, v: number): void {
   mkdirSync(join(dir.path, rel, '..'), { recursive: true });
   writeFileSync(join(dir.path, rel), JSON.stringify({ id, function: 'x.y', every: 60, kwargs: { v } }));
 }
-const versions = (s: SourceSnapshot) => Object.fromEntries(s.schedules.map((d) => [d.spec.id, (d.spec.kwargs as { v: number }).v]));
-const reportedSoon = (rel: string) => eventually(async () => reported.includes(rel), `the watcher reports ${rel}`, 5000);
+const versions = (s: SourceSnapshot) =>
+  Object.fromEntries(s.schedules.map((d) => [d.spec.id, (d.spec.kwargs as { v: number }).v]));
+const reportedSoon = (rel: string) =>
+  eventually(async () => reported.includes(rel), `the watcher reports ${rel}`, 5000);
 
 describe('watched file source', () => {
   it('re-reads the files the watcher reported, and only those', async () => {

@@ -40,11 +40,16 @@ describe('file source', () => {
 
   it('a broken file contributes nothing and is held; the others still count', async () => {
     write('good.json', JSON.stringify({ id: 'good', function: 'x.y', every: 60 }));
-    write('bad.toml', '[[schedules]]\nid = "x"\nfunction = "x.y"\ncron = "61 * * * *"\n[[schedules]]\nid = "ok"\nfunction = "x.y"\nevery = 5\n');
+    write(
+      'bad.toml',
+      '[[schedules]]\nid = "x"\nfunction = "x.y"\ncron = "61 * * * *"\n[[schedules]]\nid = "ok"\nfunction = "x.y"\nevery = 5\n',
+    );
     const snap = await source().snapshot();
     expect(snap.schedules.map((s) => s.spec.id)).toEqual(['good']);
     expect(snap.heldOrigins).toEqual(['bad.toml']);
-    expect(snap.errors.map(formatSourceError)).toEqual(['bad.toml: schedules[0] (id "x"): cron: "61 * * * *": minute out of range']);
+    expect(snap.errors.map(formatSourceError)).toEqual([
+      'bad.toml: schedules[0] (id "x"): cron: "61 * * * *": minute out of range',
+    ]);
   });
 
   it('a duplicate id inside one file holds the file', async () => {
@@ -52,16 +57,26 @@ describe('file source', () => {
     const snap = await source().snapshot();
     expect(snap.schedules).toEqual([]);
     expect(snap.heldOrigins).toEqual(['dup.yaml']);
-    expect(snap.errors.map(formatSourceError)).toEqual(['dup.yaml: [1] (id "a"): duplicate id: already defined at [0]']);
+    expect(snap.errors.map(formatSourceError)).toEqual([
+      'dup.yaml: [1] (id "a"): duplicate id: already defined at [0]',
+    ]);
   });
 
   it('the same id in two files is an error naming both; the id is held, the rest counts', async () => {
-    write('one.json', JSON.stringify([{ id: 'a', function: 'x.y', every: 5 }, { id: 'b', function: 'x.y', every: 5 }]));
+    write(
+      'one.json',
+      JSON.stringify([
+        { id: 'a', function: 'x.y', every: 5 },
+        { id: 'b', function: 'x.y', every: 5 },
+      ]),
+    );
     write('two.json', JSON.stringify({ id: 'a', function: 'x.y', every: 9 }));
     const snap = await source().snapshot();
     expect(snap.schedules.map((s) => s.spec.id)).toEqual(['b']);
     expect(snap.heldIds).toEqual(['a']);
-    expect(snap.errors[0]!.message).toBe('id is defined in more than one file: one.json, two.json; it keeps its applied state until only one file defines it');
+    expect(snap.errors[0]!.message).toBe(
+      'id is defined in more than one file: one.json, two.json; it keeps its applied state until only one file defines it',
+    );
   });
 
   it('a missing directory makes the source stale, not empty', async () => {
@@ -75,7 +90,9 @@ describe('file source', () => {
     write('big.json', `[${'0,'.repeat(3000)}0]`);
     const snap = await source(1024).snapshot();
     expect(snap.heldOrigins).toEqual(['big.json']);
-    expect(snap.errors[0]!.message).toMatch(/^file is 6003 bytes, over the limit of 1024 \(files\.maxFileBytes\); refused without reading it$/);
+    expect(snap.errors[0]!.message).toMatch(
+      /^file is 6003 bytes, over the limit of 1024 \(files\.maxFileBytes\); refused without reading it$/,
+    );
   });
 
   it('re-reads a file when it changes, and forgets deleted files', async () => {

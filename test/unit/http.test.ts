@@ -22,7 +22,9 @@ describe('the listen address', () => {
 
   it('refuses what it cannot read, saying why', () => {
     expect(parseListenAddress('::1:9464')).toEqual({ error: expect.stringContaining('IPv6 address in brackets') });
-    expect(parseListenAddress('host:http')).toEqual({ error: expect.stringContaining('the port must be a number from 0 to 65535') });
+    expect(parseListenAddress('host:http')).toEqual({
+      error: expect.stringContaining('the port must be a number from 0 to 65535'),
+    });
     expect(parseListenAddress('70000')).toEqual({ error: expect.stringContaining('from 0 to 65535') });
     expect(parseListenAddress('ho st:80')).toEqual({ error: expect.stringContaining('is not a host name or address') });
   });
@@ -44,11 +46,19 @@ describe('the http settings', () => {
       expect(loadConfig({ config: cfg }, {}).http).toEqual({ host: '0.0.0.0', port: 9000, token: 'from-file' });
       expect(loadConfig({ config: cfg }, { PYRQ_HTTP: '9100' }).http).toMatchObject({ host: '127.0.0.1', port: 9100 });
       expect(loadConfig({ config: cfg, http: '9200' }, { PYRQ_HTTP: '9100' }).http).toMatchObject({ port: 9200 });
-      expect(loadConfig({ http: '9200' }, { PYRQ_HTTP_TOKEN: 't0k' }).http).toEqual({ host: '127.0.0.1', port: 9200, token: 't0k' });
+      expect(loadConfig({ http: '9200' }, { PYRQ_HTTP_TOKEN: 't0k' }).http).toEqual({
+        host: '127.0.0.1',
+        port: 9200,
+        token: 't0k',
+      });
       expect(() => loadConfig({ http: 'x:y' }, {})).toThrow(/http\.listen: "x:y": the port must be a number/);
-      expect(() => loadConfig({ http: '9200' }, { PYRQ_HTTP_TOKEN_FILE: join(d.path, 'missing') })).toThrow(/http\.tokenFile: cannot read .*missing: ENOENT/);
+      expect(() => loadConfig({ http: '9200' }, { PYRQ_HTTP_TOKEN_FILE: join(d.path, 'missing') })).toThrow(
+        /http\.tokenFile: cannot read .*missing: ENOENT/,
+      );
       writeFileSync(join(d.path, 'empty'), '\n');
-      expect(() => loadConfig({ http: '9200' }, { PYRQ_HTTP_TOKEN_FILE: join(d.path, 'empty') })).toThrow(/http\.tokenFile: .*empty is empty/);
+      expect(() => loadConfig({ http: '9200' }, { PYRQ_HTTP_TOKEN_FILE: join(d.path, 'empty') })).toThrow(
+        /http\.tokenFile: .*empty is empty/,
+      );
     } finally {
       d.cleanup();
     }
@@ -58,40 +68,91 @@ describe('the http settings', () => {
 describe('escaping', () => {
   it('esc escapes the five characters; html escapes interpolations but not nested html', () => {
     expect(esc(`<a href="x" title='y'>&</a>`)).toBe('&lt;a href=&quot;x&quot; title=&#39;y&#39;&gt;&amp;&lt;/a&gt;');
-    expect(html`<p>${'<b>'}${html`<i>${'&'}</i>`}${['<', html`<br>`]}${null}${false}</p>`.text).toBe('<p>&lt;b&gt;<i>&amp;</i>&lt;<br></p>');
+    expect(html`<p>${'<b>'}${html`<i>${'&'}</i>`}${['<', html`<br>`]}${null}${false}</p>`.text).toBe(
+      '<p>&lt;b&gt;<i>&amp;</i>&lt;<br></p>',
+    );
   });
 });
 
 describe('probes', () => {
   const role = { leader: true, holderId: 'h:1:a', currentLeader: 'h:1:a' };
-  const src = (over: Partial<SourceStatus> = {}): SourceStatus => ({ source: 'files', stale: false, schedules: 3, held: 0, errors: [], at: 1, ...over });
+  const src = (over: Partial<SourceStatus> = {}): SourceStatus => ({
+    source: 'files',
+    stale: false,
+    schedules: 3,
+    held: 0,
+    errors: [],
+    at: 1,
+    ...over,
+  });
 
   it('liveness: the event loop lag against the threshold', () => {
     expect(liveness(12).status).toBe(200);
-    expect(liveness(6000, 5000)).toMatchObject({ status: 503, body: { reasons: ['event loop lag 6000 ms is over 5000 ms'] } });
+    expect(liveness(6000, 5000)).toMatchObject({
+      status: 503,
+      body: { reasons: ['event loop lag 6000 ms is over 5000 ms'] },
+    });
   });
 
   it('readiness: Redis, the leader known, every source fresh or holding', () => {
-    expect(readiness({ redisReady: true, role, configuredSources: ['files'], sources: [src({ held: 2, errors: ['a.toml: bad'] })] })).toMatchObject({ status: 200, body: { status: 'ok', role: 'leader', sources: { files: 'holding 2' } } });
-    expect(readiness({ redisReady: true, role: { ...role, leader: false, currentLeader: 'other' }, configuredSources: ['files'], sources: [src()] }).body.role).toBe('standby');
-    const bad = readiness({ redisReady: false, role: { ...role, leader: false, currentLeader: null }, configuredSources: ['files', 'mysql', 'socket'], sources: [src({ stale: true, errors: ['mysql: connection refused'] }), { ...src(), source: 'socket' }].map((s, i) => (i === 0 ? { ...s, source: 'mysql' } : s)) });
+    expect(
+      readiness({
+        redisReady: true,
+        role,
+        configuredSources: ['files'],
+        sources: [src({ held: 2, errors: ['a.toml: bad'] })],
+      }),
+    ).toMatchObject({ status: 200, body: { status: 'ok', role: 'leader', sources: { files: 'holding 2' } } });
+    expect(
+      readiness({
+        redisReady: true,
+        role: { ...role, leader: false, currentLeader: 'other' },
+        configuredSources: ['files'],
+        sources: [src()],
+      }).body.role,
+    ).toBe('standby');
+    const bad = readiness({
+      redisReady: false,
+      role: { ...role, leader: false, currentLeader: null },
+      configuredSources: ['files', 'mysql', 'socket'],
+      sources: [src({ stale: true, errors: ['mysql: connection refused'] }), { ...src(), source: 'socket' }].map(
+        (s, i) => (i === 0 ? { ...s, source: 'mysql' } : s),
+      ),
+    });
     expect(bad.status).toBe(503);
-    expect(bad.body.reasons).toEqual(['redis: not connected', 'leader: not known yet (no daemon holds the lease)', 'source files: not read yet', 'source mysql: stale (mysql: connection refused)']);
-    expect(readiness({ redisReady: true, role, configuredSources: ['files'], sources: null }).body.reasons).toEqual(['source files: health unreadable']);
+    expect(bad.body.reasons).toEqual([
+      'redis: not connected',
+      'leader: not known yet (no daemon holds the lease)',
+      'source files: not read yet',
+      'source mysql: stale (mysql: connection refused)',
+    ]);
+    expect(readiness({ redisReady: true, role, configuredSources: ['files'], sources: null }).body.reasons).toEqual([
+      'source files: health unreadable',
+    ]);
   });
 });
 
 describe('cron in words', () => {
-  it('reads croner\'s five- and six-field forms; undefined when it cannot', () => {
+  it("reads croner's five- and six-field forms; undefined when it cannot", () => {
     expect(describeCron('0 9 * * 1-5')).toBe('At 09:00, Monday through Friday');
     expect(describeCron('*/10 * * * * *')).toBe('Every 10 seconds');
     expect(describeCron('not a cron')).toBeUndefined();
-    expect(withCronWords('cron "0 9 * * 1-5" (UTC)', '0 9 * * 1-5')).toBe('cron "0 9 * * 1-5" (UTC): At 09:00, Monday through Friday');
+    expect(withCronWords('cron "0 9 * * 1-5" (UTC)', '0 9 * * 1-5')).toBe(
+      'cron "0 9 * * 1-5" (UTC): At 09:00, Monday through Friday',
+    );
     expect(withCronWords('every 1h', undefined)).toBe('every 1h');
   });
 
   it('pyrq next prints the words after the trigger', () => {
-    expect(renderNext({ id: 'n', trigger: 'cron "0 9 * * 1-5" (UTC)', cronText: 'At 09:00, Monday through Friday', timezone: 'UTC', times: [] })[0]).toBe('n: cron "0 9 * * 1-5" (UTC): At 09:00, Monday through Friday');
+    expect(
+      renderNext({
+        id: 'n',
+        trigger: 'cron "0 9 * * 1-5" (UTC)',
+        cronText: 'At 09:00, Monday through Friday',
+        timezone: 'UTC',
+        times: [],
+      })[0],
+    ).toBe('n: cron "0 9 * * 1-5" (UTC): At 09:00, Monday through Friday');
   });
 });
 
@@ -103,7 +164,15 @@ const entry = (id: string, over: Partial<RegistryEntry> = {}, spec: Record<strin
   origin: 'a.toml',
   next: NOW + 60_000,
   state: {},
-  spec: { id, function: 'app.tasks.run', cron: '0 9 * * *', timezone: 'Europe/Berlin', enabled: true, queue: 'default', ...spec } as unknown as RegistryEntry['spec'],
+  spec: {
+    id,
+    function: 'app.tasks.run',
+    cron: '0 9 * * *',
+    timezone: 'Europe/Berlin',
+    enabled: true,
+    queue: 'default',
+    ...spec,
+  } as unknown as RegistryEntry['spec'],
   ...over,
 });
 
@@ -115,9 +184,17 @@ describe('the status page (pure)', () => {
   });
 
   it('filters by text, source and state, and sorts', () => {
-    const rows: PageRow[] = [entry('b', { next: NOW + 5 }), entry('a', { source: 'mysql', next: NOW + 9 }), entry('c', { next: null }, { enabled: false, description: 'Nightly export' })].map(pageRow);
+    const rows: PageRow[] = [
+      entry('b', { next: NOW + 5 }),
+      entry('a', { source: 'mysql', next: NOW + 9 }),
+      entry('c', { next: null }, { enabled: false, description: 'Nightly export' }),
+    ].map(pageRow);
     expect(filterRows(rows, parsePageQuery(new URLSearchParams(''))).map((r) => r.id)).toEqual(['b', 'a', 'c']);
-    expect(filterRows(rows, parsePageQuery(new URLSearchParams('sort=id&dir=desc'))).map((r) => r.id)).toEqual(['c', 'b', 'a']);
+    expect(filterRows(rows, parsePageQuery(new URLSearchParams('sort=id&dir=desc'))).map((r) => r.id)).toEqual([
+      'c',
+      'b',
+      'a',
+    ]);
     expect(filterRows(rows, parsePageQuery(new URLSearchParams('q=NIGHTLY'))).map((r) => r.id)).toEqual(['c']);
     expect(filterRows(rows, parsePageQuery(new URLSearchParams('source=mysql'))).map((r) => r.id)).toEqual(['a']);
     expect(filterRows(rows, parsePageQuery(new URLSearchParams('state=disabled'))).map((r) => r.id)).toEqual(['c']);
@@ -125,7 +202,13 @@ describe('the status page (pure)', () => {
 
   it('escapes every text that came from a source', () => {
     const evil = '<script>x()</script>';
-    const rows = [entry('e', { origin: `dir/${evil}.toml` }, { description: evil, kwargs: { k: evil }, function: `m.${evil}`, queue: evil })].map(pageRow);
+    const rows = [
+      entry(
+        'e',
+        { origin: `dir/${evil}.toml` },
+        { description: evil, kwargs: { k: evil }, function: `m.${evil}`, queue: evil },
+      ),
+    ].map(pageRow);
     const page = renderStatusPage({
       now: NOW,
       role: { leader: false, holderId: `h:${evil}`, currentLeader: evil },
@@ -149,25 +232,72 @@ describe('the Grafana dashboard', () => {
     const { readFileSync } = await import('node:fs');
     const { PyrqMetrics } = await import('../../src/http/metrics.js');
     const { ROOT } = await import('../helpers/cli.js');
-    const view = { startedAt: 0, role: () => ({ leader: false, holderId: 'x', currentLeader: null }), redisReady: () => false, configuredSources: () => [], sources: async () => [], entries: async () => [], index: async () => new Map(), specs: async () => new Map(), paused: async () => new Set<string>(), lastReconcile: () => ({ summary: null }) };
+    const view = {
+      startedAt: 0,
+      role: () => ({ leader: false, holderId: 'x', currentLeader: null }),
+      redisReady: () => false,
+      configuredSources: () => [],
+      sources: async () => [],
+      entries: async () => [],
+      index: async () => new Map(),
+      specs: async () => new Map(),
+      paused: async () => new Set<string>(),
+      lastReconcile: () => ({ summary: null }),
+    };
     const text = (await new PyrqMetrics(view).text()).body;
-    const families = new Set([...text.matchAll(/^# TYPE (\S+) (\S+)$/gm)].flatMap((m) => (m[2] === 'histogram' ? [`${m[1]}_bucket`, `${m[1]}_sum`, `${m[1]}_count`] : [m[1]!])));
-    const dash = JSON.parse(readFileSync(join(ROOT, 'contrib', 'grafana-pyrq.json'), 'utf8')) as { panels: { targets: { expr: string }[] }[] };
-    const used = new Set(dash.panels.flatMap((p) => p.targets.flatMap((t) => [...t.expr.matchAll(/\b((?:pyrq|process|nodejs)_[a-z0-9_]+)/g)].map((m) => m[1]!))));
+    const families = new Set(
+      [...text.matchAll(/^# TYPE (\S+) (\S+)$/gm)].flatMap((m) =>
+        m[2] === 'histogram' ? [`${m[1]}_bucket`, `${m[1]}_sum`, `${m[1]}_count`] : [m[1]!],
+      ),
+    );
+    const dash = JSON.parse(readFileSync(join(ROOT, 'contrib', 'grafana-pyrq.json'), 'utf8')) as {
+      panels: { targets: { expr: string }[] }[];
+    };
+    const used = new Set(
+      dash.panels.flatMap((p) =>
+        p.targets.flatMap((t) => [...t.expr.matchAll(/\b((?:pyrq|process|nodejs)_[a-z0-9_]+)/g)].map((m) => m[1]!)),
+      ),
+    );
     expect(used.size).toBeGreaterThan(10);
     for (const name of used) expect(families.has(name), `${name} is not exported`).toBe(true);
   });
 });
 
 describe('fire outcomes as metrics', () => {
-  it('counts from the script\'s reply: enqueued, skipped by reason, conflicts; lateness per job', async () => {
+  it("counts from the script's reply: enqueued, skipped by reason, conflicts; lateness per job", async () => {
     const { PyrqMetrics } = await import('../../src/http/metrics.js');
     const { parsePrometheusText } = await import('../helpers/prom-text.js');
-    const view = { startedAt: 0, role: () => ({ leader: true, holderId: 'x', currentLeader: 'x' }), redisReady: () => true, configuredSources: () => [], sources: async () => [], entries: async () => [], index: async () => new Map(), specs: async () => new Map(), paused: async () => new Set<string>(), lastReconcile: () => ({ summary: null }) };
+    const view = {
+      startedAt: 0,
+      role: () => ({ leader: true, holderId: 'x', currentLeader: 'x' }),
+      redisReady: () => true,
+      configuredSources: () => [],
+      sources: async () => [],
+      entries: async () => [],
+      index: async () => new Map(),
+      specs: async () => new Map(),
+      paused: async () => new Set<string>(),
+      lastReconcile: () => ({ summary: null }),
+    };
     const m = new PyrqMetrics(view);
     const job = { queueName: 'q' } as never;
-    const enq = (occurrence: number) => ({ kind: 'enqueue' as const, occurrence, jobId: `j${occurrence}`, meta: Buffer.alloc(0) });
-    const item = (over: Record<string, unknown>) => ({ id: 'x', expected: 0, hash: 'h', next: 'keep' as const, forbid: false, prevJobId: '', job, ops: [], ...over });
+    const enq = (occurrence: number) => ({
+      kind: 'enqueue' as const,
+      occurrence,
+      jobId: `j${occurrence}`,
+      meta: Buffer.alloc(0),
+    });
+    const item = (over: Record<string, unknown>) => ({
+      id: 'x',
+      expected: 0,
+      hash: 'h',
+      next: 'keep' as const,
+      forbid: false,
+      prevJobId: '',
+      job,
+      ops: [],
+      ...over,
+    });
     m.observeFires(
       [
         item({ ops: [enq(1000), enq(2000)] }), // both enqueued, sent at 4000: 3 s and 2 s late
@@ -207,7 +337,12 @@ describe('counting schedules (pyrq_schedules)', () => {
       ['c', { hash: 'hc', source: 'mysql' }],
       ['once', { hash: 'ho', source: 'socket' }],
     ]);
-    const specs: Record<string, Record<string, unknown>> = { a: { every: 60, enabled: true }, b: { every: 60, enabled: false }, c: { cron: '0 * * * *', enabled: true }, once: { at: '2026-01-01T00:00:00Z', enabled: true } };
+    const specs: Record<string, Record<string, unknown>> = {
+      a: { every: 60, enabled: true },
+      b: { every: 60, enabled: false },
+      c: { cron: '0 * * * *', enabled: true },
+      once: { at: '2026-01-01T00:00:00Z', enabled: true },
+    };
     const specReads: string[][] = [];
     const counter = new ScheduleCounter(
       {

@@ -8,7 +8,10 @@ import { manualJobId, scheduledJobId } from '../../src/rq/job-id.js';
 import { python } from '../helpers/python.js';
 
 function spec(fields: Record<string, unknown>): Schedule {
-  const r = normalizeSchedule({ id: 'nightly.report_x', function: 'app.tasks.run', cron: '0 2 * * *', ...fields }, { ...DEFAULT_CONTEXT, frappeSite: 'erp.example.com' });
+  const r = normalizeSchedule(
+    { id: 'nightly.report_x', function: 'app.tasks.run', cron: '0 2 * * *', ...fields },
+    { ...DEFAULT_CONTEXT, frappeSite: 'erp.example.com' },
+  );
   if (!r.ok) throw new Error(JSON.stringify(r.issues));
   return r.schedule;
 }
@@ -59,11 +62,32 @@ describe('RQ job encoding', () => {
   });
 
   it('writes the fields a worker needs, and RQ 1.13 restores them exactly', async () => {
-    const s = spec({ args: [1, 'two', [true, null]], kwargs: { big: 2n ** 70n, f: 1.5, nested: { a: [] } }, queue: 'reports', timeout: 600, resultTtl: 3600, failureTtl: -1, ttl: 120, meta: { team: 'billing' } });
+    const s = spec({
+      args: [1, 'two', [true, null]],
+      kwargs: { big: 2n ** 70n, f: 1.5, nested: { a: [] } },
+      queue: 'reports',
+      timeout: 600,
+      resultTtl: 3600,
+      failureTtl: -1,
+      ttl: 120,
+      meta: { team: 'billing' },
+    });
     const enc = encodeSchedule(s, specHash(s));
     const fields = jobHashFields(enc, OCC, NOW, 'schedule');
     const names = fields.filter((_, i) => i % 2 === 0);
-    expect(names).toEqual(['data', 'status', 'origin', 'description', 'timeout', 'result_ttl', 'failure_ttl', 'ttl', 'created_at', 'enqueued_at', 'meta']);
+    expect(names).toEqual([
+      'data',
+      'status',
+      'origin',
+      'description',
+      'timeout',
+      'result_ttl',
+      'failure_ttl',
+      'ttl',
+      'created_at',
+      'enqueued_at',
+      'meta',
+    ]);
     expect(enc.queueKey).toBe('rq:queue:reports');
     expect(enc.ttl).toBe(120);
     const seen = await restoreInRq(fields);
@@ -72,7 +96,15 @@ describe('RQ job encoding', () => {
       instance: null,
       args: { tuple: [{ int: '1' }, 'two', [true, null]] },
       kwargs: { big: { int: (2n ** 70n).toString() }, f: 1.5, nested: { a: [] } },
-      meta: { team: 'billing', pyrq: { schedule: 'nightly.report_x', occurrence: '2026-03-01T02:00:00.000Z', trigger: 'schedule', hash: specHash(s) } },
+      meta: {
+        team: 'billing',
+        pyrq: {
+          schedule: 'nightly.report_x',
+          occurrence: '2026-03-01T02:00:00.000Z',
+          trigger: 'schedule',
+          hash: specHash(s),
+        },
+      },
       timeout: 600,
       result_ttl: 3600,
       failure_ttl: -1,
@@ -89,12 +121,26 @@ describe('RQ job encoding', () => {
   it('leaves result_ttl, failure_ttl and ttl to RQ when the schedule does not set them', () => {
     const s = spec({ description: 'Nightly' });
     const fields = jobHashFields(encodeSchedule(s, specHash(s)), OCC, NOW, 'schedule');
-    expect(fields.filter((_, i) => i % 2 === 0)).toEqual(['data', 'status', 'origin', 'description', 'timeout', 'created_at', 'enqueued_at', 'meta']);
+    expect(fields.filter((_, i) => i % 2 === 0)).toEqual([
+      'data',
+      'status',
+      'origin',
+      'description',
+      'timeout',
+      'created_at',
+      'enqueued_at',
+      'meta',
+    ]);
     expect(fields[7]).toBe('Nightly');
   });
 
   it('frappe target: execute_job(site, user, method, event, job_name, is_async, kwargs), args=()', async () => {
-    const s = spec({ target: 'frappe', user: 'reports@example.com', queue: 'long', kwargs: { warehouse: 'Main - ACME' } });
+    const s = spec({
+      target: 'frappe',
+      user: 'reports@example.com',
+      queue: 'long',
+      kwargs: { warehouse: 'Main - ACME' },
+    });
     const enc = encodeSchedule(s, specHash(s), { frappeBenchId: 'home-frappe-frappe-bench' });
     expect(enc.queueName).toBe('home-frappe-frappe-bench:long');
     expect(enc.queueKey).toBe('rq:queue:home-frappe-frappe-bench:long');
@@ -111,7 +157,12 @@ describe('RQ job encoding', () => {
       kwargs: { warehouse: 'Main - ACME' },
     });
     // Frappe's own defaults: long queue 1500 s; v15's result and failure TTLs.
-    expect([seen.timeout, seen.result_ttl, seen.failure_ttl, seen.origin]).toEqual([1500, 600, 604800, 'home-frappe-frappe-bench:long']);
+    expect([seen.timeout, seen.result_ttl, seen.failure_ttl, seen.origin]).toEqual([
+      1500,
+      600,
+      604800,
+      'home-frappe-frappe-bench:long',
+    ]);
     expect(seen.description).toBe("app.tasks.run(warehouse='Main - ACME')");
   });
 
@@ -134,7 +185,12 @@ describe('RQ job encoding', () => {
   });
 
   it('jobIdKwarg: each job carries its own id (scheduled: patched into one pickle; manual: its own), onFailure becomes failure_callback_name', async () => {
-    const s = spec({ target: 'frappe', kwargs: { task_id: 'BTU-1' }, jobIdKwarg: 'rq_job_id', onFailure: 'btu.btu_core.task_runner.on_btu_task_failure' });
+    const s = spec({
+      target: 'frappe',
+      kwargs: { task_id: 'BTU-1' },
+      jobIdKwarg: 'rq_job_id',
+      onFailure: 'btu.btu_core.task_runner.on_btu_task_failure',
+    });
     const enc = encodeSchedule(s, specHash(s));
     const ids = [scheduledJobId(s.id, OCC), scheduledJobId(s.id, OCC + 86_400_000), manualJobId(s.id, NOW, '0badcafe')];
     for (const id of ids) {

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { escapeScheduleId, JOB_ID_RE, manualJobId, parseJobId, scheduledJobId, unescapeScheduleId } from '../../src/rq/job-id.js';
+import {
+  escapeScheduleId,
+  JOB_ID_RE,
+  manualJobId,
+  parseJobId,
+  scheduledJobId,
+  unescapeScheduleId,
+} from '../../src/rq/job-id.js';
 
 const T = Date.parse('2026-03-01T02:00:00Z');
 
@@ -19,7 +26,24 @@ describe('job ids', () => {
 
   it('escape ids injectively (no two schedule ids share a job id)', () => {
     // Pairs that a naive replacement (. -> _) would merge.
-    const ids = ['a.b', 'a_b', 'a__b', 'a_ob', 'a._b', 'a_.b', 'a-b', 'a..b', 'a_o', 'a.', 'a_', '_o', '.o', 'o_', 'x_o_y', 'x.o.y'];
+    const ids = [
+      'a.b',
+      'a_b',
+      'a__b',
+      'a_ob',
+      'a._b',
+      'a_.b',
+      'a-b',
+      'a..b',
+      'a_o',
+      'a.',
+      'a_',
+      '_o',
+      '.o',
+      'o_',
+      'x_o_y',
+      'x.o.y',
+    ];
     const jobIds = ids.map((id) => scheduledJobId(id, T));
     expect(new Set(jobIds).size).toBe(ids.length);
     for (const id of ids) expect(unescapeScheduleId(escapeScheduleId(id))).toBe(id);
@@ -28,7 +52,11 @@ describe('job ids', () => {
   it('parse back to schedule id, kind and time', () => {
     for (const id of ['a.b_c', 'x', 'a_', '_o.']) {
       expect(parseJobId(scheduledJobId(id, T))).toEqual({ scheduleId: id, kind: 'scheduled', time: T });
-      expect(parseJobId(manualJobId(id, T + 123, '0123abcd'))).toEqual({ scheduleId: id, kind: 'manual', time: T + 123 });
+      expect(parseJobId(manualJobId(id, T + 123, '0123abcd'))).toEqual({
+        scheduleId: id,
+        kind: 'manual',
+        time: T + 123,
+      });
     }
     expect(parseJobId('3f2a-uuid-from-rq')).toBeNull();
     expect(parseJobId('pyrq_x_notatime')).toBeNull();

@@ -14,7 +14,9 @@ describe('errors in log lines', () => {
     const e = new Error('gone');
     e.stack = '';
     expect(serializeError(e)).toEqual({ type: 'Error', message: 'gone' });
-    expect(serializeError({ message: 'Stream isn\'t writeable', stack: '  ' })).toEqual({ message: "Stream isn't writeable" });
+    expect(serializeError({ message: "Stream isn't writeable", stack: '  ' })).toEqual({
+      message: "Stream isn't writeable",
+    });
     expect(serializeError('plain')).toEqual({ message: 'plain' });
   });
 });

@@ -41,7 +41,13 @@ describe('normalisation', () => {
   });
 
   it('takes defaults from the context (config)', () => {
-    const s = ok(base, { ...DEFAULT_CONTEXT, timezone: 'Europe/Berlin', catchup: 'skip', overlap: 'forbid', startingDeadline: 600 });
+    const s = ok(base, {
+      ...DEFAULT_CONTEXT,
+      timezone: 'Europe/Berlin',
+      catchup: 'skip',
+      overlap: 'forbid',
+      startingDeadline: 600,
+    });
     expect(s.timezone).toBe('Europe/Berlin');
     expect(s.catchup).toBe('skip');
     expect(s.overlap).toBe('forbid');
@@ -82,13 +88,33 @@ describe('normalisation', () => {
     expect(s.endAt).toBe('2027-01-01T05:00:00Z');
     expect(s.timeout).toBe(3600);
     expect(s.startingDeadline).toBe(600);
-    expect(s).toMatchObject({ resultTtl: -1, failureTtl: 86400, ttl: 600, meta: { team: 'finance' }, enabled: false, description: 'Nightly' });
+    expect(s).toMatchObject({
+      resultTtl: -1,
+      failureTtl: 86400,
+      ttl: 600,
+      meta: { team: 'finance' },
+      enabled: false,
+      description: 'Nightly',
+    });
   });
 });
 
 describe('triggers', () => {
   it('accepts croner syntax: 5 and 6 fields, L, W, #, nicknames, names', () => {
-    for (const cron of ['*/5 * * * *', '30 0 3 * * *', '0 0 L * *', '0 9 15W * *', '0 16 * * 5#L', '0 9 * * MON#2', '@hourly', '@daily', '@weekly', '@monthly', '@yearly', '0 9 * JAN-MAR MON-FRI']) {
+    for (const cron of [
+      '*/5 * * * *',
+      '30 0 3 * * *',
+      '0 0 L * *',
+      '0 9 15W * *',
+      '0 16 * * 5#L',
+      '0 9 * * MON#2',
+      '@hourly',
+      '@daily',
+      '@weekly',
+      '@monthly',
+      '@yearly',
+      '0 9 * JAN-MAR MON-FRI',
+    ]) {
       expect(ok({ ...base, cron }).cron).toBe(cron);
     }
   });
@@ -107,7 +133,9 @@ describe('triggers', () => {
   });
 
   it('refuses impossible dates that would never fire', () => {
-    expect(bad({ ...base, cron: '0 0 31 2 *' })).toEqual(['cron: "0 0 31 2 *": never matches any date (impossible day/month combination)']);
+    expect(bad({ ...base, cron: '0 0 31 2 *' })).toEqual([
+      'cron: "0 0 31 2 *": never matches any date (impossible day/month combination)',
+    ]);
     expect(bad({ ...base, cron: '0 0 30 2 *' })[0]).toMatch(/never matches/);
     // Feb 29 exists in leap years: valid.
     expect(ok({ ...base, cron: '0 0 29 2 *' }).cron).toBe('0 0 29 2 *');
@@ -139,26 +167,40 @@ describe('triggers', () => {
   it('accepts at with and without offsets', () => {
     expect(ok({ id: 'a', function: 'a.b', at: '2030-01-02T03:04:05Z' }).at).toBe('2030-01-02T03:04:05Z');
     expect(ok({ id: 'a', function: 'a.b', at: '2030-01-02T03:04:05+02:00' }).at).toBe('2030-01-02T01:04:05Z');
-    expect(ok({ id: 'a', function: 'a.b', at: '2030-07-01 09:00', timezone: 'Europe/Berlin' }).at).toBe('2030-07-01T07:00:00Z');
+    expect(ok({ id: 'a', function: 'a.b', at: '2030-07-01 09:00', timezone: 'Europe/Berlin' }).at).toBe(
+      '2030-07-01T07:00:00Z',
+    );
     expect(ok({ id: 'a', function: 'a.b', at: new Date('2030-01-02T03:04:05.678Z') }).at).toBe('2030-01-02T03:04:05Z');
-    expect(bad({ id: 'a', function: 'a.b', at: 'tomorrow' })[0]).toMatch(/^at: "tomorrow" is not an ISO 8601 timestamp/);
+    expect(bad({ id: 'a', function: 'a.b', at: 'tomorrow' })[0]).toMatch(
+      /^at: "tomorrow" is not an ISO 8601 timestamp/,
+    );
     expect(bad({ id: 'a', function: 'a.b', at: '2030-02-30T00:00:00Z' })[0]).toMatch(/day out of range/);
-    expect(bad({ id: 'a', function: 'a.b', at: 1234 })[0]).toBe('at: expected an ISO 8601 timestamp string, got a number');
+    expect(bad({ id: 'a', function: 'a.b', at: 1234 })[0]).toBe(
+      'at: expected an ISO 8601 timestamp string, got a number',
+    );
   });
 
   it('needs exactly one trigger', () => {
     expect(bad({ id: 'a', function: 'a.b' })).toEqual(['needs exactly one trigger: cron, every or at']);
-    expect(bad({ id: 'a', function: 'a.b', cron: '* * * * *', every: 5 })).toEqual(['cron, every: only one trigger is allowed: choose cron, every or at']);
+    expect(bad({ id: 'a', function: 'a.b', cron: '* * * * *', every: 5 })).toEqual([
+      'cron, every: only one trigger is allowed: choose cron, every or at',
+    ]);
   });
 
   it('checks startAt/endAt', () => {
-    expect(bad({ ...base, startAt: '2027-01-01T00:00:00Z', endAt: '2026-01-01T00:00:00Z' })[0]).toMatch(/^endAt: must be after startAt/);
-    expect(bad({ id: 'a', function: 'a.b', at: '2030-01-01T00:00:00Z', endAt: '2031-01-01T00:00:00Z' })[0]).toMatch(/^endAt: only applies to cron and every/);
+    expect(bad({ ...base, startAt: '2027-01-01T00:00:00Z', endAt: '2026-01-01T00:00:00Z' })[0]).toMatch(
+      /^endAt: must be after startAt/,
+    );
+    expect(bad({ id: 'a', function: 'a.b', at: '2030-01-01T00:00:00Z', endAt: '2031-01-01T00:00:00Z' })[0]).toMatch(
+      /^endAt: only applies to cron and every/,
+    );
   });
 
   it('checks timezones', () => {
     expect(ok({ ...base, timezone: 'Asia/Kolkata' }).timezone).toBe('Asia/Kolkata');
-    expect(bad({ ...base, timezone: 'Mars/Olympus' })).toEqual(['timezone: unknown timezone "Mars/Olympus" (use an IANA name such as "Europe/Berlin" or "UTC")']);
+    expect(bad({ ...base, timezone: 'Mars/Olympus' })).toEqual([
+      'timezone: unknown timezone "Mars/Olympus" (use an IANA name such as "Europe/Berlin" or "UTC")',
+    ]);
     expect(bad({ ...base, timezone: '+01:00' })[0]).toMatch(/unknown timezone/);
   });
 });
@@ -180,21 +222,33 @@ describe('fields', () => {
     expect(bad({ ...base, function: 'os.system("rm")' })[0]).toMatch(/is not a dotted Python path/);
     expect(bad({ ...base, function: 'my-app.tasks' })[0]).toMatch(/is not a dotted Python path/);
     expect(bad({ ...base, function: 'app..tasks' })[0]).toMatch(/is not a dotted Python path/);
-    expect(bad({ ...base, function: 'app.class.run' })).toEqual(['function: "app.class.run": "class" is a Python keyword, not an identifier']);
+    expect(bad({ ...base, function: 'app.class.run' })).toEqual([
+      'function: "app.class.run": "class" is a Python keyword, not an identifier',
+    ]);
   });
 
   it('applies the function allowlist when configured', () => {
-    const ctx = { ...DEFAULT_CONTEXT, allowFunction: (f: string) => f.startsWith('myapp.'), allowDescription: 'allow = "myapp.*"' };
+    const ctx = {
+      ...DEFAULT_CONTEXT,
+      allowFunction: (f: string) => f.startsWith('myapp.'),
+      allowDescription: 'allow = "myapp.*"',
+    };
     expect(ok(base, ctx).function).toBe('myapp.tasks.report');
-    expect(bad({ ...base, function: 'os.system' }, ctx)).toEqual(['function: "os.system" is not in the function allowlist (allow = "myapp.*")']);
+    expect(bad({ ...base, function: 'os.system' }, ctx)).toEqual([
+      'function: "os.system" is not in the function allowlist (allow = "myapp.*")',
+    ]);
   });
 
   it('checks args, kwargs and meta are JSON', () => {
     expect(bad({ ...base, args: 'x' })).toEqual(['args: expected an array, got a string']);
     expect(bad({ ...base, kwargs: [1] })).toEqual(['kwargs: expected an object, got an array']);
-    expect(bad({ ...base, kwargs: { when: new Date() } })).toEqual(['kwargs.when: a date is not a JSON value; write it as a string']);
+    expect(bad({ ...base, kwargs: { when: new Date() } })).toEqual([
+      'kwargs.when: a date is not a JSON value; write it as a string',
+    ]);
     expect(bad({ ...base, args: [1, [2, Number.NaN]] })).toEqual(['args[1][1]: NaN is not a JSON number']);
-    expect(bad({ ...base, meta: { pyrq: 1 } })).toEqual(['meta.pyrq: is reserved: pyrq records the schedule id and occurrence there']);
+    expect(bad({ ...base, meta: { pyrq: 1 } })).toEqual([
+      'meta.pyrq: is reserved: pyrq records the schedule id and occurrence there',
+    ]);
     let deep: unknown = 1;
     for (let i = 0; i < 100; i++) deep = [deep];
     expect(bad({ ...base, args: [deep] })[0]).toMatch(/nested deeper than 64 levels/);
@@ -243,7 +297,9 @@ describe('targets', () => {
     expect(bad({ ...base, site: 'erp' })).toEqual(['site: only valid with target "frappe"']);
     expect(bad({ ...base, user: 'x' })).toEqual(['user: only valid with target "frappe"']);
     expect(bad({ ...base, target: 'celery' })[0]).toMatch(/^target: must be one of "rq", "frappe"/);
-    expect(bad({ ...frappe, site: 's1', args: [1] })).toEqual(['args: not supported with target "frappe" (Frappe\'s execute_job passes keyword arguments only); use kwargs']);
+    expect(bad({ ...frappe, site: 's1', args: [1] })).toEqual([
+      'args: not supported with target "frappe" (Frappe\'s execute_job passes keyword arguments only); use kwargs',
+    ]);
     expect(ok({ ...frappe, site: 's1', args: [] }).args).toEqual([]);
   });
 
@@ -256,13 +312,25 @@ describe('targets', () => {
 describe('onFailure and jobIdKwarg', () => {
   const base = { id: 'x', function: 'app.tasks.run', cron: '0 * * * *' };
   it('are kept when valid and left out when absent (the hash of other schedules does not change)', () => {
-    expect(ok({ ...base, onFailure: 'app.tasks.failed', jobIdKwarg: 'rq_job_id' })).toMatchObject({ onFailure: 'app.tasks.failed', jobIdKwarg: 'rq_job_id' });
+    expect(ok({ ...base, onFailure: 'app.tasks.failed', jobIdKwarg: 'rq_job_id' })).toMatchObject({
+      onFailure: 'app.tasks.failed',
+      jobIdKwarg: 'rq_job_id',
+    });
     expect(Object.keys(ok(base))).not.toContain('onFailure');
   });
   it('refuse what a worker could not use', () => {
-    expect(bad({ ...base, onFailure: 'nodots' })).toContain('onFailure: "nodots" is not a dotted Python path such as "myapp.tasks.on_failure"');
+    expect(bad({ ...base, onFailure: 'nodots' })).toContain(
+      'onFailure: "nodots" is not a dotted Python path such as "myapp.tasks.on_failure"',
+    );
     expect(bad({ ...base, jobIdKwarg: 'class' })).toContain('jobIdKwarg: "class" is not a Python identifier');
-    expect(bad({ ...base, jobIdKwarg: 'n', kwargs: { n: 1 } })).toContain('jobIdKwarg: "n" is also in kwargs: the job id would replace it');
-    expect(bad({ ...base, onFailure: 'evil.cb' }, { ...DEFAULT_CONTEXT, allowFunction: (f) => f.startsWith('app.'), allowDescription: 'app.*' })).toContain('onFailure: "evil.cb" is not in the function allowlist (app.*)');
+    expect(bad({ ...base, jobIdKwarg: 'n', kwargs: { n: 1 } })).toContain(
+      'jobIdKwarg: "n" is also in kwargs: the job id would replace it',
+    );
+    expect(
+      bad(
+        { ...base, onFailure: 'evil.cb' },
+        { ...DEFAULT_CONTEXT, allowFunction: (f) => f.startsWith('app.'), allowDescription: 'app.*' },
+      ),
+    ).toContain('onFailure: "evil.cb" is not in the function allowlist (app.*)');
   });
 });

@@ -28,20 +28,32 @@ function nextN(s: Schedule, from: string, n: number): (string | null)[] {
 
 describe('cron in a timezone', () => {
   it('evaluates wall-clock time in the schedule timezone', () => {
-    expect(nextN(sched({ cron: '0 9 * * *', timezone: 'Asia/Kolkata' }), '2026-06-01T00:00:00Z', 2)).toEqual(['2026-06-01T03:30:00Z', '2026-06-02T03:30:00Z']);
-    expect(nextN(sched({ cron: '0 9 * * *', timezone: 'Europe/Berlin' }), '2026-01-15T00:00:00Z', 1)).toEqual(['2026-01-15T08:00:00Z']);
-    expect(nextN(sched({ cron: '0 9 * * *', timezone: 'Europe/Berlin' }), '2026-07-15T00:00:00Z', 1)).toEqual(['2026-07-15T07:00:00Z']);
+    expect(nextN(sched({ cron: '0 9 * * *', timezone: 'Asia/Kolkata' }), '2026-06-01T00:00:00Z', 2)).toEqual([
+      '2026-06-01T03:30:00Z',
+      '2026-06-02T03:30:00Z',
+    ]);
+    expect(nextN(sched({ cron: '0 9 * * *', timezone: 'Europe/Berlin' }), '2026-01-15T00:00:00Z', 1)).toEqual([
+      '2026-01-15T08:00:00Z',
+    ]);
+    expect(nextN(sched({ cron: '0 9 * * *', timezone: 'Europe/Berlin' }), '2026-07-15T00:00:00Z', 1)).toEqual([
+      '2026-07-15T07:00:00Z',
+    ]);
   });
 
   it('is strictly after the reference time, in whole seconds', () => {
     const s = sched({ cron: '0 * * * *' });
     expect(iso(nextFireAfter(s, T('2026-01-01T01:00:00Z')))).toBe('2026-01-01T02:00:00Z');
     expect(iso(nextFireAfter(s, T('2026-01-01T00:59:59.999Z')))).toBe('2026-01-01T01:00:00Z');
-    expect(iso(nextFireAfter(sched({ cron: '*/10 * * * * *' }), T('2026-01-01T00:00:05.5Z')))).toBe('2026-01-01T00:00:10Z');
+    expect(iso(nextFireAfter(sched({ cron: '*/10 * * * * *' }), T('2026-01-01T00:00:05.5Z')))).toBe(
+      '2026-01-01T00:00:10Z',
+    );
   });
 
   it('handles L, W and # modifiers', () => {
-    expect(nextN(sched({ cron: '0 0 L * *' }), '2026-02-01T00:00:00Z', 2)).toEqual(['2026-02-28T00:00:00Z', '2026-03-31T00:00:00Z']);
+    expect(nextN(sched({ cron: '0 0 L * *' }), '2026-02-01T00:00:00Z', 2)).toEqual([
+      '2026-02-28T00:00:00Z',
+      '2026-03-31T00:00:00Z',
+    ]);
     // 15 Aug 2026 is a Saturday: 15W is Friday the 14th.
     expect(nextN(sched({ cron: '0 0 15W * *' }), '2026-08-01T00:00:00Z', 1)).toEqual(['2026-08-14T00:00:00Z']);
     // Second Monday of December 2026 is the 14th; last Friday of November 2026 is the 27th.
@@ -71,7 +83,11 @@ describe('DST: America/New_York (spring forward 2026-03-08 02:00, fall back 2026
 
   it('interval jobs keep their real-time rhythm through both changes (Vixie cron)', () => {
     // Hourly: 01:00 EST then 03:00 EDT on spring-forward day (02:00 does not exist).
-    expect(nextN(sched({ cron: '0 * * * *', timezone: tz }), '2026-03-08T05:30:00Z', 3)).toEqual(['2026-03-08T06:00:00Z', '2026-03-08T07:00:00Z', '2026-03-08T08:00:00Z']);
+    expect(nextN(sched({ cron: '0 * * * *', timezone: tz }), '2026-03-08T05:30:00Z', 3)).toEqual([
+      '2026-03-08T06:00:00Z',
+      '2026-03-08T07:00:00Z',
+      '2026-03-08T08:00:00Z',
+    ]);
     // Every 30 minutes in hour 1 runs in both passes of the repeated hour.
     expect(nextN(sched({ cron: '*/30 1 * * *', timezone: tz }), '2026-10-31T12:00:00Z', 4)).toEqual([
       '2026-11-01T05:00:00Z',
@@ -86,27 +102,44 @@ describe('DST: Europe/Berlin (spring forward 2026-03-29 02:00, fall back 2026-10
   const tz = 'Europe/Berlin';
 
   it('gap: 02:30 fires once at 03:00 CEST', () => {
-    expect(nextN(sched({ cron: '30 2 * * *', timezone: tz }), '2026-03-28T12:00:00Z', 2)).toEqual(['2026-03-29T01:00:00Z', '2026-03-30T00:30:00Z']);
+    expect(nextN(sched({ cron: '30 2 * * *', timezone: tz }), '2026-03-28T12:00:00Z', 2)).toEqual([
+      '2026-03-29T01:00:00Z',
+      '2026-03-30T00:30:00Z',
+    ]);
   });
 
   it('fold: 02:30 fires once, in CEST', () => {
-    expect(nextN(sched({ cron: '30 2 * * *', timezone: tz }), '2026-10-24T12:00:00Z', 2)).toEqual(['2026-10-25T00:30:00Z', '2026-10-26T01:30:00Z']);
+    expect(nextN(sched({ cron: '30 2 * * *', timezone: tz }), '2026-10-24T12:00:00Z', 2)).toEqual([
+      '2026-10-25T00:30:00Z',
+      '2026-10-26T01:30:00Z',
+    ]);
   });
 
   it('a time outside the changes keeps its wall-clock time across them', () => {
-    expect(nextN(sched({ cron: '0 9 * * *', timezone: tz }), '2026-03-28T12:00:00Z', 2)).toEqual(['2026-03-29T07:00:00Z', '2026-03-30T07:00:00Z']);
+    expect(nextN(sched({ cron: '0 9 * * *', timezone: tz }), '2026-03-28T12:00:00Z', 2)).toEqual([
+      '2026-03-29T07:00:00Z',
+      '2026-03-30T07:00:00Z',
+    ]);
   });
 });
 
 describe('every', () => {
   it('is anchored at the Unix epoch by default, so every daemon agrees', () => {
-    expect(nextN(sched({ every: '15m' }), '2026-01-01T10:07:00Z', 3)).toEqual(['2026-01-01T10:15:00Z', '2026-01-01T10:30:00Z', '2026-01-01T10:45:00Z']);
+    expect(nextN(sched({ every: '15m' }), '2026-01-01T10:07:00Z', 3)).toEqual([
+      '2026-01-01T10:15:00Z',
+      '2026-01-01T10:30:00Z',
+      '2026-01-01T10:45:00Z',
+    ]);
     expect(iso(nextFireAfter(sched({ every: '15m' }), T('2026-01-01T10:15:00Z')))).toBe('2026-01-01T10:30:00Z');
   });
 
   it('is anchored at startAt when given, and does not fire before it', () => {
     const s = sched({ every: '1h30m', startAt: '2026-01-01T00:15:00Z' });
-    expect(nextN(s, '2025-12-01T00:00:00Z', 3)).toEqual(['2026-01-01T00:15:00Z', '2026-01-01T01:45:00Z', '2026-01-01T03:15:00Z']);
+    expect(nextN(s, '2025-12-01T00:00:00Z', 3)).toEqual([
+      '2026-01-01T00:15:00Z',
+      '2026-01-01T01:45:00Z',
+      '2026-01-01T03:15:00Z',
+    ]);
   });
 
   it('stops before endAt (exclusive)', () => {
@@ -115,7 +148,11 @@ describe('every', () => {
   });
 
   it('ignores DST: a period is real time', () => {
-    expect(nextN(sched({ every: '1h', timezone: 'America/New_York' }), '2026-03-08T05:30:00Z', 3)).toEqual(['2026-03-08T06:00:00Z', '2026-03-08T07:00:00Z', '2026-03-08T08:00:00Z']);
+    expect(nextN(sched({ every: '1h', timezone: 'America/New_York' }), '2026-03-08T05:30:00Z', 3)).toEqual([
+      '2026-03-08T06:00:00Z',
+      '2026-03-08T07:00:00Z',
+      '2026-03-08T08:00:00Z',
+    ]);
   });
 });
 
@@ -139,8 +176,15 @@ describe('at, startAt, endAt, enabled', () => {
 describe('occurrencesBetween (catch-up)', () => {
   it('lists missed cron occurrences oldest first, at most the newest `limit`', () => {
     const s = sched({ cron: '0 * * * *' });
-    expect(occurrencesBetween(s, T('2026-01-01T00:00:00Z'), T('2026-01-01T03:00:00Z'), 100).map(iso)).toEqual(['2026-01-01T01:00:00Z', '2026-01-01T02:00:00Z', '2026-01-01T03:00:00Z']);
-    expect(occurrencesBetween(s, T('2026-01-01T00:00:00Z'), T('2026-01-01T03:00:00Z'), 2).map(iso)).toEqual(['2026-01-01T02:00:00Z', '2026-01-01T03:00:00Z']);
+    expect(occurrencesBetween(s, T('2026-01-01T00:00:00Z'), T('2026-01-01T03:00:00Z'), 100).map(iso)).toEqual([
+      '2026-01-01T01:00:00Z',
+      '2026-01-01T02:00:00Z',
+      '2026-01-01T03:00:00Z',
+    ]);
+    expect(occurrencesBetween(s, T('2026-01-01T00:00:00Z'), T('2026-01-01T03:00:00Z'), 2).map(iso)).toEqual([
+      '2026-01-01T02:00:00Z',
+      '2026-01-01T03:00:00Z',
+    ]);
   });
 
   it('does not walk a day of per-second occurrences', () => {
@@ -148,7 +192,12 @@ describe('occurrencesBetween (catch-up)', () => {
     const r = occurrencesBetween(s, T('2026-01-01T00:00:00Z'), T('2026-01-02T00:00:00Z'), 100);
     expect(r).toHaveLength(100);
     expect(iso(r[99]!)).toBe('2026-01-02T00:00:00Z');
-    const c = occurrencesBetween(sched({ cron: '* * * * * *' }), T('2026-01-01T00:00:00Z'), T('2026-01-02T00:00:00Z'), 100);
+    const c = occurrencesBetween(
+      sched({ cron: '* * * * * *' }),
+      T('2026-01-01T00:00:00Z'),
+      T('2026-01-02T00:00:00Z'),
+      100,
+    );
     expect(c).toEqual(r);
   });
 
@@ -158,10 +207,18 @@ describe('occurrencesBetween (catch-up)', () => {
     const back = vi.spyOn(Cron.prototype, 'previousRuns');
     try {
       const s = sched({ cron: '* * * * * *', timezone: 'Europe/Berlin' });
-      expect(occurrencesBetween(s, T('2026-01-01T00:00:00Z'), T('2026-01-01T00:00:03Z'), 100).map(iso)).toEqual(['2026-01-01T00:00:01Z', '2026-01-01T00:00:02Z', '2026-01-01T00:00:03Z']);
+      expect(occurrencesBetween(s, T('2026-01-01T00:00:00Z'), T('2026-01-01T00:00:03Z'), 100).map(iso)).toEqual([
+        '2026-01-01T00:00:01Z',
+        '2026-01-01T00:00:02Z',
+        '2026-01-01T00:00:03Z',
+      ]);
       expect(back).not.toHaveBeenCalled();
       // More than `limit`: the newest `limit`, found walking back.
-      expect(occurrencesBetween(s, T('2026-01-01T00:00:00Z'), T('2026-01-01T00:10:00Z'), 3).map(iso)).toEqual(['2026-01-01T00:09:58Z', '2026-01-01T00:09:59Z', '2026-01-01T00:10:00Z']);
+      expect(occurrencesBetween(s, T('2026-01-01T00:00:00Z'), T('2026-01-01T00:10:00Z'), 3).map(iso)).toEqual([
+        '2026-01-01T00:09:58Z',
+        '2026-01-01T00:09:59Z',
+        '2026-01-01T00:10:00Z',
+      ]);
       expect(back).toHaveBeenCalledTimes(1);
     } finally {
       back.mockRestore();
@@ -179,9 +236,14 @@ describe('occurrencesBetween (catch-up)', () => {
 
   it('respects startAt, endAt and one-shots', () => {
     const s = sched({ every: '1h', startAt: '2026-01-01T02:00:00Z', endAt: '2026-01-01T04:00:00Z' });
-    expect(occurrencesBetween(s, T('2026-01-01T00:00:00Z'), T('2026-01-01T10:00:00Z'), 100).map(iso)).toEqual(['2026-01-01T02:00:00Z', '2026-01-01T03:00:00Z']);
+    expect(occurrencesBetween(s, T('2026-01-01T00:00:00Z'), T('2026-01-01T10:00:00Z'), 100).map(iso)).toEqual([
+      '2026-01-01T02:00:00Z',
+      '2026-01-01T03:00:00Z',
+    ]);
     const a = sched({ at: '2030-01-02T03:00:00Z' });
-    expect(occurrencesBetween(a, T('2030-01-01T00:00:00Z'), T('2030-01-03T00:00:00Z'), 100).map(iso)).toEqual(['2030-01-02T03:00:00Z']);
+    expect(occurrencesBetween(a, T('2030-01-01T00:00:00Z'), T('2030-01-03T00:00:00Z'), 100).map(iso)).toEqual([
+      '2030-01-02T03:00:00Z',
+    ]);
     expect(occurrencesBetween(a, T('2030-01-02T03:00:00Z'), T('2030-01-03T00:00:00Z'), 100)).toEqual([]);
   });
 });

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { isScheduleFile, parseScheduleFile } from '../../sources/files/parse-file.js';
 
-const parse = (name: string, text: string | Uint8Array) => parseScheduleFile(name, typeof text === 'string' ? Buffer.from(text) : text);
+const parse = (name: string, text: string | Uint8Array) =>
+  parseScheduleFile(name, typeof text === 'string' ? Buffer.from(text) : text);
 
 function entries(name: string, text: string) {
   const r = parse(name, text);
@@ -18,16 +19,35 @@ function error(name: string, text: string | Uint8Array): string {
 describe('which files are read', () => {
   it('reads json, toml, yaml and yml; skips hidden files and editor temporaries', () => {
     for (const n of ['a.json', 'a.toml', 'a.yaml', 'a.yml', 'A.YAML']) expect(isScheduleFile(n)).toBe(true);
-    for (const n of ['.a.json', 'a.json~', '.#a.json', '#a.json#', 'a.json.swp', 'a.swp', 'a.txt', 'a.json.tmp', 'a.toml.bak', 'README.md']) expect(isScheduleFile(n)).toBe(false);
+    for (const n of [
+      '.a.json',
+      'a.json~',
+      '.#a.json',
+      '#a.json#',
+      'a.json.swp',
+      'a.swp',
+      'a.txt',
+      'a.json.tmp',
+      'a.toml.bak',
+      'README.md',
+    ])
+      expect(isScheduleFile(n)).toBe(false);
   });
 });
 
 describe('file shapes', () => {
   it('one schedule, a list, a schedules list, a schedules table keyed by id', () => {
-    expect(entries('a.json', '{"id":"x","function":"a.b","every":5}')).toEqual([{ raw: { id: 'x', function: 'a.b', every: 5 }, locator: '' }]);
+    expect(entries('a.json', '{"id":"x","function":"a.b","every":5}')).toEqual([
+      { raw: { id: 'x', function: 'a.b', every: 5 }, locator: '' },
+    ]);
     expect(entries('a.yaml', '- id: x\n- id: y\n').map((e) => e.locator)).toEqual(['[0]', '[1]']);
-    expect(entries('a.toml', '[[schedules]]\nid = "x"\n[[schedules]]\nid = "y"\n').map((e) => e.locator)).toEqual(['schedules[0]', 'schedules[1]']);
-    expect(entries('a.toml', '[schedules.nightly]\nfunction = "a.b"\n')).toEqual([{ raw: { id: 'nightly', function: 'a.b' }, locator: 'schedules.nightly' }]);
+    expect(entries('a.toml', '[[schedules]]\nid = "x"\n[[schedules]]\nid = "y"\n').map((e) => e.locator)).toEqual([
+      'schedules[0]',
+      'schedules[1]',
+    ]);
+    expect(entries('a.toml', '[schedules.nightly]\nfunction = "a.b"\n')).toEqual([
+      { raw: { id: 'nightly', function: 'a.b' }, locator: 'schedules.nightly' },
+    ]);
   });
 
   it('allows a top-level $schema for editors', () => {
@@ -45,7 +65,9 @@ describe('file shapes', () => {
 
 describe('syntax errors name the format and position', () => {
   it('JSON', () => {
-    expect(error('a.json', '{"id": "x",\n "function": ')).toMatch(/^invalid JSON: line 2, column \d+: unexpected end of input/);
+    expect(error('a.json', '{"id": "x",\n "function": ')).toMatch(
+      /^invalid JSON: line 2, column \d+: unexpected end of input/,
+    );
   });
   it('TOML', () => {
     expect(error('a.toml', 'id = "x"\nfunction = \n')).toMatch(/^invalid TOML: line 2, column \d+/);
@@ -61,7 +83,9 @@ describe('syntax errors name the format and position', () => {
     expect(error('a.yaml', '  \n\n')).toMatch(/file is empty/);
   });
   it('non-UTF-8 bytes are refused with their offset', () => {
-    expect(error('a.json', Uint8Array.from([0x7b, 0x22, 0x69, 0xe9, 0x22, 0x7d]))).toBe('not valid UTF-8 (first bad byte at offset 3)');
+    expect(error('a.json', Uint8Array.from([0x7b, 0x22, 0x69, 0xe9, 0x22, 0x7d]))).toBe(
+      'not valid UTF-8 (first bad byte at offset 3)',
+    );
   });
 });
 
@@ -77,7 +101,12 @@ describe('numbers and values', () => {
   });
   it('refuses a YAML alias bomb', () => {
     const bomb = ['a: &a ["x","x","x","x","x","x","x","x","x"]'];
-    for (let i = 0; i < 8; i++) bomb.push(`${String.fromCharCode(98 + i)}: &${String.fromCharCode(98 + i)} [${Array(9).fill(`*${String.fromCharCode(97 + i)}`).join(',')}]`);
+    for (let i = 0; i < 8; i++)
+      bomb.push(
+        `${String.fromCharCode(98 + i)}: &${String.fromCharCode(98 + i)} [${Array(9)
+          .fill(`*${String.fromCharCode(97 + i)}`)
+          .join(',')}]`,
+      );
     expect(error('a.yaml', bomb.join('\n'))).toMatch(/^invalid YAML: .*[Ee]xcessive alias count/);
   });
 });

@@ -62,17 +62,52 @@ const CASES: [string, PyValue][] = [
   ['None', null],
   ['True', true],
   ['False', false],
-  ...[0, 1, -1, 255, 256, 65535, 65536, 2 ** 31 - 1, 2 ** 31, -(2 ** 31), -(2 ** 31) - 1, 2 ** 53 - 1, -(2 ** 53 - 1)].map(
-    (n): [string, PyValue] => [`int ${n}`, n],
-  ),
+  ...[
+    0,
+    1,
+    -1,
+    255,
+    256,
+    65535,
+    65536,
+    2 ** 31 - 1,
+    2 ** 31,
+    -(2 ** 31),
+    -(2 ** 31) - 1,
+    2 ** 53 - 1,
+    -(2 ** 53 - 1),
+  ].map((n): [string, PyValue] => [`int ${n}`, n]),
   ['int from 1.0', 1.0],
   ['int from -0', -0],
-  ...[2n ** 63n, -(2n ** 63n), 2n ** 63n - 1n, 2n ** 64n, -(2n ** 64n), 10n ** 40n, -(10n ** 40n), 7n, -128n, 127n, 128n, -129n, 2n ** 2100n, -(2n ** 2100n)].map(
-    (n): [string, PyValue] => [`bigint ${n.toString().slice(0, 24)}`, n],
-  ),
-  ...[0.5, -1e-300, 1e300, 3.141592653589793, 2 ** 53, -(2 ** 60), 1e21, Number.MIN_VALUE, NaN, Infinity, -Infinity].map(
-    (n): [string, PyValue] => [`float ${n}`, n],
-  ),
+  ...[
+    2n ** 63n,
+    -(2n ** 63n),
+    2n ** 63n - 1n,
+    2n ** 64n,
+    -(2n ** 64n),
+    10n ** 40n,
+    -(10n ** 40n),
+    7n,
+    -128n,
+    127n,
+    128n,
+    -129n,
+    2n ** 2100n,
+    -(2n ** 2100n),
+  ].map((n): [string, PyValue] => [`bigint ${n.toString().slice(0, 24)}`, n]),
+  ...[
+    0.5,
+    -1e-300,
+    1e300,
+    3.141592653589793,
+    2 ** 53,
+    -(2 ** 60),
+    1e21,
+    Number.MIN_VALUE,
+    NaN,
+    Infinity,
+    -Infinity,
+  ].map((n): [string, PyValue] => [`float ${n}`, n]),
   ['empty str', ''],
   ['ascii', 'hello world'],
   ['é', 'é'],
@@ -93,7 +128,10 @@ const CASES: [string, PyValue][] = [
   ['pair next to lone surrogate', '😀\ud83d'],
   ['empty list', []],
   ['list 50 deep', nested(50)],
-  ...[0, 1, 2, 3, 4, 5].map((n): [string, PyValue] => [`tuple of ${n}`, new PyTuple(Array.from({ length: n }, (_, i) => i))]),
+  ...[0, 1, 2, 3, 4, 5].map((n): [string, PyValue] => [
+    `tuple of ${n}`,
+    new PyTuple(Array.from({ length: n }, (_, i) => i)),
+  ]),
   ['nested tuples', new PyTuple([new PyTuple([]), new PyTuple([new PyTuple([1])]), [new PyTuple([null, 'x'])]])],
   ['empty dict', {}],
   ['dict with one key', { a: 1 }],
@@ -193,7 +231,17 @@ describe('encodePickle bytes', () => {
   });
 
   it('matches pickle.encode_long for big integers', async () => {
-    const values = [2n ** 31n, -(2n ** 31n) - 1n, -128n * 2n ** 32n, 2n ** 63n, -(2n ** 63n), 10n ** 40n, -(10n ** 40n), 2n ** 2100n, -(2n ** 2047n)];
+    const values = [
+      2n ** 31n,
+      -(2n ** 31n) - 1n,
+      -128n * 2n ** 32n,
+      2n ** 63n,
+      -(2n ** 63n),
+      10n ** 40n,
+      -(10n ** 40n),
+      2n ** 2100n,
+      -(2n ** 2047n),
+    ];
     const out = await python(
       `import json, pickle, sys\nprint(json.dumps([pickle.encode_long(int(s)).hex() for s in json.load(sys.stdin)]))`,
       { input: JSON.stringify(values.map(String)) },
@@ -214,7 +262,12 @@ describe('encodePickle bytes', () => {
 
   it('encodes a shared (non-circular) reference twice', () => {
     const shared = [1, 2];
-    expect(encodePickle([shared, shared]).toString('hex')).toBe(encodePickle([[1, 2], [1, 2]]).toString('hex'));
+    expect(encodePickle([shared, shared]).toString('hex')).toBe(
+      encodePickle([
+        [1, 2],
+        [1, 2],
+      ]).toString('hex'),
+    );
   });
 });
 
@@ -230,8 +283,12 @@ describe('encodePickle rejects values Python cannot receive', () => {
   };
 
   it('names the path with the root label', () => {
-    expect(reject({ items: [1, 2, 3, undefined] }, 'kwargs')).toMatch(/^cannot pickle kwargs\.items\[3\]: undefined has no Python equivalent/);
-    expect(reject(new PyTuple(['f', null, [], { 'to-do': [(() => 1) as unknown as PyValue] }]))).toMatch(/^cannot pickle value\.items\[3\]\["to-do"\]\[0\]: a function /);
+    expect(reject({ items: [1, 2, 3, undefined] }, 'kwargs')).toMatch(
+      /^cannot pickle kwargs\.items\[3\]: undefined has no Python equivalent/,
+    );
+    expect(reject(new PyTuple(['f', null, [], { 'to-do': [(() => 1) as unknown as PyValue] }]))).toMatch(
+      /^cannot pickle value\.items\[3\]\["to-do"\]\[0\]: a function /,
+    );
     expect(reject([Symbol('s')], 'args')).toMatch(/^cannot pickle args\[0\]: a symbol /);
   });
 
@@ -243,7 +300,11 @@ describe('encodePickle rejects values Python cannot receive', () => {
     ['Uint8Array', new Uint8Array(2), /a Uint8Array instance/],
     ['class instance', new (class Point {})(), /a Point instance/],
     ['boxed string', new String('x'), /a String instance/],
-    ['object with a custom prototype', Object.create({ inherited: 1 }) as unknown, /value: an object with a custom prototype/],
+    [
+      'object with a custom prototype',
+      Object.create({ inherited: 1 }) as unknown,
+      /value: an object with a custom prototype/,
+    ],
     // eslint-disable-next-line no-sparse-arrays -- the hole is the case under test
     ['sparse array hole', [1, , 3], /value\[1\]: undefined/],
     ['PyTuple with non-array items', new PyTuple({} as unknown as PyValue[]), /PyTuple\.items is not an array/],

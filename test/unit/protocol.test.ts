@@ -32,15 +32,36 @@ describe('message framing', () => {
 
 describe('request parsing', () => {
   it('native requests', () => {
-    expect(parseRequest('{"op":"ping","reqId":3}')).toEqual({ kind: 'native', op: 'ping', reqId: 3, id: undefined, schedule: undefined, source: undefined });
+    expect(parseRequest('{"op":"ping","reqId":3}')).toEqual({
+      kind: 'native',
+      op: 'ping',
+      reqId: 3,
+      id: undefined,
+      schedule: undefined,
+      source: undefined,
+    });
     expect(parseRequest('{"op":"delete","id":"a"}')).toMatchObject({ op: 'delete', id: 'a' });
-    expect(parseRequest('{"op":"reload","source":"mysql","id":"TS-1"}')).toMatchObject({ op: 'reload', source: 'mysql', id: 'TS-1' });
-    expect(parseRequest('{"op":"upsert","schedule":{"id":"a","args":[12345678901234567890]}}')).toMatchObject({ schedule: { id: 'a', args: [12345678901234567890n] } });
+    expect(parseRequest('{"op":"reload","source":"mysql","id":"TS-1"}')).toMatchObject({
+      op: 'reload',
+      source: 'mysql',
+      id: 'TS-1',
+    });
+    expect(parseRequest('{"op":"upsert","schedule":{"id":"a","args":[12345678901234567890]}}')).toMatchObject({
+      schedule: { id: 'a', args: [12345678901234567890n] },
+    });
   });
 
   it('BTU requests', () => {
-    expect(parseRequest('{"request_type": "create_task_schedule", "request_content": "TS-000001"}')).toEqual({ kind: 'btu', requestType: 'create_task_schedule', content: 'TS-000001' });
-    expect(parseRequest('{"request_type": "ping", "request_content": null}')).toEqual({ kind: 'btu', requestType: 'ping', content: null });
+    expect(parseRequest('{"request_type": "create_task_schedule", "request_content": "TS-000001"}')).toEqual({
+      kind: 'btu',
+      requestType: 'create_task_schedule',
+      content: 'TS-000001',
+    });
+    expect(parseRequest('{"request_type": "ping", "request_content": null}')).toEqual({
+      kind: 'btu',
+      requestType: 'ping',
+      content: null,
+    });
   });
 
   it('clear errors for bad requests', () => {
@@ -54,12 +75,18 @@ describe('request parsing', () => {
     };
     expect(code('{')).toMatch(/^BAD_JSON: invalid JSON: line 1, column 2/);
     expect(code('"ping"')).toBe('BAD_REQUEST: a request must be a JSON object');
-    expect(code('{"op":"nuke"}')).toBe('UNKNOWN_OP: unknown op "nuke" (one of ping, status, upsert, delete, reconcile, reload, trigger, pause, resume)');
+    expect(code('{"op":"nuke"}')).toBe(
+      'UNKNOWN_OP: unknown op "nuke" (one of ping, status, upsert, delete, reconcile, reload, trigger, pause, resume)',
+    );
     expect(code('{}')).toMatch(/^BAD_REQUEST: missing "op"/);
     expect(code('{"op":"delete"}')).toBe('BAD_REQUEST: "delete" needs "id"');
     expect(code('{"op":"upsert","schedule":[1]}')).toBe('BAD_REQUEST: "upsert" needs "schedule": a schedule object');
-    expect(code('{"op":"upsert","schedules":[]}')).toBe('BAD_REQUEST: "upsert" takes either "schedule" or "schedules": a non-empty list of schedule objects');
-    expect(code('{"op":"upsert","schedules":{"id":"x"}}')).toBe('BAD_REQUEST: "schedules" must be a list of schedule objects');
+    expect(code('{"op":"upsert","schedules":[]}')).toBe(
+      'BAD_REQUEST: "upsert" takes either "schedule" or "schedules": a non-empty list of schedule objects',
+    );
+    expect(code('{"op":"upsert","schedules":{"id":"x"}}')).toBe(
+      'BAD_REQUEST: "schedules" must be a list of schedule objects',
+    );
     expect(code('{"op":"pause"}')).toBe('BAD_REQUEST: "pause" needs "id", "ids" or "all": true');
     expect(code('{"op":"resume","ids":[]}')).toBe('BAD_REQUEST: "resume" needs "id", "ids" or "all": true');
     expect(code('{"op":"reload"}')).toMatch(/^BAD_REQUEST: "reload" needs "source"/);

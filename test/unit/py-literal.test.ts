@@ -1,6 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { PyLiteralError, parseKwargsLiteral, parsePyLiteral, type PyLiteralValue } from '../../sources/btu/py-literal.js';
+import {
+  PyLiteralError,
+  parseKwargsLiteral,
+  parsePyLiteral,
+  type PyLiteralValue,
+} from '../../sources/btu/py-literal.js';
 import { python } from '../helpers/python.js';
 
 /** Returns the PyLiteralError thrown by `fn`, failing the test if it does not throw one. */
@@ -34,7 +39,7 @@ describe('parsePyLiteral: valid input', () => {
     ["\r\n{'a':\r\n 1}\r\n", { a: 1 }],
     ['\t\f1', 1],
     ["'a' \\\n 'b'", 'ab'],
-    ["[1, \\\n 2]", [1, 2]],
+    ['[1, \\\n 2]', [1, 2]],
     // Strings.
     ['\'a\' "b" \'\'\'c\'\'\' """d"""', 'abcd'],
     ["('a'\n 'b')", 'ab'],
@@ -42,8 +47,8 @@ describe('parsePyLiteral: valid input', () => {
     ["'''a\r\nb\rc'''", 'a\nb\nc'],
     ['"""it\'s "quoted" """', 'it\'s "quoted" '],
     ["''''''", ''],
-    ["u'x' U\"y\"", 'xy'],
-    ["r'\\n\\d' R\"\\t\"", '\\n\\d\\t'],
+    ['u\'x\' U"y"', 'xy'],
+    ['r\'\\n\\d\' R"\\t"', '\\n\\d\\t'],
     ["r'\\''", "\\'"],
     ["r'a\\\nb'", 'a\\\nb'],
     ["'\\\\ \\' \\\" \\n \\r \\t \\a \\b \\f \\v'", '\\ \' " \n \r \t \x07 \b \f \v'],
@@ -170,7 +175,11 @@ describe('parseKwargsLiteral', () => {
   });
 
   it('parses a dict', () => {
-    expect(parseKwargsLiteral("{'company': 'ACME', 'days': 7, 'dry_run': False}")).toEqual({ company: 'ACME', days: 7, dry_run: false });
+    expect(parseKwargsLiteral("{'company': 'ACME', 'days': 7, 'dry_run': False}")).toEqual({
+      company: 'ACME',
+      days: 7,
+      dry_run: false,
+    });
   });
 
   it.each<[string, string]>([
@@ -247,13 +256,17 @@ function mismatches(ours: unknown, py: Tagged, path = '$'): string[] {
     const keys = py.$dict.map(([k]) => k);
     if (!keys.every((k) => typeof k === 'string')) return bad;
     // JS objects list integer-like keys first, so compare key sets, not order.
-    if (JSON.stringify(Object.keys(ours).sort()) !== JSON.stringify((keys).slice().sort())) return bad;
-    return py.$dict.flatMap(([k, v]) => mismatches(Object.getOwnPropertyDescriptor(ours, k as string)?.value, v, `${path}[${JSON.stringify(k)}]`));
+    if (JSON.stringify(Object.keys(ours).sort()) !== JSON.stringify(keys.slice().sort())) return bad;
+    return py.$dict.flatMap(([k, v]) =>
+      mismatches(Object.getOwnPropertyDescriptor(ours, k as string)?.value, v, `${path}[${JSON.stringify(k)}]`),
+    );
   }
   return bad;
 }
 
-const DIGITS_4000 = Array.from({ length: 4000 }, (_, i) => String((i * 7 + 3) % 10)).join('').replace(/^0+/, '9');
+const DIGITS_4000 = Array.from({ length: 4000 }, (_, i) => String((i * 7 + 3) % 10))
+  .join('')
+  .replace(/^0+/, '9');
 
 /** Parsed identically by both, or rejected by both. Kept below maxDepth and Python's own limits. */
 const EQUIVALENCE_CASES = [
@@ -371,8 +384,8 @@ const REJECTED_ON_PURPOSE = [
   "{'a'}",
   'set()',
   "{1: 'a'}",
-  "{None: 1}",
-  "{(1, 2): 3}",
+  '{None: 1}',
+  '{(1, 2): 3}',
   "{'a': {1.5: 2}}",
   "b'x'",
   "Rb'x'",
@@ -432,11 +445,14 @@ describe(`equivalence with ast.literal_eval`, () => {
     },
   );
 
-  it.each(ACCEPTED_ON_PURPOSE.map(([text], i) => [i, text] as const))('accepts on purpose what Python rejects: %i %j', (i) => {
-    const [text, expected] = ACCEPTED_ON_PURPOSE[i] as [string, PyLiteralValue];
-    expect((acceptedOnPurpose[i] as { error?: string }).error).toMatch(/^IndentationError/);
-    expect(parsePyLiteral(text)).toEqual(expected);
-  });
+  it.each(ACCEPTED_ON_PURPOSE.map(([text], i) => [i, text] as const))(
+    'accepts on purpose what Python rejects: %i %j',
+    (i) => {
+      const [text, expected] = ACCEPTED_ON_PURPOSE[i] as [string, PyLiteralValue];
+      expect((acceptedOnPurpose[i] as { error?: string }).error).toMatch(/^IndentationError/);
+      expect(parsePyLiteral(text)).toEqual(expected);
+    },
+  );
 });
 
 describe('hostile input', () => {
@@ -463,7 +479,9 @@ describe('hostile input', () => {
 
   it('honours a custom maxDepth', () => {
     expect(parsePyLiteral('[[1]]', { maxDepth: 2 })).toEqual([[1]]);
-    expect(errorOf(() => parsePyLiteral('[[[1]]]', { maxDepth: 2 })).message).toBe('line 1, column 3: nesting deeper than 2 levels');
+    expect(errorOf(() => parsePyLiteral('[[[1]]]', { maxDepth: 2 })).message).toBe(
+      'line 1, column 3: nesting deeper than 2 levels',
+    );
   });
 
   it('rejects a 5,000-digit int', () => {
@@ -474,7 +492,9 @@ describe('hostile input', () => {
   it("accepts a 4,000-digit int as a bigint equal to Python's value", async () => {
     const value = parsePyLiteral(`-${DIGITS_4000}`);
     expect(typeof value).toBe('bigint');
-    const fromPython = await python('import ast, sys; print(ast.literal_eval(sys.stdin.read()))', { input: `-${DIGITS_4000}` });
+    const fromPython = await python('import ast, sys; print(ast.literal_eval(sys.stdin.read()))', {
+      input: `-${DIGITS_4000}`,
+    });
     expect((value as bigint).toString()).toBe(fromPython.trim());
   });
 
@@ -486,7 +506,7 @@ describe('hostile input', () => {
 
   it.each([
     ["{'a': 'abc", 'unterminated string', 7],
-    ['{\'a\': "abc', 'unterminated string', 7],
+    ["{'a': \"abc", 'unterminated string', 7],
     ["{'a': '''abc''", 'unterminated triple-quoted string', 7],
     ['{\'a\': """abc\n\n', 'unterminated triple-quoted string', 7],
     ["{'a': r'abc\\'", 'unterminated string', 7],
@@ -497,12 +517,21 @@ describe('hostile input', () => {
   });
 
   it.each([
-    ["__import__('os').system('x')", "line 1, column 1: unexpected name '__import__' (only True, False and None are allowed)"],
+    [
+      "__import__('os').system('x')",
+      "line 1, column 1: unexpected name '__import__' (only True, False and None are allowed)",
+    ],
     ["{'a': open('/etc/passwd')}", "line 1, column 7: unexpected name 'open' (only True, False and None are allowed)"],
     ['{**x}', "line 1, column 2: unexpected '**'"],
-    ["{'a': 1} + {}", "line 1, column 10: unexpected '+' after the value; operators, calls, attributes and subscripts are not allowed"],
+    [
+      "{'a': 1} + {}",
+      "line 1, column 10: unexpected '+' after the value; operators, calls, attributes and subscripts are not allowed",
+    ],
     ['lambda: 0', "line 1, column 1: unexpected name 'lambda' (only True, False and None are allowed)"],
-    ["True.__class__", "line 1, column 5: unexpected '.' after the value; operators, calls, attributes and subscripts are not allowed"],
+    [
+      'True.__class__',
+      "line 1, column 5: unexpected '.' after the value; operators, calls, attributes and subscripts are not allowed",
+    ],
   ])('never evaluates code: %j', (text, message) => {
     expect(parseError(text).message).toBe(message);
   });
@@ -516,7 +545,9 @@ describe('hostile input', () => {
     const { error, ms } = timedError(`[${'1, '.repeat(700_000)}]`);
     expect(error.reason).toBe('input is longer than 1048576 characters');
     expect(ms).toBeLessThan(200);
-    expect(errorOf(() => parsePyLiteral("{'a': 1}", { maxLength: 4 })).reason).toBe('input is longer than 4 characters');
+    expect(errorOf(() => parsePyLiteral("{'a': 1}", { maxLength: 4 })).reason).toBe(
+      'input is longer than 4 characters',
+    );
   });
 
   it('accepts input just under 1 MiB', () => {

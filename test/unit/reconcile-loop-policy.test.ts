@@ -43,7 +43,14 @@ class GatedSource implements Source {
       this.failNext--;
       throw new Error(`${this.name} exploded`);
     }
-    return { source: this.name, schedules: this.specs.map((spec) => ({ spec, hash: specHash(spec), origin: 'x' })), errors: [], stale: false, heldOrigins: [], heldIds: [] };
+    return {
+      source: this.name,
+      schedules: this.specs.map((spec) => ({ spec, hash: specHash(spec), origin: 'x' })),
+      errors: [],
+      stale: false,
+      heldOrigins: [],
+      heldIds: [],
+    };
   }
   async close(): Promise<void> {}
 }
@@ -59,7 +66,10 @@ async function until(cond: () => boolean, what: string): Promise<void> {
 function loopOver(sources: Source[], opts: ConstructorParameters<typeof ReconcileLoop>[1] = {}) {
   const registry = new MemoryRegistry();
   const seen: { result: ReconcileResult; req: ReconcileRequest }[] = [];
-  const loop = new ReconcileLoop(() => ({ sources, registry }), { ...opts, onResult: (result, req) => void seen.push({ result, req }) });
+  const loop = new ReconcileLoop(() => ({ sources, registry }), {
+    ...opts,
+    onResult: (result, req) => void seen.push({ result, req }),
+  });
   return { registry, loop, seen };
 }
 
@@ -71,7 +81,11 @@ describe('reconcile loop policy (in-memory registry)', () => {
     const first = loop.request({ reason: 'one' });
     await until(() => src.waiting === 1, 'first run reads its source');
     expect(loop.busy).toBe(true);
-    const more = [loop.request({ reason: 'two', sources: ['files'] }), loop.request({ reason: 'three', deep: true }), loop.request({ reason: 'two' })];
+    const more = [
+      loop.request({ reason: 'two', sources: ['files'] }),
+      loop.request({ reason: 'three', deep: true }),
+      loop.request({ reason: 'two' }),
+    ];
     src.release();
     await first;
     const results = await Promise.all(more);

@@ -13,7 +13,8 @@ import { MemoryRegistry } from '../helpers/memory-registry.js';
 import { makeSpec } from '../helpers/schedules.js';
 
 const T0 = Date.parse('2026-06-01T12:00:10Z');
-const every = (id: string, seconds = 60, fields: Record<string, unknown> = {}): Schedule => makeSpec({ id, every: seconds, ...fields });
+const every = (id: string, seconds = 60, fields: Record<string, unknown> = {}): Schedule =>
+  makeSpec({ id, every: seconds, ...fields });
 
 /** A source whose snapshot the test sets field by field. */
 class ScriptedSource implements Source {
@@ -27,7 +28,15 @@ class ScriptedSource implements Source {
   async snapshot(opts: { fresh?: boolean } = {}): Promise<SourceSnapshot> {
     if (opts.fresh) this.freshReads++;
     const schedules = this.specs.map((spec) => ({ spec, hash: specHash(spec), origin: `${this.name}.json` }));
-    return { source: this.name, schedules, errors: this.stale ? [{ source: this.name, message: 'unreadable' }] : [], stale: this.stale, heldOrigins: [], heldIds: this.heldIds, changed: this.changed };
+    return {
+      source: this.name,
+      schedules,
+      errors: this.stale ? [{ source: this.name, message: 'unreadable' }] : [],
+      stale: this.stale,
+      heldOrigins: [],
+      heldIds: this.heldIds,
+      changed: this.changed,
+    };
   }
   async close(): Promise<void> {}
 }
@@ -36,7 +45,8 @@ function setup() {
   const registry = new MemoryRegistry();
   const clock = new ManualClock(T0);
   const files = new ScriptedSource('files');
-  const run = (opts: Parameters<typeof reconcileOnce>[1] = {}, sources: Source[] = [files]) => reconcileOnce({ sources, registry, clock }, opts);
+  const run = (opts: Parameters<typeof reconcileOnce>[1] = {}, sources: Source[] = [files]) =>
+    reconcileOnce({ sources, registry, clock }, opts);
   return { registry, clock, files, run };
 }
 
@@ -62,7 +72,13 @@ describe('reconcileOnce (in-memory registry)', () => {
     await run();
     files.specs = [every('a', 60, { queue: 'reports' })];
     const [change] = (await run()).plan.changes;
-    expect(change).toMatchObject({ action: 'update', id: 'a', before: every('a'), after: every('a', 60, { queue: 'reports' }), triggerChanged: false });
+    expect(change).toMatchObject({
+      action: 'update',
+      id: 'a',
+      before: every('a'),
+      after: every('a', 60, { queue: 'reports' }),
+      triggerChanged: false,
+    });
     expect(change!.fields).toEqual([{ field: 'queue', before: 'default', after: 'reports' }]);
   });
 
@@ -132,7 +148,12 @@ describe('reconcileOnce (in-memory registry)', () => {
     expect(shallow.plan.changes).toEqual([]); // the index alone cannot see it
     const deep = await run({ deep: true });
     expect(files.freshReads).toBe(1);
-    expect(deep.plan.changes[0]).toMatchObject({ action: 'update', id: 'a', repair: true, reason: 'repair: next fire time missing' });
+    expect(deep.plan.changes[0]).toMatchObject({
+      action: 'update',
+      id: 'a',
+      repair: true,
+      reason: 'repair: next fire time missing',
+    });
     expect(registry.next.get('a')).toBe(T0 + 60_000 - (T0 % 60_000));
   });
 

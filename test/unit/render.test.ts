@@ -2,7 +2,14 @@
 import { describe, expect, it } from 'vitest';
 import { renderHistory } from '../../cli/render/history.js';
 import { renderNext } from '../../cli/render/next.js';
-import { changeLineCount, changeLines, formatValue, renderApply, renderPlan, renderResync } from '../../cli/render/plan.js';
+import {
+  changeLineCount,
+  changeLines,
+  formatValue,
+  renderApply,
+  renderPlan,
+  renderResync,
+} from '../../cli/render/plan.js';
 import { renderSchedules, renderStatusReport } from '../../cli/render/status.js';
 import { formatLateness, relativeAgo, renderTable } from '../../cli/render/table.js';
 import { renderTick } from '../../cli/render/tick.js';
@@ -33,7 +40,17 @@ describe('plan text', () => {
   const plan = attachObserved(
     diff(
       [
-        { source: 'files', schedules: [{ spec: a, hash: specHash(a), origin: 'a.toml' }, { spec: spec('b', { queue: 'high' }), hash: specHash(spec('b', { queue: 'high' })), origin: 'b.toml' }], errors: [{ source: 'files', origin: 'bad.toml', message: 'cannot parse' }], stale: false, heldOrigins: ['bad.toml'], heldIds: [] },
+        {
+          source: 'files',
+          schedules: [
+            { spec: a, hash: specHash(a), origin: 'a.toml' },
+            { spec: spec('b', { queue: 'high' }), hash: specHash(spec('b', { queue: 'high' })), origin: 'b.toml' },
+          ],
+          errors: [{ source: 'files', origin: 'bad.toml', message: 'cannot parse' }],
+          stale: false,
+          heldOrigins: ['bad.toml'],
+          heldIds: [],
+        },
       ],
       new Map([
         ['b', entry(b, 'b.toml')],
@@ -71,8 +88,16 @@ describe('plan text', () => {
   });
 
   it('says so when nothing changes, and when a source is stale', () => {
-    const none = diff([{ source: 'mysql', schedules: [], errors: [], stale: true, heldOrigins: [], heldIds: [] }], new Map(), NOW);
-    expect(renderPlan(none)).toEqual(['Source "mysql" is stale: nothing it owns will be deleted.', '', 'No changes. The registry matches the sources (0 unchanged).']);
+    const none = diff(
+      [{ source: 'mysql', schedules: [], errors: [], stale: true, heldOrigins: [], heldIds: [] }],
+      new Map(),
+      NOW,
+    );
+    expect(renderPlan(none)).toEqual([
+      'Source "mysql" is stale: nothing it owns will be deleted.',
+      '',
+      'No changes. The registry matches the sources (0 unchanged).',
+    ]);
   });
 
   it('renders what apply did, with conflicts', () => {
@@ -90,7 +115,13 @@ describe('plan text', () => {
   });
 
   it('renders the daemon re-sync reply', () => {
-    expect(renderResync({ summary: { create: 1, update: 0, delete: 2, unchanged: 5, held: 1 }, errors: ['x.toml: cannot parse'], durationMs: 12 })).toEqual([
+    expect(
+      renderResync({
+        summary: { create: 1, update: 0, delete: 2, unchanged: 5, held: 1 },
+        errors: ['x.toml: cannot parse'],
+        durationMs: 12,
+      }),
+    ).toEqual([
       '! x.toml: cannot parse',
       'Re-sync done in 12 ms: 1 created, 0 updated, 2 deleted, 5 unchanged, 1 held.',
     ]);
@@ -120,13 +151,37 @@ const row = (over: Partial<StatusRow> = {}): StatusRow => ({
 
 describe('status text', () => {
   it('a table with aligned columns, the last one unpadded', () => {
-    expect(renderTable(['A', 'BB'], [['xxx', 'y'], ['z', 'long']])).toEqual(['A    BB', 'xxx  y', 'z    long']);
+    expect(
+      renderTable(
+        ['A', 'BB'],
+        [
+          ['xxx', 'y'],
+          ['z', 'long'],
+        ],
+      ),
+    ).toEqual(['A    BB', 'xxx  y', 'z    long']);
   });
 
   it('the schedules, with relative times and lateness', () => {
-    const lines = renderSchedules([row(), row({ id: 'off', enabled: false, next: null, nextRelative: 'disabled', lastRun: null, lastOutcome: null, lastLatenessMs: null })], NOW);
+    const lines = renderSchedules(
+      [
+        row(),
+        row({
+          id: 'off',
+          enabled: false,
+          next: null,
+          nextRelative: 'disabled',
+          lastRun: null,
+          lastOutcome: null,
+          lastLatenessMs: null,
+        }),
+      ],
+      NOW,
+    );
     expect(lines[0]).toMatch(/^ID\s+TRIGGER\s+QUEUE\s+ENABLED\s+NEXT\s+LAST RUN\s+LAST OUTCOME\s+SOURCE$/);
-    expect(lines[1]).toMatch(/^nightly\s+cron "0 3 \* \* \*" \(UTC\): At 03:00\s+default\s+yes\s+2026-06-02T03:00:00.000Z\s+in 15h 0m\s+2026-06-01T11:57:00.000Z \(3m 0s ago\)\s+enqueued \(\+4.2s\)\s+files:a.toml$/);
+    expect(lines[1]).toMatch(
+      /^nightly\s+cron "0 3 \* \* \*" \(UTC\): At 03:00\s+default\s+yes\s+2026-06-02T03:00:00.000Z\s+in 15h 0m\s+2026-06-01T11:57:00.000Z \(3m 0s ago\)\s+enqueued \(\+4.2s\)\s+files:a.toml$/,
+    );
     expect(lines[2]).toMatch(/^off\s+.*\s+no\s+-\s+disabled\s+-\s+-\s+files:a.toml$/);
     expect(renderSchedules([], NOW)).toEqual(['No schedules in the registry.']);
   });
@@ -136,17 +191,50 @@ describe('status text', () => {
       via: 'redis',
       clocks: [],
       leader: null,
-      sources: [{ source: 'files', stale: false, schedules: 3, held: 1, errors: Array.from({ length: 12 }, (_, i) => `e${i}`), at: NOW, by: 'pyrq apply' }],
-      lastReconcile: { at: NOW - 62_000, runId: 'ab12cd34', durationMs: 12, created: 1, updated: 2, deleted: 0, unchanged: 40, errors: 1, reason: 'files changed: billing.toml' },
+      sources: [
+        {
+          source: 'files',
+          stale: false,
+          schedules: 3,
+          held: 1,
+          errors: Array.from({ length: 12 }, (_, i) => `e${i}`),
+          at: NOW,
+          by: 'pyrq apply',
+        },
+      ],
+      lastReconcile: {
+        at: NOW - 62_000,
+        runId: 'ab12cd34',
+        durationMs: 12,
+        created: 1,
+        updated: 2,
+        deleted: 0,
+        unchanged: 40,
+        errors: 1,
+        reason: 'files changed: billing.toml',
+      },
       schedules: [row()],
     };
     const lines = renderStatusReport(report, NOW);
-    expect(lines[0]).toBe('Not asking a daemon (--no-daemon); from Redis (source health as last recorded). Leader: none');
+    expect(lines[0]).toBe(
+      'Not asking a daemon (--no-daemon); from Redis (source health as last recorded). Leader: none',
+    );
     expect(lines[1]).toBe('Source files: ok, 3 schedules, 1 held, 12 errors; as of 0s ago, recorded by pyrq apply');
     expect(lines.filter((l) => l.startsWith('  ! '))).toHaveLength(10);
     expect(lines).toContain('  (2 more: pyrq status --json)');
-    expect(lines).toContain('Last reconcile 1m 2s ago (run ab12cd34, 12 ms; files changed: billing.toml): 1 created, 2 updated, 0 deleted, 40 unchanged, 1 error.');
-    const daemon = renderStatusReport({ ...report, via: 'daemon', daemon: { pid: 7, leader: true }, leader: 'h:7:x', sources: [{ ...report.sources[0]!, stale: true, errors: [] }] }, NOW);
+    expect(lines).toContain(
+      'Last reconcile 1m 2s ago (run ab12cd34, 12 ms; files changed: billing.toml): 1 created, 2 updated, 0 deleted, 40 unchanged, 1 error.',
+    );
+    const daemon = renderStatusReport(
+      {
+        ...report,
+        via: 'daemon',
+        daemon: { pid: 7, leader: true },
+        leader: 'h:7:x',
+        sources: [{ ...report.sources[0]!, stale: true, errors: [] }],
+      },
+      NOW,
+    );
     expect(daemon[0]).toBe('Daemon: pid 7, leader; leader: h:7:x');
     expect(daemon[1]).toMatch(/^Source files: STALE \(nothing it owns is deleted\), 3 schedules, 1 held; as of /);
     // The same sentence from either path: it is made from the same summary.
@@ -154,13 +242,37 @@ describe('status text', () => {
   });
 
   it('fits a width: every line at most that long; wide shows every column in full', () => {
-    const long = row({ id: 'an-unusually-long-schedule-identifier-for-the-monthly-invoices', origin: 'billing/customers/enterprise/monthly-invoices.toml' });
+    const long = row({
+      id: 'an-unusually-long-schedule-identifier-for-the-monthly-invoices',
+      origin: 'billing/customers/enterprise/monthly-invoices.toml',
+    });
     const report: StatusReport = {
       via: 'redis',
       clocks: [],
       leader: 'a-host-with-a-long-name.example.internal:12345:abcdef',
-      sources: [{ source: 'files', stale: false, schedules: 3, held: 0, errors: [`billing/customers/enterprise/monthly-invoices.toml: schedules[0] (id "x"): cron: "61 * * * *": minute out of range ${'x'.repeat(80)}`], at: NOW }],
-      lastReconcile: { at: NOW, runId: 'ab12cd34', durationMs: 12, created: 1, updated: 2, deleted: 0, unchanged: 40, errors: 1, reason: 'files changed: billing/customers/enterprise/monthly-invoices.toml, a.toml' },
+      sources: [
+        {
+          source: 'files',
+          stale: false,
+          schedules: 3,
+          held: 0,
+          errors: [
+            `billing/customers/enterprise/monthly-invoices.toml: schedules[0] (id "x"): cron: "61 * * * *": minute out of range ${'x'.repeat(80)}`,
+          ],
+          at: NOW,
+        },
+      ],
+      lastReconcile: {
+        at: NOW,
+        runId: 'ab12cd34',
+        durationMs: 12,
+        created: 1,
+        updated: 2,
+        deleted: 0,
+        unchanged: 40,
+        errors: 1,
+        reason: 'files changed: billing/customers/enterprise/monthly-invoices.toml, a.toml',
+      },
       schedules: [long, row()],
     };
     const narrow = renderStatusReport(report, NOW, { width: 80 });
@@ -171,28 +283,46 @@ describe('status text', () => {
     expect(wide.join('\n')).toContain(long.id);
   });
 
-  it('each daemon\'s clock: ahead, behind or the same as Redis, the warning wrapped to the width', () => {
+  it("each daemon's clock: ahead, behind or the same as Redis, the warning wrapped to the width", () => {
     const report: StatusReport = {
       via: 'redis',
       leader: null,
       sources: [],
       lastReconcile: null,
       clocks: [
-        { daemon: 'web1:4211:9f2c1a', pid: 4211, offsetMs: -2999, measuredAt: new Date(NOW - 12_000).toISOString(), warn: true },
-        { daemon: 'web2:77:aa11bb', pid: 77, offsetMs: 40, measuredAt: new Date(NOW - 3_000).toISOString(), warn: false },
+        {
+          daemon: 'web1:4211:9f2c1a',
+          pid: 4211,
+          offsetMs: -2999,
+          measuredAt: new Date(NOW - 12_000).toISOString(),
+          warn: true,
+        },
+        {
+          daemon: 'web2:77:aa11bb',
+          pid: 77,
+          offsetMs: 40,
+          measuredAt: new Date(NOW - 3_000).toISOString(),
+          warn: false,
+        },
         { daemon: 'web3:9:cc22dd', pid: 9, offsetMs: 0, measuredAt: new Date(NOW).toISOString(), warn: false },
       ],
       schedules: [row()],
     };
     const lines = renderStatusReport(report, NOW);
-    expect(lines).toContain("Clock of daemon web1:4211:9f2c1a (pid 4211): 2999 ms ahead of Redis (measured 12s ago): WARNING beyond daemon.clockOffsetWarn; fires go by Redis's clock, but fix this machine's clock");
+    expect(lines).toContain(
+      "Clock of daemon web1:4211:9f2c1a (pid 4211): 2999 ms ahead of Redis (measured 12s ago): WARNING beyond daemon.clockOffsetWarn; fires go by Redis's clock, but fix this machine's clock",
+    );
     expect(lines).toContain('Clock of daemon web2:77:aa11bb (pid 77): 40 ms behind Redis (measured 3s ago)');
     expect(lines).toContain('Clock of daemon web3:9:cc22dd (pid 9): same as Redis (measured 0s ago)');
     // After the last reconcile, before the table.
-    expect(lines.findIndex((l) => l.startsWith('Clock of'))).toBeGreaterThan(lines.findIndex((l) => l.startsWith('No reconcile')));
+    expect(lines.findIndex((l) => l.startsWith('Clock of'))).toBeGreaterThan(
+      lines.findIndex((l) => l.startsWith('No reconcile')),
+    );
     const narrow = renderStatusReport(report, NOW, { width: 80 });
     for (const l of narrow) expect(l.length, l).toBeLessThanOrEqual(80);
-    expect(narrow.join(' ').replace(/\s+/g, ' ')).toContain('WARNING beyond daemon.clockOffsetWarn; fires go by Redis\'s clock, but fix this machine\'s clock');
+    expect(narrow.join(' ').replace(/\s+/g, ' ')).toContain(
+      "WARNING beyond daemon.clockOffsetWarn; fires go by Redis's clock, but fix this machine's clock",
+    );
   });
 
   it('lateness and "ago" for people', () => {
@@ -207,14 +337,43 @@ describe('status text', () => {
 describe('history text', () => {
   it('one row per run; an aggregate of missed runs as a range; a job still running', () => {
     const rows: HistoryRow[] = [
-      { occurrence: '2026-06-01T11:00:00.000Z', at: '2026-06-01T11:00:00.010Z', latenessMs: 10, trigger: 'schedule', outcome: 'enqueued', jobId: 'j1', jobStatus: 'finished' },
-      { occurrence: '2026-06-01T08:00:00.000Z', until: '2026-06-01T11:00:00.000Z', count: 3, at: '2026-06-01T11:00:00.010Z', latenessMs: 10_800_000, trigger: 'schedule', outcome: 'skipped:missed', jobId: null, jobStatus: null },
-      { occurrence: '2026-06-01T07:00:00.000Z', at: '2026-06-01T07:00:00.000Z', latenessMs: 0, trigger: 'schedule', outcome: 'skipped:overlap', jobId: null, jobStatus: null, previousJobId: 'j0' },
+      {
+        occurrence: '2026-06-01T11:00:00.000Z',
+        at: '2026-06-01T11:00:00.010Z',
+        latenessMs: 10,
+        trigger: 'schedule',
+        outcome: 'enqueued',
+        jobId: 'j1',
+        jobStatus: 'finished',
+      },
+      {
+        occurrence: '2026-06-01T08:00:00.000Z',
+        until: '2026-06-01T11:00:00.000Z',
+        count: 3,
+        at: '2026-06-01T11:00:00.010Z',
+        latenessMs: 10_800_000,
+        trigger: 'schedule',
+        outcome: 'skipped:missed',
+        jobId: null,
+        jobStatus: null,
+      },
+      {
+        occurrence: '2026-06-01T07:00:00.000Z',
+        at: '2026-06-01T07:00:00.000Z',
+        latenessMs: 0,
+        trigger: 'schedule',
+        outcome: 'skipped:overlap',
+        jobId: null,
+        jobStatus: null,
+        previousJobId: 'j0',
+      },
     ];
     const lines = renderHistory('h', rows);
     expect(lines[0]).toMatch(/^OCCURRENCE\s+HANDLED\s+LATENESS\s+TRIGGER\s+OUTCOME\s+JOB\s+STATUS$/);
     expect(lines[1]).toMatch(/^2026-06-01T11:00:00.000Z\s+\S+\s+10ms\s+schedule\s+enqueued\s+j1\s+finished$/);
-    expect(lines[2]).toMatch(/^2026-06-01T08:00:00.000Z \.\. 2026-06-01T11:00:00.000Z \(3\)\s+\S+\s+3h 0m\s+schedule\s+skipped:missed\s+-\s+-$/);
+    expect(lines[2]).toMatch(
+      /^2026-06-01T08:00:00.000Z \.\. 2026-06-01T11:00:00.000Z \(3\)\s+\S+\s+3h 0m\s+schedule\s+skipped:missed\s+-\s+-$/,
+    );
     expect(lines[3]).toMatch(/\(running: j0\)\s+-$/);
     expect(renderHistory('h', [])).toEqual(['No runs recorded for "h" yet.']);
   });
@@ -224,28 +383,58 @@ describe('tick text', () => {
   const base: TickResult = { now: NOW, enqueued: 0, skipped: 0, schedules: [], problems: [], durationMs: 3 };
   it('nothing due', () => {
     expect(renderTick(base)).toEqual(['Nothing due at 2026-06-01T12:00:00.000Z.']);
-    expect(renderTick({ ...base, problems: [{ id: 'x', message: 'unreadable spec' }] as TickResult['problems'] })).toEqual(['! x: unreadable spec', 'Nothing due at 2026-06-01T12:00:00.000Z.']);
+    expect(
+      renderTick({ ...base, problems: [{ id: 'x', message: 'unreadable spec' }] as TickResult['problems'] }),
+    ).toEqual(['! x: unreadable spec', 'Nothing due at 2026-06-01T12:00:00.000Z.']);
   });
 
   it('each schedule, at most 50 lines, then a summary', () => {
-    const schedules = Array.from({ length: 52 }, (_, i) => ({ id: `s${i}`, result: 'fired' as const, enqueued: 1, jobIds: [`j${i}`], skipped: i === 0 ? 2 : 0 }));
+    const schedules = Array.from({ length: 52 }, (_, i) => ({
+      id: `s${i}`,
+      result: 'fired' as const,
+      enqueued: 1,
+      jobIds: [`j${i}`],
+      skipped: i === 0 ? 2 : 0,
+    }));
     schedules[1] = { id: 's1', result: 'not-due' as never, enqueued: 0, jobIds: [], skipped: 0 };
     const lines = renderTick({ ...base, enqueued: 51, skipped: 2, schedules });
     expect(lines[0]).toBe('  s0: 1 enqueued, 2 skipped  j0');
     expect(lines[1]).toBe('  s1: already fired by another dispatcher');
     expect(lines).toContain('  ... and 2 more schedules');
-    expect(lines.at(-1)).toBe('Fired at 2026-06-01T12:00:00.000Z: 51 job(s) enqueued, 2 occurrence(s) skipped, 52 schedule(s), 3 ms. See "pyrq history ID".');
+    expect(lines.at(-1)).toBe(
+      'Fired at 2026-06-01T12:00:00.000Z: 51 job(s) enqueued, 2 occurrence(s) skipped, 52 schedule(s), 3 ms. See "pyrq history ID".',
+    );
   });
 });
 
 describe('next text', () => {
   it('the trigger, the stored next fire time and each time in UTC and local time', () => {
-    expect(renderNext({ id: 'n', trigger: 'cron "30 2 * * *" (America/New_York)', timezone: 'America/New_York', stored: '2026-03-08T07:30:00Z', times: [{ utc: '2026-03-08T07:30:00Z', local: '2026-03-08 03:30:00 EDT' }] })).toEqual([
+    expect(
+      renderNext({
+        id: 'n',
+        trigger: 'cron "30 2 * * *" (America/New_York)',
+        timezone: 'America/New_York',
+        stored: '2026-03-08T07:30:00Z',
+        times: [{ utc: '2026-03-08T07:30:00Z', local: '2026-03-08 03:30:00 EDT' }],
+      }),
+    ).toEqual([
       'n: cron "30 2 * * *" (America/New_York)',
       '  stored next fire time: 2026-03-08T07:30:00Z',
       '  2026-03-08T07:30:00Z  2026-03-08 03:30:00 EDT',
     ]);
-    expect(renderNext({ id: 'off', trigger: 'every 1h', timezone: 'UTC', stored: null, times: [], note: 'disabled: it never fires' })).toEqual(['off: every 1h', '  (disabled: it never fires)', '  stored next fire time: none']);
-    expect(renderNext({ trigger: 'at 2020-01-01T00:00:00Z', timezone: 'UTC', times: [] })).toEqual(['at 2020-01-01T00:00:00Z', '  no further fire times']);
+    expect(
+      renderNext({
+        id: 'off',
+        trigger: 'every 1h',
+        timezone: 'UTC',
+        stored: null,
+        times: [],
+        note: 'disabled: it never fires',
+      }),
+    ).toEqual(['off: every 1h', '  (disabled: it never fires)', '  stored next fire time: none']);
+    expect(renderNext({ trigger: 'at 2020-01-01T00:00:00Z', timezone: 'UTC', times: [] })).toEqual([
+      'at 2020-01-01T00:00:00Z',
+      '  no further fire times',
+    ]);
   });
 });

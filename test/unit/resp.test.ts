@@ -3,7 +3,18 @@ import { describe, expect, it } from 'vitest';
 import { encodeRespCommand, patchRespArg } from '../../src/redis/resp.js';
 
 describe('RESP encoding of prebuilt commands', () => {
-  const parts = ['EVALSHA', 'abc', 2, 'k:1', 'kéy:2', Buffer.from([0, 13, 10, 255]), '', 'Grüße ✓', Buffer.alloc(0), 1_700_000_000_000];
+  const parts = [
+    'EVALSHA',
+    'abc',
+    2,
+    'k:1',
+    'kéy:2',
+    Buffer.from([0, 13, 10, 255]),
+    '',
+    'Grüße ✓',
+    Buffer.alloc(0),
+    1_700_000_000_000,
+  ];
 
   it('writes exactly the bytes ioredis writes for the same command', () => {
     const ours = encodeRespCommand(parts).wire;

@@ -1,14 +1,35 @@
 import { describe, expect, it } from 'vitest';
 import { parseRunRecord } from '../../src/dispatch/run-record.js';
 
-const enqueued = { occurrence: 1_780_315_200_000, at: 1_780_315_200_004, latenessMs: 4, trigger: 'schedule', outcome: 'enqueued', jobId: 'pyrq_a_1' };
+const enqueued = {
+  occurrence: 1_780_315_200_000,
+  at: 1_780_315_200_004,
+  latenessMs: 4,
+  trigger: 'schedule',
+  outcome: 'enqueued',
+  jobId: 'pyrq_a_1',
+};
 
 describe('run records', () => {
   it('reads what the fire script writes, whatever the order of the fields', () => {
     expect(parseRunRecord(JSON.stringify(enqueued))).toEqual(enqueued);
-    const agg = { outcome: 'skipped:missed', count: 49, until: 1_780_318_000_000, trigger: 'schedule', latenessMs: 60_000, at: 1_780_315_260_000, occurrence: 1_780_315_200_000 };
+    const agg = {
+      outcome: 'skipped:missed',
+      count: 49,
+      until: 1_780_318_000_000,
+      trigger: 'schedule',
+      latenessMs: 60_000,
+      at: 1_780_315_260_000,
+      occurrence: 1_780_315_200_000,
+    };
     expect(parseRunRecord(JSON.stringify(agg))).toEqual(agg);
-    const overlap = { ...enqueued, outcome: 'skipped:overlap', jobId: undefined, previousJobId: 'pyrq_a_0', trigger: 'manual' };
+    const overlap = {
+      ...enqueued,
+      outcome: 'skipped:overlap',
+      jobId: undefined,
+      previousJobId: 'pyrq_a_0',
+      trigger: 'manual',
+    };
     expect(parseRunRecord(JSON.stringify(overlap))).toEqual({ ...overlap, jobId: undefined });
   });
 

@@ -12,7 +12,8 @@ function reference(text: string): unknown {
   const list = Array.isArray(docs) ? docs : [docs];
   if (list.length !== 1 || list[0]!.errors.length > 0) return 'ERROR';
   const big = (v: unknown): unknown => {
-    if (typeof v === 'bigint') return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
+    if (typeof v === 'bigint')
+      return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
     if (Array.isArray(v)) return v.map(big);
     if (v !== null && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, big(x)]));
     return v;
@@ -31,7 +32,7 @@ const FAST = [
   '- id: a\n  function: app.tasks.run\n  cron: 0 3 * * *\n  timezone: Europe/Berlin\n',
   '- id: "sched-1"\n  kwargs: {"company":"Company 0","days":11,"dry_run":false}\n  args: ["item-0","x"]\n  every: 5m\n',
   'schedules:\n  - id: a\n    every: 1h30m\n    enabled: false\n    timeout: 300\n  - id: b\n    args:\n      - 1\n      - two\n      - "three"\n',
-  'schedules:\n- id: a\n  kwargs:\n    nested:\n      deep: -12\n    list:\n    - x\n    -\n    - null\n  description: \'it\'\'s here\'\n',
+  "schedules:\n- id: a\n  kwargs:\n    nested:\n      deep: -12\n    list:\n    - x\n    -\n    - null\n  description: 'it''s here'\n",
   '# a comment\n$schema: ./schema.json\nid: one\nfunction: a.b # not a comment? no: declined\n',
   'id: one\nfunction: a.b\n\n   # indented comment\nempty:\nafter: x\n',
   '-   id: wide\n    function: a.b\n',
@@ -92,7 +93,11 @@ describe('simple YAML fast path', () => {
       const text = readFileSync(f, 'utf8');
       // The file, and each of its lines cut off or indented by one more space.
       const lines = text.split('\n');
-      const variants = [text, ...lines.map((_, i) => lines.slice(0, i).join('\n')), ...lines.map((_, i) => lines.map((l, j) => (j === i ? ` ${l}` : l)).join('\n'))];
+      const variants = [
+        text,
+        ...lines.map((_, i) => lines.slice(0, i).join('\n')),
+        ...lines.map((_, i) => lines.map((l, j) => (j === i ? ` ${l}` : l)).join('\n')),
+      ];
       for (const v of variants) if (same(v) === 'fast') fast++;
     }
     expect(fast).toBeGreaterThan(10);

@@ -19,20 +19,49 @@ describe('checkQueryColumns', () => {
   });
 
   it('names the setting, and explains a camelCase alias that PostgreSQL folded to lower case', () => {
-    expect(() => checkQueryColumns(['id', 'function', 'cronn'], 'postgres')).toThrow(/^postgres\.query returns columns that are not schedule fields/);
-    expect(() => checkQueryColumns(['id', 'function', 'resultttl'], 'postgres')).toThrow('"resultttl" (did you mean "resultTtl"? quote the alias to keep its case: AS "resultTtl")');
+    expect(() => checkQueryColumns(['id', 'function', 'cronn'], 'postgres')).toThrow(
+      /^postgres\.query returns columns that are not schedule fields/,
+    );
+    expect(() => checkQueryColumns(['id', 'function', 'resultttl'], 'postgres')).toThrow(
+      '"resultttl" (did you mean "resultTtl"? quote the alias to keep its case: AS "resultTtl")',
+    );
   });
 });
 
 describe('mapQueryRows', () => {
   it('maps columns named after fields; NULL is absent; JSON text is parsed; 0/1 are booleans', () => {
     const s = snap([
-      { id: 42, function: 'app.tasks.run', cron: '*/5 * * * *', timezone: null, queue: 'reports', enabled: 1, args: '[1, "two"]', kwargs: '{"days": 7}', meta: null, timeout: '15m', ttl: '600' },
+      {
+        id: 42,
+        function: 'app.tasks.run',
+        cron: '*/5 * * * *',
+        timezone: null,
+        queue: 'reports',
+        enabled: 1,
+        args: '[1, "two"]',
+        kwargs: '{"days": 7}',
+        meta: null,
+        timeout: '15m',
+        ttl: '600',
+      },
       { id: 'nightly', function: 'app.tasks.nightly', every: 3600, enabled: Buffer.from([0]) },
     ]);
     expect(s.errors).toEqual([]);
     const [a, b] = s.schedules.map((d) => d.spec);
-    expect(a).toMatchObject({ id: '42', function: 'app.tasks.run', cron: '*/5 * * * *', timezone: 'UTC', queue: 'reports', enabled: true, args: [1, 'two'], kwargs: { days: 7 }, meta: {}, timeout: 900, ttl: 600, target: 'rq' });
+    expect(a).toMatchObject({
+      id: '42',
+      function: 'app.tasks.run',
+      cron: '*/5 * * * *',
+      timezone: 'UTC',
+      queue: 'reports',
+      enabled: true,
+      args: [1, 'two'],
+      kwargs: { days: 7 },
+      meta: {},
+      timeout: 900,
+      ttl: 600,
+      target: 'rq',
+    });
     expect(b).toMatchObject({ id: 'nightly', every: 3600, enabled: false });
     expect(s.schedules[0]?.origin).toBe('query');
   });
@@ -48,7 +77,9 @@ describe('mapQueryRows', () => {
 
   it('reports schedule-level problems through the shared validation', () => {
     const s = snap([{ id: 'a', function: 'app.t.f', cron: '0 * * * *', every: '5m' }]);
-    expect(s.errors.map(formatSourceError)).toEqual(['query: row 1 (id "a"): cron, every: only one trigger is allowed: choose cron, every or at']);
+    expect(s.errors.map(formatSourceError)).toEqual([
+      'query: row 1 (id "a"): cron, every: only one trigger is allowed: choose cron, every or at',
+    ]);
   });
 
   it('skips rows without an id and holds ids returned twice', () => {
@@ -79,7 +110,14 @@ describe('mapQueryRows', () => {
 
   it('maps values as the PostgreSQL driver returns them: booleans, timestamptz text, bigint text', () => {
     const rows = [
-      { id: 'pg', function: 'app.t.f', at: '2099-01-02 03:04:05+01:00', enabled: true, ttl: '600', kwargs: '{"n": 12345678901234567890}' },
+      {
+        id: 'pg',
+        function: 'app.t.f',
+        at: '2099-01-02 03:04:05+01:00',
+        enabled: true,
+        ttl: '600',
+        kwargs: '{"n": 12345678901234567890}',
+      },
       { id: 'off', function: 'app.t.f', every: 60, enabled: false },
     ];
     const s = toSnapshot('postgres', mapQueryRows(rows, DEFAULT_CONTEXT, 'postgres'));
@@ -89,7 +127,13 @@ describe('mapQueryRows', () => {
       { id: 'off', enabled: false },
       { id: 'pg', at: '2099-01-02T02:04:05Z', enabled: true, ttl: 600, kwargs: { n: 12345678901234567890n } },
     ]);
-    const bad = mapQueryRows([{ id: 'x', function: 'app.t.f', every: 60, enabled: 'yes' }], DEFAULT_CONTEXT, 'postgres');
-    expect(bad.entries.get('x')?.errors).toEqual([expect.objectContaining({ source: 'postgres', id: 'x', path: 'enabled' })]);
+    const bad = mapQueryRows(
+      [{ id: 'x', function: 'app.t.f', every: 60, enabled: 'yes' }],
+      DEFAULT_CONTEXT,
+      'postgres',
+    );
+    expect(bad.entries.get('x')?.errors).toEqual([
+      expect.objectContaining({ source: 'postgres', id: 'x', path: 'enabled' }),
+    ]);
   });
 });

@@ -23,17 +23,33 @@ describe('resolveTarget', () => {
   });
 
   it('reads host/port/user/database settings and a socket parameter', () => {
-    expect(resolveTarget(cfg({ host: 'h', port: 3310, user: 'u', database: 'd' }))).toMatchObject({ host: 'h', port: 3310, user: 'u', database: 'd' });
-    expect(resolveTarget(cfg({ url: 'mysql://u@localhost/d?socket=/run/mysqld/mysqld.sock' })).socketPath).toBe('/run/mysqld/mysqld.sock');
+    expect(resolveTarget(cfg({ host: 'h', port: 3310, user: 'u', database: 'd' }))).toMatchObject({
+      host: 'h',
+      port: 3310,
+      user: 'u',
+      database: 'd',
+    });
+    expect(resolveTarget(cfg({ url: 'mysql://u@localhost/d?socket=/run/mysqld/mysqld.sock' })).socketPath).toBe(
+      '/run/mysqld/mysqld.sock',
+    );
   });
 
   it('refuses a URL without a database, another scheme or unknown parameters, never echoing the password', () => {
     expect(() => resolveTarget(cfg({ url: 'mysql://u:pw123@h:3306' }))).toThrow(/no database given/);
     expect(() => resolveTarget(cfg({ url: 'postgres://u:pw123@h/d' }))).toThrow(/scheme "postgres:"/);
     expect(() => resolveTarget(cfg({ url: 'mysql://u:pw123@h/d?ssl=1' }))).toThrow(/unknown parameter "ssl"/);
-    expect(() => resolveTarget(cfg({ url: 'mysql://u:pw123@h:notaport/d' }))).toThrow('mysql.url: "mysql://u:***@h:notaport/d" is not a URL; use mysql://user@host:3306/database');
-    for (const url of ['mysql://u:pw123@h:3306', 'postgres://u:pw123@h/d', 'mysql://u:pw123@h/d?ssl=1', 'mysql://u:pw123@h:notaport/d']) {
-      expect(() => resolveTarget(cfg({ url }))).toThrow(expect.objectContaining({ message: expect.not.stringContaining('pw123') }));
+    expect(() => resolveTarget(cfg({ url: 'mysql://u:pw123@h:notaport/d' }))).toThrow(
+      'mysql.url: "mysql://u:***@h:notaport/d" is not a URL; use mysql://user@host:3306/database',
+    );
+    for (const url of [
+      'mysql://u:pw123@h:3306',
+      'postgres://u:pw123@h/d',
+      'mysql://u:pw123@h/d?ssl=1',
+      'mysql://u:pw123@h:notaport/d',
+    ]) {
+      expect(() => resolveTarget(cfg({ url }))).toThrow(
+        expect.objectContaining({ message: expect.not.stringContaining('pw123') }),
+      );
     }
   });
 
@@ -56,20 +72,37 @@ describe('resolveSqlTarget for PostgreSQL', () => {
       socketPath: undefined,
     });
     expect(pg(cfg({ url: 'postgresql://pyrq@db/erp' }))).toMatchObject({ port: 5432, user: 'pyrq' });
-    expect(pg(cfg({ database: 'erp' }))).toMatchObject({ host: '127.0.0.1', port: 5432, user: 'postgres', database: 'erp' });
+    expect(pg(cfg({ database: 'erp' }))).toMatchObject({
+      host: '127.0.0.1',
+      port: 5432,
+      user: 'postgres',
+      database: 'erp',
+    });
     expect(pg(cfg({ url: 'postgres://u@localhost/d?host=/run/postgresql' })).socketPath).toBe('/run/postgresql');
   });
 
   it('refuses what it cannot honour, naming the postgres settings, never echoing the password', () => {
-    expect(() => pg(cfg({ url: 'postgres://u:pw123@h:5432' }))).toThrow('postgres: no database given; name it in the URL (postgres://user@host:5432/erpnext_db) or set postgres.database');
-    expect(() => pg(cfg({ url: 'mysql://u:pw123@h/d' }))).toThrow('postgres.url: scheme "mysql:" is not supported; use postgres://user@host:5432/database');
-    expect(() => pg(cfg({ url: 'postgres://u:pw123@h/d?sslmode=require' }))).toThrow('postgres.url: unknown parameter "sslmode" (only "host" is supported)');
-    expect(() => pg(cfg({ url: 'postgres://u:pw123@h:notaport/d' }))).toThrow(/^postgres\.url: "postgres:\/\/u:\*\*\*@h:notaport\/d" is not a URL/);
+    expect(() => pg(cfg({ url: 'postgres://u:pw123@h:5432' }))).toThrow(
+      'postgres: no database given; name it in the URL (postgres://user@host:5432/erpnext_db) or set postgres.database',
+    );
+    expect(() => pg(cfg({ url: 'mysql://u:pw123@h/d' }))).toThrow(
+      'postgres.url: scheme "mysql:" is not supported; use postgres://user@host:5432/database',
+    );
+    expect(() => pg(cfg({ url: 'postgres://u:pw123@h/d?sslmode=require' }))).toThrow(
+      'postgres.url: unknown parameter "sslmode" (only "host" is supported)',
+    );
+    expect(() => pg(cfg({ url: 'postgres://u:pw123@h:notaport/d' }))).toThrow(
+      /^postgres\.url: "postgres:\/\/u:\*\*\*@h:notaport\/d" is not a URL/,
+    );
   });
 
   it('describes a target without its password', () => {
-    expect(describeSqlTarget(postgresDriver, pg(cfg({ url: 'postgres://pyrq:hunter22@db:5432/erp' })))).toBe('postgres://pyrq@db:5432/erp');
-    expect(describeSqlTarget(postgresDriver, pg(cfg({ url: 'postgres://pyrq:hunter22@x/erp?host=/run/postgresql' })))).toBe('postgres://pyrq@unix(/run/postgresql)/erp');
+    expect(describeSqlTarget(postgresDriver, pg(cfg({ url: 'postgres://pyrq:hunter22@db:5432/erp' })))).toBe(
+      'postgres://pyrq@db:5432/erp',
+    );
+    expect(
+      describeSqlTarget(postgresDriver, pg(cfg({ url: 'postgres://pyrq:hunter22@x/erp?host=/run/postgresql' }))),
+    ).toBe('postgres://pyrq@unix(/run/postgresql)/erp');
   });
 });
 
@@ -81,7 +114,9 @@ describe('PollBackoff', () => {
     expect(h.fail(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }), 3)).toBe(true);
     expect(h.fail(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }), 3)).toBe(false);
     expect(h.nextDelay(5000, 60_000)).toBe(10_000);
-    expect(h.fail(Object.assign(new Error("Access denied (password 'hunter22')"), { code: 'ER_ACCESS_DENIED_ERROR' }), 3)).toBe(true);
+    expect(
+      h.fail(Object.assign(new Error("Access denied (password 'hunter22')"), { code: 'ER_ACCESS_DENIED_ERROR' }), 3),
+    ).toBe(true);
     expect(h.failure?.message).toBe("Access denied (password '***') (ER_ACCESS_DENIED_ERROR)");
     expect(h.failure?.since).toBe(1_000);
     for (let i = 0; i < 10; i++) h.fail(Object.assign(new Error('x'), { code: 'ER_ACCESS_DENIED_ERROR' }), 3);

@@ -36,15 +36,21 @@ describe('did you mean', () => {
   });
 
   it('enum values', () => {
-    expect(problems({ catchup: 'lates' })).toEqual(['catchup: must be one of "skip", "latest", "all", got "lates" (did you mean "latest"?)']);
+    expect(problems({ catchup: 'lates' })).toEqual([
+      'catchup: must be one of "skip", "latest", "all", got "lates" (did you mean "latest"?)',
+    ]);
   });
 
   it('timezones: a typo, a bare city, and none close', () => {
     expect(suggestTimezone('Europe/Berln')).toBe('Europe/Berlin');
     expect(suggestTimezone('Berlin')).toBe('Europe/Berlin');
     expect(suggestTimezone('new york')).toBe('America/New_York');
-    expect(problems({ timezone: 'Europe/Berln' })).toEqual(['timezone: unknown timezone "Europe/Berln" (did you mean "Europe/Berlin"?)']);
-    expect(problems({ timezone: 'Qqqqq/Zzzzzz' })).toEqual(['timezone: unknown timezone "Qqqqq/Zzzzzz" (use an IANA name such as "Europe/Berlin" or "UTC")']);
+    expect(problems({ timezone: 'Europe/Berln' })).toEqual([
+      'timezone: unknown timezone "Europe/Berln" (did you mean "Europe/Berlin"?)',
+    ]);
+    expect(problems({ timezone: 'Qqqqq/Zzzzzz' })).toEqual([
+      'timezone: unknown timezone "Qqqqq/Zzzzzz" (use an IANA name such as "Europe/Berlin" or "UTC")',
+    ]);
   });
 
   it('config keys and the config timezone', () => {
@@ -52,15 +58,21 @@ describe('did you mean', () => {
     writeFileSync(cfg, '[redis]\nurll = "redis://127.0.0.1:6379"\n');
     expect(() => loadConfig({ config: cfg }, {})).toThrow('redis.urll: unknown field (did you mean "url"?)');
     writeFileSync(cfg, 'timezone = "Europe/Berln"\n');
-    expect(() => loadConfig({ config: cfg }, {})).toThrow('timezone: unknown timezone "Europe/Berln" (did you mean "Europe/Berlin"?)');
+    expect(() => loadConfig({ config: cfg }, {})).toThrow(
+      'timezone: unknown timezone "Europe/Berln" (did you mean "Europe/Berlin"?)',
+    );
   });
 
   it('socket ops and request fields', () => {
-    expect(() => parseRequest('{"op":"stauts"}')).toThrow('unknown op "stauts" (did you mean "status"? one of ping, status');
+    expect(() => parseRequest('{"op":"stauts"}')).toThrow(
+      'unknown op "stauts" (did you mean "status"? one of ping, status',
+    );
     expect(() => parseRequest('{"op":"delete","idd":"x"}')).toThrow('unknown field "idd" (did you mean "id"?)');
   });
 
   it('schedule ids that are not in the registry', () => {
-    expect(notFoundAmong(['nightly-invoice', 'zzz'], ['nightly-invoices', 'weekly-report']).message).toBe('no schedule "nightly-invoice" (did you mean "nightly-invoices"?), "zzz" in the registry (pyrq status lists them all)');
+    expect(notFoundAmong(['nightly-invoice', 'zzz'], ['nightly-invoices', 'weekly-report']).message).toBe(
+      'no schedule "nightly-invoice" (did you mean "nightly-invoices"?), "zzz" in the registry (pyrq status lists them all)',
+    );
   });
 });

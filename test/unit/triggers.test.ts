@@ -32,7 +32,10 @@ function sched(fields: Record<string, unknown>): Schedule {
 const EXAMPLES: Record<string, { input: Record<string, unknown>; describe: string }[]> = {
   cron: [
     { input: { cron: '0  3 * * *', timezone: 'Europe/Berlin' }, describe: 'cron "0 3 * * *" (Europe/Berlin)' },
-    { input: { cron: '*/7 * * * * *', startAt: '2026-05-01T10:00:03Z', endAt: '2026-05-01T10:05:00Z' }, describe: 'cron "*/7 * * * * *" (UTC)' },
+    {
+      input: { cron: '*/7 * * * * *', startAt: '2026-05-01T10:00:03Z', endAt: '2026-05-01T10:05:00Z' },
+      describe: 'cron "*/7 * * * * *" (UTC)',
+    },
     { input: { cron: '30 2 * * *', timezone: 'America/New_York' }, describe: 'cron "30 2 * * *" (America/New_York)' },
   ],
   every: [
@@ -55,12 +58,17 @@ describe('the trigger table', () => {
       expect(TRIGGER_FIELDS).toContain(f);
     }
     // The order of the fields in the schema (and so in the JSON Schema and in messages).
-    expect(inputFields.filter((f) => (TRIGGER_FIELD_NAMES as readonly string[]).includes(f))).toEqual([...TRIGGER_FIELD_NAMES]);
-    expect(TRIGGER_CHOICES).toMatch(new RegExp(`^${TRIGGER_FIELD_NAMES.slice(0, -1).join(', ')} or ${TRIGGER_FIELD_NAMES.at(-1)}$`));
+    expect(inputFields.filter((f) => (TRIGGER_FIELD_NAMES as readonly string[]).includes(f))).toEqual([
+      ...TRIGGER_FIELD_NAMES,
+    ]);
+    expect(TRIGGER_CHOICES).toMatch(
+      new RegExp(`^${TRIGGER_FIELD_NAMES.slice(0, -1).join(', ')} or ${TRIGGER_FIELD_NAMES.at(-1)}$`),
+    );
   });
 
   it('every kind has examples here', () => {
-    for (const f of TRIGGER_FIELD_NAMES) expect(EXAMPLES[f]?.length, `add examples for the "${f}" trigger to this test`).toBeGreaterThan(0);
+    for (const f of TRIGGER_FIELD_NAMES)
+      expect(EXAMPLES[f]?.length, `add examples for the "${f}" trigger to this test`).toBeGreaterThan(0);
   });
 
   for (const kind of TRIGGERS) {
@@ -75,7 +83,8 @@ describe('the trigger table', () => {
         it(`${JSON.stringify(ex.input)}: between() lists exactly what nextFireAfter() steps through`, () => {
           // Up to 40 steps over the next days, in windows of several sizes and offsets.
           const stepped: number[] = [];
-          for (let t = nextFireAfter(s, FROM); t !== null && stepped.length < 40; t = nextFireAfter(s, t)) stepped.push(t);
+          for (let t = nextFireAfter(s, FROM); t !== null && stepped.length < 40; t = nextFireAfter(s, t))
+            stepped.push(t);
           expect(stepped.length).toBeGreaterThan(0);
           const last = stepped.at(-1)!;
           for (const [lo, hi] of [
@@ -101,8 +110,11 @@ describe('the trigger table', () => {
           expect(Object.keys(picked).every((k) => TRIGGER_FIELDS.includes(k))).toBe(true);
           expect(triggerKindOf(picked)).toBe(kind);
           expect(describeTrigger(picked)).toBe(ex.describe);
-          for (const t of [FROM, FROM + 86_400_000, Date.parse('2026-05-01T10:02:00Z')]) expect(nextFireAfter(picked, t)).toBe(nextFireAfter(s, t));
-          expect(occurrencesBetween(picked, FROM, FROM + 3 * 86_400_000, 50)).toEqual(occurrencesBetween(s, FROM, FROM + 3 * 86_400_000, 50));
+          for (const t of [FROM, FROM + 86_400_000, Date.parse('2026-05-01T10:02:00Z')])
+            expect(nextFireAfter(picked, t)).toBe(nextFireAfter(s, t));
+          expect(occurrencesBetween(picked, FROM, FROM + 3 * 86_400_000, 50)).toEqual(
+            occurrencesBetween(s, FROM, FROM + 3 * 86_400_000, 50),
+          );
         });
 
         it(`${JSON.stringify(ex.input)}: a one-shot fires once; its stored text says it may be one`, () => {
@@ -117,7 +129,10 @@ describe('the trigger table', () => {
           expect(nextFireAfter(s, instant - 1000)).toBe(instant);
           expect(nextFireAfter(s, instant)).toBeNull();
           expect(pastOneShot(s, instant - 1)).toBeUndefined();
-          expect(pastOneShot(s, instant)).toEqual({ field: kind.field, value: (s as Record<string, unknown>)[kind.field] });
+          expect(pastOneShot(s, instant)).toEqual({
+            field: kind.field,
+            value: (s as Record<string, unknown>)[kind.field],
+          });
         });
       }
     });

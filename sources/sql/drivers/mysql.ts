@@ -16,11 +16,25 @@
  * reconnect, not a stale source.
  */
 import { createPool, type Pool, type PoolConnection } from 'mysql2/promise';
-import { type PoolOptions, type ReadRows, retryOnceIfDead, type SqlDriver, type SqlPool, type SqlTarget, type SqlValue } from '../driver.js';
+import {
+  type PoolOptions,
+  type ReadRows,
+  retryOnceIfDead,
+  type SqlDriver,
+  type SqlPool,
+  type SqlTarget,
+  type SqlValue,
+} from '../driver.js';
 
 const SESSION_SETUP = ['SET SESSION autocommit = 1', 'SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED'];
 /** Errors that mean "this connection is dead", not "the server is down" or "the SQL is wrong". */
-const DEAD_CONNECTION = new Set(['PROTOCOL_CONNECTION_LOST', 'ECONNRESET', 'EPIPE', 'ER_CONNECTION_KILLED', 'ER_SERVER_SHUTDOWN']);
+const DEAD_CONNECTION = new Set([
+  'PROTOCOL_CONNECTION_LOST',
+  'ECONNRESET',
+  'EPIPE',
+  'ER_CONNECTION_KILLED',
+  'ER_SERVER_SHUTDOWN',
+]);
 
 export const mysqlDriver: SqlDriver = {
   name: 'mysql',
@@ -63,7 +77,10 @@ class MysqlPool implements SqlPool {
 
   /** Runs one prepared statement and returns its rows and column names. */
   async read<T = Record<string, unknown>>(sql: string, params: readonly SqlValue[] = []): Promise<ReadRows<T>> {
-    return retryOnceIfDead(() => this.attempt<T>(sql, params), (e) => DEAD_CONNECTION.has((e as { code?: string }).code ?? ''));
+    return retryOnceIfDead(
+      () => this.attempt<T>(sql, params),
+      (e) => DEAD_CONNECTION.has((e as { code?: string }).code ?? ''),
+    );
   }
 
   private async attempt<T>(sql: string, params: readonly SqlValue[]): Promise<ReadRows<T>> {
@@ -73,7 +90,7 @@ class MysqlPool implements SqlPool {
       await this.prepare(conn);
       const [rows, fields] = await conn.execute({ sql, timeout: this.queryTimeoutMs }, [...params]);
       reusable = true;
-      return { rows: rows as T[], columns: ((fields ?? [])).map((f) => f.name) };
+      return { rows: rows as T[], columns: (fields ?? []).map((f) => f.name) };
     } finally {
       // A connection whose statement failed may be in any state: never give it back.
       if (reusable) conn.release();

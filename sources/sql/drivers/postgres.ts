@@ -20,9 +20,25 @@
  * connection is also reported by pg as a pool `error` event, which only drops it.
  */
 import pg from 'pg';
-import { type PoolOptions, type ReadRows, retryOnceIfDead, type SqlDriver, type SqlPool, type SqlTarget, type SqlValue } from '../driver.js';
+import {
+  type PoolOptions,
+  type ReadRows,
+  retryOnceIfDead,
+  type SqlDriver,
+  type SqlPool,
+  type SqlTarget,
+  type SqlValue,
+} from '../driver.js';
 
-const OID = { json: 114, date: 1082, time: 1083, timestamp: 1114, timestamptz: 1184, timetz: 1266, jsonb: 3802 } as const;
+const OID = {
+  json: 114,
+  date: 1082,
+  time: 1083,
+  timestamp: 1114,
+  timestamptz: 1184,
+  timetz: 1266,
+  jsonb: 3802,
+} as const;
 const AS_TEXT = new Set<number>([OID.json, OID.jsonb, OID.date, OID.time, OID.timetz, OID.timestamp]);
 const asText = (v: string) => v;
 /** `2026-12-01 09:00:00+01` -> `2026-12-01 09:00:00+01:00`: the form pyrq's timestamp parser reads. */
@@ -70,7 +86,12 @@ WHERE c.oid IN (${Array.from({ length: count }, (_, i) => `to_regclass(quote_ide
  */
 function explainConnectError(e: unknown, user: string): unknown {
   if (!/client password must be a string/.test((e as Error)?.message ?? '')) return e;
-  return Object.assign(new Error(`the server asks for a password for user "${user}" and none is set (put it in the URL, postgres.passwordFile, or the variable postgres.passwordEnv names: PYRQ_POSTGRES_PASSWORD by default)`), { code: '28P01' });
+  return Object.assign(
+    new Error(
+      `the server asks for a password for user "${user}" and none is set (put it in the URL, postgres.passwordFile, or the variable postgres.passwordEnv names: PYRQ_POSTGRES_PASSWORD by default)`,
+    ),
+    { code: '28P01' },
+  );
 }
 
 /**

@@ -68,12 +68,25 @@ export function applyChanges(redis: Redis, keys: Keys, batch: ApplyBatch): Promi
   for (const w of batch.writes) {
     k.push(keys.schedule(w.id), keys.runs(w.id));
     if (w.op === 'del') a.push('del', w.id, w.expected, '', '', '', '', '');
-    else a.push(w.op, w.id, w.expected, w.hash, w.source, w.origin, w.spec, w.next === 'keep' ? '' : w.next === 'remove' ? '-' : w.next.set);
+    else
+      a.push(
+        w.op,
+        w.id,
+        w.expected,
+        w.hash,
+        w.source,
+        w.origin,
+        w.spec,
+        w.next === 'keep' ? '' : w.next === 'remove' ? '-' : w.next.set,
+      );
   }
   const tail = fenceTail(keys.leader, batch.fence);
   k.push(keys.paused, tail.key);
   a.push(tail.arg);
-  const sent = sendPrebuiltScript<number[]>(redis, prebuildScriptCall('apply-changes', k, a)).then(decodeCodes, asFenced('apply-changes'));
+  const sent = sendPrebuiltScript<number[]>(redis, prebuildScriptCall('apply-changes', k, a)).then(
+    decodeCodes,
+    asFenced('apply-changes'),
+  );
   sent.catch(() => undefined);
   return sent;
 }

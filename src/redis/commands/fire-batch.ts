@@ -125,7 +125,14 @@ class JobTemplates {
 
   /** The template number (1-based) of `j`'s shared fields. */
   of(j: EncodedSchedule): number {
-    const fields = [j.queueName, j.timeout, j.resultTtl ?? '', j.failureTtl ?? '', j.ttl === undefined ? '' : String(j.ttl), j.failureCallback ?? ''];
+    const fields = [
+      j.queueName,
+      j.timeout,
+      j.resultTtl ?? '',
+      j.failureTtl ?? '',
+      j.ttl === undefined ? '' : String(j.ttl),
+      j.failureCallback ?? '',
+    ];
     const key = fields.join('\u0000');
     let t = this.index.get(key);
     if (t === undefined) {
@@ -147,9 +154,21 @@ function itemArgs(keys: Keys, item: FireItem, templates: JobTemplates, k: string
   const skey = keys.schedule(item.id);
   k.push(skey, keys.runs(item.id));
   if (item.forbid) k.push(item.prevJobId ? RqKeys.job(item.prevJobId) : skey);
-  const next = typeof item.next === 'object' ? item.next.set : item.next === 'keep' ? '' : item.next === 'ended' ? '-' : 'done';
+  const next =
+    typeof item.next === 'object' ? item.next.set : item.next === 'keep' ? '' : item.next === 'ended' ? '-' : 'done';
   const j = item.job;
-  a.push(item.id, item.expected ?? '', item.hash, next, item.forbid ? '1' : '0', item.prevJobId, item.ops.length, templates.of(j), j.data, j.description);
+  a.push(
+    item.id,
+    item.expected ?? '',
+    item.hash,
+    next,
+    item.forbid ? '1' : '0',
+    item.prevJobId,
+    item.ops.length,
+    templates.of(j),
+    j.data,
+    j.description,
+  );
   for (const op of item.ops) {
     if (op.kind === 'enqueue') {
       a.push('E', op.occurrence, op.data ?? '', op.jobId, op.meta);
@@ -179,9 +198,21 @@ const RQ_AT_PLACEHOLDER = rqTimestamp(0);
  * `redisClock`: the batch goes by Redis's clock and is sent as it is (`sendFireBatch`
  * with `'redis'`); otherwise it carries placeholders that the send patches.
  */
-export function prepareFireBatch(keys: Keys, items: FireItem[], opts: Pick<FireOptions, 'historyLength' | 'trigger' | 'fence'> & { redisClock?: boolean }): PreparedBatch {
+export function prepareFireBatch(
+  keys: Keys,
+  items: FireItem[],
+  opts: Pick<FireOptions, 'historyLength' | 'trigger' | 'fence'> & { redisClock?: boolean },
+): PreparedBatch {
   const k: string[] = [keys.next, RqKeys.queues];
-  const a: Arg[] = [opts.historyLength, items.length, opts.redisClock ? '' : AT_PLACEHOLDER, opts.redisClock ? '' : RQ_AT_PLACEHOLDER, opts.trigger, 0, ''];
+  const a: Arg[] = [
+    opts.historyLength,
+    items.length,
+    opts.redisClock ? '' : AT_PLACEHOLDER,
+    opts.redisClock ? '' : RQ_AT_PLACEHOLDER,
+    opts.trigger,
+    0,
+    '',
+  ];
   const templates = new JobTemplates();
   let plain = true;
   for (const item of items) if (!itemArgs(keys, item, templates, k, a)) plain = false;

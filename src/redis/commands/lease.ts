@@ -25,7 +25,13 @@ export interface LeaseReply {
 }
 
 /** Runs `op` on the lease in `key` for `holderId`; `ttlMs` is used by acquire and renew. */
-export async function leaseCommand(redis: Redis, key: string, op: LeaseOp, holderId: string, ttlMs: number): Promise<LeaseReply> {
+export async function leaseCommand(
+  redis: Redis,
+  key: string,
+  op: LeaseOp,
+  holderId: string,
+  ttlMs: number,
+): Promise<LeaseReply> {
   const [code, holder, pttl] = await runScript<[number, string, number]>(redis, 'lease', [key], [op, holderId, ttlMs]);
   return { held: code === LeaseCode.held, holder: holder || null, pttlMs: Number(pttl) };
 }

@@ -34,7 +34,14 @@ export async function readDeepFields(redis: Redis, keys: Keys, ids: readonly str
   const out: DeepFields[] = new Array(ids.length);
   for (let i = 0; i < ids.length; i++) {
     const b = i * PER_ENTRY;
-    out[i] = { spec: flat[b] ?? null, hash: flat[b + 1] ?? null, source: flat[b + 2] ?? null, origin: flat[b + 3] ?? null, done: flat[b + 4] ?? null, score: flat[b + 5] ?? null };
+    out[i] = {
+      spec: flat[b] ?? null,
+      hash: flat[b + 1] ?? null,
+      source: flat[b + 2] ?? null,
+      origin: flat[b + 3] ?? null,
+      done: flat[b + 4] ?? null,
+      score: flat[b + 5] ?? null,
+    };
   }
   return out;
 }

@@ -21,7 +21,12 @@ export const atTrigger = defineTrigger({
 
   check({ input }) {
     if (input.startAt === undefined && input.endAt === undefined) return [];
-    return [{ path: input.startAt !== undefined ? 'startAt' : 'endAt', message: 'only applies to cron and every schedules (at already names the one instant)' }];
+    return [
+      {
+        path: input.startAt !== undefined ? 'startAt' : 'endAt',
+        message: 'only applies to cron and every schedules (at already names the one instant)',
+      },
+    ];
   },
 
   once: (s) => Date.parse(s.at),

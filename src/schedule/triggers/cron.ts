@@ -65,11 +65,18 @@ export const cronTrigger = defineTrigger({
     // catch-up made a daemon that fell 3 s behind with 1,000 per-second schedules take
     // 3 s per tick from then on, and never catch up (found by the punctuality bench).
     const out: number[] = [];
-    for (let t = cronNextAfter(s.cron, s.timezone, lo); t !== null && t <= hi; t = cronNextAfter(s.cron, s.timezone, t)) {
+    for (
+      let t = cronNextAfter(s.cron, s.timezone, lo);
+      t !== null && t <= hi;
+      t = cronNextAfter(s.cron, s.timezone, t)
+    ) {
       out.push(t);
       if (out.length > limit) {
         const runs = cronFor(s.cron, s.timezone).previousRuns(limit, new Date(hi + 1000));
-        return runs.map((d) => d.getTime()).filter((x) => x > lo && x <= hi).reverse();
+        return runs
+          .map((d) => d.getTime())
+          .filter((x) => x > lo && x <= hi)
+          .reverse();
       }
     }
     return out;

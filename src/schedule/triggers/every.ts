@@ -17,7 +17,9 @@ export const everyTrigger = defineTrigger({
 
   normalize(value) {
     const d = parseDuration(value);
-    return typeof d === 'number' ? { ok: true, value: d } : { ok: false, message: `${JSON.stringify(value)}: ${d.reason}` };
+    return typeof d === 'number'
+      ? { ok: true, value: d }
+      : { ok: false, message: `${JSON.stringify(value)}: ${d.reason}` };
   },
 
   nextAfter(s, after, startAt) {

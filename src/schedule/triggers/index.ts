@@ -41,9 +41,13 @@ type InputShape = { [K in Kinds as K['field']]: z.ZodOptional<K['input']> };
 type StoredShape = { [K in Kinds as K['field']]: z.ZodOptional<K['stored']> };
 
 /** The kinds' fields as written, documented: spread into the schedule input schema. */
-export const triggerInputShape = Object.fromEntries(TRIGGER_KINDS.map((k) => [k.field, k.input.optional().meta({ description: k.description })])) as unknown as InputShape;
+export const triggerInputShape = Object.fromEntries(
+  TRIGGER_KINDS.map((k) => [k.field, k.input.optional().meta({ description: k.description })]),
+) as unknown as InputShape;
 /** The kinds' fields as stored: spread into the stored schedule schema. */
-export const triggerStoredShape = Object.fromEntries(TRIGGER_KINDS.map((k) => [k.field, k.stored.optional()])) as unknown as StoredShape;
+export const triggerStoredShape = Object.fromEntries(
+  TRIGGER_KINDS.map((k) => [k.field, k.stored.optional()]),
+) as unknown as StoredShape;
 
 /** The kind of a spec: the one whose field it has (the first, should a hand-made spec have several). */
 export function triggerKindOf(spec: TriggerFields): Trigger | undefined {

@@ -45,7 +45,12 @@ export type NormalizedValue<V> = { ok: true; value: V } | { ok: false; message: 
  * widens it to any trigger spec); `after`, `lo` and `hi` are whole seconds (epoch ms);
  * `startAt` is the parsed window start, if any.
  */
-export interface TriggerKind<F extends string = string, I extends z.ZodType = z.ZodType, S extends z.ZodType = z.ZodType, Spec = SpecOf<F, z.output<S>>> {
+export interface TriggerKind<
+  F extends string = string,
+  I extends z.ZodType = z.ZodType,
+  S extends z.ZodType = z.ZodType,
+  Spec = SpecOf<F, z.output<S>>,
+> {
   /** The schedule field that selects this kind and holds its value (unique among kinds). */
   readonly field: F;
   /** The field as written; composed into the schedule schema and from there into the JSON Schema. */
@@ -79,6 +84,8 @@ export interface TriggerKind<F extends string = string, I extends z.ZodType = z.
 }
 
 /** Declares a kind with its types inferred (the table in `index.ts` holds the result). */
-export function defineTrigger<F extends string, I extends z.ZodType, S extends z.ZodType>(kind: TriggerKind<F, I, S>): TriggerKind<F, I, S> {
+export function defineTrigger<F extends string, I extends z.ZodType, S extends z.ZodType>(
+  kind: TriggerKind<F, I, S>,
+): TriggerKind<F, I, S> {
   return kind;
 }
