@@ -4,9 +4,9 @@
  * exit ("another pyrq daemon is already listening") and then received the app's
  * commands. So, before the daemon trusts or replaces what is at its socket path:
  *
- * - the path's directory must not be writable by everyone unless it is sticky (as /tmp
- *   is): in a world-writable directory without the sticky bit anyone can replace the
- *   daemon's socket after it listens;
+ * - the path's directory must belong to the daemon's user or root, and must not be
+ *   writable by everyone unless it is sticky (as /tmp is): otherwise someone else can
+ *   replace the daemon's socket after it listens;
  * - a file already at the path must be owned by the daemon's own user or by root; a
  *   stranger's file is refused before a byte is sent to it (a stranger's socket is never
  *   asked `ping`) and is never removed. A file of ours that no daemon answers on is
@@ -22,8 +22,14 @@ import { PyrqError } from '../errors.js';
 const CHOOSE =
   'choose a path in a directory only this user (or root) can write, e.g. /run/pyrq/pyrq.sock (--socket, PYRQ_SOCKET, daemon.socket)';
 
-/** Why the socket's directory is unsafe (null: it is not). `mode`: the directory's st_mode. */
-export function socketDirRefusal(path: string, dir: string, mode: number): string | null {
+/**
+ * Why the socket's directory is unsafe (null: it is not). `mode`, `uid`: the directory's
+ * st_mode and owner. A directory owned by another user is refused too: its owner can
+ * replace the socket whatever its mode (e.g. a `/tmp/pyrq-<uid>` made by someone else first).
+ */
+export function socketDirRefusal(path: string, dir: string, mode: number, uid: number, myUid: number): string | null {
+  if (uid !== myUid && uid !== 0)
+    return `socket path ${path}: its directory ${dir} belongs to uid ${uid}, not to this daemon's user (uid ${myUid}) or root, so that user could replace the socket; ${CHOOSE}`;
   const worldWritable = (mode & 0o002) !== 0;
   const sticky = (mode & 0o1000) !== 0;
   if (worldWritable && !sticky)
@@ -62,7 +68,9 @@ function kindOf(st: import('node:fs').Stats): string {
  */
 export function checkSocketPathOwner(path: string): boolean {
   const dir = dirname(resolve(path));
-  const dirRefusal = socketDirRefusal(path, dir, statSync(dir).mode);
+  const myUid = process.getuid?.() ?? -1;
+  const d = statSync(dir);
+  const dirRefusal = socketDirRefusal(path, dir, d.mode, d.uid, myUid);
   if (dirRefusal) throw new PyrqError('CONFIG_INVALID', dirRefusal);
   let st;
   try {
@@ -71,7 +79,6 @@ export function checkSocketPathOwner(path: string): boolean {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false;
     throw e;
   }
-  const myUid = process.getuid?.() ?? -1;
   const refusal = socketFileRefusal(path, { isSocket: st.isSocket(), uid: st.uid, kind: kindOf(st) }, myUid);
   if (refusal) throw new PyrqError('CONFIG_INVALID', refusal);
   return true;

@@ -72,7 +72,7 @@ describe('the socket is ours', () => {
     expect(existsSync(sock)).toBe(true); // not removed either
   });
 
-  it('refuses a world-writable directory without the sticky bit; a sticky one is fine', async () => {
+  it("refuses a world-writable directory without the sticky bit and another user's directory; a sticky one is fine", async () => {
     const open = join(dir.path, 'open');
     mkdirSync(open);
     chmodSync(open, 0o777);
@@ -81,6 +81,13 @@ describe('the socket is ours', () => {
     expect(r.stderr.replace(/\s+/g, ' ')).toContain(
       `its directory ${open} is writable by every user and not sticky (mode 777), so anyone could replace the socket`,
     );
+    // A directory another user made first (e.g. /tmp/pyrq-<uid>): its owner could replace the socket.
+    const theirs = join(dir.path, 'theirs');
+    mkdirSync(theirs);
+    chownSync(theirs, OTHER_UID, OTHER_UID);
+    const t = await pyrq(['daemon', '--config', config('th', join(theirs, 'pyrq.sock'))], { timeoutMs: 20_000 });
+    expect(t.code).toBe(1);
+    expect(t.stderr.replace(/\s+/g, ' ')).toContain(`its directory ${theirs} belongs to uid ${OTHER_UID}`);
     const sticky = join(dir.path, 'sticky');
     mkdirSync(sticky);
     chmodSync(sticky, 0o1777);

@@ -3,10 +3,15 @@ import { socketDirRefusal, socketFileRefusal } from '../../src/control/socket-ow
 
 describe('socket ownership', () => {
   it('refuses a world-writable directory unless sticky', () => {
-    expect(socketDirRefusal('/x/s.sock', '/x', 0o40777)).toMatch(/writable by every user and not sticky \(mode 777\)/);
-    expect(socketDirRefusal('/tmp/s.sock', '/tmp', 0o41777)).toBeNull();
-    expect(socketDirRefusal('/run/pyrq/s.sock', '/run/pyrq', 0o40750)).toBeNull();
-    expect(socketDirRefusal('/x/s.sock', '/x', 0o40775)).toBeNull(); // group-writable: the group is trusted
+    expect(socketDirRefusal('/x/s.sock', '/x', 0o40777, 0, 1000)).toMatch(
+      /writable by every user and not sticky \(mode 777\)/,
+    );
+    expect(socketDirRefusal('/tmp/s.sock', '/tmp', 0o41777, 0, 1000)).toBeNull();
+    expect(socketDirRefusal('/run/pyrq/s.sock', '/run/pyrq', 0o40750, 1000, 1000)).toBeNull();
+    expect(socketDirRefusal('/x/s.sock', '/x', 0o40775, 1000, 1000)).toBeNull(); // group-writable: the group is trusted
+    expect(socketDirRefusal('/tmp/pyrq-1000/s.sock', '/tmp/pyrq-1000', 0o40700, 1001, 1000)).toMatch(
+      /belongs to uid 1001, not to this daemon's user \(uid 1000\) or root, so that user could replace the socket/,
+    );
   });
 
   it("trusts only a socket of this user's or root's", () => {
