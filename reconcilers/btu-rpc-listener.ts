@@ -30,7 +30,8 @@
  *   standby, and never acted on by a daemon whose SQL source the leader's would overwrite;
  * - on stop, the command being acted on is finished; the ones taken but not started are
  *   put back, oldest first, on `<prefix>btu:forward` (they are acknowledged already) and
- *   counted in a log line: nothing taken is dropped silently.
+ *   counted in a log line: nothing taken is dropped silently. The same when the daemon
+ *   stops leading while commands wait.
  *
  * A malformed command (not JSON, not an object, `request_type` not a string,
  * `response_key` neither a string nor null) is logged and dropped; an empty `response_key`
@@ -172,16 +173,20 @@ export class BtuRpcListener {
     this.o.blocking.disconnect();
     await this.running;
     await this.working;
-    const left = this.taken.splice(0);
+    await this.handBack(this.taken.splice(0), 'BTU commands taken but not acted on were put back for the next leader');
+  }
+
+  /**
+   * Puts taken commands (acknowledged already) back on the leader's list, oldest first,
+   * with a log line counting them; if Redis refuses, an error line counts them as lost.
+   */
+  private async handBack(left: Taken[], msg: string): Promise<void> {
     if (left.length === 0) return;
     const { redis, keys, logger } = this.o;
     try {
       // The leader BRPOPs the list (oldest at the right): RPUSH newest first, so the oldest ends up rightmost.
       await redis.rpush(keys.btuForward, ...left.map((t) => t.raw).reverse());
-      logger.info(
-        { count: left.length, list: keys.btuForward },
-        'BTU commands taken but not acted on were put back for the next leader',
-      );
+      logger.info({ count: left.length, list: keys.btuForward }, msg);
     } catch (e) {
       logger.error(
         { count: left.length, err: { message: (e as Error).message } },
@@ -285,6 +290,11 @@ export class BtuRpcListener {
     this.busy = true;
     try {
       for (let t = this.taken.shift(); t; t = this.stopped ? undefined : this.taken.shift()) {
+        if (!this.o.isLeader()) {
+          // Leadership lost while these waited: the new leader acts on them, in order.
+          await this.handBack([t, ...this.taken.splice(0)], 'no longer leader: BTU commands handed to the next leader');
+          break;
+        }
         await this.act(t);
         this.slotFreed?.();
       }
