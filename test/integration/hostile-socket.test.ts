@@ -108,6 +108,28 @@ describe('the socket is ours', () => {
   });
 });
 
+describe('BTU messages over the socket', () => {
+  it('refuses a request_content over 1,024 characters without echoing it', async () => {
+    const sock = join(dir.path, 'pyrq.sock');
+    const d = await startDaemon(['--config', config('btu', sock)], { socket: sock });
+    daemons.push(d);
+    const name = 'N'.repeat(50_000);
+    const reply = await new Promise<string>((resolve, reject) => {
+      const c = net.createConnection(sock);
+      let data = '';
+      c.setEncoding('utf8');
+      c.on('data', (x: string) => (data += x));
+      c.on('error', reject);
+      c.on('close', () => resolve(data));
+      c.on('connect', () => c.write(JSON.stringify({ request_type: 'create_task_schedule', request_content: name })));
+    });
+    expect(reply).toBe(
+      'Error: request_content is 50000 characters; at most 1024 are accepted (BTU names are at most 140)',
+    );
+    expect(d.logs.some((l) => JSON.stringify(l).includes('N'.repeat(1025)))).toBe(false);
+  });
+});
+
 describe('the socket enforces its per-message deadline', () => {
   it(`cuts a client sending 1 byte every 2 s at daemon.clientTimeout (${CLIENT_TIMEOUT_MS} ms)`, async () => {
     const sock = join(dir.path, 'pyrq.sock');
