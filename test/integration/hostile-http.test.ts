@@ -17,6 +17,7 @@ import type { tmpDir } from '../helpers/tmp-dir.js';
 // The documented limits (docs/security.md), written out so that the test states the contract.
 const IDLE_TIMEOUT_MS = 10_000;
 const MAX_CONNECTIONS = 128;
+const HEADERS_TIMEOUT_MS = 10_000;
 /** How long past the idle timeout the test waits for the server to close (generous: a loaded machine). */
 const CLOSE_SLACK_MS = 15_000;
 
@@ -90,6 +91,26 @@ describe('HTTP listener limits', () => {
     // Not before the documented idle timeout (a little slack for timer granularity).
     for (const c of conns) expect(c.closedAt! - t0).toBeGreaterThanOrEqual(IDLE_TIMEOUT_MS - 500);
     expect((await fetch(`${base}/healthz`)).status).toBe(200);
+  }, 60_000);
+
+  it('closes a connection that trickles its request head, one byte every 2 s, at the headers timeout', async () => {
+    const { port } = await daemon('trickle');
+    const c = await idle(port);
+    const head = `GET / HTTP/1.1\r\nHost: localhost\r\nX-Slow: ${'a'.repeat(100)}`;
+    const t0 = Date.now();
+    let i = 0;
+    c.write(head[i++]!);
+    const timer = setInterval(() => {
+      if (!c.destroyed && i < head.length) c.write(head[i++]!);
+    }, 2_000);
+    try {
+      const deadline = t0 + HEADERS_TIMEOUT_MS + CLOSE_SLACK_MS;
+      while (c.closedAt === undefined && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
+    } finally {
+      clearInterval(timer);
+    }
+    expect(c.closedAt, 'the server closed the connection').toBeDefined();
+    expect(c.closedAt! - t0).toBeGreaterThanOrEqual(HEADERS_TIMEOUT_MS - 500);
   }, 60_000);
 
   it(`closes connections beyond ${MAX_CONNECTIONS} at once`, async () => {
