@@ -23,6 +23,7 @@ import { orphansOf } from '../src/status/orphans.js';
 import { statusRow } from '../src/status/status-view.js';
 import { SOCKET_SOURCE, type SocketSource } from '../sources/socket/socket-source.js';
 import { btuSourceOf } from '../sources/sql/sql-source.js';
+import { BTU_MAX_CONTENT_CHARS } from './btu-rpc-listener.js';
 import type { LeaderLease } from './leader-lease.js';
 import type { ReconcileLoop, ReconcileRequest } from './reconcile-loop.js';
 import type { ReconcileResult } from './reconcile-once.js';
@@ -268,6 +269,9 @@ export class DaemonHandlers {
       case 'create_task_schedule':
       case 'cancel_task_schedule': {
         if (!name) return `Request '${req.requestType}' missing required argument 'request_content'`;
+        // The same bound as the Redis channel's, for the socket's BTU messages (up to 1 MiB) too.
+        if (name.length > BTU_MAX_CONTENT_CHARS)
+          return `Error: request_content is ${name.length} characters; at most ${BTU_MAX_CONTENT_CHARS} are accepted (BTU names are at most 140)`;
         const sql = btuSourceOf(this.d.sources());
         if (!sql)
           return `Error: pyrq has no MySQL source configured (nor a PostgreSQL one), so it cannot read Task Schedule ${name}.`;

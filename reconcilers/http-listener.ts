@@ -14,9 +14,11 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { PyrqError } from '../src/errors.js';
 import type { DaemonView } from '../src/http/daemon-view.js';
 import { liveness, type ProbeResult, readiness } from '../src/http/health.js';
+import { hostRefusal } from '../src/http/host-check.js';
 import { esc } from '../src/http/html.js';
 import { isLoopback } from '../src/http/listen-address.js';
 import type { PyrqMetrics } from '../src/http/metrics.js';
+import { PageBusyError, PageCache } from '../src/http/page-cache.js';
 import { SCRIPT_HASH, filterRows, pageRow, parsePageQuery, renderStatusPage } from '../src/http/status-page.js';
 import type { Logger } from '../src/log.js';
 import type { RegistryEntry } from '../src/registry/registry-port.js';
@@ -34,6 +36,28 @@ export interface HttpListenerOptions {
 /** How often the event loop's lag is sampled. */
 const LAG_SAMPLE_MS = 500;
 
+/**
+ * Connection limits (issue 22: 484 idle connections starved the daemon of file
+ * descriptors). A connection that sends nothing for `IDLE_TIMEOUT_MS` is closed, as is one
+ * that has not sent a whole request head within `HEADERS_TIMEOUT_MS` or a whole request
+ * within `REQUEST_TIMEOUT_MS`; beyond `MAX_CONNECTIONS` open connections, new ones are
+ * closed at once. Documented in docs/security.md.
+ */
+export const HTTP_LIMITS = {
+  IDLE_TIMEOUT_MS: 10_000,
+  KEEP_ALIVE_TIMEOUT_MS: 5_000,
+  HEADERS_TIMEOUT_MS: 10_000,
+  REQUEST_TIMEOUT_MS: 30_000,
+  MAX_CONNECTIONS: 128,
+  /** A status page view is reused for this long (the same query). */
+  PAGE_WINDOW_MS: 5_000,
+  PAGE_MAX_CONCURRENT_RENDERS: 1,
+  PAGE_MAX_WAITING_VIEWS: 16,
+} as const;
+
+/** The page could not read the registry: a 503 page saying so. */
+class RegistryUnreadable extends Error {}
+
 const PAGE_HEADERS = {
   'content-type': 'text/html; charset=utf-8',
   'content-security-policy': `default-src 'none'; style-src 'unsafe-inline'; script-src '${SCRIPT_HASH}'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'`,
@@ -49,6 +73,12 @@ export class HttpListener {
   private readonly tokenDigest?: Buffer;
   /** The page's read of every entry, shared by concurrent views and reused for 2 s. */
   private entriesRead?: { done: number | null; p: Promise<RegistryEntry[]> };
+  private readonly pages = new PageCache({
+    windowMs: HTTP_LIMITS.PAGE_WINDOW_MS,
+    maxConcurrent: HTTP_LIMITS.PAGE_MAX_CONCURRENT_RENDERS,
+    maxWaiting: HTTP_LIMITS.PAGE_MAX_WAITING_VIEWS,
+    maxEntries: 32,
+  });
 
   constructor(private readonly opts: HttpListenerOptions) {
     if (opts.token !== undefined) this.tokenDigest = digest(opts.token);
@@ -58,9 +88,15 @@ export class HttpListener {
   async start(): Promise<void> {
     const { host, port, logger } = this.opts;
     const server = createServer((req, res) => void this.handle(req, res));
-    server.keepAliveTimeout = 5_000;
-    server.headersTimeout = 10_000;
-    server.requestTimeout = 30_000;
+    server.keepAliveTimeout = HTTP_LIMITS.KEEP_ALIVE_TIMEOUT_MS;
+    server.headersTimeout = HTTP_LIMITS.HEADERS_TIMEOUT_MS;
+    server.requestTimeout = HTTP_LIMITS.REQUEST_TIMEOUT_MS;
+    // Node checks the two timeouts above only once a request has begun: a connection that
+    // sends nothing at all is closed by this inactivity timeout (no 'timeout' listener: destroyed).
+    server.timeout = HTTP_LIMITS.IDLE_TIMEOUT_MS;
+    server.maxConnections = HTTP_LIMITS.MAX_CONNECTIONS;
+    // Checked once a second (default 30 s), so that the timeouts above are kept to the second.
+    (server as unknown as { connectionsCheckingInterval?: number }).connectionsCheckingInterval = 1_000;
     await new Promise<void>((resolve, reject) => {
       server.once('error', (e: NodeJS.ErrnoException) => {
         const why =
@@ -143,6 +179,8 @@ export class HttpListener {
       const path = url.pathname;
       if (path === '/healthz') return probe(res, liveness(this.lagMs));
       if (path === '/readyz') return probe(res, await this.readiness());
+      const misdirected = hostRefusal(req.headers.host, this.opts.host, this.tokenDigest !== undefined);
+      if (misdirected !== null) return send(res, 421, { 'content-type': 'text/plain' }, `${misdirected}\n`);
       if (path !== '/metrics' && path !== '/')
         return send(res, 404, { 'content-type': 'text/plain' }, 'not found: try /, /metrics, /healthz or /readyz\n');
       if (!this.authorized(req))
@@ -189,20 +227,39 @@ export class HttpListener {
   }
 
   private async page(res: ServerResponse, params: URLSearchParams): Promise<void> {
+    const query = parsePageQuery(params);
+    let body: string;
+    try {
+      body = await this.pages.get(JSON.stringify(query), () => this.renderPage(query));
+    } catch (e) {
+      if (e instanceof PageBusyError)
+        return send(
+          res,
+          503,
+          { 'content-type': 'text/plain', 'retry-after': String(e.retryAfterSeconds), 'cache-control': 'no-store' },
+          `busy: ${e.message}\n`,
+        );
+      if (!(e instanceof RegistryUnreadable)) throw e;
+      return send(
+        res,
+        503,
+        PAGE_HEADERS,
+        `<!doctype html><meta charset="utf-8"><title>pyrq status</title><h1>pyrq status</h1><p>The registry cannot be read: ${esc(e.message)}. See <a href="readyz">/readyz</a>.</p>`,
+      );
+    }
+    send(res, 200, PAGE_HEADERS, body);
+  }
+
+  /** Reads and renders the page for one query (through `pages`: at most once per window). */
+  private async renderPage(query: ReturnType<typeof parsePageQuery>): Promise<string> {
     const v = this.opts.view;
     let entries;
     let sources;
     try {
       [entries, sources] = await Promise.all([this.entries(), v.sources()]);
     } catch (e) {
-      return send(
-        res,
-        503,
-        PAGE_HEADERS,
-        `<!doctype html><meta charset="utf-8"><title>pyrq status</title><h1>pyrq status</h1><p>The registry cannot be read: ${esc((e as Error).message)}. See <a href="readyz">/readyz</a>.</p>`,
-      );
+      throw new RegistryUnreadable((e as Error).message);
     }
-    const query = parsePageQuery(params);
     const last = v.lastReconcile();
     // The sentence `pyrq status` prints, with the time as UTC (a page is read later than it is rendered).
     const lastText = last.error
@@ -210,6 +267,7 @@ export class HttpListener {
       : last.summary
         ? reconcileSentence(last.summary, (ms) => `at ${new Date(Date.now() - ms).toISOString()}`, Date.now())
         : null;
+    const t0 = performance.now();
     const body = renderStatusPage({
       now: Date.now(),
       role: v.role(),
@@ -218,7 +276,11 @@ export class HttpListener {
       query,
       lastReconcile: lastText,
     });
-    send(res, 200, PAGE_HEADERS, body);
+    this.opts.logger.debug(
+      { ms: Math.round(performance.now() - t0), bytes: body.length, rows: entries.length },
+      'status page rendered',
+    );
+    return body;
   }
 }
 

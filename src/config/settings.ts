@@ -261,7 +261,8 @@ export const SETTINGS = {
   'daemon.clientTimeout': {
     key: 'daemon.clientTimeout',
     default: '10s',
-    description: 'A control-socket client that leaves a message unfinished this long is disconnected.',
+    description:
+      'A control-socket client that leaves a message unfinished this long after its first byte is disconnected, however slowly the rest arrives.',
   },
 
   'http.listen': {

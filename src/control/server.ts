@@ -3,21 +3,26 @@
  * `protocol.ts`; what each request does is the daemon's handler. This file owns the
  * socket's life and its limits:
  *
- * - a stale socket file is replaced; a live daemon answering on it is a refusal to start;
+ * - the path must be safe (socket-owner.ts): a directory others can rewrite (world-writable,
+ *   not sticky) or a file at the path that is not this user's (or root's) socket is a
+ *   refusal to start, before anything is sent to it;
+ * - a stale socket file of ours is replaced; a live daemon answering on it is a refusal to start;
  * - the file gets mode 0660 (configurable, never world-writable) and an optional group.
  *   Node exposes no peer credentials (SO_PEERCRED), so access control is the file mode
  *   and group: only root, the daemon's user and that group can connect;
  * - a message over 1 MiB, invalid JSON, an unknown op, or a client that leaves a message
- *   unfinished for `slowClientMs` gets an error reply and a closed connection; nothing a
+ *   unfinished for `slowClientMs` after its first byte (however it trickles in) gets an
+ *   error reply and a closed connection; nothing a
  *   client sends can affect other clients or the daemon;
  * - a client may half-close its side after its request (`echo … | socat - UNIX-CONNECT:…`,
  *   `socket.end()`): the connection stays open for writing (`allowHalfOpen`) until the
  *   replies to what it sent are written, then the server closes its side too;
  * - requests on one connection are answered in order; connections are served concurrently.
  */
-import { chmodSync, chownSync, existsSync, readFileSync, unlinkSync } from 'node:fs';
+import { chmodSync, chownSync, readFileSync, unlinkSync } from 'node:fs';
 import net from 'node:net';
 import type { Logger } from '../log.js';
+import { checkSocketPathOwner } from './socket-owner.js';
 import { listenError, prepareSocketDir } from './socket-path.js';
 import { MessageFramer, ProtocolError, type Request, errorReply, parseRequest } from './protocol.js';
 
@@ -46,7 +51,8 @@ export class ControlServer {
   async start(): Promise<void> {
     const { path } = this.opts;
     prepareSocketDir(path);
-    if (existsSync(path)) {
+    // Only a socket of this user's (or root's) in a directory others cannot rewrite is asked or replaced.
+    if (checkSocketPathOwner(path)) {
       if (await isAlive(path))
         throw new Error(
           `another pyrq daemon is already listening on ${path}; stop it first (or use --socket for a different path)`,
@@ -100,9 +106,14 @@ export class ControlServer {
         const pe = e as ProtocolError;
         return fail(pe.code ?? 'BAD_REQUEST', pe.message);
       }
-      if (slowTimer) clearTimeout(slowTimer);
-      slowTimer = null;
-      if (framer.buffered > 0) {
+      // The deadline runs from a message's first byte to its end: more bytes of the same
+      // message do not extend it (a client sending a byte every 2 s is cut at
+      // `slowClientMs`). A completed message stops it; a new partial one starts its own.
+      if (slowTimer && (messages.length > 0 || framer.buffered === 0)) {
+        clearTimeout(slowTimer);
+        slowTimer = null;
+      }
+      if (framer.buffered > 0 && !slowTimer) {
         slowTimer = setTimeout(
           () => fail('TIMEOUT', `message not completed within ${this.opts.slowClientMs} ms`),
           this.opts.slowClientMs,
