@@ -483,7 +483,13 @@ export class Daemon {
   /** After every reconcile: each source's status (a change of staleness is logged) and the run's summary, for `status`. */
   private async recordHealth(r: ReconcileResult, reason?: string): Promise<void> {
     const at = Date.now();
-    const statuses = sourceStatusFromPlan(r.plan, at, undefined, this.sourceLocations());
+    const statuses = sourceStatusFromPlan(
+      r.plan,
+      at,
+      undefined,
+      this.sourceLocations(),
+      Object.fromEntries(this.sources.map((s) => [s.name, s.detail])),
+    );
     for (const h of statuses) {
       const prev = this.sourceStatus.get(h.source);
       if (prev && prev.stale !== h.stale)

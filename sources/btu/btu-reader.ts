@@ -16,7 +16,10 @@
 import type { SqlDialect, SqlPool, SqlValue } from '../sql/driver.js';
 import type { ModeReader } from '../sql/mode-reader.js';
 import type { ReadResult, RowEntry } from '../sql/row-entry.js';
+import type { BtuGenerationSetting } from '../../src/config/config.js';
+import type { Logger } from '../../src/log.js';
 import { type BtuMapOptions, type BtuRow, BTU_ORIGIN, mapBtuRow } from './btu-map.js';
+import { type DetectedGeneration, describeGeneration, detectBtuGeneration } from './btu-generation.js';
 
 const SCHEDULE_TABLE = 'tabBTU Task Schedule';
 const TASK_TABLE = 'tabBTU Task';
@@ -53,7 +56,11 @@ export class BtuSchemaError extends Error {
 interface Schema {
   scheduleTimezone: boolean;
   taskQueue: boolean;
+  generation: DetectedGeneration;
 }
+
+/** Most rows named in `status` for a note (a dropped cron field). */
+const NOTED_IDS_SHOWN = 5;
 
 /** Most ids per `IN (...)` statement when reloading ids. */
 const IDS_PER_STATEMENT = 500;
@@ -113,13 +120,29 @@ export class BtuReader implements ModeReader {
   private memo = new Map<string, { key: string; entry: RowEntry }>();
 
   private readonly sql: BtuSql;
+  /** The generation last detected (kept across `resetSchema`, for `detail`). */
+  private generation?: DetectedGeneration;
 
   constructor(
     private readonly db: SqlPool,
     private readonly dialect: SqlDialect,
-    private readonly opts: BtuMapOptions,
+    private readonly opts: BtuMapOptions & { generationSetting?: BtuGenerationSetting; logger?: Logger },
   ) {
     this.sql = new BtuSql(dialect);
+  }
+
+  /**
+   * For `status`: the BTU generation the rules follow and why, and the rows read
+   * differently from their text (a seconds or year field dropped, as BTU drops it).
+   */
+  detail(): string | undefined {
+    if (!this.generation) return undefined;
+    const noted = [...this.memo.entries()].filter(([, m]) => m.entry.notes?.length).map(([id]) => id);
+    const notes =
+      noted.length === 0
+        ? ''
+        : `; ${noted.length} row(s) with a cron seconds or year field, dropped as BTU drops it: ${noted.slice(0, NOTED_IDS_SHOWN).join(', ')}${noted.length > NOTED_IDS_SHOWN ? ', ...' : ''}`;
+    return `${describeGeneration(this.generation)}${notes}`;
   }
 
   /**
@@ -175,10 +198,11 @@ export class BtuReader implements ModeReader {
   }
 
   private map(row: BtuRow): { key: string; entry: RowEntry } {
-    const key = JSON.stringify(Object.values(row));
+    const generation = this.schema?.generation.generation ?? '2024';
+    const key = `${generation}${JSON.stringify(Object.values(row))}`;
     const known = this.memo.get(row.name);
     if (known && known.key === key) return known;
-    return { key, entry: mapBtuRow(row, this.opts) };
+    return { key, entry: mapBtuRow(row, { ...this.opts, generation }) };
   }
 
   private async detectedSchema(): Promise<Schema> {
@@ -211,9 +235,17 @@ export class BtuReader implements ModeReader {
           `table ${q(table)} has no column ${missing.map(q).join(', ')}; this BTU version is not supported`,
         );
     }
+    const generation = detectBtuGeneration(cols.get(SCHEDULE_TABLE)!, this.opts.generationSetting);
+    if (this.generation?.generation !== generation.generation || this.generation.reason !== generation.reason)
+      this.opts.logger?.info(
+        { source: this.opts.source, generation: generation.generation, reason: generation.reason },
+        `BTU tables read as ${describeGeneration(generation)}`,
+      );
+    this.generation = generation;
     return {
       scheduleTimezone: cols.get(SCHEDULE_TABLE)!.has('cron_timezone'),
       taskQueue: cols.get(TASK_TABLE)!.has('queue_name'),
+      generation,
     };
   }
 }

@@ -13,7 +13,7 @@ import { fromZodIssues, issueText, knownKeysAt } from '../model/issues.js';
 import { timezoneHint } from '../model/suggest.js';
 import { isValidTimezone } from '../model/timezone.js';
 import { type CatchupPolicy, OVERLAP_POLICIES, type OverlapPolicy } from '../model/schedule-schema.js';
-import { BTU_RUNNERS, type BtuRunner, type Config, defaultSocketPath, type SqlSourceConfig } from './config.js';
+import { BTU_GENERATIONS, BTU_RUNNERS, type BtuGenerationSetting, type BtuRunner, type Config, defaultSocketPath, type SqlSourceConfig } from './config.js';
 import { type ConfigFile, configFileSchema } from './config-schema.js';
 import { type ConfigFlags, SETTINGS, type Setting, type SettingId } from './settings.js';
 
@@ -254,6 +254,8 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
       rpc: bool('btu.rpc'),
       runner: oneOf<BtuRunner>('btu.runner', BTU_RUNNERS),
       overlap: oneOf<OverlapPolicy>('btu.overlap', OVERLAP_POLICIES),
+      generation: oneOf<BtuGenerationSetting>('btu.generation', BTU_GENERATIONS),
+      user: value<string | undefined>('btu.user'),
     },
     dispatch: {
       catchup: value<CatchupPolicy>('dispatch.catchup'),
