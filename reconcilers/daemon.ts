@@ -447,6 +447,7 @@ export class Daemon {
     return {
       clock: this.clock,
       reconcile: (req) => this.loop.request(req),
+      logger: this.logger,
       registry: this.registry,
       socketSource: {
         // Rebuilt by a reload: always the current one.
@@ -531,6 +532,7 @@ export class Daemon {
     await this.http?.close();
     await this.server?.close();
     await this.btuRpc?.stop();
+    await this.handlers?.close();
     await this.loop?.stop();
     await this.lease?.stop(); // stops the dispatcher (after its tick in flight) and releases the lease
     await this.clockWatch?.stop();
