@@ -187,6 +187,8 @@ export function mapBtuRow(row: BtuRow, opts: BtuMapOptions): RowEntry {
     queue: btuQueue(row, taskRunner),
     timeout: Number.isFinite(duration) && duration !== 0 ? duration : BTU_DEFAULT_TIMEOUT,
     timezone: tz.timezone,
+    // BTU's scheduler runs a schedule once per local time in a repeated hour (src/schedule/dst-rule.ts).
+    dst: 'btu',
   };
   if (opts.overlap !== undefined) raw.overlap = opts.overlap;
   if (opts.user !== undefined) raw.user = opts.user;
@@ -214,6 +216,7 @@ export function mapBtuRow(row: BtuRow, opts: BtuMapOptions): RowEntry {
     site: `site (${opts.source}.site / frappe.site in the config)`,
     overlap: 'btu.overlap',
     user: 'btu.user',
+    dst: 'BTU DST rule',
   };
   const columnOf = (field: string): string => {
     const top = field.split(/[.[]/)[0]!;

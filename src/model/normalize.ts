@@ -207,6 +207,8 @@ export function normalizeSchedule(raw: unknown, ctx: NormalizeContext = DEFAULT_
     args: s.args ?? [],
     catchup: s.catchup ?? ctx.catchup,
     description: s.description,
+    // vixie is the default: left out, so existing schedules keep their hash.
+    dst: s.dst === 'vixie' ? undefined : s.dst,
     enabled: s.enabled ?? true,
     endAt: endAt === undefined ? undefined : formatTimestamp(endAt),
     failureTtl: s.failureTtl,

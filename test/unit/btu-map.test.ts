@@ -41,6 +41,7 @@ describe('mapBtuRow: a valid row', () => {
     expect(e.schedule?.spec).toEqual({
       id: 'TS-000001',
       enabled: true,
+      dst: 'btu',
       target: 'frappe',
       site: 'erp.example.com',
       user: 'Administrator',
