@@ -41,6 +41,8 @@ import type { NormalizeContext } from '../../src/model/normalize.js';
 import type { OverlapPolicy } from '../../src/model/schedule-schema.js';
 import { mergeArguments, parseBtuArguments } from './btu-arguments.js';
 import { btuCronToPyrq } from './btu-cron.js';
+import { BTU_RUN_TASK_BY_ID } from './btu-constants.js';
+import { btuJobDescription } from './btu-job-description.js';
 import type { BtuGeneration } from './btu-generation.js';
 import type { RowEntry } from '../sql/row-entry.js';
 import { type ColumnIssue, rowToEntry } from '../sql/row-to-entry.js';
@@ -48,8 +50,7 @@ import { type ColumnIssue, rowToEntry } from '../sql/row-to-entry.js';
 export const BTU_ORIGIN = 'tabBTU Task Schedule';
 /** BTU's fallback when a task has no max_task_duration (`timeout=doc_task.max_task_duration or 3600`). */
 export const BTU_DEFAULT_TIMEOUT = 3600;
-/** BTU's entry point for a task run (btu/btu_core/task_runner.py). */
-export const BTU_RUN_TASK_BY_ID = 'btu.btu_core.task_runner.run_task_by_id';
+export { BTU_RUN_TASK_BY_ID };
 /** BTU's RQ failure callback: marks the Task Log failed, with the traceback. */
 export const BTU_ON_FAILURE = 'btu.btu_core.task_runner.on_btu_task_failure';
 
@@ -202,7 +203,10 @@ export function mapBtuRow(row: BtuRow, opts: BtuMapOptions): RowEntry {
     raw.kwargs = mergeArguments(taskArgs.value, overrides.value);
   }
   if (cron.ok) raw.cron = cron.cron;
-  const description = text(row.task_description) ?? text(row.desc_short);
+  // task-runner: BTU's enqueue leaves the description to RQ (btu-job-description.ts).
+  const description = taskRunner
+    ? btuJobDescription(opts.site, opts.user ?? opts.ctx.frappeUser ?? 'Administrator', taskName ?? '', row.name)
+    : (text(row.task_description) ?? text(row.desc_short));
   if (description !== undefined) raw.description = description;
 
   const columns: Record<string, string> = {
