@@ -43,6 +43,7 @@ import { mergeArguments, parseBtuArguments } from './btu-arguments.js';
 import { btuCronToPyrq } from './btu-cron.js';
 import { BTU_RUN_TASK_BY_ID } from './btu-constants.js';
 import { btuJobDescription } from './btu-job-description.js';
+import type { SiteTtls } from './site-config.js';
 import type { BtuGeneration } from './btu-generation.js';
 import type { RowEntry } from '../sql/row-entry.js';
 import { type ColumnIssue, rowToEntry } from '../sql/row-to-entry.js';
@@ -85,6 +86,8 @@ export interface BtuMapOptions {
   source: string;
   /** How the rows run (`btu.runner`); absent: `direct`. */
   runner?: BtuRunner;
+  /** The site's rq_results_ttl / rq_job_failure_ttl (site-config.ts); absent: Frappe's defaults. */
+  ttls?: SiteTtls;
   /** Which BTU app wrote the rows (btu-generation.ts); absent: 2024. */
   generation?: BtuGeneration;
   /** The Frappe user the jobs run as (`btu.user`); absent: the context's (frappe.user). */
@@ -193,6 +196,8 @@ export function mapBtuRow(row: BtuRow, opts: BtuMapOptions): RowEntry {
   };
   if (opts.overlap !== undefined) raw.overlap = opts.overlap;
   if (opts.user !== undefined) raw.user = opts.user;
+  if (opts.ttls?.resultTtl !== undefined) raw.resultTtl = opts.ttls.resultTtl;
+  if (opts.ttls?.failureTtl !== undefined) raw.failureTtl = opts.ttls.failureTtl;
   if (taskRunner) {
     // What BTU's enqueue passes (its `rq_job_id` is the job's own id: jobIdKwarg).
     raw.kwargs = { task_id: taskName ?? '', site_name: opts.site, schedule_id: row.name };

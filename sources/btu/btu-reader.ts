@@ -19,6 +19,7 @@ import type { ReadResult, RowEntry } from '../sql/row-entry.js';
 import type { BtuGenerationSetting } from '../../src/config/config.js';
 import type { Logger } from '../../src/log.js';
 import { type BtuMapOptions, type BtuRow, BTU_ORIGIN, mapBtuRow } from './btu-map.js';
+import { readSiteTtls, type SiteTtls } from './site-config.js';
 import { type DetectedGeneration, describeGeneration, detectBtuGeneration } from './btu-generation.js';
 
 const SCHEDULE_TABLE = 'tabBTU Task Schedule';
@@ -120,13 +121,20 @@ export class BtuReader implements ModeReader {
   private memo = new Map<string, { key: string; entry: RowEntry }>();
 
   private readonly sql: BtuSql;
+  /** The site's job TTLs as last read (`frappe.benchPath`). */
+  private ttls?: SiteTtls;
   /** The generation last detected (kept across `resetSchema`, for `detail`). */
   private generation?: DetectedGeneration;
 
   constructor(
     private readonly db: SqlPool,
     private readonly dialect: SqlDialect,
-    private readonly opts: BtuMapOptions & { generationSetting?: BtuGenerationSetting; logger?: Logger },
+    private readonly opts: BtuMapOptions & {
+      generationSetting?: BtuGenerationSetting;
+      logger?: Logger;
+      /** The Frappe bench directory: the site's job TTLs are read from its sites/ (site-config.ts). */
+      benchPath?: string;
+    },
   ) {
     this.sql = new BtuSql(dialect);
   }
@@ -165,6 +173,7 @@ export class BtuReader implements ModeReader {
   }
 
   async readAll(): Promise<ReadResult> {
+    await this.readTtls();
     const sql = this.sql.select(await this.detectedSchema());
     // The token is read before the rows, so the rows are at least as new as the token: an
     // edit committed in between makes the next poll reload once more, never miss a change.
@@ -182,6 +191,7 @@ export class BtuReader implements ModeReader {
   }
 
   async readIds(ids: readonly string[]): Promise<Map<string, RowEntry | undefined>> {
+    await this.readTtls();
     const out = new Map<string, RowEntry | undefined>(ids.map((id) => [id, undefined]));
     for (let i = 0; i < ids.length; i += IDS_PER_STATEMENT) {
       const chunk = ids.slice(i, i + IDS_PER_STATEMENT);
@@ -199,10 +209,15 @@ export class BtuReader implements ModeReader {
 
   private map(row: BtuRow): { key: string; entry: RowEntry } {
     const generation = this.schema?.generation.generation ?? '2024';
-    const key = `${generation}${JSON.stringify(Object.values(row))}`;
+    const key = `${generation}${JSON.stringify(this.ttls ?? null)}${JSON.stringify(Object.values(row))}`;
     const known = this.memo.get(row.name);
     if (known && known.key === key) return known;
-    return { key, entry: mapBtuRow(row, { ...this.opts, generation }) };
+    return { key, entry: mapBtuRow(row, { ...this.opts, generation, ttls: this.ttls }) };
+  }
+
+  /** The site's job TTLs, read on every read (two small files) so an edit of site_config.json is picked up. */
+  private async readTtls(): Promise<void> {
+    if (this.opts.benchPath !== undefined) this.ttls = await readSiteTtls(this.opts.benchPath, this.opts.site);
   }
 
   private async detectedSchema(): Promise<Schema> {

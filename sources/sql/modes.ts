@@ -20,7 +20,8 @@ export interface ModeContext {
   /** The Frappe site BTU schedules run on. */
   site?: string;
   /** How BTU rows run and their overlap policy (`btu.runner`, `btu.overlap`); absent: direct, the context's overlap. */
-  btu?: Pick<Config['btu'], 'runner' | 'overlap'> & Partial<Pick<Config['btu'], 'generation' | 'user'>>;
+  btu?: Pick<Config['btu'], 'runner' | 'overlap'> &
+    Partial<Pick<Config['btu'], 'generation' | 'user'>> & { benchPath?: string };
   logger?: Logger;
 }
 
@@ -36,6 +37,7 @@ export const SQL_MODES: Record<SqlSourceConfig['mode'], (m: ModeContext) => Mode
       overlap: m.btu?.overlap,
       generationSetting: m.btu?.generation,
       user: m.btu?.user,
+      benchPath: m.btu?.benchPath,
       logger: m.logger,
     });
   },

@@ -102,6 +102,7 @@ export const configFileSchema = z.strictObject({
     .strictObject({
       site: z.string().optional().meta(about('frappe.site')),
       benchId: z.string().optional().meta(about('frappe.benchId')),
+      benchPath: z.string().optional().meta(about('frappe.benchPath')),
       user: z.string().optional().meta(about('frappe.user')),
     })
     .optional(),

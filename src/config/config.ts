@@ -49,7 +49,7 @@ export interface Config {
   files?: { dir: string; maxFileBytes?: number };
   mysql?: MysqlConfig;
   postgres?: PostgresConfig;
-  frappe: { site?: string; benchId?: string; user: string };
+  frappe: { site?: string; benchId?: string; benchPath?: string; user: string };
   /** The BTU app: its Redis RPC channel and how its rows run. */
   btu: { rpc: boolean; runner: BtuRunner; overlap: OverlapPolicy; generation: BtuGenerationSetting; user?: string };
   dispatch: {

@@ -171,6 +171,12 @@ export const SETTINGS = {
     description:
       'Frappe bench id (bench_id in common_site_config.json): Frappe v14+ prefixes queue names with it; without it the bare queue name is used.',
   },
+  'frappe.benchPath': {
+    key: 'frappe.benchPath',
+    env: 'PYRQ_FRAPPE_BENCH_PATH',
+    description:
+      "The Frappe bench directory (holding sites/). BTU rows then take rq_results_ttl and rq_job_failure_ttl from sites/common_site_config.json and sites/<site>/site_config.json, where Frappe's enqueue reads them for BTU's jobs.",
+  },
   'frappe.user': {
     key: 'frappe.user',
     default: 'Administrator',
