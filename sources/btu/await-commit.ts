@@ -32,6 +32,8 @@ export const COMMIT_POLL_MS = 100;
 /** What the watcher needs of a SQL source in BTU mode (`SqlSource`). */
 export interface CommitPort {
   readonly name: string;
+  /** False for a source that can only re-read as a whole (query mode): the command then applies what it reads now. */
+  readonly canReadIds: boolean;
   kept(id: string): RowEntry | undefined;
   peekIds(ids: readonly string[]): Promise<Map<string, RowEntry | undefined>>;
   reloadIds(ids: readonly string[]): Promise<void>;
@@ -58,6 +60,8 @@ export interface CommitWatchOptions {
 interface Waiting {
   baseline: string;
   generation: number;
+  /** A read error was logged during this wait (logged once, not every 100 ms). */
+  warned?: boolean;
 }
 
 export class BtuCommitWatch {
@@ -75,6 +79,10 @@ export class BtuCommitWatch {
    */
   async command(source: CommitPort, type: BtuCommand, id: string): Promise<ReconcileResultLike | undefined> {
     const key = `${source.name}\u0000${id}`;
+    if (!source.canReadIds) {
+      await source.reloadIds([id]);
+      return this.o.reconcile(source.name, `BTU ${type} ${id}`);
+    }
     const baseline = this.waiting.get(key)?.baseline ?? rowVersion(source.kept(id));
     const mine: Waiting = { baseline, generation: ++this.generation };
     this.waiting.set(key, mine);
@@ -100,7 +108,7 @@ export class BtuCommitWatch {
     while (Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, this.o.pollMs ?? COMMIT_POLL_MS));
       if (this.stopped || this.waiting.get(key) !== mine) return; // stopping, or a newer command took over
-      if (await this.committed(source, id, mine.baseline)) {
+      if (await this.committed(source, id, mine.baseline, mine)) {
         await this.finish(source, key, id, mine, 'committed');
         return;
       }
@@ -113,14 +121,16 @@ export class BtuCommitWatch {
     await this.finish(source, key, id, mine, 'window');
   }
 
-  private async committed(source: CommitPort, id: string, baseline: string): Promise<boolean> {
+  private async committed(source: CommitPort, id: string, baseline: string, mine?: Waiting): Promise<boolean> {
     try {
       return rowVersion((await source.peekIds([id])).get(id)) !== baseline;
     } catch (e) {
-      this.o.logger?.warn(
-        { source: source.name, id, err: { message: (e as Error).message } },
-        'cannot re-read a BTU row',
-      );
+      if (!mine?.warned)
+        this.o.logger?.warn(
+          { source: source.name, id, err: { message: (e as Error).message } },
+          'cannot re-read a BTU row; retrying until the commit window ends',
+        );
+      if (mine) mine.warned = true;
       return false;
     }
   }

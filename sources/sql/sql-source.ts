@@ -102,6 +102,11 @@ export class SqlSource implements Source {
    */
   private readonly holds = new Set<string>();
 
+  /** Whether single ids can be re-read (BTU mode), rather than only the whole source (query mode). */
+  get canReadIds(): boolean {
+    return this.reader.canReadIds;
+  }
+
   hold(id: string): void {
     this.holds.add(id);
   }
