@@ -24,6 +24,8 @@ import { statusRow } from '../src/status/status-view.js';
 import { SOCKET_SOURCE, type SocketSource } from '../sources/socket/socket-source.js';
 import { btuSourceOf } from '../sources/sql/sql-source.js';
 import { BTU_MAX_CONTENT_CHARS } from './btu-rpc-listener.js';
+import { BtuCommitWatch } from '../sources/btu/await-commit.js';
+import type { Logger } from '../src/log.js';
 import type { LeaderLease } from './leader-lease.js';
 import type { ReconcileLoop, ReconcileRequest } from './reconcile-loop.js';
 import type { ReconcileResult } from './reconcile-once.js';
@@ -47,6 +49,9 @@ export interface HandlerDeps {
     resume(ids: readonly string[] | 'all'): Promise<ResumeOutcome>;
     read(): Promise<Map<string, Pause>>;
   };
+  logger?: Logger;
+  /** How long a BTU command waits for the app's commit (default `COMMIT_WINDOW_MS`). */
+  btuCommitWindowMs?: number;
   /** What `status` reports about the daemon itself. */
   facts: {
     startedAt: number;
@@ -61,7 +66,21 @@ export interface HandlerDeps {
 }
 
 export class DaemonHandlers {
-  constructor(private readonly d: HandlerDeps) {}
+  /** BTU's commands come before the app's commit: each waits for the committed row (bounded). */
+  private readonly commitWatch: BtuCommitWatch;
+
+  constructor(private readonly d: HandlerDeps) {
+    this.commitWatch = new BtuCommitWatch({
+      reconcile: (source, reason) => this.d.reconcile({ sources: [source], reason }),
+      logger: d.logger,
+      windowMs: d.btuCommitWindowMs,
+    });
+  }
+
+  /** Ends the waits for BTU commits (daemon stop). */
+  async close(): Promise<void> {
+    await this.commitWatch.stop();
+  }
 
   async handle(req: Request): Promise<Reply> {
     if (req.kind === 'btu') return { text: await this.btu(req) };
@@ -276,17 +295,13 @@ export class DaemonHandlers {
         if (!sql)
           return `Error: pyrq has no MySQL source configured (nor a PostgreSQL one), so it cannot read Task Schedule ${name}.`;
         try {
-          await sql.reloadIds([name]);
-          const result = await this.d.reconcile({ sources: [sql.name], reason: `BTU ${req.requestType} ${name}` });
-          const error = result.plan.errors.find((e) => e.id === name);
+          // The app sends this before its transaction commits: see sources/btu/await-commit.ts.
+          const result = await this.commitWatch.command(sql, req.requestType, name);
+          const error = result?.plan.errors.find((e) => e.id === name);
           if (error) return `Error: Task Schedule ${name}: ${formatSourceError(error)}`;
           if (req.requestType === 'create_task_schedule')
             return `BTU Scheduler now re-processing Task Schedule ${name} in Python RQ.`;
-          const entry = (await this.d.registry.readIndexIds([name])).get(name);
-          const spec = entry ? (await this.d.registry.readSpecs([name])).get(name) : undefined;
-          if (!entry || spec?.enabled === false)
-            return `Successfully cancelled BTU Task Schedule ${name} in Python RQ.`;
-          return `Task Schedule ${name} is still enabled in the database, so it stays scheduled; disable or delete it first.`;
+          return `Successfully cancelled BTU Task Schedule ${name} in Python RQ.`;
         } catch (e) {
           return `Error: ${(e as Error).message}`;
         }

@@ -447,6 +447,7 @@ export class Daemon {
     return {
       clock: this.clock,
       reconcile: (req) => this.loop.request(req),
+      logger: this.logger,
       registry: this.registry,
       socketSource: {
         // Rebuilt by a reload: always the current one.
@@ -483,7 +484,13 @@ export class Daemon {
   /** After every reconcile: each source's status (a change of staleness is logged) and the run's summary, for `status`. */
   private async recordHealth(r: ReconcileResult, reason?: string): Promise<void> {
     const at = Date.now();
-    const statuses = sourceStatusFromPlan(r.plan, at, undefined, this.sourceLocations());
+    const statuses = sourceStatusFromPlan(
+      r.plan,
+      at,
+      undefined,
+      this.sourceLocations(),
+      Object.fromEntries(this.sources.map((s) => [s.name, s.detail])),
+    );
     for (const h of statuses) {
       const prev = this.sourceStatus.get(h.source);
       if (prev && prev.stale !== h.stale)
@@ -525,6 +532,7 @@ export class Daemon {
     await this.http?.close();
     await this.server?.close();
     await this.btuRpc?.stop();
+    await this.handlers?.close();
     await this.loop?.stop();
     await this.lease?.stop(); // stops the dispatcher (after its tick in flight) and releases the lease
     await this.clockWatch?.stop();

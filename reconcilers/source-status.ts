@@ -14,9 +14,11 @@ export function sourceStatusFromPlan(
   at: number,
   by?: string,
   locations: Readonly<Record<string, string | undefined>> = {},
+  details: Readonly<Record<string, string | undefined>> = {},
 ): SourceStatus[] {
   return plan.sources.map((s) => ({
     ...(locations[s.source] ? { location: locations[s.source] } : {}),
+    ...(details[s.source] ? { detail: details[s.source] } : {}),
     source: s.source,
     stale: s.stale,
     schedules: s.schedules,

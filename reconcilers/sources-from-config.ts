@@ -55,7 +55,14 @@ export const SOURCE_FACTORIES: readonly SourceFactory[] = [
           `${n}: BTU mode needs the Frappe site its schedules run on: set ${n}.site (or frappe.site, or PYRQ_FRAPPE_SITE)`,
         );
       }
-      return new SqlSource({ driver: SQL_DRIVERS[n], config: sql, ctx, site, btu: config.btu, logger: wiring.logger });
+      return new SqlSource({
+        driver: SQL_DRIVERS[n],
+        config: sql,
+        ctx,
+        site,
+        btu: { ...config.btu, benchPath: config.frappe.benchPath },
+        logger: wiring.logger,
+      });
     },
   })),
   {

@@ -92,6 +92,8 @@ export interface Source {
    * password. Undefined when the daemon knows it better (the socket's path).
    */
   readonly location?: string;
+  /** What `status` shows beside the source's health (BTU: the generation detected and why). */
+  readonly detail?: string;
   /**
    * Reads the desired state. `fresh` asks the source to bypass any cache (the periodic
    * full re-sync); otherwise it may reuse work for parts it knows did not change. `now`:

@@ -79,6 +79,7 @@ ${exitCodes({ 0: 'applied (or nothing to do)', 1: 'errors in some input or entri
           Date.now(),
           'pyrq apply',
           Object.fromEntries(sources.map((s) => [s.name, s.location])),
+          Object.fromEntries(sources.map((s) => [s.name, s.detail])),
         ),
       );
     if (!this.jsonEnabled())

@@ -46,7 +46,7 @@ function sourceLine(s: SourceStatus, now: number): string {
     ...(s.held ? [`${s.held} held`] : []),
     ...(s.errors.length ? [plural(s.errors.length, 'error')] : []),
   ];
-  return `Source ${s.source}${s.location ? ` (${s.location})` : ''}: ${parts.join(', ')}; as of ${relativeAgo(now - s.at)}${s.by ? `, recorded by ${s.by}` : ''}`;
+  return `Source ${s.source}${s.location ? ` (${s.location})` : ''}: ${parts.join(', ')}; as of ${relativeAgo(now - s.at)}${s.by ? `, recorded by ${s.by}` : ''}${s.detail ? `; ${s.detail}` : ''}`;
 }
 
 const sources: Section = (r, v) =>

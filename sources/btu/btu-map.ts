@@ -41,14 +41,17 @@ import type { NormalizeContext } from '../../src/model/normalize.js';
 import type { OverlapPolicy } from '../../src/model/schedule-schema.js';
 import { mergeArguments, parseBtuArguments } from './btu-arguments.js';
 import { btuCronToPyrq } from './btu-cron.js';
+import { BTU_RUN_TASK_BY_ID } from './btu-constants.js';
+import { btuJobDescription } from './btu-job-description.js';
+import type { SiteTtls } from './site-config.js';
+import type { BtuGeneration } from './btu-generation.js';
 import type { RowEntry } from '../sql/row-entry.js';
 import { type ColumnIssue, rowToEntry } from '../sql/row-to-entry.js';
 
 export const BTU_ORIGIN = 'tabBTU Task Schedule';
 /** BTU's fallback when a task has no max_task_duration (`timeout=doc_task.max_task_duration or 3600`). */
 export const BTU_DEFAULT_TIMEOUT = 3600;
-/** BTU's entry point for a task run (btu/btu_core/task_runner.py). */
-export const BTU_RUN_TASK_BY_ID = 'btu.btu_core.task_runner.run_task_by_id';
+export { BTU_RUN_TASK_BY_ID };
 /** BTU's RQ failure callback: marks the Task Log failed, with the traceback. */
 export const BTU_ON_FAILURE = 'btu.btu_core.task_runner.on_btu_task_failure';
 
@@ -83,6 +86,12 @@ export interface BtuMapOptions {
   source: string;
   /** How the rows run (`btu.runner`); absent: `direct`. */
   runner?: BtuRunner;
+  /** The site's rq_results_ttl / rq_job_failure_ttl (site-config.ts); absent: Frappe's defaults. */
+  ttls?: SiteTtls;
+  /** Which BTU app wrote the rows (btu-generation.ts); absent: 2024. */
+  generation?: BtuGeneration;
+  /** The Frappe user the jobs run as (`btu.user`); absent: the context's (frappe.user). */
+  user?: string;
   /** The rows' overlap policy (`btu.overlap`); absent: the context's default. */
   overlap?: OverlapPolicy;
 }
@@ -93,23 +102,37 @@ const text = (v: string | null | undefined): string | undefined => {
 };
 
 /**
- * The timezone BTU evaluates a row's cron string in. For "Cron Style" rows (and rows
- * without a run_frequency) the string is local time: the schedule's own `cron_timezone`,
- * else the BTU Configuration `cron_time_zone`, else UTC. For Hourly/Daily/Weekly/
- * Monthly/Yearly rows BTU has already converted the entered time to UTC when it wrote
- * `cron_string` (`schedule_to_cron_string`), and its scheduler reads them as UTC.
+ * The timezone BTU's scheduler evaluates a row's cron string in, by generation
+ * (btu-generation.ts):
+ * - 2025-26: every row, whatever its `run_frequency`, in `COALESCE(NULLIF(cron_timezone,
+ *   ''), BTU Configuration.cron_time_zone)` (btu_scheduler `sql.get_task_schedule_by_id`;
+ *   the app's controller writes Hourly/Daily/... strings in local time);
+ * - 2024: "Cron Style" rows (and rows without a run_frequency) in the schedule's or the
+ *   configuration's timezone; Hourly/Daily/Weekly/Monthly/Yearly rows in UTC, because that
+ *   app's `schedule_to_cron_string` converted the entered time to UTC when it saved them.
+ * Neither timezone set: UTC (BTU itself would refuse such a row).
  */
-export function btuTimezone(row: Pick<BtuRow, 'run_frequency' | 'cron_timezone' | 'config_timezone'>): {
+export function btuTimezone(
+  row: Pick<BtuRow, 'run_frequency' | 'cron_timezone' | 'config_timezone'>,
+  generation: BtuGeneration = '2024',
+): {
   timezone: string;
   column: string;
 } {
   const freq = text(row.run_frequency);
-  if (freq !== undefined && freq !== 'Cron Style') return { timezone: 'UTC', column: 'run_frequency' };
+  if (generation === '2024' && freq !== undefined && freq !== 'Cron Style')
+    return { timezone: 'UTC', column: 'run_frequency' };
   const own = text(row.cron_timezone);
   if (own !== undefined) return { timezone: own, column: 'cron_timezone' };
   const single = text(row.config_timezone);
   if (single !== undefined) return { timezone: single, column: 'BTU Configuration.cron_time_zone' };
   return { timezone: 'UTC', column: 'timezone' };
+}
+
+/** The runner a row uses: `auto` is task-runner where the app has `run_task_by_id` (2025-26), else direct. */
+export function btuRunner(runner: BtuRunner | undefined, generation: BtuGeneration): 'task-runner' | 'direct' {
+  if (runner === 'auto') return generation === '2025' ? 'task-runner' : 'direct';
+  return runner ?? 'direct';
 }
 
 /**
@@ -131,7 +154,8 @@ export function isEnabled(v: number | string | null): boolean {
 export function mapBtuRow(row: BtuRow, opts: BtuMapOptions): RowEntry {
   const pre: ColumnIssue[] = [];
   const taskName = text(row.task);
-  const taskRunner = opts.runner === 'task-runner';
+  const generation = opts.generation ?? '2024';
+  const taskRunner = btuRunner(opts.runner, generation) === 'task-runner';
   if (row.task_name === null) {
     pre.push({
       column: 'task',
@@ -156,7 +180,7 @@ export function mapBtuRow(row: BtuRow, opts: BtuMapOptions): RowEntry {
     });
   }
 
-  const tz = btuTimezone(row);
+  const tz = btuTimezone(row, generation);
   const duration = row.max_task_duration === null ? 0 : Number(row.max_task_duration);
   const raw: Record<string, unknown> = {
     id: row.name,
@@ -167,8 +191,13 @@ export function mapBtuRow(row: BtuRow, opts: BtuMapOptions): RowEntry {
     queue: btuQueue(row, taskRunner),
     timeout: Number.isFinite(duration) && duration !== 0 ? duration : BTU_DEFAULT_TIMEOUT,
     timezone: tz.timezone,
+    // BTU's scheduler runs a schedule once per local time in a repeated hour (src/schedule/dst-rule.ts).
+    dst: 'btu',
   };
   if (opts.overlap !== undefined) raw.overlap = opts.overlap;
+  if (opts.user !== undefined) raw.user = opts.user;
+  if (opts.ttls?.resultTtl !== undefined) raw.resultTtl = opts.ttls.resultTtl;
+  if (opts.ttls?.failureTtl !== undefined) raw.failureTtl = opts.ttls.failureTtl;
   if (taskRunner) {
     // What BTU's enqueue passes (its `rq_job_id` is the job's own id: jobIdKwarg).
     raw.kwargs = { task_id: taskName ?? '', site_name: opts.site, schedule_id: row.name };
@@ -179,7 +208,10 @@ export function mapBtuRow(row: BtuRow, opts: BtuMapOptions): RowEntry {
     raw.kwargs = mergeArguments(taskArgs.value, overrides.value);
   }
   if (cron.ok) raw.cron = cron.cron;
-  const description = text(row.task_description) ?? text(row.desc_short);
+  // task-runner: BTU's enqueue leaves the description to RQ (btu-job-description.ts).
+  const description = taskRunner
+    ? btuJobDescription(opts.site, opts.user ?? opts.ctx.frappeUser ?? 'Administrator', taskName ?? '', row.name)
+    : (text(row.task_description) ?? text(row.desc_short));
   if (description !== undefined) raw.description = description;
 
   const columns: Record<string, string> = {
@@ -192,6 +224,8 @@ export function mapBtuRow(row: BtuRow, opts: BtuMapOptions): RowEntry {
     description: 'task_description',
     site: `site (${opts.source}.site / frappe.site in the config)`,
     overlap: 'btu.overlap',
+    user: 'btu.user',
+    dst: 'BTU DST rule',
   };
   const columnOf = (field: string): string => {
     const top = field.split(/[.[]/)[0]!;
@@ -201,12 +235,15 @@ export function mapBtuRow(row: BtuRow, opts: BtuMapOptions): RowEntry {
         : `arguments/argument_overrides${field.slice('kwargs'.length)}`;
     return columns[top] ?? field;
   };
-  return rowToEntry(
+  const entry = rowToEntry(
     raw,
     pre,
     { source: opts.source, id: row.name, origin: BTU_ORIGIN, enabled: isEnabled(row.enabled), columnOf },
     opts.ctx,
   );
+  if (cron.ok && cron.dropped !== undefined)
+    entry.notes = [`cron_string ${JSON.stringify(row.cron_string?.trim())}: ${cron.dropped} dropped, as BTU drops it`];
+  return entry;
 }
 
 export function mapBtuRows(rows: readonly BtuRow[], opts: BtuMapOptions): Map<string, RowEntry> {

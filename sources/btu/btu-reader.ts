@@ -16,7 +16,11 @@
 import type { SqlDialect, SqlPool, SqlValue } from '../sql/driver.js';
 import type { ModeReader } from '../sql/mode-reader.js';
 import type { ReadResult, RowEntry } from '../sql/row-entry.js';
+import type { BtuGenerationSetting } from '../../src/config/config.js';
+import type { Logger } from '../../src/log.js';
 import { type BtuMapOptions, type BtuRow, BTU_ORIGIN, mapBtuRow } from './btu-map.js';
+import { readSiteTtls, type SiteTtls } from './site-config.js';
+import { type DetectedGeneration, describeGeneration, detectBtuGeneration } from './btu-generation.js';
 
 const SCHEDULE_TABLE = 'tabBTU Task Schedule';
 const TASK_TABLE = 'tabBTU Task';
@@ -53,7 +57,11 @@ export class BtuSchemaError extends Error {
 interface Schema {
   scheduleTimezone: boolean;
   taskQueue: boolean;
+  generation: DetectedGeneration;
 }
+
+/** Most rows named in `status` for a note (a dropped cron field). */
+const NOTED_IDS_SHOWN = 5;
 
 /** Most ids per `IN (...)` statement when reloading ids. */
 const IDS_PER_STATEMENT = 500;
@@ -113,13 +121,36 @@ export class BtuReader implements ModeReader {
   private memo = new Map<string, { key: string; entry: RowEntry }>();
 
   private readonly sql: BtuSql;
+  /** The site's job TTLs as last read (`frappe.benchPath`). */
+  private ttls?: SiteTtls;
+  /** The generation last detected (kept across `resetSchema`, for `detail`). */
+  private generation?: DetectedGeneration;
 
   constructor(
     private readonly db: SqlPool,
     private readonly dialect: SqlDialect,
-    private readonly opts: BtuMapOptions,
+    private readonly opts: BtuMapOptions & {
+      generationSetting?: BtuGenerationSetting;
+      logger?: Logger;
+      /** The Frappe bench directory: the site's job TTLs are read from its sites/ (site-config.ts). */
+      benchPath?: string;
+    },
   ) {
     this.sql = new BtuSql(dialect);
+  }
+
+  /**
+   * For `status`: the BTU generation the rules follow and why, and the rows read
+   * differently from their text (a seconds or year field dropped, as BTU drops it).
+   */
+  detail(): string | undefined {
+    if (!this.generation) return undefined;
+    const noted = [...this.memo.entries()].filter(([, m]) => m.entry.notes?.length).map(([id]) => id);
+    const notes =
+      noted.length === 0
+        ? ''
+        : `; ${noted.length} row(s) with a cron seconds or year field, dropped as BTU drops it: ${noted.slice(0, NOTED_IDS_SHOWN).join(', ')}${noted.length > NOTED_IDS_SHOWN ? ', ...' : ''}`;
+    return `${describeGeneration(this.generation)}${notes}`;
   }
 
   /**
@@ -142,6 +173,7 @@ export class BtuReader implements ModeReader {
   }
 
   async readAll(): Promise<ReadResult> {
+    await this.readTtls();
     const sql = this.sql.select(await this.detectedSchema());
     // The token is read before the rows, so the rows are at least as new as the token: an
     // edit committed in between makes the next poll reload once more, never miss a change.
@@ -159,6 +191,7 @@ export class BtuReader implements ModeReader {
   }
 
   async readIds(ids: readonly string[]): Promise<Map<string, RowEntry | undefined>> {
+    await this.readTtls();
     const out = new Map<string, RowEntry | undefined>(ids.map((id) => [id, undefined]));
     for (let i = 0; i < ids.length; i += IDS_PER_STATEMENT) {
       const chunk = ids.slice(i, i + IDS_PER_STATEMENT);
@@ -175,10 +208,16 @@ export class BtuReader implements ModeReader {
   }
 
   private map(row: BtuRow): { key: string; entry: RowEntry } {
-    const key = JSON.stringify(Object.values(row));
+    const generation = this.schema?.generation.generation ?? '2024';
+    const key = `${generation}${JSON.stringify(this.ttls ?? null)}${JSON.stringify(Object.values(row))}`;
     const known = this.memo.get(row.name);
     if (known && known.key === key) return known;
-    return { key, entry: mapBtuRow(row, this.opts) };
+    return { key, entry: mapBtuRow(row, { ...this.opts, generation, ttls: this.ttls }) };
+  }
+
+  /** The site's job TTLs, read on every read (two small files) so an edit of site_config.json is picked up. */
+  private async readTtls(): Promise<void> {
+    if (this.opts.benchPath !== undefined) this.ttls = await readSiteTtls(this.opts.benchPath, this.opts.site);
   }
 
   private async detectedSchema(): Promise<Schema> {
@@ -211,9 +250,17 @@ export class BtuReader implements ModeReader {
           `table ${q(table)} has no column ${missing.map(q).join(', ')}; this BTU version is not supported`,
         );
     }
+    const generation = detectBtuGeneration(cols.get(SCHEDULE_TABLE)!, this.opts.generationSetting);
+    if (this.generation?.generation !== generation.generation || this.generation.reason !== generation.reason)
+      this.opts.logger?.info(
+        { source: this.opts.source, generation: generation.generation, reason: generation.reason },
+        `BTU tables read as ${describeGeneration(generation)}`,
+      );
+    this.generation = generation;
     return {
       scheduleTimezone: cols.get(SCHEDULE_TABLE)!.has('cron_timezone'),
       taskQueue: cols.get(TASK_TABLE)!.has('queue_name'),
+      generation,
     };
   }
 }

@@ -18,4 +18,6 @@ export interface ModeReader {
   readIds(ids: readonly string[]): Promise<Map<string, RowEntry | undefined>>;
   /** Forget anything learnt about the schema (after an error, or before a full re-sync). */
   resetSchema(): void;
+  /** What `status` shows beside the source (BTU: the generation detected and why). */
+  detail?(): string | undefined;
 }

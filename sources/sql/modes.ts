@@ -3,6 +3,7 @@
  * that knows its SQL and its row mapping. A new mode is a reader module and a row here.
  */
 import type { Config, SqlSourceConfig } from '../../src/config/config.js';
+import type { Logger } from '../../src/log.js';
 import type { NormalizeContext } from '../../src/model/normalize.js';
 import { BtuReader } from '../btu/btu-reader.js';
 import type { SqlDialect, SqlPool } from './driver.js';
@@ -19,7 +20,9 @@ export interface ModeContext {
   /** The Frappe site BTU schedules run on. */
   site?: string;
   /** How BTU rows run and their overlap policy (`btu.runner`, `btu.overlap`); absent: direct, the context's overlap. */
-  btu?: Pick<Config['btu'], 'runner' | 'overlap'>;
+  btu?: Pick<Config['btu'], 'runner' | 'overlap'> &
+    Partial<Pick<Config['btu'], 'generation' | 'user'>> & { benchPath?: string };
+  logger?: Logger;
 }
 
 export const SQL_MODES: Record<SqlSourceConfig['mode'], (m: ModeContext) => ModeReader> = {
@@ -32,6 +35,10 @@ export const SQL_MODES: Record<SqlSourceConfig['mode'], (m: ModeContext) => Mode
       source: m.source,
       runner: m.btu?.runner,
       overlap: m.btu?.overlap,
+      generationSetting: m.btu?.generation,
+      user: m.btu?.user,
+      benchPath: m.btu?.benchPath,
+      logger: m.logger,
     });
   },
   query: (m) => new QueryReader(m.db, m.config.query ?? '', m.ctx, m.source),

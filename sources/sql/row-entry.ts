@@ -17,6 +17,8 @@ export interface RowEntry {
   schedule?: DesiredSchedule;
   errors: SourceError[];
   held: boolean;
+  /** What was read differently from the text, for `status` (BTU: a cron field dropped as BTU drops it). */
+  notes?: string[];
 }
 
 /** A whole read: entries by id, errors that belong to no id, and the change token seen before the read. */

@@ -24,7 +24,8 @@ import type { Source, SourceChange, SourceError, SourceSnapshot } from '../../sr
 import type { PoolOptions, SqlDriver, SqlPool } from './driver.js';
 import type { ModeReader } from './mode-reader.js';
 import { type ModeContext, SQL_MODES } from './modes.js';
-import { type ReadResult, toSnapshot } from './row-entry.js';
+import { specHash } from '../../src/model/spec-hash.js';
+import { type ReadResult, type RowEntry, toSnapshot } from './row-entry.js';
 import { PollBackoff } from './poll-backoff.js';
 import { describeSqlTarget, resolveSqlTarget } from './sql-target.js';
 
@@ -82,10 +83,47 @@ export class SqlSource implements Source {
       source: this.name,
       site: opts.site,
       btu: opts.btu,
+      logger: opts.logger,
     });
     this.backoff = new PollBackoff(this.name, this.target, [target.password], opts.logger);
     this.pollMs = config.pollIntervalMs;
     this.maxBackoffMs = opts.maxBackoffMs ?? 60_000;
+  }
+
+  /** What `status` shows beside the source (BTU: the generation detected and why). */
+  get detail(): string | undefined {
+    return this.reader.detail?.();
+  }
+
+  /**
+   * Ids held disabled until BTU's transaction commits (`sources/btu/await-commit.ts`): a
+   * `cancel_task_schedule` stops the schedule at once, as BTU's daemons do, while the row
+   * still reads enabled; the committed row decides once the hold is released.
+   */
+  private readonly holds = new Set<string>();
+
+  /** Whether single ids can be re-read (BTU mode), rather than only the whole source (query mode). */
+  get canReadIds(): boolean {
+    return this.reader.canReadIds;
+  }
+
+  hold(id: string): void {
+    this.holds.add(id);
+  }
+
+  release(id: string): void {
+    this.holds.delete(id);
+  }
+
+  /** The committed rows of these ids now, without changing what the source hands out. Rejects on a read error. */
+  async peekIds(ids: readonly string[]): Promise<Map<string, RowEntry | undefined>> {
+    if (!this.reader.canReadIds) throw new Error(`${this.name} source (${this.mode} mode) cannot read single ids`);
+    return this.reader.readIds(ids);
+  }
+
+  /** The entry of `id` in the kept read (what the last reconcile applied from this source). */
+  kept(id: string): RowEntry | undefined {
+    return this.good?.entries.get(id);
   }
 
   /** Whether the last read failed (the snapshot is then stale). */
@@ -140,7 +178,8 @@ export class SqlSource implements Source {
 
   private current(): SourceSnapshot {
     const f = this.backoff.failure;
-    if (!f) return toSnapshot(this.name, this.good ?? { entries: new Map(), errors: [] });
+    const good = this.good ? withHolds(this.good, this.holds) : undefined;
+    if (!f) return toSnapshot(this.name, good ?? { entries: new Map(), errors: [] });
     const kept = this.good
       ? `the last good schedules (${this.goodCount()}) are kept`
       : 'no schedules have been read yet';
@@ -149,7 +188,7 @@ export class SqlSource implements Source {
       origin: this.target,
       message: `cannot read the database (failing since ${new Date(f.since).toISOString()}): ${f.message}; ${kept} and nothing is deleted until it recovers`,
     };
-    return toSnapshot(this.name, this.good ?? { entries: new Map(), errors: [] }, true, [err]);
+    return toSnapshot(this.name, good ?? { entries: new Map(), errors: [] }, true, [err]);
   }
 
   private goodCount(): number | undefined {
@@ -216,6 +255,19 @@ export class SqlSource implements Source {
     if (this.closed) return;
     this.onChange?.({ source: this.name });
   }
+}
+
+/** The read with every held id's schedule disabled (a held id without a schedule stays as it is). */
+function withHolds(read: GoodRead, holds: ReadonlySet<string>): GoodRead {
+  if (holds.size === 0) return read;
+  const entries = new Map(read.entries);
+  for (const id of holds) {
+    const e = entries.get(id);
+    if (!e?.schedule || !e.schedule.spec.enabled) continue;
+    const spec = { ...e.schedule.spec, enabled: false };
+    entries.set(id, { ...e, schedule: { ...e.schedule, spec, hash: specHash(spec) } });
+  }
+  return { entries, errors: read.errors };
 }
 
 /**

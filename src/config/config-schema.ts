@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { CATCHUP_POLICIES, OVERLAP_POLICIES } from '../model/schedule-schema.js';
-import { BTU_RUNNERS } from './config.js';
+import { BTU_GENERATIONS, BTU_RUNNERS } from './config.js';
 import { SETTINGS, type Setting, type SettingId, defaultText } from './settings.js';
 
 const duration = z.union([z.string(), z.number()]);
@@ -102,6 +102,7 @@ export const configFileSchema = z.strictObject({
     .strictObject({
       site: z.string().optional().meta(about('frappe.site')),
       benchId: z.string().optional().meta(about('frappe.benchId')),
+      benchPath: z.string().optional().meta(about('frappe.benchPath')),
       user: z.string().optional().meta(about('frappe.user')),
     })
     .optional(),
@@ -110,6 +111,8 @@ export const configFileSchema = z.strictObject({
       rpc: z.boolean().optional().meta(about('btu.rpc')),
       runner: z.enum(BTU_RUNNERS).optional().meta(about('btu.runner')),
       overlap: z.enum(OVERLAP_POLICIES).optional().meta(about('btu.overlap')),
+      generation: z.enum(BTU_GENERATIONS).optional().meta(about('btu.generation')),
+      user: z.string().optional().meta(about('btu.user')),
     })
     .optional(),
   dispatch: z

@@ -34,8 +34,11 @@ export type MysqlConfig = SqlSourceConfig;
 export type PostgresConfig = SqlSourceConfig;
 
 /** `task-runner`: BTU's `run_task_by_id` (Task Log, e-mails); `direct`: the task's function_string. */
-export type BtuRunner = 'task-runner' | 'direct';
-export const BTU_RUNNERS = ['task-runner', 'direct'] as const;
+export type BtuRunner = 'auto' | 'task-runner' | 'direct';
+export const BTU_RUNNERS = ['auto', 'task-runner', 'direct'] as const;
+/** Which BTU app the tables belong to (`btu.generation`): detected from the schema, or forced. */
+export type BtuGenerationSetting = 'auto' | '2024' | '2025';
+export const BTU_GENERATIONS = ['auto', '2024', '2025'] as const;
 
 export interface Config {
   /** The file the settings were read from, if any. */
@@ -46,9 +49,9 @@ export interface Config {
   files?: { dir: string; maxFileBytes?: number };
   mysql?: MysqlConfig;
   postgres?: PostgresConfig;
-  frappe: { site?: string; benchId?: string; user: string };
+  frappe: { site?: string; benchId?: string; benchPath?: string; user: string };
   /** The BTU app: its Redis RPC channel and how its rows run. */
-  btu: { rpc: boolean; runner: BtuRunner; overlap: OverlapPolicy };
+  btu: { rpc: boolean; runner: BtuRunner; overlap: OverlapPolicy; generation: BtuGenerationSetting; user?: string };
   dispatch: {
     catchup: CatchupPolicy;
     startingDeadline?: number;

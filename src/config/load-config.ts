@@ -13,7 +13,15 @@ import { fromZodIssues, issueText, knownKeysAt } from '../model/issues.js';
 import { timezoneHint } from '../model/suggest.js';
 import { isValidTimezone } from '../model/timezone.js';
 import { type CatchupPolicy, OVERLAP_POLICIES, type OverlapPolicy } from '../model/schedule-schema.js';
-import { BTU_RUNNERS, type BtuRunner, type Config, defaultSocketPath, type SqlSourceConfig } from './config.js';
+import {
+  BTU_GENERATIONS,
+  BTU_RUNNERS,
+  type BtuGenerationSetting,
+  type BtuRunner,
+  type Config,
+  defaultSocketPath,
+  type SqlSourceConfig,
+} from './config.js';
 import { type ConfigFile, configFileSchema } from './config-schema.js';
 import { type ConfigFlags, SETTINGS, type Setting, type SettingId } from './settings.js';
 
@@ -248,12 +256,15 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     frappe: {
       site: value<string | undefined>('frappe.site') ?? mysql?.site ?? postgres?.site,
       benchId: value<string | undefined>('frappe.benchId'),
+      benchPath: path('frappe.benchPath'),
       user: value<string>('frappe.user'),
     },
     btu: {
       rpc: bool('btu.rpc'),
       runner: oneOf<BtuRunner>('btu.runner', BTU_RUNNERS),
       overlap: oneOf<OverlapPolicy>('btu.overlap', OVERLAP_POLICIES),
+      generation: oneOf<BtuGenerationSetting>('btu.generation', BTU_GENERATIONS),
+      user: value<string | undefined>('btu.user'),
     },
     dispatch: {
       catchup: value<CatchupPolicy>('dispatch.catchup'),

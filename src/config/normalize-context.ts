@@ -27,6 +27,7 @@ export function normalizeContext(config: Config): NormalizeContext {
     overlap: config.dispatch.overlap,
     startingDeadline: config.dispatch.startingDeadline,
     frappeSite: config.frappe.site,
+    frappeBenchId: config.frappe.benchId,
     frappeUser: config.frappe.user,
     allowFunction: config.allow ? compileAllowlist(config.allow) : undefined,
     allowPatterns: config.allow,

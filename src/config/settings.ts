@@ -171,6 +171,12 @@ export const SETTINGS = {
     description:
       'Frappe bench id (bench_id in common_site_config.json): Frappe v14+ prefixes queue names with it; without it the bare queue name is used.',
   },
+  'frappe.benchPath': {
+    key: 'frappe.benchPath',
+    env: 'PYRQ_FRAPPE_BENCH_PATH',
+    description:
+      "The Frappe bench directory (holding sites/). BTU rows then take rq_results_ttl and rq_job_failure_ttl from sites/common_site_config.json and sites/<site>/site_config.json, where Frappe's enqueue reads them for BTU's jobs.",
+  },
   'frappe.user': {
     key: 'frappe.user',
     default: 'Administrator',
@@ -187,9 +193,22 @@ export const SETTINGS = {
   'btu.runner': {
     key: 'btu.runner',
     env: 'PYRQ_BTU_RUNNER',
-    default: 'task-runner',
+    default: 'auto',
     description:
-      'How BTU rows run: task-runner (through btu.btu_core.task_runner.run_task_by_id, as BTU enqueues: Task Log, failure e-mails) or direct (the function_string itself, for BTU apps without run_task_by_id).',
+      'How BTU rows run: task-runner (through btu.btu_core.task_runner.run_task_by_id, as BTU enqueues: Task Log, failure e-mails), direct (the function_string itself, for BTU apps without run_task_by_id) or auto (task-runner for a 2025-26 BTU app, direct for a 2024 one; see btu.generation).',
+  },
+  'btu.generation': {
+    key: 'btu.generation',
+    env: 'PYRQ_BTU_GENERATION',
+    default: 'auto',
+    description:
+      "Which BTU app the tables belong to: auto (detected from the schema: a Task Schedule with cron_timezone is 2025-26), 2024 (version-15 app: Hourly/Daily... cron strings stored in UTC) or 2025 (every row in its cron_timezone, else BTU Configuration's). Decides fire hours and the auto runner.",
+  },
+  'btu.user': {
+    key: 'btu.user',
+    env: 'PYRQ_BTU_USER',
+    description:
+      "The Frappe user BTU rows' jobs run as. BTU's enqueue uses the calling user: the user of the API token the old btu_scheduler daemon used (webserver_token). Unset: frappe.user (Administrator).",
   },
   'btu.overlap': {
     key: 'btu.overlap',

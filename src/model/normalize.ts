@@ -30,6 +30,12 @@ export interface NormalizeContext {
   overlap: OverlapPolicy;
   startingDeadline?: number;
   frappeSite?: string;
+  /**
+   * Frappe bench id (`frappe.benchId`): a target "frappe" schedule's queue is stored with
+   * it (`<benchId>:<queue>`, Frappe v14+'s `generate_qname`), so plan, status, `trigger`,
+   * `tick` and every daemon see and use the real queue without flags.
+   */
+  frappeBenchId?: string;
   frappeUser: string;
   /** When set, only functions it accepts may be scheduled (config `allow`). */
   allowFunction?: (fn: string) => boolean;
@@ -207,6 +213,8 @@ export function normalizeSchedule(raw: unknown, ctx: NormalizeContext = DEFAULT_
     args: s.args ?? [],
     catchup: s.catchup ?? ctx.catchup,
     description: s.description,
+    // vixie is the default: left out, so existing schedules keep their hash.
+    dst: s.dst === 'vixie' ? undefined : s.dst,
     enabled: s.enabled ?? true,
     endAt: endAt === undefined ? undefined : formatTimestamp(endAt),
     failureTtl: s.failureTtl,
@@ -217,7 +225,7 @@ export function normalizeSchedule(raw: unknown, ctx: NormalizeContext = DEFAULT_
     meta: s.meta ?? {},
     onFailure: s.onFailure,
     overlap: s.overlap ?? ctx.overlap,
-    queue,
+    queue: target === 'frappe' ? benchQueue(queue, ctx.frappeBenchId) : queue,
     resultTtl: s.resultTtl,
     site,
     startAt: startAt === undefined ? undefined : formatTimestamp(startAt),
@@ -235,4 +243,10 @@ export function normalizeSchedule(raw: unknown, ctx: NormalizeContext = DEFAULT_
     if (v !== undefined) out[k] = v;
   }
   return { ok: true, schedule: out as Schedule };
+}
+
+/** Frappe v14+'s queue name for a bench (`generate_qname`); a name already prefixed with this bench id stays as it is. */
+export function benchQueue(queue: string, benchId: string | undefined): string {
+  if (!benchId || queue.startsWith(`${benchId}:`)) return queue;
+  return `${benchId}:${queue}`;
 }

@@ -17,6 +17,7 @@
 import { SETTINGS } from '../config/settings.js';
 import { z } from 'zod';
 import { triggerInputShape, triggerStoredShape } from '../schedule/triggers/index.js';
+import { DST_RULES } from '../schedule/triggers/kind.js';
 import { durationInput, timestampInput } from './input-shapes.js';
 
 /** Schedule ids: also used in Redis keys and (escaped) in RQ job ids. */
@@ -53,6 +54,10 @@ export const scheduleInputSchema = z
       .meta({
         description: `IANA timezone for cron and offset-less timestamps. Default from config (${SETTINGS.timezone.default}).`,
       }),
+    dst: z.enum(DST_RULES).optional().meta({
+      description:
+        'DST rule of cron: "vixie" (default: an interval job runs in both passes of a repeated hour) or "btu" (as BTU\'s scheduler: one run per local time in a repeated hour). The gap is the same in both.',
+    }),
     startAt: timestampInput.optional().meta({ description: 'No occurrence before this instant.' }),
     endAt: timestampInput.optional().meta({ description: 'No occurrence at or after this instant.' }),
     timeout: durationInput.optional().meta({
@@ -121,6 +126,7 @@ export const scheduleSchema = z.strictObject({
   description: z.string().optional(),
   ...triggerStoredShape,
   timezone: z.string(),
+  dst: z.enum(DST_RULES).optional(),
   startAt: z.string().optional(),
   endAt: z.string().optional(),
   timeout: z.number().int().positive(),

@@ -48,6 +48,8 @@ export interface SourceStatus {
   by?: string;
   /** Where the source reads (a directory, a database URL without password, the socket's path). */
   location?: string;
+  /** What the source says about how it reads (BTU: the generation detected and why, cron fields dropped). */
+  detail?: string;
 }
 
 /** The summary of the daemon's last reconcile, as `pyrq status` shows it. */

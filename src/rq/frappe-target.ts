@@ -23,6 +23,7 @@
  *   RQ stores as the same dotted path, so the pickled payload is identical.
  */
 import { SETTINGS } from '../config/settings.js';
+import { benchQueue } from '../model/normalize.js';
 import type { Schedule } from '../model/schedule-schema.js';
 import type { PyValue } from './pickle.js';
 
@@ -32,9 +33,13 @@ export const FRAPPE_RESULT_TTL = 10 * 60;
 /** Frappe v15's RQ_JOB_FAILURE_TTL. */
 export const FRAPPE_FAILURE_TTL = 7 * 24 * 60 * 60;
 
-/** The RQ queue name Frappe's workers listen on for this schedule's queue. */
+/**
+ * The RQ queue name Frappe's workers listen on for this schedule's queue. Schedules are
+ * normally stored with the bench id already (`normalize.ts` `benchQueue`, issue 26): then
+ * this changes nothing; a schedule stored without one gets the firing daemon's.
+ */
 export function frappeQueueName(queue: string, benchId: string | undefined): string {
-  return benchId ? `${benchId}:${queue}` : queue;
+  return benchQueue(queue, benchId);
 }
 
 /**

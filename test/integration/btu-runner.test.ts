@@ -78,7 +78,8 @@ describe("BTU rows run through BTU's TaskRunner by a real rq worker", () => {
       kwargs: { task_id: 'BTU-000000001', site_name: SITE, schedule_id: 'TS-000001' },
       jobIdKwarg: 'rq_job_id',
       onFailure: 'btu.btu_core.task_runner.on_btu_task_failure',
-      queue: 'long',
+      // Stored with the bench id the apply was given (issue 26: the real queue).
+      queue: `${BENCH}:long`,
       timeout: 900,
       overlap: 'forbid',
       site: SITE,

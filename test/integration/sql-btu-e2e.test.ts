@@ -116,7 +116,7 @@ describe.each(SQL_TEST_DRIVERS)('$name', (d) => {
           id: 'TS-000001',
           cron: '0 2 * * *',
           timezone: 'America/New_York',
-          queue: 'long',
+          queue: `${BENCH}:long`, // stored with the bench id (issue 26: status shows the real queue)
           source: d.name,
           origin: 'tabBTU Task Schedule',
         });

@@ -53,6 +53,7 @@ describe('the table of settings', () => {
       'redis.url': 'redis://h:1/0',
       'log.level': 'debug',
       'btu.runner': 'direct',
+      'btu.generation': '2024',
     };
     for (const s of SETTING_LIST) {
       // http.*: an address parsed into host and port, a token that needs the listener on, a token file read: test/unit/http.test.ts.
@@ -76,7 +77,7 @@ describe('the table of settings', () => {
       /btu\.rpc \(or PYRQ_BTU_RPC\): "maybe" is not true or false/,
     );
     expect(() => loadConfig({}, { PYRQ_BTU_RUNNER: 'rq' })).toThrow(
-      /btu\.runner \(or PYRQ_BTU_RUNNER\): "rq" is not one of task-runner, direct/,
+      /btu\.runner \(or PYRQ_BTU_RUNNER\): "rq" is not one of auto, task-runner, direct/,
     );
   });
 
@@ -86,7 +87,13 @@ describe('the table of settings', () => {
     expect(c.timezone).toBe(d('timezone'));
     expect(c.redis).toMatchObject({ url: d('redis.url'), prefix: d('redis.prefix') });
     expect(c.frappe.user).toBe(d('frappe.user'));
-    expect(c.btu).toEqual({ rpc: d('btu.rpc'), runner: d('btu.runner'), overlap: d('btu.overlap') });
+    expect(c.btu).toEqual({
+      rpc: d('btu.rpc'),
+      runner: d('btu.runner'),
+      overlap: d('btu.overlap'),
+      generation: d('btu.generation'),
+      user: d('btu.user'),
+    });
     expect(c.dispatch).toMatchObject({
       catchup: d('dispatch.catchup'),
       overlap: d('dispatch.overlap'),

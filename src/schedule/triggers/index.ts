@@ -33,7 +33,14 @@ export const TRIGGERS: readonly Trigger[] = TRIGGER_KINDS;
 /** The trigger fields in documented order. */
 export const TRIGGER_FIELD_NAMES: readonly TriggerField[] = TRIGGER_KINDS.map((k) => k.field);
 /** Fields that decide when a schedule fires: changing any of them recomputes the next fire time. */
-export const TRIGGER_FIELDS: readonly string[] = [...TRIGGER_FIELD_NAMES, 'timezone', 'startAt', 'endAt', 'enabled'];
+export const TRIGGER_FIELDS: readonly string[] = [
+  ...TRIGGER_FIELD_NAMES,
+  'timezone',
+  'dst',
+  'startAt',
+  'endAt',
+  'enabled',
+];
 /** "cron, every or at", for messages. */
 export const TRIGGER_CHOICES = `${TRIGGER_FIELD_NAMES.slice(0, -1).join(', ')} or ${TRIGGER_FIELD_NAMES.at(-1)}`;
 
@@ -64,6 +71,7 @@ export function pickTriggerSpec(s: TriggerSpec): TriggerSpec {
   const out: TriggerSpec = { enabled: s.enabled, timezone: s.timezone };
   const k = triggerKindOf(s);
   if (k !== undefined) (out as { [F in TriggerField]?: unknown })[k.field] = s[k.field];
+  if (s.dst !== undefined) out.dst = s.dst;
   if (s.startAt !== undefined) out.startAt = s.startAt;
   if (s.endAt !== undefined) out.endAt = s.endAt;
   return out;

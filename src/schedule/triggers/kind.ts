@@ -14,11 +14,20 @@
 import type { z } from 'zod';
 import type { FieldIssue } from '../../model/issues.js';
 
+/**
+ * DST rules of wall-clock triggers: `vixie` (pyrq's own, for files) or `btu` (BTU's
+ * scheduler: one run per local time in a repeated hour). See `src/schedule/dst-rule.ts`.
+ */
+export const DST_RULES = ['vixie', 'btu'] as const;
+export type DstRule = (typeof DST_RULES)[number];
+
 /** The fields every trigger kind shares: whether and within which window it fires. */
 export interface TriggerWindow {
   enabled: boolean;
   /** IANA timezone for wall times (cron fields, offset-less timestamps). */
   timezone: string;
+  /** DST rule (absent: vixie). */
+  dst?: DstRule;
   /** Canonical UTC timestamp: no occurrence before it. */
   startAt?: string;
   /** Canonical UTC timestamp: no occurrence at or after it. */
