@@ -11,6 +11,7 @@
  * Redis outages: the connection retries forever with capped backoff; reconciles and
  * ticks fail, are logged, and are retried; the daemon never exits because Redis is gone.
  */
+import { hostname } from 'node:os';
 import type { Redis } from 'ioredis';
 import { type Clock, systemClock } from '../src/clock.js';
 import { ClockWatch } from './clock-watch.js';
@@ -37,6 +38,9 @@ import { BtuRpcListener } from './btu-rpc-listener.js';
 import { DaemonHandlers, type HandlerDeps } from './daemon-handlers.js';
 import { HttpListener } from './http-listener.js';
 import { SystemdNotifier } from './systemd-notify.js';
+import { ForeignWrites } from './foreign-writes.js';
+import { ownedSourcesOf } from './owned-sources.js';
+import { recordOwner } from '../src/registry/source-owner.js';
 import { LeaderLease } from './leader-lease.js';
 import type { ReconcileResult } from './reconcile-once.js';
 import { type ReconcileRequest, ReconcileLoop } from './reconcile-loop.js';
@@ -66,6 +70,7 @@ export class Daemon {
   private server!: ControlServer;
   private handlers!: DaemonHandlers;
   private btuRpc: BtuRpcListener | null = null;
+  private foreignWrites?: ForeignWrites;
   private readonly sourceStatus = new Map<string, SourceStatus>();
   /** The last reconcile's summary, as recorded in Redis for `status`. */
   private lastSummary: ReconcileSummary | null = null;
@@ -132,6 +137,7 @@ export class Daemon {
           void this.registry
             .recordDaemonFacts({ leader: this.lease.holderId, leaderSince: Date.now() })
             .catch(() => {});
+          void this.recordOwnership();
           // Not awaited: the lease must keep renewing while a long first reconcile runs.
           void this.dispatchAfterFirstReconcile(++this.leaderTerm);
         },
@@ -175,6 +181,7 @@ export class Daemon {
       logger,
     });
     this.clockWatch.start();
+    await this.watchForeignWrites();
     void this.warnOrphans();
     this.lease.start();
     this.syncBtuRpc();
@@ -307,6 +314,36 @@ export class Daemon {
     } catch (err) {
       this.logger.warn({ err }, 'could not check for schedules of sources not configured here');
     }
+  }
+
+  /**
+   * One writer per source: the leader records the sources it reconciles and where each
+   * reads (one-shot commands refuse to write them from elsewhere: cli/owner-guard.ts).
+   */
+  private async recordOwnership(): Promise<void> {
+    if (!this.lease.isLeader) return;
+    const locations = this.sourceLocations();
+    await recordOwner(this.redis, this.keys, {
+      holderId: this.lease.holderId,
+      host: hostname(),
+      pid: process.pid,
+      sources: ownedSourcesOf(this.sources).map((s) => (s.location ? s : { ...s, location: locations[s.name] ?? '' })),
+    }).catch((err: unknown) => this.logger.warn({ err }, 'could not record the sources this daemon owns'));
+  }
+
+  /** The leader re-reconciles a source of its own that another process wrote (reconcilers/foreign-writes.ts). */
+  private async watchForeignWrites(): Promise<void> {
+    const sub = this.redis.duplicate({ lazyConnect: false, connectionName: 'pyrq-daemon-writes' });
+    sub.on('error', () => undefined); // the main connection logs Redis errors
+    this.foreignWrites = new ForeignWrites({
+      sub,
+      keys: this.keys,
+      owned: () => (this.lease.isLeader ? this.sources.map((s) => s.name) : []),
+      repair: (sources, reason) => this.reconcile({ sources: [...sources], reason }),
+      logger: this.logger,
+    });
+    // Not awaited: the subscription completes once Redis is up (it may be down at start).
+    void this.foreignWrites.start().catch(() => {});
   }
 
   /** The main connection: retries forever; after an outage the leader re-syncs. */
@@ -508,6 +545,7 @@ export class Daemon {
     await this.watchSources();
     void this.warnOrphans();
     this.syncBtuRpc();
+    await this.recordOwnership();
     if (this.lease.isLeader) await this.reconcile({ deep: true, reason: 'configuration reloaded' });
   }
 
@@ -528,6 +566,7 @@ export class Daemon {
     await this.loop?.stop();
     await this.lease?.stop(); // stops the dispatcher (after its tick in flight) and releases the lease
     await this.clockWatch?.stop();
+    await this.foreignWrites?.stop();
     for (const s of this.sources) await s.close().catch(() => {});
     for (const close of this.closers) close();
     this.connection?.stop();
