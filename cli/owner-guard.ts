@@ -9,12 +9,7 @@ import type { Redis } from 'ioredis';
 import { PyrqError } from '../src/errors.js';
 import type { Plan } from '../src/plan/types.js';
 import type { Keys } from '../src/redis/keys.js';
-import {
-  changesOf,
-  readLiveOwner,
-  refusalText,
-  sourcesReadElsewhere,
-} from '../src/registry/source-owner.js';
+import { changesOf, readLiveOwner, refusalText, sourcesReadElsewhere } from '../src/registry/source-owner.js';
 import type { Source } from '../src/source.js';
 import { ownedSourcesOf } from '../reconcilers/owned-sources.js';
 

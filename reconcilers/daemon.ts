@@ -333,7 +333,11 @@ export class Daemon {
 
   /** The leader re-reconciles a source of its own that another process wrote (reconcilers/foreign-writes.ts). */
   private async watchForeignWrites(): Promise<void> {
-    const sub = this.redis.duplicate({ lazyConnect: false, connectionName: 'pyrq-daemon-writes' });
+    const sub = this.redis.duplicate({
+      enableOfflineQueue: true,
+      lazyConnect: false,
+      connectionName: 'pyrq-daemon-writes',
+    });
     sub.on('error', () => undefined); // the main connection logs Redis errors
     this.foreignWrites = new ForeignWrites({
       sub,

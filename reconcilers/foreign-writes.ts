@@ -45,7 +45,10 @@ export class ForeignWrites {
     const sources = n.sources.filter((s) => owned.has(s));
     if (sources.length === 0) return;
     const who = `${n.by} (${n.writer})`;
-    this.d.logger.debug({ writer: n.writer, by: n.by, sources, ids: n.ids }, `entries written by ${who}: re-reconciling`);
+    this.d.logger.debug(
+      { writer: n.writer, by: n.by, sources, ids: n.ids },
+      `entries written by ${who}: re-reconciling`,
+    );
     try {
       const r = await this.d.repair(sources, `repair after a write by ${who}`);
       const a = r.applied;
@@ -58,7 +61,11 @@ export class ForeignWrites {
           sources,
           written: n.ids,
           writtenCount: n.count,
-          restored: { created: a!.created.slice(0, 20), updated: a!.updated.slice(0, 20), deleted: a!.deleted.slice(0, 20) },
+          restored: {
+            created: a!.created.slice(0, 20),
+            updated: a!.updated.slice(0, 20),
+            deleted: a!.deleted.slice(0, 20),
+          },
         },
         `${who} wrote ${n.count} entr${n.count === 1 ? 'y' : 'ies'} of source(s) ${sources.join(', ')} that this daemon owns (${n.ids.slice(0, 5).join(', ')}${n.count > 5 ? ', ...' : ''}): restored this daemon's own (${a!.created.length} created, ${a!.updated.length} updated, ${a!.deleted.length} deleted)`,
       );

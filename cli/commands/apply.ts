@@ -44,7 +44,8 @@ ${exitCodes({ 0: 'applied (or nothing to do)', 1: 'errors in some input or entri
     'dry-run': Flags.boolean({ summary: 'Print the plan and change nothing.' }),
     deep: Flags.boolean({ summary: 'Also repair drift: entries altered or lost outside pyrq are rewritten.' }),
     force: Flags.boolean({
-      summary: 'Apply even to a source that a running daemon owns with another configuration (it then restores its own).',
+      summary:
+        'Apply even to a source that a running daemon owns with another configuration (it then restores its own).',
     }),
     quiet: Flags.boolean({ summary: 'Print the summary only.', exclusive: ['verbose'] }),
     verbose: Flags.boolean({

@@ -37,7 +37,9 @@ ${exitCodes({ 0: 'removed (or nothing to remove, or --dry-run)', 1: 'not confirm
     }),
     'dry-run': Flags.boolean({ summary: 'Print the plan and change nothing.' }),
     yes: Flags.boolean({ char: 'y', summary: 'Do not ask (required when not on a terminal).' }),
-    force: Flags.boolean({ summary: 'Prune even a source that a running daemon owns (it restores what it still reads).' }),
+    force: Flags.boolean({
+      summary: 'Prune even a source that a running daemon owns (it restores what it still reads).',
+    }),
   };
 
   async run(): Promise<{ plan: Plan; applied?: ApplyResult }> {

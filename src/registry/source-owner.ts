@@ -42,9 +42,7 @@ export function sourcesReadElsewhere(owner: SourceOwner, mine: readonly OwnedSou
 
 /** The changes of `plan` that touch entries of these sources (as owner, or moved from). */
 export function changesOf(plan: Plan, names: ReadonlySet<string>): Plan['changes'] {
-  return plan.changes.filter(
-    (c) => names.has(c.source) || (c.fromSource !== undefined && names.has(c.fromSource)),
-  );
+  return plan.changes.filter((c) => names.has(c.source) || (c.fromSource !== undefined && names.has(c.fromSource)));
 }
 
 /** The daemon as refusals name it. */
