@@ -39,6 +39,8 @@ import { DaemonHandlers, type HandlerDeps } from './daemon-handlers.js';
 import { HttpListener } from './http-listener.js';
 import { SystemdNotifier } from './systemd-notify.js';
 import { ForeignWrites } from './foreign-writes.js';
+import { StateMirror } from './state-mirror.js';
+import { stateFilePath } from '../src/state/state-file.js';
 import { ownedSourcesOf } from './owned-sources.js';
 import { recordOwner } from '../src/registry/source-owner.js';
 import { LeaderLease } from './leader-lease.js';
@@ -71,6 +73,9 @@ export class Daemon {
   private handlers!: DaemonHandlers;
   private btuRpc: BtuRpcListener | null = null;
   private foreignWrites?: ForeignWrites;
+  private stateMirror?: StateMirror;
+  /** The state mirror's first round (a restore, when Redis lost its state): the first reconcile waits for it. */
+  private stateChecked: Promise<void> = Promise.resolve();
   private readonly sourceStatus = new Map<string, SourceStatus>();
   /** The last reconcile's summary, as recorded in Redis for `status`. */
   private lastSummary: ReconcileSummary | null = null;
@@ -182,6 +187,7 @@ export class Daemon {
     });
     this.clockWatch.start();
     await this.watchForeignWrites();
+    this.mirrorState();
     void this.warnOrphans();
     this.lease.start();
     this.syncBtuRpc();
@@ -264,6 +270,7 @@ export class Daemon {
     const current = () => term === this.leaderTerm && this.lease.isLeader && !this.stopping;
     for (let failures = 0; current(); failures++) {
       try {
+        await this.stateChecked; // pauses restored before anything fires
         await this.loop.request({ deep: true, reason: 'became leader' });
         await this.dispatcherStopped; // a stop of an earlier leadership has finished
         if (!current()) return;
@@ -350,6 +357,38 @@ export class Daemon {
     void this.foreignWrites.start().catch(() => {});
   }
 
+  /**
+   * Pushed schedules and pauses survive a Redis that restarts empty: every daemon mirrors
+   * them into its state file, and the first to find Redis without them restores them
+   * (reconcilers/state-mirror.ts), then reconciles the socket source and wakes the dispatchers.
+   */
+  private mirrorState(): void {
+    const { config } = this.opts;
+    const sub = this.redis.duplicate({ enableOfflineQueue: true, lazyConnect: false, connectionName: 'pyrq-daemon-state' });
+    sub.on('error', () => undefined); // the main connection logs Redis errors
+    this.stateMirror = new StateMirror({
+      redis: this.redis,
+      sub,
+      keys: this.keys,
+      file: this.stateFile(),
+      redisName: this.redisLocation(),
+      prefix: config.redis.prefix,
+      holderId: () => this.lease.holderId,
+      afterRestore: async () => {
+        await this.redis.publish(this.keys.events, 'changed');
+        await this.reconcile({ sources: [SOCKET_SOURCE], reason: 'pushed schedules restored from the state file' });
+      },
+      logger: this.logger,
+    });
+    // Not awaited here: the first reconcile waits for it (Redis may be down at start).
+    this.stateChecked = this.stateMirror.start().catch(() => {});
+  }
+
+  /** This daemon's state file: one per Redis and prefix in the state directory. */
+  private stateFile(): string {
+    return stateFilePath(this.opts.config.daemon.stateDir, this.redisLocation(), this.opts.config.redis.prefix);
+  }
+
   /** The main connection: retries forever; after an outage the leader re-syncs. */
   private connectRedis(): Redis {
     const { config, logger } = this.opts;
@@ -363,7 +402,11 @@ export class Daemon {
     redis.on('ready', () => {
       // After an outage the registry may be gone (Redis without persistence) or behind:
       // a deep re-sync restores it; the dispatcher's catch-up policy covers missed fires.
-      if (everReady && this.lease.isLeader) void this.reconcile({ deep: true, reason: 'redis reconnected' });
+      // Pushes and pauses that Redis lost are restored first (reconcilers/state-mirror.ts).
+      if (everReady && this.lease.isLeader)
+        void (this.stateMirror?.check() ?? Promise.resolve()).finally(
+          () => void this.reconcile({ deep: true, reason: 'redis reconnected' }),
+        );
       everReady = true;
     });
     return redis;
@@ -408,6 +451,7 @@ export class Daemon {
     return {
       version: VERSION,
       socket: config.daemon.socket,
+      stateFile: this.stateFile(),
       sources,
       sourceCount: this.sources.length,
       redis: this.redisLocation(),
@@ -571,6 +615,7 @@ export class Daemon {
     await this.lease?.stop(); // stops the dispatcher (after its tick in flight) and releases the lease
     await this.clockWatch?.stop();
     await this.foreignWrites?.stop();
+    await this.stateMirror?.stop();
     for (const s of this.sources) await s.close().catch(() => {});
     for (const close of this.closers) close();
     this.connection?.stop();
