@@ -364,7 +364,11 @@ export class Daemon {
    */
   private mirrorState(): void {
     const { config } = this.opts;
-    const sub = this.redis.duplicate({ enableOfflineQueue: true, lazyConnect: false, connectionName: 'pyrq-daemon-state' });
+    const sub = this.redis.duplicate({
+      enableOfflineQueue: true,
+      lazyConnect: false,
+      connectionName: 'pyrq-daemon-state',
+    });
     sub.on('error', () => undefined); // the main connection logs Redis errors
     this.stateMirror = new StateMirror({
       redis: this.redis,

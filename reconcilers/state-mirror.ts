@@ -111,7 +111,8 @@ export class StateMirror {
       return;
     }
     this.dirty = false;
-    const res = (await redis.multi().exists(keys.stateMarker).hgetall(keys.socketStore).hgetall(keys.paused).exec()) ?? [];
+    const res =
+      (await redis.multi().exists(keys.stateMarker).hgetall(keys.socketStore).hgetall(keys.paused).exec()) ?? [];
     for (const [err] of res) if (err) throw err;
     const [marker, socket, paused] = [res[0]?.[1], hashOf(res[1]?.[1]), hashOf(res[2]?.[1])];
     if (marker === 0) {
@@ -140,7 +141,10 @@ export class StateMirror {
       // Kept aside for a person to look at; the mirror then writes a fresh file.
       const aside = `${this.d.file}.unreadable-${Date.now()}`;
       renameSync(this.d.file, aside);
-      this.d.logger.error({ file: this.d.file, aside }, `state file unreadable (${onFile}): moved aside, nothing restored`);
+      this.d.logger.error(
+        { file: this.d.file, aside },
+        `state file unreadable (${onFile}): moved aside, nothing restored`,
+      );
       onFile = undefined;
     }
     const marker = JSON.stringify({ by: this.d.holderId(), at: new Date().toISOString(), savedAt: onFile?.savedAt });

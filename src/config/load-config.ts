@@ -13,7 +13,14 @@ import { fromZodIssues, issueText, knownKeysAt } from '../model/issues.js';
 import { timezoneHint } from '../model/suggest.js';
 import { isValidTimezone } from '../model/timezone.js';
 import { type CatchupPolicy, OVERLAP_POLICIES, type OverlapPolicy } from '../model/schedule-schema.js';
-import { BTU_RUNNERS, type BtuRunner, type Config, defaultSocketPath, defaultStateDir, type SqlSourceConfig } from './config.js';
+import {
+  BTU_RUNNERS,
+  type BtuRunner,
+  type Config,
+  defaultSocketPath,
+  defaultStateDir,
+  type SqlSourceConfig,
+} from './config.js';
 import { type ConfigFile, configFileSchema } from './config-schema.js';
 import { type ConfigFlags, SETTINGS, type Setting, type SettingId } from './settings.js';
 

@@ -242,7 +242,8 @@ export const SETTINGS = {
     name: 'stateDir',
     flag: 'state-dir',
     env: 'PYRQ_STATE_DIR',
-    defaultText: "$STATE_DIRECTORY (systemd's StateDirectory=), else /var/lib/pyrq as root, else $XDG_STATE_HOME/pyrq (~/.local/state/pyrq)",
+    defaultText:
+      "$STATE_DIRECTORY (systemd's StateDirectory=), else /var/lib/pyrq as root, else $XDG_STATE_HOME/pyrq (~/.local/state/pyrq)",
     description:
       'Where the daemon keeps its copy of pushed schedules and pauses, restored into a Redis that restarted empty.',
   },

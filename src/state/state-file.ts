@@ -40,7 +40,8 @@ export function parseSavedState(text: string): SavedState | string {
   if (v.format !== STATE_FORMAT) return `unknown format ${JSON.stringify(v.format)} (this pyrq writes ${STATE_FORMAT})`;
   const isMap = (m: unknown) =>
     typeof m === 'object' && m !== null && Object.values(m).every((x) => typeof x === 'string');
-  if (typeof v.savedAt !== 'number' || !isMap(v.socket) || !isMap(v.paused)) return 'fields missing or of the wrong type';
+  if (typeof v.savedAt !== 'number' || !isMap(v.socket) || !isMap(v.paused))
+    return 'fields missing or of the wrong type';
   return v as SavedState;
 }
 
