@@ -114,7 +114,7 @@ export class Daemon {
     this.buildSources();
     if (config.http) this.metrics = new PyrqMetrics(this.daemonView());
     this.loop = new ReconcileLoop(
-      () => ({ sources: this.sources, registry: this.runRegistry(), clock: this.clock, logger }),
+      (req) => ({ sources: this.sources, registry: this.runRegistry(req.leaderOnly), clock: this.clock, logger }),
       {
         logger,
         // A fenced apply is not retried: the lease stepped down (and said so once).
@@ -289,10 +289,11 @@ export class Daemon {
    * daemon leads writes with its lease token, and Redis refuses every batch of it once
    * the lease holds another token or none (frozen past the TTL, Redis restarted empty);
    * the refusal steps the lease down. A run that starts on a standby (a socket request)
-   * writes unfenced, as `pyrq apply` does: compare-and-set only.
+   * writes unfenced, as `pyrq apply` does: compare-and-set only; unless it is a
+   * leader-only run (the repair of a foreign write), which Redis then refuses.
    */
-  private runRegistry(): Registry {
-    const token = this.lease?.isLeader ? this.lease.holderId : undefined;
+  private runRegistry(leaderOnly = false): Registry {
+    const token = this.lease?.isLeader || leaderOnly ? this.lease.holderId : undefined;
     if (token === undefined) return this.registry;
     return new Registry(this.redis, this.opts.config.redis.prefix, {
       token: () => token,
@@ -350,7 +351,8 @@ export class Daemon {
       sub,
       keys: this.keys,
       owned: () => (this.lease.isLeader ? this.sources.map((s) => s.name) : []),
-      repair: (sources, reason) => this.reconcile({ sources: [...sources], reason }),
+      // Fenced even if it runs after this daemon lost the lease: a repair is the leader's alone.
+      repair: (sources, reason) => this.reconcile({ sources: [...sources], reason, leaderOnly: true }),
       logger: this.logger,
     });
     // Not awaited: the subscription completes once Redis is up (it may be down at start).

@@ -12,6 +12,7 @@
  */
 import type { Redis } from 'ioredis';
 import type { Logger } from '../src/log.js';
+import { FencedError } from '../src/redis/commands/fence.js';
 import type { Keys } from '../src/redis/keys.js';
 import { THIS_WRITER, type WriteNotice, parseWriteNotice } from '../src/registry/write-notice.js';
 import type { ReconcileResult } from './reconcile-once.js';
@@ -70,6 +71,8 @@ export class ForeignWrites {
         `${who} wrote ${n.count} entr${n.count === 1 ? 'y' : 'ies'} of source(s) ${sources.join(', ')} that this daemon owns (${n.ids.slice(0, 5).join(', ')}${n.count > 5 ? ', ...' : ''}): restored this daemon's own (${a!.created.length} created, ${a!.updated.length} updated, ${a!.deleted.length} deleted)`,
       );
     } catch (err) {
+      // Fenced: this daemon lost the lease meanwhile (the lease says so once); the new leader repairs.
+      if (err instanceof FencedError) return;
       // The loop logged the failure and retries; the deep re-sync is the backstop.
       this.d.logger.warn({ err, writer: n.writer, sources }, `could not re-reconcile after a write by ${who}`);
     }

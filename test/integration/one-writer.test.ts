@@ -83,6 +83,7 @@ describe('one writer per source', () => {
     const r = await pyrq(['apply', '--dir', b, '--force'], { env });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain('+ create three');
+    const t0 = Date.now();
     // The forced write stood for a moment at most: the daemon put A back.
     const restored = await eventually(
       async () => {
@@ -93,6 +94,7 @@ describe('one writer per source', () => {
       REPAIR_WITHIN_MS,
     );
     expect(restored).toEqual(['one', 'two']);
+    console.log(`foreign write undone ${Date.now() - t0} ms after the forced apply exited`);
     const warning = await daemon!.waitForLog(
       (l) => typeof l.msg === 'string' && l.msg.includes('that this daemon owns'),
     );
