@@ -11,8 +11,16 @@ import {
 import { THIS_WRITER, parseWriteNotice, writeNoticeOf } from '../../src/registry/write-notice.js';
 
 // Issue 26, point 1: the pure parts of one writer per source.
-const change = (action: Change['action'], id: string, source = 'files', extra: Partial<Change> = {}): Change =>
-  ({ action, id, source, origin: `${id}.json`, fields: [], beforeHash: '', triggerChanged: false, ...extra }) as Change;
+const change = (action: Change['action'], id: string, source = 'files', extra: Partial<Change> = {}): Change => ({
+  action,
+  id,
+  source,
+  origin: `${id}.json`,
+  fields: [],
+  beforeHash: '',
+  triggerChanged: false,
+  ...extra,
+});
 const plan = (changes: Change[]): Plan => ({ createdAt: 0, changes, unchanged: 0, held: [], errors: [], sources: [] });
 const owner: SourceOwner = {
   holderId: 'app1:42:abc',
