@@ -349,6 +349,8 @@ export class Daemon {
     sub.on('error', () => undefined); // the main connection logs Redis errors
     this.foreignWrites = new ForeignWrites({
       sub,
+      redis: this.redis,
+      busy: () => this.loop.busy,
       keys: this.keys,
       owned: () => (this.lease.isLeader ? this.sources.map((s) => s.name) : []),
       // Fenced even if it runs after this daemon lost the lease: a repair is the leader's alone.

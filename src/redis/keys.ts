@@ -66,6 +66,14 @@ export class Keys {
   }
 }
 
+/**
+ * The keyspace-notification channel of `key` in database `db` (Redis names it; published
+ * only when the server's `notify-keyspace-events` has K and the key's event class).
+ */
+export function keyspaceChannel(db: number, key: string): string {
+  return `__keyspace@${db}__:${key}`;
+}
+
 /** RQ's keys, as RQ 1.x and 2.x name them (rq/job.py, rq/queue.py). Not prefixed: RQ owns them. */
 export const RqKeys = {
   /** SET of queue keys that workers and `rq info` discover queues from. */

@@ -135,6 +135,29 @@ describe('one writer per source', () => {
     expect(await ids()).toEqual(['one', 'two']);
   });
 
+  it('a raw write to the index (redis-cli) is repaired too when the server publishes keyspace notifications', async () => {
+    // pyrq never turns them on; an operator may (notify-keyspace-events with K and h).
+    await redis.config('SET', 'notify-keyspace-events', 'Kh');
+    await daemon!.stop('SIGTERM');
+    daemon = await startDaemon(['--dir', a, '--redis-url', server.url, '--log-level', 'debug'], {
+      socket: join(dir.path, 's'),
+      env: { PYRQ_STATE_DIR: join(dir.path, 'state') },
+    });
+    await daemon.waitForLog((l) => l.msg === 'first reconcile finished: dispatching');
+    await daemon.waitForLog((l) => l.msg === 'watching the index for writes outside pyrq');
+    await redis.hdel('pyrq:index', 'one');
+    const t0 = Date.now();
+    await eventually(async () => (await ids()).join() === 'one,two', 'the daemon restores the entry', REPAIR_WITHIN_MS);
+    console.log(`raw index write undone ${Date.now() - t0} ms after it`);
+    const warning = await daemon.waitForLog((l) => String(l.msg).startsWith('a client outside pyrq'));
+    expect(warning.msg).toBe(
+      "a client outside pyrq changed the registry index (hdel) of source(s) files, socket that this daemon owns: restored this daemon's own (1 created, 0 updated, 0 deleted)",
+    );
+    // Its own repair (a write with a notice) is not taken for another raw write: one warning.
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(daemon.logs.filter((l) => String(l.msg).startsWith('a client outside pyrq'))).toHaveLength(1);
+  });
+
   it('after the daemon stops, its ownership lapses with its lease: apply --dir B proceeds', async () => {
     await daemon!.stop('SIGTERM');
     daemon = undefined;
