@@ -12,5 +12,7 @@ export default defineConfig({
     hookTimeout: 60_000,
     // Any test that needs a service it cannot reach must fail, never skip.
     passWithNoTests: false,
+    // Daemons spawned by tests keep their state files in a temporary directory.
+    setupFiles: ['test/helpers/state-dir-setup.ts'],
   },
 });

@@ -79,6 +79,11 @@ export const socketFlags = {
   socket: settingFlag('daemon.socket'),
 };
 
+/** The daemon's state directory (pushed schedules and pauses survive a Redis that restarts empty). */
+export const stateFlags = {
+  'state-dir': settingFlag('daemon.stateDir'),
+};
+
 /** The daemon's logging: here the log level is the `log.level` setting. */
 export const daemonLogFlags = {
   'log-level': settingFlag('log.level', { helpGroup: 'GLOBAL' }),

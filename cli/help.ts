@@ -12,6 +12,8 @@ export interface ExitCodes {
   0: string;
   1: string;
   2?: string;
+  /** Refused: a running daemon owns the source (`apply`, `tick`, `prune`; --force overrides). */
+  3?: string;
   /** Interrupted by Ctrl-C (SIGINT), where a command stops cleanly and says so (`apply`). */
   130?: string;
 }
@@ -20,6 +22,7 @@ export interface ExitCodes {
 export function exitCodes(codes: ExitCodes, note?: string): string {
   const parts = [`0 ${codes[0]}`, `1 ${codes[1]}`];
   if (codes[2] !== undefined) parts.push(`2 ${codes[2]}`);
+  if (codes[3] !== undefined) parts.push(`3 ${codes[3]}`);
   if (codes[130] !== undefined) parts.push(`130 ${codes[130]}`);
   return `Exit codes${note ? ` (${note})` : ''}: ${parts.join('; ')}.`;
 }

@@ -11,6 +11,7 @@
  * Redis outages: the connection retries forever with capped backoff; reconciles and
  * ticks fail, are logged, and are retried; the daemon never exits because Redis is gone.
  */
+import { hostname } from 'node:os';
 import type { Redis } from 'ioredis';
 import { type Clock, systemClock } from '../src/clock.js';
 import { ClockWatch } from './clock-watch.js';
@@ -37,6 +38,11 @@ import { BtuRpcListener } from './btu-rpc-listener.js';
 import { DaemonHandlers, type HandlerDeps } from './daemon-handlers.js';
 import { HttpListener } from './http-listener.js';
 import { SystemdNotifier } from './systemd-notify.js';
+import { ForeignWrites } from './foreign-writes.js';
+import { StateMirror } from './state-mirror.js';
+import { stateFilePath } from '../src/state/state-file.js';
+import { ownedSourcesOf } from './owned-sources.js';
+import { recordOwner } from '../src/registry/source-owner.js';
 import { LeaderLease } from './leader-lease.js';
 import type { ReconcileResult } from './reconcile-once.js';
 import { type ReconcileRequest, ReconcileLoop } from './reconcile-loop.js';
@@ -66,6 +72,10 @@ export class Daemon {
   private server!: ControlServer;
   private handlers!: DaemonHandlers;
   private btuRpc: BtuRpcListener | null = null;
+  private foreignWrites?: ForeignWrites;
+  private stateMirror?: StateMirror;
+  /** The state mirror's first round (a restore, when Redis lost its state): the first reconcile waits for it. */
+  private stateChecked: Promise<void> = Promise.resolve();
   private readonly sourceStatus = new Map<string, SourceStatus>();
   /** The last reconcile's summary, as recorded in Redis for `status`. */
   private lastSummary: ReconcileSummary | null = null;
@@ -104,7 +114,7 @@ export class Daemon {
     this.buildSources();
     if (config.http) this.metrics = new PyrqMetrics(this.daemonView());
     this.loop = new ReconcileLoop(
-      () => ({ sources: this.sources, registry: this.runRegistry(), clock: this.clock, logger }),
+      (req) => ({ sources: this.sources, registry: this.runRegistry(req.leaderOnly), clock: this.clock, logger }),
       {
         logger,
         // A fenced apply is not retried: the lease stepped down (and said so once).
@@ -132,6 +142,7 @@ export class Daemon {
           void this.registry
             .recordDaemonFacts({ leader: this.lease.holderId, leaderSince: Date.now() })
             .catch(() => {});
+          void this.recordOwnership();
           // Not awaited: the lease must keep renewing while a long first reconcile runs.
           void this.dispatchAfterFirstReconcile(++this.leaderTerm);
         },
@@ -175,6 +186,8 @@ export class Daemon {
       logger,
     });
     this.clockWatch.start();
+    await this.watchForeignWrites();
+    this.mirrorState();
     void this.warnOrphans();
     this.lease.start();
     this.syncBtuRpc();
@@ -257,6 +270,7 @@ export class Daemon {
     const current = () => term === this.leaderTerm && this.lease.isLeader && !this.stopping;
     for (let failures = 0; current(); failures++) {
       try {
+        await this.stateChecked; // pauses restored before anything fires
         await this.loop.request({ deep: true, reason: 'became leader' });
         await this.dispatcherStopped; // a stop of an earlier leadership has finished
         if (!current()) return;
@@ -275,10 +289,11 @@ export class Daemon {
    * daemon leads writes with its lease token, and Redis refuses every batch of it once
    * the lease holds another token or none (frozen past the TTL, Redis restarted empty);
    * the refusal steps the lease down. A run that starts on a standby (a socket request)
-   * writes unfenced, as `pyrq apply` does: compare-and-set only.
+   * writes unfenced, as `pyrq apply` does: compare-and-set only; unless it is a
+   * leader-only run (the repair of a foreign write), which Redis then refuses.
    */
-  private runRegistry(): Registry {
-    const token = this.lease?.isLeader ? this.lease.holderId : undefined;
+  private runRegistry(leaderOnly = false): Registry {
+    const token = this.lease?.isLeader || leaderOnly ? this.lease.holderId : undefined;
     if (token === undefined) return this.registry;
     return new Registry(this.redis, this.opts.config.redis.prefix, {
       token: () => token,
@@ -309,6 +324,79 @@ export class Daemon {
     }
   }
 
+  /**
+   * One writer per source: the leader records the sources it reconciles and where each
+   * reads (one-shot commands refuse to write them from elsewhere: cli/owner-guard.ts).
+   */
+  private async recordOwnership(): Promise<void> {
+    if (!this.lease.isLeader) return;
+    const locations = this.sourceLocations();
+    await recordOwner(this.redis, this.keys, {
+      holderId: this.lease.holderId,
+      host: hostname(),
+      pid: process.pid,
+      sources: ownedSourcesOf(this.sources).map((s) => (s.location ? s : { ...s, location: locations[s.name] ?? '' })),
+    }).catch((err: unknown) => this.logger.warn({ err }, 'could not record the sources this daemon owns'));
+  }
+
+  /** The leader re-reconciles a source of its own that another process wrote (reconcilers/foreign-writes.ts). */
+  private async watchForeignWrites(): Promise<void> {
+    const sub = this.redis.duplicate({
+      enableOfflineQueue: true,
+      lazyConnect: false,
+      connectionName: 'pyrq-daemon-writes',
+    });
+    sub.on('error', () => undefined); // the main connection logs Redis errors
+    this.foreignWrites = new ForeignWrites({
+      sub,
+      redis: this.redis,
+      busy: () => this.loop.busy,
+      keys: this.keys,
+      owned: () => (this.lease.isLeader ? this.sources.map((s) => s.name) : []),
+      // Fenced even if it runs after this daemon lost the lease: a repair is the leader's alone.
+      repair: (sources, reason) => this.reconcile({ sources: [...sources], reason, leaderOnly: true }),
+      logger: this.logger,
+    });
+    // Not awaited: the subscription completes once Redis is up (it may be down at start).
+    void this.foreignWrites.start().catch(() => {});
+  }
+
+  /**
+   * Pushed schedules and pauses survive a Redis that restarts empty: every daemon mirrors
+   * them into its state file, and the first to find Redis without them restores them
+   * (reconcilers/state-mirror.ts), then reconciles the socket source and wakes the dispatchers.
+   */
+  private mirrorState(): void {
+    const { config } = this.opts;
+    const sub = this.redis.duplicate({
+      enableOfflineQueue: true,
+      lazyConnect: false,
+      connectionName: 'pyrq-daemon-state',
+    });
+    sub.on('error', () => undefined); // the main connection logs Redis errors
+    this.stateMirror = new StateMirror({
+      redis: this.redis,
+      sub,
+      keys: this.keys,
+      file: this.stateFile(),
+      redisName: this.redisLocation(),
+      prefix: config.redis.prefix,
+      holderId: () => this.lease.holderId,
+      afterRestore: async () => {
+        await this.redis.publish(this.keys.events, 'changed');
+        await this.reconcile({ sources: [SOCKET_SOURCE], reason: 'pushed schedules restored from the state file' });
+      },
+      logger: this.logger,
+    });
+    // Not awaited here: the first reconcile waits for it (Redis may be down at start).
+    this.stateChecked = this.stateMirror.start().catch(() => {});
+  }
+
+  /** This daemon's state file: one per Redis and prefix in the state directory. */
+  private stateFile(): string {
+    return stateFilePath(this.opts.config.daemon.stateDir, this.redisLocation(), this.opts.config.redis.prefix);
+  }
+
   /** The main connection: retries forever; after an outage the leader re-syncs. */
   private connectRedis(): Redis {
     const { config, logger } = this.opts;
@@ -322,7 +410,11 @@ export class Daemon {
     redis.on('ready', () => {
       // After an outage the registry may be gone (Redis without persistence) or behind:
       // a deep re-sync restores it; the dispatcher's catch-up policy covers missed fires.
-      if (everReady && this.lease.isLeader) void this.reconcile({ deep: true, reason: 'redis reconnected' });
+      // Pushes and pauses that Redis lost are restored first (reconcilers/state-mirror.ts).
+      if (everReady && this.lease.isLeader)
+        void (this.stateMirror?.check() ?? Promise.resolve()).finally(
+          () => void this.reconcile({ deep: true, reason: 'redis reconnected' }),
+        );
       everReady = true;
     });
     return redis;
@@ -367,6 +459,7 @@ export class Daemon {
     return {
       version: VERSION,
       socket: config.daemon.socket,
+      stateFile: this.stateFile(),
       sources,
       sourceCount: this.sources.length,
       redis: this.redisLocation(),
@@ -515,6 +608,7 @@ export class Daemon {
     await this.watchSources();
     void this.warnOrphans();
     this.syncBtuRpc();
+    await this.recordOwnership();
     if (this.lease.isLeader) await this.reconcile({ deep: true, reason: 'configuration reloaded' });
   }
 
@@ -536,6 +630,8 @@ export class Daemon {
     await this.loop?.stop();
     await this.lease?.stop(); // stops the dispatcher (after its tick in flight) and releases the lease
     await this.clockWatch?.stop();
+    await this.foreignWrites?.stop();
+    await this.stateMirror?.stop();
     for (const s of this.sources) await s.close().catch(() => {});
     for (const close of this.closers) close();
     this.connection?.stop();

@@ -25,6 +25,12 @@ export interface ReconcileRequest {
    * passes `[]`, a socket upsert its id): see `ReconcileOptions.scope`. Undefined: all.
    */
   scope?: string[];
+  /**
+   * Write only as the leader: the run writes with this daemon's lease token even if it
+   * starts after the lease was lost, so Redis refuses it then (a repair of a foreign
+   * write, reconcilers/foreign-writes.ts). Merged with a request without it: off.
+   */
+  leaderOnly?: boolean;
 }
 
 export interface LoopOptions {
@@ -56,7 +62,7 @@ export class ReconcileLoop {
   lastRunAt?: number;
 
   constructor(
-    private readonly deps: () => ReconcileDeps,
+    private readonly deps: (req: ReconcileRequest) => ReconcileDeps,
     private readonly opts: LoopOptions = {},
   ) {}
 
@@ -91,7 +97,7 @@ export class ReconcileLoop {
   private async runOne(req: ReconcileRequest, waiters: ((r: ReconcileResult | Error) => void)[]): Promise<void> {
     const log = this.opts.logger;
     try {
-      const deps = this.deps();
+      const deps = this.deps(req);
       const scope = req.sources;
       const sources = scope ? deps.sources.filter((s) => scope.includes(s.name)) : deps.sources;
       const result = await reconcileOnce(
@@ -155,7 +161,14 @@ function merge(a: ReconcileRequest | null, b: ReconcileRequest): ReconcileReques
   const sources =
     a.sources === undefined || b.sources === undefined ? undefined : [...new Set([...a.sources, ...b.sources])];
   const scope = a.scope === undefined || b.scope === undefined ? undefined : [...new Set([...a.scope, ...b.scope])];
-  return { deep: a.deep === true || b.deep === true, reason: mergeReason(a.reason, b.reason), sources, scope };
+  const leaderOnly = a.leaderOnly === true && b.leaderOnly === true;
+  return {
+    deep: a.deep === true || b.deep === true,
+    reason: mergeReason(a.reason, b.reason),
+    sources,
+    scope,
+    ...(leaderOnly ? { leaderOnly } : {}),
+  };
 }
 
 function mergeReason(a: string | undefined, b: string | undefined): string | undefined {

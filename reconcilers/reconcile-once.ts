@@ -37,6 +37,11 @@ export interface ReconcileOptions {
   reason?: string;
   /** Aborted: stop applying after the batches in flight (`ApplyResult.notSent` says how many were left). */
   signal?: AbortSignal;
+  /**
+   * Called with the plan before anything is applied; a throw writes nothing (the
+   * one-writer check of `apply` and `tick`: cli/owner-guard.ts).
+   */
+  check?: (plan: Plan) => void | Promise<void>;
 }
 
 export interface ReconcileResult {
@@ -100,6 +105,7 @@ export async function reconcileOnce(deps: ReconcileDeps, opts: ReconcileOptions 
   const need = plan.changes.filter((c) => c.action !== 'create' && c.before === undefined).map((c) => c.id);
   if (need.length > 0) plan = attachObserved(plan, await deps.registry.readSpecs(need));
   phase('diff');
+  if (!opts.dryRun) await opts.check?.(plan);
   let applied: ApplyResult | undefined;
   if (!opts.dryRun) applied = await deps.registry.applyPlan(plan, now, { signal: opts.signal });
   phase('apply');

@@ -15,6 +15,11 @@ export const ERROR_CODES = {
   DAEMON_UNAVAILABLE: { exit: 1, summary: 'no daemon answered on the socket' },
   DAEMON_ERROR: { exit: 1, summary: 'the daemon refused the request' },
   STALE_PLAN: { exit: 1, summary: 'the registry changed while the plan was applied' },
+  OWNED_BY_DAEMON: {
+    exit: 3,
+    summary: 'a running daemon owns the source with another configuration (refused; --force overrides)',
+  },
+  UNKNOWN_SOURCE: { exit: 1, summary: 'no source of that name is known' },
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

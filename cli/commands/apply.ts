@@ -9,6 +9,7 @@ import { BaseCommand } from '../base-command.js';
 import { frappeFlags, redisFlags, sourceFlags } from '../flags.js';
 import { CHANGES_SHOWN, type Detail, renderApply, renderPlan } from '../render/plan.js';
 import { exitCodes } from '../help.js';
+import { ownerCheck } from '../owner-guard.js';
 
 export default class Apply extends BaseCommand<typeof Apply> {
   static override summary = 'Make the registry in Redis match the sources, and print what changed.';
@@ -20,7 +21,9 @@ Large plans are collapsed: the first ${CHANGES_SHOWN} changes are printed in ful
 
 Ctrl-C (SIGINT) stops sending changes: the batches in flight complete, pyrq says how many changes were applied and how many were not, and a re-run converges (every change is an all-or-nothing compare-and-set). A second Ctrl-C exits at once.
 
-${exitCodes({ 0: 'applied (or nothing to do)', 1: 'errors in some input or entries changed concurrently (the rest was applied), or any other error (a setting, Redis)', 2: '--dry-run with changes pending', 130: 'interrupted by Ctrl-C (SIGINT): what was sent is applied, a re-run converges' })}`;
+A source that a running daemon owns (it leads with it) is the daemon's to write: when this apply reads that source from another place (another --dir, database or table) and would change its entries, it refuses, names the daemon and where it reads, and writes nothing (exit 3). With --force it applies, and the daemon, which notices the foreign write, puts its own schedules back within a second. With the same configuration as the daemon it simply applies (both converge on the same entries).
+
+${exitCodes({ 0: 'applied (or nothing to do)', 1: 'errors in some input or entries changed concurrently (the rest was applied), or any other error (a setting, Redis)', 2: '--dry-run with changes pending', 3: 'refused: a running daemon owns a source this would change, reading it from elsewhere (--force overrides)', 130: 'interrupted by Ctrl-C (SIGINT): what was sent is applied, a re-run converges' })}`;
 
   static override examples = [
     { description: 'Apply the shipped example schedules', command: '<%= config.bin %> apply --dir fixtures/schedules' },
@@ -40,6 +43,10 @@ ${exitCodes({ 0: 'applied (or nothing to do)', 1: 'errors in some input or entri
     ...frappeFlags,
     'dry-run': Flags.boolean({ summary: 'Print the plan and change nothing.' }),
     deep: Flags.boolean({ summary: 'Also repair drift: entries altered or lost outside pyrq are rewritten.' }),
+    force: Flags.boolean({
+      summary:
+        'Apply even to a source that a running daemon owns with another configuration (it then restores its own).',
+    }),
     quiet: Flags.boolean({ summary: 'Print the summary only.', exclusive: ['verbose'] }),
     verbose: Flags.boolean({
       summary: `Print every change (by default a plan over ${CHANGES_SHOWN} changes is collapsed).`,
@@ -67,9 +74,10 @@ ${exitCodes({ 0: 'applied (or nothing to do)', 1: 'errors in some input or entri
     };
     process.on('SIGINT', onSigint);
     this.onClose(() => void process.off('SIGINT', onSigint));
+    const check = await ownerCheck(registry.redis, registry.keys, sources, 'apply', this.flags.force);
     const { plan, applied } = await reconcileOnce(
       { sources, registry, logger: await this.log_() },
-      { dryRun, deep: this.flags.deep, signal: interrupt.signal, reason: 'pyrq apply' },
+      { dryRun, deep: this.flags.deep, signal: interrupt.signal, reason: 'pyrq apply', check },
     );
     // So that `pyrq status` shows what this apply refused after it has exited.
     if (applied)

@@ -3,7 +3,7 @@ import { loadConfig } from '../../src/config/load-config.js';
 import { createLogger } from '../../src/log.js';
 import { Daemon } from '../../reconcilers/daemon.js';
 import { BaseCommand } from '../base-command.js';
-import { daemonLogFlags, frappeFlags, httpFlags, redisFlags, socketFlags, sourceFlags } from '../flags.js';
+import { daemonLogFlags, frappeFlags, httpFlags, redisFlags, socketFlags, sourceFlags, stateFlags } from '../flags.js';
 import { exitCodes } from '../help.js';
 
 export default class DaemonCommand extends BaseCommand<typeof DaemonCommand> {
@@ -41,6 +41,7 @@ ${exitCodes({ 0: 'stopped by SIGTERM or SIGINT', 1: 'could not start (a setting,
     ...sourceFlags,
     ...frappeFlags,
     ...socketFlags,
+    ...stateFlags,
     ...daemonLogFlags,
     ...httpFlags,
   };

@@ -9,6 +9,9 @@ import { SOCKET_SOURCE, SocketSource } from '../../sources/socket/socket-source.
 import { BaseCommand } from '../base-command.js';
 import { exitCodes } from '../help.js';
 import { redisFlags } from '../flags.js';
+import { didYouMean } from '../../src/model/suggest.js';
+import { pruneRefusalText, readLiveOwner } from '../../src/registry/source-owner.js';
+import { SOURCE_FACTORIES } from '../../reconcilers/sources-from-config.js';
 import { renderApply, renderPlan } from '../render/plan.js';
 
 export default class Prune extends BaseCommand<typeof Prune> {
@@ -17,7 +20,9 @@ export default class Prune extends BaseCommand<typeof Prune> {
 
 It prints the plan first, as "pyrq diff" does, then asks on a terminal; otherwise --yes is required. --dry-run only prints the plan. Each removal is a compare-and-set, so an entry changed meanwhile is left alone. Pruning a source that is still configured is pointless: its next reconcile brings its schedules back.
 
-${exitCodes({ 0: 'removed (or nothing to remove, or --dry-run)', 1: 'not confirmed, some entry changed meanwhile, or any other error (a setting, Redis)' })}`;
+A source that a running daemon reconciles is refused (exit 3, naming the daemon and where it reads): its next reconcile would bring the schedules back, and their history and pauses would be lost meanwhile. Remove the source from the daemon's configuration first, or pass --force. A source name that no schedule, daemon or kind of source has is an error that names the closest known one.
+
+${exitCodes({ 0: 'removed (or nothing to remove, or --dry-run)', 1: 'not confirmed, some entry changed meanwhile, an unknown source name, or any other error (a setting, Redis)', 3: 'refused: a running daemon owns this source (--force overrides)' })}`;
 
   static override examples = [
     { description: 'See what would go', command: '<%= config.bin %> prune --source mysql --dry-run' },
@@ -32,6 +37,9 @@ ${exitCodes({ 0: 'removed (or nothing to remove, or --dry-run)', 1: 'not confirm
     }),
     'dry-run': Flags.boolean({ summary: 'Print the plan and change nothing.' }),
     yes: Flags.boolean({ char: 'y', summary: 'Do not ask (required when not on a terminal).' }),
+    force: Flags.boolean({
+      summary: 'Prune even a source that a running daemon owns (it restores what it still reads).',
+    }),
   };
 
   async run(): Promise<{ plan: Plan; applied?: ApplyResult }> {
@@ -40,6 +48,14 @@ ${exitCodes({ 0: 'removed (or nothing to remove, or --dry-run)', 1: 'not confirm
     const source = this.flags.source;
     const now = Date.now();
     const plan = await removalPlan(registry, source, now);
+    const owner = await readLiveOwner(registry.redis, registry.keys);
+    if (plan.changes.length === 0) await this.assertKnown(source, owner?.sources.map((s) => s.name) ?? []);
+    const owned = owner?.sources.find((s) => s.name === source);
+    if (owner && owned && plan.changes.length > 0 && !this.flags.force && !this.flags['dry-run'])
+      throw new PyrqError('OWNED_BY_DAEMON', pruneRefusalText(owner, owned, plan.changes.length), {
+        owner: { host: owner.host, pid: owner.pid, holderId: owner.holderId },
+        source: owned,
+      });
     const text = !this.jsonEnabled();
     if (text) this.log(renderPlan(plan).join('\n'));
     if (this.flags['dry-run'] || plan.changes.length === 0) return { plan };
@@ -62,5 +78,27 @@ ${exitCodes({ 0: 'removed (or nothing to remove, or --dry-run)', 1: 'not confirm
     if (text) this.log(renderApply(plan, applied).join('\n'));
     if (applied.conflicts.length > 0) process.exitCode = 1;
     return { plan, applied };
+  }
+
+  /**
+   * A name with no entries is fine when it is a source pyrq knows (a kind of source, one
+   * a daemon reads, one with entries): pruning twice succeeds. Anything else is a typo.
+   */
+  private async assertKnown(source: string, daemonSources: readonly string[]): Promise<void> {
+    const registry = await this.openRegistry();
+    const [index, facts] = await Promise.all([registry.readIndex(), registry.readDaemonFacts()]);
+    const inRegistry = new Set([...index.values()].map((e) => e.source));
+    const known = new Set([
+      ...SOURCE_FACTORIES.map((f) => f.name),
+      ...daemonSources,
+      ...(facts.sources ?? []),
+      ...inRegistry,
+    ]);
+    if (known.has(source)) return;
+    const has = [...inRegistry].sort();
+    throw new PyrqError(
+      'UNKNOWN_SOURCE',
+      `no source ${JSON.stringify(source)}${didYouMean(source, [...known])}: ${has.length > 0 ? `the registry holds schedules of ${has.map((s) => `"${s}"`).join(', ')}` : 'the registry holds no schedules'}`,
+    );
   }
 }

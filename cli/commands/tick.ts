@@ -12,6 +12,7 @@ import { BaseCommand } from '../base-command.js';
 import { frappeFlags, redisFlags, sourceFlags } from '../flags.js';
 import { renderTick } from '../render/tick.js';
 import { exitCodes } from '../help.js';
+import { ownerCheck } from '../owner-guard.js';
 
 export default class Tick extends BaseCommand<typeof Tick> {
   static override summary = 'Fire every schedule that is due, once, and exit.';
@@ -23,7 +24,9 @@ Safe to run beside a daemon or another tick: each occurrence is enqueued exactly
 
 --at later than now is a dry run: it prints what would fire as of that time and writes nothing (firing it would move each schedule's next fire time past it, silencing the schedule until then). --force fires anyway. --at in the past fires what was due then.
 
-${exitCodes({ 0: 'fired (or nothing due)', 1: 'some due schedule could not be read (the others were fired), or any other error (--at, a setting, Redis)' })}`;
+A source that a running daemon owns is the daemon's to write: when tick reads it from another place (another --dir, database or table) and its reconcile would change that source's entries, tick refuses before firing anything (exit 3), as "pyrq apply" does; --force reconciles anyway (the daemon then restores its own schedules).
+
+${exitCodes({ 0: 'fired (or nothing due)', 1: 'some due schedule could not be read (the others were fired), or any other error (--at, a setting, Redis)', 3: 'refused: a running daemon owns a source this would change, reading it from elsewhere (--force overrides)' })}`;
 
   static override examples = [
     { description: 'Fire what is due now', command: '<%= config.bin %> tick' },
@@ -49,7 +52,10 @@ ${exitCodes({ 0: 'fired (or nothing due)', 1: 'some due schedule could not be re
       summary:
         '[default: now] Fire as of this time (ISO 8601; without an offset: the configured timezone). Later than now: a dry run unless --force.',
     }),
-    force: Flags.boolean({ summary: 'With --at later than now: fire as of that time instead of a dry run.' }),
+    force: Flags.boolean({
+      summary:
+        'With --at later than now: fire as of that time instead of a dry run. Also: reconcile a source that a running daemon owns with another configuration.',
+    }),
   };
 
   async run(): Promise<Omit<TickResult, 'now'> & { now: string; dryRun: boolean }> {
@@ -102,6 +108,10 @@ ${exitCodes({ 0: 'fired (or nothing due)', 1: 'some due schedule could not be re
     this.onClose(async () => {
       for (const s of sources) await s.close();
     });
-    await reconcileOnce({ sources, registry: new Registry(redis, cfg.redis.prefix), logger: await this.log_() });
+    const check = await ownerCheck(redis, keys, sources, 'tick', this.flags.force);
+    await reconcileOnce(
+      { sources, registry: new Registry(redis, cfg.redis.prefix), logger: await this.log_() },
+      { reason: 'pyrq tick', check },
+    );
   }
 }

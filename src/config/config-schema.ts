@@ -128,6 +128,7 @@ export const configFileSchema = z.strictObject({
   daemon: z
     .strictObject({
       socket: z.string().optional().meta(about('daemon.socket')),
+      stateDir: z.string().optional().meta(about('daemon.stateDir')),
       socketMode: z.string().optional().meta(about('daemon.socketMode')),
       socketGroup: z.string().optional().meta(about('daemon.socketGroup')),
       resyncInterval: duration.optional().meta(about('daemon.resyncInterval')),

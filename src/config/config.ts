@@ -65,6 +65,8 @@ export interface Config {
     socket: string;
     socketMode: number;
     socketGroup?: string;
+    /** Where the daemon mirrors pushed schedules and pauses (src/state/). */
+    stateDir: string;
     resyncIntervalMs: number;
     leaseTtlMs: number;
     clientTimeoutMs: number;
@@ -80,6 +82,18 @@ export function configSecrets(
   c: (Pick<Config, 'redis' | 'mysql' | 'postgres'> & Partial<Pick<Config, 'http'>>) | undefined,
 ): string[] {
   return [c?.redis.password, c?.mysql?.password, c?.postgres?.password, c?.http?.token].filter((x): x is string => !!x);
+}
+
+/**
+ * The daemon's state directory: systemd's (`StateDirectory=` sets $STATE_DIRECTORY, a
+ * colon-separated list: the first), /var/lib/pyrq for root, else the user's XDG state home.
+ */
+export function defaultStateDir(env: NodeJS.ProcessEnv, uid = process.getuid?.() ?? 0): string {
+  const systemd = env.STATE_DIRECTORY?.split(':')[0];
+  if (systemd) return systemd;
+  if (uid === 0) return '/var/lib/pyrq';
+  const base = env.XDG_STATE_HOME || `${env.HOME || '/tmp'}/.local/state`;
+  return `${base}/pyrq`;
 }
 
 /** `/run/pyrq/pyrq.sock` for root (systemd's RuntimeDirectory); a per-user path otherwise. */

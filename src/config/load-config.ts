@@ -20,6 +20,7 @@ import {
   type BtuRunner,
   type Config,
   defaultSocketPath,
+  defaultStateDir,
   type SqlSourceConfig,
 } from './config.js';
 import { type ConfigFile, configFileSchema } from './config-schema.js';
@@ -278,6 +279,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
       socket: path('daemon.socket') ?? defaultSocketPath(env),
       socketMode,
       socketGroup: f.daemon?.socketGroup,
+      stateDir: path('daemon.stateDir') ?? defaultStateDir(env),
       resyncIntervalMs: duration('daemon.resyncInterval'),
       leaseTtlMs: duration('daemon.leaseTtl'),
       clockOffsetWarnMs: duration('daemon.clockOffsetWarn'),

@@ -18,6 +18,7 @@ export interface ConfigFlags {
   mysqlUrl?: string;
   postgresUrl?: string;
   socket?: string;
+  stateDir?: string;
   timezone?: string;
   logLevel?: string;
   logFile?: string;
@@ -254,6 +255,16 @@ export const SETTINGS = {
     env: 'PYRQ_SOCKET',
     defaultText: '/run/pyrq/pyrq.sock as root, else $XDG_RUNTIME_DIR/pyrq/pyrq.sock, else /tmp/pyrq-$UID/pyrq.sock',
     description: 'Control socket path.',
+  },
+  'daemon.stateDir': {
+    key: 'daemon.stateDir',
+    name: 'stateDir',
+    flag: 'state-dir',
+    env: 'PYRQ_STATE_DIR',
+    defaultText:
+      "$STATE_DIRECTORY (systemd's StateDirectory=), else /var/lib/pyrq as root, else $XDG_STATE_HOME/pyrq (~/.local/state/pyrq)",
+    description:
+      'Where the daemon keeps its copy of pushed schedules and pauses, restored into a Redis that restarted empty.',
   },
   'daemon.socketMode': {
     key: 'daemon.socketMode',

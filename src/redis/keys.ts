@@ -29,6 +29,17 @@ export class Keys {
    * took off `BtuKeys.commands`: LPUSHed by the standby, BRPOPed by the leader only.
    */
   readonly btuForward: string;
+  /**
+   * Pub/sub channel: "these sources' entries were written, by this process" (JSON,
+   * src/registry/write-notice.ts), so the daemon that owns a source notices a foreign write.
+   */
+  readonly writes: string;
+  /**
+   * STRING: set once per Redis data set by the first daemon that meets it (JSON: by whom,
+   * when). Missing: Redis restarted empty (or was flushed), so pushes and pauses are
+   * restored from a daemon's state file (src/state/).
+   */
+  readonly stateMarker: string;
 
   constructor(readonly prefix: string = SETTINGS['redis.prefix'].default) {
     this.index = `${prefix}index`;
@@ -40,6 +51,8 @@ export class Keys {
     this.daemon = `${prefix}daemon`;
     this.paused = `${prefix}paused`;
     this.btuForward = `${prefix}btu:forward`;
+    this.writes = `${prefix}writes`;
+    this.stateMarker = `${prefix}state`;
   }
 
   /** HASH: spec, hash, source, origin, createdAt, updatedAt and the dispatcher's state. */
@@ -51,6 +64,14 @@ export class Keys {
   runs(id: string): string {
     return `${this.prefix}runs:${id}`;
   }
+}
+
+/**
+ * The keyspace-notification channel of `key` in database `db` (Redis names it; published
+ * only when the server's `notify-keyspace-events` has K and the key's event class).
+ */
+export function keyspaceChannel(db: number, key: string): string {
+  return `__keyspace@${db}__:${key}`;
 }
 
 /** RQ's keys, as RQ 1.x and 2.x name them (rq/job.py, rq/queue.py). Not prefixed: RQ owns them. */

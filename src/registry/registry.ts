@@ -19,6 +19,7 @@ import { nextFireAfter } from '../schedule/next-fire.js';
 import { specTextMayBeOneShot, TRIGGER_FIELDS } from '../schedule/triggers/index.js';
 import { type IndexValue, decodeIndexValue } from './index-value.js';
 import { applyResultOf, entryWriteOf } from './plan-writes.js';
+import { publishWriteNotice, writeNoticeOf, writerRole } from './write-notice.js';
 import type {
   ApplyResult,
   DaemonClock,
@@ -331,6 +332,9 @@ export class Registry implements RegistryPort {
         sent = i + writes.length;
       }
       const result = applyResultOf(changes.slice(0, sent), (await Promise.all(calls)).flat());
+      // Who wrote which sources' entries: the daemon that owns them notices a foreign write.
+      const notice = writeNoticeOf(changes.slice(0, sent), result, writerRole());
+      if (notice) await publishWriteNotice(this.redis, this.keys, notice);
       return sent < changes.length ? { ...result, notSent: changes.length - sent } : result;
     } catch (e) {
       if (e instanceof FencedError) this.fence?.refused();

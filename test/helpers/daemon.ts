@@ -1,5 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { request } from '../../src/control/client.js';
 import { BIN, ROOT } from './cli.js';
 
@@ -21,11 +23,15 @@ export async function startDaemon(
   args: string[],
   opts: { socket: string; env?: Record<string, string>; waitReady?: boolean } = { socket: '' },
 ): Promise<DaemonProcess> {
+  // A state directory of its own unless the test gives one: a state file left by another
+  // test (a private Redis on a reused port) must never be restored into this one's Redis.
+  const stateDir = opts.env?.PYRQ_STATE_DIR === undefined ? mkdtempSync(join(tmpdir(), 'pyrq-state-')) : undefined;
   const proc = spawn(process.execPath, [BIN, 'daemon', '--socket', opts.socket, ...args], {
     cwd: ROOT,
-    env: { ...process.env, PYRQ_CONFIG: '', ...opts.env },
+    env: { ...process.env, PYRQ_CONFIG: '', ...(stateDir ? { PYRQ_STATE_DIR: stateDir } : {}), ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  if (stateDir) proc.on('exit', () => rmSync(stateDir, { recursive: true, force: true }));
   const logs: Record<string, unknown>[] = [];
   const waiters: { pred: (l: Record<string, unknown>) => boolean; resolve: (l: Record<string, unknown>) => void }[] =
     [];
