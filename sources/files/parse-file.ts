@@ -8,6 +8,7 @@
 import TOML from '@iarna/toml';
 import YAML from 'yaml';
 import { JsonSyntaxError, parseJson } from '../../src/canonical-json.js';
+import { fieldName, quote } from '../../src/model/excerpt.js';
 import { reservedKeyError } from './reserved-keys.js';
 import { DECLINED, parseSimpleYaml } from './simple-yaml.js';
 import { tomlIntegerRangeError } from './toml-int-range.js';
@@ -170,14 +171,15 @@ function entriesOf(doc: unknown): ParseResult {
     const { schedules, ...rest } = obj;
     const extra = Object.keys(rest);
     if (extra.length > 0)
-      return { ok: false, message: `unknown top-level field ${JSON.stringify(extra[0])} beside "schedules"` };
+      return { ok: false, message: `unknown top-level field ${fieldName(extra[0]!)} beside "schedules"` };
     if (Array.isArray(schedules))
       return { ok: true, entries: schedules.map((raw, i) => ({ raw, locator: `schedules[${i}]` })) };
     if (schedules !== null && typeof schedules === 'object' && !(schedules instanceof Date)) {
       // A table keyed by id: [schedules.nightly-report] in TOML, a mapping in YAML.
       const entries: RawEntry[] = [];
       for (const [key, value] of Object.entries(schedules)) {
-        const locator = `schedules.${key}`;
+        // An id-like key as itself; anything else quoted and cut (excerpt.ts).
+        const locator = /^[\w.-]{1,200}$/.test(key) ? `schedules.${key}` : `schedules[${quote(key)}]`;
         if (value === null || typeof value !== 'object' || Array.isArray(value)) {
           entries.push({ raw: value, locator });
           continue;
@@ -186,7 +188,7 @@ function entriesOf(doc: unknown): ParseResult {
         if (v.id !== undefined && v.id !== key)
           return {
             ok: false,
-            message: `${locator}: id ${JSON.stringify(v.id)} differs from its key ${JSON.stringify(key)}`,
+            message: `${locator}: id ${quote(v.id)} differs from its key ${quote(key)}`,
           };
         entries.push({ raw: { id: key, ...v }, locator });
       }

@@ -22,24 +22,38 @@ export const RESERVED_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constru
  * key that the parser assigned (yaml's toJS), so it counts as one.
  */
 export function reservedKeyError(doc: unknown): string | undefined {
-  // Iterative, depth first: a document nested thousands deep must not overflow here.
-  const stack: { v: unknown; path: (string | number)[] }[] = [{ v: doc, path: [] }];
+  // Iterative, depth first, each node linked to its parent (the path is built only for
+  // an error): a document nested 100,000 deep must cost neither stack nor quadratic time.
+  const stack: Node[] = [{ v: doc }];
   while (stack.length > 0) {
-    const { v, path } = stack.pop()!;
+    const node = stack.pop()!;
+    const v = node.v;
     if (v === null || typeof v !== 'object' || v instanceof Date) continue;
     if (Array.isArray(v)) {
-      for (let i = v.length - 1; i >= 0; i--) stack.push({ v: v[i], path: [...path, i] });
+      for (let i = v.length - 1; i >= 0; i--) stack.push({ v: v[i], key: i, parent: node });
       continue;
     }
     const proto = Object.getPrototypeOf(v) as unknown;
-    if (proto !== Object.prototype && proto !== null) return message(path, '__proto__');
+    if (proto !== Object.prototype && proto !== null) return message(pathOf(node), '__proto__');
     const keys = Object.keys(v);
     const bad = keys.find((k) => RESERVED_KEYS.has(k));
-    if (bad !== undefined) return message(path, bad);
+    if (bad !== undefined) return message(pathOf(node), bad);
     for (let i = keys.length - 1; i >= 0; i--)
-      stack.push({ v: (v as Record<string, unknown>)[keys[i]!], path: [...path, keys[i]!] });
+      stack.push({ v: (v as Record<string, unknown>)[keys[i]!], key: keys[i]!, parent: node });
   }
   return undefined;
+}
+
+interface Node {
+  v: unknown;
+  key?: string | number;
+  parent?: Node;
+}
+
+function pathOf(node: Node): (string | number)[] {
+  const out: (string | number)[] = [];
+  for (let n: Node | undefined = node; n?.key !== undefined; n = n.parent) out.push(n.key);
+  return out.reverse();
 }
 
 function message(path: readonly (string | number)[], key: string): string {

@@ -22,6 +22,8 @@ export interface WatchOptions {
   /** Report at the latest this long after the first event of a burst (ms). */
   maxWaitMs?: number;
   logger?: Logger;
+  /** Follow symbolic links (chokidar's followSymlinks); default false. */
+  followSymlinks?: boolean;
   onChange(origins: string[]): void;
 }
 
@@ -48,6 +50,9 @@ export class DirectoryWatcher {
       ignored: (path: string) => path !== this.opts.dir && basename(path).startsWith('.'),
       atomic: true,
       persistent: true,
+      // Links are not followed (a linked directory is not walked, a target outside is not
+      // watched) unless files.followSymlinksOutside says links may lead anywhere.
+      followSymlinks: this.opts.followSymlinks ?? false,
     });
     this.watcher = w;
     w.on('all', (event, path) => this.onEvent(event, path));
