@@ -53,7 +53,9 @@ function sourceLine(s: SourceStatus, now: number): string {
 const sources: Section = (r, v) =>
   r.sources.flatMap((s) => [
     ...wrapText(sourceLine(s, v.now), v.width, '  '),
-    ...s.errors.slice(0, ERRORS_SHOWN).map((e) => (v.wide ? `  ! ${printable(e)}` : fitLine(`  ! ${printable(e)}`, v.width))),
+    ...s.errors
+      .slice(0, ERRORS_SHOWN)
+      .map((e) => (v.wide ? `  ! ${printable(e)}` : fitLine(`  ! ${printable(e)}`, v.width))),
     ...(s.errors.length > ERRORS_SHOWN ? [`  (${s.errors.length - ERRORS_SHOWN} more: pyrq status --json)`] : []),
   ]);
 
@@ -90,7 +92,8 @@ const paused: Section = (r, v) => {
       '  ',
     ),
     ...rows.map(
-      (s) => `  ${printable(s.id)}: since ${s.paused!.since}${s.paused!.reason ? ` (${printable(s.paused!.reason)})` : ''}`,
+      (s) =>
+        `  ${printable(s.id)}: since ${s.paused!.since}${s.paused!.reason ? ` (${printable(s.paused!.reason)})` : ''}`,
     ),
   ];
 };

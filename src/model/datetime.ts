@@ -31,7 +31,9 @@ export function parseTimestamp(input: unknown, timezone: string): number | { rea
   if (typeof input !== 'string') return { reason: 'expected an ISO 8601 timestamp such as "2026-12-01T09:00:00Z"' };
   const m = ISO_RE.exec(input.trim());
   if (!m)
-    return { reason: `${quote(input)} is not an ISO 8601 timestamp (e.g. "2026-12-01T09:00:00Z" or "2026-12-01 09:00")` };
+    return {
+      reason: `${quote(input)} is not an ISO 8601 timestamp (e.g. "2026-12-01T09:00:00Z" or "2026-12-01 09:00")`,
+    };
   const [, ys, mos, ds, hs = '0', mis = '0', ss = '0', frac = '0', zone] = m;
   const y = Number(ys);
   const mo = Number(mos);

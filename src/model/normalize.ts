@@ -100,10 +100,7 @@ export function normalizeSchedule(raw: unknown, ctx: NormalizeContext = DEFAULT_
   }
   const queue = s.queue ?? 'default';
   if (!QUEUE_RE.test(queue))
-    bad(
-      'queue',
-      `${quote(queue)} is not a valid queue name: use 1 to 100 characters from A-Z a-z 0-9 _ . : -`,
-    );
+    bad('queue', `${quote(queue)} is not a valid queue name: use 1 to 100 characters from A-Z a-z 0-9 _ . : -`);
   if (s.description !== undefined && s.description.length > MAX_DESCRIPTION)
     bad('description', `longer than ${MAX_DESCRIPTION} characters`);
 

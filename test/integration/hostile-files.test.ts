@@ -128,10 +128,14 @@ describe('links out of the schedules directory', () => {
       symlinkSync(join(tmp.path, 'outside', 'shadow'), join(watched, 'late.yaml'));
       symlinkSync(join(tmp.path, 'outside', 'linked'), join(watched, 'late-dir'));
       writeFileSync(join(watched, 'after.yaml'), 'id: after\nfunction: app.tasks.run\nevery: 1h\n');
-      const s = await eventually(async () => {
-        const r = await pyrq(['status', '--socket', socket, '--redis-url', redis.url, '--json']);
-        return r.stdout.includes('"after"') && r.stdout.includes('late.yaml') ? r : undefined;
-      }, 'the daemon applied after.yaml and reported late.yaml', 20_000);
+      const s = await eventually(
+        async () => {
+          const r = await pyrq(['status', '--socket', socket, '--redis-url', redis.url, '--json']);
+          return r.stdout.includes('"after"') && r.stdout.includes('late.yaml') ? r : undefined;
+        },
+        'the daemon applied after.yaml and reported late.yaml',
+        20_000,
+      );
       expect(s.stdout + s.stderr).not.toContain(SECRET);
       expect(s.stdout).toContain('a symbolic link to a file outside the schedules directory');
       expect(s.stdout).not.toContain('linked-one');
