@@ -173,6 +173,7 @@ describe('file names with control characters', () => {
       ];
       for (const r of runs) {
         const out = r.stdout + r.stderr;
+        // eslint-disable-next-line no-control-regex
         expect(out).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f\u202e]/);
         expect(out).not.toMatch(/^FAKE LINE/m);
         expect(out).toContain(escapedBroken);

@@ -62,9 +62,7 @@ function show(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(show).join(',')}]`;
   const proto = Object.getPrototypeOf(v) as unknown;
   const tag = proto === Object.prototype ? '' : proto === null ? 'null-proto' : `proto=${show(proto)}`;
-  const entries = Object.keys(v as object).map(
-    (k) => `${JSON.stringify(k)}:${show((v as Record<string, unknown>)[k])}`,
-  );
+  const entries = Object.keys(v).map((k) => `${JSON.stringify(k)}:${show((v as Record<string, unknown>)[k])}`);
   return `${tag}{${entries.join(',')}}`;
 }
 
