@@ -40,6 +40,8 @@ const STORM_QUIET_MS = 1000;
 
 export class DirectoryWatcher {
   private burst = 0;
+  /** Removals in the current burst (what leaves chokidar's per-file watchers behind). */
+  private burstRemovals = 0;
   private burstEnd: NodeJS.Timeout | null = null;
   private watcher: FSWatcher | null = null;
   private pending = new Set<string>();
@@ -122,6 +124,7 @@ export class DirectoryWatcher {
   }
 
   private onEvent(event: string, path: string): void {
+    if (event === 'unlink') this.burstRemovals++;
     this.countBurst();
     if (event === 'addDir' || event === 'unlinkDir') {
       this.note(relative(this.opts.dir, path).split(sep).join('/') || '.');
@@ -138,10 +141,15 @@ export class DirectoryWatcher {
     this.burstEnd = setTimeout(() => {
       this.burstEnd = null;
       const n = this.burst;
-      this.burst = 0;
+      const removals = this.burstRemovals;
+      this.burst = this.burstRemovals = 0;
       if (n < STORM_EVENTS || this.closed) return;
       this.opts.logger?.info({ dir: this.opts.dir, events: n }, 'file storm over; listing the directory again');
-      void this.restart();
+      // A fresh watcher only after a storm of removals: re-watching a directory that
+      // just gained 100,000 files would set up 100,000 watchers again, beside the old
+      // ones (the daemon went past 3 GB so); a full listing covers the dropped events.
+      if (removals >= STORM_EVENTS / 2) void this.restart();
+      else this.note('.');
     }, STORM_QUIET_MS);
   }
 
