@@ -25,6 +25,7 @@ import { churn } from './scenario-churn.js';
 import { resyncScenario } from './scenario-resync.js';
 import { memoryScenario } from './scenario-memory.js';
 import { cliStartup } from './scenario-cli.js';
+import { fileStorm } from './scenario-file-storm.js';
 
 /** `burst-http` and `idle-http`: the same with the daemon's HTTP listener on, /metrics scraped every second. */
 const SCENARIOS = [
@@ -38,6 +39,7 @@ const SCENARIOS = [
   'churn',
   'cli',
   'memory',
+  'storm',
 ] as const;
 
 const { values } = parseArgs({
@@ -48,6 +50,7 @@ const { values } = parseArgs({
     schedules: { type: 'string' },
     only: { type: 'string' },
     keep: { type: 'boolean', default: false },
+    'storm-files': { type: 'string' },
   },
 });
 
@@ -66,6 +69,7 @@ const sizes = quick
       churnFiles: 2_000,
       churnS: 4,
       cliRuns: 3,
+      stormFiles: 2_000,
     }
   : {
       schedules: 100_000,
@@ -79,8 +83,11 @@ const sizes = quick
       churnFiles: 2_000,
       churnS: 20,
       cliRuns: 5,
+      stormFiles: 100_000,
     };
 if (values.schedules) sizes.schedules = Math.max(1, Number(values.schedules));
+// --storm-files: a smaller storm on a busy machine (100,000 files take minutes).
+if (values['storm-files']) sizes.stormFiles = Math.max(1, Number(values['storm-files']));
 if (values.runs) sizes.runs = sizes.punctualRuns = Math.max(1, Number(values.runs));
 const only = new Set((values.only ?? SCENARIOS.join(',')).split(','));
 
@@ -174,6 +181,7 @@ async function main(): Promise<void> {
       );
     if (only.has('memory')) figures.push(...(await memoryScenario({ redis, admin, dir, count: valid, log })));
     if (only.has('cli')) figures.push(...(await cliStartup({ redis, runs: sizes.cliRuns, log })));
+    if (only.has('storm')) figures.push(...(await fileStorm({ redis, admin, work, files: sizes.stormFiles, log })));
   } finally {
     admin.disconnect();
     await redis.close();

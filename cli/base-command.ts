@@ -14,6 +14,7 @@ import { PyrqError, redactText } from '../src/errors.js';
 import type { Logger } from '../src/log.js';
 import type { Registry } from '../src/registry/registry.js';
 import { globalFlags, ONE_SHOT_LOG_LEVEL } from './flags.js';
+import { printableText } from '../src/printable.js';
 import { toJsonText } from './json-output.js';
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<
@@ -96,6 +97,19 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     this.closers.push(fn);
   }
 
+  /**
+   * Every text line a command prints passes here: control characters from file names,
+   * ids or messages are escaped (src/printable.ts), so they cannot drive the terminal.
+   * Renderers escape newlines inside values themselves (a file name holding one).
+   */
+  public override log(message = '', ...args: unknown[]): void {
+    super.log(printableText(message), ...args);
+  }
+
+  public override logToStderr(message = '', ...args: unknown[]): void {
+    super.logToStderr(printableText(message), ...args);
+  }
+
   protected override logJson(json: unknown): void {
     process.stdout.write(`${toJsonText(json)}\n`);
   }
@@ -115,7 +129,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     if (err instanceof PyrqError) {
       process.exitCode = err.exitCode;
       if (this.jsonEnabled()) this.logJson(this.toErrorJson(err));
-      else process.stderr.write(`Error: ${this.redact(err.message)}\n`);
+      else process.stderr.write(`Error: ${printableText(this.redact(err.message))}\n`);
       return undefined;
     }
     // oclif exits 2 on a usage error (an unknown flag); for pyrq, 2 means "changes

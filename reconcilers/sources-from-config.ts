@@ -38,7 +38,13 @@ export const SOURCE_FACTORIES: readonly SourceFactory[] = [
     name: FILE_SOURCE,
     configured: (config) => config.files !== undefined,
     create: (config, ctx, wiring) =>
-      new FileSource({ dir: config.files!.dir, ctx, maxFileBytes: config.files!.maxFileBytes, logger: wiring.logger }),
+      new FileSource({
+        dir: config.files!.dir,
+        ctx,
+        maxFileBytes: config.files!.maxFileBytes,
+        followSymlinksOutside: config.files!.followSymlinksOutside,
+        logger: wiring.logger,
+      }),
   },
   // One row per SQL driver (sources/sql/drivers): a new driver is a file there and its settings.
   ...(Object.keys(SQL_DRIVERS) as SqlDriverName[]).map((n): SourceFactory => ({

@@ -9,6 +9,7 @@
  * that cannot read its system of record reports itself `stale`: nothing it owns is
  * deleted until it recovers.
  */
+import { printable } from './printable.js';
 import type { Schedule } from './model/schedule-schema.js';
 
 /** One desired schedule, with where it came from. */
@@ -116,5 +117,6 @@ export function formatSourceError(e: SourceError): string {
   const where = [e.locator, id !== undefined ? `(id ${JSON.stringify(id)})` : undefined].filter(Boolean).join(' ');
   if (where) parts.push(where);
   parts.push(e.path ? `${e.path}: ${e.message}` : e.message);
-  return parts.join(': ');
+  // One line, whatever a file name or message holds (a newline, an escape sequence).
+  return printable(parts.join(': '));
 }

@@ -67,7 +67,12 @@ ${exitCodes({ 0: 'everything is valid', 1: 'some schedule is not, a path does no
       }
       // A directory is read as the file source reads it; a file as a one-file directory.
       const dir = st.isDirectory() ? path : dirname(path);
-      const src = new FileSource({ dir, ctx, maxFileBytes: cfg.files?.maxFileBytes });
+      const src = new FileSource({
+        dir,
+        ctx,
+        maxFileBytes: cfg.files?.maxFileBytes,
+        followSymlinksOutside: cfg.files?.followSymlinksOutside,
+      });
       this.onClose(() => src.close());
       const snap = st.isDirectory() ? await src.snapshot() : await src.snapshotOf([basename(path)]);
       const prefix = st.isDirectory()

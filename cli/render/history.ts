@@ -1,9 +1,10 @@
 /** `pyrq history` as text: one row per run, newest first. Pure. */
 import type { HistoryRow } from '../../src/dispatch/history.js';
+import { printable } from '../../src/printable.js';
 import { formatLateness, renderTable } from './table.js';
 
 export function renderHistory(id: string, rows: readonly HistoryRow[]): string[] {
-  if (rows.length === 0) return [`No runs recorded for "${id}" yet.`];
+  if (rows.length === 0) return [`No runs recorded for "${printable(id)}" yet.`];
   return renderTable(
     ['OCCURRENCE', 'HANDLED', 'LATENESS', 'TRIGGER', 'OUTCOME', 'JOB', 'STATUS'],
     rows.map((r) => [

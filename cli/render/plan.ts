@@ -8,6 +8,7 @@ import { planSummary } from '../../src/plan/render.js';
 import { describeTrigger } from '../../src/schedule/triggers/index.js';
 import type { Change, Plan } from '../../src/plan/types.js';
 import type { ApplyResult } from '../../src/registry/registry-port.js';
+import { printable } from '../../src/printable.js';
 import { formatSourceError } from '../../src/source.js';
 
 export function formatValue(v: unknown): string {
@@ -19,7 +20,7 @@ export function formatValue(v: unknown): string {
 const SYMBOL: Record<Change['action'], string> = { create: '+', update: '~', delete: '-' };
 
 export function changeLines(c: Change): string[] {
-  const head = `  ${SYMBOL[c.action]} ${c.action} ${c.id}  (${c.source}: ${c.origin})${c.reason ? `  # ${c.reason}` : ''}`;
+  const head = `  ${SYMBOL[c.action]} ${c.action} ${printable(c.id)}  (${c.source}: ${printable(c.origin)})${c.reason ? `  # ${printable(c.reason)}` : ''}`;
   const out = [head];
   if (c.action === 'create' && c.after) {
     const s = c.after;

@@ -14,6 +14,7 @@ import type { StatusReport } from '../../src/status/registry-status.js';
 import type { StatusRow } from '../../src/status/status-view.js';
 import { withCronWords } from '../../src/schedule/describe-cron.js';
 import { fitLine, fitTable, formatLateness, relativeAgo, renderTable, wrapText } from './table.js';
+import { printable } from '../../src/printable.js';
 
 /** Error lines shown per source; `--json` has them all. */
 const ERRORS_SHOWN = 10;
@@ -52,7 +53,9 @@ function sourceLine(s: SourceStatus, now: number): string {
 const sources: Section = (r, v) =>
   r.sources.flatMap((s) => [
     ...wrapText(sourceLine(s, v.now), v.width, '  '),
-    ...s.errors.slice(0, ERRORS_SHOWN).map((e) => (v.wide ? `  ! ${e}` : fitLine(`  ! ${e}`, v.width))),
+    ...s.errors
+      .slice(0, ERRORS_SHOWN)
+      .map((e) => (v.wide ? `  ! ${printable(e)}` : fitLine(`  ! ${printable(e)}`, v.width))),
     ...(s.errors.length > ERRORS_SHOWN ? [`  (${s.errors.length - ERRORS_SHOWN} more: pyrq status --json)`] : []),
   ]);
 
@@ -88,7 +91,10 @@ const paused: Section = (r, v) => {
       v.width,
       '  ',
     ),
-    ...rows.map((s) => `  ${s.id}: since ${s.paused!.since}${s.paused!.reason ? ` (${s.paused!.reason})` : ''}`),
+    ...rows.map(
+      (s) =>
+        `  ${printable(s.id)}: since ${s.paused!.since}${s.paused!.reason ? ` (${printable(s.paused!.reason)})` : ''}`,
+    ),
   ];
 };
 

@@ -1,8 +1,13 @@
 /** Plain text tables and the time spans in them. Pure. */
+import { printable } from '../../src/printable.js';
 import { relativeTime } from '../../src/status/status-view.js';
 
+/** Cells escaped before they are measured (src/printable.ts): a name holding a newline stays on its row. */
+const cellsOf = (rows: readonly (readonly string[])[]): string[][] => rows.map((r) => r.map(printable));
+
 /** A plain text table with aligned columns (the last column is not padded). */
-export function renderTable(header: readonly string[], rows: readonly (readonly string[])[]): string[] {
+export function renderTable(header: readonly string[], raw: readonly (readonly string[])[]): string[] {
+  const rows = cellsOf(raw);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: readonly string[]) =>
     cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ');
@@ -37,7 +42,8 @@ export function wrapText(text: string, width: number, indent = ''): string[] {
  * the width), cells longer than their column end in "…", and as a last resort each line
  * is cut at the width.
  */
-export function fitTable(header: readonly string[], rows: readonly (readonly string[])[], width: number): string[] {
+export function fitTable(header: readonly string[], raw: readonly (readonly string[])[], width: number): string[] {
+  const rows = cellsOf(raw);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const min = header.map((h, i) => Math.max(h.length, 6, i === 0 ? Math.min(widths[0]!, Math.floor(width * 0.4)) : 0));
   const total = () => widths.reduce((a, b) => a + b, 0) + 2 * (widths.length - 1);

@@ -14,7 +14,7 @@
  * identical file keeps its result (parsing is a pure function of the bytes, the path and
  * the source's context, which is fixed for the source's life).
  */
-import { readFile, readdir, stat } from 'node:fs/promises';
+import { readFile, readdir, realpath, stat } from 'node:fs/promises';
 import { basename, join, relative, resolve, sep } from 'node:path';
 import { SETTINGS } from '../../src/config/settings.js';
 import type { NormalizeContext } from '../../src/model/normalize.js';
@@ -33,6 +33,12 @@ export interface FileSourceOptions {
   dir: string;
   ctx: NormalizeContext;
   maxFileBytes?: number;
+  /**
+   * Read files that are symbolic links to somewhere outside `dir` (`files.followSymlinksOutside`).
+   * Off by default: whoever can write the directory could otherwise make pyrq read (and
+   * echo in its errors) any file pyrq's user can read.
+   */
+  followSymlinksOutside?: boolean;
   logger?: Logger;
   /** Parse threads for large reads (default: one per core, at most 4; 0 or 1: parse inline). */
   parseThreads?: number;
@@ -95,6 +101,7 @@ export class FileSource implements Source {
   }
 
   async snapshot(opts: { fresh?: boolean; now?: number } = {}): Promise<SourceSnapshot> {
+    this.realRoot = undefined; // the directory may have been replaced since
     // A fresh read keeps the results (with the digests of their bytes) aside, to compare.
     let prior: Map<string, CacheEntry> | undefined;
     if (opts.fresh) {
@@ -291,6 +298,7 @@ export class FileSource implements Source {
     this.watcher = new DirectoryWatcher({
       dir: this.opts.dir,
       logger: this.opts.logger,
+      followSymlinks: this.opts.followSymlinksOutside,
       onChange: (origins) => {
         this.noteDirty(origins);
         onChange({ source: this.name, origins });
@@ -360,14 +368,42 @@ export class FileSource implements Source {
     return out.sort();
   }
 
-  private async readOne(rel: string, pool?: ParsePool): Promise<FileResult> {
+  /** The real path of the directory, for `inside` (computed once a snapshot). */
+  private realRoot?: Promise<string>;
+
+  /**
+   * The path to read `rel` from: its real path, when that is inside the directory (or
+   * `followSymlinksOutside` allows anywhere); undefined when a link leads outside. A path
+   * that cannot be resolved is returned as it is, for stat to report why.
+   */
+  private async inside(rel: string): Promise<string | undefined> {
     const full = join(this.opts.dir, rel);
+    if (this.opts.followSymlinksOutside) return full;
+    let real: string;
+    try {
+      real = await realpath(full);
+    } catch {
+      return full;
+    }
+    this.realRoot ??= realpath(this.opts.dir).catch(() => resolve(this.opts.dir));
+    const root = await this.realRoot;
+    return real.startsWith(root.endsWith(sep) ? root : root + sep) ? real : undefined;
+  }
+
+  private async readOne(rel: string, pool?: ParsePool): Promise<FileResult> {
     const fail = (message: string): FileResult => failedFile(this.name, rel, message);
     const unreadable = (message: string): FileResult => {
       this.remember(rel);
       this.cache.delete(rel);
       return this.noteRead(rel, fail(message));
     };
+    // Read through the checked real path: a link (or a linked directory on the way) that
+    // leads out of the directory is refused before anything of its target is read.
+    const full = await this.inside(rel);
+    if (full === undefined)
+      return unreadable(
+        'a symbolic link to a file outside the schedules directory; refused unread (files.followSymlinksOutside allows it)',
+      );
     let st;
     try {
       st = await stat(full);
@@ -411,7 +447,8 @@ export class FileSource implements Source {
    */
   private async readUnchanged(rel: string, prior: CacheEntry | undefined): Promise<FileResult | undefined> {
     if (prior?.digest === undefined) return undefined;
-    const full = join(this.opts.dir, rel);
+    const full = await this.inside(rel);
+    if (full === undefined) return undefined; // readOne refuses it
     let bytes: Buffer;
     let st;
     try {

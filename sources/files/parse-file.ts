@@ -8,7 +8,10 @@
 import TOML from '@iarna/toml';
 import YAML from 'yaml';
 import { JsonSyntaxError, parseJson } from '../../src/canonical-json.js';
+import { fieldName, quote } from '../../src/model/excerpt.js';
+import { reservedKeyError } from './reserved-keys.js';
 import { DECLINED, parseSimpleYaml } from './simple-yaml.js';
+import { tomlIntegerRangeError } from './toml-int-range.js';
 
 export const SCHEDULE_EXTENSIONS = ['.json', '.toml', '.yaml', '.yml'] as const;
 
@@ -76,10 +79,6 @@ function firstInvalidUtf8(b: Uint8Array): number {
   return b.length;
 }
 
-// TOML integers are 64-bit; @iarna/toml silently wraps larger ones, so refuse them first.
-const TOML_BIG_INT = /^\s*[A-Za-z0-9_."'-]+\s*=\s*[+-]?\d[\d_]{18,}\s*(#.*)?$/m;
-const INT64_MAX = 9223372036854775807n;
-
 function parseText(text: string, format: 'json' | 'toml' | 'yaml'): unknown {
   switch (format) {
     case 'json':
@@ -87,14 +86,10 @@ function parseText(text: string, format: 'json' | 'toml' | 'yaml'): unknown {
       // "every" keys, so a copy-paste slip would change a schedule without a word.
       return parseJson(text, { uniqueKeys: true });
     case 'toml': {
-      const m = TOML_BIG_INT.exec(text);
-      if (m) {
-        const digits = /[+-]?\d[\d_]*/.exec(m[0].split('=')[1]!)![0].replace(/_/g, '');
-        const v = BigInt(digits);
-        const line = text.slice(0, m.index + m[0].search(/\S/)).split('\n').length;
-        if (v > INT64_MAX || v < -INT64_MAX - 1n)
-          throw new Error(`line ${line}: integer ${digits} does not fit TOML's 64-bit integers; use a string`);
-      }
+      // TOML integers are 64-bit; @iarna/toml silently wraps larger ones (anywhere:
+      // inline tables, arrays, hex/octal/binary), so refuse them first (toml-int-range.ts).
+      const tooBig = tomlIntegerRangeError(text);
+      if (tooBig) throw new Error(tooBig);
       return TOML.parse(text);
     }
     case 'yaml': {
@@ -135,7 +130,15 @@ function fromYamlBigInts(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(fromYamlBigInts);
   if (v !== null && typeof v === 'object' && !(v instanceof Date)) {
     const out: Record<string, unknown> = {};
-    for (const [k, x] of Object.entries(v)) out[k] = fromYamlBigInts(x);
+    // defineProperty: an assignment to "__proto__" would set (or, for a number, drop) the
+    // prototype; kept as an own key, it is refused by name (reserved-keys.ts).
+    for (const [k, x] of Object.entries(v))
+      Object.defineProperty(out, k, {
+        value: fromYamlBigInts(x),
+        writable: true,
+        enumerable: true,
+        configurable: true,
+      });
     return out;
   }
   return v;
@@ -168,14 +171,15 @@ function entriesOf(doc: unknown): ParseResult {
     const { schedules, ...rest } = obj;
     const extra = Object.keys(rest);
     if (extra.length > 0)
-      return { ok: false, message: `unknown top-level field ${JSON.stringify(extra[0])} beside "schedules"` };
+      return { ok: false, message: `unknown top-level field ${fieldName(extra[0]!)} beside "schedules"` };
     if (Array.isArray(schedules))
       return { ok: true, entries: schedules.map((raw, i) => ({ raw, locator: `schedules[${i}]` })) };
     if (schedules !== null && typeof schedules === 'object' && !(schedules instanceof Date)) {
       // A table keyed by id: [schedules.nightly-report] in TOML, a mapping in YAML.
       const entries: RawEntry[] = [];
       for (const [key, value] of Object.entries(schedules)) {
-        const locator = `schedules.${key}`;
+        // An id-like key as itself; anything else quoted and cut (excerpt.ts).
+        const locator = /^[\w.-]{1,200}$/.test(key) ? `schedules.${key}` : `schedules[${quote(key)}]`;
         if (value === null || typeof value !== 'object' || Array.isArray(value)) {
           entries.push({ raw: value, locator });
           continue;
@@ -184,7 +188,7 @@ function entriesOf(doc: unknown): ParseResult {
         if (v.id !== undefined && v.id !== key)
           return {
             ok: false,
-            message: `${locator}: id ${JSON.stringify(v.id)} differs from its key ${JSON.stringify(key)}`,
+            message: `${locator}: id ${quote(v.id)} differs from its key ${quote(key)}`,
           };
         entries.push({ raw: { id: key, ...v }, locator });
       }
@@ -214,5 +218,8 @@ export function parseScheduleFile(name: string, bytes: Uint8Array): ParseResult 
   } catch (e) {
     return { ok: false, message: describeError(e, format) };
   }
+  // `__proto__`, `constructor`, `prototype`: refused at any depth (reserved-keys.ts).
+  const reserved = reservedKeyError(doc);
+  if (reserved) return { ok: false, message: reserved };
   return entriesOf(doc);
 }

@@ -52,6 +52,15 @@ const NOT_A_STRING = [
   /^0x[0-9a-fA-F]+$/,
 ];
 
+/**
+ * Characters YAML does not allow unescaped (c-printable: `yaml` refuses them even inside
+ * single quotes), and the whitespace JavaScript trims but YAML keeps (NEL, NBSP, U+2028):
+ * a text holding one is the package's to read or refuse.
+ */
+const NOT_SIMPLE_CHARS =
+  // eslint-disable-next-line no-control-regex
+  /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ud800-\udfff\ufeff\ufffe\uffff]/;
+
 function scalar(v: string): unknown {
   const c = v[0];
   if (c === '"' || c === '{' || c === '[') {
@@ -133,7 +142,10 @@ class Reader {
       const colon = text.indexOf(':');
       if (colon <= 0 || (text.length > colon + 1 && text[colon + 1] !== ' ')) decline();
       const key = text.slice(0, colon);
-      if (!KEY.test(key) || key === '__proto__' || Object.hasOwn(out, key)) decline();
+      // A keyword key (`True`, `NULL`) is a boolean or a null to `yaml`, stringified as a
+      // key (`true`, ''), so two spellings collide there: declined, the package decides.
+      if (!KEY.test(key) || key === '__proto__' || Object.hasOwn(out, key) || NOT_A_STRING.some((re) => re.test(key)))
+        decline();
       this.i++;
       const rest = text.slice(colon + 1).trim();
       if (rest !== '') out[key] = scalar(rest);
@@ -163,7 +175,7 @@ function isPair(text: string): boolean {
  * integers made exact) reads it; DECLINED when the text is outside the subset.
  */
 export function parseSimpleYaml(text: string): unknown {
-  if (text.includes('\t') || text.includes('\r')) return DECLINED;
+  if (text.includes('\t') || text.includes('\r') || NOT_SIMPLE_CHARS.test(text)) return DECLINED;
   const lines: Line[] = [];
   for (const raw of text.split('\n')) {
     let indent = 0;

@@ -94,6 +94,7 @@ export const configFileSchema = z.strictObject({
     .strictObject({
       dir: z.string().optional().meta(about('files.dir')),
       maxFileBytes: z.number().int().positive().optional().meta(about('files.maxFileBytes')),
+      followSymlinksOutside: z.boolean().optional().meta(about('files.followSymlinksOutside')),
     })
     .optional(),
   mysql: sqlSection('mysql').optional(),

@@ -46,7 +46,7 @@ export interface Config {
   timezone: string;
   allow?: string[];
   redis: RedisConfig;
-  files?: { dir: string; maxFileBytes?: number };
+  files?: { dir: string; maxFileBytes?: number; followSymlinksOutside?: boolean };
   mysql?: MysqlConfig;
   postgres?: PostgresConfig;
   frappe: { site?: string; benchId?: string; benchPath?: string; user: string };

@@ -251,7 +251,10 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
       password: redisPassword,
       tls,
     },
-    files: dir !== undefined ? { dir, maxFileBytes: f.files?.maxFileBytes } : undefined,
+    files:
+      dir !== undefined
+        ? { dir, maxFileBytes: f.files?.maxFileBytes, followSymlinksOutside: f.files?.followSymlinksOutside }
+        : undefined,
     mysql,
     postgres,
     frappe: {

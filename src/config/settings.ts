@@ -153,6 +153,12 @@ export const SETTINGS = {
     default: 8 * 1024 * 1024,
     description: 'A schedule file larger than this is refused without being read.',
   },
+  'files.followSymlinksOutside': {
+    key: 'files.followSymlinksOutside',
+    default: false,
+    description:
+      'Read a schedule file that is a symbolic link to a file outside files.dir (refused by default; linked directories are never walked).',
+  },
 
   ...sqlSettings('mysql', 'MySQL/MariaDB', 'mysql://user@host:3306/db'),
   ...sqlSettings('postgres', 'PostgreSQL', 'postgres://user@host:5432/db'),

@@ -12,6 +12,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { FireItem, FireOutcome } from '../redis/commands/fire-batch.js';
 import type { SourceStatus } from '../registry/registry-port.js';
+import { QueueLabels } from './queue-labels.js';
 import { ScheduleCounter } from './schedule-counts.js';
 import type { Plan } from '../plan/types.js';
 import type { ApplyResult } from '../registry/registry-port.js';
@@ -37,6 +38,12 @@ export class PyrqMetrics {
   private readonly lastFire: Gauge;
   private readonly lastSuccess = new Map<string, number>();
   private readonly counter: ScheduleCounter;
+  /** The bounded values of the `queue` label (queue-labels.ts). */
+  private readonly queueLabels = new QueueLabels();
+  /** The label sets `occurrences` has series for, by queue label: to remove a queue's. */
+  private readonly occurrenceSeries = new Map<string, Set<string>>();
+  /** The queue count the labels were last updated from. */
+  private queuesSeen?: ReadonlyMap<string, number>;
 
   constructor(private readonly view: DaemonView) {
     this.counter = new ScheduleCounter(view);
@@ -53,6 +60,9 @@ export class PyrqMetrics {
       help: 'Occurrences handled by the dispatcher: outcome enqueued, or skipped with the reason (missed, deadline, overlap, duplicate).',
       labelNames: ['queue', 'outcome', 'reason'],
       registers,
+      collect() {
+        self.pruneQueues();
+      },
     });
     this.conflicts = new Counter({
       name: 'pyrq_fire_conflicts_total',
@@ -209,10 +219,33 @@ export class PyrqMetrics {
         for (const op of item.ops)
           if (op.kind === 'enqueue') this.lateness.observe(Math.max(0, sentAt[i]! - op.occurrence) / 1000);
     }
-    for (const c of counts.values())
-      this.occurrences.inc({ queue: c.queue, outcome: c.outcome, reason: c.reason }, c.n);
+    for (const c of counts.values()) {
+      const queue = this.queueLabels.label(c.queue);
+      let series = this.occurrenceSeries.get(queue);
+      if (!series) this.occurrenceSeries.set(queue, (series = new Set()));
+      series.add(`${c.outcome}\t${c.reason}`);
+      this.occurrences.inc({ queue, outcome: c.outcome, reason: c.reason }, c.n);
+    }
     if (fired) this.lastFire.set(Date.now() / 1000);
     if (items.some((it) => it.next === 'done')) this.counter.markDirty(); // a one-shot is done now
+  }
+
+  /**
+   * At a scrape: after a recount of the registry, the queues that lost their place (no
+   * schedule names them any more, or they left the top `MAX_QUEUE_LABELS`) lose their series.
+   */
+  private pruneQueues(): void {
+    this.counter.current(); // starts a recount when one is due (never waits)
+    const queues = this.counter.queues();
+    if (!queues || queues === this.queuesSeen) return;
+    this.queuesSeen = queues;
+    for (const queue of this.queueLabels.update(queues)) {
+      for (const k of this.occurrenceSeries.get(queue) ?? []) {
+        const [outcome, reason] = k.split('\t') as [string, string];
+        this.occurrences.remove({ queue, outcome, reason });
+      }
+      this.occurrenceSeries.delete(queue);
+    }
   }
 
   /** A dispatcher tick that fired something took this long. */

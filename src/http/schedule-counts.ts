@@ -35,8 +35,13 @@ const RECOUNT_MAX_MS = 10 * 60_000;
 const SPEC_CHUNK = 5_000;
 
 export class ScheduleCounter {
-  private readonly byHash = new Map<string, { enabled: boolean; oneShot: boolean }>();
-  private last?: { at: number; counts: Map<string, { source: string; state: ScheduleState; n: number }> };
+  private readonly byHash = new Map<string, { enabled: boolean; oneShot: boolean; queue: string }>();
+  private last?: {
+    at: number;
+    counts: Map<string, { source: string; state: ScheduleState; n: number }>;
+    /** Schedules per RQ queue (for the bounded `queue` label, queue-labels.ts). */
+    queues: Map<string, number>;
+  };
   private running?: Promise<void>;
   private dirty = true;
 
@@ -59,6 +64,11 @@ export class ScheduleCounter {
     return this.last ? [...this.last.counts.values()] : undefined;
   }
 
+  /** Schedules per queue at the last count (undefined before the first). */
+  queues(): ReadonlyMap<string, number> | undefined {
+    return this.last?.queues;
+  }
+
   /** Resolves when the recount in flight (if any) is done: for tests. */
   async settled(): Promise<void> {
     await this.running;
@@ -72,7 +82,11 @@ export class ScheduleCounter {
       for (const [id, v] of index) if (!this.byHash.has(v.hash)) unknown.push(id);
       for (let i = 0; i < unknown.length; i += SPEC_CHUNK) {
         for (const [id, s] of await this.reads.specs(unknown.slice(i, i + SPEC_CHUNK))) {
-          this.byHash.set(index.get(id)!.hash, { enabled: s.enabled !== false, oneShot: isOneShot(s) });
+          this.byHash.set(index.get(id)!.hash, {
+            enabled: s.enabled !== false,
+            oneShot: isOneShot(s),
+            queue: s.queue ?? 'default',
+          });
         }
       }
       const oneShots: string[] = [];
@@ -86,10 +100,12 @@ export class ScheduleCounter {
       const paused = (await this.reads.paused?.()) ?? new Set<string>();
       const counts = new Map<string, { source: string; state: ScheduleState; n: number }>();
       const seen = new Set<string>();
+      const queues = new Map<string, number>();
       for (const [id, v] of index) {
         const info = this.byHash.get(v.hash);
         if (!info) continue; // an unreadable spec: `pyrq status` shows it
         seen.add(v.hash);
+        queues.set(info.queue, (queues.get(info.queue) ?? 0) + 1);
         const state: ScheduleState = done.has(id)
           ? 'done'
           : !info.enabled
@@ -103,7 +119,7 @@ export class ScheduleCounter {
         else counts.set(k, { source: v.source, state, n: 1 });
       }
       for (const h of this.byHash.keys()) if (!seen.has(h)) this.byHash.delete(h); // forget specs no longer applied
-      this.last = { at: this.now(), counts };
+      this.last = { at: this.now(), counts, queues };
     } catch {
       this.dirty = true; // Redis down: keep the last counts, try again later
       if (this.last) this.last.at = Math.min(this.last.at, this.now() - RECOUNT_MAX_MS + RECOUNT_MIN_MS);

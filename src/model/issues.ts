@@ -4,6 +4,7 @@
  */
 import type { z } from 'zod';
 import { describeType, parseDuration } from './duration.js';
+import { fieldName, isNameLike, quote } from './excerpt.js';
 import { didYouMean } from './suggest.js';
 
 /** One problem with one field of one schedule. `path` is "" for the schedule as a whole. */
@@ -17,7 +18,7 @@ export function formatPath(parts: readonly PropertyKey[]): string {
   for (const p of parts) {
     if (typeof p === 'number') out += `[${p}]`;
     else if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(String(p))) out += out === '' ? String(p) : `.${String(p)}`;
-    else out += `[${JSON.stringify(String(p))}]`;
+    else out += `[${quote(String(p))}]`;
   }
   return out;
 }
@@ -78,6 +79,12 @@ export function fromZodIssues(
     switch (iss.code) {
       case 'unrecognized_keys':
         for (const key of iss.keys) {
+          // A key that is no field name (content read as a key: a line of some other file)
+          // is not echoed, only described (excerpt.ts).
+          if (!isNameLike(key)) {
+            out.push({ path, message: `unknown field: ${fieldName(key)}` });
+            continue;
+          }
           out.push({
             path: formatPath([...iss.path, key]),
             message: `unknown field${didYouMean(key, typeof knownFields === 'function' ? knownFields(iss.path) : knownFields)}`,
@@ -116,7 +123,7 @@ export function fromZodIssues(
       case 'invalid_value':
         out.push({
           path,
-          message: `must be one of ${iss.values.map((v) => JSON.stringify(v)).join(', ')}, got ${JSON.stringify(input)}${typeof input === 'string' ? didYouMean(input, iss.values.map(String)) : ''}`,
+          message: `must be one of ${iss.values.map((v) => JSON.stringify(v)).join(', ')}, got ${quote(input)}${typeof input === 'string' ? didYouMean(input, iss.values.map(String)) : ''}`,
         });
         break;
       default:

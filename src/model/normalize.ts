@@ -20,6 +20,7 @@ import {
   scheduleInputSchema,
   scheduleSchema,
 } from './schedule-schema.js';
+import { quote } from './excerpt.js';
 import { timezoneHint } from './suggest.js';
 import { isValidTimezone } from './timezone.js';
 
@@ -92,29 +93,26 @@ export function normalizeSchedule(raw: unknown, ctx: NormalizeContext = DEFAULT_
     );
   }
   if (!FUNCTION_RE.test(s.function)) {
-    bad('function', `${JSON.stringify(s.function)} is not a dotted Python path such as "myapp.tasks.send_report"`);
+    bad('function', `${quote(s.function)} is not a dotted Python path such as "myapp.tasks.send_report"`);
   } else {
     const kw = s.function.split('.').find((part) => PY_KEYWORDS.has(part));
-    if (kw) bad('function', `${JSON.stringify(s.function)}: "${kw}" is a Python keyword, not an identifier`);
+    if (kw) bad('function', `${quote(s.function)}: "${kw}" is a Python keyword, not an identifier`);
     else if (ctx.allowFunction && !ctx.allowFunction(s.function)) {
       bad(
         'function',
-        `${JSON.stringify(s.function)} is not in the function allowlist (${ctx.allowDescription ?? 'config allow'})`,
+        `${quote(s.function)} is not in the function allowlist (${ctx.allowDescription ?? 'config allow'})`,
       );
     }
   }
   const queue = s.queue ?? 'default';
   if (!QUEUE_RE.test(queue))
-    bad(
-      'queue',
-      `${JSON.stringify(queue)} is not a valid queue name: use 1 to 100 characters from A-Z a-z 0-9 _ . : -`,
-    );
+    bad('queue', `${quote(queue)} is not a valid queue name: use 1 to 100 characters from A-Z a-z 0-9 _ . : -`);
   if (s.description !== undefined && s.description.length > MAX_DESCRIPTION)
     bad('description', `longer than ${MAX_DESCRIPTION} characters`);
 
   const timezone = s.timezone ?? ctx.timezone;
   const tzOk = isValidTimezone(timezone);
-  if (!tzOk) bad('timezone', `unknown timezone ${JSON.stringify(timezone)} (${timezoneHint(timezone)})`);
+  if (!tzOk) bad('timezone', `unknown timezone ${quote(timezone)} (${timezoneHint(timezone)})`);
 
   // Exactly one trigger; each kind validates and normalises its own field.
   const kinds = TRIGGERS.filter((k) => s[k.field] !== undefined);
@@ -154,7 +152,7 @@ export function normalizeSchedule(raw: unknown, ctx: NormalizeContext = DEFAULT_
   if (s.timeout !== undefined) {
     const d = parseDuration(s.timeout);
     if (typeof d === 'number') timeout = d;
-    else bad('timeout', `${JSON.stringify(s.timeout)}: ${d.reason}`);
+    else bad('timeout', `${quote(s.timeout)}: ${d.reason}`);
   }
   if (s.resultTtl !== undefined && s.resultTtl < -1)
     bad('resultTtl', 'must be -1 (keep forever), 0 (do not keep) or a number of seconds');
@@ -168,8 +166,8 @@ export function normalizeSchedule(raw: unknown, ctx: NormalizeContext = DEFAULT_
     site = s.site ?? ctx.frappeSite;
     user = s.user ?? ctx.frappeUser;
     if (site === undefined) bad('site', 'required for target "frappe" (or set frappe.site in the config)');
-    else if (!SITE_RE.test(site)) bad('site', `${JSON.stringify(site)} is not a valid site name`);
-    if (!/^[^\s]{1,140}$/.test(user)) bad('user', `${JSON.stringify(user)} is not a valid Frappe user`);
+    else if (!SITE_RE.test(site)) bad('site', `${quote(site)} is not a valid site name`);
+    if (!/^[^\s]{1,140}$/.test(user)) bad('user', `${quote(user)} is not a valid Frappe user`);
     // frappe.utils.background_jobs.execute_job calls method(**kwargs): there is no place for positional args.
     if (s.args !== undefined && s.args.length > 0)
       bad(
@@ -182,24 +180,24 @@ export function normalizeSchedule(raw: unknown, ctx: NormalizeContext = DEFAULT_
   }
   if (s.onFailure !== undefined) {
     if (!FUNCTION_RE.test(s.onFailure))
-      bad('onFailure', `${JSON.stringify(s.onFailure)} is not a dotted Python path such as "myapp.tasks.on_failure"`);
+      bad('onFailure', `${quote(s.onFailure)} is not a dotted Python path such as "myapp.tasks.on_failure"`);
     else if (ctx.allowFunction && !ctx.allowFunction(s.onFailure))
       bad(
         'onFailure',
-        `${JSON.stringify(s.onFailure)} is not in the function allowlist (${ctx.allowDescription ?? 'config allow'})`,
+        `${quote(s.onFailure)} is not in the function allowlist (${ctx.allowDescription ?? 'config allow'})`,
       );
   }
   if (s.jobIdKwarg !== undefined) {
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(s.jobIdKwarg) || PY_KEYWORDS.has(s.jobIdKwarg))
-      bad('jobIdKwarg', `${JSON.stringify(s.jobIdKwarg)} is not a Python identifier`);
+      bad('jobIdKwarg', `${quote(s.jobIdKwarg)} is not a Python identifier`);
     else if (s.kwargs && Object.hasOwn(s.kwargs, s.jobIdKwarg))
-      bad('jobIdKwarg', `${JSON.stringify(s.jobIdKwarg)} is also in kwargs: the job id would replace it`);
+      bad('jobIdKwarg', `${quote(s.jobIdKwarg)} is also in kwargs: the job id would replace it`);
   }
   let startingDeadline = ctx.startingDeadline;
   if (s.startingDeadline !== undefined) {
     const d = parseDuration(s.startingDeadline);
     if (typeof d === 'number') startingDeadline = d;
-    else bad('startingDeadline', `${JSON.stringify(s.startingDeadline)}: ${d.reason}`);
+    else bad('startingDeadline', `${quote(s.startingDeadline)}: ${d.reason}`);
   }
 
   if (issues.length > 0) return { ok: false, issues, id: s.id };
