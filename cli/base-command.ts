@@ -15,6 +15,7 @@ import type { Logger } from '../src/log.js';
 import type { Registry } from '../src/registry/registry.js';
 import { globalFlags, ONE_SHOT_LOG_LEVEL } from './flags.js';
 import { toJsonText } from './json-output.js';
+import { fromParseError, printUsageError, UsageError } from './usage-error.js';
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<
   (typeof BaseCommand)['baseFlags'] & T['flags']
@@ -35,8 +36,21 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 
   public override async init(): Promise<void> {
     await super.init();
-    const { flags } = await this.parse(this.ctor as typeof BaseCommand);
-    this.flags = flags as BaseFlags<T>;
+    let parsed;
+    try {
+      parsed = await this.parse(this.ctor as typeof BaseCommand);
+    } catch (e) {
+      // Whatever oclif's parser refuses is a usage error (exit 64, the one fix).
+      throw this.usageError(e as Error);
+    }
+    this.flags = parsed.flags as BaseFlags<T>;
+  }
+
+  private usageError(e: Error): UsageError {
+    const others = this.config.commands.filter((c) => !c.hidden && c.id !== this.id);
+    const c = this.ctor;
+    const shape = { id: this.id ?? c.id, args: c.args, strict: c.strict, flags: { ...c.baseFlags, ...c.flags } };
+    return fromParseError(this.config.bin, shape, e, others);
   }
 
   /** The settings given as flags on this command line, by the table of settings. */
@@ -112,14 +126,20 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   }
 
   protected override async catch(err: Interfaces.CommandError): Promise<unknown> {
+    if (err instanceof UsageError) {
+      process.exitCode = err.exitCode;
+      // Before parsing, oclif does not know about --json yet: the command line says.
+      printUsageError(err, this.argv.includes('--json'));
+      return undefined;
+    }
     if (err instanceof PyrqError) {
       process.exitCode = err.exitCode;
       if (this.jsonEnabled()) this.logJson(this.toErrorJson(err));
       else process.stderr.write(`Error: ${this.redact(err.message)}\n`);
       return undefined;
     }
-    // oclif exits 2 on a usage error (an unknown flag); for pyrq, 2 means "changes
-    // pending", so a script branching on `pyrq diff`'s 2 would take a typo for a plan.
+    // Any other oclif error with its exit 2 (usage errors are caught above): for pyrq, 2
+    // means "changes pending", so a script branching on `pyrq diff`'s 2 must not see it.
     const oclif = (err as { oclif?: { exit?: number } }).oclif;
     if (oclif?.exit === 2) oclif.exit = 1;
     if ((err as { exitCode?: number }).exitCode === 2) (err as { exitCode?: number }).exitCode = 1;
