@@ -107,7 +107,11 @@ export function commandNotFound(
   const ids = commands.map((c) => spaced(c.id));
   const close = suggest(spaced(id), ids) ?? suggest(parts[0]!, ids);
   const hint = close !== undefined ? ` (did you mean ${bin} ${close}?)` : `; ${bin} help lists the commands`;
-  return new UsageError(`unknown command ${JSON.stringify(spaced(id))}${hint}`, `${bin} COMMAND [FLAGS]`, `See ${bin} help for every command.`);
+  return new UsageError(
+    `unknown command ${JSON.stringify(spaced(id))}${hint}`,
+    `${bin} COMMAND [FLAGS]`,
+    `See ${bin} help for every command.`,
+  );
 }
 
 /** oclif's text without its colours and its "See more help with --help". */

@@ -14,7 +14,10 @@ Each finding is printed as ok, warn or fail, with what to do. Nothing is written
 ${exitCodes({ 0: 'every check is ok', 1: 'the command itself failed (a bad setting or config file)', 3: 'the worst finding is a warning', 4: 'some check failed' })}`;
 
   static override examples = [
-    { description: 'Check what the daemon runs with', command: '<%= config.bin %> doctor --config /etc/pyrq/pyrq.toml' },
+    {
+      description: 'Check what the daemon runs with',
+      command: '<%= config.bin %> doctor --config /etc/pyrq/pyrq.toml',
+    },
     {
       description: 'A directory of schedules against a local Redis, as JSON',
       command: '<%= config.bin %> doctor --dir /etc/pyrq/schedules --json',

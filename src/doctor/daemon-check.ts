@@ -33,7 +33,7 @@ export function daemonResults(
             check: 'daemon',
             status: 'warn',
             message: `leader ${leader} last renewed its lease ${age} ms ago (it renews every ${Math.floor(opts.leaseTtlMs / 3)} ms): it may be stalled or cut off from Redis`,
-            fix: 'see the leader\'s log; a standby takes over when the lease expires',
+            fix: "see the leader's log; a standby takes over when the lease expires",
           }
         : { check: 'daemon', status: 'ok', message: `leader ${leader}, lease renewed ${age} ms ago` },
     );
@@ -53,7 +53,7 @@ export function daemonResults(
         check: 'daemon clock',
         status: 'warn',
         message: `daemon ${id}'s clock is ${Math.abs(c!.offsetMs)} ms off Redis's (more than ${opts.clockOffsetWarnMs} ms)`,
-        fix: 'synchronise that machine\'s clock (NTP); fires go by Redis\'s clock meanwhile',
+        fix: "synchronise that machine's clock (NTP); fires go by Redis's clock meanwhile",
       });
   return out;
 }

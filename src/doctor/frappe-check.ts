@@ -17,7 +17,8 @@ async function benchIdsOfWorkers(ctx: Parameters<DoctorCheck['run']>[0]): Promis
   const replies = keys.length > 0 ? ((await p.exec()) ?? []) : [];
   const ids = new Set<string>();
   for (const [, v] of replies)
-    if (typeof v === 'string') for (const q of v.split(',')) if (q.includes(':')) ids.add(q.slice(0, q.lastIndexOf(':')));
+    if (typeof v === 'string')
+      for (const q of v.split(',')) if (q.includes(':')) ids.add(q.slice(0, q.lastIndexOf(':')));
   return [...ids].sort();
 }
 
@@ -32,7 +33,8 @@ export const frappeCheck: DoctorCheck = {
     const out: CheckResult[] = [];
     const site = c.frappe.site ?? btu.map((n) => c[n]!.site).find((s) => s !== undefined);
     const siteless = frappeSpecs.filter((s) => s.site === undefined);
-    if (site !== undefined) out.push({ check: 'frappe site', status: 'ok', message: `Frappe jobs run on site "${site}"` });
+    if (site !== undefined)
+      out.push({ check: 'frappe site', status: 'ok', message: `Frappe jobs run on site "${site}"` });
     else if (siteless.length > 0 || btu.length > 0)
       out.push({
         check: 'frappe site',
@@ -52,7 +54,11 @@ export const frappeCheck: DoctorCheck = {
               message: `bench id "${benchId}": jobs go to "${benchId}:<queue>", but live workers listen on queues of bench ${other.map((b) => `"${b}"`).join(', ')}`,
               fix: `set --frappe-bench-id to the bench_id of common_site_config.json (the workers suggest ${JSON.stringify(other[0])})`,
             }
-          : { check: 'frappe bench id', status: 'ok', message: `bench id "${benchId}": jobs go to "${benchId}:<queue>"` },
+          : {
+              check: 'frappe bench id',
+              status: 'ok',
+              message: `bench id "${benchId}": jobs go to "${benchId}:<queue>"`,
+            },
       );
     } else if (seen.length > 0) {
       out.push({
@@ -65,7 +71,8 @@ export const frappeCheck: DoctorCheck = {
       out.push({
         check: 'frappe bench id',
         status: 'ok',
-        message: 'no bench id: Frappe jobs go to bare queue names, as Frappe v13 names them (v14+ needs --frappe-bench-id)',
+        message:
+          'no bench id: Frappe jobs go to bare queue names, as Frappe v13 names them (v14+ needs --frappe-bench-id)',
       });
     }
     return out;

@@ -35,7 +35,8 @@ export function persistenceResult(p: { save?: string; appendonly?: string; aofEn
     return {
       check: 'redis persistence',
       status: 'warn',
-      message: 'Redis persists nothing (no save points, appendonly no): a restart loses pushed schedules, pauses and run history',
+      message:
+        'Redis persists nothing (no save points, appendonly no): a restart loses pushed schedules, pauses and run history',
       fix,
     };
   const what = [...(rdb ? [`RDB snapshots (save ${p.save!.trim()})`] : []), ...(aof ? ['AOF (appendonly yes)'] : [])];
@@ -79,8 +80,7 @@ export const redisCheck: DoctorCheck = {
           },
     ];
     const [save, appendonly] = await Promise.all([configGet(redis, 'save'), configGet(redis, 'appendonly')]);
-    const aofEnabled =
-      save === undefined ? infoFields(await redis.info('persistence')).get('aof_enabled') : undefined;
+    const aofEnabled = save === undefined ? infoFields(await redis.info('persistence')).get('aof_enabled') : undefined;
     results.push(persistenceResult({ save, appendonly, aofEnabled }));
     const offset = await clockOffset(redis);
     const warnMs = ctx.config.daemon.clockOffsetWarnMs;
@@ -92,7 +92,11 @@ export const redisCheck: DoctorCheck = {
             message: `this machine's clock is ${Math.abs(offset)} ms ${offset > 0 ? 'behind' : 'ahead of'} Redis's (more than daemon.clockOffsetWarn, ${warnMs} ms); fires go by Redis's clock, but logs and --at here will be off`,
             fix: 'synchronise the clocks (NTP: chrony or systemd-timesyncd) on this machine and the Redis host',
           }
-        : { check: 'redis clock', status: 'ok', message: `this machine's clock is within ${Math.abs(offset)} ms of Redis's` },
+        : {
+            check: 'redis clock',
+            status: 'ok',
+            message: `this machine's clock is within ${Math.abs(offset)} ms of Redis's`,
+          },
     );
     return results;
   },

@@ -32,7 +32,9 @@ export const registryCheck: DoctorCheck = {
     const pauses = [...(await readPauses(ctx.redis!, ctx.keys))].filter(([id]) => index.has(id));
     if (pauses.length === 0) out.push({ check: 'paused', status: 'ok', message: 'no schedule is paused' });
     else {
-      const named = pauses.slice(0, MAX_NAMED).map(([id, p]) => `${id} (since ${new Date(p.since).toISOString()}${p.reason ? `: ${p.reason}` : ''})`);
+      const named = pauses
+        .slice(0, MAX_NAMED)
+        .map(([id, p]) => `${id} (since ${new Date(p.since).toISOString()}${p.reason ? `: ${p.reason}` : ''})`);
       out.push({
         check: 'paused',
         status: 'warn',

@@ -14,7 +14,9 @@ const label = (s: SourceRead) => `source ${s.name}${s.location ? ` (${s.location
 export function sourceResults(s: SourceRead, recorded: SourceStatus | undefined, now: number): CheckResult[] {
   const check = `source ${s.name}`;
   if (s.error !== undefined)
-    return [{ check, status: 'fail', message: `${label(s)} cannot be set up: ${s.error}`, fix: 'fix the setting named' }];
+    return [
+      { check, status: 'fail', message: `${label(s)} cannot be set up: ${s.error}`, fix: 'fix the setting named' },
+    ];
   const snap = s.snapshot!;
   const first = snap.errors[0] ? formatSourceError(snap.errors[0]) : undefined;
   const out: CheckResult[] = [];

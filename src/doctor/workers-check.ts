@@ -52,7 +52,12 @@ export const workersCheck: DoctorCheck = {
     const specs = [...knownSpecs(ctx).values()];
     const benchId = ctx.config.frappe.benchId;
     const used = usedQueues(specs, benchId);
-    const frappe = new Set(usedQueues(specs.filter((s) => s.target === 'frappe'), benchId).keys());
+    const frappe = new Set(
+      usedQueues(
+        specs.filter((s) => s.target === 'frappe'),
+        benchId,
+      ).keys(),
+    );
     const workers = await workersByQueue(ctx.redis!, [...used.keys()]);
     return workerResults(used, workers, redactUrl(ctx.config.redis.url), frappe);
   },
