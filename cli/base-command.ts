@@ -40,7 +40,9 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     try {
       parsed = await this.parse(this.ctor as typeof BaseCommand);
     } catch (e) {
-      // Whatever oclif's parser refuses is a usage error (exit 64, the one fix).
+      // Whatever oclif's parser refuses is a usage error (exit 64, the one fix). The
+      // command line was parsed, and refused: no "did not parse its arguments" warning.
+      this.parsed = true;
       throw this.usageError(e as Error);
     }
     this.flags = parsed.flags as BaseFlags<T>;
