@@ -17,6 +17,10 @@ import { globalFlags, ONE_SHOT_LOG_LEVEL } from './flags.js';
 import { toJsonText } from './json-output.js';
 import { fromParseError, printUsageError, UsageError } from './usage-error.js';
 
+/** oclif's parser output shapes (not exported by its entry points). */
+type FlagOutput = { [name: string]: any };
+type ArgOutput = { [name: string]: any };
+
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<
   (typeof BaseCommand)['baseFlags'] & T['flags']
 >;
@@ -46,6 +50,21 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       throw this.usageError(e as Error);
     }
     this.flags = parsed.flags as BaseFlags<T>;
+  }
+
+  private parsedOnce?: Promise<unknown>;
+
+  /**
+   * The command line is parsed once (in `init`); a command's own `this.parse(Cmd)` in
+   * `run()` gets the same result, so oclif's warnings (a deprecated `--limit`) print once.
+   */
+  protected override parse<F extends FlagOutput, B extends FlagOutput, A extends ArgOutput>(
+    options?: Interfaces.Input<F, B, A>,
+    argv?: string[],
+  ): Promise<Interfaces.ParserOutput<F, B, A>> {
+    if (argv !== undefined && argv !== this.argv) return super.parse(options, argv);
+    this.parsedOnce ??= super.parse(options, argv);
+    return this.parsedOnce as Promise<Interfaces.ParserOutput<F, B, A>>;
   }
 
   private usageError(e: Error): UsageError {

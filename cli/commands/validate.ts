@@ -91,7 +91,8 @@ ${exitCodes({ 0: 'everything is valid', 1: 'some schedule is not, a path does no
         const snap = await s.snapshot();
         if (s instanceof FileSource) {
           snapshots.push(readOnce(snap, s.opts.dir, seen, (o) => o));
-          files += await s.fileCount();
+          // A directory that is missing is reported by the snapshot's error, not as a raw ENOENT here.
+          files += await s.fileCount().catch(() => 0);
           readFiles = true;
         } else {
           snapshots.push(snap);
@@ -129,13 +130,16 @@ ${exitCodes({ 0: 'everything is valid', 1: 'some schedule is not, a path does no
       notes,
     };
     if (!this.jsonEnabled()) {
-      for (const e of result.errors) this.logToStderr(`error: ${e.text}`);
-      for (const n of notes) this.logToStderr(`note: ${n}`);
-      const where = [...(readFiles ? [`${files} files`] : []), ...others.map((name) => `the ${name} source`)].join(
+      for (const e of result.errors) this.logToStderr(`Error: ${e.text}`);
+      for (const n of notes) this.logToStderr(`Note: ${n}`);
+      const n = (k: number, one: string) => `${k} ${one}${k === 1 ? '' : 's'}`;
+      const where = [...(readFiles ? [n(files, 'file')] : []), ...others.map((name) => `the ${name} source`)].join(
         ' and ',
       );
       this.log(
-        result.ok ? `ok: ${result.schedules} schedules in ${where}` : `${result.errors.length} error(s) in ${where}`,
+        result.ok
+          ? `ok: ${n(result.schedules, 'schedule')} in ${where}`
+          : `${n(result.errors.length, 'error')} in ${where}`,
       );
     }
     if (!result.ok) process.exitCode = 1;

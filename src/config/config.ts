@@ -37,6 +37,9 @@ export type PostgresConfig = SqlSourceConfig;
 export type BtuRunner = 'task-runner' | 'direct';
 export const BTU_RUNNERS = ['task-runner', 'direct'] as const;
 
+/** pino's levels, and `silent`: what `log.level` and `--log-level` accept. */
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+
 export interface Config {
   /** The file the settings were read from, if any. */
   configFile?: string;
