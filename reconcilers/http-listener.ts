@@ -219,6 +219,7 @@ export class HttpListener {
       role: v.role(),
       sources,
       rows: filterRows(entries.map(pageRow), query),
+      total: entries.length,
       query,
       lastReconcile: lastText,
     });

@@ -3,6 +3,7 @@
  * level that does not exist, a missing directory, a deprecated flag's warning, the BTU
  * site error, MySQL refusing a user without a password, one word for "Error:".
  */
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pyrq, ROOT } from '../helpers/cli.js';
@@ -92,6 +93,43 @@ describe('rough edges', () => {
     } finally {
       await daemon.stop();
     }
+  });
+
+  it('a schedules directory that goes away is logged as "the whole directory", not "."', async () => {
+    const d = join(dir.path, 'comes-back');
+    mkdirSync(d);
+    writeFileSync(join(d, 'a.json'), JSON.stringify([{ id: 'a', function: 'app.tasks.run', every: 60 }]));
+    const daemon = await startDaemon(
+      ['--dir', d, '--redis-url', server.url, '--prefix', 'back:', '--log-level', 'info'],
+      {
+        socket: join(dir.path, 'b.sock'),
+      },
+    );
+    try {
+      await daemon.waitForLog((l) => l.msg === 'first reconcile finished: dispatching');
+      // The directory goes away (its schedules are kept: the source is stale): the reason names it in words.
+      rmSync(d, { recursive: true });
+      const gone = await daemon.waitForLog(
+        (l) => l.msg === 'reconcile' && String(l.reason).startsWith('files changed'),
+        15_000,
+      );
+      expect(String(gone.reason)).toMatch(/^files changed: the whole directory/);
+      const reasons = daemon.logs.filter((l) => typeof l.reason === 'string').map((l) => String(l.reason));
+      expect(
+        reasons.some((r) => /(: |, )\.(,|$)/.test(r)),
+        reasons.join(' | '),
+      ).toBe(false);
+    } finally {
+      await daemon.stop();
+    }
+  }, 60_000);
+
+  it('status after a pyrq apply (no daemon yet) says the sources were applied, not "No reconcile recorded yet"', async () => {
+    const d = join(ROOT, 'fixtures', 'schedules');
+    expect((await pyrq(['apply', '--dir', d, '--redis-url', server.url, '--prefix', 'st:'], { env })).code).toBe(0);
+    const r = await pyrq(['status', '--no-daemon', '--redis-url', server.url, '--prefix', 'st:'], { env });
+    expect(r.stdout).not.toContain('No reconcile recorded yet');
+    expect(r.stdout).toMatch(/No daemon reconcile recorded yet; the sources were last applied by pyrq apply \S+ ago\./);
   });
 
   it('"Error:" with a capital E on every command', async () => {
