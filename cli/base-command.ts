@@ -17,8 +17,10 @@ import { globalFlags, ONE_SHOT_LOG_LEVEL } from './flags.js';
 import { toJsonText } from './json-output.js';
 import { fromParseError, printUsageError, UsageError } from './usage-error.js';
 
-/** oclif's parser output shapes (not exported by its entry points). */
+/** oclif's parser output shapes (not exported by its entry points; `any` as there, so the override matches). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
 type FlagOutput = { [name: string]: any };
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
 type ArgOutput = { [name: string]: any };
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<

@@ -75,7 +75,7 @@ export function suggestFlag(given: string, cmd: CommandShape): string | undefine
  */
 function elsewhere(given: string, others: readonly CommandShape[]): string[] {
   const word = given.replace(/^-+/, '').replace(/=.*$/, '');
-  return others.filter((c) => c.flags?.[word] !== undefined && !c.flags[word]!.hidden).map((c) => spaced(c.id));
+  return others.filter((c) => c.flags?.[word] !== undefined && !c.flags[word].hidden).map((c) => spaced(c.id));
 }
 
 /** "unexpected argument "sched": pyrq diff takes no arguments (did you mean pyrq diff --dir sched?)" */

@@ -95,7 +95,8 @@ export class PollBackoff {
 export function credentialHint(source: string, code: string | undefined, text: string): string {
   const env = `PYRQ_${source.toUpperCase()}_PASSWORD`;
   const noPassword =
-    code === 'ER_ACCESS_DENIED_NO_PASSWORD_ERROR' || (code === 'ER_ACCESS_DENIED_ERROR' && /using password: NO/.test(text));
+    code === 'ER_ACCESS_DENIED_NO_PASSWORD_ERROR' ||
+    (code === 'ER_ACCESS_DENIED_ERROR' && /using password: NO/.test(text));
   if (noPassword)
     return ` (no password was sent: set ${env}, ${source}.passwordFile in the config file, or the password in the URL)`;
   // MySQL's wrong password; PostgreSQL's invalid_password (28P01) and invalid_authorization_specification (28000).

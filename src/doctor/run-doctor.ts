@@ -10,6 +10,7 @@ import type { Logger } from '../log.js';
 import { connectRedis } from '../redis/connect.js';
 import { Keys } from '../redis/keys.js';
 import { Registry } from '../registry/registry.js';
+import type { Source } from '../source.js';
 import { SOURCE_FACTORIES, sourcesFromConfig } from '../../reconcilers/sources-from-config.js';
 import { type CheckResult, type CheckStatus, type DoctorContext, type SourceRead, worstOf } from './check.js';
 import { doctorChecks } from './checks.js';
@@ -26,18 +27,19 @@ async function readSources(config: Config, logger: Logger | undefined, now: numb
   const names = SOURCE_FACTORIES.filter((f) => f.configured(config, {})).map((f) => f.name);
   return Promise.all(
     names.map(async (name): Promise<SourceRead> => {
-      let source;
+      let source: Source | undefined;
       try {
-        [source] = sourcesFromConfig(config, { logger }, [name]);
+        source = sourcesFromConfig(config, { logger }, [name])[0];
       } catch (e) {
         return { name, error: (e as Error).message };
       }
+      if (source === undefined) return { name, error: 'not configured' };
       try {
-        return { name, location: source!.location, snapshot: await source!.snapshot({ fresh: true, now }) };
+        return { name, location: source.location, snapshot: await source.snapshot({ fresh: true, now }) };
       } catch (e) {
-        return { name, location: source!.location, error: (e as Error).message };
+        return { name, location: source.location, error: (e as Error).message };
       } finally {
-        await source!.close();
+        await source.close();
       }
     }),
   );

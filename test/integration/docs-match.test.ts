@@ -174,7 +174,7 @@ describe('docs/cli.md matches the program', () => {
       const commands = /every command/.test(who) ? Object.keys(manifest.commands) : named;
       for (const flag of flags.filter((f) => !/^(config|log-level|json)$/.test(f) || /every command/.test(who))) {
         const have = Object.entries(manifest.commands)
-          .filter(([, c]) => c.flags[flag] !== undefined && !c.flags[flag]!.hidden)
+          .filter(([, c]) => c.flags[flag] !== undefined && !c.flags[flag].hidden)
           .map(([id]) => id)
           .sort();
         expect(have, `--${flag}: ${who}`).toEqual([...new Set(commands)].sort());
