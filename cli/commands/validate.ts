@@ -4,7 +4,8 @@ import * as Args from '@oclif/core/args';
 import { normalizeContext } from '../../src/config/normalize-context.js';
 import { diff } from '../../src/plan/diff.js';
 import type { ObservedEntry } from '../../src/plan/types.js';
-import { type SourceError, type SourceSnapshot, formatSourceError } from '../../src/source.js';
+import type { SourceError, SourceSnapshot } from '../../src/source.js';
+import { sourceErrorText } from '../render/source-error.js';
 import { FILE_SOURCE, FileSource } from '../../sources/files/file-source.js';
 import { sourcesFromConfig } from '../../reconcilers/sources-from-config.js';
 import { BaseCommand } from '../base-command.js';
@@ -121,7 +122,7 @@ ${exitCodes({ 0: 'everything is valid', 1: 'some schedule is not, a path does no
         notes.push('Redis was not reachable: a one-shot in the past is reported as apply would report a new one');
       }
     }
-    const errors = [...missing, ...plan.errors].map((e) => ({ ...e, text: formatSourceError(e) }));
+    const errors = [...missing, ...plan.errors].map((e) => ({ ...e, text: sourceErrorText(e) }));
     const result: ValidateResult = {
       ok: errors.length === 0,
       files,

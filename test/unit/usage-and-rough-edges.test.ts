@@ -13,6 +13,7 @@ import { issueText } from '../../src/model/issues.js';
 import { DEFAULT_CONTEXT, normalizeSchedule } from '../../src/model/normalize.js';
 import { distance } from '../../src/model/suggest.js';
 import { credentialHint } from '../../sources/sql/poll-backoff.js';
+import { sourceErrorText } from '../../cli/render/source-error.js';
 
 const STATUS = {
   id: 'status',
@@ -71,6 +72,15 @@ describe('rough edges', () => {
       lastReconcile: null,
     });
     expect(page).toContain('<span id="shown">0</span> shown of 5');
+  });
+
+  it('a SQL row error names its source (MySQL and PostgreSQL rows share table names); a file error needs none', () => {
+    const row = { source: 'postgres', origin: 'tabBTU Task Schedule', id: 'TS-1', path: 'cron_string', message: 'bad' };
+    expect(sourceErrorText(row)).toBe('postgres: tabBTU Task Schedule: (id "TS-1"): cron_string: bad');
+    expect(sourceErrorText({ source: 'files', origin: 'a.json', message: 'bad' })).toBe('a.json: bad');
+    expect(sourceErrorText({ source: 'mysql', origin: 'mysql://u@h:3306/db', message: 'down' })).toBe(
+      'mysql://u@h:3306/db: down',
+    );
   });
 
   it('refused credentials name the password setting', () => {
