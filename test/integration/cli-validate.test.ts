@@ -79,7 +79,7 @@ describe('pyrq validate', () => {
     expect(r.stderr).toMatch(
       /^Error: mysql:\/\/pyrq@127\.0\.0\.1:1\/nowhere: cannot read the database .*ECONNREFUSED/m,
     );
-    expect(r.stdout).toMatch(/^1 error\(s\) in the mysql source$/m);
+    expect(r.stdout).toMatch(/^1 error in the mysql source$/m);
   });
 });
 
