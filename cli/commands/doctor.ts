@@ -6,7 +6,7 @@ import type { DoctorReport } from '../../src/doctor/run-doctor.js';
 import { DOCTOR_EXIT } from '../../src/doctor/check.js';
 
 export default class Doctor extends BaseCommand<typeof Doctor> {
-  static override summary = 'Check the set-up: Redis, the sources, the RQ workers, Frappe, the daemon, the registry.';
+  static override summary = 'Check the set-up: Redis, sources, RQ workers, Frappe, the daemon, the registry.';
   static override description = `For the configuration at hand (the same flags and config file as the daemon): Redis (reachable, version, persistence, clock offset from this machine), every configured source (readable, how many schedules, errors; what the daemon last recorded), the Frappe site and bench id when BTU mode or Frappe schedules are configured, at least one live RQ worker on every queue enabled schedules use (RQ's worker registry), the daemon (leader, lease age, standbys, clock offsets), orphaned entries and paused schedules.
 
 Each finding is printed as ok, warn or fail, with what to do. Nothing is written.
