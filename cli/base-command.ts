@@ -16,6 +16,13 @@ import type { Registry } from '../src/registry/registry.js';
 import { globalFlags, ONE_SHOT_LOG_LEVEL } from './flags.js';
 import { printableText } from '../src/printable.js';
 import { toJsonText } from './json-output.js';
+import { fromParseError, printUsageError, UsageError } from './usage-error.js';
+
+/** oclif's parser output shapes (not exported by its entry points; `any` as there, so the override matches). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type FlagOutput = { [name: string]: any };
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type ArgOutput = { [name: string]: any };
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<
   (typeof BaseCommand)['baseFlags'] & T['flags']
@@ -36,8 +43,38 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 
   public override async init(): Promise<void> {
     await super.init();
-    const { flags } = await this.parse(this.ctor as typeof BaseCommand);
-    this.flags = flags as BaseFlags<T>;
+    let parsed;
+    try {
+      parsed = await this.parse(this.ctor as typeof BaseCommand);
+    } catch (e) {
+      // Whatever oclif's parser refuses is a usage error (exit 64, the one fix). The
+      // command line was parsed, and refused: no "did not parse its arguments" warning.
+      this.parsed = true;
+      throw this.usageError(e as Error);
+    }
+    this.flags = parsed.flags as BaseFlags<T>;
+  }
+
+  private parsedOnce?: Promise<unknown>;
+
+  /**
+   * The command line is parsed once (in `init`); a command's own `this.parse(Cmd)` in
+   * `run()` gets the same result, so oclif's warnings (a deprecated `--limit`) print once.
+   */
+  protected override parse<F extends FlagOutput, B extends FlagOutput, A extends ArgOutput>(
+    options?: Interfaces.Input<F, B, A>,
+    argv?: string[],
+  ): Promise<Interfaces.ParserOutput<F, B, A>> {
+    if (argv !== undefined && argv !== this.argv) return super.parse(options, argv);
+    this.parsedOnce ??= super.parse(options, argv);
+    return this.parsedOnce as Promise<Interfaces.ParserOutput<F, B, A>>;
+  }
+
+  private usageError(e: Error): UsageError {
+    const others = this.config.commands.filter((c) => !c.hidden && c.id !== this.id);
+    const c = this.ctor;
+    const shape = { id: this.id ?? c.id, args: c.args, strict: c.strict, flags: { ...c.baseFlags, ...c.flags } };
+    return fromParseError(this.config.bin, shape, e, others);
   }
 
   /** The settings given as flags on this command line, by the table of settings. */
@@ -126,14 +163,20 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   }
 
   protected override async catch(err: Interfaces.CommandError): Promise<unknown> {
+    if (err instanceof UsageError) {
+      process.exitCode = err.exitCode;
+      // Before parsing, oclif does not know about --json yet: the command line says.
+      printUsageError(err, this.argv.includes('--json'));
+      return undefined;
+    }
     if (err instanceof PyrqError) {
       process.exitCode = err.exitCode;
       if (this.jsonEnabled()) this.logJson(this.toErrorJson(err));
       else process.stderr.write(`Error: ${printableText(this.redact(err.message))}\n`);
       return undefined;
     }
-    // oclif exits 2 on a usage error (an unknown flag); for pyrq, 2 means "changes
-    // pending", so a script branching on `pyrq diff`'s 2 would take a typo for a plan.
+    // Any other oclif error with its exit 2 (usage errors are caught above): for pyrq, 2
+    // means "changes pending", so a script branching on `pyrq diff`'s 2 must not see it.
     const oclif = (err as { oclif?: { exit?: number } }).oclif;
     if (oclif?.exit === 2) oclif.exit = 1;
     if ((err as { exitCode?: number }).exitCode === 2) (err as { exitCode?: number }).exitCode = 1;

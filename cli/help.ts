@@ -6,23 +6,29 @@
  * from @oclif/plugin-help, shell completion from @oclif/plugin-autocomplete.
  */
 import { Help } from '@oclif/core/help';
+import { USAGE_EXIT } from '../src/errors.js';
 
 /** What each exit code means for one command; 1 is always "an error", 2 only where a command uses it. */
 export interface ExitCodes {
   0: string;
   1: string;
   2?: string;
-  /** Refused: a running daemon owns the source (`apply`, `tick`, `prune`; --force overrides). */
+  /** `apply`, `tick`, `prune`: refused, a running daemon owns the source (--force overrides); `doctor`: its worst finding is a warning. */
   3?: string;
+  /** `doctor`: some check failed. */
+  4?: string;
   /** Interrupted by Ctrl-C (SIGINT), where a command stops cleanly and says so (`apply`). */
   130?: string;
 }
 
-/** `Exit codes: 0 …; 1 …; 2 ….` — the last paragraph of every command's description. */
+/** A usage error, on every command: sysexits' EX_USAGE (`src/errors.ts` USAGE_EXIT). */
+export const USAGE_EXIT_TEXT = 'a usage error (an unknown flag, a missing or extra argument)';
+
+/** `Exit codes: 0 …; 1 …; 2 …; 64 ….` — the last paragraph of every command's description. */
 export function exitCodes(codes: ExitCodes, note?: string): string {
   const parts = [`0 ${codes[0]}`, `1 ${codes[1]}`];
-  if (codes[2] !== undefined) parts.push(`2 ${codes[2]}`);
-  if (codes[3] !== undefined) parts.push(`3 ${codes[3]}`);
+  for (const c of [2, 3, 4] as const) if (codes[c] !== undefined) parts.push(`${c} ${codes[c]}`);
+  parts.push(`${USAGE_EXIT} ${USAGE_EXIT_TEXT}`);
   if (codes[130] !== undefined) parts.push(`130 ${codes[130]}`);
   return `Exit codes${note ? ` (${note})` : ''}: ${parts.join('; ')}.`;
 }
@@ -35,6 +41,7 @@ export const ROOT_EXAMPLES: readonly (readonly [string, string])[] = [
   ['Run the daemon: watch the sources, fire on time', 'pyrq daemon --config /etc/pyrq/pyrq.toml'],
   ['What is scheduled, and when it runs next', 'pyrq status'],
   ['The last runs of one schedule', 'pyrq history nightly-invoices'],
+  ['Check the set-up: Redis, sources, workers, the daemon', 'pyrq doctor --config /etc/pyrq/pyrq.toml'],
   ['Help on one command', 'pyrq help apply'],
   ['Shell completion (bash, zsh or powershell)', 'pyrq autocomplete bash'],
 ];
@@ -44,7 +51,9 @@ export const ROOT_EXIT_CODES = exitCodes(
   {
     0: 'success',
     1: 'an error (bad input, a setting, a service that cannot be reached; the message says which)',
-    2: 'changes pending (only "pyrq diff" and "pyrq apply --dry-run"; a usage error exits 1, not 2)',
+    2: 'changes pending (only "pyrq diff" and "pyrq apply --dry-run")',
+    3: '"pyrq doctor" found warnings',
+    4: '"pyrq doctor" found failures',
   },
   "each command's help says what they mean for it",
 );

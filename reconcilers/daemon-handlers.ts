@@ -15,6 +15,7 @@ import { PyrqError } from '../src/errors.js';
 import { issueText } from '../src/model/issues.js';
 import { pastOneShot } from '../src/schedule/triggers/index.js';
 import type { Pause, PauseOutcome, ResumeOutcome } from '../src/registry/pauses.js';
+import { whereToRemove } from '../src/registry/remove-entries.js';
 import { planSummary } from '../src/plan/render.js';
 import type { ReconcileSummary, RegistryPort, SourceStatus } from '../src/registry/registry-port.js';
 import { formatSourceError, type Source } from '../src/source.js';
@@ -256,7 +257,8 @@ export class DaemonHandlers {
     if (owner)
       throw new PyrqError(
         'DAEMON_ERROR',
-        `id ${JSON.stringify(id)} belongs to source "${owner.source}" (${owner.origin}), not to the socket; delete it there`,
+        // The same words as `pyrq delete` without a daemon (docs/operating.md quotes them).
+        `${id}: owned by source "${owner.source}" (${owner.origin}), not pushed: ${whereToRemove(owner.source, owner.origin)}`,
       );
     return { id, deleted: false, reason: 'no such pushed schedule' };
   }

@@ -642,5 +642,7 @@ export class Daemon {
 
 /** The log reason of a source's change: which source, and the first few files or rows it names. */
 function changeReason(change: SourceChange): string {
-  return `${change.source} changed${change.origins ? `: ${change.origins.slice(0, 5).join(', ')}` : ''}`;
+  // "." is the watched directory itself (it went away or came back): say so in words.
+  const names = change.origins?.slice(0, 5).map((o) => (o === '.' || o === '' ? 'the whole directory' : o));
+  return `${change.source} changed${names ? `: ${names.join(', ')}` : ''}`;
 }

@@ -122,7 +122,11 @@ export class HttpListener {
         'http listener reachable beyond loopback without http.token: the status page and metrics are open to anyone who can connect',
       );
     logger.info(
-      { http: `${host.includes(':') ? `[${host}]` : host}:${this.port}`, token: this.tokenDigest !== undefined },
+      {
+        http: `${host.includes(':') ? `[${host}]` : host}:${this.port}`,
+        // Not a field named "token": the log scrubs such fields to "***" whatever they hold.
+        auth: this.tokenDigest !== undefined ? 'token' : 'none',
+      },
       'http listener started',
     );
   }
@@ -273,6 +277,7 @@ export class HttpListener {
       role: v.role(),
       sources,
       rows: filterRows(entries.map(pageRow), query),
+      total: entries.length,
       query,
       lastReconcile: lastText,
     });

@@ -58,7 +58,7 @@ export const SOURCE_FACTORIES: readonly SourceFactory[] = [
       if (sql.mode === 'btu' && site === undefined) {
         throw new PyrqError(
           'CONFIG_INVALID',
-          `${n}: BTU mode needs the Frappe site its schedules run on: set ${n}.site (or frappe.site, or PYRQ_FRAPPE_SITE)`,
+          `${n}: BTU mode needs the Frappe site its schedules run on: pass --frappe-site SITE (or set PYRQ_FRAPPE_SITE, frappe.site or ${n}.site)`,
         );
       }
       return new SqlSource({

@@ -4,6 +4,12 @@
  * exit code. `--json` output carries the code, so scripts never parse messages.
  */
 
+/**
+ * The exit code of a usage error (an unknown command or flag, a missing argument):
+ * sysexits' EX_USAGE. Not 2, which `diff` and `apply --dry-run` use for "changes pending".
+ */
+export const USAGE_EXIT = 64;
+
 export const ERROR_CODES = {
   CONFIG_INVALID: { exit: 1, summary: 'the configuration file or a setting is invalid' },
   CONFIG_NOT_FOUND: { exit: 1, summary: 'the configuration file does not exist' },
@@ -20,6 +26,7 @@ export const ERROR_CODES = {
     summary: 'a running daemon owns the source with another configuration (refused; --force overrides)',
   },
   UNKNOWN_SOURCE: { exit: 1, summary: 'no source of that name is known' },
+  USAGE: { exit: USAGE_EXIT, summary: 'the command line is wrong: an unknown command or flag, a missing argument' },
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

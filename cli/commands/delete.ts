@@ -38,7 +38,7 @@ ${exitCodes({ 0: 'every id deleted', 1: 'some id was refused or not found (the o
     const result = (await this.viaDaemon(cfg.daemon.socket, ids)) ?? (await this.viaRedis(ids));
     if (!this.jsonEnabled()) {
       for (const id of result.deleted) this.log(`- ${id} (deleted)`);
-      for (const r of result.refused) this.logToStderr(`error: ${r.id}: ${r.reason}`);
+      for (const r of result.refused) this.logToStderr(`Error: ${r.id}: ${r.reason}`);
     }
     if (result.refused.length > 0) process.exitCode = 1;
     return result;

@@ -47,7 +47,7 @@ ${exitCodes({ 0: 'paused', 1: 'some id is not in the registry (the others were p
     if (!this.jsonEnabled()) {
       for (const id of r.paused) this.log(`paused ${id}`);
       for (const id of r.already) this.log(`${id} was paused already (its first pause is kept)`);
-      for (const id of r.missing) this.logToStderr(`error: no schedule "${id}" in the registry (see pyrq status)`);
+      for (const id of r.missing) this.logToStderr(`Error: no schedule "${id}" in the registry (see pyrq status)`);
     }
     if (r.missing.length > 0) process.exitCode = 1;
     return r;

@@ -4,7 +4,8 @@ import * as Args from '@oclif/core/args';
 import { normalizeContext } from '../../src/config/normalize-context.js';
 import { diff } from '../../src/plan/diff.js';
 import type { ObservedEntry } from '../../src/plan/types.js';
-import { type SourceError, type SourceSnapshot, formatSourceError } from '../../src/source.js';
+import type { SourceError, SourceSnapshot } from '../../src/source.js';
+import { sourceErrorText } from '../render/source-error.js';
 import { FILE_SOURCE, FileSource } from '../../sources/files/file-source.js';
 import { sourcesFromConfig } from '../../reconcilers/sources-from-config.js';
 import { BaseCommand } from '../base-command.js';
@@ -96,7 +97,8 @@ ${exitCodes({ 0: 'everything is valid', 1: 'some schedule is not, a path does no
         const snap = await s.snapshot();
         if (s instanceof FileSource) {
           snapshots.push(readOnce(snap, s.opts.dir, seen, (o) => o));
-          files += await s.fileCount();
+          // A directory that is missing is reported by the snapshot's error, not as a raw ENOENT here.
+          files += await s.fileCount().catch(() => 0);
           readFiles = true;
         } else {
           snapshots.push(snap);
@@ -125,7 +127,7 @@ ${exitCodes({ 0: 'everything is valid', 1: 'some schedule is not, a path does no
         notes.push('Redis was not reachable: a one-shot in the past is reported as apply would report a new one');
       }
     }
-    const errors = [...missing, ...plan.errors].map((e) => ({ ...e, text: formatSourceError(e) }));
+    const errors = [...missing, ...plan.errors].map((e) => ({ ...e, text: sourceErrorText(e) }));
     const result: ValidateResult = {
       ok: errors.length === 0,
       files,
@@ -134,13 +136,16 @@ ${exitCodes({ 0: 'everything is valid', 1: 'some schedule is not, a path does no
       notes,
     };
     if (!this.jsonEnabled()) {
-      for (const e of result.errors) this.logToStderr(`error: ${e.text}`);
-      for (const n of notes) this.logToStderr(`note: ${n}`);
-      const where = [...(readFiles ? [`${files} files`] : []), ...others.map((name) => `the ${name} source`)].join(
+      for (const e of result.errors) this.logToStderr(`Error: ${e.text}`);
+      for (const n of notes) this.logToStderr(`Note: ${n}`);
+      const n = (k: number, one: string) => `${k} ${one}${k === 1 ? '' : 's'}`;
+      const where = [...(readFiles ? [n(files, 'file')] : []), ...others.map((name) => `the ${name} source`)].join(
         ' and ',
       );
       this.log(
-        result.ok ? `ok: ${result.schedules} schedules in ${where}` : `${result.errors.length} error(s) in ${where}`,
+        result.ok
+          ? `ok: ${n(result.schedules, 'schedule')} in ${where}`
+          : `${n(result.errors.length, 'error')} in ${where}`,
       );
     }
     if (!result.ok) process.exitCode = 1;

@@ -9,7 +9,7 @@ import { describeTrigger } from '../../src/schedule/triggers/index.js';
 import type { Change, Plan } from '../../src/plan/types.js';
 import type { ApplyResult } from '../../src/registry/registry-port.js';
 import { printable } from '../../src/printable.js';
-import { formatSourceError } from '../../src/source.js';
+import { sourceErrorText } from './source-error.js';
 
 export function formatValue(v: unknown): string {
   if (v === undefined) return '(none)';
@@ -80,7 +80,7 @@ export function renderErrors(plan: Plan): string[] {
   if (plan.errors.length === 0) return [];
   return [
     'Errors (what they cover keeps its applied state):',
-    ...plan.errors.map((e) => `  ! ${formatSourceError(e)}`),
+    ...plan.errors.map((e) => `  ! ${sourceErrorText(e)}`),
     '',
   ];
 }

@@ -59,10 +59,20 @@ const sources: Section = (r, v) =>
     ...(s.errors.length > ERRORS_SHOWN ? [`  (${s.errors.length - ERRORS_SHOWN} more: pyrq status --json)`] : []),
   ]);
 
+/**
+ * No daemon has recorded a reconcile: say so, and when a one-shot command (`pyrq apply`)
+ * recorded the sources since, say that instead of implying nothing was ever applied.
+ */
+function noReconcile(r: StatusReport, now: number): string[] {
+  const by = r.sources.filter((s) => s.by !== undefined).sort((a, b) => b.at - a.at)[0];
+  if (!by) return ['No reconcile recorded yet.'];
+  return [`No daemon reconcile recorded yet; the sources were last applied by ${by.by} ${relativeAgo(now - by.at)}.`];
+}
+
 const lastReconcile: Section = (r, v) => [
   ...(r.lastReconcile
     ? wrapText(reconcileSentence(r.lastReconcile, relativeAgo, v.now), v.width, '  ')
-    : ['No reconcile recorded yet.']),
+    : noReconcile(r, v.now)),
   ...(r.lastError
     ? wrapText(`Last reconcile failure ${relativeAgo(v.now - r.lastError.at)}: ${r.lastError.message}`, v.width, '  ')
     : []),

@@ -131,7 +131,14 @@ export class FileSource implements Source {
       snap.errors.push({
         source: this.name,
         origin: this.opts.dir,
-        message: `cannot read the schedules directory: ${(e as Error).message}`,
+        // The common cases in words; the system's message for anything else.
+        message: `cannot read the schedules directory: ${
+          (e as NodeJS.ErrnoException).code === 'ENOENT'
+            ? 'no such directory'
+            : (e as NodeJS.ErrnoException).code === 'EACCES'
+              ? 'permission denied'
+              : (e as Error).message
+        }`,
       });
       return snap;
     }

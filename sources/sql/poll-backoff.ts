@@ -43,7 +43,7 @@ export class PollBackoff {
     const e = err as { code?: string; name?: string; message?: string };
     const kind = e.code ?? e.name ?? 'Error';
     const text = redactText(String(e.message ?? err).split('\n')[0]!, this.secrets);
-    const message = e.code && !text.includes(e.code) ? `${text} (${e.code})` : text;
+    const message = `${e.code && !text.includes(e.code) ? `${text} (${e.code})` : text}${credentialHint(this.source, e.code, text)}`;
     const prev = this.current;
     if (prev && prev.kind === kind) {
       prev.attempts++;
@@ -85,4 +85,22 @@ export class PollBackoff {
     const ceiling = Math.max(pollMs, maxMs);
     return Math.min(ceiling, pollMs * 2 ** Math.min(this.current.attempts - 1, 20));
   }
+}
+
+/**
+ * What to do about refused credentials: MySQL's "Access denied (using password: NO)"
+ * means no password was sent, which is a setting pyrq reads (PYRQ_MYSQL_PASSWORD), not a
+ * wrong password. Empty for any other failure. Pure.
+ */
+export function credentialHint(source: string, code: string | undefined, text: string): string {
+  const env = `PYRQ_${source.toUpperCase()}_PASSWORD`;
+  const noPassword =
+    code === 'ER_ACCESS_DENIED_NO_PASSWORD_ERROR' ||
+    (code === 'ER_ACCESS_DENIED_ERROR' && /using password: NO/.test(text));
+  if (noPassword)
+    return ` (no password was sent: set ${env}, ${source}.passwordFile in the config file, or the password in the URL)`;
+  // MySQL's wrong password; PostgreSQL's invalid_password (28P01) and invalid_authorization_specification (28000).
+  if (code === 'ER_ACCESS_DENIED_ERROR' || code === '28P01' || code === '28000')
+    return ` (check the user and its password: ${env}, ${source}.passwordFile, or the URL)`;
+  return '';
 }

@@ -40,6 +40,9 @@ export const BTU_RUNNERS = ['auto', 'task-runner', 'direct'] as const;
 export type BtuGenerationSetting = 'auto' | '2024' | '2025';
 export const BTU_GENERATIONS = ['auto', '2024', '2025'] as const;
 
+/** pino's levels, and `silent`: what `log.level` and `--log-level` accept. */
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+
 export interface Config {
   /** The file the settings were read from, if any. */
   configFile?: string;

@@ -10,7 +10,7 @@ import { PyrqError, redactUrl } from '../errors.js';
 import { durationTextMs } from '../model/duration.js';
 import { parseListenAddress } from '../http/listen-address.js';
 import { fromZodIssues, issueText, knownKeysAt } from '../model/issues.js';
-import { timezoneHint } from '../model/suggest.js';
+import { didYouMean, timezoneHint } from '../model/suggest.js';
 import { isValidTimezone } from '../model/timezone.js';
 import { type CatchupPolicy, OVERLAP_POLICIES, type OverlapPolicy } from '../model/schedule-schema.js';
 import {
@@ -21,6 +21,7 @@ import {
   type Config,
   defaultSocketPath,
   defaultStateDir,
+  LOG_LEVELS,
   type SqlSourceConfig,
 } from './config.js';
 import { type ConfigFile, configFileSchema } from './config-schema.js';
@@ -214,7 +215,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
       const s: Setting = SETTINGS[id];
       throw new PyrqError(
         'CONFIG_INVALID',
-        `${where}: ${s.key}${s.env ? ` (or ${s.env})` : ''}: ${JSON.stringify(v)} is not one of ${allowed.join(', ')}`,
+        `${where}: ${s.key}${s.env ? ` (or ${s.env}${s.flag ? `, --${s.flag}` : ''})` : ''}: ${JSON.stringify(v)} is not one of ${allowed.join(', ')}${typeof v === 'string' ? didYouMean(v, allowed) : ''}`,
       );
     }
     return v as T;
@@ -289,7 +290,8 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
       clientTimeoutMs: duration('daemon.clientTimeout'),
     },
     log: {
-      level: value<string>('log.level'),
+      // Checked here, so `--log-level verbose` is a clear error on every command, not pino's crash in the daemon.
+      level: oneOf('log.level', LOG_LEVELS),
       file: path('log.file'),
       pretty: value<boolean>('log.pretty'),
     },

@@ -57,7 +57,7 @@ export class PyrqMetrics {
     }).set({ version, node_version: process.versions.node }, 1);
     this.occurrences = new Counter({
       name: 'pyrq_occurrences_total',
-      help: 'Occurrences handled by the dispatcher: outcome enqueued, or skipped with the reason (missed, deadline, overlap, duplicate).',
+      help: 'Occurrences handled by the dispatcher: outcome enqueued, or skipped with the reason (missed, deadline, paused, overlap, duplicate).',
       labelNames: ['queue', 'outcome', 'reason'],
       registers,
       collect() {

@@ -13,7 +13,7 @@ import type { Schedule } from '../model/schedule-schema.js';
 import type { RegistryEntry } from '../registry/registry-port.js';
 import { isOneShot } from '../schedule/triggers/index.js';
 
-/** pyrq has no pause of its own: `enabled = false` is how a schedule is paused. */
+/** `disabled`: `enabled = false` in the source; `paused`: an operator's `pyrq pause` (counted by `paused()` below). */
 export type ScheduleState = 'enabled' | 'disabled' | 'paused' | 'done';
 
 export function scheduleState(e: Pick<RegistryEntry, 'spec' | 'state'>): ScheduleState {

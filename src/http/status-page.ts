@@ -111,7 +111,10 @@ export interface PageModel {
   now: number;
   role: DaemonRole;
   sources: readonly SourceStatus[];
+  /** The rows the filter (`query`) lets through. */
   rows: readonly PageRow[];
+  /** Every schedule in the registry, filtered or not ("2 shown of 5"); default: `rows.length`. */
+  total?: number;
   query: PageQuery;
   /** The last reconcile, one line (null: none yet). */
   lastReconcile: string | null;
@@ -231,7 +234,7 @@ ${m.sources.map((s) => html`<tr><td>${s.source}</td><td class="${s.stale ? 'bad'
 <label>State <select name="state"><option value="">all</option>${STATES.map((s) => html`<option value="${s}"${s === q.state ? html` selected` : ''}>${s}</option>`)}</select></label>
 <input type="hidden" name="sort" value="${q.sort}">${q.desc ? html`<input type="hidden" name="dir" value="desc">` : ''}
 <button type="submit">Apply</button>
-<span class="muted"><span id="shown">${shown.length}</span> shown${truncated ? html` (first ${MAX_ROWS} of ${m.rows.length}: narrow the filter)` : html` of ${m.rows.length}`}</span>
+<span class="muted"><span id="shown">${shown.length}</span> shown${truncated ? html` of ${m.total ?? m.rows.length} (the first ${MAX_ROWS} of the ${m.rows.length} that match: narrow the filter)` : html` of ${m.total ?? m.rows.length}`}</span>
 </form>
 <table id="schedules" data-q="${q.q.toLowerCase()}" data-source="${q.source}" data-state="${q.state}" data-truncated="${truncated ? '1' : '0'}">
 <thead><tr><th>${sortLink('id', 'Schedule')}</th><th>${sortLink('source', 'Source / origin')}</th><th>Trigger</th><th>${sortLink('next', 'Next fire')}</th><th>${sortLink('last', 'Last run')}</th><th>${sortLink('state', 'State')}</th></tr></thead>

@@ -78,7 +78,7 @@ function judgeCron(expr: string): string | null {
   try {
     c = cronFor(expr, timezone);
   } catch (e) {
-    return explainCronError(String((e as Error).message));
+    return explainCronError(String((e as Error).message), expr);
   }
   // A pattern that can never match (e.g. "0 0 31 2 *") would silently never fire. The
   // answer does not depend on the reference time for 5/6-field patterns (no year field).
@@ -87,7 +87,7 @@ function judgeCron(expr: string): string | null {
   return null;
 }
 
-function explainCronError(message: string): string {
+function explainCronError(message: string, expr = ''): string {
   const msg = message.replace(/^CronPattern:\s*/, '');
   // croner reports values as internal indexes (a day-of-month of 32 says "31"), so
   // name the field and leave the value to the expression quoted beside the message.
@@ -95,7 +95,12 @@ function explainCronError(message: string): string {
   if (m) return `${humanField(m[1]!)} out of range`;
   // croner numbers fields as if a seconds field were always present.
   m = /configuration entry (\d+) \((.*)\) contains illegal characters/i.exec(msg);
-  if (m) return `${FIELD_NAMES_6[Number(m[1])] ?? `field ${m[1]}`}: illegal characters in "${m[2]}"`;
+  if (m) {
+    // croner quotes the field after converting names (MON-FRY -> 1-FRY): quote the user's own text.
+    const fields = expr.split(' ');
+    const own = fields.length === 5 || fields.length === 6 ? fields[Number(m[1]) - (6 - fields.length)] : undefined;
+    return `${FIELD_NAMES_6[Number(m[1])] ?? `field ${m[1]}`}: illegal characters in "${own ?? m[2]}"`;
+  }
   return msg.replace(/\.$/, '');
 }
 

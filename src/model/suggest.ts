@@ -1,25 +1,29 @@
 /**
  * "Did you mean …" for every name pyrq refuses: schedule and config fields, enum values,
- * timezones. Pure.
+ * timezones, commands and flags. Pure.
  */
 
-/** Levenshtein distance, ignoring case. */
+/**
+ * Edit distance ignoring case, counting a swap of two neighbouring letters as one edit
+ * (optimal string alignment): `wdie` is one edit from `wide`, as a reader sees it.
+ */
 export function distance(a: string, b: string): number {
-  const dp = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = dp[0]!;
-    dp[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const tmp = dp[j]!;
-      dp[j] = Math.min(
-        dp[j]! + 1,
-        dp[j - 1]! + 1,
-        prev + (a[i - 1]!.toLowerCase() === b[j - 1]!.toLowerCase() ? 0 : 1),
-      );
-      prev = tmp;
+  const x = a.toLowerCase();
+  const y = b.toLowerCase();
+  // Three rows: the one before the previous is needed for swaps.
+  let before: number[] = [];
+  let prev = Array.from({ length: y.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= x.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= y.length; j++) {
+      let d = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (x[i - 1] === y[j - 1] ? 0 : 1));
+      if (i > 1 && j > 1 && x[i - 1] === y[j - 2] && x[i - 2] === y[j - 1]) d = Math.min(d, before[j - 2]! + 1);
+      cur.push(d);
     }
+    before = prev;
+    prev = cur;
   }
-  return dp[b.length]!;
+  return prev[y.length]!;
 }
 
 /**

@@ -80,6 +80,10 @@ export const RqKeys = {
   queues: 'rq:queues',
   queue: (name: string): string => `rq:queue:${name}`,
   job: (id: string): string => `rq:job:${id}`,
+  /** SET of every registered worker's key (`rq:worker:<name>`, a HASH with `queues`, expiring without heartbeats). */
+  workers: 'rq:workers',
+  /** SET of the keys of the workers that listen on one queue (RQ 1.x rq/worker_registration.py). */
+  workersOf: (queue: string): string => `rq:workers:${queue}`,
 } as const;
 
 /**

@@ -72,7 +72,8 @@ describe('pyrq apply output', () => {
     const normal = await apply(['--dir', d]);
     expect(normal.stdout).toContain('  ... 70 more changes not shown (140 lines)');
     expect(normal.stdout.split('\n').length).toBeLessThan(120);
-    expect((await apply(['--dir', d, '--quiet', '--verbose'])).code).toBe(1);
+    // Both at once is a usage error: EX_USAGE (issue 26).
+    expect((await apply(['--dir', d, '--quiet', '--verbose'])).code).toBe(64);
   });
 
   it('Ctrl-C during a large apply says how many changes were applied and not; a re-run converges', async () => {

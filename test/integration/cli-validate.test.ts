@@ -77,9 +77,9 @@ describe('pyrq validate', () => {
     });
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(
-      /^error: mysql:\/\/pyrq@127\.0\.0\.1:1\/nowhere: cannot read the database .*ECONNREFUSED/m,
+      /^Error: mysql:\/\/pyrq@127\.0\.0\.1:1\/nowhere: cannot read the database .*ECONNREFUSED/m,
     );
-    expect(r.stdout).toMatch(/^1 error\(s\) in the mysql source$/m);
+    expect(r.stdout).toMatch(/^1 error in the mysql source$/m);
   });
 });
 

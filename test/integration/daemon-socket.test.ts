@@ -135,7 +135,7 @@ describe('control socket: native protocol', () => {
     expect(up.error!.message).toMatch(/owned by source "files" \(owned\.json\)/);
     const del = await daemon.ask({ op: 'delete', id: 'file-owned' });
     expect(del.ok).toBe(false);
-    expect(del.error!.message).toMatch(/belongs to source "files"/);
+    expect(del.error!.message).toMatch(/owned by source "files" .*, not pushed: remove it from/);
     expect(await redis.hexists('pyrq:index', 'file-owned')).toBe(1);
     const missing = await daemon.ask({ op: 'delete', id: 'never-was' });
     expect(missing).toMatchObject({ ok: true, result: { deleted: false } });

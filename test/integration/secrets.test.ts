@@ -165,9 +165,10 @@ describe('secrets are redacted everywhere', () => {
       'diff redis wrong',
       'status redis wrong',
       'apply redis url malformed',
-      'apply unknown flag',
     ])
       expect(codes.get(label), label).toBe(1);
+    // A usage error: EX_USAGE, not 1 (issue 26).
+    expect(codes.get('apply unknown flag')).toBe(64);
     expect(codes.get('validate, debug')).toBe(0);
     const mysqlWrong = outputs.find((o) => o.label === 'apply ok, mysql url wrong (stdout)')!.text;
     expect(mysqlWrong).toMatch(/Access denied/);

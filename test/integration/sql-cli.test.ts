@@ -102,10 +102,11 @@ describe.each(SQL_TEST_DRIVERS)('$name', (d) => {
       const r = await apply(db.url);
       expect(r.code).toBe(1);
       expect(r.stdout).toContain(
-        '! tabBTU Task Schedule: (id "TS-000006"): argument_overrides: not a Python dict literal',
+        // The source named (issue 26): MySQL and PostgreSQL rows share the table name.
+        `! ${d.name}: tabBTU Task Schedule: (id "TS-000006"): argument_overrides: not a Python dict literal`,
       );
       expect(r.stdout).toContain(
-        '! tabBTU Task Schedule: (id "TS-000007"): cron_string: "61 25 * * *": minute out of range',
+        `! ${d.name}: tabBTU Task Schedule: (id "TS-000007"): cron_string: "61 25 * * *": minute out of range`,
       );
       expect(r.stdout).toMatch(/0 created, 0 updated, 0 deleted, 6 unchanged/);
     });

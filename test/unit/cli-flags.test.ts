@@ -38,6 +38,7 @@ describe('CLI flags', () => {
       'daemon',
       'delete',
       'diff',
+      'doctor',
       'history',
       'next',
       'pause',
@@ -63,6 +64,7 @@ describe('CLI flags', () => {
       'daemon',
       'delete',
       'diff',
+      'doctor',
       'history',
       'next',
       'pause',
@@ -73,7 +75,7 @@ describe('CLI flags', () => {
       'trigger',
     ]);
     expect(uses('prefix')).toEqual(uses('redis-url'));
-    expect(uses('dir')).toEqual(['apply', 'daemon', 'diff', 'tick', 'validate']);
+    expect(uses('dir')).toEqual(['apply', 'daemon', 'diff', 'doctor', 'tick', 'validate']);
     expect(uses('mysql-url')).toEqual(uses('dir'));
     expect(uses('socket')).toEqual(['daemon', 'delete', 'push', 'reconcile', 'status']);
     expect(uses('log-file')).toEqual(['daemon']);

@@ -173,7 +173,7 @@ describe('daemon request handlers (HandlerDeps)', () => {
       result: { id: 'pushed', deleted: true },
     });
     expect(await registry.has('pushed')).toBe(false);
-    expect((await ask({ op: 'delete', id: 'from-file' })).error?.message).toContain('belongs to source "files"');
+    expect((await ask({ op: 'delete', id: 'from-file' })).error?.message).toContain('owned by source "files"'); // the CLI's words (issue 26)
     await loop.stop();
   });
 

@@ -117,7 +117,10 @@ describe('PollBackoff', () => {
     expect(
       h.fail(Object.assign(new Error("Access denied (password 'hunter22')"), { code: 'ER_ACCESS_DENIED_ERROR' }), 3),
     ).toBe(true);
-    expect(h.failure?.message).toBe("Access denied (password '***') (ER_ACCESS_DENIED_ERROR)");
+    // The password is redacted; the hint (issue 26) names the setting, never the value.
+    expect(h.failure?.message).toBe(
+      "Access denied (password '***') (ER_ACCESS_DENIED_ERROR) (check the user and its password: PYRQ_MYSQL_PASSWORD, mysql.passwordFile, or the URL)",
+    );
     expect(h.failure?.since).toBe(1_000);
     for (let i = 0; i < 10; i++) h.fail(Object.assign(new Error('x'), { code: 'ER_ACCESS_DENIED_ERROR' }), 3);
     expect(h.nextDelay(5000, 60_000)).toBe(60_000);
