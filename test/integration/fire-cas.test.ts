@@ -126,6 +126,24 @@ describe('fire-batch.lua: a stale view writes nothing', () => {
     expect(await redis.zscore(keys.next, 'cas')).toBe(String(occ2 + 60_000));
   });
 
+  it('an occurrence whose job already exists is not enqueued again: the job is untouched, no second queue push', async () => {
+    // The duplicate guard (`skipped:duplicate`): a job of this id was enqueued before (by
+    // an earlier run that lost its next-fire write, or by hand); the CAS alone would pass.
+    await applySpecs(redis, [spec], clock);
+    await redis.hset(`rq:job:${JOB}`, 'status', 'finished', 'origin', 'default', 'data', 'the earlier job');
+    await redis.expire(`rq:job:${JOB}`, 3600);
+    const job = await redis.dumpBuffer(`rq:job:${JOB}`);
+    expect(await fireItems(redis, keys, [item(spec)], opts)).toEqual([0]);
+    expect((await redis.dumpBuffer(`rq:job:${JOB}`)).equals(job), 'the existing job hash').toBe(true);
+    expect(await redis.ttl(`rq:job:${JOB}`)).toBeGreaterThan(3000);
+    expect(await redis.exists('rq:queue:default')).toBe(0);
+    expect(await redis.sismember('rq:queues', 'rq:queue:default')).toBe(0);
+    const [text] = await redis.lrange(keys.runs('cas'), 0, -1);
+    expect(parseRunRecord(text!)).toMatchObject({ occurrence: OCC, outcome: 'skipped:duplicate', jobId: JOB });
+    // The occurrence is still consumed: the next fire time moved on.
+    expect(await redis.zscore(keys.next, 'cas')).toBe(String(OCC + 60_000));
+  });
+
   it('run records stay valid JSON when a job id needs escaping (the script checks ids the caller could not vouch for)', async () => {
     await applySpecs(redis, [spec], clock);
     const odd = 'odd"job\\id/\u0001é';
