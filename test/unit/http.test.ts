@@ -237,6 +237,7 @@ describe('the status page (pure)', () => {
       sources: [{ source: 'files', stale: false, schedules: 1, held: 0, errors: [], at: NOW }],
       rows,
       query: parsePageQuery(new URLSearchParams('')),
+      lastReconcile: null,
     });
     expect(page).not.toContain('<b id=');
     expect(page).not.toContain('&amp;"evil');
