@@ -9,7 +9,7 @@
  * change" cannot come from an item the script would have refused anyway.
  */
 import type { Redis } from 'ioredis';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.js';
 import { fireItems } from '../../src/dispatch/fire.js';
 import { parseRunRecord } from '../../src/dispatch/run-record.js';
@@ -18,10 +18,11 @@ import type { Schedule } from '../../src/model/schedule-schema.js';
 import { specHash } from '../../src/model/spec-hash.js';
 import { Keys } from '../../src/redis/keys.js';
 import { encodeSchedule, jobMeta } from '../../src/rq/job-encoding.js';
-import { dumpEveryKey, type PrivateRedis, startRedis } from '../helpers/redis-server.js';
+import { dumpEveryKey, useRedis } from '../helpers/redis-server.js';
 import { applySpecs, makeSpec } from '../helpers/schedules.js';
 
-let server: PrivateRedis;
+// One private Redis for the file, emptied before each test (useRedis).
+const priv = useRedis();
 let redis: Redis;
 const keys = new Keys();
 const T = Date.parse('2026-06-01T12:00:00Z');
@@ -30,13 +31,10 @@ const JOB = 'pyrq_cas_20260601T120100Z';
 const clock = new ManualClock(T);
 const opts = { historyLength: 50, batchSize: 500, at: OCC + 7, trigger: 'schedule' as const };
 
-beforeAll(async () => {
-  server = await startRedis();
-  redis = server.client();
+beforeAll(() => {
+  redis = priv.redis;
 });
-afterAll(async () => server.close());
-beforeEach(async () => {
-  await redis.flushall();
+beforeEach(() => {
   clock.set(T);
 });
 
