@@ -5,7 +5,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { type DaemonProcess, startDaemon } from '../helpers/daemon.js';
 import { useDaemonWorld } from '../helpers/daemon-world.js';
 import { eventually } from '../helpers/eventually.js';
-import { appliedCount, desiredHashes, firedSince, killDuringApply, queuedOccurrences } from '../helpers/faults.js';
+import { appliedCount, desiredHashes, firedSince, killMidApply, queuedOccurrences } from '../helpers/faults.js';
 import type { PrivateRedis } from '../helpers/redis-server.js';
 import type { tmpDir } from '../helpers/tmp-dir.js';
 
@@ -26,8 +26,8 @@ beforeEach(() => {
 });
 
 const config = (name: string, extra = ''): string => w.config(name, { top: extra, leaseTtl: `${LEASE_TTL_MS}ms` });
-const daemon = (name: string, extra = ''): Promise<DaemonProcess> =>
-  w.daemon(name, { top: extra, leaseTtl: `${LEASE_TTL_MS}ms` });
+const daemon = (name: string, extra = '', env?: Record<string, string>): Promise<DaemonProcess> =>
+  w.daemon(name, { top: extra, leaseTtl: `${LEASE_TTL_MS}ms`, ...(env ? { env } : {}) });
 /** One schedule's jobs in a queue by occurrence (faults.ts: a duplicate enqueue shows twice). */
 const occurrencesInQueue = (queue: string, scheduleId: string) => queuedOccurrences(redis, queue, scheduleId);
 
@@ -50,7 +50,12 @@ describe('kill -9 during a large apply', () => {
     const landed: number[] = [];
     for (let round = 0; round < 3; round++) {
       desired = write(round);
-      const { applied } = await killDuringApply(server, redis, () => daemon(`k${round}`), desired);
+      const { applied } = await killMidApply(
+        server,
+        redis,
+        (url) => daemon(`k${round}`, '', { PYRQ_REDIS_URL: url }),
+        desired,
+      );
       landed.push(applied);
       expect(applied, `round ${round}: killed mid-apply (${applied} of ${desired.size} applied)`).toBeGreaterThan(0);
       expect(applied, `round ${round}: killed mid-apply (${applied} of ${desired.size} applied)`).toBeLessThan(
