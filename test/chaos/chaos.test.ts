@@ -5,7 +5,8 @@ import { createConnection } from 'mysql2/promise';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ROOT } from '../helpers/cli.js';
 import { type DaemonProcess, eventually, startDaemon } from '../helpers/daemon.js';
-import { appliedCount, desiredHashes, firedSince, killDuringApply, queuedOccurrences } from '../helpers/faults.js';
+import { startWorldDaemon, worldDaemonConfig } from '../helpers/daemon-world.js';
+import { appliedCount, desiredHashes, firedSince, killMidApply, queuedOccurrences } from '../helpers/faults.js';
 import { startMariaDb } from '../helpers/private-mariadb.js';
 import { type PrivateRedis, startRedis } from '../helpers/redis-server.js';
 import { tmpDir } from '../helpers/tmp-dir.js';
@@ -29,21 +30,10 @@ afterEach(async () => {
   dir.cleanup();
 });
 
-function config(name: string, extra = ''): string {
-  const path = join(dir.path, `${name}.toml`);
-  // `extra` first: its top-level keys must come before any table.
-  writeFileSync(
-    path,
-    `${extra}\n[redis]\nurl = "${server.url}"\n[files]\ndir = "schedules"\n[daemon]\nsocket = "${join(dir.path, `${name}.sock`)}"\nleaseTtl = "2s"\n`,
-  );
-  return path;
-}
-
-async function daemon(name: string, args: string[] = [], extra = ''): Promise<DaemonProcess> {
-  const d = await startDaemon(['--config', config(name, extra), ...args], { socket: join(dir.path, `${name}.sock`) });
-  daemons.push(d);
-  return d;
-}
+/** The tests' usual daemon configuration (daemon-world.ts); `extra` goes before the first table. */
+const config = (name: string, extra = ''): string => worldDaemonConfig({ server, dir }, name, { top: extra });
+const daemon = (name: string, args: string[] = [], extra = ''): Promise<DaemonProcess> =>
+  startWorldDaemon({ server, dir }, name, { top: extra, args }, daemons);
 
 function expectContiguous(occ: number[], periodMs: number, label: string): void {
   expect(occ.length, label).toBeGreaterThan(0);
@@ -79,10 +69,16 @@ describe('kill -9 loop', () => {
     const landed: number[] = [];
     for (let round = 0; round < 20; round++) {
       if (round % 2 === 1) {
-        // Every other round changes all 3003 schedules, and the daemon is killed the
-        // moment the first of its changes reaches the index: mid-apply, checked.
+        // Every other round changes all 3003 schedules, and the daemon is killed once its
+        // first apply batch ran; the others never reach Redis (faults.ts killMidApply):
+        // mid-apply by construction, and checked.
         desired = writeSchedules(round);
-        const { daemon: d, applied } = await killDuringApply(server, redis, () => daemon(`k${round}`), desired);
+        const { daemon: d, applied } = await killMidApply(
+          server,
+          redis,
+          (url) => startWorldDaemon({ server, dir }, `k${round}`, { env: { PYRQ_REDIS_URL: url } }, daemons),
+          desired,
+        );
         daemons.splice(daemons.indexOf(d), 1);
         expect(applied, `round ${round}: killed mid-apply`).toBeGreaterThan(0);
         expect(applied, `round ${round}: killed mid-apply`).toBeLessThan(desired.size);

@@ -102,26 +102,5 @@ export async function startDaemon(
   return d;
 }
 
-/** Polls `check` until it returns a truthy value; fails with `what` after timeoutMs. */
-export async function eventually<T>(
-  check: () => Promise<T | undefined | null | false>,
-  what: string,
-  timeoutMs = 5000,
-  everyMs = 25,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await check();
-      if (v) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline)
-      throw new Error(
-        `timed out after ${timeoutMs} ms waiting for: ${what}${last ? ` (last error: ${(last as Error).message})` : ''}`,
-      );
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}
+/** Polling with a timeout and a message (eventually.ts), here too for the tests that import it from here. */
+export { eventually } from './eventually.js';

@@ -8,6 +8,7 @@ import type { Redis } from 'ioredis';
 import { DEFAULT_CONTEXT, normalizeSchedule } from '../../src/model/normalize.js';
 import { specHash } from '../../src/model/spec-hash.js';
 import { parseJobId } from '../../src/rq/job-id.js';
+import { applyGate } from './apply-gate.js';
 import { type DaemonProcess, eventually } from './daemon.js';
 import type { PrivateRedis } from './redis-server.js';
 
@@ -128,6 +129,51 @@ export async function killDuringApply(
   }
   if (d.proc.signalCode !== 'SIGKILL')
     throw new Error(`the daemon exited by itself (${d.proc.exitCode}) before it was killed`);
+  if (!d.logs.some((l) => l.msg === 'became leader')) throw new Error('the killed daemon never logged "became leader"');
+  await eventually(
+    async () => !/name=pyrq-daemon\b/.test(String(await admin.client('LIST'))),
+    "Redis closed the killed daemon's connections",
+    10_000,
+    10,
+  );
+  return { daemon: d, applied: await appliedCount(admin, desired) };
+}
+
+/**
+ * Starts a daemon whose Redis connections pass through an apply gate (apply-gate.ts:
+ * `start` gets the URL to use), and kills it with SIGKILL once its first apply batch has
+ * run in Redis; the later batches never reach Redis. Returns the daemon and how many
+ * entries carry the desired hash: mid-apply by construction when the apply needs more
+ * than one batch (0 < applied < desired.size).
+ */
+export async function killMidApply(
+  server: PrivateRedis,
+  admin: Redis,
+  start: (redisUrl: string) => Promise<DaemonProcess>,
+  desired: ReadonlyMap<string, string>,
+): Promise<{ daemon: DaemonProcess; applied: number }> {
+  const gate = await applyGate(server.port);
+  let d: DaemonProcess | undefined;
+  try {
+    d = await start(gate.url);
+    const daemon = d;
+    await Promise.race([
+      gate.gated,
+      new Promise<never>((_, reject) =>
+        setTimeout(
+          () => reject(new Error(`no apply batch within 60 s; last logs: ${JSON.stringify(daemon.logs.slice(-8))}`)),
+          60_000,
+        ).unref(),
+      ),
+    ]);
+    // The batch is one script: once any of its entries is in the index, all are.
+    await eventually(async () => (await appliedCount(admin, desired)) > 0, 'the first apply batch ran', 30_000, 10);
+    d.proc.kill('SIGKILL');
+    await d.exited;
+  } finally {
+    if (d && d.proc.exitCode === null && d.proc.signalCode === null) d.proc.kill('SIGKILL');
+    await gate.close();
+  }
   if (!d.logs.some((l) => l.msg === 'became leader')) throw new Error('the killed daemon never logged "became leader"');
   await eventually(
     async () => !/name=pyrq-daemon\b/.test(String(await admin.client('LIST'))),

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
+import { afterAll, beforeAll, beforeEach } from 'vitest';
 import { freePort, launchRedisServer, stopRedisServer } from '../../scripts/private-redis.js';
 
 /**
@@ -73,4 +74,35 @@ export async function dumpEveryKey(redis: Redis): Promise<Record<string, string>
     out[k] = `${dump?.toString('base64')} ttl:${ttl > 0 ? 'yes' : ttl}`;
   }
   return out;
+}
+
+/**
+ * One private Redis for the whole file (beforeAll/afterAll registered here), emptied
+ * before each test unless `flush: false`, so no test sees another's keys and each runs
+ * alone. Read `server`/`redis` inside a test or hook.
+ */
+export function useRedis(opts: { flush?: boolean; persistent?: boolean } = {}): {
+  readonly server: PrivateRedis;
+  readonly redis: Redis;
+} {
+  let server: PrivateRedis | undefined;
+  let redis: Redis | undefined;
+  beforeAll(async () => {
+    server = await startRedis({ persistent: opts.persistent });
+    redis = server.client();
+  });
+  afterAll(async () => server?.close());
+  if (opts.flush !== false) beforeEach(async () => void (await redis!.flushall()));
+  const need = <T>(v: T | undefined): T => {
+    if (v === undefined) throw new Error('useRedis: the server exists only inside a test or hook');
+    return v;
+  };
+  return {
+    get server() {
+      return need(server);
+    },
+    get redis() {
+      return need(redis);
+    },
+  };
 }

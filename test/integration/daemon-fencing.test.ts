@@ -1,52 +1,32 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type DaemonProcess, eventually, startDaemon } from '../helpers/daemon.js';
+import { describe, expect, it } from 'vitest';
+import type { DaemonProcess } from '../helpers/daemon.js';
+import { useDaemonWorld } from '../helpers/daemon-world.js';
+import { eventually } from '../helpers/eventually.js';
 import { firedSince, queuedOccurrences } from '../helpers/faults.js';
-import { type PrivateRedis, startRedis } from '../helpers/redis-server.js';
-import { tmpDir } from '../helpers/tmp-dir.js';
+import { daemonAddresses, type MonitorLine, monitor as monitorOf } from '../helpers/redis-monitor.js';
 
 // Fencing with real daemons (issue 12, point 5): a process that lost its lease without
 // knowing it (frozen past its TTL; Redis restarted empty under it) writes nothing to the
 // registry or to RQ. Its writes are counted with MONITOR: every command Redis runs, and
 // every command a script runs, attributed to the connection that called the script.
-let server: PrivateRedis;
-let redis: Redis;
-let dir: ReturnType<typeof tmpDir>;
-const daemons: DaemonProcess[] = [];
+// Each test has its own Redis, directory and daemons (useDaemonWorld).
+const w = useDaemonWorld();
 
-beforeEach(async () => {
-  server = await startRedis();
-  redis = server.client();
-  dir = tmpDir();
-});
-
-afterEach(async () => {
-  for (const d of daemons.splice(0)) {
-    try {
-      d.proc.kill('SIGCONT');
-    } catch {
-      // already gone
-    }
-    await d.stop('SIGKILL');
-  }
-  await server.close();
-  dir.cleanup();
-});
-
-async function daemon(name: string, files: Record<string, unknown>, extra = ''): Promise<DaemonProcess> {
-  const schedules = join(dir.path, `schedules-${name}`);
-  mkdirSync(schedules, { recursive: true });
-  for (const [file, body] of Object.entries(files)) writeFileSync(join(schedules, file), JSON.stringify(body));
-  const cfg = join(dir.path, `${name}.toml`);
-  writeFileSync(
-    cfg,
-    `[redis]\nurl = "${server.url}"\n[files]\ndir = "${schedules}"\n[daemon]\nsocket = "${join(dir.path, `${name}.sock`)}"\nleaseTtl = "2s"\n${extra}`,
-  );
-  const d = await startDaemon(['--config', cfg], { socket: join(dir.path, `${name}.sock`) });
-  daemons.push(d);
-  return d;
+/** A daemon with its own schedules directory holding `files`. */
+async function daemon(
+  name: string,
+  files: Record<string, unknown>,
+  extra = '',
+  leaseTtl = '2s',
+): Promise<DaemonProcess> {
+  const schedulesDir = `schedules-${name}`;
+  mkdirSync(join(w.world.dir.path, schedulesDir), { recursive: true });
+  for (const [file, body] of Object.entries(files))
+    writeFileSync(join(w.world.dir.path, schedulesDir, file), JSON.stringify(body));
+  return w.daemon(name, { schedulesDir, daemon: extra, leaseTtl });
 }
 
 const every1 = (id: string) => ({ id, function: 'app.tasks.run', every: 1, catchup: 'all' });
@@ -72,36 +52,8 @@ const WRITES = new Set([
 /** Keys of the registry and of RQ: what fencing protects (not the lease, not the status records). */
 const guarded = (key: string) => /^(pyrq:(index|next|schedule:|runs:)|rq:)/.test(key);
 
-interface Line {
-  source: string;
-  args: string[];
-}
-
-/** MONITOR on its own connection, started before the fault; `stop()` returns every line seen. */
-async function monitor(): Promise<{ stop(): Promise<Line[]> }> {
-  const lines: Line[] = [];
-  const mon = await eventually(
-    async () => {
-      const c = server.client();
-      try {
-        return await c.monitor();
-      } catch {
-        c.disconnect();
-        return null;
-      }
-    },
-    'MONITOR connected',
-    10_000,
-    20,
-  );
-  mon.on('monitor', (_time: string, args: string[], source: string) => lines.push({ source, args }));
-  return {
-    async stop() {
-      mon.disconnect();
-      return lines;
-    },
-  };
-}
+type Line = MonitorLine;
+const monitor = () => monitorOf(w.world.server);
 
 /**
  * Registry and RQ writes per calling address, up to line `end`: a script's commands
@@ -120,16 +72,80 @@ function guardedWrites(lines: Line[], end = lines.length): Map<string, string[]>
 }
 
 /** The addresses of a daemon's connections (named pyrq-daemon-<pid>). */
-async function addressesOf(d: DaemonProcess): Promise<Set<string>> {
-  const list = String(await redis.client('LIST'));
-  const out = new Set<string>();
-  for (const line of list.split('\n'))
-    if (line.includes(`name=pyrq-daemon-${d.proc.pid} `)) out.add(/addr=(\S+)/.exec(line)![1]!);
-  return out;
-}
+const addressesOf = (d: DaemonProcess) => daemonAddresses(w.world.redis, d);
+
+/** A script call (EVAL/EVALSHA) that is not the lease's (the lease script's only key is the lease). */
+const isScriptCall = (l: Line) => /^eval/i.test(l.args[0] ?? '') && !(l.args[2] === '1' && l.args[3] === 'pyrq:leader');
+/** A call of the fire script: its first two keys are the fire set and RQ's queue set. */
+const isFireCall = (l: Line) =>
+  /^eval/i.test(l.args[0] ?? '') && l.args[3] === 'pyrq:next' && l.args[4] === 'rq:queues';
+const isLeaseCall = (l: Line) => /^eval/i.test(l.args[0] ?? '') && l.args[2] === '1' && l.args[3] === 'pyrq:leader';
+/** Another holder's lease, as a process that took over would hold it (the lease key holds the holder's id). */
+const stealLease = (redis: Redis) => redis.set('pyrq:leader', 'thief:1:000000', 'PX', 120_000);
 
 describe('fencing with real daemons', () => {
+  it('a non-leader sends no fire script at all: once the lease is gone the dispatcher stops, fencing is not what keeps it quiet', async () => {
+    // Fencing would refuse a non-leader's fires (nothing written), so only the calls
+    // themselves show a dispatcher left running. Counted per connection of the daemon
+    // (named pyrq-daemon-<pid>) over a stretch measured in the daemon's own lease checks
+    // (a standby checks ten times per TTL: 200 ms here), not in wall-clock time.
+    const { redis } = w.world;
+    const a = await daemon('a', { 'tick.json': every1('tick') });
+    await a.waitForLog((l) => l.msg === 'first reconcile finished: dispatching');
+    await firedSince(redis, 'default', 'tick', 0, 2);
+    const aAddrs = await addressesOf(a);
+    await stealLease(redis);
+    await a.waitForLog((l) => l.msg === 'no longer leader', 10_000);
+    const mon = await monitor();
+    const STANDBY_CHECKS = 20; // ~4 s at 200 ms; the per-second schedule is due about four times meanwhile
+    await eventually(() => mon.lines.filter((l) => aAddrs.has(l.source) && isLeaseCall(l)).length >= STANDBY_CHECKS, {
+      message: `${STANDBY_CHECKS} lease checks by the standby`,
+      timeout: 30_000,
+      every: 50,
+    });
+    const lines = await mon.stop();
+    const fires = lines.filter((l) => aAddrs.has(l.source) && isFireCall(l));
+    const scripts = lines.filter((l) => aAddrs.has(l.source) && isScriptCall(l));
+    console.info(
+      `non-leader: ${fires.length} fire call(s), ${scripts.length} script call(s) over ${STANDBY_CHECKS} lease checks`,
+    );
+    expect(fires, 'fire scripts sent by the non-leader').toEqual([]);
+    expect(scripts, 'any registry or job script sent by the non-leader').toEqual([]);
+    expect(await redis.get('pyrq:leader')).toBe('thief:1:000000');
+  }, 90_000);
+
+  it('fire fencing alone stops a leader that has not yet noticed its lease is gone (the compare-and-set would let the fire through)', async () => {
+    // Nobody else fires: the stored next fire time is the one the daemon expects, so the
+    // compare-and-set passes and only the lease token in the fire script can refuse. The
+    // lease is taken right after one of the daemon's renewals: the next comes a third of
+    // the TTL (5 s) later, while the per-second schedule is due every second, so the
+    // daemon's next fire meets the taken lease before its lease check does.
+    const { redis } = w.world;
+    const a = await daemon('a', { 'tick.json': every1('tick') }, '', '15s');
+    await a.waitForLog((l) => l.msg === 'first reconcile finished: dispatching');
+    await firedSince(redis, 'default', 'tick', 0, 2);
+    const aAddrs = await addressesOf(a);
+    const mon = await monitor();
+    await eventually(() => mon.lines.some((l) => aAddrs.has(l.source) && isLeaseCall(l)), {
+      message: 'a lease renewal by the leader',
+      timeout: 15_000,
+      every: 5,
+    });
+    await stealLease(redis);
+    const stolenAt = mon.lines.length; // every line after this ran after the SET (MONITOR reports in order)
+    const queuedAtSteal = await queuedOccurrences(redis, 'default', 'tick');
+    const stepped = await a.waitForLog((l) => l.msg === 'no longer leader', 15_000);
+    const lines = await mon.stop();
+    const firesAfter = lines.slice(stolenAt).filter((l) => aAddrs.has(l.source) && isFireCall(l));
+    expect(firesAfter.length, 'fire calls after the lease was taken').toBeGreaterThan(0);
+    expect(await queuedOccurrences(redis, 'default', 'tick'), 'jobs after the lease was taken').toEqual(queuedAtSteal);
+    expect(String(stepped.reason)).toMatch(/fenced/);
+    const writes = guardedWrites(lines.slice(stolenAt));
+    for (const addr of aAddrs) expect(writes.get(addr) ?? [], `writes by the fenced process from ${addr}`).toEqual([]);
+  }, 90_000);
+
   it('a leader frozen (SIGSTOP) past its lease writes nothing once woken, and steps down; one job per occurrence, none lost', async () => {
+    const { redis } = w.world;
     // The frozen leader has a schedule the new leader does not (a different directory),
     // and re-syncs every second: woken, it would re-create what the new leader deleted.
     const a = await daemon(
@@ -176,6 +192,7 @@ describe('fencing with real daemons', () => {
   }, 90_000);
 
   it('Redis restarted empty under a leader: no registry or job write before the lease is taken again, then the registry is restored and firing resumes', async () => {
+    const { redis, server } = w.world;
     const a = await daemon('a', {
       'tick.json': every1('tick'),
       'x.json': { id: 'x', function: 'app.tasks.run', every: 60 },

@@ -142,6 +142,12 @@ describe('control socket: native protocol', () => {
   });
 
   it('reconcile, reload and trigger', async () => {
+    // Its own socket schedule: the test runs alone, or after any other.
+    const up = await daemon.ask({
+      op: 'upsert',
+      schedule: { id: 'trig-me', function: 'app.tasks.run', cron: '*/5 * * * *' },
+    });
+    expect(up.ok).toBe(true);
     const rec = await daemon.ask({ op: 'reconcile' });
     expect(rec.ok).toBe(true);
     expect((rec.result as { summary: { unchanged: number } }).summary.unchanged).toBeGreaterThanOrEqual(2);
@@ -149,7 +155,7 @@ describe('control socket: native protocol', () => {
     expect(rel.ok).toBe(true);
     const bad = await daemon.ask({ op: 'reload', source: 'mysql' });
     expect(bad.error!.message).toMatch(/no source "mysql"/);
-    const trig = await daemon.ask({ op: 'trigger', id: 'pushed' });
+    const trig = await daemon.ask({ op: 'trigger', id: 'trig-me' });
     expect(trig.ok).toBe(true);
     const jobId = (trig.result as { jobId: string }).jobId;
     expect(await redis.lrange('rq:queue:default', 0, -1)).toContain(jobId);
@@ -174,7 +180,7 @@ describe('control socket: native protocol', () => {
     const st = await pyrq(['status', '--json'], { env });
     expect(st.json().via).toBe('daemon');
     expect(st.json().schedules.map((s: { id: string }) => s.id)).toEqual(
-      expect.arrayContaining(['cli-a', 'cli-b', 'pushed', 'file-owned']),
+      expect.arrayContaining(['cli-a', 'cli-b', 'file-owned']),
     );
     const bad = await pyrq(['push', f, '--socket', join(dir.path, 'nobody.sock')], { env });
     expect(bad.code).toBe(1);
@@ -316,15 +322,21 @@ describe('socket lifecycle', () => {
   });
 
   it('pushed schedules survive a restart', async () => {
+    // Pushed here, by the socket and by the CLI: the test needs no id from another.
+    expect(
+      (await daemon.ask({ op: 'upsert', schedule: { id: 'kept-a', function: 'app.tasks.run', every: 30 } })).ok,
+    ).toBe(true);
+    const f = join(dir.path, 'kept.yaml');
+    writeFileSync(f, '- {id: kept-b, function: app.tasks.run, every: 40}\n');
+    expect((await pyrq(['push', f], { env: { PYRQ_CONFIG: configFile } })).code).toBe(0);
     expect(await daemon.stop()).toBe(0);
     expect(existsSync(socket)).toBe(false);
     daemon = await startDaemon(['--config', configFile], { socket });
     await eventually(async () => daemon.logs.some((l) => l.msg === 'reconcile'), 'first reconcile after restart');
-    for (const id of ['pushed', 'cli-a', 'cli-b', 'file-owned'])
-      expect(await redis.hexists('pyrq:index', id), id).toBe(1);
-    const del = await daemon.ask({ op: 'delete', id: 'cli-a' });
+    for (const id of ['kept-a', 'kept-b', 'file-owned']) expect(await redis.hexists('pyrq:index', id), id).toBe(1);
+    const del = await daemon.ask({ op: 'delete', id: 'kept-a' });
     expect(del.result).toMatchObject({ deleted: true });
-    expect(await redis.hexists('pyrq:index', 'cli-a')).toBe(0);
-    expect(await redis.hexists('pyrq:source:socket', 'cli-a')).toBe(0);
+    expect(await redis.hexists('pyrq:index', 'kept-a')).toBe(0);
+    expect(await redis.hexists('pyrq:source:socket', 'kept-a')).toBe(0);
   });
 });

@@ -1,38 +1,24 @@
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type DaemonProcess, eventually, startDaemon } from '../helpers/daemon.js';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { type DaemonProcess, eventually } from '../helpers/daemon.js';
 import { firedSince, queuedOccurrences } from '../helpers/faults.js';
-import type { PrivateRedis } from '../helpers/redis-server.js';
-import type { tmpDir } from '../helpers/tmp-dir.js';
-import { startDaemonWorld, stopDaemonWorld } from '../helpers/daemon-world.js';
+import { useDaemonWorld } from '../helpers/daemon-world.js';
 
 // Issue 12, point 1: a restarted daemon fires nothing from the old registry before its
 // first reconcile, so what changed in the sources while pyrq was down never fires in
 // its old form. Real daemons, real files, a private Redis.
-let server: PrivateRedis;
 let redis: Redis;
-let dir: ReturnType<typeof tmpDir>;
 let schedules: string;
-const daemons: DaemonProcess[] = [];
+// Each test has its own Redis, directory and daemons (useDaemonWorld).
+const w = useDaemonWorld();
 
-beforeEach(async () => {
-  ({ server, redis, dir, schedules } = await startDaemonWorld());
+beforeEach(() => {
+  ({ redis, schedules } = w.world);
 });
 
-afterEach(() => stopDaemonWorld({ server, dir }, daemons));
-
-async function daemon(name: string): Promise<DaemonProcess> {
-  const cfg = join(dir.path, `${name}.toml`);
-  writeFileSync(
-    cfg,
-    `[redis]\nurl = "${server.url}"\n[files]\ndir = "schedules"\n[daemon]\nsocket = "${join(dir.path, `${name}.sock`)}"\nleaseTtl = "2s"\n`,
-  );
-  const d = await startDaemon(['--config', cfg], { socket: join(dir.path, `${name}.sock`) });
-  daemons.push(d);
-  return d;
-}
+const daemon = (name: string): Promise<DaemonProcess> => w.daemon(name);
 
 const write = (id: string, v: number) =>
   writeFileSync(

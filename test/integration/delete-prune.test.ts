@@ -1,16 +1,17 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { systemClock } from '../../src/clock.js';
 import { Registry } from '../../src/registry/registry.js';
 import { reconcileOnce } from '../../reconcilers/reconcile-once.js';
 import { pyrq } from '../helpers/cli.js';
 import { type DaemonProcess, startDaemon } from '../helpers/daemon.js';
 import { firedSince } from '../helpers/faults.js';
-import { type PrivateRedis, startRedis } from '../helpers/redis-server.js';
+import { useDaemonWorld } from '../helpers/daemon-world.js';
+import type { PrivateRedis } from '../helpers/redis-server.js';
 import { ListSource, makeSpec } from '../helpers/schedules.js';
-import { tmpDir } from '../helpers/tmp-dir.js';
+import type { tmpDir } from '../helpers/tmp-dir.js';
 
 // Orphans, prune and delete (issue 12, points 3 and 4), with a real daemon.
 let server: PrivateRedis;
@@ -20,12 +21,11 @@ let schedules: string;
 let env: Record<string, string | undefined>;
 let daemon: DaemonProcess | undefined;
 
-beforeEach(async () => {
-  server = await startRedis();
-  redis = server.client();
-  dir = tmpDir();
-  schedules = join(dir.path, 'schedules');
-  mkdirSync(schedules);
+// Each test has its own Redis and directory (useDaemonWorld; it also kills the daemon).
+const w = useDaemonWorld();
+
+beforeEach(() => {
+  ({ server, redis, dir, schedules } = w.world);
   writeFileSync(join(schedules, 'a.json'), JSON.stringify({ id: 'file-owned', function: 'app.tasks.run', every: 60 }));
   env = {
     PYRQ_CONFIG: undefined,
@@ -35,15 +35,9 @@ beforeEach(async () => {
   };
 });
 
-afterEach(async () => {
-  await daemon?.stop('SIGKILL');
-  daemon = undefined;
-  await server.close();
-  dir.cleanup();
-});
-
 const start = async () => {
   daemon = await startDaemon(['--dir', schedules, '--redis-url', server.url], { socket: join(dir.path, 'pyrq.sock') });
+  w.daemons.push(daemon);
   await daemon.waitForLog((l) => l.msg === 'first reconcile finished: dispatching');
   return daemon;
 };

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.js';
 import { Dispatcher } from '../../reconcilers/dispatcher.js';
 import { readHistory } from '../../src/dispatch/history.js';
@@ -10,10 +10,12 @@ import { Keys } from '../../src/redis/keys.js';
 import { encodeSchedule, jobHashFields } from '../../src/rq/job-encoding.js';
 import { Registry } from '../../src/registry/registry.js';
 import { statusRow } from '../../src/status/status-view.js';
-import { type PrivateRedis, startRedis } from '../helpers/redis-server.js';
+import { eventually } from '../helpers/eventually.js';
+import { useRedis } from '../helpers/redis-server.js';
 import { applySpecs, dispatchConfig, makeSpec } from '../helpers/schedules.js';
 
-let server: PrivateRedis;
+// One private Redis for the file, emptied before each test (useRedis).
+const priv = useRedis();
 let redis: Redis;
 const keys = new Keys();
 const T = Date.parse('2026-06-01T12:00:00Z');
@@ -21,13 +23,10 @@ const clock = new ManualClock(T);
 const dispatcher = (over: Parameters<typeof dispatchConfig>[0] = {}) =>
   new Dispatcher({ redis, keys, clock, config: dispatchConfig(over) });
 
-beforeAll(async () => {
-  server = await startRedis();
-  redis = server.client();
+beforeAll(() => {
+  redis = priv.redis;
 });
-afterAll(async () => server.close());
-beforeEach(async () => {
-  await redis.flushall();
+beforeEach(() => {
   clock.set(T);
 });
 
@@ -293,8 +292,11 @@ describe('dispatcher loop', () => {
       const at = new Date(Math.ceil((Date.now() + 1500) / 1000) * 1000).toISOString();
       await applySpecs(redis, [makeSpec({ id: 'soon', at })], realClock);
       const jobId = `pyrq_soon_${at.replace(/[-:]/g, '').replace('.000', '')}`;
-      for (let i = 0; i < 200 && (await redis.llen('rq:queue:default')) === 0; i++)
-        await new Promise((r) => setTimeout(r, 50));
+      await eventually(async () => (await redis.llen('rq:queue:default')) > 0, {
+        message: 'the one-shot fired',
+        timeout: 10_000,
+        every: 50,
+      });
       expect(await queue()).toEqual([jobId]);
     } finally {
       await d.stop();

@@ -5,13 +5,16 @@ import { Dispatcher } from '../../reconcilers/dispatcher.js';
 import { readHistory } from '../../src/dispatch/history.js';
 import { manualRun } from '../../src/dispatch/manual-run.js';
 import { Keys } from '../../src/redis/keys.js';
-import { type PrivateRedis, startRedis } from '../helpers/redis-server.js';
+import { eventually } from '../helpers/eventually.js';
+import { type PrivateRedis, useRedis } from '../helpers/redis-server.js';
 import { burstWorker, taskCalls } from '../helpers/rq-worker.js';
 import { applySpecs, dispatchConfig, makeSpec } from '../helpers/schedules.js';
 import { tmpDir } from '../helpers/tmp-dir.js';
 
 // Overlap forbid reads the previous job's status from RQ (rq:job:<id>), so the job
 // states here are made by a real `rq worker`, not written by the test.
+// One private Redis for the file, emptied before each test (useRedis).
+const priv = useRedis();
 let server: PrivateRedis;
 let redis: Redis;
 let out: ReturnType<typeof tmpDir>;
@@ -21,28 +24,18 @@ const M = 60_000;
 const clock = new ManualClock(T);
 const job = (min: number) => `pyrq_o_20260601T12${String(min).padStart(2, '0')}00Z`;
 
-beforeAll(async () => {
-  server = await startRedis();
-  redis = server.client();
+beforeAll(() => {
+  ({ server, redis } = priv);
 });
-afterAll(async () => {
-  await server.close();
-  out?.cleanup();
-});
-beforeEach(async () => {
-  await redis.flushall();
+afterAll(() => out?.cleanup());
+beforeEach(() => {
   clock.set(T);
   out?.cleanup();
   out = tmpDir();
 });
 
-async function waitFor(what: string, check: () => Promise<boolean>): Promise<void> {
-  for (let i = 0; i < 400; i++) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
+const waitFor = (what: string, check: () => Promise<boolean>): Promise<boolean> =>
+  eventually(check, { message: what, timeout: 20_000, every: 50 });
 
 describe('overlap policy', () => {
   it('forbid: skips while the previous job is queued, and while it is started; fires again once it finished', async () => {

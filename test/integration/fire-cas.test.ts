@@ -9,7 +9,7 @@
  * change" cannot come from an item the script would have refused anyway.
  */
 import type { Redis } from 'ioredis';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.js';
 import { fireItems } from '../../src/dispatch/fire.js';
 import { parseRunRecord } from '../../src/dispatch/run-record.js';
@@ -18,10 +18,11 @@ import type { Schedule } from '../../src/model/schedule-schema.js';
 import { specHash } from '../../src/model/spec-hash.js';
 import { Keys } from '../../src/redis/keys.js';
 import { encodeSchedule, jobMeta } from '../../src/rq/job-encoding.js';
-import { dumpEveryKey, type PrivateRedis, startRedis } from '../helpers/redis-server.js';
+import { dumpEveryKey, useRedis } from '../helpers/redis-server.js';
 import { applySpecs, makeSpec } from '../helpers/schedules.js';
 
-let server: PrivateRedis;
+// One private Redis for the file, emptied before each test (useRedis).
+const priv = useRedis();
 let redis: Redis;
 const keys = new Keys();
 const T = Date.parse('2026-06-01T12:00:00Z');
@@ -30,13 +31,10 @@ const JOB = 'pyrq_cas_20260601T120100Z';
 const clock = new ManualClock(T);
 const opts = { historyLength: 50, batchSize: 500, at: OCC + 7, trigger: 'schedule' as const };
 
-beforeAll(async () => {
-  server = await startRedis();
-  redis = server.client();
+beforeAll(() => {
+  redis = priv.redis;
 });
-afterAll(async () => server.close());
-beforeEach(async () => {
-  await redis.flushall();
+beforeEach(() => {
   clock.set(T);
 });
 
@@ -124,6 +122,24 @@ describe('fire-batch.lua: a stale view writes nothing', () => {
     expect(await fireItems(redis, keys, [item(spec), second], { ...opts, at: occ2 + 7 })).toEqual([1, 1]);
     expect(await redis.lrange('rq:queue:default', 0, -1)).toEqual([JOB, 'pyrq_cas_20260601T120200Z']);
     expect(await redis.zscore(keys.next, 'cas')).toBe(String(occ2 + 60_000));
+  });
+
+  it('an occurrence whose job already exists is not enqueued again: the job is untouched, no second queue push', async () => {
+    // The duplicate guard (`skipped:duplicate`): a job of this id was enqueued before (by
+    // an earlier run that lost its next-fire write, or by hand); the CAS alone would pass.
+    await applySpecs(redis, [spec], clock);
+    await redis.hset(`rq:job:${JOB}`, 'status', 'finished', 'origin', 'default', 'data', 'the earlier job');
+    await redis.expire(`rq:job:${JOB}`, 3600);
+    const job = await redis.dumpBuffer(`rq:job:${JOB}`);
+    expect(await fireItems(redis, keys, [item(spec)], opts)).toEqual([0]);
+    expect((await redis.dumpBuffer(`rq:job:${JOB}`)).equals(job), 'the existing job hash').toBe(true);
+    expect(await redis.ttl(`rq:job:${JOB}`)).toBeGreaterThan(3000);
+    expect(await redis.exists('rq:queue:default')).toBe(0);
+    expect(await redis.sismember('rq:queues', 'rq:queue:default')).toBe(0);
+    const [text] = await redis.lrange(keys.runs('cas'), 0, -1);
+    expect(parseRunRecord(text!)).toMatchObject({ occurrence: OCC, outcome: 'skipped:duplicate', jobId: JOB });
+    // The occurrence is still consumed: the next fire time moved on.
+    expect(await redis.zscore(keys.next, 'cas')).toBe(String(OCC + 60_000));
   });
 
   it('run records stay valid JSON when a job id needs escaping (the script checks ids the caller could not vouch for)', async () => {

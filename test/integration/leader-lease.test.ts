@@ -40,6 +40,26 @@ async function until(cond: () => boolean, what: string): Promise<void> {
   throw new Error(`never: ${what}`);
 }
 
+/** `until` for an asynchronous condition (each try awaits real I/O). */
+async function untilAsync(cond: () => Promise<boolean>, what: string): Promise<void> {
+  for (let i = 0; i < 5000; i++) {
+    if (await cond()) return;
+    await new Promise((r) => setImmediate(r));
+  }
+  throw new Error(`never: ${what}`);
+}
+
+/**
+ * Lease script calls Redis has run. Read on the lease's own connection, whose commands
+ * run in order: every call the lease sent before this one is counted.
+ */
+async function leaseChecks(): Promise<number> {
+  const info = await redis.info('commandstats');
+  let n = 0;
+  for (const m of info.matchAll(/^cmdstat_(?:evalsha|eval):calls=(\d+)/gm)) n += Number(m[1]);
+  return n;
+}
+
 async function leader(): Promise<LeaderLease> {
   const events = { lost: 0 };
   lease = new LeaderLease(redis, KEY, TTL, { onAcquire: () => undefined, onLose: () => void events.lost++ });
@@ -57,8 +77,9 @@ describe('leader lease: after stepping down, the standby interval', () => {
     l.fenced();
     await until(() => !l.isLeader, 'stepped down');
     await redis.del(KEY); // the other holder is gone: the lease is free
+    const checks = await leaseChecks();
     await vi.advanceTimersByTimeAsync(TTL / 10 - 1);
-    await until(() => true, 'settle');
+    expect(await leaseChecks(), 'no lease check before the standby interval').toBe(checks);
     expect(l.isLeader).toBe(false);
     await vi.advanceTimersByTimeAsync(1);
     await until(() => l.isLeader, 'took the free lease at the standby interval (3 s), not the renew interval (10 s)');
@@ -67,8 +88,9 @@ describe('leader lease: after stepping down, the standby interval', () => {
   it('a renewal that finds another holder steps down; the next check comes at the standby interval', async () => {
     const l = await leader();
     // Steady state first: a renewal or two while the lease is ours (renewals every 10 s).
+    const checks = await leaseChecks();
     await vi.advanceTimersByTimeAsync(13_000);
-    await until(() => true, 'settle');
+    await untilAsync(async () => (await leaseChecks()) > checks, 'the renewal at 10 s ran');
     expect(l.isLeader).toBe(true);
     await redis.set(KEY, 'other:2:bbbbbb', 'PX', TTL);
     await vi.advanceTimersByTimeAsync(TTL / 3);

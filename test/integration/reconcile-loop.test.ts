@@ -5,6 +5,7 @@ import { specHash } from '../../src/model/spec-hash.js';
 import { Registry } from '../../src/registry/registry.js';
 import type { Source, SourceSnapshot } from '../../src/source.js';
 import { ReconcileLoop } from '../../reconcilers/reconcile-loop.js';
+import { eventually } from '../helpers/eventually.js';
 import { type PrivateRedis, startRedis } from '../helpers/redis-server.js';
 
 let server: PrivateRedis;
@@ -104,8 +105,7 @@ describe('reconcile loop', () => {
       onResult: (r) => void results.push(r.runId),
     });
     await expect(loop.request({ reason: 'x' })).rejects.toThrow('source exploded');
-    const deadline = Date.now() + 3000;
-    while (results.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    await eventually(() => results.length > 0, { message: 'the retried run finished', timeout: 10_000, every: 10 });
     expect(src.reads).toBe(3); // two failures, then success, without anyone asking again
     expect(results).toHaveLength(1);
     expect(loop.lastError).toBeUndefined();

@@ -6,6 +6,7 @@ import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Schedule } from '../../src/model/schedule-schema.js';
 import { BIN, ROOT, pyrq } from '../helpers/cli.js';
+import { eventually } from '../helpers/eventually.js';
 import { type PrivateRedis, startRedis } from '../helpers/redis-server.js';
 import { SQL_TEST_DRIVERS, type TestDb, type TestUser } from '../helpers/sql-drivers.js';
 import { tmpDir } from '../helpers/tmp-dir.js';
@@ -24,6 +25,7 @@ describe.each(SQL_TEST_DRIVERS)('$name', (d) => {
   let daemon: ChildProcess;
   let logs = '';
   let env: Record<string, string | undefined>;
+  let initial: string[] = [];
 
   const IDS = ['TS-000001', 'TS-000002', 'TS-000003', 'TS-000004', 'TS-000005', 'TS-000008'];
 
@@ -61,6 +63,8 @@ describe.each(SQL_TEST_DRIVERS)('$name', (d) => {
     });
     daemon.stdout?.on('data', (d) => (logs += String(d)));
     daemon.stderr?.on('data', (d) => (logs += String(d)));
+    // Every test starts from the first reconcile, whichever runs first.
+    initial = await until('the first reconcile', ids, (v) => v.join() === IDS.join(), 30_000);
   });
   afterAll(async () => {
     if (daemon && daemon.exitCode === null) {
@@ -74,15 +78,18 @@ describe.each(SQL_TEST_DRIVERS)('$name', (d) => {
     dir?.cleanup();
   });
 
-  /** Re-checks `cond` until it holds (the test timeout bounds the wait); fails early if the daemon died. */
-  async function until<T>(what: string, get: () => Promise<T>, cond: (v: T) => boolean): Promise<T> {
-    for (;;) {
-      if (daemon.exitCode !== null)
-        throw new Error(`the daemon exited (${daemon.exitCode}) while waiting for ${what}:\n${logs}`);
-      const v = await get();
-      if (cond(v)) return v;
-      await new Promise((r) => setTimeout(r, 50));
-    }
+  /** Re-checks `cond` until it holds, for at most `timeout` ms; fails at once if the daemon died. */
+  async function until<T>(what: string, get: () => Promise<T>, cond: (v: T) => boolean, timeout = 20_000): Promise<T> {
+    const hit = await eventually(
+      async () => {
+        if (daemon.exitCode !== null) return { died: true as const };
+        const v = await get();
+        return cond(v) ? { died: false as const, v } : null;
+      },
+      { message: what, timeout, every: 50 },
+    );
+    if (hit.died) throw new Error(`the daemon exited (${daemon.exitCode}) while waiting for ${what}:\n${logs}`);
+    return hit.v;
   }
 
   /** One message as BTU sends it: JSON without a newline; the reply is plain text. */
@@ -110,9 +117,12 @@ describe.each(SQL_TEST_DRIVERS)('$name', (d) => {
     );
   };
 
+  // The daemon, its Redis and the database belong to this `describe.each` block (its
+  // beforeAll); each test edits rows no other test asserts on, so any order works.
   describe(`pyrq daemon with a BTU database (${d.driver.label})`, () => {
     it('applies the BTU schedules at start', async () => {
-      await until('the first reconcile', ids, (v) => v.join() === IDS.join());
+      expect(initial).toEqual(IDS);
+      expect((await spec('TS-000003'))?.function).toBeTruthy();
     });
 
     it('picks up an edit of cron_string and modified through the poll', async () => {
@@ -126,14 +136,12 @@ describe.each(SQL_TEST_DRIVERS)('$name', (d) => {
       );
     });
 
-    it('losing access keeps every schedule and status shows the source stale', async () => {
+    it('losing access keeps every schedule and status shows the source stale; getting it back applies what changed meanwhile', async () => {
+      // One test: the grant needs the revoke before it.
       await user.revoke();
       const h = await until(`a stale ${d.name} source in status`, sqlHealth, (x) => x?.stale === true);
       expect(h!.errors.join('\n')).toMatch(d.denied);
       expect(await ids()).toEqual(IDS);
-    });
-
-    it('getting access back applies what changed meanwhile', async () => {
       await db.exec(
         "UPDATE `tabBTU Task Schedule` SET enabled = 0, modified = NOW(6) WHERE name = 'TS-000002'; DELETE FROM `tabBTU Task Schedule` WHERE name = 'TS-000004'",
       );

@@ -225,6 +225,26 @@ describe('the status page (pure)', () => {
     expect(page).toContain('Europe/Berlin');
     expect(page).toContain('At 09:00');
   });
+
+  it('escapes the schedule id wherever it appears: the row, its data attributes, the recent runs', () => {
+    // An id is text from a source too; `'e'` alone (above) would not show a missed escape.
+    const id = `<b id='x'>&amp;"evil"</b>`;
+    const escaped = '&lt;b id=&#39;x&#39;&gt;&amp;amp;&quot;evil&quot;&lt;/b&gt;';
+    const rows = [entry(id, { state: { lastRunAt: String(NOW - 1000), lastOutcome: 'enqueued' } })].map(pageRow);
+    const page = renderStatusPage({
+      now: NOW,
+      role: { leader: true, holderId: 'h', currentLeader: 'h' },
+      sources: [{ source: 'files', stale: false, schedules: 1, held: 0, errors: [], at: NOW }],
+      rows,
+      query: parsePageQuery(new URLSearchParams('')),
+      lastReconcile: null,
+    });
+    expect(page).not.toContain('<b id=');
+    expect(page).not.toContain('&amp;"evil');
+    expect(page).toContain(`data-id="${escaped}"`);
+    expect(page).toContain(`<strong class="id">${escaped}</strong>`);
+    expect(page).toContain(`<td>${escaped}</td><td>enqueued</td>`); // the recent runs table
+  });
 });
 
 describe('the Grafana dashboard', () => {

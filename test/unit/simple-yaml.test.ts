@@ -38,6 +38,9 @@ const FAST = [
   '-   id: wide\n    function: a.b\n',
   'id: x\nbig: {"n": 123456789012345678901}\nfloat: [1.5, 2e3, -0.5, 1E400]\nunicode: "\\u00e9\\ud83d\\ude00 \\/ \\n"\n',
   'id: x\nwords: hello world, and more? yes = 1 ~ 2 ^ 3 $ 4 % 5\npath: /var/run/x.sock\n',
+  // Every JSON escape in the double-quoted style, in a scalar and inside flow collections
+  // (a fast path that read one of them literally, `\t` as backslash-t, would differ here).
+  'id: x\nq: "tab\\there\\nnl \\\\ bs \\" dq \\/ sl \\b\\f\\r \\u00e9\\u0009"\nkw: {"k\\t": "a\\tb\\n\\\\\\""}\nargs: ["\\t", "\\\\t", "\\u0041\\t"]\n',
 ];
 
 const DECLINE = [
