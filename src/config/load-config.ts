@@ -165,10 +165,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     where,
     env,
     legacy: [...(mysql ? ['mysql'] : []), ...(postgres ? ['postgres'] : [])],
-    defaultPollMs: parseConfigDuration(
-      (SETTINGS['mysql.pollInterval'] as Setting).default as string,
-      'sql.pollInterval',
-    ),
+    defaultPollMs: parseConfigDuration(SETTINGS['mysql.pollInterval'].default as string, 'sql.pollInterval'),
     parseDuration: parseConfigDuration,
     readSecret: (p, w) => readSecretFile(fromFile(p)!, w),
   });
