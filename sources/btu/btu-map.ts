@@ -228,7 +228,7 @@ export function mapBtuRow(row: BtuRow, opts: BtuMapOptions): RowEntry {
     cron: 'cron_string',
     timezone: tz.column,
     description: 'task_description',
-    site: `site (${opts.source}.site / frappe.site in the config)`,
+    site: `site (${opts.source}.site or the [[sql]] entry's frappe.site, else frappe.site in the config)`,
     overlap: 'btu.overlap',
     user: 'btu.user',
     dst: 'BTU DST rule',
