@@ -154,6 +154,21 @@ describe('several sites of a bench ([[sql]]), each with the same TS-000001', () 
       await daemon?.stop();
     });
 
+    it("status groups by source: one line per site, each with its own database and its rows' count", async () => {
+      const status = (await daemon.ask({ op: 'status' })).result as {
+        sources: { source: string; stale: boolean; schedules: number; location?: string }[];
+        schedules: { id: string; source: string }[];
+      };
+      const sites = status.sources.filter((s) => s.source.startsWith('site'));
+      expect(sites.map((s) => [s.source, s.stale])).toEqual(SITES.map((s) => [s.name, false]));
+      SITES.forEach((s, i) => {
+        expect(sites[i]!.location).toContain(dbs[i]!.name);
+        const mine = status.schedules.filter((r) => r.source === s.name);
+        expect(mine.length).toBe(sites[i]!.schedules);
+        expect(mine.every((r) => r.id.startsWith(`${s.name}.`))).toBe(true);
+      });
+    });
+
     it('create_task_schedule applies the edited row of every site that edited it', async () => {
       await inSite(0, "UPDATE `tabBTU Task Schedule` SET cron_string = '11 5 * * *' WHERE name = 'TS-000001'");
       await inSite(1, "UPDATE `tabBTU Task Schedule` SET cron_string = '22 5 * * *' WHERE name = 'TS-000001'");
