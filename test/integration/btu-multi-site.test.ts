@@ -12,6 +12,8 @@ import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pyrq } from '../helpers/cli.js';
+import { freePort } from '../helpers/free-port.js';
+import { parsePrometheusText } from '../helpers/prom-text.js';
 import { type DaemonProcess, eventually, startDaemon } from '../helpers/daemon.js';
 import { type PrivateRedis, startRedis } from '../helpers/redis-server.js';
 import { burstWorker, taskCalls } from '../helpers/rq-worker.js';
@@ -124,6 +126,7 @@ describe('several sites of a bench ([[sql]]), each with the same TS-000001', () 
 
   describe('through a daemon, BTU commands (which name no site)', () => {
     let daemon: DaemonProcess;
+    let httpPort: number;
 
     /** The app's SchedulerAPI: LPUSH the command, wait for the acknowledgement. */
     async function send(requestType: string, id: string): Promise<unknown> {
@@ -143,7 +146,11 @@ describe('several sites of a bench ([[sql]]), each with the same TS-000001', () 
 
     beforeAll(async () => {
       const e = Object.fromEntries(Object.entries(env()).map(([k, v]) => [k, v ?? '']));
-      daemon = await startDaemon([], { socket: join(dir.path, 'd.sock'), env: { ...e, PYRQ_BTU_RPC: '' } });
+      httpPort = await freePort();
+      daemon = await startDaemon([], {
+        socket: join(dir.path, 'd.sock'),
+        env: { ...e, PYRQ_BTU_RPC: '', PYRQ_HTTP: `127.0.0.1:${httpPort}` },
+      });
       await eventually(
         async () => (await Promise.all(SITES.map((s) => spec(`${s.name}.TS-000002`)))).every((x) => x),
         "every site's rows are applied",
@@ -167,6 +174,13 @@ describe('several sites of a bench ([[sql]]), each with the same TS-000001', () 
         expect(mine.length).toBe(sites[i]!.schedules);
         expect(mine.every((r) => r.id.startsWith(`${s.name}.`))).toBe(true);
       });
+    });
+
+    it('the metrics and the status page have each site as a source of its own', async () => {
+      const metrics = parsePrometheusText(await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text());
+      for (const s of SITES) expect(metrics.value('pyrq_source_up', { source: s.name }), s.name).toBe(1);
+      const page = await (await fetch(`http://127.0.0.1:${httpPort}/`)).text();
+      for (const s of SITES) expect(page).toContain(`${s.name}.TS-000001`);
     });
 
     it('create_task_schedule applies the edited row of every site that edited it', async () => {
