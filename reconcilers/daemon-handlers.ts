@@ -23,9 +23,9 @@ import { daemonClocks } from '../src/status/daemon-clocks.js';
 import { orphansOf } from '../src/status/orphans.js';
 import { statusRow } from '../src/status/status-view.js';
 import { SOCKET_SOURCE, type SocketSource } from '../sources/socket/socket-source.js';
-import { btuSourceOf } from '../sources/sql/sql-source.js';
+import { btuSourcesOf } from '../sources/sql/sql-source.js';
 import { BTU_MAX_CONTENT_CHARS } from './btu-rpc-listener.js';
-import { BtuCommitWatch } from '../sources/btu/await-commit.js';
+import { type BtuCommand, BtuCommitWatch } from '../sources/btu/await-commit.js';
 import type { Logger } from '../src/log.js';
 import type { LeaderLease } from './leader-lease.js';
 import type { ReconcileLoop, ReconcileRequest } from './reconcile-loop.js';
@@ -293,13 +293,21 @@ export class DaemonHandlers {
         // The same bound as the Redis channel's, for the socket's BTU messages (up to 1 MiB) too.
         if (name.length > BTU_MAX_CONTENT_CHARS)
           return `Error: request_content is ${name.length} characters; at most ${BTU_MAX_CONTENT_CHARS} are accepted (BTU names are at most 140)`;
-        const sql = btuSourceOf(this.d.sources());
-        if (!sql)
+        const sqls = btuSourcesOf(this.d.sources());
+        if (sqls.length === 0)
           return `Error: pyrq has no MySQL source configured (nor a PostgreSQL one), so it cannot read Task Schedule ${name}.`;
         try {
           // The app sends this before its transaction commits: see sources/btu/await-commit.ts.
-          const result = await this.commitWatch.command(sql, req.requestType, name);
-          const error = result?.plan.errors.find((e) => e.id === name);
+          // The command names no site (every site of a bench pushes onto the same list): it acts
+          // on the id in every BTU source, each under its own schedule id (site1.TS-000001).
+          const results = await Promise.all(
+            sqls.map(async (sql) => {
+              const id = sql.scheduleIdOf(name);
+              const result = await this.commitWatch.command(sql, req.requestType as BtuCommand, id);
+              return result?.plan.errors.find((e) => e.id === id);
+            }),
+          );
+          const error = results.find((e) => e !== undefined);
           if (error) return `Error: Task Schedule ${name}: ${formatSourceError(error)}`;
           if (req.requestType === 'create_task_schedule')
             return `BTU Scheduler now re-processing Task Schedule ${name} in Python RQ.`;

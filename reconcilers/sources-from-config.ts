@@ -30,8 +30,12 @@ export interface SourceWiring {
 export interface SourceFactory {
   readonly name: string;
   configured(config: Config, wiring: SourceWiring): boolean;
-  create(config: Config, ctx: NormalizeContext, wiring: SourceWiring): Source;
+  /** One source, or several (`[[sql]]`: one per entry, each under its own name). */
+  create(config: Config, ctx: NormalizeContext, wiring: SourceWiring): Source | Source[];
 }
+
+/** The name of the row that builds the `[[sql]]` entries (each source has the entry's own name). */
+export const SQL_ENTRIES = 'sql';
 
 export const SOURCE_FACTORIES: readonly SourceFactory[] = [
   {
@@ -71,6 +75,36 @@ export const SOURCE_FACTORIES: readonly SourceFactory[] = [
       });
     },
   })),
+  // [[sql]]: one source per entry, with its own name, site, bench id and (several sources) id prefix.
+  {
+    name: SQL_ENTRIES,
+    configured: (config) => (config.sql?.length ?? 0) > 0,
+    create: (config, ctx, wiring) =>
+      config.sql!.map((sql, i) => {
+        const label = `sql[${i}] (${JSON.stringify(sql.name)})`;
+        const driver = SQL_DRIVERS[sql.driver];
+        resolveSqlTarget({ name: label, target: driver.target }, sql);
+        const site = sql.site ?? config.frappe.site;
+        if (sql.mode === 'btu' && site === undefined) {
+          throw new PyrqError(
+            'CONFIG_INVALID',
+            `${label}: BTU mode needs the Frappe site its schedules run on: set frappe.site in the entry (or the top-level frappe.site)`,
+          );
+        }
+        return new SqlSource({
+          driver,
+          config: sql,
+          // The entry's site and bench id for its frappe-target schedules (the queue is `<benchId>:<queue>`).
+          ctx: { ...ctx, frappeSite: site, frappeBenchId: sql.benchId ?? ctx.frappeBenchId },
+          site,
+          btu: { ...config.btu, benchPath: config.frappe.benchPath },
+          logger: wiring.logger,
+          name: sql.name,
+          idPrefix: sql.idPrefix,
+          label,
+        });
+      }),
+  },
   {
     name: SOCKET_SOURCE,
     configured: (_config, wiring) => wiring.socket !== undefined,
@@ -86,11 +120,11 @@ export function sourcesFromConfig(config: Config, wiring: SourceWiring = {}, onl
   const ctx = normalizeContext(config);
   const sources = SOURCE_FACTORIES.filter(
     (f) => (only === undefined || only.includes(f.name)) && f.configured(config, wiring),
-  ).map((f) => f.create(config, ctx, wiring));
+  ).flatMap((f) => f.create(config, ctx, wiring));
   if (sources.length === 0) {
     throw new PyrqError(
       'NO_SOURCES',
-      'no source is configured: pass --dir PATH (or --mysql-url URL, --postgres-url URL), or set files.dir / mysql.url / postgres.url in the config file',
+      'no source is configured: pass --dir PATH (or --mysql-url URL, --postgres-url URL), or set files.dir / mysql.url / postgres.url / [[sql]] in the config file',
     );
   }
   return sources;

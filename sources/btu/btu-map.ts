@@ -94,6 +94,11 @@ export interface BtuMapOptions {
   user?: string;
   /** The rows' overlap policy (`btu.overlap`); absent: the context's default. */
   overlap?: OverlapPolicy;
+  /**
+   * Put before each row's name to make its schedule id (`site1.`: several sites, see
+   * src/config/sql-entries.ts); absent: the name itself. BTU's own kwargs keep the name.
+   */
+  idPrefix?: string;
 }
 
 const text = (v: string | null | undefined): string | undefined => {
@@ -182,8 +187,9 @@ export function mapBtuRow(row: BtuRow, opts: BtuMapOptions): RowEntry {
 
   const tz = btuTimezone(row, generation);
   const duration = row.max_task_duration === null ? 0 : Number(row.max_task_duration);
+  const id = `${opts.idPrefix ?? ''}${row.name}`;
   const raw: Record<string, unknown> = {
-    id: row.name,
+    id,
     enabled: isEnabled(row.enabled),
     target: 'frappe',
     site: opts.site,
@@ -222,7 +228,7 @@ export function mapBtuRow(row: BtuRow, opts: BtuMapOptions): RowEntry {
     cron: 'cron_string',
     timezone: tz.column,
     description: 'task_description',
-    site: `site (${opts.source}.site / frappe.site in the config)`,
+    site: `site (${opts.source}.site or the [[sql]] entry's frappe.site, else frappe.site in the config)`,
     overlap: 'btu.overlap',
     user: 'btu.user',
     dst: 'BTU DST rule',
@@ -238,7 +244,7 @@ export function mapBtuRow(row: BtuRow, opts: BtuMapOptions): RowEntry {
   const entry = rowToEntry(
     raw,
     pre,
-    { source: opts.source, id: row.name, origin: BTU_ORIGIN, enabled: isEnabled(row.enabled), columnOf },
+    { source: opts.source, id, origin: BTU_ORIGIN, enabled: isEnabled(row.enabled), columnOf },
     opts.ctx,
   );
   if (cron.ok && cron.dropped !== undefined)
@@ -248,6 +254,9 @@ export function mapBtuRow(row: BtuRow, opts: BtuMapOptions): RowEntry {
 
 export function mapBtuRows(rows: readonly BtuRow[], opts: BtuMapOptions): Map<string, RowEntry> {
   const out = new Map<string, RowEntry>();
-  for (const row of rows) out.set(row.name, mapBtuRow(row, opts));
+  for (const row of rows) {
+    const e = mapBtuRow(row, opts);
+    out.set(e.id, e);
+  }
   return out;
 }

@@ -183,25 +183,28 @@ export class BtuReader implements ModeReader {
     const memo = new Map<string, { key: string; entry: RowEntry }>();
     for (const row of rows) {
       const m = this.map(row);
-      entries.set(row.name, m.entry);
+      entries.set(m.entry.id, m.entry);
       memo.set(row.name, m);
     }
     this.memo = memo; // rows that are gone are forgotten
     return { entries, errors: [], token };
   }
 
+  /** Ids are schedule ids (with the source's `idPrefix`); an id without the prefix is not this source's: absent. */
   async readIds(ids: readonly string[]): Promise<Map<string, RowEntry | undefined>> {
     await this.readTtls();
     const out = new Map<string, RowEntry | undefined>(ids.map((id) => [id, undefined]));
-    for (let i = 0; i < ids.length; i += IDS_PER_STATEMENT) {
-      const chunk = ids.slice(i, i + IDS_PER_STATEMENT);
+    const prefix = this.opts.idPrefix ?? '';
+    const names = ids.filter((id) => id.startsWith(prefix)).map((id) => id.slice(prefix.length));
+    for (let i = 0; i < names.length; i += IDS_PER_STATEMENT) {
+      const chunk = names.slice(i, i + IDS_PER_STATEMENT);
       const sql = this.sql.select(await this.detectedSchema(), chunk.length);
       const params: SqlValue[] = [...SINGLE, ...chunk];
       const { rows } = await this.db.read<BtuRow>(sql, params);
       for (const row of rows) {
         const m = this.map(row);
         this.memo.set(row.name, m);
-        out.set(row.name, m.entry);
+        out.set(m.entry.id, m.entry);
       }
     }
     return out;

@@ -23,6 +23,8 @@ export interface ModeContext {
   btu?: Pick<Config['btu'], 'runner' | 'overlap'> &
     Partial<Pick<Config['btu'], 'generation' | 'user'>> & { benchPath?: string };
   logger?: Logger;
+  /** Put before every row's id (`site1.`) when the config has several SQL sources; absent: the row's id. */
+  idPrefix?: string;
 }
 
 export const SQL_MODES: Record<SqlSourceConfig['mode'], (m: ModeContext) => ModeReader> = {
@@ -39,7 +41,8 @@ export const SQL_MODES: Record<SqlSourceConfig['mode'], (m: ModeContext) => Mode
       user: m.btu?.user,
       benchPath: m.btu?.benchPath,
       logger: m.logger,
+      idPrefix: m.idPrefix,
     });
   },
-  query: (m) => new QueryReader(m.db, m.config.query ?? '', m.ctx, m.source),
+  query: (m) => new QueryReader(m.db, m.config.query ?? '', m.ctx, m.source, m.idPrefix),
 };

@@ -96,11 +96,12 @@ function convert(field: string, v: unknown): Converted {
   return { ok: true, value: asText(v) };
 }
 
-/** Maps a query's rows for source `source` (`mysql`, `postgres`). */
+/** Maps a query's rows for source `source` (`mysql`, `postgres`); `idPrefix` namespaces the ids (several sources). */
 export function mapQueryRows(
   rows: readonly Record<string, unknown>[],
   ctx: NormalizeContext,
   source: string,
+  idPrefix = '',
 ): { entries: Map<string, RowEntry>; errors: SourceError[] } {
   const entries = new Map<string, RowEntry>();
   const errors: SourceError[] = [];
@@ -108,7 +109,8 @@ export function mapQueryRows(
   rows.forEach((row, i) => {
     const locator = `row ${i + 1}`;
     const idValue = asText(row.id);
-    const id = typeof idValue === 'string' ? idValue.trim() : '';
+    const own = typeof idValue === 'string' ? idValue.trim() : '';
+    const id = own === '' ? '' : `${idPrefix}${own}`;
     if (id === '') {
       errors.push({
         source,

@@ -27,6 +27,8 @@ export class QueryReader implements ModeReader {
     private readonly ctx: NormalizeContext,
     /** The source (`mysql`, `postgres`), also the settings section of the query. */
     private readonly source: string,
+    /** Namespaces the ids (several SQL sources: src/config/sql-entries.ts). */
+    private readonly idPrefix = '',
   ) {}
 
   resetSchema(): void {}
@@ -39,7 +41,7 @@ export class QueryReader implements ModeReader {
   async readAll(): Promise<ReadResult> {
     const { rows, columns } = await this.db.read<Record<string, unknown>>(this.sql);
     checkQueryColumns(columns, this.source);
-    const { entries, errors } = mapQueryRows(rows, this.ctx, this.source);
+    const { entries, errors } = mapQueryRows(rows, this.ctx, this.source, this.idPrefix);
     return { entries, errors, token: this.digest(rows, columns) };
   }
 

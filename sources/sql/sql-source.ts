@@ -41,6 +41,12 @@ export interface SqlSourceOptions {
   reader?: PoolOptions;
   /** Longest delay between retries while failing. Default 60 s (never below the poll interval). */
   maxBackoffMs?: number;
+  /** The source's name (a `[[sql]]` entry's `name`); absent: the driver's (`mysql`, `postgres`). */
+  name?: string;
+  /** Put before every row's id (`site1.`: several SQL sources, src/config/sql-entries.ts). */
+  idPrefix?: string;
+  /** How settings errors name the source (`sql[0] ("site1")`); absent: the name. */
+  label?: string;
 }
 
 type GoodRead = Pick<ReadResult, 'entries' | 'errors'>;
@@ -68,11 +74,15 @@ export class SqlSource implements Source {
   private ticking?: Promise<void>;
   private closed = false;
 
+  /** What this source puts before a row's id to make its schedule id ('' for one SQL source). */
+  readonly idPrefix: string;
+
   constructor(opts: SqlSourceOptions) {
     const { driver, config } = opts;
-    this.name = driver.name;
+    this.name = opts.name ?? driver.name;
+    this.idPrefix = opts.idPrefix ?? '';
     this.mode = config.mode;
-    const target = resolveSqlTarget(driver, config);
+    const target = resolveSqlTarget({ name: opts.label ?? this.name, target: driver.target }, config);
     this.target = describeSqlTarget(driver, target);
     this.db = driver.connect(target, opts.reader);
     this.reader = SQL_MODES[config.mode]({
@@ -84,6 +94,7 @@ export class SqlSource implements Source {
       site: opts.site,
       btu: opts.btu,
       logger: opts.logger,
+      idPrefix: this.idPrefix,
     });
     this.backoff = new PollBackoff(this.name, this.target, [target.password], opts.logger);
     this.pollMs = config.pollIntervalMs;
@@ -105,6 +116,11 @@ export class SqlSource implements Source {
   /** Whether single ids can be re-read (BTU mode), rather than only the whole source (query mode). */
   get canReadIds(): boolean {
     return this.reader.canReadIds;
+  }
+
+  /** The schedule id of a row (a BTU Task Schedule name, as BTU's commands give it). */
+  scheduleIdOf(rowId: string): string {
+    return `${this.idPrefix}${rowId}`;
   }
 
   hold(id: string): void {
@@ -275,6 +291,15 @@ function withHolds(read: GoodRead, holds: ReadonlySet<string>): GoodRead {
  * reload: the SQL source in BTU mode, else any SQL source (which re-reads as a whole).
  */
 export function btuSourceOf(sources: readonly Source[]): SqlSource | undefined {
+  return btuSourcesOf(sources)[0];
+}
+
+/**
+ * Every source a BTU command acts on: each SQL source in BTU mode (one per site of a
+ * bench: the command names no site), else the first SQL source (which re-reads as a whole).
+ */
+export function btuSourcesOf(sources: readonly Source[]): SqlSource[] {
   const sql = sources.filter((s): s is SqlSource => s instanceof SqlSource);
-  return sql.find((s) => s.mode === 'btu') ?? sql[0];
+  const btu = sql.filter((s) => s.mode === 'btu');
+  return btu.length > 0 ? btu : sql.slice(0, 1);
 }

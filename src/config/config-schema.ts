@@ -66,6 +66,27 @@ function sqlSection(n: 'mysql' | 'postgres') {
   });
 }
 
+/**
+ * One entry of `[[sql]]` (several SQL sources, e.g. one per site of a bench): the keys of
+ * a `mysql`/`postgres` section, plus its name, its driver (else from the URL's scheme)
+ * and the Frappe site and bench id its BTU schedules run on.
+ */
+const sqlEntry = z.strictObject({
+  name: z.string(),
+  driver: z.enum(['mysql', 'postgres']).optional(),
+  url: z.string().optional(),
+  host: z.string().optional(),
+  port: z.number().int().optional(),
+  user: z.string().optional(),
+  database: z.string().optional(),
+  passwordEnv: z.string().optional(),
+  passwordFile: z.string().optional(),
+  mode: z.enum(['btu', 'query']).optional(),
+  query: z.string().optional(),
+  pollInterval: duration.optional(),
+  frappe: z.strictObject({ site: z.string().optional(), benchId: z.string().optional() }).optional(),
+});
+
 export const configFileSchema = z.strictObject({
   timezone: z.string().optional().meta(about('timezone')),
   allow: z.array(z.string()).optional().meta(about('allow')),
@@ -99,6 +120,7 @@ export const configFileSchema = z.strictObject({
     .optional(),
   mysql: sqlSection('mysql').optional(),
   postgres: sqlSection('postgres').optional(),
+  sql: z.array(sqlEntry).optional().meta(about('sql')),
   frappe: z
     .strictObject({
       site: z.string().optional().meta(about('frappe.site')),

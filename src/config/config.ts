@@ -30,6 +30,18 @@ export interface SqlSourceConfig {
   site?: string;
 }
 
+/**
+ * One `[[sql]]` entry: a SQL source with its own name (the registry owner), driver,
+ * Frappe site and bench id. `idPrefix` (`site1.`) namespaces its ids when the config has
+ * more than one SQL source; '' keeps the rows' own ids.
+ */
+export interface NamedSqlSourceConfig extends SqlSourceConfig {
+  name: string;
+  driver: 'mysql' | 'postgres';
+  benchId?: string;
+  idPrefix: string;
+}
+
 export type MysqlConfig = SqlSourceConfig;
 export type PostgresConfig = SqlSourceConfig;
 
@@ -52,6 +64,8 @@ export interface Config {
   files?: { dir: string; maxFileBytes?: number; followSymlinksOutside?: boolean };
   mysql?: MysqlConfig;
   postgres?: PostgresConfig;
+  /** `[[sql]]`: more SQL sources, each its own source (one per site of a bench). */
+  sql?: NamedSqlSourceConfig[];
   frappe: { site?: string; benchId?: string; benchPath?: string; user: string };
   /** The BTU app: its Redis RPC channel and how its rows run. */
   btu: { rpc: boolean; runner: BtuRunner; overlap: OverlapPolicy; generation: BtuGenerationSetting; user?: string };
@@ -82,9 +96,15 @@ export interface Config {
 
 /** Every secret in the settings, for redaction from logs and messages. */
 export function configSecrets(
-  c: (Pick<Config, 'redis' | 'mysql' | 'postgres'> & Partial<Pick<Config, 'http'>>) | undefined,
+  c: (Pick<Config, 'redis' | 'mysql' | 'postgres'> & Partial<Pick<Config, 'http' | 'sql'>>) | undefined,
 ): string[] {
-  return [c?.redis.password, c?.mysql?.password, c?.postgres?.password, c?.http?.token].filter((x): x is string => !!x);
+  return [
+    c?.redis.password,
+    c?.mysql?.password,
+    c?.postgres?.password,
+    c?.http?.token,
+    ...(c?.sql ?? []).map((s) => s.password),
+  ].filter((x): x is string => !!x);
 }
 
 /**

@@ -25,6 +25,7 @@ import {
   type SqlSourceConfig,
 } from './config.js';
 import { type ConfigFile, configFileSchema } from './config-schema.js';
+import { sqlEntries } from './sql-entries.js';
 import { type ConfigFlags, SETTINGS, type Setting, type SettingId } from './settings.js';
 
 const lazyRequire = createRequire(import.meta.url);
@@ -162,6 +163,14 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
   };
   const mysql = sqlSection('mysql');
   const postgres = sqlSection('postgres');
+  const sql = sqlEntries(f.sql, {
+    where,
+    env,
+    legacy: [...(mysql ? ['mysql'] : []), ...(postgres ? ['postgres'] : [])],
+    defaultPollMs: parseConfigDuration(SETTINGS['mysql.pollInterval'].default as string, 'sql.pollInterval'),
+    parseDuration: parseConfigDuration,
+    readSecret: (p, w) => readSecretFile(fromFile(p)!, w),
+  });
 
   const socketModeText = value<string>('daemon.socketMode');
   if (!/^0?[0-7]{3}$/.test(socketModeText))
@@ -258,6 +267,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
         : undefined,
     mysql,
     postgres,
+    ...(sql ? { sql } : {}),
     frappe: {
       site: value<string | undefined>('frappe.site') ?? mysql?.site ?? postgres?.site,
       benchId: value<string | undefined>('frappe.benchId'),

@@ -162,6 +162,11 @@ export const SETTINGS = {
 
   ...sqlSettings('mysql', 'MySQL/MariaDB', 'mysql://user@host:3306/db'),
   ...sqlSettings('postgres', 'PostgreSQL', 'postgres://user@host:5432/db'),
+  sql: {
+    key: 'sql',
+    description:
+      'Several SQL sources, e.g. one per site of a Frappe bench: an array of tables ([[sql]] in TOML), each with name (the source name: letters, digits, _ and -), url (mysql://, mariadb:// or postgres://; or driver and host/port/user/database), passwordEnv, passwordFile, mode, query, pollInterval, and frappe.site / frappe.benchId (the site and bench its BTU schedules run on). With more than one SQL source in all, the ids of an entry are namespaced "<name>.<id>" (site1.TS-000001). See docs/sources.md.',
+  },
 
   'frappe.site': {
     key: 'frappe.site',

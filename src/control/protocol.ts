@@ -104,7 +104,9 @@ const nativeRequestSchema = z
     )
       need(`"${r.op}" needs "id", "ids" or "all": true`);
     if (r.op === 'reload' && r.source === undefined)
-      need('"reload" needs "source" (files, mysql, postgres or socket) and optionally "id"');
+      need(
+        '"reload" needs "source" (files, mysql, postgres, socket or the name of a [[sql]] entry) and optionally "id"',
+      );
   });
 
 /**
