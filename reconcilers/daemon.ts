@@ -384,7 +384,15 @@ export class Daemon {
       holderId: () => this.lease.holderId,
       afterRestore: async () => {
         await this.redis.publish(this.keys.events, 'changed');
-        await this.reconcile({ sources: [SOCKET_SOURCE], reason: 'pushed schedules restored from the state file' });
+        // Only the leader writes the registry, fenced: after Redis restarted empty nobody
+        // holds the lease, and an unfenced write here would land before it is taken again.
+        // Whoever takes it next runs the deep reconcile of becoming leader, which covers this.
+        if (!this.lease?.isLeader) return;
+        await this.reconcile({
+          sources: [SOCKET_SOURCE],
+          reason: 'pushed schedules restored from the state file',
+          leaderOnly: true,
+        });
       },
       logger: this.logger,
     });
