@@ -1,7 +1,7 @@
 import { cpSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ROOT, pyrq } from '../helpers/cli.js';
 import { type DaemonProcess, eventually, startDaemon } from '../helpers/daemon.js';
 import { createThrowawayDb, type ThrowawayDb, type ThrowawayUser } from '../helpers/mysql.js';
@@ -66,6 +66,9 @@ afterAll(async () => {
   await db?.drop();
   tmp?.cleanup();
 });
+// The server, database and config are the file's; no test writes the database, and Redis
+// is emptied before each test, so each runs alone and in any order.
+beforeEach(async () => void (await redis.flushall()));
 
 interface PlanError {
   source: string;
@@ -88,14 +91,16 @@ const appliedFunctions = async () => {
   return out;
 };
 
-describe('the function allowlist', () => {
-  let refused: string[];
+/** A one-shot `pyrq apply` of the files and MySQL; its allowlist refusals, as `source id function`. */
+const applyAll = async (): Promise<string[]> => {
+  const r = await pyrq(['apply', '--json'], { env });
+  expect(r.code).toBe(1);
+  return refusals(r.json().plan.errors as PlanError[]);
+};
 
+describe('the function allowlist', () => {
   it('apply refuses functions outside it from the files and from MySQL, and applies the rest', async () => {
-    const r = await pyrq(['apply', '--json'], { env });
-    expect(r.code).toBe(1);
-    const errors = r.json().plan.errors as PlanError[];
-    refused = refusals(errors);
+    const refused = await applyAll();
     expect(refused.filter((x) => x.startsWith('files '))).toEqual([
       'files erp-daily-digest pyrq_fixtures.erp.daily_digest',
       'files erp-sync-stock pyrq_fixtures.erp.sync_stock',
@@ -122,6 +127,7 @@ describe('the function allowlist', () => {
   });
 
   it('status without a daemon shows the refusals that apply recorded; diff and validate show them too', async () => {
+    const refused = await applyAll();
     const s = await pyrq(['status', '--no-daemon'], { env });
     expect(s.code).toBe(0);
     expect(s.stdout).toMatch(/Source files \(\S+\): ok, 11 schedules, 2 errors; as of .* ago, recorded by pyrq apply/);
@@ -142,13 +148,17 @@ describe('the function allowlist', () => {
   });
 
   describe('with the daemon', () => {
+    // Each test gets its own daemon (one of them stops it), started after an apply whose
+    // recorded health is dropped, so what status shows is the daemon's own.
     let daemon: DaemonProcess;
-    beforeAll(async () => {
+    let refused: string[];
+    beforeEach(async () => {
+      refused = await applyAll();
       await redis.del('pyrq:sources');
       daemon = await startDaemon([], { socket, env: env as Record<string, string> });
     });
-    afterAll(async () => {
-      await daemon?.stop();
+    afterEach(async () => {
+      await daemon?.stop(); // returns at once if the test stopped it
     });
 
     it('status over the socket shows the refusals of the files and MySQL sources', async () => {

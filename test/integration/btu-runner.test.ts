@@ -8,7 +8,7 @@
  * callback.
  */
 import type { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { Dispatcher } from '../../reconcilers/dispatcher.js';
 import { ManualClock } from '../../src/clock.js';
 import { Keys } from '../../src/redis/keys.js';
@@ -24,17 +24,17 @@ const BENCH = 'bench-7';
 const SITE = 'erp.example.com';
 
 describe("BTU rows run through BTU's TaskRunner by a real rq worker", () => {
+  // One Redis server and one BTU database for the file; no test writes the database, and
+  // Redis is emptied before each test, so each runs alone and in any order.
   let server: PrivateRedis;
   let redis: Redis;
   let db: TestDb;
-  let out: ReturnType<typeof tmpDir>;
   let env: Record<string, string | undefined>;
 
   beforeAll(async () => {
     server = await startRedis();
     redis = server.client();
     db = await mysql.createDb();
-    out = tmpDir();
     env = {
       PYRQ_CONFIG: undefined,
       PYRQ_DIR: undefined,
@@ -49,8 +49,8 @@ describe("BTU rows run through BTU's TaskRunner by a real rq worker", () => {
   afterAll(async () => {
     await server?.close();
     await db?.drop();
-    out?.cleanup();
   });
+  beforeEach(async () => void (await redis.flushall()));
 
   const cli = (args: string[]) =>
     pyrq(
@@ -89,6 +89,10 @@ describe("BTU rows run through BTU's TaskRunner by a real rq worker", () => {
   });
 
   it("fires them; the worker runs run_task_by_id with BTU's kwargs, rq_job_id the job's id, and a raising task gets on_btu_task_failure", async () => {
+    // The same apply as above (TaskRunner, the default runner), made here: this test stands alone.
+    const applied = await cli(['apply']);
+    expect(applied.code, applied.stderr).toBe(1); // TS-000007's malformed cron string
+    expect(await redis.exists('pyrq:schedule:TS-000001')).toBe(1);
     // One dispatcher tick at TS-000001's next fire time (queue long, 900 s) fires what is due then.
     const keys = new Keys();
     const clock = new ManualClock(Number(await redis.zscore(keys.next, 'TS-000001')));
@@ -124,16 +128,19 @@ describe("BTU rows run through BTU's TaskRunner by a real rq worker", () => {
     }
 
     const queues = (await redis.smembers('rq:queues')).map((k) => k.slice('rq:queue:'.length));
+    // The stand-ins record their calls in a directory of this test's own.
+    const out = tmpDir();
+    let calls: TaskCall[];
     process.env.BTU_STANDIN_FAIL = failing;
-    let run;
     try {
-      run = await burstWorker(server.url, queues, out.path);
+      const run = await burstWorker(server.url, queues, out.path);
+      expect(run.code, run.output).toBe(0);
+      calls = taskCalls(out.path);
     } finally {
       delete process.env.BTU_STANDIN_FAIL;
+      out.cleanup();
     }
-    expect(run.code, run.output).toBe(0);
 
-    const calls = taskCalls(out.path);
     const of = (task: string): TaskCall[] => calls.filter((c) => c.task === task);
     const runs = of('btu_run_task_by_id');
     expect(runs.map((c) => c.job_id).sort()).toEqual([...jobs.values()].sort());

@@ -7,7 +7,7 @@
  */
 import { chmodSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { pyrq } from '../helpers/cli.js';
 import { type DaemonProcess, eventually, startDaemon } from '../helpers/daemon.js';
 import { type PrivateRedis, startRedis } from '../helpers/redis-server.js';
@@ -95,7 +95,11 @@ describe('links out of the schedules directory', () => {
     expect(v.code).toBe(1);
     expect(v.stdout + v.stderr).not.toContain(SECRET);
     expect(v.stderr).toMatch(/x\.yaml: a symbolic link to a file outside the schedules directory/);
-    const s = await pyrq(['status', '--redis-url', server.url, '--socket', join(tmp.path, 'none.sock')], {
+    // status tells what the last apply recorded: this test's own, into a Redis of its own.
+    const redis = await startRedis();
+    onTestFinished(() => redis.close());
+    await pyrq(['apply', '--dir', dir, '--redis-url', redis.url]);
+    const s = await pyrq(['status', '--redis-url', redis.url, '--socket', join(tmp.path, 'none.sock')], {
       env: { COLUMNS: '400' },
     });
     expect(s.stdout + s.stderr).not.toContain(SECRET);

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Schedule } from '../../src/model/schedule-schema.js';
 import { pyrq } from '../helpers/cli.js';
 import { freePort } from '../helpers/free-port.js';
@@ -10,6 +10,8 @@ import { SQL_TEST_DRIVERS, type TestDb, type TestUser } from '../helpers/sql-dri
 // `--postgres-url`) through the built CLI, on the machine's MariaDB and PostgreSQL (a
 // throwaway database each) and a private redis-server. Passwords are checked on a server
 // that checks them: MariaDB itself, a private PostgreSQL (the machine's trusts 127.0.0.1).
+// Each test stands alone: Redis is emptied before each, a test that needs applied schedules
+// applies them itself, and the one that edits BTU rows does so in a database of its own.
 describe.each(SQL_TEST_DRIVERS)('$name', (d) => {
   let server: PrivateRedis;
   let redis: Redis;
@@ -31,6 +33,7 @@ describe.each(SQL_TEST_DRIVERS)('$name', (d) => {
     await db?.drop();
     await secure?.close();
   });
+  beforeEach(async () => void (await redis.flushall()));
 
   // The direct runner: these tests check how BTU's own columns map (arguments, overrides).
   const env = () => ({
@@ -47,6 +50,13 @@ describe.each(SQL_TEST_DRIVERS)('$name', (d) => {
   const apply = (url: string, extra: string[] = [], more: Record<string, string | undefined> = {}) =>
     pyrq(['apply', `--${d.name}-url`, url, ...extra], { env: { ...env(), ...more } });
   const ids = async () => (await redis.hkeys('pyrq:index')).sort();
+  const VALID = ['TS-000001', 'TS-000002', 'TS-000003', 'TS-000004', 'TS-000005', 'TS-000008'];
+  /** The fixture's valid rows applied, as the first test checks in detail: what the others start from. */
+  const applyFixture = async (url = db.url) => {
+    const r = await apply(url);
+    expect(r.code, r.stderr).toBe(1); // TS-000006 and TS-000007 are malformed
+    expect(await ids()).toEqual(VALID);
+  };
   const spec = async (id: string): Promise<Schedule> => JSON.parse((await redis.hget(`pyrq:schedule:${id}`, 'spec'))!);
   const userUrl = (password?: string) =>
     `${d.scheme}//${user.name}${password === undefined ? '' : `:${password}`}@127.0.0.1:${new URL(secure.db.url).port}/${secure.db.name}`;
@@ -61,7 +71,7 @@ describe.each(SQL_TEST_DRIVERS)('$name', (d) => {
         ['TS-000006', 'argument_overrides'],
         ['TS-000007', 'cron_string'],
       ]);
-      expect(await ids()).toEqual(['TS-000001', 'TS-000002', 'TS-000003', 'TS-000004', 'TS-000005', 'TS-000008']);
+      expect(await ids()).toEqual(VALID);
 
       expect(await spec('TS-000001')).toMatchObject({
         target: 'frappe',
@@ -99,6 +109,7 @@ describe.each(SQL_TEST_DRIVERS)('$name', (d) => {
     });
 
     it('a second apply changes nothing and prints the errors by id', async () => {
+      await applyFixture();
       const r = await apply(db.url);
       expect(r.code).toBe(1);
       expect(r.stdout).toContain(
@@ -112,6 +123,7 @@ describe.each(SQL_TEST_DRIVERS)('$name', (d) => {
     });
 
     it('an unreachable database changes nothing, says the source is stale, and never prints the password', async () => {
+      await applyFixture();
       const before = await ids();
       const port = await freePort();
       const r = await apply(`${d.scheme}//root:Zq9-secret-pw@127.0.0.1:${port}/${db.name}`, ['--json']);
@@ -125,6 +137,7 @@ describe.each(SQL_TEST_DRIVERS)('$name', (d) => {
     });
 
     it('wrong credentials are stale too, with the password redacted from text and logs', async () => {
+      await applyFixture();
       const before = await ids();
       const wrong = `${user.password}-wrong`;
       const r = await apply(userUrl(wrong), ['--log-level', 'debug']);
@@ -145,22 +158,33 @@ describe.each(SQL_TEST_DRIVERS)('$name', (d) => {
     });
 
     it('after the outage, edits made meanwhile are applied: update, disable, delete, fix', async () => {
-      await db.exec(`UPDATE \`tabBTU Task Schedule\` SET cron_string = '0 3 * * *', modified = NOW(6) WHERE name = 'TS-000001';
-        UPDATE \`tabBTU Task Schedule\` SET enabled = 0, modified = NOW(6) WHERE name = 'TS-000002';
-        DELETE FROM \`tabBTU Task Schedule\` WHERE name = 'TS-000003';
-        UPDATE \`tabBTU Task Schedule\` SET cron_string = '0 4 * * *', modified = NOW(6) WHERE name = 'TS-000007'`);
-      const plan = await pyrq(['diff', `--${d.name}-url`, db.url], { env: env() });
-      expect(plan.stdout).toContain('~ update TS-000001');
-      expect(plan.stdout).toContain('- delete TS-000003');
-      const r = await apply(db.url, ['--json']);
-      expect(r.json().applied).toMatchObject({
-        created: ['TS-000007'],
-        updated: ['TS-000001', 'TS-000002'],
-        deleted: ['TS-000003'],
-      });
-      expect((await spec('TS-000001')).cron).toBe('0 3 * * *');
-      expect((await spec('TS-000002')).enabled).toBe(false);
-      expect(await ids()).toEqual(['TS-000001', 'TS-000002', 'TS-000004', 'TS-000005', 'TS-000007', 'TS-000008']);
+      // The edits go to a database of this test's own: the others read the fixture as it is.
+      const own = await d.createDb();
+      try {
+        await applyFixture(own.url);
+        // The outage: the source is unreachable, so stale, and nothing changes.
+        const down = await apply(`${d.scheme}//root@127.0.0.1:${await freePort()}/${own.name}`, ['--json']);
+        expect(down.json().plan.sources).toEqual([expect.objectContaining({ source: d.name, stale: true })]);
+        expect(await ids()).toEqual(VALID);
+        await own.exec(`UPDATE \`tabBTU Task Schedule\` SET cron_string = '0 3 * * *', modified = NOW(6) WHERE name = 'TS-000001';
+          UPDATE \`tabBTU Task Schedule\` SET enabled = 0, modified = NOW(6) WHERE name = 'TS-000002';
+          DELETE FROM \`tabBTU Task Schedule\` WHERE name = 'TS-000003';
+          UPDATE \`tabBTU Task Schedule\` SET cron_string = '0 4 * * *', modified = NOW(6) WHERE name = 'TS-000007'`);
+        const plan = await pyrq(['diff', `--${d.name}-url`, own.url], { env: env() });
+        expect(plan.stdout).toContain('~ update TS-000001');
+        expect(plan.stdout).toContain('- delete TS-000003');
+        const r = await apply(own.url, ['--json']);
+        expect(r.json().applied).toMatchObject({
+          created: ['TS-000007'],
+          updated: ['TS-000001', 'TS-000002'],
+          deleted: ['TS-000003'],
+        });
+        expect((await spec('TS-000001')).cron).toBe('0 3 * * *');
+        expect((await spec('TS-000002')).enabled).toBe(false);
+        expect(await ids()).toEqual(['TS-000001', 'TS-000002', 'TS-000004', 'TS-000005', 'TS-000007', 'TS-000008']);
+      } finally {
+        await own.drop();
+      }
     });
 
     it('BTU mode without a site is a clear configuration error', async () => {
