@@ -77,6 +77,8 @@ describe('several sites of a bench ([[sql]]), each with the same TS-000001', () 
   });
 
   it("every site's TS-000001 is scheduled under its own id and fires into its own queue for its own site on a real rq worker", async () => {
+    // This test's own registry: the daemon tests below may have run first (any order).
+    await redis.flushall();
     // The fixture has rows that do not map (its error cases): apply reports them, per site.
     const applied = (await pyrq(['apply', '--json'], { env: env() })).json();
     expect(JSON.stringify(applied)).toContain('site3.TS-000001');
@@ -186,30 +188,41 @@ describe('several sites of a bench ([[sql]]), each with the same TS-000001', () 
     it('create_task_schedule applies the edited row of every site that edited it', async () => {
       await inSite(0, "UPDATE `tabBTU Task Schedule` SET cron_string = '11 5 * * *' WHERE name = 'TS-000001'");
       await inSite(1, "UPDATE `tabBTU Task Schedule` SET cron_string = '22 5 * * *' WHERE name = 'TS-000001'");
-      expect(await send('create_task_schedule', 'TS-000001')).toMatchObject({ status: 'ok' });
-      await eventually(
-        async () =>
-          (await spec('site1.TS-000001'))?.cron === '11 5 * * *' &&
-          (await spec('site2.TS-000001'))?.cron === '22 5 * * *',
-        'both sites edited',
-        5_000,
-      );
-      expect((await spec('site3.TS-000001'))?.cron).toBe('0 2 * * *'); // its row did not change
+      try {
+        expect(await send('create_task_schedule', 'TS-000001')).toMatchObject({ status: 'ok' });
+        await eventually(
+          async () =>
+            (await spec('site1.TS-000001'))?.cron === '11 5 * * *' &&
+            (await spec('site2.TS-000001'))?.cron === '22 5 * * *',
+          'both sites edited',
+          5_000,
+        );
+        expect((await spec('site3.TS-000001'))?.cron).toBe('0 2 * * *'); // its row did not change
+      } finally {
+        // The databases are the file's: leave the fixture's row as found (tests run in any order).
+        for (const i of [0, 1])
+          await inSite(i, "UPDATE `tabBTU Task Schedule` SET cron_string = '0 2 * * *' WHERE name = 'TS-000001'");
+      }
     });
 
     it("cancel_task_schedule stops the id in every site that disabled it; another site's row decides for itself", async () => {
       for (const i of [0, 1]) await inSite(i, "UPDATE `tabBTU Task Schedule` SET enabled = 0 WHERE name = 'TS-000002'");
-      expect(await send('cancel_task_schedule', 'TS-000002')).toMatchObject({ status: 'ok' });
-      await eventually(
-        async () =>
-          (await spec('site1.TS-000002'))?.enabled === false && (await spec('site2.TS-000002'))?.enabled === false,
-        'both sites cancelled',
-        5_000,
-      );
-      // site3 still has TS-000002 enabled: held while the commit is awaited (the command names no
-      // site), then its committed row decides and it is enabled again (docs/btu.md).
-      await eventually(async () => (await spec('site3.TS-000002'))?.enabled === true, 'site3 keeps it', 20_000, 100);
-      expect((await spec('site1.TS-000002'))?.enabled).toBe(false);
+      try {
+        expect(await send('cancel_task_schedule', 'TS-000002')).toMatchObject({ status: 'ok' });
+        await eventually(
+          async () =>
+            (await spec('site1.TS-000002'))?.enabled === false && (await spec('site2.TS-000002'))?.enabled === false,
+          'both sites cancelled',
+          5_000,
+        );
+        // site3 still has TS-000002 enabled: held while the commit is awaited (the command names no
+        // site), then its committed row decides and it is enabled again (docs/btu.md).
+        await eventually(async () => (await spec('site3.TS-000002'))?.enabled === true, 'site3 keeps it', 20_000, 100);
+        expect((await spec('site1.TS-000002'))?.enabled).toBe(false);
+      } finally {
+        for (const i of [0, 1])
+          await inSite(i, "UPDATE `tabBTU Task Schedule` SET enabled = 1 WHERE name = 'TS-000002'");
+      }
     });
   });
 });

@@ -72,7 +72,7 @@ describe('mapBtuRow: a valid row', () => {
       ),
     ).toEqual([
       expect.stringMatching(
-        /^tabBTU Task Schedule: \(id "TS-000001"\): site \(postgres\.site \/ frappe\.site in the config\): /,
+        /^tabBTU Task Schedule: \(id "TS-000001"\): site \(postgres\.site or the \[\[sql\]\] entry's frappe\.site, else frappe\.site in the config\): /,
       ),
     ]);
   });
