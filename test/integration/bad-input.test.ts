@@ -160,7 +160,9 @@ async function measured(args: string[], label: string) {
   return r;
 }
 
-describe('the bad-input corpus', () => {
+// A declared sequence (kept in order under --sequence.shuffle): the peak-RSS test reads the
+// measurements the corpus run before it records.
+describe('the bad-input corpus', { shuffle: false }, () => {
   it('every case is rejected by apply with its expected errors, and the registry is unchanged', async () => {
     expect(cases.length).toBeGreaterThanOrEqual(90);
     const lanes = Array.from({ length: LANES }, (_, i) => ({

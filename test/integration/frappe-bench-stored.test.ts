@@ -44,6 +44,7 @@ describe('the Frappe bench id is stored with the schedule', () => {
   });
 
   it('apply --frappe-bench-id benchx, then trigger with no flag enqueues on benchx:long', async () => {
+    await redis.flushall();
     const applied = await pyrq(['apply', '--frappe-bench-id', 'benchx'], { env });
     expect(applied.code, applied.stderr).toBe(0);
 
@@ -59,6 +60,9 @@ describe('the Frappe bench id is stored with the schedule', () => {
   });
 
   it('changing the bench id is a plan change like any other', async () => {
+    // Its own applied state (tests run in any order): the schedule stored with benchx.
+    await redis.flushall();
+    expect((await pyrq(['apply', '--frappe-bench-id', 'benchx'], { env })).code).toBe(0);
     const plan = await pyrq(['diff', '--frappe-bench-id', 'benchy'], { env });
     expect(plan.code, plan.stderr).toBe(2);
     expect(plan.stdout).toMatch(/~ update nightly/);

@@ -77,7 +77,9 @@ async function runAll(jobs: (() => Promise<unknown>)[], width = 4): Promise<void
   for (let i = 0; i < jobs.length; i += width) await Promise.all(jobs.slice(i, i + width).map((j) => j()));
 }
 
-describe('secrets are redacted everywhere', () => {
+// A declared sequence (kept in order under --sequence.shuffle): the last test is a sweep
+// over every output, log file and Redis value the tests before it produced.
+describe('secrets are redacted everywhere', { shuffle: false }, () => {
   it('one-shot commands: apply, diff, status, validate; text and --json; debug; right and wrong passwords', async () => {
     const ok = redisUrl(PW);
     const bad = redisUrl(WRONG);

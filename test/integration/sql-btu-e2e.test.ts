@@ -50,6 +50,7 @@ describe.each(SQL_TEST_DRIVERS)('$name', (d) => {
         site: SITE,
       });
       try {
+        await redis.flushall(); // its own registry: the CLI test below may have run first
         const registry = new Registry(redis);
         const r = await reconcileOnce({ sources: [source], registry, clock });
         expect(r.applied?.created).toEqual([
