@@ -184,14 +184,17 @@ async function main(): Promise<void> {
       );
     if (only.has('memory')) figures.push(...(await memoryScenario({ redis, admin, dir, count: valid, log })));
     if (only.has('cli')) figures.push(...(await cliStartup({ redis, runs: sizes.cliRuns, log })));
-    if (only.has('storm')) figures.push(...(await fileStorm({
+    if (only.has('storm'))
+      figures.push(
+        ...(await fileStorm({
           redis,
           admin,
           work,
           files: sizes.stormFiles,
           unwatched: values['storm-unwatched'] === true,
           log,
-        })));
+        })),
+      );
   } finally {
     admin.disconnect();
     await redis.close();

@@ -15,7 +15,7 @@ import { tmpDir } from '../helpers/tmp-dir.js';
 function inotifyWatches(): number {
   let n = 0;
   for (const fd of readdirSync('/proc/self/fd')) {
-    let target = '';
+    let target: string;
     try {
       target = readlinkSync(`/proc/self/fd/${fd}`);
     } catch {
