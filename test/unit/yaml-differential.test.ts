@@ -10,6 +10,7 @@
 import { describe, expect, it } from 'vitest';
 import YAML from 'yaml';
 import { DECLINED, parseSimpleYaml } from '../../sources/files/simple-yaml.js';
+import { rng } from '../../scripts/rng.js'; // mulberry32: a failure names a reproducible seed
 
 function reference(text: string): unknown {
   const docs = YAML.parseAllDocuments(text, { intAsBigInt: true, uniqueKeys: true, prettyErrors: false });
@@ -237,18 +238,6 @@ const FLOWS = [
   '{"k": "v"}x',
 ];
 const VALUES = [...NUMBERS, ...WORDS, ...QUOTED, ...FLOWS, ''];
-
-/** mulberry32: a small seeded generator, so a failure names a reproducible case. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A random block node at `indent` (a mapping or a sequence), `depth` levels deep at most. */
 function node(r: () => number, indent: number, depth: number): string[] {
