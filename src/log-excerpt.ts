@@ -4,6 +4,8 @@
  * cannot write 10 MB of logs per line it appears in. Pure.
  */
 
+import { cut } from './model/excerpt.js';
+
 /** Characters of user data a log field carries at most (plus a note of the full length). */
 export const LOG_EXCERPT_CHARS = 200;
 
@@ -13,5 +15,6 @@ export const LOG_EXCERPT_CHARS = 200;
  */
 export function logExcerpt<T extends string | null | undefined>(text: T, max = LOG_EXCERPT_CHARS): T | string {
   if (typeof text !== 'string' || text.length <= max) return text;
-  return `${text.slice(0, max)}… (${text.length} chars)`;
+  // The same cut as error messages use (never inside a surrogate pair), plus the full length.
+  return `${cut(text, max)} (${text.length} chars)`;
 }
