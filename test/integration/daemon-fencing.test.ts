@@ -132,11 +132,27 @@ describe('fencing with real daemons', () => {
       every: 5,
     });
     await stealLease(redis);
-    const stolenAt = mon.lines.length; // every line after this ran after the SET (MONITOR reports in order)
     const queuedAtSteal = await queuedOccurrences(redis, 'default', 'tick');
     const stepped = await a.waitForLog((l) => l.msg === 'no longer leader', 15_000);
+    // MONITOR reports in the order Redis ran the commands, but its lines reach us later than
+    // the daemon's log line does, and later than the test reads mon.lines. So "after the lease
+    // was taken" is counted from the SET itself, found in the stream, and the fenced fire is
+    // awaited there (a daemon that never sent one fails this wait).
+    const isSteal = (l: Line) =>
+      l.args[0]?.toUpperCase() === 'SET' && l.args[1] === 'pyrq:leader' && l.args[2] === 'thief:1:000000';
+    const firesAfterSteal = (ls: Line[]) => {
+      const at = ls.findIndex(isSteal);
+      return at < 0 ? [] : ls.slice(at + 1).filter((l) => aAddrs.has(l.source) && isFireCall(l));
+    };
+    await eventually(() => firesAfterSteal(mon.lines).length > 0, {
+      message: 'a fire call by the old leader after the lease was taken',
+      timeout: 5_000,
+      every: 20,
+    });
     const lines = await mon.stop();
-    const firesAfter = lines.slice(stolenAt).filter((l) => aAddrs.has(l.source) && isFireCall(l));
+    const stolenAt = lines.findIndex(isSteal) + 1;
+    expect(stolenAt, 'the SET that took the lease, seen by MONITOR').toBeGreaterThan(0);
+    const firesAfter = firesAfterSteal(lines);
     expect(firesAfter.length, 'fire calls after the lease was taken').toBeGreaterThan(0);
     expect(await queuedOccurrences(redis, 'default', 'tick'), 'jobs after the lease was taken').toEqual(queuedAtSteal);
     expect(String(stepped.reason)).toMatch(/fenced/);
