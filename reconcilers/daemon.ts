@@ -28,6 +28,8 @@ import { type ConnectionLog, watchConnection } from '../src/redis/connection-log
 import { Keys } from '../src/redis/keys.js';
 import { FencedError } from '../src/redis/commands/fence.js';
 import { pauseSchedules, readPauses, resumeSchedules } from '../src/registry/pauses.js';
+import { usedQueues } from '../src/doctor/queues.js';
+import { workersByQueue } from '../src/doctor/rq-workers.js';
 import { orphanLines, orphansOf } from '../src/status/orphans.js';
 import { Registry } from '../src/registry/registry.js';
 import type { ReconcileSummary, SourceStatus } from '../src/registry/registry-port.js';
@@ -167,7 +169,23 @@ export class Daemon {
     });
     if (config.http) {
       // Before the socket: a port in use is a start-up error, reported before anything runs.
-      this.http = new HttpListener({ ...config.http, view: this.daemonView(), metrics: this.metrics!, logger });
+      this.http = new HttpListener({
+        ...config.http,
+        view: this.daemonView(),
+        // Only with a token (the listener checks it too): without one the page is read-only.
+        ...(config.http.token !== undefined
+          ? {
+              actions: {
+                pause: (id: string, reason?: string) =>
+                  this.pause([id], reason ?? 'paused from the status page'),
+                resume: (id: string) => this.resume([id]),
+                runNow: (id: string) => this.runNow(id),
+              },
+            }
+          : {}),
+        metrics: this.metrics!,
+        logger,
+      });
       await this.http.start().catch(async (e: unknown) => {
         await this.stop(); // the Redis connection would keep the process alive
         throw e;
@@ -250,6 +268,12 @@ export class Daemon {
       index: () => registry.readIndex(),
       specs: (ids) => registry.readSpecs(ids),
       paused: async () => new Set((await readPauses(registry.redis, registry.keys)).keys()),
+      pauses: () => readPauses(registry.redis, registry.keys),
+      queuesWithoutWorker: async (specs) => {
+        const used = [...usedQueues(specs, this.opts.config.frappe.benchId).keys()];
+        const workers = await workersByQueue(registry.redis, used);
+        return used.filter((q) => (workers.get(q) ?? []).length === 0);
+      },
       // The summary this daemon records in Redis and answers `status` with: one shape everywhere.
       lastReconcile: () => ({
         summary: this.lastSummary,
@@ -543,6 +567,18 @@ export class Daemon {
     }
   }
 
+  // The operator's actions, one path for the socket (`pyrq pause` etc. through the daemon)
+  // and the status page's buttons: the core calls the CLI commands make.
+  private runNow(id: string) {
+    return manualRun({ redis: this.redis, keys: this.keys, clock: this.clock, config: this.opts.config }, id);
+  }
+  private pause(ids: readonly string[] | 'all', reason?: string) {
+    return pauseSchedules(this.redis, this.keys, ids, { now: this.clock.now(), reason });
+  }
+  private resume(ids: readonly string[] | 'all') {
+    return resumeSchedules(this.redis, this.keys, ids);
+  }
+
   /** What the socket's request handlers may see and do: never the daemon itself. */
   private handlerDeps(): HandlerDeps {
     return {
@@ -557,12 +593,11 @@ export class Daemon {
         remove: (id) => this.socketSource.remove(id),
       },
       sources: () => this.sources,
-      runNow: (id) =>
-        manualRun({ redis: this.redis, keys: this.keys, clock: this.clock, config: this.opts.config }, id),
+      runNow: (id) => this.runNow(id),
       lease: this.lease,
       pauses: {
-        pause: (ids, reason) => pauseSchedules(this.redis, this.keys, ids, { now: this.clock.now(), reason }),
-        resume: (ids) => resumeSchedules(this.redis, this.keys, ids),
+        pause: (ids, reason) => this.pause(ids, reason),
+        resume: (ids) => this.resume(ids),
         read: () => readPauses(this.redis, this.keys),
       },
       facts: {

@@ -3,7 +3,9 @@
  * listener never gets the daemon itself). The daemon builds one; tests can build one
  * from plain values.
  */
+import type { ManualRunResult } from '../dispatch/manual-run.js';
 import type { Schedule } from '../model/schedule-schema.js';
+import type { Pause, PauseOutcome, ResumeOutcome } from '../registry/pauses.js';
 import type { RegistryEntry, ReconcileSummary, SourceStatus } from '../registry/registry-port.js';
 
 export interface DaemonRole {
@@ -36,8 +38,26 @@ export interface DaemonView {
   specs(ids: readonly string[]): Promise<Map<string, Schedule>>;
   /** The ids paused by an operator (`pyrq pause`). */
   paused(): Promise<Set<string>>;
+  /** The pauses with since when and why (the page); absent: the page reads `paused()`. */
+  pauses?(): Promise<Map<string, Pause>>;
+  /**
+   * Which of these queues (as the dispatcher names them) no live RQ worker listens on
+   * (RQ's worker registry, src/doctor/rq-workers.ts); absent: not known.
+   */
+  queuesWithoutWorker?(specs: readonly Schedule[]): Promise<string[]>;
   /** The last reconcile this daemon ran (null: none yet), and its last failure if it failed since. */
   lastReconcile(): { summary: ReconcileSummary | null; error?: { at: number; message: string } };
   /** When the daemon finished its first reconcile, or learnt that another daemon leads. */
   startedAt: number;
+}
+
+/**
+ * What the status page's actions may do (pause, resume, run now): the same core calls as
+ * `pyrq pause`, `resume` and `trigger` (src/registry/pauses.ts, src/dispatch/manual-run.ts),
+ * which the daemon's socket handlers make too. Given to the listener only with a token.
+ */
+export interface DaemonActions {
+  pause(id: string, reason?: string): Promise<PauseOutcome>;
+  resume(id: string): Promise<ResumeOutcome>;
+  runNow(id: string): Promise<ManualRunResult>;
 }

@@ -64,6 +64,11 @@ export class PageCache {
     return entry.body;
   }
 
+  /** Forgets every render (the registry changed here: an action). Renders in progress finish for their views. */
+  clear(): void {
+    this.cache.clear();
+  }
+
   private async run(render: () => Promise<string>): Promise<string> {
     if (this.running >= this.o.maxConcurrent) await new Promise<void>((r) => this.waiting.push(r));
     this.running++;

@@ -8,13 +8,17 @@
  * could not run a script. Pure: the caller passes the entries and the time.
  */
 import { createHash } from 'node:crypto';
+import type { Pause } from '../registry/pauses.js';
 import type { RegistryEntry, SourceStatus } from '../registry/registry-port.js';
+import type { FireSlots } from '../schedule/fire-slots.js';
 import { withCronWords } from '../schedule/describe-cron.js';
 import { describeTrigger } from '../schedule/triggers/index.js';
 import type { DaemonRole } from './daemon-view.js';
+import { type Attention, renderAttention } from './attention.js';
+import { renderFireChart } from './fire-chart.js';
 import { html, Safe } from './html.js';
 import { type ScheduleState, scheduleState } from './metrics.js';
-import { relativeTime } from '../status/status-view.js';
+import { lastRunJobId, relativeTime } from '../status/status-view.js';
 
 export const REFRESH_SECONDS = 30;
 /** Rows rendered at most; a note asks to narrow the filter beyond that. */
@@ -23,7 +27,12 @@ const RECENT_RUNS = 20;
 
 export const SORT_KEYS = ['id', 'source', 'state', 'next', 'last'] as const;
 export type SortKey = (typeof SORT_KEYS)[number];
-const STATES: readonly ScheduleState[] = ['enabled', 'disabled', 'done'];
+/**
+ * A row's state: the registry's (enabled, disabled, done), `paused` by an operator, and
+ * `failing` / `overdue` when the job-outcome reader says so (PageRowContext).
+ */
+export type PageState = ScheduleState | 'failing' | 'overdue';
+const STATES: readonly PageState[] = ['enabled', 'paused', 'disabled', 'done'];
 
 export interface PageQuery {
   q: string;
@@ -55,16 +64,37 @@ export interface PageRow {
   function: string;
   description: string;
   kwargs: string;
-  state: ScheduleState;
+  state: PageState;
+  /** The next fire; null while paused (the stored one is skipped when it comes). */
   next: number | null;
+  /** While paused: since when, and why. */
+  paused: Pause | null;
   lastRun: number | null;
   lastOutcome: string | null;
   lastLatenessMs: number | null;
   lastJobId: string | null;
 }
 
-export function pageRow(e: RegistryEntry): PageRow {
+/** What the registry entry does not say about a row: pauses, and the job-outcome reader's verdicts. */
+export interface PageRowContext {
+  paused?: ReadonlyMap<string, Pause>;
+  failing?: ReadonlySet<string>;
+  overdue?: ReadonlySet<string>;
+}
+
+/** done and disabled first (nothing fires), then paused (nothing is enqueued), then failing, overdue. */
+export function pageState(e: Pick<RegistryEntry, 'id' | 'spec' | 'state'>, ctx: PageRowContext = {}): PageState {
+  const base = scheduleState(e);
+  if (base !== 'enabled') return base;
+  if (ctx.paused?.has(e.id)) return 'paused';
+  if (ctx.failing?.has(e.id)) return 'failing';
+  if (ctx.overdue?.has(e.id)) return 'overdue';
+  return base;
+}
+
+export function pageRow(e: RegistryEntry, ctx: PageRowContext = {}): PageRow {
   const s = e.spec;
+  const pause = ctx.paused?.get(e.id) ?? null;
   const num = (v: string | undefined) => (v === undefined || v === '' ? null : Number(v));
   return {
     id: e.id,
@@ -76,12 +106,13 @@ export function pageRow(e: RegistryEntry): PageRow {
     function: s?.function ?? '',
     description: s?.description ?? '',
     kwargs: s?.kwargs && Object.keys(s.kwargs).length > 0 ? JSON.stringify(s.kwargs) : '',
-    state: scheduleState(e),
-    next: e.next,
+    state: pageState(e, ctx),
+    next: pause ? null : e.next,
+    paused: pause,
     lastRun: num(e.state.lastRunAt),
     lastOutcome: e.state.lastOutcome ?? null,
     lastLatenessMs: num(e.state.lastLatenessMs),
-    lastJobId: e.state.lastJobId ?? null,
+    lastJobId: lastRunJobId(e.state),
   };
 }
 
@@ -118,6 +149,15 @@ export interface PageModel {
   query: PageQuery;
   /** The last reconcile, one line (null: none yet). */
   lastReconcile: string | null;
+  /** What needs attention: the banner at the top (absent: no banner). */
+  attention?: Attention;
+  /** The next day's fires per slot (absent: no chart). */
+  chart?: FireSlots;
+  /**
+   * Whether the page offers pause, resume and run-now: only when the listener has a token
+   * (`http.token`) and the view was authenticated with it. Default false: read-only.
+   */
+  actions?: boolean;
 }
 
 const utcText = (ms: number) =>
@@ -188,7 +228,22 @@ h1{font-size:1.3rem;margin:.2rem 0}h2{font-size:1.1rem;margin:1.2rem 0 .4rem}
 table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.25rem .5rem;border-bottom:1px solid #ddd;vertical-align:top}
 th a{color:inherit}tr.disabled td,tr.done td{color:#888}.bad{color:#b00020;font-weight:600}.ok{color:#1b7f3b}
 .muted{color:#666;font-size:.9em}code,pre{font:12px/1.3 ui-monospace,monospace;white-space:pre-wrap;margin:0}
-form{margin:.5rem 0}input,select,button{font:inherit}`;
+form{margin:.5rem 0}input,select,button{font:inherit}
+.banner{padding:.5rem .8rem;border-radius:4px;margin:.6rem 0}.banner ul{margin:.2rem 0 0;padding-left:1.2rem}
+.healthy{background:#e7f5ec;border:1px solid #1b7f3b}.attention{background:#fdecee;border:1px solid #b00020}
+tr.paused td{background:#fff8e1}tr.failing td.state,tr.overdue td.state{color:#b00020;font-weight:600}
+figure{margin:.4rem 0}figcaption{font-size:.9em;color:#444}
+form.act{display:inline;margin:0}form.act button{font-size:.85em;padding:.05rem .4rem;margin:0 .1rem .1rem 0}`;
+
+/**
+ * A row's buttons: plain forms that POST to `action` (no script needed). The browser
+ * sends the credentials it used for the page; the listener checks them and the Origin.
+ */
+function actionForms(r: PageRow): Safe {
+  const button = (action: string, label: string) =>
+    html`<form class="act" method="post" action="action"><input type="hidden" name="id" value="${r.id}"><button type="submit" name="action" value="${action}">${label}</button></form>`;
+  return html`${r.paused ? button('resume', 'Resume') : button('pause', 'Pause')}${button('run', 'Run now')}`;
+}
 
 export function renderStatusPage(m: PageModel): string {
   const shown = m.rows.slice(0, MAX_ROWS);
@@ -207,6 +262,13 @@ export function renderStatusPage(m: PageModel): string {
     return html`<a href="?${p.toString()}">${label}${mark}</a>`;
   };
   const role = m.role;
+  const states = [
+    ...STATES,
+    ...(m.attention?.failing.length ? (['failing'] as const) : []),
+    ...(m.attention?.overdue.length ? (['overdue'] as const) : []),
+    ...(q.state === 'failing' || q.state === 'overdue' ? [q.state] : []),
+  ].filter((x, i, all) => all.indexOf(x) === i);
+  const actions = m.actions === true;
   const recent = [...m.rows]
     .filter((r) => r.lastRun !== null)
     .sort((a, b) => b.lastRun! - a.lastRun!)
@@ -221,6 +283,8 @@ export function renderStatusPage(m: PageModel): string {
 <p id="role">This daemon: <strong>${role.leader ? 'leader' : 'standby'}</strong> <span class="muted">(${role.holderId})</span>.
 Leader: <strong>${role.currentLeader ?? 'none'}</strong>${role.leaderSince ? html` since ${utcText(role.leaderSince)}` : ''}.
 <span class="muted">As of ${utcText(m.now)}; refreshes every ${REFRESH_SECONDS} s.${m.lastReconcile ? html` ${m.lastReconcile}` : ''}</span></p>
+${m.attention ? renderAttention(m.attention) : ''}
+${m.chart ? html`<h2>Next 24 hours</h2>${renderFireChart(m.chart)}` : ''}
 
 <h2>Sources</h2>
 <table id="sources"><thead><tr><th>Source</th><th>Health</th><th>Schedules</th><th>Held</th><th>Errors</th></tr></thead><tbody>
@@ -231,13 +295,13 @@ ${m.sources.map((s) => html`<tr><td>${s.source}</td><td class="${s.stale ? 'bad'
 <form id="filters" method="get" action="">
 <label>Filter <input type="search" name="q" value="${q.q}" placeholder="id, description, function, queue, file…" autocomplete="off"></label>
 <label>Source <select name="source"><option value="">all</option>${sourceNames.map((s) => html`<option value="${s}"${s === q.source ? html` selected` : ''}>${s}</option>`)}</select></label>
-<label>State <select name="state"><option value="">all</option>${STATES.map((s) => html`<option value="${s}"${s === q.state ? html` selected` : ''}>${s}</option>`)}</select></label>
+<label>State <select name="state"><option value="">all</option>${states.map((s) => html`<option value="${s}"${s === q.state ? html` selected` : ''}>${s}</option>`)}</select></label>
 <input type="hidden" name="sort" value="${q.sort}">${q.desc ? html`<input type="hidden" name="dir" value="desc">` : ''}
 <button type="submit">Apply</button>
 <span class="muted"><span id="shown">${shown.length}</span> shown${truncated ? html` of ${m.total ?? m.rows.length} (the first ${MAX_ROWS} of the ${m.rows.length} that match: narrow the filter)` : html` of ${m.total ?? m.rows.length}`}</span>
 </form>
 <table id="schedules" data-q="${q.q.toLowerCase()}" data-source="${q.source}" data-state="${q.state}" data-truncated="${truncated ? '1' : '0'}">
-<thead><tr><th>${sortLink('id', 'Schedule')}</th><th>${sortLink('source', 'Source / origin')}</th><th>Trigger</th><th>${sortLink('next', 'Next fire')}</th><th>${sortLink('last', 'Last run')}</th><th>${sortLink('state', 'State')}</th></tr></thead>
+<thead><tr><th>${sortLink('id', 'Schedule')}</th><th>${sortLink('source', 'Source / origin')}</th><th>Trigger</th><th>${sortLink('next', 'Next fire')}</th><th>${sortLink('last', 'Last run')}</th><th>${sortLink('state', 'State')}</th>${actions ? html`<th>Actions</th>` : ''}</tr></thead>
 <tbody>
 ${shown.map(
   (
@@ -246,9 +310,9 @@ ${shown.map(
 <td><strong class="id">${r.id}</strong><div class="description">${r.description}</div><div class="muted">${r.function} → ${r.queue}</div>${r.kwargs ? html`<code class="kwargs">${r.kwargs}</code>` : ''}</td>
 <td>${r.source}<div class="muted">${r.origin}</div></td>
 <td>${r.trigger}</td>
-<td>${r.next === null ? '-' : html`${utcText(r.next)}<div class="muted">${localText(r.next, r.timezone)} · ${ago(r.next - m.now)}</div>`}</td>
+<td>${r.paused ? html`<span class="paused">paused</span><div class="muted">since ${utcText(r.paused.since)}${r.paused.reason ? html`: ${r.paused.reason}` : ''}</div>` : r.next === null ? '-' : html`${utcText(r.next)}<div class="muted">${localText(r.next, r.timezone)} · ${ago(r.next - m.now)}</div>`}</td>
 <td>${r.lastRun === null ? '-' : html`${utcText(r.lastRun)} <span class="muted">(${ago(r.lastRun - m.now)})</span><div>${r.lastOutcome}${r.lastLatenessMs !== null ? html` <span class="muted">+${r.lastLatenessMs} ms</span>` : ''}</div>`}</td>
-<td>${r.state}</td></tr>`,
+<td class="state">${r.state}</td>${actions ? html`<td>${actionForms(r)}</td>` : ''}</tr>`,
 )}
 </tbody></table>
 
@@ -259,6 +323,11 @@ ${
     : html`<table id="runs"><thead><tr><th>When</th><th>Schedule</th><th>Outcome</th><th>Lateness</th><th>Job</th></tr></thead><tbody>
 ${recent.map((r) => html`<tr><td>${utcText(r.lastRun!)}</td><td>${r.id}</td><td>${r.lastOutcome}</td><td>${r.lastLatenessMs ?? '-'}${r.lastLatenessMs !== null ? ' ms' : ''}</td><td><code>${r.lastJobId ?? '-'}</code></td></tr>`)}
 </tbody></table>`
+}
+${
+  actions
+    ? html`<p class="muted">Actions (pause, resume, run now) do what <code>pyrq pause</code>, <code>resume</code> and <code>trigger</code> do, and are logged by the daemon.</p>`
+    : html`<p class="muted" id="read-only">Read-only: to pause, resume and run schedules from this page, give the listener a token (<code>http.tokenFile</code> or <code>http.token</code>, see docs/security.md) and open the page with it.</p>`
 }
 <p class="muted">Also: <a href="metrics">/metrics</a> · <a href="healthz">/healthz</a> · <a href="readyz">/readyz</a></p>
 <script>${new Safe(SCRIPT)}</script>

@@ -44,6 +44,16 @@ export function relativeTime(ms: number): string {
   return ms >= 0 ? `in ${text}` : `overdue ${text}`;
 }
 
+/**
+ * The job of the schedule's last run: none when that run was skipped. The stored
+ * `lastJobId` is the last job *enqueued* (overlap "forbid" checks it, so a skip must not
+ * clear it); shown beside a skipped run it would name another run's job.
+ */
+export function lastRunJobId(state: Readonly<Record<string, string | undefined>>): string | null {
+  if (state.lastOutcome?.startsWith('skipped')) return null;
+  return state.lastJobId ?? null;
+}
+
 export function statusRow(e: RegistryEntry, now: number, pause?: Pause): StatusRow {
   const row = statusRowOf(e, now);
   if (pause) row.paused = { since: new Date(pause.since).toISOString(), reason: pause.reason ?? null };
@@ -78,7 +88,7 @@ function statusRowOf(e: RegistryEntry, now: number): StatusRow {
     lastRun: lastRunAt === null ? null : new Date(lastRunAt).toISOString(),
     lastOutcome: e.state.lastOutcome ?? null,
     lastLatenessMs: e.state.lastLatenessMs ? Number(e.state.lastLatenessMs) : null,
-    lastJobId: e.state.lastJobId ?? null,
+    lastJobId: lastRunJobId(e.state),
     done: e.state.done === '1',
   };
 }
