@@ -176,8 +176,7 @@ export class Daemon {
         ...(config.http.token !== undefined
           ? {
               actions: {
-                pause: (id: string, reason?: string) =>
-                  this.pause([id], reason ?? 'paused from the status page'),
+                pause: (id: string, reason?: string) => this.pause([id], reason ?? 'paused from the status page'),
                 resume: (id: string) => this.resume([id]),
                 runNow: (id: string) => this.runNow(id),
               },

@@ -366,7 +366,8 @@ export class HttpListener {
     switch (r.action) {
       case 'pause': {
         const o = await a.pause(r.id, r.reason);
-        if (o.missing.length > 0) return { status: 404, text: `no schedule "${r.id}" in the registry`, fields: { ...o } };
+        if (o.missing.length > 0)
+          return { status: 404, text: `no schedule "${r.id}" in the registry`, fields: { ...o } };
         return {
           status: 200,
           text: o.already.length > 0 ? `${r.id} was paused already (its first pause is kept)` : `paused ${r.id}`,
@@ -375,7 +376,11 @@ export class HttpListener {
       }
       case 'resume': {
         const o = await a.resume(r.id);
-        return { status: 200, text: o.notPaused.length > 0 ? `${r.id} was not paused` : `resumed ${r.id}`, fields: { ...o } };
+        return {
+          status: 200,
+          text: o.notPaused.length > 0 ? `${r.id} was not paused` : `resumed ${r.id}`,
+          fields: { ...o },
+        };
       }
       case 'run': {
         const o = await a.runNow(r.id);

@@ -63,8 +63,7 @@ export function staleSources(sources: readonly SourceStatus[]): string[] {
 
 export function renderAttention(a: Attention): Safe {
   const lines = attentionLines(a);
-  const workers =
-    a.queuesWithoutWorker === null ? html` <span class="muted">(RQ workers not checked)</span>` : html``;
+  const workers = a.queuesWithoutWorker === null ? html` <span class="muted">(RQ workers not checked)</span>` : html``;
   if (lines.length === 0)
     return html`<div id="attention" class="banner healthy" role="status"><strong>Healthy:</strong> nothing needs attention.${workers}</div>`;
   return html`<div id="attention" class="banner attention" role="alert"><strong>Needs attention (${lines.length}):</strong><ul>${lines.map((l) => html`<li>${l}</li>`)}</ul>${workers}</div>`;

@@ -188,7 +188,7 @@ describe('the status page (pure)', () => {
       entry('b', { next: NOW + 5 }),
       entry('a', { source: 'mysql', next: NOW + 9 }),
       entry('c', { next: null }, { enabled: false, description: 'Nightly export' }),
-    ].map(pageRow);
+    ].map((e) => pageRow(e));
     expect(filterRows(rows, parsePageQuery(new URLSearchParams(''))).map((r) => r.id)).toEqual(['b', 'a', 'c']);
     expect(filterRows(rows, parsePageQuery(new URLSearchParams('sort=id&dir=desc'))).map((r) => r.id)).toEqual([
       'c',
@@ -208,7 +208,7 @@ describe('the status page (pure)', () => {
         { origin: `dir/${evil}.toml` },
         { description: evil, kwargs: { k: evil }, function: `m.${evil}`, queue: evil },
       ),
-    ].map(pageRow);
+    ].map((e) => pageRow(e));
     const page = renderStatusPage({
       now: NOW,
       role: { leader: false, holderId: `h:${evil}`, currentLeader: evil },
@@ -230,7 +230,9 @@ describe('the status page (pure)', () => {
     // An id is text from a source too; `'e'` alone (above) would not show a missed escape.
     const id = `<b id='x'>&amp;"evil"</b>`;
     const escaped = '&lt;b id=&#39;x&#39;&gt;&amp;amp;&quot;evil&quot;&lt;/b&gt;';
-    const rows = [entry(id, { state: { lastRunAt: String(NOW - 1000), lastOutcome: 'enqueued' } })].map(pageRow);
+    const rows = [entry(id, { state: { lastRunAt: String(NOW - 1000), lastOutcome: 'enqueued' } })].map((e) =>
+      pageRow(e),
+    );
     const page = renderStatusPage({
       now: NOW,
       role: { leader: true, holderId: 'h', currentLeader: 'h' },
