@@ -1,4 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { HttpListener } from '../../reconcilers/http-listener.js';
+import type { PyrqMetrics } from '../../src/http/metrics.js';
+import type { Logger } from '../../src/log.js';
 import { attentionLines, emptyAttention, renderAttention } from '../../src/http/attention.js';
 import { chartSummary, renderFireChart } from '../../src/http/fire-chart.js';
 import { actionRefusal, parseActionBody, sameOrigin } from '../../src/http/page-actions.js';
@@ -272,5 +275,52 @@ describe('actions on the page', () => {
     expect(parseActionBody('action=run&id=x')).toEqual({ action: 'run', id: 'x' });
     expect(parseActionBody('action=delete&id=x')).toEqual({ error: expect.stringContaining('unknown action') });
     expect(parseActionBody('action=resume')).toEqual({ error: 'no schedule id' });
+  });
+});
+
+describe('the listener without a token', () => {
+  it('refuses every action (403, saying how to enable them) and never calls the daemon; the page says read-only', async () => {
+    const called: string[] = [];
+    const silent = { info() {}, warn() {}, debug() {}, error() {} } as unknown as Logger;
+    const listener = new HttpListener({
+      host: '127.0.0.1',
+      port: 0,
+      view: {
+        startedAt: NOW,
+        role: () => ({ leader: true, holderId: 'h', currentLeader: 'h' }),
+        redisReady: () => true,
+        configuredSources: () => ['files'],
+        sources: () => Promise.resolve([]),
+        entries: () => Promise.resolve([entry('a')]),
+        index: () => Promise.resolve(new Map()),
+        specs: () => Promise.resolve(new Map()),
+        paused: () => Promise.resolve(new Set<string>()),
+        lastReconcile: () => ({ summary: null }),
+      },
+      actions: {
+        pause: (id) => (called.push(`pause ${id}`), Promise.resolve({ paused: [id], already: [], missing: [] })),
+        resume: (id) => (called.push(`resume ${id}`), Promise.resolve({ resumed: [id], notPaused: [] })),
+        runNow: (id) => (called.push(`run ${id}`), Promise.reject(new Error('not here'))),
+      },
+      metrics: {} as PyrqMetrics,
+      logger: silent,
+    });
+    await listener.start();
+    try {
+      const base = `http://127.0.0.1:${listener.port}`;
+      const res = await fetch(`${base}/action`, {
+        method: 'POST',
+        headers: { origin: base, 'content-type': 'application/x-www-form-urlencoded' },
+        body: 'action=pause&id=a',
+      });
+      expect(res.status).toBe(403);
+      expect(await res.text()).toContain('set http.tokenFile or http.token');
+      expect(called).toEqual([]);
+      const page = await (await fetch(`${base}/`)).text();
+      expect(page).toContain('id="read-only"');
+      expect(page).not.toContain('method="post"');
+    } finally {
+      await listener.close();
+    }
   });
 });
