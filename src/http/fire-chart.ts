@@ -15,7 +15,7 @@ const BOTTOM = 22;
 const LEFT = 36;
 
 const hhmm = (ms: number) => new Date(ms).toISOString().slice(11, 16);
-const dayHhmm = (ms: number) => new Date(ms).toISOString().slice(5, 16).replace('T', ' ');
+const dayHhmm = (ms: number) => new Date(ms).toISOString().slice(0, 16).replace('T', ' ');
 const plural = (n: number, one: string) => `${n.toLocaleString('en-US')} ${one}${n === 1 ? '' : 's'}`;
 
 /** The sentence that says what the chart shows (also the SVG's description). */
@@ -32,7 +32,7 @@ export function chartSummary(s: FireSlots): string {
     `${plural(s.total, 'fire')} in the next ${hours} hours (${minutes}-minute slots, UTC). ` +
     `Busiest: ${dayHhmm(at)}–${hhmm(at + s.slotMs)} UTC with ${plural(s.counts[peak]!, 'fire')} (${share}% of all, ${mean > 0 ? Math.round(s.counts[peak]! / mean) : 0}× the average slot).` +
     (s.estimated > 0
-      ? ` ${plural(s.estimated, 'schedule')} fire more often than ${s.perSchedule} times a day: their later fires are estimated at their average rate.`
+      ? ` ${plural(s.estimated, 'schedule')} ${s.estimated === 1 ? 'fires' : 'fire'} more often than ${s.perSchedule} times a day: ${s.estimated === 1 ? 'its' : 'their'} later fires are estimated at the average rate.`
       : '')
   );
 }

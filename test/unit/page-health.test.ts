@@ -46,7 +46,7 @@ describe('the next-24h fire chart: slotting', () => {
     // 12:00 today is before the stored next fire (13:00): the hourly fires 13:00 … 11:00 tomorrow.
     expect(s.total).toBe(50 + 23);
     expect(s.estimated).toBe(0);
-    expect(chartSummary(s)).toContain('Busiest: 06-02 00:00–00:15 UTC with 51 fires');
+    expect(chartSummary(s)).toContain('Busiest: 2026-06-02 00:00–00:15 UTC with 51 fires');
   });
 
   it('a fire already due counts in the first slot; one past the horizon, or none, counts nowhere', () => {
@@ -70,7 +70,7 @@ describe('the next-24h fire chart: slotting', () => {
     // 12:06 up to the end of the last slot (12:00 tomorrow): 1,434 minutes.
     expect(Math.abs(s.total - 1434)).toBeLessThanOrEqual(1);
     expect(s.counts.slice(1, -1).every((c) => c === 15)).toBe(true);
-    expect(chartSummary(s)).toContain('1 schedule fire more often than 20 times a day');
+    expect(chartSummary(s)).toContain('1 schedule fires more often than 20 times a day: its later fires');
   });
 
   it('bounds the walk: the cap per schedule shrinks as schedules grow (never below 4)', () => {
