@@ -141,11 +141,11 @@ describe('actions from the status page', () => {
     const form = 'action=pause&id=herd-1';
     const basic = `Basic ${Buffer.from(`x:${TOKEN}`).toString('base64')}`;
     const host = new URL(base).host;
-    const post = (headers: Record<string, string>) =>
+    const post = (headers: Record<string, string>, body = form) =>
       fetch(`${base}/action`, {
         method: 'POST',
         headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
-        body: form,
+        body,
       });
     expect((await post({ origin: base })).status, 'no token').toBe(401);
     expect((await post({ origin: base, authorization: 'Bearer wrong' })).status, 'a wrong token').toBe(401);
@@ -159,6 +159,12 @@ describe('actions from the status page', () => {
       405,
     );
     expect(await redis.hexists(keys.paused, 'herd-1')).toBe(0);
+    // A script with the bearer token needs no Origin; an unknown schedule or action is said so.
+    const bearer = { authorization: `Bearer ${TOKEN}` };
+    const missing = await post(bearer, 'action=run&id=no-such-schedule');
+    expect(missing.status).toBe(404);
+    expect(await missing.text()).toContain('no schedule &quot;no-such-schedule&quot; in the registry');
+    expect((await post(bearer, 'action=delete&id=herd-1')).status).toBe(400);
     // The same request from the page's origin acts (so the refusals above were for their reason).
     expect((await post({ origin: base, authorization: basic })).status).toBe(200);
     expect(await redis.hexists(keys.paused, 'herd-1')).toBe(1);
