@@ -15,7 +15,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { PyrqError } from '../src/errors.js';
-import { emptyAttention, staleSources } from '../src/http/attention.js';
+import { type Attention, emptyAttention, staleSources } from '../src/http/attention.js';
 import type { DaemonActions, DaemonView } from '../src/http/daemon-view.js';
 import { actionRefusal, MAX_ACTION_BODY, parseActionBody, type ActionRequest } from '../src/http/page-actions.js';
 import { liveness, type ProbeResult, readiness } from '../src/http/health.js';
@@ -408,7 +408,9 @@ export class HttpListener {
     const queuesWithoutWorker = v.queuesWithoutWorker
       ? await v.queuesWithoutWorker(specs.filter((s) => !pauses.has(s.id))).catch(() => null)
       : null;
-    const attention = {
+    // failing / overdue: ids from the job-outcome reader, once there is one (empty until then);
+    // they make the banner's lines, the rows' state and the filter's choices.
+    const attention: Attention = {
       ...emptyAttention(),
       staleSources: staleSources(sources),
       orphans: orphansOf(new Map(entries.map((e) => [e.id, e])), v.configuredSources()),
@@ -422,13 +424,14 @@ export class HttpListener {
       : last.summary
         ? reconcileSentence(last.summary, (ms) => `at ${new Date(Date.now() - ms).toISOString()}`, Date.now())
         : null;
+    const rowContext = { paused: pauses, failing: new Set(attention.failing), overdue: new Set(attention.overdue) };
     const t0 = performance.now();
     const body = renderStatusPage({
       now: Date.now(),
       role: v.role(),
       sources,
       rows: filterRows(
-        entries.map((e) => pageRow(e, { paused: pauses })),
+        entries.map((e) => pageRow(e, rowContext)),
         query,
       ),
       total: entries.length,
