@@ -312,7 +312,7 @@ describe('fire outcomes as metrics', () => {
       expected: 0,
       hash: 'h',
       next: 'keep' as const,
-      forbid: false,
+      overlap: 'allow' as const,
       prevJobId: '',
       job,
       ops: [],
@@ -323,7 +323,7 @@ describe('fire outcomes as metrics', () => {
         item({ ops: [enq(1000), enq(2000)] }), // both enqueued, sent at 4000: 3 s and 2 s late
         item({ ops: [{ kind: 'skip', occurrence: 0, outcome: 'skipped:missed', until: 500, count: 7 }, enq(3000)] }),
         item({ ops: [{ kind: 'skip', occurrence: 0, outcome: 'skipped:deadline' }] }),
-        item({ forbid: true, ops: [enq(4000)] }), // the script skipped it: overlap
+        item({ overlap: 'forbid', ops: [enq(4000)] }), // the script skipped it: overlap
         item({ ops: [enq(5000)] }), // the job existed: duplicate
         item({ ops: [enq(6000)] }),
         item({ ops: [enq(7000)] }),
