@@ -561,7 +561,13 @@ export class Daemon {
       runNow: (id) =>
         manualRun({ redis: this.redis, keys: this.keys, clock: this.clock, config: this.opts.config }, id),
       backfill: (id, from, to, opts) =>
-        backfill({ redis: this.redis, keys: this.keys, clock: this.clock, config: this.opts.config }, id, from, to, opts),
+        backfill(
+          { redis: this.redis, keys: this.keys, clock: this.clock, config: this.opts.config },
+          id,
+          from,
+          to,
+          opts,
+        ),
       lease: this.lease,
       pauses: {
         pause: (ids, reason) => pauseSchedules(this.redis, this.keys, ids, { now: this.clock.now(), reason }),

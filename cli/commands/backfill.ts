@@ -26,8 +26,7 @@ ${exitCodes({ 0: 'enqueued (or nothing to enqueue, or --dry-run)', 1: 'no such s
     },
     {
       description: 'Run it, from a script',
-      command:
-        '<%= config.bin %> backfill erp-sync-stock --from 2026-03-29T00:00 --to 2026-03-29T23:59 --yes --json',
+      command: '<%= config.bin %> backfill erp-sync-stock --from 2026-03-29T00:00 --to 2026-03-29T23:59 --yes --json',
     },
   ];
 
@@ -35,11 +34,11 @@ ${exitCodes({ 0: 'enqueued (or nothing to enqueue, or --dry-run)', 1: 'no such s
   static override flags = {
     ...redisFlags,
     from: Flags.string({
-      summary: 'First instant of the range (ISO 8601; no offset: the schedule\'s timezone).',
+      summary: "First instant of the range (ISO 8601; no offset: the schedule's timezone).",
       required: true,
     }),
     to: Flags.string({
-      summary: 'Last instant of the range, included (ISO 8601; no offset: the schedule\'s timezone).',
+      summary: "Last instant of the range, included (ISO 8601; no offset: the schedule's timezone).",
       required: true,
     }),
     'dry-run': Flags.boolean({ summary: 'Print the occurrences and enqueue nothing.' }),
@@ -58,7 +57,7 @@ ${exitCodes({ 0: 'enqueued (or nothing to enqueue, or --dry-run)', 1: 'no such s
     const { plan, view } = await planBackfillOf(deps, args.id, this.flags.from, this.flags.to);
     const text = !this.jsonEnabled();
     if (text) this.log(renderBackfillPlan(view).join('\n'));
-    const dryRun = this.flags['dry-run'];
+    const dryRun = this.flags['dry-run'] === true;
     if (dryRun || plan.occurrences.length === 0) return { ...view, dryRun, enqueued: 0 };
     const limit = this.flags.limit ?? BACKFILL_CONFIRM_DEFAULT;
     if (plan.occurrences.length > limit && !this.flags.yes) {
