@@ -200,6 +200,20 @@ describe('the status page (pure)', () => {
     expect(filterRows(rows, parsePageQuery(new URLSearchParams('state=disabled'))).map((r) => r.id)).toEqual(['c']);
   });
 
+  it('shows an overlap policy other than the default under the trigger', () => {
+    const rows = [entry('r', {}, { overlap: 'replace' }), entry('a', {}, { overlap: 'allow' })].map(pageRow);
+    const page = renderStatusPage({
+      now: NOW,
+      role: { leader: true, holderId: 'h', currentLeader: 'h' },
+      sources: [],
+      rows,
+      query: parsePageQuery(new URLSearchParams('')),
+      lastReconcile: null,
+    });
+    expect(page).toContain('<div class="muted">overlap replace</div>');
+    expect(page).not.toContain('overlap allow');
+  });
+
   it('escapes every text that came from a source', () => {
     const evil = '<script>x()</script>';
     const rows = [

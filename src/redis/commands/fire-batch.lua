@@ -23,7 +23,7 @@
   ARGV[3]  at: the enqueue time, epoch ms (run records; lateness = at - occurrence);
            '' = Redis's clock (TIME), the daemon's case: the one clock every daemon shares
   ARGV[4]  at as RQ writes times (created_at, enqueued_at); '' with ARGV[3] = ''
-  ARGV[5]  trigger: 'schedule' | 'manual' (run records)
+  ARGV[5]  trigger: 'schedule' | 'manual' | 'backfill' (run records)
   ARGV[6]  number of job templates: the job fields most schedules share, sent once per
            call (after the items) instead of once per item
   ARGV[7]  '1': every job id of the call is plain text that JSON needs no escape for
