@@ -11,6 +11,7 @@ import type { Clock } from '../src/clock.js';
 import type { Reply } from '../src/control/server.js';
 import { type BtuRequest, type NativeRequest, type Request, errorReply, okReply } from '../src/control/protocol.js';
 import type { ManualRunResult } from '../src/dispatch/manual-run.js';
+import type { BackfillResult } from '../src/dispatch/backfill.js';
 import { PyrqError } from '../src/errors.js';
 import { issueText } from '../src/model/issues.js';
 import { pastOneShot } from '../src/schedule/triggers/index.js';
@@ -43,6 +44,13 @@ export interface HandlerDeps {
   sources(): readonly Source[];
   /** Enqueues one run of schedule `id` now (`pyrq trigger`). */
   runNow(id: string): Promise<ManualRunResult>;
+  /** Enqueues the occurrences of schedule `id` in a past range (`pyrq backfill`). */
+  backfill(
+    id: string,
+    from: string,
+    to: string,
+    opts: { dryRun?: boolean; confirmAbove?: number; yes?: boolean },
+  ): Promise<BackfillResult>;
   lease: Pick<LeaderLease, 'isLeader' | 'holderId' | 'currentHolder'>;
   /** Pause and resume schedules (`src/registry/pauses.ts`). */
   pauses: {
@@ -116,6 +124,12 @@ export class DaemonHandlers {
         return this.reload(req.source!, req.id);
       case 'trigger':
         return this.d.runNow(req.id!);
+      case 'backfill':
+        return this.d.backfill(req.id!, req.from!, req.to!, {
+          dryRun: req.dryRun,
+          confirmAbove: req.limit,
+          yes: req.yes,
+        });
       default: {
         // An op in the protocol's OPS without a case here fails to compile.
         const unhandled: never = req.op;

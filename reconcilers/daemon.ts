@@ -21,6 +21,7 @@ import type { DaemonView } from '../src/http/daemon-view.js';
 import { PyrqMetrics } from '../src/http/metrics.js';
 import { Dispatcher } from './dispatcher.js';
 import { manualRun } from '../src/dispatch/manual-run.js';
+import { backfill } from '../src/dispatch/backfill.js';
 import { redactText, redactUrl } from '../src/errors.js';
 import type { Logger } from '../src/log.js';
 import { createRedis } from '../src/redis/connect.js';
@@ -593,6 +594,14 @@ export class Daemon {
       },
       sources: () => this.sources,
       runNow: (id) => this.runNow(id),
+      backfill: (id, from, to, opts) =>
+        backfill(
+          { redis: this.redis, keys: this.keys, clock: this.clock, config: this.opts.config },
+          id,
+          from,
+          to,
+          opts,
+        ),
       lease: this.lease,
       pauses: {
         pause: (ids, reason) => this.pause(ids, reason),

@@ -33,6 +33,7 @@ import {
 } from '../src/redis/commands/fire-batch.js';
 import { type FenceGuard, FencedError } from '../src/redis/commands/fence.js';
 import { RedisTimeClock } from '../src/redis/redis-clock.js';
+import { readHeld, releaseHeld } from '../src/redis/commands/release-held.js';
 import { yieldToIo } from '../src/dispatch/fire.js';
 import { type LoadProblem, ScheduleCache } from '../src/dispatch/schedule-cache.js';
 import { absorbOutcomes, type FiredSchedule, type TickResult } from '../src/dispatch/tick-result.js';
@@ -93,6 +94,11 @@ const WARM_MARGIN_MS = 50;
 const GC_IDLE_MS = 2000;
 /** How often idle time is used to forget cached schedules that left the fire set or are not due within the warm window. */
 const SWEEP_INTERVAL_MS = 10 * 60_000;
+/**
+ * While an overlap buffer-one schedule holds an occurrence, how often the loop checks
+ * whether its previous job has ended (one HGETALL and one script call over the held ones).
+ */
+const HELD_POLL_MS = 1000;
 /** How often idle time is used to measure the clock's offset from Redis again (redisClock). */
 const CLOCK_SYNC_INTERVAL_MS = 30_000;
 
@@ -122,6 +128,8 @@ export class Dispatcher {
   private readonly clock: Clock;
   private readonly redisTime?: RedisTimeClock;
   private lastClockSync = -Infinity;
+  /** The last look at the held HASH found occurrences still waiting (buffer-one): poll them. */
+  private heldWaiting = false;
 
   constructor(
     private readonly deps: DispatcherDeps,
@@ -270,6 +278,11 @@ export class Dispatcher {
         if (!this.running) break;
         const delay =
           earliest === null ? this.maxSleepMs : Math.min(Math.max(earliest - this.clock.now(), 0), this.maxSleepMs);
+        if (this.heldWaiting && delay > HELD_POLL_MS + this.prepareLeadMs) {
+          // A held occurrence waits for its previous job: the next tick looks again.
+          await this.sleeper.sleep(HELD_POLL_MS);
+          continue;
+        }
         if (settling > 0 && delay - this.prepareLeadMs > settling) {
           // Warm up once the changes have settled (the fire path loads what it fires anyway).
           await this.sleeper.sleep(settling);
@@ -486,6 +499,8 @@ export class Dispatcher {
     const byId = new Map<string, FiredSchedule>();
     let prepared = this.takePrepared(now);
     let earlyRounds = 0;
+    // Known held occurrences go first, so one released now is the last job the fire sees.
+    if (this.heldWaiting) await this.releaseHeld(now);
     // Told to the observer once the tick is over, so counting never delays a retry round.
     const observed: [FireItem[], FireOutcome[], number[]][] = [];
     for (let round = 0; round < MAX_ROUNDS; round++) {
@@ -537,6 +552,8 @@ export class Dispatcher {
       // preparation did not see (normally nothing is due any more: one cheap read).
       if (!retry && !fromPrepared) break;
     }
+    // After the fire (off its path): occurrences buffered now, or whose previous job ended.
+    await this.releaseHeld(now);
     result.schedules = [...byId.values()];
     result.durationMs = Math.round((performance.now() - started) * 10) / 10;
     if (result.schedules.length > 0) {
@@ -557,6 +574,33 @@ export class Dispatcher {
       if (result.schedules.length > 0) observer.observeTick(result.durationMs);
     }
     return result;
+  }
+
+  /**
+   * Enqueues the held occurrences (overlap buffer-one) whose previous job has ended, and
+   * notes whether any still wait (the loop then looks again every HELD_POLL_MS).
+   */
+  private async releaseHeld(now: number): Promise<void> {
+    const { redis, keys, config } = this.deps;
+    const held = await readHeld(redis, keys);
+    if (held.length === 0) {
+      this.heldWaiting = false;
+      return;
+    }
+    const outcomes = await releaseHeld(redis, keys, held, {
+      historyLength: config.dispatch.historyLength,
+      at: now,
+      fence: this.deps.fence?.token(),
+    });
+    let waiting = false;
+    outcomes.forEach((o, i) => {
+      const h = held[i]!;
+      if (o === 'released') {
+        this.cache.setLastJob(h.id, h.jobId);
+        this.deps.logger?.info({ schedule: h.id, jobId: h.jobId, previousJobId: h.prevJobId }, 'held job enqueued');
+      } else if (o === 'held' || o === 'changed') waiting = true;
+    });
+    this.heldWaiting = waiting;
   }
 
   /**

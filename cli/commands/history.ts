@@ -11,7 +11,7 @@ import { exitCodes } from '../help.js';
 
 export default class History extends BaseCommand<typeof History> {
   static override summary = "Show a schedule's last runs, with each job's current status in RQ.";
-  static override description = `Per run, newest first: the occurrence, when it was handled, how late, whether it was scheduled or manual, the outcome (enqueued, skipped:missed, skipped:deadline, skipped:overlap, skipped:duplicate, skipped:paused) and the RQ job with its status now (queued, started, finished, failed, ...; "expired" once RQ has deleted the job after its result or failure TTL). The registry keeps the last dispatch.historyLength runs (default ${SETTINGS['dispatch.historyLength'].default}).
+  static override description = `Per run, newest first: the occurrence, when it was handled, how late, whether it was scheduled, manual or backfill, the outcome (enqueued, with "replaced <job id>" under overlap replace; buffered; skipped:missed, skipped:deadline, skipped:overlap, skipped:duplicate, skipped:paused) and the RQ job with its status now (queued, started, finished, failed, ...; "expired" once RQ has deleted the job after its result or failure TTL). The registry keeps the last dispatch.historyLength runs (default ${SETTINGS['dispatch.historyLength'].default}).
 
 ${exitCodes({ 0: 'shown (also when no run is recorded yet)', 1: 'no such schedule, or any other error (a setting, Redis)' })}`;
 

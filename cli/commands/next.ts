@@ -89,6 +89,7 @@ ${exitCodes({ 0: 'shown', 1: 'no such schedule, an invalid --cron, --tz or --fro
         trigger: describeTrigger(s),
         ...(s.cron !== undefined ? { cronText: describeCron(s.cron) } : {}),
         timezone: s.timezone,
+        overlap: s.overlap,
         stored: entry.next === null ? null : new Date(entry.next).toISOString().replace('.000Z', 'Z'),
         times: note ? [] : fireTimes(s, from, this.flags.count),
       };

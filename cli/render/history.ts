@@ -12,7 +12,7 @@ export function renderHistory(id: string, rows: readonly HistoryRow[]): string[]
       r.at,
       formatLateness(r.latenessMs),
       r.trigger,
-      r.outcome,
+      r.replacedJobId ? `${r.outcome} (replaced ${r.replacedJobId})` : r.outcome,
       r.jobId ?? (r.previousJobId ? `(running: ${r.previousJobId})` : '-'),
       r.jobStatus ?? '-',
     ]),

@@ -226,7 +226,7 @@ export const SETTINGS = {
     key: 'btu.overlap',
     default: 'forbid',
     description:
-      'Overlap policy of BTU rows (BTU skips a task while its previous run is In-Progress): forbid or allow.',
+      'Overlap policy of BTU rows (BTU skips a task while its previous run is In-Progress): forbid, allow, buffer-one or replace.',
   },
 
   'dispatch.catchup': {
@@ -241,7 +241,8 @@ export const SETTINGS = {
   'dispatch.overlap': {
     key: 'dispatch.overlap',
     default: 'allow',
-    description: 'Default overlap policy: allow, or forbid (skip while the previous job is queued or running).',
+    description:
+      'Default overlap policy, while the previous job is queued or running: allow, forbid (skip), buffer-one (hold one occurrence until it ends) or replace (stop or cancel it).',
   },
   'dispatch.historyLength': {
     key: 'dispatch.historyLength',

@@ -2,8 +2,9 @@
  * The control socket protocol, pure (no sockets here).
  *
  * Native: one JSON object per line in, one JSON object per line out.
- *   request  {"op": "ping"|"status"|"upsert"|"delete"|"reconcile"|"reload"|"trigger",
+ *   request  {"op": "ping"|"status"|"upsert"|"delete"|"reconcile"|"reload"|"trigger"|"backfill",
  *             "id"?, "schedule"?, "schedules"?, "source"?, "reqId"?}
+ *            ("backfill" takes "id", "from", "to" and optionally "dryRun", "limit", "yes")
  *            ("upsert" takes one "schedule", or "schedules": a list applied all or nothing;
  *             "pause"/"resume" take "id", "ids" or "all": true, and "pause" a "reason")
  *   reply    {"ok": true, "result": ...} | {"ok": false, "error": {"code", "message"}}
@@ -24,7 +25,18 @@ import { didYouMean, suggest } from '../model/suggest.js';
 /** Largest message accepted (bytes, before its newline). */
 export const MAX_MESSAGE_BYTES = 1024 * 1024;
 
-export const OPS = ['ping', 'status', 'upsert', 'delete', 'reconcile', 'reload', 'trigger', 'pause', 'resume'] as const;
+export const OPS = [
+  'ping',
+  'status',
+  'upsert',
+  'delete',
+  'reconcile',
+  'reload',
+  'trigger',
+  'pause',
+  'resume',
+  'backfill',
+] as const;
 export type Op = (typeof OPS)[number];
 
 export interface NativeRequest {
@@ -40,6 +52,12 @@ export interface NativeRequest {
   reason?: string;
   source?: string;
   reqId?: string | number;
+  /** `backfill`: the range (ISO 8601), a dry run, the confirmation threshold and the confirmation. */
+  from?: string;
+  to?: string;
+  dryRun?: boolean;
+  limit?: number;
+  yes?: boolean;
 }
 
 export interface BtuRequest {
@@ -84,10 +102,17 @@ const nativeRequestSchema = z
     reason: z.string({ error: '"reason" must be a string' }).optional(),
     source: z.string({ error: '"source" must be a string' }).optional(),
     reqId: z.union([z.string(), z.number()], { error: '"reqId" must be a string or a number' }).optional(),
+    from: z.string({ error: '"from" must be an ISO 8601 timestamp' }).optional(),
+    to: z.string({ error: '"to" must be an ISO 8601 timestamp' }).optional(),
+    dryRun: z.boolean({ error: '"dryRun" must be true or false' }).optional(),
+    limit: z.number({ error: '"limit" must be a number' }).int().min(0).optional(),
+    yes: z.boolean({ error: '"yes" must be true or false' }).optional(),
   })
   .superRefine((r, ctx) => {
     const need = (message: string) => ctx.addIssue({ code: 'custom', message });
     if ((r.op === 'delete' || r.op === 'trigger') && r.id === undefined) need(`"${r.op}" needs "id"`);
+    if (r.op === 'backfill' && (r.id === undefined || r.from === undefined || r.to === undefined))
+      need('"backfill" needs "id", "from" and "to"');
     if (r.op === 'upsert' && r.schedules === undefined && !isObject(r.schedule))
       need('"upsert" needs "schedule": a schedule object');
     if (
@@ -156,7 +181,7 @@ export function parseRequest(text: string): Request {
   }
   const r = nativeRequestSchema.safeParse(o);
   if (!r.success) throw protocolError(r.error.issues, o);
-  const { op, id, schedule, schedules, ids, all, reason, source, reqId } = r.data;
+  const { op, id, schedule, schedules, ids, all, reason, source, reqId, from, to, dryRun, limit, yes } = r.data;
   return {
     kind: 'native',
     op,
@@ -168,6 +193,11 @@ export function parseRequest(text: string): Request {
     ...(ids !== undefined ? { ids } : {}),
     ...(all !== undefined ? { all } : {}),
     ...(reason !== undefined ? { reason } : {}),
+    ...(from !== undefined ? { from } : {}),
+    ...(to !== undefined ? { to } : {}),
+    ...(dryRun !== undefined ? { dryRun } : {}),
+    ...(limit !== undefined ? { limit } : {}),
+    ...(yes !== undefined ? { yes } : {}),
   };
 }
 

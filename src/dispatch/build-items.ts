@@ -17,7 +17,7 @@ import type { CachedSchedule } from './schedule-cache.js';
  */
 export function buildDueItem(id: string, c: CachedSchedule, expected: number, now: number, graceMs?: number): FireItem {
   const { spec, enc } = c;
-  const base = { id, expected, hash: c.hash, forbid: enc.overlapForbid, prevJobId: c.lastJobId ?? '', job: enc };
+  const base = { id, expected, hash: c.hash, overlap: enc.overlap, prevJobId: c.lastJobId ?? '', job: enc };
   // A disabled schedule should not be in the fire set at all (apply removes it); if it
   // is, take it out without firing.
   if (!spec.enabled) return { ...base, next: 'ended', ops: [] };

@@ -18,6 +18,8 @@ export interface HistoryRow {
   /** The job's status in RQ now; `expired` when its key is gone; null when no job was made. */
   jobStatus: string | null;
   previousJobId?: string;
+  /** Overlap replace: the job stopped or cancelled for this one. */
+  replacedJobId?: string;
   /** Aggregate of missed occurrences: up to this time (exclusive). */
   until?: string;
   count?: number;
@@ -60,6 +62,7 @@ export async function readHistory(
       jobStatus: r.jobId !== undefined ? (status.get(r.jobId) ?? null) : null,
     };
     if (r.previousJobId !== undefined) row.previousJobId = r.previousJobId;
+    if (r.replacedJobId !== undefined) row.replacedJobId = r.replacedJobId;
     if (r.until !== undefined) row.until = iso(r.until);
     if (r.count !== undefined) row.count = r.count;
     return row;

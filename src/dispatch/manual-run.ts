@@ -60,7 +60,7 @@ export async function manualRun(deps: ManualRunDeps, id: string): Promise<Manual
           expected: null,
           hash: c.hash,
           next: 'keep',
-          forbid: false,
+          overlap: 'allow',
           prevJobId: '',
           job: c.enc,
           ops: [

@@ -14,6 +14,7 @@ export const RUN_OUTCOMES = [
   'skipped:overlap',
   'skipped:duplicate',
   'skipped:paused',
+  'buffered',
 ] as const;
 export type RunOutcome = (typeof RUN_OUTCOMES)[number];
 
@@ -24,12 +25,14 @@ const runRecordSchema = z.object({
   at: z.number(),
   /** `at - occurrence`. */
   latenessMs: z.number(),
-  trigger: z.enum(['schedule', 'manual']),
+  trigger: z.enum(['schedule', 'manual', 'backfill']),
   outcome: z.enum(RUN_OUTCOMES),
-  /** The RQ job (enqueued, or found already there for `skipped:duplicate`). */
+  /** The RQ job (enqueued, held for `buffered`, or found already there for `skipped:duplicate`). */
   jobId: z.string().optional(),
-  /** `skipped:overlap`: the job that was still queued or started. */
+  /** `skipped:overlap`, `buffered`: the job that was still queued or started. */
   previousJobId: z.string().optional(),
+  /** Overlap replace: the job that was stopped (started) or cancelled (queued) for this one. */
+  replacedJobId: z.string().optional(),
   /** An aggregate of missed occurrences: every one from `occurrence` up to `until` (exclusive). */
   until: z.number().optional(),
   /** How many occurrences the aggregate stands for, when known. */

@@ -58,10 +58,10 @@ export class ScheduleCache {
     return this.entries.get(id);
   }
 
-  /** True when the entry can be fired from memory (for overlap forbid: lastJobId known). */
+  /** True when the entry can be fired from memory (unless overlap allow: lastJobId known). */
   isFresh(id: string): boolean {
     const e = this.entries.get(id);
-    return e !== undefined && (e.lastJobId !== undefined || !e.enc.overlapForbid);
+    return e !== undefined && (e.lastJobId !== undefined || e.enc.overlap === 'allow');
   }
 
   invalidate(id: string): void {

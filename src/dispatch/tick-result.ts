@@ -67,7 +67,7 @@ export function absorbOutcomes(
     const enqueued = outcome;
     // Overlap and duplicate checks happen in the script: when not every planned job
     // was enqueued, which one is now the last job is not known here.
-    if (item.forbid) {
+    if (item.overlap !== 'allow') {
       if (enqueued === jobIds.length && jobIds.length > 0) cache.setLastJob(item.id, jobIds[jobIds.length - 1]!);
       else if (enqueued !== jobIds.length) cache.forgetLastJob(item.id);
     }

@@ -211,9 +211,10 @@ export class PyrqMetrics {
         add(queue, 'enqueued', '', outcome);
         fired = true;
       }
-      // The script skipped the rest: with overlap forbid, because the last job still
+      // The script skipped (or buffered) the rest: with an overlap policy, because the last job still
       // runs; otherwise because the job already existed (another writer made it).
-      if (planned > outcome) add(queue, 'skipped', item.forbid ? 'overlap' : 'duplicate', planned - outcome);
+      if (planned > outcome)
+        add(queue, 'skipped', item.overlap !== 'allow' ? 'overlap' : 'duplicate', planned - outcome);
       // Lateness is known per job only when every planned job was enqueued (as in the log).
       if (outcome === planned)
         for (const op of item.ops)

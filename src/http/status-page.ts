@@ -60,6 +60,8 @@ export interface PageRow {
   origin: string;
   trigger: string;
   timezone: string;
+  /** The overlap policy, shown under the trigger unless it is the default (allow). */
+  overlap: string;
   queue: string;
   function: string;
   description: string;
@@ -102,6 +104,7 @@ export function pageRow(e: RegistryEntry, ctx: PageRowContext = {}): PageRow {
     origin: e.origin,
     trigger: s ? withCronWords(describeTrigger(s), s.cron) : '(unreadable spec)',
     timezone: s?.timezone ?? '',
+    overlap: s?.overlap ?? '',
     queue: s?.queue ?? '',
     function: s?.function ?? '',
     description: s?.description ?? '',
@@ -309,7 +312,7 @@ ${shown.map(
   ) => html`<tr class="${r.state}" data-id="${r.id}" data-source="${r.source}" data-state="${r.state}" data-search="${searchText(r)}">
 <td><strong class="id">${r.id}</strong><div class="description">${r.description}</div><div class="muted">${r.function} → ${r.queue}</div>${r.kwargs ? html`<code class="kwargs">${r.kwargs}</code>` : ''}</td>
 <td>${r.source}<div class="muted">${r.origin}</div></td>
-<td>${r.trigger}</td>
+<td>${r.trigger}${r.overlap && r.overlap !== 'allow' ? html`<div class="muted">overlap ${r.overlap}</div>` : ''}</td>
 <td>${r.paused ? html`<span class="paused">paused</span><div class="muted">since ${utcText(r.paused.since)}${r.paused.reason ? html`: ${r.paused.reason}` : ''}</div>` : r.next === null ? '-' : html`${utcText(r.next)}<div class="muted">${localText(r.next, r.timezone)} · ${ago(r.next - m.now)}</div>`}</td>
 <td>${r.lastRun === null ? '-' : html`${utcText(r.lastRun)} <span class="muted">(${ago(r.lastRun - m.now)})</span><div>${r.lastOutcome}${r.lastLatenessMs !== null ? html` <span class="muted">+${r.lastLatenessMs} ms</span>` : ''}</div>`}</td>
 <td class="state">${r.state}</td>${actions ? html`<td>${actionForms(r)}</td>` : ''}</tr>`,

@@ -30,7 +30,7 @@ export const QUEUE_RE = /^[A-Za-z0-9_.:-]{1,100}$/;
 
 export const TARGETS = ['rq', 'frappe'] as const;
 export const CATCHUP_POLICIES = ['skip', 'latest', 'all'] as const;
-export const OVERLAP_POLICIES = ['allow', 'forbid'] as const;
+export const OVERLAP_POLICIES = ['allow', 'forbid', 'buffer-one', 'replace'] as const;
 
 const jsonObject = z.record(z.string(), z.unknown());
 
@@ -97,7 +97,8 @@ export const scheduleInputSchema = z
       description: 'A missed occurrence older than this many seconds is skipped, whatever the catch-up policy.',
     }),
     overlap: z.enum(OVERLAP_POLICIES).optional().meta({
-      description: '"forbid" skips an occurrence while the previous job is queued or started. Default allow.',
+      description:
+        'While the previous job is queued or started: "allow" (default) enqueues anyway, "forbid" skips the occurrence, "buffer-one" holds one occurrence until that job ends (later ones are skipped), "replace" stops (or cancels) that job and enqueues the new one.',
     }),
     onFailure: z.string().optional().meta({
       description:

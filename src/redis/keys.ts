@@ -40,6 +40,12 @@ export class Keys {
    * restored from a daemon's state file (src/state/).
    */
   readonly stateMarker: string;
+  /**
+   * HASH id -> "<job id>\t<queue>\t<previous job id>\t<occurrence ms>": the occurrence an
+   * overlap buffer-one schedule holds (its job written, status deferred) until its
+   * previous job ends (fire-batch.lua writes it, release-held.lua pushes and removes it).
+   */
+  readonly held: string;
 
   constructor(readonly prefix: string = SETTINGS['redis.prefix'].default) {
     this.index = `${prefix}index`;
@@ -53,6 +59,7 @@ export class Keys {
     this.btuForward = `${prefix}btu:forward`;
     this.writes = `${prefix}writes`;
     this.stateMarker = `${prefix}state`;
+    this.held = `${prefix}held`;
   }
 
   /** HASH: spec, hash, source, origin, createdAt, updatedAt and the dispatcher's state. */
@@ -80,6 +87,10 @@ export const RqKeys = {
   queues: 'rq:queues',
   queue: (name: string): string => `rq:queue:${name}`,
   job: (id: string): string => `rq:job:${id}`,
+  /** ZSET of a queue's cancelled jobs (RQ's CanceledJobRegistry, score: when). */
+  canceled: (queue: string): string => `rq:canceled:${queue}`,
+  /** Pub/sub channel of one worker's commands (rq/command.py; `stop-job` stops the job it runs). */
+  workerCommands: (worker: string): string => `rq:pubsub:${worker}`,
   /** SET of every registered worker's key (`rq:worker:<name>`, a HASH with `queues`, expiring without heartbeats). */
   workers: 'rq:workers',
   /** SET of the keys of the workers that listen on one queue (RQ 1.x rq/worker_registration.py). */

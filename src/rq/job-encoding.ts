@@ -66,7 +66,7 @@ export interface EncodedSchedule {
   metaTemplate: Buffer;
   /** Byte offset of the 24-byte placeholder in `metaTemplate`; -1: no template. */
   metaOffset: number;
-  overlapForbid: boolean;
+  overlap: Schedule['overlap'];
   /** RQ `failure_callback_name` (the schedule's `onFailure`): the worker imports and calls it when the job raises. */
   failureCallback?: string;
   /**
@@ -169,7 +169,7 @@ export function encodeSchedule(spec: Schedule, hash: string, opts: EncodeOptions
     userMeta,
     metaTemplate,
     metaOffset,
-    overlapForbid: spec.overlap === 'forbid',
+    overlap: spec.overlap,
     failureCallback: spec.onFailure,
     dataFor,
   };

@@ -18,6 +18,8 @@ export interface StatusRow {
   target: string;
   function: string;
   enabled: boolean;
+  /** The overlap policy (allow, forbid, buffer-one, replace); '' when the spec is unreadable. */
+  overlap: string;
   /** ISO time of the next fire, null when none (disabled, finished, ended). */
   next: string | null;
   /** Human form: "in 3h 12m", "overdue 4s". */
@@ -74,6 +76,7 @@ function statusRowOf(e: RegistryEntry, now: number): StatusRow {
     target: s?.target ?? '',
     function: s?.function ?? '',
     enabled: s?.enabled ?? false,
+    overlap: s?.overlap ?? '',
     next: e.next === null ? null : new Date(e.next).toISOString(),
     nextRelative:
       e.next === null

@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT } from './cli.js';
@@ -63,4 +63,41 @@ export function taskCalls(outDir: string): TaskCall[] {
   return names
     .map((n) => JSON.parse(readFileSync(join(outDir, n), 'utf8')) as TaskCall)
     .sort((a, b) => a.ran_at - b.ran_at);
+}
+
+/** A `rq worker` left running (not burst), for jobs that must still run when the test acts. */
+export interface RunningWorker {
+  /** The worker's name (`rq:worker:<name>`, and the `worker_name` of the jobs it runs). */
+  name: string;
+  output(): string;
+  /** Kills the worker and its work horse (its own process group). */
+  stop(): Promise<void>;
+}
+
+/** Starts a `rq worker` over `queues` in the background; `stop()` it at the end of the test. */
+export function startWorker(url: string, queues: string[], outDir: string): RunningWorker {
+  const name = `pyrq-test-${process.pid}-${Date.now()}`;
+  const child = spawn(RQ, ['worker', '--url', url, '--name', name, ...queues], {
+    env: { ...process.env, PYTHONPATH: FIXTURE_PYTHONPATH, PYRQ_FIXTURE_OUT: outDir },
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout?.on('data', (b: Buffer) => (output += b.toString()));
+  child.stderr?.on('data', (b: Buffer) => (output += b.toString()));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return {
+    name,
+    output: () => output,
+    stop: async () => {
+      if (child.exitCode === null && child.signalCode === null) {
+        try {
+          process.kill(-child.pid!, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }
+      await exited;
+    },
+  };
 }

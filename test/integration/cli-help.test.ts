@@ -61,7 +61,7 @@ describe('pyrq help', () => {
   });
 
   it('`pyrq help COMMAND` is `pyrq COMMAND --help`; every command has EXAMPLES and its exit codes', async () => {
-    expect(COMMANDS.length).toBe(16);
+    expect(COMMANDS.length).toBe(17);
     for (const c of COMMANDS) {
       const { viaHelp, viaFlag } = helps.get(c)!;
       expect(viaHelp.code, `${c}: ${viaHelp.stderr}`).toBe(0);

@@ -89,7 +89,7 @@ describe('fire-batch.lua with a lease token', () => {
       expected: OCC,
       hash,
       next: { set: OCC + 60_000 },
-      forbid: false,
+      overlap: 'allow' as const,
       prevJobId: '',
       job: enc,
       ops: [

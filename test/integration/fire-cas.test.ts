@@ -48,7 +48,7 @@ function item(spec: Schedule, over: Partial<FireItem> = {}): FireItem {
     expected: occ,
     hash,
     next: { set: occ + 60_000 },
-    forbid: false,
+    overlap: 'allow' as const,
     prevJobId: '',
     job: enc,
     ops: [
@@ -147,7 +147,7 @@ describe('fire-batch.lua: a stale view writes nothing', () => {
     const odd = 'odd"job\\id/\u0001é';
     await redis.hset(keys.schedule('cas'), 'lastJobId', odd);
     await redis.hset(`rq:job:${odd}`, 'status', 'started');
-    expect(await fireItems(redis, keys, [item(spec, { forbid: true, prevJobId: odd })], opts)).toEqual([0]);
+    expect(await fireItems(redis, keys, [item(spec, { overlap: 'forbid', prevJobId: odd })], opts)).toEqual([0]);
     const [text] = await redis.lrange(keys.runs('cas'), 0, -1);
     expect(parseRunRecord(text!)).toEqual({
       occurrence: OCC,

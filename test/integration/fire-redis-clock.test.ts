@@ -63,7 +63,7 @@ function item(spec: Schedule, occ: number): FireItem {
     expected: occ,
     hash,
     next: { set: occ + 60_000 },
-    forbid: false,
+    overlap: 'allow' as const,
     prevJobId: '',
     job: enc,
     ops: [

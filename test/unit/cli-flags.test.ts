@@ -35,6 +35,7 @@ describe('CLI flags', () => {
   it('knows every command', () => {
     expect([...commands.keys()].sort()).toEqual([
       'apply',
+      'backfill',
       'daemon',
       'delete',
       'diff',
@@ -61,6 +62,7 @@ describe('CLI flags', () => {
         .sort();
     expect(uses('redis-url')).toEqual([
       'apply',
+      'backfill',
       'daemon',
       'delete',
       'diff',

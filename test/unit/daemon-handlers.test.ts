@@ -71,6 +71,10 @@ function setup() {
         enqueuedAt: new Date(clock.now()).toISOString(),
       };
     },
+    // Backfill goes to Redis (tested in test/integration/backfill.test.ts).
+    backfill: async () => {
+      throw new Error('no backfill here');
+    },
     lease,
     // Pauses live in Redis (src/registry/pauses.ts, tested in test/integration/pause.test.ts): none here.
     pauses: {

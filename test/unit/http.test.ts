@@ -200,6 +200,20 @@ describe('the status page (pure)', () => {
     expect(filterRows(rows, parsePageQuery(new URLSearchParams('state=disabled'))).map((r) => r.id)).toEqual(['c']);
   });
 
+  it('shows an overlap policy other than the default under the trigger', () => {
+    const rows = [entry('r', {}, { overlap: 'replace' }), entry('a', {}, { overlap: 'allow' })].map(pageRow);
+    const page = renderStatusPage({
+      now: NOW,
+      role: { leader: true, holderId: 'h', currentLeader: 'h' },
+      sources: [],
+      rows,
+      query: parsePageQuery(new URLSearchParams('')),
+      lastReconcile: null,
+    });
+    expect(page).toContain('<div class="muted">overlap replace</div>');
+    expect(page).not.toContain('overlap allow');
+  });
+
   it('escapes every text that came from a source', () => {
     const evil = '<script>x()</script>';
     const rows = [
@@ -314,7 +328,7 @@ describe('fire outcomes as metrics', () => {
       expected: 0,
       hash: 'h',
       next: 'keep' as const,
-      forbid: false,
+      overlap: 'allow' as const,
       prevJobId: '',
       job,
       ops: [],
@@ -325,7 +339,7 @@ describe('fire outcomes as metrics', () => {
         item({ ops: [enq(1000), enq(2000)] }), // both enqueued, sent at 4000: 3 s and 2 s late
         item({ ops: [{ kind: 'skip', occurrence: 0, outcome: 'skipped:missed', until: 500, count: 7 }, enq(3000)] }),
         item({ ops: [{ kind: 'skip', occurrence: 0, outcome: 'skipped:deadline' }] }),
-        item({ forbid: true, ops: [enq(4000)] }), // the script skipped it: overlap
+        item({ overlap: 'forbid', ops: [enq(4000)] }), // the script skipped it: overlap
         item({ ops: [enq(5000)] }), // the job existed: duplicate
         item({ ops: [enq(6000)] }),
         item({ ops: [enq(7000)] }),

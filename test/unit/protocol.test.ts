@@ -76,7 +76,7 @@ describe('request parsing', () => {
     expect(code('{')).toMatch(/^BAD_JSON: invalid JSON: line 1, column 2/);
     expect(code('"ping"')).toBe('BAD_REQUEST: a request must be a JSON object');
     expect(code('{"op":"nuke"}')).toBe(
-      'UNKNOWN_OP: unknown op "nuke" (one of ping, status, upsert, delete, reconcile, reload, trigger, pause, resume)',
+      'UNKNOWN_OP: unknown op "nuke" (one of ping, status, upsert, delete, reconcile, reload, trigger, pause, resume, backfill)',
     );
     expect(code('{}')).toMatch(/^BAD_REQUEST: missing "op"/);
     expect(code('{"op":"delete"}')).toBe('BAD_REQUEST: "delete" needs "id"');
@@ -90,6 +90,10 @@ describe('request parsing', () => {
     expect(code('{"op":"pause"}')).toBe('BAD_REQUEST: "pause" needs "id", "ids" or "all": true');
     expect(code('{"op":"resume","ids":[]}')).toBe('BAD_REQUEST: "resume" needs "id", "ids" or "all": true');
     expect(code('{"op":"reload"}')).toMatch(/^BAD_REQUEST: "reload" needs "source"/);
+    expect(code('{"op":"backfill","id":"x","from":"2026-03-29"}')).toBe(
+      'BAD_REQUEST: "backfill" needs "id", "from" and "to"',
+    );
+    expect(code('{"op":"backfill","id":"x","from":"a","to":"b","limit":1.5}')).toMatch(/^BAD_REQUEST: .*limit/i);
     expect(code('{"op":"ping","x":1}')).toBe('BAD_REQUEST: unknown field "x"');
     expect(code('{"request_type": 5}')).toBe('BAD_REQUEST: request_type must be a string');
   });

@@ -137,6 +137,7 @@ const row = (over: Partial<StatusRow> = {}): StatusRow => ({
   target: 'rq',
   function: 'app.tasks.run',
   enabled: true,
+  overlap: 'allow',
   next: '2026-06-02T03:00:00.000Z',
   nextRelative: 'in 15h 0m',
   source: 'files',
@@ -415,11 +416,13 @@ describe('next text', () => {
         trigger: 'cron "30 2 * * *" (America/New_York)',
         timezone: 'America/New_York',
         stored: '2026-03-08T07:30:00Z',
+        overlap: 'buffer-one',
         times: [{ utc: '2026-03-08T07:30:00Z', local: '2026-03-08 03:30:00 EDT' }],
       }),
     ).toEqual([
       'n: cron "30 2 * * *" (America/New_York)',
       '  stored next fire time: 2026-03-08T07:30:00Z',
+      '  overlap: buffer-one',
       '  2026-03-08T07:30:00Z  2026-03-08 03:30:00 EDT',
     ]);
     expect(

@@ -8,9 +8,12 @@
   KEYS[2]  rq:queues SET    (queue keys that workers discover)
   then per item, in order:
     schedule HASH, runs LIST,
-    the previous job's HASH (rq:job:<lastJobId>)   only when overlap = forbid (the
+    the previous job's HASH (rq:job:<lastJobId>)   only when overlap is not allow (the
                                                    schedule HASH again when there is
                                                    no previous job)
+    the held HASH (pyrq:held)                      only when overlap = buffer-one
+    the previous job's queue's canceled ZSET       only when overlap = replace
+      (rq:canceled:<queue>)
     per enqueue op: the job HASH (rq:job:<jobId>)
   then per job template (below): its queue LIST (rq:queue:<name>)
 
@@ -20,7 +23,7 @@
   ARGV[3]  at: the enqueue time, epoch ms (run records; lateness = at - occurrence);
            '' = Redis's clock (TIME), the daemon's case: the one clock every daemon shares
   ARGV[4]  at as RQ writes times (created_at, enqueued_at); '' with ARGV[3] = ''
-  ARGV[5]  trigger: 'schedule' | 'manual' (run records)
+  ARGV[5]  trigger: 'schedule' | 'manual' | 'backfill' (run records)
   ARGV[6]  number of job templates: the job fields most schedules share, sent once per
            call (after the items) instead of once per item
   ARGV[7]  '1': every job id of the call is plain text that JSON needs no escape for
@@ -30,8 +33,8 @@
     expected   next fire time the caller saw (ms); '' = manual run: no compare-and-set
     hash       spec hash the jobs were encoded from
     next       '' keep | '-' ZREM (ended) | 'done' ZREM and mark done | ms: ZADD
-    forbid     '1' = overlap forbid | '0'
-    prevJobId  lastJobId the caller saw ('' none; compared only when forbid = '1')
+    overlap    '0' allow | '1' forbid | 'b' buffer-one | 'r' replace
+    prevJobId  lastJobId the caller saw ('' none; compared unless overlap = '0')
     nOps
     template   its job template (1-based)
     data, description   the job fields of the item's own
@@ -47,10 +50,21 @@
   then per job template, 6 values ('' = leave the field out): origin, timeout,
     result_ttl, failure_ttl, ttl, failure_callback_name
 
-  An enqueue op becomes:
-    'skipped:overlap'   overlap = forbid and the previous job is queued or started
+  An enqueue op becomes ("busy": the previous job is queued or started):
+    'skipped:overlap'   forbid and busy; buffer-one and busy with an occurrence already
+                        held (pyrq:held has the id)
+    'buffered'          buffer-one and busy, nothing held: the job is written with status
+                        'deferred' (not pushed: no worker sees it) and held in pyrq:held
+                        (id -> "<jobId>\t<queue>\t<previous job id>\t<occurrence ms>");
+                        release-held.lua pushes it once the previous job has ended
     'skipped:duplicate' the job key already exists (this occurrence was enqueued before)
-    'enqueued'          HSET job (status queued), EXPIRE ttl, SADD rq:queues, RPUSH queue
+    'enqueued'          HSET job (status queued), EXPIRE ttl, SADD rq:queues, RPUSH queue;
+                        with replace and busy, first the previous job is ended as RQ
+                        does it: a started one is sent RQ's stop-job command (PUBLISH on
+                        rq:pubsub:<its worker_name>: its worker kills the work horse and
+                        sets it 'stopped'), a queued one is cancelled (LREM from the
+                        schedule's queue, status 'canceled', ZADD to the canceled
+                        registry: Job.cancel); the record has "replacedJobId"
   The job hash is the layout of jobHashFields() in src/rq/job-encoding.ts.
   Every op is recorded in the runs LIST as a JSON object (built as text; numbers as
   cjson writes them): trigger, at, occurrence, latenessMs, outcome, and jobId |
@@ -187,17 +201,21 @@ local out = {}
 for i = 1, n do
   local skey, rkey = KEYS[k], KEYS[k + 1]
   k = k + 2
-  local id, expected, hash, nextAt, forbid, prevId = ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4], ARGV[a + 5]
+  local id, expected, hash, nextAt, mode, prevId = ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4], ARGV[a + 5]
   local nOps = int(ARGV[a + 6])
   local tmpl = int(ARGV[a + 7])
   local tf = tBase + 6 * (tmpl - 1) -- origin, timeout, result_ttl, failure_ttl, ttl, failure_callback_name
   local df = a + 8 -- data, description
   local first = a + 10 -- the first op; every op is 5 ARGV, an enqueue op also 1 KEY
   a = first + 5 * nOps
-  local pkey = nil
-  if forbid == '1' then
+  local pkey, xkey = nil, nil -- the previous job's HASH; the held HASH (b) or canceled ZSET (r)
+  if mode ~= '0' then
     pkey = KEYS[k]
     k = k + 1
+    if mode == 'b' or mode == 'r' then
+      xkey = KEYS[k]
+      k = k + 1
+    end
   end
   local kOps = k
   for j = 0, nOps - 1 do
@@ -226,7 +244,7 @@ for i = 1, n do
     code = -5
   elseif redis.call('HGET', skey, 'hash') ~= hash then
     code = -2
-  elseif forbid == '1' and (redis.call('HGET', skey, 'lastJobId') or '') ~= prevId then
+  elseif mode ~= '0' and (redis.call('HGET', skey, 'lastJobId') or '') ~= prevId then
     code = -3
   elseif anyPaused and k > kOps and redis.call('HEXISTS', pausedKey, id) == 1 then
     code = -4
@@ -251,16 +269,33 @@ for i = 1, n do
       if ARGV[o] == 'E' then
         local jobId, jkey = ARGV[o + 3], KEYS[ko]
         ko = ko + 1
-        local busy = false
-        if forbid == '1' and prevJob ~= '' then
-          local st = redis.call('HGET', prevKey, 'status')
+        local busy, st = false, nil
+        if mode ~= '0' and prevJob ~= '' then
+          st = redis.call('HGET', prevKey, 'status')
           busy = (st == 'queued' or st == 'started')
         end
-        if busy then
+        -- buffer-one: an occurrence already held waits for its release; every later one is skipped.
+        local held = mode == 'b' and redis.call('HEXISTS', xkey, id) == 1
+        if (busy and mode == '1') or held then
           outcome, extra = 'skipped:overlap', ',"previousJobId":' .. jstr(prevJob)
         elseif redis.call('EXISTS', jkey) == 1 then
           outcome, extra = 'skipped:duplicate', ',"jobId":' .. jstr(jobId)
         else
+          local hold = busy and mode == 'b'
+          if busy and mode == 'r' then
+            if st == 'started' then
+              -- RQ's send_stop_job_command (rq/command.py): a channel, not a key.
+              local worker = redis.call('HGET', prevKey, 'worker_name')
+              if worker and worker ~= '' then
+                redis.call('PUBLISH', 'rq:pubsub:' .. worker, '{"command":"stop-job","job_id":' .. jstr(prevJob) .. '}')
+              end
+            else
+              -- RQ's Job.cancel: off the queue, status canceled, into the canceled registry.
+              redis.call('LREM', qkey, 1, prevJob)
+              redis.call('HSET', prevKey, 'status', 'canceled')
+              redis.call('ZADD', xkey, math.floor(atNum / 1000), prevJob)
+            end
+          end
           if not job then
             job = { 'data', ARGV[df], 'status', 'queued', 'origin', ARGV[tf], 'description', ARGV[df + 1], 'timeout', ARGV[tf + 1] }
             if ARGV[tf + 2] ~= '' then job[#job + 1] = 'result_ttl'; job[#job + 1] = ARGV[tf + 2] end
@@ -273,16 +308,24 @@ for i = 1, n do
           end
           job[#job] = ARGV[o + 4]
           if ARGV[o + 2] ~= '' then job[2] = ARGV[o + 2] else job[2] = ARGV[df] end
+          if hold then job[4] = 'deferred' end
           redis.call('HSET', jkey, unpack(job))
+          if hold then job[4] = 'queued' end
           if ttl ~= '' then redis.call('EXPIRE', jkey, ttl) end
-          if not queued[qkey] then
-            redis.call('SADD', queuesKey, qkey)
-            queued[qkey] = true
+          if hold then
+            redis.call('HSET', xkey, id, jobId .. '\t' .. ARGV[tf] .. '\t' .. prevJob .. '\t' .. occ)
+            outcome, extra = 'buffered', ',"jobId":' .. jstr(jobId) .. ',"previousJobId":' .. jstr(prevJob)
+          else
+            if not queued[qkey] then
+              redis.call('SADD', queuesKey, qkey)
+              queued[qkey] = true
+            end
+            redis.call('RPUSH', qkey, jobId)
+            outcome, extra = 'enqueued', ',"jobId":' .. jstr(jobId)
+            if busy and mode == 'r' then extra = extra .. ',"replacedJobId":' .. jstr(prevJob) end
+            enqueued = enqueued + 1
+            prevJob, prevKey, lastJob = jobId, jkey, jobId
           end
-          redis.call('RPUSH', qkey, jobId)
-          outcome, extra = 'enqueued', ',"jobId":' .. jstr(jobId)
-          enqueued = enqueued + 1
-          prevJob, prevKey, lastJob = jobId, jkey, jobId
         end
       else
         -- Numbers as the caller wrote them (JavaScript's String(number): valid JSON).

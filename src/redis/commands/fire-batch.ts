@@ -14,6 +14,7 @@
  * the items; the reply's last value, after one code per item, is the script's time.
  */
 import type { Redis } from 'ioredis';
+import type { OverlapPolicy } from '../../model/schedule-schema.js';
 import { type EncodedSchedule, rqTimestamp } from '../../rq/job-encoding.js';
 import { type Keys, RqKeys } from '../keys.js';
 import { patchRespArg } from '../resp.js';
@@ -48,8 +49,8 @@ export interface FireItem {
   hash: string;
   /** What to store as the next fire time afterwards. */
   next: { set: number } | 'keep' | 'ended' | 'done';
-  /** Overlap forbid: checked against `prevJobId`, which must be what the caller saw. */
-  forbid: boolean;
+  /** Overlap policy; unless `allow`, checked against `prevJobId`, which must be what the caller saw. */
+  overlap: OverlapPolicy;
   prevJobId: string;
   /** The schedule's encoded job (needed when there are enqueue ops). */
   job: EncodedSchedule;
@@ -64,7 +65,7 @@ export interface FireOptions {
    * (the daemon's case, so a daemon whose clock is off fires neither early nor late).
    */
   at: number | 'redis';
-  trigger: 'schedule' | 'manual';
+  trigger: 'schedule' | 'manual' | 'backfill';
   /** The writer's lease token: the batch is refused whole (FencedError) unless the lease holds it. Absent: unfenced. */
   fence?: string;
 }
@@ -75,7 +76,7 @@ const FireCode = {
   notDue: -1,
   /** The stored spec hash differs: the spec changed since the item was built. */
   staleSpec: -2,
-  /** Overlap forbid: the schedule's last job is not the one the item was built against. */
+  /** Overlap (not allow): the schedule's last job is not the one the item was built against. */
   staleOverlap: -3,
   /** The schedule was paused after the item was built (it had enqueues): build it again as paused. */
   paused: -4,
@@ -145,15 +146,22 @@ class JobTemplates {
   }
 }
 
+/** The script's overlap argument per policy. */
+const OVERLAP_ARG: Record<OverlapPolicy, string> = { allow: '0', forbid: '1', 'buffer-one': 'b', replace: 'r' };
+
 /** Text a JSON string holds as it is (no quote, backslash, control or non-ASCII character). */
 const JSON_PLAIN = /^[\x20-\x21\x23-\x5b\x5d-\x7e]*$/;
 
 /** Appends one item's keys and args; false when a job id it records needs JSON escaping. */
 function itemArgs(keys: Keys, item: FireItem, templates: JobTemplates, k: string[], a: Arg[]): boolean {
-  let plain = !item.forbid || JSON_PLAIN.test(item.prevJobId);
+  const checked = item.overlap !== 'allow';
+  let plain = !checked || JSON_PLAIN.test(item.prevJobId);
   const skey = keys.schedule(item.id);
   k.push(skey, keys.runs(item.id));
-  if (item.forbid) k.push(item.prevJobId ? RqKeys.job(item.prevJobId) : skey);
+  if (checked) k.push(item.prevJobId ? RqKeys.job(item.prevJobId) : skey);
+  if (item.overlap === 'buffer-one') k.push(keys.held);
+  // A queued previous job is cancelled from the schedule's queue (where its jobs go).
+  if (item.overlap === 'replace') k.push(RqKeys.canceled(item.job.queueName));
   const next =
     typeof item.next === 'object' ? item.next.set : item.next === 'keep' ? '' : item.next === 'ended' ? '-' : 'done';
   const j = item.job;
@@ -162,7 +170,7 @@ function itemArgs(keys: Keys, item: FireItem, templates: JobTemplates, k: string
     item.expected ?? '',
     item.hash,
     next,
-    item.forbid ? '1' : '0',
+    OVERLAP_ARG[item.overlap],
     item.prevJobId,
     item.ops.length,
     templates.of(j),
