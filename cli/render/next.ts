@@ -19,6 +19,9 @@ export function renderNext(r: NextResult): string[] {
   if (r.note) lines.push(`  (${r.note})`);
   if (r.stored !== undefined) lines.push(`  stored next fire time: ${r.stored ?? 'none'}`);
   if (r.times.length === 0 && !r.note) lines.push('  no further fire times');
-  for (const t of r.times) lines.push(`  ${t.utc}  ${t.local}`);
+  for (const t of r.times)
+    lines.push(
+      `  ${t.utc}  ${t.local}${t.occurrence !== undefined ? `  (occurrence ${t.occurrence} + ${t.delaySeconds}s jitter)` : ''}`,
+    );
   return lines;
 }

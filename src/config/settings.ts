@@ -243,6 +243,16 @@ export const SETTINGS = {
     default: 'allow',
     description: 'Default overlap policy: allow, or forbid (skip while the previous job is queued or running).',
   },
+  'dispatch.retry': {
+    key: 'dispatch.retry',
+    description:
+      'Default retry of a failed job, as the schedule field retry: a number of retries, or {max, intervals} / {max, exponential} (config file only).',
+  },
+  'dispatch.jitter': {
+    key: 'dispatch.jitter',
+    description:
+      'Default jitter: each occurrence fires a fixed delay up to this long after its time, spreading schedules that share a cron.',
+  },
   'dispatch.historyLength': {
     key: 'dispatch.historyLength',
     default: 50,

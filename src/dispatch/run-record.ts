@@ -14,6 +14,8 @@ export const RUN_OUTCOMES = [
   'skipped:overlap',
   'skipped:duplicate',
   'skipped:paused',
+  // `times` reached (fire-batch.lua): the schedule is finished.
+  'skipped:limit',
 ] as const;
 export type RunOutcome = (typeof RUN_OUTCOMES)[number];
 
