@@ -17,31 +17,30 @@
  *   retry: { max: 5, exponential: { base: "10s", cap: "2m" } }   10, 20, 40, 80, 120 s
  */
 import { z } from 'zod';
-import { formatDuration, parseDuration } from './duration.js';
-import { durationInput } from './input-shapes.js';
+import { formatDuration, MAX_EVERY_SECONDS, parseDuration } from './duration.js';
 import { quote } from './excerpt.js';
 
 /** More retries than this is a loop, not a retry policy. */
 export const MAX_RETRIES = 100;
 
-const intervalsInput = z.union([durationInput, z.array(durationInput)]);
+// Numbers are not held to integers here: normalizeRetry says which value is not whole,
+// at its own path, where zod would only say that the union did not match.
+const wait = z.union([z.string(), z.number()]);
+const intervalsInput = z.union([wait, z.array(wait)]);
 
 /** `retry` as written (the schedule field and `dispatch.retry` in the config). */
 export const retryInput = z.union([
-  z.number().int(),
+  z.number(),
   z.strictObject({
-    max: z
-      .number()
-      .int()
-      .meta({ description: `Retries after the first run fails (1 to ${MAX_RETRIES}).` }),
+    max: z.number().meta({ description: `Retries after the first run fails (1 to ${MAX_RETRIES}).` }),
     intervals: intervalsInput.optional().meta({
       description:
         'Wait before each retry: one duration for all, or a list (the last repeats). Whole seconds; default 0 (at once).',
     }),
     exponential: z
       .strictObject({
-        base: durationInput.meta({ description: 'The first wait.' }),
-        cap: durationInput.optional().meta({ description: 'No wait longer than this.' }),
+        base: wait.meta({ description: 'The first wait.' }),
+        cap: wait.optional().meta({ description: 'No wait longer than this.' }),
       })
       .optional()
       .meta({ description: 'Waits doubling from base, up to cap (instead of intervals).' }),
@@ -72,7 +71,8 @@ export function normalizeRetry(r: RetryInput): { ok: true; value: Retry } | { ok
   const issues: Issue[] = [];
   const max = typeof r === 'number' ? r : r.max;
   const maxPath = typeof r === 'number' ? 'retry' : 'retry.max';
-  if (max < 1 || max > MAX_RETRIES) issues.push([maxPath, `must be 1 to ${MAX_RETRIES} retries (got ${max})`]);
+  if (!Number.isInteger(max) || max < 1 || max > MAX_RETRIES)
+    issues.push([maxPath, `must be a whole number of retries from 1 to ${MAX_RETRIES} (got ${max})`]);
   let waits: number[] = [0];
   if (typeof r === 'object') {
     if (r.intervals !== undefined && r.exponential !== undefined)
@@ -95,7 +95,7 @@ export function normalizeRetry(r: RetryInput): { ok: true; value: Retry } | { ok
         else if (cap < base) issues.push(['retry.exponential.cap', `must be at least base (${base} s)`]);
         waits = [];
         for (let i = 0, w = base; i < Math.min(Math.max(max, 1), MAX_RETRIES); i++, w *= 2)
-          waits.push(Math.min(w, cap));
+          waits.push(Math.min(w, cap, MAX_EVERY_SECONDS)); // no cap: at most 366 days, as any duration
       }
     }
   }
