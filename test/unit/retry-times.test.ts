@@ -9,6 +9,8 @@ import { encodeSchedule, jobHashFields } from '../../src/rq/job-encoding.js';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpDir } from '../helpers/tmp-dir.js';
+import { changeLines } from '../../cli/render/plan.js';
+import { statusRow } from '../../src/status/status-view.js';
 
 const base = { id: 'r', function: 'pyrq_fixtures.tasks.echo', cron: '0 * * * *' };
 function ok(fields: Record<string, unknown>, ctx = DEFAULT_CONTEXT) {
@@ -100,5 +102,52 @@ describe('jitter and times', () => {
     expect(bad({ jitter: '0.5s' })[0]).toMatch(/^jitter: "0\.5s": must be a whole number of seconds/);
     expect(bad({ times: 0 })).toEqual(['times: must be at least 1 (got 0)']);
     expect(bad({ times: 1.5 })[0]).toMatch(/^times/);
+  });
+});
+
+describe('plan and status show them', () => {
+  it('a create names jitter, times and retry; an update of retry reads as words', () => {
+    const after = ok({ jitter: '5m', times: 3, retry: { max: 2, intervals: [10, 60] } });
+    const create = changeLines({
+      action: 'create',
+      id: 'r',
+      source: 'files',
+      origin: 'a.yaml',
+      beforeHash: '',
+      after,
+      fields: [],
+      triggerChanged: true,
+    });
+    expect(create[1]).toContain('cron "0 * * * *" (UTC), jitter 5m, 3 times, 2 retries, after 10s, 1m ->');
+    const update = changeLines({
+      action: 'update',
+      id: 'r',
+      source: 'files',
+      origin: 'a.yaml',
+      beforeHash: 'x',
+      fields: [{ field: 'retry', before: undefined, after: after.retry }],
+      triggerChanged: false,
+    });
+    expect(update[1]).toBe('      retry: (none) -> 2 retries, after 10s, 1m');
+  });
+
+  it('status: the retry in words, times with its count, done when reached', () => {
+    const r = normalizeSchedule({ id: 'r', function: 'pyrq_fixtures.tasks.echo', every: 60, times: 3, retry: 1 });
+    if (!r.ok) throw new Error('invalid');
+    const spec = r.schedule;
+    const entry = {
+      id: 'r',
+      spec,
+      hash: specHash(spec),
+      source: 'files',
+      origin: 'a.yaml',
+      next: null,
+      state: { done: '1', fired: '3' },
+    };
+    expect(statusRow(entry, 0)).toMatchObject({
+      nextRelative: 'done (3 of 3 runs)',
+      retry: '1 retry, at once',
+      times: { limit: 3, fired: 3 },
+    });
   });
 });
