@@ -25,14 +25,16 @@ export const MAX_RETRIES = 100;
 
 // Numbers are not held to integers here: normalizeRetry says which value is not whole,
 // at its own path, where zod would only say that the union did not match.
-const wait = z.union([z.string(), z.number()]);
+// The JSON Schema still says "integer", for editors.
+const whole = () => z.number().meta({ type: 'integer' });
+const wait = z.union([z.string(), whole()]);
 const intervalsInput = z.union([wait, z.array(wait)]);
 
 /** `retry` as written (the schedule field and `dispatch.retry` in the config). */
 export const retryInput = z.union([
-  z.number(),
+  whole(),
   z.strictObject({
-    max: z.number().meta({ description: `Retries after the first run fails (1 to ${MAX_RETRIES}).` }),
+    max: whole().meta({ description: `Retries after the first run fails (1 to ${MAX_RETRIES}).` }),
     intervals: intervalsInput.optional().meta({
       description:
         'Wait before each retry: one duration for all, or a list (the last repeats). Whole seconds; default 0 (at once).',
