@@ -26,6 +26,7 @@ import { resyncScenario } from './scenario-resync.js';
 import { memoryScenario } from './scenario-memory.js';
 import { cliStartup } from './scenario-cli.js';
 import { fileStorm } from './scenario-file-storm.js';
+import { jitterScenario } from './scenario-jitter.js';
 
 /** `burst-http` and `idle-http`: the same with the daemon's HTTP listener on, /metrics scraped every second. */
 const SCENARIOS = [
@@ -40,6 +41,7 @@ const SCENARIOS = [
   'cli',
   'memory',
   'storm',
+  'jitter',
 ] as const;
 
 const { values } = parseArgs({
@@ -70,6 +72,8 @@ const sizes = quick
       churnS: 4,
       cliRuns: 3,
       stormFiles: 2_000,
+      jitterHerd: 2_000,
+      jitterS: 60,
     }
   : {
       schedules: 100_000,
@@ -84,6 +88,8 @@ const sizes = quick
       churnS: 20,
       cliRuns: 5,
       stormFiles: 100_000,
+      jitterHerd: 10_000,
+      jitterS: 300,
     };
 if (values.schedules) sizes.schedules = Math.max(1, Number(values.schedules));
 // --storm-files: a smaller storm on a busy machine (100,000 files take minutes).
@@ -182,6 +188,10 @@ async function main(): Promise<void> {
     if (only.has('memory')) figures.push(...(await memoryScenario({ redis, admin, dir, count: valid, log })));
     if (only.has('cli')) figures.push(...(await cliStartup({ redis, runs: sizes.cliRuns, log })));
     if (only.has('storm')) figures.push(...(await fileStorm({ redis, admin, work, files: sizes.stormFiles, log })));
+    if (only.has('jitter'))
+      figures.push(
+        ...(await jitterScenario({ redis, admin, work, count: sizes.jitterHerd, windowS: sizes.jitterS, log })),
+      );
   } finally {
     admin.disconnect();
     await redis.close();

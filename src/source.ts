@@ -30,7 +30,7 @@ export interface DesiredSchedule {
   /** False when the source knows the spec has no one-shot trigger (the diff then need not parse it). */
   readonly mayBeOneShot?: boolean;
   /**
-   * `nextFireAfter(spec, now)` when the source worked it out already (a parse thread
+   * `nextFireTimeAfter(spec, now)` when the source worked it out already (a parse thread
    * does, against the reconcile's time), else undefined: the caller computes it.
    */
   nextFireHint?(now: number): number | null | undefined;

@@ -8,7 +8,7 @@ import { cronProblem, normalizeCron } from '../../src/model/cron.js';
 import { timezoneHint } from '../../src/model/suggest.js';
 import { isValidTimezone } from '../../src/model/timezone.js';
 import { describeCron } from '../../src/schedule/describe-cron.js';
-import { describeTrigger } from '../../src/schedule/triggers/index.js';
+import { describeTrigger, isOneShot } from '../../src/schedule/triggers/index.js';
 import type { TriggerSpec } from '../../src/schedule/next-fire.js';
 import { fireTimes } from '../../src/schedule/next-times.js';
 import { BaseCommand } from '../base-command.js';
@@ -79,11 +79,16 @@ ${exitCodes({ 0: 'shown', 1: 'no such schedule, an invalid --cron, --tz or --fro
       if (!entry.spec)
         throw new PyrqError('NOT_FOUND', `schedule "${args.id}" has an unreadable spec (run apply --deep to repair)`);
       const s = entry.spec;
+      const fired = Number(entry.state.fired ?? 0);
       const note = !s.enabled
         ? 'disabled: it never fires'
         : entry.state.done === '1'
-          ? 'done: the one-shot has fired'
+          ? s.times !== undefined && !isOneShot(s)
+            ? `done: ${fired} of ${s.times} runs fired (times)`
+            : 'done: the one-shot has fired'
           : undefined;
+      // `times`: only the runs left are listed.
+      const count = s.times === undefined ? this.flags.count : Math.min(this.flags.count, Math.max(s.times - fired, 0));
       result = {
         id: args.id,
         trigger: describeTrigger(s),
@@ -91,7 +96,7 @@ ${exitCodes({ 0: 'shown', 1: 'no such schedule, an invalid --cron, --tz or --fro
         timezone: s.timezone,
         overlap: s.overlap,
         stored: entry.next === null ? null : new Date(entry.next).toISOString().replace('.000Z', 'Z'),
-        times: note ? [] : fireTimes(s, from, this.flags.count),
+        times: note ? [] : fireTimes(s, from, count),
       };
       if (note) result.note = note;
     }

@@ -1,4 +1,5 @@
 /** `pyrq next` as text: the trigger, then each fire time in UTC and local time. Pure. */
+import { formatDuration } from '../../src/model/duration.js';
 import type { FireTime } from '../../src/schedule/next-times.js';
 
 /** What `pyrq next` found (its `--json` output). */
@@ -22,6 +23,9 @@ export function renderNext(r: NextResult): string[] {
   if (r.stored !== undefined) lines.push(`  stored next fire time: ${r.stored ?? 'none'}`);
   if (r.overlap !== undefined) lines.push(`  overlap: ${r.overlap}`);
   if (r.times.length === 0 && !r.note) lines.push('  no further fire times');
-  for (const t of r.times) lines.push(`  ${t.utc}  ${t.local}`);
+  for (const t of r.times)
+    lines.push(
+      `  ${t.utc}  ${t.local}${t.occurrence !== undefined ? `  (occurrence ${t.occurrence} + ${formatDuration(t.delaySeconds ?? 0)} jitter)` : ''}`,
+    );
   return lines;
 }

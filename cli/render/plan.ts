@@ -9,6 +9,9 @@ import { describeTrigger } from '../../src/schedule/triggers/index.js';
 import type { Change, Plan } from '../../src/plan/types.js';
 import type { ApplyResult } from '../../src/registry/registry-port.js';
 import { printable } from '../../src/printable.js';
+import { formatDuration } from '../../src/model/duration.js';
+import { describeRetry, type Retry } from '../../src/model/retry.js';
+import type { Schedule } from '../../src/model/schedule-schema.js';
 import { sourceErrorText } from './source-error.js';
 
 export function formatValue(v: unknown): string {
@@ -16,6 +19,13 @@ export function formatValue(v: unknown): string {
   if (typeof v === 'string') return JSON.stringify(v);
   return canonicalStringify(v);
 }
+
+/** A create's jitter, `times` and retry, after its trigger. */
+function boundsText(s: Schedule): string {
+  return `${s.jitter ? `, jitter ${formatDuration(s.jitter)}` : ''}${s.times !== undefined ? `, ${s.times} times` : ''}${s.retry ? `, ${describeRetry(s.retry)}` : ''}`;
+}
+
+const retryText = (v: unknown) => (v === undefined ? '(none)' : describeRetry(v as Retry));
 
 const SYMBOL: Record<Change['action'], string> = { create: '+', update: '~', delete: '-' };
 
@@ -25,10 +35,15 @@ export function changeLines(c: Change): string[] {
   if (c.action === 'create' && c.after) {
     const s = c.after;
     out.push(
-      `      ${describeTrigger(s)} -> ${s.function} on queue ${JSON.stringify(s.queue)}${s.target === 'frappe' ? ` (frappe, site ${s.site})` : ''}${s.enabled ? '' : ' [disabled]'}`,
+      `      ${describeTrigger(s)}${boundsText(s)} -> ${s.function} on queue ${JSON.stringify(s.queue)}${s.target === 'frappe' ? ` (frappe, site ${s.site})` : ''}${s.enabled ? '' : ' [disabled]'}`,
     );
   } else if (c.action === 'update') {
-    for (const f of c.fields) out.push(`      ${f.field}: ${formatValue(f.before)} -> ${formatValue(f.after)}`);
+    for (const f of c.fields)
+      out.push(
+        f.field === 'retry'
+          ? `      retry: ${retryText(f.before)} -> ${retryText(f.after)}`
+          : `      ${f.field}: ${formatValue(f.before)} -> ${formatValue(f.after)}`,
+      );
     if (c.fields.length === 0 && c.before === undefined) out.push('      (previous spec unreadable; rewritten)');
   } else if (c.action === 'delete' && c.before) {
     out.push(`      was ${describeTrigger(c.before)} -> ${c.before.function}`);

@@ -15,6 +15,7 @@ import type { StatusRow } from '../../src/status/status-view.js';
 import { withCronWords } from '../../src/schedule/describe-cron.js';
 import { fitLine, fitTable, formatLateness, relativeAgo, renderTable, wrapText } from './table.js';
 import { printable } from '../../src/printable.js';
+import { formatDuration } from '../../src/model/duration.js';
 
 /** Error lines shown per source; `--json` has them all. */
 const ERRORS_SHOWN = 10;
@@ -139,17 +140,31 @@ export function renderSchedules(
       ? `${r.lastOutcome}${r.lastLatenessMs !== null ? ` (+${formatLateness(r.lastLatenessMs)})` : ''}`
       : '-';
   if (view.wide !== false) {
+    // RETRY only when some schedule has one.
+    const retry = rows.some((r) => r.retry !== undefined);
     return renderTable(
-      ['ID', 'TRIGGER', 'QUEUE', 'ENABLED', 'NEXT', '', 'LAST RUN', 'LAST OUTCOME', 'SOURCE'],
+      [
+        'ID',
+        'TRIGGER',
+        'QUEUE',
+        'ENABLED',
+        'NEXT',
+        '',
+        'LAST RUN',
+        'LAST OUTCOME',
+        ...(retry ? ['RETRY'] : []),
+        'SOURCE',
+      ],
       rows.map((r) => [
         r.id,
-        withCronWords(r.trigger, r.cron),
+        withCronWords(r.trigger, r.cron) + boundsText(r),
         r.queue,
         r.enabled ? 'yes' : 'no',
         r.next ?? '-',
         r.nextRelative,
         r.lastRun ? `${r.lastRun} (${relativeAgo(now - Date.parse(r.lastRun))})` : '-',
         outcome(r),
+        ...(retry ? [r.retry ?? '-'] : []),
         `${r.source}:${r.origin}`,
       ]),
     );
@@ -159,7 +174,7 @@ export function renderSchedules(
     ['ID', 'TRIGGER', 'QUEUE', 'NEXT', 'LAST RUN', 'SOURCE'],
     rows.map((r) => [
       r.id,
-      withCronWords(r.trigger, r.cron),
+      withCronWords(r.trigger, r.cron) + boundsText(r),
       r.queue,
       r.nextRelative,
       r.lastRun ? `${r.lastOutcome ?? 'ran'} ${relativeAgo(now - Date.parse(r.lastRun))}` : '-',
@@ -167,4 +182,9 @@ export function renderSchedules(
     ]),
     view.width ?? Infinity,
   );
+}
+
+/** A trigger's jitter and `times`, after it: ", jitter 1m, 2 of 3 runs". */
+function boundsText(r: StatusRow): string {
+  return `${r.jitter ? `, jitter ${formatDuration(r.jitter)}` : ''}${r.times ? `, ${r.times.fired} of ${r.times.limit} runs` : ''}`;
 }

@@ -8,7 +8,7 @@ import { canonicalStringify, parseJson } from '../../src/canonical-json.js';
 import { type NormalizeContext, normalizeSchedule } from '../../src/model/normalize.js';
 import type { Schedule } from '../../src/model/schedule-schema.js';
 import { specHashOfText } from '../../src/model/spec-hash.js';
-import { nextFireAfter } from '../../src/schedule/next-fire.js';
+import { nextFireTimeAfter } from '../../src/schedule/jitter.js';
 import { specTextMayBeOneShot } from '../../src/schedule/triggers/index.js';
 import type { DesiredSchedule, SourceError } from '../../src/source.js';
 import { parseScheduleFile } from './parse-file.js';
@@ -32,7 +32,7 @@ export function contentDigest(bytes: Uint8Array): string {
 
 export class TextSchedule implements DesiredSchedule {
   #spec?: Schedule;
-  /** `nextFireAfter(spec, #hintAfter)`, worked out on the parse thread (NaN: none worked out). */
+  /** `nextFireTimeAfter(spec, #hintAfter)` (the stored next fire time), worked out on the parse thread (NaN: none worked out). */
   #hintAfter = NaN;
   #hintAt: number | null = null;
   /** Worked out once here, not by every reconcile's diff (100,000 text scans cost ~60 ms a run). */
@@ -51,7 +51,7 @@ export class TextSchedule implements DesiredSchedule {
     return (this.#spec ??= parseJson(this.text) as Schedule);
   }
 
-  /** Records `at = nextFireAfter(spec, after)`. */
+  /** Records `at = nextFireTimeAfter(spec, after)`. */
   hint(after: number, at: number | null): this {
     this.#hintAfter = after;
     this.#hintAt = at;
@@ -64,7 +64,7 @@ export class TextSchedule implements DesiredSchedule {
   }
 
   /**
-   * `nextFireAfter(spec, now)` from the hint, when it still answers: the first occurrence
+   * `nextFireTimeAfter(spec, now)` from the hint, when it still answers: the first occurrence
    * after the hint's time is also the first after `now` if it lies beyond `now` (or there
    * is none), an occurrence set being fixed. Else undefined (compute it).
    */
@@ -169,7 +169,7 @@ export function parseFileResult(
     // specHash(spec) is the hash of this very text: the spec is written out once.
     const text = canonicalStringify(r.schedule);
     const d = new TextSchedule(id, text, specHashOfText(text), rel);
-    schedules.push(hintAfter === undefined ? d : d.hint(hintAfter, nextFireAfter(r.schedule, hintAfter)));
+    schedules.push(hintAfter === undefined ? d : d.hint(hintAfter, nextFireTimeAfter(r.schedule, hintAfter)));
   }
   return errors.length > 0 ? { schedules: [], errors } : { schedules, errors };
 }

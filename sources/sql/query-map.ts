@@ -27,9 +27,10 @@ import { type ColumnIssue, rowToEntry } from './row-to-entry.js';
 
 export const QUERY_ORIGIN = 'query';
 
-const JSON_FIELDS = new Set(['args', 'kwargs', 'meta']);
-const INT_FIELDS = new Set(['resultTtl', 'failureTtl', 'ttl']);
-const DURATION_FIELDS = new Set(['every', 'timeout', 'startingDeadline']);
+// `retry` is JSON too: a number ("3") or an object ('{"max": 3, "intervals": [10, 60]}').
+const JSON_FIELDS = new Set(['args', 'kwargs', 'meta', 'retry']);
+const INT_FIELDS = new Set(['resultTtl', 'failureTtl', 'ttl', 'times']);
+const DURATION_FIELDS = new Set(['every', 'timeout', 'startingDeadline', 'jitter']);
 const KNOWN = new Set<string>(SCHEDULE_FIELDS);
 
 /** Thrown for a query whose columns cannot be schedules: the whole read fails. */

@@ -4,6 +4,7 @@
  * flag or an environment variable (see `load-config.ts` for the precedence). The
  * descriptions and defaults come from the table of settings (`settings.ts`).
  */
+import { retryInput } from '../model/retry.js';
 import { z } from 'zod';
 import { CATCHUP_POLICIES, OVERLAP_POLICIES } from '../model/schedule-schema.js';
 import { BTU_GENERATIONS, BTU_RUNNERS } from './config.js';
@@ -143,6 +144,8 @@ export const configFileSchema = z.strictObject({
       catchup: z.enum(CATCHUP_POLICIES).optional().meta(about('dispatch.catchup')),
       startingDeadline: duration.optional().meta(about('dispatch.startingDeadline')),
       overlap: z.enum(OVERLAP_POLICIES).optional().meta(about('dispatch.overlap')),
+      retry: retryInput.optional().meta(about('dispatch.retry')),
+      jitter: duration.optional().meta(about('dispatch.jitter')),
       historyLength: z.number().int().positive().optional().meta(about('dispatch.historyLength')),
       batchSize: z.number().int().positive().optional().meta(about('dispatch.batchSize')),
       grace: duration.optional().meta(about('dispatch.grace')),

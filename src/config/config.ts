@@ -3,6 +3,7 @@
  * `loadConfig` from flags > environment > config file > defaults (the defaults, like
  * every setting's flag and environment variable, are in `settings.ts`).
  */
+import type { Retry } from '../model/retry.js';
 import type { CatchupPolicy, OverlapPolicy } from '../model/schedule-schema.js';
 
 export interface RedisConfig {
@@ -77,6 +78,10 @@ export interface Config {
     batchSize: number;
     /** An occurrence at most this late is on time, not missed (ms). */
     graceMs: number;
+    /** `dispatch.retry`, normalised: the default of schedules without `retry`. */
+    retry?: Retry;
+    /** `dispatch.jitter` in whole seconds: the default of schedules without `jitter`. */
+    jitter?: number;
   };
   daemon: {
     socket: string;

@@ -7,7 +7,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { createRequire } from 'node:module';
 import { PyrqError, redactUrl } from '../errors.js';
-import { durationTextMs } from '../model/duration.js';
+import { durationTextMs, parseDuration } from '../model/duration.js';
+import { normalizeRetry } from '../model/retry.js';
 import { parseListenAddress } from '../http/listen-address.js';
 import { fromZodIssues, issueText, knownKeysAt } from '../model/issues.js';
 import { didYouMean, timezoneHint } from '../model/suggest.js';
@@ -288,6 +289,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
       historyLength: value<number>('dispatch.historyLength'),
       batchSize: value<number>('dispatch.batchSize'),
       graceMs: duration('dispatch.grace'),
+      ...retryAndJitter(f.dispatch, where),
     },
     daemon: {
       socket: path('daemon.socket') ?? defaultSocketPath(env),
@@ -310,6 +312,26 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
 }
 
 /** The HTTP listener: off without an address; the token from the setting or its file (a missing file is an error). */
+/**
+ * `dispatch.retry` and `dispatch.jitter` (config file only), checked as the schedule
+ * fields are: a default no schedule could hold is refused here, not on every schedule.
+ */
+function retryAndJitter(d: ConfigFile['dispatch'], where: string): Pick<Config['dispatch'], 'retry' | 'jitter'> {
+  const out: Pick<Config['dispatch'], 'retry' | 'jitter'> = {};
+  if (d?.retry !== undefined && d.retry !== 0) {
+    const r = normalizeRetry(d.retry);
+    if (!r.ok)
+      throw new PyrqError('CONFIG_INVALID', `${where}: ${r.issues.map(([p, m]) => `dispatch.${p}: ${m}`).join('; ')}`);
+    out.retry = r.value;
+  }
+  if (d?.jitter !== undefined && d.jitter !== 0 && d.jitter !== '0') {
+    const j = parseDuration(d.jitter);
+    if (typeof j !== 'number') throw new PyrqError('CONFIG_INVALID', `${where}: dispatch.jitter: ${j.reason}`);
+    out.jitter = j;
+  }
+  return out;
+}
+
 function httpSettings(
   listen: string | undefined,
   token: string | undefined,

@@ -244,6 +244,16 @@ export const SETTINGS = {
     description:
       'Default overlap policy, while the previous job is queued or running: allow, forbid (skip), buffer-one (hold one occurrence until it ends) or replace (stop or cancel it).',
   },
+  'dispatch.retry': {
+    key: 'dispatch.retry',
+    description:
+      'Default retry of a failed job, as the schedule field retry: a number of retries, or {max, intervals} / {max, exponential} (config file only).',
+  },
+  'dispatch.jitter': {
+    key: 'dispatch.jitter',
+    description:
+      'Default jitter: each occurrence fires a fixed delay up to this long after its time, spreading schedules that share a cron.',
+  },
   'dispatch.historyLength': {
     key: 'dispatch.historyLength',
     default: 50,

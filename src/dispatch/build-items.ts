@@ -5,7 +5,7 @@
  */
 import { jobMeta } from '../rq/job-encoding.js';
 import { scheduledJobId } from '../rq/job-id.js';
-import { nextFireAfter } from '../schedule/next-fire.js';
+import { fireTimeOf, nextFire, occurrenceAt } from '../schedule/jitter.js';
 import { isOneShot } from '../schedule/triggers/index.js';
 import { planDue } from './catchup.js';
 import type { FireItem, FireOp } from '../redis/commands/fire-batch.js';
@@ -21,11 +21,14 @@ export function buildDueItem(id: string, c: CachedSchedule, expected: number, no
   // A disabled schedule should not be in the fire set at all (apply removes it); if it
   // is, take it out without firing.
   if (!spec.enabled) return { ...base, next: 'ended', ops: [] };
-  const next = nextFireAfter(spec, now);
-  const plan = planDue(spec, expected, now, next, {
+  // With jitter the stored time is the fire time of the first unfired occurrence: the
+  // occurrence (job id, history) is recovered from it, and the next stored time is a fire time.
+  const next = nextFire(spec, now);
+  const plan = planDue(spec, occurrenceAt(spec, expected), now, next?.occurrence ?? null, {
     catchup: spec.catchup,
     startingDeadline: spec.startingDeadline,
     graceMs,
+    fireTime: spec.jitter ? (t) => fireTimeOf(spec, t) : undefined,
   });
   const ops: FireOp[] = [];
   for (const s of plan.skipped)
@@ -37,7 +40,7 @@ export function buildDueItem(id: string, c: CachedSchedule, expected: number, no
   // Oldest first, so the newest occurrence ends up at the head of the history and in
   // the last-run state.
   if (plan.skipped.length > 0 && plan.fire.length > 0) ops.sort((x, y) => x.occurrence - y.occurrence);
-  const nextState: FireItem['next'] = plan.next !== null ? { set: plan.next } : isOneShot(spec) ? 'done' : 'ended';
+  const nextState: FireItem['next'] = next !== null ? { set: next.at } : isOneShot(spec) ? 'done' : 'ended';
   return { ...base, next: nextState, ops };
 }
 

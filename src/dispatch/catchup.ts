@@ -56,6 +56,11 @@ export interface CatchupOptions {
   /** Seconds. */
   startingDeadline?: number;
   graceMs?: number;
+  /**
+   * When an occurrence fires (jitter: its time plus its delay); default: at its time.
+   * Lateness is counted from it, and an occurrence whose fire time is after `now` is not due.
+   */
+  fireTime?: (occurrence: number) => number;
 }
 
 /**
@@ -79,7 +84,10 @@ export function planDue(
   const second = nextFireAfter(spec, first);
   const later = second === null || second > now ? [] : occurrencesBetween(spec, first, now, CATCHUP_LIMIT + 1);
   const truncated = later.length === CATCHUP_LIMIT + 1;
-  const listed = truncated ? later : [first, ...later];
+  let listed = truncated ? later : [first, ...later];
+  const fireAt = opts.fireTime ?? ((t: number) => t);
+  // Jitter: only the newest occurrence can still wait for its delay (delays never reach the next one).
+  if (opts.fireTime && listed.length > 0 && fireAt(listed[listed.length - 1]!) > now) listed = listed.slice(0, -1);
   const skipped: SkippedOccurrence[] = [];
   if (truncated) {
     // `first` and everything up to the listed window: too many to fire or list singly.
@@ -88,7 +96,7 @@ export function planDue(
     if (count !== undefined) agg.count = count;
     skipped.push(agg);
   }
-  const late = (t: number) => now - t;
+  const late = (t: number) => now - fireAt(t);
   const onTime = listed.filter((t) => late(t) <= grace);
   const missed = listed.filter((t) => late(t) > grace);
   let candidates: number[];

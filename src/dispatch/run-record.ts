@@ -15,6 +15,8 @@ export const RUN_OUTCOMES = [
   'skipped:duplicate',
   'skipped:paused',
   'buffered',
+  // `times` reached (fire-batch.lua): the schedule is finished.
+  'skipped:limit',
 ] as const;
 export type RunOutcome = (typeof RUN_OUTCOMES)[number];
 

@@ -18,12 +18,19 @@ import { type EncodedSchedule, type EncodeOptions, encodeSchedule } from '../rq/
  * (the payload is in `enc`). Arguments, meta and description are not kept twice: with
  * 100,000 schedules the cache holds tens of thousands of entries.
  */
-export type FiringSpec = TriggerSpec & Pick<Schedule, 'catchup' | 'startingDeadline' | 'function'>;
+export type FiringSpec = TriggerSpec &
+  Pick<Schedule, 'catchup' | 'startingDeadline' | 'function'> &
+  Partial<Pick<Schedule, 'id' | 'jitter'>>;
 
 function firingSpec(s: Schedule): FiringSpec {
   // The trigger's own fields come from the trigger table, so a new kind needs no change here.
   const f: FiringSpec = { ...pickTriggerSpec(s), catchup: s.catchup, function: s.function };
   if (s.startingDeadline !== undefined) f.startingDeadline = s.startingDeadline;
+  // A jittered schedule's delays are seeded by its id (src/schedule/jitter.ts).
+  if (s.jitter !== undefined) {
+    f.jitter = s.jitter;
+    f.id = s.id;
+  }
   return f;
 }
 

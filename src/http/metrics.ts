@@ -216,9 +216,12 @@ export class PyrqMetrics {
       if (planned > outcome)
         add(queue, 'skipped', item.overlap !== 'allow' ? 'overlap' : 'duplicate', planned - outcome);
       // Lateness is known per job only when every planned job was enqueued (as in the log).
+      // Counted from the fire time: with jitter the item's expected time is its (first)
+      // occurrence plus its delay, and the delay is not lateness.
       if (outcome === planned)
         for (const op of item.ops)
-          if (op.kind === 'enqueue') this.lateness.observe(Math.max(0, sentAt[i]! - op.occurrence) / 1000);
+          if (op.kind === 'enqueue')
+            this.lateness.observe(Math.max(0, sentAt[i]! - Math.max(op.occurrence, item.expected ?? 0)) / 1000);
     }
     for (const c of counts.values()) {
       const queue = this.queueLabels.label(c.queue);
@@ -228,7 +231,8 @@ export class PyrqMetrics {
       this.occurrences.inc({ queue, outcome: c.outcome, reason: c.reason }, c.n);
     }
     if (fired) this.lastFire.set(Date.now() / 1000);
-    if (items.some((it) => it.next === 'done')) this.counter.markDirty(); // a one-shot is done now
+    // A one-shot is done now; a schedule with `times` may be (the fire script decides).
+    if (items.some((it) => it.next === 'done' || it.job.times !== undefined)) this.counter.markDirty();
   }
 
   /**

@@ -84,7 +84,8 @@ export class ScheduleCounter {
         for (const [id, s] of await this.reads.specs(unknown.slice(i, i + SPEC_CHUNK))) {
           this.byHash.set(index.get(id)!.hash, {
             enabled: s.enabled !== false,
-            oneShot: isOneShot(s),
+            // A schedule with `times` finishes like a one-shot (marked done).
+            oneShot: isOneShot(s) || s.times !== undefined,
             queue: s.queue ?? 'default',
           });
         }

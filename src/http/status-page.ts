@@ -7,6 +7,9 @@
  * listener sends allows only this page's own script (by hash), so even a missed escape
  * could not run a script. Pure: the caller passes the entries and the time.
  */
+import { formatDuration } from '../model/duration.js';
+import { describeRetry } from '../model/retry.js';
+import type { Schedule } from '../model/schedule-schema.js';
 import { createHash } from 'node:crypto';
 import type { Pause } from '../registry/pauses.js';
 import type { RegistryEntry, SourceStatus } from '../registry/registry-port.js';
@@ -102,7 +105,7 @@ export function pageRow(e: RegistryEntry, ctx: PageRowContext = {}): PageRow {
     id: e.id,
     source: e.source,
     origin: e.origin,
-    trigger: s ? withCronWords(describeTrigger(s), s.cron) : '(unreadable spec)',
+    trigger: s ? withCronWords(describeTrigger(s), s.cron) + boundsText(s, e.state.fired) : '(unreadable spec)',
     timezone: s?.timezone ?? '',
     overlap: s?.overlap ?? '',
     queue: s?.queue ?? '',
@@ -117,6 +120,18 @@ export function pageRow(e: RegistryEntry, ctx: PageRowContext = {}): PageRow {
     lastLatenessMs: num(e.state.lastLatenessMs),
     lastJobId: lastRunJobId(e.state),
   };
+}
+
+/** Jitter, `times` and retry after the trigger: ", jitter 1m, 2 of 3 runs, 2 retries, at once". */
+function boundsText(s: Schedule, fired: string | undefined): string {
+  return [
+    s.jitter ? `jitter ${formatDuration(s.jitter)}` : '',
+    s.times !== undefined ? `${fired ?? 0} of ${s.times} runs` : '',
+    s.retry ? describeRetry(s.retry) : '',
+  ]
+    .filter(Boolean)
+    .map((t) => `, ${t}`)
+    .join('');
 }
 
 const searchText = (r: PageRow) =>

@@ -21,6 +21,7 @@ import {
   scheduleSchema,
 } from './schedule-schema.js';
 import { quote } from './excerpt.js';
+import { normalizeRetry, type Retry } from './retry.js';
 import { timezoneHint } from './suggest.js';
 import { isValidTimezone } from './timezone.js';
 
@@ -44,6 +45,10 @@ export interface NormalizeContext {
   allowPatterns?: readonly string[];
   /** Shown in the allowlist error, e.g. `btu.*, myapp.tasks.*`. */
   allowDescription?: string;
+  /** `dispatch.retry`, normalised: the retry of a schedule that has no `retry`. */
+  retry?: Retry;
+  /** `dispatch.jitter` in seconds: the jitter of a schedule that has no `jitter`. */
+  jitter?: number;
 }
 
 /** The context of an empty configuration: the defaults of the table of settings (`src/config/settings.ts`). */
@@ -200,6 +205,23 @@ export function normalizeSchedule(raw: unknown, ctx: NormalizeContext = DEFAULT_
     else bad('startingDeadline', `${quote(s.startingDeadline)}: ${d.reason}`);
   }
 
+  // Retries, jitter and bounded runs: 0 turns a config default off.
+  let retry = ctx.retry;
+  if (s.retry === 0) retry = undefined;
+  else if (s.retry !== undefined) {
+    const r = normalizeRetry(s.retry);
+    if (r.ok) retry = r.value;
+    else for (const [path, message] of r.issues) bad(path, message);
+  }
+  let jitter = ctx.jitter;
+  if (s.jitter === 0 || s.jitter === '0') jitter = undefined;
+  else if (s.jitter !== undefined) {
+    const d = parseDuration(s.jitter);
+    if (typeof d === 'number') jitter = d;
+    else bad('jitter', `${quote(s.jitter)}: ${d.reason}`);
+  }
+  if (s.times !== undefined && s.times < 1) bad('times', `must be at least 1 (got ${s.times})`);
+
   if (issues.length > 0) return { ok: false, issues, id: s.id };
 
   // Copied into `out` in sorted key order (canonical JSON then need not sort them), with
@@ -218,6 +240,7 @@ export function normalizeSchedule(raw: unknown, ctx: NormalizeContext = DEFAULT_
     failureTtl: s.failureTtl,
     function: s.function,
     id: s.id,
+    jitter,
     jobIdKwarg: s.jobIdKwarg,
     kwargs: s.kwargs ?? {},
     meta: s.meta ?? {},
@@ -225,12 +248,14 @@ export function normalizeSchedule(raw: unknown, ctx: NormalizeContext = DEFAULT_
     overlap: s.overlap ?? ctx.overlap,
     queue: target === 'frappe' ? benchQueue(queue, ctx.frappeBenchId) : queue,
     resultTtl: s.resultTtl,
+    retry,
     site,
     startAt: startAt === undefined ? undefined : formatTimestamp(startAt),
     startingDeadline,
     target,
     timeout,
     timezone,
+    times: s.times,
     ttl: s.ttl,
     user,
   };

@@ -19,6 +19,7 @@ import { z } from 'zod';
 import { triggerInputShape, triggerStoredShape } from '../schedule/triggers/index.js';
 import { DST_RULES } from '../schedule/triggers/kind.js';
 import { durationInput, timestampInput } from './input-shapes.js';
+import { retryInput, retryStored } from './retry.js';
 
 /** Schedule ids: also used in Redis keys and (escaped) in RQ job ids. */
 export const ID_RE = /^[A-Za-z0-9_.-]{1,200}$/;
@@ -108,6 +109,19 @@ export const scheduleInputSchema = z
       .string()
       .optional()
       .meta({ description: "Name of a keyword argument that receives the job's own RQ job id (BTU's rq_job_id)." }),
+    // Retries, jitter and bounded runs (docs/firing.md).
+    retry: retryInput.optional().meta({
+      description:
+        "RQ retries of a failed job: a number of retries (at once), or {max, intervals} / {max, exponential: {base, cap}}. Written as RQ's retries_left and retry_intervals; waits need a worker with --with-scheduler. Default from config dispatch.retry.",
+    }),
+    jitter: durationInput.optional().meta({
+      description:
+        'Fire each occurrence up to this long after its time (a delay fixed per schedule and occurrence, never reaching the next occurrence). Default from config dispatch.jitter.',
+    }),
+    times: z.number().int().optional().meta({
+      description:
+        'Stop after this many jobs enqueued by the schedule (manual triggers do not count); the count is kept in Redis.',
+    }),
   })
   .meta({ title: 'pyrq schedule', description: 'One recurring or one-shot job for Python RQ.' });
 
@@ -143,6 +157,9 @@ export const scheduleSchema = z.strictObject({
   overlap: z.enum(OVERLAP_POLICIES),
   onFailure: z.string().regex(FUNCTION_RE).optional(),
   jobIdKwarg: z.string().optional(),
+  retry: retryStored.optional(),
+  jitter: z.number().int().positive().optional(),
+  times: z.number().int().positive().optional(),
 });
 
 /** A normalised schedule: defaults filled, durations in seconds, timestamps canonical UTC. */

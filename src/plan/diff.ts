@@ -30,7 +30,7 @@ export function afterTextOf(c: Change): string | undefined {
   return (c as { [DESIRED]?: DesiredSchedule })[DESIRED]?.text;
 }
 
-/** `nextFireAfter(c.after, now)` when the source worked it out already, else undefined. */
+/** `nextFireTimeAfter(c.after, now)` (src/schedule/jitter.ts) when the source worked it out already, else undefined. */
 export function afterNextFireHint(c: Change, now: number): number | null | undefined {
   return (c as { [DESIRED]?: DesiredSchedule })[DESIRED]?.nextFireHint?.(now);
 }

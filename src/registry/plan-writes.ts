@@ -8,12 +8,12 @@ import type { Schedule } from '../model/schedule-schema.js';
 import { afterNextFireHint, afterTextOf } from '../plan/diff.js';
 import type { Change } from '../plan/types.js';
 import type { EntryOutcome, EntryWrite, NextFireWrite } from '../redis/commands/apply-changes.js';
-import { nextFireAfter } from '../schedule/next-fire.js';
+import { nextFireTimeAfter } from '../schedule/jitter.js';
 import type { ApplyResult } from './registry-port.js';
 
 /**
  * The compare-and-set that carries out `c` at `now`. A new entry, or one whose trigger
- * changed, gets its next fire time computed here; any other update keeps the stored one
+ * changed, gets its next fire time computed here (with jitter: the occurrence's fire time); any other update keeps the stored one
  * (the dispatcher owns it between changes).
  */
 export function entryWriteOf(c: Change, now: number): EntryWrite {
@@ -25,7 +25,9 @@ export function entryWriteOf(c: Change, now: number): EntryWrite {
   if (c.action === 'create' || c.triggerChanged) {
     const hinted = afterNextFireHint(c, now);
     const t =
-      hinted !== undefined ? hinted : nextFireAfter(text !== undefined ? (parseJson(text) as Schedule) : c.after!, now);
+      hinted !== undefined
+        ? hinted
+        : nextFireTimeAfter(text !== undefined ? (parseJson(text) as Schedule) : c.after!, now);
     next = t === null ? 'remove' : { set: t };
   }
   return {

@@ -16,6 +16,7 @@ import { type FenceGuard, FencedError } from '../redis/commands/fence.js';
 import { type DeepFields, loadReadDeep, readDeepFields } from '../redis/commands/read-deep.js';
 import { Keys } from '../redis/keys.js';
 import { nextFireAfter } from '../schedule/next-fire.js';
+import { fireTimeOf, nextFireTimeAfter, occurrenceAt } from '../schedule/jitter.js';
 import { specTextMayBeOneShot, TRIGGER_FIELDS } from '../schedule/triggers/index.js';
 import { type IndexValue, decodeIndexValue } from './index-value.js';
 import { applyResultOf, entryWriteOf } from './plan-writes.js';
@@ -93,11 +94,13 @@ export function registryEntryOf(
 export function strayNextFire(spec: Schedule | undefined, stored: number, now: number): string | undefined {
   if (!spec) return undefined;
   if (stored > now) {
-    const upcoming = nextFireAfter(spec, now);
+    const upcoming = nextFireTimeAfter(spec, now);
     if (upcoming === null || stored > upcoming)
       return `stored next fire time ${new Date(stored).toISOString()} skips occurrences (the next is ${upcoming === null ? 'none' : new Date(upcoming).toISOString()})`;
   }
-  if (nextFireAfter(spec, stored - 1000) !== stored)
+  // With jitter the stored time is an occurrence's fire time (src/schedule/jitter.ts).
+  const occurrence = occurrenceAt(spec, stored);
+  if (nextFireAfter(spec, occurrence - 1000) !== occurrence || fireTimeOf(spec, occurrence) !== stored)
     return `stored next fire time ${new Date(stored).toISOString()} is not an occurrence of the schedule`;
   return undefined;
 }

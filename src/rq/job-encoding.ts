@@ -13,6 +13,10 @@
  *   failure_ttl 1 year). `ttl` is also applied as EXPIRE on the job key
  *   (`Job.cleanup(ttl)`), which is what makes a queued job vanish when it waited too long.
  * - `meta`: the serializer's dump of a dict, not compressed.
+ * - `retries_left`, `retry_intervals` (a schedule's `retry`): as `Job.to_dict` writes a
+ *   `Retry(max, interval)`: an int and `json.dumps` of a list of ints. The worker's
+ *   `handle_job_failure` calls `job.retry()`: interval 0 requeues at once, a longer one
+ *   puts the job in the ScheduledJobRegistry (a worker with `--with-scheduler` moves it back).
  * RQ 2.x (read, not run: only 1.13 is installed here): a recent 2.x `Job.restore` (after
  * 2.4.1) reads every field through `obj.get`, `data` through zlib then the serializer,
  * `meta` through the serializer, and `status` into its JobStatus enum (`queued` is a
@@ -74,6 +78,12 @@ export interface EncodedSchedule {
    * encoded per job (`jobData`); `data` above is then the encoding without the id.
    */
   dataFor?: (jobId: string) => Buffer;
+  /** RQ `retries_left` (the schedule's `retry.max`), as text. */
+  retriesLeft?: string;
+  /** RQ `retry_intervals` as RQ writes it (`json.dumps` of a list of ints: `[10, 60]`). */
+  retryIntervals?: string;
+  /** The schedule's `times`: the fire script stops enqueuing scheduled jobs at this count. */
+  times?: number;
 }
 
 /** What a job's `meta.pyrq` says: enough to trace any job back to its schedule. */
@@ -172,6 +182,10 @@ export function encodeSchedule(spec: Schedule, hash: string, opts: EncodeOptions
     overlap: spec.overlap,
     failureCallback: spec.onFailure,
     dataFor,
+    ...(spec.retry
+      ? { retriesLeft: String(spec.retry.max), retryIntervals: `[${spec.retry.intervals.join(', ')}]` }
+      : {}),
+    ...(spec.times !== undefined ? { times: spec.times } : {}),
   };
 }
 
@@ -274,6 +288,8 @@ export function jobHashFields(
   if (enc.failureTtl !== undefined) f.push('failure_ttl', enc.failureTtl);
   if (enc.ttl !== undefined) f.push('ttl', String(enc.ttl));
   if (enc.failureCallback !== undefined) f.push('failure_callback_name', enc.failureCallback);
+  if (enc.retriesLeft !== undefined) f.push('retries_left', enc.retriesLeft);
+  if (enc.retryIntervals !== undefined) f.push('retry_intervals', enc.retryIntervals);
   f.push('created_at', now, 'enqueued_at', now, 'meta', jobMeta(enc, occurrenceMs, trigger));
   return f;
 }

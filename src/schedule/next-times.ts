@@ -3,6 +3,7 @@
  * schedule's timezone. Pure.
  */
 import { nextFireAfter, type TriggerSpec } from './next-fire.js';
+import { type JitterSpec, nextFire } from './jitter.js';
 
 export interface FireTime {
   /** ISO 8601 UTC. */
@@ -10,6 +11,9 @@ export interface FireTime {
   /** Wall time in the trigger's timezone: `2026-03-08 03:00:00 EDT` (an abbreviation where
    * the runtime's en-US data has one, else the offset: `2026-10-25 02:30:00 GMT+2`). */
   local: string;
+  /** With jitter: the occurrence (ISO UTC, its job id's time) and its delay in seconds; `utc` is when it fires. */
+  occurrence?: string;
+  delaySeconds?: number;
 }
 
 /** Up to `n` occurrences strictly after `fromMs`. */
@@ -49,9 +53,19 @@ export function formatLocal(ms: number, timezone: string): string {
   return `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute}:${p.second} ${p.timeZoneName}`;
 }
 
-export function fireTimes(spec: TriggerSpec, fromMs: number, n: number): FireTime[] {
-  return nextTimes(spec, fromMs, n).map((t) => ({
-    utc: new Date(t).toISOString().replace('.000Z', 'Z'),
-    local: formatLocal(t, spec.timezone),
-  }));
+const iso = (ms: number) => new Date(ms).toISOString().replace('.000Z', 'Z');
+
+/** Up to `n` fire times after `fromMs`; with jitter, each with its occurrence and delay. */
+export function fireTimes(spec: JitterSpec, fromMs: number, n: number): FireTime[] {
+  if (!spec.jitter)
+    return nextTimes(spec, fromMs, n).map((t) => ({ utc: iso(t), local: formatLocal(t, spec.timezone) }));
+  const out: FireTime[] = [];
+  for (let t = fromMs, f = nextFire(spec, t); f !== null && out.length < n; t = f.at, f = nextFire(spec, t))
+    out.push({
+      utc: iso(f.at),
+      local: formatLocal(f.at, spec.timezone),
+      occurrence: iso(f.occurrence),
+      delaySeconds: (f.at - f.occurrence) / 1000,
+    });
+  return out;
 }

@@ -5,7 +5,10 @@
  */
 import type { Pause } from '../registry/pauses.js';
 import type { RegistryEntry } from '../registry/registry-port.js';
-import { describeTrigger } from '../schedule/triggers/index.js';
+import { describeTrigger, isOneShot } from '../schedule/triggers/index.js';
+import { formatDuration } from '../model/duration.js';
+import { describeRetry } from '../model/retry.js';
+import { occurrenceAt } from '../schedule/jitter.js';
 
 export interface StatusRow {
   id: string;
@@ -33,6 +36,15 @@ export interface StatusRow {
   done: boolean;
   /** Present while the schedule is paused (`pyrq pause`): since when (ISO) and why. */
   paused?: { since: string; reason: string | null };
+  // Retries, jitter and bounded runs (docs/firing.md); absent when the schedule has none.
+  /** RQ retries of a failed job, in words: "2 retries, after 10s, 1m". */
+  retry?: string;
+  /** Jitter window, seconds. */
+  jitter?: number;
+  /** With jitter: the occurrence (ISO) that `next` fires; `next` is it plus its delay. */
+  nextOccurrence?: string;
+  /** `times`: the limit, and how many scheduled jobs were enqueued so far. */
+  times?: { limit: number; fired: number };
 }
 
 export function relativeTime(ms: number): string {
@@ -81,11 +93,15 @@ function statusRowOf(e: RegistryEntry, now: number): StatusRow {
     nextRelative:
       e.next === null
         ? e.state.done === '1'
-          ? 'done'
+          ? s?.times !== undefined && !isOneShot(s)
+            ? `done (${e.state.fired ?? 0} of ${s.times} runs)`
+            : 'done'
           : s?.enabled === false
             ? 'disabled'
             : 'none'
-        : relativeTime(e.next - now),
+        : s?.jitter
+          ? `${relativeTime(e.next - now)} (+${formatDuration((e.next - occurrenceAt(s, e.next)) / 1000)} jitter)`
+          : relativeTime(e.next - now),
     source: e.source,
     origin: e.origin,
     lastRun: lastRunAt === null ? null : new Date(lastRunAt).toISOString(),
@@ -93,5 +109,20 @@ function statusRowOf(e: RegistryEntry, now: number): StatusRow {
     lastLatenessMs: e.state.lastLatenessMs ? Number(e.state.lastLatenessMs) : null,
     lastJobId: lastRunJobId(e.state),
     done: e.state.done === '1',
+    ...boundsOf(e),
   };
+}
+
+/** The row's retry, jitter and `times` fields (absent when the schedule has none). */
+function boundsOf(e: RegistryEntry): Pick<StatusRow, 'retry' | 'jitter' | 'nextOccurrence' | 'times'> {
+  const s = e.spec;
+  if (!s) return {};
+  const out: Pick<StatusRow, 'retry' | 'jitter' | 'nextOccurrence' | 'times'> = {};
+  if (s.retry) out.retry = describeRetry(s.retry);
+  if (s.jitter) {
+    out.jitter = s.jitter;
+    if (e.next !== null) out.nextOccurrence = new Date(occurrenceAt(s, e.next)).toISOString();
+  }
+  if (s.times !== undefined) out.times = { limit: s.times, fired: Number(e.state.fired ?? 0) };
+  return out;
 }

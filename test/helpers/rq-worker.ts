@@ -20,12 +20,22 @@ export function burstWorker(
   url: string,
   queues: string[],
   outDir: string,
-  opts: { timeoutMs?: number } = {},
+  opts: { timeoutMs?: number; withScheduler?: boolean } = {},
 ): Promise<WorkerRun> {
   return new Promise((resolve, reject) => {
     const child = execFile(
       RQ,
-      ['worker', '--burst', '--url', url, '--name', `pyrq-test-${process.pid}-${Date.now()}`, ...queues],
+      [
+        'worker',
+        '--burst',
+        // RQ's scheduler first moves due jobs of the ScheduledJobRegistry (retries with a wait) back to their queue.
+        ...(opts.withScheduler ? ['--with-scheduler'] : []),
+        '--url',
+        url,
+        '--name',
+        `pyrq-test-${process.pid}-${Date.now()}`,
+        ...queues,
+      ],
       {
         env: { ...process.env, PYTHONPATH: FIXTURE_PYTHONPATH, PYRQ_FIXTURE_OUT: outDir },
         timeout: opts.timeoutMs ?? 60_000,

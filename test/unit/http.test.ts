@@ -201,7 +201,7 @@ describe('the status page (pure)', () => {
   });
 
   it('shows an overlap policy other than the default under the trigger', () => {
-    const rows = [entry('r', {}, { overlap: 'replace' }), entry('a', {}, { overlap: 'allow' })].map(pageRow);
+    const rows = [entry('r', {}, { overlap: 'replace' }), entry('a', {}, { overlap: 'allow' })].map((e) => pageRow(e));
     const page = renderStatusPage({
       now: NOW,
       role: { leader: true, holderId: 'h', currentLeader: 'h' },

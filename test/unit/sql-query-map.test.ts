@@ -137,3 +137,23 @@ describe('mapQueryRows', () => {
     ]);
   });
 });
+
+describe('mapQueryRows: retry, jitter and times columns', () => {
+  it('reads retry as JSON (a number or an object), jitter as a duration and times as an integer', () => {
+    const s = snap([
+      {
+        id: 'a',
+        function: 'app.tasks.run',
+        every: 60,
+        retry: '{"max": 2, "intervals": [5, "1m"]}',
+        jitter: '30s',
+        times: 3n,
+      },
+      { id: 'b', function: 'app.tasks.run', every: 60, retry: 1, jitter: 20 },
+    ]);
+    expect(s.errors).toEqual([]);
+    const [a, b] = s.schedules.map((d) => d.spec);
+    expect(a).toMatchObject({ retry: { max: 2, intervals: [5, 60] }, jitter: 30, times: 3 });
+    expect(b).toMatchObject({ retry: { max: 1, intervals: [0] }, jitter: 20 });
+  });
+});

@@ -47,8 +47,10 @@
                    '' = the shared data
       'E': jobId, meta      'S': outcome ('skipped:missed' | 'skipped:deadline'),
                                  count (how many the aggregate stands for; '' unknown)
-  then per job template, 6 values ('' = leave the field out): origin, timeout,
-    result_ttl, failure_ttl, ttl, failure_callback_name
+  then per job template, 9 values ('' = leave the field out): origin, timeout,
+    result_ttl, failure_ttl, ttl, failure_callback_name, retries_left, retry_intervals
+    (RQ's retry fields, written into the job hash as they are), times (the schedule's
+    limit of scheduled jobs: see below)
 
   An enqueue op becomes ("busy": the previous job is queued or started):
     'skipped:overlap'   forbid and busy; buffer-one and busy with an occurrence already
@@ -58,6 +60,8 @@
                         (id -> "<jobId>\t<queue>\t<previous job id>\t<occurrence ms>");
                         release-held.lua pushes it once the previous job has ended
     'skipped:duplicate' the job key already exists (this occurrence was enqueued before)
+    'skipped:limit'     the template has `times` and the schedule HASH's `fired` count
+                        has reached it (trigger 'schedule' only: manual runs never count)
     'enqueued'          HSET job (status queued), EXPIRE ttl, SADD rq:queues, RPUSH queue;
                         with replace and busy, first the previous job is ended as RQ
                         does it: a started one is sent RQ's stop-job command (PUBLISH on
@@ -65,6 +69,10 @@
                         sets it 'stopped'), a queued one is cancelled (LREM from the
                         schedule's queue, status 'canceled', ZADD to the canceled
                         registry: Job.cancel); the record has "replacedJobId"
+  Bounded runs (`times`): each scheduled occurrence given a job (enqueued or buffered)
+  adds one to `fired` in the schedule HASH, in the same call, so the count holds across
+  daemons and restarts; once it reaches `times` the schedule is finished like a fired
+  one-shot (ZREM, `done`).
   The job hash is the layout of jobHashFields() in src/rq/job-encoding.ts.
   Every op is recorded in the runs LIST as a JSON object (built as text; numbers as
   cjson writes them): trigger, at, occurrence, latenessMs, outcome, and jobId |
@@ -77,7 +85,8 @@
   comes twice in one call flushes them before its own compare-and-set).
 
   The job hash, from the template and the item: data, status, origin, description,
-  timeout, result_ttl, failure_ttl, ttl, failure_callback_name, created_at, enqueued_at, meta.
+  timeout, result_ttl, failure_ttl, ttl, failure_callback_name, retries_left,
+  retry_intervals, created_at, enqueued_at, meta.
 
   KEYS[#KEYS - 1] is the paused HASH (src/registry/pauses.ts).
   Fencing (src/redis/commands/fence.ts): KEYS[#KEYS] is the leader lease key and
@@ -93,8 +102,9 @@
     -3      stale: overlap state changed (lastJobId is not `prevJobId`); nothing written
     -4      paused: a scheduled item with enqueues for a schedule paused since it was
             built (KEYS[#KEYS - 1], the paused HASH); nothing written
-    -5      early: an occurrence of the item is still ahead of `at` (Redis's clock when
-            ARGV[3] = ''; a daemon whose clock runs fast); nothing written
+    -5      early: an occurrence of the item, or the item's `expected` time (with jitter:
+            a fire time after its occurrence), is still ahead of `at` (Redis's clock
+            when ARGV[3] = ''; a daemon whose clock runs fast); nothing written
   and one more value after the items: `at` (epoch ms), so the caller knows when to come back.
 ]]
 local fenceToken = ARGV[#ARGV]
@@ -136,7 +146,8 @@ local function int(s)
   return v
 end
 local nT = int(ARGV[6])
-local tBase = #ARGV - 6 * nT -- template t: ARGV[tBase + 6 * (t - 1) .. + 5]
+local TPL = 9 -- values per template
+local tBase = #ARGV - TPL * nT -- template t: ARGV[tBase + TPL * (t - 1) .. + TPL - 1]
 local tKey = #KEYS - 2 - nT  -- template t's queue: KEYS[tKey + t]
 local pausedKey = KEYS[#KEYS - 1]
 -- One look at the paused HASH per call: per item only when some schedule is paused.
@@ -204,7 +215,8 @@ for i = 1, n do
   local id, expected, hash, nextAt, mode, prevId = ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4], ARGV[a + 5]
   local nOps = int(ARGV[a + 6])
   local tmpl = int(ARGV[a + 7])
-  local tf = tBase + 6 * (tmpl - 1) -- origin, timeout, result_ttl, failure_ttl, ttl, failure_callback_name
+  -- origin, timeout, result_ttl, failure_ttl, ttl, failure_callback_name, retries_left, retry_intervals, times
+  local tf = tBase + TPL * (tmpl - 1)
   local df = a + 8 -- data, description
   local first = a + 10 -- the first op; every op is 5 ARGV, an enqueue op also 1 KEY
   a = first + 5 * nOps
@@ -242,6 +254,8 @@ for i = 1, n do
     -- not due
   elseif lastOccNum and lastOccNum > atNum then
     code = -5
+  elseif nOps > 0 and expected ~= '' and tonumber(expected) > atNum then
+    code = -5 -- a jittered fire time
   elseif redis.call('HGET', skey, 'hash') ~= hash then
     code = -2
   elseif mode ~= '0' and (redis.call('HGET', skey, 'lastJobId') or '') ~= prevId then
@@ -257,6 +271,12 @@ for i = 1, n do
     local lastJob = nil
     local lastOcc, lastOutcome, lastLate = nil, nil, nil
     local ko = kOps
+    -- `times`: the count so far (scheduled fires only)
+    local limit, fired = nil, nil
+    if trigger == 'schedule' and ARGV[tf + 8] ~= '' then
+      limit = tonumber(ARGV[tf + 8])
+      fired = tonumber(redis.call('HGET', skey, 'fired') or '0') or 0
+    end
     for j = 0, nOps - 1 do
       local o = first + 5 * j
       local occ = ARGV[o + 1]
@@ -276,7 +296,9 @@ for i = 1, n do
         end
         -- buffer-one: an occurrence already held waits for its release; every later one is skipped.
         local held = mode == 'b' and redis.call('HEXISTS', xkey, id) == 1
-        if (busy and mode == '1') or held then
+        if limit and fired >= limit then
+          outcome = 'skipped:limit'
+        elseif (busy and mode == '1') or held then
           outcome, extra = 'skipped:overlap', ',"previousJobId":' .. jstr(prevJob)
         elseif redis.call('EXISTS', jkey) == 1 then
           outcome, extra = 'skipped:duplicate', ',"jobId":' .. jstr(jobId)
@@ -302,6 +324,8 @@ for i = 1, n do
             if ARGV[tf + 3] ~= '' then job[#job + 1] = 'failure_ttl'; job[#job + 1] = ARGV[tf + 3] end
             if ttl ~= '' then job[#job + 1] = 'ttl'; job[#job + 1] = ttl end
             if ARGV[tf + 5] ~= '' then job[#job + 1] = 'failure_callback_name'; job[#job + 1] = ARGV[tf + 5] end
+            if ARGV[tf + 6] ~= '' then job[#job + 1] = 'retries_left'; job[#job + 1] = ARGV[tf + 6] end
+            if ARGV[tf + 7] ~= '' then job[#job + 1] = 'retry_intervals'; job[#job + 1] = ARGV[tf + 7] end
             job[#job + 1] = 'created_at'; job[#job + 1] = rqAt
             job[#job + 1] = 'enqueued_at'; job[#job + 1] = rqAt
             job[#job + 1] = 'meta'; job[#job + 1] = ''
@@ -326,6 +350,8 @@ for i = 1, n do
             enqueued = enqueued + 1
             prevJob, prevKey, lastJob = jobId, jkey, jobId
           end
+          -- `times` counts every scheduled occurrence given a job, held (buffer-one) or pushed.
+          if limit then fired = fired + 1 end
         end
       else
         -- Numbers as the caller wrote them (JavaScript's String(number): valid JSON).
@@ -340,6 +366,10 @@ for i = 1, n do
     local state = nil
     if lastOcc then state = { 'lastRunAt', lastOcc, 'lastOutcome', lastOutcome, 'lastLatenessMs', lastLate } end
     if lastJob then state[#state + 1] = 'lastJobId'; state[#state + 1] = lastJob end
+    if limit then
+      if state then state[#state + 1] = 'fired'; state[#state + 1] = tostring(fired) end
+      if fired >= limit then nextAt = 'done' end -- finished: out of the fire set, marked done
+    end
     if nextAt == 'done' then
       state = state or {}
       state[#state + 1] = 'done'; state[#state + 1] = '1'

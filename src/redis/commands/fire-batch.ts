@@ -106,7 +106,8 @@ export function earlyWaitMs(items: readonly FireItem[], reply: FireReply): numbe
   reply.outcomes.forEach((o, i) => {
     if (o !== 'early') return;
     const ops = items[i]!.ops;
-    const w = ops[ops.length - 1]!.occurrence - reply.at;
+    // With jitter the item's expected time (a fire time) may be later than its occurrences.
+    const w = Math.max(ops[ops.length - 1]!.occurrence, items[i]!.expected ?? -Infinity) - reply.at;
     wait = wait === null ? w : Math.min(wait, w);
   });
   return wait;
@@ -133,6 +134,10 @@ class JobTemplates {
       j.failureTtl ?? '',
       j.ttl === undefined ? '' : String(j.ttl),
       j.failureCallback ?? '',
+      // Retries (RQ's own fields) and the schedule's `times` (docs/firing.md).
+      j.retriesLeft ?? '',
+      j.retryIntervals ?? '',
+      j.times === undefined ? '' : String(j.times),
     ];
     const key = fields.join('\u0000');
     let t = this.index.get(key);

@@ -40,6 +40,9 @@ export const TRIGGER_FIELDS: readonly string[] = [
   'startAt',
   'endAt',
   'enabled',
+  // The fire time is the occurrence plus its jitter delay; a new `times` may resume a finished schedule.
+  'jitter',
+  'times',
 ];
 /** "cron, every or at", for messages. */
 export const TRIGGER_CHOICES = `${TRIGGER_FIELD_NAMES.slice(0, -1).join(', ')} or ${TRIGGER_FIELD_NAMES.at(-1)}`;
