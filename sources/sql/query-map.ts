@@ -8,7 +8,7 @@
  * - `args`, `kwargs`, `meta`: JSON text (or a MySQL JSON column; PostgreSQL json/jsonb
  *   arrive as text);
  * - text fields (`id`, `function`, `cron`, ...) may also be numbers (an INT id becomes "42");
- * - `resultTtl`, `failureTtl`, `ttl`: integers; `every`, `timeout`, `startingDeadline`:
+ * - `resultTtl`, `failureTtl`, `ttl`, `failAfter`: integers; `every`, `timeout`, `startingDeadline`, `alertAfter`:
  *   seconds or a duration string such as "15m";
  * - `at`, `startAt`, `endAt`: DATETIME/timestamp values are read as text ("2026-12-01
  *   09:00:00"), i.e. wall time in the schedule's timezone; select an ISO string with an
@@ -28,8 +28,8 @@ import { type ColumnIssue, rowToEntry } from './row-to-entry.js';
 export const QUERY_ORIGIN = 'query';
 
 const JSON_FIELDS = new Set(['args', 'kwargs', 'meta']);
-const INT_FIELDS = new Set(['resultTtl', 'failureTtl', 'ttl']);
-const DURATION_FIELDS = new Set(['every', 'timeout', 'startingDeadline']);
+const INT_FIELDS = new Set(['resultTtl', 'failureTtl', 'ttl', 'failAfter']);
+const DURATION_FIELDS = new Set(['every', 'timeout', 'startingDeadline', 'alertAfter']);
 const KNOWN = new Set<string>(SCHEDULE_FIELDS);
 
 /** Thrown for a query whose columns cannot be schedules: the whole read fails. */

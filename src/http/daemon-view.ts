@@ -4,6 +4,7 @@
  * from plain values.
  */
 import type { Schedule } from '../model/schedule-schema.js';
+import type { OutcomeFields } from '../status/schedule-health.js';
 import type { RegistryEntry, ReconcileSummary, SourceStatus } from '../registry/registry-port.js';
 
 export interface DaemonRole {
@@ -34,6 +35,11 @@ export interface DaemonView {
   index(): Promise<Map<string, { hash: string; source: string }>>;
   /** The stored specs of these ids. */
   specs(ids: readonly string[]): Promise<Map<string, Schedule>>;
+  /**
+   * The outcome fields of these schedules (failing and overdue counts,
+   * src/status/outcome-fields.ts); absent: the counts are not reported.
+   */
+  outcomeFields?(ids: readonly string[]): Promise<Map<string, OutcomeFields & { done?: string }>>;
   /** The ids paused by an operator (`pyrq pause`). */
   paused(): Promise<Set<string>>;
   /** The last reconcile this daemon ran (null: none yet), and its last failure if it failed since. */

@@ -200,6 +200,15 @@ export function normalizeSchedule(raw: unknown, ctx: NormalizeContext = DEFAULT_
     else bad('startingDeadline', `${quote(s.startingDeadline)}: ${d.reason}`);
   }
 
+  let alertAfter: number | undefined;
+  if (s.alertAfter !== undefined) {
+    const d = parseDuration(s.alertAfter);
+    if (typeof d === 'number') alertAfter = d;
+    else bad('alertAfter', `${quote(s.alertAfter)}: ${d.reason}`);
+  }
+  if (s.failAfter !== undefined && !(Number.isInteger(s.failAfter) && s.failAfter >= 1 && s.failAfter <= 1000))
+    bad('failAfter', `${quote(s.failAfter)} is not a whole number from 1 to 1000`);
+
   if (issues.length > 0) return { ok: false, issues, id: s.id };
 
   // Copied into `out` in sorted key order (canonical JSON then need not sort them), with
@@ -208,6 +217,7 @@ export function normalizeSchedule(raw: unknown, ctx: NormalizeContext = DEFAULT_
   // dictionary, and a registry holds 100,000 of these. The trigger's field is its kind's
   // (no issues means exactly one kind, normalised).
   const fields: Record<string, unknown> = {
+    alertAfter,
     args: s.args ?? [],
     catchup: s.catchup ?? ctx.catchup,
     description: s.description,
@@ -215,6 +225,7 @@ export function normalizeSchedule(raw: unknown, ctx: NormalizeContext = DEFAULT_
     dst: s.dst === 'vixie' ? undefined : s.dst,
     enabled: s.enabled ?? true,
     endAt: endAt === undefined ? undefined : formatTimestamp(endAt),
+    failAfter: s.failAfter,
     failureTtl: s.failureTtl,
     function: s.function,
     id: s.id,

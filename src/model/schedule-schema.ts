@@ -107,6 +107,14 @@ export const scheduleInputSchema = z
       .string()
       .optional()
       .meta({ description: "Name of a keyword argument that receives the job's own RQ job id (BTU's rq_job_id)." }),
+    failAfter: z.number().int().optional().meta({
+      description:
+        'The schedule is "failing" after this many consecutive failed jobs (1 to 1000). Default 3 (docs/observability.md).',
+    }),
+    alertAfter: durationInput.optional().meta({
+      description:
+        'The schedule is "overdue" when no job of it has finished successfully for this long (seconds or a duration). Default: two occurrences after the last success, plus the job timeout.',
+    }),
   })
   .meta({ title: 'pyrq schedule', description: 'One recurring or one-shot job for Python RQ.' });
 
@@ -142,6 +150,8 @@ export const scheduleSchema = z.strictObject({
   overlap: z.enum(OVERLAP_POLICIES),
   onFailure: z.string().regex(FUNCTION_RE).optional(),
   jobIdKwarg: z.string().optional(),
+  failAfter: z.number().int().positive().optional(),
+  alertAfter: z.number().int().positive().optional(),
 });
 
 /** A normalised schedule: defaults filled, durations in seconds, timestamps canonical UTC. */

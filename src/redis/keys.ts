@@ -40,6 +40,12 @@ export class Keys {
    * restored from a daemon's state file (src/state/).
    */
   readonly stateMarker: string;
+  /**
+   * ZSET RQ job id -> when to look at it next (epoch ms): the jobs pyrq enqueued whose
+   * outcome it has not learnt yet. Added by fire-batch.lua, drained by the outcome reader
+   * (src/dispatch/outcome-reader.ts, record-outcomes.lua).
+   */
+  readonly outcomesPending: string;
 
   constructor(readonly prefix: string = SETTINGS['redis.prefix'].default) {
     this.index = `${prefix}index`;
@@ -53,6 +59,7 @@ export class Keys {
     this.btuForward = `${prefix}btu:forward`;
     this.writes = `${prefix}writes`;
     this.stateMarker = `${prefix}state`;
+    this.outcomesPending = `${prefix}outcomes:pending`;
   }
 
   /** HASH: spec, hash, source, origin, createdAt, updatedAt and the dispatcher's state. */
@@ -80,6 +87,8 @@ export const RqKeys = {
   queues: 'rq:queues',
   queue: (name: string): string => `rq:queue:${name}`,
   job: (id: string): string => `rq:job:${id}`,
+  /** STREAM of a job's results (RQ >= 1.12 on Redis >= 5: `rq/results.py`; the exception text of a failure lives here). */
+  results: (id: string): string => `rq:results:${id}`,
   /** SET of every registered worker's key (`rq:worker:<name>`, a HASH with `queues`, expiring without heartbeats). */
   workers: 'rq:workers',
   /** SET of the keys of the workers that listen on one queue (RQ 1.x rq/worker_registration.py). */

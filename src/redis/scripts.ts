@@ -14,7 +14,15 @@ import { type RespArg, type RespCommand, encodeRespCommand } from './resp.js';
 
 // Each name is a script `src/redis/commands/<name>.lua` with its typed wrapper
 // `<name>.ts` beside it: the only module that knows the script's KEYS, ARGV and codes.
-export const SCRIPT_NAMES = ['apply-changes', 'btu-ack', 'fire-batch', 'lease', 'read-deep', 'restore-state'] as const;
+export const SCRIPT_NAMES = [
+  'apply-changes',
+  'btu-ack',
+  'fire-batch',
+  'lease',
+  'read-deep',
+  'record-outcomes',
+  'restore-state',
+] as const;
 export type ScriptName = (typeof SCRIPT_NAMES)[number];
 
 const sources = new Map<string, string>();
