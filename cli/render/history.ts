@@ -16,7 +16,7 @@ export function renderHistory(id: string, rows: readonly HistoryRow[]): string[]
       r.jobId ?? (r.previousJobId ? `(running: ${r.previousJobId})` : '-'),
       r.jobStatus ?? '-',
       r.result
-        ? `${r.result}${r.durationMs !== null ? ` ${formatLateness(r.durationMs)}` : ''}${r.error ? `: ${printable(r.error)}` : ''}`
+        ? `${r.result}${r.durationMs != null ? ` ${formatLateness(r.durationMs)}` : ''}${r.error ? `: ${printable(r.error)}` : ''}`
         : '-',
     ]),
   );

@@ -18,10 +18,10 @@ export interface HistoryRow {
   /** The job's status in RQ now; `expired` when its key is gone; null when no job was made. */
   jobStatus: string | null;
   /** The job's final outcome as the outcome reader recorded it (it outlives RQ's TTLs); null before. */
-  result: string | null;
-  durationMs: number | null;
+  result?: string | null;
+  durationMs?: number | null;
   /** A failed job's "ExceptionType: message". */
-  error: string | null;
+  error?: string | null;
   previousJobId?: string;
   /** Aggregate of missed occurrences: up to this time (exclusive). */
   until?: string;

@@ -57,7 +57,7 @@ export async function readOutcomesOnce(
   const p = redis.pipeline();
   for (const id of ids) p.hmgetBuffer(RqKeys.job(id), 'status', 'enqueued_at', 'started_at', 'ended_at', 'exc_info');
   const res = (await p.exec()) ?? [];
-  const records = ids.map((id, i): JobRecord => {
+  const records = ids.map((_id, i): JobRecord => {
     const [err, v] = res[i] ?? [];
     if (err) throw err;
     const [status, enqueued, started, ended, exc] = v as (Buffer | null)[];
@@ -71,7 +71,7 @@ export async function readOutcomesOnce(
     };
   });
   // A failure's text lives in its results stream on RQ >= 1.12 with Redis >= 5.
-  const withoutText = ids.flatMap((id, i) => {
+  const withoutText = ids.flatMap((_id, i) => {
     const r = records[i]!;
     return (r.status === 'failed' || r.status === 'stopped') && r.excText === null ? [i] : [];
   });

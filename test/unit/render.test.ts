@@ -146,6 +146,15 @@ const row = (over: Partial<StatusRow> = {}): StatusRow => ({
   lastLatenessMs: 4200,
   lastJobId: 'j',
   done: false,
+  jobOutcome: null,
+  jobOutcomeAt: null,
+  jobOutcomeJobId: null,
+  jobDurationMs: null,
+  failure: null,
+  lastSuccess: null,
+  consecutiveFailures: 0,
+  failing: false,
+  overdue: false,
   ...over,
 });
 
