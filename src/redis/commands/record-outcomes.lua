@@ -18,10 +18,11 @@
     durationMs '' unknown
     failure    the failure summary (failed, stopped); '' none
 
-  Per schedule HASH (written only while it exists: a deleted schedule's late outcome is
-  dropped, never resurrects the hash):
+  Per schedule HASH (written only while it exists, i.e. has its `hash` field: a deleted
+  schedule's late outcome is dropped, never resurrects the hash):
     firstRunAt            runAt of the first job seen (HSETNX): overdue counts from it
-    jobOutcome, jobOutcomeRun, jobOutcomeAt, jobOutcomeJobId, jobDurationMs, failureSummary
+    jobOutcome, jobOutcomeRun, jobOutcomeAt, jobOutcomeJobId, jobDurationMs ('' unknown),
+    failureSummary
                           of the newest job by runAt (an older job's outcome arriving late
                           does not replace a newer one)
     recentOutcomes        the last 20 final outcomes, one letter each, oldest first (the
@@ -51,30 +52,36 @@ for i = 1, n do
   k = k + 2
   if outcome == '' then
     redis.call('ZADD', pendingKey, 'XX', nextAt, jobId)
-    if redis.call('EXISTS', skey) == 1 then redis.call('HSETNX', skey, 'firstRunAt', runAt) end
+    if redis.call('HEXISTS', skey, 'hash') == 1 then redis.call('HSETNX', skey, 'firstRunAt', runAt) end
   elseif redis.call('ZREM', pendingKey, jobId) == 1 then
     applied = applied + 1
-    if redis.call('EXISTS', skey) == 1 then
-      redis.call('HSETNX', skey, 'firstRunAt', runAt)
+    -- One read and one write of the schedule HASH (HMGET: the hash exists when any
+    -- field it always has, `hash`, is there).
+    local cur = redis.call('HMGET', skey, 'hash', 'jobOutcomeRun', 'lastSuccessAt', 'recentOutcomes', 'firstRunAt', 'consecutiveFailures')
+    if cur[1] then
       local at = endedAt ~= '' and endedAt or now
-      local recent = (redis.call('HGET', skey, 'recentOutcomes') or '') .. (LETTER[outcome] or 'u')
-      redis.call('HSET', skey, 'recentOutcomes', string.sub(recent, -RECENT))
       local run = tonumber(runAt)
-      local prev = tonumber(redis.call('HGET', skey, 'jobOutcomeRun') or '')
+      local prev = tonumber(cur[2] or '')
+      local w = { 'recentOutcomes', string.sub((cur[4] or '') .. (LETTER[outcome] or 'u'), -RECENT) }
+      if not cur[5] then w[#w + 1] = 'firstRunAt'; w[#w + 1] = runAt end
       if outcome == 'finished' then
-        local last = tonumber(redis.call('HGET', skey, 'lastSuccessAt') or '')
-        if not last or tonumber(at) > last then redis.call('HSET', skey, 'lastSuccessAt', at) end
+        local last = tonumber(cur[3] or '')
+        if not last or tonumber(at) > last then w[#w + 1] = 'lastSuccessAt'; w[#w + 1] = at end
       end
       if not prev or run >= prev then
-        redis.call('HSET', skey, 'jobOutcome', outcome, 'jobOutcomeRun', runAt, 'jobOutcomeAt', at, 'jobOutcomeJobId', jobId)
-        if duration ~= '' then redis.call('HSET', skey, 'jobDurationMs', duration) else redis.call('HDEL', skey, 'jobDurationMs') end
-        if failure ~= '' then redis.call('HSET', skey, 'failureSummary', failure) end
+        w[#w + 1] = 'jobOutcome'; w[#w + 1] = outcome
+        w[#w + 1] = 'jobOutcomeRun'; w[#w + 1] = runAt
+        w[#w + 1] = 'jobOutcomeAt'; w[#w + 1] = at
+        w[#w + 1] = 'jobOutcomeJobId'; w[#w + 1] = jobId
+        w[#w + 1] = 'jobDurationMs'; w[#w + 1] = duration -- '' when unknown
+        if failure ~= '' then w[#w + 1] = 'failureSummary'; w[#w + 1] = failure end
         if outcome == 'finished' then
-          redis.call('HSET', skey, 'consecutiveFailures', '0')
+          w[#w + 1] = 'consecutiveFailures'; w[#w + 1] = '0'
         elseif outcome == 'failed' then
-          redis.call('HINCRBY', skey, 'consecutiveFailures', 1)
+          w[#w + 1] = 'consecutiveFailures'; w[#w + 1] = tostring((tonumber(cur[6] or '') or 0) + 1)
         end
       end
+      redis.call('HSET', skey, unpack(w))
       -- The run record of this job: a JSON object that names it (built by fire-batch.lua).
       local needle = '"jobId":' .. cjson.encode(jobId)
       local recs = redis.call('LRANGE', rkey, 0, SEARCH - 1)
