@@ -60,13 +60,13 @@ ${exitCodes({ 0: 'shown (also when no run is recorded yet)', 1: 'no such schedul
       overdue: row.overdue,
     };
     if (!this.jsonEnabled()) {
-      if (row)
-        this.log(
-          `Health: ${healthText(row)}; last job ${jobText(row)}; last success ${row.lastSuccess ?? 'never'}${row.failure ? `; last failure: ${row.failure}` : ''}`,
-        );
       if (paused)
         this.log(
           `Paused since ${paused.since}${paused.reason ? ` (${paused.reason})` : ''}: due occurrences are recorded as skipped:paused ("pyrq resume ${args.id}" ends it).`,
+        );
+      if (row)
+        this.log(
+          `Health: ${healthText(row)}; last job ${jobText(row)}; last success ${row.lastSuccess ?? 'never'}${row.failure ? `; last failure: ${row.failure}` : ''}`,
         );
       this.log(renderHistory(args.id, runs).join('\n'));
     }

@@ -190,15 +190,15 @@ export function renderSchedules(
   }
   // Narrow: times relative, no ENABLED column (a disabled schedule's NEXT says so).
   return fitTable(
-    ['ID', 'TRIGGER', 'QUEUE', 'NEXT', 'LAST RUN', 'JOB', 'HEALTH', 'SOURCE'],
+    ['ID', 'TRIGGER', 'QUEUE', 'NEXT', 'LAST RUN', 'JOB', 'SOURCE'],
     rows.map((r) => [
       r.id,
       withCronWords(r.trigger, r.cron),
       r.queue,
       r.nextRelative,
       r.lastRun ? `${r.lastOutcome ?? 'ran'} ${relativeAgo(now - Date.parse(r.lastRun))}` : '-',
-      jobText(r),
-      healthText(r),
+      // One column for both when narrow: the job's outcome, and what needs attention.
+      [jobText(r), ...(r.failing ? ['FAILING'] : []), ...(r.overdue ? ['OVERDUE'] : [])].join(' '),
       `${r.source}:${r.origin}`,
     ]),
     view.width ?? Infinity,
