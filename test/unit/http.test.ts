@@ -297,6 +297,21 @@ describe('the Grafana dashboard', () => {
       expect(names.length, r.alert).toBeGreaterThan(0);
       for (const name of names) expect(families.has(name), `${r.alert}: ${name} is not exported`).toBe(true);
     }
+    // With promtool (Debian's prometheus package, or PYRQ_PROMTOOL): the rules check, and
+    // their unit tests (contrib/prometheus-rules.test.yml) pass.
+    const { execFileSync } = await import('node:child_process');
+    const promtool = process.env.PYRQ_PROMTOOL ?? 'promtool';
+    let found = true;
+    try {
+      execFileSync(promtool, ['--version'], { stdio: 'ignore' });
+    } catch {
+      found = false;
+    }
+    if (found) {
+      const opts = { cwd: join(ROOT, 'contrib'), encoding: 'utf8' as const };
+      expect(execFileSync(promtool, ['check', 'rules', 'prometheus-rules.yml'], opts)).toContain('SUCCESS');
+      expect(execFileSync(promtool, ['test', 'rules', 'prometheus-rules.test.yml'], opts)).toContain('SUCCESS');
+    }
   });
 });
 
