@@ -26,6 +26,8 @@ export function normalizeContext(config: Config): NormalizeContext {
     catchup: config.dispatch.catchup,
     overlap: config.dispatch.overlap,
     startingDeadline: config.dispatch.startingDeadline,
+    failAfter: config.dispatch.failAfter,
+    alertAfter: config.dispatch.alertAfter,
     frappeSite: config.frappe.site,
     frappeBenchId: config.frappe.benchId,
     frappeUser: config.frappe.user,

@@ -30,6 +30,9 @@ export interface NormalizeContext {
   catchup: CatchupPolicy;
   overlap: OverlapPolicy;
   startingDeadline?: number;
+  /** Defaults of `failAfter` and `alertAfter` (config `dispatch.*`); unset: left out of the spec. */
+  failAfter?: number;
+  alertAfter?: number;
   frappeSite?: string;
   /**
    * Frappe bench id (`frappe.benchId`): a target "frappe" schedule's queue is stored with
@@ -200,7 +203,7 @@ export function normalizeSchedule(raw: unknown, ctx: NormalizeContext = DEFAULT_
     else bad('startingDeadline', `${quote(s.startingDeadline)}: ${d.reason}`);
   }
 
-  let alertAfter: number | undefined;
+  let alertAfter = ctx.alertAfter;
   if (s.alertAfter !== undefined) {
     const d = parseDuration(s.alertAfter);
     if (typeof d === 'number') alertAfter = d;
@@ -225,7 +228,7 @@ export function normalizeSchedule(raw: unknown, ctx: NormalizeContext = DEFAULT_
     dst: s.dst === 'vixie' ? undefined : s.dst,
     enabled: s.enabled ?? true,
     endAt: endAt === undefined ? undefined : formatTimestamp(endAt),
-    failAfter: s.failAfter,
+    failAfter: s.failAfter ?? ctx.failAfter,
     failureTtl: s.failureTtl,
     function: s.function,
     id: s.id,

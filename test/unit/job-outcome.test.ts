@@ -134,3 +134,18 @@ describe('failing and overdue', () => {
     }
   });
 });
+
+describe('failAfter and alertAfter defaults from the config', () => {
+  it('fill a schedule that does not say; its own value wins; unset leaves the spec (and its hash) as it was', () => {
+    const ctx = { ...DEFAULT_CONTEXT, failAfter: 5, alertAfter: 600 };
+    const r = normalizeSchedule({ id: 's', function: 'app.tasks.f', every: '1m' }, ctx);
+    expect(r.ok && [r.schedule.failAfter, r.schedule.alertAfter]).toEqual([5, 600]);
+    const own = normalizeSchedule(
+      { id: 's', function: 'app.tasks.f', every: '1m', failAfter: 2, alertAfter: '1h' },
+      ctx,
+    );
+    expect(own.ok && [own.schedule.failAfter, own.schedule.alertAfter]).toEqual([2, 3600]);
+    const none = normalizeSchedule({ id: 's', function: 'app.tasks.f', every: '1m' }, DEFAULT_CONTEXT);
+    expect(none.ok && ('failAfter' in none.schedule || 'alertAfter' in none.schedule)).toBe(false);
+  });
+});
