@@ -134,11 +134,16 @@ export class Daemon {
       },
     );
     this.dispatcher = this.buildDispatcher();
+    // Its own connection: a pass's pipeline of a thousand reads never delays a lease renewal.
+    const outcomeRedis = this.redis.duplicate({ lazyConnect: false, connectionName: 'pyrq-daemon-outcomes' });
+    outcomeRedis.on('error', () => undefined); // the main connection logs Redis errors
+    this.closers.push(() => outcomeRedis.disconnect());
     this.outcomes = new OutcomeLoop({
-      redis: this.redis,
+      redis: outcomeRedis,
       keys: this.keys,
       clock: this.clock,
       logger,
+      quiet: () => this.connection.isDown(),
       ...(this.metrics ? { observer: this.metrics } : {}),
     });
     // Built before the socket serves, so every request finds it (it campaigns once started).

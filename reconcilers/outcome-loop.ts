@@ -25,6 +25,8 @@ export interface OutcomeLoopDeps {
   logger: Logger;
   observer?: OutcomeObserver;
   intervalMs?: number;
+  /** True while Redis is known to be down: failures then log at debug (the connection log said it once). */
+  quiet?: () => boolean;
 }
 
 export class OutcomeLoop {
@@ -68,9 +70,12 @@ export class OutcomeLoop {
       if (this.failing) logger.info('job outcomes read again');
       this.failing = false;
     } catch (err) {
-      // Redis down or a script error: said once, tried again on the next tick.
-      if (!this.failing) logger.warn({ err }, 'could not read job outcomes; retrying');
-      this.failing = true;
+      // Redis down (the connection log says so, once) or a script error: said once, tried again on the next tick.
+      if (this.d.quiet?.()) logger.debug({ err }, 'could not read job outcomes (Redis is down); retrying');
+      else if (!this.failing) {
+        logger.warn({ err }, 'could not read job outcomes; retrying');
+        this.failing = true;
+      }
     }
     this.schedule(full ? 0 : (this.d.intervalMs ?? OUTCOME_INTERVAL_MS));
   }
