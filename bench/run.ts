@@ -27,6 +27,7 @@ import { memoryScenario } from './scenario-memory.js';
 import { cliStartup } from './scenario-cli.js';
 import { fileStorm } from './scenario-file-storm.js';
 import { jitterScenario } from './scenario-jitter.js';
+import { outcomesScenario } from './scenario-outcomes.js';
 
 /** `burst-http` and `idle-http`: the same with the daemon's HTTP listener on, /metrics scraped every second. */
 const SCENARIOS = [
@@ -42,6 +43,7 @@ const SCENARIOS = [
   'memory',
   'storm',
   'jitter',
+  'outcomes',
 ] as const;
 
 const { values } = parseArgs({
@@ -187,6 +189,8 @@ async function main(): Promise<void> {
       );
     if (only.has('memory')) figures.push(...(await memoryScenario({ redis, admin, dir, count: valid, log })));
     if (only.has('cli')) figures.push(...(await cliStartup({ redis, runs: sizes.cliRuns, log })));
+    if (only.has('outcomes'))
+      figures.push(...(await outcomesScenario({ redis, admin, runs: sizes.runs, seconds: quick ? 5 : 20, log })));
     if (only.has('storm')) figures.push(...(await fileStorm({ redis, admin, work, files: sizes.stormFiles, log })));
     if (only.has('jitter'))
       figures.push(

@@ -47,6 +47,8 @@ import { stateFilePath } from '../src/state/state-file.js';
 import { ownedSourcesOf } from './owned-sources.js';
 import { recordOwner } from '../src/registry/source-owner.js';
 import { LeaderLease } from './leader-lease.js';
+import { OutcomeLoop } from './outcome-loop.js';
+import { readOutcomeFields } from '../src/status/outcome-fields.js';
 import type { ReconcileResult } from './reconcile-once.js';
 import { type ReconcileRequest, ReconcileLoop } from './reconcile-loop.js';
 import { sourceStatusFromPlan } from './source-status.js';
@@ -71,6 +73,8 @@ export class Daemon {
   private socketSource!: SocketSource;
   private loop!: ReconcileLoop;
   private dispatcher!: Dispatcher;
+  /** The leader's reader of its jobs' outcomes (reconcilers/outcome-loop.ts). */
+  private outcomes!: OutcomeLoop;
   private lease!: LeaderLease;
   private server!: ControlServer;
   private handlers!: DaemonHandlers;
@@ -133,6 +137,18 @@ export class Daemon {
       },
     );
     this.dispatcher = this.buildDispatcher();
+    // Its own connection: a pass's pipeline of a thousand reads never delays a lease renewal.
+    const outcomeRedis = this.redis.duplicate({ lazyConnect: false, connectionName: 'pyrq-daemon-outcomes' });
+    outcomeRedis.on('error', () => undefined); // the main connection logs Redis errors
+    this.closers.push(() => outcomeRedis.disconnect());
+    this.outcomes = new OutcomeLoop({
+      redis: outcomeRedis,
+      keys: this.keys,
+      clock: this.clock,
+      logger,
+      quiet: () => this.connection.isDown(),
+      ...(this.metrics ? { observer: this.metrics } : {}),
+    });
     // Built before the socket serves, so every request finds it (it campaigns once started).
     this.lease = new LeaderLease(
       this.redis,
@@ -146,6 +162,7 @@ export class Daemon {
             .recordDaemonFacts({ leader: this.lease.holderId, leaderSince: Date.now() })
             .catch(() => {});
           void this.recordOwnership();
+          this.outcomes.start();
           // Not awaited: the lease must keep renewing while a long first reconcile runs.
           void this.dispatchAfterFirstReconcile(++this.leaderTerm);
         },
@@ -153,6 +170,7 @@ export class Daemon {
           this.leaderSince = undefined;
           this.metrics?.leadershipChanged();
           this.leaderTerm++;
+          void this.outcomes.stop();
           this.dispatcherStopped = this.dispatcher.stop();
           await this.dispatcherStopped;
         },
@@ -267,6 +285,7 @@ export class Daemon {
       entries: (ids) => registry.readEntries(ids),
       index: () => registry.readIndex(),
       specs: (ids) => registry.readSpecs(ids),
+      outcomeFields: (ids) => readOutcomeFields(registry.redis, registry.keys, ids),
       paused: async () => new Set((await readPauses(registry.redis, registry.keys)).keys()),
       pauses: () => readPauses(registry.redis, registry.keys),
       queuesWithoutWorker: async (specs) => {
@@ -680,6 +699,7 @@ export class Daemon {
     await this.handlers?.close();
     await this.loop?.stop();
     await this.lease?.stop(); // stops the dispatcher (after its tick in flight) and releases the lease
+    await this.outcomes?.stop();
     await this.clockWatch?.stop();
     await this.foreignWrites?.stop();
     await this.stateMirror?.stop();

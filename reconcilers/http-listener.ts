@@ -24,7 +24,14 @@ import { esc } from '../src/http/html.js';
 import { isLoopback } from '../src/http/listen-address.js';
 import type { PyrqMetrics } from '../src/http/metrics.js';
 import { PageBusyError, PageCache } from '../src/http/page-cache.js';
-import { SCRIPT_HASH, filterRows, pageRow, parsePageQuery, renderStatusPage } from '../src/http/status-page.js';
+import {
+  SCRIPT_HASH,
+  filterRows,
+  isOverdue,
+  pageRow,
+  parsePageQuery,
+  renderStatusPage,
+} from '../src/http/status-page.js';
 import type { Logger } from '../src/log.js';
 import type { Schedule } from '../src/model/schedule-schema.js';
 import type { Pause } from '../src/registry/pauses.js';
@@ -408,10 +415,14 @@ export class HttpListener {
     const queuesWithoutWorker = v.queuesWithoutWorker
       ? await v.queuesWithoutWorker(specs.filter((s) => !pauses.has(s.id))).catch(() => null)
       : null;
-    // failing / overdue: ids from the job-outcome reader, once there is one (empty until then);
-    // they make the banner's lines, the rows' state and the filter's choices.
+    // failing / overdue: from the job outcomes the leader's outcome reader stored with each
+    // schedule; they make the banner's lines, the rows' state and the filter's choices.
+    const now = Date.now();
+    const health = entries.map((e) => pageRow(e, { paused: pauses }));
     const attention: Attention = {
       ...emptyAttention(),
+      failing: health.filter((r) => r.job.failing).map((r) => r.id),
+      overdue: health.filter((r) => isOverdue(r, now)).map((r) => r.id),
       staleSources: staleSources(sources),
       orphans: orphansOf(new Map(entries.map((e) => [e.id, e])), v.configuredSources()),
       paused: entries.filter((e) => pauses.has(e.id)).map((e) => e.id),
@@ -427,7 +438,7 @@ export class HttpListener {
     const rowContext = { paused: pauses, failing: new Set(attention.failing), overdue: new Set(attention.overdue) };
     const t0 = performance.now();
     const body = renderStatusPage({
-      now: Date.now(),
+      now,
       role: v.role(),
       sources,
       rows: filterRows(

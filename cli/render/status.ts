@@ -119,8 +119,40 @@ const orphans: Section = (r, v) => {
   ];
 };
 
+/** The schedules failing or overdue (docs/observability.md), each with its last failure; nothing when none is. */
+const unhealthy: Section = (r, v) => {
+  const rows = r.schedules.filter((s) => s.failing || s.overdue);
+  if (rows.length === 0) return [];
+  return [
+    '',
+    `Needs attention (${rows.length}):`,
+    ...rows.flatMap((s) =>
+      wrapText(
+        `  ${printable(s.id)}: ${healthText(s)}; last success ${s.lastSuccess ? relativeAgo(v.now - Date.parse(s.lastSuccess)) : 'never'}${s.failure ? `; last failure: ${printable(s.failure)}` : ''}`,
+        v.width,
+        '    ',
+      ),
+    ),
+  ];
+};
+
 /** In order; other parts of status (paused schedules, orphans, ...) add a function here. */
-const SECTIONS: Section[] = [header, sources, lastReconcile, clocks, schedules, paused, orphans];
+const SECTIONS: Section[] = [header, sources, lastReconcile, clocks, schedules, unhealthy, paused, orphans];
+
+/** "FAILING (3 in a row), OVERDUE", or "ok". */
+export function healthText(r: StatusRow): string {
+  const parts = [
+    ...(r.failing ? [`FAILING (${r.consecutiveFailures} in a row)`] : []),
+    ...(r.overdue ? ['OVERDUE'] : []),
+  ];
+  return parts.length > 0 ? parts.join(', ') : 'ok';
+}
+
+/** The last job's outcome and duration: "failed 1.2s", "finished 340ms", "-" before the first. */
+export function jobText(r: StatusRow): string {
+  if (!r.jobOutcome) return '-';
+  return `${r.jobOutcome}${r.jobDurationMs !== null ? ` ${formatLateness(r.jobDurationMs)}` : ''}`;
+}
 
 export function renderStatusReport(r: StatusReport, now: number, view: Partial<StatusView> = {}): string[] {
   const v: StatusView = { now, width: view.width ?? Infinity, wide: view.wide ?? false };
@@ -152,6 +184,8 @@ export function renderSchedules(
         '',
         'LAST RUN',
         'LAST OUTCOME',
+        'JOB',
+        'HEALTH',
         ...(retry ? ['RETRY'] : []),
         'SOURCE',
       ],
@@ -164,6 +198,8 @@ export function renderSchedules(
         r.nextRelative,
         r.lastRun ? `${r.lastRun} (${relativeAgo(now - Date.parse(r.lastRun))})` : '-',
         outcome(r),
+        jobText(r),
+        healthText(r),
         ...(retry ? [r.retry ?? '-'] : []),
         `${r.source}:${r.origin}`,
       ]),
@@ -171,13 +207,15 @@ export function renderSchedules(
   }
   // Narrow: times relative, no ENABLED column (a disabled schedule's NEXT says so).
   return fitTable(
-    ['ID', 'TRIGGER', 'QUEUE', 'NEXT', 'LAST RUN', 'SOURCE'],
+    ['ID', 'TRIGGER', 'QUEUE', 'NEXT', 'LAST RUN', 'JOB', 'SOURCE'],
     rows.map((r) => [
       r.id,
       withCronWords(r.trigger, r.cron) + boundsText(r),
       r.queue,
       r.nextRelative,
       r.lastRun ? `${r.lastOutcome ?? 'ran'} ${relativeAgo(now - Date.parse(r.lastRun))}` : '-',
+      // One column for both when narrow: the job's outcome, and what needs attention.
+      [jobText(r), ...(r.failing ? ['FAILING'] : []), ...(r.overdue ? ['OVERDUE'] : [])].join(' '),
       `${r.source}:${r.origin}`,
     ]),
     view.width ?? Infinity,

@@ -8,7 +8,7 @@
  * - `args`, `kwargs`, `meta`: JSON text (or a MySQL JSON column; PostgreSQL json/jsonb
  *   arrive as text);
  * - text fields (`id`, `function`, `cron`, ...) may also be numbers (an INT id becomes "42");
- * - `resultTtl`, `failureTtl`, `ttl`: integers; `every`, `timeout`, `startingDeadline`:
+ * - `resultTtl`, `failureTtl`, `ttl`, `failAfter`: integers; `every`, `timeout`, `startingDeadline`, `alertAfter`:
  *   seconds or a duration string such as "15m";
  * - `at`, `startAt`, `endAt`: DATETIME/timestamp values are read as text ("2026-12-01
  *   09:00:00"), i.e. wall time in the schedule's timezone; select an ISO string with an
@@ -29,8 +29,8 @@ export const QUERY_ORIGIN = 'query';
 
 // `retry` is JSON too: a number ("3") or an object ('{"max": 3, "intervals": [10, 60]}').
 const JSON_FIELDS = new Set(['args', 'kwargs', 'meta', 'retry']);
-const INT_FIELDS = new Set(['resultTtl', 'failureTtl', 'ttl', 'times']);
-const DURATION_FIELDS = new Set(['every', 'timeout', 'startingDeadline', 'jitter']);
+const INT_FIELDS = new Set(['resultTtl', 'failureTtl', 'ttl', 'times', 'failAfter']);
+const DURATION_FIELDS = new Set(['every', 'timeout', 'startingDeadline', 'jitter', 'alertAfter']);
 const KNOWN = new Set<string>(SCHEDULE_FIELDS);
 
 /** Thrown for a query whose columns cannot be schedules: the whole read fails. */

@@ -143,6 +143,8 @@ export const configFileSchema = z.strictObject({
     .strictObject({
       catchup: z.enum(CATCHUP_POLICIES).optional().meta(about('dispatch.catchup')),
       startingDeadline: duration.optional().meta(about('dispatch.startingDeadline')),
+      failAfter: z.number().int().min(1).max(1000).optional().meta(about('dispatch.failAfter')),
+      alertAfter: duration.optional().meta(about('dispatch.alertAfter')),
       overlap: z.enum(OVERLAP_POLICIES).optional().meta(about('dispatch.overlap')),
       retry: retryInput.optional().meta(about('dispatch.retry')),
       jitter: duration.optional().meta(about('dispatch.jitter')),

@@ -73,6 +73,9 @@ export interface Config {
   dispatch: {
     catchup: CatchupPolicy;
     startingDeadline?: number;
+    /** Defaults of the schedule fields `failAfter` (count) and `alertAfter` (seconds), when set. */
+    failAfter?: number;
+    alertAfter?: number;
     overlap: OverlapPolicy;
     historyLength: number;
     batchSize: number;

@@ -218,6 +218,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
       );
   }
   const startingDeadlineMs = optionalDuration('dispatch.startingDeadline');
+  const alertAfterMs = optionalDuration('dispatch.alertAfter');
   /** A setting that is one of `allowed` (the file's schema checks it there; flags and env are text). */
   const oneOf = <T extends string>(id: SettingId, allowed: readonly T[]): T => {
     const v = value<unknown>(id);
@@ -285,6 +286,8 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     dispatch: {
       catchup: value<CatchupPolicy>('dispatch.catchup'),
       startingDeadline: startingDeadlineMs !== undefined ? Math.round(startingDeadlineMs / 1000) : undefined,
+      failAfter: value<number | undefined>('dispatch.failAfter'),
+      alertAfter: alertAfterMs !== undefined ? Math.max(1, Math.round(alertAfterMs / 1000)) : undefined,
       overlap: value<OverlapPolicy>('dispatch.overlap'),
       historyLength: value<number>('dispatch.historyLength'),
       batchSize: value<number>('dispatch.batchSize'),

@@ -28,6 +28,8 @@ export function normalizeContext(config: Config): NormalizeContext {
     startingDeadline: config.dispatch.startingDeadline,
     retry: config.dispatch.retry,
     jitter: config.dispatch.jitter,
+    failAfter: config.dispatch.failAfter,
+    alertAfter: config.dispatch.alertAfter,
     frappeSite: config.frappe.site,
     frappeBenchId: config.frappe.benchId,
     frappeUser: config.frappe.user,

@@ -238,6 +238,16 @@ export const SETTINGS = {
     key: 'dispatch.startingDeadline',
     description: 'Default: a missed occurrence older than this is skipped, whatever the catch-up policy.',
   },
+  'dispatch.failAfter': {
+    key: 'dispatch.failAfter',
+    description:
+      'Default `failAfter`: a schedule is failing after this many failed jobs in a row (3 when unset; docs/observability.md).',
+  },
+  'dispatch.alertAfter': {
+    key: 'dispatch.alertAfter',
+    description:
+      'Default `alertAfter`: a schedule is overdue when no job of it succeeded for this long (unset: two occurrences plus the job timeout).',
+  },
   'dispatch.overlap': {
     key: 'dispatch.overlap',
     default: 'allow',

@@ -17,6 +17,11 @@ export interface HistoryRow {
   jobId: string | null;
   /** The job's status in RQ now; `expired` when its key is gone; null when no job was made. */
   jobStatus: string | null;
+  /** The job's final outcome as the outcome reader recorded it (it outlives RQ's TTLs); null before. */
+  result?: string | null;
+  durationMs?: number | null;
+  /** A failed job's "ExceptionType: message". */
+  error?: string | null;
   previousJobId?: string;
   /** Overlap replace: the job stopped or cancelled for this one. */
   replacedJobId?: string;
@@ -60,6 +65,9 @@ export async function readHistory(
       outcome: r.outcome,
       jobId: r.jobId ?? null,
       jobStatus: r.jobId !== undefined ? (status.get(r.jobId) ?? null) : null,
+      result: r.result ?? null,
+      durationMs: r.durationMs ?? null,
+      error: r.error ?? null,
     };
     if (r.previousJobId !== undefined) row.previousJobId = r.previousJobId;
     if (r.replacedJobId !== undefined) row.replacedJobId = r.replacedJobId;

@@ -39,6 +39,15 @@ const runRecordSchema = z.object({
   until: z.number().optional(),
   /** How many occurrences the aggregate stands for, when known. */
   count: z.number().optional(),
+  /**
+   * What became of the job, added by the outcome reader (record-outcomes.lua) once RQ
+   * recorded a final outcome: finished, failed, stopped, canceled, unknown.
+   */
+  result: z.string().optional(),
+  /** The job's run time (RQ's ended_at - started_at), ms. */
+  durationMs: z.number().optional(),
+  /** A failed or stopped job's "ExceptionType: message" (at most 200 characters). */
+  error: z.string().optional(),
 });
 
 export type RunRecord = z.infer<typeof runRecordSchema>;

@@ -6,12 +6,21 @@
 import type { DoctorCheck } from './check.js';
 import { daemonCheck } from './daemon-check.js';
 import { frappeCheck } from './frappe-check.js';
+import { outcomesCheck } from './outcomes-check.js';
 import { redisCheck } from './redis-check.js';
 import { registryCheck } from './registry-check.js';
 import { sourcesCheck } from './sources-check.js';
 import { workersCheck } from './workers-check.js';
 
-const CHECKS: DoctorCheck[] = [redisCheck, sourcesCheck, frappeCheck, workersCheck, daemonCheck, registryCheck];
+const CHECKS: DoctorCheck[] = [
+  redisCheck,
+  sourcesCheck,
+  frappeCheck,
+  workersCheck,
+  daemonCheck,
+  registryCheck,
+  outcomesCheck,
+];
 
 /** Every check, in order. */
 export function doctorChecks(): readonly DoctorCheck[] {

@@ -6,6 +6,7 @@
 import type { ManualRunResult } from '../dispatch/manual-run.js';
 import type { Schedule } from '../model/schedule-schema.js';
 import type { Pause, PauseOutcome, ResumeOutcome } from '../registry/pauses.js';
+import type { OutcomeFields } from '../status/schedule-health.js';
 import type { RegistryEntry, ReconcileSummary, SourceStatus } from '../registry/registry-port.js';
 
 export interface DaemonRole {
@@ -36,6 +37,11 @@ export interface DaemonView {
   index(): Promise<Map<string, { hash: string; source: string }>>;
   /** The stored specs of these ids. */
   specs(ids: readonly string[]): Promise<Map<string, Schedule>>;
+  /**
+   * The outcome fields of these schedules (failing and overdue counts,
+   * src/status/outcome-fields.ts); absent: the counts are not reported.
+   */
+  outcomeFields?(ids: readonly string[]): Promise<Map<string, OutcomeFields & { done?: string }>>;
   /** The ids paused by an operator (`pyrq pause`). */
   paused(): Promise<Set<string>>;
   /** The pauses with since when and why (the page); absent: the page reads `paused()`. */

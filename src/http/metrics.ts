@@ -13,11 +13,13 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { FireItem, FireOutcome } from '../redis/commands/fire-batch.js';
 import type { SourceStatus } from '../registry/registry-port.js';
 import { QueueLabels } from './queue-labels.js';
-import { ScheduleCounter } from './schedule-counts.js';
+import { type HealthCounts, ScheduleCounter } from './schedule-counts.js';
 import type { Plan } from '../plan/types.js';
 import type { ApplyResult } from '../registry/registry-port.js';
 import { version } from '../version.js';
 import type { DaemonView } from './daemon-view.js';
+import type { OutcomePass } from '../dispatch/outcome-reader.js';
+import { JOB_OUTCOMES } from '../rq/job-outcome.js';
 
 /** 1 ms to 60 s: on-time fires land in the first buckets, a catch-up after an outage in the last. */
 export const LATENESS_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
@@ -36,6 +38,8 @@ export class PyrqMetrics {
   private readonly changes: Counter<'operation' | 'source'>;
   private readonly leadershipChanges: Counter;
   private readonly lastFire: Gauge;
+  private readonly jobOutcomes: Counter<'outcome'>;
+  private readonly outcomeLag: Histogram;
   private readonly lastSuccess = new Map<string, number>();
   private readonly counter: ScheduleCounter;
   /** The bounded values of the `queue` label (queue-labels.ts). */
@@ -174,6 +178,49 @@ export class PyrqMetrics {
         for (const c of counts) this.set({ source: c.source, state: c.state }, c.n);
       },
     });
+    this.jobOutcomes = new Counter({
+      name: 'pyrq_job_outcomes_total',
+      help: "Final outcomes of pyrq's jobs as RQ recorded them, learnt by the leader's outcome reader: finished, failed, stopped, canceled, unknown (RQ deleted the job before pyrq read it).",
+      labelNames: ['outcome'],
+      registers,
+    });
+    for (const outcome of JOB_OUTCOMES)
+      if (outcome !== 'queued' && outcome !== 'started') this.jobOutcomes.inc({ outcome }, 0);
+    this.outcomeLag = new Histogram({
+      name: 'pyrq_job_outcome_lag_seconds',
+      help: "How long after a job ended (RQ's ended_at) pyrq learnt its outcome.",
+      buckets: LATENESS_BUCKETS,
+      registers,
+    });
+    for (const [name, pick, what] of [
+      ['pyrq_schedules_failing', (h: HealthCounts) => h.failing, 'whose last failAfter jobs (default 3) failed'],
+      [
+        'pyrq_schedules_overdue',
+        (h: HealthCounts) => h.overdue,
+        'with no successful job within alertAfter (default: two occurrences plus the job timeout)',
+      ],
+    ] as const)
+      new Gauge({
+        name,
+        help: `Enabled schedules ${what}, by source (a paused one is never overdue); counted every 30 s (docs/observability.md).`,
+        labelNames: ['source'],
+        registers,
+        async collect() {
+          const h = self.counter.health();
+          if (!h) return;
+          this.reset();
+          const sources = new Set([...(await self.sourcesOrNone()).map((x) => x.source), ...pick(h).keys()]);
+          for (const source of sources) this.set({ source }, pick(h).get(source) ?? 0);
+        },
+      });
+  }
+
+  /** An outcome-reader pass (reconcilers/outcome-loop.ts): its final outcomes, and how long after the job ended each was learnt. */
+  observeOutcomes(pass: OutcomePass, now: number): void {
+    for (const o of pass.outcomes) {
+      this.jobOutcomes.inc({ outcome: o.outcome });
+      if (o.endedAt !== null) this.outcomeLag.observe(Math.max(0, now - o.endedAt) / 1000);
+    }
   }
 
   /** One fire-script round: the items sent, the script's outcome per item, when each was sent (epoch ms). */

@@ -12,6 +12,7 @@
 import type { Schedule } from '../model/schedule-schema.js';
 import type { RegistryEntry } from '../registry/registry-port.js';
 import { isOneShot } from '../schedule/triggers/index.js';
+import { type HealthSpec, type OutcomeFields, pickHealthSpec, scheduleHealth } from '../status/schedule-health.js';
 
 /** `disabled`: `enabled = false` in the source; `paused`: an operator's `pyrq pause` (counted by `paused()` below). */
 export type ScheduleState = 'enabled' | 'disabled' | 'paused' | 'done';
@@ -28,14 +29,31 @@ export interface CountReads {
   entries(ids: readonly string[]): Promise<RegistryEntry[]>;
   /** Ids paused by an operator: an enabled schedule that is paused counts as `paused`. */
   paused?(): Promise<Set<string>>;
+  /** Outcome fields of schedules (for the failing and overdue counts); absent: not counted. */
+  outcomeFields?(ids: readonly string[]): Promise<Map<string, OutcomeFields & { done?: string }>>;
 }
+
+/** Schedules failing and overdue, by source (src/status/schedule-health.ts). */
+export interface HealthCounts {
+  at: number;
+  failing: Map<string, number>;
+  overdue: Map<string, number>;
+}
+
+/** How often the failing and overdue counts are read again (overdue changes with time alone). */
+const HEALTH_RECOUNT_MS = 30_000;
 
 const RECOUNT_MIN_MS = 15_000;
 const RECOUNT_MAX_MS = 10 * 60_000;
 const SPEC_CHUNK = 5_000;
 
 export class ScheduleCounter {
-  private readonly byHash = new Map<string, { enabled: boolean; oneShot: boolean; queue: string }>();
+  private readonly byHash = new Map<
+    string,
+    { enabled: boolean; oneShot: boolean; queue: string; health: HealthSpec }
+  >();
+  private lastHealth?: HealthCounts;
+  private healthRunning?: Promise<void>;
   private last?: {
     at: number;
     counts: Map<string, { source: string; state: ScheduleState; n: number }>;
@@ -69,9 +87,47 @@ export class ScheduleCounter {
     return this.last?.queues;
   }
 
+  /**
+   * Failing and overdue schedules by source as last counted (undefined before the first
+   * count, or when the reads cannot tell), starting a recount every 30 s. Never waits.
+   * Only enabled schedules that are not done count; a paused one may be failing, never overdue.
+   */
+  health(): HealthCounts | undefined {
+    const age = this.lastHealth ? this.now() - this.lastHealth.at : Infinity;
+    if (!this.healthRunning && this.reads.outcomeFields && this.last && age >= HEALTH_RECOUNT_MS) {
+      this.healthRunning = this.recountHealth().finally(() => (this.healthRunning = undefined));
+    }
+    return this.lastHealth;
+  }
+
   /** Resolves when the recount in flight (if any) is done: for tests. */
   async settled(): Promise<void> {
     await this.running;
+    await this.healthRunning;
+  }
+
+  private async recountHealth(): Promise<void> {
+    try {
+      const index = await this.reads.index();
+      const paused = (await this.reads.paused?.()) ?? new Set<string>();
+      const ids = [...index.keys()].filter((id) => this.byHash.get(index.get(id)!.hash)?.enabled);
+      const fields = await this.reads.outcomeFields!(ids);
+      const now = this.now();
+      const failing = new Map<string, number>();
+      const overdue = new Map<string, number>();
+      for (const id of ids) {
+        const v = index.get(id)!;
+        const f = fields.get(id);
+        const info = this.byHash.get(v.hash);
+        if (!f || !info || f.done === '1') continue;
+        const h = scheduleHealth(info.health, f, now, !paused.has(id)); // a paused one is never overdue
+        if (h.failing) failing.set(v.source, (failing.get(v.source) ?? 0) + 1);
+        if (h.overdue) overdue.set(v.source, (overdue.get(v.source) ?? 0) + 1);
+      }
+      this.lastHealth = { at: now, failing, overdue };
+    } catch {
+      // Redis down: keep the last counts
+    }
   }
 
   private async recount(): Promise<void> {
@@ -87,6 +143,7 @@ export class ScheduleCounter {
             // A schedule with `times` finishes like a one-shot (marked done).
             oneShot: isOneShot(s) || s.times !== undefined,
             queue: s.queue ?? 'default',
+            health: pickHealthSpec(s),
           });
         }
       }

@@ -22,6 +22,7 @@ import { renderFireChart } from './fire-chart.js';
 import { html, Safe } from './html.js';
 import { type ScheduleState, scheduleState } from './metrics.js';
 import { lastRunJobId, relativeTime } from '../status/status-view.js';
+import { overdueAt, scheduleHealth } from '../status/schedule-health.js';
 
 export const REFRESH_SECONDS = 30;
 /** Rows rendered at most; a note asks to narrow the filter beyond that. */
@@ -78,6 +79,89 @@ export interface PageRow {
   lastOutcome: string | null;
   lastLatenessMs: number | null;
   lastJobId: string | null;
+  /** What became of its jobs (src/status/schedule-health.ts). */
+  job: PageJob;
+}
+
+/** A schedule's last job outcome and health, as the page shows it (time-free: `overdueAt` is compared at render). */
+export interface PageJob {
+  /** finished, failed, stopped, canceled, unknown; null before the first is known. */
+  outcome: string | null;
+  durationMs: number | null;
+  /** The last failure's "ExceptionType: message" (bounded to 200 characters). */
+  failure: string | null;
+  consecutiveFailures: number;
+  failing: boolean;
+  /** When it becomes (or became) overdue, epoch ms; null: never. */
+  overdueAt: number | null;
+  /** The last final outcomes, oldest first (at most 20): the strip. */
+  recent: string[];
+}
+
+function pageJob(e: RegistryEntry, ctx: PageRowContext): PageJob {
+  // A paused schedule is not expected to run, so it is never overdue (as in `pyrq status`).
+  const active = scheduleState(e) === 'enabled' && !ctx.paused?.has(e.id);
+  const h = scheduleHealth(e.spec ?? null, e.state, 0, active);
+  const since = h.lastSuccessAt ?? (e.state.firstRunAt ? Number(e.state.firstRunAt) : null);
+  return {
+    outcome: h.outcome,
+    durationMs: h.durationMs,
+    failure: h.failure,
+    consecutiveFailures: h.consecutiveFailures,
+    failing: h.failing,
+    overdueAt: active && e.spec && since !== null ? overdueAt(e.spec, since) : null,
+    recent: h.recent,
+  };
+}
+
+/** Is the row overdue at `now`? */
+export const isOverdue = (r: PageRow, now: number): boolean => r.job.overdueAt !== null && now > r.job.overdueAt;
+
+/** How many of `rows` are failing and overdue at `now` (the page's banner counts). */
+export function healthCounts(rows: readonly PageRow[], now: number): { failing: number; overdue: number } {
+  let failing = 0;
+  let overdue = 0;
+  for (const r of rows) {
+    if (r.job.failing) failing++;
+    if (isOverdue(r, now)) overdue++;
+  }
+  return { failing, overdue };
+}
+
+const STRIP_COLOURS: Record<string, string> = {
+  finished: '#1b7f3b',
+  failed: '#b00020',
+  stopped: '#e07000',
+  canceled: '#888888',
+  unknown: '#cccccc',
+};
+
+/** The last runs' outcomes as a strip of squares, oldest left: inline SVG, a title per square. */
+export function outcomeStrip(recent: readonly string[]): Safe {
+  if (recent.length === 0) return html``;
+  const w = recent.length * 10;
+  return html`<svg class="strip" width="${w}" height="10" viewBox="0 0 ${w} 10" role="img" aria-label="last ${recent.length} runs: ${recent.join(', ')}">${recent.map(
+    (o, i) =>
+      html`<rect x="${i * 10}" y="0" width="8" height="10" fill="${STRIP_COLOURS[o] ?? '#cccccc'}"><title>${o}</title></rect>`,
+  )}</svg>`;
+}
+
+/** The "Last job" cell: outcome and run time, health, the failure, the strip. */
+function jobCell(r: PageRow, now: number): Safe {
+  const j = r.job;
+  const badges = [
+    ...(j.failing ? [html`<span class="bad">failing (${j.consecutiveFailures} in a row)</span>`] : []),
+    ...(isOverdue(r, now) ? [html`<span class="bad">overdue</span>`] : []),
+  ];
+  if (!j.outcome && badges.length === 0) return html`-`;
+  return html`<span class="outcome ${j.outcome ?? 'none'}">${j.outcome ?? '-'}</span>${j.durationMs !== null ? html` <span class="muted">${formatMs(j.durationMs)}</span>` : ''}${badges.map((b) => html` ${b}`)}${j.failure ? html`<div><code class="failure">${j.failure}</code></div>` : ''}<div>${outcomeStrip(j.recent)}</div>`;
+}
+
+/** A run time: "340 ms", "12.5 s", "3m 20s". */
+function formatMs(ms: number): string {
+  if (ms < 1000) return `${ms} ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
+  return relativeTime(ms).slice('in '.length);
 }
 
 /** What the registry entry does not say about a row: pauses, and the job-outcome reader's verdicts. */
@@ -119,6 +203,7 @@ export function pageRow(e: RegistryEntry, ctx: PageRowContext = {}): PageRow {
     lastOutcome: e.state.lastOutcome ?? null,
     lastLatenessMs: num(e.state.lastLatenessMs),
     lastJobId: lastRunJobId(e.state),
+    job: pageJob(e, ctx),
   };
 }
 
@@ -251,7 +336,9 @@ form{margin:.5rem 0}input,select,button{font:inherit}
 .healthy{background:#e7f5ec;border:1px solid #1b7f3b}.attention{background:#fdecee;border:1px solid #b00020}
 tr.paused td{background:#fff8e1}tr.failing td.state,tr.overdue td.state{color:#b00020;font-weight:600}
 figure{margin:.4rem 0}figcaption{font-size:.9em;color:#444}
-form.act{display:inline;margin:0}form.act button{font-size:.85em;padding:.05rem .4rem;margin:0 .1rem .1rem 0}`;
+form.act{display:inline;margin:0}form.act button{font-size:.85em;padding:.05rem .4rem;margin:0 .1rem .1rem 0}
+.outcome.failed,.outcome.stopped{color:#b00020;font-weight:600}
+.outcome.finished{color:#1b7f3b}svg.strip{display:block;margin-top:.2rem}`;
 
 /**
  * A row's buttons: plain forms that POST to `action` (no script needed). The browser
@@ -319,7 +406,7 @@ ${m.sources.map((s) => html`<tr><td>${s.source}</td><td class="${s.stale ? 'bad'
 <span class="muted"><span id="shown">${shown.length}</span> shown${truncated ? html` of ${m.total ?? m.rows.length} (the first ${MAX_ROWS} of the ${m.rows.length} that match: narrow the filter)` : html` of ${m.total ?? m.rows.length}`}</span>
 </form>
 <table id="schedules" data-q="${q.q.toLowerCase()}" data-source="${q.source}" data-state="${q.state}" data-truncated="${truncated ? '1' : '0'}">
-<thead><tr><th>${sortLink('id', 'Schedule')}</th><th>${sortLink('source', 'Source / origin')}</th><th>Trigger</th><th>${sortLink('next', 'Next fire')}</th><th>${sortLink('last', 'Last run')}</th><th>${sortLink('state', 'State')}</th>${actions ? html`<th>Actions</th>` : ''}</tr></thead>
+<thead><tr><th>${sortLink('id', 'Schedule')}</th><th>${sortLink('source', 'Source / origin')}</th><th>Trigger</th><th>${sortLink('next', 'Next fire')}</th><th>${sortLink('last', 'Last run')}</th><th>Last job</th><th>${sortLink('state', 'State')}</th>${actions ? html`<th>Actions</th>` : ''}</tr></thead>
 <tbody>
 ${shown.map(
   (
@@ -330,6 +417,7 @@ ${shown.map(
 <td>${r.trigger}${r.overlap && r.overlap !== 'allow' ? html`<div class="muted">overlap ${r.overlap}</div>` : ''}</td>
 <td>${r.paused ? html`<span class="paused">paused</span><div class="muted">since ${utcText(r.paused.since)}${r.paused.reason ? html`: ${r.paused.reason}` : ''}</div>` : r.next === null ? '-' : html`${utcText(r.next)}<div class="muted">${localText(r.next, r.timezone)} · ${ago(r.next - m.now)}</div>`}</td>
 <td>${r.lastRun === null ? '-' : html`${utcText(r.lastRun)} <span class="muted">(${ago(r.lastRun - m.now)})</span><div>${r.lastOutcome}${r.lastLatenessMs !== null ? html` <span class="muted">+${r.lastLatenessMs} ms</span>` : ''}</div>`}</td>
+<td class="job">${jobCell(r, m.now)}</td>
 <td class="state">${r.state}</td>${actions ? html`<td>${actionForms(r)}</td>` : ''}</tr>`,
 )}
 </tbody></table>

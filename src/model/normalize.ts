@@ -31,6 +31,9 @@ export interface NormalizeContext {
   catchup: CatchupPolicy;
   overlap: OverlapPolicy;
   startingDeadline?: number;
+  /** Defaults of `failAfter` and `alertAfter` (config `dispatch.*`); unset: left out of the spec. */
+  failAfter?: number;
+  alertAfter?: number;
   frappeSite?: string;
   /**
    * Frappe bench id (`frappe.benchId`): a target "frappe" schedule's queue is stored with
@@ -221,6 +224,14 @@ export function normalizeSchedule(raw: unknown, ctx: NormalizeContext = DEFAULT_
     else bad('jitter', `${quote(s.jitter)}: ${d.reason}`);
   }
   if (s.times !== undefined && s.times < 1) bad('times', `must be at least 1 (got ${s.times})`);
+  let alertAfter = ctx.alertAfter;
+  if (s.alertAfter !== undefined) {
+    const d = parseDuration(s.alertAfter);
+    if (typeof d === 'number') alertAfter = d;
+    else bad('alertAfter', `${quote(s.alertAfter)}: ${d.reason}`);
+  }
+  if (s.failAfter !== undefined && !(Number.isInteger(s.failAfter) && s.failAfter >= 1 && s.failAfter <= 1000))
+    bad('failAfter', `${quote(s.failAfter)} is not a whole number from 1 to 1000`);
 
   if (issues.length > 0) return { ok: false, issues, id: s.id };
 
@@ -230,6 +241,7 @@ export function normalizeSchedule(raw: unknown, ctx: NormalizeContext = DEFAULT_
   // dictionary, and a registry holds 100,000 of these. The trigger's field is its kind's
   // (no issues means exactly one kind, normalised).
   const fields: Record<string, unknown> = {
+    alertAfter,
     args: s.args ?? [],
     catchup: s.catchup ?? ctx.catchup,
     description: s.description,
@@ -237,6 +249,7 @@ export function normalizeSchedule(raw: unknown, ctx: NormalizeContext = DEFAULT_
     dst: s.dst === 'vixie' ? undefined : s.dst,
     enabled: s.enabled ?? true,
     endAt: endAt === undefined ? undefined : formatTimestamp(endAt),
+    failAfter: s.failAfter ?? ctx.failAfter,
     failureTtl: s.failureTtl,
     function: s.function,
     id: s.id,

@@ -122,6 +122,14 @@ export const scheduleInputSchema = z
       description:
         'Stop after this many jobs enqueued by the schedule (manual triggers do not count); the count is kept in Redis.',
     }),
+    failAfter: z.number().int().optional().meta({
+      description:
+        'The schedule is "failing" after this many consecutive failed jobs (1 to 1000). Default 3 (docs/observability.md).',
+    }),
+    alertAfter: durationInput.optional().meta({
+      description:
+        'The schedule is "overdue" when no job of it has finished successfully for this long (seconds or a duration). Default: two occurrences after the last success, plus the job timeout.',
+    }),
   })
   .meta({ title: 'pyrq schedule', description: 'One recurring or one-shot job for Python RQ.' });
 
@@ -160,6 +168,8 @@ export const scheduleSchema = z.strictObject({
   retry: retryStored.optional(),
   jitter: z.number().int().positive().optional(),
   times: z.number().int().positive().optional(),
+  failAfter: z.number().int().positive().optional(),
+  alertAfter: z.number().int().positive().optional(),
 });
 
 /** A normalised schedule: defaults filled, durations in seconds, timestamps canonical UTC. */

@@ -46,6 +46,12 @@ export class Keys {
    * previous job ends (fire-batch.lua writes it, release-held.lua pushes and removes it).
    */
   readonly held: string;
+  /**
+   * ZSET RQ job id -> when to look at it next (epoch ms): the jobs pyrq enqueued whose
+   * outcome it has not learnt yet. Added by fire-batch.lua, drained by the outcome reader
+   * (src/dispatch/outcome-reader.ts, record-outcomes.lua).
+   */
+  readonly outcomesPending: string;
 
   constructor(readonly prefix: string = SETTINGS['redis.prefix'].default) {
     this.index = `${prefix}index`;
@@ -60,6 +66,7 @@ export class Keys {
     this.writes = `${prefix}writes`;
     this.stateMarker = `${prefix}state`;
     this.held = `${prefix}held`;
+    this.outcomesPending = `${prefix}outcomes:pending`;
   }
 
   /** HASH: spec, hash, source, origin, createdAt, updatedAt and the dispatcher's state. */
@@ -91,6 +98,8 @@ export const RqKeys = {
   canceled: (queue: string): string => `rq:canceled:${queue}`,
   /** Pub/sub channel of one worker's commands (rq/command.py; `stop-job` stops the job it runs). */
   workerCommands: (worker: string): string => `rq:pubsub:${worker}`,
+  /** STREAM of a job's results (RQ >= 1.12 on Redis >= 5: `rq/results.py`; the exception text of a failure lives here). */
+  results: (id: string): string => `rq:results:${id}`,
   /** SET of every registered worker's key (`rq:worker:<name>`, a HASH with `queues`, expiring without heartbeats). */
   workers: 'rq:workers',
   /** SET of the keys of the workers that listen on one queue (RQ 1.x rq/worker_registration.py). */

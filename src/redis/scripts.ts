@@ -21,6 +21,7 @@ export const SCRIPT_NAMES = [
   'lease',
   'read-deep',
   'release-held',
+  'record-outcomes',
   'restore-state',
 ] as const;
 export type ScriptName = (typeof SCRIPT_NAMES)[number];

@@ -9,6 +9,7 @@ import { describeTrigger, isOneShot } from '../schedule/triggers/index.js';
 import { formatDuration } from '../model/duration.js';
 import { describeRetry } from '../model/retry.js';
 import { occurrenceAt } from '../schedule/jitter.js';
+import { scheduleHealth } from './schedule-health.js';
 
 export interface StatusRow {
   id: string;
@@ -45,6 +46,25 @@ export interface StatusRow {
   nextOccurrence?: string;
   /** `times`: the limit, and how many scheduled jobs were enqueued so far. */
   times?: { limit: number; fired: number };
+  /**
+   * What became of its last job, as RQ recorded it (docs/observability.md): finished,
+   * failed, stopped, canceled or unknown (RQ deleted the job before pyrq read it); null
+   * before the first outcome is known.
+   */
+  jobOutcome: string | null;
+  /** When the job ended (ISO), or when pyrq learnt an outcome without an end time. */
+  jobOutcomeAt: string | null;
+  jobOutcomeJobId: string | null;
+  jobDurationMs: number | null;
+  /** The last job failed or was stopped: "ExceptionType: message", at most 200 characters. */
+  failure: string | null;
+  /** When a job of it last finished successfully (ISO). */
+  lastSuccess: string | null;
+  consecutiveFailures: number;
+  /** `consecutiveFailures` reached `failAfter` (default 3). */
+  failing: boolean;
+  /** No success within `alertAfter` (default: two occurrences plus the job timeout). */
+  overdue: boolean;
 }
 
 export function relativeTime(ms: number): string {
@@ -69,12 +89,41 @@ export function lastRunJobId(state: Readonly<Record<string, string | undefined>>
 }
 
 export function statusRow(e: RegistryEntry, now: number, pause?: Pause): StatusRow {
-  const row = statusRowOf(e, now);
+  const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+  const active = e.spec?.enabled === true && e.state.done !== '1' && !pause;
+  const h = scheduleHealth(e.spec ?? null, e.state, now, active);
+  const row: StatusRow = {
+    ...statusRowOf(e, now),
+    jobOutcome: h.outcome,
+    jobOutcomeAt: iso(h.outcomeAt),
+    jobOutcomeJobId: h.outcomeJobId,
+    jobDurationMs: h.durationMs,
+    failure: h.failure,
+    lastSuccess: iso(h.lastSuccessAt),
+    consecutiveFailures: h.consecutiveFailures,
+    failing: h.failing,
+    overdue: h.overdue,
+  };
   if (pause) row.paused = { since: new Date(pause.since).toISOString(), reason: pause.reason ?? null };
   return row;
 }
 
-function statusRowOf(e: RegistryEntry, now: number): StatusRow {
+/** The fields of a row that come from the spec and the dispatcher's state. */
+type FireFields = Omit<
+  StatusRow,
+  | 'paused'
+  | 'jobOutcome'
+  | 'jobOutcomeAt'
+  | 'jobOutcomeJobId'
+  | 'jobDurationMs'
+  | 'failure'
+  | 'lastSuccess'
+  | 'consecutiveFailures'
+  | 'failing'
+  | 'overdue'
+>;
+
+function statusRowOf(e: RegistryEntry, now: number): FireFields {
   const s = e.spec;
   const lastRunAt = e.state.lastRunAt ? Number(e.state.lastRunAt) : null;
   return {

@@ -58,7 +58,7 @@ describe('pyrq status', () => {
       expect(r.code, r.stderr).toBe(0);
       const lines = r.stdout.trimEnd().split('\n');
       for (const l of lines) expect(l.length, l).toBeLessThanOrEqual(80);
-      expect(r.stdout).toMatch(/^ID\s+TRIGGER\s+QUEUE\s+NEXT\s+LAST RUN\s+SOURCE$/m);
+      expect(r.stdout).toMatch(/^ID\s+TRIGGER\s+QUEUE\s+NEXT\s+LAST RUN\s+JOB\s+SOURCE$/m);
     }
     const wide = await status(['--wide']);
     expect(wide.stdout).toContain('an-unusually-long-schedule-identifier-for-the-monthly-invoices');

@@ -84,6 +84,10 @@ describe('dispatcher: firing due schedules', () => {
         outcome: 'enqueued',
         jobId,
         jobStatus: 'queued',
+        // No worker ran it: no result yet (the outcome reader fills these in).
+        result: null,
+        durationMs: null,
+        error: null,
       },
     ]);
 

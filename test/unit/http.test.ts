@@ -296,6 +296,38 @@ describe('the Grafana dashboard', () => {
     );
     expect(used.size).toBeGreaterThan(10);
     for (const name of used) expect(families.has(name), `${name} is not exported`).toBe(true);
+    // The alert rules (no promtool in the CI image): valid YAML of groups of rules, each
+    // with a name and an expression over metrics pyrq exports.
+    const { parse } = await import('yaml');
+    const rules = parse(readFileSync(join(ROOT, 'contrib', 'prometheus-rules.yml'), 'utf8')) as {
+      groups: { name: string; rules: { alert: string; expr: string; for?: string }[] }[];
+    };
+    const alerts = rules.groups.flatMap((g) => g.rules);
+    expect(alerts.map((r) => r.alert)).toEqual(
+      expect.arrayContaining(['PyrqSchedulesFailing', 'PyrqSchedulesOverdue', 'PyrqNoLeader']),
+    );
+    for (const r of alerts) {
+      expect(r.alert).toMatch(/^Pyrq[A-Za-z]+$/);
+      if (r.for !== undefined) expect(r.for).toMatch(/^\d+[smh]$/);
+      const names = [...r.expr.matchAll(/\b(pyrq_[a-z0-9_]+)/g)].map((m) => m[1]!);
+      expect(names.length, r.alert).toBeGreaterThan(0);
+      for (const name of names) expect(families.has(name), `${r.alert}: ${name} is not exported`).toBe(true);
+    }
+    // With promtool (Debian's prometheus package, or PYRQ_PROMTOOL): the rules check, and
+    // their unit tests (contrib/prometheus-rules.test.yml) pass.
+    const { execFileSync } = await import('node:child_process');
+    const promtool = process.env.PYRQ_PROMTOOL ?? 'promtool';
+    let found = true;
+    try {
+      execFileSync(promtool, ['--version'], { stdio: 'ignore' });
+    } catch {
+      found = false;
+    }
+    if (found) {
+      const opts = { cwd: join(ROOT, 'contrib'), encoding: 'utf8' as const };
+      expect(execFileSync(promtool, ['check', 'rules', 'prometheus-rules.yml'], opts)).toContain('SUCCESS');
+      expect(execFileSync(promtool, ['test', 'rules', 'prometheus-rules.test.yml'], opts)).toContain('SUCCESS');
+    }
   });
 });
 

@@ -147,6 +147,15 @@ const row = (over: Partial<StatusRow> = {}): StatusRow => ({
   lastLatenessMs: 4200,
   lastJobId: 'j',
   done: false,
+  jobOutcome: null,
+  jobOutcomeAt: null,
+  jobOutcomeJobId: null,
+  jobDurationMs: null,
+  failure: null,
+  lastSuccess: null,
+  consecutiveFailures: 0,
+  failing: false,
+  overdue: false,
   ...over,
 });
 
@@ -179,11 +188,13 @@ describe('status text', () => {
       ],
       NOW,
     );
-    expect(lines[0]).toMatch(/^ID\s+TRIGGER\s+QUEUE\s+ENABLED\s+NEXT\s+LAST RUN\s+LAST OUTCOME\s+SOURCE$/);
-    expect(lines[1]).toMatch(
-      /^nightly\s+cron "0 3 \* \* \*" \(UTC\): At 03:00\s+default\s+yes\s+2026-06-02T03:00:00.000Z\s+in 15h 0m\s+2026-06-01T11:57:00.000Z \(3m 0s ago\)\s+enqueued \(\+4.2s\)\s+files:a.toml$/,
+    expect(lines[0]).toMatch(
+      /^ID\s+TRIGGER\s+QUEUE\s+ENABLED\s+NEXT\s+LAST RUN\s+LAST OUTCOME\s+JOB\s+HEALTH\s+SOURCE$/,
     );
-    expect(lines[2]).toMatch(/^off\s+.*\s+no\s+-\s+disabled\s+-\s+-\s+files:a.toml$/);
+    expect(lines[1]).toMatch(
+      /^nightly\s+cron "0 3 \* \* \*" \(UTC\): At 03:00\s+default\s+yes\s+2026-06-02T03:00:00.000Z\s+in 15h 0m\s+2026-06-01T11:57:00.000Z \(3m 0s ago\)\s+enqueued \(\+4.2s\)\s+-\s+ok\s+files:a.toml$/,
+    );
+    expect(lines[2]).toMatch(/^off\s+.*\s+no\s+-\s+disabled\s+-\s+-\s+-\s+ok\s+files:a.toml$/);
     expect(renderSchedules([], NOW)).toEqual(['No schedules in the registry.']);
   });
 
@@ -370,12 +381,12 @@ describe('history text', () => {
       },
     ];
     const lines = renderHistory('h', rows);
-    expect(lines[0]).toMatch(/^OCCURRENCE\s+HANDLED\s+LATENESS\s+TRIGGER\s+OUTCOME\s+JOB\s+STATUS$/);
-    expect(lines[1]).toMatch(/^2026-06-01T11:00:00.000Z\s+\S+\s+10ms\s+schedule\s+enqueued\s+j1\s+finished$/);
+    expect(lines[0]).toMatch(/^OCCURRENCE\s+HANDLED\s+LATENESS\s+TRIGGER\s+OUTCOME\s+JOB\s+STATUS\s+RESULT$/);
+    expect(lines[1]).toMatch(/^2026-06-01T11:00:00.000Z\s+\S+\s+10ms\s+schedule\s+enqueued\s+j1\s+finished\s+-$/);
     expect(lines[2]).toMatch(
-      /^2026-06-01T08:00:00.000Z \.\. 2026-06-01T11:00:00.000Z \(3\)\s+\S+\s+3h 0m\s+schedule\s+skipped:missed\s+-\s+-$/,
+      /^2026-06-01T08:00:00.000Z \.\. 2026-06-01T11:00:00.000Z \(3\)\s+\S+\s+3h 0m\s+schedule\s+skipped:missed\s+-\s+-\s+-$/,
     );
-    expect(lines[3]).toMatch(/\(running: j0\)\s+-$/);
+    expect(lines[3]).toMatch(/\(running: j0\)\s+-\s+-$/);
     expect(renderHistory('h', [])).toEqual(['No runs recorded for "h" yet.']);
   });
 });

@@ -6,6 +6,9 @@
 
   KEYS[1]  next ZSET        (id -> next fire ms)
   KEYS[2]  rq:queues SET    (queue keys that workers discover)
+  KEYS[3]  outcomes pending ZSET (job id -> when the outcome reader looks first: `at`);
+           every enqueued job is added, so pyrq learns its outcome
+           (src/dispatch/outcome-reader.ts)
   then per item, in order:
     schedule HASH, runs LIST,
     the previous job's HASH (rq:job:<lastJobId>)   only when overlap is not allow (the
@@ -111,7 +114,7 @@ local fenceToken = ARGV[#ARGV]
 if fenceToken ~= '' and redis.call('GET', KEYS[#KEYS]) ~= fenceToken then
   return redis.error_reply('PYRQ_FENCED the lease is not held by ' .. fenceToken)
 end
-local nextKey, queuesKey = KEYS[1], KEYS[2]
+local nextKey, queuesKey, pendingKey = KEYS[1], KEYS[2], KEYS[3]
 local histLen = tonumber(ARGV[1])
 local n = tonumber(ARGV[2])
 local at, rqAt, trigger = ARGV[3], ARGV[4], ARGV[5]
@@ -207,7 +210,8 @@ local recHead = '{"trigger":"' .. trigger .. '","at":' .. tostring(atNum) .. ',"
 local trimAt = histLen + math.ceil(histLen / 5)
 
 local queued = {}
-local k, a = 3, 8
+local pending = {} -- score, job id pairs: one ZADD per call (below)
+local k, a = 4, 8
 local out = {}
 for i = 1, n do
   local skey, rkey = KEYS[k], KEYS[k + 1]
@@ -338,6 +342,10 @@ for i = 1, n do
           if ttl ~= '' then redis.call('EXPIRE', jkey, ttl) end
           if hold then
             redis.call('HSET', xkey, id, jobId .. '\t' .. ARGV[tf] .. '\t' .. prevJob .. '\t' .. occ)
+            -- Its outcome is looked for from now on: the reader keeps a job still deferred
+            -- or queued pending, and learns the end once release-held.lua has pushed it.
+            pending[#pending + 1] = at
+            pending[#pending + 1] = jobId
             outcome, extra = 'buffered', ',"jobId":' .. jstr(jobId) .. ',"previousJobId":' .. jstr(prevJob)
           else
             if not queued[qkey] then
@@ -345,6 +353,8 @@ for i = 1, n do
               queued[qkey] = true
             end
             redis.call('RPUSH', qkey, jobId)
+            pending[#pending + 1] = at
+            pending[#pending + 1] = jobId
             outcome, extra = 'enqueued', ',"jobId":' .. jstr(jobId)
             if busy and mode == 'r' then extra = extra .. ',"replacedJobId":' .. jstr(prevJob) end
             enqueued = enqueued + 1
@@ -387,5 +397,6 @@ for i = 1, n do
   out[i] = code
 end
 flushNext()
+for c = 1, #pending, CHUNK do redis.call('ZADD', pendingKey, unpack(pending, c, math.min(c + CHUNK - 1, #pending))) end
 out[n + 1] = atNum
 return out

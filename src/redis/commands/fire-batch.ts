@@ -216,7 +216,7 @@ export function prepareFireBatch(
   items: FireItem[],
   opts: Pick<FireOptions, 'historyLength' | 'trigger' | 'fence'> & { redisClock?: boolean },
 ): PreparedBatch {
-  const k: string[] = [keys.next, RqKeys.queues];
+  const k: string[] = [keys.next, RqKeys.queues, keys.outcomesPending];
   const a: Arg[] = [
     opts.historyLength,
     items.length,
