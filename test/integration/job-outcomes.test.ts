@@ -140,6 +140,12 @@ describe('job outcomes from a real rq worker', () => {
     expect(page).toContain('<span class="bad">overdue</span>');
     expect(page).toMatch(/<svg class="strip"[^>]*>.*<title>failed<\/title>/s);
     expect(page).toMatch(/<title>finished<\/title>/);
+    // The banner and the row states come from the same stored outcomes: "bad" is failing
+    // (and paused, which its row shows first), "nobody" is overdue.
+    expect(page).toMatch(/schedules? failing: [^<]*\bbad\b/);
+    expect(page).toMatch(/overdue \(no success within the alert window\): [^<]*\bnobody\b/);
+    expect(page).toMatch(/<tr class="overdue" data-id="nobody"/);
+    expect(page).toMatch(/<option value="failing"/);
 
     // Metrics: outcomes by kind, failing and overdue counts (no schedule label).
     const m = await eventually(
