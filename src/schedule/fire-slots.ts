@@ -37,7 +37,10 @@ export interface FireSlots {
   /** Start of the first slot: `now` rounded down to a whole slot. */
   start: number;
   slotMs: number;
-  /** Fires per slot; slot i is `[start + i * slotMs, start + (i + 1) * slotMs)` (a fire already due counts in slot 0). */
+  /**
+   * Fires per slot; slot i is `[start + i * slotMs, start + (i + 1) * slotMs)`, cut to the
+   * window `[now, now + horizon)` (a fire already due counts in slot 0).
+   */
   counts: number[];
   /** All fires counted (estimated ones included). */
   total: number;
@@ -52,10 +55,13 @@ export const MIN_PER_SCHEDULE = 4;
 export function fireSlots(schedules: readonly SlotSchedule[], now: number, o: SlotOptions = {}): FireSlots {
   const horizon = o.horizonMs ?? 24 * 3600_000;
   const slotMs = o.slotMs ?? 15 * 60_000;
-  const n = Math.ceil(horizon / slotMs);
   // Slots aligned to whole slots (UTC), so labels read 00:00, 00:15…: the current one holds what is due already.
   const start = Math.floor(now / slotMs) * slotMs;
-  const end = start + n * slotMs;
+  // The window is exactly [now, now + horizon) (a fire already due counts too): at 00:10 a
+  // fire at 00:00 tomorrow is in the next 24 hours, so the slots reach past the first
+  // slot's start + 24 h (one slot more, the last one partly in the window).
+  const end = now + horizon;
+  const n = Math.ceil((end - start) / slotMs);
   const counts = new Array<number>(n).fill(0);
   const cap = Math.max(
     MIN_PER_SCHEDULE,

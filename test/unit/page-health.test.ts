@@ -37,16 +37,23 @@ describe('the next-24h fire chart: slotting', () => {
       NOW,
     );
     expect(s.slotMs).toBe(15 * MIN);
-    expect(s.counts).toHaveLength(96);
+    expect(s.counts).toHaveLength(97); // 12:00 … 12:15 tomorrow: every slot up to now + 24 h (12:05)
     expect(s.start).toBe(Date.parse('2026-06-01T12:00:00Z')); // aligned to the quarter hour
     const slotOf = (iso: string) => (Date.parse(iso) - s.start) / s.slotMs;
     expect(s.counts[slotOf('2026-06-02T00:00:00Z')]).toBe(50 + 1); // the herd and the hourly one
     expect(s.counts[slotOf('2026-06-01T13:00:00Z')]).toBe(1);
     expect(s.counts[slotOf('2026-06-01T13:15:00Z')]).toBe(0);
-    // 12:00 today is before the stored next fire (13:00): the hourly fires 13:00 … 11:00 tomorrow.
-    expect(s.total).toBe(50 + 23);
+    // The stored next fire is 13:00: the hourly fires 13:00 … 12:00 tomorrow (before 12:05 tomorrow).
+    expect(s.total).toBe(50 + 24);
     expect(s.estimated).toBe(0);
     expect(chartSummary(s)).toContain('Busiest: 2026-06-02 00:00–00:15 UTC with 51 fires');
+  });
+
+  it('shortly after midnight, the next midnight is still within the next 24 hours', () => {
+    const now = Date.parse('2026-06-01T00:10:00Z');
+    const s = fireSlots([at(cron('0 0 * * *'), Date.parse('2026-06-02T00:00:00Z'))], now);
+    expect(s.total).toBe(1);
+    expect(chartSummary(s)).toContain('Busiest: 2026-06-02 00:00–00:15 UTC');
   });
 
   it('a fire already due counts in the first slot; one past the horizon, or none, counts nowhere', () => {
@@ -67,8 +74,8 @@ describe('the next-24h fire chart: slotting', () => {
     const s = fireSlots([at(every(60), Date.parse('2026-06-01T12:06:00Z'))], NOW, { maxPerSchedule: 20 });
     expect(s.estimated).toBe(1);
     expect(s.perSchedule).toBe(20);
-    // 12:06 up to the end of the last slot (12:00 tomorrow): 1,434 minutes.
-    expect(Math.abs(s.total - 1434)).toBeLessThanOrEqual(1);
+    // 12:06 up to the end of the window (12:05 tomorrow): 1,439 minutes.
+    expect(Math.abs(s.total - 1439)).toBeLessThanOrEqual(1);
     expect(s.counts.slice(1, -1).every((c) => c === 15)).toBe(true);
     expect(chartSummary(s)).toContain('1 schedule fires more often than 20 times a day: its later fires');
   });
@@ -78,7 +85,7 @@ describe('the next-24h fire chart: slotting', () => {
     const s = fireSlots(many, NOW);
     expect(s.perSchedule).toBe(5); // 500,000 steps / 100,000 schedules
     expect(s.estimated).toBe(100_000);
-    expect(Math.round(s.total / 100_000)).toBe(1434);
+    expect(Math.round(s.total / 100_000)).toBe(1439);
     expect(fireSlots(many.slice(0, 10), NOW).perSchedule).toBe(100);
     expect(fireSlots(many, NOW, { budget: 1 }).perSchedule).toBe(4);
   });
@@ -91,7 +98,7 @@ describe('the next-24h fire chart: slotting', () => {
     const svg = renderFireChart(s).text;
     expect(svg).toContain('<svg xmlns="http://www.w3.org/2000/svg"');
     expect(svg).toContain('<title id="fire-chart-title">Fires per 15 minutes, next 24 hours</title>');
-    expect(svg).toMatch(/<desc id="fire-chart-desc">63 fires in the next 24 hours/);
+    expect(svg).toMatch(/<desc id="fire-chart-desc">64 fires in the next 24 hours/);
     expect(svg).toContain('<title>00:00–00:15 UTC: 41 fires</title>');
     expect(svg.match(/class="herd"/g)).toHaveLength(1);
     expect(svg).not.toMatch(/href=|src=|<script/);
