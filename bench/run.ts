@@ -51,6 +51,9 @@ const { values } = parseArgs({
     only: { type: 'string' },
     keep: { type: 'boolean', default: false },
     'storm-files': { type: 'string' },
+    // The storm's floor: the same files written and removed beside the watched directory
+    // (the daemon does not see them): what the machine's load alone costs the fires.
+    'storm-unwatched': { type: 'boolean', default: false },
   },
 });
 
@@ -181,7 +184,17 @@ async function main(): Promise<void> {
       );
     if (only.has('memory')) figures.push(...(await memoryScenario({ redis, admin, dir, count: valid, log })));
     if (only.has('cli')) figures.push(...(await cliStartup({ redis, runs: sizes.cliRuns, log })));
-    if (only.has('storm')) figures.push(...(await fileStorm({ redis, admin, work, files: sizes.stormFiles, log })));
+    if (only.has('storm'))
+      figures.push(
+        ...(await fileStorm({
+          redis,
+          admin,
+          work,
+          files: sizes.stormFiles,
+          unwatched: values['storm-unwatched'] === true,
+          log,
+        })),
+      );
   } finally {
     admin.disconnect();
     await redis.close();

@@ -57,6 +57,9 @@ export interface DaemonOptions {
   clock?: Clock;
 }
 
+/** A reconcile of this many changes asks for a full garbage collection in idle time. */
+const BULK_CHANGES = 1000;
+
 export class Daemon {
   private readonly startedAt = Date.now();
   private readonly clock: Clock;
@@ -121,8 +124,9 @@ export class Daemon {
         isTerminal: (err) => err instanceof FencedError,
         quiet: () => this.connection.isDown(),
         onResult: (r, req) => {
-          // A deep re-sync reads every source and entry: its garbage is collected in idle time.
-          if (req.deep) this.dispatcher.collectGarbageWhenIdle();
+          // A deep re-sync reads every source and entry, a bulk change (a file storm) makes
+          // and drops thousands of schedules: their garbage is collected in idle time.
+          if (req.deep || r.plan.changes.length >= BULK_CHANGES) this.dispatcher.collectGarbageWhenIdle();
           this.metrics?.observeReconcile(req.deep === true, r.durationMs, r.plan, r.applied);
           return this.recordHealth(r, req.reason);
         },
