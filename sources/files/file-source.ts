@@ -97,7 +97,7 @@ export class FileSource implements Source {
    * While watching: the files the watcher reported since the last snapshot began, so the
    * next one lists and stats only those (churn: 2,000 stats took 150-300 ms a reconcile
    * on a busy machine). null: unknown (not watching yet, a directory event, a fresh
-   * read): list and stat everything. A missed event is repaired by the next deep re-sync.
+   * read): list and stat everything, and plan against the whole registry (see `snapshot`).
    */
   private dirty: Set<string> | null = null;
   private watching = false;
@@ -132,6 +132,8 @@ export class FileSource implements Source {
       heldIds: [],
     };
     const dirty = opts.fresh || !this.last ? null : this.dirty;
+    // While watching, a full listing is the watcher's request (or the first snapshot).
+    const relist = this.watching && dirty === null && !opts.fresh;
     this.dirty = this.watching ? new Set() : null;
     let files: string[];
     try {
@@ -175,6 +177,20 @@ export class FileSource implements Source {
     }
     const results = await this.readAll(files, dirty ?? undefined, prior, opts.now);
     const last = this.last;
+    if (last && relist) {
+      // The watcher asked for everything (a storm is over, a directory came or went): the
+      // claims are made again from every file's result and the snapshot says nothing of
+      // what changed, so the reconcile compares all of it with the whole registry. The
+      // file source is level-triggered: whatever events or runs went astray during the
+      // burst, the registry converges on what the directory holds now, not 15 minutes
+      // later at the deep re-sync (a 2,000-file storm left 5 removed files' schedules).
+      this.previous.clear();
+      this.changedIds.clear();
+      this.claims.clear();
+      for (const r of results) this.claims.add(r.schedules);
+      this.last = this.assemble(files, results, this.claims);
+      return this.last;
+    }
     // Nothing re-read, nothing removed: the previous snapshot still holds (a file event
     // that changed nothing, or a file outside the directory's schedules).
     if (last && this.reread.size === 0) return { ...last, changed: this.heldOriginIds(last) };
