@@ -17,6 +17,7 @@
 import type { Redis } from 'ioredis';
 import type { Clock } from '../src/clock.js';
 import type { Config } from '../src/config/config.js';
+import { GcPacer } from '../src/dispatch/gc-pacer.js';
 import { fullGc, heapGrownBy } from '../src/gc.js';
 import type { Logger } from '../src/log.js';
 import type { Keys } from '../src/redis/keys.js';
@@ -89,17 +90,6 @@ const WARM_GC_AFTER = 5000;
 /** Idle time is also used for a collection when this much garbage may have piled up. */
 const GC_GROWTH_BYTES = 64 * 1024 * 1024;
 const WARM_MARGIN_MS = 50;
-/**
- * A full garbage collection runs only when no fire is due within twice its expected pause
- * plus this margin (the prepare before the fire). A fixed 2 s never came with a per-second
- * schedule, so after a 20,000-file storm the daemon kept ~150 MB of freed heap for good
- * (issue 22).
- */
-const GC_MARGIN_MS = 200;
-/** A full collection's expected pause until one was measured (100,000 schedules, busy machine). */
-const GC_FIRST_ESTIMATE_MS = 300;
-/** The least pause a full collection is expected to take. */
-const GC_MIN_ESTIMATE_MS = 100;
 /** How often idle time is used to forget cached schedules that left the fire set or are not due within the warm window. */
 const SWEEP_INTERVAL_MS = 10 * 60_000;
 /** How often idle time is used to measure the clock's offset from Redis again (redisClock). */
@@ -119,10 +109,7 @@ export class Dispatcher {
   private readonly warmQuietMs: number;
   private warmDirty = true;
   private gcWanted = false;
-  /** The last full collection's pause (ms): what the next one is expected to take. */
-  private gcEstimateMs = GC_FIRST_ESTIMATE_MS;
-  /** performance.now() when a wanted collection was last skipped for want of a gap. */
-  private gcSkippedAt = -Infinity;
+  private readonly gcPacer = new GcPacer();
   /** performance.now() of the last registry change announced on pyrq:events. */
   private changedAt = -Infinity;
   private lastSweep = 0;
@@ -266,19 +253,11 @@ export class Dispatcher {
         // A full collection takes 100-300 ms with a large heap on a busy machine: only when
         // no fire is due for a while (after a deep re-sync it made per-second fires 200-330
         // ms late when it ran in the 550 ms before one). V8 collects by itself otherwise.
-        const idleForGc = earliest === null || earliest - this.clock.now() > 2 * this.gcEstimateMs + GC_MARGIN_MS;
-        const gcDue = this.gcWanted || heapGrownBy(GC_GROWTH_BYTES);
-        // One slow collection (450 ms on a loaded machine) would otherwise ask for a gap no
-        // per-second schedule ever leaves, and the freed heap of a storm stayed for good:
-        // each second that has to skip a wanted collection expects a little less of it.
-        if (gcDue && !idleForGc && performance.now() - this.gcSkippedAt >= 1000) {
-          this.gcSkippedAt = performance.now();
-          this.gcEstimateMs = Math.max(GC_MIN_ESTIMATE_MS, this.gcEstimateMs * 0.9);
-        }
-        if (gcDue && idleForGc) {
+        const gap = earliest === null ? null : earliest - this.clock.now();
+        if (this.gcPacer.shouldCollect(this.gcWanted || heapGrownBy(GC_GROWTH_BYTES), gap, performance.now())) {
           this.gcWanted = false;
           const started = performance.now();
-          if (fullGc()) this.gcEstimateMs = Math.max(GC_MIN_ESTIMATE_MS, performance.now() - started);
+          if (fullGc()) this.gcPacer.measured(performance.now() - started);
         }
         if (this.clock.now() - this.lastSweep > SWEEP_INTERVAL_MS && idle()) {
           const swept = await this.cache.dropUnscheduled(
