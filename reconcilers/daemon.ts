@@ -57,11 +57,17 @@ export interface DaemonOptions {
   clock?: Clock;
 }
 
-/** A reconcile of this many changes asks for a full garbage collection in idle time. */
+/**
+ * This many changes since the last request (one reconcile or several) ask for a full
+ * garbage collection in idle time: a storm's removal comes as many reconciles of a few
+ * hundred deletes each, and the last one of 1,000 on its own may be long before its end.
+ */
 const BULK_CHANGES = 1000;
 
 export class Daemon {
   private readonly startedAt = Date.now();
+  /** Registry changes planned since the last full collection was asked for. */
+  private changesSinceGc = 0;
   private readonly clock: Clock;
   private redis!: Redis;
   private connection!: ConnectionLog;
@@ -126,7 +132,11 @@ export class Daemon {
         onResult: (r, req) => {
           // A deep re-sync reads every source and entry, a bulk change (a file storm) makes
           // and drops thousands of schedules: their garbage is collected in idle time.
-          if (req.deep || r.plan.changes.length >= BULK_CHANGES) this.dispatcher.collectGarbageWhenIdle();
+          this.changesSinceGc += r.plan.changes.length;
+          if (req.deep || this.changesSinceGc >= BULK_CHANGES) {
+            this.changesSinceGc = 0;
+            this.dispatcher.collectGarbageWhenIdle();
+          }
           this.metrics?.observeReconcile(req.deep === true, r.durationMs, r.plan, r.applied);
           return this.recordHealth(r, req.reason);
         },
