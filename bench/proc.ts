@@ -93,7 +93,10 @@ export async function startDaemon(args: string[], work: string): Promise<BenchDa
   const socket = join(work, `d-${Date.now()}.sock`);
   const logFile = join(work, `d-${Date.now()}.log`);
   const fd = openSync(logFile, 'w');
-  const proc: ChildProcess = spawn(process.execPath, [BIN, 'daemon', '--socket', socket, ...args], {
+  // PYRQ_BENCH_DAEMON_NODE_ARGS: Node flags for the daemon only, e.g. `--cpu-prof
+  // --cpu-prof-dir=/tmp/prof` to profile it (NODE_OPTIONS refuses --cpu-prof).
+  const nodeArgs = (process.env.PYRQ_BENCH_DAEMON_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const proc: ChildProcess = spawn(process.execPath, [...nodeArgs, BIN, 'daemon', '--socket', socket, ...args], {
     env: { ...process.env, PYRQ_CONFIG: '' },
     stdio: ['ignore', fd, fd],
   });

@@ -24,6 +24,8 @@ export interface FileStormOptions {
   admin: Redis;
   work: string;
   files: number;
+  /** Write the files beside the watched directory (the floor: machine load only). */
+  unwatched?: boolean;
   log: (msg: string) => void;
 }
 
@@ -35,6 +37,11 @@ export async function fileStorm(o: FileStormOptions): Promise<Figure[]> {
   const dir = join(o.work, 'storm');
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
+  const stormDir = o.unwatched ? join(o.work, 'storm-unwatched') : dir;
+  rmSync(stormDir, { recursive: true, force: true });
+  mkdirSync(stormDir, { recursive: true });
+  // Unwatched: nothing is applied or deleted; the registry holds `tick` throughout.
+  const expected = o.unwatched ? 1 : o.files + 1;
   writeFileSync(
     join(dir, 'tick.json'),
     JSON.stringify({ id: 'tick', function: 'app.tasks.tick', every: 1, queue: 'storm-tick' }),
@@ -53,7 +60,7 @@ export async function fileStorm(o: FileStormOptions): Promise<Figure[]> {
       for (let j = i; j < Math.min(o.files, i + BATCH); j++) {
         const name = `f${j}.json`;
         writeFileSync(
-          join(dir, name),
+          join(stormDir, name),
           JSON.stringify({ id: `f${j}`, function: 'app.tasks.storm', every: 3600, queue: 'storm' }),
         );
         names.push(name);
@@ -62,13 +69,13 @@ export async function fileStorm(o: FileStormOptions): Promise<Figure[]> {
     }
     const writtenAt = Date.now();
     const applyDeadline = Date.now() + 600_000;
-    while ((await admin.hlen('pyrq:index')) < o.files + 1 && Date.now() < applyDeadline) await sleep(250);
+    while ((await admin.hlen('pyrq:index')) < expected && Date.now() < applyDeadline) await sleep(250);
     const appliedAt = Date.now();
     log(
       `storm: ${o.files} files written in ${((writtenAt - stormStart) / 1000).toFixed(1)} s, applied after ${((appliedAt - stormStart) / 1000).toFixed(1)} s; peak so far ${peak.toFixed(0)} MB; removing them`,
     );
     for (let i = 0; i < names.length; i += BATCH) {
-      for (const name of names.slice(i, i + BATCH)) rmSync(join(dir, name));
+      for (const name of names.slice(i, i + BATCH)) rmSync(join(stormDir, name));
       await sleep(0);
     }
     // Wait until the registry holds only `tick` again, for at most a minute: a removal the
@@ -101,7 +108,7 @@ export async function fileStorm(o: FileStormOptions): Promise<Figure[]> {
     log(
       `storm: memory ${before.toFixed(0)} MB before, ${peak.toFixed(0)} MB at peak, ${after.toFixed(0)} MB after; ${late.length} fires during the storm, p99 ${percentile(late, 99)} ms late, max ${Math.max(0, ...late)} ms`,
     );
-    const sc = `file storm (${o.files.toLocaleString('en-US')} files created and removed)`;
+    const sc = `file storm (${o.files.toLocaleString('en-US')} files created and removed${o.unwatched ? ', unwatched: the floor' : ''})`;
     return [
       figure(sc, 'daemon RSS before', 'MB', [Math.round(before)]),
       figure(sc, 'daemon RSS at peak', 'MB', [Math.round(peak)]),

@@ -62,8 +62,17 @@ export interface DaemonOptions {
   clock?: Clock;
 }
 
+/**
+ * This many changes since the last request (one reconcile or several) ask for a full
+ * garbage collection in idle time: a storm's removal comes as many reconciles of a few
+ * hundred deletes each, and the last one of 1,000 on its own may be long before its end.
+ */
+const BULK_CHANGES = 1000;
+
 export class Daemon {
   private readonly startedAt = Date.now();
+  /** Registry changes planned since the last full collection was asked for. */
+  private changesSinceGc = 0;
   private readonly clock: Clock;
   private redis!: Redis;
   private connection!: ConnectionLog;
@@ -128,8 +137,13 @@ export class Daemon {
         isTerminal: (err) => err instanceof FencedError,
         quiet: () => this.connection.isDown(),
         onResult: (r, req) => {
-          // A deep re-sync reads every source and entry: its garbage is collected in idle time.
-          if (req.deep) this.dispatcher.collectGarbageWhenIdle();
+          // A deep re-sync reads every source and entry, a bulk change (a file storm) makes
+          // and drops thousands of schedules: their garbage is collected in idle time.
+          this.changesSinceGc += r.plan.changes.length;
+          if (req.deep || this.changesSinceGc >= BULK_CHANGES) {
+            this.changesSinceGc = 0;
+            this.dispatcher.collectGarbageWhenIdle();
+          }
           this.metrics?.observeReconcile(req.deep === true, r.durationMs, r.plan, r.applied);
           return this.recordHealth(r, req.reason);
         },

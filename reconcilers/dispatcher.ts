@@ -17,6 +17,7 @@
 import type { Redis } from 'ioredis';
 import type { Clock } from '../src/clock.js';
 import type { Config } from '../src/config/config.js';
+import { GcPacer } from '../src/dispatch/gc-pacer.js';
 import { fullGc, heapGrownBy } from '../src/gc.js';
 import type { Logger } from '../src/log.js';
 import type { Keys } from '../src/redis/keys.js';
@@ -90,8 +91,6 @@ const WARM_GC_AFTER = 5000;
 /** Idle time is also used for a collection when this much garbage may have piled up. */
 const GC_GROWTH_BYTES = 64 * 1024 * 1024;
 const WARM_MARGIN_MS = 50;
-/** A full garbage collection runs only when no fire is due within this long. */
-const GC_IDLE_MS = 2000;
 /** How often idle time is used to forget cached schedules that left the fire set or are not due within the warm window. */
 const SWEEP_INTERVAL_MS = 10 * 60_000;
 /**
@@ -116,6 +115,7 @@ export class Dispatcher {
   private readonly warmQuietMs: number;
   private warmDirty = true;
   private gcWanted = false;
+  private readonly gcPacer = new GcPacer();
   /** performance.now() of the last registry change announced on pyrq:events. */
   private changedAt = -Infinity;
   private lastSweep = 0;
@@ -261,10 +261,11 @@ export class Dispatcher {
         // A full collection takes 100-300 ms with a large heap on a busy machine: only when
         // no fire is due for a while (after a deep re-sync it made per-second fires 200-330
         // ms late when it ran in the 550 ms before one). V8 collects by itself otherwise.
-        const idleForGc = earliest === null || earliest - this.clock.now() > GC_IDLE_MS;
-        if ((this.gcWanted || heapGrownBy(GC_GROWTH_BYTES)) && idleForGc) {
+        const gap = earliest === null ? null : earliest - this.clock.now();
+        if (this.gcPacer.shouldCollect(this.gcWanted || heapGrownBy(GC_GROWTH_BYTES), gap, performance.now())) {
           this.gcWanted = false;
-          fullGc();
+          const started = performance.now();
+          if (fullGc()) this.gcPacer.measured(performance.now() - started);
         }
         if (this.clock.now() - this.lastSweep > SWEEP_INTERVAL_MS && idle()) {
           const swept = await this.cache.dropUnscheduled(

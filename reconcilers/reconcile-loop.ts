@@ -57,6 +57,10 @@ export class ReconcileLoop {
   private failures = 0;
   private retryTimer: NodeJS.Timeout | null = null;
   private stopped = false;
+  /**
+   * The last successful run. Once applied, its plan keeps no changes (the applied result
+   * names the ids): a plan of 20,000 deletes held ~16 MB until the next run (issue 22).
+   */
   lastResult?: ReconcileResult;
   lastError?: { at: number; message: string };
   lastRunAt?: number;
@@ -105,7 +109,7 @@ export class ReconcileLoop {
         { deep: req.deep, scope: req.scope, reason: req.reason },
       );
       this.failures = 0;
-      this.lastResult = result;
+      this.lastResult = result.applied ? { ...result, plan: { ...result.plan, changes: [] } } : result;
       this.lastRunAt = Date.now();
       this.lastError = undefined;
       await this.opts.onResult?.(result, req);

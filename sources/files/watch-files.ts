@@ -1,17 +1,24 @@
 /**
- * Live watching of the schedules directory with chokidar. Events are debounced: an
- * editor's atomic save (write a temporary file, rename it over the original) arrives as
- * unlink+add or several changes within milliseconds, and must produce one reconcile that
- * sees the finished file, never a delete followed by a create.
+ * Live watching of the schedules directory with `fs.watch` (inotify on Linux), one
+ * watcher per directory, never one per file. Events are debounced: an editor's atomic
+ * save (write a temporary file, rename it over the original) arrives as unlink+add or
+ * several changes within milliseconds, and must produce one reconcile that sees the
+ * finished file, never a delete followed by a create.
  *
- * If the directory itself disappears (or is replaced: a new inode), the watcher is
+ * chokidar did this until issue 22: it set up a watcher per file (20,000 inotify watches
+ * and FSWatcher objects for 20,000 files, some of them never released when the file went
+ * during set-up) and re-listed the whole directory, with an lstat per entry, on its events:
+ * a 20,000-file storm cost the daemon ~5 s of its event loop in chokidar alone and left
+ * it 300 MB larger. A directory watcher reports each entry's name; FileSource stats only
+ * the names reported.
+ *
+ * If the directory itself disappears (or is replaced: a new inode), the watchers are
  * dropped and the directory polled until it is back (the source is stale meanwhile, so
- * nothing is deleted). chokidar does not report the removal of its root, so a cheap
- * once-a-second stat of the root notices it.
+ * nothing is deleted). A cheap once-a-second stat of the root notices it.
  */
-import { existsSync, statSync } from 'node:fs';
-import { basename, relative, sep } from 'node:path';
-import { type FSWatcher, watch } from 'chokidar';
+import { type FSWatcher, existsSync, statSync, watch } from 'node:fs';
+import { lstat, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Logger } from '../../src/log.js';
 import { isScheduleFile } from './parse-file.js';
 
@@ -22,15 +29,18 @@ export interface WatchOptions {
   /** Report at the latest this long after the first event of a burst (ms). */
   maxWaitMs?: number;
   logger?: Logger;
-  /** Follow symbolic links (chokidar's followSymlinks); default false. */
+  /**
+   * Links may lead outside (files.followSymlinksOutside). Linked directories are never
+   * walked (FileSource does not list them either); a linked file is reported by name.
+   */
   followSymlinks?: boolean;
   onChange(origins: string[]): void;
 }
 
 /**
  * A burst of at least this many events ends with one full listing of the directory:
- * Linux queues at most fs.inotify.max_queued_events (16,384) events per watcher and drops
- * the rest without a word to chokidar, so 20,000 files written at once left ~700 of them
+ * Linux queues at most fs.inotify.max_queued_events (16,384) events per inotify instance
+ * and drops the rest without a word, so 20,000 files written at once left ~700 of them
  * unseen until the next deep re-sync (15 minutes). The listing stats every file and
  * re-reads only new or changed ones.
  */
@@ -40,11 +50,12 @@ const STORM_QUIET_MS = 1000;
 
 export class DirectoryWatcher {
   private burst = 0;
-  /** Removals in the current burst (what leaves chokidar's per-file watchers behind). */
-  private burstRemovals = 0;
+  private lastEventAt = 0;
   private burstEnd: NodeJS.Timeout | null = null;
-  private watcher: FSWatcher | null = null;
+  /** One watcher per directory, by relative path ('' is the root). */
+  private readonly watchers = new Map<string, FSWatcher>();
   private pending = new Set<string>();
+  private lastNoteAt = 0;
   private quiet: NodeJS.Timeout | null = null;
   private deadline: NodeJS.Timeout | null = null;
   private poll: NodeJS.Timeout | null = null;
@@ -60,45 +71,82 @@ export class DirectoryWatcher {
       this.waitForDir();
       return;
     }
-    const w = watch(this.opts.dir, {
-      ignoreInitial: true,
-      // Ignore hidden entries below the root (the root itself may be hidden, e.g. ~/.config/pyrq).
-      ignored: (path: string) => path !== this.opts.dir && basename(path).startsWith('.'),
-      atomic: true,
-      persistent: true,
-      // Links are not followed (a linked directory is not walked, a target outside is not
-      // watched) unless files.followSymlinksOutside says links may lead anywhere.
-      followSymlinks: this.opts.followSymlinks ?? false,
-    });
-    this.watcher = w;
-    w.on('all', (event, path) => this.onEvent(event, path));
-    w.on('error', (err) => this.opts.logger?.warn({ err }, 'file watcher error'));
-    await new Promise<void>((resolve) => w.once('ready', () => resolve()));
     this.rootIno = statSync(this.opts.dir).ino;
+    await this.watchTree('');
     if (!this.liveness) {
       this.liveness = setInterval(() => this.checkRoot(), 1000);
       this.liveness.unref();
     }
   }
 
-  /**
-   * A fresh chokidar watcher after a storm: chokidar sets up a watcher per file after an
-   * async stat, and a file removed meanwhile keeps its watcher (and an inotify watch)
-   * for good: 1,645 of them after 20,000 files came and went. Closing the watcher frees
-   * them; the full listing that follows covers events missed while it restarts.
-   */
-  private async restart(): Promise<void> {
-    if (this.closed || this.poll) return;
-    const old = this.watcher;
-    this.watcher = null;
-    await old?.close();
-    if (this.closed) return;
+  /** Watches the directory `rel` and every directory below it (hidden ones and links excepted). */
+  private async watchTree(rel: string): Promise<void> {
+    if (this.closed || this.watchers.has(rel)) return;
+    const full = rel ? join(this.opts.dir, rel) : this.opts.dir;
+    let w: FSWatcher;
     try {
-      await this.start();
+      w = watch(full, { persistent: true }, (event, name) => this.onFsEvent(rel, event, name));
     } catch (err) {
-      this.opts.logger?.warn({ err }, 'file watcher restart failed');
+      if (rel === '') this.opts.logger?.warn({ err }, 'file watcher error');
+      return;
     }
-    this.note('.');
+    // A watched directory that goes away: its parent reports the name (below); the root's
+    // liveness check notices the root.
+    w.on('error', () => this.unwatch(rel));
+    this.watchers.set(rel, w);
+    let entries;
+    try {
+      entries = await readdir(full, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries)
+      if (e.isDirectory() && !e.name.startsWith('.')) await this.watchTree(rel ? `${rel}/${e.name}` : e.name);
+  }
+
+  /** Stops watching `rel` and everything below it. */
+  private unwatch(rel: string): void {
+    for (const [r, w] of this.watchers) {
+      if (r !== rel && !(rel === '' || r.startsWith(`${rel}/`))) continue;
+      w.close();
+      this.watchers.delete(r);
+    }
+  }
+
+  private closeAll(): void {
+    for (const w of this.watchers.values()) w.close();
+    this.watchers.clear();
+  }
+
+  private onFsEvent(dirRel: string, event: string, name: string | Buffer | null): void {
+    if (this.closed) return;
+    this.countBurst();
+    if (name === null) {
+      this.note(dirRel || '.'); // the system did not say which entry: list again
+      return;
+    }
+    const base = String(name);
+    if (base.startsWith('.')) return; // hidden entries (editors' temporary files, .git)
+    const rel = dirRel ? `${dirRel}/${base}` : base;
+    if (isScheduleFile(base)) {
+      this.note(rel);
+      return;
+    }
+    // Not a schedule file: a directory that came or went is a directory event (everything
+    // listed again); anything else (a README) is none of ours.
+    if (event !== 'rename') return;
+    if (this.watchers.has(rel)) {
+      this.unwatch(rel);
+      this.note(rel);
+    }
+    void lstat(join(this.opts.dir, rel)).then(
+      (st) => {
+        if (!st.isDirectory() || this.closed) return;
+        void this.watchTree(rel);
+        this.note(rel);
+      },
+      () => undefined,
+    );
   }
 
   private checkRoot(): void {
@@ -116,53 +164,56 @@ export class DirectoryWatcher {
         ? 'schedules directory removed; waiting for it to return'
         : 'schedules directory replaced; watching the new one',
     );
-    void this.watcher?.close();
-    this.watcher = null;
+    this.closeAll();
     this.note('.');
     if (ino === -1) this.waitForDir();
     else void this.start();
   }
 
-  private onEvent(event: string, path: string): void {
-    if (event === 'unlink') this.burstRemovals++;
-    this.countBurst();
-    if (event === 'addDir' || event === 'unlinkDir') {
-      this.note(relative(this.opts.dir, path).split(sep).join('/') || '.');
-      return;
-    }
-    if (!isScheduleFile(basename(path))) return;
-    this.note(relative(this.opts.dir, path).split(sep).join('/'));
-  }
-
-  /** Counts an event of the current burst; after a storm, asks for one full listing. */
+  /**
+   * Counts an event of the current burst; after a storm, asks for one full listing. One
+   * timer per burst, not one per event (a storm is tens of thousands of events).
+   */
   private countBurst(): void {
     this.burst++;
-    if (this.burstEnd) clearTimeout(this.burstEnd);
-    this.burstEnd = setTimeout(() => {
-      this.burstEnd = null;
-      const n = this.burst;
-      const removals = this.burstRemovals;
-      this.burst = this.burstRemovals = 0;
-      if (n < STORM_EVENTS || this.closed) return;
-      this.opts.logger?.info({ dir: this.opts.dir, events: n }, 'file storm over; listing the directory again');
-      // A fresh watcher only after a storm of removals: re-watching a directory that
-      // just gained 100,000 files would set up 100,000 watchers again, beside the old
-      // ones (the daemon went past 3 GB so); a full listing covers the dropped events.
-      if (removals >= STORM_EVENTS / 2) void this.restart();
-      else this.note('.');
-    }, STORM_QUIET_MS);
+    this.lastEventAt = Date.now();
+    if (!this.burstEnd) this.burstEnd = setTimeout(() => this.endBurst(), STORM_QUIET_MS);
+  }
+
+  private endBurst(): void {
+    const idle = Date.now() - this.lastEventAt;
+    if (idle < STORM_QUIET_MS) {
+      this.burstEnd = setTimeout(() => this.endBurst(), STORM_QUIET_MS - idle);
+      return;
+    }
+    this.burstEnd = null;
+    const n = this.burst;
+    this.burst = 0;
+    if (n < STORM_EVENTS || this.closed) return;
+    this.opts.logger?.info({ dir: this.opts.dir, events: n }, 'file storm over; listing the directory again');
+    this.note('.');
   }
 
   private note(origin: string): void {
     this.pending.add(origin);
-    const debounce = this.opts.debounceMs ?? 100;
-    if (this.quiet) clearTimeout(this.quiet);
-    this.quiet = setTimeout(() => this.flush(), debounce);
+    this.lastNoteAt = Date.now();
+    if (!this.quiet) this.quiet = setTimeout(() => this.quietOver(), this.opts.debounceMs ?? 100);
     // Under steady churn (50 file operations a second) the quiet period never comes: the
     // deadline flushes what piled up, four times a second, one reconcile each (the loop
     // merges whatever arrives while one runs). 500 ms left a deleted schedule firing up
     // to 0.9 s after its file was gone (the target is 1 s).
     if (!this.deadline) this.deadline = setTimeout(() => this.flush(), this.opts.maxWaitMs ?? 250);
+  }
+
+  /** The debounce timer: flushes once nothing was noted for `debounceMs`, else waits the rest. */
+  private quietOver(): void {
+    const debounce = this.opts.debounceMs ?? 100;
+    const idle = Date.now() - this.lastNoteAt;
+    if (idle < debounce) {
+      this.quiet = setTimeout(() => this.quietOver(), debounce - idle);
+      return;
+    }
+    this.flush();
   }
 
   private flush(): void {
@@ -192,6 +243,11 @@ export class DirectoryWatcher {
     for (const t of [this.quiet, this.deadline, this.burstEnd]) if (t) clearTimeout(t);
     if (this.poll) clearInterval(this.poll);
     if (this.liveness) clearInterval(this.liveness);
-    await this.watcher?.close();
+    this.closeAll();
+  }
+
+  /** Directories watched now (tests). */
+  get watchedDirectories(): number {
+    return this.watchers.size;
   }
 }
