@@ -26,6 +26,7 @@ import { resyncScenario } from './scenario-resync.js';
 import { memoryScenario } from './scenario-memory.js';
 import { cliStartup } from './scenario-cli.js';
 import { fileStorm } from './scenario-file-storm.js';
+import { takeover } from './scenario-takeover.js';
 
 /** `burst-http` and `idle-http`: the same with the daemon's HTTP listener on, /metrics scraped every second. */
 const SCENARIOS = [
@@ -40,6 +41,7 @@ const SCENARIOS = [
   'cli',
   'memory',
   'storm',
+  'takeover',
 ] as const;
 
 const { values } = parseArgs({
@@ -181,6 +183,7 @@ async function main(): Promise<void> {
       );
     if (only.has('memory')) figures.push(...(await memoryScenario({ redis, admin, dir, count: valid, log })));
     if (only.has('cli')) figures.push(...(await cliStartup({ redis, runs: sizes.cliRuns, log })));
+    if (only.has('takeover')) figures.push(...(await takeover({ redis, work, runs: Math.max(5, sizes.runs), log })));
     if (only.has('storm')) figures.push(...(await fileStorm({ redis, admin, work, files: sizes.stormFiles, log })));
   } finally {
     admin.disconnect();
