@@ -30,7 +30,7 @@ function platform() {
 }
 
 /** oclif's cache directory (Config#cacheDir on Linux; elsewhere no cache). */
-function cacheDir() {
+export function cacheDir() {
   if (process.env.PYRQ_CACHE_DIR) return process.env.PYRQ_CACHE_DIR;
   if (process.platform !== 'linux') return undefined;
   return join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'pyrq');

@@ -5,7 +5,9 @@
 import { readdirSync, statSync, unlinkSync } from 'node:fs';
 import module from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { fastPath } from './fast-path.js';
+import { join } from 'node:path';
+import { runBundle } from './bundle-loader.js';
+import { cacheDir, fastPath } from './fast-path.js';
 
 // Node 22.1+ keeps the compiled code of the modules it loads in a cache on disk (in the
 // system's temporary directory; NODE_DISABLE_COMPILE_CACHE=1 turns it off), so the next
@@ -40,16 +42,16 @@ const fast = fastPath(process.argv.slice(2), root);
 if (!fast.done) {
   fast.recordHelp?.();
   // The bundle (`npm run build:bundle`, scripts/build-bundle.ts: pyrq and its packages in
-  // a few files) when it is at least as new as the manifest it was built with; a build
-  // since then (`npm run build`) writes a newer manifest, and the compiled files run.
-  const bundle = new URL('../bundle/pyrq.mjs', import.meta.url);
+  // one file) when it is at least as new as the manifest it was built with; a build since
+  // then (`npm run build`) writes a newer manifest, and the compiled files run.
+  const bundle = join(root, 'bundle', 'pyrq.cjs');
   let fresh = false;
   try {
     fresh = statSync(bundle).mtimeMs >= statSync(manifest).mtimeMs;
   } catch {
     // No bundle, or no manifest.
   }
-  if (fresh) await import(bundle.href);
+  if (fresh) await runBundle(bundle, root, cacheDir(), process.argv.slice(2));
   else {
     // @oclif/core's narrower entry points, not its index: the index loads every part of oclif
     // (and semver, for a check of oclif's own Node engine range) before any command runs.

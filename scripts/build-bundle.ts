@@ -1,25 +1,26 @@
 /**
- * `npm run build:bundle [-- --out DIR] [-- --sea]`: pyrq as one JavaScript file, built by
- * esbuild from the compiled code in dist/ (so `npm run build` first).
+ * `npm run build:bundle [-- --out DIR]`: pyrq as one JavaScript file (bundle/pyrq.cjs),
+ * built by esbuild from the compiled code in dist/ (`npm run build` first). Nothing in
+ * it is read from the package on disk: the Lua scripts, package.json, the oclif manifest
+ * and the parse worker's code are embedded, and oclif's plugins (help, autocomplete) are
+ * commands of the embedded manifest instead of packages. So the same file serves:
  *
- * - Default (`bundle/pyrq.mjs`): what bin/run.js starts when it is there and at least as
- *   new as oclif.manifest.json. One file instead of ~100-300 modules resolved and read
- *   one by one; oclif, its plugins and the manifest are used exactly as without it (the
- *   package root, package.json and node_modules are on disk beside it).
- * - `--sea` (`bundle/pyrq-sea.cjs`): the input of the single executable
- *   (scripts/build-sea.ts). Nothing may be read from a package on disk: the Lua scripts,
- *   package.json, the oclif manifest and the parse worker's code are embedded, and oclif's
- *   plugins (help, autocomplete) are commands of the manifest instead of packages.
+ * - bin/run.js, when it is at least as new as oclif.manifest.json: one file read instead
+ *   of ~100-300 modules resolved and read one by one, compiled once and then started
+ *   from V8's code cache (bin/bundle-loader.js);
+ * - the single executable (`npm run build:sea`, scripts/build-sea.ts), as its main script.
  *
  * Why esbuild (a devDependency, used at build time only): it bundles ESM and CommonJS
  * together, with `import()` kept lazy (a command's modules are evaluated only when it
- * runs), in well under a second; the package installs with no bundler.
+ * runs), in a few seconds; the package installs and runs with no bundler.
  *
  * oclif loads commands, its help class and hooks with `import(path)` of files found from
  * the manifest: `@oclif/core/lib/module-loader.js` is replaced in the bundle by one that
- * serves those paths from the bundle (and defers to the original for anything else).
+ * serves those paths from the bundle (and defers to the original for anything else), and
+ * its `readJson` serves the embedded manifest.
  */
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { build, type Plugin } from 'esbuild';
@@ -27,11 +28,8 @@ import { build, type Plugin } from 'esbuild';
 const ROOT = join(import.meta.dirname, '..', '..');
 const DIST = join(ROOT, 'dist');
 
-const { values } = parseArgs({ options: { out: { type: 'string' }, sea: { type: 'boolean', default: false } } });
-const sea = values.sea === true;
+const { values } = parseArgs({ options: { out: { type: 'string' } } });
 const outDir = values.out ?? join(ROOT, 'bundle');
-// A fresh directory: chunks of an earlier build would be left behind.
-if (!sea) rmSync(join(outDir, 'chunks'), { recursive: true, force: true });
 mkdirSync(outDir, { recursive: true });
 
 interface Manifest {
@@ -39,6 +37,9 @@ interface Manifest {
   commands: Record<string, { relativePath?: string[]; pluginName?: string; pluginAlias?: string; pluginType?: string }>;
 }
 const readJson = <T>(p: string): T => JSON.parse(readFileSync(p, 'utf8')) as T;
+// The manifest of the compiled commands, written now: the bundle is built against it, and
+// bin/run.js runs the bundle only while the manifest is not newer.
+execFileSync(process.execPath, [join(DIST, 'scripts', 'write-oclif-manifest.js')], { stdio: 'ignore' });
 const manifest = readJson<Manifest>(join(ROOT, 'oclif.manifest.json'));
 const pjson = readJson<{ version: string; oclif: Record<string, unknown> }>(join(ROOT, 'package.json'));
 
@@ -50,7 +51,7 @@ for (const c of Object.values(manifest.commands))
 modules.set('dist/cli/help', join(DIST, 'cli', 'help.js'));
 modules.set('dist/cli/hooks/command-not-found', join(DIST, 'cli', 'hooks', 'command-not-found.js'));
 
-/** The single executable's own manifest: pyrq's commands and those of oclif's plugins, all served from the bundle. */
+/** The bundle's own manifest: pyrq's commands and those of oclif's plugins, all served from the bundle. */
 function seaManifest(): Manifest {
   const commands = { ...manifest.commands };
   for (const plugin of ['plugin-help', 'plugin-autocomplete']) {
@@ -64,7 +65,7 @@ function seaManifest(): Manifest {
   return { ...manifest, commands };
 }
 
-/** The embedded files of the single executable (src/package-files.ts's replacement reads them). */
+/** The embedded files (src/package-files.ts's replacement in the bundle reads them). */
 async function seaFiles(): Promise<Record<string, string>> {
   const files: Record<string, string> = {};
   files['package.json'] = readFileSync(join(ROOT, 'package.json'), 'utf8');
@@ -119,16 +120,14 @@ function oclifModules(files?: Record<string, string>, seaManifestJson?: string):
           ? { path: 'pyrq-bundle:module-loader', namespace: 'pyrq-bundle' }
           : undefined,
       );
-      if (sea)
-        b.onResolve({ filter: /[\\/]util[\\/]fs$|^\.\/fs$|^\.\.\/util\/fs$/ }, (args) =>
-          args.importer.includes(`${join('@oclif', 'core', 'lib')}`) && args.namespace === 'file'
-            ? { path: 'pyrq-bundle:oclif-fs', namespace: 'pyrq-bundle' }
-            : undefined,
-        );
-      if (sea)
-        b.onResolve({ filter: /package-files\.js$/ }, (args) =>
-          args.namespace === 'file' ? { path: 'pyrq-bundle:package-files', namespace: 'pyrq-bundle' } : undefined,
-        );
+      b.onResolve({ filter: /[\\/]util[\\/]fs$|^\.\/fs$|^\.\.\/util\/fs$/ }, (args) =>
+        args.importer.includes(`${join('@oclif', 'core', 'lib')}`) && args.namespace === 'file'
+          ? { path: 'pyrq-bundle:oclif-fs', namespace: 'pyrq-bundle' }
+          : undefined,
+      );
+      b.onResolve({ filter: /package-files\.js$/ }, (args) =>
+        args.namespace === 'file' ? { path: 'pyrq-bundle:package-files', namespace: 'pyrq-bundle' } : undefined,
+      );
       b.onLoad({ filter: /.*/, namespace: 'pyrq-bundle' }, (args) => {
         const loaderDir = join(ROOT, 'node_modules', '@oclif', 'core', 'lib');
         switch (args.path) {
@@ -148,7 +147,7 @@ const { join } = require('node:path');
 const manifest = ${JSON.stringify(seaManifestJson)};
 /** The manifest is embedded; every other file is read from disk as oclif does. */
 async function readJson(path, useCache) {
-  if (path === join(process.env.PYRQ_SEA_ROOT ?? '', 'oclif.manifest.json')) return JSON.parse(manifest);
+  if (path === join(globalThis.__pyrqRoot ?? '', 'oclif.manifest.json')) return JSON.parse(manifest);
   return original.readJson(path, useCache);
 }
 async function safeReadJson(path, useCache) {
@@ -209,72 +208,47 @@ module.exports = { ...original, load, loadWithData, loadWithDataFromManifest };
 `;
 }
 
-const npmEntry = `import { execute } from '@oclif/core/execute';
-// The package root is found from here (bundle/ is inside it), as from bin/run.js.
-await execute({ dir: import.meta.url });
-`;
-
 /**
- * The single executable: no package on disk. oclif gets package.json as an object and a
- * root that holds nothing (the executable's directory); the manifest and every module
- * come from the bundle, with oclif's plugins as commands of pyrq's own manifest.
+ * oclif gets package.json as an object and a root: the package's (bin/run.js sets
+ * `globalThis.__pyrqRoot`), or the executable's directory, which holds nothing of pyrq;
+ * the manifest and every module come from the bundle.
  */
-function seaEntry(): string {
+function entry(): string {
   const oclif = { ...pjson.oclif, plugins: [] };
   return `const { dirname } = require('node:path');
 const { execute } = require('@oclif/core/execute');
-const root = (process.env.PYRQ_SEA_ROOT = dirname(process.execPath));
-execute({ loadOptions: { root, pjson: ${JSON.stringify({ ...pjson, oclif })} } });
+const root = (globalThis.__pyrqRoot ??= dirname(process.execPath));
+module.exports = execute({ loadOptions: { root, pjson: ${JSON.stringify({ ...pjson, oclif })} } });
 `;
 }
 
 /**
- * The single executable's require() loads built-in modules only, and warns once on any
- * other name; packages probe for optional ones (mysql2 for cardinal, oclif for
- * TypeScript) and do without. This one answers them "not found", as a require() with
- * nothing installed would, without the warning; it never looks on disk.
+ * The bundle needs no module from disk. Packages probe for optional ones (mysql2 for
+ * cardinal, oclif for TypeScript) and do without; the single executable's require()
+ * would warn on each. This one loads built-in modules; any other name is "not found", as
+ * with nothing installed, and is never looked for on disk.
  */
-const SEA_REQUIRE = `require = ((builtin) => { const { isBuiltin } = builtin('node:module'); return Object.assign((id) => { if (isBuiltin(id)) return builtin(id); throw Object.assign(new Error("Cannot find module '" + id + "' (not in this executable)"), { code: 'MODULE_NOT_FOUND' }); }, builtin); })(require);`;
+const BUILTIN_REQUIRE = `require = ((builtin) => { const { isBuiltin } = builtin('node:module'); return Object.assign((id) => { if (isBuiltin(id)) return builtin(id); throw Object.assign(new Error("Cannot find module '" + id + "' (not in this executable)"), { code: 'MODULE_NOT_FOUND' }); }, builtin); })(require);`;
 
 const started = performance.now();
-let files: Record<string, string> | undefined;
-let seaManifestJson: string | undefined;
-if (sea) {
-  seaManifestJson = JSON.stringify(seaManifest());
-  files = await seaFiles();
-}
-const outfile = join(outDir, sea ? 'pyrq-sea.cjs' : 'pyrq.mjs');
-if (!sea) writeFileSync(join(outDir, 'pyrq-entry.js'), npmEntry);
+const seaManifestJson = JSON.stringify(seaManifest());
+const files = await seaFiles();
+const outfile = join(outDir, 'pyrq.cjs');
 const result = await build({
-  ...(sea
-    ? { stdin: { contents: seaEntry(), resolveDir: DIST, sourcefile: 'pyrq-entry.js', loader: 'js' }, outfile }
-    : // The package's bundle is split: what \`--help\` needs is one file; each command's
-      // modules (and the packages only they use: mysql2, zod, chokidar...) are chunks
-      // read when that command runs, so no start parses code it will not run.
-      {
-        entryPoints: { pyrq: join(outDir, 'pyrq-entry.js') },
-        outdir: outDir,
-        splitting: true,
-        outExtension: { '.js': '.mjs' },
-        chunkNames: 'chunks/[name]-[hash]',
-      }),
+  stdin: { contents: entry(), resolveDir: DIST, sourcefile: 'pyrq-entry.js', loader: 'js' },
+  outfile,
   bundle: true,
   platform: 'node',
   target: 'node20',
-  format: sea ? 'cjs' : 'esm',
+  format: 'cjs',
   // Whitespace only: names stay readable in stack traces and error messages.
   minifyWhitespace: true,
   legalComments: 'none',
-  // An ESM bundle has no require() for the CommonJS packages' own dynamic requires.
-  banner: sea
-    ? { js: SEA_REQUIRE }
-    : {
-        js: "import { createRequire as __pyrqCreateRequire } from 'node:module';\nconst require = __pyrqCreateRequire(import.meta.url);",
-      },
-  // Optional native or peer modules that the packages probe for and do without; and in
-  // the package, pino: its transports (--pretty) start a worker from pino's own files,
-  // so it is loaded from node_modules (lazily, as without the bundle). The single
-  // executable bundles pino, without --pretty's transport (docs/setup.md).
+  banner: { js: BUILTIN_REQUIRE },
+  // Optional native or peer modules that the packages probe for and do without; and
+  // pino-pretty, which pino's transport (--pretty) loads by name in a worker thread
+  // started from a file: bin/bundle-loader.js points pino at the package's own files
+  // (the single executable has none: no --pretty there).
   external: [
     'pino-pretty',
     'pg-native',
@@ -284,14 +258,12 @@ const result = await build({
     'fsevents',
     // oclif reads a tsconfig with TypeScript only when it runs commands from .ts sources.
     'typescript',
-    ...(sea ? [] : ['pino']),
   ],
   plugins: [nodeRequires, oclifModules(files, seaManifestJson)],
   metafile: true,
   logLevel: 'warning',
 });
 writeFileSync(`${outfile}.meta.json`, JSON.stringify(result.metafile));
-if (!sea) rmSync(join(outDir, 'pyrq-entry.js'));
 const bytes = readFileSync(outfile).length;
 console.info(
   `${relative(process.cwd(), outfile)}: ${(bytes / 1e6).toFixed(2)} MB, ${Object.keys(result.metafile.inputs).length} modules, ${Math.round(performance.now() - started)} ms`,

@@ -1,8 +1,8 @@
 /**
  * `npm run build:sea [-- --node PATH] [-- --out FILE]`: pyrq as one executable file
  * (Node's single executable applications), which runs with no Node installed: a copy of a
- * Node binary with the bundle of `npm run build:bundle -- --sea` (bundle/pyrq-sea.cjs,
- * which embeds the Lua scripts, package.json, the oclif manifest and the parse worker)
+ * Node binary with the bundle of `npm run build:bundle` (bundle/pyrq.cjs, which embeds
+ * the Lua scripts, package.json, the oclif manifest and the parse worker)
  * injected as its main script, with V8's code cache of it (a faster start).
  *
  * The Node binary is this Node's own (`process.execPath`) unless --node names another of
@@ -21,9 +21,9 @@ const { values } = parseArgs({
   options: { node: { type: 'string' }, out: { type: 'string' }, bundle: { type: 'string' } },
 });
 const node = resolve(values.node ?? process.execPath);
-const main = resolve(values.bundle ?? join(ROOT, 'bundle', 'pyrq-sea.cjs'));
+const main = resolve(values.bundle ?? join(ROOT, 'bundle', 'pyrq.cjs'));
 const out = resolve(values.out ?? join(ROOT, 'bundle', 'pyrq'));
-if (!existsSync(main)) throw new Error(`${main} is missing: run npm run build:bundle -- --sea first`);
+if (!existsSync(main)) throw new Error(`${main} is missing: run npm run build:bundle first`);
 
 const started = performance.now();
 const blob = `${out}.blob`;

@@ -1,6 +1,6 @@
 /**
  * The two builds operators install besides the package itself (issue 25): the bundle
- * (`npm run build:bundle`, bundle/pyrq.mjs) and the single executable (`npm run
+ * (`npm run build:bundle`, bundle/pyrq.cjs) and the single executable (`npm run
  * build:sea`), each run as a user would, against a real Redis. Both are built here, once,
  * from the compiled code (`npm run build` first, as for every test); a failed build fails
  * the file with the builder's own message.
@@ -50,12 +50,11 @@ beforeAll(async () => {
   dir = tmpDir('pyrq-dist-');
   bundleDir = join(ROOT, 'test-artifacts', `bundle-${process.pid}`);
   buildStep('build-bundle.js', ['--out', bundleDir]);
-  buildStep('build-bundle.js', ['--sea', '--out', bundleDir]);
   // The executable alone in a directory with the schedules and nothing of the repository.
   const home = join(dir.path, 'sea');
   mkdirSync(home);
   sea = join(home, 'pyrq');
-  buildStep('build-sea.js', ['--bundle', join(bundleDir, 'pyrq-sea.cjs'), '--out', sea]);
+  buildStep('build-sea.js', ['--bundle', join(bundleDir, 'pyrq.cjs'), '--out', sea]);
   mkdirSync(join(dir.path, 'few'));
   for (const f of ['billing.toml', 'maintenance.json', 'reports.yaml'])
     copyFileSync(join(ROOT, 'fixtures', 'schedules', f), join(dir.path, 'few', f));
@@ -103,7 +102,7 @@ function run(cmd: string[], cwd: string, timeoutMs = 60_000): Promise<Run> {
 }
 
 const builds: [string, () => string[]][] = [
-  ['the bundle (node bundle/pyrq.mjs)', () => [process.execPath, join(bundleDir, 'pyrq.mjs')]],
+  ['the bundle (node bundle/pyrq.cjs)', () => [process.execPath, join(bundleDir, 'pyrq.cjs')]],
   ['the single executable', () => [sea]],
 ];
 
