@@ -2,7 +2,8 @@
 // The pyrq CLI entry point: oclif finds the commands in oclif.manifest.json (written by
 // `npm run build`: `pyrq --help` then reads one file, and `pyrq <command>` imports only
 // that command), or else discovers the compiled commands in dist/cli/commands.
-import { readdirSync, statSync, unlinkSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, statSync, unlinkSync } from 'node:fs';
 import module from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
@@ -42,12 +43,14 @@ const fast = fastPath(process.argv.slice(2), root);
 if (!fast.done) {
   fast.recordHelp?.();
   // The bundle (`npm run build:bundle`, scripts/build-bundle.ts: pyrq and its packages in
-  // one file) when it is at least as new as the manifest it was built with; a build since
-  // then (`npm run build`) writes a newer manifest, and the compiled files run.
+  // one file) while the manifest beside it is the one it was built with (a hash: npm
+  // gives installed files new times); a build since then (`npm run build`) removes the
+  // stamp, or bin/run.js a stale manifest, and the compiled files run.
   const bundle = join(root, 'bundle', 'pyrq.cjs');
   let fresh = false;
   try {
-    fresh = statSync(bundle).mtimeMs >= statSync(manifest).mtimeMs;
+    const built = readFileSync(join(root, 'bundle', 'pyrq.manifest-sha256'), 'utf8');
+    fresh = createHash('sha256').update(readFileSync(manifest)).digest('hex') === built && existsSync(bundle);
   } catch {
     // No bundle, or no manifest.
   }

@@ -5,7 +5,7 @@
  * and the parse worker's code are embedded, and oclif's plugins (help, autocomplete) are
  * commands of the embedded manifest instead of packages. So the same file serves:
  *
- * - bin/run.js, when it is at least as new as oclif.manifest.json: one file read instead
+ * - bin/run.js, while oclif.manifest.json is the one it was built with: one file read instead
  *   of ~100-300 modules resolved and read one by one, compiled once and then started
  *   from V8's code cache (bin/bundle-loader.js);
  * - the single executable (`npm run build:sea`, scripts/build-sea.ts), as its main script.
@@ -20,6 +20,7 @@
  * its `readJson` serves the embedded manifest.
  */
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -40,7 +41,9 @@ const readJson = <T>(p: string): T => JSON.parse(readFileSync(p, 'utf8')) as T;
 // The manifest of the compiled commands, written now: the bundle is built against it, and
 // bin/run.js runs the bundle only while the manifest is not newer.
 execFileSync(process.execPath, [join(DIST, 'scripts', 'write-oclif-manifest.js')], { stdio: 'ignore' });
-const manifest = readJson<Manifest>(join(ROOT, 'oclif.manifest.json'));
+const manifestText = readFileSync(join(ROOT, 'oclif.manifest.json'));
+const manifestHash = createHash('sha256').update(manifestText).digest('hex');
+const manifest = JSON.parse(manifestText.toString('utf8')) as Manifest;
 const pjson = readJson<{ version: string; oclif: Record<string, unknown> }>(join(ROOT, 'package.json'));
 
 /** Module key (path from the package root, no extension) -> the file esbuild bundles for it. */
@@ -264,6 +267,9 @@ const result = await build({
   logLevel: 'warning',
 });
 writeFileSync(`${outfile}.meta.json`, JSON.stringify(result.metafile));
+// What bin/run.js compares with the manifest beside it: the bundle runs only while that
+// is the manifest it was built with (file times say nothing once npm installs it).
+writeFileSync(join(outDir, 'pyrq.manifest-sha256'), manifestHash);
 const bytes = readFileSync(outfile).length;
 console.info(
   `${relative(process.cwd(), outfile)}: ${(bytes / 1e6).toFixed(2)} MB, ${Object.keys(result.metafile.inputs).length} modules, ${Math.round(performance.now() - started)} ms`,
