@@ -36,15 +36,28 @@ export function cacheDir() {
   return join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'pyrq');
 }
 
+/** The installation, from the package root: its package.json, and what its help depends on. */
+export function packageInstall(root) {
+  return {
+    pjson: () => JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')),
+    stamp: () => {
+      const m = statSync(join(root, 'oclif.manifest.json'));
+      const pkg = statSync(join(root, 'package.json'));
+      return [root, m.mtimeMs, m.size, pkg.mtimeMs, pkg.size];
+    },
+  };
+}
+
 /**
- * Answers `argv` here when it can: true when it did (the process is done), false when
- * oclif must run; then `recordHelp` (when set) is to be called before oclif runs.
+ * Answers `argv` here when it can: `done` when it did (the process is done), else oclif
+ * must run, and `recordHelp` (when set) is to be called before it runs. `install`:
+ * `packageInstall(root)`, or the single executable's (its package.json, its own file).
  */
-export function fastPath(argv, root) {
+export function fastPath(argv, install) {
   if (argv.length === 1 && argv[0] === '--version') {
     const p = platform();
     if (!p) return { done: false };
-    const { name, version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+    const { name, version } = install.pjson();
     process.stdout.write(`${name}/${version} ${p}-${arch() === 'ia32' ? 'x86' : arch()} node-${process.version}\n`);
     return { done: true };
   }
@@ -54,8 +67,7 @@ export function fastPath(argv, root) {
   if (!dir || !p) return { done: false };
   let key;
   try {
-    const m = statSync(join(root, 'oclif.manifest.json'));
-    const pkg = statSync(join(root, 'package.json'));
+    const stamp = install.stamp();
     const out = process.stdout;
     const env = Object.keys(process.env)
       .filter((k) => ENV.test(k))
@@ -64,11 +76,7 @@ export function fastPath(argv, root) {
     key = createHash('sha256')
       .update(
         JSON.stringify([
-          root,
-          m.mtimeMs,
-          m.size,
-          pkg.mtimeMs,
-          pkg.size,
+          stamp,
           process.version,
           p,
           arch(),

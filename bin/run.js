@@ -8,7 +8,7 @@ import module from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { runBundle } from './bundle-loader.js';
-import { cacheDir, fastPath } from './fast-path.js';
+import { cacheDir, fastPath, packageInstall } from './fast-path.js';
 
 // Node 22.1+ keeps the compiled code of the modules it loads in a cache on disk (in the
 // system's temporary directory; NODE_DISABLE_COMPILE_CACHE=1 turns it off), so the next
@@ -39,7 +39,7 @@ try {
 
 // `--version` and `--help` answered without oclif when they can be (fast-path.js).
 const root = fileURLToPath(new URL('..', import.meta.url));
-const fast = fastPath(process.argv.slice(2), root);
+const fast = fastPath(process.argv.slice(2), packageInstall(root));
 if (!fast.done) {
   fast.recordHelp?.();
   // The bundle (`npm run build:bundle`, scripts/build-bundle.ts: pyrq and its packages in

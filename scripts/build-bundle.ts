@@ -219,9 +219,21 @@ module.exports = { ...original, load, loadWithData, loadWithDataFromManifest };
 function entry(): string {
   const oclif = { ...pjson.oclif, plugins: [] };
   return `const { dirname } = require('node:path');
-const { execute } = require('@oclif/core/execute');
+const { statSync } = require('node:fs');
+const pjson = ${JSON.stringify({ ...pjson, oclif })};
+// Started by bin/run.js, which answered --version and --help itself when it could; else
+// the single executable: the same fast path, its help keyed by the executable's file.
+let fast = { done: false };
+if (globalThis.__pyrqRoot === undefined) {
+  const { fastPath } = require(${JSON.stringify(join(ROOT, 'bin', 'fast-path.js'))});
+  fast = fastPath(process.argv.slice(2), {
+    pjson: () => pjson,
+    stamp: () => { const s = statSync(process.execPath); return [process.execPath, s.mtimeMs, s.size]; },
+  });
+  fast.recordHelp?.();
+}
 const root = (globalThis.__pyrqRoot ??= dirname(process.execPath));
-module.exports = execute({ loadOptions: { root, pjson: ${JSON.stringify({ ...pjson, oclif })} } });
+module.exports = fast.done ? Promise.resolve() : require('@oclif/core/execute').execute({ loadOptions: { root, pjson } });
 `;
 }
 
