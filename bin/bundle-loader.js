@@ -28,11 +28,13 @@ export async function runBundle(file, root, cacheDir, argv) {
   const st = statSync(file);
   // One cache per command: each start adds what it compiled, and commands differ.
   const command = /^[a-z][a-z-]*$/.test(argv[0] ?? '') ? argv[0] : 'other';
-  const key = createHash('sha256')
-    .update(JSON.stringify([file, st.mtimeMs, st.size, process.version, process.arch]))
+  // Per Node (its V8 writes and reads the cache), then per build of the bundle.
+  const node = `code-${process.version}-${process.arch}-`;
+  const key = `${node}${createHash('sha256')
+    .update(JSON.stringify([file, st.mtimeMs, st.size]))
     .digest('hex')
-    .slice(0, 16);
-  const cacheFile = cacheDir && join(cacheDir, `code-${key}-${command}.bin`);
+    .slice(0, 16)}-`;
+  const cacheFile = cacheDir && join(cacheDir, `${key}${command}.bin`);
   let cachedData;
   try {
     if (cacheFile) cachedData = readFileSync(cacheFile);
@@ -50,9 +52,9 @@ export async function runBundle(file, root, cacheDir, argv) {
         const tmp = `${cacheFile}.${process.pid}`;
         writeFileSync(tmp, script.createCachedData(), { mode: 0o600 });
         renameSync(tmp, cacheFile);
-        // Caches of other builds (or Node versions) are dead weight: a megabyte or more each.
+        // This Node's caches of other builds are dead weight: a megabyte or more each.
         for (const f of readdirSync(cacheDir))
-          if (f.startsWith('code-') && !f.startsWith(`code-${key}-`)) unlinkSync(join(cacheDir, f));
+          if (f.startsWith(node) && !f.startsWith(key)) unlinkSync(join(cacheDir, f));
       } catch {
         // A cache that cannot be written: the bundle compiles every time.
       }
