@@ -183,7 +183,8 @@ async function main(): Promise<void> {
       );
     if (only.has('memory')) figures.push(...(await memoryScenario({ redis, admin, dir, count: valid, log })));
     if (only.has('cli')) figures.push(...(await cliStartup({ redis, runs: sizes.cliRuns, log })));
-    if (only.has('takeover')) figures.push(...(await takeover({ redis, work, runs: Math.max(5, sizes.runs), log })));
+    if (only.has('takeover'))
+      figures.push(...(await takeover({ redis, work, runs: quick ? 2 : Math.max(5, sizes.runs), log })));
     if (only.has('storm')) figures.push(...(await fileStorm({ redis, admin, work, files: sizes.stormFiles, log })));
   } finally {
     admin.disconnect();
