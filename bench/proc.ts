@@ -86,7 +86,13 @@ export interface BenchDaemon {
   ): Promise<Record<string, unknown>>;
   ask(req: Record<string, unknown>, timeoutMs?: number): ReturnType<typeof request>;
   stop(): Promise<void>;
+  /** Sends `signal` (SIGKILL: the daemon dies with no clean-up) and waits for the exit. */
+  kill(signal: NodeJS.Signals): Promise<void>;
 }
+
+/** A log line's time, epoch ms (pino writes it as a number or an ISO string); NaN when it has none. */
+const timeOf = (l: Record<string, unknown>): number =>
+  typeof l.time === 'number' ? l.time : typeof l.time === 'string' ? Date.parse(l.time) : NaN;
 
 /** Starts `pyrq daemon` with its log in a file; resolves once it says it started. */
 export async function startDaemon(args: string[], work: string): Promise<BenchDaemon> {
@@ -117,7 +123,7 @@ export async function startDaemon(args: string[], work: string): Promise<BenchDa
   const waitForLog = async (pred: (l: Record<string, unknown>) => boolean, timeoutMs: number, after = 0) => {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const hit = logs().find((l) => (typeof l.time !== 'number' || l.time >= after) && pred(l));
+      const hit = logs().find((l) => !(timeOf(l) < after) && pred(l));
       if (hit) return hit;
       if (proc.exitCode !== null)
         throw new Error(`daemon exited with ${proc.exitCode}: ${readFileSync(logFile, 'utf8').slice(-2000)}`);
@@ -135,6 +141,10 @@ export async function startDaemon(args: string[], work: string): Promise<BenchDa
     logs,
     waitForLog,
     ask: (req, timeoutMs) => request(socket, req, timeoutMs),
+    async kill(signal) {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill(signal);
+      await exited;
+    },
     async stop() {
       if (proc.exitCode === null) proc.kill('SIGTERM');
       const timer = setTimeout(() => proc.kill('SIGKILL'), 15_000);

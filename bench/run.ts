@@ -28,6 +28,7 @@ import { cliStartup } from './scenario-cli.js';
 import { fileStorm } from './scenario-file-storm.js';
 import { jitterScenario } from './scenario-jitter.js';
 import { outcomesScenario } from './scenario-outcomes.js';
+import { takeover } from './scenario-takeover.js';
 
 /** `burst-http` and `idle-http`: the same with the daemon's HTTP listener on, /metrics scraped every second. */
 const SCENARIOS = [
@@ -44,6 +45,7 @@ const SCENARIOS = [
   'storm',
   'jitter',
   'outcomes',
+  'takeover',
 ] as const;
 
 const { values } = parseArgs({
@@ -192,6 +194,8 @@ async function main(): Promise<void> {
       );
     if (only.has('memory')) figures.push(...(await memoryScenario({ redis, admin, dir, count: valid, log })));
     if (only.has('cli')) figures.push(...(await cliStartup({ redis, runs: sizes.cliRuns, log })));
+    if (only.has('takeover'))
+      figures.push(...(await takeover({ redis, work, runs: quick ? 2 : Math.max(5, sizes.runs), log })));
     if (only.has('outcomes'))
       figures.push(...(await outcomesScenario({ redis, admin, runs: sizes.runs, seconds: quick ? 5 : 20, log })));
     if (only.has('storm'))

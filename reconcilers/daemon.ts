@@ -190,6 +190,7 @@ export class Daemon {
         },
       },
       logger,
+      { sub: this.leaseSubscriber(), channel: this.keys.leaderReleased },
     );
     const handlers = (this.handlers = new DaemonHandlers(this.handlerDeps()));
     this.server = new ControlServer({
@@ -394,6 +395,17 @@ export class Daemon {
       pid: process.pid,
       sources: ownedSourcesOf(this.sources).map((s) => (s.location ? s : { ...s, location: locations[s.name] ?? '' })),
     }).catch((err: unknown) => this.logger.warn({ err }, 'could not record the sources this daemon owns'));
+  }
+
+  /** The lease's own subscriber: a leader's clean stop is published, and a standby takes over at once. */
+  private leaseSubscriber(): Redis {
+    const sub = this.redis.duplicate({
+      enableOfflineQueue: true,
+      lazyConnect: false,
+      connectionName: 'pyrq-daemon-lease',
+    });
+    sub.on('error', () => undefined); // the main connection logs Redis errors
+    return sub;
   }
 
   /** The leader re-reconciles a source of its own that another process wrote (reconcilers/foreign-writes.ts). */

@@ -1,8 +1,10 @@
 /**
  * Leader election by lease: several daemons may run against one Redis for availability;
  * the one holding `pyrq:leader` reconciles and fires, the others stand by and take over
- * within one TTL when it dies. The dispatcher's compare-and-set still guarantees one job
- * per occurrence during a hand-over, so a brief overlap is harmless.
+ * within one TTL when it dies (src/lease-timing.ts: when each checks), and at once when
+ * it stops cleanly: its release is published, and a standby subscribed to it takes the
+ * lease without waiting for its next poll. The dispatcher's compare-and-set still
+ * guarantees one job per occurrence during a hand-over, so a brief overlap is harmless.
  *
  * Safety against split brain: a leader that cannot renew (Redis unreachable) steps down
  * when its own lease would have expired, measured on its own monotonic clock, before any
@@ -12,6 +14,7 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../src/log.js';
+import { leaseRenewMs, standbyNextCheckMs } from '../src/lease-timing.js';
 import { leaseCommand } from '../src/redis/commands/lease.js';
 
 export interface LeaseEvents {
@@ -30,14 +33,24 @@ export class LeaderLease {
   private ticking = false;
   /** The check found no connection and waits for it (the wait schedules the next check). */
   private waitingForReady = false;
+  /** A release was published while a check was in flight: check again as soon as it ends. */
+  private recheck = false;
+  /** The lease's remaining TTL (ms) as the last check saw it (-2: nobody held it). */
+  private lastPttlMs = -2;
   currentHolder: string | null = null;
 
+  /**
+   * `released`: a subscriber connection (its own: a subscribed connection runs no other
+   * command) and the channel lease.lua publishes a release on. Without it a standby
+   * notices a release at its next poll.
+   */
   constructor(
     private readonly redis: Redis,
     private readonly key: string,
     private readonly ttlMs: number,
     private readonly events: LeaseEvents,
     private readonly logger?: Logger,
+    private readonly released?: { sub: Redis; channel: string },
   ) {}
 
   get isLeader(): boolean {
@@ -45,7 +58,26 @@ export class LeaderLease {
   }
 
   start(): void {
+    if (this.released) {
+      const { sub, channel } = this.released;
+      sub.on('message', (ch: string, holder: string) => {
+        if (ch === channel && holder !== this.holderId) this.checkNow();
+      });
+      // Not awaited: the subscription completes once Redis is up (it may be down at start).
+      void sub.subscribe(channel).catch(() => {});
+    }
     void this.tick();
+  }
+
+  /** A standby checks at once (the leader released the lease), or right after the check in flight. */
+  private checkNow(): void {
+    if (this.leader || this.stopped) return;
+    if (this.ticking || this.waitingForReady) {
+      this.recheck = true;
+      return;
+    }
+    if (this.timer) clearTimeout(this.timer);
+    this.schedule(0);
   }
 
   private schedule(ms: number): void {
@@ -67,12 +99,12 @@ export class LeaderLease {
   }
 
   /**
-   * The leader renews at a third of the TTL (two renewals can fail before the lease
-   * lapses); a standby checks ten times per TTL, so it takes over within TTL + TTL/10.
-   * Asked after each check, so a leader that just stepped down polls as a standby.
+   * The leader renews ten times per TTL; a standby checks as often, and right when the
+   * lease it saw expires if that comes sooner (src/lease-timing.ts). Asked after each
+   * check, so a leader that just stepped down polls as a standby.
    */
   private interval(): number {
-    return Math.max(50, Math.floor(this.ttlMs / (this.leader ? 3 : 10)));
+    return this.leader ? leaseRenewMs(this.ttlMs) : standbyNextCheckMs(this.ttlMs, this.lastPttlMs);
   }
 
   /**
@@ -98,13 +130,16 @@ export class LeaderLease {
     } finally {
       this.ticking = false;
     }
-    if (!this.waitingForReady) this.schedule(this.interval());
+    if (this.waitingForReady) return;
+    const again = this.recheck && !this.leader;
+    this.recheck = false;
+    this.schedule(again ? 0 : this.interval());
   }
 
   private async check(): Promise<void> {
     this.waitingForReady = false;
     if (this.stopped) return;
-    const interval = this.interval();
+    const interval = this.leader ? leaseRenewMs(this.ttlMs) : this.interval();
     if (!this.leader && this.redis.status !== 'ready') {
       // Not connected (yet): a standby tries again as soon as the connection is ready,
       // quietly (the connection logs its own errors). At start this used to cost a
@@ -115,7 +150,7 @@ export class LeaderLease {
     }
     const started = performance.now();
     try {
-      const { held, holder } = await leaseCommand(
+      const { held, holder, pttlMs } = await leaseCommand(
         this.redis,
         this.key,
         this.leader ? 'renew' : 'acquire',
@@ -124,6 +159,7 @@ export class LeaderLease {
       );
       const previous = this.currentHolder;
       this.currentHolder = holder;
+      this.lastPttlMs = held ? -2 : pttlMs;
       if (held) {
         this.validUntil = started + this.ttlMs;
         if (!this.leader) {
@@ -147,7 +183,7 @@ export class LeaderLease {
         // A standby says once who leads (at start, and whenever the leader changes).
         this.logger?.info(
           { holder: this.holderId, leader: holder, ttlMs: this.ttlMs },
-          `standing by: ${holder} is the leader; taking over within ${this.ttlMs + Math.floor(this.ttlMs / 10)} ms if it stops`,
+          `standing by: ${holder} is the leader; taking over within ${this.ttlMs} ms if it stops`,
         );
       }
     } catch (e) {
@@ -171,11 +207,12 @@ export class LeaderLease {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
+    this.released?.sub.disconnect();
     if (this.leader) {
       this.leader = false;
       await this.events.onLose('shutting down');
       try {
-        await leaseCommand(this.redis, this.key, 'release', this.holderId, 0);
+        await leaseCommand(this.redis, this.key, 'release', this.holderId, 0, this.released?.channel);
       } catch {
         // Redis gone: the lease expires by itself.
       }

@@ -4,10 +4,6 @@
  * imported as JSON: the compiler would copy package.json into dist/, where it would be
  * taken for the package root).
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { PACKAGE_ROOT } from './paths.js';
+import { packageText } from './package-files.js';
 
-export const version: string = (
-  JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }
-).version;
+export const version: string = (JSON.parse(packageText('package.json')) as { version: string }).version;

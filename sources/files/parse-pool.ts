@@ -10,10 +10,9 @@
  */
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { NormalizeContext } from '../../src/model/normalize.js';
-import { PACKAGE_ROOT } from '../../src/paths.js';
+import { parseWorkerScript } from '../../src/package-files.js';
 import { type FileResult, type PackedFileResult, unpackFileResult } from './parse-result.js';
 import type { ParseRequest, ParseWorkerData } from './parse-worker.js';
 
@@ -29,8 +28,6 @@ const FILES_PER_THREAD = 12;
  * the same within the noise, 6.9-7.8 s).
  */
 const YOUNG_GENERATION_MB = 8;
-/** The compiled worker (the tests run the sources through vitest, the worker from the build). */
-const WORKER_FILE = join(PACKAGE_ROOT, 'dist', 'sources', 'files', 'parse-worker.js');
 
 /** A worker's answer: the result, and the digest of the bytes it parsed (parse-result.ts `contentDigest`). */
 export interface ParsedFile {
@@ -72,13 +69,17 @@ export class ParsePool {
   private readonly threads: Thread[];
   private seq = 0;
 
-  private constructor(n: number, file: string, data: ParseWorkerData) {
+  private constructor(n: number, script: { file: string } | { code: string }, data: ParseWorkerData) {
     poolStats.started++;
     this.threads = Array.from(
       { length: n },
       () =>
         new Thread(
-          new Worker(file, { workerData: data, resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB } }),
+          new Worker('file' in script ? script.file : script.code, {
+            eval: 'code' in script,
+            workerData: data,
+            resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB },
+          }),
         ),
     );
   }
@@ -100,10 +101,14 @@ export class ParsePool {
     if (n < 2) return undefined;
     // A context whose allowlist cannot be rebuilt from its patterns cannot cross to a thread.
     if (ctx.allowFunction && !ctx.allowPatterns) return undefined;
-    const file = opts.workerFile ?? WORKER_FILE;
-    if (!existsSync(file)) return undefined;
+    const script = opts.workerFile
+      ? existsSync(opts.workerFile)
+        ? { file: opts.workerFile }
+        : undefined
+      : parseWorkerScript();
+    if (!script) return undefined;
     const { allowFunction: _fn, ...plain } = ctx;
-    return new ParsePool(n, file, { source, ctx: plain, now: opts.now });
+    return new ParsePool(n, script, { source, ctx: plain, now: opts.now });
   }
 
   /** Reads and parses `full` (shown as `rel`) on the least busy thread. Rejects when that thread fails. */

@@ -311,8 +311,9 @@ export const SETTINGS = {
   },
   'daemon.leaseTtl': {
     key: 'daemon.leaseTtl',
-    default: '10s',
-    description: "Leader lease: a standby takes over within this long of the leader's death.",
+    default: '2500ms',
+    description:
+      "Leader lease: a standby takes over within this long of the leader's death (the leader renews it ten times as often, so a stall of 90 % of it is survived).",
   },
   'daemon.clockOffsetWarn': {
     key: 'daemon.clockOffsetWarn',

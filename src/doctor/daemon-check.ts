@@ -1,9 +1,11 @@
 /**
  * The daemon: who leads (the lease key), how long ago the leader renewed its lease
- * (it renews every third of the TTL, so an older lease means a leader that stalls),
+ * (it renews every tenth of the TTL, src/lease-timing.ts, so a lease two thirds
+ * of a TTL old means a leader that stalls),
  * the standbys (every daemon records its clock offset, leader or not), and each
  * daemon's recorded clock offset from Redis.
  */
+import { leaseRenewMs } from '../lease-timing.js';
 import { readLeaseHolder } from '../redis/commands/lease.js';
 import type { DaemonFacts } from '../registry/registry-port.js';
 import type { CheckResult, DoctorCheck } from './check.js';
@@ -32,7 +34,7 @@ export function daemonResults(
         ? {
             check: 'daemon',
             status: 'warn',
-            message: `leader ${leader} last renewed its lease ${age} ms ago (it renews every ${Math.floor(opts.leaseTtlMs / 3)} ms): it may be stalled or cut off from Redis`,
+            message: `leader ${leader} last renewed its lease ${age} ms ago (it renews every ${leaseRenewMs(opts.leaseTtlMs)} ms): it may be stalled or cut off from Redis`,
             fix: "see the leader's log; a standby takes over when the lease expires",
           }
         : { check: 'daemon', status: 'ok', message: `leader ${leader}, lease renewed ${age} ms ago` },

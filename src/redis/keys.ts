@@ -16,6 +16,11 @@ export class Keys {
   readonly events: string;
   /** STRING with TTL: the leader lease (value: holder id). */
   readonly leader: string;
+  /**
+   * Pub/sub channel: "the leader released the lease" (message: its holder id), published
+   * by lease.lua on release, so a standby takes the free lease at once, not at its next poll.
+   */
+  readonly leaderReleased: string;
   /** HASH id -> schedule JSON as pushed over the socket: the socket source's own store. */
   readonly socketStore: string;
   /** HASH source name -> JSON source status (stale, errors, counts), written by the daemon for `status`. */
@@ -58,6 +63,7 @@ export class Keys {
     this.next = `${prefix}next`;
     this.events = `${prefix}events`;
     this.leader = `${prefix}leader`;
+    this.leaderReleased = `${prefix}leader:released`;
     this.socketStore = `${prefix}source:socket`;
     this.sourceStatus = `${prefix}sources`;
     this.daemon = `${prefix}daemon`;

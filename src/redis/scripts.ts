@@ -5,10 +5,8 @@
  * the script. Each script's header comment documents its KEYS, ARGV and return codes.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Redis } from 'ioredis';
-import { PACKAGE_ROOT } from '../paths.js';
+import { packageText } from '../package-files.js';
 import { sendWire } from './prebuilt-command.js';
 import { type RespArg, type RespCommand, encodeRespCommand } from './resp.js';
 
@@ -32,7 +30,7 @@ const sources = new Map<string, string>();
 export function scriptSource(name: string): string {
   let s = sources.get(name);
   if (s === undefined) {
-    s = readFileSync(join(PACKAGE_ROOT, 'src', 'redis', 'commands', `${name}.lua`), 'utf8');
+    s = packageText(`src/redis/commands/${name}.lua`);
     sources.set(name, s);
   }
   return s;

@@ -101,3 +101,62 @@ describe('leader lease: after stepping down, the standby interval', () => {
     await until(() => l.isLeader, 'took the free lease at the standby interval (3 s), not the renew interval (10 s)');
   });
 });
+
+describe('leader lease: take-over', () => {
+  const subs: Redis[] = [];
+  afterEach(() => {
+    for (const s of subs.splice(0)) s.disconnect();
+  });
+  const CHANNEL = 'pyrq:leader:released';
+  const campaign = (name: string): LeaderLease => {
+    const sub = server.client();
+    subs.push(sub);
+    const l = new LeaderLease(redis, KEY, TTL, { onAcquire: () => undefined, onLose: () => undefined }, undefined, {
+      sub,
+      channel: CHANNEL,
+    });
+    if (name === 'a') lease = l;
+    else others.push(l);
+    l.start();
+    return l;
+  };
+  const others: LeaderLease[] = [];
+  afterEach(async () => {
+    for (const l of others.splice(0)) await l.stop();
+  });
+
+  it('a standby checks when the lease it saw expires, not only at its poll interval (a killed leader)', async () => {
+    // A leader that died: its lease runs out in 300 ms (real time: Redis expires it).
+    await redis.set(KEY, 'dead:1:aaaaaa', 'PX', 300);
+    const l = campaign('a');
+    await until(() => l.currentHolder === 'dead:1:aaaaaa', 'the standby saw the lease');
+    await vi.advanceTimersByTimeAsync(0);
+    for (const end = Date.now() + 10_000; (await redis.exists(KEY)) === 1;) {
+      if (Date.now() > end) throw new Error('the dead leader’s lease never expired');
+      await new Promise((r) => setImmediate(r));
+    }
+    // Its poll interval is 3 s; the lease had at most 300 ms left when it looked.
+    await vi.advanceTimersByTimeAsync(301);
+    await until(() => l.isLeader, 'took the lease when it expired, before the 3 s poll');
+  });
+
+  it('a leader that stops cleanly publishes its release; a standby takes the lease at once, with no poll', async () => {
+    const a = campaign('a');
+    await until(() => a.isLeader, 'a leads');
+    await vi.advanceTimersByTimeAsync(0);
+    const b = campaign('b');
+    await until(() => b.currentHolder === a.holderId, 'b stands by');
+    await vi.advanceTimersByTimeAsync(0);
+    await untilAsync(
+      async () => ((await redis.pubsub('NUMSUB', CHANNEL)) as [string, number])[1] >= 2,
+      'both subscribed to the release channel',
+    );
+    await a.stop();
+    lease = undefined;
+    // Only timers due now run (b's next poll is 3 s away): the published release wakes b.
+    await untilAsync(async () => {
+      await vi.advanceTimersByTimeAsync(0);
+      return b.isLeader;
+    }, 'b took the released lease at once');
+  });
+});

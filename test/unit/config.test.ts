@@ -24,7 +24,7 @@ describe('settings precedence: flags > env > file > defaults', () => {
     expect(c.timezone).toBe('UTC');
     expect(c.files).toBeUndefined();
     expect(c.dispatch).toMatchObject({ catchup: 'latest', overlap: 'allow', historyLength: 50 });
-    expect(c.daemon).toMatchObject({ resyncIntervalMs: 900_000, leaseTtlMs: 10_000, socketMode: 0o660 });
+    expect(c.daemon).toMatchObject({ resyncIntervalMs: 900_000, leaseTtlMs: 2_500, socketMode: 0o660 });
   });
 
   it('file < env < flag, each level overriding the one below', () => {

@@ -7,6 +7,8 @@
   ARGV[1]  op: 'acquire' | 'renew' | 'release'
   ARGV[2]  holder id (host:pid:random)
   ARGV[3]  ttl in ms (acquire, renew)
+  ARGV[4]  release: the channel to PUBLISH the release on (optional), so standbys take
+           the free lease at once instead of at their next poll
 
   Returns { code, holder, pttl } (named in lease.ts, the only caller):
      1  this holder has the lease (acquired, renewed) or released it
@@ -33,6 +35,7 @@ elseif op == 'renew' then
 elseif op == 'release' then
   if cur == me then
     redis.call('DEL', key)
+    if ARGV[4] and ARGV[4] ~= '' then redis.call('PUBLISH', ARGV[4], me) end
     return { 1, me, 0 }
   end
   return { 0, cur or '', cur and redis.call('PTTL', key) or -2 }

@@ -24,15 +24,24 @@ export interface LeaseReply {
   pttlMs: number;
 }
 
-/** Runs `op` on the lease in `key` for `holderId`; `ttlMs` is used by acquire and renew. */
+/**
+ * Runs `op` on the lease in `key` for `holderId`; `ttlMs` is used by acquire and renew;
+ * a release is published on `releasedChannel` when given (and only when it released).
+ */
 export async function leaseCommand(
   redis: Redis,
   key: string,
   op: LeaseOp,
   holderId: string,
   ttlMs: number,
+  releasedChannel = '',
 ): Promise<LeaseReply> {
-  const [code, holder, pttl] = await runScript<[number, string, number]>(redis, 'lease', [key], [op, holderId, ttlMs]);
+  const [code, holder, pttl] = await runScript<[number, string, number]>(
+    redis,
+    'lease',
+    [key],
+    [op, holderId, ttlMs, releasedChannel],
+  );
   return { held: code === LeaseCode.held, holder: holder || null, pttlMs: Number(pttl) };
 }
 

@@ -1,0 +1,25 @@
+/**
+ * The files pyrq reads from its own package at run time (the Lua scripts, package.json,
+ * the parse worker), by their path from the package root. One module, so that a build
+ * that has no package on disk (the single executable, scripts/build-bundle.ts) replaces
+ * just this one with the files embedded.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { PACKAGE_ROOT } from './paths.js';
+
+/** The text of a file of the package: `src/redis/commands/lease.lua`, `package.json`. */
+export function packageText(rel: string): string {
+  return readFileSync(join(PACKAGE_ROOT, rel), 'utf8');
+}
+
+/** The compiled parse worker (the tests run the sources through vitest, the worker from the build). */
+const PARSE_WORKER = join(PACKAGE_ROOT, 'dist', 'sources', 'files', 'parse-worker.js');
+
+/**
+ * The parse worker's script, for `new Worker`: a file, or its code (`eval: true`) where
+ * there is no file; undefined when it is not built (files are then parsed inline).
+ */
+export function parseWorkerScript(): { file: string } | { code: string } | undefined {
+  return existsSync(PARSE_WORKER) ? { file: PARSE_WORKER } : undefined;
+}
