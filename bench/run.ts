@@ -18,6 +18,7 @@ import { runCli } from './proc.js';
 import { startBenchRedis } from './redis.js';
 import { coldApply, noopReconcile } from './scenario-apply.js';
 import { fireBurst } from './scenario-burst.js';
+import { floorScenario } from './scenario-floor.js';
 import { daemonScenario } from './scenario-daemon.js';
 import { idleHttp } from './scenario-idle-http.js';
 import { punctuality } from './scenario-punctuality.js';
@@ -32,6 +33,7 @@ import { jitterScenario } from './scenario-jitter.js';
 const SCENARIOS = [
   'apply',
   'burst',
+  'floor',
   'burst-http',
   'punctuality',
   'daemon',
@@ -125,6 +127,8 @@ async function main(): Promise<void> {
     }
     if (only.has('burst'))
       figures.push(...(await fireBurst({ ...common, work, count: sizes.burst, periodS: sizes.burstPeriodS })));
+    if (only.has('floor'))
+      figures.push(...(await floorScenario({ ...common, work, count: sizes.burst, runs: Math.max(sizes.runs, 5) })));
     if (only.has('burst-http'))
       figures.push(
         ...(await fireBurst({ ...common, work, count: sizes.burst, periodS: sizes.burstPeriodS, http: true })),
