@@ -30,7 +30,7 @@ import { Keys, RqKeys } from '../src/redis/keys.js';
 import { makeDueTogether, QUEUE_NAMES, writeScheduleFiles } from './data.js';
 import { runCli } from './proc.js';
 import type { BenchRedis } from './redis.js';
-import { type Figure, figure } from './report.js';
+import { type Figure, figure, median } from './report.js';
 
 export interface FloorScenario {
   redis: BenchRedis;
@@ -129,6 +129,7 @@ export async function floorScenario(s: FloorScenario): Promise<Figure[]> {
     };
 
     // pyrq: batches prepared as the dispatcher prepares them (ahead of the instant).
+    const wire = { args: 0, bytes: 0 };
     const pyrqRound = async (): Promise<{ ms: number; usec: number; cpu: number; st: [Stats, Stats] }> => {
       const batches = [];
       for (let i = 0; i < items.length; i += BATCH)
@@ -139,6 +140,8 @@ export async function floorScenario(s: FloorScenario): Promise<Figure[]> {
             redisClock: true,
           }),
         );
+      wire.args = batches.reduce((n, b) => n + b.call.lengths.length, 0);
+      wire.bytes = batches.reduce((n, b) => n + b.call.wire.length, 0);
       const a = await stats(c);
       const t0 = performance.now();
       const replies = await Promise.all(batches.map((b) => sendFireBatch(c, b, 'redis')));
@@ -171,6 +174,16 @@ export async function floorScenario(s: FloorScenario): Promise<Figure[]> {
       bareBatches.push({ keys: k, args: a });
     }
     const bareSha = (await c.script('LOAD', BARE_LUA)) as string;
+    // What goes over the wire per job (pyrq's fire script calls, as MONITOR would show them).
+    const bareArgs = bareBatches.reduce((n, b) => n + 3 + b.keys.length + b.args.length, 0);
+    const bareBytes = bareBatches.reduce(
+      (n, b) => n + [...b.keys, ...b.args].reduce((m, x) => m + Buffer.byteLength(x) + 12, 0),
+      0,
+    );
+    s.log(
+      `floor: per job on the wire: pyrq ${(wire.args / jobs).toFixed(1)} arguments, ${(wire.bytes / jobs).toFixed(0)} bytes; ` +
+        `bare Lua ${(bareArgs / jobs).toFixed(1)} arguments, ~${(bareBytes / jobs).toFixed(0)} bytes (batches of ${BATCH})`,
+    );
     const bareRound = async (): Promise<{ ms: number; usec: number; cpu: number }> => {
       const a = await stats(c);
       const t0 = performance.now();
@@ -208,6 +221,13 @@ export async function floorScenario(s: FloorScenario): Promise<Figure[]> {
       );
     s.log(`floor: ${jobs} jobs, ${fieldCount} job hash fields; pyrq round's commandstats: ${parts.join('; ')}`);
 
+    // Redis's own latency tools over the interleaved rounds: every command over 1 ms in
+    // SLOWLOG, and LATENCY's events over 1 ms (each script call is one command).
+    await c.config('SET', 'slowlog-log-slower-than', '1000');
+    await c.config('SET', 'slowlog-max-len', '1000');
+    await c.config('SET', 'latency-monitor-threshold', '1');
+    await c.slowlog('RESET');
+    await c.call('LATENCY', 'RESET');
     const res = { pyrq: [] as number[][], bare: [] as number[][], rq: [] as number[][] };
     for (let r = 0; r < s.runs; r++) {
       await reset();
@@ -225,6 +245,23 @@ export async function floorScenario(s: FloorScenario): Promise<Figure[]> {
       );
     }
     await reset();
+    const slow = (await c.slowlog('GET', 1000)) as [number, number, number, (string | Buffer)[]][];
+    const bySha = new Map<string, number[]>();
+    for (const [, , us, argv] of slow) {
+      const what =
+        String(argv[0]).toLowerCase() === 'evalsha'
+          ? String(argv[1]) === bareSha
+            ? 'bare Lua'
+            : 'pyrq'
+          : String(argv[0]);
+      bySha.set(what, [...(bySha.get(what) ?? []), us]);
+    }
+    s.log(
+      `floor: SLOWLOG (> 1 ms): ${[...bySha].map(([w, us]) => `${w} ${us.length} calls, median ${(median(us) / 1000).toFixed(1)} ms, max ${(Math.max(...us) / 1000).toFixed(1)} ms`).join('; ')}; ` +
+        `LATENCY LATEST: ${JSON.stringify(await c.call('LATENCY', 'LATEST'))}`,
+    );
+    await c.config('SET', 'slowlog-log-slower-than', '10000');
+    await c.config('SET', 'latency-monitor-threshold', '0');
     const col = (xs: number[][], i: number) => xs.map((v) => r1(v[i]!));
     const ratio = (xs: number[][], ys: number[][], i: number) =>
       xs.map((v, j) => Math.round((v[i]! / ys[j]![i]!) * 100) / 100);
