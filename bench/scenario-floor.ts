@@ -235,7 +235,11 @@ export async function floorScenario(s: FloorScenario): Promise<Figure[]> {
       await reset();
       const y = await bareRound();
       await reset();
-      const z = await rqOnce();
+      // RQ's floor needs /usr/bin/python3 with rq (PYRQ_BENCH_PYTHON): without it, NaN rows.
+      const z = await rqOnce().catch((e: unknown) => {
+        s.log(`floor: RQ's enqueue_many not run (${PYTHON} with rq): ${String(e).split('\n')[0]}`);
+        return { ms: NaN, usec: NaN, cpu: NaN, buildMs: NaN };
+      });
       res.pyrq.push([x.ms, x.usec, x.cpu]);
       res.bare.push([y.ms, y.usec, y.cpu]);
       res.rq.push([z.ms, z.usec, z.cpu]);
