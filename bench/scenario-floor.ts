@@ -271,7 +271,14 @@ export async function floorScenario(s: FloorScenario): Promise<Figure[]> {
       xs.map((v, j) => Math.round((v[i]! / ys[j]![i]!) * 100) / 100);
     const sc = `${jobs.toLocaleString('en-US')} jobs (${fieldCount} hash fields), floors interleaved`;
     const figs = [
-      figure(sc, 'pyrq fire script: send → all replies', 'ms', col(res.pyrq, 0), { op: 'le', value: 100 }),
+      // The target is for 10,000 at one instant (a smaller --quick run is only a smoke check).
+      figure(
+        sc,
+        'pyrq fire script: send → all replies',
+        'ms',
+        col(res.pyrq, 0),
+        jobs >= 10_000 ? { op: 'le', value: 100 } : undefined,
+      ),
       figure(sc, 'floor bare Lua HSET+RPUSH: send → all replies', 'ms', col(res.bare, 0)),
       figure(sc, 'floor RQ enqueue_many pipeline: execute()', 'ms', col(res.rq, 0)),
       figure(sc, 'pyrq Redis time per job (EVALSHA usec)', 'µs', col(res.pyrq, 1), { op: 'le', value: 10 }),
