@@ -26,28 +26,43 @@ export interface CliRun {
    * ru_maxrss, which on Linux includes the bench's own peak at fork (wrong).
    */
   oldMethodPeakRssMb: number;
+  /** CPU time of the process (user + system, all its threads), ms; NaN when it died before its exit hook. */
+  cpuMs: number;
   stdout: string;
   stderr: string;
 }
 
-/** The last number in a file the preload wrote, KiB -> MB (NaN when it is missing). */
-function readKibAsMb(file: string): number {
+/** The last number in a file the preload wrote (NaN when it is missing: the process died before its exit hook). */
+function readLastNumber(file: string): number {
   try {
-    const mb = Number(readFileSync(file, 'utf8').trim().split('\n').pop()) / 1024;
+    const n = Number(readFileSync(file, 'utf8').trim().split('\n').pop());
     rmSync(file);
-    return mb;
+    return n;
   } catch {
-    return NaN; // the process died before its exit hook
+    return NaN;
   }
+}
+
+/** KiB -> MB. */
+function readKibAsMb(file: string): number {
+  return readLastNumber(file) / 1024;
 }
 
 /** Runs `pyrq <args>` in a new Node process, as a user would. */
 export async function runCli(args: string[], env: Record<string, string> = {}): Promise<CliRun> {
   const rssFile = join(tmpdir(), `pyrq-bench-rss-${process.pid}-${Date.now()}`);
   const oldRssFile = `${rssFile}-rusage`;
+  const cpuFile = `${rssFile}-cpu`;
   const started = performance.now();
   const proc = spawn(process.execPath, ['--import', PRELOAD, BIN, ...args], {
-    env: { ...process.env, PYRQ_CONFIG: '', ...env, PYRQ_MAX_RSS_FILE: rssFile, PYRQ_MAX_RSS_RUSAGE_FILE: oldRssFile },
+    env: {
+      ...process.env,
+      PYRQ_CONFIG: '',
+      ...env,
+      PYRQ_MAX_RSS_FILE: rssFile,
+      PYRQ_MAX_RSS_RUSAGE_FILE: oldRssFile,
+      PYRQ_CPU_FILE: cpuFile,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
@@ -56,7 +71,15 @@ export async function runCli(args: string[], env: Record<string, string> = {}): 
   proc.stderr.on('data', (d) => (stderr += String(d)));
   const code = await new Promise<number | null>((resolve) => proc.on('exit', (c) => resolve(c)));
   const wallMs = performance.now() - started;
-  return { code, wallMs, peakRssMb: readKibAsMb(rssFile), oldMethodPeakRssMb: readKibAsMb(oldRssFile), stdout, stderr };
+  return {
+    code,
+    wallMs,
+    peakRssMb: readKibAsMb(rssFile),
+    oldMethodPeakRssMb: readKibAsMb(oldRssFile),
+    cpuMs: readLastNumber(cpuFile) / 1000, // µs in the file
+    stdout,
+    stderr,
+  };
 }
 
 /** utime + stime of a process, in ms of CPU. */

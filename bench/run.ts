@@ -18,6 +18,7 @@ import { runCli } from './proc.js';
 import { startBenchRedis } from './redis.js';
 import { coldApply, noopReconcile } from './scenario-apply.js';
 import { fireBurst } from './scenario-burst.js';
+import { floorScenario } from './scenario-floor.js';
 import { daemonScenario } from './scenario-daemon.js';
 import { idleHttp } from './scenario-idle-http.js';
 import { punctuality } from './scenario-punctuality.js';
@@ -34,6 +35,7 @@ import { takeover } from './scenario-takeover.js';
 const SCENARIOS = [
   'apply',
   'burst',
+  'floor',
   'burst-http',
   'punctuality',
   'daemon',
@@ -132,6 +134,8 @@ async function main(): Promise<void> {
     }
     if (only.has('burst'))
       figures.push(...(await fireBurst({ ...common, work, count: sizes.burst, periodS: sizes.burstPeriodS })));
+    if (only.has('floor'))
+      figures.push(...(await floorScenario({ ...common, work, count: sizes.burst, runs: Math.max(sizes.runs, 5) })));
     if (only.has('burst-http'))
       figures.push(
         ...(await fireBurst({ ...common, work, count: sizes.burst, periodS: sizes.burstPeriodS, http: true })),

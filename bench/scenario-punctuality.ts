@@ -14,6 +14,7 @@
  * wrong: every event's arrival modulo one second, tied to no job (a job 1,003 ms late
  * counted as 3 ms, and events of the second after the window were counted too).
  */
+import { spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
@@ -52,7 +53,29 @@ interface RunResult {
   oldSeenP50: number;
   oldSeenP99: number;
   oldSeenEvents: number;
+  /** The machine's floor in the same window: a bare Node timer's lateness at each second. */
+  timerP50: number;
+  timerP99: number;
 }
+
+/**
+ * A bare Node process that wakes at every whole second of [w0, w1) and prints how late
+ * each wake-up was (ms): the floor of any daemon's lateness on this machine at this load
+ * (the daemon must wake before it can stamp or send anything).
+ */
+const TIMER_FLOOR = `
+const [w0, w1] = process.argv.slice(1).map(Number);
+const out = [];
+const next = (t) => {
+  if (t >= w1) return process.stdout.write(JSON.stringify(out));
+  setTimeout(() => {
+    const now = Date.now();
+    if (now < t) return next(t);
+    out.push(now - t);
+    next(t + 1000);
+  }, Math.max(0, t - Date.now()));
+};
+next(w0);`;
 
 async function oneRun(s: PunctualityScenario, dir: string): Promise<RunResult> {
   await s.admin.flushall();
@@ -76,11 +99,18 @@ async function oneRun(s: PunctualityScenario, dir: string): Promise<RunResult> {
   const daemon = await startDaemon(['--dir', dir, '--redis-url', s.redis.url], s.work);
   let w0 = 0;
   let w1 = 0;
+  let timerOut = '';
   try {
     await daemon.waitForLog((l) => l.msg === 'reconcile' && l.deep === true, 60_000);
     w0 = Math.ceil((Date.now() + 3000) / 1000) * 1000;
     w1 = w0 + s.windowS * 1000;
+    const timer = spawn(process.execPath, ['-e', TIMER_FLOOR, String(w0), String(w1)], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    timer.stdout.on('data', (d) => (timerOut += String(d)));
+    const exited = new Promise((resolve) => timer.on('exit', resolve));
     await sleepUntil(w1 + 1500);
+    await exited;
   } finally {
     await daemon.stop();
     sub.disconnect();
@@ -116,6 +146,7 @@ async function oneRun(s: PunctualityScenario, dir: string): Promise<RunResult> {
   const res = (await p.exec()) ?? [];
   const late = inWindow.map((id, i) => rqTime(String(res[i]![1])) - parseJobId(id)!.time);
   // The old, wrong method, kept for this release to show how far off it was.
+  const timerLate = JSON.parse(timerOut || '[]') as number[];
   const oldSeen = seen.filter((t) => t >= w0 && t < w1 + 1000).map((t) => t - Math.floor(t / 1000) * 1000);
   return {
     p50: percentile(late, 50),
@@ -130,6 +161,8 @@ async function oneRun(s: PunctualityScenario, dir: string): Promise<RunResult> {
     oldSeenP50: percentile(oldSeen, 50),
     oldSeenP99: percentile(oldSeen, 99),
     oldSeenEvents: oldSeen.length,
+    timerP50: percentile(timerLate, 50),
+    timerP99: percentile(timerLate, 99),
   };
 }
 
@@ -143,7 +176,8 @@ export async function punctuality(s: PunctualityScenario): Promise<Figure[]> {
     rs.push(r);
     s.log(
       `punctuality ${i + 1}/${s.runs}: lateness p50 ${r.p50} ms, p99 ${r.p99} ms, max ${r.max} ms; in the queue (per job) p50 ${r.seenP50} ms, p99 ${r.seenP99} ms, max ${r.seenMax} ms over ${r.seenJobs} jobs ` +
-        `(old, wrong method: p50 ${r.oldSeenP50} ms, p99 ${r.oldSeenP99} ms over ${r.oldSeenEvents} events); missed ${r.missed}, duplicated ${r.duplicated}`,
+        `(old, wrong method: p50 ${r.oldSeenP50} ms, p99 ${r.oldSeenP99} ms over ${r.oldSeenEvents} events); missed ${r.missed}, duplicated ${r.duplicated}; ` +
+        `floor, a bare Node timer's lateness at each second: p50 ${r.timerP50} ms, p99 ${r.timerP99} ms`,
     );
   }
   const sc = `${s.count.toLocaleString('en-US')} schedules every second, ${s.windowS} s`;
@@ -174,6 +208,9 @@ export async function punctuality(s: PunctualityScenario): Promise<Figure[]> {
       `${col('oldSeenEvents')[0]} events counted for ${s.count * s.windowS} jobs`,
     ),
     figure(sc, 'in the queue p99, OLD WRONG METHOD', 'ms', col('oldSeenP99')),
+    // The floor, measured in the same window: no daemon can be earlier than its wake-up.
+    figure(sc, "floor: a bare Node timer's lateness at each second, p50", 'ms', col('timerP50')),
+    figure(sc, "floor: a bare Node timer's lateness at each second, p99", 'ms', col('timerP99')),
     figure(sc, 'missed occurrences', '', col('missed'), { op: 'eq', value: 0 }),
     figure(sc, 'duplicated occurrences', '', col('duplicated'), { op: 'eq', value: 0 }),
   ];

@@ -10,11 +10,15 @@
 //
 // $PYRQ_MAX_RSS_RUSAGE_FILE (for this release only, so the bench can show how far off
 // the earlier figures were): the old, wrong figure, ru_maxrss, appended there.
+//
+// $PYRQ_CPU_FILE: the process's CPU time (user + system, every thread: parse workers
+// included), in µs, appended there at exit (the bench's floor of a cold apply).
 import { appendFileSync, readFileSync } from 'node:fs';
 import { isMainThread } from 'node:worker_threads';
 
 const out = process.env.PYRQ_MAX_RSS_FILE;
 const rusageOut = process.env.PYRQ_MAX_RSS_RUSAGE_FILE;
+const cpuOut = process.env.PYRQ_CPU_FILE;
 
 /** VmHWM in KiB, or NaN where /proc is not there (the caller's figure then says so). */
 function peakKib() {
@@ -25,8 +29,12 @@ function peakKib() {
   }
 }
 
-if (isMainThread && (out || rusageOut)) {
+if (isMainThread && (out || rusageOut || cpuOut)) {
   process.on('exit', () => {
+    if (cpuOut) {
+      const { user, system } = process.cpuUsage();
+      appendFileSync(cpuOut, `${user + system}\n`);
+    }
     if (out) appendFileSync(out, `${peakKib()}\n`);
     if (rusageOut) appendFileSync(rusageOut, `${process.resourceUsage().maxRSS}\n`);
   });

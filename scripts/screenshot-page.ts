@@ -4,8 +4,10 @@
  *
  * Everything is private and thrown away: a redis-server on a free port, a schedules
  * directory with a few realistic schedules (and a midnight herd, so the chart shows
- * one), a `pyrq daemon` with a token, two schedules paused and one run through the
- * page's own actions (`POST /action`, as the buttons do), then Debian's chromium
+ * one), a `pyrq daemon` with a token, two schedules paused and three run through the
+ * page's own actions (`POST /action`, as the buttons do), a real `rq worker --burst`
+ * over them (one task succeeds, one raises: failing; one queue has no worker: overdue),
+ * then Debian's chromium
  * (puppeteer-core, no browser download; PYRQ_CHROMIUM to use another) opens the page
  * with the token and takes the picture.
  */
@@ -33,9 +35,26 @@ const SCHEDULES = [
   {
     id: 'erp-sync-stock',
     description: 'Pull stock levels from the ERP',
-    function: 'erp.sync.stock',
+    // The fixture tasks (fixtures/python) run for real, so the page shows real outcomes.
+    function: 'pyrq_fixtures.tasks.succeed',
     every: '15m',
     queue: 'default',
+  },
+  {
+    id: 'payment-reconcile',
+    description: 'Reconcile card payments (raises every time)',
+    function: 'pyrq_fixtures.tasks.explode',
+    every: '1h',
+    queue: 'default',
+    failAfter: 2,
+  },
+  {
+    id: 'mail-digest',
+    description: 'Daily digest mail (its queue has no worker)',
+    function: 'pyrq_fixtures.tasks.succeed',
+    every: '1h',
+    queue: 'mail',
+    alertAfter: '1s',
   },
   {
     id: 'cache-warmup',
@@ -70,6 +89,18 @@ const SCHEDULES = [
     kwargs: { tenant: i + 1 },
   })),
 ];
+
+/** `rq worker --burst` on "default" (Debian's python3-rq), with the fixture tasks importable. */
+function runWorker(url: string, dir: string): Promise<void> {
+  const rq = spawn('/usr/bin/python3', ['-m', 'rq.cli', 'worker', '--burst', '--url', url, 'default'], {
+    env: { ...process.env, PYTHONPATH: join(PACKAGE_ROOT, 'fixtures', 'python'), PYRQ_FIXTURE_OUT: join(dir, 'out') },
+    stdio: 'ignore',
+  });
+  return new Promise((resolve, reject) => {
+    rq.on('error', reject);
+    rq.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`rq worker exited with ${code}`))));
+  });
+}
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'pyrq-shot-'));
@@ -124,6 +155,19 @@ async function main(): Promise<void> {
     await act('pause', 'weekly-report', 'report template being reworked');
     await act('pause', 'tenant-3-cleanup', 'tenant migrating');
     await act('run', 'erp-sync-stock');
+    await act('run', 'payment-reconcile');
+    await new Promise((r) => setTimeout(r, 5)); // a manual run's job id holds its millisecond
+    await act('run', 'payment-reconcile');
+    await act('run', 'mail-digest');
+    // A stock RQ worker runs what is on "default" ("mail" has none), then the page waits
+    // for the leader's outcome reader (about a second) to have seen every job end.
+    await runWorker(`redis://127.0.0.1:${port}`, dir);
+    for (let i = 0; ; i++) {
+      const html = await (await fetch(`${base}/`, { headers: { authorization: `Bearer ${TOKEN}` } })).text();
+      if (/schedules? failing/.test(html) && /overdue \(/.test(html) && /class="outcome finished"/.test(html)) break;
+      if (i > 300) throw new Error('the outcomes did not reach the page in 30 s');
+      await new Promise((r) => setTimeout(r, 100));
+    }
 
     const browser = await puppeteer.launch({
       executablePath: CHROMIUM,

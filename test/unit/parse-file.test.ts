@@ -99,6 +99,23 @@ describe('numbers and values', () => {
   it('refuses TOML integers beyond 64 bits instead of wrapping them', () => {
     expect(error('a.toml', 'n = 12345678901234567890\n')).toMatch(/does not fit TOML's 64-bit integers/);
   });
+  // The scan is skipped for a text with no run of 16 digit-like characters: the shortest
+  // spellings of integers just beyond 64 bits still have one.
+  it('refuses the shortest TOML integers beyond 64 bits in every base', () => {
+    for (const n of [
+      '0x8000_0000_0000_0000',
+      '0x8000000000000000',
+      '-9_223_372_036_854_775_809',
+      '9223372036854775808',
+      '0o1_000_000_000_000_000_000_000',
+      `0b1${'0'.repeat(63)}`,
+    ])
+      expect(error('a.toml', `n = ${n}\n`), n).toMatch(/does not fit TOML's 64-bit integers/);
+    expect(entries('a.toml', 'n = 0x7FFF_FFFF_FFFF_FFFF\nm = -9223372036854775808\n')[0]!.raw).toEqual({
+      n: 9223372036854775807n,
+      m: -9223372036854775808n,
+    });
+  });
   it('refuses a YAML alias bomb', () => {
     const bomb = ['a: &a ["x","x","x","x","x","x","x","x","x"]'];
     for (let i = 0; i < 8; i++)
