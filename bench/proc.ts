@@ -4,7 +4,7 @@
  * /proc says about them (CPU time, resident memory).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { closeSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -125,8 +125,12 @@ export async function startDaemon(args: string[], work: string): Promise<BenchDa
   // PYRQ_BENCH_DAEMON_NODE_ARGS: Node flags for the daemon only, e.g. `--cpu-prof
   // --cpu-prof-dir=/tmp/prof` to profile it (NODE_OPTIONS refuses --cpu-prof).
   const nodeArgs = (process.env.PYRQ_BENCH_DAEMON_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  // A state directory of its own: with the default (/var/lib/pyrq as root) a daemon of a
+  // later scenario, on a Redis flushed in between, restored the schedules an earlier one
+  // had pushed over its socket (the bench's storm then counted them as missed removals).
+  const stateDir = mkdtempSync(join(work, 'state-'));
   const proc: ChildProcess = spawn(process.execPath, [...nodeArgs, BIN, 'daemon', '--socket', socket, ...args], {
-    env: { ...process.env, PYRQ_CONFIG: '' },
+    env: { ...process.env, PYRQ_CONFIG: '', PYRQ_STATE_DIR: stateDir },
     stdio: ['ignore', fd, fd],
   });
   closeSync(fd);
