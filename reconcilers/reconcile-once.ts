@@ -103,8 +103,17 @@ export async function reconcileOnce(deps: ReconcileDeps, opts: ReconcileOptions 
     // In steps, letting timers (the dispatcher's fires) run between them.
     plan = await stepped(diffSteps(snapshots, observed, now));
   }
-  const need = plan.changes.filter((c) => c.action !== 'create' && c.before === undefined).map((c) => c.id);
-  if (need.length > 0) plan = attachObserved(plan, await deps.registry.readSpecs(need));
+  const needed = plan.changes.filter((c) => c.action !== 'create' && c.before === undefined);
+  if (needed.length > 0) {
+    // A delete's old spec is only shown (logs, the plan); it is taken as pyrq wrote it
+    // when its text hashes to what the plan observed (a storm's removal deletes 100,000).
+    const observedHash = new Map(needed.filter((c) => c.action === 'delete').map((c) => [c.id, c.beforeHash]));
+    const specs = await deps.registry.readSpecs(
+      needed.map((c) => c.id),
+      (id) => observedHash.get(id),
+    );
+    plan = attachObserved(plan, specs);
+  }
   phase('diff');
   if (!opts.dryRun) await opts.check?.(plan);
   let applied: ApplyResult | undefined;
