@@ -3,7 +3,7 @@
  * clock is the test's: each item "costs" what the test says).
  */
 import { describe, expect, it } from 'vitest';
-import { forEachSliced, slicer } from '../../src/yield-slices.js';
+import { forEachSliced, slicer, sortStringsSliced } from '../../src/yield-slices.js';
 
 describe('slicer', () => {
   it('yields when a slice has run for its budget, and starts a new slice after the yield', async () => {
@@ -70,5 +70,25 @@ describe('forEachSliced', () => {
       ['b', 1],
       ['c', 2],
     ]);
+  });
+});
+
+describe('sortStringsSliced', () => {
+  it('sorts as Array.prototype.sort does, across many runs and merges, yielding on the way', async () => {
+    let seed = 7;
+    const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31);
+    const names = Array.from({ length: 5000 }, () => `d${rand() % 97}/f${rand() % 100000}.json`);
+    names.push('Z', 'a', 'é', 'e', '', 'a');
+    let t = 0;
+    let yields = 0;
+    const sorted = await sortStringsSliced(names.slice(), {
+      budgetMs: 10,
+      now: () => (t += 1),
+      yieldFn: async () => void yields++,
+    });
+    expect(sorted).toEqual(names.slice().sort());
+    expect(yields).toBeGreaterThan(0);
+    expect(await sortStringsSliced([])).toEqual([]);
+    expect(await sortStringsSliced(['b', 'a'])).toEqual(['a', 'b']);
   });
 });
