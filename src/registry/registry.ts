@@ -51,8 +51,6 @@ const READ_BATCH = 500;
 const DEEP_SLICE = 200;
 /** read-deep calls in flight during a deep read (a fire waits behind at most these in Redis, ~1 ms each). */
 const DEEP_IN_FLIGHT = 4;
-/** Index fields decoded between two yields of readIndex (x2: the flat reply holds id and value). */
-const INDEX_STEP = 2 * 10_000;
 const yieldToIo = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /** Parses a stored spec; returns undefined when it is not a valid normalised schedule. */
@@ -200,9 +198,10 @@ export class Registry implements RegistryPort {
     const raw = (await this.redis.call('HGETALL', this.keys.index)) as string[] | Record<string, string>;
     const out = new Map<string, ObservedEntry>();
     if (Array.isArray(raw)) {
+      const s = slicer(); // let timers run
       for (let i = 0; i + 1 < raw.length; i += 2) {
         out.set(raw[i]!, decodeIndexValue(raw[i + 1]!));
-        if (i % INDEX_STEP === INDEX_STEP - 2) await yieldToIo(); // let timers run
+        await s.tick();
       }
     } else for (const [id, v] of Object.entries(raw)) out.set(id, decodeIndexValue(v));
     return out;
