@@ -13,7 +13,7 @@ import type { Plan } from '../src/plan/types.js';
 import type { ApplyResult, KnownSpecs, RegistryPort } from '../src/registry/registry-port.js';
 import { type DesiredSchedule, type Source, type SourceSnapshot, desiredId } from '../src/source.js';
 import { slicer } from '../src/yield-slices.js';
-import { logChanges } from './change-log.js';
+import { logChanges, logErrors } from './change-log.js';
 
 export interface ReconcileDeps {
   sources: readonly Source[];
@@ -121,7 +121,7 @@ export async function reconcileOnce(deps: ReconcileDeps, opts: ReconcileOptions 
   phase('apply');
   const durationMs = Math.round((performance.now() - started) * 10) / 10;
   if (log) {
-    for (const e of plan.errors) log.warn({ source: e.source, origin: e.origin, id: e.id, field: e.path }, e.message);
+    logErrors(log, plan.errors);
     if (applied) logChanges(log, plan.changes, applied);
     const summary = applied
       ? {
