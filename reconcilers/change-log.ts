@@ -56,7 +56,7 @@ export function logChanges(log: Logger, changes: readonly Change[], applied: App
 /**
  * Source error lines per reconcile. A file storm's removal made tens of thousands of
  * "cannot read: ENOENT" errors in one reconcile, and logging each one (synchronously)
- * held the daemon's event loop, and its fires, for 700 ms. `pyrq status` shows them all.
+ * held the daemon's event loop, and its fires, for 700 ms. `pyrq validate` lists them all.
  */
 export const ERRORS_LOGGED = 20;
 
@@ -66,5 +66,5 @@ export function logErrors(log: Logger, errors: readonly SourceError[], cap = ERR
     log.warn({ source: e.source, origin: e.origin, id: e.id, field: e.path }, e.message);
   const more = errors.length - cap;
   if (more > 0)
-    log.warn({ more }, `… and ${more} more source error(s) not logged one by one (pyrq status shows every error)`);
+    log.warn({ more }, `… and ${more} more source error(s) not logged one by one (pyrq validate lists every error)`);
 }
