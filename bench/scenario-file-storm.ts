@@ -108,10 +108,20 @@ export async function fileStorm(o: FileStormOptions): Promise<Figure[]> {
       pipe.hget(`rq:job:${jobId}`, 'enqueued_at');
     }
     const res = (await pipe.exec()) ?? [];
+    const lateAt: { offset: number; ms: number }[] = [];
     chosen.forEach((c, i) => {
       const at = Date.parse(String(res[i]?.[1] ?? ''));
-      if (Number.isFinite(at)) late.push(Math.max(0, at - c.occurrence));
+      if (!Number.isFinite(at)) return;
+      late.push(Math.max(0, at - c.occurrence));
+      lateAt.push({ offset: c.occurrence - stormStart, ms: Math.max(0, at - c.occurrence) });
     });
+    // Where the worst ones fell: writing (until `writtenAt`), applying, removing, after.
+    const phaseAt = (t: number) =>
+      t < writtenAt - stormStart ? 'writing' : t < appliedAt - stormStart ? 'applying' : 'removing';
+    const worst = lateAt.sort((a, b) => b.ms - a.ms).slice(0, 5);
+    log(
+      `storm: latest fires: ${worst.map((w) => `${w.ms} ms at +${(w.offset / 1000).toFixed(0)} s (${phaseAt(w.offset)})`).join(', ')}`,
+    );
     log(
       `storm: memory ${before.toFixed(0)} MB before, ${peak.toFixed(0)} MB at peak, ${after.toFixed(0)} MB after; ${late.length} fires during the storm, p99 ${percentile(late, 99)} ms late, max ${Math.max(0, ...late)} ms`,
     );

@@ -5,6 +5,7 @@
  */
 import type { Logger } from '../src/log.js';
 import type { Change } from '../src/plan/types.js';
+import type { SourceError } from '../src/source.js';
 import type { ApplyResult } from '../src/registry/registry-port.js';
 
 /** Change lines per reconcile; the rest are counted in one line (`pyrq status`/`diff` show them all). */
@@ -50,4 +51,20 @@ export function logChanges(log: Logger, changes: readonly Change[], applied: App
   }
   if (more > 0)
     log.info({ more }, `… and ${more} more change(s) not logged one by one (pyrq status shows every schedule)`);
+}
+
+/**
+ * Source error lines per reconcile. A file storm's removal made tens of thousands of
+ * "cannot read: ENOENT" errors in one reconcile, and logging each one (synchronously)
+ * held the daemon's event loop, and its fires, for 700 ms. `pyrq validate` lists them all.
+ */
+export const ERRORS_LOGGED = 20;
+
+/** Logs a plan's source errors (warn), up to a cap, then how many more. */
+export function logErrors(log: Logger, errors: readonly SourceError[], cap = ERRORS_LOGGED): void {
+  for (const e of errors.slice(0, cap))
+    log.warn({ source: e.source, origin: e.origin, id: e.id, field: e.path }, e.message);
+  const more = errors.length - cap;
+  if (more > 0)
+    log.warn({ more }, `… and ${more} more source error(s) not logged one by one (pyrq validate lists every error)`);
 }

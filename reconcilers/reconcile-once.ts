@@ -12,7 +12,8 @@ import { attachObserved, diff, diffSteps } from '../src/plan/diff.js';
 import type { Plan } from '../src/plan/types.js';
 import type { ApplyResult, KnownSpecs, RegistryPort } from '../src/registry/registry-port.js';
 import { type DesiredSchedule, type Source, type SourceSnapshot, desiredId } from '../src/source.js';
-import { logChanges } from './change-log.js';
+import { slicer } from '../src/yield-slices.js';
+import { logChanges, logErrors } from './change-log.js';
 
 export interface ReconcileDeps {
   sources: readonly Source[];
@@ -102,8 +103,17 @@ export async function reconcileOnce(deps: ReconcileDeps, opts: ReconcileOptions 
     // In steps, letting timers (the dispatcher's fires) run between them.
     plan = await stepped(diffSteps(snapshots, observed, now));
   }
-  const need = plan.changes.filter((c) => c.action !== 'create' && c.before === undefined).map((c) => c.id);
-  if (need.length > 0) plan = attachObserved(plan, await deps.registry.readSpecs(need));
+  const needed = plan.changes.filter((c) => c.action !== 'create' && c.before === undefined);
+  if (needed.length > 0) {
+    // A delete's old spec is only shown (logs, the plan); it is taken as pyrq wrote it
+    // when its text hashes to what the plan observed (a storm's removal deletes 100,000).
+    const observedHash = new Map(needed.filter((c) => c.action === 'delete').map((c) => [c.id, c.beforeHash]));
+    const specs = await deps.registry.readSpecs(
+      needed.map((c) => c.id),
+      (id) => observedHash.get(id),
+    );
+    plan = attachObserved(plan, specs);
+  }
   phase('diff');
   if (!opts.dryRun) await opts.check?.(plan);
   let applied: ApplyResult | undefined;
@@ -111,7 +121,7 @@ export async function reconcileOnce(deps: ReconcileDeps, opts: ReconcileOptions 
   phase('apply');
   const durationMs = Math.round((performance.now() - started) * 10) / 10;
   if (log) {
-    for (const e of plan.errors) log.warn({ source: e.source, origin: e.origin, id: e.id, field: e.path }, e.message);
+    logErrors(log, plan.errors);
     if (applied) logChanges(log, plan.changes, applied);
     const summary = applied
       ? {
@@ -182,11 +192,16 @@ function knownSpecs(snapshots: readonly SourceSnapshot[]): KnownSpecs {
   };
 }
 
-/** Runs a generator of steps to its value, yielding to the event loop between steps. */
+/**
+ * Runs a generator of steps to its value, yielding to the event loop whenever the steps
+ * since the last yield took a slice's budget (the steps are small; a fixed 2,000 entries
+ * a step held the fires for 100+ ms on a loaded machine).
+ */
 async function stepped<T>(steps: Generator<void, T, void>): Promise<T> {
+  const s = slicer();
   for (;;) {
     const r = steps.next();
     if (r.done) return r.value;
-    await new Promise((resolve) => setImmediate(resolve));
+    await s.tick();
   }
 }

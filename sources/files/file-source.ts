@@ -14,7 +14,7 @@
  * identical file keeps its result (parsing is a pure function of the bytes, the path and
  * the source's context, which is fixed for the source's life).
  */
-import { readFile, readdir, realpath, stat } from 'node:fs/promises';
+import { opendir, readFile, realpath, stat } from 'node:fs/promises';
 import { basename, join, resolve, sep } from 'node:path';
 import { SETTINGS } from '../../src/config/settings.js';
 import type { NormalizeContext } from '../../src/model/normalize.js';
@@ -25,6 +25,7 @@ import { isScheduleFile } from './parse-file.js';
 import { ParsePool } from './parse-pool.js';
 import { contentDigest, type FileResult, failedFile, parseFileResult } from './parse-result.js';
 import { DirectoryWatcher } from './watch-files.js';
+import { type Slicer, slicer, sortStringsSliced } from '../../src/yield-slices.js';
 
 /** Files larger than this are refused without being read (a schedule file is kilobytes). */
 export const DEFAULT_MAX_FILE_BYTES: number = SETTINGS['files.maxFileBytes'].default;
@@ -72,6 +73,9 @@ const STAT_REPORTED_MAX = 4096;
  * start-up is worth it for a storm, not for a few edits (churn reports ~12 per reconcile).
  */
 const POOL_MIN_REPORTED = 200;
+
+/** Directory entries read per call while listing. */
+const LIST_BUFFER = 256;
 
 /** Files stat'ed (and read, when changed) at a time. */
 const READ_CONCURRENCY = 32;
@@ -138,11 +142,15 @@ export class FileSource implements Source {
     // While watching, a full listing is the watcher's request (or the first snapshot).
     const relist = this.watching && dirty === null && !opts.fresh;
     this.dirty = this.watching ? new Set() : null;
+    // Every walk of the whole file list (100,000 files in a storm) runs in time slices,
+    // yielding to the event loop between them: done in one go, they held the daemon's
+    // fires for 100s of ms (issue 22: a per-second schedule 0.2-0.9 s late).
+    const s = slicer();
     let files: string[];
     try {
       files =
         dirty && this.files && dirty.size <= STAT_REPORTED_MAX
-          ? await this.updateFiles(this.files, dirty)
+          ? await this.updateFiles(this.files, dirty, s)
           : await this.listFiles();
       this.files = files;
     } catch (e) {
@@ -166,19 +174,25 @@ export class FileSource implements Source {
     this.reread.clear();
     this.previous.clear();
     const changed = new Set<string>();
-    const seen = new Set(files);
+    const seen = new Set<string>();
+    for (const f of files) {
+      seen.add(f);
+      await s.tick();
+    }
     for (const [path, entry] of this.cache) {
+      await s.tick();
       if (seen.has(path)) continue;
       this.cache.delete(path);
       this.previous.set(path, entry.result);
     }
     for (const [path, ids] of this.originIds) {
+      await s.tick();
       if (seen.has(path)) continue;
       for (const id of ids) changed.add(id);
       this.originIds.delete(path);
       this.reread.add(path);
     }
-    const results = await this.readAll(files, dirty ?? undefined, prior, opts.now);
+    const results = await this.readAll(files, dirty ?? undefined, prior, opts.now, s);
     const last = this.last;
     if (last && relist) {
       // The watcher asked for everything (a storm is over, a directory came or went): the
@@ -190,8 +204,11 @@ export class FileSource implements Source {
       this.previous.clear();
       this.changedIds.clear();
       this.claims.clear();
-      for (const r of results) this.claims.add(r.schedules);
-      this.last = this.assemble(files, results, this.claims);
+      for (const r of results) {
+        this.claims.add(r.schedules);
+        await s.tick();
+      }
+      this.last = await this.assemble(files, results, this.claims, s);
       return this.last;
     }
     // Nothing re-read, nothing removed: the previous snapshot still holds (a file event
@@ -199,18 +216,25 @@ export class FileSource implements Source {
     if (last && this.reread.size === 0) return { ...last, changed: this.heldOriginIds(last) };
     // The claims follow the files that changed, in file order (so that the first claim
     // of a duplicate id is the first file's, as in a full read).
-    for (const [path, before] of this.previous)
+    for (const [path, before] of this.previous) {
       if (!seen.has(path) && before) this.claims.remove(path, before.schedules);
-    files.forEach((rel, i) => {
-      if (!this.previous.has(rel)) return;
+      await s.tick();
+    }
+    for (let i = 0; i < files.length; i++) {
+      await s.tick();
+      const rel = files[i]!;
+      if (!this.previous.has(rel)) continue;
       const before = this.previous.get(rel);
       if (before) this.claims.remove(rel, before.schedules);
       this.claims.add(results[i]!.schedules);
-    });
+    }
     this.previous.clear();
-    for (const origin of this.reread) for (const id of this.changedIds.get(origin) ?? []) changed.add(id);
+    for (const origin of this.reread) {
+      for (const id of this.changedIds.get(origin) ?? []) changed.add(id);
+      await s.tick();
+    }
     this.changedIds.clear();
-    const out = this.assemble(files, results, this.claims);
+    const out = await this.assemble(files, results, this.claims, s);
     this.last = out;
     if (!last) return out;
     // What broken files hold too, so that a plan of just these ids counts them as held.
@@ -231,6 +255,7 @@ export class FileSource implements Source {
     only?: ReadonlySet<string>,
     prior?: ReadonlyMap<string, CacheEntry>,
     now?: number,
+    s: Slicer = slicer(),
   ): Promise<FileResult[]> {
     const results: FileResult[] = new Array(files.length);
     if (prior && prior.size > 0) {
@@ -248,6 +273,7 @@ export class FileSource implements Source {
         undefined,
         undefined,
         now,
+        s,
       );
       rest.forEach((i, k) => (results[i] = parsed[k]!));
       return results;
@@ -255,11 +281,13 @@ export class FileSource implements Source {
     if (only) {
       // Only these changed (the watcher says): the others' cached results stand.
       const rest: number[] = [];
-      files.forEach((rel, i) => {
+      for (let i = 0; i < files.length; i++) {
+        const rel = files[i]!;
         const cached = only.has(rel) ? undefined : this.cache.get(rel);
         if (cached) results[i] = cached.result;
         else rest.push(i);
-      });
+        await s.tick();
+      }
       // A storm of new files (thousands reported at once) is parsed on the parse threads,
       // off the event loop that fires; a few edited files stay on this thread.
       const pool =
@@ -305,7 +333,12 @@ export class FileSource implements Source {
    * The snapshot of `files` (with their results, in order) and who claims which id.
    * `byId` is the claims' own map: valid until the next snapshot.
    */
-  private assemble(files: readonly string[], results: readonly FileResult[], claims: Claims): SourceSnapshot {
+  private async assemble(
+    files: readonly string[],
+    results: readonly FileResult[],
+    claims: Claims,
+    s: Slicer = slicer(),
+  ): Promise<SourceSnapshot> {
     const snap: SourceSnapshot = {
       source: this.name,
       schedules: [],
@@ -314,12 +347,13 @@ export class FileSource implements Source {
       heldOrigins: [],
       heldIds: [],
     };
-    files.forEach((rel, i) => {
+    for (let i = 0; i < files.length; i++) {
+      await s.tick();
       const r = results[i]!;
-      if (r.errors.length === 0) return;
+      if (r.errors.length === 0) continue;
       snap.errors.push(...r.errors);
-      snap.heldOrigins.push(rel);
-    });
+      snap.heldOrigins.push(files[i]!);
+    }
     for (const [id, all] of claims.multi) {
       snap.heldIds.push(id);
       const list = [...new Set(all.map((d) => d.origin))].sort();
@@ -330,7 +364,10 @@ export class FileSource implements Source {
         message: `id is defined in more than one file: ${list.join(', ')}; it keeps its applied state until only one file defines it`,
       });
     }
-    snap.schedules = [...claims.single.values()];
+    for (const d of claims.single.values()) {
+      snap.schedules.push(d);
+      await s.tick();
+    }
     snap.byId = claims.single;
     return snap;
   }
@@ -340,7 +377,7 @@ export class FileSource implements Source {
     const results = await this.readAll(files);
     const claims = new Claims();
     for (const r of results) claims.add(r.schedules);
-    return this.assemble(files, results, claims);
+    return await this.assemble(files, results, claims);
   }
 
   /** How many schedule files the directory holds now. */
@@ -380,10 +417,14 @@ export class FileSource implements Source {
   }
 
   /** The last file list with the reported files added (when they exist) or removed (when gone). */
-  private async updateFiles(files: readonly string[], dirty: ReadonlySet<string>): Promise<string[]> {
+  private async updateFiles(files: readonly string[], dirty: ReadonlySet<string>, s: Slicer): Promise<string[]> {
     const st = await stat(this.opts.dir);
     if (!st.isDirectory()) throw new Error(`${this.opts.dir} is not a directory`);
-    const known = new Set(files);
+    const known = new Set<string>();
+    for (const f of files) {
+      known.add(f);
+      await s.tick();
+    }
     const gone = new Set<string>();
     const added: string[] = [];
     // A chunk at a time: stats started all at once (20,000) held the loop ~480 ms.
@@ -403,15 +444,24 @@ export class FileSource implements Source {
         else if (!exists[j] && known.has(rel)) gone.add(rel);
       });
     }
-    const kept = gone.size > 0 ? files.filter((f) => !gone.has(f)) : files.slice();
-    if (added.length === 0) return kept;
+    let kept: string[] = files as string[];
+    if (gone.size > 0) {
+      kept = [];
+      for (const f of files) {
+        if (!gone.has(f)) kept.push(f);
+        await s.tick();
+      }
+    }
+    if (added.length === 0) return kept === files ? files.slice() : kept;
     // Merged in order, not sorted again: a sort of 100,000 names per reconcile of a storm.
     added.sort();
     const out: string[] = new Array(kept.length + added.length);
     let a = 0;
     let b = 0;
-    for (let k = 0; k < out.length; k++)
+    for (let k = 0; k < out.length; k++) {
       out[k] = b >= added.length || (a < kept.length && kept[a]! < added[b]!) ? kept[a++]! : added[b++]!;
+      await s.tick();
+    }
     return out;
   }
 
@@ -426,18 +476,22 @@ export class FileSource implements Source {
     const out: string[] = [];
     // `prefix`: the relative path of `dir` with a trailing `/` ('' at the root), built as
     // it goes (path.relative per entry was most of a 20,000-file listing in a profile).
+    // Read a few hundred entries at a time (opendir), not all at once: readdir of a
+    // directory of 100,000 files made its 100,000 entries in one go on the event loop.
     const walk = async (dir: string, prefix: string): Promise<void> => {
-      const entries = await readdir(dir, { withFileTypes: true });
-      for (const e of entries) {
+      const d = await opendir(dir, { bufferSize: LIST_BUFFER });
+      const subdirs: string[] = [];
+      for await (const e of d) {
         if (e.name.startsWith('.')) continue; // hidden files and directories (.git, .#lock files)
-        if (e.isDirectory()) await walk(join(dir, e.name), `${prefix}${e.name}/`);
+        if (e.isDirectory()) subdirs.push(e.name);
         else if ((e.isFile() || e.isSymbolicLink()) && isScheduleFile(e.name)) out.push(prefix + e.name);
       }
+      for (const name of subdirs) await walk(join(dir, name), `${prefix}${name}/`);
     };
     const st = await stat(root);
     if (!st.isDirectory()) throw new Error(`${root} is not a directory`);
     await walk(root, '');
-    return out.sort();
+    return await sortStringsSliced(out);
   }
 
   /** The real path of the directory, for `inside` (computed once a snapshot). */

@@ -103,8 +103,12 @@ export interface RegistryPort {
   readIndexIds(ids: readonly string[]): Promise<Map<string, ObservedEntry>>;
   /** True when an entry with this id is applied. */
   has(id: string): Promise<boolean>;
-  /** The stored specs of `ids`; ids whose spec is missing or invalid are absent. */
-  readSpecs(ids: readonly string[]): Promise<Map<string, Schedule>>;
+  /**
+   * The stored specs of `ids`; ids whose spec is missing or invalid are absent.
+   * `expectedHash`: the hash the caller observed in the index for an id; a stored text
+   * that hashes to it is what pyrq wrote, so it is taken without validation again.
+   */
+  readSpecs(ids: readonly string[], expectedHash?: (id: string) => string | undefined): Promise<Map<string, Schedule>>;
   /**
    * Every entry, checked against what pyrq wrote: an entry altered or lost outside pyrq
    * is marked `drift` (and carries its spec when it has a readable one), so the plan
