@@ -233,6 +233,9 @@ if (globalThis.__pyrqRoot === undefined) {
   fast.recordHelp?.();
 }
 const root = (globalThis.__pyrqRoot ??= dirname(process.execPath));
+// The bundle is compiled code: under NODE_ENV=development or test oclif would look for
+// TypeScript to transpile commands with, and print a warning about it on every run.
+require('@oclif/core/settings').settings.enableAutoTranspile = false;
 module.exports = fast.done ? Promise.resolve() : require('@oclif/core/execute').execute({ loadOptions: { root, pjson } });
 `;
 }

@@ -81,11 +81,11 @@ interface Run {
 }
 
 /** Runs `cmd args` with no PATH and no PYRQ_* settings, in `cwd`. */
-function run(cmd: string[], cwd: string, timeoutMs = 60_000): Promise<Run> {
+function run(cmd: string[], cwd: string, timeoutMs = 60_000, env: Record<string, string> = {}): Promise<Run> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd[0]!, cmd.slice(1), {
       cwd,
-      env: { HOME: dir.path, PYRQ_CONFIG: '' },
+      env: { HOME: dir.path, PYRQ_CONFIG: '', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -115,6 +115,13 @@ describe.each(builds)('%s', (name, pyrq) => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(new RegExp(`^pyrq/${version.replaceAll('.', '\\.')} \\S+ node-v\\d+`));
     expect(r.stderr).toBe('');
+  });
+
+  it('a usage error under NODE_ENV=development prints the error and the usage, no oclif TypeScript warning', async () => {
+    const r = await run([...pyrq(), 'stauts'], dir.path, 60_000, { NODE_ENV: 'development' });
+    expect(r.code, r.stderr).toBe(64);
+    expect(r.stderr.split('\n')[0]).toBe('Error: unknown command "stauts" (did you mean pyrq status?)');
+    expect(r.stderr).not.toMatch(/typescript/i);
   });
 
   it('validate, apply (with parse workers) and status against Redis', async () => {
