@@ -29,6 +29,7 @@ import {
   filterRows,
   isOverdue,
   pageRow,
+  pageState,
   parsePageQuery,
   renderStatusPage,
 } from '../src/http/status-page.js';
@@ -418,11 +419,13 @@ export class HttpListener {
     // failing / overdue: from the job outcomes the leader's outcome reader stored with each
     // schedule; they make the banner's lines, the rows' state and the filter's choices.
     const now = Date.now();
-    const health = entries.map((e) => pageRow(e, { paused: pauses }));
+    // Each row is built once (a row's trigger text, outcomes and next fire are the costly
+    // part of a page of thousands); its state then takes the verdicts the rows themselves gave.
+    const rows = entries.map((e) => pageRow(e, { paused: pauses }));
     const attention: Attention = {
       ...emptyAttention(),
-      failing: health.filter((r) => r.job.failing).map((r) => r.id),
-      overdue: health.filter((r) => isOverdue(r, now)).map((r) => r.id),
+      failing: rows.filter((r) => r.job.failing).map((r) => r.id),
+      overdue: rows.filter((r) => isOverdue(r, now)).map((r) => r.id),
       staleSources: staleSources(sources),
       orphans: orphansOf(new Map(entries.map((e) => [e.id, e])), v.configuredSources()),
       paused: entries.filter((e) => pauses.has(e.id)).map((e) => e.id),
@@ -442,7 +445,7 @@ export class HttpListener {
       role: v.role(),
       sources,
       rows: filterRows(
-        entries.map((e) => pageRow(e, rowContext)),
+        rows.map((r, i) => ({ ...r, state: pageState(entries[i]!, rowContext) })),
         query,
       ),
       total: entries.length,

@@ -14,6 +14,7 @@ import { type DaemonProcess, eventually, startDaemon } from '../helpers/daemon.j
 import { type PrivateRedis, startRedis } from '../helpers/redis-server.js';
 import { SQL_TEST_DRIVERS, type TestDb } from '../helpers/sql-drivers.js';
 import { tmpDir } from '../helpers/tmp-dir.js';
+import { sendBtuCommand } from '../helpers/btu-command.js';
 
 const APP_COMMIT_DELAY_MS = 300;
 /** "Within a second of the commit": the issue's bound, and the point of these tests. */
@@ -32,21 +33,7 @@ describe.each(SQL_TEST_DRIVERS)('$name: BTU commands sent before the commit, thr
     return s ? (JSON.parse(s) as Record<string, unknown>) : null;
   };
 
-  /** The app's SchedulerAPI: LPUSH the command, wait for the acknowledgement (as BTU does, 5 s at most). */
-  async function send(requestType: string, id: string): Promise<unknown> {
-    const responseKey = `btu:scheduler:rpc:${Math.random().toString(16).slice(2)}`;
-    await redis.lpush(
-      'btu:scheduler:commands',
-      JSON.stringify({ request_type: requestType, request_content: id, response_key: responseKey }),
-    );
-    const waiter = redis.duplicate();
-    try {
-      const reply = await waiter.blpop(responseKey, 5);
-      return reply ? JSON.parse(reply[1]) : null;
-    } finally {
-      waiter.disconnect();
-    }
-  }
+  const send = (requestType: string, id: string): Promise<unknown> => sendBtuCommand(redis, requestType, id);
 
   beforeAll(async () => {
     server = await startRedis();

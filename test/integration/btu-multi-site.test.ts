@@ -19,6 +19,7 @@ import { type PrivateRedis, startRedis } from '../helpers/redis-server.js';
 import { burstWorker, taskCalls } from '../helpers/rq-worker.js';
 import { SQL_TEST_DRIVERS, type TestDb } from '../helpers/sql-drivers.js';
 import { tmpDir } from '../helpers/tmp-dir.js';
+import { sendBtuCommand } from '../helpers/btu-command.js';
 
 const mysql = SQL_TEST_DRIVERS.find((d) => d.name === 'mysql')!;
 const postgres = SQL_TEST_DRIVERS.find((d) => d.name === 'postgres')!;
@@ -130,21 +131,7 @@ describe('several sites of a bench ([[sql]]), each with the same TS-000001', () 
     let daemon: DaemonProcess;
     let httpPort: number;
 
-    /** The app's SchedulerAPI: LPUSH the command, wait for the acknowledgement. */
-    async function send(requestType: string, id: string): Promise<unknown> {
-      const responseKey = `btu:scheduler:rpc:${Math.random().toString(16).slice(2)}`;
-      await redis.lpush(
-        'btu:scheduler:commands',
-        JSON.stringify({ request_type: requestType, request_content: id, response_key: responseKey }),
-      );
-      const waiter = redis.duplicate();
-      try {
-        const reply = await waiter.blpop(responseKey, 5);
-        return reply ? JSON.parse(reply[1]) : null;
-      } finally {
-        waiter.disconnect();
-      }
-    }
+    const send = (requestType: string, id: string): Promise<unknown> => sendBtuCommand(redis, requestType, id);
 
     beforeAll(async () => {
       const e = Object.fromEntries(Object.entries(env()).map(([k, v]) => [k, v ?? '']));
