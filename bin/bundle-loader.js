@@ -4,6 +4,7 @@
 // command skip most of the parsing and compiling (`pyrq status`: ~100 of ~300 ms of CPU
 // on Node 20, which has no module compile cache). V8 checks a cache against the source
 // and refuses one that does not match; the bundle then simply compiles.
+import { isAscii } from 'node:buffer';
 import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -24,7 +25,11 @@ export async function runBundle(file, root, cacheDir, argv) {
   } catch {
     // Not installed beside the bundle: --pretty cannot start (as in the single executable).
   }
-  const source = readFileSync(file, 'utf8');
+  // The build makes the bundle pure ASCII (scripts/build-bundle.ts): read as Latin-1 it is
+  // a one-byte string, copied; UTF-8 decoding would scan it and, for any non-ASCII
+  // character, make a two-byte one (~10 % of `pyrq status`'s instructions).
+  const bytes = readFileSync(file);
+  const source = isAscii(bytes) ? bytes.toString('latin1') : bytes.toString('utf8');
   const st = statSync(file);
   // One cache per command: each start adds what it compiled, and commands differ.
   const command = /^[a-z][a-z-]*$/.test(argv[0] ?? '') ? argv[0] : 'other';

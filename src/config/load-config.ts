@@ -61,9 +61,10 @@ function readConfigFile(path: string): ConfigFile {
   } catch (e) {
     throw new PyrqError('CONFIG_INVALID', `${path}: cannot parse: ${String((e as Error).message).split('\n')[0]}`);
   }
-  const r = configFileSchema.safeParse(raw ?? {}, { reportInput: true });
+  const schema = configFileSchema();
+  const r = schema.safeParse(raw ?? {}, { reportInput: true });
   if (!r.success) {
-    const issues = fromZodIssues(r.error.issues, (p) => knownKeysAt(configFileSchema, p));
+    const issues = fromZodIssues(r.error.issues, (p) => knownKeysAt(schema, p));
     throw new PyrqError('CONFIG_INVALID', `${path}: ${issues.map(issueText).join('; ')}`);
   }
   return r.data;
