@@ -262,14 +262,14 @@ const BUILTIN_REQUIRE = `require = ((builtin) => { const { isBuiltin } = builtin
  */
 function asciiOnly(file: string): void {
   const text = readFileSync(file, 'utf8');
-  if (/^[\x00-\x7f]*$/.test(text)) return;
-  if (/\\[^\x00-\x7f]/.test(text)) {
+  if (!/[\u0080-\uffff]/.test(text)) return;
+  if (/\\[\u0080-\uffff]/.test(text)) {
     console.warn(`${file}: a non-ASCII character after a backslash: left as UTF-8 (slower start)`);
     return;
   }
   writeFileSync(
     file,
-    text.replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`),
+    text.replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`),
   );
 }
 

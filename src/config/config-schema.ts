@@ -4,7 +4,7 @@
  * flag or an environment variable (see `load-config.ts` for the precedence). The
  * descriptions and defaults come from the table of settings (`settings.ts`).
  */
-import { retryInput } from '../model/retry.js';
+import { retryInput } from '../model/retry-schema.js';
 import { z } from 'zod';
 import { CATCHUP_POLICIES, OVERLAP_POLICIES } from '../model/schedule-schema.js';
 import { BTU_GENERATIONS, BTU_RUNNERS } from './config.js';
