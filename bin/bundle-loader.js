@@ -4,15 +4,16 @@
 // command skip most of the parsing and compiling (`pyrq status`: ~100 of ~300 ms of CPU
 // on Node 20, which has no module compile cache). V8 checks a cache against the source
 // and refuses one that does not match; the bundle then simply compiles.
-import { isAscii } from 'node:buffer';
-import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import vm from 'node:vm';
+'use strict';
+const { isAscii } = require('node:buffer');
+const { createHash } = require('node:crypto');
+const { mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } = require('node:fs');
+const { createRequire } = require('node:module');
+const { dirname, join } = require('node:path');
+const vm = require('node:vm');
 
 /** Runs `file` as the CommonJS bundle, `root` being the package root; `cacheDir` may be undefined (no cache). */
-export async function runBundle(file, root, cacheDir, argv) {
+async function runBundle(file, root, cacheDir, argv) {
   const require = createRequire(join(root, 'package.json'));
   globalThis.__pyrqRoot = root;
   // pino's transport (--pretty) starts a worker from its own files, which the bundle
@@ -68,3 +69,5 @@ export async function runBundle(file, root, cacheDir, argv) {
   script.runInThisContext()(module.exports, require, module, file, dirname(file));
   await module.exports;
 }
+
+module.exports = { runBundle };
