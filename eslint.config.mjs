@@ -46,4 +46,13 @@ export default tseslint.config(
       },
     },
   },
+  {
+    // bin/ is CommonJS (bin/package.json): a CommonJS main script starts without Node's ESM loader.
+    files: ['bin/**/*.js'],
+    languageOptions: {
+      sourceType: 'commonjs',
+      globals: { require: 'readonly', module: 'writable', __dirname: 'readonly', __filename: 'readonly' },
+    },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
 );

@@ -103,7 +103,7 @@ const sizes = quick
 if (values.schedules) sizes.schedules = Math.max(1, Number(values.schedules));
 // --storm-files: a smaller storm on a busy machine (100,000 files take minutes).
 if (values['storm-files']) sizes.stormFiles = Math.max(1, Number(values['storm-files']));
-if (values.runs) sizes.runs = sizes.punctualRuns = Math.max(1, Number(values.runs));
+if (values.runs) sizes.runs = sizes.punctualRuns = sizes.cliRuns = Math.max(1, Number(values.runs));
 const only = new Set((values.only ?? SCENARIOS.join(',')).split(','));
 
 const t0 = Date.now();

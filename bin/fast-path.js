@@ -9,10 +9,11 @@
 // the platform, the terminal's width, whether stdout is a terminal, and the environment
 // variables oclif and its colour support read). A miss runs oclif and records what it
 // printed, for the next time.
-import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
-import { arch, homedir, release } from 'node:os';
-import { join } from 'node:path';
+'use strict';
+const { createHash } = require('node:crypto');
+const { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } = require('node:fs');
+const { arch, homedir, release } = require('node:os');
+const { join } = require('node:path');
 
 /** The environment variables the help's text can depend on (width, colour, oclif's settings). */
 const ENV = /^(OCLIF_|PYRQ_|FORCE_COLOR$|NO_COLOR$|NODE_DISABLE_COLORS$|TERM$|COLORTERM$|COLUMNS$|DEBUG$|LANG$|LC_)/;
@@ -30,14 +31,14 @@ function platform() {
 }
 
 /** oclif's cache directory (Config#cacheDir on Linux; elsewhere no cache). */
-export function cacheDir() {
+function cacheDir() {
   if (process.env.PYRQ_CACHE_DIR) return process.env.PYRQ_CACHE_DIR;
   if (process.platform !== 'linux') return undefined;
   return join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'pyrq');
 }
 
 /** The installation, from the package root: its package.json, and what its help depends on. */
-export function packageInstall(root) {
+function packageInstall(root) {
   return {
     pjson: () => JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')),
     stamp: () => {
@@ -53,7 +54,7 @@ export function packageInstall(root) {
  * must run, and `recordHelp` (when set) is to be called before it runs. `install`:
  * `packageInstall(root)`, or the single executable's (its package.json, its own file).
  */
-export function fastPath(argv, install) {
+function fastPath(argv, install) {
   if (argv.length === 1 && argv[0] === '--version') {
     const p = platform();
     if (!p) return { done: false };
@@ -121,3 +122,5 @@ function record(dir, file) {
     }
   });
 }
+
+module.exports = { cacheDir, packageInstall, fastPath };

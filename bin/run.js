@@ -2,28 +2,35 @@
 // The pyrq CLI entry point: oclif finds the commands in oclif.manifest.json (written by
 // `npm run build`: `pyrq --help` then reads one file, and `pyrq <command>` imports only
 // that command), or else discovers the compiled commands in dist/cli/commands.
-import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, statSync, unlinkSync } from 'node:fs';
-import module from 'node:module';
-import { fileURLToPath } from 'node:url';
-import { join } from 'node:path';
-import { runBundle } from './bundle-loader.js';
-import { cacheDir, fastPath, packageInstall } from './fast-path.js';
+//
+// CommonJS (bin/package.json), unlike the package: an ES module as the main script
+// starts Node's ESM loader, ~29 million instructions (~6 % of a bare `node -e 0`) that
+// a start through the bundle, itself CommonJS, never needs (docs/performance.md).
+'use strict';
+const module_ = require('node:module');
 
 // Node 22.1+ keeps the compiled code of the modules it loads in a cache on disk (in the
 // system's temporary directory; NODE_DISABLE_COMPILE_CACHE=1 turns it off), so the next
 // start compiles less: ~12 % fewer instructions for `pyrq status` on Node 24. Node 20
 // has no such cache. Before any other import, so oclif's modules are cached too.
-module.enableCompileCache?.();
+module_.enableCompileCache?.();
+
+const { createHash } = require('node:crypto');
+const { existsSync, readdirSync, readFileSync, statSync, unlinkSync } = require('node:fs');
+const { join } = require('node:path');
+const { runBundle } = require('./bundle-loader.js');
+const { cacheDir, fastPath, packageInstall } = require('./fast-path.js');
+
+const root = join(__dirname, '..');
 
 // A manifest older than a compiled command is stale (a `tsc` build without the manifest
 // step): it would describe old flags, or miss a new command. Remove it, so oclif reads
 // the commands themselves (slower, always right) until the next `npm run build`.
-const manifest = new URL('../oclif.manifest.json', import.meta.url);
+const manifest = join(root, 'oclif.manifest.json');
 try {
   const written = statSync(manifest).mtimeMs;
-  const commands = new URL('../dist/cli/commands/', import.meta.url);
-  if (readdirSync(commands).some((f) => f.endsWith('.js') && statSync(new URL(f, commands)).mtimeMs > written))
+  const commands = join(root, 'dist', 'cli', 'commands');
+  if (readdirSync(commands).some((f) => f.endsWith('.js') && statSync(join(commands, f)).mtimeMs > written))
     unlinkSync(manifest);
 } catch {
   // No manifest (or it is already gone): nothing to check.
@@ -37,10 +44,10 @@ try {
   if (e.code === 'ENOENT') process.stderr.write('WARNING: current directory does not exist\n');
 }
 
-// `--version` and `--help` answered without oclif when they can be (fast-path.js).
-const root = fileURLToPath(new URL('..', import.meta.url));
-const fast = fastPath(process.argv.slice(2), packageInstall(root));
-if (!fast.done) {
+async function main() {
+  // `--version` and `--help` answered without oclif when they can be (fast-path.js).
+  const fast = fastPath(process.argv.slice(2), packageInstall(root));
+  if (fast.done) return;
   fast.recordHelp?.();
   // The bundle (`npm run build:bundle`, scripts/build-bundle.ts: pyrq and its packages in
   // one file) while the manifest beside it is the one it was built with (a hash: npm
@@ -59,6 +66,14 @@ if (!fast.done) {
     // @oclif/core's narrower entry points, not its index: the index loads every part of oclif
     // (and semver, for a check of oclif's own Node engine range) before any command runs.
     const { execute } = await import('@oclif/core/execute');
-    await execute({ dir: import.meta.url });
+    // The package's root (its package.json, the manifest, dist/): oclif would take the
+    // nearest package.json to this file for it, which is bin/package.json.
+    await execute({ loadOptions: { root } });
   }
 }
+
+// As a top-level await in an ES module: an error that escapes is printed and exits 1.
+main().catch((e) => {
+  process.exitCode = 1;
+  throw e;
+});

@@ -8,7 +8,7 @@ import { Command } from '@oclif/core/command';
 import type * as Interfaces from '@oclif/core/interfaces';
 import type { Redis } from 'ioredis';
 import { type Config, configSecrets } from '../src/config/config.js';
-import { loadConfig } from '../src/config/load-config.js';
+import { type ConfigFileReader, configFileOf, resolveConfig } from '../src/config/resolve-config.js';
 import { type ConfigFlags, SETTING_LIST } from '../src/config/settings.js';
 import { PyrqError, redactText } from '../src/errors.js';
 import type { Logger } from '../src/log.js';
@@ -40,6 +40,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   private logger?: Logger;
   private redis?: Promise<Redis>;
   private registry?: Promise<Registry>;
+  private readConfigFile?: ConfigFileReader;
 
   public override async init(): Promise<void> {
     await super.init();
@@ -53,6 +54,10 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       throw this.usageError(e as Error);
     }
     this.flags = parsed.flags as BaseFlags<T>;
+    // The config file's reader (its parsers and zod schema) only when a file is named:
+    // without one, a command's start loads no zod (docs/performance.md, `pyrq status`).
+    if (configFileOf(this.configFlags(), process.env) !== undefined)
+      ({ readConfigFile: this.readConfigFile } = await import('../src/config/load-config.js'));
   }
 
   private parsedOnce?: Promise<unknown>;
@@ -92,7 +97,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 
   /** Settings from flags > env > config file > defaults. */
   protected loadSettings(): Config {
-    this.settings = loadConfig(this.configFlags());
+    this.settings = resolveConfig(this.configFlags(), process.env, this.readConfigFile);
     return this.settings;
   }
 

@@ -248,6 +248,31 @@ module.exports = fast.done ? Promise.resolve() : require('@oclif/core/execute').
  */
 const BUILTIN_REQUIRE = `require = ((builtin) => { const { isBuiltin } = builtin('node:module'); return Object.assign((id) => { if (isBuiltin(id)) return builtin(id); throw Object.assign(new Error("Cannot find module '" + id + "' (not in this executable)"), { code: 'MODULE_NOT_FOUND' }); }, builtin); })(require);`;
 
+/**
+ * The bundle as pure ASCII: bin/bundle-loader.js then reads it as Latin-1, one byte per
+ * character (Node makes a 4.7 MB one-byte string with a copy), where UTF-8 text with a
+ * single non-ASCII character is decoded into a two-byte string of twice the size: ~100
+ * million instructions, ~10 % of `pyrq status` (callgrind). esbuild escapes non-ASCII
+ * text except where an escape could change the meaning: tagged templates (pyrq's `html`
+ * tag, which reads the cooked strings, where an escape means the same) and regular
+ * expressions (ansis's `[\x1b\x9b]`, where it means the same too). Each character left
+ * becomes its `\uXXXX` escape, valid in strings, templates, regular expressions and
+ * names alike; one after a backslash (where it would not be) leaves the bundle as it
+ * is: the loader then decodes it as UTF-8, correct and slower.
+ */
+function asciiOnly(file: string): void {
+  const text = readFileSync(file, 'utf8');
+  if (!/[\u0080-\uffff]/.test(text)) return;
+  if (/\\[\u0080-\uffff]/.test(text)) {
+    console.warn(`${file}: a non-ASCII character after a backslash: left as UTF-8 (slower start)`);
+    return;
+  }
+  writeFileSync(
+    file,
+    text.replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`),
+  );
+}
+
 const started = performance.now();
 const seaManifestJson = JSON.stringify(seaManifest());
 const files = await seaFiles();
@@ -282,6 +307,7 @@ const result = await build({
   logLevel: 'warning',
 });
 writeFileSync(`${outfile}.meta.json`, JSON.stringify(result.metafile));
+asciiOnly(outfile);
 // What bin/run.js compares with the manifest beside it: the bundle runs only while that
 // is the manifest it was built with (file times say nothing once npm installs it).
 writeFileSync(join(outDir, 'pyrq.manifest-sha256'), manifestHash);

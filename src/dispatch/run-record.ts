@@ -5,8 +5,6 @@
  * the outcome of an enqueue: see fire-batch.lua); `history` reads them back. The field
  * names are a contract (`pyrq history --json`).
  */
-import { z } from 'zod';
-
 export const RUN_OUTCOMES = [
   'enqueued',
   'skipped:missed',
@@ -20,37 +18,42 @@ export const RUN_OUTCOMES = [
 ] as const;
 export type RunOutcome = (typeof RUN_OUTCOMES)[number];
 
-const runRecordSchema = z.object({
+export const RUN_TRIGGERS = ['schedule', 'manual', 'backfill'] as const;
+export type RunTrigger = (typeof RUN_TRIGGERS)[number];
+
+/**
+ * One run record. Read back by hand, not with zod (`runRecordOf`): `pyrq status` and
+ * `history` read them, and reading pyrq's own stored records needs no schema library.
+ */
+export interface RunRecord {
   /** The occurrence (epoch ms); for a manual run, when it was triggered. */
-  occurrence: z.number(),
+  occurrence: number;
   /** When the dispatcher handled it (epoch ms): the enqueue time of an enqueued job. */
-  at: z.number(),
+  at: number;
   /** `at - occurrence`. */
-  latenessMs: z.number(),
-  trigger: z.enum(['schedule', 'manual', 'backfill']),
-  outcome: z.enum(RUN_OUTCOMES),
+  latenessMs: number;
+  trigger: RunTrigger;
+  outcome: RunOutcome;
   /** The RQ job (enqueued, held for `buffered`, or found already there for `skipped:duplicate`). */
-  jobId: z.string().optional(),
+  jobId?: string;
   /** `skipped:overlap`, `buffered`: the job that was still queued or started. */
-  previousJobId: z.string().optional(),
+  previousJobId?: string;
   /** Overlap replace: the job that was stopped (started) or cancelled (queued) for this one. */
-  replacedJobId: z.string().optional(),
+  replacedJobId?: string;
   /** An aggregate of missed occurrences: every one from `occurrence` up to `until` (exclusive). */
-  until: z.number().optional(),
+  until?: number;
   /** How many occurrences the aggregate stands for, when known. */
-  count: z.number().optional(),
+  count?: number;
   /**
    * What became of the job, added by the outcome reader (record-outcomes.lua) once RQ
    * recorded a final outcome: finished, failed, stopped, canceled, unknown.
    */
-  result: z.string().optional(),
+  result?: string;
   /** The job's run time (RQ's ended_at - started_at), ms. */
-  durationMs: z.number().optional(),
+  durationMs?: number;
   /** A failed or stopped job's "ExceptionType: message" (at most 200 characters). */
-  error: z.string().optional(),
-});
-
-export type RunRecord = z.infer<typeof runRecordSchema>;
+  error?: string;
+}
 
 /** Parses one stored record; null when it is not one (written by something else). */
 export function parseRunRecord(text: string): RunRecord | null {
@@ -60,6 +63,56 @@ export function parseRunRecord(text: string): RunRecord | null {
   } catch {
     return null;
   }
-  const r = runRecordSchema.safeParse(v);
-  return r.success ? r.data : null;
+  return runRecordOf(v);
+}
+
+type FieldKind = 'number' | 'string' | 'trigger' | 'outcome';
+/** The record's fields in order, their kind, and whether required (the interface above). */
+const FIELDS: readonly (readonly [keyof RunRecord, FieldKind, boolean])[] = [
+  ['occurrence', 'number', true],
+  ['at', 'number', true],
+  ['latenessMs', 'number', true],
+  ['trigger', 'trigger', true],
+  ['outcome', 'outcome', true],
+  ['jobId', 'string', false],
+  ['previousJobId', 'string', false],
+  ['replacedJobId', 'string', false],
+  ['until', 'number', false],
+  ['count', 'number', false],
+  ['result', 'string', false],
+  ['durationMs', 'number', false],
+  ['error', 'string', false],
+];
+
+function fits(v: unknown, kind: FieldKind): boolean {
+  switch (kind) {
+    case 'number':
+      return typeof v === 'number' && Number.isFinite(v);
+    case 'string':
+      return typeof v === 'string';
+    case 'trigger':
+      return (RUN_TRIGGERS as readonly unknown[]).includes(v);
+    case 'outcome':
+      return (RUN_OUTCOMES as readonly unknown[]).includes(v);
+  }
+}
+
+/**
+ * The record in `v`, or null when it is not one: the known fields, of their types (other
+ * fields are dropped), in the order above.
+ */
+export function runRecordOf(v: unknown): RunRecord | null {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return null;
+  const o = v as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  for (const [f, kind, required] of FIELDS) {
+    const x = o[f];
+    if (x === undefined) {
+      if (required) return null;
+      continue;
+    }
+    if (!fits(x, kind)) return null;
+    out[f] = x;
+  }
+  return out as unknown as RunRecord;
 }

@@ -1,7 +1,7 @@
 /**
  * A schedule's `retry`: how often a stock `rq worker` runs a failed job again, written as
  * RQ's own fields (`retries_left`, `retry_intervals`) into the job hash, so no worker
- * code is needed. Pure.
+ * code is needed. Pure, and free of zod (the schemas: `retry-schema.ts`).
  *
  * RQ (>= 1.5, `Retry(max, interval)`) picks the interval of a retry as
  * `intervals[max(len(intervals) - retries_left, 0)]`: with exactly `max` intervals the
@@ -16,46 +16,16 @@
  *   retry: { max: 3, intervals: "30s" }             after 30 s each
  *   retry: { max: 5, exponential: { base: "10s", cap: "2m" } }   10, 20, 40, 80, 120 s
  */
-import { z } from 'zod';
+import type { Retry, RetryInput } from './retry-schema.js';
 import { formatDuration, MAX_EVERY_SECONDS, parseDuration } from './duration.js';
 import { quote } from './excerpt.js';
 
 /** More retries than this is a loop, not a retry policy. */
 export const MAX_RETRIES = 100;
 
-// Numbers are not held to integers here: normalizeRetry says which value is not whole,
-// at its own path, where zod would only say that the union did not match.
-// The JSON Schema still says "integer", for editors.
-const whole = () => z.number().meta({ type: 'integer' });
-const wait = z.union([z.string(), whole()]);
-const intervalsInput = z.union([wait, z.array(wait)]);
-
-/** `retry` as written (the schedule field and `dispatch.retry` in the config). */
-export const retryInput = z.union([
-  whole(),
-  z.strictObject({
-    max: whole().meta({ description: `Retries after the first run fails (1 to ${MAX_RETRIES}).` }),
-    intervals: intervalsInput.optional().meta({
-      description:
-        'Wait before each retry: one duration for all, or a list (the last repeats). Whole seconds; default 0 (at once).',
-    }),
-    exponential: z
-      .strictObject({
-        base: wait.meta({ description: 'The first wait.' }),
-        cap: wait.optional().meta({ description: 'No wait longer than this.' }),
-      })
-      .optional()
-      .meta({ description: 'Waits doubling from base, up to cap (instead of intervals).' }),
-  }),
-]);
-export type RetryInput = z.input<typeof retryInput>;
-
-/** `retry` as stored: `max` retries, the wait before each (exactly `max` whole seconds). */
-export const retryStored = z.strictObject({
-  max: z.number().int().min(1).max(MAX_RETRIES),
-  intervals: z.array(z.number().int().min(0)),
-});
-export type Retry = z.output<typeof retryStored>;
+// The zod schemas of `retry` (as written, as stored) are in retry-schema.ts: what reads
+// stored schedules (`pyrq status`) needs this module and not zod.
+export type { Retry, RetryInput } from './retry-schema.js';
 
 type Issue = [path: string, message: string];
 

@@ -16,22 +16,26 @@
  */
 import { SETTINGS } from '../config/settings.js';
 import { z } from 'zod';
-import { triggerInputShape, triggerStoredShape } from '../schedule/triggers/index.js';
+import { triggerInputShape, triggerStoredShape } from '../schedule/triggers/schemas.js';
 import { DST_RULES } from '../schedule/triggers/kind.js';
 import { durationInput, timestampInput } from './input-shapes.js';
-import { retryInput, retryStored } from './retry.js';
+import { retryInput, retryStored } from './retry-schema.js';
 
-/** Schedule ids: also used in Redis keys and (escaped) in RQ job ids. */
-export const ID_RE = /^[A-Za-z0-9_.-]{1,200}$/;
-/** A dotted Python path to a module-level callable: `package.module.function`. */
-export const PY_IDENT = '[A-Za-z_][A-Za-z0-9_]*';
-export const FUNCTION_RE = new RegExp(`^${PY_IDENT}(\\.${PY_IDENT})+$`);
-/** RQ queue names become Redis keys (`rq:queue:<name>`); keep them to a safe alphabet. */
-export const QUEUE_RE = /^[A-Za-z0-9_.:-]{1,100}$/;
-
-export const TARGETS = ['rq', 'frappe'] as const;
-export const CATCHUP_POLICIES = ['skip', 'latest', 'all'] as const;
-export const OVERLAP_POLICIES = ['allow', 'forbid', 'buffer-one', 'replace'] as const;
+// The patterns and policy lists are in schedule-constants.ts (free of zod: what reads
+// stored schedules and settings needs them, not this schema); re-exported here.
+import { CATCHUP_POLICIES, FUNCTION_RE, ID_RE, OVERLAP_POLICIES, QUEUE_RE, TARGETS } from './schedule-constants.js';
+export {
+  CATCHUP_POLICIES,
+  FUNCTION_RE,
+  ID_RE,
+  OVERLAP_POLICIES,
+  PY_IDENT,
+  QUEUE_RE,
+  TARGETS,
+  type CatchupPolicy,
+  type OverlapPolicy,
+  type Target,
+} from './schedule-constants.js';
 
 const jsonObject = z.record(z.string(), z.unknown());
 
@@ -174,6 +178,3 @@ export const scheduleSchema = z.strictObject({
 
 /** A normalised schedule: defaults filled, durations in seconds, timestamps canonical UTC. */
 export type Schedule = z.output<typeof scheduleSchema>;
-export type Target = (typeof TARGETS)[number];
-export type CatchupPolicy = (typeof CATCHUP_POLICIES)[number];
-export type OverlapPolicy = (typeof OVERLAP_POLICIES)[number];

@@ -1,18 +1,13 @@
 /**
  * `at`: a one-shot at one instant (an ISO 8601 timestamp; without an offset, wall time
  * in the schedule's timezone), stored in canonical UTC. It takes no window: the instant
- * is the window.
+ * is the window. Its zod shapes: `schemas.ts`.
  */
-import { z } from 'zod';
 import { formatTimestamp, parseTimestamp } from '../../model/datetime.js';
-import { timestampInput } from '../../model/input-shapes.js';
 import { defineTrigger } from './kind.js';
 
-export const atTrigger = defineTrigger({
+export const atTrigger = defineTrigger<'at', string | Date, string>({
   field: 'at',
-  input: timestampInput,
-  description: 'One-shot ISO 8601 timestamp; without an offset it is wall time in `timezone`.',
-  stored: z.string(),
 
   normalize(value, ctx) {
     const t = parseTimestamp(value, ctx.timezone);

@@ -1,8 +1,8 @@
 /**
  * `cron`: a cron expression in the schedule's timezone, evaluated by croner with
  * Vixie-cron DST rules (`model/cron.ts`). `startAt` is a lower bound (inclusive).
+ * Its zod shapes: `schemas.ts`.
  */
-import { z } from 'zod';
 import { cronFor, cronProblem, normalizeCron } from '../../model/cron.js';
 import { defineTrigger } from './kind.js';
 import { isSecondPass } from '../dst-rule.js';
@@ -40,11 +40,8 @@ function cronNextAfter(expr: string, timezone: string, afterMs: number): number 
   return v;
 }
 
-export const cronTrigger = defineTrigger({
+export const cronTrigger = defineTrigger<'cron', string, string>({
   field: 'cron',
-  input: z.string(),
-  description: 'Cron expression: 5 fields, or 6 with seconds first; L, W, #, @hourly etc.',
-  stored: z.string(),
 
   normalize(value) {
     const cron = normalizeCron(value);

@@ -2,18 +2,14 @@
  * `every`: a fixed period, `anchor + k * period`, anchored at `startAt`, else the Unix
  * epoch. A fixed anchor makes occurrences the same on every daemon and across restarts,
  * which is what makes deterministic job ids (and so exactly-once firing) possible.
- * Occurrences are arithmetic, so catch-up after any downtime costs the same.
+ * Occurrences are arithmetic, so catch-up after any downtime costs the same. Its zod
+ * shapes: `schemas.ts`.
  */
-import { z } from 'zod';
 import { formatDuration, parseDuration } from '../../model/duration.js';
-import { durationInput } from '../../model/input-shapes.js';
 import { defineTrigger } from './kind.js';
 
-export const everyTrigger = defineTrigger({
+export const everyTrigger = defineTrigger<'every', string | number, number>({
   field: 'every',
-  input: durationInput,
-  description: 'Fixed period: "90s", "15m", "1h30m", "2d", or seconds. Anchored at startAt, else the Unix epoch.',
-  stored: z.number().int().positive(),
 
   normalize(value) {
     const d = parseDuration(value);

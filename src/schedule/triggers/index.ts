@@ -1,10 +1,10 @@
 /**
  * The table of trigger kinds, and everything the rest of pyrq asks of a trigger without
  * naming a kind: its schema fields, its kind, whether it is a one-shot, its description.
- * A kind is a module (`cron.ts`, `every.ts`, `at.ts`; the contract is `kind.ts`) and a
- * row in `TRIGGER_KINDS`. Pure.
+ * A kind is a module (`cron.ts`, `every.ts`, `at.ts`; the contract is `kind.ts`), a
+ * row in `TRIGGER_KINDS` and a row of zod shapes in `schemas.ts` (kept apart: this table
+ * and the kinds load no zod). Pure.
  */
-import type { z } from 'zod';
 import { atTrigger } from './at.js';
 import { cronTrigger } from './cron.js';
 import { everyTrigger } from './every.js';
@@ -16,8 +16,16 @@ export const TRIGGER_KINDS = [cronTrigger, everyTrigger, atTrigger] as const;
 type Kinds = (typeof TRIGGER_KINDS)[number];
 /** The schedule fields that select a kind: `cron`, `every`, `at`. */
 export type TriggerField = Kinds['field'];
+/** The stored value of a kind's field: what its `normalize` yields. */
+export type StoredOf<K> = K extends { normalize(...a: never[]): infer R }
+  ? R extends { ok: true; value: infer S }
+    ? S
+    : never
+  : never;
+/** The written value of a kind's field: what its `normalize` takes. */
+export type InputOf<K> = K extends { normalize(value: infer I, ...rest: never[]): unknown } ? I : never;
 /** Each kind's field with its stored value, all optional (a valid schedule has exactly one). */
-export type TriggerFields = { [K in Kinds as K['field']]?: z.output<K['stored']> };
+export type TriggerFields = { [K in Kinds as K['field']]?: StoredOf<K> };
 /** The fields of a schedule that decide when it fires. */
 export type TriggerSpec = TriggerWindow & TriggerFields;
 
@@ -25,7 +33,8 @@ export type TriggerSpec = TriggerWindow & TriggerFields;
  * A kind as the generic code calls it: it was picked because its field is present, and
  * reads only that and the window, so its methods take any trigger spec.
  */
-export type Trigger = TriggerKind<TriggerField, z.ZodType, z.ZodType, TriggerSpec>;
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type Trigger = TriggerKind<TriggerField, any, any, TriggerSpec>;
 
 /** `TRIGGER_KINDS` as the generic code iterates it. */
 export const TRIGGERS: readonly Trigger[] = TRIGGER_KINDS;
@@ -46,18 +55,6 @@ export const TRIGGER_FIELDS: readonly string[] = [
 ];
 /** "cron, every or at", for messages. */
 export const TRIGGER_CHOICES = `${TRIGGER_FIELD_NAMES.slice(0, -1).join(', ')} or ${TRIGGER_FIELD_NAMES.at(-1)}`;
-
-type InputShape = { [K in Kinds as K['field']]: z.ZodOptional<K['input']> };
-type StoredShape = { [K in Kinds as K['field']]: z.ZodOptional<K['stored']> };
-
-/** The kinds' fields as written, documented: spread into the schedule input schema. */
-export const triggerInputShape = Object.fromEntries(
-  TRIGGER_KINDS.map((k) => [k.field, k.input.optional().meta({ description: k.description })]),
-) as unknown as InputShape;
-/** The kinds' fields as stored: spread into the stored schedule schema. */
-export const triggerStoredShape = Object.fromEntries(
-  TRIGGER_KINDS.map((k) => [k.field, k.stored.optional()]),
-) as unknown as StoredShape;
 
 /** The kind of a spec: the one whose field it has (the first, should a hand-made spec have several). */
 export function triggerKindOf(spec: TriggerFields): Trigger | undefined {

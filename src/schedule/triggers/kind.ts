@@ -10,8 +10,11 @@
  * (exclusive). The generic code applies `enabled` and `endAt`, and whole seconds; a kind
  * decides what `startAt` means to it (an anchor for `every`, a lower bound for `cron`).
  * Pure: no I/O, time is a parameter.
+ *
+ * A kind's zod schemas (its field as written, as stored, its documentation) are not part
+ * of this contract: they are in `schemas.ts`, one row per kind, so that what only computes
+ * fire times or descriptions from stored schedules (`pyrq status`) does not load zod.
  */
-import type { z } from 'zod';
 import type { FieldIssue } from '../../model/issues.js';
 
 /**
@@ -48,28 +51,17 @@ export interface TriggerInputContext {
 export type NormalizedValue<V> = { ok: true; value: V } | { ok: false; message: string };
 
 /**
- * One trigger kind. `F` is its field name, `I` the zod shape of the field as written,
- * `S` the zod shape of the normalised value stored in the registry (and hashed).
- * Methods receive a spec that has the kind's field (`Spec`; the table's generic view
- * widens it to any trigger spec); `after`, `lo` and `hi` are whole seconds (epoch ms);
- * `startAt` is the parsed window start, if any.
+ * One trigger kind. `F` is its field name, `I` the type of the field as written (after
+ * its zod shape in `schemas.ts`), `S` the type of the normalised value stored in the
+ * registry (and hashed). Methods receive a spec that has the kind's field (`Spec`; the
+ * table's generic view widens it to any trigger spec); `after`, `lo` and `hi` are whole
+ * seconds (epoch ms); `startAt` is the parsed window start, if any.
  */
-export interface TriggerKind<
-  F extends string = string,
-  I extends z.ZodType = z.ZodType,
-  S extends z.ZodType = z.ZodType,
-  Spec = SpecOf<F, z.output<S>>,
-> {
+export interface TriggerKind<F extends string = string, I = unknown, S = unknown, Spec = SpecOf<F, S>> {
   /** The schedule field that selects this kind and holds its value (unique among kinds). */
   readonly field: F;
-  /** The field as written; composed into the schedule schema and from there into the JSON Schema. */
-  readonly input: I;
-  /** The field's documentation (JSON Schema `description`, editor hover text). */
-  readonly description: string;
-  /** The normalised value as stored. */
-  readonly stored: S;
   /** Validates and normalises the written value; a failure's message is reported at `field`. */
-  normalize(value: z.output<I>, ctx: TriggerInputContext): NormalizedValue<z.output<S>>;
+  normalize(value: I, ctx: TriggerInputContext): NormalizedValue<S>;
   /** Checks against the schedule's other fields, run after the window is read (e.g. `at` takes no window). */
   check?(ctx: TriggerInputContext): FieldIssue[];
   /**
@@ -92,9 +84,7 @@ export interface TriggerKind<
   describe(spec: Spec): string;
 }
 
-/** Declares a kind with its types inferred (the table in `index.ts` holds the result). */
-export function defineTrigger<F extends string, I extends z.ZodType, S extends z.ZodType>(
-  kind: TriggerKind<F, I, S>,
-): TriggerKind<F, I, S> {
+/** Declares a kind (the table in `index.ts` holds the result). */
+export function defineTrigger<F extends string, I, S>(kind: TriggerKind<F, I, S>): TriggerKind<F, I, S> {
   return kind;
 }
