@@ -35,15 +35,21 @@ const defOf = (t: z.ZodType): Def => (t as unknown as { _zod: { def: Def } })._z
 
 const unsure: Check = () => UNSURE;
 
-/** A plain object as zod's record accepts it, with only enumerable string keys other than `__proto__`. */
+/**
+ * The keys zod's record copies from a plain object: its own enumerable keys (a TOML table
+ * also has non-enumerable symbols, which zod skips too); undefined (unsure) for another
+ * prototype, an enumerable symbol or a `__proto__` key.
+ */
 function plainKeys(v: object): string[] | undefined {
   const proto: unknown = Object.getPrototypeOf(v);
   if (proto !== Object.prototype && proto !== null) return undefined;
-  const keys = Reflect.ownKeys(v);
-  for (const k of keys)
-    if (typeof k !== 'string' || k === '__proto__' || !Object.prototype.propertyIsEnumerable.call(v, k))
-      return undefined;
-  return keys as string[];
+  const keys: string[] = [];
+  for (const k of Reflect.ownKeys(v)) {
+    if (!Object.prototype.propertyIsEnumerable.call(v, k)) continue;
+    if (typeof k !== 'string' || k === '__proto__') return undefined;
+    keys.push(k);
+  }
+  return keys;
 }
 
 /** The check of one value schema; `unsure` for anything it does not know exactly. */

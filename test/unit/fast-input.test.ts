@@ -12,7 +12,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { makeSchedules } from '../../bench/data.js';
+import { FORMATS, fileText, makeSchedules } from '../../bench/data.js';
 import { fastInputFields, fastScheduleInput } from '../../src/model/fast-input.js';
 import { SCHEDULE_FIELDS, scheduleInputSchema } from '../../src/model/schedule-schema.js';
 import { isScheduleFile, parseScheduleFile } from '../../sources/files/parse-file.js';
@@ -84,6 +84,10 @@ class Thing {
 const nullProto = (o: Record<string, unknown>) => Object.assign(Object.create(null) as object, o);
 const withSymbol = () => ({ a: 1, [Symbol('s')]: 2 });
 const withHidden = () => Object.defineProperty({ a: 1 }, 'b', { value: 2, enumerable: false });
+// As @iarna/toml builds tables: null prototype, non-enumerable symbol marks.
+const tomlLike = () =>
+  Object.defineProperty(nullProto({ company: 'x', days: 2 }), Symbol('type'), { value: 'table', enumerable: false });
+const withHiddenSymbol = () => Object.defineProperty({ a: 1 }, Symbol('h'), { value: 2, enumerable: false });
 const withProtoKey = () => Object.defineProperty({}, '__proto__', { value: 1, enumerable: true });
 // eslint-disable-next-line no-sparse-arrays
 const sparse = () => [1, , 3];
@@ -133,6 +137,8 @@ const VALUES: (() => unknown)[] = [
   () => nullProto({ a: 1 }),
   withSymbol,
   withHidden,
+  tomlLike,
+  withHiddenSymbol,
   withProtoKey,
   () => new Thing(),
   () => new Map([['a', 1]]),
@@ -182,6 +188,17 @@ describe('fast schedule check (differential against zod)', () => {
     const bad = all.map(mismatch).filter((m) => m !== undefined);
     expect(bad).toEqual([]);
     expect(all.filter((s) => fastScheduleInput(s) === undefined)).toEqual([]);
+  });
+
+  it('accepts the bench mix as each file format parses it, giving what zod gives', () => {
+    const all = makeSchedules(600);
+    for (const format of FORMATS) {
+      const parsed = parseScheduleFile(`mix.${format}`, Buffer.from(fileText(format, all)));
+      if (!parsed.ok) throw new Error(parsed.message);
+      const raws = parsed.entries.map((e) => e.raw);
+      expect(raws.map(mismatch).filter((m) => m !== undefined)).toEqual([]);
+      expect(raws.filter((r) => fastScheduleInput(r) === undefined).length).toBe(0);
+    }
   });
 
   it('agrees with zod on every fixture schedule', () => {
