@@ -87,7 +87,10 @@ export class ParsePool {
           new Worker('file' in script ? script.file : script.code, {
             eval: 'code' in script,
             workerData: data,
-            resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB, maxOldGenerationSizeMb: OLD_GENERATION_MB },
+            resourceLimits: {
+              maxYoungGenerationSizeMb: YOUNG_GENERATION_MB,
+              maxOldGenerationSizeMb: OLD_GENERATION_MB,
+            },
           }),
         ),
     );

@@ -139,7 +139,7 @@ function compileShape(shape: Record<string, z.ZodType>): Field[] {
 /** What `scheduleInputSchema.safeParse` gives back on success. */
 export type ParsedInput = z.output<typeof scheduleInputSchema>;
 
-const FIELDS = compileShape(scheduleInputSchema.shape as unknown as Record<string, z.ZodType>);
+const FIELDS = compileShape(scheduleInputSchema.shape);
 const INDEX = new Map(FIELDS.map((f, i) => [f.key, i]));
 const REQUIRED = FIELDS.filter((f) => !f.optional).length;
 

@@ -37,7 +37,10 @@ function show(v: unknown, seen: object[] = []): string {
   const proto = Object.getPrototypeOf(v) as unknown;
   const tag = proto === Object.prototype ? '' : proto === null ? 'null-proto' : 'other-proto';
   return `${tag}{${Reflect.ownKeys(v)
-    .map((k) => `${String(k)}${Object.prototype.propertyIsEnumerable.call(v, k) ? '' : '(hidden)'}:${show((v as Record<PropertyKey, unknown>)[k], seen)}`)
+    .map(
+      (k) =>
+        `${String(k)}${Object.prototype.propertyIsEnumerable.call(v, k) ? '' : '(hidden)'}:${show((v as Record<PropertyKey, unknown>)[k], seen)}`,
+    )
     .join(',')}}`;
 }
 
