@@ -7,6 +7,7 @@ import { SETTINGS } from '../config/settings.js';
 import { TRIGGER_CHOICES, TRIGGERS } from '../schedule/triggers/index.js';
 import { formatTimestamp, parseTimestamp } from './datetime.js';
 import { describeType, parseDuration } from './duration.js';
+import { fastScheduleInput } from './fast-input.js';
 import { type FieldIssue, fromZodIssues } from './issues.js';
 import { jsonValueProblem } from './json-value.js';
 import {
@@ -85,12 +86,16 @@ export function normalizeSchedule(raw: unknown, ctx: NormalizeContext = DEFAULT_
   }
   const rawId = (raw as { id?: unknown }).id;
   const id = typeof rawId === 'string' ? rawId : undefined;
-  // Without reportInput zod takes its fast path; the input is only needed for messages,
-  // so a failing schedule is checked again with it.
-  let parsed = scheduleInputSchema.safeParse(raw);
-  if (!parsed.success) parsed = scheduleInputSchema.safeParse(raw, { reportInput: true });
-  if (!parsed.success) return { ok: false, issues: fromZodIssues(parsed.error.issues, SCHEDULE_FIELDS), id };
-  const s = parsed.data;
+  // The common shape is checked by fast-input.ts (the same result as zod's, ~10x less
+  // CPU); anything it is not sure of goes to zod. Without reportInput zod takes its fast
+  // path; the input is only needed for messages, so a failing schedule is checked again with it.
+  let s = fastScheduleInput(raw);
+  if (s === undefined) {
+    let parsed = scheduleInputSchema.safeParse(raw);
+    if (!parsed.success) parsed = scheduleInputSchema.safeParse(raw, { reportInput: true });
+    if (!parsed.success) return { ok: false, issues: fromZodIssues(parsed.error.issues, SCHEDULE_FIELDS), id };
+    s = parsed.data;
+  }
   const issues: FieldIssue[] = [];
   const bad = (path: string, message: string) => issues.push({ path, message });
 

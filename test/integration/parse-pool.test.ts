@@ -110,4 +110,30 @@ describe('parse workers', () => {
     expect(poolStats).toEqual({ started: before.started + 1, parsed: before.parsed });
     expect(comparable(threaded)).toEqual(comparable(await snap(DEFAULT_CONTEXT, { parseThreads: 0 })));
   });
+  it('a file too large for a worker heap is parsed on the main thread: same result, no error', async () => {
+    // A worker's old generation is capped (parse-pool.ts); a file just under the size limit
+    // (files.maxFileBytes) holding a 4-million-item list needs more, and its worker runs out
+    // of memory: the file is then parsed inline, like any file of a failed worker.
+    const big = tmpDir();
+    try {
+      for (let f = 0; f < 30; f++)
+        writeFileSync(join(big.path, `f${f}.json`), JSON.stringify({ id: `s${f}`, function: 'a.b', every: '1h' }));
+      writeFileSync(
+        join(big.path, 'huge.json'),
+        `{"id":"huge","function":"a.b","every":"1h","args":[${Array<string>(4_100_000).fill('1').join(',')}]}`,
+      );
+      const read = (parseThreads: number) =>
+        new FileSource({ dir: big.path, ctx: DEFAULT_CONTEXT, parseThreads }).snapshot();
+      const before = { ...poolStats };
+      const threaded = await read(2);
+      expect(poolStats.started).toBe(before.started + 1);
+      // The 30 small files went through the threads; the huge one did not come back from them.
+      expect(poolStats.parsed - before.parsed).toBe(30);
+      expect(threaded.errors).toEqual([]);
+      expect(threaded.schedules.length).toBe(31);
+      expect(comparable(threaded)).toEqual(comparable(await read(0)));
+    } finally {
+      big.cleanup();
+    }
+  });
 });
