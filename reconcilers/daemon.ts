@@ -565,6 +565,7 @@ export class Daemon {
       fence,
       observer: this.metrics,
       redisClock: this.opts.clock === undefined,
+      reconciling: () => this.loop.busy,
     });
   }
 
