@@ -565,7 +565,6 @@ export class Daemon {
       fence,
       observer: this.metrics,
       redisClock: this.opts.clock === undefined,
-      reconciling: () => this.loop.busy,
     });
   }
 

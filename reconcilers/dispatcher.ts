@@ -57,12 +57,6 @@ export interface DispatcherDeps {
   observer?: DispatchObserver;
   /** The daemon's lease: every fire batch carries its token (checked in Lua), a refusal is reported to it. */
   fence?: FenceGuard;
-  /**
-   * True while a reconcile runs (the daemon's): a wanted full collection waits until the
-   * registry is quiet (gc-pacer.ts), and a storm's reconcile of 50,000 files applies for
-   * 5-10 s before it announces its changes.
-   */
-  reconciling?: () => boolean;
 }
 
 /** What the metrics see of the dispatcher: the fire script's replies, as they come. */
@@ -268,11 +262,7 @@ export class Dispatcher {
         // no fire is due for a while (after a deep re-sync it made per-second fires 200-330
         // ms late when it ran in the 550 ms before one). V8 collects by itself otherwise.
         const gap = earliest === null ? null : earliest - this.clock.now();
-        // Not while the registry is changing (a reconcile running, changes announced
-        // lately): see gc-pacer.ts.
-        const due = this.gcWanted || heapGrownBy(GC_GROWTH_BYTES);
-        const changedAt = this.deps.reconciling?.() ? performance.now() : this.changedAt;
-        if (this.gcPacer.shouldCollect(due, gap, performance.now(), changedAt)) {
+        if (this.gcPacer.shouldCollect(this.gcWanted || heapGrownBy(GC_GROWTH_BYTES), gap, performance.now())) {
           this.gcWanted = false;
           const started = performance.now();
           if (fullGc()) this.gcPacer.measured(performance.now() - started);

@@ -12,26 +12,11 @@ export const GC_MARGIN_MS = 200;
 export const GC_FIRST_ESTIMATE_MS = 300;
 /** The least pause a full collection is expected to take. */
 export const GC_MIN_ESTIMATE_MS = 100;
-/**
- * A wanted collection waits until the registry has not changed (no reconcile running, no
- * change announced) for this long. In a file storm the reconciles asked for one after
- * each 1,000+ changes, and the heap grew by more than the dispatcher's threshold between
- * them: full collections of a heap holding up to 100,000 schedules, two passes of 200-650
- * ms each on a busy machine, ran while the files were applied and removed and made the
- * storm's worst late fires (issue 22, `--trace-gc`). V8's own collections meanwhile are
- * incremental (pauses of a few ms to ~100 ms). Once the storm is over, one collection
- * returns the freed heap.
- */
-export const GC_QUIET_MS = 3000;
-/** ...but not longer than this after it was first wanted (changes that never stop). */
-export const GC_MAX_DEFER_MS = 60_000;
 
 export class GcPacer {
   /** The last full collection's pause (ms), or less after skips: what the next one is expected to take. */
   estimateMs = GC_FIRST_ESTIMATE_MS;
   private skippedAt = -Infinity;
-  /** When the collection now wanted was first asked for (undefined: none wanted). */
-  private wantedSince?: number;
 
   /**
    * Whether to collect now: `due` (one is wanted), `gapMs` until the next fire (null: none
@@ -40,14 +25,8 @@ export class GcPacer {
    * storm stayed for good (3 runs of 3, +100-125 MB): each second that has to skip a
    * wanted collection expects 10% less of it.
    */
-  shouldCollect(due: boolean, gapMs: number | null, nowMs: number, changedAtMs = -Infinity): boolean {
-    if (!due) {
-      this.wantedSince = undefined;
-      return false;
-    }
-    this.wantedSince ??= nowMs;
-    // While changes keep coming (a storm), wait for them to settle (GC_QUIET_MS).
-    if (nowMs - changedAtMs < GC_QUIET_MS && nowMs - this.wantedSince < GC_MAX_DEFER_MS) return false;
+  shouldCollect(due: boolean, gapMs: number | null, nowMs: number): boolean {
+    if (!due) return false;
     if (gapMs === null || gapMs > 2 * this.estimateMs + GC_MARGIN_MS) return true;
     if (nowMs - this.skippedAt >= 1000) {
       this.skippedAt = nowMs;
@@ -58,7 +37,6 @@ export class GcPacer {
 
   /** A collection took `ms`. */
   measured(ms: number): void {
-    this.wantedSince = undefined;
     this.estimateMs = Math.max(GC_MIN_ESTIMATE_MS, ms);
   }
 }
