@@ -74,24 +74,6 @@ const STAT_REPORTED_MAX = 4096;
  */
 const POOL_MIN_REPORTED = 200;
 
-/**
- * The kept pool (`reportedPool`) closes after this long unused: a storm's reconciles
- * follow each other within the watcher's debounce and a reconcile's length, and idle
- * threads hold memory (~10 MB each).
- */
-const POOL_IDLE_MS = 5000;
-
-/** The kept pool is sized as for this many files at least (its threads: the cores, at most 4). */
-const POOL_KEPT_FILES = 1000;
-
-/**
- * The nice value of a watched storm's parse threads (Linux). They share the cores with
- * the dispatcher's thread, whose fires a per-second schedule times: on a busy 2-core
- * machine the main thread, two parse threads and Redis wanted the two cores at once, and
- * the fires came 200-500 ms late. A niced thread still gets every idle cycle.
- */
-const STORM_PARSE_NICE = 10;
-
 /** Directory entries read per call while listing. */
 const LIST_BUFFER = 256;
 
@@ -308,16 +290,23 @@ export class FileSource implements Source {
       }
       // A storm of new files (thousands reported at once) is parsed on the parse threads,
       // off the event loop that fires; a few edited files stay on this thread.
-      const pool = rest.length >= POOL_MIN_REPORTED ? this.reportedPool(rest.length) : undefined;
+      const pool =
+        rest.length >= POOL_MIN_REPORTED
+          ? ParsePool.forFiles(this.name, this.opts.ctx, rest.length, {
+              threads: this.opts.parseThreads,
+              workerFile: this.opts.parseWorkerFile,
+              now,
+            })
+          : undefined;
       const concurrency = pool ? READ_CONCURRENCY * 2 : READ_CONCURRENCY;
       try {
         for (let i = 0; i < rest.length; i += concurrency) {
           const chunk = rest.slice(i, i + concurrency);
-          const rs = await Promise.all(chunk.map((j) => this.readOne(files[j]!, pool, now)));
+          const rs = await Promise.all(chunk.map((j) => this.readOne(files[j]!, pool)));
           rs.forEach((r, k) => (results[chunk[k]!] = r));
         }
       } finally {
-        if (pool) this.releaseReportedPool();
+        await pool?.close();
       }
       return results;
     }
@@ -331,7 +320,7 @@ export class FileSource implements Source {
     try {
       for (let i = 0; i < files.length; i += concurrency) {
         const chunk = files.slice(i, i + concurrency);
-        const rs = await Promise.all(chunk.map((rel) => this.readOne(rel, pool, now)));
+        const rs = await Promise.all(chunk.map((rel) => this.readOne(rel, pool)));
         rs.forEach((r, j) => (results[i + j] = r));
       }
     } finally {
@@ -397,8 +386,6 @@ export class FileSource implements Source {
   }
 
   private watcher?: DirectoryWatcher;
-  /** The parse threads kept between the reconciles of a storm (`reportedPool`). */
-  private kept?: { pool: ParsePool; idle?: NodeJS.Timeout };
 
   /** Watches the directory; `onChange` gets the changed files (debounced, atomic-save safe). */
   async watch(onChange: (change: SourceChange) => void): Promise<void> {
@@ -480,7 +467,6 @@ export class FileSource implements Source {
 
   async close(): Promise<void> {
     await this.watcher?.close();
-    await this.dropReportedPool();
     this.cache.clear();
   }
 
@@ -530,48 +516,7 @@ export class FileSource implements Source {
     return real.startsWith(root.endsWith(sep) ? root : root + sep) ? real : undefined;
   }
 
-  /**
-   * The parse threads for a watched burst: kept between the reconciles of a storm (a
-   * storm of 100,000 files is dozens of reconciles of 200+ reported files, and each
-   * started and ended its own threads: ~50 ms of start-up each, on the cores the firing
-   * thread needs), closed once no reconcile has used them for `POOL_IDLE_MS`; niced
-   * (`STORM_PARSE_NICE`).
-   */
-  private reportedPool(files: number): ParsePool | undefined {
-    if (this.kept && !this.kept.pool.alive) this.dropReportedPool();
-    if (this.kept) {
-      clearTimeout(this.kept.idle);
-      this.kept.idle = undefined;
-      return this.kept.pool;
-    }
-    const pool = ParsePool.forFiles(this.name, this.opts.ctx, Math.max(files, POOL_KEPT_FILES), {
-      threads: this.opts.parseThreads,
-      workerFile: this.opts.parseWorkerFile,
-      nice: STORM_PARSE_NICE,
-    });
-    if (!pool) return undefined;
-    pool.unref();
-    this.kept = { pool };
-    return pool;
-  }
-
-  /** A reconcile is done with the kept pool: it closes when no other uses it soon. */
-  private releaseReportedPool(): void {
-    if (!this.kept) return;
-    clearTimeout(this.kept.idle);
-    this.kept.idle = setTimeout(() => this.dropReportedPool(), POOL_IDLE_MS);
-    this.kept.idle.unref();
-  }
-
-  private dropReportedPool(): Promise<void> {
-    const kept = this.kept;
-    this.kept = undefined;
-    if (!kept) return Promise.resolve();
-    clearTimeout(kept.idle);
-    return kept.pool.close().catch(() => undefined);
-  }
-
-  private async readOne(rel: string, pool?: ParsePool, now?: number): Promise<FileResult> {
+  private async readOne(rel: string, pool?: ParsePool): Promise<FileResult> {
     const fail = (message: string): FileResult => failedFile(this.name, rel, message);
     const unreadable = (message: string): FileResult => {
       this.remember(rel);
@@ -609,7 +554,7 @@ export class FileSource implements Source {
           digest = contentDigest(bytes);
           return this.parseSoon(rel, bytes);
         };
-        const parsed = pool ? await pool.parse(rel, full, now).catch(() => undefined) : undefined;
+        const parsed = pool ? await pool.parse(rel, full).catch(() => undefined) : undefined;
         if (parsed) ({ result, digest } = parsed);
         else result = await inline();
       } catch (e) {

@@ -67,13 +67,10 @@ export const poolStats = { started: 0, parsed: 0 };
 
 export class ParsePool {
   private readonly threads: Thread[];
-  /** The reconcile time the threads were started with (their default for `now`). */
-  private readonly now?: number;
   private seq = 0;
 
   private constructor(n: number, script: { file: string } | { code: string }, data: ParseWorkerData) {
     poolStats.started++;
-    this.now = data.now;
     this.threads = Array.from(
       { length: n },
       () =>
@@ -91,13 +88,13 @@ export class ParsePool {
    * A pool for parsing `files` files, or undefined when inline parsing is the better
    * choice. `threads` caps the threads (default: the cores, at most 4; 0 or 1: inline);
    * `workerFile` replaces the worker (tests); `now`: the threads also work out next fire
-   * times after it (TextSchedule.nextFireHint); `nice`: the threads' nice value (Linux).
+   * times after it (TextSchedule.nextFireHint).
    */
   static forFiles(
     source: string,
     ctx: NormalizeContext,
     files: number,
-    opts: { threads?: number; workerFile?: string; now?: number; nice?: number } = {},
+    opts: { threads?: number; workerFile?: string; now?: number } = {},
   ): ParsePool | undefined {
     if (files < POOL_MIN_FILES) return undefined;
     const n = Math.min(opts.threads ?? availableParallelism(), MAX_THREADS, Math.floor(files / FILES_PER_THREAD));
@@ -111,35 +108,18 @@ export class ParsePool {
       : parseWorkerScript();
     if (!script) return undefined;
     const { allowFunction: _fn, ...plain } = ctx;
-    return new ParsePool(n, script, { source, ctx: plain, now: opts.now, nice: opts.nice });
+    return new ParsePool(n, script, { source, ctx: plain, now: opts.now });
   }
 
-  /** False once every thread has failed: a kept pool is then replaced. */
-  get alive(): boolean {
-    return this.threads.some((t) => !t.failed);
-  }
-
-  /**
-   * Lets the process exit while the threads idle: a pool kept between the reconciles of a
-   * storm (file-source.ts) must not hold a daemon or a test open.
-   */
-  unref(): void {
-    for (const t of this.threads) t.worker.unref();
-  }
-
-  /**
-   * Reads and parses `full` (shown as `rel`) on the least busy thread. Rejects when that
-   * thread fails. `now`: the reconcile's time, for a pool that outlives the reconcile it
-   * was started for (default: the pool's own).
-   */
-  parse(rel: string, full: string, now: number | undefined = this.now): Promise<ParsedFile> {
+  /** Reads and parses `full` (shown as `rel`) on the least busy thread. Rejects when that thread fails. */
+  parse(rel: string, full: string): Promise<ParsedFile> {
     const live = this.threads.filter((t) => !t.failed);
     if (live.length === 0) return Promise.reject(this.threads[0]!.failed!);
     const t = live.reduce((a, b) => (b.pending.size < a.pending.size ? b : a));
     const seq = ++this.seq;
     return new Promise((resolve, reject) => {
       t.pending.set(seq, { rel, resolve, reject });
-      t.worker.postMessage({ seq, rel, full, now } satisfies ParseRequest);
+      t.worker.postMessage({ seq, rel, full } satisfies ParseRequest);
     });
   }
 

@@ -4,7 +4,6 @@
  * each result back. See parse-pool.ts.
  */
 import { readFileSync } from 'node:fs';
-import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { compileAllowlist } from '../../src/config/normalize-context.js';
 import type { NormalizeContext } from '../../src/model/normalize.js';
@@ -16,34 +15,21 @@ export interface ParseWorkerData {
   ctx: Omit<NormalizeContext, 'allowFunction'>;
   /** The reconcile's time: each schedule's next fire time after it is sent back too. */
   now?: number;
-  /** A nice value for this thread (Linux: per thread), so that it yields the cores to the firing thread. */
-  nice?: number;
 }
 
 export interface ParseRequest {
   seq: number;
   rel: string;
   full: string;
-  /** This read's reconcile time (a pool kept across reconciles); `workerData.now` otherwise. */
-  now?: number;
 }
 
 const data = workerData as ParseWorkerData;
-// On Linux a nice value is a thread's own (setpriority(PRIO_PROCESS, 0) sets the calling
-// thread's); elsewhere it would be the whole process's, the firing thread's too.
-if (data.nice !== undefined && process.platform === 'linux') {
-  try {
-    setPriority(data.nice);
-  } catch {
-    // not allowed here: the thread keeps the process's priority
-  }
-}
 const ctx: NormalizeContext = {
   ...data.ctx,
   allowFunction: data.ctx.allowPatterns ? compileAllowlist(data.ctx.allowPatterns) : undefined,
 };
 
-parentPort!.on('message', ({ seq, rel, full, now }: ParseRequest) => {
+parentPort!.on('message', ({ seq, rel, full }: ParseRequest) => {
   let bytes: Buffer;
   try {
     bytes = readFileSync(full);
@@ -62,7 +48,7 @@ parentPort!.on('message', ({ seq, rel, full, now }: ParseRequest) => {
   // this result while the file's bytes are the same.
   parentPort!.postMessage({
     seq,
-    result: packFileResult(parseFileResult(data.source, rel, bytes, ctx, now ?? data.now)),
+    result: packFileResult(parseFileResult(data.source, rel, bytes, ctx, data.now)),
     digest: contentDigest(bytes),
   });
 });

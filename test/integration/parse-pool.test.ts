@@ -1,4 +1,4 @@
-import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compileAllowlist } from '../../src/config/normalize-context.js';
@@ -7,7 +7,6 @@ import { PACKAGE_ROOT } from '../../src/paths.js';
 import type { SourceSnapshot } from '../../src/source.js';
 import { FileSource } from '../../sources/files/file-source.js';
 import { poolStats } from '../../sources/files/parse-pool.js';
-import { eventually } from '../helpers/daemon.js';
 import { tmpDir } from '../helpers/tmp-dir.js';
 
 // A large read (a cold apply, a deep re-sync) is parsed on worker threads; these tests
@@ -110,58 +109,5 @@ describe('parse workers', () => {
     const threaded = await snap(DEFAULT_CONTEXT, { parseThreads: 2, parseWorkerFile: broken });
     expect(poolStats).toEqual({ started: before.started + 1, parsed: before.parsed });
     expect(comparable(threaded)).toEqual(comparable(await snap(DEFAULT_CONTEXT, { parseThreads: 0 })));
-  });
-
-  it("a watched storm's reconciles share one pool, which parses each file as inline parsing does", async () => {
-    const storm = tmpDir();
-    const src = new FileSource({ dir: storm.path, ctx: DEFAULT_CONTEXT, parseThreads: 2 });
-    const inline = new FileSource({ dir: storm.path, ctx: DEFAULT_CONTEXT, parseThreads: 0 });
-    try {
-      const seen = new Set<string>();
-      await src.watch((change) => change.origins?.forEach((o) => seen.add(o)));
-      await src.snapshot();
-      const burst = async (from: number) => {
-        for (let i = from; i < from + 250; i++)
-          writeFileSync(
-            join(storm.path, `s${i}.json`),
-            JSON.stringify({ id: `s${i}`, function: 'x.y', cron: `${i % 60} * * * *` }),
-          );
-        await eventually(async () => seen.has(`s${from + 249}.json`), 'the watcher reports the burst', 10_000);
-        return src.snapshot();
-      };
-      const before = { ...poolStats };
-      const first = await burst(0);
-      const second = await burst(250);
-      // Two reconciles of 250 reported files each: one pool started, every file through it.
-      expect(poolStats.started).toBe(before.started + 1);
-      expect(poolStats.parsed - before.parsed).toBe(500);
-      expect(first.schedules.length).toBe(250);
-      if (process.platform === 'linux') {
-        // The kept threads are niced (their own nice value, not the process's): they yield
-        // the cores to the thread that fires.
-        const nice = (t: string) => Number(readFileSync(`/proc/self/task/${t}/stat`, 'utf8').split(') ')[1]!.split(' ')[16]);
-        const tasks = readdirSync('/proc/self/task');
-        expect(tasks.filter((t) => nice(t) === 10).length).toBe(2);
-        expect(nice(String(process.pid))).toBe(0);
-      }
-      const all = await inline.snapshot();
-      expect([second.schedules.length, second.errors.length]).toEqual([all.schedules.length, all.errors.length]);
-      const plain = (x: SourceSnapshot) => ({
-        schedules: x.schedules.map((d) => [d.spec.id, d.hash, d.text, d.origin].join(" ")).sort(),
-        errors: x.errors,
-      });
-      expect(plain(second)).toEqual(plain(all));
-      // A removal storm reads nothing (gone files are not parsed) and starts no pool.
-      seen.clear();
-      for (let i = 0; i < 250; i++) rmSync(join(storm.path, `s${i}.json`));
-      await eventually(async () => seen.has('s249.json'), 'the watcher reports the removal', 10_000);
-      const third = await src.snapshot();
-      expect(third.schedules.length).toBe(250);
-      expect(poolStats.started).toBe(before.started + 1);
-    } finally {
-      await src.close();
-      await inline.close();
-      storm.cleanup();
-    }
   });
 });
