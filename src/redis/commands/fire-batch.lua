@@ -251,6 +251,8 @@ local recHead = '{"trigger":"' .. trigger .. '","at":' .. tostring(atNum) .. ',"
 local trimAt = histLen + math.ceil(histLen / 5)
 
 local queued = {}
+local state = { 'lastRunAt', '', 'lastOutcome', '', 'lastLatenessMs', '' } -- the last-run state, below
+local jobOf = {} -- template -> its job HSET arguments (data, description and meta set per job)
 local pending = {} -- score, job id pairs: one ZADD per call (below)
 local k, a, kj = 5 + nJobs, 9 + n, 5 -- item KEYS, item ARGV, the next job key
 local out = {}
@@ -320,7 +322,7 @@ for i = 1, n do
   elseif anyPaused and kj > kOps and call('HEXISTS', pausedKey, id) == 1 then
     code = -4
   else
-    local job = nil
+    local job = jobOf[tmpl] -- the template's job fields, built once per call
     local ttl = ARGV[tf + 4]
     local qkey = KEYS[tKey + tmpl]
     local enqueued = 0
@@ -385,7 +387,9 @@ for i = 1, n do
             job[#job + 1] = 'created_at'; job[#job + 1] = rqAt
             job[#job + 1] = 'enqueued_at'; job[#job + 1] = rqAt
             job[#job + 1] = 'meta'; job[#job + 1] = ''
+            jobOf[tmpl] = job
           end
+          job[8] = ARGV[df + 1] -- the item's description
           job[#job] = ARGV[o + 4]
           if ARGV[o + 2] ~= '' then job[2] = ARGV[o + 2] else job[2] = ARGV[df] end
           if hold then job[4] = 'deferred' end
@@ -414,7 +418,7 @@ for i = 1, n do
             q[#q + 1] = jobId
             pending[#pending + 1] = at
             pending[#pending + 1] = jobId
-            outcome, extra = 'enqueued', ',"jobId":' .. jstr(jobId)
+            outcome, extra = 'enqueued', plainIds and ',"jobId":"' .. jobId .. '"' or ',"jobId":' .. jstr(jobId)
             if busy and mode == 'r' then extra = extra .. ',"replacedJobId":' .. jstr(prevJob) end
             enqueued = enqueued + 1
             prevJob, prevKey, lastJob = jobId, jkey, jobId
@@ -446,18 +450,32 @@ for i = 1, n do
     end
     if len > trimAt then call('LTRIM', rkey, 0, histLen - 1) end
     -- One write of the last-run state (and the done mark of a finished one-shot).
-    local state = nil
-    if lastOcc then state = { 'lastRunAt', lastOcc, 'lastOutcome', lastOutcome, 'lastLatenessMs', lastLate } end
-    if lastJob then state[#state + 1] = 'lastJobId'; state[#state + 1] = lastJob end
+    -- (One table for every item: fields 1..ns of it are this item's.)
+    local ns = 0
+    if lastOcc then
+      state[2], state[4], state[6] = lastOcc, lastOutcome, lastLate
+      ns = 6
+      if lastJob then
+        state[7], state[8] = 'lastJobId', lastJob
+        ns = 8
+      end
+    end
     if limit then
-      if state then state[#state + 1] = 'fired'; state[#state + 1] = tostring(fired) end
+      if ns > 0 then
+        state[ns + 1], state[ns + 2] = 'fired', tostring(fired)
+        ns = ns + 2
+      end
       if fired >= limit then nextAt = 'done' end -- finished: out of the fire set, marked done
     end
     if nextAt == 'done' then
-      state = state or {}
-      state[#state + 1] = 'done'; state[#state + 1] = '1'
+      if ns == 0 then
+        call('HSET', skey, 'done', '1')
+      else
+        state[ns + 1], state[ns + 2] = 'done', '1'
+        ns = ns + 2
+      end
     end
-    if state then call('HSET', skey, unpack(state)) end
+    if ns > 0 then call('HSET', skey, unpack(state, 1, ns)) end
     if nextAt == '-' or nextAt == 'done' then
       zrems[#zrems + 1] = id
     elseif nextAt ~= '' then
