@@ -252,6 +252,7 @@ local trimAt = histLen + math.ceil(histLen / 5)
 
 local queued = {}
 local state = { 'lastRunAt', '', 'lastOutcome', '', 'lastLatenessMs', '' } -- the last-run state, below
+local lateOf = {} -- occurrence text -> its lateness text (at - occurrence)
 local jobOf = {} -- template -> its job HSET arguments (data, description and meta set per job)
 local pending = {} -- score, job id pairs: one ZADD per call (below)
 local k, a, kj = 5 + nJobs, 9 + n, 5 -- item KEYS, item ARGV, the next job key
@@ -296,12 +297,12 @@ for i = 1, n do
     if stored ~= expected and tonumber(stored) ~= tonumber(expected) then code = -1 end
   end
   local lastOccNum = nil
-  if not code and nOps > 0 then lastOccNum = tonumber(ARGV[first + 5 * (nOps - 1) + 1]) end
+  if not code and nOps > 0 then lastOccNum = int(ARGV[first + 5 * (nOps - 1) + 1]) end
   if code then
     -- not due
   elseif lastOccNum and lastOccNum > atNum then
     code = -5
-  elseif nOps > 0 and expected ~= '' and tonumber(expected) > atNum then
+  elseif nOps > 0 and expected ~= '' and int(expected) > atNum then
     code = -5 -- a jittered fire time
   else
     -- The index value is "<spec hash>\t<source>\t<origin>".
@@ -336,10 +337,14 @@ for i = 1, n do
     for j = 0, nOps - 1 do
       local o = first + 5 * j
       local occ = ARGV[o + 1]
-      local occNum = (j == nOps - 1) and lastOccNum or tonumber(occ)
-      local late = atNum - occNum
-      -- Integer ms as %d (cheap); anything else as cjson writes numbers (%.14g).
-      local lateText = (late == floor(late) and late < 1e14 and late > -1e14) and sformat('%d', late) or tostring(late)
+      -- Items due together share their occurrence: its lateness text is made once.
+      local lateText = lateOf[occ]
+      if not lateText then
+        local late = atNum - int(occ)
+        -- Integer ms as %d (cheap); anything else as cjson writes numbers (%.14g).
+        lateText = (late == floor(late) and late < 1e14 and late > -1e14) and sformat('%d', late) or tostring(late)
+        lateOf[occ] = lateText
+      end
       local outcome = ARGV[o + 3]
       local extra = ''
       if ARGV[o] == 'E' then
