@@ -131,7 +131,8 @@ async function oneRun(s: PunctualityScenario, dir: string): Promise<RunResult> {
       counts.set(key, (counts.get(key) ?? 0) + 1);
       inWindow.push(jobId);
       const arrived = arrivals.get(RqKeys.job(jobId));
-      if (arrived === undefined) throw new Error(`punctuality: no HSET event for ${RqKeys.job(jobId)}: its arrival is unknown`);
+      if (arrived === undefined)
+        throw new Error(`punctuality: no HSET event for ${RqKeys.job(jobId)}: its arrival is unknown`);
       seenLate.push(arrived - p.time);
     }
   }
@@ -188,7 +189,7 @@ export async function punctuality(s: PunctualityScenario): Promise<Figure[]> {
     // than enqueued_at, which (as in RQ itself) is stamped when the write is sent.
     figure(
       sc,
-      "in the queue p50 (the job's RPUSH event − its occurrence)",
+      "in the queue p50 (its job hash's HSET event − its occurrence)",
       'ms',
       col('seenP50'),
       { op: 'le', value: 5 },

@@ -87,8 +87,7 @@
   previousJobId | until, count as they apply (the shape src/dispatch/run-record.ts reads
   back; readers parse JSON, so the order of the fields is no contract).
 
-  Per call, not per item (each redis.call costs ~3,500 instructions of its own, whatever
-  it does; docs/performance.md, issue 25):
+  Per call, not per item (docs/performance.md, "The per-job calls batched"):
     - one EXISTS of the paused HASH (HEXISTS per item only when it is not empty);
     - one ZMSCORE for every next-fire-time compare-and-set (Redis < 6.2: ZSCORE per item);
     - one HMGET of the index HASH for every spec-hash compare-and-set;
