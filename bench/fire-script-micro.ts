@@ -64,28 +64,26 @@ const VARIANTS: [string, Edit[]][] = [
   [
     '- compare-and-set (ZMSCORE)',
     [
-      [/if expected ~= '' then\n {4}casN/, 'if false then\n    casN'],
-      [/if #ids > 0 then/, 'if false then'],
+      [/if expected ~= '' then\n {4}local stored/, 'if false then\n    local stored'],
+      [/redis\.pcall\('ZMSCORE', nextKey, [^\n]*\)\)\n/, '{}\n'],
     ],
   ],
-  ['- HGET spec hash', [[/elseif redis\.call\('HGET', skey, 'hash'\) ~= hash then/, "elseif hash == 'x' then"]]],
-  ['- paused check', [[/redis\.call\('EXISTS', pausedKey\) == 1/, 'false']]],
-  ['- EXISTS duplicate', [[/elseif redis\.call\('EXISTS', jkey\) == 1 then/, "elseif jkey == 'x' then"]]],
-  ['- HSET job', [[/redis\.call\('HSET', jkey, unpack\(job\)\)/, 'local _ = job']]],
-  ['- RPUSH queue', [[/redis\.call\('RPUSH', qkey, jobId\)/, 'local _ = qkey']]],
   [
-    '- run record (text+LPUSH+LTRIM)',
+    '- spec hash (HMGET index)',
     [
-      [
-        /local len = redis\.call\('LPUSH', rkey, [^\n]*\n\s*if len > trimAt then redis\.call\('LTRIM', rkey, 0, histLen - 1\) end/,
-        'local _ = extra',
-      ],
+      [/call\('HMGET', indexKey, [^\n]*\)\)\n/, '{}\n'],
+      [/if not v or sbyte\([^\n]*then code = -2 end/, ''],
     ],
   ],
-  ['- record text (constant record)', [[/recHead \.\. occ[^\n]*extra \.\. '\}'\)/, "'{}')"]]],
-  ['- LTRIM', [[/if len > trimAt then redis\.call\('LTRIM', rkey, 0, histLen - 1\) end/, '']]],
-  ['- state HSET', [[/if state then redis\.call\('HSET', skey, unpack\(state\)\) end/, '']]],
-  ['- ZADD next', [[/flushNext\(\)\nout\[n \+ 1\]/, 'out[n + 1]']]],
+  ['- paused check', [[/call\('EXISTS', pausedKey\) == 1/, 'false']]],
+  ['- EXISTS duplicate (one per call)', [[/if call\('EXISTS', unpack\(KEYS, [^\n]*\)\) > 0 then/, 'if false then']]],
+  ['- HSET job', [[/call\('HSET', jkey, unpack\(job\)\)/, 'local _ = job']]],
+  ['- RPUSH queue (one per queue)', [[/call\('RPUSH', qk, [^\n]*\)\) end/, 'local _ = ids end']]],
+  ['- LPUSH run record', [[/len = call\('LPUSH', rkey, rec1\)/, 'len = 0']]],
+  ['- record text (constant record)', [[/recHead \.\. occ[^\n]*extra \.\. '\}'\n/, "'{}'\n"]]],
+  ['- state HSET', [[/if state then call\('HSET', skey, unpack\(state\)\) end/, '']]],
+  ['- ZADD next', [[/flushNext\(\)\nflushPushes\(\)/, 'flushPushes()']]],
+  ['- ZADD outcomes pending', [[/for c = 1, #pending, CHUNK do call\('ZADD', pendingKey[^\n]*end\n/, '']]],
   ['KEYS/ARGV only', [[/^local fenceToken[\s\S]*$/m, 'return {}']]],
 ];
 

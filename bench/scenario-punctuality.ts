@@ -4,11 +4,13 @@
  * must have exactly one job (job ids carry the occurrence). Lateness is measured twice:
  * - the job's `enqueued_at` (= the run record's `at`) minus the occurrence: RQ's own
  *   notion of enqueue time, stamped (by RQ too) when the write is sent;
- * - from outside, when a worker could first see the job: Redis keyspace events for
- *   RPUSH, which Redis sends when the fire script that pushed ends. Each event names the
- *   queue; nothing else pushes or pops during the run, so the k-th event of a queue is
- *   the k-th job in it. Each job's arrival (of its event, in this process) minus its own
- *   occurrence (from its id) is its time to the queue.
+ * - from outside, when a worker could first see the job: Redis keyspace events for the
+ *   job hash's HSET, which Redis sends when the fire script that wrote it ends, the same
+ *   moment its RPUSH becomes visible (a script is atomic). Each event names the job key,
+ *   so the job; the first one is its arrival. (RPUSH events no longer do: the script
+ *   pushes a call's jobs with one RPUSH per queue, one event for many jobs.) Each job's
+ *   arrival (of its event, in this process) minus its own occurrence (from its id) is its
+ *   time to the queue.
  *
  * For this release only, the old "in the queue" figure is printed beside it, labelled as
  * wrong: every event's arrival modulo one second, tied to no job (a job 1,003 ms late
@@ -81,21 +83,20 @@ async function oneRun(s: PunctualityScenario, dir: string): Promise<RunResult> {
   await s.admin.flushall();
   const applied = await runCli(['apply', '--dir', dir, '--redis-url', s.redis.url]);
   if (applied.code !== 0) throw new Error(`punctuality: apply failed: ${applied.stderr.slice(-1000)}`);
-  // Keyspace events for list pushes: one message per RPUSH, sent when the script that did it ends.
-  await s.admin.config('SET', 'notify-keyspace-events', 'El');
+  // Keyspace events for hash writes (a job's arrival: its HSET's event, sent when the
+  // script that wrote it ends) and list pushes (the old method below).
+  await s.admin.config('SET', 'notify-keyspace-events', 'Elh');
   const sub = s.redis.client();
-  // Arrival times per queue key, in the order Redis sent the events (= the push order).
-  const arrivals = new Map<string, number[]>();
+  // Arrival time per job key: its first HSET event.
+  const arrivals = new Map<string, number>();
   const seen: number[] = [];
-  sub.on('message', (_channel: string, key: string) => {
+  sub.on('message', (channel: string, key: string) => {
     const now = Date.now();
-    seen.push(now);
-    let list = arrivals.get(key);
-    if (!list) arrivals.set(key, (list = []));
-    list.push(now);
+    if (channel.endsWith(':rpush')) seen.push(now);
+    else if (key.startsWith('rq:job:') && !arrivals.has(key)) arrivals.set(key, now);
   });
   if (sub.status !== 'ready') await new Promise((resolve) => sub.once('ready', resolve));
-  await sub.subscribe('__keyevent@0__:rpush');
+  await sub.subscribe('__keyevent@0__:rpush', '__keyevent@0__:hset');
   const daemon = await startDaemon(['--dir', dir, '--redis-url', s.redis.url], s.work);
   let w0 = 0;
   let w1 = 0;
@@ -116,26 +117,24 @@ async function oneRun(s: PunctualityScenario, dir: string): Promise<RunResult> {
     sub.disconnect();
     await s.admin.config('SET', 'notify-keyspace-events', '');
   }
-  // Every job in the queues, by (schedule, occurrence); and each one's arrival: the k-th
-  // RPUSH event of a queue belongs to the k-th job in it.
+  // Every job in the queues, by (schedule, occurrence); and each one's arrival (its job
+  // hash's first HSET event).
   const counts = new Map<string, number>();
   const inWindow: string[] = [];
   const seenLate: number[] = [];
   for (const q of QUEUE_NAMES) {
     const jobs = await s.admin.lrange(RqKeys.queue(q), 0, -1);
-    const arrived = arrivals.get(RqKeys.queue(q)) ?? [];
-    if (arrived.length !== jobs.length)
-      throw new Error(
-        `punctuality: ${arrived.length} RPUSH events for ${RqKeys.queue(q)}, which holds ${jobs.length} jobs: arrivals cannot be tied to jobs`,
-      );
-    jobs.forEach((jobId, k) => {
+    for (const jobId of jobs) {
       const p = parseJobId(jobId);
-      if (!p || p.time < w0 || p.time >= w1) return;
+      if (!p || p.time < w0 || p.time >= w1) continue;
       const key = `${p.scheduleId}\t${p.time}`;
       counts.set(key, (counts.get(key) ?? 0) + 1);
       inWindow.push(jobId);
-      seenLate.push(arrived[k]! - p.time);
-    });
+      const arrived = arrivals.get(RqKeys.job(jobId));
+      if (arrived === undefined)
+        throw new Error(`punctuality: no HSET event for ${RqKeys.job(jobId)}: its arrival is unknown`);
+      seenLate.push(arrived - p.time);
+    }
   }
   const expected = s.count * s.windowS;
   let duplicated = 0;
@@ -190,7 +189,7 @@ export async function punctuality(s: PunctualityScenario): Promise<Figure[]> {
     // than enqueued_at, which (as in RQ itself) is stamped when the write is sent.
     figure(
       sc,
-      "in the queue p50 (the job's RPUSH event − its occurrence)",
+      "in the queue p50 (its job hash's HSET event − its occurrence)",
       'ms',
       col('seenP50'),
       { op: 'le', value: 5 },

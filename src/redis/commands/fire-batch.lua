@@ -9,6 +9,11 @@
   KEYS[3]  outcomes pending ZSET (job id -> when the outcome reader looks first: `at`);
            every enqueued job is added, so pyrq learns its outcome
            (src/dispatch/outcome-reader.ts)
+  KEYS[4]  index HASH       (id -> "<spec hash>\t<source>\t<origin>", written by
+           apply-changes.lua in the same call as the schedule HASH's `hash`): the
+           spec-hash compare-and-set of every item, one HMGET per call
+  KEYS[5 .. 4 + ARGV 8]  the job HASH (rq:job:<jobId>) of every enqueue op of the call,
+           items and their ops in order (one block: one EXISTS per call)
   then per item, in order:
     schedule HASH, runs LIST,
     the previous job's HASH (rq:job:<lastJobId>)   only when overlap is not allow (the
@@ -17,7 +22,6 @@
     the held HASH (pyrq:held)                      only when overlap = buffer-one
     the previous job's queue's canceled ZSET       only when overlap = replace
       (rq:canceled:<queue>)
-    per enqueue op: the job HASH (rq:job:<jobId>)
   then per job template (below): its queue LIST (rq:queue:<name>)
 
   ARGV[1]  history length: a runs LIST is trimmed back to it once it holds a fifth more
@@ -31,8 +35,9 @@
            call (after the items) instead of once per item
   ARGV[7]  '1': every job id of the call is plain text that JSON needs no escape for
            (the run records quote them as they are); '' = check each
+  ARGV[8]  number of enqueue ops in the call (job keys in KEYS[5 ..])
+  ARGV[9 .. 8 + n]  the items' ids, in order (one block: one ZMSCORE, one HMGET per call)
   then per item:
-    id
     expected   next fire time the caller saw (ms); '' = manual run: no compare-and-set
     hash       spec hash the jobs were encoded from
     next       '' keep | '-' ZREM (ended) | 'done' ZREM and mark done | ms: ZADD
@@ -82,10 +87,21 @@
   previousJobId | until, count as they apply (the shape src/dispatch/run-record.ts reads
   back; readers parse JSON, so the order of the fields is no contract).
 
-  Per call, not per item: one EXISTS of the paused HASH (HEXISTS per item only when it
-  is not empty), one ZMSCORE for every compare-and-set (Redis < 6.2: ZSCORE per item),
-  and the next fire times written with one ZADD and one ZREM at the end (an id that
-  comes twice in one call flushes them before its own compare-and-set).
+  Per call, not per item (docs/performance.md, "The per-job calls batched"):
+    - one EXISTS of the paused HASH (HEXISTS per item only when it is not empty);
+    - one ZMSCORE for every next-fire-time compare-and-set (Redis < 6.2: ZSCORE per item);
+    - one HMGET of the index HASH for every spec-hash compare-and-set;
+    - one EXISTS of every job key of the call: when it counts none (the usual case),
+      no job key existed and a duplicate can only be one written earlier in this call
+      (a table of them); otherwise each job key is looked at with EXISTS, as before;
+    - one RPUSH per queue with the call's job ids in order (flushed early before an LREM
+      of replace, so the LREM sees every job pushed before it), one SADD per queue;
+    - the outcome-pending ZADD and the next fire times (one ZADD and one ZREM) at the
+      end (an id that comes twice in one call flushes them before its own compare-and-set).
+  Per item: one LPUSH of all its run records (oldest first, so the LIST reads newest
+  first, as one LPUSH per record did; the trim check after it); the schedule HASH is
+  read only with overlap or `times` (one HMGET: lastJobId, fired) and written once (the
+  last-run state). Per enqueued job: its HSET (and EXPIRE with a ttl).
 
   The job hash, from the template and the item: data, status, origin, description,
   timeout, result_ttl, failure_ttl, ttl, failure_callback_name, retries_left,
@@ -110,32 +126,36 @@
             when ARGV[3] = ''; a daemon whose clock runs fast); nothing written
   and one more value after the items: `at` (epoch ms), so the caller knows when to come back.
 ]]
+-- Globals looked up once: each use of a global is a lookup by name, and the loop below
+-- reads ARGV and calls Redis some thirty times per job.
+local ARGV, KEYS, call, tonumber, tostring, unpack = ARGV, KEYS, redis.call, tonumber, tostring, unpack
+local floor, sfind, sformat, sbyte = math.floor, string.find, string.format, string.byte
 local fenceToken = ARGV[#ARGV]
-if fenceToken ~= '' and redis.call('GET', KEYS[#KEYS]) ~= fenceToken then
+if fenceToken ~= '' and call('GET', KEYS[#KEYS]) ~= fenceToken then
   return redis.error_reply('PYRQ_FENCED the lease is not held by ' .. fenceToken)
 end
-local nextKey, queuesKey, pendingKey = KEYS[1], KEYS[2], KEYS[3]
+local nextKey, queuesKey, pendingKey, indexKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local histLen = tonumber(ARGV[1])
 local n = tonumber(ARGV[2])
 local at, rqAt, trigger = ARGV[3], ARGV[4], ARGV[5]
 if at == '' then
   -- Redis's clock is the one clock: no daemon fires early or stamps a job by its own.
-  local t = redis.call('TIME')
-  local sec, ms = tonumber(t[1]), math.floor(tonumber(t[2]) / 1000)
+  local t = call('TIME')
+  local sec, ms = tonumber(t[1]), floor(tonumber(t[2]) / 1000)
   at = tostring(sec * 1000 + ms)
   -- As RQ writes times (utcformat, microseconds), from the civil date of `sec`.
-  local days = math.floor(sec / 86400)
+  local days = floor(sec / 86400)
   local rem = sec - days * 86400
   local z = days + 719468
-  local era = math.floor(z / 146097)
+  local era = floor(z / 146097)
   local doe = z - era * 146097
-  local yoe = math.floor((doe - math.floor(doe / 1460) + math.floor(doe / 36524) - math.floor(doe / 146096)) / 365)
-  local doy = doe - (365 * yoe + math.floor(yoe / 4) - math.floor(yoe / 100))
-  local mp = math.floor((5 * doy + 2) / 153)
+  local yoe = floor((doe - floor(doe / 1460) + floor(doe / 36524) - floor(doe / 146096)) / 365)
+  local doy = doe - (365 * yoe + floor(yoe / 4) - floor(yoe / 100))
+  local mp = floor((5 * doy + 2) / 153)
   local mon = mp < 10 and mp + 3 or mp - 9
   local year = yoe + era * 400 + (mon <= 2 and 1 or 0)
-  rqAt = string.format('%04d-%02d-%02dT%02d:%02d:%02d.%03d000Z', year, mon, doy - math.floor((153 * mp + 2) / 5) + 1,
-    math.floor(rem / 3600), math.floor(rem % 3600 / 60), rem % 60, ms)
+  rqAt = sformat('%04d-%02d-%02dT%02d:%02d:%02d.%03d000Z', year, mon, doy - floor((153 * mp + 2) / 5) + 1,
+    floor(rem / 3600), floor(rem % 3600 / 60), rem % 60, ms)
 end
 local atNum = tonumber(at)
 -- Counts and template numbers, each text converted once per call (tonumber is strtod).
@@ -154,42 +174,62 @@ local tBase = #ARGV - TPL * nT -- template t: ARGV[tBase + TPL * (t - 1) .. + TP
 local tKey = #KEYS - 2 - nT  -- template t's queue: KEYS[tKey + t]
 local pausedKey = KEYS[#KEYS - 1]
 -- One look at the paused HASH per call: per item only when some schedule is paused.
-local anyPaused = trigger == 'schedule' and redis.call('EXISTS', pausedKey) == 1
+local anyPaused = trigger == 'schedule' and call('EXISTS', pausedKey) == 1
 local CHUNK = 1000 -- values per unpack (Lua's stack), an even number (ZADD pairs)
 
--- The compare-and-set values of every item, read with one ZMSCORE (Redis >= 6.2; older:
--- one ZSCORE per item, below). An id applied earlier in this call is read again live.
+-- The compare-and-set values of every item, read with one ZMSCORE of the id block
+-- (Redis >= 6.2; older: one ZSCORE per item, below); an id applied earlier in this call
+-- is read again live. The spec hashes of every item, from the index: one HMGET. Every
+-- job key of the call: one EXISTS (duplicates, below).
+local nJobs = tonumber(ARGV[8])
 local scores = nil
+local specs = {}
+local anyJobExists = false
 do
-  local ids, a2 = {}, 8
-  for i = 1, n do
-    if ARGV[a2 + 1] ~= '' then ids[#ids + 1] = ARGV[a2] end
-    a2 = a2 + 10 + 5 * int(ARGV[a2 + 6])
+  scores = {}
+  for c = 1, n, CHUNK do
+    local r = redis.pcall('ZMSCORE', nextKey, unpack(ARGV, 8 + c, 8 + math.min(c + CHUNK - 1, n)))
+    if type(r) ~= 'table' or r.err then
+      scores = nil
+      break
+    end
+    for j = 1, #r do scores[c + j - 1] = r[j] end
   end
-  if #ids > 0 then
-    scores = {}
-    for c = 1, #ids, CHUNK do
-      local r = redis.pcall('ZMSCORE', nextKey, unpack(ids, c, math.min(c + CHUNK - 1, #ids)))
-      if type(r) ~= 'table' or r.err then
-        scores = nil
-        break
-      end
-      for j = 1, #r do scores[c + j - 1] = r[j] end
+  for c = 1, n, CHUNK do
+    local r = call('HMGET', indexKey, unpack(ARGV, 8 + c, 8 + math.min(c + CHUNK - 1, n)))
+    for j = 1, #r do specs[c + j - 1] = r[j] end
+  end
+  for c = 1, nJobs, CHUNK do
+    if call('EXISTS', unpack(KEYS, 4 + c, 4 + math.min(c + CHUNK - 1, nJobs))) > 0 then
+      anyJobExists = true
+      break
     end
   end
 end
-local casN = 0
+-- The job keys this call wrote: with none existing before (anyJobExists false), the
+-- only duplicates there can be (nothing here deletes a key, and no key expires inside
+-- a script).
+local written = {}
+-- Job ids to push, per queue, in order: one RPUSH per queue (flushPushes).
+local pushes, pushOrder = {}, {}
+local function flushPushes()
+  for _, qk in ipairs(pushOrder) do
+    local ids = pushes[qk]
+    for c = 1, #ids, CHUNK do call('RPUSH', qk, unpack(ids, c, math.min(c + CHUNK - 1, #ids))) end
+  end
+  pushes, pushOrder = {}, {}
+end
 
 -- Next fire times are written once per call (one ZADD, one ZREM); an id met twice in a
 -- call flushes them before its compare-and-set.
 local zadds, zrems, touched = {}, {}, {}
 local function flushNext()
   if #zadds > 0 then
-    for c = 1, #zadds, CHUNK do redis.call('ZADD', nextKey, unpack(zadds, c, math.min(c + CHUNK - 1, #zadds))) end
+    for c = 1, #zadds, CHUNK do call('ZADD', nextKey, unpack(zadds, c, math.min(c + CHUNK - 1, #zadds))) end
     zadds = {}
   end
   if #zrems > 0 then
-    for c = 1, #zrems, CHUNK do redis.call('ZREM', nextKey, unpack(zrems, c, math.min(c + CHUNK - 1, #zrems))) end
+    for c = 1, #zrems, CHUNK do call('ZREM', nextKey, unpack(zrems, c, math.min(c + CHUNK - 1, #zrems))) end
     zrems = {}
   end
 end
@@ -202,7 +242,7 @@ end
 -- skipped when the caller vouched for the ids (ARGV[7]).
 local plainIds = ARGV[7] == '1'
 local function jstr(s)
-  if not plainIds and string.find(s, '[%c"\\/\128-\255]') then return cjson.encode(s) end
+  if not plainIds and sfind(s, '[%c"\\/\128-\255]') then return cjson.encode(s) end
   return '"' .. s .. '"'
 end
 local recHead = '{"trigger":"' .. trigger .. '","at":' .. tostring(atNum) .. ',"occurrence":'
@@ -210,19 +250,23 @@ local recHead = '{"trigger":"' .. trigger .. '","at":' .. tostring(atNum) .. ',"
 local trimAt = histLen + math.ceil(histLen / 5)
 
 local queued = {}
+local state = { 'lastRunAt', '', 'lastOutcome', '', 'lastLatenessMs', '' } -- the last-run state, below
+local lateOf = {} -- occurrence text -> its lateness text (at - occurrence)
+local jobOf = {} -- template -> its job HSET arguments (data, description and meta set per job)
 local pending = {} -- score, job id pairs: one ZADD per call (below)
-local k, a = 4, 8
+local k, a, kj = 5 + nJobs, 9 + n, 5 -- item KEYS, item ARGV, the next job key
 local out = {}
 for i = 1, n do
   local skey, rkey = KEYS[k], KEYS[k + 1]
   k = k + 2
-  local id, expected, hash, nextAt, mode, prevId = ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4], ARGV[a + 5]
-  local nOps = int(ARGV[a + 6])
-  local tmpl = int(ARGV[a + 7])
+  local id = ARGV[8 + i]
+  local expected, hash, nextAt, mode, prevId = ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4]
+  local nOps = int(ARGV[a + 5])
+  local tmpl = int(ARGV[a + 6])
   -- origin, timeout, result_ttl, failure_ttl, ttl, failure_callback_name, retries_left, retry_intervals, times
   local tf = tBase + TPL * (tmpl - 1)
-  local df = a + 8 -- data, description
-  local first = a + 10 -- the first op; every op is 5 ARGV, an enqueue op also 1 KEY
+  local df = a + 7 -- data, description
+  local first = a + 9 -- the first op; every op is 5 ARGV, an enqueue op also 1 job key (KEYS[kj ..])
   a = first + 5 * nOps
   local pkey, xkey = nil, nil -- the previous job's HASH; the held HASH (b) or canceled ZSET (r)
   if mode ~= '0' then
@@ -233,41 +277,52 @@ for i = 1, n do
       k = k + 1
     end
   end
-  local kOps = k
+  local kOps = kj
   for j = 0, nOps - 1 do
-    if ARGV[first + 5 * j] == 'E' then k = k + 1 end
+    if ARGV[first + 5 * j] == 'E' then kj = kj + 1 end
   end
 
   local code = nil
   if expected ~= '' then
-    casN = casN + 1
     local stored
     if touched[id] then flushNext() end
     if scores and not touched[id] then
-      stored = scores[casN]
+      stored = scores[i]
     else
-      stored = redis.call('ZSCORE', nextKey, id)
+      stored = call('ZSCORE', nextKey, id)
     end
     -- Compared as text first (both are integers written the same way): a number parsed
     -- only when they differ.
     if stored ~= expected and tonumber(stored) ~= tonumber(expected) then code = -1 end
   end
   local lastOccNum = nil
-  if not code and nOps > 0 then lastOccNum = tonumber(ARGV[first + 5 * (nOps - 1) + 1]) end
+  if not code and nOps > 0 then lastOccNum = int(ARGV[first + 5 * (nOps - 1) + 1]) end
   if code then
     -- not due
   elseif lastOccNum and lastOccNum > atNum then
     code = -5
-  elseif nOps > 0 and expected ~= '' and tonumber(expected) > atNum then
+  elseif nOps > 0 and expected ~= '' and int(expected) > atNum then
     code = -5 -- a jittered fire time
-  elseif redis.call('HGET', skey, 'hash') ~= hash then
-    code = -2
-  elseif mode ~= '0' and (redis.call('HGET', skey, 'lastJobId') or '') ~= prevId then
+  else
+    -- The index value is "<spec hash>\t<source>\t<origin>".
+    local v = specs[i]
+    if not v or sbyte(v, #hash + 1) ~= 9 or sfind(v, hash, 1, true) ~= 1 then code = -2 end
+  end
+  -- The schedule HASH is read only for overlap (lastJobId) and `times` (fired).
+  local limit, fired = nil, nil
+  local sread = nil
+  if not code then
+    if trigger == 'schedule' and ARGV[tf + 8] ~= '' then limit = tonumber(ARGV[tf + 8]) end
+    if mode ~= '0' or limit then sread = call('HMGET', skey, 'lastJobId', 'fired') end
+  end
+  if code then
+    -- refused above
+  elseif mode ~= '0' and (sread[1] or '') ~= prevId then
     code = -3
-  elseif anyPaused and k > kOps and redis.call('HEXISTS', pausedKey, id) == 1 then
+  elseif anyPaused and kj > kOps and call('HEXISTS', pausedKey, id) == 1 then
     code = -4
   else
-    local job = nil
+    local job = jobOf[tmpl] -- the template's job fields, built once per call
     local ttl = ARGV[tf + 4]
     local qkey = KEYS[tKey + tmpl]
     local enqueued = 0
@@ -276,18 +331,19 @@ for i = 1, n do
     local lastOcc, lastOutcome, lastLate = nil, nil, nil
     local ko = kOps
     -- `times`: the count so far (scheduled fires only)
-    local limit, fired = nil, nil
-    if trigger == 'schedule' and ARGV[tf + 8] ~= '' then
-      limit = tonumber(ARGV[tf + 8])
-      fired = tonumber(redis.call('HGET', skey, 'fired') or '0') or 0
-    end
+    if limit then fired = tonumber(sread[2] or '0') or 0 end
+    local rec1, recs = nil, nil -- the item's run records: the first, then all in a table
     for j = 0, nOps - 1 do
       local o = first + 5 * j
       local occ = ARGV[o + 1]
-      local occNum = (j == nOps - 1) and lastOccNum or tonumber(occ)
-      local late = atNum - occNum
-      -- Integer ms as %d (cheap); anything else as cjson writes numbers (%.14g).
-      local lateText = (late == math.floor(late) and late < 1e14 and late > -1e14) and string.format('%d', late) or tostring(late)
+      -- Items due together share their occurrence: its lateness text is made once.
+      local lateText = lateOf[occ]
+      if not lateText then
+        local late = atNum - int(occ)
+        -- Integer ms as %d (cheap); anything else as cjson writes numbers (%.14g).
+        lateText = (late == floor(late) and late < 1e14 and late > -1e14) and sformat('%d', late) or tostring(late)
+        lateOf[occ] = lateText
+      end
       local outcome = ARGV[o + 3]
       local extra = ''
       if ARGV[o] == 'E' then
@@ -295,31 +351,33 @@ for i = 1, n do
         ko = ko + 1
         local busy, st = false, nil
         if mode ~= '0' and prevJob ~= '' then
-          st = redis.call('HGET', prevKey, 'status')
+          st = call('HGET', prevKey, 'status')
           busy = (st == 'queued' or st == 'started')
         end
         -- buffer-one: an occurrence already held waits for its release; every later one is skipped.
-        local held = mode == 'b' and redis.call('HEXISTS', xkey, id) == 1
+        local held = mode == 'b' and call('HEXISTS', xkey, id) == 1
         if limit and fired >= limit then
           outcome = 'skipped:limit'
         elseif (busy and mode == '1') or held then
           outcome, extra = 'skipped:overlap', ',"previousJobId":' .. jstr(prevJob)
-        elseif redis.call('EXISTS', jkey) == 1 then
+        elseif written[jkey] or (anyJobExists and call('EXISTS', jkey) == 1) then
           outcome, extra = 'skipped:duplicate', ',"jobId":' .. jstr(jobId)
         else
           local hold = busy and mode == 'b'
           if busy and mode == 'r' then
             if st == 'started' then
               -- RQ's send_stop_job_command (rq/command.py): a channel, not a key.
-              local worker = redis.call('HGET', prevKey, 'worker_name')
+              local worker = call('HGET', prevKey, 'worker_name')
               if worker and worker ~= '' then
-                redis.call('PUBLISH', 'rq:pubsub:' .. worker, '{"command":"stop-job","job_id":' .. jstr(prevJob) .. '}')
+                call('PUBLISH', 'rq:pubsub:' .. worker, '{"command":"stop-job","job_id":' .. jstr(prevJob) .. '}')
               end
             else
               -- RQ's Job.cancel: off the queue, status canceled, into the canceled registry.
-              redis.call('LREM', qkey, 1, prevJob)
-              redis.call('HSET', prevKey, 'status', 'canceled')
-              redis.call('ZADD', xkey, math.floor(atNum / 1000), prevJob)
+              -- (The pushes of this call first: the previous job may be one of them.)
+              flushPushes()
+              call('LREM', qkey, 1, prevJob)
+              call('HSET', prevKey, 'status', 'canceled')
+              call('ZADD', xkey, floor(atNum / 1000), prevJob)
             end
           end
           if not job then
@@ -333,15 +391,18 @@ for i = 1, n do
             job[#job + 1] = 'created_at'; job[#job + 1] = rqAt
             job[#job + 1] = 'enqueued_at'; job[#job + 1] = rqAt
             job[#job + 1] = 'meta'; job[#job + 1] = ''
+            jobOf[tmpl] = job
           end
+          job[8] = ARGV[df + 1] -- the item's description
           job[#job] = ARGV[o + 4]
           if ARGV[o + 2] ~= '' then job[2] = ARGV[o + 2] else job[2] = ARGV[df] end
           if hold then job[4] = 'deferred' end
-          redis.call('HSET', jkey, unpack(job))
+          call('HSET', jkey, unpack(job))
+          written[jkey] = true
           if hold then job[4] = 'queued' end
-          if ttl ~= '' then redis.call('EXPIRE', jkey, ttl) end
+          if ttl ~= '' then call('EXPIRE', jkey, ttl) end
           if hold then
-            redis.call('HSET', xkey, id, jobId .. '\t' .. ARGV[tf] .. '\t' .. prevJob .. '\t' .. occ)
+            call('HSET', xkey, id, jobId .. '\t' .. ARGV[tf] .. '\t' .. prevJob .. '\t' .. occ)
             -- Its outcome is looked for from now on: the reader keeps a job still deferred
             -- or queued pending, and learns the end once release-held.lua has pushed it.
             pending[#pending + 1] = at
@@ -349,13 +410,19 @@ for i = 1, n do
             outcome, extra = 'buffered', ',"jobId":' .. jstr(jobId) .. ',"previousJobId":' .. jstr(prevJob)
           else
             if not queued[qkey] then
-              redis.call('SADD', queuesKey, qkey)
+              call('SADD', queuesKey, qkey)
               queued[qkey] = true
             end
-            redis.call('RPUSH', qkey, jobId)
+            local q = pushes[qkey]
+            if not q then
+              q = {}
+              pushes[qkey] = q
+              pushOrder[#pushOrder + 1] = qkey
+            end
+            q[#q + 1] = jobId
             pending[#pending + 1] = at
             pending[#pending + 1] = jobId
-            outcome, extra = 'enqueued', ',"jobId":' .. jstr(jobId)
+            outcome, extra = 'enqueued', plainIds and ',"jobId":"' .. jobId .. '"' or ',"jobId":' .. jstr(jobId)
             if busy and mode == 'r' then extra = extra .. ',"replacedJobId":' .. jstr(prevJob) end
             enqueued = enqueued + 1
             prevJob, prevKey, lastJob = jobId, jkey, jobId
@@ -368,23 +435,51 @@ for i = 1, n do
         if ARGV[o + 2] ~= '' then extra = ',"until":' .. ARGV[o + 2] end
         if ARGV[o + 4] ~= '' then extra = extra .. ',"count":' .. ARGV[o + 4] end
       end
-      local len = redis.call('LPUSH', rkey, recHead .. occ .. ',"latenessMs":' .. lateText .. ',"outcome":"' .. outcome .. '"' .. extra .. '}')
-      if len > trimAt then redis.call('LTRIM', rkey, 0, histLen - 1) end
+      local rec = recHead .. occ .. ',"latenessMs":' .. lateText .. ',"outcome":"' .. outcome .. '"' .. extra .. '}'
+      if not rec1 then
+        rec1 = rec
+      elseif not recs then
+        recs = { rec1, rec }
+      else
+        recs[#recs + 1] = rec
+      end
       lastOcc, lastOutcome, lastLate = occ, outcome, lateText
     end
+    -- One LPUSH of the item's records, oldest first (the LIST reads newest first).
+    local len = 0
+    if recs then
+      for c = 1, #recs, CHUNK do len = call('LPUSH', rkey, unpack(recs, c, math.min(c + CHUNK - 1, #recs))) end
+    elseif rec1 then
+      len = call('LPUSH', rkey, rec1)
+    end
+    if len > trimAt then call('LTRIM', rkey, 0, histLen - 1) end
     -- One write of the last-run state (and the done mark of a finished one-shot).
-    local state = nil
-    if lastOcc then state = { 'lastRunAt', lastOcc, 'lastOutcome', lastOutcome, 'lastLatenessMs', lastLate } end
-    if lastJob then state[#state + 1] = 'lastJobId'; state[#state + 1] = lastJob end
+    -- (One table for every item: fields 1..ns of it are this item's.)
+    local ns = 0
+    if lastOcc then
+      state[2], state[4], state[6] = lastOcc, lastOutcome, lastLate
+      ns = 6
+      if lastJob then
+        state[7], state[8] = 'lastJobId', lastJob
+        ns = 8
+      end
+    end
     if limit then
-      if state then state[#state + 1] = 'fired'; state[#state + 1] = tostring(fired) end
+      if ns > 0 then
+        state[ns + 1], state[ns + 2] = 'fired', tostring(fired)
+        ns = ns + 2
+      end
       if fired >= limit then nextAt = 'done' end -- finished: out of the fire set, marked done
     end
     if nextAt == 'done' then
-      state = state or {}
-      state[#state + 1] = 'done'; state[#state + 1] = '1'
+      if ns == 0 then
+        call('HSET', skey, 'done', '1')
+      else
+        state[ns + 1], state[ns + 2] = 'done', '1'
+        ns = ns + 2
+      end
     end
-    if state then redis.call('HSET', skey, unpack(state)) end
+    if ns > 0 then call('HSET', skey, unpack(state, 1, ns)) end
     if nextAt == '-' or nextAt == 'done' then
       zrems[#zrems + 1] = id
     elseif nextAt ~= '' then
@@ -397,6 +492,7 @@ for i = 1, n do
   out[i] = code
 end
 flushNext()
-for c = 1, #pending, CHUNK do redis.call('ZADD', pendingKey, unpack(pending, c, math.min(c + CHUNK - 1, #pending))) end
+flushPushes()
+for c = 1, #pending, CHUNK do call('ZADD', pendingKey, unpack(pending, c, math.min(c + CHUNK - 1, #pending))) end
 out[n + 1] = atNum
 return out

@@ -158,7 +158,14 @@ const OVERLAP_ARG: Record<OverlapPolicy, string> = { allow: '0', forbid: '1', 'b
 const JSON_PLAIN = /^[\x20-\x21\x23-\x5b\x5d-\x7e]*$/;
 
 /** Appends one item's keys and args; false when a job id it records needs JSON escaping. */
-function itemArgs(keys: Keys, item: FireItem, templates: JobTemplates, k: string[], a: Arg[]): boolean {
+function itemArgs(
+  keys: Keys,
+  item: FireItem,
+  templates: JobTemplates,
+  k: string[],
+  a: Arg[],
+  jobKeys: string[],
+): boolean {
   const checked = item.overlap !== 'allow';
   let plain = !checked || JSON_PLAIN.test(item.prevJobId);
   const skey = keys.schedule(item.id);
@@ -171,7 +178,6 @@ function itemArgs(keys: Keys, item: FireItem, templates: JobTemplates, k: string
     typeof item.next === 'object' ? item.next.set : item.next === 'keep' ? '' : item.next === 'ended' ? '-' : 'done';
   const j = item.job;
   a.push(
-    item.id,
     item.expected ?? '',
     item.hash,
     next,
@@ -185,7 +191,7 @@ function itemArgs(keys: Keys, item: FireItem, templates: JobTemplates, k: string
   for (const op of item.ops) {
     if (op.kind === 'enqueue') {
       a.push('E', op.occurrence, op.data ?? '', op.jobId, op.meta);
-      k.push(RqKeys.job(op.jobId));
+      jobKeys.push(RqKeys.job(op.jobId));
       if (plain && !JSON_PLAIN.test(op.jobId)) plain = false;
     } else {
       a.push('S', op.occurrence, op.until ?? '', op.outcome, op.count ?? '');
@@ -216,7 +222,10 @@ export function prepareFireBatch(
   items: FireItem[],
   opts: Pick<FireOptions, 'historyLength' | 'trigger' | 'fence'> & { redisClock?: boolean },
 ): PreparedBatch {
-  const k: string[] = [keys.next, RqKeys.queues, keys.outcomesPending];
+  // The ids and the job keys of the call each in one block, so the script reads them
+  // with one HMGET / ZMSCORE / EXISTS without walking the items first.
+  const itemKeys: string[] = [];
+  const jobKeys: string[] = [];
   const a: Arg[] = [
     opts.historyLength,
     items.length,
@@ -225,12 +234,18 @@ export function prepareFireBatch(
     opts.trigger,
     0,
     '',
+    0,
   ];
+  for (const item of items) a.push(item.id);
   const templates = new JobTemplates();
   let plain = true;
-  for (const item of items) if (!itemArgs(keys, item, templates, k, a)) plain = false;
+  for (const item of items) if (!itemArgs(keys, item, templates, itemKeys, a, jobKeys)) plain = false;
   a[5] = templates.queueKeys.length;
   a[6] = plain ? '1' : '';
+  a[7] = jobKeys.length;
+  const k: string[] = [keys.next, RqKeys.queues, keys.outcomesPending, keys.index];
+  for (const x of jobKeys) k.push(x);
+  for (const x of itemKeys) k.push(x);
   k.push(...templates.queueKeys);
   a.push(...templates.args);
   const tail = fenceTail(keys.leader, opts.fence);
