@@ -4,7 +4,7 @@
  * the code that reads stored schedules does not load zod.
  */
 import { z } from 'zod';
-import { MAX_RETRIES } from './retry.js';
+import { MAX_RETRIES } from './schedule-constants.js';
 
 // Numbers are not held to integers here: normalizeRetry says which value is not whole,
 // at its own path, where zod would only say that the union did not match.

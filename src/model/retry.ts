@@ -19,9 +19,9 @@
 import type { Retry, RetryInput } from './retry-schema.js';
 import { formatDuration, MAX_EVERY_SECONDS, parseDuration } from './duration.js';
 import { quote } from './excerpt.js';
+import { MAX_RETRIES } from './schedule-constants.js';
 
-/** More retries than this is a loop, not a retry policy. */
-export const MAX_RETRIES = 100;
+export { MAX_RETRIES };
 
 // The zod schemas of `retry` (as written, as stored) are in retry-schema.ts: what reads
 // stored schedules (`pyrq status`) needs this module and not zod.

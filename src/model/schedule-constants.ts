@@ -19,3 +19,6 @@ export const OVERLAP_POLICIES = ['allow', 'forbid', 'buffer-one', 'replace'] as 
 export type Target = (typeof TARGETS)[number];
 export type CatchupPolicy = (typeof CATCHUP_POLICIES)[number];
 export type OverlapPolicy = (typeof OVERLAP_POLICIES)[number];
+
+/** More retries than this is a loop, not a retry policy. */
+export const MAX_RETRIES = 100;

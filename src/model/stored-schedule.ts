@@ -8,7 +8,7 @@
  * field by field, and this table to the schema's fields.
  */
 import { CATCHUP_POLICIES, FUNCTION_RE, ID_RE, OVERLAP_POLICIES, QUEUE_RE, TARGETS } from './schedule-constants.js';
-import { MAX_RETRIES } from './retry.js';
+import { MAX_RETRIES } from './schedule-constants.js';
 import type { Schedule } from './schedule-schema.js';
 import type { TriggerField } from '../schedule/triggers/index.js';
 import { DST_RULES } from '../schedule/triggers/kind.js';
