@@ -60,7 +60,7 @@ import { version as VERSION } from '../src/version.js';
 /**
  * Heap growth allowed between full collections during a new leader's first reconcile.
  * 100,000 schedules, start-up peak RSS (VmHWM): 297-354 MB without, 255-279 MB with 48,
- * 297-306 MB with 96 (docs/performance.md); ~0.5-1 s more for that reconcile.
+ * 297-306 MB with 96 (docs/performance.md); ~0.3 s more wall, ~0.5 s more CPU for that reconcile.
  */
 const FIRST_RECONCILE_GARBAGE_BYTES = 48 * 2 ** 20;
 
