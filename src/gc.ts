@@ -39,3 +39,32 @@ export function fullGc(): boolean {
 export function heapGrownBy(bytes: number): boolean {
   return getHeapStatistics().used_heap_size - liveAfterGc > bytes;
 }
+
+/** While set (bytes), `collectIfGrown` collects once the heap grew by that much; 0: never. */
+let growthBudget = 0;
+/** Collections made by `collectIfGrown` (the daemon logs them with its first reconcile). */
+export const growthCollections = { count: 0 };
+
+/**
+ * Runs `fn` with collections bounding the garbage it leaves: `collectIfGrown`, called
+ * between its steps, runs a full collection whenever the heap grew by `budgetBytes` since
+ * the last. For the daemon's first reconcile of a large registry (nothing fires until it
+ * ends, so a pause holds no fire): V8 let the garbage of reading 100,000 schedules and
+ * the deep comparison pile up in the old generation to ~150 MB beyond the ~94 MB live,
+ * and that was the daemon's start-up peak (docs/performance.md).
+ */
+export async function collectingAsItGrows<T>(budgetBytes: number, fn: () => Promise<T>): Promise<T> {
+  const before = growthBudget;
+  growthBudget = budgetBytes;
+  liveAfterGc = getHeapStatistics().used_heap_size;
+  try {
+    return await fn();
+  } finally {
+    growthBudget = before;
+  }
+}
+
+/** A full collection if inside `collectingAsItGrows` and the heap grew by its budget; cheap otherwise. */
+export function collectIfGrown(): void {
+  if (growthBudget > 0 && heapGrownBy(growthBudget) && fullGc()) growthCollections.count++;
+}

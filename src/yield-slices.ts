@@ -8,6 +8,7 @@
  * each item costs more, and adds no yields on an idle one, where a slice does more.
  */
 
+import { collectIfGrown } from './gc.js';
 /** Milliseconds a slice may run before it yields. */
 export const SLICE_BUDGET_MS = 10;
 
@@ -45,6 +46,7 @@ export function slicer(opts: SlicerOptions = {}): Slicer {
     tick() {
       if (now() - sliceStart < budget) return undefined;
       yields++;
+      collectIfGrown(); // the daemon's first reconcile only (gc.ts)
       return yieldFn().then(after);
     },
     get yields() {

@@ -23,6 +23,7 @@ import { type Source, type SourceChange, type SourceSnapshot, desiredId } from '
 import { Claims } from './claims.js';
 import { isScheduleFile } from './parse-file.js';
 import { ParsePool } from './parse-pool.js';
+import { collectIfGrown } from '../../src/gc.js';
 import { contentDigest, type FileResult, failedFile, parseFileResult } from './parse-result.js';
 import { DirectoryWatcher } from './watch-files.js';
 import { type Slicer, slicer, sortStringsSliced } from '../../src/yield-slices.js';
@@ -322,6 +323,7 @@ export class FileSource implements Source {
         const chunk = files.slice(i, i + concurrency);
         const rs = await Promise.all(chunk.map((rel) => this.readOne(rel, pool)));
         rs.forEach((r, j) => (results[i + j] = r));
+        collectIfGrown(); // the daemon's first reconcile only (gc.ts)
       }
     } finally {
       await pool?.close();

@@ -15,6 +15,7 @@ import type { ObservedEntry, Plan } from '../plan/types.js';
 import { type EntryOutcome, applyChanges, loadApplyChanges } from '../redis/commands/apply-changes.js';
 import { type FenceGuard, FencedError } from '../redis/commands/fence.js';
 import { type DeepFields, loadReadDeep, readDeepFields } from '../redis/commands/read-deep.js';
+import { collectIfGrown } from '../gc.js';
 import { Keys } from '../redis/keys.js';
 import { slicer } from '../yield-slices.js';
 import { nextFireAfter } from '../schedule/next-fire.js';
@@ -277,6 +278,7 @@ export class Registry implements RegistryPort {
       while (next < ids.length && inFlight.length < DEEP_IN_FLIGHT) send();
       const { slice, reply } = inFlight.shift()!;
       this.checkDeep(index, slice, await reply, now, stray, known);
+      collectIfGrown(); // the daemon's first reconcile only (gc.ts)
       await yieldToIo();
     }
     return index;
