@@ -30,8 +30,15 @@ const BACKLOG = 100_000;
 const BTU_MAX_CONTENT_CHARS = 1024;
 const BTU_MAX_IN_FLIGHT = 16;
 const LOG_EXCERPT_CHARS = 200;
-/** Growth of the daemon's RSS while the backlog waits that the test tolerates (generous: GC and logging move RSS by tens of MB; the count of taken commands is the exact bound). */
-const RSS_GROWTH_LIMIT_MB = 80;
+/**
+ * Growth of the daemon's RSS while the backlog waits that the test tolerates. The count of
+ * taken commands is the exact bound; RSS is a backstop against memory held elsewhere. It
+ * is not a sharp one: acting on the ~1,000 commands of those 8 s leaves garbage, and GC
+ * timing moves RSS with the machine's load (measured: +60-83 MB alone, +106 MB once in a
+ * full CI run). An intake without the bound grew it by ~155 MB in the same 8 s (and took
+ * 33,000-52,000 commands, which the count check refuses).
+ */
+const RSS_GROWTH_LIMIT_MB = 130;
 
 const cmd = (requestType: string, content: string | null, responseKey: string | null) =>
   JSON.stringify({ request_type: requestType, request_content: content, response_key: responseKey });
