@@ -162,7 +162,13 @@ describe('the single executable runs the daemon', () => {
     const d = spawn(
       sea,
       ['daemon', '--dir', schedules, '--redis-url', `${server.url}/3`, '--socket', join(dir.path, 'd.sock')],
-      { cwd: dir.path, env: { HOME: dir.path, PYRQ_CONFIG: '' }, stdio: ['ignore', 'pipe', 'pipe'] },
+      {
+        cwd: dir.path,
+        // Its state file in the test's directory: as root the default is /var/lib/pyrq,
+        // where a test must not write.
+        env: { HOME: dir.path, PYRQ_CONFIG: '', PYRQ_STATE_DIR: join(dir.path, 'state') },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
     );
     daemon = d;
     let log = '';
