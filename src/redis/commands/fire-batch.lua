@@ -33,8 +33,11 @@
   ARGV[5]  trigger: 'schedule' | 'manual' | 'backfill' (run records)
   ARGV[6]  number of job templates: the job fields most schedules share, sent once per
            call (after the items) instead of once per item
-  ARGV[7]  '1': every job id of the call is plain text that JSON needs no escape for
-           (the run records quote them as they are); '' = check each
+  ARGV[7]  flags: 'p' every job id of the call is plain text that JSON needs no escape
+           for (the run records quote them as they are; without it: check each); 'u'
+           every item id and every job id occurs once in the call (without it: an id
+           met twice flushes the next fire times first, and a job key written earlier
+           in the call is a duplicate; with it, neither table is kept)
   ARGV[8]  number of enqueue ops in the call (job keys in KEYS[5 ..])
   ARGV[9 .. 8 + n]  the items' ids, in order (one block: one ZMSCORE, one HMGET per call)
   then per item:
@@ -187,17 +190,26 @@ local specs = {}
 local anyJobExists = false
 do
   scores = {}
+  -- (A call of at most CHUNK items, the usual one, keeps the replies as they are.)
   for c = 1, n, CHUNK do
     local r = redis.pcall('ZMSCORE', nextKey, unpack(ARGV, 8 + c, 8 + math.min(c + CHUNK - 1, n)))
     if type(r) ~= 'table' or r.err then
       scores = nil
       break
     end
-    for j = 1, #r do scores[c + j - 1] = r[j] end
+    if n <= CHUNK then
+      scores = r
+    else
+      for j = 1, #r do scores[c + j - 1] = r[j] end
+    end
   end
   for c = 1, n, CHUNK do
     local r = call('HMGET', indexKey, unpack(ARGV, 8 + c, 8 + math.min(c + CHUNK - 1, n)))
-    for j = 1, #r do specs[c + j - 1] = r[j] end
+    if n <= CHUNK then
+      specs = r
+    else
+      for j = 1, #r do specs[c + j - 1] = r[j] end
+    end
   end
   for c = 1, nJobs, CHUNK do
     if call('EXISTS', unpack(KEYS, 4 + c, 4 + math.min(c + CHUNK - 1, nJobs))) > 0 then
@@ -208,7 +220,8 @@ do
 end
 -- The job keys this call wrote: with none existing before (anyJobExists false), the
 -- only duplicates there can be (nothing here deletes a key, and no key expires inside
--- a script).
+-- a script). Not kept when the caller vouched that every id occurs once (ARGV[7] 'u').
+local distinct = sfind(ARGV[7], 'u', 1, true) ~= nil
 local written = {}
 -- Job ids to push, per queue, in order: one RPUSH per queue (flushPushes).
 local pushes, pushOrder = {}, {}
@@ -240,7 +253,7 @@ end
 -- is converted at most once, and numbers the caller sent go into the record as sent.
 -- The check is a pattern match (~10,000 instructions, a twelfth of the script per job):
 -- skipped when the caller vouched for the ids (ARGV[7]).
-local plainIds = ARGV[7] == '1'
+local plainIds = sfind(ARGV[7], 'p', 1, true) ~= nil
 local function jstr(s)
   if not plainIds and sfind(s, '[%c"\\/\128-\255]') then return cjson.encode(s) end
   return '"' .. s .. '"'
@@ -346,6 +359,8 @@ for i = 1, n do
       end
       local outcome = ARGV[o + 3]
       local extra = ''
+      -- The plain enqueued record's job id goes into the record's one concatenation.
+      local idHead, idText, idTail = '', '', ''
       if ARGV[o] == 'E' then
         local jobId, jkey = ARGV[o + 3], KEYS[ko]
         ko = ko + 1
@@ -360,7 +375,7 @@ for i = 1, n do
           outcome = 'skipped:limit'
         elseif (busy and mode == '1') or held then
           outcome, extra = 'skipped:overlap', ',"previousJobId":' .. jstr(prevJob)
-        elseif written[jkey] or (anyJobExists and call('EXISTS', jkey) == 1) then
+        elseif (not distinct and written[jkey]) or (anyJobExists and call('EXISTS', jkey) == 1) then
           outcome, extra = 'skipped:duplicate', ',"jobId":' .. jstr(jobId)
         else
           local hold = busy and mode == 'b'
@@ -398,7 +413,7 @@ for i = 1, n do
           if ARGV[o + 2] ~= '' then job[2] = ARGV[o + 2] else job[2] = ARGV[df] end
           if hold then job[4] = 'deferred' end
           call('HSET', jkey, unpack(job))
-          written[jkey] = true
+          if not distinct then written[jkey] = true end
           if hold then job[4] = 'queued' end
           if ttl ~= '' then call('EXPIRE', jkey, ttl) end
           if hold then
@@ -422,8 +437,13 @@ for i = 1, n do
             q[#q + 1] = jobId
             pending[#pending + 1] = at
             pending[#pending + 1] = jobId
-            outcome, extra = 'enqueued', plainIds and ',"jobId":"' .. jobId .. '"' or ',"jobId":' .. jstr(jobId)
-            if busy and mode == 'r' then extra = extra .. ',"replacedJobId":' .. jstr(prevJob) end
+            outcome = 'enqueued'
+            if plainIds then
+              idHead, idText, idTail = ',"jobId":"', jobId, '"'
+            else
+              extra = ',"jobId":' .. jstr(jobId)
+            end
+            if busy and mode == 'r' then idTail = idTail .. ',"replacedJobId":' .. jstr(prevJob) end
             enqueued = enqueued + 1
             prevJob, prevKey, lastJob = jobId, jkey, jobId
           end
@@ -435,7 +455,8 @@ for i = 1, n do
         if ARGV[o + 2] ~= '' then extra = ',"until":' .. ARGV[o + 2] end
         if ARGV[o + 4] ~= '' then extra = extra .. ',"count":' .. ARGV[o + 4] end
       end
-      local rec = recHead .. occ .. ',"latenessMs":' .. lateText .. ',"outcome":"' .. outcome .. '"' .. extra .. '}'
+      local rec = recHead .. occ .. ',"latenessMs":' .. lateText .. ',"outcome":"' .. outcome .. '"' .. extra .. idHead
+        .. idText .. idTail .. '}'
       if not rec1 then
         rec1 = rec
       elseif not recs then
@@ -486,7 +507,7 @@ for i = 1, n do
       zadds[#zadds + 1] = nextAt
       zadds[#zadds + 1] = id
     end
-    touched[id] = true
+    if not distinct then touched[id] = true end
     code = enqueued
   end
   out[i] = code
