@@ -90,7 +90,7 @@ const VARIANTS: [string, Edit[]][] = [
   ['- record text (constant record)', [[/recHead \.\. occ[^\n]*\n[^\n]*idTail \.\. '\}'\n/, "'{}'\n"]]],
   ['- state HSET', [[/if ns > 0 then call\('HSET', skey, unpack\(state, 1, ns\)\) end/, '']]],
   ['- ZADD next', [[/flushNext\(\)\nflushPushes\(\)/, 'flushPushes()']]],
-  ['- ZADD outcomes pending', [[/for c = 1, #pending, CHUNK do call\('ZADD', pendingKey[^\n]*end\n/, '']]],
+  ['- ZADD outcomes pending', [[/for c = 1, np, CHUNK do call\('ZADD', pendingKey[^\n]*end\n/, '']]],
   ['KEYS/ARGV only', [[/^local fenceToken[\s\S]*$/m, 'return {}']]],
 ];
 

@@ -236,10 +236,11 @@ end
 -- Next fire times are written once per call (one ZADD, one ZREM); an id met twice in a
 -- call flushes them before its compare-and-set.
 local zadds, zrems, touched = {}, {}, {}
+local nz = 0 -- zadds' length
 local function flushNext()
-  if #zadds > 0 then
-    for c = 1, #zadds, CHUNK do call('ZADD', nextKey, unpack(zadds, c, math.min(c + CHUNK - 1, #zadds))) end
-    zadds = {}
+  if nz > 0 then
+    for c = 1, nz, CHUNK do call('ZADD', nextKey, unpack(zadds, c, math.min(c + CHUNK - 1, nz))) end
+    zadds, nz = {}, 0
   end
   if #zrems > 0 then
     for c = 1, #zrems, CHUNK do call('ZREM', nextKey, unpack(zrems, c, math.min(c + CHUNK - 1, #zrems))) end
@@ -266,7 +267,8 @@ local queued = {}
 local state = { 'lastRunAt', '', 'lastOutcome', '', 'lastLatenessMs', '' } -- the last-run state, below
 local lateOf = {} -- occurrence text -> its lateness text (at - occurrence)
 local jobOf = {} -- template -> its job HSET arguments (data, description and meta set per job)
-local pending = {} -- score, job id pairs: one ZADD per call (below)
+local jobLen = {} -- template -> the length of jobOf's table (meta is last)
+local pending, np = {}, 0 -- score, job id pairs: one ZADD per call (below); np: their count
 local k, a, kj = 5 + nJobs, 9 + n, 5 -- item KEYS, item ARGV, the next job key
 local out = {}
 for i = 1, n do
@@ -274,8 +276,9 @@ for i = 1, n do
   k = k + 2
   local id = ARGV[8 + i]
   local expected, hash, nextAt, mode, prevId = ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4]
-  local nOps = int(ARGV[a + 5])
-  local tmpl = int(ARGV[a + 6])
+  -- (The cache read inline: a function call per number costs more than the lookup.)
+  local nOps = ints[ARGV[a + 5]] or int(ARGV[a + 5])
+  local tmpl = ints[ARGV[a + 6]] or int(ARGV[a + 6])
   -- origin, timeout, result_ttl, failure_ttl, ttl, failure_callback_name, retries_left, retry_intervals, times
   local tf = tBase + TPL * (tmpl - 1)
   local df = a + 7 -- data, description
@@ -309,12 +312,15 @@ for i = 1, n do
     if stored ~= expected and tonumber(stored) ~= tonumber(expected) then code = -1 end
   end
   local lastOccNum = nil
-  if not code and nOps > 0 then lastOccNum = int(ARGV[first + 5 * (nOps - 1) + 1]) end
+  if not code and nOps > 0 then
+    local t = ARGV[first + 5 * (nOps - 1) + 1]
+    lastOccNum = ints[t] or int(t)
+  end
   if code then
     -- not due
   elseif lastOccNum and lastOccNum > atNum then
     code = -5
-  elseif nOps > 0 and expected ~= '' and int(expected) > atNum then
+  elseif nOps > 0 and expected ~= '' and (ints[expected] or int(expected)) > atNum then
     code = -5 -- a jittered fire time
   else
     -- The index value is "<spec hash>\t<source>\t<origin>".
@@ -407,9 +413,10 @@ for i = 1, n do
             job[#job + 1] = 'enqueued_at'; job[#job + 1] = rqAt
             job[#job + 1] = 'meta'; job[#job + 1] = ''
             jobOf[tmpl] = job
+            jobLen[tmpl] = #job
           end
           job[8] = ARGV[df + 1] -- the item's description
-          job[#job] = ARGV[o + 4]
+          job[jobLen[tmpl]] = ARGV[o + 4]
           if ARGV[o + 2] ~= '' then job[2] = ARGV[o + 2] else job[2] = ARGV[df] end
           if hold then job[4] = 'deferred' end
           call('HSET', jkey, unpack(job))
@@ -420,8 +427,8 @@ for i = 1, n do
             call('HSET', xkey, id, jobId .. '\t' .. ARGV[tf] .. '\t' .. prevJob .. '\t' .. occ)
             -- Its outcome is looked for from now on: the reader keeps a job still deferred
             -- or queued pending, and learns the end once release-held.lua has pushed it.
-            pending[#pending + 1] = at
-            pending[#pending + 1] = jobId
+            np = np + 2
+            pending[np - 1], pending[np] = at, jobId
             outcome, extra = 'buffered', ',"jobId":' .. jstr(jobId) .. ',"previousJobId":' .. jstr(prevJob)
           else
             if not queued[qkey] then
@@ -435,8 +442,8 @@ for i = 1, n do
               pushOrder[#pushOrder + 1] = qkey
             end
             q[#q + 1] = jobId
-            pending[#pending + 1] = at
-            pending[#pending + 1] = jobId
+            np = np + 2
+            pending[np - 1], pending[np] = at, jobId
             outcome = 'enqueued'
             if plainIds then
               idHead, idText, idTail = ',"jobId":"', jobId, '"'
@@ -504,8 +511,8 @@ for i = 1, n do
     if nextAt == '-' or nextAt == 'done' then
       zrems[#zrems + 1] = id
     elseif nextAt ~= '' then
-      zadds[#zadds + 1] = nextAt
-      zadds[#zadds + 1] = id
+      nz = nz + 2
+      zadds[nz - 1], zadds[nz] = nextAt, id
     end
     if not distinct then touched[id] = true end
     code = enqueued
@@ -514,6 +521,6 @@ for i = 1, n do
 end
 flushNext()
 flushPushes()
-for c = 1, #pending, CHUNK do call('ZADD', pendingKey, unpack(pending, c, math.min(c + CHUNK - 1, #pending))) end
+for c = 1, np, CHUNK do call('ZADD', pendingKey, unpack(pending, c, math.min(c + CHUNK - 1, np))) end
 out[n + 1] = atNum
 return out
