@@ -179,7 +179,8 @@ async function main(): Promise<void> {
     // The floors: a round of the full script, then what it wrote, read back (same bytes).
     const floors: { name: string; sha: string; batches: FloorBatch[] }[] = [];
     if (values.floor) {
-      if (values['full-history']) throw new Error('--floor reads back one run record per schedule: not with --full-history');
+      if (values['full-history'])
+        throw new Error('--floor reads back one run record per schedule: not with --full-history');
       await reset();
       await Promise.all(
         batches.map((b) =>

@@ -132,7 +132,7 @@ describe('fire-batch.lua: a stale view writes nothing', () => {
     expect(await fireItems(redis, keys, [manual, manual], opts)).toEqual([1, 0]);
     expect(await redis.lrange('rq:queue:default', 0, -1)).toEqual([JOB]);
     const texts = await redis.lrange(keys.runs('cas'), 0, -1);
-    expect(texts.map((t) => parseRunRecord(t).outcome)).toEqual(['skipped:duplicate', 'enqueued']);
+    expect(texts.map((t) => parseRunRecord(t)?.outcome)).toEqual(['skipped:duplicate', 'enqueued']);
   });
 
   it('an occurrence whose job already exists is not enqueued again: the job is untouched, no second queue push', async () => {
