@@ -3,7 +3,11 @@
  * fired job in `fire-batch.lua`, and in each of its parts, measured by removal.
  *
  *   node dist/bench/fire-script-micro.js [--jobs 2000] [--batch 250] [--rounds 7] [--full-history]
- *        [--variants all|name,name] [--paused]
+ *        [--variants all|name,name] [--paused] [--floor]
+ *
+ * `--floor` adds two floors measured the same way, on what the full script wrote (read
+ * back: same keys, same bytes): every write pyrq makes by a bare script with no check
+ * (bench/floor-writes.ts), and the job HSET + RPUSH alone.
  *
  * A private redis-server; `pyrq apply` of N schedules due together; the dispatcher's own
  * code (ScheduleCache, buildDueItem, prepareFireBatch) builds the batches exactly as the
@@ -34,6 +38,7 @@ import { type FireItem, prepareFireBatch } from '../src/redis/commands/fire-batc
 import { Keys, RqKeys } from '../src/redis/keys.js';
 import { scriptSource } from '../src/redis/scripts.js';
 import { makeDueTogether, QUEUE_NAMES, writeScheduleFiles } from './data.js';
+import { BARE_LUA, bareBatches, buildFullWriteBatches, type FloorBatch, FULL_WRITES_LUA } from './floor-writes.js';
 import { runCli } from './proc.js';
 import { startBenchRedis } from './redis.js';
 
@@ -50,6 +55,8 @@ const { values } = parseArgs({
     compare: { type: 'string' },
     /** Count instructions instead of time: the server runs under callgrind (see the header). */
     callgrind: { type: 'string' },
+    /** Also measure the floors: every write pyrq made, by a bare script (bench/floor-writes.ts), and HSET + RPUSH alone. */
+    floor: { type: 'boolean', default: false },
   },
 });
 const N = Number(values.jobs);
@@ -80,10 +87,10 @@ const VARIANTS: [string, Edit[]][] = [
   ['- HSET job', [[/call\('HSET', jkey, unpack\(job\)\)/, 'local _ = job']]],
   ['- RPUSH queue (one per queue)', [[/call\('RPUSH', qk, [^\n]*\)\) end/, 'local _ = ids end']]],
   ['- LPUSH run record', [[/len = call\('LPUSH', rkey, rec1\)/, 'len = 0']]],
-  ['- record text (constant record)', [[/recHead \.\. occ[^\n]*extra \.\. '\}'\n/, "'{}'\n"]]],
-  ['- state HSET', [[/if state then call\('HSET', skey, unpack\(state\)\) end/, '']]],
+  ['- record text (constant record)', [[/recHead \.\. occ[^\n]*\n[^\n]*idTail \.\. '\}'\n/, "'{}'\n"]]],
+  ['- state HSET', [[/if ns > 0 then call\('HSET', skey, unpack\(state, 1, ns\)\) end/, '']]],
   ['- ZADD next', [[/flushNext\(\)\nflushPushes\(\)/, 'flushPushes()']]],
-  ['- ZADD outcomes pending', [[/for c = 1, #pending, CHUNK do call\('ZADD', pendingKey[^\n]*end\n/, '']]],
+  ['- ZADD outcomes pending', [[/for c = 1, np, CHUNK do call\('ZADD', pendingKey[^\n]*end\n/, '']]],
   ['KEYS/ARGV only', [[/^local fenceToken[\s\S]*$/m, 'return {}']]],
 ];
 
@@ -161,6 +168,7 @@ async function main(): Promise<void> {
       const p = c.pipeline();
       for (let i = 0; i < jobKeys.length; i += 1000) p.del(...jobKeys.slice(i, i + 1000));
       for (const q of QUEUE_NAMES) p.del(RqKeys.queue(q));
+      p.del(keys.outcomesPending);
       for (const id of ids) {
         p.zadd(keys.next, T, id);
         p.del(keys.runs(id));
@@ -168,6 +176,36 @@ async function main(): Promise<void> {
       }
       await p.exec();
     };
+    // The floors: a round of the full script, then what it wrote, read back (same bytes).
+    const floors: { name: string; sha: string; batches: FloorBatch[] }[] = [];
+    if (values.floor) {
+      if (values['full-history'])
+        throw new Error('--floor reads back one run record per schedule: not with --full-history');
+      await reset();
+      await Promise.all(
+        batches.map((b) =>
+          c.evalsha(
+            shas.get('full script')!,
+            b.keys.length,
+            ...b.keys,
+            ...b.args.map((a) => (typeof a === 'number' ? String(a) : a)),
+          ),
+        ),
+      );
+      floors.push(
+        {
+          name: 'floor: every write, no check',
+          sha: (await c.script('LOAD', FULL_WRITES_LUA)) as string,
+          batches: await buildFullWriteBatches(c, keys, items, BATCH),
+        },
+        {
+          name: 'floor: job HSET + RPUSH only',
+          sha: (await c.script('LOAD', BARE_LUA)) as string,
+          batches: await bareBatches(c, items, BATCH),
+        },
+      );
+      for (const f of floors) chosen.push([f.name, []]);
+    }
     const results = new Map<string, number[]>(chosen.map(([n]) => [n, []]));
     const cpus = new Map<string, number[]>(chosen.map(([n]) => [n, []]));
     const irs = new Map<string, number[]>(chosen.map(([n]) => [n, []]));
@@ -185,8 +223,9 @@ async function main(): Promise<void> {
       for (const [name] of chosen) {
         await reset();
         const before = await evalshaUsec(c);
-        const sha = shas.get(name)!;
-        const pending = batches.map((b) =>
+        const fl = floors.find((f) => f.name === name);
+        const sha = fl ? fl.sha : shas.get(name)!;
+        const pending = (fl ? fl.batches : batches).map((b) =>
           c.evalsha(sha, b.keys.length, ...b.keys, ...b.args.map((a) => (typeof a === 'number' ? String(a) : a))),
         );
         const replies = (await Promise.all(pending)) as number[][];

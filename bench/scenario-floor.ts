@@ -7,6 +7,10 @@
  *              dispatch.batchSize = 250, Redis's clock), sent pipelined as the daemon
  *              sends them (sendFireBatch): compare-and-set, job HSET, RPUSH, run record,
  *              last-run state, next fire time
+ *   every write  everything pyrq wrote (read back after its round: same keys, same
+ *              bytes): job HSET, run-record LPUSH, last-run state HSET per job; per call
+ *              the queue RPUSH, SADD rq:queues, the next fire times' and the outcome-pending
+ *              ZADD; by a bare script with no check (bench/floor-writes.ts): pyrq's floor
  *   bare Lua   the very job hashes pyrq wrote (read back after its round: same fields,
  *              same bytes), written by a minimal script: HSET + RPUSH per job, no check,
  *              no history; same batch size, pipelined the same way
@@ -28,6 +32,7 @@ import { ScheduleCache } from '../src/dispatch/schedule-cache.js';
 import { type FireItem, prepareFireBatch, sendFireBatch } from '../src/redis/commands/fire-batch.js';
 import { Keys, RqKeys } from '../src/redis/keys.js';
 import { makeDueTogether, QUEUE_NAMES, writeScheduleFiles } from './data.js';
+import { BARE_LUA, buildFullWriteBatches, FULL_WRITES_LUA } from './floor-writes.js';
 import { runCli } from './proc.js';
 import type { BenchRedis } from './redis.js';
 import { type Figure, figure, median } from './report.js';
@@ -44,17 +49,6 @@ export interface FloorScenario {
 const BATCH = 250;
 const PYTHON = process.env.PYRQ_BENCH_PYTHON ?? '/usr/bin/python3';
 const RQ_SCRIPT = fileURLToPath(new URL('../../bench/floor-rq-enqueue.py', import.meta.url));
-
-/** HSET + RPUSH per job, nothing else. KEYS: per job its hash and its queue; ARGV: per job id, n, n field values. */
-const BARE_LUA = `
-local a = 1
-for i = 1, #KEYS, 2 do
-  local id, nf = ARGV[a], tonumber(ARGV[a + 1])
-  redis.call('HSET', KEYS[i], unpack(ARGV, a + 2, a + 1 + nf))
-  redis.call('RPUSH', KEYS[i + 1], id)
-  a = a + 2 + nf
-end
-return 0`;
 
 interface Stats {
   /** usec per command name (INFO commandstats). */
@@ -120,6 +114,7 @@ export async function floorScenario(s: FloorScenario): Promise<Figure[]> {
       const p = c.pipeline();
       for (let i = 0; i < jobKeys.length; i += 1000) p.del(...jobKeys.slice(i, i + 1000));
       p.del(...queueKeys);
+      p.del(keys.outcomesPending);
       for (const id of ids) {
         p.zadd(keys.next, T, id);
         p.del(keys.runs(id));
@@ -174,6 +169,9 @@ export async function floorScenario(s: FloorScenario): Promise<Figure[]> {
       bareBatches.push({ keys: k, args: a });
     }
     const bareSha = (await c.script('LOAD', BARE_LUA)) as string;
+    // Every write pyrq made, no check: pyrq's own floor (bench/floor-writes.ts).
+    const fullBatches = await buildFullWriteBatches(c, keys, items, BATCH);
+    const fullSha = (await c.script('LOAD', FULL_WRITES_LUA)) as string;
     // What goes over the wire per job (pyrq's fire script calls, as MONITOR would show them).
     const bareArgs = bareBatches.reduce((n, b) => n + 3 + b.keys.length + b.args.length, 0);
     const bareBytes = bareBatches.reduce(
@@ -188,6 +186,15 @@ export async function floorScenario(s: FloorScenario): Promise<Figure[]> {
       const a = await stats(c);
       const t0 = performance.now();
       await Promise.all(bareBatches.map((b) => c.evalsha(bareSha, b.keys.length, ...b.keys, ...b.args)));
+      const ms = performance.now() - t0;
+      const b = await stats(c);
+      const d = delta(a, b, ['evalsha']);
+      return { ms, usec: d.usec / jobs, cpu: d.cpu / jobs };
+    };
+    const fullRound = async (): Promise<{ ms: number; usec: number; cpu: number }> => {
+      const a = await stats(c);
+      const t0 = performance.now();
+      await Promise.all(fullBatches.map((b) => c.evalsha(fullSha, b.keys.length, ...b.keys, ...b.args)));
       const ms = performance.now() - t0;
       const b = await stats(c);
       const d = delta(a, b, ['evalsha']);
@@ -228,10 +235,12 @@ export async function floorScenario(s: FloorScenario): Promise<Figure[]> {
     await c.config('SET', 'latency-monitor-threshold', '1');
     await c.slowlog('RESET');
     await c.call('LATENCY', 'RESET');
-    const res = { pyrq: [] as number[][], bare: [] as number[][], rq: [] as number[][] };
+    const res = { pyrq: [] as number[][], full: [] as number[][], bare: [] as number[][], rq: [] as number[][] };
     for (let r = 0; r < s.runs; r++) {
       await reset();
       const x = await pyrqRound();
+      await reset();
+      const w = await fullRound();
       await reset();
       const y = await bareRound();
       await reset();
@@ -241,11 +250,12 @@ export async function floorScenario(s: FloorScenario): Promise<Figure[]> {
         return { ms: NaN, usec: NaN, cpu: NaN, buildMs: NaN };
       });
       res.pyrq.push([x.ms, x.usec, x.cpu]);
+      res.full.push([w.ms, w.usec, w.cpu]);
       res.bare.push([y.ms, y.usec, y.cpu]);
       res.rq.push([z.ms, z.usec, z.cpu]);
       s.log(
-        `floor ${r + 1}/${s.runs}: wall ms pyrq ${x.ms.toFixed(0)} bare-Lua ${y.ms.toFixed(0)} RQ-pipeline ${z.ms.toFixed(0)} (+${z.buildMs.toFixed(0)} ms building in Python); ` +
-          `Redis µs/job (commandstats) ${x.usec.toFixed(1)} / ${y.usec.toFixed(1)} / ${z.usec.toFixed(1)}; main-thread CPU µs/job ${x.cpu.toFixed(1)} / ${y.cpu.toFixed(1)} / ${z.cpu.toFixed(1)}`,
+        `floor ${r + 1}/${s.runs}: wall ms pyrq ${x.ms.toFixed(0)} every-write ${w.ms.toFixed(0)} bare-Lua ${y.ms.toFixed(0)} RQ-pipeline ${z.ms.toFixed(0)} (+${z.buildMs.toFixed(0)} ms building in Python); ` +
+          `Redis µs/job (commandstats) ${x.usec.toFixed(1)} / ${w.usec.toFixed(1)} / ${y.usec.toFixed(1)} / ${z.usec.toFixed(1)}; main-thread CPU µs/job ${x.cpu.toFixed(1)} / ${w.cpu.toFixed(1)} / ${y.cpu.toFixed(1)} / ${z.cpu.toFixed(1)}`,
       );
     }
     await reset();
@@ -256,7 +266,9 @@ export async function floorScenario(s: FloorScenario): Promise<Figure[]> {
         String(argv[0]).toLowerCase() === 'evalsha'
           ? String(argv[1]) === bareSha
             ? 'bare Lua'
-            : 'pyrq'
+            : String(argv[1]) === fullSha
+              ? 'every write'
+              : 'pyrq'
           : String(argv[0]);
       bySha.set(what, [...(bySha.get(what) ?? []), us]);
     }
@@ -279,14 +291,19 @@ export async function floorScenario(s: FloorScenario): Promise<Figure[]> {
         col(res.pyrq, 0),
         jobs >= 10_000 ? { op: 'le', value: 100 } : undefined,
       ),
+      figure(sc, 'floor every write pyrq makes, no check: send → all replies', 'ms', col(res.full, 0)),
       figure(sc, 'floor bare Lua HSET+RPUSH: send → all replies', 'ms', col(res.bare, 0)),
       figure(sc, 'floor RQ enqueue_many pipeline: execute()', 'ms', col(res.rq, 0)),
       figure(sc, 'pyrq Redis time per job (EVALSHA usec)', 'µs', col(res.pyrq, 1), { op: 'le', value: 10 }),
+      figure(sc, 'floor every write, no check: Redis time per job', 'µs', col(res.full, 1)),
       figure(sc, 'floor bare Lua Redis time per job', 'µs', col(res.bare, 1)),
       figure(sc, 'floor RQ pipeline Redis time per job (all commands)', 'µs', col(res.rq, 1)),
       figure(sc, 'pyrq Redis main-thread CPU per job', 'µs', col(res.pyrq, 2)),
+      figure(sc, 'floor every write, no check: main-thread CPU per job', 'µs', col(res.full, 2)),
       figure(sc, 'floor bare Lua main-thread CPU per job', 'µs', col(res.bare, 2)),
       figure(sc, 'floor RQ pipeline main-thread CPU per job', 'µs', col(res.rq, 2)),
+      figure(sc, 'ratio pyrq / every write (its checks), Redis time per job', '×', ratio(res.pyrq, res.full, 1)),
+      figure(sc, 'ratio pyrq / every write, main-thread CPU per job', '×', ratio(res.pyrq, res.full, 2)),
       figure(sc, 'ratio pyrq / bare Lua, Redis time per job', '×', ratio(res.pyrq, res.bare, 1)),
       figure(sc, 'ratio pyrq / RQ pipeline, main-thread CPU per job', '×', ratio(res.pyrq, res.rq, 2)),
     ];

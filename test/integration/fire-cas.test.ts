@@ -124,6 +124,17 @@ describe('fire-batch.lua: a stale view writes nothing', () => {
     expect(await redis.zscore(keys.next, 'cas')).toBe(String(occ2 + 60_000));
   });
 
+  it('one job id twice in one script call (no compare-and-set: manual) is enqueued once, the second a duplicate', async () => {
+    // No job key exists before the call, so the duplicate is found by what the call
+    // itself wrote (kept only when the caller does not vouch that every id occurs once).
+    await applySpecs(redis, [spec], clock);
+    const manual = item(spec, { expected: null, next: 'keep' });
+    expect(await fireItems(redis, keys, [manual, manual], opts)).toEqual([1, 0]);
+    expect(await redis.lrange('rq:queue:default', 0, -1)).toEqual([JOB]);
+    const texts = await redis.lrange(keys.runs('cas'), 0, -1);
+    expect(texts.map((t) => parseRunRecord(t)?.outcome)).toEqual(['skipped:duplicate', 'enqueued']);
+  });
+
   it('an occurrence whose job already exists is not enqueued again: the job is untouched, no second queue push', async () => {
     // The duplicate guard (`skipped:duplicate`): a job of this id was enqueued before (by
     // an earlier run that lost its next-fire write, or by hand); the CAS alone would pass.

@@ -33,8 +33,11 @@
   ARGV[5]  trigger: 'schedule' | 'manual' | 'backfill' (run records)
   ARGV[6]  number of job templates: the job fields most schedules share, sent once per
            call (after the items) instead of once per item
-  ARGV[7]  '1': every job id of the call is plain text that JSON needs no escape for
-           (the run records quote them as they are); '' = check each
+  ARGV[7]  flags: 'p' every job id of the call is plain text that JSON needs no escape
+           for (the run records quote them as they are; without it: check each); 'u'
+           every item id and every job id occurs once in the call (without it: an id
+           met twice flushes the next fire times first, and a job key written earlier
+           in the call is a duplicate; with it, neither table is kept)
   ARGV[8]  number of enqueue ops in the call (job keys in KEYS[5 ..])
   ARGV[9 .. 8 + n]  the items' ids, in order (one block: one ZMSCORE, one HMGET per call)
   then per item:
@@ -187,17 +190,26 @@ local specs = {}
 local anyJobExists = false
 do
   scores = {}
+  -- (A call of at most CHUNK items, the usual one, keeps the replies as they are.)
   for c = 1, n, CHUNK do
     local r = redis.pcall('ZMSCORE', nextKey, unpack(ARGV, 8 + c, 8 + math.min(c + CHUNK - 1, n)))
     if type(r) ~= 'table' or r.err then
       scores = nil
       break
     end
-    for j = 1, #r do scores[c + j - 1] = r[j] end
+    if n <= CHUNK then
+      scores = r
+    else
+      for j = 1, #r do scores[c + j - 1] = r[j] end
+    end
   end
   for c = 1, n, CHUNK do
     local r = call('HMGET', indexKey, unpack(ARGV, 8 + c, 8 + math.min(c + CHUNK - 1, n)))
-    for j = 1, #r do specs[c + j - 1] = r[j] end
+    if n <= CHUNK then
+      specs = r
+    else
+      for j = 1, #r do specs[c + j - 1] = r[j] end
+    end
   end
   for c = 1, nJobs, CHUNK do
     if call('EXISTS', unpack(KEYS, 4 + c, 4 + math.min(c + CHUNK - 1, nJobs))) > 0 then
@@ -208,7 +220,8 @@ do
 end
 -- The job keys this call wrote: with none existing before (anyJobExists false), the
 -- only duplicates there can be (nothing here deletes a key, and no key expires inside
--- a script).
+-- a script). Not kept when the caller vouched that every id occurs once (ARGV[7] 'u').
+local distinct = sfind(ARGV[7], 'u', 1, true) ~= nil
 local written = {}
 -- Job ids to push, per queue, in order: one RPUSH per queue (flushPushes).
 local pushes, pushOrder = {}, {}
@@ -223,10 +236,11 @@ end
 -- Next fire times are written once per call (one ZADD, one ZREM); an id met twice in a
 -- call flushes them before its compare-and-set.
 local zadds, zrems, touched = {}, {}, {}
+local nz = 0 -- zadds' length
 local function flushNext()
-  if #zadds > 0 then
-    for c = 1, #zadds, CHUNK do call('ZADD', nextKey, unpack(zadds, c, math.min(c + CHUNK - 1, #zadds))) end
-    zadds = {}
+  if nz > 0 then
+    for c = 1, nz, CHUNK do call('ZADD', nextKey, unpack(zadds, c, math.min(c + CHUNK - 1, nz))) end
+    zadds, nz = {}, 0
   end
   if #zrems > 0 then
     for c = 1, #zrems, CHUNK do call('ZREM', nextKey, unpack(zrems, c, math.min(c + CHUNK - 1, #zrems))) end
@@ -240,7 +254,7 @@ end
 -- is converted at most once, and numbers the caller sent go into the record as sent.
 -- The check is a pattern match (~10,000 instructions, a twelfth of the script per job):
 -- skipped when the caller vouched for the ids (ARGV[7]).
-local plainIds = ARGV[7] == '1'
+local plainIds = sfind(ARGV[7], 'p', 1, true) ~= nil
 local function jstr(s)
   if not plainIds and sfind(s, '[%c"\\/\128-\255]') then return cjson.encode(s) end
   return '"' .. s .. '"'
@@ -253,7 +267,8 @@ local queued = {}
 local state = { 'lastRunAt', '', 'lastOutcome', '', 'lastLatenessMs', '' } -- the last-run state, below
 local lateOf = {} -- occurrence text -> its lateness text (at - occurrence)
 local jobOf = {} -- template -> its job HSET arguments (data, description and meta set per job)
-local pending = {} -- score, job id pairs: one ZADD per call (below)
+local jobLen = {} -- template -> the length of jobOf's table (meta is last)
+local pending, np = {}, 0 -- score, job id pairs: one ZADD per call (below); np: their count
 local k, a, kj = 5 + nJobs, 9 + n, 5 -- item KEYS, item ARGV, the next job key
 local out = {}
 for i = 1, n do
@@ -261,8 +276,9 @@ for i = 1, n do
   k = k + 2
   local id = ARGV[8 + i]
   local expected, hash, nextAt, mode, prevId = ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4]
-  local nOps = int(ARGV[a + 5])
-  local tmpl = int(ARGV[a + 6])
+  -- (The cache read inline: a function call per number costs more than the lookup.)
+  local nOps = ints[ARGV[a + 5]] or int(ARGV[a + 5])
+  local tmpl = ints[ARGV[a + 6]] or int(ARGV[a + 6])
   -- origin, timeout, result_ttl, failure_ttl, ttl, failure_callback_name, retries_left, retry_intervals, times
   local tf = tBase + TPL * (tmpl - 1)
   local df = a + 7 -- data, description
@@ -296,12 +312,15 @@ for i = 1, n do
     if stored ~= expected and tonumber(stored) ~= tonumber(expected) then code = -1 end
   end
   local lastOccNum = nil
-  if not code and nOps > 0 then lastOccNum = int(ARGV[first + 5 * (nOps - 1) + 1]) end
+  if not code and nOps > 0 then
+    local t = ARGV[first + 5 * (nOps - 1) + 1]
+    lastOccNum = ints[t] or int(t)
+  end
   if code then
     -- not due
   elseif lastOccNum and lastOccNum > atNum then
     code = -5
-  elseif nOps > 0 and expected ~= '' and int(expected) > atNum then
+  elseif nOps > 0 and expected ~= '' and (ints[expected] or int(expected)) > atNum then
     code = -5 -- a jittered fire time
   else
     -- The index value is "<spec hash>\t<source>\t<origin>".
@@ -346,6 +365,8 @@ for i = 1, n do
       end
       local outcome = ARGV[o + 3]
       local extra = ''
+      -- The plain enqueued record's job id goes into the record's one concatenation.
+      local idHead, idText, idTail = '', '', ''
       if ARGV[o] == 'E' then
         local jobId, jkey = ARGV[o + 3], KEYS[ko]
         ko = ko + 1
@@ -360,7 +381,7 @@ for i = 1, n do
           outcome = 'skipped:limit'
         elseif (busy and mode == '1') or held then
           outcome, extra = 'skipped:overlap', ',"previousJobId":' .. jstr(prevJob)
-        elseif written[jkey] or (anyJobExists and call('EXISTS', jkey) == 1) then
+        elseif (not distinct and written[jkey]) or (anyJobExists and call('EXISTS', jkey) == 1) then
           outcome, extra = 'skipped:duplicate', ',"jobId":' .. jstr(jobId)
         else
           local hold = busy and mode == 'b'
@@ -392,21 +413,22 @@ for i = 1, n do
             job[#job + 1] = 'enqueued_at'; job[#job + 1] = rqAt
             job[#job + 1] = 'meta'; job[#job + 1] = ''
             jobOf[tmpl] = job
+            jobLen[tmpl] = #job
           end
           job[8] = ARGV[df + 1] -- the item's description
-          job[#job] = ARGV[o + 4]
+          job[jobLen[tmpl]] = ARGV[o + 4]
           if ARGV[o + 2] ~= '' then job[2] = ARGV[o + 2] else job[2] = ARGV[df] end
           if hold then job[4] = 'deferred' end
           call('HSET', jkey, unpack(job))
-          written[jkey] = true
+          if not distinct then written[jkey] = true end
           if hold then job[4] = 'queued' end
           if ttl ~= '' then call('EXPIRE', jkey, ttl) end
           if hold then
             call('HSET', xkey, id, jobId .. '\t' .. ARGV[tf] .. '\t' .. prevJob .. '\t' .. occ)
             -- Its outcome is looked for from now on: the reader keeps a job still deferred
             -- or queued pending, and learns the end once release-held.lua has pushed it.
-            pending[#pending + 1] = at
-            pending[#pending + 1] = jobId
+            np = np + 2
+            pending[np - 1], pending[np] = at, jobId
             outcome, extra = 'buffered', ',"jobId":' .. jstr(jobId) .. ',"previousJobId":' .. jstr(prevJob)
           else
             if not queued[qkey] then
@@ -420,10 +442,15 @@ for i = 1, n do
               pushOrder[#pushOrder + 1] = qkey
             end
             q[#q + 1] = jobId
-            pending[#pending + 1] = at
-            pending[#pending + 1] = jobId
-            outcome, extra = 'enqueued', plainIds and ',"jobId":"' .. jobId .. '"' or ',"jobId":' .. jstr(jobId)
-            if busy and mode == 'r' then extra = extra .. ',"replacedJobId":' .. jstr(prevJob) end
+            np = np + 2
+            pending[np - 1], pending[np] = at, jobId
+            outcome = 'enqueued'
+            if plainIds then
+              idHead, idText, idTail = ',"jobId":"', jobId, '"'
+            else
+              extra = ',"jobId":' .. jstr(jobId)
+            end
+            if busy and mode == 'r' then idTail = idTail .. ',"replacedJobId":' .. jstr(prevJob) end
             enqueued = enqueued + 1
             prevJob, prevKey, lastJob = jobId, jkey, jobId
           end
@@ -435,7 +462,8 @@ for i = 1, n do
         if ARGV[o + 2] ~= '' then extra = ',"until":' .. ARGV[o + 2] end
         if ARGV[o + 4] ~= '' then extra = extra .. ',"count":' .. ARGV[o + 4] end
       end
-      local rec = recHead .. occ .. ',"latenessMs":' .. lateText .. ',"outcome":"' .. outcome .. '"' .. extra .. '}'
+      local rec = recHead .. occ .. ',"latenessMs":' .. lateText .. ',"outcome":"' .. outcome .. '"' .. extra .. idHead
+        .. idText .. idTail .. '}'
       if not rec1 then
         rec1 = rec
       elseif not recs then
@@ -483,16 +511,16 @@ for i = 1, n do
     if nextAt == '-' or nextAt == 'done' then
       zrems[#zrems + 1] = id
     elseif nextAt ~= '' then
-      zadds[#zadds + 1] = nextAt
-      zadds[#zadds + 1] = id
+      nz = nz + 2
+      zadds[nz - 1], zadds[nz] = nextAt, id
     end
-    touched[id] = true
+    if not distinct then touched[id] = true end
     code = enqueued
   end
   out[i] = code
 end
 flushNext()
 flushPushes()
-for c = 1, #pending, CHUNK do call('ZADD', pendingKey, unpack(pending, c, math.min(c + CHUNK - 1, #pending))) end
+for c = 1, np, CHUNK do call('ZADD', pendingKey, unpack(pending, c, math.min(c + CHUNK - 1, np))) end
 out[n + 1] = atNum
 return out

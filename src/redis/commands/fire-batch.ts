@@ -240,8 +240,10 @@ export function prepareFireBatch(
   const templates = new JobTemplates();
   let plain = true;
   for (const item of items) if (!itemArgs(keys, item, templates, itemKeys, a, jobKeys)) plain = false;
+  // 'u': every id and job id once (the usual call), so the script keeps no table of them.
+  const distinct = new Set(items.map((it) => it.id)).size === items.length && new Set(jobKeys).size === jobKeys.length;
   a[5] = templates.queueKeys.length;
-  a[6] = plain ? '1' : '';
+  a[6] = (plain ? 'p' : '') + (distinct ? 'u' : '');
   a[7] = jobKeys.length;
   const k: string[] = [keys.next, RqKeys.queues, keys.outcomesPending, keys.index];
   for (const x of jobKeys) k.push(x);
