@@ -607,7 +607,7 @@ export class Daemon {
         ...(log ? { log } : {}),
         level: logger.level,
         ...(bundlerPaths ? { bundlerPaths } : {}),
-        connectionName: `pyrq-dispatcher-${process.pid}`,
+        connectionName: `pyrq-daemon-${process.pid}`, // the name of the fire connection before the thread (tests find a daemon's connections by it)
       },
       logger,
       fence,
