@@ -20,10 +20,12 @@ import { ControlServer } from '../src/control/server.js';
 import type { DaemonView } from '../src/http/daemon-view.js';
 import { PyrqMetrics } from '../src/http/metrics.js';
 import { Dispatcher } from './dispatcher.js';
+import { type DaemonDispatcher, DispatcherThread } from './dispatcher-thread.js';
+import { dispatchWorkerScript } from '../src/package-files.js';
 import { manualRun } from '../src/dispatch/manual-run.js';
 import { backfill } from '../src/dispatch/backfill.js';
 import { redactText, redactUrl } from '../src/errors.js';
-import type { Logger } from '../src/log.js';
+import type { Logger, LogOptions } from '../src/log.js';
 import { createRedis } from '../src/redis/connect.js';
 import { type ConnectionLog, watchConnection } from '../src/redis/connection-log.js';
 import { Keys } from '../src/redis/keys.js';
@@ -67,6 +69,11 @@ const FIRST_RECONCILE_GARBAGE_BYTES = 48 * 2 ** 20;
 export interface DaemonOptions {
   config: Config;
   logger: Logger;
+  /**
+   * The options `logger` was made with: the dispatcher thread makes its own logger with
+   * them (same destination, format, level). Absent: its lines are relayed to `logger`.
+   */
+  log?: LogOptions;
   clock?: Clock;
 }
 
@@ -89,7 +96,7 @@ export class Daemon {
   private sources: Source[] = [];
   private socketSource!: SocketSource;
   private loop!: ReconcileLoop;
-  private dispatcher!: Dispatcher;
+  private dispatcher!: DaemonDispatcher;
   /** The leader's reader of its jobs' outcomes (reconcilers/outcome-loop.ts). */
   private outcomes!: OutcomeLoop;
   private lease!: LeaderLease;
@@ -132,6 +139,7 @@ export class Daemon {
    */
   async start(): Promise<void> {
     const { config, logger } = this.opts;
+    testHookBlockMain(logger);
     this.redis = this.connectRedis();
     this.keys = new Keys(config.redis.prefix);
     this.registry = new Registry(this.redis, config.redis.prefix);
@@ -560,26 +568,52 @@ export class Daemon {
     };
   }
 
-  private buildDispatcher(): Dispatcher {
+  /**
+   * The dispatcher: on a thread of its own (dispatcher-thread.ts) when the daemon runs by
+   * the real clock and the thread's script is built; on this thread otherwise (tests with
+   * a manual clock, the sources run by vitest) and after the thread failed.
+   */
+  private buildDispatcher(): DaemonDispatcher {
     const { config, logger } = this.opts;
-    // The dispatcher's bulk reads (warming thousands of schedules after a change) get a
-    // connection of their own, so that a socket request's few commands never queue
-    // behind them (an upsert took 150 ms instead of 5 with 100,000 schedules loaded).
-    const fireRedis = this.redis.duplicate({ lazyConnect: false });
-    fireRedis.on('error', () => undefined); // the main connection logs Redis errors
-    this.closers.push(() => fireRedis.disconnect());
     // Every fire carries the lease token: the dispatcher runs only while this daemon leads.
     const fence = { token: () => this.lease.holderId, refused: () => this.lease.fenced() };
-    // Fires go by Redis's clock (a manual test clock keeps its own time).
-    return new Dispatcher({
-      redis: fireRedis,
-      keys: this.keys,
-      clock: this.clock,
+    const inThread = () => {
+      // The dispatcher's bulk reads (warming thousands of schedules after a change) get a
+      // connection of their own, so that a socket request's few commands never queue
+      // behind them (an upsert took 150 ms instead of 5 with 100,000 schedules loaded).
+      const fireRedis = this.redis.duplicate({ lazyConnect: false });
+      fireRedis.on('error', () => undefined); // the main connection logs Redis errors
+      this.closers.push(() => fireRedis.disconnect());
+      // Fires go by Redis's clock (a manual test clock keeps its own time).
+      return new Dispatcher({
+        redis: fireRedis,
+        keys: this.keys,
+        clock: this.clock,
+        logger,
+        config,
+        fence,
+        observer: this.metrics,
+        redisClock: this.opts.clock === undefined,
+      });
+    };
+    const script = this.opts.clock === undefined ? dispatchWorkerScript() : undefined;
+    if (!script) return inThread();
+    const bundlerPaths = (globalThis as { __bundlerPathsOverrides?: Record<string, string> }).__bundlerPathsOverrides;
+    const log = this.opts.log;
+    return new DispatcherThread({
+      script,
+      data: {
+        config: { redis: config.redis, dispatch: config.dispatch, frappe: config.frappe },
+        ...(log ? { log } : {}),
+        level: logger.level,
+        ...(bundlerPaths ? { bundlerPaths } : {}),
+        connectionName: `pyrq-daemon-${process.pid}`, // the name of the fire connection before the thread (tests find a daemon's connections by it)
+      },
       logger,
-      config,
       fence,
-      observer: this.metrics,
-      redisClock: this.opts.clock === undefined,
+      ...(this.metrics ? { observer: this.metrics } : {}),
+      inThread,
+      reopenOnSigusr2: typeof log?.file === 'string',
     });
   }
 
@@ -740,6 +774,7 @@ export class Daemon {
     await this.handlers?.close();
     await this.loop?.stop();
     await this.lease?.stop(); // stops the dispatcher (after its tick in flight) and releases the lease
+    await this.dispatcher?.close?.();
     await this.outcomes?.stop();
     await this.clockWatch?.stop();
     await this.foreignWrites?.stop();
@@ -750,6 +785,21 @@ export class Daemon {
     this.redis?.disconnect();
     this.logger.info('pyrq daemon stopped');
   }
+}
+
+/**
+ * A test hook (test/integration/dispatcher-thread.test.ts): with PYRQ_TEST_BLOCK_MAIN_MS
+ * set, SIGUSR2 blocks the main thread for that long (Atomics.wait), then logs when. The
+ * dispatcher thread must go on firing meanwhile. Never set outside that test.
+ */
+function testHookBlockMain(logger: Logger): void {
+  const ms = Number(process.env.PYRQ_TEST_BLOCK_MAIN_MS);
+  if (!(ms > 0)) return;
+  process.on('SIGUSR2', () => {
+    const from = Date.now();
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+    logger.info({ from, until: Date.now() }, 'main thread blocked (test hook)');
+  });
 }
 
 /** The log reason of a source's change: which source, and the first few files or rows it names. */

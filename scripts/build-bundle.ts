@@ -2,7 +2,7 @@
  * `npm run build:bundle [-- --out DIR]`: pyrq as one JavaScript file (bundle/pyrq.cjs),
  * built by esbuild from the compiled code in dist/ (`npm run build` first). Nothing in
  * it is read from the package on disk: the Lua scripts, package.json, the oclif manifest
- * and the parse worker's code are embedded, and oclif's plugins (help, autocomplete) are
+ * and the parse worker's and the dispatcher thread's code are embedded, and oclif's plugins (help, autocomplete) are
  * commands of the embedded manifest instead of packages. So the same file serves:
  *
  * - bin/run.js, while oclif.manifest.json is the one it was built with: one file read instead
@@ -89,7 +89,49 @@ async function seaFiles(): Promise<Record<string, string>> {
     logLevel: 'error',
   });
   files['parse-worker'] = worker.outputFiles[0]!.text;
+  // The dispatcher thread, the same way; it reads the Lua scripts, embedded in it too.
+  const scripts = { ...files };
+  delete scripts['parse-worker'];
+  const dispatcher = await build({
+    entryPoints: [join(DIST, 'reconcilers', 'dispatcher-worker.js')],
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'iife',
+    write: false,
+    minifyWhitespace: true,
+    // pino-pretty: loaded by pino's transport thread, from the package's files (as in the bundle).
+    external: ['pino-pretty'],
+    plugins: [
+      nodeRequires,
+      {
+        name: 'pyrq-package-files',
+        setup(b) {
+          b.onResolve({ filter: /package-files\.js$/ }, () => ({ path: 'package-files', namespace: 'pyrq-worker' }));
+          b.onLoad({ filter: /.*/, namespace: 'pyrq-worker' }, () => ({
+            contents: packageFilesModule(scripts),
+            resolveDir: ROOT,
+          }));
+        },
+      },
+    ],
+    logLevel: 'error',
+  });
+  files['dispatcher-worker'] = dispatcher.outputFiles[0]!.text;
   return files;
+}
+
+/** src/package-files.ts's replacement: the files embedded in the module. */
+function packageFilesModule(files: Record<string, string>): string {
+  return `const files = ${JSON.stringify(files)};
+export function packageText(rel) {
+  const text = files[rel];
+  if (text === undefined) throw new Error('pyrq: ' + rel + ' is not in this executable');
+  return text;
+}
+export function parseWorkerScript() { return files['parse-worker'] === undefined ? undefined : { code: files['parse-worker'] }; }
+export function dispatchWorkerScript() { return files['dispatcher-worker'] === undefined ? undefined : { code: files['dispatcher-worker'] }; }
+`;
 }
 
 /**
@@ -161,17 +203,7 @@ module.exports = { ...original, readJson, safeReadJson };
               resolveDir: loaderDir,
             };
           case 'pyrq-bundle:package-files':
-            return {
-              contents: `const files = ${JSON.stringify(files)};
-export function packageText(rel) {
-  const text = files[rel];
-  if (text === undefined) throw new Error('pyrq: ' + rel + ' is not in this executable');
-  return text;
-}
-export function parseWorkerScript() { return { code: files['parse-worker'] }; }
-`,
-              resolveDir: ROOT,
-            };
+            return { contents: packageFilesModule(files ?? {}), resolveDir: ROOT };
         }
         return undefined;
       });

@@ -18,6 +18,8 @@ export interface LogOptions {
   sync?: boolean;
   /** Extra strings never to print (passwords from config). */
   secrets?: readonly string[];
+  /** Write each line here instead (the dispatcher thread, when it relays its lines to the main thread's logger). */
+  stream?: { write(line: string): void };
 }
 
 /**
@@ -82,6 +84,7 @@ export function createLogger(opts: LogOptions = {}): Logger {
     },
     serializers: { err: (e: unknown) => scrub(serializeError(e), secrets) },
   };
+  if (opts.stream) return pino(options, opts.stream);
   if (opts.pretty) {
     return pino(
       options,

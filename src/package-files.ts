@@ -1,6 +1,6 @@
 /**
  * The files pyrq reads from its own package at run time (the Lua scripts, package.json,
- * the parse worker), by their path from the package root. One module, so that a build
+ * the parse worker, the dispatcher thread), by their path from the package root. One module, so that a build
  * that has no package on disk (the single executable, scripts/build-bundle.ts) replaces
  * just this one with the files embedded.
  */
@@ -22,4 +22,16 @@ const PARSE_WORKER = join(PACKAGE_ROOT, 'dist', 'sources', 'files', 'parse-worke
  */
 export function parseWorkerScript(): { file: string } | { code: string } | undefined {
   return existsSync(PARSE_WORKER) ? { file: PARSE_WORKER } : undefined;
+}
+
+/** The compiled dispatcher thread (reconcilers/dispatcher-worker.ts). */
+const DISPATCH_WORKER = join(PACKAGE_ROOT, 'dist', 'reconcilers', 'dispatcher-worker.js');
+
+/**
+ * The dispatcher thread's script, for `new Worker`, as `parseWorkerScript`; undefined
+ * when it is not built (the tests that run the sources): the dispatcher then runs on the
+ * main thread.
+ */
+export function dispatchWorkerScript(): { file: string } | { code: string } | undefined {
+  return existsSync(DISPATCH_WORKER) ? { file: DISPATCH_WORKER } : undefined;
 }

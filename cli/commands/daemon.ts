@@ -49,14 +49,16 @@ ${exitCodes({ 0: 'stopped by SIGTERM or SIGINT', 1: 'could not start (a setting,
   async run(): Promise<void> {
     const cfg = this.loadSettings();
     // Asynchronous writes: a burst of fire log lines must not hold up the next fire.
-    const logger = createLogger({
+    const log = {
       level: cfg.log.level,
       pretty: cfg.log.pretty,
       file: cfg.log.file,
       sync: false,
       secrets: configSecrets(cfg),
-    });
-    const daemon = new Daemon({ config: cfg, logger });
+    };
+    const logger = createLogger(log);
+    // The dispatcher thread makes a logger of its own with the same options.
+    const daemon = new Daemon({ config: cfg, logger, log });
     try {
       await daemon.start();
     } catch (e) {

@@ -11,6 +11,7 @@
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { FireItem, FireOutcome } from '../redis/commands/fire-batch.js';
+import { type FireSummary, summarizeFires } from '../dispatch/fire-summary.js';
 import type { SourceStatus } from '../registry/registry-port.js';
 import { QueueLabels } from './queue-labels.js';
 import { type HealthCounts, ScheduleCounter } from './schedule-counts.js';
@@ -225,61 +226,29 @@ export class PyrqMetrics {
 
   /** One fire-script round: the items sent, the script's outcome per item, when each was sent (epoch ms). */
   observeFires(items: readonly FireItem[], outcomes: readonly FireOutcome[], sentAt: readonly number[]): void {
-    // Summed per label set first: a burst is thousands of items, a handful of label sets.
+    this.observeFireSummary(summarizeFires(items, outcomes, sentAt));
+  }
+
+  /** What fire-script rounds did, summed (src/dispatch/fire-summary.ts; the dispatcher thread sends these). */
+  observeFireSummary(s: FireSummary): void {
+    for (const [reason, n] of Object.entries(s.conflicts)) this.conflicts.inc({ reason }, n);
+    for (const x of s.lateness) this.lateness.observe(x);
     const counts = new Map<string, { queue: string; outcome: string; reason: string; n: number }>();
-    const add = (queue: string, outcome: string, reason: string, n: number) => {
+    for (const [raw, outcome, reason, n] of s.occurrences) {
+      const queue = this.queueLabels.label(raw);
       const k = `${queue}\t${outcome}\t${reason}`;
       const c = counts.get(k);
       if (c) c.n += n;
       else counts.set(k, { queue, outcome, reason, n });
-    };
-    let fired = false;
-    for (let i = 0; i < items.length; i++) {
-      const item = items[i]!;
-      const outcome = outcomes[i];
-      if (outcome === undefined) continue;
-      if (typeof outcome !== 'number') {
-        this.conflicts.inc({ reason: outcome.replace('-', '_') });
-        continue;
-      }
-      const queue = item.job.queueName;
-      let planned = 0;
-      for (const op of item.ops) {
-        if (op.kind === 'enqueue') planned++;
-        else
-          add(
-            queue,
-            'skipped',
-            op.outcome?.startsWith('skipped:') ? op.outcome.slice('skipped:'.length) : 'missed',
-            op.count ?? 1,
-          ); // missed, deadline, paused
-      }
-      if (outcome > 0) {
-        add(queue, 'enqueued', '', outcome);
-        fired = true;
-      }
-      // The script skipped (or buffered) the rest: with an overlap policy, because the last job still
-      // runs; otherwise because the job already existed (another writer made it).
-      if (planned > outcome)
-        add(queue, 'skipped', item.overlap !== 'allow' ? 'overlap' : 'duplicate', planned - outcome);
-      // Lateness is known per job only when every planned job was enqueued (as in the log).
-      // Counted from the fire time: with jitter the item's expected time is its (first)
-      // occurrence plus its delay, and the delay is not lateness.
-      if (outcome === planned)
-        for (const op of item.ops)
-          if (op.kind === 'enqueue')
-            this.lateness.observe(Math.max(0, sentAt[i]! - Math.max(op.occurrence, item.expected ?? 0)) / 1000);
     }
     for (const c of counts.values()) {
-      const queue = this.queueLabels.label(c.queue);
-      let series = this.occurrenceSeries.get(queue);
-      if (!series) this.occurrenceSeries.set(queue, (series = new Set()));
+      let series = this.occurrenceSeries.get(c.queue);
+      if (!series) this.occurrenceSeries.set(c.queue, (series = new Set()));
       series.add(`${c.outcome}\t${c.reason}`);
-      this.occurrences.inc({ queue, outcome: c.outcome, reason: c.reason }, c.n);
+      this.occurrences.inc({ queue: c.queue, outcome: c.outcome, reason: c.reason }, c.n);
     }
-    if (fired) this.lastFire.set(Date.now() / 1000);
-    // A one-shot is done now; a schedule with `times` may be (the fire script decides).
-    if (items.some((it) => it.next === 'done' || it.job.times !== undefined)) this.counter.markDirty();
+    if (s.fired) this.lastFire.set(Date.now() / 1000);
+    if (s.countsChanged) this.counter.markDirty();
   }
 
   /**
