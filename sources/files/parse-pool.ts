@@ -123,15 +123,18 @@ export class ParsePool {
     return new ParsePool(n, script, { source, ctx: plain, now: opts.now });
   }
 
-  /** Reads and parses `full` (shown as `rel`) on the least busy thread. Rejects when that thread fails. */
-  parse(rel: string, full: string): Promise<ParsedFile> {
+  /**
+   * Reads and parses `full` (shown as `rel`) on the least busy thread. Rejects when that
+   * thread fails. `now`: work out next fire times after it (overrides the pool's own).
+   */
+  parse(rel: string, full: string, now?: number): Promise<ParsedFile> {
     const live = this.threads.filter((t) => !t.failed);
     if (live.length === 0) return Promise.reject(this.threads[0]!.failed!);
     const t = live.reduce((a, b) => (b.pending.size < a.pending.size ? b : a));
     const seq = ++this.seq;
     return new Promise((resolve, reject) => {
       t.pending.set(seq, { rel, resolve, reject });
-      t.worker.postMessage({ seq, rel, full } satisfies ParseRequest);
+      t.worker.postMessage((now === undefined ? { seq, rel, full } : { seq, rel, full, now }) satisfies ParseRequest);
     });
   }
 
