@@ -73,6 +73,8 @@ class Thread {
 
 /** Pools started and files parsed on their threads, by this process (tests check these). */
 export const poolStats = { started: 0, parsed: 0 };
+/** Pools started and not yet closed (tests check that unused threads are stopped). */
+export const openPools = { count: 0 };
 
 export class ParsePool {
   private readonly threads: Thread[];
@@ -80,6 +82,7 @@ export class ParsePool {
 
   private constructor(n: number, script: { file: string } | { code: string }, data: ParseWorkerData) {
     poolStats.started++;
+    openPools.count++;
     this.threads = Array.from(
       { length: n },
       () =>
@@ -138,7 +141,11 @@ export class ParsePool {
     });
   }
 
+  private closed = false;
+
   async close(): Promise<void> {
+    if (!this.closed) openPools.count--;
+    this.closed = true;
     await Promise.all(this.threads.map((t) => t.worker.terminate()));
   }
 }
