@@ -133,20 +133,18 @@ export class FileSource implements Source {
    */
   prepare(): void {
     if (this.early || this.last || this.cache.size > 0) return;
-    // Started before the listing says how many files there are (a listing of 1,000 files
-    // took as long as the rest of the work before the read): a directory too small for
-    // threads stops them as soon as it is listed, a few ms into their start-up.
-    const started = ParsePool.forFiles(this.name, this.opts.ctx, Infinity, {
-      threads: this.opts.parseThreads,
-      workerFile: this.opts.parseWorkerFile,
+    // Started as soon as the listing has found enough files for them, not when it ends (a
+    // listing of 1,000 files took as long as the rest of the work before the read); a
+    // directory with fewer starts none.
+    let started: ParsePool | undefined;
+    const files = this.listFiles(() => {
+      started = ParsePool.forFiles(this.name, this.opts.ctx, Infinity, {
+        threads: this.opts.parseThreads,
+        workerFile: this.opts.parseWorkerFile,
+      });
     });
-    const files = this.listFiles();
     const pool = files.then(
-      async (f) => {
-        if (f.length >= POOL_MIN_FILES) return started;
-        await started?.close();
-        return undefined;
-      },
+      () => started,
       async () => void (await started?.close()),
     );
     this.early = { files, pool };
@@ -536,7 +534,8 @@ export class FileSource implements Source {
   }
 
   /** Relative paths (with `/`) of every schedule file under the directory, sorted. */
-  private async listFiles(): Promise<string[]> {
+  /** `enough`: called once, when the listing has found `POOL_MIN_FILES` files. */
+  private async listFiles(enough?: () => void): Promise<string[]> {
     const root = this.opts.dir;
     const out: string[] = [];
     // `prefix`: the relative path of `dir` with a trailing `/` ('' at the root), built as
@@ -549,7 +548,9 @@ export class FileSource implements Source {
       for await (const e of d) {
         if (e.name.startsWith('.')) continue; // hidden files and directories (.git, .#lock files)
         if (e.isDirectory()) subdirs.push(e.name);
-        else if ((e.isFile() || e.isSymbolicLink()) && isScheduleFile(e.name)) out.push(prefix + e.name);
+        else if ((e.isFile() || e.isSymbolicLink()) && isScheduleFile(e.name)) {
+          if (out.push(prefix + e.name) === POOL_MIN_FILES) enough?.();
+        }
       }
       for (const name of subdirs) await walk(join(dir, name), `${prefix}${name}/`);
     };
