@@ -21,6 +21,8 @@ export interface ParseRequest {
   seq: number;
   rel: string;
   full: string;
+  /** The reconcile's time, when the pool was started before it was known (else `ParseWorkerData.now`). */
+  now?: number;
 }
 
 const data = workerData as ParseWorkerData;
@@ -29,7 +31,7 @@ const ctx: NormalizeContext = {
   allowFunction: data.ctx.allowPatterns ? compileAllowlist(data.ctx.allowPatterns) : undefined,
 };
 
-parentPort!.on('message', ({ seq, rel, full }: ParseRequest) => {
+parentPort!.on('message', ({ seq, rel, full, now }: ParseRequest) => {
   let bytes: Buffer;
   try {
     bytes = readFileSync(full);
@@ -48,7 +50,7 @@ parentPort!.on('message', ({ seq, rel, full }: ParseRequest) => {
   // this result while the file's bytes are the same.
   parentPort!.postMessage({
     seq,
-    result: packFileResult(parseFileResult(data.source, rel, bytes, ctx, data.now)),
+    result: packFileResult(parseFileResult(data.source, rel, bytes, ctx, now ?? data.now)),
     digest: contentDigest(bytes),
   });
 });
