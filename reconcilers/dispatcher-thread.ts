@@ -52,6 +52,14 @@ export interface DispatcherThreadOptions {
 
 /** Full collections of the main thread's heap after bulk work: at most one per this long. */
 const MAIN_GC_INTERVAL_MS = 2000;
+/**
+ * And once more this long after the last request: the collection asked for after a bulk
+ * reconcile runs while the storm's later reconciles still hold their plans; nothing on
+ * the main thread runs in idle time to collect what they leave (the dispatcher's idle
+ * loop did that before it had a thread). Measured: a 100,000-file storm ended +123 MB
+ * above its start in 1 run of 5 without it.
+ */
+const MAIN_GC_TRAILING_MS = 5000;
 
 const LEVELS: Record<number, 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal'> = {
   10: 'trace',
@@ -72,6 +80,7 @@ export class DispatcherThread implements DaemonDispatcher {
   private readonly replies = new Map<number, { resolve(): void; reject(e: Error): void }>();
   private lastMainGc = -Infinity;
   private mainGcTimer?: NodeJS.Timeout;
+  private trailingGcTimer?: NodeJS.Timeout;
   private readonly onSigusr2 = () => this.post({ type: 'reopen' });
 
   constructor(private readonly o: DispatcherThreadOptions) {
@@ -105,6 +114,13 @@ export class DispatcherThread implements DaemonDispatcher {
   collectGarbageWhenIdle(): void {
     if (this.fallback) return this.fallback.collectGarbageWhenIdle();
     this.post({ type: 'gc' });
+    if (this.trailingGcTimer) clearTimeout(this.trailingGcTimer);
+    this.trailingGcTimer = setTimeout(() => {
+      this.trailingGcTimer = undefined;
+      this.lastMainGc = performance.now();
+      fullGc();
+    }, MAIN_GC_TRAILING_MS);
+    this.trailingGcTimer.unref();
     if (this.mainGcTimer) return;
     const wait = Math.max(0, this.lastMainGc + MAIN_GC_INTERVAL_MS - performance.now());
     this.mainGcTimer = setTimeout(() => {
@@ -120,6 +136,7 @@ export class DispatcherThread implements DaemonDispatcher {
     this.closing = true;
     process.off('SIGUSR2', this.onSigusr2);
     if (this.mainGcTimer) clearTimeout(this.mainGcTimer);
+    if (this.trailingGcTimer) clearTimeout(this.trailingGcTimer);
     await this.fallback?.stop();
     const w = this.worker;
     if (!w) return;
