@@ -101,11 +101,6 @@ export interface Source {
    * the reconcile's time, against which a source may work out next fire times ahead.
    */
   snapshot(opts?: { fresh?: boolean; now?: number }): Promise<SourceSnapshot>;
-  /**
-   * Starts, in the background, what the first snapshot will need (the file source: its
-   * listing and parse threads), so that it overlaps the caller's own start-up work.
-   */
-  prepare?(): void;
   /** Starts watching; `onChange` is called (debounced by the source) when the desired state may have changed. */
   watch?(onChange: (change: SourceChange) => void): Promise<void>;
   /** Re-reads these ids from the system of record now (BTU's create/cancel messages). */

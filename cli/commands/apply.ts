@@ -57,8 +57,6 @@ ${exitCodes({ 0: 'applied (or nothing to do)', 1: 'errors in some input or entri
   async run(): Promise<{ plan: Plan; applied?: ApplyResult; summary: ReturnType<typeof planSummary> }> {
     const cfg = this.loadSettings();
     const sources = sourcesFromConfig(cfg, { logger: await this.log_() });
-    // Parse threads start while Redis is connected to and the owners are checked.
-    for (const s of sources) s.prepare?.();
     this.onClose(async () => {
       for (const s of sources) await s.close();
     });

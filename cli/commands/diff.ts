@@ -42,8 +42,6 @@ ${exitCodes({ 0: 'nothing to do', 1: 'errors (some input could not be read or va
   }> {
     const cfg = this.loadSettings();
     const sources = sourcesFromConfig(cfg, { logger: await this.log_() });
-    // Parse threads start while Redis is connected to and the owners are checked.
-    for (const s of sources) s.prepare?.();
     this.onClose(async () => {
       for (const s of sources) await s.close();
     });

@@ -22,7 +22,7 @@ import type { Logger } from '../../src/log.js';
 import { type Source, type SourceChange, type SourceSnapshot, desiredId } from '../../src/source.js';
 import { Claims } from './claims.js';
 import { isScheduleFile } from './parse-file.js';
-import { POOL_MIN_FILES, ParsePool } from './parse-pool.js';
+import { ParsePool } from './parse-pool.js';
 import { collectIfGrown } from '../../src/gc.js';
 import { contentDigest, type FileResult, failedFile, parseFileResult } from './parse-result.js';
 import { DirectoryWatcher } from './watch-files.js';
@@ -111,8 +111,6 @@ export class FileSource implements Source {
   private watching = false;
   /** The file list of the last snapshot (sorted), kept up to date from `dirty`. */
   private files?: string[];
-  /** What `prepare` started for the first snapshot: the listing, and parse threads when it is large. */
-  private early?: { files: Promise<string[]>; pool: Promise<ParsePool | undefined> };
 
   /** The directory, absolute. */
   get location(): string {
@@ -123,37 +121,8 @@ export class FileSource implements Source {
     this.maxBytes = opts.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
   }
 
-  /**
-   * Starts what the first snapshot will need while the caller does other work (`pyrq
-   * apply` connects to Redis and checks who owns the sources): the directory's listing
-   * and the parse threads, whose start-up (their modules loaded, ~0.15-0.45 s) otherwise
-   * came after everything else and before the first file was parsed. Nothing is parsed
-   * before the snapshot; threads it does not use are stopped. Only before the first
-   * snapshot.
-   */
-  prepare(): void {
-    if (this.early || this.last || this.cache.size > 0) return;
-    // Started as soon as the listing has found enough files for them, not when it ends (a
-    // listing of 1,000 files took as long as the rest of the work before the read); a
-    // directory with fewer starts none.
-    let started: ParsePool | undefined;
-    const files = this.listFiles(() => {
-      started = ParsePool.forFiles(this.name, this.opts.ctx, Infinity, {
-        threads: this.opts.parseThreads,
-        workerFile: this.opts.parseWorkerFile,
-      });
-    });
-    const pool = files.then(
-      () => started,
-      async () => void (await started?.close()),
-    );
-    this.early = { files, pool };
-  }
-
   async snapshot(opts: { fresh?: boolean; now?: number } = {}): Promise<SourceSnapshot> {
     this.realRoot = undefined; // the directory may have been replaced since
-    const early = this.early;
-    this.early = undefined;
     // A fresh read keeps the results (with the digests of their bytes) aside, to compare.
     let prior: Map<string, CacheEntry> | undefined;
     if (opts.fresh) {
@@ -179,19 +148,13 @@ export class FileSource implements Source {
     // fires for 100s of ms (issue 22: a per-second schedule 0.2-0.9 s late).
     const s = slicer();
     let files: string[];
-    // Threads `prepare` started, for the read below when it parses every file.
-    const warm = dirty === null && !prior?.size ? early?.pool : undefined;
-    if (early && !warm) void early.pool.then((p) => p?.close());
     try {
       files =
         dirty && this.files && dirty.size <= STAT_REPORTED_MAX
           ? await this.updateFiles(this.files, dirty, s)
-          : warm
-            ? await early!.files
-            : await this.listFiles();
+          : await this.listFiles();
       this.files = files;
     } catch (e) {
-      void warm?.then((p) => p?.close());
       this.last = undefined;
       this.files = undefined;
       snap.stale = true;
@@ -230,7 +193,7 @@ export class FileSource implements Source {
       this.originIds.delete(path);
       this.reread.add(path);
     }
-    const results = await this.readAll(files, dirty ?? undefined, prior, opts.now, s, warm);
+    const results = await this.readAll(files, dirty ?? undefined, prior, opts.now, s);
     const last = this.last;
     if (last && relist) {
       // The watcher asked for everything (a storm is over, a directory came or went): the
@@ -294,7 +257,6 @@ export class FileSource implements Source {
     prior?: ReadonlyMap<string, CacheEntry>,
     now?: number,
     s: Slicer = slicer(),
-    warm?: Promise<ParsePool | undefined>,
   ): Promise<FileResult[]> {
     const results: FileResult[] = new Array(files.length);
     if (prior && prior.size > 0) {
@@ -350,38 +312,18 @@ export class FileSource implements Source {
       return results;
     }
     const uncached = files.reduce((n, rel) => n + (this.cache.has(rel) ? 0 : 1), 0);
-    let pool = await warm;
-    if (pool && uncached < POOL_MIN_FILES) {
-      await pool.close();
-      pool = undefined;
-    }
-    pool ??= ParsePool.forFiles(this.name, this.opts.ctx, uncached, {
+    const pool = ParsePool.forFiles(this.name, this.opts.ctx, uncached, {
       threads: this.opts.parseThreads,
       workerFile: this.opts.parseWorkerFile,
       now,
     });
+    const concurrency = pool ? READ_CONCURRENCY * 2 : READ_CONCURRENCY;
     try {
-      if (pool) {
-        // A window of files in flight, the next one sent as soon as one comes back: in
-        // chunks (all of a chunk back before the next was sent) each thread waited at the
-        // end of every chunk for the other's last file and for this thread's turn.
-        let next = 0;
-        let done = 0;
-        const lane = async (): Promise<void> => {
-          while (next < files.length) {
-            const i = next++;
-            results[i] = await this.readOne(files[i]!, pool, now);
-            if (++done % READ_CONCURRENCY === 0) collectIfGrown(); // the daemon's first reconcile only (gc.ts)
-          }
-        };
-        await Promise.all(Array.from({ length: READ_CONCURRENCY * 2 }, lane));
-      } else {
-        for (let i = 0; i < files.length; i += READ_CONCURRENCY) {
-          const chunk = files.slice(i, i + READ_CONCURRENCY);
-          const rs = await Promise.all(chunk.map((rel) => this.readOne(rel, pool)));
-          rs.forEach((r, j) => (results[i + j] = r));
-          collectIfGrown(); // the daemon's first reconcile only (gc.ts)
-        }
+      for (let i = 0; i < files.length; i += concurrency) {
+        const chunk = files.slice(i, i + concurrency);
+        const rs = await Promise.all(chunk.map((rel) => this.readOne(rel, pool)));
+        rs.forEach((r, j) => (results[i + j] = r));
+        collectIfGrown(); // the daemon's first reconcile only (gc.ts)
       }
     } finally {
       await pool?.close();
@@ -526,16 +468,12 @@ export class FileSource implements Source {
   }
 
   async close(): Promise<void> {
-    const early = this.early;
-    this.early = undefined;
-    await early?.pool.then((p) => p?.close());
     await this.watcher?.close();
     this.cache.clear();
   }
 
   /** Relative paths (with `/`) of every schedule file under the directory, sorted. */
-  /** `enough`: called once, when the listing has found `POOL_MIN_FILES` files. */
-  private async listFiles(enough?: () => void): Promise<string[]> {
+  private async listFiles(): Promise<string[]> {
     const root = this.opts.dir;
     const out: string[] = [];
     // `prefix`: the relative path of `dir` with a trailing `/` ('' at the root), built as
@@ -548,9 +486,7 @@ export class FileSource implements Source {
       for await (const e of d) {
         if (e.name.startsWith('.')) continue; // hidden files and directories (.git, .#lock files)
         if (e.isDirectory()) subdirs.push(e.name);
-        else if ((e.isFile() || e.isSymbolicLink()) && isScheduleFile(e.name)) {
-          if (out.push(prefix + e.name) === POOL_MIN_FILES) enough?.();
-        }
+        else if ((e.isFile() || e.isSymbolicLink()) && isScheduleFile(e.name)) out.push(prefix + e.name);
       }
       for (const name of subdirs) await walk(join(dir, name), `${prefix}${name}/`);
     };
@@ -582,7 +518,7 @@ export class FileSource implements Source {
     return real.startsWith(root.endsWith(sep) ? root : root + sep) ? real : undefined;
   }
 
-  private async readOne(rel: string, pool?: ParsePool, now?: number): Promise<FileResult> {
+  private async readOne(rel: string, pool?: ParsePool): Promise<FileResult> {
     const fail = (message: string): FileResult => failedFile(this.name, rel, message);
     const unreadable = (message: string): FileResult => {
       this.remember(rel);
@@ -620,7 +556,7 @@ export class FileSource implements Source {
           digest = contentDigest(bytes);
           return this.parseSoon(rel, bytes);
         };
-        const parsed = pool ? await pool.parse(rel, full, now).catch(() => undefined) : undefined;
+        const parsed = pool ? await pool.parse(rel, full).catch(() => undefined) : undefined;
         if (parsed) ({ result, digest } = parsed);
         else result = await inline();
       } catch (e) {

@@ -73,8 +73,6 @@ class Thread {
 
 /** Pools started and files parsed on their threads, by this process (tests check these). */
 export const poolStats = { started: 0, parsed: 0 };
-/** Pools started and not yet closed (tests check that unused threads are stopped). */
-export const openPools = { count: 0 };
 
 export class ParsePool {
   private readonly threads: Thread[];
@@ -82,7 +80,6 @@ export class ParsePool {
 
   private constructor(n: number, script: { file: string } | { code: string }, data: ParseWorkerData) {
     poolStats.started++;
-    openPools.count++;
     this.threads = Array.from(
       { length: n },
       () =>
@@ -126,26 +123,19 @@ export class ParsePool {
     return new ParsePool(n, script, { source, ctx: plain, now: opts.now });
   }
 
-  /**
-   * Reads and parses `full` (shown as `rel`) on the least busy thread. Rejects when that
-   * thread fails. `now`: work out next fire times after it (overrides the pool's own).
-   */
-  parse(rel: string, full: string, now?: number): Promise<ParsedFile> {
+  /** Reads and parses `full` (shown as `rel`) on the least busy thread. Rejects when that thread fails. */
+  parse(rel: string, full: string): Promise<ParsedFile> {
     const live = this.threads.filter((t) => !t.failed);
     if (live.length === 0) return Promise.reject(this.threads[0]!.failed!);
     const t = live.reduce((a, b) => (b.pending.size < a.pending.size ? b : a));
     const seq = ++this.seq;
     return new Promise((resolve, reject) => {
       t.pending.set(seq, { rel, resolve, reject });
-      t.worker.postMessage((now === undefined ? { seq, rel, full } : { seq, rel, full, now }) satisfies ParseRequest);
+      t.worker.postMessage({ seq, rel, full } satisfies ParseRequest);
     });
   }
 
-  private closed = false;
-
   async close(): Promise<void> {
-    if (!this.closed) openPools.count--;
-    this.closed = true;
     await Promise.all(this.threads.map((t) => t.worker.terminate()));
   }
 }

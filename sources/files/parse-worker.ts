@@ -21,8 +21,6 @@ export interface ParseRequest {
   seq: number;
   rel: string;
   full: string;
-  /** The reconcile's time, when the pool was started before it was known (else `ParseWorkerData.now`). */
-  now?: number;
 }
 
 const data = workerData as ParseWorkerData;
@@ -31,7 +29,7 @@ const ctx: NormalizeContext = {
   allowFunction: data.ctx.allowPatterns ? compileAllowlist(data.ctx.allowPatterns) : undefined,
 };
 
-parentPort!.on('message', ({ seq, rel, full, now }: ParseRequest) => {
+parentPort!.on('message', ({ seq, rel, full }: ParseRequest) => {
   let bytes: Buffer;
   try {
     bytes = readFileSync(full);
@@ -50,7 +48,7 @@ parentPort!.on('message', ({ seq, rel, full, now }: ParseRequest) => {
   // this result while the file's bytes are the same.
   parentPort!.postMessage({
     seq,
-    result: packFileResult(parseFileResult(data.source, rel, bytes, ctx, now ?? data.now)),
+    result: packFileResult(parseFileResult(data.source, rel, bytes, ctx, data.now)),
     digest: contentDigest(bytes),
   });
 });

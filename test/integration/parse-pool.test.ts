@@ -6,8 +6,7 @@ import { DEFAULT_CONTEXT, type NormalizeContext } from '../../src/model/normaliz
 import { PACKAGE_ROOT } from '../../src/paths.js';
 import type { SourceSnapshot } from '../../src/source.js';
 import { FileSource } from '../../sources/files/file-source.js';
-import { openPools, poolStats } from '../../sources/files/parse-pool.js';
-import { TextSchedule } from '../../sources/files/parse-result.js';
+import { poolStats } from '../../sources/files/parse-pool.js';
 import { tmpDir } from '../helpers/tmp-dir.js';
 
 // A large read (a cold apply, a deep re-sync) is parsed on worker threads; these tests
@@ -135,50 +134,6 @@ describe('parse workers', () => {
       expect(comparable(threaded)).toEqual(comparable(await read(0)));
     } finally {
       big.cleanup();
-    }
-  });
-
-  it('threads started before the first snapshot (prepare) give its result, next fire times worked out at its time', async () => {
-    const now = Date.UTC(2026, 11, 7, 5, 0, 0, 250);
-    const hints = (sn: SourceSnapshot) =>
-      new Map(sn.schedules.map((d) => [d.id, d instanceof TextSchedule ? d.hinted() : undefined]));
-    const before = { ...poolStats };
-    const open = openPools.count;
-    const prepared = new FileSource({ dir: dir.path, ctx: DEFAULT_CONTEXT, parseThreads: 2 });
-    prepared.prepare();
-    const early = await prepared.snapshot({ now });
-    // One pool, the prepared one: the read did not start another, and it was closed after.
-    expect(poolStats.started).toBe(before.started + 1);
-    expect(poolStats.parsed - before.parsed).toBeGreaterThan(150);
-    expect(openPools.count).toBe(open);
-    const late = await new FileSource({ dir: dir.path, ctx: DEFAULT_CONTEXT, parseThreads: 2 }).snapshot({ now });
-    expect(comparable(early)).toEqual(comparable(late));
-    expect(hints(early)).toEqual(hints(late));
-    expect([...hints(early).values()].filter((h) => h?.[0] === now).length).toBe(early.schedules.length);
-    await prepared.close();
-  });
-
-  it('a directory too small for parse threads starts none when prepared, and threads prepared but unused are stopped', async () => {
-    const small = tmpDir();
-    try {
-      for (let f = 0; f < 3; f++)
-        writeFileSync(join(small.path, `f${f}.json`), JSON.stringify({ id: `s${f}`, function: 'a.b', every: '1h' }));
-      const before = { ...poolStats };
-      const open = openPools.count;
-      const src = new FileSource({ dir: small.path, ctx: DEFAULT_CONTEXT, parseThreads: 2 });
-      src.prepare();
-      const sn = await src.snapshot();
-      // Started only once the listing has found enough files for them: none here.
-      expect(poolStats).toEqual(before);
-      expect(openPools.count).toBe(open);
-      expect(sn.schedules.map((d) => d.id)).toEqual(['s0', 's1', 's2']);
-      // Prepared, then closed without a snapshot: its threads stop too.
-      const unused = new FileSource({ dir: dir.path, ctx: DEFAULT_CONTEXT, parseThreads: 2 });
-      unused.prepare();
-      await unused.close();
-      expect(openPools.count).toBe(open);
-    } finally {
-      small.cleanup();
     }
   });
 });

@@ -5,12 +5,10 @@ import { DEFAULT_CONTEXT, normalizeSchedule } from '../../src/model/normalize.js
 import type { Schedule } from '../../src/model/schedule-schema.js';
 import { specHash } from '../../src/model/spec-hash.js';
 import { diff } from '../../src/plan/diff.js';
-import { applyChanges, type EntryWrite } from '../../src/redis/commands/apply-changes.js';
-import { Keys } from '../../src/redis/keys.js';
 import { Registry } from '../../src/registry/registry.js';
 import type { Source, SourceSnapshot } from '../../src/source.js';
 import { reconcileOnce } from '../../reconcilers/reconcile-once.js';
-import { dumpEveryKey, type PrivateRedis, startRedis } from '../helpers/redis-server.js';
+import { type PrivateRedis, startRedis } from '../helpers/redis-server.js';
 
 let server: PrivateRedis;
 let redis: Redis;
@@ -150,69 +148,6 @@ describe('registry apply', () => {
     const del = diff([await new ListSource('files', []).snapshot()], await registry.readIndex(), clock.now());
     expect((await registry.applyPlan(del, clock.now())).deleted).toEqual(['a']);
     expect((await registry.applyPlan(del, clock.now())).noop).toEqual(['a']);
-  });
-
-  it('a batch of writes leaves what its writes sent one by one leave: distinct ids (read and written in bulk) and an id named twice', async () => {
-    // apply-changes.lua reads the index and writes it and the next fire times a few
-    // hundred entries per call when a batch's ids are distinct, and one call per write
-    // when an id repeats (each write sees those before it).
-    const keys = new Keys('test:');
-    const now = clock.now();
-    const put = (
-      id: string,
-      expected: string,
-      hash: string,
-      next: 'keep' | 'remove' | { set: number },
-      op: 'put' | 'fix' = 'put',
-    ): EntryWrite => ({
-      op,
-      id,
-      expected,
-      hash,
-      source: 'files',
-      origin: `${id}.yaml`,
-      spec: `{"id":"${id}","v":"${hash}"}`,
-      next,
-    });
-    const batches: EntryWrite[][] = [
-      [
-        put('a', '', 'h1', { set: now + 1000 }),
-        put('b', '', 'h1', 'keep'),
-        put('c', '', 'h1', { set: now + 5000 }),
-        put('x', '', 'h1', 'remove'),
-      ],
-      // Distinct: an update, a delete, a conflict, a write already done, a repair, a create.
-      [
-        put('a', 'h1', 'h2', { set: now + 2000 }),
-        { op: 'del', id: 'b', expected: 'h1' },
-        put('c', 'zz', 'h3', 'keep'),
-        put('x', 'h1', 'h1', 'remove'),
-        put('e', '', 'h1', { set: now + 3000 }),
-      ],
-      [put('c', 'h1', 'h1', 'remove', 'fix'), { op: 'del', id: 'a', expected: 'h2' }, put('f', '', 'h1', { set: now })],
-      // An id three times in one batch: created, updated, deleted; and one a stale plan would conflict on.
-      [
-        put('d', '', 'h1', { set: now + 3000 }),
-        put('d', 'h1', 'h2', 'keep'),
-        { op: 'del', id: 'd', expected: 'h2' },
-        put('e', '', 'h9', { set: now }),
-        put('e', 'h1', 'h4', { set: now + 4000 }),
-      ],
-    ];
-    const together: string[][] = [];
-    for (const writes of batches) together.push(await applyChanges(redis, keys, { now, publish: false, writes }));
-    const afterTogether = await dumpEveryKey(redis);
-    await redis.flushall();
-    const oneByOne: string[][] = [];
-    for (const writes of batches) {
-      const codes: string[] = [];
-      for (const w of writes) codes.push(...(await applyChanges(redis, keys, { now, publish: false, writes: [w] })));
-      oneByOne.push(codes);
-    }
-    expect(together).toEqual(oneByOne);
-    expect(together[3]).toEqual(['applied', 'applied', 'applied', 'conflict', 'applied']);
-    expect(afterTogether).toEqual(await dumpEveryKey(redis));
-    expect(await redis.hkeys(keys.index)).toEqual(['c', 'x', 'e', 'f']);
   });
 
   it('applies thousands of changes in batches of one script call each', async () => {

@@ -15,8 +15,7 @@
  * statement; that statement is retried once on a fresh connection, so a restart costs one
  * reconnect, not a stale source.
  */
-import { createRequire } from 'node:module';
-import type { Pool, PoolConnection } from 'mysql2/promise';
+import { createPool, type Pool, type PoolConnection } from 'mysql2/promise';
 import {
   type PoolOptions,
   type ReadRows,
@@ -26,11 +25,6 @@ import {
   type SqlTarget,
   type SqlValue,
 } from '../driver.js';
-
-// mysql2 is CommonJS and needed only when a MySQL source connects: required then, not
-// imported, so that every `pyrq apply` of files does not load it (~80 ms of start-up).
-const createPool = (...args: Parameters<typeof import('mysql2/promise').createPool>): Pool =>
-  (createRequire(import.meta.url)('mysql2/promise') as typeof import('mysql2/promise')).createPool(...args);
 
 const SESSION_SETUP = ['SET SESSION autocommit = 1', 'SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED'];
 /** Errors that mean "this connection is dead", not "the server is down" or "the SQL is wrong". */

@@ -19,8 +19,7 @@
  * fails its next statement, which is retried once on a fresh connection; a dead idle
  * connection is also reported by pg as a pool `error` event, which only drops it.
  */
-import { createRequire } from 'node:module';
-import type pgTypes from 'pg';
+import pg from 'pg';
 import {
   type PoolOptions,
   type ReadRows,
@@ -30,11 +29,6 @@ import {
   type SqlTarget,
   type SqlValue,
 } from '../driver.js';
-
-// pg is CommonJS and needed only when a Postgres source connects: required then, not
-// imported, so that every `pyrq apply` of files does not load it (~50 ms of start-up).
-let pgModule: typeof pgTypes | undefined;
-const loadPg = (): typeof pgTypes => (pgModule ??= createRequire(import.meta.url)('pg') as typeof pgTypes);
 
 const OID = {
   json: 114,
@@ -53,8 +47,7 @@ const timestamptz = (v: string) => v.replace(/([+-]\d{2})$/, '$1:00');
 function typeParser(oid: number, format?: string): (v: string) => unknown {
   if (oid === OID.timestamptz) return timestamptz;
   if (AS_TEXT.has(oid)) return asText;
-  const { types } = loadPg();
-  return format === 'binary' ? types.getTypeParser(oid, 'binary') : types.getTypeParser(oid);
+  return format === 'binary' ? pg.types.getTypeParser(oid, 'binary') : pg.types.getTypeParser(oid);
 }
 
 /**
@@ -107,33 +100,31 @@ function explainConnectError(e: unknown, user: string): unknown {
  * client without ending it; the server then keeps the half-open session until its
  * authentication_timeout (a minute), and a one-shot `pyrq apply` could not exit before.
  */
-let closingClient: typeof pgTypes.Client | undefined;
-const ClosingClient = (): typeof pgTypes.Client =>
-  (closingClient ??= class ClosingClient extends loadPg().Client {
-    override connect(): Promise<pgTypes.Client>;
-    override connect(callback: ConnectCallback): void;
-    override connect(callback?: ConnectCallback): Promise<pgTypes.Client> | void {
-      const attempt = super.connect().catch((e: unknown) => {
-        void this.end().catch(() => {});
-        throw e;
-      });
-      if (!callback) return attempt;
-      const cb = callback as (err: Error | null, c?: pgTypes.Client) => void;
-      attempt.then(
-        (c) => cb(null, c),
-        (e: Error) => cb(e),
-      );
-    }
-  });
-type ConnectCallback = Parameters<pgTypes.Client['connect']>[0] & {};
+class ClosingClient extends pg.Client {
+  override connect(): Promise<pg.Client>;
+  override connect(callback: ConnectCallback): void;
+  override connect(callback?: ConnectCallback): Promise<pg.Client> | void {
+    const attempt = super.connect().catch((e: unknown) => {
+      void this.end().catch(() => {});
+      throw e;
+    });
+    if (!callback) return attempt;
+    const cb = callback as (err: Error | null, c?: pg.Client) => void;
+    attempt.then(
+      (c) => cb(null, c),
+      (e: Error) => cb(e),
+    );
+  }
+}
+type ConnectCallback = Parameters<pg.Client['connect']>[0] & {};
 
 class PostgresPool implements SqlPool {
-  private readonly pool: pgTypes.Pool;
+  private readonly pool: pg.Pool;
   private readonly user: string;
 
   constructor(target: SqlTarget, opts: PoolOptions = {}) {
     this.user = target.user;
-    this.pool = new (loadPg().Pool)({
+    this.pool = new pg.Pool({
       // A socket directory goes in `host`, as with libpq.
       host: target.socketPath ?? target.host,
       port: target.port,
@@ -146,8 +137,8 @@ class PostgresPool implements SqlPool {
       query_timeout: opts.queryTimeoutMs ?? 30_000,
       keepAlive: true,
       application_name: 'pyrq',
-      types: { getTypeParser: typeParser as pgTypes.CustomTypesConfig['getTypeParser'] },
-      Client: ClosingClient(),
+      types: { getTypeParser: typeParser as pg.CustomTypesConfig['getTypeParser'] },
+      Client: ClosingClient,
     });
     // An idle connection that dies is reported here and removed by the pool; without a
     // listener, pg would throw it as an uncaught error.

@@ -39,35 +39,12 @@ local channel = ARGV[2]
 local n = (#ARGV - 3) / 8
 local out = {}
 local changed = false
--- The index values are read, and the index and next-time writes made, a few hundred
--- entries per call instead of one call each: a create was six calls, now three of its
--- own (its schedule hash) and a share of the batched ones. That reorders nothing an
--- entry can see while the batch's ids are distinct (a plan has one change per id); a
--- batch that repeats an id is applied one call per write, each entry seeing the writes
--- of those before it.
-local ids, seen, distinct = {}, {}, true
-for i = 0, n - 1 do
-  local id = ARGV[4 + 8 * i]
-  if seen[id] then distinct = false end
-  seen[id] = true
-  ids[i + 1] = id
-end
-local CHUNK = 500
-local currents = {}
-if distinct then
-  for s = 1, n, CHUNK do
-    local got = redis.call('HMGET', KEYS[1], unpack(ids, s, math.min(s + CHUNK - 1, n)))
-    for j = 1, #got do currents[s + j - 1] = got[j] end
-  end
-end
-local indexWrites, nextWrites = {}, {}
 for i = 0, n - 1 do
   local a = 3 + 8 * i
   local op, id, expected, hash = ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3]
   local source, origin, spec, nextAt = ARGV[a + 4], ARGV[a + 5], ARGV[a + 6], ARGV[a + 7]
   local skey, rkey = KEYS[3 + 2 * i], KEYS[4 + 2 * i]
-  local current
-  if distinct then current = currents[i + 1] else current = redis.call('HGET', KEYS[1], id) end
+  local current = redis.call('HGET', KEYS[1], id)
   local curHash = ''
   if current then curHash = string.match(current, '^([^\t]*)') end
   if op == 'del' then
@@ -90,23 +67,13 @@ for i = 0, n - 1 do
     elseif curHash ~= expected and curHash ~= hash then
       out[#out + 1] = -1
     else
-      if distinct then
-        indexWrites[#indexWrites + 1] = id
-        indexWrites[#indexWrites + 1] = value
-      else
-        redis.call('HSET', KEYS[1], id, value)
-      end
+      redis.call('HSET', KEYS[1], id, value)
       redis.call('HSET', skey, 'spec', spec, 'hash', hash, 'source', source, 'origin', origin, 'updatedAt', now)
       redis.call('HSETNX', skey, 'createdAt', now)
       if nextAt == '-' then
         redis.call('ZREM', KEYS[2], id)
       elseif nextAt ~= '' then
-        if distinct then
-          nextWrites[#nextWrites + 1] = nextAt
-          nextWrites[#nextWrites + 1] = id
-        else
-          redis.call('ZADD', KEYS[2], nextAt, id)
-        end
+        redis.call('ZADD', KEYS[2], nextAt, id)
         -- a new trigger starts a new life: a finished one-shot may fire again
         redis.call('HDEL', skey, 'done')
       end
@@ -114,12 +81,6 @@ for i = 0, n - 1 do
       changed = true
     end
   end
-end
-for s = 1, #indexWrites, 2 * CHUNK do
-  redis.call('HSET', KEYS[1], unpack(indexWrites, s, math.min(s + 2 * CHUNK - 1, #indexWrites)))
-end
-for s = 1, #nextWrites, 2 * CHUNK do
-  redis.call('ZADD', KEYS[2], unpack(nextWrites, s, math.min(s + 2 * CHUNK - 1, #nextWrites)))
 end
 if changed and channel ~= '' then redis.call('PUBLISH', channel, 'changed') end
 return out
