@@ -115,20 +115,22 @@ export class DispatcherThread implements DaemonDispatcher {
     if (this.fallback) return this.fallback.collectGarbageWhenIdle();
     this.post({ type: 'gc' });
     if (this.trailingGcTimer) clearTimeout(this.trailingGcTimer);
-    this.trailingGcTimer = setTimeout(() => {
-      this.trailingGcTimer = undefined;
+    this.trailingGcTimer = this.collectMainIn(MAIN_GC_TRAILING_MS, () => (this.trailingGcTimer = undefined));
+    this.mainGcTimer ??= this.collectMainIn(
+      Math.max(0, this.lastMainGc + MAIN_GC_INTERVAL_MS - performance.now()),
+      () => (this.mainGcTimer = undefined),
+    );
+  }
+
+  /** A full collection of the main thread's heap in `ms` (`done` first forgets the timer). */
+  private collectMainIn(ms: number, done: () => void): NodeJS.Timeout {
+    const t = setTimeout(() => {
+      done();
       this.lastMainGc = performance.now();
       fullGc();
-    }, MAIN_GC_TRAILING_MS);
-    this.trailingGcTimer.unref();
-    if (this.mainGcTimer) return;
-    const wait = Math.max(0, this.lastMainGc + MAIN_GC_INTERVAL_MS - performance.now());
-    this.mainGcTimer = setTimeout(() => {
-      this.mainGcTimer = undefined;
-      this.lastMainGc = performance.now();
-      fullGc();
-    }, wait);
-    this.mainGcTimer.unref();
+    }, ms);
+    t.unref();
+    return t;
   }
 
   /** Ends the thread (the daemon's stop, after `stop`). */

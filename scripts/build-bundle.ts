@@ -75,8 +75,29 @@ async function seaFiles(): Promise<Record<string, string>> {
   for (const name of readdirSync(join(ROOT, 'src', 'redis', 'commands')).filter((f) => f.endsWith('.lua')))
     files[`src/redis/commands/${name}`] = readFileSync(join(ROOT, 'src', 'redis', 'commands', name), 'utf8');
   // The parse worker, bundled on its own: a worker thread started from code (`eval`).
-  const worker = await build({
-    entryPoints: [join(DIST, 'sources', 'files', 'parse-worker.js')],
+  files['parse-worker'] = await bundleWorker(join(DIST, 'sources', 'files', 'parse-worker.js'), []);
+  // The dispatcher thread, the same way; it reads the Lua scripts, embedded in it too.
+  const scripts = { ...files };
+  delete scripts['parse-worker'];
+  files['dispatcher-worker'] = await bundleWorker(join(DIST, 'reconcilers', 'dispatcher-worker.js'), [
+    {
+      name: 'pyrq-package-files',
+      setup(b) {
+        b.onResolve({ filter: /package-files\.js$/ }, () => ({ path: 'package-files', namespace: 'pyrq-worker' }));
+        b.onLoad({ filter: /.*/, namespace: 'pyrq-worker' }, () => ({
+          contents: packageFilesModule(scripts),
+          resolveDir: ROOT,
+        }));
+      },
+    },
+  ]);
+  return files;
+}
+
+/** A worker thread's script as one piece of code, for `new Worker(code, { eval: true })`. */
+async function bundleWorker(entry: string, plugins: Plugin[]): Promise<string> {
+  const out = await build({
+    entryPoints: [entry],
     bundle: true,
     platform: 'node',
     target: 'node20',
@@ -85,40 +106,12 @@ async function seaFiles(): Promise<Record<string, string>> {
     format: 'iife',
     write: false,
     minifyWhitespace: true,
-    plugins: [nodeRequires],
-    logLevel: 'error',
-  });
-  files['parse-worker'] = worker.outputFiles[0]!.text;
-  // The dispatcher thread, the same way; it reads the Lua scripts, embedded in it too.
-  const scripts = { ...files };
-  delete scripts['parse-worker'];
-  const dispatcher = await build({
-    entryPoints: [join(DIST, 'reconcilers', 'dispatcher-worker.js')],
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'iife',
-    write: false,
-    minifyWhitespace: true,
     // pino-pretty: loaded by pino's transport thread, from the package's files (as in the bundle).
     external: ['pino-pretty'],
-    plugins: [
-      nodeRequires,
-      {
-        name: 'pyrq-package-files',
-        setup(b) {
-          b.onResolve({ filter: /package-files\.js$/ }, () => ({ path: 'package-files', namespace: 'pyrq-worker' }));
-          b.onLoad({ filter: /.*/, namespace: 'pyrq-worker' }, () => ({
-            contents: packageFilesModule(scripts),
-            resolveDir: ROOT,
-          }));
-        },
-      },
-    ],
+    plugins: [nodeRequires, ...plugins],
     logLevel: 'error',
   });
-  files['dispatcher-worker'] = dispatcher.outputFiles[0]!.text;
-  return files;
+  return out.outputFiles[0]!.text;
 }
 
 /** src/package-files.ts's replacement: the files embedded in the module. */

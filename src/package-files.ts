@@ -13,25 +13,17 @@ export function packageText(rel: string): string {
   return readFileSync(join(PACKAGE_ROOT, rel), 'utf8');
 }
 
-/** The compiled parse worker (the tests run the sources through vitest, the worker from the build). */
-const PARSE_WORKER = join(PACKAGE_ROOT, 'dist', 'sources', 'files', 'parse-worker.js');
+/** A compiled worker thread's script, for `new Worker`: a file, or its code (`eval: true`) where there is no file. */
+type WorkerScript = { file: string } | { code: string };
 
-/**
- * The parse worker's script, for `new Worker`: a file, or its code (`eval: true`) where
- * there is no file; undefined when it is not built (files are then parsed inline).
- */
-export function parseWorkerScript(): { file: string } | { code: string } | undefined {
-  return existsSync(PARSE_WORKER) ? { file: PARSE_WORKER } : undefined;
+const builtScript = (file: string): WorkerScript | undefined => (existsSync(file) ? { file } : undefined);
+
+/** The parse worker's script; undefined when it is not built (the tests run the sources through vitest): files are then parsed inline. */
+export function parseWorkerScript(): WorkerScript | undefined {
+  return builtScript(join(PACKAGE_ROOT, 'dist', 'sources', 'files', 'parse-worker.js'));
 }
 
-/** The compiled dispatcher thread (reconcilers/dispatcher-worker.ts). */
-const DISPATCH_WORKER = join(PACKAGE_ROOT, 'dist', 'reconcilers', 'dispatcher-worker.js');
-
-/**
- * The dispatcher thread's script, for `new Worker`, as `parseWorkerScript`; undefined
- * when it is not built (the tests that run the sources): the dispatcher then runs on the
- * main thread.
- */
-export function dispatchWorkerScript(): { file: string } | { code: string } | undefined {
-  return existsSync(DISPATCH_WORKER) ? { file: DISPATCH_WORKER } : undefined;
+/** The dispatcher thread's script (reconcilers/dispatcher-worker.ts); undefined when not built: the dispatcher then runs on the main thread. */
+export function dispatchWorkerScript(): WorkerScript | undefined {
+  return builtScript(join(PACKAGE_ROOT, 'dist', 'reconcilers', 'dispatcher-worker.js'));
 }
