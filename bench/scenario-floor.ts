@@ -21,6 +21,11 @@
  * sum over every command for RQ's pipeline) and its main thread's CPU per job (that also
  * counts reading and parsing the arguments), and the wall time from the first byte sent
  * to the last reply (for RQ: pipe.execute()).
+ *
+ * Each round also runs pyrq, every write and bare Lua once more after a second of
+ * idleness, as a daemon's fire comes: back to back, Redis's caches are warm; after an
+ * idle second they are not, and the same round costs Redis more. The daemon's burst
+ * compares with those rows.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
@@ -47,6 +52,8 @@ export interface FloorScenario {
 }
 
 const BATCH = 250;
+/** The idleness before each of the "after idle" rounds (a per-second schedule's gap). */
+const IDLE_MS = 1000;
 const PYTHON = process.env.PYRQ_BENCH_PYTHON ?? '/usr/bin/python3';
 const RQ_SCRIPT = fileURLToPath(new URL('../../bench/floor-rq-enqueue.py', import.meta.url));
 
@@ -236,6 +243,11 @@ export async function floorScenario(s: FloorScenario): Promise<Figure[]> {
     await c.slowlog('RESET');
     await c.call('LATENCY', 'RESET');
     const res = { pyrq: [] as number[][], full: [] as number[][], bare: [] as number[][], rq: [] as number[][] };
+    const cold = { pyrq: [] as number[][], full: [] as number[][], bare: [] as number[][] };
+    const afterIdle = async <T>(round: () => Promise<T>): Promise<T> => {
+      await new Promise((resolve) => setTimeout(resolve, IDLE_MS));
+      return round();
+    };
     for (let r = 0; r < s.runs; r++) {
       await reset();
       const x = await pyrqRound();
@@ -249,13 +261,27 @@ export async function floorScenario(s: FloorScenario): Promise<Figure[]> {
         s.log(`floor: RQ's enqueue_many not run (${PYTHON} with rq): ${String(e).split('\n')[0]}`);
         return { ms: NaN, usec: NaN, cpu: NaN, buildMs: NaN };
       });
+      // The same three after a second of idleness, as a daemon's fire comes (a burst after
+      // ten, a per-second schedule after one): Redis's caches have gone cold meanwhile, and
+      // back-to-back rounds measured 12-18 µs a job where the same round after 1 s idle
+      // measured 16-25 µs. The burst row compares with these.
+      await reset();
+      const xc = await afterIdle(pyrqRound);
+      await reset();
+      const wc = await afterIdle(fullRound);
+      await reset();
+      const yc = await afterIdle(bareRound);
+      cold.pyrq.push([xc.ms, xc.usec, xc.cpu]);
+      cold.full.push([wc.ms, wc.usec, wc.cpu]);
+      cold.bare.push([yc.ms, yc.usec, yc.cpu]);
       res.pyrq.push([x.ms, x.usec, x.cpu]);
       res.full.push([w.ms, w.usec, w.cpu]);
       res.bare.push([y.ms, y.usec, y.cpu]);
       res.rq.push([z.ms, z.usec, z.cpu]);
       s.log(
         `floor ${r + 1}/${s.runs}: wall ms pyrq ${x.ms.toFixed(0)} every-write ${w.ms.toFixed(0)} bare-Lua ${y.ms.toFixed(0)} RQ-pipeline ${z.ms.toFixed(0)} (+${z.buildMs.toFixed(0)} ms building in Python); ` +
-          `Redis µs/job (commandstats) ${x.usec.toFixed(1)} / ${w.usec.toFixed(1)} / ${y.usec.toFixed(1)} / ${z.usec.toFixed(1)}; main-thread CPU µs/job ${x.cpu.toFixed(1)} / ${w.cpu.toFixed(1)} / ${y.cpu.toFixed(1)} / ${z.cpu.toFixed(1)}`,
+          `Redis µs/job (commandstats) ${x.usec.toFixed(1)} / ${w.usec.toFixed(1)} / ${y.usec.toFixed(1)} / ${z.usec.toFixed(1)}; main-thread CPU µs/job ${x.cpu.toFixed(1)} / ${w.cpu.toFixed(1)} / ${y.cpu.toFixed(1)} / ${z.cpu.toFixed(1)}; ` +
+          `after ${IDLE_MS} ms idle: wall ms ${xc.ms.toFixed(0)} / ${wc.ms.toFixed(0)} / ${yc.ms.toFixed(0)}, Redis µs/job ${xc.usec.toFixed(1)} / ${wc.usec.toFixed(1)} / ${yc.usec.toFixed(1)}`,
       );
     }
     await reset();
@@ -306,6 +332,24 @@ export async function floorScenario(s: FloorScenario): Promise<Figure[]> {
       figure(sc, 'ratio pyrq / every write, main-thread CPU per job', '×', ratio(res.pyrq, res.full, 2)),
       figure(sc, 'ratio pyrq / bare Lua, Redis time per job', '×', ratio(res.pyrq, res.bare, 1)),
       figure(sc, 'ratio pyrq / RQ pipeline, main-thread CPU per job', '×', ratio(res.pyrq, res.rq, 2)),
+      figure(
+        sc,
+        `after ${IDLE_MS} ms idle (as a daemon's fire): pyrq send → all replies`,
+        'ms',
+        col(cold.pyrq, 0),
+        jobs >= 10_000 ? { op: 'le', value: 100 } : undefined,
+      ),
+      figure(sc, `after ${IDLE_MS} ms idle: floor every write, send → all replies`, 'ms', col(cold.full, 0)),
+      figure(sc, `after ${IDLE_MS} ms idle: floor bare Lua, send → all replies`, 'ms', col(cold.bare, 0)),
+      figure(sc, `after ${IDLE_MS} ms idle: pyrq Redis time per job`, 'µs', col(cold.pyrq, 1), { op: 'le', value: 10 }),
+      figure(sc, `after ${IDLE_MS} ms idle: floor every write, Redis time per job`, 'µs', col(cold.full, 1)),
+      figure(sc, `after ${IDLE_MS} ms idle: floor bare Lua, Redis time per job`, 'µs', col(cold.bare, 1)),
+      figure(
+        sc,
+        `after ${IDLE_MS} ms idle: ratio pyrq / every write, Redis time per job`,
+        '×',
+        ratio(cold.pyrq, cold.full, 1),
+      ),
     ];
     return figs;
   } finally {
