@@ -7,12 +7,16 @@
  * Each figure is the median of `runs` runs (min and max printed too). `--quick` uses
  * small sizes and short windows (a smoke check for CI, under a minute; its timings mean
  * little). Exit code 0 when the bench ran, whatever the figures; 1 when it failed.
+ *
+ * Every scenario runs pyrq as the package ships it, the bundle, built before the first
+ * scenario; `--form compiled` measures the compiled files in dist/ instead (bench/form.ts).
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { makeSchedules, writeScheduleFiles } from './data.js';
+import { type Form, isForm, prepareForm } from './form.js';
 import { type Figure, renderTable } from './report.js';
 import { runCli } from './proc.js';
 import { startBenchRedis } from './redis.js';
@@ -62,8 +66,12 @@ const { values } = parseArgs({
     // The storm's floor: the same files written and removed beside the watched directory
     // (the daemon does not see them): what the machine's load alone costs the fires.
     'storm-unwatched': { type: 'boolean', default: false },
+    // What every scenario measures: the bundle as shipped (default) or the compiled files (bench/form.ts).
+    form: { type: 'string', default: 'bundle' },
   },
 });
+if (!isForm(values.form)) throw new Error(`--form: expected bundle or compiled, got ${JSON.stringify(values.form)}`);
+const form: Form = values.form;
 
 const quick = values.quick === true;
 const sizes = quick
@@ -119,6 +127,7 @@ async function main(): Promise<void> {
     `redis-server pid ${redis.pid} at ${redis.url}; work dir ${work}; load ${loadBefore.map((x) => x.toFixed(2)).join(' ')}`,
   );
   try {
+    prepareForm(form, log);
     const perFile = 100;
     const schedules = makeSchedules(sizes.schedules);
     const dir = join(work, 'schedules');
@@ -234,7 +243,7 @@ async function main(): Promise<void> {
     const machine = { cpus: cpus().length, cpu: cpus()[0]?.model, node: process.version, loadBefore, loadAfter };
     writeFileSync(
       values.out,
-      `${JSON.stringify({ quick, sizes, startedAt: new Date(t0).toISOString(), durationS: (Date.now() - t0) / 1000, machine, figures }, null, 2)}\n`,
+      `${JSON.stringify({ quick, form, sizes, startedAt: new Date(t0).toISOString(), durationS: (Date.now() - t0) / 1000, machine, figures }, null, 2)}\n`,
     );
     log(`wrote ${values.out}`);
   }

@@ -1,8 +1,7 @@
 /**
  * CLI start-up: `pyrq --version`, `pyrq --help` and `pyrq status` (reading Redis: no
  * daemon), each run `runs` times as a user would (a new Node process, no preload), through
- * bin/run.js: the bundle when `npm run build:bundle` made one that is fresh, else the
- * compiled files. Wall time, the process's CPU time (user + system, from /usr/bin/time:
+ * bin/run.js: the bundle, or the compiled files with `--form compiled` (bench/form.ts). Wall time, the process's CPU time (user + system, from /usr/bin/time:
  * less disturbed than wall time on a shared machine), and the ratio to a bare
  * `node -e 0` run alternately with it, against issue 25's targets.
  */
@@ -50,13 +49,6 @@ export async function cliStartup(o: {
     throw new Error(
       `pyrq apply of the fixtures for the CLI scenario exited with ${apply.status}: ${apply.stderr.slice(-1000)}`,
     );
-  // The bundle, as the package ships it (npm pack builds it): `npm run bench` has just
-  // compiled, which made any older bundle stale, and bin/run.js would run the compiled files.
-  const bundle = spawnSync(process.execPath, [join(PACKAGE_ROOT, 'dist', 'scripts', 'build-bundle.js')], {
-    encoding: 'utf8',
-  });
-  if (bundle.status !== 0) throw new Error(`the bundle did not build: ${bundle.stderr.slice(-1000)}`);
-  o.log(`cli: ${bundle.stdout.trim()}`);
   const cases: [string, string[], number | undefined][] = [
     ['pyrq --version', [BIN, '--version'], undefined],
     ['pyrq --help', [BIN, '--help'], HELP_RATIO_TARGET],
