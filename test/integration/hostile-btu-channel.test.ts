@@ -32,13 +32,16 @@ const BTU_MAX_IN_FLIGHT = 16;
 const LOG_EXCERPT_CHARS = 200;
 /**
  * Growth of the daemon's RSS while the backlog waits that the test tolerates. The count of
- * taken commands is the exact bound; RSS is a backstop against memory held elsewhere. It
- * is not a sharp one: acting on the ~1,000 commands of those 8 s leaves garbage, and GC
- * timing moves RSS with the machine's load (measured: +60-83 MB alone, +106 MB once in a
- * full CI run). An intake without the bound grew it by ~155 MB in the same 8 s (and took
- * 33,000-52,000 commands, which the count check refuses).
+ * taken commands is the exact bound; RSS is only a coarse backstop against a gross leak
+ * elsewhere (a reader holding the whole backlog: 100,000 commands of ~560 characters).
+ * It cannot tell a bounded intake from an unbounded one: acting on the commands of those
+ * 8 s leaves garbage, and how many are acted on, and when V8 collects, move with the
+ * machine. Measured: +60-106 MB on a slower host (~1,000 acted on); on a faster one,
+ * 1,350-2,000 acted on, +75 to +161 MB, on this build and on the one before it (a CI run
+ * failed at the old 130 MB limit). An intake without the bound grew it by ~155 MB on the
+ * slower host, and took 33,000-52,000 commands, which the count check refuses.
  */
-const RSS_GROWTH_LIMIT_MB = 130;
+const RSS_GROWTH_LIMIT_MB = 250;
 
 const cmd = (requestType: string, content: string | null, responseKey: string | null) =>
   JSON.stringify({ request_type: requestType, request_content: content, response_key: responseKey });
@@ -56,8 +59,8 @@ describe('the BTU command channel refuses what is not BTU', () => {
   let d: DaemonProcess | undefined;
   const figures: string[] = [];
 
-  async function daemon(name: string): Promise<DaemonProcess> {
-    d = await startDaemon(['--log-level', 'debug', '--frappe-site', 'erp.example.com'], {
+  async function daemon(name: string, level = 'debug'): Promise<DaemonProcess> {
+    d = await startDaemon(['--log-level', level, '--frappe-site', 'erp.example.com'], {
       socket: join(dir.path, `${name}.sock`),
       env: {
         PYRQ_REDIS_URL: server.url,
@@ -212,8 +215,12 @@ describe('the BTU command channel refuses what is not BTU', () => {
   });
 
   it(`${BACKLOG} queued commands: memory bounded, and after SIGTERM each one acted on or still in Redis`, async () => {
-    const dd = await daemon('backlog');
+    // At info: the debug lines of ~2,000 commands are not what this test is about.
+    const dd = await daemon('backlog', 'info');
     const pid = dd.proc.pid!;
+    // Measured from the end of the first reconcile, which can come after the rows are seen
+    // applied (the dispatcher's thread, an isolate of its own, starts right after it).
+    await dd.waitForLog((l) => l.msg === 'first reconcile finished: dispatching', 30_000);
     const rssBefore = rssMb(pid);
     // Names of an allowed length (BTU's are <= 140; these are longer, so a held command costs memory).
     const content = (i: number) => `TS-${String(i).padStart(6, '0')}-${'x'.repeat(500)}`;
