@@ -89,7 +89,10 @@ describe('job outcomes from a real rq worker', () => {
           ? s
           : undefined;
       },
-      { message: 'status shows every outcome', timeout: 20_000, every: 250 },
+      // The reader looks at a job still queued again after half its age (1 to 60 s:
+      // src/rq/job-outcome.ts nextLookMs), so a job that waited 40 s for this worker may be
+      // learnt 20 s after it ended: under load 20 s was not enough once (a CI run).
+      { message: 'status shows every outcome', timeout: 60_000, every: 250 },
     );
     const ok = rows.get('ok')!;
     expect(ok).toMatchObject({ jobOutcome: 'finished', failing: false, overdue: false, consecutiveFailures: 0 });
@@ -162,5 +165,5 @@ describe('job outcomes from a real rq worker', () => {
     expect(m.value('pyrq_job_outcomes_total', { outcome: 'failed' })).toBeGreaterThanOrEqual(3);
     expect(m.sum('pyrq_job_outcome_lag_seconds_count')).toBeGreaterThan(0);
     for (const s of m.samples.filter((x) => x.name.startsWith('pyrq_schedules_'))) expect(s.labels.id).toBeUndefined();
-  }, 120_000);
+  }, 180_000);
 });
