@@ -1,8 +1,9 @@
 /**
  * CLI start-up: `pyrq --version`, `pyrq --help` and `pyrq status` (reading Redis: no
  * daemon), each run `runs` times as a user would (a new Node process, no preload), through
- * bin/run.js: the bundle, or the compiled files with `--form compiled` (bench/form.ts). Wall time, the process's CPU time (user + system, from /usr/bin/time:
- * less disturbed than wall time on a shared machine), and the ratio to a bare
+ * bin/run.js: the bundle, or the compiled files with `--form compiled` (bench/form.ts).
+ * Wall time, the process's CPU time (user + system, from /usr/bin/time: less disturbed
+ * than wall time on a shared machine), and the ratio to a bare
  * `node -e 0` run alternately with it, against issue 25's targets.
  */
 import { spawnSync } from 'node:child_process';

@@ -244,6 +244,7 @@ export async function floorScenario(s: FloorScenario): Promise<Figure[]> {
     await c.call('LATENCY', 'RESET');
     const res = { pyrq: [] as number[][], full: [] as number[][], bare: [] as number[][], rq: [] as number[][] };
     const cold = { pyrq: [] as number[][], full: [] as number[][], bare: [] as number[][] };
+    const row = (r: { ms: number; usec: number; cpu: number }): number[] => [r.ms, r.usec, r.cpu];
     const afterIdle = async <T>(round: () => Promise<T>): Promise<T> => {
       await new Promise((resolve) => setTimeout(resolve, IDLE_MS));
       return round();
@@ -271,13 +272,13 @@ export async function floorScenario(s: FloorScenario): Promise<Figure[]> {
       const wc = await afterIdle(fullRound);
       await reset();
       const yc = await afterIdle(bareRound);
-      cold.pyrq.push([xc.ms, xc.usec, xc.cpu]);
-      cold.full.push([wc.ms, wc.usec, wc.cpu]);
-      cold.bare.push([yc.ms, yc.usec, yc.cpu]);
-      res.pyrq.push([x.ms, x.usec, x.cpu]);
-      res.full.push([w.ms, w.usec, w.cpu]);
-      res.bare.push([y.ms, y.usec, y.cpu]);
-      res.rq.push([z.ms, z.usec, z.cpu]);
+      cold.pyrq.push(row(xc));
+      cold.full.push(row(wc));
+      cold.bare.push(row(yc));
+      res.pyrq.push(row(x));
+      res.full.push(row(w));
+      res.bare.push(row(y));
+      res.rq.push(row(z));
       s.log(
         `floor ${r + 1}/${s.runs}: wall ms pyrq ${x.ms.toFixed(0)} every-write ${w.ms.toFixed(0)} bare-Lua ${y.ms.toFixed(0)} RQ-pipeline ${z.ms.toFixed(0)} (+${z.buildMs.toFixed(0)} ms building in Python); ` +
           `Redis µs/job (commandstats) ${x.usec.toFixed(1)} / ${w.usec.toFixed(1)} / ${y.usec.toFixed(1)} / ${z.usec.toFixed(1)}; main-thread CPU µs/job ${x.cpu.toFixed(1)} / ${w.cpu.toFixed(1)} / ${y.cpu.toFixed(1)} / ${z.cpu.toFixed(1)}; ` +
