@@ -3,7 +3,7 @@
  * Vixie-cron DST rules (`model/cron.ts`). `startAt` is a lower bound (inclusive).
  * Its zod shapes: `schemas.ts`.
  */
-import { cronFor, cronProblem, normalizeCron } from '../../model/cron.js';
+import { cronFor, cronNextRun, cronProblem, normalizeCron } from '../../model/cron.js';
 import { defineTrigger } from './kind.js';
 import { isSecondPass } from '../dst-rule.js';
 
@@ -28,8 +28,7 @@ function cronNextAfter(expr: string, timezone: string, afterMs: number): number 
   let instants = instantsFor(expr, timezone);
   const hit = instants.get(afterMs);
   if (hit !== undefined) return hit;
-  const d = cronFor(expr, timezone).nextRun(new Date(afterMs));
-  const v = d === null ? null : d.getTime();
+  const v = cronNextRun(expr, timezone, afterMs);
   if (memoSize >= MEMO_MAX) {
     memo.clear();
     memoSize = 0;
