@@ -14,6 +14,14 @@ const vm = require('node:vm');
 
 /** Runs `file` as the CommonJS bundle, `root` being the package root; `cacheDir` may be undefined (no cache). */
 async function runBundle(file, root, cacheDir, argv) {
+  // Started in a function of its own, which returns before the command runs: the file's
+  // bytes (~6 MB) and the code cache read (~5 MB) are then garbage at once, where locals
+  // of this async function would be held for the command's whole run (a daemon's life).
+  await startBundle(file, root, cacheDir, argv);
+}
+
+/** Compiles and starts the bundle; returns what it exports (the command's promise). */
+function startBundle(file, root, cacheDir, argv) {
   const require = createRequire(join(root, 'package.json'));
   globalThis.__pyrqRoot = root;
   // pino's transport (--pretty) starts a worker from its own files, which the bundle
@@ -67,7 +75,7 @@ async function runBundle(file, root, cacheDir, argv) {
     });
   const module = { exports: {} };
   script.runInThisContext()(module.exports, require, module, file, dirname(file));
-  await module.exports;
+  return module.exports;
 }
 
 module.exports = { runBundle };
