@@ -123,8 +123,10 @@ export class MemoryRegistry implements RegistryPort {
     if (current === value && w.op !== 'fix') return 'noop';
     if (curHash !== w.expected && curHash !== w.hash) return 'conflict';
     this.index.set(w.id, value);
-    const h = this.schedules.get(w.id) ?? { createdAt: String(now) };
+    const h = this.schedules.get(w.id) ?? {};
     Object.assign(h, { spec: w.spec, hash: w.hash, source: w.source, origin: w.origin, updatedAt: String(now) });
+    // A new entry (no index field) is created now; an existing one keeps its createdAt.
+    if (current === undefined || h.createdAt === undefined) h.createdAt = String(now);
     this.schedules.set(w.id, h);
     if (w.next === 'remove') this.next.delete(w.id);
     else if (w.next !== 'keep') {

@@ -83,6 +83,17 @@ describe('registry apply', () => {
     expect(second.applied).toEqual({ created: [], updated: [], deleted: [], noop: [], conflicts: [] });
   });
 
+  it('an entry created where a schedule hash was left without its index field starts a new life', async () => {
+    // What a hand-edited or half-restored Redis can hold: the hash, no index field.
+    await redis.hset('test:schedule:a', 'createdAt', '1', 'done', '1', 'hash', 'old');
+    const r = await run([new ListSource('files', [spec('a')])]);
+    expect(r.applied!.created).toEqual(['a']);
+    const h = await redis.hgetall('test:schedule:a');
+    expect(h.createdAt).toBe(String(clock.now()));
+    expect(h.hash).toBe(specHash(spec('a')));
+    expect(h.done).toBeUndefined();
+  });
+
   it('an update that does not touch the trigger keeps the next fire time; a trigger change recomputes it', async () => {
     const src = new ListSource('files', [spec('a')]);
     await run([src]);

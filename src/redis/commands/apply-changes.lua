@@ -68,8 +68,15 @@ for i = 0, n - 1 do
       out[#out + 1] = -1
     else
       redis.call('HSET', KEYS[1], id, value)
-      redis.call('HSET', skey, 'spec', spec, 'hash', hash, 'source', source, 'origin', origin, 'updatedAt', now)
-      redis.call('HSETNX', skey, 'createdAt', now)
+      if current then
+        redis.call('HSET', skey, 'spec', spec, 'hash', hash, 'source', source, 'origin', origin, 'updatedAt', now)
+        redis.call('HSETNX', skey, 'createdAt', now)
+      else
+        -- a new entry (no index field): a new life, created now; one command, not two
+        -- (a third of a cold apply's commands, ~1 µs each of Redis's time)
+        redis.call('HSET', skey, 'spec', spec, 'hash', hash, 'source', source, 'origin', origin, 'updatedAt', now,
+          'createdAt', now)
+      end
       if nextAt == '-' then
         redis.call('ZREM', KEYS[2], id)
       elseif nextAt ~= '' then
