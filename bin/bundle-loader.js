@@ -15,7 +15,7 @@ const vm = require('node:vm');
 /** Runs `file` as the CommonJS bundle, `root` being the package root; `cacheDir` may be undefined (no cache). */
 async function runBundle(file, root, cacheDir, argv) {
   // Started in a function of its own, which returns before the command runs: the file's
-  // bytes (~6 MB) and the code cache read (~5 MB) are then garbage at once, where locals
+  // bytes (~6 MB) and the code cache read (~4 MB) are then garbage at once, where locals
   // of this async function would be held for the command's whole run (a daemon's life).
   await startBundle(file, root, cacheDir, argv);
 }

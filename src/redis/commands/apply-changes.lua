@@ -72,8 +72,8 @@ for i = 0, n - 1 do
         redis.call('HSET', skey, 'spec', spec, 'hash', hash, 'source', source, 'origin', origin, 'updatedAt', now)
         redis.call('HSETNX', skey, 'createdAt', now)
       else
-        -- a new entry (no index field): a new life, created now; one command, not two
-        -- (a third of a cold apply's commands, ~1 µs each of Redis's time)
+        -- a new entry (no index field): a new life, created now; one command, not the
+        -- two above (a cold apply is all creates: one command fewer of six per entry)
         redis.call('HSET', skey, 'spec', spec, 'hash', hash, 'source', source, 'origin', origin, 'updatedAt', now,
           'createdAt', now)
       end
