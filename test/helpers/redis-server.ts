@@ -64,16 +64,53 @@ export async function startRedis(opts: { persistent?: boolean } = {}): Promise<P
 }
 
 /**
- * Every key with its DUMP (type, value, encoding) and whether it expires: "byte for byte
- * unchanged" is equality of two of these. (A TTL is kept as yes/no: it counts down.)
+ * Every key with its type, its whole value and whether it expires: "unchanged" is
+ * equality of two of these. (A TTL is kept as yes/no: it counts down.)
+ *
+ * The value is read logically (a hash's fields sorted, a set's members sorted), not with
+ * DUMP: a hash in hashtable encoding can be mid-way through Redis's incremental rehash,
+ * and any read (an HGET) moves that on, so an unchanged hash can DUMP to other bytes.
+ * A plain read from the code under test once failed a "writes nothing" check that way.
  */
 export async function dumpEveryKey(redis: Redis): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
   for (const k of (await redis.keys('*')).sort()) {
-    const [dump, ttl] = await Promise.all([redis.dumpBuffer(k), redis.pttl(k)]);
-    out[k] = `${dump?.toString('base64')} ttl:${ttl > 0 ? 'yes' : ttl}`;
+    const [value, ttl] = await Promise.all([readWhole(redis, k), redis.pttl(k)]);
+    out[k] = `${value} ttl:${ttl > 0 ? 'yes' : ttl}`;
   }
   return out;
+}
+
+const b64 = (b: Buffer): string => b.toString('base64');
+
+/** One key's type and whole value as text; binary-safe (values in base64). */
+async function readWhole(redis: Redis, key: string): Promise<string> {
+  const type = await redis.type(key);
+  switch (type) {
+    case 'string':
+      return `string ${b64((await redis.getBuffer(key)) ?? Buffer.alloc(0))}`;
+    case 'hash': {
+      const flat = (await redis.callBuffer('HGETALL', key)) as Buffer[];
+      const pairs: string[] = [];
+      for (let i = 0; i < flat.length; i += 2) pairs.push(`${b64(flat[i]!)}=${b64(flat[i + 1]!)}`);
+      return `hash ${pairs.sort().join(',')}`;
+    }
+    case 'list':
+      return `list ${(await redis.lrangeBuffer(key, 0, -1)).map(b64).join(',')}`;
+    case 'set':
+      return `set ${(await redis.smembersBuffer(key)).map(b64).sort().join(',')}`;
+    case 'zset': {
+      const flat = (await redis.callBuffer('ZRANGE', key, '0', '-1', 'WITHSCORES')) as Buffer[];
+      const pairs: string[] = [];
+      for (let i = 0; i < flat.length; i += 2) pairs.push(`${b64(flat[i]!)}@${flat[i + 1]!.toString()}`);
+      return `zset ${pairs.join(',')}`;
+    }
+    case 'none':
+      return 'none';
+    default:
+      // pyrq and RQ write none of the other types; DUMP is the fallback for them
+      return `${type} ${b64((await redis.dumpBuffer(key)) ?? Buffer.alloc(0))}`;
+  }
 }
 
 /**
