@@ -53,14 +53,18 @@ async function main() {
   // one file) while the manifest beside it is the one it was built with (a hash: npm
   // gives installed files new times); a build since then (`npm run build`) removes the
   // stamp, or bin/run.js a stale manifest, and the compiled files run.
+  // PYRQ_NO_BUNDLE=1 runs the compiled files even then: to debug with dist/'s source
+  // maps, and for the test of which modules each command loads (cli-startup.test.ts),
+  // which the one-file bundle cannot show.
   const bundle = join(root, 'bundle', 'pyrq.cjs');
   let fresh = false;
-  try {
-    const built = readFileSync(join(root, 'bundle', 'pyrq.manifest-sha256'), 'utf8');
-    fresh = createHash('sha256').update(readFileSync(manifest)).digest('hex') === built && existsSync(bundle);
-  } catch {
-    // No bundle, or no manifest.
-  }
+  if (process.env.PYRQ_NO_BUNDLE !== '1')
+    try {
+      const built = readFileSync(join(root, 'bundle', 'pyrq.manifest-sha256'), 'utf8');
+      fresh = createHash('sha256').update(readFileSync(manifest)).digest('hex') === built && existsSync(bundle);
+    } catch {
+      // No bundle, or no manifest.
+    }
   if (fresh) await runBundle(bundle, root, cacheDir(), process.argv.slice(2));
   else {
     // @oclif/core's narrower entry points, not its index: the index loads every part of oclif

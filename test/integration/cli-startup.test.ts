@@ -7,7 +7,7 @@
  * whatever the timing.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -24,8 +24,10 @@ beforeAll(async () => {
   server = await startRedis();
   dir = tmpDir();
   // The manifest is part of `npm run build`; a bare `tsc` build has none (or a stale one,
-  // which bin/run.js removes): write it, as the build does.
-  execFileSync(process.execPath, [join(ROOT, 'dist', 'scripts', 'write-oclif-manifest.js')], { stdio: 'ignore' });
+  // which bin/run.js removes): write it, as the build does. Only then: writing it removes
+  // the bundle's stamp, and the other tests of the run use the bundle (npm test builds it).
+  if (!existsSync(join(ROOT, 'oclif.manifest.json')))
+    execFileSync(process.execPath, [join(ROOT, 'dist', 'scripts', 'write-oclif-manifest.js')], { stdio: 'ignore' });
   const hooks = join(dir.path, 'hooks.mjs');
   writeFileSync(
     hooks,
@@ -53,7 +55,13 @@ async function loaded(
   const file = join(dir.path, `${name}.loaded`);
   writeFileSync(file, '');
   const r = await pyrq(args, {
-    env: { PYRQ_CONFIG: '', PYRQ_TEST_LOADED: file, NODE_OPTIONS: `--import ${pathToFileURL(preload).href}` },
+    // The compiled files, where each module is its own file (the bundle is one).
+    env: {
+      PYRQ_CONFIG: '',
+      PYRQ_NO_BUNDLE: '1',
+      PYRQ_TEST_LOADED: file,
+      NODE_OPTIONS: `--import ${pathToFileURL(preload).href}`,
+    },
   });
   const urls = readFileSync(file, 'utf8').split('\n').filter(Boolean);
   const packages = new Set(
