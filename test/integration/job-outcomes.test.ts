@@ -82,12 +82,19 @@ describe('job outcomes from a real rq worker', () => {
     const rows = await eventually(
       async () => {
         const s = await statusRows();
-        return s.get('ok')?.jobOutcome === 'finished' &&
+        if (
+          s.get('ok')?.jobOutcome === 'finished' &&
           s.get('bad')?.failing &&
           s.get('late')?.jobOutcome === 'failed' &&
           s.get('nobody')?.overdue
-          ? s
-          : undefined;
+        )
+          return s;
+        // Thrown, so a timeout says what was still missing.
+        const seen = ['ok', 'bad', 'late', 'nobody'].map((id) => {
+          const r = s.get(id);
+          return `${id}: ${r?.jobOutcome ?? 'no outcome'}${r?.failing ? ', failing' : ''}${r?.overdue ? ', overdue' : ''}`;
+        });
+        throw new Error(seen.join('; '));
       },
       // The reader looks at a job still queued again after half its age (1 to 60 s:
       // src/rq/job-outcome.ts nextLookMs), so a job that waited 40 s for this worker may be

@@ -108,6 +108,60 @@ describe('outcome reader', () => {
     expect(h.lastSuccessAt).toBe(String(T + 61_000));
   });
 
+  it('counts failures in a row by run, whatever order their outcomes are learnt in', async () => {
+    // The reader looks at a waiting job again after half its age, so an older job's
+    // outcome often comes after a newer one's (job-outcomes.test.ts once saw "bad" with
+    // two failed jobs and a streak of 1). Each pass here reads only the job made due.
+    const job = async (i: number, status: 'failed' | 'finished') => {
+      const id = await enqueued('streak', T + i * 1000);
+      await ran(
+        id,
+        status,
+        T + i * 1000,
+        T + i * 1000 + 5,
+        status === 'failed' ? ['exc_info', deflateSync('E: x')] : [],
+      );
+      await ctx.redis.zadd(keys.outcomesPending, T + 1e9, id); // not due until learn() says so
+      return id;
+    };
+    const learn = async (id: string) => {
+      await ctx.redis.zadd(keys.outcomesPending, T, id);
+      expect((await readOutcomesOnce(ctx.redis, keys, T + 100_000)).applied).toBe(1);
+      return Number(await ctx.redis.hget(keys.schedule('streak'), 'consecutiveFailures'));
+    };
+    const [s0, f1, f2, s3, f4] = [
+      await job(0, 'finished'),
+      await job(1, 'failed'),
+      await job(2, 'failed'),
+      await job(3, 'finished'),
+      await job(4, 'failed'),
+    ];
+    expect(await learn(f2)).toBe(1);
+    expect(await learn(f1)).toBe(2); // the older failure, learnt second, is in the streak
+    expect(await learn(s0)).toBe(2); // a success before both, learnt last, ends nothing
+    expect(await learn(f4)).toBe(3);
+    expect(await learn(s3)).toBe(1); // the success after 1 and 2 leaves only 4 in the streak
+    const h = await ctx.redis.hgetall(keys.schedule('streak'));
+    expect(h).toMatchObject({ jobOutcomeJobId: f4, jobOutcome: 'failed', lastSuccessRun: String(T + 3000) });
+  });
+
+  it('a streak longer than the failures it records keeps counting, and a newer success ends it', async () => {
+    const ids: string[] = [];
+    for (let i = 1; i <= 30; i++) {
+      const id = await enqueued('long', T + i * 1000);
+      await ran(id, 'failed', T + i * 1000, T + i * 1000 + 5, ['exc_info', deflateSync('E: x')]);
+      ids.push(id);
+    }
+    await readOutcomesOnce(ctx.redis, keys, T + 100_000);
+    const h = await ctx.redis.hgetall(keys.schedule('long'));
+    expect(h.consecutiveFailures).toBe('30');
+    expect(h.failureRuns!.split(',')).toHaveLength(20);
+    const ok = await enqueued('long', T + 31_000);
+    await ran(ok, 'finished', T + 31_000, T + 31_005);
+    await readOutcomesOnce(ctx.redis, keys, T + 100_000);
+    expect(await ctx.redis.hget(keys.schedule('long'), 'consecutiveFailures')).toBe('0');
+  });
+
   it("a deleted schedule's late outcome is dropped, not written into a new hash", async () => {
     const jobId = await enqueued('deleted', T);
     await ran(jobId, 'finished', T, T + 5);

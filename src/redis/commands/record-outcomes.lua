@@ -29,8 +29,21 @@
                           status page's strip): s finished, f failed, x stopped,
                           c canceled, u unknown
     lastSuccessAt         the latest ended_at (or now) of a finished job
-    consecutiveFailures   +1 per failed job, 0 on a finished one, in runAt order;
-                          stopped, canceled and unknown leave it
+    consecutiveFailures   the failed jobs since the newest finished one, by runAt,
+                          whatever order the outcomes are learnt in (the reader looks
+                          at a job again after half its age, so an older job's outcome
+                          often comes after a newer one's); stopped, canceled and
+                          unknown leave it
+    lastSuccessRun        runAt of the newest finished job: a failure of a run before
+                          it is not part of the streak
+    failureRuns           runAt of the newest failures counted in the streak (at most
+                          20, comma-separated): a finished job learnt late takes those
+                          before it out of the streak. A streak longer than 20 keeps its
+                          older failures counted, so a finished job that ran before the
+                          newest 20 failures and is learnt after them leaves the count
+                          as it was (and the streak of a hash written before this field
+                          existed keeps its count until a finished job with no newer
+                          failure recorded here)
   Per run record: the run's JSON object in the runs LIST (searched among the newest 20)
   gains "result", "durationMs" and "error" (the shape src/dispatch/run-record.ts reads).
 
@@ -42,6 +55,7 @@ local n = tonumber(ARGV[2])
 local applied = 0
 local SEARCH = 20
 local RECENT = 20
+local FAILURE_RUNS = 20
 local LETTER = { finished = 's', failed = 'f', stopped = 'x', canceled = 'c', unknown = 'u' }
 local a, k = 3, 2
 for i = 1, n do
@@ -57,7 +71,8 @@ for i = 1, n do
     applied = applied + 1
     -- One read and one write of the schedule HASH (HMGET: the hash exists when any
     -- field it always has, `hash`, is there).
-    local cur = redis.call('HMGET', skey, 'hash', 'jobOutcomeRun', 'lastSuccessAt', 'recentOutcomes', 'firstRunAt', 'consecutiveFailures')
+    local cur = redis.call('HMGET', skey, 'hash', 'jobOutcomeRun', 'lastSuccessAt', 'recentOutcomes', 'firstRunAt',
+      'consecutiveFailures', 'lastSuccessRun', 'failureRuns')
     if cur[1] then
       local at = endedAt ~= '' and endedAt or now
       local run = tonumber(runAt)
@@ -75,11 +90,32 @@ for i = 1, n do
         w[#w + 1] = 'jobOutcomeJobId'; w[#w + 1] = jobId
         w[#w + 1] = 'jobDurationMs'; w[#w + 1] = duration -- '' when unknown
         if failure ~= '' then w[#w + 1] = 'failureSummary'; w[#w + 1] = failure end
-        if outcome == 'finished' then
-          w[#w + 1] = 'consecutiveFailures'; w[#w + 1] = '0'
-        elseif outcome == 'failed' then
-          w[#w + 1] = 'consecutiveFailures'; w[#w + 1] = tostring((tonumber(cur[6] or '') or 0) + 1)
+      end
+      -- The streak, by runAt (see the header): failures after the newest success.
+      local successRun = tonumber(cur[7] or '')
+      if (outcome == 'failed' or outcome == 'finished') and (not successRun or run > successRun) then
+        local count = tonumber(cur[6] or '') or 0
+        local runs = {}
+        for v in string.gmatch(cur[8] or '', '[^,]+') do runs[#runs + 1] = v end
+        if outcome == 'failed' then
+          local at = #runs + 1
+          while at > 1 and tonumber(runs[at - 1]) > run do at = at - 1 end
+          table.insert(runs, at, runAt)
+          if #runs > FAILURE_RUNS then table.remove(runs, 1) end -- still counted
+          count = count + 1
+        else
+          local after = {}
+          for _, v in ipairs(runs) do
+            if tonumber(v) > run then after[#after + 1] = v end
+          end
+          -- Every failure recorded here is after this run: the older ones counted but not
+          -- recorded may be too; otherwise they are before it, like those taken out.
+          if #runs == 0 or #after < #runs then count = #after end
+          runs = after
+          w[#w + 1] = 'lastSuccessRun'; w[#w + 1] = runAt
         end
+        w[#w + 1] = 'consecutiveFailures'; w[#w + 1] = tostring(count)
+        w[#w + 1] = 'failureRuns'; w[#w + 1] = table.concat(runs, ',')
       end
       redis.call('HSET', skey, unpack(w))
       -- The run record of this job: a JSON object that names it (built by fire-batch.lua).
