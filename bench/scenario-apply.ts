@@ -18,8 +18,9 @@ import { Registry } from '../src/registry/registry.js';
 import { FileSource } from '../sources/files/file-source.js';
 import { reconcileOnce } from '../reconcilers/reconcile-once.js';
 import { countCommands } from './counting.js';
+import { bareApplyWrites } from './floor-apply-writes.js';
 import type { BenchRedis } from './redis.js';
-import { type Figure, figure } from './report.js';
+import { type Figure, figure, median } from './report.js';
 import { runCli } from './proc.js';
 
 export interface ApplyScenario {
@@ -99,6 +100,11 @@ export async function coldApply(s: ApplyScenario & { jsonDir?: string }): Promis
   const jsonOldRss: number[] = [];
   if (s.jsonDir) await once(s.jsonDir, 'JSON files', jsonWall, jsonRss, jsonOldRss);
   await once(s.dir, 'JSON, YAML, TOML', wall, rss, oldRss);
+  // The writes' own floor: the same entries written again by a script that only writes.
+  const bare = await bareApplyWrites(s.admin, s.runs);
+  s.log(
+    `bare writes of the same ${N(s.count)} entries (HSET, HSET, ZADD per entry; no checks): Redis ${bare.map((b) => b.toFixed(2)).join(', ')} s`,
+  );
   const sc = `cold \`pyrq apply\`, ${N(s.count)} schedules`;
   // The peak is the apply process's own (VmHWM). Earlier benches reported getrusage's
   // ru_maxrss, which includes the bench's own peak at fork: printed beside it, for this
@@ -110,6 +116,14 @@ export async function coldApply(s: ApplyScenario & { jsonDir?: string }): Promis
     figure(sc, 'floor: apply process CPU (user + sys, all threads)', 's', cpu),
     figure(sc, "floor: Redis's time for the writes (scripts' commandstats usec)", 's', redisUsec),
     figure(sc, "floor: Redis's main-thread CPU during the apply", 's', redisCpu),
+    figure(
+      sc,
+      "floor: Redis's time for a bare script writing the same entries (bench/floor-apply-writes.ts)",
+      's',
+      bare,
+      undefined,
+      `pyrq's writes / bare: ${(median(redisUsec) / median(bare)).toFixed(2)}x`,
+    ),
     figure(sc, 'peak RSS (VmHWM of the apply process)', 'MB', rss, { op: 'le', value: 300 }),
     figure(sc, 'peak RSS, OLD WRONG METHOD (ru_maxrss: includes the bench at fork)', 'MB', oldRss),
   ];
