@@ -58,13 +58,14 @@ async function main() {
   // which the one-file bundle cannot show.
   const bundle = join(root, 'bundle', 'pyrq.cjs');
   let fresh = false;
-  if (process.env.PYRQ_NO_BUNDLE !== '1')
+  if (process.env.PYRQ_NO_BUNDLE !== '1') {
     try {
       const built = readFileSync(join(root, 'bundle', 'pyrq.manifest-sha256'), 'utf8');
       fresh = createHash('sha256').update(readFileSync(manifest)).digest('hex') === built && existsSync(bundle);
     } catch {
       // No bundle, or no manifest.
     }
+  }
   if (fresh) await runBundle(bundle, root, cacheDir(), process.argv.slice(2));
   else {
     // @oclif/core's narrower entry points, not its index: the index loads every part of oclif

@@ -162,6 +162,15 @@ describe('outcome reader', () => {
     expect(await ctx.redis.hget(keys.schedule('long'), 'consecutiveFailures')).toBe('0');
   });
 
+  it('a streak field edited outside pyrq does not stop outcomes being recorded', async () => {
+    const id = await enqueued('edited', T);
+    await ran(id, 'failed', T, T + 5, ['exc_info', deflateSync('E: x')]);
+    await ctx.redis.hset(keys.schedule('edited'), 'failureRuns', 'x,,{}', 'consecutiveFailures', '1');
+    expect((await readOutcomesOnce(ctx.redis, keys, T + 100_000)).applied).toBe(1);
+    const h = await ctx.redis.hgetall(keys.schedule('edited'));
+    expect(h).toMatchObject({ jobOutcome: 'failed', consecutiveFailures: '2', failureRuns: String(T) });
+  });
+
   it("a deleted schedule's late outcome is dropped, not written into a new hash", async () => {
     const jobId = await enqueued('deleted', T);
     await ran(jobId, 'finished', T, T + 5);

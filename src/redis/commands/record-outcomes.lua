@@ -96,7 +96,11 @@ for i = 1, n do
       if (outcome == 'failed' or outcome == 'finished') and (not successRun or run > successRun) then
         local count = tonumber(cur[6] or '') or 0
         local runs = {}
-        for v in string.gmatch(cur[8] or '', '[^,]+') do runs[#runs + 1] = v end
+        -- Anything but a number (the hash edited outside pyrq) is left out, not compared:
+        -- a comparison with nil would fail the whole batch, at every pass.
+        for v in string.gmatch(cur[8] or '', '[^,]+') do
+          if tonumber(v) then runs[#runs + 1] = v end
+        end
         if outcome == 'failed' then
           local at = #runs + 1
           while at > 1 and tonumber(runs[at - 1]) > run do at = at - 1 end
