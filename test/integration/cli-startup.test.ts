@@ -51,7 +51,7 @@ afterAll(async () => {
 async function loaded(
   args: string[],
   name: string,
-): Promise<{ packages: Set<string>; modules: string[]; code: number | null; stderr: string }> {
+): Promise<{ packages: Set<string>; modules: string[]; code: number | null; stdout: string; stderr: string }> {
   const file = join(dir.path, `${name}.loaded`);
   writeFileSync(file, '');
   const r = await pyrq(args, {
@@ -68,7 +68,7 @@ async function loaded(
     urls.map((u) => /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(u)?.[1]).filter((p): p is string => p !== undefined),
   );
   const modules = urls.filter((u) => u.includes('/dist/')).map((u) => u.slice(u.indexOf('/dist/') + 6));
-  return { packages, modules, code: r.code, stderr: r.stderr };
+  return { packages, modules, code: r.code, stdout: r.stdout, stderr: r.stderr };
 }
 
 const HEAVY = ['mysql2', 'pg', 'chokidar', 'yaml', '@iarna/toml', 'pino'];
@@ -87,6 +87,38 @@ describe('CLI start-up', () => {
     expect(r.packages.has('ioredis')).toBe(true); // the control: the hook sees packages
     for (const p of HEAVY) expect(r.packages.has(p), p).toBe(false);
     expect(r.modules.filter((m) => /parse-pool|file-source|sql-source|dispatcher/.test(m))).toEqual([]);
+  });
+
+  it('pyrq apply from files loads no SQL driver; one with a MySQL source loads mysql2 alone', async () => {
+    mkdirSync(join(dir.path, 'apply-schedules'));
+    writeFileSync(
+      join(dir.path, 'apply-schedules', 'a.json'),
+      JSON.stringify({ id: 'a', function: 'm.f', every: '1h' }),
+    );
+    const files = await loaded(
+      ['apply', '--dir', join(dir.path, 'apply-schedules'), '--redis-url', `${server.url}/3`],
+      'apply-files',
+    );
+    expect(files.code, files.stderr).toBe(0);
+    expect(files.packages.has('ioredis')).toBe(true);
+    for (const p of ['mysql2', 'pg']) expect(files.packages.has(p), p).toBe(false);
+    // The control: a MySQL source does require its driver (its pool opens for the read,
+    // which fails here: nothing listens on port 1; `diff` exits 1, as with a stale source).
+    const sql = await loaded(
+      [
+        'diff',
+        '--mysql-url',
+        'mysql://root@127.0.0.1:1/nodb',
+        '--frappe-site',
+        's.example',
+        '--redis-url',
+        `${server.url}/3`,
+      ],
+      'diff-mysql',
+    );
+    expect(sql.stdout + sql.stderr).toMatch(/ECONNREFUSED/);
+    expect(sql.packages.has('mysql2')).toBe(true);
+    expect(sql.packages.has('pg')).toBe(false);
   });
 
   it('pyrq status answered by a daemon loads no ioredis at all', async () => {

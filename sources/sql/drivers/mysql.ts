@@ -15,7 +15,8 @@
  * statement; that statement is retried once on a fresh connection, so a restart costs one
  * reconnect, not a stale source.
  */
-import { createPool, type Pool, type PoolConnection } from 'mysql2/promise';
+import { createRequire } from 'node:module';
+import type { Pool, PoolConnection } from 'mysql2/promise';
 import {
   type PoolOptions,
   type ReadRows,
@@ -25,6 +26,11 @@ import {
   type SqlTarget,
   type SqlValue,
 } from '../driver.js';
+
+// mysql2 (~15 ms to load) is required when the first pool opens, not when the driver
+// table is: most `pyrq apply` runs and daemon starts have no MySQL source.
+const createPool = (...args: Parameters<typeof import('mysql2/promise').createPool>): Pool =>
+  (createRequire(import.meta.url)('mysql2/promise') as typeof import('mysql2/promise')).createPool(...args);
 
 const SESSION_SETUP = ['SET SESSION autocommit = 1', 'SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED'];
 /** Errors that mean "this connection is dead", not "the server is down" or "the SQL is wrong". */

@@ -19,7 +19,8 @@
  * fails its next statement, which is retried once on a fresh connection; a dead idle
  * connection is also reported by pg as a pool `error` event, which only drops it.
  */
-import pg from 'pg';
+import { createRequire } from 'node:module';
+import type pg from 'pg';
 import {
   type PoolOptions,
   type ReadRows,
@@ -29,6 +30,12 @@ import {
   type SqlTarget,
   type SqlValue,
 } from '../driver.js';
+
+// pg (and its own dependencies, ~25 ms to load) is required when the first pool opens,
+// not when the driver table is: every `pyrq apply` or daemon start reads that table, and
+// most have no PostgreSQL source.
+let lib: typeof pg | undefined;
+const pgLib = (): typeof pg => (lib ??= createRequire(import.meta.url)('pg') as typeof pg);
 
 const OID = {
   json: 114,
@@ -47,7 +54,8 @@ const timestamptz = (v: string) => v.replace(/([+-]\d{2})$/, '$1:00');
 function typeParser(oid: number, format?: string): (v: string) => unknown {
   if (oid === OID.timestamptz) return timestamptz;
   if (AS_TEXT.has(oid)) return asText;
-  return format === 'binary' ? pg.types.getTypeParser(oid, 'binary') : pg.types.getTypeParser(oid);
+  const { types } = pgLib();
+  return format === 'binary' ? types.getTypeParser(oid, 'binary') : types.getTypeParser(oid);
 }
 
 /**
@@ -100,22 +108,25 @@ function explainConnectError(e: unknown, user: string): unknown {
  * client without ending it; the server then keeps the half-open session until its
  * authentication_timeout (a minute), and a one-shot `pyrq apply` could not exit before.
  */
-class ClosingClient extends pg.Client {
-  override connect(): Promise<pg.Client>;
-  override connect(callback: ConnectCallback): void;
-  override connect(callback?: ConnectCallback): Promise<pg.Client> | void {
-    const attempt = super.connect().catch((e: unknown) => {
-      void this.end().catch(() => {});
-      throw e;
-    });
-    if (!callback) return attempt;
-    const cb = callback as (err: Error | null, c?: pg.Client) => void;
-    attempt.then(
-      (c) => cb(null, c),
-      (e: Error) => cb(e),
-    );
-  }
+function closingClient(): typeof pg.Client {
+  return (closingClientClass ??= class ClosingClient extends pgLib().Client {
+    override connect(): Promise<pg.Client>;
+    override connect(callback: ConnectCallback): void;
+    override connect(callback?: ConnectCallback): Promise<pg.Client> | void {
+      const attempt = super.connect().catch((e: unknown) => {
+        void this.end().catch(() => {});
+        throw e;
+      });
+      if (!callback) return attempt;
+      const cb = callback as (err: Error | null, c?: pg.Client) => void;
+      attempt.then(
+        (c) => cb(null, c),
+        (e: Error) => cb(e),
+      );
+    }
+  });
 }
+let closingClientClass: typeof pg.Client | undefined;
 type ConnectCallback = Parameters<pg.Client['connect']>[0] & {};
 
 class PostgresPool implements SqlPool {
@@ -124,7 +135,7 @@ class PostgresPool implements SqlPool {
 
   constructor(target: SqlTarget, opts: PoolOptions = {}) {
     this.user = target.user;
-    this.pool = new pg.Pool({
+    this.pool = new (pgLib().Pool)({
       // A socket directory goes in `host`, as with libpq.
       host: target.socketPath ?? target.host,
       port: target.port,
@@ -138,7 +149,7 @@ class PostgresPool implements SqlPool {
       keepAlive: true,
       application_name: 'pyrq',
       types: { getTypeParser: typeParser as pg.CustomTypesConfig['getTypeParser'] },
-      Client: ClosingClient,
+      Client: closingClient(),
     });
     // An idle connection that dies is reported here and removed by the pool; without a
     // listener, pg would throw it as an uncaught error.
