@@ -23,6 +23,7 @@ import { type Source, type SourceChange, type SourceSnapshot, desiredId } from '
 import { Claims } from './claims.js';
 import { isScheduleFile } from './parse-file.js';
 import { ParsePool } from './parse-pool.js';
+import { runInFlight } from '../../src/in-flight.js';
 import { collectIfGrown } from '../../src/gc.js';
 import { contentDigest, type FileResult, failedFile, parseFileResult } from './parse-result.js';
 import { DirectoryWatcher } from './watch-files.js';
@@ -262,12 +263,14 @@ export class FileSource implements Source {
     if (prior && prior.size > 0) {
       // A fresh read over earlier results: read every file, keep the result of one whose
       // bytes are those it was parsed from, parse the others (below, as in a full read).
+      const unchanged = new Array<boolean>(files.length);
+      await runInFlight(files.length, READ_CONCURRENCY, async (i) => {
+        const r = await this.readUnchanged(files[i]!, prior.get(files[i]!));
+        if (r) results[i] = r;
+        unchanged[i] = r !== undefined;
+      });
       const rest: number[] = [];
-      for (let i = 0; i < files.length; i += READ_CONCURRENCY) {
-        const chunk = files.slice(i, i + READ_CONCURRENCY);
-        const rs = await Promise.all(chunk.map((rel) => this.readUnchanged(rel, prior.get(rel))));
-        rs.forEach((r, j) => (r ? (results[i + j] = r) : rest.push(i + j)));
-      }
+      for (let i = 0; i < files.length; i++) if (!unchanged[i]) rest.push(i);
       if (rest.length === 0) return results;
       const parsed = await this.readAll(
         rest.map((i) => files[i]!),
@@ -301,11 +304,10 @@ export class FileSource implements Source {
           : undefined;
       const concurrency = pool ? READ_CONCURRENCY * 2 : READ_CONCURRENCY;
       try {
-        for (let i = 0; i < rest.length; i += concurrency) {
-          const chunk = rest.slice(i, i + concurrency);
-          const rs = await Promise.all(chunk.map((j) => this.readOne(files[j]!, pool)));
-          rs.forEach((r, k) => (results[chunk[k]!] = r));
-        }
+        await runInFlight(rest.length, concurrency, async (k) => {
+          const j = rest[k]!;
+          results[j] = await this.readOne(files[j]!, pool);
+        });
       } finally {
         await pool?.close();
       }
@@ -319,12 +321,10 @@ export class FileSource implements Source {
     });
     const concurrency = pool ? READ_CONCURRENCY * 2 : READ_CONCURRENCY;
     try {
-      for (let i = 0; i < files.length; i += concurrency) {
-        const chunk = files.slice(i, i + concurrency);
-        const rs = await Promise.all(chunk.map((rel) => this.readOne(rel, pool)));
-        rs.forEach((r, j) => (results[i + j] = r));
-        collectIfGrown(); // the daemon's first reconcile only (gc.ts)
-      }
+      await runInFlight(files.length, concurrency, async (i) => {
+        results[i] = await this.readOne(files[i]!, pool);
+        if (i % concurrency === 0) collectIfGrown(); // the daemon's first reconcile only (gc.ts)
+      });
     } finally {
       await pool?.close();
     }
