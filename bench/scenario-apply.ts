@@ -11,6 +11,7 @@
  * - `pyrq apply` again, in a new process (every file parsed again).
  */
 import { utimesSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 import { DEFAULT_CONTEXT } from '../src/model/normalize.js';
@@ -19,6 +20,7 @@ import { FileSource } from '../sources/files/file-source.js';
 import { reconcileOnce } from '../reconcilers/reconcile-once.js';
 import { countCommands } from './counting.js';
 import { bareApplyWrites } from './floor-apply-writes.js';
+import { type ParseFloor, parseFloor } from './floor-parse.js';
 import type { BenchRedis } from './redis.js';
 import { type Figure, figure, median } from './report.js';
 import { runCli } from './proc.js';
@@ -59,6 +61,30 @@ async function redisTime(c: Redis): Promise<{ usec: number; cpu: number }> {
 }
 
 /**
+ * When the apply's first schedule write lands (ms after `t0`): the index's EXISTS polled
+ * every 10 ms from the bench's own connection (the apply may record its source status
+ * first) (~100 tiny commands a second beside the apply's 200 scripts).
+ * NaN if none was seen before `stop`.
+ */
+function firstWrite(admin: Redis, t0: number): { stop(): Promise<number> } {
+  let at = NaN;
+  let running = true;
+  const loop = (async () => {
+    while (running && Number.isNaN(at)) {
+      if ((await admin.exists('pyrq:index')) > 0) at = performance.now() - t0;
+      else await new Promise((r) => setTimeout(r, 10));
+    }
+  })();
+  return {
+    async stop() {
+      running = false;
+      await loop;
+      return at;
+    },
+  };
+}
+
+/**
  * `pyrq apply` as an operator runs it (the plan printed as text), into an empty registry.
  * With `jsonDir`, the same schedules again as JSON files only: what the file formats
  * cost (YAML parsing is most of the difference).
@@ -70,16 +96,24 @@ export async function coldApply(s: ApplyScenario & { jsonDir?: string }): Promis
   const cpu: number[] = [];
   const redisUsec: number[] = [];
   const redisCpu: number[] = [];
+  /** From the apply's start to its first write (start, parse, plan), and from there to its exit (the writes). */
+  const beforeWrites: number[] = [];
+  const writing: number[] = [];
   const once = async (dir: string, what: string, wall: number[], rss: number[], oldRss: number[]) => {
     for (let i = 0; i < s.runs; i++) {
       await s.admin.flushall();
       const before = await redisTime(s.admin);
+      const t0 = performance.now();
+      const first = firstWrite(s.admin, t0);
       const r = await runCli(['apply', '--dir', dir, '--redis-url', s.redis.url]);
+      const firstMs = await first.stop();
       const after = await redisTime(s.admin);
       if (what !== 'JSON files') {
         cpu.push(Math.round(r.cpuMs) / 1000);
         redisUsec.push(Math.round((after.usec - before.usec) / 1000) / 1000);
         redisCpu.push(Math.round((after.cpu - before.cpu) / 1000) / 1000);
+        beforeWrites.push(Math.round(firstMs) / 1000);
+        writing.push(Math.round(r.wallMs - firstMs) / 1000);
       }
       const applied = await s.admin.hlen('pyrq:index');
       if (r.code !== 0 || applied !== s.count)
@@ -105,6 +139,17 @@ export async function coldApply(s: ApplyScenario & { jsonDir?: string }): Promis
   s.log(
     `bare writes of the same ${N(s.count)} entries (HSET, HSET, ZADD per entry; no checks): Redis ${bare.map((b) => b.toFixed(2)).join(', ')} s`,
   );
+  // The parse's own floor: the same files on fresh threads, nothing else of pyrq around them.
+  const floors: ParseFloor[] = [];
+  for (let i = 0; i < s.runs; i++) {
+    floors.push(await parseFloor(s.dir, s.files, s.count));
+    const f = floors.at(-1)!;
+    s.log(
+      `parse floor ${i + 1}/${s.runs}: two threads ${f.twoThreadsS.toFixed(2)} s, one thread ${f.oneThreadS.toFixed(2)} s, format parsers alone (one thread) ${f.formatsOnlyS.toFixed(2)} s`,
+    );
+  }
+  const cores = availableParallelism();
+  const cpuFloor = cpu.map((c, i) => Math.round(((c + redisCpu[i]!) / cores) * 1000) / 1000);
   const sc = `cold \`pyrq apply\`, ${N(s.count)} schedules`;
   // The peak is the apply process's own (VmHWM). Earlier benches reported getrusage's
   // ru_maxrss, which includes the bench's own peak at fork: printed beside it, for this
@@ -124,6 +169,29 @@ export async function coldApply(s: ApplyScenario & { jsonDir?: string }): Promis
       undefined,
       `pyrq's writes / bare: ${(median(redisUsec) / median(bare)).toFixed(2)}x`,
     ),
+    figure(sc, 'phase: start, parse and plan (until the first write)', 's', beforeWrites),
+    figure(sc, 'phase: the writes (first write to exit)', 's', writing),
+    figure(
+      sc,
+      `floor: parse alone, two threads (bench/floor-parse.ts)`,
+      's',
+      floors.map((f) => f.twoThreadsS),
+      undefined,
+      `one thread / two: ${(median(floors.map((f) => f.oneThreadS)) / median(floors.map((f) => f.twoThreadsS))).toFixed(2)}x`,
+    ),
+    figure(
+      sc,
+      'floor: parse alone, one thread',
+      's',
+      floors.map((f) => f.oneThreadS),
+    ),
+    figure(
+      sc,
+      'floor: the format parsers alone (bytes to objects), one thread',
+      's',
+      floors.map((f) => f.formatsOnlyS),
+    ),
+    figure(sc, `floor: every CPU-second on ${cores} cores at once ((apply CPU + Redis CPU) / ${cores})`, 's', cpuFloor),
     figure(sc, 'peak RSS (VmHWM of the apply process)', 'MB', rss, { op: 'le', value: 300 }),
     figure(sc, 'peak RSS, OLD WRONG METHOD (ru_maxrss: includes the bench at fork)', 'MB', oldRss),
   ];

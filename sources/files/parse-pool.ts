@@ -38,6 +38,12 @@ const YOUNG_GENERATION_MB = 8;
  */
 const OLD_GENERATION_MB = 40;
 
+/** A parse thread's heap limits (the bench's parse floor starts its threads with them too). */
+export const PARSE_THREAD_LIMITS = {
+  maxYoungGenerationSizeMb: YOUNG_GENERATION_MB,
+  maxOldGenerationSizeMb: OLD_GENERATION_MB,
+} as const;
+
 /** A worker's answer: the result, and the digest of the bytes it parsed (parse-result.ts `contentDigest`). */
 export interface ParsedFile {
   result: FileResult;
@@ -87,10 +93,7 @@ export class ParsePool {
           new Worker('file' in script ? script.file : script.code, {
             eval: 'code' in script,
             workerData: data,
-            resourceLimits: {
-              maxYoungGenerationSizeMb: YOUNG_GENERATION_MB,
-              maxOldGenerationSizeMb: OLD_GENERATION_MB,
-            },
+            resourceLimits: PARSE_THREAD_LIMITS,
           }),
         ),
     );
