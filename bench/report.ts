@@ -76,8 +76,18 @@ export function renderTable(figures: readonly Figure[]): string {
     targetText(f),
     f.met === undefined ? '' : f.met ? 'met' : 'NOT MET',
   ]);
+  // A figure's note (a ratio to its floor, how it was taken) was kept only in --out's JSON:
+  // printed under the table, numbered beside its row.
+  const notes: string[] = [];
+  figures.forEach((f, i) => {
+    if (!f.note) return;
+    const n = notes.length + 1;
+    notes.push(`[${n}] ${f.scenario}, ${f.figure}: ${f.note}`);
+    rows[i]![1] += ` [${n}]`;
+  });
   const head = ['scenario', 'figure', 'median', 'min – max', 'target', ''];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
-  return [line(head), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.map(line)].join('\n');
+  const table = [line(head), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.map(line)].join('\n');
+  return notes.length === 0 ? table : `${table}\n\n${notes.join('\n')}`;
 }
