@@ -418,11 +418,31 @@ export class Dispatcher {
   private async load(due: readonly [string, number][], problems: LoadProblem[]): Promise<void> {
     const missing = due.filter(([id]) => !this.cache.isFresh(id)).map(([id]) => id);
     if (missing.length === 0) return;
-    for (const p of await this.cache.load(missing)) {
+    for (const p of await this.stillDue(await this.cache.load(missing))) {
       this.quarantine.set(p.id, this.clock.now() + this.quarantineMs);
       problems.push(p);
       this.deps.logger?.error({ schedule: p.id }, `cannot fire schedule: ${p.message}`);
     }
+  }
+
+  /**
+   * The problems whose schedule is still in the fire set. The fire set and the entries
+   * are read one after the other, so a schedule can leave between the two: deleted by an
+   * apply, or lost with Redis itself (a restart without persistence, the entry's read
+   * then resent by ioredis to the new, empty server). Its entry is then missing, which is
+   * no fault of it: reported as one ("run apply --deep to repair", at error level), it
+   * was a false alarm in a daemon's log at every such restart during a warm-up.
+   */
+  private async stillDue(problems: LoadProblem[]): Promise<LoadProblem[]> {
+    if (problems.length === 0) return problems;
+    const p = this.deps.redis.pipeline();
+    for (const { id } of problems) p.zscore(this.deps.keys.next, id);
+    const scores = (await p.exec()) ?? [];
+    return problems.filter((_, i) => {
+      const [err, score] = scores[i] ?? [];
+      if (err) throw err;
+      return score !== null;
+    });
   }
 
   private buildBatches(due: readonly [string, number][], now: number, paused: ReadonlySet<string>): PreparedBatch[] {

@@ -256,6 +256,34 @@ describe('dispatcher: firing due schedules', () => {
     expect(await redis.zscore(keys.next, 'bad')).toBe(String(T + 60_000));
   });
 
+  it('a schedule that leaves the fire set between the read of it and of its entry is no problem; one still in it is', async () => {
+    await applySpecs(redis, [makeSpec({ id: 'gone', every: 60 }), makeSpec({ id: 'broken', every: 60 })], clock);
+    // `broken`: in the fire set, its entry deleted behind pyrq's back (a real fault).
+    await redis.del(keys.schedule('broken'));
+    // `gone`: deleted (as Redis restarted empty would lose it) just after the dispatcher
+    // read the fire set, before it reads the entry.
+    const racing = new Proxy(redis, {
+      get(target, prop, receiver) {
+        if (prop !== 'zrangebyscore') return Reflect.get(target, prop, receiver) as unknown;
+        return async (...args: Parameters<Redis['zrangebyscore']>) => {
+          const due = await target.zrangebyscore(...args);
+          await target.multi().del(keys.schedule('gone')).zrem(keys.next, 'gone').hdel(keys.index, 'gone').exec();
+          return due;
+        };
+      },
+    });
+    clock.set(T + 60_000);
+    const r = await new Dispatcher({ redis: racing, keys, clock, config: dispatchConfig() }).tickOnce();
+    expect(r.problems).toEqual([
+      {
+        id: 'broken',
+        message: 'the schedule is in the fire set but its registry entry is missing (run apply --deep to repair)',
+      },
+    ]);
+    expect(r.enqueued).toBe(0);
+    expect(await queue()).toEqual([]);
+  });
+
   it('pyrq trigger: one manual job now, recorded as manual; the schedule keeps its next fire time', async () => {
     await applySpecs(redis, [makeSpec({ id: 'report', cron: '0 7 * * 1' })], clock);
     const next = await redis.zscore(keys.next, 'report');
