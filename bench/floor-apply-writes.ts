@@ -12,6 +12,7 @@
  * cost beyond the writes it cannot skip.
  */
 import type { Redis } from 'ioredis';
+import { Keys } from '../src/redis/keys.js';
 import { APPLY_BATCH } from '../src/registry/registry.js';
 
 /** KEYS: index HASH, next ZSET, then one schedule HASH per entry. ARGV: per entry id, index value, next ('' none), field count, fields. */
@@ -34,17 +35,17 @@ interface Entry {
   fields: string[];
 }
 
-/** Reads back the registry under `prefix` (pyrq's default key names). */
-async function snapshot(redis: Redis, prefix = 'pyrq:'): Promise<Entry[]> {
-  const index = await redis.hgetall(`${prefix}index`);
-  const nextFlat = await redis.zrange(`${prefix}next`, 0, -1, 'WITHSCORES');
+/** Reads back the registry under `keys` (src/redis/keys.ts). */
+async function snapshot(redis: Redis, keys: Keys): Promise<Entry[]> {
+  const index = await redis.hgetall(keys.index);
+  const nextFlat = await redis.zrange(keys.next, 0, -1, 'WITHSCORES');
   const next = new Map<string, string>();
   for (let i = 0; i < nextFlat.length; i += 2) next.set(nextFlat[i]!, nextFlat[i + 1]!);
   const ids = Object.keys(index);
   const out: Entry[] = [];
   for (let i = 0; i < ids.length; i += 2000) {
     const p = redis.pipeline();
-    for (const id of ids.slice(i, i + 2000)) p.hgetall(`${prefix}schedule:${id}`);
+    for (const id of ids.slice(i, i + 2000)) p.hgetall(keys.schedule(id));
     const res = (await p.exec()) ?? [];
     ids.slice(i, i + 2000).forEach((id, j) => {
       const h = res[j]![1] as Record<string, string>;
@@ -67,21 +68,21 @@ async function scriptUsec(redis: Redis): Promise<number> {
  * an emptied database), and returns Redis's script time of each run, in seconds. Leaves
  * the registry as it found it (the last run's writes are the same entries).
  */
-export async function bareApplyWrites(redis: Redis, runs: number, prefix = 'pyrq:'): Promise<number[]> {
-  const entries = await snapshot(redis, prefix);
+export async function bareApplyWrites(redis: Redis, runs: number, keys = new Keys()): Promise<number[]> {
+  const entries = await snapshot(redis, keys);
   const sha = (await redis.script('LOAD', BARE_APPLY_LUA)) as string;
   const out: number[] = [];
   for (let r = 0; r < runs; r++) {
-    for (const k of [`${prefix}index`, `${prefix}next`]) await redis.del(k);
+    for (const k of [keys.index, keys.next]) await redis.del(k);
     for (let i = 0; i < entries.length; i += 5000)
-      await redis.del(...entries.slice(i, i + 5000).map((e) => `${prefix}schedule:${e.id}`));
+      await redis.del(...entries.slice(i, i + 5000).map((e) => keys.schedule(e.id)));
     const before = await scriptUsec(redis);
     const calls: Promise<unknown>[] = [];
     for (let i = 0; i < entries.length; i += APPLY_BATCH) {
       const batch = entries.slice(i, i + APPLY_BATCH);
-      const keys = [`${prefix}index`, `${prefix}next`, ...batch.map((e) => `${prefix}schedule:${e.id}`)];
+      const names = [keys.index, keys.next, ...batch.map((e) => keys.schedule(e.id))];
       const argv = batch.flatMap((e) => [e.id, e.value, e.next, String(e.fields.length), ...e.fields]);
-      calls.push(redis.evalsha(sha, keys.length, ...keys, ...argv));
+      calls.push(redis.evalsha(sha, names.length, ...names, ...argv));
     }
     await Promise.all(calls);
     out.push(((await scriptUsec(redis)) - before) / 1e6);

@@ -15,6 +15,7 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 import { DEFAULT_CONTEXT } from '../src/model/normalize.js';
+import { Keys } from '../src/redis/keys.js';
 import { Registry } from '../src/registry/registry.js';
 import { FileSource } from '../sources/files/file-source.js';
 import { reconcileOnce } from '../reconcilers/reconcile-once.js';
@@ -36,6 +37,9 @@ export interface ApplyScenario {
   runs: number;
   log: (msg: string) => void;
 }
+
+/** The registry's key names under the default prefix, which the bench's applies use. */
+const KEYS = new Keys();
 
 const N = (n: number) => n.toLocaleString('en-US');
 
@@ -77,7 +81,7 @@ function firstWrite(admin: Redis, t0: number): { stop(): Promise<number> } {
   let running = true;
   const loop = (async () => {
     while (running && Number.isNaN(at)) {
-      if ((await admin.exists('pyrq:index')) > 0) at = performance.now() - t0;
+      if ((await admin.exists(KEYS.index)) > 0) at = performance.now() - t0;
       else await new Promise((r) => setTimeout(r, 10));
     }
   })();
@@ -123,7 +127,7 @@ export async function coldApply(s: ApplyScenario & { jsonDir?: string }): Promis
         beforeWrites.push(Math.round(firstMs) / 1000);
         writing.push(Math.round(r.wallMs - firstMs) / 1000);
       }
-      const applied = await s.admin.hlen('pyrq:index');
+      const applied = await s.admin.hlen(KEYS.index);
       if (r.code !== 0 || applied !== s.count)
         throw new Error(`cold apply: exit ${r.code}, ${applied} of ${s.count} applied: ${r.stderr.slice(-1000)}`);
       // The writes' own floor, right after each apply (a pair in one window of the host's

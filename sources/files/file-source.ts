@@ -263,14 +263,12 @@ export class FileSource implements Source {
     if (prior && prior.size > 0) {
       // A fresh read over earlier results: read every file, keep the result of one whose
       // bytes are those it was parsed from, parse the others (below, as in a full read).
-      const unchanged = new Array<boolean>(files.length);
       await runInFlight(files.length, READ_CONCURRENCY, async (i) => {
         const r = await this.readUnchanged(files[i]!, prior.get(files[i]!));
         if (r) results[i] = r;
-        unchanged[i] = r !== undefined;
       });
       const rest: number[] = [];
-      for (let i = 0; i < files.length; i++) if (!unchanged[i]) rest.push(i);
+      for (let i = 0; i < files.length; i++) if (results[i] === undefined) rest.push(i);
       if (rest.length === 0) return results;
       const parsed = await this.readAll(
         rest.map((i) => files[i]!),

@@ -102,11 +102,14 @@ function explainConnectError(e: unknown, user: string): unknown {
   );
 }
 
+let closingClientClass: typeof pg.Client | undefined;
+
 /**
  * A pg client that closes its socket when connecting fails. pg leaves it open after some
  * failures (a password the server asks for and none is set), and pg-pool drops such a
  * client without ending it; the server then keeps the half-open session until its
  * authentication_timeout (a minute), and a one-shot `pyrq apply` could not exit before.
+ * The class is made when the first pool opens (pg is loaded then).
  */
 function closingClient(): typeof pg.Client {
   return (closingClientClass ??= class ClosingClient extends pgLib().Client {
@@ -126,7 +129,6 @@ function closingClient(): typeof pg.Client {
     }
   });
 }
-let closingClientClass: typeof pg.Client | undefined;
 type ConnectCallback = Parameters<pg.Client['connect']>[0] & {};
 
 class PostgresPool implements SqlPool {
