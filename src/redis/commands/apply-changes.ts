@@ -65,7 +65,13 @@ export function loadApplyChanges(redis: Redis): Promise<void> {
 export function applyChanges(redis: Redis, keys: Keys, batch: ApplyBatch): Promise<EntryOutcome[]> {
   const k: string[] = [keys.index, keys.next];
   const a: (string | number)[] = [batch.now, batch.publish ? keys.events : ''];
+  // The script reads every index field before it writes any: a second write of one id
+  // would be checked against the state before the first (a plan has one change per id).
+  const seen = new Set<string>();
   for (const w of batch.writes) {
+    if (seen.has(w.id))
+      return Promise.reject(new Error(`apply-changes: id ${JSON.stringify(w.id)} twice in one batch`));
+    seen.add(w.id);
     k.push(keys.schedule(w.id), keys.runs(w.id));
     if (w.op === 'del') a.push('del', w.id, w.expected, '', '', '', '', '');
     else
