@@ -69,8 +69,11 @@ export function applyChanges(redis: Redis, keys: Keys, batch: ApplyBatch): Promi
   // would be checked against the state before the first (a plan has one change per id).
   const seen = new Set<string>();
   for (const w of batch.writes) {
-    if (seen.has(w.id))
-      return Promise.reject(new Error(`apply-changes: id ${JSON.stringify(w.id)} twice in one batch`));
+    if (seen.has(w.id)) {
+      const refused = Promise.reject(new Error(`apply-changes: id ${JSON.stringify(w.id)} twice in one batch`));
+      refused.catch(() => undefined); // as `sent` below: surfaces where it is awaited
+      return refused;
+    }
     seen.add(w.id);
     k.push(keys.schedule(w.id), keys.runs(w.id));
     if (w.op === 'del') a.push('del', w.id, w.expected, '', '', '', '', '');
