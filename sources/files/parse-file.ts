@@ -10,6 +10,7 @@ import YAML from 'yaml';
 import { JsonSyntaxError, parseJson } from '../../src/canonical-json.js';
 import { fieldName, quote } from '../../src/model/excerpt.js';
 import { reservedKeyError } from './reserved-keys.js';
+import { parseSimpleToml } from './simple-toml.js';
 import { DECLINED, parseSimpleYaml } from './simple-yaml.js';
 import { tomlIntegerRangeError } from './toml-int-range.js';
 
@@ -86,6 +87,10 @@ function parseText(text: string, format: 'json' | 'toml' | 'yaml'): unknown {
       // "every" keys, so a copy-paste slip would change a schedule without a word.
       return parseJson(text, { uniqueKeys: true });
     case 'toml': {
+      // Most schedule files are `[[schedules]]` tables of one-line pairs: read those
+      // directly; anything else, errors included, is @iarna/toml's (simple-toml.ts).
+      const simple = parseSimpleToml(text);
+      if (simple !== DECLINED) return simple;
       // TOML integers are 64-bit; @iarna/toml silently wraps larger ones (anywhere:
       // inline tables, arrays, hex/octal/binary), so refuse them first (toml-int-range.ts).
       const tooBig = tomlIntegerRangeError(text);
