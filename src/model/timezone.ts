@@ -37,15 +37,27 @@ export function isValidTimezone(tz: string): boolean {
   return formatter(tz) !== null;
 }
 
+/** `M/D/YYYY, HH:MM:SS`: how the formatter above writes an instant of the years 1000-9999. */
+const FORMATTED = /^(\d{1,2})\/(\d{1,2})\/(\d{4}), (\d{1,2}):(\d{2}):(\d{2})$/;
+
 /** Offset of `tz` from UTC at instant `ms`, in milliseconds (positive east of Greenwich). */
 export function tzOffsetMs(tz: string, ms: number): number {
   const f = formatter(tz);
   if (!f) throw new RangeError(`unknown timezone "${tz}"`);
-  const p: Record<string, number> = {};
-  for (const part of f.formatToParts(new Date(ms))) {
-    if (part.type !== 'literal') p[part.type] = Number(part.value);
+  // The formatted text read with a regex: ~2.7x less CPU than formatToParts, which builds
+  // an array of part objects (a cron next-run in a zone asks for 4 offsets; a parse thread
+  // of a cold apply spent ~0.1 s here). Any other shape (another year range, an era, a
+  // runtime whose ICU writes it differently) is read part by part, as before.
+  const m = FORMATTED.exec(f.format(ms));
+  let asUtc: number;
+  if (m) asUtc = Date.UTC(+m[3]!, +m[1]! - 1, +m[2]!, +m[4]!, +m[5]!, +m[6]!);
+  else {
+    const p: Record<string, number> = {};
+    for (const part of f.formatToParts(new Date(ms))) {
+      if (part.type !== 'literal') p[part.type] = Number(part.value);
+    }
+    asUtc = Date.UTC(p.year!, p.month! - 1, p.day, p.hour, p.minute, p.second);
   }
-  const asUtc = Date.UTC(p.year!, p.month! - 1, p.day, p.hour, p.minute, p.second);
   return asUtc - (ms - (ms % 1000));
 }
 
