@@ -7,7 +7,7 @@
  *   per entry   HSET of the index field, one HSET of the schedule hash (every field the
  *               apply wrote), ZADD of the next fire time
  *
- * No compare-and-set (the apply's HGET of the index), no `done` cleared (its HDEL), no
+ * No compare-and-set (the apply's HMGET of its batch's index fields), no `done` cleared (its HDEL), no
  * fence check, no reply per entry. pyrq's script time / this is what the apply's checks
  * cost beyond the writes it cannot skip.
  */

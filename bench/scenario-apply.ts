@@ -44,7 +44,7 @@ const KEYS = new Keys();
 const N = (n: number) => n.toLocaleString('en-US');
 
 /** What apply-changes.lua calls (counted inside EVALSHA), and INFO itself. */
-const SCRIPT_COMMANDS = new Set(['get', 'hget', 'hset', 'hsetnx', 'hdel', 'zadd', 'zrem', 'del', 'publish', 'info']);
+const SCRIPT_COMMANDS = new Set(['get', 'hmget', 'hset', 'hsetnx', 'hdel', 'zadd', 'zrem', 'del', 'publish', 'info']);
 
 /**
  * Redis's time in the commands clients sent (INFO commandstats usec) and its main
