@@ -16,24 +16,23 @@ const module_ = require('node:module');
 module_.enableCompileCache?.();
 
 const { createHash } = require('node:crypto');
-const { existsSync, readdirSync, readFileSync, statSync, unlinkSync } = require('node:fs');
+const { existsSync, readFileSync, unlinkSync } = require('node:fs');
 const { join } = require('node:path');
 const { runBundle } = require('./bundle-loader.js');
 const { cacheDir, fastPath, packageInstall } = require('./fast-path.js');
+const { manifestIsStale } = require('./manifest-state.js');
 
 const root = join(__dirname, '..');
 
-// A manifest older than a compiled command is stale (a `tsc` build without the manifest
-// step): it would describe old flags, or miss a new command. Remove it, so oclif reads
-// the commands themselves (slower, always right) until the next `npm run build`.
+// A stale manifest (manifest-state.js) is removed, so oclif reads the commands themselves
+// (slower, always right) until the next `npm run build`.
 const manifest = join(root, 'oclif.manifest.json');
-try {
-  const written = statSync(manifest).mtimeMs;
-  const commands = join(root, 'dist', 'cli', 'commands');
-  if (readdirSync(commands).some((f) => f.endsWith('.js') && statSync(join(commands, f)).mtimeMs > written))
+if (manifestIsStale(root)) {
+  try {
     unlinkSync(manifest);
-} catch {
-  // No manifest (or it is already gone): nothing to check.
+  } catch {
+    // Already gone (another start removed it first).
+  }
 }
 
 // What the index would have done first (its other check, oclif's engine range, is

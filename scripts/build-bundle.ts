@@ -21,7 +21,8 @@
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { build, type Plugin } from 'esbuild';
@@ -40,17 +41,15 @@ interface Manifest {
 const readJson = <T>(p: string): T => JSON.parse(readFileSync(p, 'utf8')) as T;
 // The manifest of the compiled commands: the bundle is built against it, and bin/run.js
 // runs the bundle only while the manifest is the one it was built with. Written now
-// unless it is there and no compiled command is newer (bin/run.js's own test of a stale
-// manifest): `npm run build` has just written it. Writing it retires the package's bundle
-// stamp, which a build into another directory (--out: the distribution test, while other
-// tests run the package's bundle) must not do for a manifest that has not changed.
+// unless it is there and not stale (bin/manifest-state.js, bin/run.js's own test): `npm
+// run build` has just written it. Writing it retires the package's bundle stamp, which a
+// build into another directory (--out: the distribution test, while other tests run the
+// package's bundle) must not do for a manifest that has not changed.
 const manifestPath = join(ROOT, 'oclif.manifest.json');
-const commandsDir = join(DIST, 'cli', 'commands');
-const manifestFresh =
-  existsSync(manifestPath) &&
-  readdirSync(commandsDir)
-    .filter((f) => f.endsWith('.js'))
-    .every((f) => statSync(join(commandsDir, f)).mtimeMs <= statSync(manifestPath).mtimeMs);
+const { manifestIsStale } = createRequire(import.meta.url)(join(ROOT, 'bin', 'manifest-state.js')) as {
+  manifestIsStale(root: string): boolean;
+};
+const manifestFresh = existsSync(manifestPath) && !manifestIsStale(ROOT);
 if (!manifestFresh)
   execFileSync(process.execPath, [join(DIST, 'scripts', 'write-oclif-manifest.js')], { stdio: 'ignore' });
 const manifestText = readFileSync(manifestPath);
