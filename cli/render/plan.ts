@@ -131,8 +131,14 @@ export function renderApply(plan: Plan, r: ApplyResult, detail: Detail = 'all'):
           ]
         : []
       : [...renderErrors(plan)];
-  const done = new Set([...r.created, ...r.updated, ...r.deleted]);
-  const changed = plan.changes.filter((c) => done.has(c.id));
+  // Every change applied (the usual case; each is sorted into exactly one list of `r`):
+  // the plan's own list, without a set of all their ids (100,000 in a cold apply).
+  const applied = r.created.length + r.updated.length + r.deleted.length;
+  let changed = plan.changes;
+  if (applied !== plan.changes.length) {
+    const done = new Set([...r.created, ...r.updated, ...r.deleted]);
+    changed = plan.changes.filter((c) => done.has(c.id));
+  }
   lines.push(...changesBlock(changed, detail, false));
   if (changed.length > 0 && detail !== 'quiet') lines.push('');
   if (r.conflicts.length > 0)

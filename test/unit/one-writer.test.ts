@@ -100,6 +100,19 @@ describe('write notices', () => {
     expect(parseWriteNotice(JSON.stringify(n))).toEqual(n);
   });
 
+  it('every change applied: the same notice, every source and the first ids named', () => {
+    const changes = [change('create', 'a'), change('update', 'b', 'postgres', { fromSource: 'mysql' })];
+    expect(
+      writeNoticeOf(changes, { created: ['a'], updated: ['b'], deleted: [], noop: [], conflicts: [] }, 'pyrq apply'),
+    ).toEqual({
+      writer: THIS_WRITER,
+      by: 'pyrq apply',
+      sources: ['files', 'mysql', 'postgres'],
+      ids: ['a', 'b'],
+      count: 2,
+    });
+  });
+
   it('nothing written: no notice; garbage on the channel is ignored', () => {
     expect(
       writeNoticeOf(

@@ -108,6 +108,20 @@ describe('plan text', () => {
     expect(lines.at(-1)).toBe('Apply complete: 1 created, 0 updated, 1 deleted, 0 unchanged.');
   });
 
+  it('renders what apply did when every change applied', () => {
+    const ids = plan.changes.map((c) => c.id);
+    const kinds = { created: [] as string[], updated: [] as string[], deleted: [] as string[] };
+    for (const c of plan.changes)
+      kinds[c.action === 'create' ? 'created' : c.action === 'update' ? 'updated' : 'deleted'].push(c.id);
+    const lines = renderApply(plan, { ...kinds, noop: [], conflicts: [] });
+    const changeLines = renderPlan(plan).filter((x) => /^ {2}[+~-] /.test(x));
+    expect(changeLines.length).toBe(ids.length);
+    for (const l of changeLines) expect(lines).toContain(l);
+    expect(lines.at(-1)).toBe(
+      `Apply complete: ${kinds.created.length} created, ${kinds.updated.length} updated, ${kinds.deleted.length} deleted, ${plan.unchanged} unchanged${plan.held.length ? `, ${plan.held.length} held` : ''}.`,
+    );
+  });
+
   it('formats values for field changes', () => {
     expect(formatValue(undefined)).toBe('(none)');
     expect(formatValue('x')).toBe('"x"');
