@@ -48,23 +48,28 @@ type Kind = 'string' | 'integer' | 'boolean' | 'array' | 'table';
 /** Reads the text from `pos`; every method leaves `pos` after what it read. */
 class Reader {
   pos = 0;
+  /**
+   * The end of the current line (its `\n`'s index, or the text's length), found once per
+   * line: every value on a line is bounded by it, and a search per string for it made a
+   * line of many strings quadratic.
+   */
+  end = 0;
   constructor(readonly s: string) {}
+
+  /** At the start of a line: finds where it ends. */
+  startLine(): void {
+    const nl = this.s.indexOf('\n', this.pos);
+    this.end = nl < 0 ? this.s.length : nl;
+  }
 
   spaces(): void {
     while (this.s.charCodeAt(this.pos) === 0x20) this.pos++;
   }
 
-  /** The end of the current line (the `\n`'s index, or the text's length). */
-  lineEnd(): number {
-    const nl = this.s.indexOf('\n', this.pos);
-    return nl < 0 ? this.s.length : nl;
-  }
-
   /** Past the end of this line, where only a comment may be left. */
   endOfLine(): void {
-    const end = this.lineEnd();
-    if (this.pos < end && this.s.charCodeAt(this.pos) !== 0x23 /* # */) decline();
-    this.pos = end + 1;
+    if (this.pos < this.end && this.s.charCodeAt(this.pos) !== 0x23 /* # */) decline();
+    this.pos = this.end + 1;
   }
 
   /** A bare key ('' when there is none). */
@@ -103,10 +108,11 @@ class Reader {
     if (this.s.startsWith('"""', this.pos)) decline();
     let out = '';
     let from = ++this.pos;
-    const end = this.lineEnd();
+    // The next quote, searched again only once an escaped one (\") is behind: a search
+    // per escape from the same place made a line of many escapes quadratic.
+    let q = this.s.indexOf('"', from);
     for (;;) {
-      const q = this.s.indexOf('"', from);
-      if (q < 0 || q > end) return decline(); // not closed on its line
+      if (q < 0 || q > this.end) return decline(); // not closed on its line
       // A backslash before the quote (searched up to it only: indexOf would scan the file).
       let b = from;
       while (b < q && this.s.charCodeAt(b) !== 0x5c) b++;
@@ -133,13 +139,14 @@ class Reader {
         len = 6;
       } else decline(); // \U and anything else
       from = b + len;
+      if (from > q) q = this.s.indexOf('"', from);
     }
   }
 
   literal(): string {
     if (this.s.startsWith("'''", this.pos)) decline();
     const q = this.s.indexOf("'", this.pos + 1);
-    if (q < 0 || q > this.lineEnd()) decline();
+    if (q < 0 || q > this.end) decline();
     const v = this.s.slice(this.pos + 1, q);
     this.pos = q + 1;
     return v;
@@ -198,6 +205,7 @@ export function parseSimpleToml(text: string): unknown {
   const r = new Reader(text);
   try {
     while (r.pos < text.length) {
+      r.startLine();
       r.spaces();
       const c = text.charCodeAt(r.pos);
       if (c === 0x5b /* [ */) {

@@ -1,10 +1,12 @@
 /**
  * Reserved keys and out-of-range TOML integers in schedule files (issue 22, point 6):
  * each case here was accepted before (a `__proto__` that became a prototype, an integer
- * that wrapped), and is now refused with an error that names the field.
+ * that wrapped), and is now refused with an error that names the field. And the TOML
+ * fast path's cost on one hostile line.
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { parseScheduleFile } from '../../sources/files/parse-file.js';
+import { DECLINED, parseSimpleToml } from '../../sources/files/simple-toml.js';
 
 const parse = (name: string, text: string) => parseScheduleFile(name, new TextEncoder().encode(text));
 const error = (name: string, text: string): string => {
@@ -91,5 +93,35 @@ describe('TOML integers beyond 64 bits are refused wherever TOML allows them', (
       'id = "x"\nfunction = "app.tasks.run"\nevery = "1h"\n[kwargs]\n99999999999999999999 = 1\n[kwargs.t.99999999999999999999]\nq = 1',
     ])
       expect(parse('a.toml', text).ok, text).toBe(true);
+  });
+});
+
+describe('the TOML fast path reads a hostile line in one pass', () => {
+  // Characters its searches (indexOf) cover, counted rather than timed: a search per
+  // string for the line's end, or per escape for the closing quote, was quadratic.
+  it('20,000 strings, or 50,000 escapes, on one line: searched within 3x the text', () => {
+    const manyStrings = `x = [${Array.from({ length: 20_000 }, () => '"ab"').join(', ')}]\n`;
+    const manyEscapes = `x = "${'\\n'.repeat(50_000)}"\n`;
+    for (const text of [manyStrings, manyEscapes]) {
+      let searched = 0;
+      const indexOf = String.prototype.indexOf;
+      const spy = vi.spyOn(String.prototype, 'indexOf').mockImplementation(function (
+        this: string,
+        search: string,
+        from?: number,
+      ) {
+        const at = indexOf.call(this, search, from);
+        if (this === text) searched += (at < 0 ? this.length : at) - (from ?? 0);
+        return at;
+      });
+      let value: unknown;
+      try {
+        value = parseSimpleToml(text);
+      } finally {
+        spy.mockRestore();
+      }
+      expect(value).not.toBe(DECLINED);
+      expect(searched).toBeLessThan(3 * text.length);
+    }
   });
 });
