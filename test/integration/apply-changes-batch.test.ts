@@ -5,8 +5,7 @@
  * chunk on every one of those paths, and mix every outcome, so a chunk boundary that
  * drops, repeats or misaligns a value shows up as a wrong key, score or reply code.
  */
-import type { Redis } from 'ioredis';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import {
   type EntryOutcome,
   type EntryWrite,
@@ -14,22 +13,13 @@ import {
   loadApplyChanges,
 } from '../../src/redis/commands/apply-changes.js';
 import { Keys } from '../../src/redis/keys.js';
-import { dumpEveryKey, type PrivateRedis, startRedis } from '../helpers/redis-server.js';
+import { dumpEveryKey, useRedis } from '../helpers/redis-server.js';
 
-let server: PrivateRedis;
-let redis: Redis;
+const r = useRedis();
 const keys = new Keys();
 const NOW = Date.parse('2026-06-01T12:00:00Z');
 
-beforeAll(async () => {
-  server = await startRedis();
-  redis = server.client();
-});
-afterAll(async () => server.close());
-beforeEach(async () => {
-  await redis.flushall();
-  await loadApplyChanges(redis);
-});
+beforeEach(async () => loadApplyChanges(r.redis));
 
 const id = (p: string, i: number) => `${p}-${String(i).padStart(5, '0')}`;
 /** Entry i's next fire time: distinct per entry, so a misaligned ZADD pair is caught. */
@@ -49,7 +39,7 @@ function put(p: string, i: number, over: Partial<Extract<EntryWrite, { op: 'put'
   };
 }
 
-const apply = (writes: EntryWrite[]) => applyChanges(redis, keys, { now: NOW, publish: false, writes });
+const apply = (writes: EntryWrite[]) => applyChanges(r.redis, keys, { now: NOW, publish: false, writes });
 
 describe('apply-changes.lua, batches larger than one variadic chunk', () => {
   it('creates 1,300 entries: every index field, schedule hash and next fire time in place', async () => {
@@ -58,18 +48,18 @@ describe('apply-changes.lua, batches larger than one variadic chunk', () => {
     const out = await apply(writes);
     expect(out).toEqual(writes.map((): EntryOutcome => 'applied'));
 
-    const index = await redis.hgetall(keys.index);
+    const index = await r.redis.hgetall(keys.index);
     expect(Object.keys(index)).toHaveLength(1300);
     for (let i = 0; i < 1300; i++) expect(index[id('a', i)]).toBe(`ha${i}\tfiles\tteam/a.yaml`);
 
-    const next = await redis.zrange(keys.next, 0, -1, 'WITHSCORES');
+    const next = await r.redis.zrange(keys.next, 0, -1, 'WITHSCORES');
     const scores = new Map<string, number>();
     for (let i = 0; i < next.length; i += 2) scores.set(next[i]!, Number(next[i + 1]));
     expect(scores.size).toBe(1040);
     for (let i = 0; i < 1300; i++) expect(scores.get(id('a', i))).toBe(i % 5 === 4 ? undefined : nextOf(i));
 
     for (const i of [0, 999, 1000, 1299])
-      expect(await redis.hgetall(keys.schedule(id('a', i)))).toEqual({
+      expect(await r.redis.hgetall(keys.schedule(id('a', i)))).toEqual({
         spec: JSON.stringify({ id: id('a', i), n: i }),
         hash: `ha${i}`,
         source: 'files',
@@ -83,11 +73,11 @@ describe('apply-changes.lua, batches larger than one variadic chunk', () => {
     await apply(Array.from({ length: 1300 }, (_, i) => put('a', i)));
     // Pauses and run lists of some of the entries about to be deleted, and of one that stays.
     for (const i of [0, 700, 1299]) {
-      await redis.hset(keys.paused, id('a', i), '{"since":1}');
-      await redis.rpush(keys.runs(id('a', i)), 'run');
+      await r.redis.hset(keys.paused, id('a', i), '{"since":1}');
+      await r.redis.rpush(keys.runs(id('a', i)), 'run');
     }
-    await redis.hset(keys.paused, 'kept', '{"since":1}');
-    await redis.hset(keys.schedule(id('a', 5)), 'done', '1');
+    await r.redis.hset(keys.paused, 'kept', '{"since":1}');
+    await r.redis.hset(keys.schedule(id('a', 5)), 'done', '1');
 
     const writes: EntryWrite[] = [
       // Delete a-00000 .. a-01299 except a-00005..a-00007 (handled below).
@@ -114,30 +104,30 @@ describe('apply-changes.lua, batches larger than one variadic chunk', () => {
     });
     expect(out).toEqual(expected);
 
-    const index = await redis.hgetall(keys.index);
+    const index = await r.redis.hgetall(keys.index);
     expect(Object.keys(index).sort()).toEqual(
       [id('a', 5), id('a', 6), id('a', 7), ...Array.from({ length: 1300 }, (_, i) => id('b', i))].sort(),
     );
     expect(index[id('a', 5)]).toBe('ha5-new\tfiles\tteam/a.yaml');
-    expect(await redis.zscore(keys.next, id('a', 5))).toBe(String(NOW + 5_000));
-    expect(await redis.hget(keys.schedule(id('a', 5)), 'done')).toBeNull();
-    expect(await redis.zscore(keys.next, id('b', 1299))).toBe(String(nextOf(1299)));
-    expect(await redis.zcard(keys.next)).toBe(1303);
+    expect(await r.redis.zscore(keys.next, id('a', 5))).toBe(String(NOW + 5_000));
+    expect(await r.redis.hget(keys.schedule(id('a', 5)), 'done')).toBeNull();
+    expect(await r.redis.zscore(keys.next, id('b', 1299))).toBe(String(nextOf(1299)));
+    expect(await r.redis.zcard(keys.next)).toBe(1303);
     // The deleted entries' hashes, run lists and pauses went with them; the others stayed.
     for (const i of [0, 700, 1299]) {
-      expect(await redis.exists(keys.schedule(id('a', i)), keys.runs(id('a', i)))).toBe(0);
-      expect(await redis.hexists(keys.paused, id('a', i))).toBe(0);
+      expect(await r.redis.exists(keys.schedule(id('a', i)), keys.runs(id('a', i)))).toBe(0);
+      expect(await r.redis.hexists(keys.paused, id('a', i))).toBe(0);
     }
-    expect(await redis.hexists(keys.paused, 'kept')).toBe(1);
-    expect(await redis.exists(keys.schedule(id('a', 6)), keys.schedule(id('a', 7)))).toBe(2);
+    expect(await r.redis.hexists(keys.paused, 'kept')).toBe(1);
+    expect(await r.redis.exists(keys.schedule(id('a', 6)), keys.schedule(id('a', 7)))).toBe(2);
   });
 
   it('refuses a batch that names one id twice, and writes nothing of it', async () => {
     await apply([put('a', 1)]);
-    const before = await dumpEveryKey(redis);
+    const before = await dumpEveryKey(r.redis);
     await expect(apply([put('a', 2), put('a', 1, { expected: 'ha1', hash: 'x' }), put('a', 1)])).rejects.toThrow(
       /id "a-00001" twice in one batch/,
     );
-    expect(await dumpEveryKey(redis)).toEqual(before);
+    expect(await dumpEveryKey(r.redis)).toEqual(before);
   });
 });
