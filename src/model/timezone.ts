@@ -3,22 +3,24 @@
  * data (Intl). Pure apart from a small memo of formatters, which are expensive to build.
  */
 
+/** How a zone's wall clock is written, to read its UTC offset back (en-US, 24-hour, to the second). */
+export const WALL_CLOCK_FORMAT: Intl.DateTimeFormatOptions = {
+  hourCycle: 'h23',
+  year: 'numeric',
+  month: 'numeric',
+  day: 'numeric',
+  hour: 'numeric',
+  minute: 'numeric',
+  second: 'numeric',
+};
+
 const formatters = new Map<string, Intl.DateTimeFormat | null>();
 
 function formatter(tz: string): Intl.DateTimeFormat | null {
   let f = formatters.get(tz);
   if (f === undefined) {
     try {
-      f = new Intl.DateTimeFormat('en-US', {
-        timeZone: tz,
-        hourCycle: 'h23',
-        year: 'numeric',
-        month: 'numeric',
-        day: 'numeric',
-        hour: 'numeric',
-        minute: 'numeric',
-        second: 'numeric',
-      });
+      f = new Intl.DateTimeFormat('en-US', { ...WALL_CLOCK_FORMAT, timeZone: tz });
     } catch {
       f = null;
     }

@@ -1,32 +1,19 @@
 /**
  * tzOffsetMs reads the formatter's text with a regex (its fast path) and falls back to
  * formatToParts for any other shape. The reference here is the part-by-part reading
- * alone: the two must give the same offset at every instant, in zones with half- and
- * quarter-hour offsets, southern DST, and the odd-second local mean times of the 19th
- * century, and in years outside 1000-9999 (the fallback).
+ * alone, of the same format: the two must give the same offset at every instant, in
+ * zones with half- and quarter-hour offsets, southern DST, and the odd-second local
+ * mean times of the 19th century, and in years outside 1000-9999 (the fallback).
  */
 import { describe, expect, it } from 'vitest';
-import { tzOffsetMs } from '../../src/model/timezone.js';
+import { WALL_CLOCK_FORMAT, tzOffsetMs } from '../../src/model/timezone.js';
 import { rng } from '../../scripts/rng.js';
 
 const formatters = new Map<string, Intl.DateTimeFormat>();
 
 function referenceOffset(tz: string, ms: number): number {
   let f = formatters.get(tz);
-  if (!f)
-    formatters.set(
-      tz,
-      (f = new Intl.DateTimeFormat('en-US', {
-        timeZone: tz,
-        hourCycle: 'h23',
-        year: 'numeric',
-        month: 'numeric',
-        day: 'numeric',
-        hour: 'numeric',
-        minute: 'numeric',
-        second: 'numeric',
-      })),
-    );
+  if (!f) formatters.set(tz, (f = new Intl.DateTimeFormat('en-US', { ...WALL_CLOCK_FORMAT, timeZone: tz })));
   const p: Record<string, number> = {};
   for (const part of f.formatToParts(new Date(ms))) if (part.type !== 'literal') p[part.type] = Number(part.value);
   return Date.UTC(p.year!, p.month! - 1, p.day, p.hour, p.minute, p.second) - (ms - (ms % 1000));
