@@ -7,6 +7,7 @@ import { afterTextOf } from '../../src/plan/diff.js';
 import { planSummary } from '../../src/plan/render.js';
 import { describeTrigger } from '../../src/schedule/triggers/index.js';
 import type { Change, Plan } from '../../src/plan/types.js';
+import { appliedChanges } from '../../src/registry/plan-writes.js';
 import type { ApplyResult } from '../../src/registry/registry-port.js';
 import { printable } from '../../src/printable.js';
 import { formatDuration } from '../../src/model/duration.js';
@@ -131,14 +132,7 @@ export function renderApply(plan: Plan, r: ApplyResult, detail: Detail = 'all'):
           ]
         : []
       : [...renderErrors(plan)];
-  // Every change applied (the usual case; each is sorted into exactly one list of `r`):
-  // the plan's own list, without a set of all their ids (100,000 in a cold apply).
-  const applied = r.created.length + r.updated.length + r.deleted.length;
-  let changed = plan.changes;
-  if (applied !== plan.changes.length) {
-    const done = new Set([...r.created, ...r.updated, ...r.deleted]);
-    changed = plan.changes.filter((c) => done.has(c.id));
-  }
+  const changed = appliedChanges(plan.changes, r);
   lines.push(...changesBlock(changed, detail, false));
   if (changed.length > 0 && detail !== 'quiet') lines.push('');
   if (r.conflicts.length > 0)

@@ -42,6 +42,18 @@ export function entryWriteOf(c: Change, now: number): EntryWrite {
   };
 }
 
+/**
+ * The changes of `changes` that `applied` says were written. Each change is sorted into
+ * exactly one list of the result, so when the created, updated and deleted lists are as
+ * long as `changes` together, it is all of them: no set of every id to build and probe
+ * (100,000 in a cold apply).
+ */
+export function appliedChanges(changes: readonly Change[], applied: ApplyResult): readonly Change[] {
+  if (applied.created.length + applied.updated.length + applied.deleted.length === changes.length) return changes;
+  const done = new Set([...applied.created, ...applied.updated, ...applied.deleted]);
+  return changes.filter((c) => done.has(c.id));
+}
+
 /** Sorts the outcomes of `changes` (in order) into an apply result. */
 export function applyResultOf(changes: readonly Change[], outcomes: readonly EntryOutcome[]): ApplyResult {
   const result: ApplyResult = { created: [], updated: [], deleted: [], noop: [], conflicts: [] };
