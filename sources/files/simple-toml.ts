@@ -13,14 +13,9 @@
  * message is the package's. A differential test holds the two to the same values
  * (test/unit/toml-differential.test.ts).
  */
-import { DECLINED } from './simple-yaml.js';
+import { DECLINED, decline } from './simple-yaml.js';
 
 export { DECLINED };
-
-class Decline extends Error {}
-const decline = (): never => {
-  throw new Decline();
-};
 
 /** Key names left to the package (and to reserved-keys.ts after it). */
 const RESERVED = new Set(['__proto__', 'constructor', 'prototype']);

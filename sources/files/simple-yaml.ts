@@ -17,7 +17,8 @@ import { parseJson } from '../../src/canonical-json.js';
 export const DECLINED: unique symbol = Symbol('declined');
 
 class Decline extends Error {}
-const decline = (): never => {
+/** Leaves the fast path (simple-toml.ts's too): the caller returns DECLINED and the package reads the file. */
+export const decline = (): never => {
   throw new Decline();
 };
 
