@@ -7,9 +7,41 @@ import { describeType } from './duration.js';
 
 export const MAX_VALUE_DEPTH = 64;
 
+/**
+ * Whether `value` holds only what {@link jsonValueProblem} accepts, without building the
+ * path of every key on the way (a template string and a regex test per key of every
+ * schedule's kwargs): only a value that fails is walked again for its path.
+ */
+function isJsonValue(value: unknown, depth: number): boolean {
+  if (depth > MAX_VALUE_DEPTH) return false;
+  if (value === null) return true;
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+    case 'bigint':
+      return true;
+    case 'number':
+      return Number.isFinite(value);
+    case 'object': {
+      if (Array.isArray(value)) {
+        for (let i = 0; i < value.length; i++) if (!isJsonValue(value[i], depth + 1)) return false;
+        return true;
+      }
+      const proto: unknown = Object.getPrototypeOf(value);
+      if (proto !== Object.prototype && proto !== null) return false;
+      for (const k of Object.keys(value))
+        if (!isJsonValue((value as Record<string, unknown>)[k], depth + 1)) return false;
+      return true;
+    }
+    default:
+      return false;
+  }
+}
+
 /** Returns the first problem as [path suffix, reason], or null when the value is fine. */
 export function jsonValueProblem(value: unknown, path: string, depth = 0): [string, string] | null {
   if (value === undefined && depth === 0) return null; // field absent
+  if (depth === 0 && isJsonValue(value, 0)) return null;
   // The path of the 65th level is 65 segments long; name the start of it, not all of it.
   if (depth > MAX_VALUE_DEPTH)
     return [path.replace(/^([^[.]*(?:[[.][^[.]*){3}).*$/, '$1…'), `nested deeper than ${MAX_VALUE_DEPTH} levels`];
