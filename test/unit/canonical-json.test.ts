@@ -24,6 +24,39 @@ describe('canonicalStringify', () => {
     expect(canonicalStringify(v)).toBe(JSON.stringify({ n: v.n, o: v.o, s: v.s }));
   });
 
+  it('writes every string as JSON.stringify does: each code unit, and random strings of them', () => {
+    // Every UTF-16 code unit on its own (escapes, controls, DEL, U+2028, both surrogate
+    // halves), pairs of them (a surrogate pair passes as is), and seeded random strings.
+    for (let c = 0; c <= 0xffff; c++) {
+      const s = String.fromCharCode(c);
+      expect(canonicalStringify(s)).toBe(JSON.stringify(s));
+    }
+    const units = [
+      'a',
+      '"',
+      '\\',
+      '\n',
+      '\u0000',
+      '\u001f',
+      '\u007f',
+      '\u2028',
+      'é',
+      '\ud83d',
+      '\ude00',
+      '\udfff',
+      ' ',
+    ];
+    let seed = 7;
+    for (let i = 0; i < 5000; i++) {
+      let s = '';
+      for (let n = i % 12; n > 0; n--) {
+        seed = (seed * 1103515245 + 12345) % 2 ** 31;
+        s += units[seed % units.length];
+      }
+      expect(canonicalStringify({ k: s, l: [s] })).toBe(JSON.stringify({ k: s, l: [s] }));
+    }
+  });
+
   it('omits undefined properties, uses toJSON, and accepts null-prototype objects', () => {
     const bare = Object.assign(Object.create(null) as object, { k: new Date(0), u: undefined });
     expect(canonicalStringify({ a: undefined, b: bare })).toBe('{"b":{"k":"1970-01-01T00:00:00.000Z"}}');
