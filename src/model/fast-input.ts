@@ -43,12 +43,12 @@ const unsure: Check = () => UNSURE;
 function plainKeys(v: object): string[] | undefined {
   const proto: unknown = Object.getPrototypeOf(v);
   if (proto !== Object.prototype && proto !== null) return undefined;
-  const keys: string[] = [];
-  for (const k of Reflect.ownKeys(v)) {
-    if (!Object.prototype.propertyIsEnumerable.call(v, k)) continue;
-    if (typeof k !== 'string' || k === '__proto__') return undefined;
-    keys.push(k);
-  }
+  // Object.keys lists the own enumerable string keys in Reflect.ownKeys' order; a symbol
+  // is looked at only when there is one (a TOML table's are not enumerable).
+  const keys = Object.keys(v);
+  for (let i = 0; i < keys.length; i++) if (keys[i] === '__proto__') return undefined;
+  for (const sym of Object.getOwnPropertySymbols(v))
+    if (Object.prototype.propertyIsEnumerable.call(v, sym)) return undefined;
   return keys;
 }
 
