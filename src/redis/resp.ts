@@ -25,11 +25,11 @@ const HEADER_ROOM = 16;
 const SCRATCH_KEEP = 8 * 2 ** 20;
 let scratch = Buffer.allocUnsafe(64 * 1024);
 
-/** The number of decimal digits of `n` (a non-negative integer below 2^32). */
+/** The number of decimal digits of `n` (a non-negative safe integer). */
 function digits(n: number): number {
   let d = 1;
   while (n >= 10) {
-    n = (n / 10) | 0;
+    n = Math.floor(n / 10);
     d++;
   }
   return d;
@@ -41,7 +41,7 @@ function writeDecimal(buf: Buffer, at: number, n: number): number {
   let i = end;
   do {
     buf[--i] = 48 + (n % 10);
-    n = (n / 10) | 0;
+    n = Math.floor(n / 10);
   } while (n > 0);
   return end;
 }
