@@ -7,67 +7,61 @@ import { describeType } from './duration.js';
 
 export const MAX_VALUE_DEPTH = 64;
 
+/** A key written after a dot in a path (`kwargs.days`); any other is quoted (`kwargs["a b"]`). */
+const PLAIN_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
 /**
- * Whether `value` holds only what {@link jsonValueProblem} accepts, without building the
- * path of every key on the way (a template string and a regex test per key of every
- * schedule's kwargs): only a value that fails is walked again for its path.
+ * Returns the first problem as [path, reason], or null when the value is fine. The keys
+ * on the way down are kept on a stack and written out as a path only for a problem found:
+ * a template string and a regex test per key of every schedule's kwargs cost more than
+ * the check.
  */
-function isJsonValue(value: unknown, depth: number): boolean {
-  if (depth > MAX_VALUE_DEPTH) return false;
-  if (value === null) return true;
+export function jsonValueProblem(value: unknown, path: string): [string, string] | null {
+  if (value === undefined) return null; // field absent
+  const trail: (string | number)[] = [];
+  const why = problemIn(value, trail);
+  if (why === null) return null;
+  let at = path;
+  for (const seg of trail)
+    at += typeof seg === 'number' ? `[${seg}]` : PLAIN_KEY.test(seg) ? `.${seg}` : `[${JSON.stringify(seg)}]`;
+  // The path of the 65th level is 65 segments long; name the start of it, not all of it.
+  if (trail.length > MAX_VALUE_DEPTH) at = at.replace(/^([^[.]*(?:[[.][^[.]*){3}).*$/, '$1…');
+  return [at, why];
+}
+
+/** Why `value` is not a JSON value (`trail` then holds the keys down to it), or null. */
+function problemIn(value: unknown, trail: (string | number)[]): string | null {
+  if (trail.length > MAX_VALUE_DEPTH) return `nested deeper than ${MAX_VALUE_DEPTH} levels`;
+  if (value === null) return null;
   switch (typeof value) {
     case 'string':
     case 'boolean':
     case 'bigint':
-      return true;
+      return null;
     case 'number':
-      return Number.isFinite(value);
+      return Number.isFinite(value) ? null : `${value} is not a JSON number`;
     case 'object': {
       if (Array.isArray(value)) {
-        for (let i = 0; i < value.length; i++) if (!isJsonValue(value[i], depth + 1)) return false;
-        return true;
+        for (let i = 0; i < value.length; i++) {
+          trail.push(i);
+          const p = problemIn(value[i], trail);
+          if (p !== null) return p;
+          trail.pop();
+        }
+        return null;
       }
+      if (value instanceof Date) return 'a date is not a JSON value; write it as a string';
       const proto: unknown = Object.getPrototypeOf(value);
-      if (proto !== Object.prototype && proto !== null) return false;
-      for (const k of Object.keys(value))
-        if (!isJsonValue((value as Record<string, unknown>)[k], depth + 1)) return false;
-      return true;
+      if (proto !== Object.prototype && proto !== null) return `${describeType(value)} is not a JSON value`;
+      for (const k of Object.keys(value)) {
+        trail.push(k);
+        const p = problemIn((value as Record<string, unknown>)[k], trail);
+        if (p !== null) return p;
+        trail.pop();
+      }
+      return null;
     }
     default:
-      return false;
+      return `${describeType(value)} is not a JSON value`;
   }
-}
-
-/** Returns the first problem as [path suffix, reason], or null when the value is fine. */
-export function jsonValueProblem(value: unknown, path: string, depth = 0): [string, string] | null {
-  if (value === undefined && depth === 0) return null; // field absent
-  if (depth === 0 && isJsonValue(value, 0)) return null;
-  // The path of the 65th level is 65 segments long; name the start of it, not all of it.
-  if (depth > MAX_VALUE_DEPTH)
-    return [path.replace(/^([^[.]*(?:[[.][^[.]*){3}).*$/, '$1…'), `nested deeper than ${MAX_VALUE_DEPTH} levels`];
-  if (value === null || typeof value === 'string' || typeof value === 'boolean' || typeof value === 'bigint')
-    return null;
-  if (typeof value === 'number') return Number.isFinite(value) ? null : [path, `${value} is not a JSON number`];
-  if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) {
-      const p = jsonValueProblem(value[i], `${path}[${i}]`, depth + 1);
-      if (p) return p;
-    }
-    return null;
-  }
-  if (value instanceof Date) return [path, 'a date is not a JSON value; write it as a string'];
-  if (typeof value === 'object') {
-    const proto = Object.getPrototypeOf(value);
-    if (proto !== Object.prototype && proto !== null) return [path, `${describeType(value)} is not a JSON value`];
-    for (const [k, v] of Object.entries(value)) {
-      const p = jsonValueProblem(
-        v,
-        /^[A-Za-z_][A-Za-z0-9_]*$/.test(k) ? `${path}.${k}` : `${path}[${JSON.stringify(k)}]`,
-        depth + 1,
-      );
-      if (p) return p;
-    }
-    return null;
-  }
-  return [path, `${describeType(value)} is not a JSON value`];
 }

@@ -254,6 +254,18 @@ describe('fields', () => {
     expect(bad({ ...base, args: [deep] })[0]).toMatch(/nested deeper than 64 levels/);
   });
 
+  it('names the path of a value that is not JSON: quoted keys, indexes, and a deep one cut short', () => {
+    expect(bad({ ...base, kwargs: { ok: 1, 'a b': [1, { c: Number.POSITIVE_INFINITY }] } })).toEqual([
+      'kwargs["a b"][1].c: Infinity is not a JSON number',
+    ]);
+    expect(bad({ ...base, meta: { x: { y: [1, 2, Symbol('s')] } } })).toEqual([
+      'meta.x.y[2]: symbol is not a JSON value',
+    ]);
+    let deep: unknown = 1;
+    for (let i = 0; i < 100; i++) deep = [deep];
+    expect(bad({ ...base, args: [deep] })).toEqual(['args[0][0][0]…: nested deeper than 64 levels']);
+  });
+
   it('checks queue, enabled, description and RQ options', () => {
     expect(bad({ ...base, queue: 'has space' })[0]).toMatch(/^queue: "has space" is not a valid queue name/);
     expect(bad({ ...base, enabled: 'yes' })).toEqual(['enabled: expected a boolean, got a string']);
