@@ -23,7 +23,9 @@ export interface RespCommand {
 const HEADER_ROOM = 16;
 /** The scratch buffer a command is written into is kept for the next one up to this size. */
 const SCRATCH_KEEP = 8 * 2 ** 20;
-let scratch = Buffer.allocUnsafe(64 * 1024);
+/** The scratch's size when first needed (a process that never sends a prebuilt command has none). */
+const SCRATCH_FIRST = 64 * 1024;
+let scratch = Buffer.alloc(0);
 
 /** The number of decimal digits of `n` (a non-negative safe integer). */
 function digits(n: number): number {
@@ -49,7 +51,7 @@ function writeDecimal(buf: Buffer, at: number, n: number): number {
 /** A buffer of at least `cap` bytes to write a command into: the scratch, grown as needed. */
 function scratchOf(cap: number): Buffer {
   if (cap <= scratch.length) return scratch;
-  const buf = Buffer.allocUnsafe(cap);
+  const buf = Buffer.allocUnsafe(Math.max(cap, SCRATCH_FIRST));
   if (cap <= SCRATCH_KEEP) scratch = buf;
   return buf;
 }
