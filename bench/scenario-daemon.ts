@@ -42,11 +42,22 @@ async function until(c: Redis, id: string, done: (v: string | null) => boolean, 
 
 /** Waits until the second of the minute is in [from, to) (so no fire is near). */
 export async function quietPart(fromS: number, toS: number): Promise<void> {
+  if (toS <= fromS) throw new Error(`quietPart: [${fromS}, ${toS}) s of a minute is empty`);
   for (;;) {
     const s = (Date.now() % 60_000) / 1000;
     if (s >= fromS && s < toS) return;
     await sleep(s < fromS ? (fromS - s) * 1000 : (60 - s + fromS) * 1000);
   }
+}
+
+/**
+ * Waits, when needed, until a window of `windowMs` (and a second after it) fits in the
+ * quiet part of the current minute. Each window is placed on its own: the windows of
+ * more than 4 runs do not fit in one minute's quiet part (a single wait for all of them
+ * never ended with --runs 5 or more).
+ */
+export async function quietWindow(windowMs: number): Promise<void> {
+  await quietPart(4, 56 - (windowMs + 1000) / 1000);
 }
 
 export async function daemonScenario(s: DaemonScenario): Promise<Figure[]> {
@@ -94,9 +105,8 @@ export async function daemonScenario(s: DaemonScenario): Promise<Figure[]> {
     }
     // Steady state: let the dispatcher finish what the edits woke it for, then measure.
     await sleep(3000);
-    const needS = (s.runs * (s.windowMs + 1000)) / 1000;
-    if (s.waitForQuiet) await quietPart(4, 56 - needS);
     for (let i = 0; i < s.runs; i++) {
+      if (s.waitForQuiet) await quietWindow(s.windowMs);
       const c0 = cpuMs(daemon.pid);
       const t0 = Date.now();
       await sleepUntil(t0 + s.windowMs);

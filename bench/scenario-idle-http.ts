@@ -8,7 +8,7 @@ import type { Redis } from 'ioredis';
 import { cpuMs, sleep, sleepUntil, startDaemon } from './proc.js';
 import type { BenchRedis } from './redis.js';
 import { type Figure, figure } from './report.js';
-import { quietPart } from './scenario-daemon.js';
+import { quietWindow } from './scenario-daemon.js';
 import { httpBase, scrapeEverySecond } from './scrape.js';
 
 export interface IdleHttpScenario {
@@ -37,9 +37,8 @@ export async function idleHttp(s: IdleHttpScenario): Promise<Figure[]> {
       await daemon.waitForLog((l) => l.msg === 'reconcile' && l.deep === true, 180_000);
       // Let the start-up warm-up and its garbage collection pass, as the daemon scenario does.
       await sleep(5000);
-      const needS = (s.runs * (s.windowMs + 1000)) / 1000;
-      if (s.waitForQuiet) await quietPart(4, 56 - needS);
       for (let i = 0; i < s.runs; i++) {
+        if (s.waitForQuiet) await quietWindow(s.windowMs);
         const c0 = cpuMs(daemon.pid);
         const t0 = Date.now();
         await sleepUntil(t0 + s.windowMs);
