@@ -24,6 +24,7 @@ import { coldApply, noopReconcile } from './scenario-apply.js';
 import { fireBurst } from './scenario-burst.js';
 import { floorScenario } from './scenario-floor.js';
 import { daemonScenario } from './scenario-daemon.js';
+import { startupScenario } from './scenario-startup.js';
 import { idleHttp } from './scenario-idle-http.js';
 import { punctuality } from './scenario-punctuality.js';
 import { churn } from './scenario-churn.js';
@@ -43,6 +44,7 @@ const SCENARIOS = [
   'burst-http',
   'punctuality',
   'daemon',
+  'startup',
   'idle-http',
   'resync',
   'churn',
@@ -180,6 +182,18 @@ async function main(): Promise<void> {
         })),
       );
     }
+    if (only.has('startup'))
+      figures.push(
+        ...(await startupScenario({
+          ...common,
+          work,
+          dir,
+          count: valid,
+          // Each start waits for the first half of a minute: five starts take ~3 minutes.
+          runs: quick ? 1 : Math.max(5, sizes.runs),
+          waitForQuiet: !quick,
+        })),
+      );
     if (only.has('idle-http')) {
       // The files' schedules in the registry, as for the daemon scenario.
       if (
