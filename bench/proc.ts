@@ -117,8 +117,16 @@ export interface BenchDaemon {
 const timeOf = (l: Record<string, unknown>): number =>
   typeof l.time === 'number' ? l.time : typeof l.time === 'string' ? Date.parse(l.time) : NaN;
 
-/** Starts `pyrq daemon` with its log in a file; resolves once it says it started. */
-export async function startDaemon(args: string[], work: string): Promise<BenchDaemon> {
+/**
+ * Starts `pyrq daemon` with `args`, its log in a file of `work`; resolves once it says it
+ * started. `env` is added to the environment (the startup scenario sets NODE_OPTIONS as
+ * contrib/pyrq.service does).
+ */
+export async function startDaemon(
+  args: string[],
+  work: string,
+  env: Record<string, string> = {},
+): Promise<BenchDaemon> {
   const socket = join(work, `d-${Date.now()}.sock`);
   const logFile = join(work, `d-${Date.now()}.log`);
   const fd = openSync(logFile, 'w');
@@ -130,7 +138,7 @@ export async function startDaemon(args: string[], work: string): Promise<BenchDa
   // had pushed over its socket (the bench's storm then counted them as missed removals).
   const stateDir = mkdtempSync(join(work, 'state-'));
   const proc: ChildProcess = spawn(process.execPath, [...nodeArgs, BIN, 'daemon', '--socket', socket, ...args], {
-    env: { ...process.env, PYRQ_CONFIG: '', PYRQ_STATE_DIR: stateDir },
+    env: { ...process.env, ...env, PYRQ_CONFIG: '', PYRQ_STATE_DIR: stateDir },
     stdio: ['ignore', fd, fd],
   });
   closeSync(fd);
