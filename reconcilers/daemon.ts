@@ -259,7 +259,8 @@ export class Daemon {
     this.lease.start();
     this.syncBtuRpc();
     this.resyncTimer = setInterval(() => {
-      if (this.lease.isLeader) void this.reconcile({ deep: true, reason: 'periodic re-sync' });
+      // Leader-only for the reason the reconnect's re-sync is (connectRedis).
+      if (this.lease.isLeader) void this.reconcile({ deep: true, reason: 'periodic re-sync', leaderOnly: true });
     }, config.daemon.resyncIntervalMs);
     this.notifySystemd();
   }
@@ -347,8 +348,9 @@ export class Daemon {
         await this.stateChecked; // pauses restored before anything fires
         // Nothing fires until it ends, so its garbage is collected as it grows (gc.ts).
         const collections = growthCollections.count;
+        // Leader-only: a leadership lost before the run starts must not write unfenced.
         await collectingAsItGrows(FIRST_RECONCILE_GARBAGE_BYTES, () =>
-          this.loop.request({ deep: true, reason: 'became leader' }),
+          this.loop.request({ deep: true, reason: 'became leader', leaderOnly: true }),
         );
         await this.dispatcherStopped; // a stop of an earlier leadership has finished
         if (!current()) return;
@@ -511,9 +513,14 @@ export class Daemon {
       // After an outage the registry may be gone (Redis without persistence) or behind:
       // a deep re-sync restores it; the dispatcher's catch-up policy covers missed fires.
       // Pushes and pauses that Redis lost are restored first (reconcilers/state-mirror.ts).
+      // Leader-only (fenced with this daemon's id even if it has stepped down by the time
+      // the run starts): a Redis that restarted empty holds no lease, and the lease check
+      // that notices it can step this daemon down between the request and the run; an
+      // unfenced run then wrote the registry before anyone held the lease again (seen in
+      // CI: daemon-fencing.test.ts). Whoever takes the lease next restores it.
       if (everReady && this.lease.isLeader)
         void (this.stateMirror?.check() ?? Promise.resolve()).finally(
-          () => void this.reconcile({ deep: true, reason: 'redis reconnected' }),
+          () => void this.reconcile({ deep: true, reason: 'redis reconnected', leaderOnly: true }),
         );
       everReady = true;
     });
