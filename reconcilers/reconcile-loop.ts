@@ -27,8 +27,11 @@ export interface ReconcileRequest {
   scope?: string[];
   /**
    * Write only as the leader: the run writes with this daemon's lease token even if it
-   * starts after the lease was lost, so Redis refuses it then (a repair of a foreign
-   * write, reconcilers/foreign-writes.ts). Merged with a request without it: off.
+   * starts after the lease was lost, so Redis refuses it then. The leader's own duties
+   * ask for it: the repair of a foreign write (reconcilers/foreign-writes.ts), the
+   * restore of pushed schedules, the first reconcile of a leadership, the periodic and
+   * the reconnect re-syncs (daemon.ts). Merged with a request without it: off (that run
+   * writes as any other of a standby would, unfenced).
    */
   leaderOnly?: boolean;
 }
